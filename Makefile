@@ -1,0 +1,156 @@
+# kubetape top-level build.  `make V=1` shows the commands.
+#
+#   make            BPF objects, skeletons, libkubetape, kubetape-recorder, kubetape
+#   make deps       install every Debian package the project needs (root)
+#   make test       unit + fuzz-seed + end-to-end tests (root for e2e)
+#   make SAN=1 ...  the same, built with ASan + UBSan into build-san/
+#   make demo       the README's demo: a pod, a recorded exec session, replayed
+#   make bench      benchmarks (bench/)
+
+.DELETE_ON_ERROR:
+.SUFFIXES:
+
+ifeq ($(V),1)
+Q :=
+msg = @true
+else
+Q := @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+SAN ?= 0
+ifeq ($(SAN),1)
+OUT ?= build-san
+SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+else
+OUT ?= build
+SANFLAGS :=
+endif
+
+CC ?= cc
+CLANG ?= clang
+BPFTOOL ?= bpftool
+VMLINUX_BTF ?= /sys/kernel/btf/vmlinux
+ARCH := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
+
+CFLAGS ?= -O2 -g
+CFLAGS += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Wshadow -Wformat=2 \
+	  -D_GNU_SOURCE -MMD -MP -I$(OUT) -Ibpf -Istore $(SANFLAGS)
+LDFLAGS += $(SANFLAGS)
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -D__KUBETAPE_BPF__ \
+	      -I$(OUT) -Ibpf -Wall -Wno-unused-function -MMD -MP
+
+LIBS_STORE := -lsqlite3 -lzstd -ljansson -lvterm -lm
+LIBS_BPF := -lbpf -lelf -lz
+
+# ---------------------------------------------------------------- sources
+BPF_SRCS := $(wildcard bpf/*.bpf.c)
+BPF_OBJS := $(patsubst bpf/%.bpf.c,$(OUT)/%.bpf.o,$(BPF_SRCS))
+SKELS := $(patsubst bpf/%.bpf.c,$(OUT)/%.skel.h,$(BPF_SRCS))
+
+STORE_SRCS := $(wildcard store/*.c)
+STORE_OBJS := $(patsubst %.c,$(OUT)/%.o,$(STORE_SRCS))
+LIBKT := $(OUT)/libkubetape.a
+
+RECORDER_SRCS := $(wildcard recorder/*.c)
+RECORDER_OBJS := $(patsubst %.c,$(OUT)/%.o,$(RECORDER_SRCS))
+# recorder files that need no BPF (attribution parsers) are also unit-tested
+RECORDER_LIB_OBJS := $(filter-out $(OUT)/recorder/main.o $(OUT)/recorder/loader.o,$(RECORDER_OBJS))
+
+REPLAY_SRCS := $(wildcard replay/*.c)
+REPLAY_OBJS := $(patsubst %.c,$(OUT)/%.o,$(REPLAY_SRCS))
+
+PROGS := $(OUT)/kubetape-recorder $(OUT)/kubetape
+
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(UNIT_SRCS))
+FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(OUT)/tests/%,$(FUZZ_SRCS))
+HELPER_SRCS := $(wildcard tests/helpers/*.c)
+HELPER_BINS := $(patsubst tests/helpers/%.c,$(OUT)/tests/%,$(HELPER_SRCS))
+
+.PHONY: all deps test test-unit test-e2e demo bench clean fuzz
+all: $(PROGS) $(UNIT_BINS) $(FUZZ_BINS) $(HELPER_BINS)
+
+# ---------------------------------------------------------------- BPF
+# vmlinux.h is generated from the running kernel's BTF at build time, never
+# committed.  CO-RE relocates field accesses on whatever kernel loads it.
+$(OUT)/vmlinux.h:
+	$(call msg,GEN,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)test -r $(VMLINUX_BTF) || { echo "no BTF at $(VMLINUX_BTF): set VMLINUX_BTF=" >&2; exit 1; }
+	$(Q)$(BPFTOOL) btf dump file $(VMLINUX_BTF) format c > $@
+
+$(OUT)/%.bpf.o: bpf/%.bpf.c $(OUT)/vmlinux.h
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(OUT)/%.skel.h: $(OUT)/%.bpf.o
+	$(call msg,SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name $(subst -,_,$*)_bpf > $@
+
+# ---------------------------------------------------------------- user space
+$(OUT)/%.o: %.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+$(RECORDER_OBJS): | $(SKELS)
+
+$(LIBKT): $(STORE_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(OUT)/kubetape-recorder: $(RECORDER_OBJS) $(LIBKT)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) $^ -o $@ $(LIBS_BPF) $(LIBS_STORE)
+
+$(OUT)/kubetape: $(REPLAY_OBJS) $(LIBKT)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) $^ -o $@ $(LIBS_STORE)
+
+$(OUT)/tests/%: $(OUT)/tests/unit/%.o $(RECORDER_LIB_OBJS) $(LIBKT)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) $^ -o $@ $(LIBS_STORE)
+
+# Fuzz targets: libFuzzer entry point; without FUZZ=1 they link a driver that
+# replays the seed corpus (tests/fuzz/corpus/<name>/*), as sudo does.
+FUZZ ?= 0
+$(OUT)/tests/fuzz_%: $(OUT)/tests/fuzz/fuzz_%.o $(OUT)/tests/fuzz/replay_main.o $(RECORDER_LIB_OBJS) $(LIBKT)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) $^ -o $@ $(LIBS_STORE)
+
+$(OUT)/tests/fuzz/replay_main.o: tests/fuzz/replay_main.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+$(OUT)/tests/%: $(OUT)/tests/helpers/%.o
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) $^ -o $@ -lutil
+
+# ---------------------------------------------------------------- tasks
+deps:
+	tests/lib/deps.sh
+
+# Unit tests and fuzz seeds need no privileges; e2e needs root, BPF and
+# containerd and fails (never skips) when they are missing.
+test: all
+	tests/run.sh $(OUT)
+
+test-unit: all
+	KT_TEST_ONLY=unit tests/run.sh $(OUT)
+
+test-e2e: all
+	KT_TEST_ONLY=e2e tests/run.sh $(OUT)
+
+demo: all
+	tests/demo.sh $(OUT)
+
+bench: all
+	bench/run.sh $(OUT)
+
+clean:
+	rm -rf build build-san
+
+-include $(shell find $(OUT) -name '*.d' 2>/dev/null)

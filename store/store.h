@@ -1,0 +1,211 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * libkubetape store: the only code that knows the SQLite schema and the chunk
+ * format (documented in store/FORMAT.md).  The recorder writes through it;
+ * replay/ and web/ read through it.
+ *
+ * Conventions (libbpf style): functions return 0 or a negative errno; free
+ * and close functions accept NULL; errors are logged once, here, with the
+ * SQLite message attached.
+ *
+ * Times are microseconds since the Unix epoch (int64).  Session ids are the
+ * SQLite rowid of the sessions table (what users type: `kubetape show 42`).
+ */
+#ifndef KUBETAPE_STORE_H
+#define KUBETAPE_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+
+#define KT_SCHEMA_VERSION 1
+#define KT_STREAM_VERSION 1
+
+struct kt_store;
+
+enum kt_store_flags {
+	KT_STORE_RDONLY = 1 << 0, /* readers: never blocks the recorder (WAL) */
+	KT_STORE_CREATE = 1 << 1, /* create + migrate (recorder only) */
+};
+
+int kt_store_open(const char *path, unsigned flags, struct kt_store **out);
+void kt_store_close(struct kt_store *st);
+
+/* Group writes; the recorder commits once per flush tick. */
+int kt_store_begin(struct kt_store *st);
+int kt_store_commit(struct kt_store *st);
+
+/* ---- sessions ---------------------------------------------------------- */
+
+enum kt_session_state {
+	KT_SESSION_ACTIVE = 0,
+	KT_SESSION_ENDED = 1,       /* leader exited, stream closed */
+	KT_SESSION_INTERRUPTED = 2, /* recorder stopped while it was open */
+};
+
+#define KT_STR_SHORT 72
+#define KT_STR_LONG 256
+
+struct kt_session_info {
+	int64_t id;                 /* rowid; set by kt_store_session_create */
+	char uuid[40];              /* node-unique: "<bootid8>-<bpf id hex>" */
+	uint64_t kernel_id;         /* kt_session.id from BPF */
+	int64_t start_us, end_us;   /* end_us 0 while active */
+	int state;                  /* enum kt_session_state */
+	bool has_exit;
+	int exit_status;            /* wait(2) status of the leader */
+
+	/* attribution */
+	char node[KT_STR_LONG];
+	char k8s_namespace[KT_STR_LONG];
+	char pod[KT_STR_LONG];
+	char pod_uid[KT_STR_SHORT];
+	char container[KT_STR_LONG];
+	char container_id[KT_STR_SHORT + 64];
+	char runtime[24];           /* "containerd", "cri-o", "" */
+	bool attribution_guess;     /* pod from uts hostname, no runtime state */
+	char hostname[72];          /* uts nodename inside the session */
+	char cgroup_path[1024];
+	uint64_t cgroup_id;
+	uint32_t pidns_ino, mntns_ino;
+
+	/* leader */
+	uint32_t leader_pid, leader_ns_pid, leader_uid, leader_gid;
+	char leader_comm[17];
+
+	/* terminal */
+	bool has_tty;
+	char tty_name[48];          /* "pts/3 on devpts 0:85" */
+	uint16_t rows, cols;        /* at start */
+	char capture[16];           /* backend: "syscall", "tty-fentry", ... */
+
+	/* running totals, kept up to date by the writer */
+	uint64_t bytes_out, bytes_in;
+	uint64_t lost_bytes, lost_events;
+	uint32_t n_commands;
+	char first_command[KT_STR_LONG]; /* argv joined with spaces, clipped */
+};
+
+int kt_store_session_create(struct kt_store *st, struct kt_session_info *s);
+/* Rewrites attribution, totals, state, end and exit from *s (by s->id). */
+int kt_store_session_update(struct kt_store *st, const struct kt_session_info *s);
+int kt_store_session_get(struct kt_store *st, int64_t id, struct kt_session_info *out);
+/* Mark every ACTIVE session INTERRUPTED at `now_us` (recorder start/stop). */
+int kt_store_sessions_interrupt_open(struct kt_store *st, int64_t now_us, int *count);
+
+struct kt_session_filter {
+	const char *k8s_namespace, *pod, *container, *node; /* exact; NULL = any */
+	int64_t since_us, until_us;  /* overlap with [since, until]; 0 = open */
+	int active;                  /* -1 any, 0 ended/interrupted, 1 active */
+	int tty;                     /* -1 any, 0 no tty, 1 tty */
+	int64_t after_id;            /* pagination: id < after_id (0 = start) */
+	int limit;                   /* 0 = no limit */
+};
+#define KT_SESSION_FILTER_INIT { .active = -1, .tty = -1 }
+
+/* Newest first.  The callback returns non-zero to stop (that value returned). */
+typedef int (*kt_session_cb)(const struct kt_session_info *s, void *ctx);
+int kt_store_sessions_list(struct kt_store *st, const struct kt_session_filter *f,
+			   kt_session_cb cb, void *ctx);
+
+/* ---- commands (one row per execve inside a session) -------------------- */
+
+struct kt_command {
+	int64_t id;              /* rowid */
+	int64_t session_id;
+	int32_t seq;             /* 0-based order within the session */
+	int64_t ts_us;           /* exec time */
+	int64_t end_us;          /* 0 while running */
+	bool has_exit;
+	int exit_status;
+	uint32_t pid, ns_pid, ppid;
+	uint32_t uid, gid, euid, egid;
+	char comm[17];
+	const char *filename;    /* owned by the store/caller, valid in callback */
+	const char *argv;        /* NUL-separated, argv_len bytes */
+	size_t argv_len;
+	uint32_t argc;
+	const char *cwd;         /* "" when unknown */
+	bool argv_truncated, cwd_truncated;
+};
+
+int kt_store_command_add(struct kt_store *st, struct kt_command *c);
+/* The last running command of `pid` in the session gets end time and status. */
+int kt_store_command_exit(struct kt_store *st, int64_t session_id, uint32_t pid,
+			  int64_t end_us, int exit_status);
+
+typedef int (*kt_command_cb)(const struct kt_command *c, void *ctx);
+int kt_store_commands_list(struct kt_store *st, int64_t session_id,
+			   kt_command_cb cb, void *ctx);
+
+/* Full-text search over argv; `query` is user text, never SQL. */
+typedef int (*kt_command_hit_cb)(const struct kt_session_info *s,
+				 const struct kt_command *c, void *ctx);
+int kt_store_commands_search(struct kt_store *st, const char *query,
+			     const struct kt_session_filter *f,
+			     kt_command_hit_cb cb, void *ctx);
+
+/* ---- the terminal stream ------------------------------------------------ */
+
+enum kt_frame_type {
+	KT_FRAME_OUT = 1,    /* bytes the terminal showed */
+	KT_FRAME_IN = 2,     /* bytes the user typed */
+	KT_FRAME_RESIZE = 3, /* payload: u16 cols, u16 rows (LE) */
+	KT_FRAME_GAP = 4,    /* payload: varint lost_bytes, varint lost_events */
+};
+
+struct kt_frame {
+	uint8_t type;
+	int64_t ts_us;        /* absolute */
+	uint32_t len;
+	const uint8_t *data;  /* points into the decoder's buffer */
+};
+
+/* Frames accumulated by the writer, encoded per FORMAT.md. */
+struct kt_chunk_builder {
+	uint8_t *buf;
+	size_t len, cap;
+	int64_t start_us, last_us;
+	uint64_t out_bytes, in_bytes; /* payload totals in this chunk */
+	uint32_t nframes;
+};
+
+void kt_chunk_builder_init(struct kt_chunk_builder *b);
+void kt_chunk_builder_free(struct kt_chunk_builder *b);
+void kt_chunk_builder_reset(struct kt_chunk_builder *b);
+int kt_chunk_add(struct kt_chunk_builder *b, uint8_t type, int64_t ts_us,
+		 const void *data, uint32_t len);
+int kt_chunk_add_resize(struct kt_chunk_builder *b, int64_t ts_us,
+			uint16_t cols, uint16_t rows);
+int kt_chunk_add_gap(struct kt_chunk_builder *b, int64_t ts_us,
+		     uint64_t lost_bytes, uint64_t lost_events);
+
+/* Compress and append the builder's frames as the session's next chunk. */
+int kt_store_chunk_append(struct kt_store *st, int64_t session_id,
+			  const struct kt_chunk_builder *b);
+
+/*
+ * Decoding one chunk's raw (decompressed) bytes.  Returns 1 with *f filled,
+ * 0 at the end, -EBADMSG on corrupt input (never reads out of bounds).
+ */
+struct kt_frame_decoder {
+	const uint8_t *p, *end;
+	int64_t ts_us;
+};
+void kt_frame_decoder_init(struct kt_frame_decoder *d, const void *buf,
+			   size_t len, int64_t chunk_start_us);
+int kt_frame_next(struct kt_frame_decoder *d, struct kt_frame *f);
+
+/* Reading a session's stream in order, optionally from a time. */
+struct kt_stream;
+int kt_stream_open(struct kt_store *st, int64_t session_id, int64_t from_us,
+		   struct kt_stream **out);
+/* 1 = frame, 0 = end of what is stored now (call again to follow), <0 err */
+int kt_stream_next(struct kt_stream *s, struct kt_frame *f);
+void kt_stream_close(struct kt_stream *s);
+
+/* ---- utilities shared by the programs ------------------------------------ */
+
+int64_t kt_now_us(void);
+
+#endif /* KUBETAPE_STORE_H */
