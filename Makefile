@@ -37,7 +37,7 @@ CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Wshadow -Wformat=2 \
 	  -D_GNU_SOURCE -MMD -MP -I$(OUT) -Ibpf -Istore $(SANFLAGS)
 LDFLAGS += $(SANFLAGS)
-BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -D__KUBETAPE_BPF__ \
+BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -Wno-gnu-variable-sized-type-not-at-end -D__TARGET_ARCH_$(ARCH) -D__KUBETAPE_BPF__ \
 	      -I$(OUT) -Ibpf -Wall -Wno-unused-function -MMD -MP
 
 LIBS_STORE := -lsqlite3 -lzstd -ljansson -lvterm -lm

@@ -2,7 +2,7 @@
 /*
  * The one definition of everything the BPF programs and user space exchange:
  * ring-buffer events, map keys/values and the shared limits.  Included by
- * bpf/*.bpf.c (with vmlinux.h types) and by user space (with linux/types.h).
+ * bpf/kubetape.bpf.c (with vmlinux.h types) and by user space (with linux/types.h).
  *
  * Every event starts with struct kt_hdr.  Events are variable-sized: hdr.size
  * is the number of bytes that follow the header's start, so a reader can skip
@@ -46,6 +46,7 @@ enum kt_event_type {
 #define KT_F_DATA_TRUNC     (1u << 2) /* data: syscall moved more than we copy */
 #define KT_F_NO_TTY         (1u << 3) /* session: leader has no controlling tty */
 #define KT_F_FILENAME_TRUNC (1u << 4)
+#define KT_F_LAST_PROC      (1u << 5) /* exit: the session has no process left */
 
 /* Which capture path produced a data event (kt_ev_data.source). */
 enum kt_capture_source {

@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Every kernel difference kubetape's BPF code depends on, in one place, as
+ * bcc's core_fixes.bpf.h does.  Each helper names the kernel change it
+ * bridges.  CO-RE (bpf_core_field_exists / bpf_core_enum_value) picks the
+ * variant when the program is loaded; there are no LINUX_VERSION_CODE
+ * branches.  The ___old / ___new structs carry only the fields we touch.
+ */
+#ifndef KUBETAPE_CORE_FIXES_BPF_H
+#define KUBETAPE_CORE_FIXES_BPF_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_core_read.h>
+
+/*
+ * 6.15 "kernfs: Use RCU to access kernfs_node::parent" renamed
+ * kernfs_node::parent to __parent.
+ */
+struct kernfs_node___old {
+	struct kernfs_node *parent;
+} __attribute__((preserve_access_index));
+
+struct kernfs_node___new {
+	struct kernfs_node *__parent;
+} __attribute__((preserve_access_index));
+
+static __always_inline struct kernfs_node *kt_kernfs_parent(struct kernfs_node *kn)
+{
+	if (bpf_core_field_exists(((struct kernfs_node___new *)kn)->__parent))
+		return BPF_CORE_READ((struct kernfs_node___new *)kn, __parent);
+	return BPF_CORE_READ((struct kernfs_node___old *)kn, parent);
+}
+
+/*
+ * 6.15 "tty: convert TTY_DRIVER_TYPE_* and PTY_TYPE_* defines to enums"
+ * turned tty_driver::type/subtype from short #defines (PTY = 0x0004) into
+ * enums (TTY_DRIVER_TYPE_PTY = 3).  PTY_TYPE_SLAVE stayed 2.  Both layouts
+ * keep the value in the low 16 bits, so reading two bytes (little-endian)
+ * works on either; only the PTY constant needs CO-RE.
+ */
+#define KT_OLD_TTY_DRIVER_TYPE_PTY 0x0004
+#define KT_PTY_TYPE_SLAVE 0x0002
+
+static __always_inline int kt_tty_driver_type_pty(void)
+{
+	if (bpf_core_enum_value_exists(enum tty_driver_type, TTY_DRIVER_TYPE_PTY))
+		return bpf_core_enum_value(enum tty_driver_type, TTY_DRIVER_TYPE_PTY);
+	return KT_OLD_TTY_DRIVER_TYPE_PTY;
+}
+
+static __always_inline bool kt_tty_is_pty_slave(struct tty_struct *tty)
+{
+	struct tty_driver *drv = BPF_CORE_READ(tty, driver);
+	__u16 type = 0, subtype = 0;
+
+	if (!drv)
+		return false;
+	bpf_probe_read_kernel(&type, sizeof(type), __builtin_preserve_access_index(&drv->type));
+	bpf_probe_read_kernel(&subtype, sizeof(subtype), __builtin_preserve_access_index(&drv->subtype));
+	return type == kt_tty_driver_type_pty() && subtype == KT_PTY_TYPE_SLAVE;
+}
+
+/* Kernel-internal dev_t encoding (include/linux/kdev_t.h), not the uapi one. */
+#define KT_MINORBITS 20
+#define KT_MKDEV(ma, mi) (((ma) << KT_MINORBITS) | (mi))
+#define KT_DEV_PTMX KT_MKDEV(5, 2)
+/* UNIX98_PTY_SLAVE_MAJOR .. + UNIX98_PTY_MAJOR_COUNT - 1 */
+#define KT_PTS_MAJOR_FIRST 136
+#define KT_PTS_MAJOR_LAST 143
+
+#endif /* KUBETAPE_CORE_FIXES_BPF_H */

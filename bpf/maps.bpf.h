@@ -1,0 +1,152 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Maps and helpers shared by the session tracker and the capture backends.
+ * Only one BPF object is built (kubetape.bpf.c); the recorder chooses which
+ * backend's programs load (bpf_program__set_autoload).
+ */
+#ifndef KUBETAPE_MAPS_BPF_H
+#define KUBETAPE_MAPS_BPF_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include "events.h"
+
+#define KT_MAX_SESSIONS 4096
+#define KT_MAX_PROCS 65536
+
+/* Runtime settings, fixed at load time by the recorder. */
+const volatile bool kt_capture_input = true;
+
+/*
+ * Number of ttys being recorded.  Every capture hook on a syscall or tty
+ * path tests this first, so a node with no session pays one load and one
+ * branch.  BPF increments it; the recorder decrements it when it retires a
+ * tty (the map is mmap-able .bss).
+ */
+__u32 kt_nr_ttys = 0;
+/* Next session id; the recorder seeds it from the wall clock before load so
+ * ids stay unique across recorder restarts. */
+__u64 kt_next_session_id = 0;
+
+struct kt_proc {
+	__u64 session_id;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 16 << 20); /* the recorder may resize before load */
+} events SEC(".maps");
+
+/* host tgid -> session it belongs to */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, KT_MAX_PROCS);
+	__type(key, __u32);
+	__type(value, struct kt_proc);
+} procs SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, KT_MAX_SESSIONS);
+	__type(key, __u64);
+	__type(value, struct kt_session);
+} sessions SEC(".maps");
+
+/* slave tty identity (kt_tty.key) -> session id */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, KT_MAX_SESSIONS);
+	__type(key, __u64);
+	__type(value, __u64);
+} ttys SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, KT_STAT_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} stats SEC(".maps");
+
+/* Per-CPU scratch: events are too big for the 512-byte BPF stack. */
+struct kt_data_buf {
+	struct kt_ev_data ev;
+	char data[KT_DATA_MAX];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct kt_data_buf);
+} data_buf SEC(".maps");
+
+static __always_inline void kt_stat_add(__u32 idx, __u64 n)
+{
+	__u64 *v = bpf_map_lookup_elem(&stats, &idx);
+
+	if (v)
+		*v += n; /* per-CPU slot: no atomics needed */
+}
+
+static __always_inline void kt_count_loss(__u64 sid, __u64 bytes)
+{
+	struct kt_session *s = bpf_map_lookup_elem(&sessions, &sid);
+
+	if (s) {
+		__sync_fetch_and_add(&s->lost_events, 1);
+		__sync_fetch_and_add(&s->lost_bytes, bytes);
+	}
+	kt_stat_add(KT_STAT_LOST_EVENTS, 1);
+	kt_stat_add(KT_STAT_LOST_BYTES, bytes);
+}
+
+/*
+ * Copy `len` bytes at `src` (user memory if `user`, else kernel memory) into
+ * as many KT_EV_TTY_OUT/IN events as needed.  A failed reserve is counted
+ * against the session, never dropped silently; so are bytes beyond
+ * KT_DATA_LOOPS * KT_DATA_MAX in one call.
+ */
+static __always_inline void kt_emit_data(__u64 sid, __u64 tty_key, __u16 type, __u16 source,
+					 const char *src, __u64 len, bool user)
+{
+	__u32 zero = 0;
+	struct kt_data_buf *b = bpf_map_lookup_elem(&data_buf, &zero);
+	__u64 off = 0;
+
+	if (!b)
+		return;
+	for (int i = 0; i < KT_DATA_LOOPS; i++) {
+		__u64 n;
+		long err;
+
+		if (off >= len)
+			return;
+		n = len - off;
+		if (n > KT_DATA_MAX)
+			n = KT_DATA_MAX;
+		b->ev.hdr.type = type;
+		b->ev.hdr.flags = 0;
+		b->ev.hdr.ts_ns = bpf_ktime_get_boot_ns();
+		b->ev.hdr.session_id = sid;
+		b->ev.source = source;
+		b->ev.tty_key = tty_key;
+		if (user)
+			err = bpf_probe_read_user(b->data, n, src + off);
+		else
+			err = bpf_probe_read_kernel(b->data, n, src + off);
+		if (err) {
+			kt_count_loss(sid, n);
+		} else {
+			b->ev.len = n;
+			b->ev.hdr.size = sizeof(b->ev) + n;
+			if (bpf_ringbuf_output(&events, b, sizeof(b->ev) + n, 0))
+				kt_count_loss(sid, n);
+		}
+		off += n;
+	}
+	if (off < len)
+		kt_count_loss(sid, len - off);
+}
+
+#endif /* KUBETAPE_MAPS_BPF_H */

@@ -1,0 +1,409 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Session tracking: detect an exec entering a container, follow the
+ * process tree on fork, report every exec and exit inside a session.
+ *
+ * These run on exec, fork and exit of every process on the node (not on
+ * the read/write path).  A process outside any session costs one hash
+ * lookup, plus, on exec only, a few loads to compare pid-namespace depths.
+ */
+#ifndef KUBETAPE_SESSION_BPF_H
+#define KUBETAPE_SESSION_BPF_H
+
+#include "maps.bpf.h"
+#include "core_fixes.bpf.h"
+#include <bpf/bpf_tracing.h>
+
+/* exec event scratch: header, then filename | argv | cwd packed */
+#define KT_EXEC_DATA (KT_FILENAME_MAX + KT_ARGV_MAX + KT_PATH_MAX)
+struct kt_exec_buf {
+	struct kt_ev_exec ev;
+	char data[KT_EXEC_DATA];
+	char path[KT_PATH_MAX]; /* cwd built right to left */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct kt_exec_buf);
+} exec_buf SEC(".maps");
+
+struct kt_session_buf {
+	struct kt_ev_session ev;
+	char path[KT_CGPATH_MAX]; /* cgroup path built right to left */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct kt_session_buf);
+} session_buf SEC(".maps");
+
+#define KT_MAX_PIDNS_LEVEL 32
+
+static __always_inline int kt_ns_pid(struct task_struct *t)
+{
+	struct pid *pid = BPF_CORE_READ(t, thread_pid);
+	unsigned int level = BPF_CORE_READ(pid, level);
+	struct upid up = {};
+
+	bpf_probe_read_kernel(&up, sizeof(up), &pid->numbers[level & (KT_MAX_PIDNS_LEVEL - 1)]);
+	return up.nr;
+}
+
+static __always_inline void kt_fill_task(struct kt_task *kt, struct task_struct *t)
+{
+	const struct cred *cred = BPF_CORE_READ(t, real_cred);
+
+	kt->pid = BPF_CORE_READ(t, tgid);
+	kt->ns_pid = kt_ns_pid(t);
+	kt->ppid = BPF_CORE_READ(t, real_parent, tgid);
+	kt->uid = BPF_CORE_READ(cred, uid.val);
+	kt->gid = BPF_CORE_READ(cred, gid.val);
+	kt->euid = BPF_CORE_READ(cred, euid.val);
+	kt->egid = BPF_CORE_READ(cred, egid.val);
+	BPF_CORE_READ_STR_INTO(&kt->comm, t, comm);
+}
+
+/*
+ * Prepend "/name" to a path built right to left in buf[0..size); returns the
+ * new start offset, or -1 when it does not fit.  `size` is a power of two.
+ */
+static __always_inline int kt_prepend(char *buf, __u32 size, int pos, const unsigned char *name, __u32 len)
+{
+	if (len > KT_NAME_MAX - 1)
+		len = KT_NAME_MAX - 1;
+	if ((int)len + 1 > pos)
+		return -1;
+	pos -= len + 1;
+	if (pos < 0 || pos > (int)size - 1)
+		return -1;
+	buf[pos & (size - 1)] = '/';
+	bpf_probe_read_kernel(&buf[(pos + 1) & (size - 1)], len & (KT_NAME_MAX - 1), name);
+	return pos;
+}
+
+/*
+ * cwd of `t`, relative to its root (a container's rootfs for a container
+ * process), built by walking dentries and crossing mounts, as d_path does.
+ * Limits: KT_PATH_DEPTH components; names read without the rename lock, so a
+ * concurrent rename can give a stale name.  Returns the start offset in
+ * b->path (the string ends at KT_PATH_MAX - 1), or -1.
+ */
+static __always_inline int kt_cwd(struct kt_exec_buf *b, struct task_struct *t, bool *trunc)
+{
+	struct fs_struct *fs = BPF_CORE_READ(t, fs);
+	struct dentry *root = BPF_CORE_READ(fs, root.dentry);
+	struct vfsmount *rootmnt = BPF_CORE_READ(fs, root.mnt);
+	struct dentry *d = BPF_CORE_READ(fs, pwd.dentry);
+	struct vfsmount *vmnt = BPF_CORE_READ(fs, pwd.mnt);
+	struct mount *mnt = container_of(vmnt, struct mount, mnt);
+	int pos = KT_PATH_MAX - 1;
+
+	b->path[KT_PATH_MAX - 1] = 0;
+	*trunc = true;
+	for (int i = 0; i < KT_PATH_DEPTH; i++) {
+		struct dentry *mnt_root = BPF_CORE_READ(vmnt, mnt_root);
+		struct dentry *parent = BPF_CORE_READ(d, d_parent);
+		struct qstr q;
+
+		if (d == root && vmnt == rootmnt) {
+			*trunc = false;
+			break;
+		}
+		if (d == mnt_root || d == parent) {
+			struct mount *mp = BPF_CORE_READ(mnt, mnt_parent);
+
+			if (d != mnt_root || mp == mnt) { /* global root or unlinked */
+				*trunc = false;
+				break;
+			}
+			d = BPF_CORE_READ(mnt, mnt_mountpoint);
+			mnt = mp;
+			vmnt = &mp->mnt;
+			continue;
+		}
+		q = BPF_CORE_READ(d, d_name);
+		pos = kt_prepend(b->path, KT_PATH_MAX, pos, q.name, q.len);
+		if (pos < 0)
+			return -1;
+		d = parent;
+	}
+	if (pos == KT_PATH_MAX - 1) { /* at the root itself */
+		pos = KT_PATH_MAX - 2;
+		b->path[pos] = '/';
+	}
+	return pos;
+}
+
+/* kernfs path of the task's cgroup v2 cgroup, e.g. /kubepods/besteffort/pod…/<id> */
+static __always_inline void kt_cgroup_path(struct kt_session_buf *b, struct task_struct *t)
+{
+	struct kernfs_node *kn = BPF_CORE_READ(t, cgroups, dfl_cgrp, kn);
+	int pos = KT_CGPATH_MAX - 1;
+
+	b->path[KT_CGPATH_MAX - 1] = 0;
+	for (int i = 0; i < KT_CGPATH_DEPTH && kn; i++) {
+		struct kernfs_node *parent = kt_kernfs_parent(kn);
+		const char *name;
+		int len;
+
+		if (!parent) /* the root's name is "" */
+			break;
+		name = BPF_CORE_READ(kn, name);
+		/* bounded read to learn the length; names are short */
+		len = bpf_probe_read_kernel_str(&b->path[0], KT_NAME_MAX, name);
+		if (len <= 1)
+			break;
+		pos = kt_prepend(b->path, KT_CGPATH_MAX, pos, (const unsigned char *)name, len - 1);
+		if (pos < 0)
+			break;
+		kn = parent;
+	}
+	if (pos < 0 || pos == KT_CGPATH_MAX - 1) {
+		b->ev.s.cgroup_path[0] = '/';
+		b->ev.s.cgroup_path[1] = 0;
+		return;
+	}
+	bpf_probe_read_kernel(b->ev.s.cgroup_path, (KT_CGPATH_MAX - pos) & (KT_CGPATH_MAX - 1),
+			      &b->path[pos & (KT_CGPATH_MAX - 1)]);
+}
+
+/*
+ * An exec entering a container: the task's pid namespace is deeper than its
+ * parent's, and it is not that namespace's init.  runc exec's final process
+ * (kubectl exec, crictl exec, docker exec) and nsenter's child both match;
+ * a container's own init (pid 1) and anything it forks do not.
+ */
+static __always_inline bool kt_is_container_entry(struct task_struct *p)
+{
+	unsigned int level = BPF_CORE_READ(p, thread_pid, level);
+	unsigned int plevel = BPF_CORE_READ(p, real_parent, thread_pid, level);
+
+	return level > plevel && kt_ns_pid(p) != 1;
+}
+
+static __always_inline void kt_session_tty(struct kt_session *s, struct task_struct *p)
+{
+	struct tty_struct *tty = BPF_CORE_READ(p, signal, tty);
+	struct dentry *dn;
+
+	if (!tty || !kt_tty_is_pty_slave(tty))
+		return; /* no tty, or not a pty: command-only session */
+	s->tty.key = (__u64)tty;
+	s->tty.index = BPF_CORE_READ(tty, index);
+	/* a pty slave's driver_data is its /dev/pts/N dentry (devpts_pty_new) */
+	dn = BPF_CORE_READ(tty, driver_data);
+	s->tty.dev = BPF_CORE_READ(dn, d_sb, s_dev);
+	s->tty.rows = BPF_CORE_READ(tty, winsize.ws_row);
+	s->tty.cols = BPF_CORE_READ(tty, winsize.ws_col);
+}
+
+static __always_inline __u64 kt_session_start(struct task_struct *p)
+{
+	__u32 zero = 0;
+	struct kt_session_buf *b = bpf_map_lookup_elem(&session_buf, &zero);
+	struct kt_session *s;
+	struct kt_proc proc;
+	struct pid *pid;
+	__u64 sid;
+
+	if (!b)
+		return 0;
+	s = &b->ev.s;
+	__builtin_memset(s, 0, sizeof(*s) - sizeof(s->cgroup_path));
+	sid = __sync_fetch_and_add(&kt_next_session_id, 1);
+	s->id = sid;
+	s->start_ns = bpf_ktime_get_boot_ns();
+	s->cgroup_id = bpf_get_current_cgroup_id();
+	pid = BPF_CORE_READ(p, thread_pid);
+	s->pid_level = BPF_CORE_READ(pid, level);
+	{
+		struct upid up = {};
+
+		bpf_probe_read_kernel(&up, sizeof(up), &pid->numbers[s->pid_level & (KT_MAX_PIDNS_LEVEL - 1)]);
+		s->pidns_ino = BPF_CORE_READ(up.ns, ns.inum);
+	}
+	s->mntns_ino = BPF_CORE_READ(p, nsproxy, mnt_ns, ns.inum);
+	s->nprocs = 1;
+	kt_fill_task(&s->leader, p);
+	BPF_CORE_READ_STR_INTO(&s->uts_name, p, nsproxy, uts_ns, name.nodename);
+	kt_session_tty(s, p);
+	kt_cgroup_path(b, p);
+
+	if (bpf_map_update_elem(&sessions, &sid, s, BPF_NOEXIST)) {
+		kt_stat_add(KT_STAT_MAP_FULL, 1);
+		return 0;
+	}
+	proc.session_id = sid;
+	if (bpf_map_update_elem(&procs, &s->leader.pid, &proc, BPF_ANY)) {
+		bpf_map_delete_elem(&sessions, &sid);
+		kt_stat_add(KT_STAT_MAP_FULL, 1);
+		return 0;
+	}
+	/* A tty already recorded (nested entry from a session's own terminal
+	 * through a host tool) keeps its first session. */
+	if (s->tty.key && !bpf_map_update_elem(&ttys, &s->tty.key, &sid, BPF_NOEXIST))
+		__sync_fetch_and_add(&kt_nr_ttys, 1);
+
+	kt_stat_add(KT_STAT_SESSIONS, 1);
+	b->ev.hdr.type = KT_EV_SESSION_START;
+	b->ev.hdr.flags = s->tty.key ? 0 : KT_F_NO_TTY;
+	b->ev.hdr.size = sizeof(b->ev);
+	b->ev.hdr.ts_ns = s->start_ns;
+	b->ev.hdr.session_id = sid;
+	/* If this is lost the recorder rebuilds it from the sessions map. */
+	if (bpf_ringbuf_output(&events, &b->ev, sizeof(b->ev), 0))
+		kt_stat_add(KT_STAT_LOST_SESSION_EV, 1);
+	return sid;
+}
+
+static __always_inline void kt_emit_exec(struct task_struct *p, struct linux_binprm *bprm, __u64 sid)
+{
+	__u32 zero = 0;
+	struct kt_exec_buf *b = bpf_map_lookup_elem(&exec_buf, &zero);
+	unsigned long arg_start, arg_end;
+	__u64 fn_len, argv_len, cwd_len = 0, off;
+	bool trunc;
+	int pos;
+
+	if (!b)
+		return;
+	b->ev.hdr.type = KT_EV_EXEC;
+	b->ev.hdr.flags = 0;
+	b->ev.hdr.ts_ns = bpf_ktime_get_boot_ns();
+	b->ev.hdr.session_id = sid;
+	kt_fill_task(&b->ev.task, p);
+	b->ev.argc = BPF_CORE_READ(bprm, argc);
+
+	fn_len = bpf_probe_read_kernel_str(b->data, KT_FILENAME_MAX, BPF_CORE_READ(bprm, filename));
+	if ((long)fn_len <= 0) {
+		b->data[0] = 0;
+		fn_len = 1;
+	}
+	if (fn_len == KT_FILENAME_MAX)
+		b->ev.hdr.flags |= KT_F_FILENAME_TRUNC;
+	off = fn_len;
+
+	/* The new image's argv is already on its stack at this tracepoint. */
+	arg_start = BPF_CORE_READ(p, mm, arg_start);
+	arg_end = BPF_CORE_READ(p, mm, arg_end);
+	argv_len = arg_end - arg_start;
+	if (argv_len > KT_ARGV_MAX) {
+		argv_len = KT_ARGV_MAX;
+		b->ev.hdr.flags |= KT_F_ARGV_TRUNC;
+	}
+	if (off > KT_FILENAME_MAX)
+		return;
+	if (bpf_probe_read_user(&b->data[off], argv_len, (void *)arg_start))
+		argv_len = 0;
+	if (argv_len && b->data[(off + argv_len - 1) & (KT_EXEC_DATA - 1)] != 0)
+		b->data[(off + argv_len - 1) & (KT_EXEC_DATA - 1)] = 0; /* truncated mid-arg */
+	off += argv_len;
+
+	pos = kt_cwd(b, p, &trunc);
+	if (trunc)
+		b->ev.hdr.flags |= KT_F_CWD_TRUNC;
+	if (pos >= 0 && pos < KT_PATH_MAX - 1 && off <= KT_FILENAME_MAX + KT_ARGV_MAX) {
+		cwd_len = KT_PATH_MAX - pos;
+		bpf_probe_read_kernel(&b->data[off], cwd_len & (KT_PATH_MAX - 1), &b->path[pos & (KT_PATH_MAX - 1)]);
+	}
+	b->ev.filename_len = fn_len;
+	b->ev.argv_len = argv_len;
+	b->ev.cwd_len = cwd_len;
+	off += cwd_len;
+	b->ev.hdr.size = sizeof(b->ev) + off;
+	if (off > KT_EXEC_DATA)
+		return;
+	if (bpf_ringbuf_output(&events, b, sizeof(b->ev) + off, 0))
+		kt_count_loss(sid, 0);
+}
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(kt_sched_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
+{
+	__u32 tgid = BPF_CORE_READ(p, tgid);
+	struct kt_proc *proc = bpf_map_lookup_elem(&procs, &tgid);
+	__u64 sid;
+
+	if (proc) {
+		sid = proc->session_id;
+	} else {
+		if (!kt_is_container_entry(p))
+			return 0;
+		sid = kt_session_start(p);
+		if (!sid)
+			return 0;
+	}
+	kt_emit_exec(p, bprm, sid);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(kt_sched_fork, struct task_struct *parent, struct task_struct *child)
+{
+	__u32 ptgid = BPF_CORE_READ(parent, tgid);
+	__u32 ctgid = BPF_CORE_READ(child, tgid);
+	struct kt_proc *proc;
+	struct kt_session *s;
+
+	if (ctgid == ptgid) /* a new thread, not a new process */
+		return 0;
+	proc = bpf_map_lookup_elem(&procs, &ptgid);
+	if (!proc)
+		return 0;
+	s = bpf_map_lookup_elem(&sessions, &proc->session_id);
+	if (!s)
+		return 0;
+	if (bpf_map_update_elem(&procs, &ctgid, proc, BPF_ANY)) {
+		kt_stat_add(KT_STAT_MAP_FULL, 1);
+		return 0;
+	}
+	__sync_fetch_and_add(&s->nprocs, 1);
+	return 0;
+}
+
+#define KT_SIGNAL_GROUP_EXIT 0x00000004 /* include/linux/sched/signal.h */
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(kt_sched_exit, struct task_struct *p)
+{
+	__u32 tgid = BPF_CORE_READ(p, tgid);
+	struct kt_proc *proc = bpf_map_lookup_elem(&procs, &tgid);
+	struct kt_ev_exit ev = {};
+	struct kt_session *s;
+	__u64 sid;
+
+	if (!proc)
+		return 0;
+	/* Only when the last thread of the process goes. */
+	if (BPF_CORE_READ(p, signal, live.counter) != 0)
+		return 0;
+	sid = proc->session_id;
+	bpf_map_delete_elem(&procs, &tgid);
+
+	ev.hdr.ts_ns = bpf_ktime_get_boot_ns();
+	ev.hdr.session_id = sid;
+	ev.hdr.size = sizeof(ev);
+	kt_fill_task(&ev.task, p);
+	if (BPF_CORE_READ(p, signal, flags) & KT_SIGNAL_GROUP_EXIT)
+		ev.exit_status = BPF_CORE_READ(p, signal, group_exit_code);
+	else
+		ev.exit_status = BPF_CORE_READ(p, exit_code);
+
+	s = bpf_map_lookup_elem(&sessions, &sid);
+	if (s) {
+		ev.hdr.type = s->leader.pid == tgid ? KT_EV_SESSION_END : KT_EV_EXIT;
+		if (__sync_fetch_and_add(&s->nprocs, -1) == 1)
+			ev.hdr.flags |= KT_F_LAST_PROC;
+	} else {
+		ev.hdr.type = KT_EV_EXIT;
+	}
+	if (bpf_ringbuf_output(&events, &ev, sizeof(ev), 0))
+		kt_count_loss(sid, 0);
+	return 0;
+}
+
+#endif /* KUBETAPE_SESSION_BPF_H */
