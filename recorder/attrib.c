@@ -377,6 +377,12 @@ static int open_nofollow(int dirfd, const char *const *comps, int n)
 	for (int i = 0; i < n - 1; i++) {
 		int nfd = openat(dfd, comps[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		int e = errno;
+		struct stat st;
+
+		/* a symlinked directory fails as ENOTDIR: say what it is */
+		if (nfd < 0 && e == ENOTDIR &&
+		    !fstatat(dfd, comps[i], &st, AT_SYMLINK_NOFOLLOW) && S_ISLNK(st.st_mode))
+			e = ELOOP;
 		if (dfd != dirfd)
 			close(dfd);
 		if (nfd < 0)
@@ -599,15 +605,17 @@ static int meta_lookup(const struct kt_attrib_config *c, const char *cid,
 			if (e == -ENOENT || e == -ENOTDIR)
 				continue;
 			if (e) {
-				pr_warn("attrib: %s: %s%s\n", b.path, strerror(-e),
-					e == -ELOOP ? " (symlink refused)" : "");
+				pr_warn("attrib: %s: %s, ignored\n", b.path,
+					e == -ELOOP ? "symlink refused" :
+					e == -EINVAL ? "not a regular file" :
+					e == -EFBIG ? "larger than 4 MiB" : strerror(-e));
 				err = e;
 				continue;
 			}
 			e = kt_oci_annotations_parse(b.json, b.len, meta);
 			free(b.json);
 			if (e == -EBADMSG)
-				pr_warn("attrib: %s: not a JSON object, ignored\n", b.path);
+				pr_warn("attrib: %s: malformed JSON or not an object, ignored\n", b.path);
 			else if (e == -ENOENT)
 				pr_debug("attrib: %s: no Kubernetes annotations\n", b.path);
 			if (e == 0 || e == -ENOENT) {
