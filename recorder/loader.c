@@ -1,0 +1,246 @@
+// SPDX-License-Identifier: Apache-2.0
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "loader.h"
+#include "log.h"
+#include "kubetape.skel.h"
+
+/* The oldest kernel kubetape supports: what current Kubernetes node images
+ * ship, and the first LTS with everything used here (tp_btf, ring buffer,
+ * BPF atomics with fetch, bpf_ktime_get_boot_ns). */
+#define KT_MIN_MAJOR 5
+#define KT_MIN_MINOR 15
+
+#define TRACEFS "/sys/kernel/tracing"
+
+struct kt_loader {
+	struct kubetape_bpf *skel;
+	struct ring_buffer *rb;
+	const char *backend;
+};
+
+static int libbpf_print_fn(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	enum kt_log_level l = level == LIBBPF_WARN ? KT_LOG_WARN :
+			      level == LIBBPF_INFO ? KT_LOG_DEBUG : KT_LOG_DEBUG;
+
+	/* libbpf's debug output is the verifier log; only at --log-level debug */
+	if (level == LIBBPF_DEBUG && kt_log_get_level() < KT_LOG_DEBUG)
+		return 0;
+	kt_vlog(l, fmt, ap);
+	return 0;
+}
+
+int kt_kernel_release_ok(const char *release, int *major, int *minor)
+{
+	int ma = 0, mi = 0;
+
+	if (!release || sscanf(release, "%d.%d", &ma, &mi) != 2)
+		return -EINVAL;
+	if (major)
+		*major = ma;
+	if (minor)
+		*minor = mi;
+	if (ma < KT_MIN_MAJOR || (ma == KT_MIN_MAJOR && mi < KT_MIN_MINOR))
+		return -EOPNOTSUPP;
+	return 0;
+}
+
+static int preflight(void)
+{
+	struct utsname u;
+	struct stat st;
+	int ma, mi, err;
+
+	if (geteuid() != 0) {
+		pr_err("must run as root: loading BPF programs needs CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN");
+		return -EPERM;
+	}
+	if (stat("/sys/kernel/btf/vmlinux", &st) != 0) {
+		pr_err("kernel has no BTF (/sys/kernel/btf/vmlinux missing): kubetape needs CONFIG_DEBUG_INFO_BTF=y");
+		return -ENOTSUP;
+	}
+	uname(&u);
+	err = kt_kernel_release_ok(u.release, &ma, &mi);
+	if (err) {
+		pr_err("kernel %s is too old: kubetape needs Linux %d.%d or newer",
+		       u.release, KT_MIN_MAJOR, KT_MIN_MINOR);
+		return -ENOTSUP;
+	}
+	/* libbpf resolves syscall tracepoint ids through tracefs */
+	if (stat(TRACEFS "/events", &st) != 0 && stat("/sys/kernel/debug/tracing/events", &st) != 0) {
+		if (mount("nodev", TRACEFS, "tracefs", 0, NULL) != 0) {
+			pr_err("cannot mount tracefs on %s: %s", TRACEFS, strerror(errno));
+			return -errno;
+		}
+		pr_info("mounted tracefs on %s", TRACEFS);
+	}
+	return 0;
+}
+
+/* The programs of one capture backend, by name prefix. */
+static bool prog_is_backend(const char *name, const char *prefix)
+{
+	return strncmp(name, prefix, strlen(prefix)) == 0;
+}
+
+static void select_programs(struct kubetape_bpf *skel, const char *prefix)
+{
+	struct bpf_program *p;
+
+	bpf_object__for_each_program(p, skel->obj) {
+		const char *name = bpf_program__name(p);
+
+		if (prog_is_backend(name, "kt_sys_") || prog_is_backend(name, "kt_tty_"))
+			bpf_program__set_autoload(p, prog_is_backend(name, prefix));
+	}
+}
+
+static uint64_t wall_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+int kt_loader_open(const struct kt_loader_opts *o, ring_buffer_sample_fn cb, void *ctx,
+		   struct kt_loader **out)
+{
+	struct kt_loader *l = NULL;
+	int err;
+
+	*out = NULL;
+	err = preflight();
+	if (err)
+		return err;
+	libbpf_set_print(libbpf_print_fn);
+
+	l = calloc(1, sizeof(*l));
+	if (!l)
+		return -ENOMEM;
+	if (o->capture == KT_CAPTURE_TTY) {
+		pr_err("--capture=tty: the tty-layer backend is not part of this build");
+		err = -EOPNOTSUPP;
+		goto cleanup;
+	}
+	l->skel = kubetape_bpf__open();
+	if (!l->skel) {
+		err = -errno;
+		pr_err("cannot open the BPF object: %s", strerror(-err));
+		goto cleanup;
+	}
+	l->skel->rodata->kt_capture_input = o->capture_input;
+	/* Ids stay unique across recorder restarts: start from the wall clock. */
+	l->skel->bss->kt_next_session_id = wall_us();
+	if (o->ringbuf_bytes) {
+		err = bpf_map__set_max_entries(l->skel->maps.events, o->ringbuf_bytes);
+		if (err) {
+			pr_err("ring buffer size %u refused: %s", o->ringbuf_bytes, strerror(-err));
+			goto cleanup;
+		}
+	}
+	select_programs(l->skel, "kt_sys_");
+	l->backend = "syscall";
+	pr_info("capture backend: syscall (read/write/ioctl tracepoints on pty masters): "
+		"the tty-layer backend is not part of this build");
+
+	err = kubetape_bpf__load(l->skel);
+	if (err) {
+		pr_err("cannot load the BPF programs: %s (run with --log-level debug for the verifier log)",
+		       strerror(-err));
+		goto cleanup;
+	}
+	err = kubetape_bpf__attach(l->skel);
+	if (err) {
+		pr_err("cannot attach the BPF programs: %s", strerror(-err));
+		goto cleanup;
+	}
+	l->rb = ring_buffer__new(bpf_map__fd(l->skel->maps.events), cb, ctx, NULL);
+	if (!l->rb) {
+		err = -errno;
+		pr_err("cannot set up the ring buffer: %s", strerror(-err));
+		goto cleanup;
+	}
+	*out = l;
+	return 0;
+cleanup:
+	kt_loader_close(l);
+	return err;
+}
+
+void kt_loader_close(struct kt_loader *l)
+{
+	if (!l)
+		return;
+	ring_buffer__free(l->rb);
+	kubetape_bpf__destroy(l->skel);
+	free(l);
+}
+
+int kt_loader_poll(struct kt_loader *l, int timeout_ms)
+{
+	return ring_buffer__poll(l->rb, timeout_ms);
+}
+
+int kt_loader_drain(struct kt_loader *l)
+{
+	return ring_buffer__consume(l->rb);
+}
+
+const char *kt_loader_backend(const struct kt_loader *l)
+{
+	return l->backend;
+}
+
+int kt_loader_session_lookup(struct kt_loader *l, uint64_t sid, struct kt_session *out)
+{
+	if (bpf_map__lookup_elem(l->skel->maps.sessions, &sid, sizeof(sid), out, sizeof(*out), 0))
+		return -errno;
+	return 0;
+}
+
+void kt_loader_session_retire(struct kt_loader *l, uint64_t sid, uint64_t tty_key)
+{
+	uint64_t owner;
+
+	if (tty_key &&
+	    bpf_map__lookup_elem(l->skel->maps.ttys, &tty_key, sizeof(tty_key), &owner, sizeof(owner), 0) == 0 &&
+	    owner == sid &&
+	    bpf_map__delete_elem(l->skel->maps.ttys, &tty_key, sizeof(tty_key), 0) == 0)
+		__atomic_fetch_sub(&l->skel->bss->kt_nr_ttys, 1, __ATOMIC_SEQ_CST);
+	bpf_map__delete_elem(l->skel->maps.sessions, &sid, sizeof(sid), 0);
+}
+
+int kt_loader_stats(struct kt_loader *l, uint64_t out[KT_STAT_MAX])
+{
+	int ncpu = libbpf_num_possible_cpus();
+	uint64_t *vals;
+
+	if (ncpu <= 0)
+		return ncpu ? ncpu : -EINVAL;
+	vals = calloc(ncpu, sizeof(*vals));
+	if (!vals)
+		return -ENOMEM;
+	for (uint32_t k = 0; k < KT_STAT_MAX; k++) {
+		out[k] = 0;
+		if (bpf_map__lookup_elem(l->skel->maps.stats, &k, sizeof(k), vals,
+					 sizeof(*vals) * ncpu, 0))
+			continue;
+		for (int c = 0; c < ncpu; c++)
+			out[k] += vals[c];
+	}
+	free(vals);
+	return 0;
+}

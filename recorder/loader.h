@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Loading and attaching kubetape's BPF programs: pre-flight checks (root,
+ * BTF, kernel), choice of capture backend, and the map operations the
+ * recorder needs afterwards.  libbpf's output goes through the logger.
+ */
+#ifndef KUBETAPE_LOADER_H
+#define KUBETAPE_LOADER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <bpf/libbpf.h>
+#include "events.h"
+
+enum kt_capture {
+	KT_CAPTURE_AUTO = 0,
+	KT_CAPTURE_SYSCALL,
+	KT_CAPTURE_TTY,
+};
+
+struct kt_loader_opts {
+	enum kt_capture capture;
+	uint32_t ringbuf_bytes;   /* power of two, >= page size */
+	bool capture_input;
+};
+
+struct kt_loader;
+
+/* Checks, loads and attaches.  Logs one clear line on failure. */
+int kt_loader_open(const struct kt_loader_opts *o, ring_buffer_sample_fn cb, void *ctx,
+		   struct kt_loader **out);
+void kt_loader_close(struct kt_loader *l);
+
+/* ring_buffer__poll, returning the number of events or -errno. */
+int kt_loader_poll(struct kt_loader *l, int timeout_ms);
+int kt_loader_drain(struct kt_loader *l);
+
+/* The backend in use: "syscall", "tty-fentry", "tty-kprobe". */
+const char *kt_loader_backend(const struct kt_loader *l);
+
+/* Copy of the kernel's record of a live session; -ENOENT if it is gone. */
+int kt_loader_session_lookup(struct kt_loader *l, uint64_t sid, struct kt_session *out);
+/* Forget a finished session's kernel state: its tty entry and record. */
+void kt_loader_session_retire(struct kt_loader *l, uint64_t sid, uint64_t tty_key);
+
+/* Sum of the per-CPU global counters. */
+int kt_loader_stats(struct kt_loader *l, uint64_t out[KT_STAT_MAX]);
+
+/* Pre-flight, exposed for tests: 0 if the kernel release is new enough. */
+int kt_kernel_release_ok(const char *release, int *major, int *minor);
+
+#endif

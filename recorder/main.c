@@ -1,0 +1,265 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * kubetape-recorder: the node daemon.  Loads the BPF programs, drains the
+ * ring buffer into the store, and on SIGTERM/SIGINT flushes everything,
+ * marks open sessions interrupted and exits 0.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "attrib.h"
+#include "loader.h"
+#include "log.h"
+#include "sessions.h"
+#include "store.h"
+
+#define DEFAULT_DB "/var/lib/kubetape/kubetape.db"
+#define TICK_MS 100
+
+static volatile sig_atomic_t exiting;
+
+static void on_signal(int sig)
+{
+	exiting = sig;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"usage: kubetape-recorder [options]\n"
+"\n"
+"Records every exec session entering a container on this node (kubectl exec,\n"
+"crictl exec, nsenter) from the kernel into a SQLite store.\n"
+"\n"
+"  --db PATH               store (default " DEFAULT_DB ")\n"
+"  --log-level LEVEL       error, warn, info (default) or debug\n"
+"  --capture MODE          auto (default) or syscall\n"
+"  --containerd-state DIR  containerd state root (repeatable; default /run/containerd)\n"
+"  --crio-state DIR        CRI-O run root (repeatable; default /run/containers/storage)\n"
+"  --node-name NAME        node name (default $NODE_NAME, else the host name)\n"
+"  --ringbuf-mb N          BPF ring buffer size in MiB, a power of two (default 16)\n"
+"  --no-input              do not record what users type\n"
+"  --stats-file PATH       write counters as JSON here on exit\n"
+"  -h, --help              this help\n"
+"\n"
+"Exit status: 0 after SIGTERM/SIGINT with everything flushed; 1 on a\n"
+"runtime error; 2 on a usage error.\n");
+}
+
+static int mkdir_parent(const char *path)
+{
+	char dir[4096];
+	char *slash;
+
+	if (snprintf(dir, sizeof(dir), "%s", path) >= (int)sizeof(dir))
+		return -ENAMETOOLONG;
+	slash = strrchr(dir, '/');
+	if (!slash || slash == dir)
+		return 0;
+	*slash = 0;
+	for (char *p = dir + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = 0;
+		if (mkdir(dir, 0700) && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(dir, 0700) && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+static void write_stats(const char *path, struct kt_loader *ld, struct kt_recorder *rec)
+{
+	uint64_t k[KT_STAT_MAX] = {0};
+	struct kt_recorder_counters c;
+	FILE *f;
+
+	kt_loader_stats(ld, k);
+	kt_recorder_counters(rec, &c);
+	pr_info("kernel: %" PRIu64 " sessions, %" PRIu64 " events and %" PRIu64
+		" bytes lost, %" PRIu64 " session starts lost, %" PRIu64 " map-full; "
+		"recorder: %" PRIu64 " events, %" PRIu64 " bad, %" PRIu64 " bytes out, %" PRIu64 " in",
+		k[KT_STAT_SESSIONS], k[KT_STAT_LOST_EVENTS], k[KT_STAT_LOST_BYTES],
+		k[KT_STAT_LOST_SESSION_EV], k[KT_STAT_MAP_FULL], c.events, c.bad_events,
+		c.bytes_out, c.bytes_in);
+	if (!path)
+		return;
+	f = fopen(path, "w");
+	if (!f) {
+		pr_warn("cannot write %s: %s", path, strerror(errno));
+		return;
+	}
+	fprintf(f,
+		"{\"backend\":\"%s\",\"kernel\":{\"sessions\":%" PRIu64 ",\"lost_events\":%" PRIu64
+		",\"lost_bytes\":%" PRIu64 ",\"lost_session_events\":%" PRIu64 ",\"map_full\":%" PRIu64 "},"
+		"\"recorder\":{\"events\":%" PRIu64 ",\"bad_events\":%" PRIu64 ",\"sessions\":%" PRIu64
+		",\"commands\":%" PRIu64 ",\"bytes_out\":%" PRIu64 ",\"bytes_in\":%" PRIu64
+		",\"gaps\":%" PRIu64 ",\"lost_bytes\":%" PRIu64 ",\"lost_events\":%" PRIu64 "}}\n",
+		kt_loader_backend(ld), k[KT_STAT_SESSIONS], k[KT_STAT_LOST_EVENTS],
+		k[KT_STAT_LOST_BYTES], k[KT_STAT_LOST_SESSION_EV], k[KT_STAT_MAP_FULL],
+		c.events, c.bad_events, c.sessions, c.commands, c.bytes_out, c.bytes_in,
+		c.gaps, c.lost_bytes, c.lost_events);
+	fclose(f);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "db", required_argument, NULL, 'd' },
+		{ "log-level", required_argument, NULL, 'l' },
+		{ "capture", required_argument, NULL, 'c' },
+		{ "containerd-state", required_argument, NULL, 'C' },
+		{ "crio-state", required_argument, NULL, 'O' },
+		{ "node-name", required_argument, NULL, 'n' },
+		{ "ringbuf-mb", required_argument, NULL, 'r' },
+		{ "no-input", no_argument, NULL, 'I' },
+		{ "stats-file", required_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	struct kt_loader_opts lo = { .capture = KT_CAPTURE_AUTO, .ringbuf_bytes = 16u << 20,
+				     .capture_input = true };
+	struct kt_recorder_opts ro = { .flush_age_us = 400000, .flush_bytes = 128 << 10,
+				       .close_grace_us = 1000000 };
+	struct kt_attrib_config ac;
+	bool containerd_set = false, crio_set = false;
+	const char *db = DEFAULT_DB, *stats_file = NULL;
+	struct kt_store *st = NULL;
+	struct kt_loader *ld = NULL;
+	struct kt_recorder *rec = NULL;
+	struct sigaction sa = { .sa_handler = on_signal };
+	int opt, err, n, lvl;
+	char *end;
+	long mb;
+
+	kt_log_init("kubetape-recorder", KT_LOG_INFO);
+	kt_attrib_config_defaults(&ac);
+	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'd':
+			db = optarg;
+			break;
+		case 'l':
+			lvl = kt_log_parse_level(optarg);
+			if (lvl < 0) {
+				pr_err("--log-level: '%s' is not one of error, warn, info, debug", optarg);
+				return 2;
+			}
+			kt_log_init(NULL, lvl);
+			break;
+		case 'c':
+			if (strcmp(optarg, "auto") == 0)
+				lo.capture = KT_CAPTURE_AUTO;
+			else if (strcmp(optarg, "syscall") == 0)
+				lo.capture = KT_CAPTURE_SYSCALL;
+			else if (strcmp(optarg, "tty") == 0)
+				lo.capture = KT_CAPTURE_TTY;
+			else {
+				pr_err("--capture: '%s' is not one of auto, tty, syscall", optarg);
+				return 2;
+			}
+			break;
+		case 'C':
+		case 'O': {
+			bool cd = opt == 'C';
+			bool *set = cd ? &containerd_set : &crio_set;
+			int *cnt = cd ? &ac.n_containerd : &ac.n_crio;
+			const char **roots = cd ? ac.containerd_roots : ac.crio_roots;
+
+			if (!*set) {
+				*cnt = 0;
+				*set = true;
+			}
+			if (*cnt >= KT_ATTRIB_MAX_ROOTS) {
+				pr_err("at most %d state roots per runtime", KT_ATTRIB_MAX_ROOTS);
+				return 2;
+			}
+			roots[(*cnt)++] = optarg;
+			break;
+		}
+		case 'n':
+			ac.node_name = optarg;
+			break;
+		case 'r':
+			errno = 0;
+			mb = strtol(optarg, &end, 10);
+			if (errno || *end || mb < 1 || mb > 1024 || (mb & (mb - 1))) {
+				pr_err("--ringbuf-mb: '%s' is not a power of two between 1 and 1024", optarg);
+				return 2;
+			}
+			lo.ringbuf_bytes = (uint32_t)mb << 20;
+			break;
+		case 'I':
+			lo.capture_input = false;
+			break;
+		case 's':
+			stats_file = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		pr_err("unexpected argument '%s' (see --help)", argv[optind]);
+		return 2;
+	}
+	ro.attrib = &ac;
+
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	err = mkdir_parent(db);
+	if (err) {
+		pr_err("cannot create the directory of %s: %s", db, strerror(-err));
+		return 1;
+	}
+	err = kt_store_open(db, KT_STORE_CREATE, &st);
+	if (err)
+		return 1; /* the store said why */
+	err = kt_store_sessions_interrupt_open(st, kt_now_us(), &n);
+	if (!err && n)
+		pr_warn("%d sessions left open by a previous recorder marked interrupted", n);
+
+	/* The recorder is created before the ring buffer so the callback has a
+	 * context; it only touches the loader once events arrive. */
+	err = kt_recorder_new(st, NULL, &ro, &rec);
+	if (err)
+		goto cleanup;
+	err = kt_loader_open(&lo, kt_recorder_event, rec, &ld);
+	if (err)
+		goto cleanup;
+	kt_recorder_set_loader(rec, ld);
+	pr_info("recording into %s (backend %s); ready", db, kt_loader_backend(ld));
+
+	while (!exiting) {
+		err = kt_loader_poll(ld, TICK_MS);
+		if (err < 0 && err != -EINTR) {
+			pr_err("ring buffer poll failed: %s", strerror(-err));
+			goto cleanup;
+		}
+		kt_recorder_tick(rec);
+	}
+	pr_info("%s: flushing", exiting == SIGINT ? "SIGINT" : "SIGTERM");
+	kt_loader_drain(ld);
+	err = kt_recorder_shutdown(rec);
+	write_stats(stats_file, ld, rec);
+cleanup:
+	kt_recorder_free(rec);
+	kt_loader_close(ld);
+	kt_store_close(st);
+	return err ? 1 : 0;
+}

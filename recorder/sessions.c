@@ -1,0 +1,527 @@
+// SPDX-License-Identifier: Apache-2.0
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "sessions.h"
+#include "log.h"
+
+#define NBUCKETS 256
+#define CLOCK_REFRESH_US (10 * 1000000LL)
+
+struct rec_session {
+	struct rec_session *next;
+	uint64_t kid;              /* kernel session id */
+	uint64_t tty_key;
+	struct kt_session_info info;
+	struct kt_chunk_builder cb;
+	uint64_t gap_bytes, gap_events; /* loss already marked in the stream */
+	int64_t last_frame_us;
+	int64_t closing_since_us;  /* no process left since (wall), 0 = live */
+	bool dirty;                /* info changed since the last update */
+};
+
+struct kt_recorder {
+	struct kt_store *st;
+	struct kt_loader *ld;
+	struct kt_recorder_opts o;
+	struct rec_session *buckets[NBUCKETS];
+	int64_t boot_to_wall_ns;
+	int64_t clock_at_us;
+	bool in_tx;
+	char boot_id[9];
+	struct kt_recorder_counters n;
+};
+
+static int64_t clock_ns(clockid_t id)
+{
+	struct timespec ts;
+
+	clock_gettime(id, &ts);
+	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* BPF stamps CLOCK_BOOTTIME; the store wants wall-clock microseconds.  The
+ * offset is re-read periodically so an NTP step shows up within seconds. */
+static void refresh_clock(struct kt_recorder *r)
+{
+	r->boot_to_wall_ns = clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_BOOTTIME);
+	r->clock_at_us = kt_now_us();
+}
+
+static int64_t wall_us(const struct kt_recorder *r, uint64_t boot_ns)
+{
+	return ((int64_t)boot_ns + r->boot_to_wall_ns) / 1000;
+}
+
+static void read_boot_id(char out[9])
+{
+	char buf[64] = "";
+	int fd = open("/proc/sys/kernel/random/boot_id", O_RDONLY | O_CLOEXEC);
+
+	if (fd >= 0) {
+		ssize_t n = read(fd, buf, sizeof(buf) - 1);
+
+		if (n < 0)
+			buf[0] = 0;
+		close(fd);
+	}
+	snprintf(out, 9, "%.8s", buf[0] ? buf : "00000000");
+}
+
+static struct rec_session **slot(struct kt_recorder *r, uint64_t kid)
+{
+	struct rec_session **pp = &r->buckets[(kid ^ (kid >> 17)) % NBUCKETS];
+
+	while (*pp && (*pp)->kid != kid)
+		pp = &(*pp)->next;
+	return pp;
+}
+
+static int ensure_tx(struct kt_recorder *r)
+{
+	int err;
+
+	if (r->in_tx)
+		return 0;
+	err = kt_store_begin(r->st);
+	if (!err)
+		r->in_tx = true;
+	return err;
+}
+
+static void session_free(struct rec_session *s)
+{
+	if (!s)
+		return;
+	kt_chunk_builder_free(&s->cb);
+	free(s);
+}
+
+/* argv (NUL-separated) joined with spaces, clipped to the field */
+static void join_argv(char *dst, size_t cap, const char *argv, size_t len)
+{
+	size_t n = len < cap - 1 ? len : cap - 1;
+
+	memcpy(dst, argv, n);
+	dst[n] = 0;
+	while (n && dst[n - 1] == 0)
+		n--;
+	for (size_t i = 0; i < n; i++)
+		if (dst[i] == 0 || (unsigned char)dst[i] < 0x20)
+			dst[i] = ' ';
+}
+
+static void tty_name(char *dst, size_t cap, const struct kt_tty *t)
+{
+	snprintf(dst, cap, "pts/%u on devpts %u:%u", t->index, t->dev >> 20, t->dev & 0xfffff);
+}
+
+static struct rec_session *session_open(struct kt_recorder *r, const struct kt_session *ks,
+					bool recovered)
+{
+	struct rec_session *s = calloc(1, sizeof(*s));
+	struct kt_session_info *i;
+	int err;
+
+	if (!s) {
+		pr_err("out of memory for session %" PRIx64, (uint64_t)ks->id);
+		return NULL;
+	}
+	i = &s->info;
+	s->kid = ks->id;
+	s->tty_key = ks->tty.key;
+	kt_chunk_builder_init(&s->cb);
+	snprintf(i->uuid, sizeof(i->uuid), "%s-%016" PRIx64, r->boot_id, (uint64_t)ks->id);
+	i->kernel_id = ks->id;
+	i->start_us = wall_us(r, ks->start_ns);
+	i->state = KT_SESSION_ACTIVE;
+	snprintf(i->hostname, sizeof(i->hostname), "%.*s", KT_UTS_LEN, ks->uts_name);
+	snprintf(i->cgroup_path, sizeof(i->cgroup_path), "%.*s", (int)KT_CGPATH_MAX, ks->cgroup_path);
+	i->cgroup_id = ks->cgroup_id;
+	i->pidns_ino = ks->pidns_ino;
+	i->mntns_ino = ks->mntns_ino;
+	i->leader_pid = ks->leader.pid;
+	i->leader_ns_pid = ks->leader.ns_pid;
+	i->leader_uid = ks->leader.uid;
+	i->leader_gid = ks->leader.gid;
+	snprintf(i->leader_comm, sizeof(i->leader_comm), "%.*s", KT_COMM_LEN, ks->leader.comm);
+	i->has_tty = ks->tty.key != 0;
+	if (i->has_tty) {
+		tty_name(i->tty_name, sizeof(i->tty_name), &ks->tty);
+		i->rows = ks->tty.rows;
+		i->cols = ks->tty.cols;
+	}
+	snprintf(i->capture, sizeof(i->capture), "%s", kt_loader_backend(r->ld));
+	kt_attribute_session(r->o.attrib, i);
+
+	err = ensure_tx(r);
+	if (!err)
+		err = kt_store_session_create(r->st, i);
+	if (err) {
+		pr_err("session %" PRIx64 ": cannot be stored: %s", (uint64_t)ks->id, strerror(-err));
+		session_free(s);
+		return NULL;
+	}
+	if (i->has_tty && i->rows && i->cols)
+		kt_chunk_add_resize(&s->cb, i->start_us, i->cols, i->rows);
+	*slot(r, s->kid) = s;
+	r->n.sessions++;
+	pr_info("session %" PRId64 " started%s: %s/%s/%s%s pid %u (%s)%s", i->id,
+		recovered ? " (rebuilt from kernel state, its start event was lost)" : "",
+		i->k8s_namespace[0] ? i->k8s_namespace : "-", i->pod[0] ? i->pod : "-",
+		i->container[0] ? i->container : "-", i->attribution_guess ? " (guessed)" : "",
+		i->leader_pid, i->leader_comm, i->has_tty ? "" : ", no tty");
+	return s;
+}
+
+/* The session an event belongs to; rebuilt from the kernel's map if its
+ * start event was lost, so no data is dropped for want of a row. */
+static struct rec_session *session_get(struct kt_recorder *r, uint64_t kid)
+{
+	struct rec_session *s = *slot(r, kid);
+	struct kt_session ks;
+
+	if (s)
+		return s;
+	if (kt_loader_session_lookup(r->ld, kid, &ks) == 0)
+		return session_open(r, &ks, true);
+	pr_warn("event for unknown session %" PRIx64 " dropped: the kernel no longer has it", kid);
+	return NULL;
+}
+
+static int session_flush(struct kt_recorder *r, struct rec_session *s)
+{
+	int err = 0;
+
+	if (s->cb.nframes) {
+		err = ensure_tx(r);
+		if (!err)
+			err = kt_store_chunk_append(r->st, s->info.id, &s->cb);
+		if (err)
+			pr_err("session %" PRId64 ": cannot store %u frames: %s", s->info.id,
+			       s->cb.nframes, strerror(-err));
+		/* A chunk the store refused cannot be retried forever without
+		 * growing without bound; its loss is counted as a gap. */
+		if (err) {
+			s->info.lost_bytes += s->cb.out_bytes + s->cb.in_bytes;
+			s->info.lost_events += s->cb.nframes;
+		}
+		kt_chunk_builder_reset(&s->cb);
+		s->dirty = true;
+	}
+	if (s->dirty) {
+		int e2 = ensure_tx(r);
+
+		if (!e2)
+			e2 = kt_store_session_update(r->st, &s->info);
+		if (e2)
+			pr_err("session %" PRId64 ": cannot update: %s", s->info.id, strerror(-e2));
+		else
+			s->dirty = false;
+		err = err ?: e2;
+	}
+	return err;
+}
+
+static int add_frame(struct kt_recorder *r, struct rec_session *s, uint8_t type, int64_t ts,
+		     const void *data, uint32_t len)
+{
+	int err = kt_chunk_add(&s->cb, type, ts, data, len);
+
+	if (err) {
+		pr_err("session %" PRId64 ": frame not buffered: %s", s->info.id, strerror(-err));
+		return err;
+	}
+	if (ts > s->last_frame_us)
+		s->last_frame_us = ts;
+	if (s->cb.len >= r->o.flush_bytes)
+		return session_flush(r, s);
+	return 0;
+}
+
+/* Compare the kernel's loss counters with what the stream already says, and
+ * mark the difference as a gap at `now`. */
+static void check_loss(struct kt_recorder *r, struct rec_session *s, int64_t now)
+{
+	struct kt_session ks;
+
+	if (kt_loader_session_lookup(r->ld, s->kid, &ks))
+		return;
+	if (ks.lost_bytes == s->gap_bytes && ks.lost_events == s->gap_events)
+		return;
+	if (kt_chunk_add_gap(&s->cb, now, ks.lost_bytes - s->gap_bytes,
+			     ks.lost_events - s->gap_events) == 0) {
+		pr_warn("session %" PRId64 ": lost %" PRIu64 " bytes in %" PRIu64
+			" events (ring buffer full); gap marked", s->info.id,
+			(uint64_t)(ks.lost_bytes - s->gap_bytes),
+			(uint64_t)(ks.lost_events - s->gap_events));
+		r->n.gaps++;
+		s->gap_bytes = ks.lost_bytes;
+		s->gap_events = ks.lost_events;
+		s->info.lost_bytes = ks.lost_bytes;
+		s->info.lost_events = ks.lost_events;
+		s->dirty = true;
+	}
+}
+
+static void on_exec(struct kt_recorder *r, struct rec_session *s, const struct kt_ev_exec *e, size_t size)
+{
+	size_t datalen = size - sizeof(*e);
+	const char *fn = e->data, *argv = fn + e->filename_len, *cwd = argv + e->argv_len;
+	struct kt_command c = {0};
+	int err;
+
+	if ((size_t)e->filename_len + e->argv_len + e->cwd_len > datalen || e->filename_len == 0 ||
+	    fn[e->filename_len - 1] != 0 || (e->cwd_len && cwd[e->cwd_len - 1] != 0)) {
+		r->n.bad_events++;
+		return;
+	}
+	c.session_id = s->info.id;
+	c.seq = s->info.n_commands;
+	c.ts_us = wall_us(r, e->hdr.ts_ns);
+	c.pid = e->task.pid;
+	c.ns_pid = e->task.ns_pid;
+	c.ppid = e->task.ppid;
+	c.uid = e->task.uid;
+	c.gid = e->task.gid;
+	c.euid = e->task.euid;
+	c.egid = e->task.egid;
+	snprintf(c.comm, sizeof(c.comm), "%.*s", KT_COMM_LEN, e->task.comm);
+	c.filename = fn;
+	c.argv = argv;
+	c.argv_len = e->argv_len;
+	c.argc = e->argc;
+	c.cwd = e->cwd_len ? cwd : "";
+	c.argv_truncated = e->hdr.flags & KT_F_ARGV_TRUNC;
+	c.cwd_truncated = e->hdr.flags & KT_F_CWD_TRUNC;
+	err = ensure_tx(r);
+	if (!err)
+		err = kt_store_command_add(r->st, &c);
+	if (err) {
+		pr_err("session %" PRId64 ": command not stored: %s", s->info.id, strerror(-err));
+		return;
+	}
+	if (!s->info.n_commands)
+		join_argv(s->info.first_command, sizeof(s->info.first_command), argv, e->argv_len);
+	s->info.n_commands++;
+	s->dirty = true;
+	r->n.commands++;
+}
+
+static void on_exit_ev(struct kt_recorder *r, struct rec_session *s, const struct kt_ev_exit *e)
+{
+	int64_t ts = wall_us(r, e->hdr.ts_ns);
+	int err = ensure_tx(r);
+
+	if (!err)
+		err = kt_store_command_exit(r->st, s->info.id, e->task.pid, ts, e->exit_status);
+	if (err && err != -ENOENT)
+		pr_warn("session %" PRId64 ": exit of pid %u not stored: %s", s->info.id,
+			e->task.pid, strerror(-err));
+	if (e->hdr.type == KT_EV_SESSION_END) {
+		s->info.has_exit = true;
+		s->info.exit_status = e->exit_status;
+		s->info.end_us = ts;
+		s->dirty = true;
+		pr_info("session %" PRId64 ": leader exited with status %d", s->info.id, e->exit_status);
+	}
+	if (e->hdr.flags & KT_F_LAST_PROC)
+		s->closing_since_us = kt_now_us();
+}
+
+int kt_recorder_event(void *ctx, void *data, size_t size)
+{
+	struct kt_recorder *r = ctx;
+	const struct kt_hdr *h = data;
+	struct rec_session *s;
+
+	r->n.events++;
+	if (size < sizeof(*h) || h->size > size) {
+		r->n.bad_events++;
+		return 0;
+	}
+	if (h->type == KT_EV_SESSION_START) {
+		const struct kt_ev_session *e = data;
+
+		if (size < sizeof(*e)) {
+			r->n.bad_events++;
+			return 0;
+		}
+		if (!*slot(r, h->session_id))
+			session_open(r, &e->s, false);
+		return 0;
+	}
+	s = session_get(r, h->session_id);
+	if (!s)
+		return 0;
+	switch (h->type) {
+	case KT_EV_EXEC:
+		if (size >= sizeof(struct kt_ev_exec))
+			on_exec(r, s, data, h->size);
+		else
+			r->n.bad_events++;
+		break;
+	case KT_EV_EXIT:
+	case KT_EV_SESSION_END:
+		if (size >= sizeof(struct kt_ev_exit))
+			on_exit_ev(r, s, data);
+		else
+			r->n.bad_events++;
+		break;
+	case KT_EV_TTY_OUT:
+	case KT_EV_TTY_IN: {
+		const struct kt_ev_data *e = data;
+		bool out = h->type == KT_EV_TTY_OUT;
+
+		if (size < sizeof(*e) || e->len > size - sizeof(*e)) {
+			r->n.bad_events++;
+			break;
+		}
+		if (add_frame(r, s, out ? KT_FRAME_OUT : KT_FRAME_IN, wall_us(r, h->ts_ns),
+			      e->data, e->len) == 0) {
+			if (out) {
+				s->info.bytes_out += e->len;
+				r->n.bytes_out += e->len;
+			} else {
+				s->info.bytes_in += e->len;
+				r->n.bytes_in += e->len;
+			}
+		}
+		break;
+	}
+	case KT_EV_WINSIZE: {
+		const struct kt_ev_winsize *e = data;
+
+		if (size < sizeof(*e)) {
+			r->n.bad_events++;
+			break;
+		}
+		kt_chunk_add_resize(&s->cb, wall_us(r, h->ts_ns), e->cols, e->rows);
+		break;
+	}
+	default:
+		r->n.bad_events++;
+	}
+	return 0;
+}
+
+/* Last process gone and the grace for trailing output over: close it. */
+static void session_close(struct kt_recorder *r, struct rec_session **pp, int state)
+{
+	struct rec_session *s = *pp;
+
+	check_loss(r, s, kt_now_us());
+	s->info.state = state;
+	if (!s->info.end_us || s->last_frame_us > s->info.end_us)
+		s->info.end_us = s->last_frame_us > s->info.end_us ? s->last_frame_us : kt_now_us();
+	s->dirty = true;
+	session_flush(r, s);
+	kt_loader_session_retire(r->ld, s->kid, s->tty_key);
+	pr_info("session %" PRId64 " %s: %" PRIu64 " bytes out, %" PRIu64 " in, %u commands%s",
+		s->info.id, state == KT_SESSION_ENDED ? "ended" : "interrupted",
+		s->info.bytes_out, s->info.bytes_in, s->info.n_commands,
+		s->info.lost_bytes || s->info.lost_events ? ", WITH LOSS" : "");
+	r->n.lost_bytes += s->info.lost_bytes;
+	r->n.lost_events += s->info.lost_events;
+	*pp = s->next;
+	session_free(s);
+}
+
+int kt_recorder_tick(struct kt_recorder *r)
+{
+	int64_t now = kt_now_us();
+	int err = 0;
+
+	if (now - r->clock_at_us > CLOCK_REFRESH_US)
+		refresh_clock(r);
+	for (int b = 0; b < NBUCKETS; b++) {
+		struct rec_session **pp = &r->buckets[b];
+
+		while (*pp) {
+			struct rec_session *s = *pp;
+
+			if (s->closing_since_us && now - s->closing_since_us >= r->o.close_grace_us) {
+				session_close(r, pp, KT_SESSION_ENDED);
+				continue;
+			}
+			check_loss(r, s, now);
+			if ((s->cb.nframes && now - s->cb.start_us >= r->o.flush_age_us) || s->dirty)
+				session_flush(r, s);
+			pp = &s->next;
+		}
+	}
+	if (r->in_tx) {
+		err = kt_store_commit(r->st);
+		r->in_tx = false;
+		if (err)
+			pr_err("commit failed: %s", strerror(-err));
+	}
+	return err;
+}
+
+int kt_recorder_shutdown(struct kt_recorder *r)
+{
+	int err;
+
+	for (int b = 0; b < NBUCKETS; b++)
+		while (r->buckets[b])
+			session_close(r, &r->buckets[b], r->buckets[b]->closing_since_us ?
+				      KT_SESSION_ENDED : KT_SESSION_INTERRUPTED);
+	if (!r->in_tx)
+		return 0;
+	err = kt_store_commit(r->st);
+	r->in_tx = false;
+	return err;
+}
+
+int kt_recorder_new(struct kt_store *st, struct kt_loader *ld, const struct kt_recorder_opts *o,
+		    struct kt_recorder **out)
+{
+	struct kt_recorder *r = calloc(1, sizeof(*r));
+
+	*out = NULL;
+	if (!r)
+		return -ENOMEM;
+	r->st = st;
+	r->ld = ld;
+	r->o = *o;
+	read_boot_id(r->boot_id);
+	refresh_clock(r);
+	*out = r;
+	return 0;
+}
+
+void kt_recorder_set_loader(struct kt_recorder *r, struct kt_loader *ld)
+{
+	r->ld = ld;
+}
+
+void kt_recorder_free(struct kt_recorder *r)
+{
+	if (!r)
+		return;
+	for (int b = 0; b < NBUCKETS; b++)
+		while (r->buckets[b]) {
+			struct rec_session *s = r->buckets[b];
+
+			r->buckets[b] = s->next;
+			session_free(s);
+		}
+	free(r);
+}
+
+void kt_recorder_counters(const struct kt_recorder *r, struct kt_recorder_counters *c)
+{
+	*c = r->n;
+	for (int b = 0; b < NBUCKETS; b++)
+		for (struct rec_session *s = r->buckets[b]; s; s = s->next) {
+			c->lost_bytes += s->info.lost_bytes;
+			c->lost_events += s->info.lost_events;
+		}
+}
