@@ -70,6 +70,8 @@ struct {
 
 /* Per-CPU scratch: events are too big for the 512-byte BPF stack. */
 struct kt_data_buf {
+	/* loop state in map memory so the verifier prunes (see session.bpf.h) */
+	__u64 off;
 	struct kt_ev_data ev;
 	char data[KT_DATA_MAX];
 };
@@ -112,41 +114,34 @@ static __always_inline void kt_emit_data(__u64 sid, __u64 tty_key, __u16 type, _
 {
 	__u32 zero = 0;
 	struct kt_data_buf *b = bpf_map_lookup_elem(&data_buf, &zero);
-	__u64 off = 0;
 
 	if (!b)
 		return;
+	b->off = 0;
 	for (int i = 0; i < KT_DATA_LOOPS; i++) {
-		__u64 n;
-		long err;
+		__u64 off = b->off, n;
 
 		if (off >= len)
 			return;
 		n = len - off;
 		if (n > KT_DATA_MAX)
 			n = KT_DATA_MAX;
+		b->off = off + n;
 		b->ev.hdr.type = type;
 		b->ev.hdr.flags = 0;
 		b->ev.hdr.ts_ns = bpf_ktime_get_boot_ns();
 		b->ev.hdr.session_id = sid;
 		b->ev.source = source;
 		b->ev.tty_key = tty_key;
-		if (user)
-			err = bpf_probe_read_user(b->data, n, src + off);
-		else
-			err = bpf_probe_read_kernel(b->data, n, src + off);
-		if (err) {
+		b->ev.len = n;
+		b->ev.hdr.size = sizeof(b->ev) + n;
+		if ((user ? bpf_probe_read_user(b->data, n, src + off) :
+			    bpf_probe_read_kernel(b->data, n, src + off)) ||
+		    bpf_ringbuf_output(&events, &b->ev, sizeof(b->ev) + n, 0))
 			kt_count_loss(sid, n);
-		} else {
-			b->ev.len = n;
-			b->ev.hdr.size = sizeof(b->ev) + n;
-			if (bpf_ringbuf_output(&events, b, sizeof(b->ev) + n, 0))
-				kt_count_loss(sid, n);
-		}
-		off += n;
 	}
-	if (off < len)
-		kt_count_loss(sid, len - off);
+	if (b->off < len)
+		kt_count_loss(sid, len - b->off);
 }
 
 #endif /* KUBETAPE_MAPS_BPF_H */

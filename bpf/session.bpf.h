@@ -17,9 +17,16 @@
 /* exec event scratch: header, then filename | argv | cwd packed */
 #define KT_EXEC_DATA (KT_FILENAME_MAX + KT_ARGV_MAX + KT_PATH_MAX)
 struct kt_exec_buf {
-	struct kt_ev_exec ev;
+	/* Loop-carried offsets live in map memory, not registers: the verifier
+	 * then treats them as unknown and prunes loop states instead of
+	 * exploring every precise value (48 iterations blew its budget). */
+	__s32 pos;
+	__u32 _pad;
+	struct kt_ev_exec ev; /* sent from here: ev, then data */
 	char data[KT_EXEC_DATA];
-	char path[KT_PATH_MAX]; /* cwd built right to left */
+	/* cwd built right to left; the slack lets the verifier see every
+	 * masked name read stay inside the value */
+	char path[KT_PATH_MAX + KT_NAME_MAX];
 };
 
 struct {
@@ -30,8 +37,10 @@ struct {
 } exec_buf SEC(".maps");
 
 struct kt_session_buf {
+	__s32 pos; /* as in kt_exec_buf */
+	__u32 _pad;
 	struct kt_ev_session ev;
-	char path[KT_CGPATH_MAX]; /* cgroup path built right to left */
+	char path[KT_CGPATH_MAX + KT_NAME_MAX]; /* cgroup path, right to left */
 };
 
 struct {
@@ -68,21 +77,23 @@ static __always_inline void kt_fill_task(struct kt_task *kt, struct task_struct 
 }
 
 /*
- * Prepend "/name" to a path built right to left in buf[0..size); returns the
- * new start offset, or -1 when it does not fit.  `size` is a power of two.
+ * Prepend "/name" to a path built right to left in buf[0..size) whose start
+ * offset is *posp; -1 when it does not fit.  `size` is a power of two
+ * and buf has KT_NAME_MAX bytes of slack after it.
  */
-static __always_inline int kt_prepend(char *buf, __u32 size, int pos, const unsigned char *name, __u32 len)
+static __always_inline int kt_prepend(char *buf, __u32 size, __s32 *posp, const unsigned char *name, __u32 len)
 {
+	int pos = *posp;
+
 	if (len > KT_NAME_MAX - 1)
 		len = KT_NAME_MAX - 1;
-	if ((int)len + 1 > pos)
+	if (pos < 0 || pos > (int)size - 1 || (int)len + 1 > pos)
 		return -1;
 	pos -= len + 1;
-	if (pos < 0 || pos > (int)size - 1)
-		return -1;
 	buf[pos & (size - 1)] = '/';
 	bpf_probe_read_kernel(&buf[(pos + 1) & (size - 1)], len & (KT_NAME_MAX - 1), name);
-	return pos;
+	*posp = pos;
+	return 0;
 }
 
 /*
@@ -100,8 +111,9 @@ static __always_inline int kt_cwd(struct kt_exec_buf *b, struct task_struct *t, 
 	struct dentry *d = BPF_CORE_READ(fs, pwd.dentry);
 	struct vfsmount *vmnt = BPF_CORE_READ(fs, pwd.mnt);
 	struct mount *mnt = container_of(vmnt, struct mount, mnt);
-	int pos = KT_PATH_MAX - 1;
+	int pos;
 
+	b->pos = KT_PATH_MAX - 1;
 	b->path[KT_PATH_MAX - 1] = 0;
 	*trunc = true;
 	for (int i = 0; i < KT_PATH_DEPTH; i++) {
@@ -126,11 +138,11 @@ static __always_inline int kt_cwd(struct kt_exec_buf *b, struct task_struct *t, 
 			continue;
 		}
 		q = BPF_CORE_READ(d, d_name);
-		pos = kt_prepend(b->path, KT_PATH_MAX, pos, q.name, q.len);
-		if (pos < 0)
+		if (kt_prepend(b->path, KT_PATH_MAX, &b->pos, q.name, q.len))
 			return -1;
 		d = parent;
 	}
+	pos = b->pos;
 	if (pos == KT_PATH_MAX - 1) { /* at the root itself */
 		pos = KT_PATH_MAX - 2;
 		b->path[pos] = '/';
@@ -142,8 +154,9 @@ static __always_inline int kt_cwd(struct kt_exec_buf *b, struct task_struct *t, 
 static __always_inline void kt_cgroup_path(struct kt_session_buf *b, struct task_struct *t)
 {
 	struct kernfs_node *kn = BPF_CORE_READ(t, cgroups, dfl_cgrp, kn);
-	int pos = KT_CGPATH_MAX - 1;
+	int pos;
 
+	b->pos = KT_CGPATH_MAX - 1;
 	b->path[KT_CGPATH_MAX - 1] = 0;
 	for (int i = 0; i < KT_CGPATH_DEPTH && kn; i++) {
 		struct kernfs_node *parent = kt_kernfs_parent(kn);
@@ -153,16 +166,16 @@ static __always_inline void kt_cgroup_path(struct kt_session_buf *b, struct task
 		if (!parent) /* the root's name is "" */
 			break;
 		name = BPF_CORE_READ(kn, name);
-		/* bounded read to learn the length; names are short */
-		len = bpf_probe_read_kernel_str(&b->path[0], KT_NAME_MAX, name);
+		/* read once to learn the length (into the output field, rewritten below) */
+		len = bpf_probe_read_kernel_str(b->ev.s.cgroup_path, KT_NAME_MAX, name);
 		if (len <= 1)
 			break;
-		pos = kt_prepend(b->path, KT_CGPATH_MAX, pos, (const unsigned char *)name, len - 1);
-		if (pos < 0)
+		if (kt_prepend(b->path, KT_CGPATH_MAX, &b->pos, (const unsigned char *)name, len - 1))
 			break;
 		kn = parent;
 	}
-	if (pos < 0 || pos == KT_CGPATH_MAX - 1) {
+	pos = b->pos;
+	if (pos < 0 || pos >= KT_CGPATH_MAX - 1) {
 		b->ev.s.cgroup_path[0] = '/';
 		b->ev.s.cgroup_path[1] = 0;
 		return;
@@ -317,7 +330,7 @@ static __always_inline void kt_emit_exec(struct task_struct *p, struct linux_bin
 	b->ev.hdr.size = sizeof(b->ev) + off;
 	if (off > KT_EXEC_DATA)
 		return;
-	if (bpf_ringbuf_output(&events, b, sizeof(b->ev) + off, 0))
+	if (bpf_ringbuf_output(&events, &b->ev, sizeof(b->ev) + off, 0))
 		kt_count_loss(sid, 0);
 }
 

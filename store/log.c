@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <errno.h>
 #include <time.h>
@@ -28,17 +29,30 @@ enum kt_log_level kt_log_get_level(void) { return log_level; }
 
 void kt_vlog(enum kt_log_level lvl, const char *fmt, va_list ap)
 {
-	char msg[2048];
+	char stackbuf[2048], *msg = stackbuf;
+	va_list ap2;
+	int len;
 	size_t n;
 
 	if (lvl > log_level)
 		return;
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	/* libbpf hands over whole verifier logs as one message: no clipping */
+	va_copy(ap2, ap);
+	len = vsnprintf(stackbuf, sizeof(stackbuf), fmt, ap);
+	if (len >= (int)sizeof(stackbuf)) {
+		msg = malloc((size_t)len + 1);
+		if (msg)
+			vsnprintf(msg, (size_t)len + 1, fmt, ap2);
+		else
+			msg = stackbuf;
+	}
+	va_end(ap2);
 	n = strlen(msg);
 	while (n && msg[n - 1] == '\n')
 		msg[--n] = 0;
-	/* one fputs per line so concurrent writers do not interleave mid-line */
 	fprintf(stderr, "%s: %s: %s\n", log_prog, names[lvl], msg);
+	if (msg != stackbuf)
+		free(msg);
 }
 
 void kt_log(enum kt_log_level lvl, const char *fmt, ...)
