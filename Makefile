@@ -35,7 +35,7 @@ ARCH := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
 
 CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Wshadow -Wformat=2 \
-	  -D_GNU_SOURCE -MMD -MP -I$(OUT) -Ibpf -Istore $(SANFLAGS)
+	  -D_GNU_SOURCE -MMD -MP -I$(OUT) -Ibpf -Istore -Irecorder $(SANFLAGS)
 LDFLAGS += $(SANFLAGS)
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -Wno-gnu-variable-sized-type-not-at-end -D__TARGET_ARCH_$(ARCH) -D__KUBETAPE_BPF__ \
 	      -I$(OUT) -Ibpf -Wall -Wno-unused-function -MMD -MP
@@ -66,11 +66,14 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(UNIT_SRCS))
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(OUT)/tests/%,$(FUZZ_SRCS))
+# BPF selftests: load the real programs (root); run from tests/e2e/
+BPFTEST_SRCS := $(wildcard tests/bpf/test_*.c)
+BPFTEST_BINS := $(patsubst tests/bpf/%.c,$(OUT)/tests/bpf/%,$(BPFTEST_SRCS))
 HELPER_SRCS := $(wildcard tests/helpers/*.c)
 HELPER_BINS := $(patsubst tests/helpers/%.c,$(OUT)/tests/%,$(HELPER_SRCS))
 
 .PHONY: all deps test test-unit test-e2e demo bench clean fuzz
-all: $(PROGS) $(UNIT_BINS) $(FUZZ_BINS) $(HELPER_BINS)
+all: $(PROGS) $(UNIT_BINS) $(FUZZ_BINS) $(HELPER_BINS) $(BPFTEST_BINS)
 
 # ---------------------------------------------------------------- BPF
 # vmlinux.h is generated from the running kernel's BTF at build time, never
@@ -112,6 +115,11 @@ $(OUT)/kubetape: $(REPLAY_OBJS) $(LIBKT)
 $(OUT)/tests/%: $(OUT)/tests/unit/%.o $(RECORDER_LIB_OBJS) $(LIBKT)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ -o $@ $(LIBS_STORE)
+
+$(OUT)/tests/bpf/%.o: | $(SKELS)
+$(OUT)/tests/bpf/%: $(OUT)/tests/bpf/%.o $(OUT)/recorder/loader.o $(LIBKT)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) $^ -o $@ $(LIBS_BPF) $(LIBS_STORE)
 
 # Fuzz targets: libFuzzer entry point; without FUZZ=1 they link a driver that
 # replays the seed corpus (tests/fuzz/corpus/<name>/*), as sudo does.

@@ -23,23 +23,9 @@
 
 #include "maps.bpf.h"
 #include "core_fixes.bpf.h"
+#include <bpf/bpf_tracing.h>
 
 #define KT_TIOCSWINSZ 0x5414
-
-struct kt_pending_read {
-	__u64 buf;
-	__u64 sid;
-	__u64 tty_key;
-};
-
-/* read(2) in flight on a recorded master, by thread; LRU so a thread that
- * dies between enter and exit cannot leak an entry. */
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 1024);
-	__type(key, __u64);
-	__type(value, struct kt_pending_read);
-} pending_reads SEC(".maps");
 
 static __always_inline struct file *kt_fd_file(unsigned long fd)
 {
@@ -82,39 +68,30 @@ static __always_inline __u64 kt_fd_session(unsigned long fd, __u64 *key, bool sl
 	return sid ? *sid : 0;
 }
 
-SEC("tracepoint/syscalls/sys_enter_read")
-int kt_sys_enter_read(struct trace_event_raw_sys_enter *ctx)
-{
-	struct kt_pending_read pr;
-	__u64 id;
-
-	if (!kt_nr_ttys)
-		return 0;
-	pr.sid = kt_fd_session(ctx->args[0], &pr.tty_key, false);
-	if (!pr.sid)
-		return 0;
-	pr.buf = ctx->args[1];
-	id = bpf_get_current_pid_tgid();
-	bpf_map_update_elem(&pending_reads, &id, &pr, BPF_ANY);
-	return 0;
-}
-
+/*
+ * Output is taken at syscall exit only, with fd and buffer read back from the
+ * task's saved user registers: one hook instead of an enter/exit pair, and a
+ * reader already blocked in read(2) when the session started (sshd, a pty
+ * driver) still has its first bytes recorded.
+ */
 SEC("tracepoint/syscalls/sys_exit_read")
 int kt_sys_exit_read(struct trace_event_raw_sys_exit *ctx)
 {
-	struct kt_pending_read *pr;
-	__u64 id;
+	struct pt_regs *regs;
+	__u64 sid, key;
+	long ret;
 
 	if (!kt_nr_ttys)
 		return 0;
-	id = bpf_get_current_pid_tgid();
-	pr = bpf_map_lookup_elem(&pending_reads, &id);
-	if (!pr)
+	ret = ctx->ret;
+	if (ret <= 0)
 		return 0;
-	if (ctx->ret > 0)
-		kt_emit_data(pr->sid, pr->tty_key, KT_EV_TTY_OUT, KT_SRC_SYSCALL,
-			     (const char *)pr->buf, ctx->ret, true);
-	bpf_map_delete_elem(&pending_reads, &id);
+	regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	sid = kt_fd_session(PT_REGS_PARM1_CORE_SYSCALL(regs), &key, false);
+	if (!sid)
+		return 0;
+	kt_emit_data(sid, key, KT_EV_TTY_OUT, KT_SRC_SYSCALL,
+		     (const char *)PT_REGS_PARM2_CORE_SYSCALL(regs), ret, true);
 	return 0;
 }
 

@@ -1,0 +1,426 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * BPF selftest, in the style of the kernel's: load the real programs, drive
+ * them with real processes in a real pid namespace on a real pty, and check
+ * both the events and the BPF-side loss counters.  Needs root; it FAILs
+ * (never skips) without it.  Also run inside qemu guests for the kernel
+ * matrix (tests/vm/).
+ *
+ *   test_capture [--capture auto|syscall|tty] [--expect-backend NAME]
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pty.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+#include <sys/wait.h>
+
+#include "loader.h"
+#include "log.h"
+#include "../unit/kt_test.h"
+
+struct buf {
+	char *p;
+	size_t len, cap;
+};
+
+static void buf_add(struct buf *b, const void *d, size_t n)
+{
+	if (b->len + n > b->cap) {
+		b->cap = (b->len + n) * 2 + 4096;
+		b->p = realloc(b->p, b->cap);
+		if (!b->p)
+			abort();
+	}
+	memcpy(b->p + b->len, d, n);
+	b->len += n;
+}
+
+/* What the kernel told us about the one session under test. */
+static struct {
+	uint32_t leader;     /* host pid of the expected session leader */
+	uint64_t sid;
+	int starts, other_starts, ends, end_status;
+	struct kt_session start;
+	struct buf out, in;
+	struct buf execs;    /* "filename|arg arg|cwd\n" per exec */
+	int winsize_rows, winsize_cols, nwinsize;
+	uint64_t events;
+} C;
+
+static int on_event(void *ctx, void *data, size_t size)
+{
+	const struct kt_hdr *h = data;
+
+	C.events++;
+	if (h->type == KT_EV_SESSION_START) {
+		const struct kt_ev_session *e = data;
+
+		if (e->s.leader.pid == C.leader) {
+			C.starts++;
+			C.sid = h->session_id;
+			C.start = e->s;
+		} else {
+			C.other_starts++;
+		}
+		return 0;
+	}
+	if (!C.sid || h->session_id != C.sid)
+		return 0;
+	switch (h->type) {
+	case KT_EV_EXEC: {
+		const struct kt_ev_exec *e = data;
+		const char *argv = e->data + e->filename_len;
+
+		buf_add(&C.execs, e->data, e->filename_len - 1);
+		buf_add(&C.execs, "|", 1);
+		for (uint32_t i = 0; i < e->argv_len; i++)
+			buf_add(&C.execs, argv[i] ? &argv[i] : " ", 1);
+		if (C.execs.p[C.execs.len - 1] == ' ')
+			C.execs.len--;
+		buf_add(&C.execs, "|", 1);
+		if (e->cwd_len)
+			buf_add(&C.execs, argv + e->argv_len, e->cwd_len - 1);
+		buf_add(&C.execs, "\n", 1);
+		break;
+	}
+	case KT_EV_TTY_OUT:
+	case KT_EV_TTY_IN: {
+		const struct kt_ev_data *e = data;
+
+		buf_add(h->type == KT_EV_TTY_OUT ? &C.out : &C.in, e->data, e->len);
+		break;
+	}
+	case KT_EV_WINSIZE: {
+		const struct kt_ev_winsize *e = data;
+
+		C.winsize_rows = e->rows;
+		C.winsize_cols = e->cols;
+		C.nwinsize++;
+		break;
+	}
+	case KT_EV_SESSION_END: {
+		const struct kt_ev_exit *e = data;
+
+		C.ends++;
+		C.end_status = e->exit_status;
+		break;
+	}
+	}
+	return 0;
+}
+
+static void reset(void)
+{
+	free(C.out.p);
+	free(C.in.p);
+	free(C.execs.p);
+	memset(&C, 0, sizeof(C));
+}
+
+/* pid 1 of a fresh pid namespace, like a container's init: it runs a shell
+ * whose children are the "container's own processes". */
+static pid_t start_ns_init(void)
+{
+	int pfd[2];
+	pid_t outer, init = -1;
+
+	if (pipe(pfd))
+		return -1;
+	outer = fork();
+	if (outer == 0) {
+		if (unshare(CLONE_NEWPID))
+			_exit(1);
+		init = fork();
+		if (init == 0)
+			execl("/bin/sh", "sh", "-c", "while :; do /bin/true; sleep 0.05; done", (char *)NULL);
+		if (write(pfd[1], &init, sizeof(init)) != sizeof(init))
+			_exit(1);
+		waitpid(init, NULL, 0);
+		_exit(0);
+	}
+	close(pfd[1]);
+	if (read(pfd[0], &init, sizeof(init)) != sizeof(init))
+		init = -1;
+	close(pfd[0]);
+	return init;
+}
+
+/*
+ * Enter init's pid namespace from the host (as runc exec or nsenter do) and
+ * run `script` under /bin/sh on a new pty whose master we return.  *leader
+ * gets the host pid of the process that execs inside the namespace.
+ */
+static pid_t enter_ns(pid_t init, const char *script, int *master, pid_t *leader,
+		      int rows, int cols)
+{
+	struct winsize ws = { .ws_row = rows, .ws_col = cols };
+	int pfd[2], slave;
+	char path[64];
+	pid_t helper;
+
+	if (openpty(master, &slave, NULL, NULL, &ws) || pipe(pfd))
+		return -1;
+	helper = fork();
+	if (helper == 0) {
+		int nsfd, st;
+		pid_t g;
+
+		snprintf(path, sizeof(path), "/proc/%d/ns/pid", init);
+		nsfd = open(path, O_RDONLY);
+		if (nsfd < 0 || setns(nsfd, CLONE_NEWPID))
+			_exit(126);
+		g = fork();
+		if (g == 0) {
+			setsid();
+			ioctl(slave, TIOCSCTTY, 0);
+			dup2(slave, 0);
+			dup2(slave, 1);
+			dup2(slave, 2);
+			close(*master);
+			if (chdir("/tmp"))
+				_exit(126);
+			execl("/bin/sh", "sh", "-c", script, (char *)NULL);
+			_exit(127);
+		}
+		if (write(pfd[1], &g, sizeof(g)) != sizeof(g))
+			_exit(126);
+		waitpid(g, &st, 0);
+		_exit(WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+	}
+	close(slave);
+	close(pfd[1]);
+	if (read(pfd[0], leader, sizeof(*leader)) != sizeof(*leader))
+		*leader = -1;
+	close(pfd[0]);
+	return helper;
+}
+
+/* Read the master until the child side closes (EIO), polling the ring
+ * buffer as we go unless `starve` (the loss test wants it full). */
+static void pump(struct kt_loader *ld, int master, struct buf *got, const char *answer_after,
+		 const char *answer, bool resize, bool starve)
+{
+	char b[65536];
+	bool answered = !answer_after, resized = !resize;
+
+	for (;;) {
+		ssize_t n = read(master, b, sizeof(b));
+
+		if (n <= 0)
+			break;
+		buf_add(got, b, n);
+		if (!answered && memmem(got->p, got->len, answer_after, strlen(answer_after))) {
+			if (!resized) {
+				struct winsize ws = { .ws_row = 40, .ws_col = 120 };
+
+				ioctl(master, TIOCSWINSZ, &ws);
+				resized = true;
+			}
+			if (write(master, answer, strlen(answer)) < 0)
+				break;
+			answered = true;
+		}
+		if (!starve)
+			kt_loader_poll(ld, 0);
+	}
+}
+
+static void settle(struct kt_loader *ld)
+{
+	for (int i = 0; i < 5; i++)
+		kt_loader_poll(ld, 100);
+}
+
+static enum kt_capture capture = KT_CAPTURE_AUTO;
+static const char *expect_backend;
+static struct kt_loader *L;
+static pid_t ns_init = -1;
+
+static void t_load(void)
+{
+	struct kt_loader_opts o = { .capture = capture, .capture_input = true };
+	int err = kt_loader_open(&o, on_event, NULL, &L);
+
+	CHECK_EQ_INT(err, 0);
+	if (err)
+		return;
+	printf("# backend: %s\n", kt_loader_backend(L));
+	if (expect_backend)
+		CHECK_EQ_STR(kt_loader_backend(L), expect_backend);
+}
+
+/* The whole path: detection, exec argv/cwd, byte-exact output with echo
+ * and \r\n, typed input, resize, exit status, no loss. */
+static void t_pty_session(void)
+{
+	const char *script = "printf 'ready\\n'; read line; echo \"got:$line\"; "
+			     "stty size; seq 1 20000 | tail -n 2; exit 5";
+	struct buf got = {0};
+	uint64_t k[KT_STAT_MAX];
+	struct kt_session ks;
+	int master, st;
+	pid_t helper, leader;
+
+	if (!L)
+		{ CHECK(L); return; }
+	reset();
+	helper = enter_ns(ns_init, script, &master, &leader, 24, 80);
+	CHECK(helper > 0 && leader > 0);
+	C.leader = leader;
+	pump(L, master, &got, "ready", "abc\r", true, false);
+	close(master);
+	waitpid(helper, &st, 0);
+	settle(L);
+
+	CHECK_EQ_INT(WEXITSTATUS(st), 5);
+	CHECK_EQ_INT(C.starts, 1);
+	CHECK_EQ_INT(C.ends, 1);
+	CHECK_EQ_INT(C.end_status, 5 << 8);
+	CHECK_EQ_INT(C.start.leader.ns_pid > 1, 1);
+	CHECK_EQ_INT(C.start.tty.rows, 24);
+	CHECK_EQ_INT(C.start.tty.cols, 80);
+	CHECK(C.start.tty.key != 0);
+	/* byte for byte what the pty master delivered: echo, \r\n and all */
+	CHECK_EQ_INT(C.out.len, got.len);
+	CHECK(C.out.len == got.len && memcmp(C.out.p, got.p, got.len) == 0);
+	CHECK(memmem(got.p, got.len, "abc\r\n", 5) != NULL);     /* kernel echo */
+	CHECK(memmem(got.p, got.len, "got:abc\r\n", 9) != NULL); /* ONLCR */
+	CHECK(memmem(got.p, got.len, "40 120", 6) != NULL);
+	CHECK_EQ_INT(C.in.len, 4);
+	CHECK(C.in.len == 4 && memcmp(C.in.p, "abc\r", 4) == 0);
+	CHECK_EQ_INT(C.nwinsize, 1);
+	CHECK_EQ_INT(C.winsize_rows, 40);
+	CHECK_EQ_INT(C.winsize_cols, 120);
+	buf_add(&C.execs, "", 1);
+	CHECK(strstr(C.execs.p, "/bin/sh|sh -c printf") == C.execs.p);
+	CHECK(strstr(C.execs.p, "|seq 1 20000|/tmp\n") != NULL);
+	CHECK(strstr(C.execs.p, "|tail -n 2|/tmp\n") != NULL);
+	CHECK(strstr(C.execs.p, "|stty size|/tmp\n") != NULL);
+	CHECK(kt_loader_session_lookup(L, C.sid, &ks) == 0);
+	CHECK_EQ_INT(ks.lost_bytes, 0);
+	CHECK_EQ_INT(ks.lost_events, 0);
+	CHECK_EQ_INT(kt_loader_stats(L, k), 0);
+	CHECK_EQ_INT(k[KT_STAT_LOST_EVENTS], 0);
+	CHECK_EQ_INT(k[KT_STAT_LOST_SESSION_EV], 0);
+	if (kt_t_cur_failed)
+		printf("# execs:\n%s", C.execs.p);
+	kt_loader_session_retire(L, C.sid, C.start.tty.key);
+	free(got.p);
+}
+
+/* Host processes and the namespace's own init and children: no session. */
+static void t_not_recorded(void)
+{
+	struct buf got = {0};
+	int master, slave, st;
+	pid_t p;
+
+	if (!L)
+		{ CHECK(L); return; }
+	reset();
+	C.leader = (uint32_t)-1;
+	if (openpty(&master, &slave, NULL, NULL, NULL))
+		{ CHECK(!"openpty"); return; }
+	p = fork();
+	if (p == 0) {
+		setsid();
+		ioctl(slave, TIOCSCTTY, 0);
+		dup2(slave, 1);
+		execl("/bin/sh", "sh", "-c", "echo host; /bin/true", (char *)NULL);
+		_exit(127);
+	}
+	close(slave);
+	pump(L, master, &got, NULL, NULL, false, false);
+	close(master);
+	waitpid(p, &st, 0);
+	settle(L);
+	/* meanwhile ns_init (pid 1) keeps forking and exec'ing: nothing either */
+	CHECK_EQ_INT(C.other_starts, 0);
+	free(got.p);
+}
+
+/*
+ * A ring buffer too small for a flood: whatever is not delivered must be
+ * counted, exactly, in the session's and the global counters.
+ */
+static void t_loss_counted(void)
+{
+	struct kt_loader_opts o = { .capture = capture, .capture_input = true,
+				    .ringbuf_bytes = 64 << 10 };
+	struct kt_loader *small = NULL;
+	struct buf got = {0};
+	uint64_t k[KT_STAT_MAX];
+	struct kt_session ks;
+	int master, st, err;
+	pid_t helper, leader;
+
+	kt_loader_close(L);
+	L = NULL;
+	reset();
+	err = kt_loader_open(&o, on_event, NULL, &small);
+	CHECK_EQ_INT(err, 0);
+	if (err)
+		return;
+	helper = enter_ns(ns_init, "sleep 0.3; seq 1 300000", &master, &leader, 24, 80);
+	C.leader = leader;
+	kt_loader_poll(small, 200); /* deliver the session start */
+	pump(small, master, &got, NULL, NULL, false, true);
+	close(master);
+	waitpid(helper, &st, 0);
+	settle(small);
+	CHECK_EQ_INT(C.starts, 1);
+	CHECK(kt_loader_session_lookup(small, C.sid, &ks) == 0);
+	CHECK(ks.lost_bytes > 0);
+	/* nothing vanishes: delivered + counted as lost == what the pty gave */
+	CHECK_EQ_INT(C.out.len + ks.lost_bytes, got.len);
+	CHECK_EQ_INT(kt_loader_stats(small, k), 0);
+	CHECK(k[KT_STAT_LOST_BYTES] >= ks.lost_bytes);
+	CHECK(k[KT_STAT_LOST_EVENTS] >= ks.lost_events && ks.lost_events > 0);
+	printf("# loss test: pty gave %zu bytes, delivered %zu, counted lost %llu in %llu events\n",
+	       got.len, C.out.len, (unsigned long long)ks.lost_bytes,
+	       (unsigned long long)ks.lost_events);
+	kt_loader_close(small);
+	free(got.p);
+}
+
+int main(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--capture") && i + 1 < argc) {
+			i++;
+			capture = !strcmp(argv[i], "syscall") ? KT_CAPTURE_SYSCALL :
+				  !strcmp(argv[i], "tty") ? KT_CAPTURE_TTY : KT_CAPTURE_AUTO;
+		} else if (!strcmp(argv[i], "--expect-backend") && i + 1 < argc) {
+			expect_backend = argv[++i];
+		} else {
+			fprintf(stderr, "usage: %s [--capture auto|syscall|tty] [--expect-backend NAME]\n", argv[0]);
+			return 2;
+		}
+	}
+	kt_log_init("test_capture", KT_LOG_WARN);
+	if (geteuid() != 0) {
+		printf("FAIL bpf_selftest: needs root to load BPF programs (run as root; CI runs it as root)\n");
+		return 1;
+	}
+	ns_init = start_ns_init();
+	if (ns_init <= 0) {
+		printf("FAIL bpf_selftest: cannot create a pid namespace: %s\n", strerror(errno));
+		return 1;
+	}
+	RUN(t_load);
+	RUN(t_pty_session);
+	RUN(t_not_recorded);
+	RUN(t_loss_counted);
+	kt_loader_close(L);
+	kill(ns_init, SIGKILL);
+	reset();
+	return kt_test_done();
+}
