@@ -28,10 +28,22 @@ enum kt_store_flags {
 	KT_STORE_CREATE = 1 << 1, /* create + migrate (recorder only) */
 };
 
+/*
+ * RDONLY on a missing file: -ENOENT.  A file that is not a kubetape
+ * database, or one with a newer schema (or, without CREATE, an older one):
+ * -EPROTO, logged in one line.  CREATE creates the file and migrates it.
+ */
 int kt_store_open(const char *path, unsigned flags, struct kt_store **out);
+/* Commits an open kt_store_begin() batch (with a warning) before closing. */
 void kt_store_close(struct kt_store *st);
+/* zstd level for chunks written from now on (default 3); -EINVAL if out of range. */
+int kt_store_set_zstd_level(struct kt_store *st, int level);
 
-/* Group writes; the recorder commits once per flush tick. */
+/*
+ * Group writes; the recorder commits once per flush tick.  Every write call
+ * is atomic on its own (a savepoint inside a batch).  -EINVAL for begin
+ * inside a batch or commit outside one; a failed commit rolls the batch back.
+ */
 int kt_store_begin(struct kt_store *st);
 int kt_store_commit(struct kt_store *st);
 
@@ -86,8 +98,16 @@ struct kt_session_info {
 	char first_command[KT_STR_LONG]; /* argv joined with spaces, clipped */
 };
 
+/* Sets s->id.  -EEXIST if the uuid is already stored. */
 int kt_store_session_create(struct kt_store *st, struct kt_session_info *s);
-/* Rewrites attribution, totals, state, end and exit from *s (by s->id). */
+/*
+ * Rewrites attribution, totals, state, end and exit from *s (by s->id;
+ * -ENOENT if none).  The running totals the store maintains itself
+ * (bytes_out/in and lost_* from kt_store_chunk_append, n_commands and
+ * first_command from kt_store_command_add) never go backwards: the larger
+ * of stored and given value is kept, and an empty first_command keeps the
+ * stored one, so a caller that does not track them may pass zeros.
+ */
 int kt_store_session_update(struct kt_store *st, const struct kt_session_info *s);
 int kt_store_session_get(struct kt_store *st, int64_t id, struct kt_session_info *out);
 /* Mark every ACTIVE session INTERRUPTED at `now_us` (recorder start/stop). */
@@ -98,8 +118,9 @@ struct kt_session_filter {
 	int64_t since_us, until_us;  /* overlap with [since, until]; 0 = open */
 	int active;                  /* -1 any, 0 ended/interrupted, 1 active */
 	int tty;                     /* -1 any, 0 no tty, 1 tty */
-	int64_t after_id;            /* pagination: id < after_id (0 = start) */
-	int limit;                   /* 0 = no limit */
+	int64_t after_id;            /* pagination: id < after_id (0 = start);
+				      * in search: command id < after_id */
+	int limit;                   /* 0 = no limit (search: max hits) */
 };
 #define KT_SESSION_FILTER_INIT { .active = -1, .tty = -1 }
 
@@ -129,8 +150,17 @@ struct kt_command {
 	bool argv_truncated, cwd_truncated;
 };
 
+/*
+ * Sets c->id and c->seq (the store numbers commands per session; the
+ * caller's seq is ignored) and updates the session's n_commands and
+ * first_command.  -ENOENT if the session does not exist.
+ */
 int kt_store_command_add(struct kt_store *st, struct kt_command *c);
-/* The last running command of `pid` in the session gets end time and status. */
+/*
+ * The last running command of `pid` in the session gets end time and status.
+ * Returns 0 also when no running command matched (a forked child that never
+ * exec'd), so the recorder can call it for every exit.
+ */
 int kt_store_command_exit(struct kt_store *st, int64_t session_id, uint32_t pid,
 			  int64_t end_us, int exit_status);
 
@@ -138,7 +168,16 @@ typedef int (*kt_command_cb)(const struct kt_command *c, void *ctx);
 int kt_store_commands_list(struct kt_store *st, int64_t session_id,
 			   kt_command_cb cb, void *ctx);
 
-/* Full-text search over argv; `query` is user text, never SQL. */
+/*
+ * Search over argv; `query` is user text, never SQL nor FTS5 syntax.  The
+ * query is split on whitespace; a command matches when its space-joined argv
+ * contains every word as a substring (ASCII case-insensitive): "passwd"
+ * finds "cat /etc/passwd".  Quotes, FTS operators, % and _ are literal.
+ * Newest hit first; the filter restricts the sessions, after_id/limit page
+ * over command ids.  -EINVAL (logged) for an empty query, one longer than
+ * 1024 bytes or one that is not valid UTF-8 (rejected, not sanitized).
+ * Words of 1-2 characters are not indexed (trigram) and scan the table.
+ */
 typedef int (*kt_command_hit_cb)(const struct kt_session_info *s,
 				 const struct kt_command *c, void *ctx);
 int kt_store_commands_search(struct kt_store *st, const char *query,
@@ -168,11 +207,18 @@ struct kt_chunk_builder {
 	int64_t start_us, last_us;
 	uint64_t out_bytes, in_bytes; /* payload totals in this chunk */
 	uint32_t nframes;
+	uint64_t lost_bytes, lost_events; /* sums of this chunk's GAP frames */
 };
 
 void kt_chunk_builder_init(struct kt_chunk_builder *b);
 void kt_chunk_builder_free(struct kt_chunk_builder *b);
 void kt_chunk_builder_reset(struct kt_chunk_builder *b);
+/*
+ * Append one frame.  A ts_us earlier than the previous frame's is clamped to
+ * it (timestamps never go backwards; the store also clamps across chunks).
+ * -EINVAL for type 0 or a malformed RESIZE/GAP payload, -E2BIG when the
+ * chunk would exceed 64 MiB (append it and reset first), -ENOMEM.
+ */
 int kt_chunk_add(struct kt_chunk_builder *b, uint8_t type, int64_t ts_us,
 		 const void *data, uint32_t len);
 int kt_chunk_add_resize(struct kt_chunk_builder *b, int64_t ts_us,
@@ -180,7 +226,12 @@ int kt_chunk_add_resize(struct kt_chunk_builder *b, int64_t ts_us,
 int kt_chunk_add_gap(struct kt_chunk_builder *b, int64_t ts_us,
 		     uint64_t lost_bytes, uint64_t lost_events);
 
-/* Compress and append the builder's frames as the session's next chunk. */
+/*
+ * Compress and append the builder's frames as the session's next chunk and
+ * add its OUT/IN payload bytes and GAP losses to the session's totals in the
+ * same transaction (readers see them live).  An empty builder is a no-op.
+ * The builder is not reset.  -ENOENT if the session does not exist.
+ */
 int kt_store_chunk_append(struct kt_store *st, int64_t session_id,
 			  const struct kt_chunk_builder *b);
 
@@ -194,13 +245,29 @@ struct kt_frame_decoder {
 };
 void kt_frame_decoder_init(struct kt_frame_decoder *d, const void *buf,
 			   size_t len, int64_t chunk_start_us);
+/* Frames of unknown types are returned too: callers skip what they don't know. */
 int kt_frame_next(struct kt_frame_decoder *d, struct kt_frame *f);
+/* Payload of a RESIZE / GAP frame; -EBADMSG if malformed. */
+int kt_frame_resize_parse(const struct kt_frame *f, uint16_t *cols, uint16_t *rows);
+int kt_frame_gap_parse(const struct kt_frame *f, uint64_t *lost_bytes,
+		       uint64_t *lost_events);
 
-/* Reading a session's stream in order, optionally from a time. */
+/*
+ * Reading a session's stream in order, optionally from a time: frames with
+ * ts_us >= from_us (0 = all; earlier frames, RESIZE included, are skipped).
+ * Timestamps returned never decrease.  A stream does not hold a read
+ * snapshot between calls, so it sees chunks the recorder commits later.
+ * The stream must be closed before its store.
+ */
 struct kt_stream;
 int kt_stream_open(struct kt_store *st, int64_t session_id, int64_t from_us,
 		   struct kt_stream **out);
-/* 1 = frame, 0 = end of what is stored now (call again to follow), <0 err */
+/*
+ * 1 = frame (f->data valid until the next call), 0 = end of what is stored
+ * now (call again to follow), <0 error.  -EBADMSG (logged) for a corrupt
+ * chunk: its remaining frames are dropped and the next call continues with
+ * the next chunk.
+ */
 int kt_stream_next(struct kt_stream *s, struct kt_frame *f);
 void kt_stream_close(struct kt_stream *s);
 

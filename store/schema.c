@@ -1,0 +1,130 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * The schema as a list of migration steps.  kt_store_open(KT_STORE_CREATE)
+ * runs, in one transaction, every step whose from_version is >= the stored
+ * version, then records KT_SCHEMA_VERSION in meta.  To go to v2: append
+ * { 1, "ALTER TABLE ... / CREATE TABLE keyframes ..." }, bump
+ * KT_SCHEMA_VERSION in store.h and describe it in FORMAT.md.  Never edit a
+ * released step: databases in the field already ran it.
+ *
+ * Column meanings and units are in FORMAT.md.
+ */
+#include "store_int.h"
+
+static const char schema_v1[] =
+	"CREATE TABLE meta ("
+	"  key TEXT PRIMARY KEY NOT NULL,"
+	"  value"
+	") WITHOUT ROWID;"
+
+	/* AUTOINCREMENT: ids are what users type, never reuse one */
+	"CREATE TABLE sessions ("
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  uuid TEXT NOT NULL UNIQUE,"
+	"  kernel_id INTEGER NOT NULL DEFAULT 0,"
+	"  start_us INTEGER NOT NULL,"
+	"  end_us INTEGER NOT NULL DEFAULT 0,"
+	"  state INTEGER NOT NULL DEFAULT 0,"
+	"  has_exit INTEGER NOT NULL DEFAULT 0,"
+	"  exit_status INTEGER NOT NULL DEFAULT 0,"
+	"  node TEXT NOT NULL DEFAULT '',"
+	"  k8s_namespace TEXT NOT NULL DEFAULT '',"
+	"  pod TEXT NOT NULL DEFAULT '',"
+	"  pod_uid TEXT NOT NULL DEFAULT '',"
+	"  container TEXT NOT NULL DEFAULT '',"
+	"  container_id TEXT NOT NULL DEFAULT '',"
+	"  runtime TEXT NOT NULL DEFAULT '',"
+	"  attribution_guess INTEGER NOT NULL DEFAULT 0,"
+	"  hostname TEXT NOT NULL DEFAULT '',"
+	"  cgroup_path TEXT NOT NULL DEFAULT '',"
+	"  cgroup_id INTEGER NOT NULL DEFAULT 0,"
+	"  pidns_ino INTEGER NOT NULL DEFAULT 0,"
+	"  mntns_ino INTEGER NOT NULL DEFAULT 0,"
+	"  leader_pid INTEGER NOT NULL DEFAULT 0,"
+	"  leader_ns_pid INTEGER NOT NULL DEFAULT 0,"
+	"  leader_uid INTEGER NOT NULL DEFAULT 0,"
+	"  leader_gid INTEGER NOT NULL DEFAULT 0,"
+	"  leader_comm TEXT NOT NULL DEFAULT '',"
+	"  has_tty INTEGER NOT NULL DEFAULT 0,"
+	"  tty_name TEXT NOT NULL DEFAULT '',"
+	"  rows INTEGER NOT NULL DEFAULT 0,"
+	"  cols INTEGER NOT NULL DEFAULT 0,"
+	"  capture TEXT NOT NULL DEFAULT '',"
+	"  bytes_out INTEGER NOT NULL DEFAULT 0,"
+	"  bytes_in INTEGER NOT NULL DEFAULT 0,"
+	"  lost_bytes INTEGER NOT NULL DEFAULT 0,"
+	"  lost_events INTEGER NOT NULL DEFAULT 0,"
+	"  n_commands INTEGER NOT NULL DEFAULT 0,"
+	"  first_command TEXT NOT NULL DEFAULT ''"
+	");"
+	"CREATE INDEX sessions_ns_pod_start ON sessions (k8s_namespace, pod, start_us);"
+	"CREATE INDEX sessions_pod ON sessions (pod);"
+	"CREATE INDEX sessions_start ON sessions (start_us);"
+	/* small: only open sessions; interrupt_open and `active` filters */
+	"CREATE INDEX sessions_active ON sessions (id) WHERE state = 0;"
+
+	"CREATE TABLE commands ("
+	"  id INTEGER PRIMARY KEY,"
+	"  session_id INTEGER NOT NULL REFERENCES sessions (id),"
+	"  seq INTEGER NOT NULL,"
+	"  ts_us INTEGER NOT NULL,"
+	"  end_us INTEGER NOT NULL DEFAULT 0,"
+	"  has_exit INTEGER NOT NULL DEFAULT 0,"
+	"  exit_status INTEGER NOT NULL DEFAULT 0,"
+	"  pid INTEGER NOT NULL DEFAULT 0,"
+	"  ns_pid INTEGER NOT NULL DEFAULT 0,"
+	"  ppid INTEGER NOT NULL DEFAULT 0,"
+	"  uid INTEGER NOT NULL DEFAULT 0,"
+	"  gid INTEGER NOT NULL DEFAULT 0,"
+	"  euid INTEGER NOT NULL DEFAULT 0,"
+	"  egid INTEGER NOT NULL DEFAULT 0,"
+	"  comm TEXT NOT NULL DEFAULT '',"
+	"  filename TEXT NOT NULL DEFAULT '',"
+	"  argv BLOB NOT NULL DEFAULT x'',"
+	"  argc INTEGER NOT NULL DEFAULT 0,"
+	"  argv_text TEXT NOT NULL DEFAULT '',"
+	"  cwd TEXT NOT NULL DEFAULT '',"
+	"  argv_truncated INTEGER NOT NULL DEFAULT 0,"
+	"  cwd_truncated INTEGER NOT NULL DEFAULT 0"
+	");"
+	"CREATE UNIQUE INDEX commands_session_seq ON commands (session_id, seq);"
+	/* small: only running commands; kt_store_command_exit */
+	"CREATE INDEX commands_running ON commands (session_id, pid, seq) WHERE end_us = 0;"
+	/* trigram: substring search ("passwd" finds /etc/passwd) */
+	"CREATE VIRTUAL TABLE commands_fts USING fts5 ("
+	"  argv_text, content = 'commands', content_rowid = 'id', tokenize = 'trigram'"
+	");"
+	"CREATE TRIGGER commands_fts_ai AFTER INSERT ON commands BEGIN"
+	"  INSERT INTO commands_fts (rowid, argv_text) VALUES (new.id, new.argv_text);"
+	"END;"
+	"CREATE TRIGGER commands_fts_ad AFTER DELETE ON commands BEGIN"
+	"  INSERT INTO commands_fts (commands_fts, rowid, argv_text)"
+	"    VALUES ('delete', old.id, old.argv_text);"
+	"END;"
+	"CREATE TRIGGER commands_fts_au AFTER UPDATE OF argv_text ON commands BEGIN"
+	"  INSERT INTO commands_fts (commands_fts, rowid, argv_text)"
+	"    VALUES ('delete', old.id, old.argv_text);"
+	"  INSERT INTO commands_fts (rowid, argv_text) VALUES (new.id, new.argv_text);"
+	"END;"
+
+	"CREATE TABLE chunks ("
+	"  session_id INTEGER NOT NULL REFERENCES sessions (id),"
+	"  seq INTEGER NOT NULL,"
+	"  start_us INTEGER NOT NULL,"
+	"  end_us INTEGER NOT NULL,"
+	"  out_offset INTEGER NOT NULL,"
+	"  in_offset INTEGER NOT NULL,"
+	"  out_bytes INTEGER NOT NULL,"
+	"  in_bytes INTEGER NOT NULL,"
+	"  nframes INTEGER NOT NULL,"
+	"  raw_len INTEGER NOT NULL,"
+	"  codec INTEGER NOT NULL,"
+	"  data BLOB NOT NULL,"
+	"  PRIMARY KEY (session_id, seq)"
+	");"
+	"CREATE INDEX chunks_end ON chunks (session_id, end_us);";
+
+const struct kt_migration kt_migrations[] = {
+	{ 0, schema_v1 },
+};
+const size_t kt_n_migrations = sizeof(kt_migrations) / sizeof(kt_migrations[0]);

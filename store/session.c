@@ -1,0 +1,422 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * The sessions table.  One column table drives INSERT, UPDATE, SELECT and
+ * the row -> struct copy, so a new field is one line here (plus a
+ * migration).
+ */
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store_int.h"
+#include "log.h"
+
+enum col_type { C_I64, C_U64, C_INT, C_U32, C_U16, C_BOOL, C_STR };
+
+enum col_update {
+	U_SET,    /* update rewrites it */
+	U_NEVER,  /* identity: id, uuid */
+	U_MAX,    /* store-maintained running total: never decreases */
+	U_KEEP,   /* store-maintained text: an empty value keeps the stored one */
+};
+
+struct col {
+	const char *name;
+	enum col_type type;
+	size_t off, size;
+	enum col_update upd;
+};
+
+#define COL(f, t, u) { #f, t, offsetof(struct kt_session_info, f), \
+		       sizeof(((struct kt_session_info *)0)->f), u }
+
+static const struct col cols[] = {
+	COL(id, C_I64, U_NEVER),
+	COL(uuid, C_STR, U_NEVER),
+	COL(kernel_id, C_U64, U_SET),
+	COL(start_us, C_I64, U_SET),
+	COL(end_us, C_I64, U_SET),
+	COL(state, C_INT, U_SET),
+	COL(has_exit, C_BOOL, U_SET),
+	COL(exit_status, C_INT, U_SET),
+	COL(node, C_STR, U_SET),
+	COL(k8s_namespace, C_STR, U_SET),
+	COL(pod, C_STR, U_SET),
+	COL(pod_uid, C_STR, U_SET),
+	COL(container, C_STR, U_SET),
+	COL(container_id, C_STR, U_SET),
+	COL(runtime, C_STR, U_SET),
+	COL(attribution_guess, C_BOOL, U_SET),
+	COL(hostname, C_STR, U_SET),
+	COL(cgroup_path, C_STR, U_SET),
+	COL(cgroup_id, C_U64, U_SET),
+	COL(pidns_ino, C_U32, U_SET),
+	COL(mntns_ino, C_U32, U_SET),
+	COL(leader_pid, C_U32, U_SET),
+	COL(leader_ns_pid, C_U32, U_SET),
+	COL(leader_uid, C_U32, U_SET),
+	COL(leader_gid, C_U32, U_SET),
+	COL(leader_comm, C_STR, U_SET),
+	COL(has_tty, C_BOOL, U_SET),
+	COL(tty_name, C_STR, U_SET),
+	COL(rows, C_U16, U_SET),
+	COL(cols, C_U16, U_SET),
+	COL(capture, C_STR, U_SET),
+	COL(bytes_out, C_U64, U_MAX),
+	COL(bytes_in, C_U64, U_MAX),
+	COL(lost_bytes, C_U64, U_MAX),
+	COL(lost_events, C_U64, U_MAX),
+	COL(n_commands, C_U32, U_MAX),
+	COL(first_command, C_STR, U_KEEP),
+};
+#define NCOLS ((int)(sizeof(cols) / sizeof(cols[0])))
+
+/* "id, uuid, ..." in cols[] order */
+const char *const kt_session_cols_sql =
+	"id, uuid, kernel_id, start_us, end_us, state, has_exit, exit_status, node,"
+	" k8s_namespace, pod, pod_uid, container, container_id, runtime,"
+	" attribution_guess, hostname, cgroup_path, cgroup_id, pidns_ino, mntns_ino,"
+	" leader_pid, leader_ns_pid, leader_uid, leader_gid, leader_comm, has_tty,"
+	" tty_name, rows, cols, capture, bytes_out, bytes_in, lost_bytes, lost_events,"
+	" n_commands, first_command";
+
+const char *kt_session_cols_prefixed(const char *prefix, char *buf, size_t len)
+{
+	size_t o = 0;
+
+	for (int i = 0; i < NCOLS; i++) {
+		int n = snprintf(buf + o, len - o, "%s%s%s", i ? ", " : "", prefix, cols[i].name);
+
+		if (n < 0 || (size_t)n >= len - o)
+			return NULL;
+		o += n;
+	}
+	return buf;
+}
+
+/* Statement text is built into the caller's buffer (no shared state: stores
+ * may be opened from several threads). */
+const char *kt_session_insert_sql(char *sql_insert, size_t len)
+{
+	size_t o;
+	int n = 0;
+
+	o = snprintf(sql_insert, len, "INSERT INTO sessions (");
+	for (int i = 1; i < NCOLS; i++)
+		o += snprintf(sql_insert + o, len - o, "%s%s", i > 1 ? ", " : "",
+			      cols[i].name);
+	o += snprintf(sql_insert + o, len - o, ") VALUES (");
+	for (int i = 1; i < NCOLS; i++)
+		o += snprintf(sql_insert + o, len - o, "%s?%d", n++ ? ", " : "", i);
+	snprintf(sql_insert + o, len - o, ")");
+	return sql_insert;
+}
+
+/* Parameter ?N is cols[N - 1]; ?1 is the id. */
+const char *kt_session_update_sql(char *sql_update, size_t len)
+{
+	size_t o;
+	int n = 0;
+
+	o = snprintf(sql_update, len, "UPDATE sessions SET ");
+	for (int i = 0; i < NCOLS; i++) {
+		const char *nm = cols[i].name, *sep = n ? ", " : "";
+
+		switch (cols[i].upd) {
+		case U_NEVER:
+			continue;
+		case U_SET:
+			o += snprintf(sql_update + o, len - o, "%s%s = ?%d", sep, nm, i + 1);
+			break;
+		case U_MAX:
+			o += snprintf(sql_update + o, len - o, "%s%s = max(%s, ?%d)",
+				      sep, nm, nm, i + 1);
+			break;
+		case U_KEEP:
+			o += snprintf(sql_update + o, len - o,
+				      "%s%s = coalesce(nullif(?%d, ''), %s)", sep, nm, i + 1, nm);
+			break;
+		}
+		n++;
+	}
+	snprintf(sql_update + o, len - o, " WHERE id = ?1");
+	return sql_update;
+}
+
+const char *kt_session_get_sql(char *sql_get, size_t len)
+{
+	snprintf(sql_get, len, "SELECT %s FROM sessions WHERE id = ?1", kt_session_cols_sql);
+	return sql_get;
+}
+
+static void bind_col(sqlite3_stmt *stmt, int param, const struct col *c,
+		     const struct kt_session_info *s)
+{
+	const char *p = (const char *)s + c->off;
+
+	switch (c->type) {
+	case C_I64:
+		sqlite3_bind_int64(stmt, param, *(const int64_t *)p);
+		break;
+	case C_U64: /* bit pattern kept: ids and inode-like values may use bit 63 */
+		sqlite3_bind_int64(stmt, param, (int64_t)*(const uint64_t *)p);
+		break;
+	case C_INT:
+		sqlite3_bind_int(stmt, param, *(const int *)p);
+		break;
+	case C_U32:
+		sqlite3_bind_int64(stmt, param, *(const uint32_t *)p);
+		break;
+	case C_U16:
+		sqlite3_bind_int(stmt, param, *(const uint16_t *)p);
+		break;
+	case C_BOOL:
+		sqlite3_bind_int(stmt, param, *(const bool *)p);
+		break;
+	case C_STR: /* fields may be filled to the brim without a NUL */
+		sqlite3_bind_text(stmt, param, p, (int)strnlen(p, c->size), SQLITE_STATIC);
+		break;
+	}
+}
+
+void kt_session_from_row(sqlite3_stmt *stmt, int first, struct kt_session_info *s)
+{
+	memset(s, 0, sizeof(*s));
+	for (int i = 0; i < NCOLS; i++) {
+		const struct col *c = &cols[i];
+		char *p = (char *)s + c->off;
+		int k = first + i;
+
+		switch (c->type) {
+		case C_I64:
+			*(int64_t *)p = sqlite3_column_int64(stmt, k);
+			break;
+		case C_U64:
+			*(uint64_t *)p = (uint64_t)sqlite3_column_int64(stmt, k);
+			break;
+		case C_INT:
+			*(int *)p = sqlite3_column_int(stmt, k);
+			break;
+		case C_U32:
+			*(uint32_t *)p = (uint32_t)sqlite3_column_int64(stmt, k);
+			break;
+		case C_U16:
+			*(uint16_t *)p = (uint16_t)sqlite3_column_int(stmt, k);
+			break;
+		case C_BOOL:
+			*(bool *)p = sqlite3_column_int(stmt, k) != 0;
+			break;
+		case C_STR:
+			kt_strlcpy(p, (const char *)sqlite3_column_text(stmt, k), c->size);
+			break;
+		}
+	}
+}
+
+int kt_store_session_create(struct kt_store *st, struct kt_session_info *s)
+{
+	sqlite3_stmt *stmt;
+	int rc, err;
+
+	err = kt_store_check_writable(st, "session create");
+	if (err)
+		return err;
+	if (!s || !s->uuid[0])
+		return -EINVAL;
+	stmt = kt_stmt(st, ST_SESSION_INSERT);
+	if (!stmt)
+		return -ENOMEM;
+	for (int i = 1; i < NCOLS; i++)
+		bind_col(stmt, i, &cols[i], s);
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_DONE) {
+		s->id = sqlite3_last_insert_rowid(st->db);
+		err = 0;
+	} else if (rc == SQLITE_CONSTRAINT_UNIQUE) {
+		pr_err("store %s: session %.*s already exists", st->path,
+		       (int)sizeof(s->uuid), s->uuid);
+		err = -EEXIST;
+	} else {
+		err = kt_sql_err(st, rc, "session create");
+	}
+	sqlite3_reset(stmt);
+	return err;
+}
+
+int kt_store_session_update(struct kt_store *st, const struct kt_session_info *s)
+{
+	sqlite3_stmt *stmt;
+	int rc, err;
+
+	err = kt_store_check_writable(st, "session update");
+	if (err)
+		return err;
+	if (!s)
+		return -EINVAL;
+	stmt = kt_stmt(st, ST_SESSION_UPDATE);
+	if (!stmt)
+		return -ENOMEM;
+	for (int i = 0; i < NCOLS; i++)
+		if (cols[i].upd != U_NEVER || i == 0)
+			bind_col(stmt, i + 1, &cols[i], s);
+	rc = sqlite3_step(stmt);
+	if (rc != SQLITE_DONE)
+		err = kt_sql_err(st, rc, "session update");
+	else if (sqlite3_changes(st->db) == 0)
+		err = -ENOENT;
+	sqlite3_reset(stmt);
+	return err;
+}
+
+int kt_store_session_get(struct kt_store *st, int64_t id, struct kt_session_info *out)
+{
+	sqlite3_stmt *stmt;
+	int rc, err = 0;
+
+	if (!st || !out)
+		return -EINVAL;
+	stmt = kt_stmt(st, ST_SESSION_GET);
+	if (!stmt)
+		return -ENOMEM;
+	sqlite3_bind_int64(stmt, 1, id);
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW)
+		kt_session_from_row(stmt, 0, out);
+	else if (rc == SQLITE_DONE)
+		err = -ENOENT;
+	else
+		err = kt_sql_err(st, rc, "session get");
+	sqlite3_reset(stmt);
+	return err;
+}
+
+int kt_store_sessions_interrupt_open(struct kt_store *st, int64_t now_us, int *count)
+{
+	sqlite3_stmt *stmt;
+	int err;
+
+	if (count)
+		*count = 0;
+	err = kt_store_check_writable(st, "interrupt open sessions");
+	if (err)
+		return err;
+	stmt = kt_stmt(st, ST_SESSION_INTERRUPT);
+	if (!stmt)
+		return -ENOMEM;
+	sqlite3_bind_int64(stmt, 1, now_us);
+	err = kt_stmt_done(st, stmt, "interrupt open sessions");
+	if (!err && count)
+		*count = sqlite3_changes(st->db);
+	return err;
+}
+
+/* ---------------------------------------------------------------- filters */
+
+int kt_session_filter_sql(const struct kt_session_filter *f, const char *alias,
+			  char *sql, size_t len, int *nparam)
+{
+	size_t o = strlen(sql);
+	int n = *nparam;
+
+#define ADD(...) do { \
+		int _w = snprintf(sql + o, len - o, __VA_ARGS__); \
+		if (_w < 0 || (size_t)_w >= len - o) return -ENAMETOOLONG; \
+		o += _w; } while (0)
+
+	/* Parameters are numbered in a fixed order, unused ones left unbound
+	 * (NULL) and absent from the SQL; kt_session_filter_bind mirrors it. */
+	if (f->k8s_namespace)
+		ADD(" AND %sk8s_namespace = ?%d", alias, n + 1);
+	if (f->pod)
+		ADD(" AND %spod = ?%d", alias, n + 2);
+	if (f->container)
+		ADD(" AND %scontainer = ?%d", alias, n + 3);
+	if (f->node)
+		ADD(" AND %snode = ?%d", alias, n + 4);
+	/* overlap of [start, end or +inf while open] with [since, until] */
+	if (f->until_us)
+		ADD(" AND %sstart_us <= ?%d", alias, n + 5);
+	if (f->since_us)
+		ADD(" AND (%send_us = 0 OR %send_us >= ?%d)", alias, alias, n + 6);
+	if (f->active == 1)
+		ADD(" AND %sstate = 0", alias);
+	else if (f->active == 0)
+		ADD(" AND %sstate <> 0", alias);
+	if (f->tty == 0 || f->tty == 1)
+		ADD(" AND %shas_tty = %d", alias, f->tty);
+#undef ADD
+	*nparam = n + 6;
+	return 0;
+}
+
+int kt_session_filter_bind(sqlite3_stmt *stmt, const struct kt_session_filter *f,
+			   int first)
+{
+	if (f->k8s_namespace)
+		sqlite3_bind_text(stmt, first, f->k8s_namespace, -1, SQLITE_STATIC);
+	if (f->pod)
+		sqlite3_bind_text(stmt, first + 1, f->pod, -1, SQLITE_STATIC);
+	if (f->container)
+		sqlite3_bind_text(stmt, first + 2, f->container, -1, SQLITE_STATIC);
+	if (f->node)
+		sqlite3_bind_text(stmt, first + 3, f->node, -1, SQLITE_STATIC);
+	if (f->until_us)
+		sqlite3_bind_int64(stmt, first + 4, f->until_us);
+	if (f->since_us)
+		sqlite3_bind_int64(stmt, first + 5, f->since_us);
+	return 0;
+}
+
+int kt_store_sessions_list(struct kt_store *st, const struct kt_session_filter *f,
+			   kt_session_cb cb, void *ctx)
+{
+	static const struct kt_session_filter any = KT_SESSION_FILTER_INIT;
+	struct kt_session_info *s = NULL;
+	sqlite3_stmt *stmt = NULL;
+	char sql[4096];
+	int n = 0, rc, err;
+
+	if (!st || !cb)
+		return -EINVAL;
+	if (!f)
+		f = &any;
+	snprintf(sql, sizeof(sql), "SELECT %s FROM sessions WHERE 1", kt_session_cols_sql);
+	err = kt_session_filter_sql(f, "", sql, sizeof(sql), &n);
+	if (err)
+		return err;
+	/* ?7 after_id, ?8 limit */
+	if (f->after_id > 0)
+		strcat(sql, " AND id < ?7");
+	strcat(sql, " ORDER BY id DESC");
+	if (f->limit > 0)
+		strcat(sql, " LIMIT ?8");
+
+	s = malloc(sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	/* Not cached: the callback may call back into the store. */
+	rc = sqlite3_prepare_v2(st->db, sql, -1, &stmt, NULL);
+	if (rc != SQLITE_OK) {
+		err = kt_sql_err(st, rc, "sessions list");
+		goto cleanup;
+	}
+	kt_session_filter_bind(stmt, f, 1);
+	if (f->after_id > 0)
+		sqlite3_bind_int64(stmt, 7, f->after_id);
+	if (f->limit > 0)
+		sqlite3_bind_int(stmt, 8, f->limit);
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		kt_session_from_row(stmt, 0, s);
+		err = cb(s, ctx);
+		if (err)
+			goto cleanup;
+	}
+	if (rc != SQLITE_DONE)
+		err = kt_sql_err(st, rc, "sessions list");
+cleanup:
+	sqlite3_finalize(stmt);
+	free(s);
+	return err;
+}

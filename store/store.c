@@ -1,0 +1,592 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * Opening the database, schema version checks and migrations, the statement
+ * cache, transactions and error mapping.  The schema itself is in schema.c.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <zstd.h>
+
+#include "store_int.h"
+#include "log.h"
+
+#define KT_BUSY_TIMEOUT_MS 5000
+#define KT_APPLICATION_ID 0x4b544150 /* "KTAP": lets file(1) and others tell */
+
+static const char *const stmt_sql[ST__COUNT] = {
+	[ST_BEGIN] = "BEGIN IMMEDIATE",
+	[ST_COMMIT] = "COMMIT",
+	[ST_ROLLBACK] = "ROLLBACK",
+	[ST_SAVEPOINT] = "SAVEPOINT kt_op",
+	[ST_RELEASE] = "RELEASE kt_op",
+	[ST_ROLLBACK_TO] = "ROLLBACK TO kt_op",
+	/* session statements are generated from the column table in session.c */
+	[ST_SESSION_INTERRUPT] =
+		"UPDATE sessions SET state = 2, end_us = max(?1, start_us) WHERE state = 0",
+	[ST_SESSION_ADD_TOTALS] =
+		"UPDATE sessions SET bytes_out = bytes_out + ?2, bytes_in = bytes_in + ?3,"
+		" lost_bytes = lost_bytes + ?4, lost_events = lost_events + ?5 WHERE id = ?1",
+	/* old n_commands is the new command's seq; first_command set by the first */
+	[ST_CMD_BUMP] =
+		"UPDATE sessions SET n_commands = n_commands + 1,"
+		" first_command = CASE WHEN n_commands = 0 THEN ?2 ELSE first_command END"
+		" WHERE id = ?1 RETURNING n_commands - 1",
+	[ST_CMD_INSERT] =
+		"INSERT INTO commands (session_id, seq, ts_us, end_us, has_exit, exit_status,"
+		" pid, ns_pid, ppid, uid, gid, euid, egid, comm, filename, argv, argc,"
+		" argv_text, cwd, argv_truncated, cwd_truncated)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15,"
+		" ?16, ?17, ?18, ?19, ?20, ?21)",
+	[ST_CMD_EXIT] =
+		"UPDATE commands SET end_us = ?3, has_exit = 1, exit_status = ?4 WHERE id ="
+		" (SELECT id FROM commands WHERE session_id = ?1 AND pid = ?2 AND end_us = 0"
+		"  ORDER BY seq DESC LIMIT 1)",
+	[ST_CHUNK_LAST] =
+		"SELECT seq, end_us, out_offset + out_bytes, in_offset + in_bytes"
+		" FROM chunks WHERE session_id = ?1 ORDER BY seq DESC LIMIT 1",
+	[ST_CHUNK_INSERT] =
+		"INSERT INTO chunks (session_id, seq, start_us, end_us, out_offset, in_offset,"
+		" out_bytes, in_bytes, nframes, raw_len, codec, data)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+};
+
+
+int kt_sqlite_errno(int rc)
+{
+	switch (rc & 0xff) {
+	case SQLITE_OK:
+		return 0;
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return -EBUSY;
+	case SQLITE_NOMEM:
+		return -ENOMEM;
+	case SQLITE_READONLY:
+		return -EROFS;
+	case SQLITE_CONSTRAINT:
+		return -EEXIST;
+	case SQLITE_FULL:
+		return -ENOSPC;
+	case SQLITE_NOTADB:
+	case SQLITE_FORMAT:
+		return -EPROTO;
+	case SQLITE_PERM:
+	case SQLITE_AUTH:
+		return -EACCES;
+	case SQLITE_TOOBIG:
+		return -E2BIG;
+	case SQLITE_INTERRUPT:
+		return -EINTR;
+	case SQLITE_CANTOPEN:
+		return -ENOENT;
+	default:
+		return -EIO;
+	}
+}
+
+int kt_sql_err(struct kt_store *st, int rc, const char *what)
+{
+	const char *path = st && st->path ? st->path : "?";
+	const char *msg = st && st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc);
+
+	pr_err("store %s: %s: %s", path, what, msg);
+	return kt_sqlite_errno(rc);
+}
+
+sqlite3_stmt *kt_stmt(struct kt_store *st, enum kt_stmt_id id)
+{
+	sqlite3_stmt *stmt = st->stmts[id];
+	char buf[4096];
+	const char *sql;
+	int rc;
+
+	if (stmt) {
+		sqlite3_reset(stmt);
+		sqlite3_clear_bindings(stmt);
+		return stmt;
+	}
+	switch (id) {
+	case ST_SESSION_INSERT:
+		sql = kt_session_insert_sql(buf, sizeof(buf));
+		break;
+	case ST_SESSION_UPDATE:
+		sql = kt_session_update_sql(buf, sizeof(buf));
+		break;
+	case ST_SESSION_GET:
+		sql = kt_session_get_sql(buf, sizeof(buf));
+		break;
+	default:
+		sql = stmt_sql[id];
+	}
+	rc = sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, NULL);
+	if (rc != SQLITE_OK) {
+		kt_sql_err(st, rc, "prepare");
+		return NULL;
+	}
+	st->stmts[id] = stmt;
+	return stmt;
+}
+
+int kt_stmt_done(struct kt_store *st, sqlite3_stmt *stmt, const char *what)
+{
+	int rc = sqlite3_step(stmt);
+	int err = 0;
+
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		err = kt_sql_err(st, rc, what);
+	sqlite3_reset(stmt);
+	return err;
+}
+
+static int exec_cached(struct kt_store *st, enum kt_stmt_id id, const char *what)
+{
+	sqlite3_stmt *stmt = kt_stmt(st, id);
+
+	if (!stmt)
+		return -ENOMEM;
+	return kt_stmt_done(st, stmt, what);
+}
+
+int kt_op_begin(struct kt_store *st, bool *own)
+{
+	*own = sqlite3_get_autocommit(st->db) != 0;
+	return exec_cached(st, *own ? ST_BEGIN : ST_SAVEPOINT, "begin");
+}
+
+int kt_op_end(struct kt_store *st, bool own, int err)
+{
+	int err2;
+
+	if (own) {
+		if (err) {
+			exec_cached(st, ST_ROLLBACK, "rollback");
+			return err;
+		}
+		err = exec_cached(st, ST_COMMIT, "commit");
+		if (err && !sqlite3_get_autocommit(st->db))
+			exec_cached(st, ST_ROLLBACK, "rollback");
+		return err;
+	}
+	if (err)
+		exec_cached(st, ST_ROLLBACK_TO, "rollback to savepoint");
+	err2 = exec_cached(st, ST_RELEASE, "release savepoint");
+	return err ? err : err2;
+}
+
+int kt_store_check_writable(struct kt_store *st, const char *what)
+{
+	if (!st)
+		return -EINVAL;
+	if (st->flags & KT_STORE_RDONLY) {
+		pr_err("store %s: %s: store is open read-only", st->path, what);
+		return -EROFS;
+	}
+	return 0;
+}
+
+int kt_store_begin(struct kt_store *st)
+{
+	int err = kt_store_check_writable(st, "begin");
+
+	if (err)
+		return err;
+	if (!sqlite3_get_autocommit(st->db)) {
+		pr_err("store %s: begin: a transaction is already open", st->path);
+		return -EINVAL;
+	}
+	return exec_cached(st, ST_BEGIN, "begin");
+}
+
+int kt_store_commit(struct kt_store *st)
+{
+	int err = kt_store_check_writable(st, "commit");
+
+	if (err)
+		return err;
+	if (sqlite3_get_autocommit(st->db)) {
+		pr_err("store %s: commit: no transaction is open", st->path);
+		return -EINVAL;
+	}
+	err = exec_cached(st, ST_COMMIT, "commit");
+	/* Never leave the writer stuck inside a failed batch: drop it. */
+	if (err && !sqlite3_get_autocommit(st->db))
+		exec_cached(st, ST_ROLLBACK, "rollback");
+	return err;
+}
+
+int kt_store_set_zstd_level(struct kt_store *st, int level)
+{
+	if (!st || level < ZSTD_minCLevel() || level > ZSTD_maxCLevel())
+		return -EINVAL;
+	st->zstd_level = level;
+	return 0;
+}
+
+/* ---------------------------------------------------------------- open */
+
+/* Log a failed schema probe; "not a database" gets a message users grasp. */
+static int probe_err(struct kt_store *st, int rc, const char *what)
+{
+	if ((rc & 0xff) == SQLITE_NOTADB) {
+		pr_err("store %s: not a kubetape database (not an SQLite file)", st->path);
+		return -EPROTO;
+	}
+	return kt_sql_err(st, rc, what);
+}
+
+/* Run a query returning one integer (0 if no row) into *val. */
+static int query_int(struct kt_store *st, const char *sql, const char *arg,
+		     int64_t *val, bool *found)
+{
+	sqlite3_stmt *stmt = NULL;
+	int rc, err = 0;
+
+	*val = 0;
+	*found = false;
+	rc = sqlite3_prepare_v2(st->db, sql, -1, &stmt, NULL);
+	if (rc != SQLITE_OK)
+		return probe_err(st, rc, "reading schema");
+	if (arg)
+		sqlite3_bind_text(stmt, 1, arg, -1, SQLITE_STATIC);
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW) {
+		*found = sqlite3_column_type(stmt, 0) == SQLITE_INTEGER;
+		*val = sqlite3_column_int64(stmt, 0);
+	} else if (rc != SQLITE_DONE) {
+		err = probe_err(st, rc, "reading schema");
+	}
+	sqlite3_finalize(stmt);
+	return err;
+}
+
+/*
+ * The schema version stored in meta; 0 for an empty database.  -EPROTO
+ * (logged) for a file that is not SQLite or a SQLite database that is not
+ * ours: such a file is never modified.
+ */
+static int read_schema_version(struct kt_store *st, int *version)
+{
+	int64_t v;
+	bool found;
+	int err;
+
+	*version = 0;
+	err = query_int(st, "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = ?1",
+			"meta", &v, &found);
+	if (err)
+		return err;
+	if (v == 0) {
+		err = query_int(st, "SELECT count(*) FROM sqlite_schema", NULL, &v, &found);
+		if (err)
+			return err;
+		if (v > 0) {
+			pr_err("store %s: not a kubetape database (SQLite without a meta table)",
+			       st->path);
+			return -EPROTO;
+		}
+		return 0;
+	}
+	err = query_int(st, "SELECT value FROM meta WHERE key = 'schema_version'", NULL,
+			&v, &found);
+	if (err)
+		return err;
+	if (!found || v < 1 || v > INT32_MAX) {
+		pr_err("store %s: not a kubetape database (no valid schema_version in meta)",
+		       st->path);
+		return -EPROTO;
+	}
+	*version = (int)v;
+	return 0;
+}
+
+static int migrate(struct kt_store *st)
+{
+	sqlite3_stmt *stmt = NULL;
+	char *errmsg = NULL;
+	int version, rc, err;
+
+	/* IMMEDIATE: two recorders racing to create the file serialize here. */
+	rc = sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+	if (rc != SQLITE_OK)
+		return kt_sql_err(st, rc, "begin migration");
+	err = read_schema_version(st, &version);
+	if (err)
+		goto cleanup;
+	if (version > KT_SCHEMA_VERSION) {
+		pr_err("store %s: schema version %d is newer than this kubetape (%d); upgrade kubetape",
+		       st->path, version, KT_SCHEMA_VERSION);
+		err = -EPROTO;
+		goto cleanup;
+	}
+	if (version == KT_SCHEMA_VERSION)
+		goto cleanup;
+
+	for (size_t i = 0; i < kt_n_migrations; i++) {
+		if (kt_migrations[i].from_version < version)
+			continue;
+		rc = sqlite3_exec(st->db, kt_migrations[i].sql, NULL, NULL, &errmsg);
+		if (rc != SQLITE_OK) {
+			pr_err("store %s: migration %d -> %d: %s", st->path,
+			       kt_migrations[i].from_version, kt_migrations[i].from_version + 1,
+			       errmsg ? errmsg : sqlite3_errstr(rc));
+			sqlite3_free(errmsg);
+			err = kt_sqlite_errno(rc);
+			goto cleanup;
+		}
+	}
+	rc = sqlite3_prepare_v2(st->db,
+				"INSERT OR REPLACE INTO meta (key, value) VALUES"
+				" ('schema_version', ?1), ('stream_version', ?2)",
+				-1, &stmt, NULL);
+	if (rc != SQLITE_OK) {
+		err = kt_sql_err(st, rc, "prepare migration");
+		goto cleanup;
+	}
+	sqlite3_bind_int(stmt, 1, KT_SCHEMA_VERSION);
+	sqlite3_bind_int(stmt, 2, KT_STREAM_VERSION);
+	rc = sqlite3_step(stmt);
+	if (rc != SQLITE_DONE) {
+		err = kt_sql_err(st, rc, "write schema version");
+		goto cleanup;
+	}
+	if (version == 0)
+		pr_info("store %s: created schema version %d", st->path, KT_SCHEMA_VERSION);
+	else
+		pr_info("store %s: migrated schema %d -> %d", st->path, version, KT_SCHEMA_VERSION);
+cleanup:
+	sqlite3_finalize(stmt);
+	rc = sqlite3_exec(st->db, err ? "ROLLBACK" : "COMMIT", NULL, NULL, NULL);
+	if (!err && rc != SQLITE_OK)
+		err = kt_sql_err(st, rc, "commit migration");
+	return err;
+}
+
+/* Read the version in one read transaction (one consistent snapshot). */
+static int probe_version(struct kt_store *st, int *version)
+{
+	int rc, err;
+
+	rc = sqlite3_exec(st->db, "BEGIN", NULL, NULL, NULL);
+	if (rc != SQLITE_OK)
+		return probe_err(st, rc, "begin");
+	err = read_schema_version(st, version);
+	sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL);
+	return err;
+}
+
+/* Without KT_STORE_CREATE the schema must be exactly ours. */
+static int check_version(struct kt_store *st, int version, bool may_migrate)
+{
+	if (version > KT_SCHEMA_VERSION) {
+		pr_err("store %s: schema version %d is newer than this kubetape (%d); upgrade kubetape",
+		       st->path, version, KT_SCHEMA_VERSION);
+		return -EPROTO;
+	}
+	if (may_migrate || version == KT_SCHEMA_VERSION)
+		return 0;
+	if (version == 0)
+		pr_err("store %s: not a kubetape database (empty)", st->path);
+	else
+		pr_err("store %s: schema version %d is older than %d; start the recorder once to migrate",
+		       st->path, version, KT_SCHEMA_VERSION);
+	return -EPROTO;
+}
+
+static int exec_simple(struct kt_store *st, const char *sql)
+{
+	int rc = sqlite3_exec(st->db, sql, NULL, NULL, NULL);
+
+	return rc == SQLITE_OK ? 0 : kt_sql_err(st, rc, sql);
+}
+
+int kt_store_open(const char *path, unsigned flags, struct kt_store **out)
+{
+	struct kt_store *st = NULL;
+	struct stat sb;
+	int oflags, rc, version, err = 0;
+
+	if (!path || !out || ((flags & KT_STORE_RDONLY) && (flags & KT_STORE_CREATE)))
+		return -EINVAL;
+	*out = NULL;
+
+	/* SQLite would say "unable to open database file"; be precise. */
+	if (!(flags & KT_STORE_CREATE) && stat(path, &sb) < 0) {
+		err = -errno;
+		pr_err("store %s: %s", path, strerror(errno));
+		return err;
+	}
+
+	st = calloc(1, sizeof(*st));
+	if (!st)
+		return -ENOMEM;
+	st->flags = flags;
+	st->zstd_level = 3;
+	st->path = strdup(path);
+	if (!st->path) {
+		err = -ENOMEM;
+		goto cleanup;
+	}
+
+	if (flags & KT_STORE_RDONLY)
+		oflags = SQLITE_OPEN_READONLY;
+	else
+		oflags = SQLITE_OPEN_READWRITE | ((flags & KT_STORE_CREATE) ? SQLITE_OPEN_CREATE : 0);
+	/* NOMUTEX: a kt_store is used by one thread at a time. */
+	oflags |= SQLITE_OPEN_NOMUTEX;
+	rc = sqlite3_open_v2(path, &st->db, oflags, NULL);
+	if (rc != SQLITE_OK) {
+		err = kt_sql_err(st, rc, "open");
+		goto cleanup;
+	}
+	sqlite3_extended_result_codes(st->db, 1);
+	sqlite3_busy_timeout(st->db, KT_BUSY_TIMEOUT_MS);
+
+	/* Refuse foreign or newer files before touching them (journal_mode
+	 * writes the header). */
+	err = probe_version(st, &version);
+	if (err)
+		goto cleanup;
+	err = check_version(st, version, flags & KT_STORE_CREATE);
+	if (err)
+		goto cleanup;
+	if (!(flags & KT_STORE_RDONLY)) {
+		/* WAL: readers never block the writer nor the writer readers. */
+		err = exec_simple(st, "PRAGMA journal_mode=WAL");
+		if (err)
+			goto cleanup;
+		err = exec_simple(st, "PRAGMA synchronous=NORMAL");
+		if (err)
+			goto cleanup;
+	}
+	if (flags & KT_STORE_CREATE) {
+		char sql[64];
+
+		snprintf(sql, sizeof(sql), "PRAGMA application_id=%d", KT_APPLICATION_ID);
+		err = exec_simple(st, sql);
+		if (err)
+			goto cleanup;
+		err = migrate(st);
+		if (err)
+			goto cleanup;
+	}
+	*out = st;
+	return 0;
+cleanup:
+	kt_store_close(st);
+	return err;
+}
+
+void kt_store_close(struct kt_store *st)
+{
+	if (!st)
+		return;
+	if (st->db && !sqlite3_get_autocommit(st->db)) {
+		/* Every operation is atomic on its own; keep what was batched. */
+		pr_warn("store %s: closed inside a transaction; committing it", st->path);
+		if (sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+			kt_sql_err(st, sqlite3_errcode(st->db), "commit on close");
+			sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+		}
+	}
+	for (int i = 0; i < ST__COUNT; i++)
+		sqlite3_finalize(st->stmts[i]);
+	if (st->db && !(st->flags & KT_STORE_RDONLY))
+		sqlite3_exec(st->db, "PRAGMA optimize", NULL, NULL, NULL);
+	sqlite3_close_v2(st->db);
+	ZSTD_freeCCtx(st->cctx);
+	free(st->zbuf);
+	free(st->path);
+	free(st);
+}
+
+int64_t kt_now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* ---------------------------------------------------------------- strings */
+
+void kt_strlcpy(char *dst, const char *src, size_t size)
+{
+	size_t n;
+
+	if (!size)
+		return;
+	if (!src)
+		src = "";
+	n = strnlen(src, size - 1);
+	memcpy(dst, src, n);
+	dst[n] = 0;
+}
+
+/* Length of the valid UTF-8 sequence at s (1..4), 0 if invalid. */
+static size_t utf8_seq(const unsigned char *s, size_t left)
+{
+	unsigned c = s[0];
+	size_t n;
+	uint32_t cp;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		n = 2, cp = c & 0x1f;
+	else if (c >= 0xe0 && c <= 0xef)
+		n = 3, cp = c & 0x0f;
+	else if (c >= 0xf0 && c <= 0xf4)
+		n = 4, cp = c & 0x07;
+	else
+		return 0;
+	if (left < n)
+		return 0;
+	for (size_t i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10ffff ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return n;
+}
+
+bool kt_utf8_valid(const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0, n;
+
+	while (i < len) {
+		n = utf8_seq(p + i, len - i);
+		if (!n)
+			return false;
+		i += n;
+	}
+	return true;
+}
+
+size_t kt_utf8_sanitize(char *dst, const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0, o = 0, n;
+
+	while (i < len) {
+		n = utf8_seq(p + i, len - i);
+		if (n) {
+			memcpy(dst + o, p + i, n);
+			o += n;
+			i += n;
+		} else {
+			memcpy(dst + o, "\xef\xbf\xbd", 3);
+			o += 3;
+			i++;
+		}
+	}
+	dst[o] = 0;
+	return o;
+}

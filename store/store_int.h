@@ -1,0 +1,127 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Private to store/: the kt_store object, the statement cache, error
+ * mapping, varints and the helpers the store files share.  Nothing outside
+ * store/ (except the store's own unit tests) includes this.
+ */
+#ifndef KUBETAPE_STORE_INT_H
+#define KUBETAPE_STORE_INT_H
+
+#include <sqlite3.h>
+#include "store.h"
+
+/* Largest decompressed chunk the writer produces and a reader accepts; a
+ * bound on what a corrupt raw_len can make a reader allocate. */
+#define KT_CHUNK_RAW_MAX (64u << 20)
+/* A LEB128 u64 never needs more than 10 bytes. */
+#define KT_VARINT_MAX 10
+/* Search query limit (bytes of user text). */
+#define KT_QUERY_MAX 1024
+
+enum kt_codec {
+	KT_CODEC_NONE = 0, /* data is the raw frames (readers accept it) */
+	KT_CODEC_ZSTD = 1, /* data is one zstd frame; what the writer writes */
+};
+
+/* Cached statements, prepared on first use, one set per kt_store.  Only
+ * single-step statements used by non-reentrant paths live here: a list
+ * callback may call back into the store, so iterating queries are prepared
+ * per call. */
+enum kt_stmt_id {
+	ST_BEGIN,
+	ST_COMMIT,
+	ST_ROLLBACK,
+	ST_SAVEPOINT,
+	ST_RELEASE,
+	ST_ROLLBACK_TO,
+	ST_SESSION_INSERT,
+	ST_SESSION_UPDATE,
+	ST_SESSION_GET,
+	ST_SESSION_INTERRUPT,
+	ST_SESSION_ADD_TOTALS,
+	ST_CMD_BUMP,
+	ST_CMD_INSERT,
+	ST_CMD_EXIT,
+	ST_CHUNK_LAST,
+	ST_CHUNK_INSERT,
+	ST__COUNT,
+};
+
+struct ZSTD_CCtx_s;
+
+struct kt_store {
+	sqlite3 *db;
+	char *path;
+	unsigned flags;
+	int zstd_level;
+	struct ZSTD_CCtx_s *cctx;   /* lazily created by the first chunk append */
+	void *zbuf;                 /* compression output, reused */
+	size_t zbuf_cap;
+	sqlite3_stmt *stmts[ST__COUNT];
+};
+
+/* Log "<what>: <sqlite message>" once and return a negative errno. */
+int kt_sql_err(struct kt_store *st, int rc, const char *what);
+int kt_sqlite_errno(int rc);
+
+/* The cached statement `id`, reset and with bindings cleared; NULL after
+ * logging on failure.  Callers sqlite3_reset() it when done so no read
+ * snapshot outlives the call (followers must see later commits). */
+sqlite3_stmt *kt_stmt(struct kt_store *st, enum kt_stmt_id id);
+
+/* Step a statement expected to finish (no rows wanted): 0 or -errno. */
+int kt_stmt_done(struct kt_store *st, sqlite3_stmt *stmt, const char *what);
+
+/*
+ * Make a multi-statement write atomic.  Outside a kt_store_begin() batch it
+ * is its own BEGIN IMMEDIATE..COMMIT; inside one it is a savepoint, so a
+ * failed operation leaves no half-written rows in the caller's batch.
+ */
+int kt_op_begin(struct kt_store *st, bool *own);
+int kt_op_end(struct kt_store *st, bool own, int err);
+
+/* -EROFS (logged) for write calls on a read-only store. */
+int kt_store_check_writable(struct kt_store *st, const char *what);
+
+/* Migrations, applied by kt_store_open(KT_STORE_CREATE). */
+struct kt_migration {
+	int from_version;  /* the step upgrades from_version -> from_version + 1 */
+	const char *sql;
+};
+extern const struct kt_migration kt_migrations[];
+extern const size_t kt_n_migrations;
+
+/* Sessions columns shared by session.c and command.c (search). */
+extern const char *const kt_session_cols_sql; /* "id, uuid, ..." unprefixed */
+/* Fill *s from `stmt` columns [first, first + n_session_cols). */
+void kt_session_from_row(sqlite3_stmt *stmt, int first, struct kt_session_info *s);
+/* session statements, generated from the column table into buf */
+const char *kt_session_insert_sql(char *buf, size_t len);
+const char *kt_session_update_sql(char *buf, size_t len);
+const char *kt_session_get_sql(char *buf, size_t len);
+const char *kt_session_cols_prefixed(const char *prefix, char *buf, size_t len);
+/*
+ * Append the filter's WHERE terms (" AND ..." with ?NNN parameters starting
+ * at *nparam + 1) to `sql`; bind them later with kt_session_filter_bind.
+ * `alias` is the sessions table alias ("" or "s.").  Pagination (after_id,
+ * limit) is not included: its meaning depends on the query.
+ */
+int kt_session_filter_sql(const struct kt_session_filter *f, const char *alias,
+			  char *sql, size_t len, int *nparam);
+int kt_session_filter_bind(sqlite3_stmt *stmt, const struct kt_session_filter *f,
+			   int first_param);
+
+/* varints: unsigned LEB128, see FORMAT.md */
+size_t kt_varint_put(uint8_t *dst, uint64_t v);
+/* 0 with *v set and *p advanced, -EBADMSG if truncated or > 64 bits */
+int kt_varint_get(const uint8_t **p, const uint8_t *end, uint64_t *v);
+
+/* Bounded copy of a possibly-NULL C string into a fixed field. */
+void kt_strlcpy(char *dst, const char *src, size_t size);
+/* Does [s, s+len) hold valid UTF-8 (no overlongs, surrogates, > U+10FFFF)? */
+bool kt_utf8_valid(const char *s, size_t len);
+/* Copy len bytes to dst (room for len * 3 + 1) replacing every invalid
+ * UTF-8 byte by U+FFFD; returns the output length. */
+size_t kt_utf8_sanitize(char *dst, const char *s, size_t len);
+
+#endif

@@ -1,0 +1,238 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * kt_stream: a session's frames in order across chunks, loading one chunk
+ * at a time.  The chunk query is reset as soon as a chunk is copied out, so
+ * no read snapshot is held between calls: a follower sees every chunk the
+ * recorder commits later, and never holds back WAL checkpoints.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zstd.h>
+
+#include "store_int.h"
+#include "log.h"
+
+struct kt_stream {
+	struct kt_store *st;
+	sqlite3_stmt *q_chunk;
+	ZSTD_DCtx *dctx;
+	int64_t session_id;
+	int64_t next_seq;     /* the next chunk to load */
+	int64_t from_us;
+	int64_t last_ts;      /* last returned timestamp, for clamping */
+	uint8_t *buf;         /* the current chunk, decompressed */
+	size_t cap;
+	struct kt_frame_decoder dec;
+	bool in_chunk;
+};
+
+/* One integer from a one-off query with (?1 = session, ?2 = arg). */
+static int query_i64(struct kt_store *st, const char *sql, int64_t session_id,
+		     int64_t arg, int64_t *val, bool *found)
+{
+	sqlite3_stmt *stmt = NULL;
+	int rc, err = 0;
+
+	*found = false;
+	rc = sqlite3_prepare_v2(st->db, sql, -1, &stmt, NULL);
+	if (rc != SQLITE_OK)
+		return kt_sql_err(st, rc, "stream open");
+	sqlite3_bind_int64(stmt, 1, session_id);
+	if (sqlite3_bind_parameter_count(stmt) >= 2)
+		sqlite3_bind_int64(stmt, 2, arg);
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW && sqlite3_column_type(stmt, 0) != SQLITE_NULL) {
+		*val = sqlite3_column_int64(stmt, 0);
+		*found = true;
+	} else if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		err = kt_sql_err(st, rc, "stream open");
+	}
+	sqlite3_finalize(stmt);
+	return err;
+}
+
+int kt_stream_open(struct kt_store *st, int64_t session_id, int64_t from_us,
+		   struct kt_stream **out)
+{
+	struct kt_stream *s = NULL;
+	int64_t v;
+	bool found;
+	int rc, err;
+
+	if (!st || !out)
+		return -EINVAL;
+	*out = NULL;
+	err = query_i64(st, "SELECT 1 FROM sessions WHERE id = ?1", session_id, 0, &v, &found);
+	if (err)
+		return err;
+	if (!found)
+		return -ENOENT;
+
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	s->st = st;
+	s->session_id = session_id;
+	s->from_us = from_us;
+	s->last_ts = INT64_MIN;
+	s->dctx = ZSTD_createDCtx();
+	if (!s->dctx) {
+		err = -ENOMEM;
+		goto cleanup;
+	}
+	rc = sqlite3_prepare_v3(st->db,
+				"SELECT seq, start_us, raw_len, codec, data FROM chunks"
+				" WHERE session_id = ?1 AND seq >= ?2 ORDER BY seq LIMIT 1",
+				-1, SQLITE_PREPARE_PERSISTENT, &s->q_chunk, NULL);
+	if (rc != SQLITE_OK) {
+		err = kt_sql_err(st, rc, "stream open");
+		goto cleanup;
+	}
+
+	if (from_us) {
+		/* end_us grows with seq, so the chunks_end index finds the first
+		 * chunk that can hold a frame at or after from_us. */
+		err = query_i64(st, "SELECT seq FROM chunks WHERE session_id = ?1 AND end_us >= ?2"
+				" ORDER BY end_us, seq LIMIT 1", session_id, from_us, &v, &found);
+		if (err)
+			goto cleanup;
+		if (found) {
+			s->next_seq = v;
+		} else {
+			/* everything stored is older: follow from the next chunk */
+			err = query_i64(st, "SELECT max(seq) + 1 FROM chunks WHERE session_id = ?1",
+					session_id, 0, &v, &found);
+			if (err)
+				goto cleanup;
+			s->next_seq = found ? v : 0;
+		}
+	}
+	*out = s;
+	return 0;
+cleanup:
+	kt_stream_close(s);
+	return err;
+}
+
+void kt_stream_close(struct kt_stream *s)
+{
+	if (!s)
+		return;
+	sqlite3_finalize(s->q_chunk);
+	ZSTD_freeDCtx(s->dctx);
+	free(s->buf);
+	free(s);
+}
+
+static int corrupt(struct kt_stream *s, int64_t seq, const char *why)
+{
+	pr_err("store %s: session %lld chunk %lld: %s", s->st->path,
+	       (long long)s->session_id, (long long)seq, why);
+	return -EBADMSG;
+}
+
+/* 1 = next chunk loaded, 0 = none stored yet, <0 error. */
+static int load_chunk(struct kt_stream *s)
+{
+	sqlite3_stmt *q = s->q_chunk;
+	int64_t seq, start_us, raw_len;
+	const void *data;
+	size_t zlen, n;
+	int codec, rc, err = 0;
+
+	sqlite3_reset(q);
+	sqlite3_bind_int64(q, 1, s->session_id);
+	sqlite3_bind_int64(q, 2, s->next_seq);
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_DONE) {
+		sqlite3_reset(q);
+		return 0;
+	}
+	if (rc != SQLITE_ROW) {
+		err = kt_sql_err(s->st, rc, "stream read");
+		sqlite3_reset(q);
+		return err;
+	}
+	seq = sqlite3_column_int64(q, 0);
+	start_us = sqlite3_column_int64(q, 1);
+	raw_len = sqlite3_column_int64(q, 2);
+	codec = sqlite3_column_int(q, 3);
+	data = sqlite3_column_blob(q, 4);
+	zlen = (size_t)sqlite3_column_bytes(q, 4);
+	/* whatever happens to this chunk, the next call moves on */
+	s->next_seq = seq + 1;
+
+	if (raw_len < 0 || raw_len > KT_CHUNK_RAW_MAX) {
+		err = corrupt(s, seq, "raw_len out of range");
+		goto out;
+	}
+	if ((size_t)raw_len > s->cap) {
+		void *p = realloc(s->buf, raw_len);
+
+		if (!p) {
+			err = -ENOMEM;
+			goto out;
+		}
+		s->buf = p;
+		s->cap = raw_len;
+	}
+	switch (codec) {
+	case KT_CODEC_NONE:
+		if (zlen != (size_t)raw_len) {
+			err = corrupt(s, seq, "data length differs from raw_len");
+			goto out;
+		}
+		if (zlen)
+			memcpy(s->buf, data, zlen);
+		break;
+	case KT_CODEC_ZSTD:
+		n = ZSTD_decompressDCtx(s->dctx, s->buf, raw_len, data ? data : "", zlen);
+		if (ZSTD_isError(n) || n != (size_t)raw_len) {
+			err = corrupt(s, seq, ZSTD_isError(n) ? ZSTD_getErrorName(n)
+							      : "decompressed size differs from raw_len");
+			goto out;
+		}
+		break;
+	default:
+		err = corrupt(s, seq, "unknown codec");
+		goto out;
+	}
+	kt_frame_decoder_init(&s->dec, s->buf, raw_len, start_us);
+	s->in_chunk = true;
+	err = 1;
+out:
+	/* release the read snapshot before handing frames out */
+	sqlite3_reset(q);
+	return err;
+}
+
+int kt_stream_next(struct kt_stream *s, struct kt_frame *f)
+{
+	int ret;
+
+	if (!s || !f)
+		return -EINVAL;
+	for (;;) {
+		if (!s->in_chunk) {
+			ret = load_chunk(s);
+			if (ret <= 0)
+				return ret;
+		}
+		ret = kt_frame_next(&s->dec, f);
+		if (ret == 0) {
+			s->in_chunk = false;
+			continue;
+		}
+		if (ret < 0) {
+			s->in_chunk = false;
+			return corrupt(s, s->next_seq - 1, "malformed frame");
+		}
+		if (f->ts_us < s->last_ts)
+			f->ts_us = s->last_ts;
+		if (s->from_us && f->ts_us < s->from_us)
+			continue;
+		s->last_ts = f->ts_us;
+		return 1;
+	}
+}
