@@ -4,8 +4,15 @@
  * exact byte stream it shows.  Used by the e2e tests, the demo and the
  * benchmarks to play "a human at kubectl exec -it" deterministically.
  *
- *   ptyrun [-v] [--rows R --cols C] [--script FILE|-] [--out FILE]
+ *   ptyrun [-v] [--raw] [--rows R --cols C] [--script FILE|-] [--out FILE]
  *          [--timeout S] [--expect-timeout S] -- CMD ARGS...
+ *
+ * --raw puts the pty in raw mode (cfmakeraw, and ONLCR cleared) before CMD
+ * starts, as kubectl does to the user's terminal.  Use it when CMD is itself
+ * a terminal client such as `ctr task exec --tty`: ctr's own raw mode keeps
+ * OPOST on, so without --raw every "\r\n" the container's pty produced
+ * would reach --out as "\r\r\n".  With --raw, --out holds exactly the bytes
+ * the container's pty master gave the shim.
  *
  * Script: one step per line; blank lines and lines starting with '#' are
  * ignored.  TEXT and PATTERN take the rest of the line; a value wrapped in
@@ -525,7 +532,7 @@ static void run_script(FILE *f, double expect_timeout)
 static void usage(int code)
 {
 	fprintf(code ? stderr : stdout,
-		"usage: ptyrun [-v] [--rows R --cols C] [--script FILE|-] [--out FILE]\n"
+		"usage: ptyrun [-v] [--raw] [--rows R --cols C] [--script FILE|-] [--out FILE]\n"
 		"              [--timeout S] [--expect-timeout S] -- CMD ARGS...\n"
 		"script steps: send TEXT | expect PATTERN [T] | expect-text TEXT [T] |\n"
 		"              expect-re REGEX [T] | sleep S | resize ROWS COLS |\n"
@@ -544,13 +551,14 @@ int main(int argc, char **argv)
 		{ "timeout", required_argument, 0, 't' },
 		{ "expect-timeout", required_argument, 0, 'e' },
 		{ "verbose", no_argument, 0, 'v' },
+		{ "raw", no_argument, 0, 'R' },
 		{ "help", no_argument, 0, 'h' },
 		{ 0, 0, 0, 0 },
 	};
 	unsigned rows = 24, cols = 80;
 	const char *script = NULL, *outpath = NULL;
 	double timeout = 0, expect_timeout = 10;
-	int o;
+	int o, raw = 0;
 	while ((o = getopt_long(argc, argv, "+r:c:s:o:t:e:vh", opts, NULL)) != -1) {
 		switch (o) {
 		case 'r': rows = (unsigned)atoi(optarg); break;
@@ -564,6 +572,7 @@ int main(int argc, char **argv)
 			if (!parse_seconds(optarg, &expect_timeout)) usage(EXIT_DRIVER);
 			break;
 		case 'v': verbose++; break;
+		case 'R': raw = 1; break;
 		case 'h': usage(0); break;
 		default: usage(EXIT_DRIVER);
 		}
@@ -610,6 +619,14 @@ int main(int argc, char **argv)
 	if (child == 0) {
 		sigprocmask(SIG_SETMASK, &old, NULL);
 		signal(SIGPIPE, SIG_DFL);
+		if (raw) {
+			struct termios tio;
+			if (tcgetattr(0, &tio) == 0) {
+				cfmakeraw(&tio);
+				tio.c_oflag &= ~(tcflag_t)ONLCR;
+				tcsetattr(0, TCSANOW, &tio);
+			}
+		}
 		execvp(argv[optind], argv + optind);
 		fprintf(stderr, "ptyrun: exec %s: %s\n", argv[optind], strerror(errno));
 		_exit(127);
