@@ -605,7 +605,7 @@ static int meta_lookup(const struct kt_attrib_config *c, const char *cid,
 			if (e == -ENOENT || e == -ENOTDIR)
 				continue;
 			if (e) {
-				pr_warn("attrib: %s: %s, ignored\n", b.path,
+				pr_warn("attrib: %s: %s, ignored", b.path,
 					e == -ELOOP ? "symlink refused" :
 					e == -EINVAL ? "not a regular file" :
 					e == -EFBIG ? "larger than 4 MiB" : strerror(-e));
@@ -615,9 +615,9 @@ static int meta_lookup(const struct kt_attrib_config *c, const char *cid,
 			e = kt_oci_annotations_parse(b.json, b.len, meta);
 			free(b.json);
 			if (e == -EBADMSG)
-				pr_warn("attrib: %s: malformed JSON or not an object, ignored\n", b.path);
+				pr_warn("attrib: %s: malformed JSON or not an object, ignored", b.path);
 			else if (e == -ENOENT)
-				pr_debug("attrib: %s: no Kubernetes annotations\n", b.path);
+				pr_debug("attrib: %s: no Kubernetes annotations", b.path);
 			if (e == 0 || e == -ENOENT) {
 				/* found the container even without k8s annotations */
 				meta->runtime = b.rt;
@@ -699,7 +699,7 @@ int kt_attribute_session(const struct kt_attrib_config *c, struct kt_session_inf
 		}
 		if (e == 0) {
 			if (ids.pod_uid[0] && meta.pod_uid[0] && strcmp(ids.pod_uid, meta.pod_uid))
-				pr_warn("attrib: container %.12s: bundle says pod uid %s, cgroup %s; using the bundle's\n",
+				pr_warn("attrib: container %.12s: bundle says pod uid %s, cgroup %s; using the bundle's",
 					ids.container_id, meta.pod_uid, ids.pod_uid);
 			memcpy(s->pod, meta.pod, sizeof(s->pod));
 			memcpy(s->k8s_namespace, meta.k8s_namespace, sizeof(s->k8s_namespace));
@@ -707,7 +707,7 @@ int kt_attribute_session(const struct kt_attrib_config *c, struct kt_session_inf
 			if (meta.pod_uid[0])
 				memcpy(s->pod_uid, meta.pod_uid, sizeof(s->pod_uid));
 		} else {
-			pr_debug("attrib: container %.12s: no Kubernetes metadata (%s)\n",
+			pr_debug("attrib: container %.12s: no Kubernetes metadata (%s)",
 				 ids.container_id, strerror(-e));
 		}
 	}

@@ -292,6 +292,7 @@ static void t_ann_clean_and_clip(void)
 
 static char tmpdir[256];
 
+__attribute__((format(printf, 1, 2)))
 static void mkdir_p(const char *fmt, ...)
 {
 	char path[1024];
