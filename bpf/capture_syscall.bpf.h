@@ -111,21 +111,6 @@ int kt_sys_enter_write(struct trace_event_raw_sys_enter *ctx)
 	return 0;
 }
 
-static __always_inline void kt_emit_winsize(__u64 sid, __u64 key, __u16 rows, __u16 cols)
-{
-	struct kt_ev_winsize ev = {};
-
-	ev.hdr.type = KT_EV_WINSIZE;
-	ev.hdr.size = sizeof(ev);
-	ev.hdr.ts_ns = bpf_ktime_get_boot_ns();
-	ev.hdr.session_id = sid;
-	ev.rows = rows;
-	ev.cols = cols;
-	ev.tty_key = key;
-	if (bpf_ringbuf_output(&events, &ev, sizeof(ev), 0))
-		kt_count_loss(sid, 0);
-}
-
 SEC("tracepoint/syscalls/sys_enter_ioctl")
 int kt_sys_enter_ioctl(struct trace_event_raw_sys_enter *ctx)
 {

@@ -60,6 +60,18 @@ static __always_inline bool kt_tty_is_pty_slave(struct tty_struct *tty)
 	return type == kt_tty_driver_type_pty() && subtype == KT_PTY_TYPE_SLAVE;
 }
 
+/*
+ * 6.6 (Jiri Slaby's tty u8/size_t series, "tty: make tty_operations::write()'s
+ * count size_t") turned pty_write's `int c` into `size_t c` and its int return
+ * into ssize_t.  fentry/kprobe hand over a 64-bit slot whose upper half is
+ * undefined when the kernel passed an int; counts never exceed INT_MAX, so the
+ * low 32 bits, sign-extended, are right on both sides of the change.
+ */
+static __always_inline long kt_pty_count(long v)
+{
+	return (long)(int)v;
+}
+
 /* Kernel-internal dev_t encoding (include/linux/kdev_t.h), not the uapi one. */
 #define KT_MINORBITS 20
 #define KT_MKDEV(ma, mi) (((ma) << KT_MINORBITS) | (mi))

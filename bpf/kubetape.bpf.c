@@ -4,6 +4,7 @@
  *
  *   session.bpf.h          exec/fork/exit: sessions and their process trees
  *   capture_syscall.bpf.h  tty bytes via read/write/ioctl on pty masters
+ *   capture_tty.bpf.h      tty bytes in the pty driver (fentry or kprobe)
  *
  * The recorder loads the session programs plus exactly one capture backend
  * (bpf_program__set_autoload), so a kernel that refuses one backend's program
@@ -18,5 +19,6 @@
 #include "maps.bpf.h"
 #include "session.bpf.h"
 #include "capture_syscall.bpf.h"
+#include "capture_tty.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";

@@ -30,10 +30,53 @@ struct kt_loader {
 	const char *backend;
 };
 
+struct backend {
+	const char *name;
+	const char *prefix;   /* its programs' name prefix in kubetape.bpf.c */
+	const char *what;
+	enum kt_capture only; /* the --capture value that forces it alone */
+};
+
+/* In order of preference: the pty-driver hooks cost nothing to processes
+ * outside a session; syscall tracepoints tax every read/write on the node. */
+static const struct backend backends[] = {
+	{ "tty-fentry", "kt_tty_fentry_", "fexit on pty_write, fentry on pty_resize", KT_CAPTURE_TTY_FENTRY },
+	{ "tty-kprobe", "kt_tty_kprobe_", "kprobe+kretprobe on pty_write, kprobe on pty_resize", KT_CAPTURE_TTY_KPROBE },
+	{ "syscall", "kt_sys_", "read/write/ioctl tracepoints on pty masters", KT_CAPTURE_SYSCALL },
+};
+
+/* While probing a backend that may be refused, libbpf's warnings are
+ * expected and would only alarm: they go to debug, and the refusal is
+ * summarised in one line. */
+static bool probing;
+
+int kt_capture_parse(const char *s, enum kt_capture *out)
+{
+	static const char *const names[] = { "auto", "syscall", "tty", "tty-fentry", "tty-kprobe" };
+
+	for (unsigned i = 0; s && i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcmp(s, names[i]) == 0) {
+			*out = (enum kt_capture)i;
+			return 0;
+		}
+	return -EINVAL;
+}
+
+static bool backend_allowed(const struct backend *b, enum kt_capture c)
+{
+	switch (c) {
+	case KT_CAPTURE_AUTO:
+		return true;
+	case KT_CAPTURE_TTY:
+		return b->only == KT_CAPTURE_TTY_FENTRY || b->only == KT_CAPTURE_TTY_KPROBE;
+	default:
+		return b->only == c;
+	}
+}
+
 static int libbpf_print_fn(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
-	enum kt_log_level l = level == LIBBPF_WARN ? KT_LOG_WARN :
-			      level == LIBBPF_INFO ? KT_LOG_DEBUG : KT_LOG_DEBUG;
+	enum kt_log_level l = level == LIBBPF_WARN && !probing ? KT_LOG_WARN : KT_LOG_DEBUG;
 
 	/* libbpf's debug output is the verifier log; only at --log-level debug */
 	if (level == LIBBPF_DEBUG && kt_log_get_level() < KT_LOG_DEBUG)
@@ -115,11 +158,74 @@ static uint64_t wall_us(void)
 	return (uint64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
+static void describe(char *why, size_t cap, const char *stage, int err)
+{
+	const char *hint = "";
+
+	if (err == -EPERM || err == -EACCES)
+		hint = " (the kernel or its lockdown policy refuses this program type)";
+	else if (err == -ENOENT || err == -EOPNOTSUPP || err == -ENOTSUP)
+		hint = " (hook or feature missing in this kernel)";
+	snprintf(why, cap, "%s failed: %s%s", stage, strerror(-err), hint);
+}
+
+/* Open, load and attach with one backend's programs; on failure the reason
+ * goes to `why` and nothing is left behind. */
+static int try_backend(struct kt_loader *l, const struct kt_loader_opts *o, const struct backend *b,
+		       ring_buffer_sample_fn cb, void *ctx, char *why, size_t cap)
+{
+	struct kubetape_bpf *skel;
+	int err;
+
+	skel = kubetape_bpf__open();
+	if (!skel) {
+		err = -errno;
+		describe(why, cap, "open", err);
+		return err;
+	}
+	skel->rodata->kt_capture_input = o->capture_input;
+	/* Ids stay unique across recorder restarts: start from the wall clock. */
+	skel->bss->kt_next_session_id = wall_us();
+	if (o->ringbuf_bytes) {
+		err = bpf_map__set_max_entries(skel->maps.events, o->ringbuf_bytes);
+		if (err) {
+			describe(why, cap, "ring buffer sizing", err);
+			goto cleanup;
+		}
+	}
+	select_programs(skel, b->prefix);
+	err = kubetape_bpf__load(skel);
+	if (err) {
+		describe(why, cap, "load", err);
+		goto cleanup;
+	}
+	err = kubetape_bpf__attach(skel);
+	if (err) {
+		describe(why, cap, "attach", err);
+		goto cleanup;
+	}
+	l->rb = ring_buffer__new(bpf_map__fd(skel->maps.events), cb, ctx, NULL);
+	if (!l->rb) {
+		err = -errno;
+		describe(why, cap, "ring buffer setup", err);
+		goto cleanup;
+	}
+	l->skel = skel;
+	l->backend = b->name;
+	return 0;
+cleanup:
+	kubetape_bpf__destroy(skel);
+	return err;
+}
+
 int kt_loader_open(const struct kt_loader_opts *o, ring_buffer_sample_fn cb, void *ctx,
 		   struct kt_loader **out)
 {
+	char refused[1024] = "", why[256];
+	const struct backend *chosen = NULL;
 	struct kt_loader *l = NULL;
-	int err;
+	size_t nref = 0;
+	int err = -ENOENT;
 
 	*out = NULL;
 	err = preflight();
@@ -130,49 +236,30 @@ int kt_loader_open(const struct kt_loader_opts *o, ring_buffer_sample_fn cb, voi
 	l = calloc(1, sizeof(*l));
 	if (!l)
 		return -ENOMEM;
-	if (o->capture == KT_CAPTURE_TTY) {
-		pr_err("--capture=tty: the tty-layer backend is not part of this build");
-		err = -EOPNOTSUPP;
-		goto cleanup;
-	}
-	l->skel = kubetape_bpf__open();
-	if (!l->skel) {
-		err = -errno;
-		pr_err("cannot open the BPF object: %s", strerror(-err));
-		goto cleanup;
-	}
-	l->skel->rodata->kt_capture_input = o->capture_input;
-	/* Ids stay unique across recorder restarts: start from the wall clock. */
-	l->skel->bss->kt_next_session_id = wall_us();
-	if (o->ringbuf_bytes) {
-		err = bpf_map__set_max_entries(l->skel->maps.events, o->ringbuf_bytes);
-		if (err) {
-			pr_err("ring buffer size %u refused: %s", o->ringbuf_bytes, strerror(-err));
-			goto cleanup;
-		}
-	}
-	select_programs(l->skel, "kt_sys_");
-	l->backend = "syscall";
-	pr_info("capture backend: syscall (read/write/ioctl tracepoints on pty masters): "
-		"the tty-layer backend is not part of this build");
+	for (unsigned i = 0; i < sizeof(backends) / sizeof(backends[0]); i++) {
+		const struct backend *b = &backends[i];
 
-	err = kubetape_bpf__load(l->skel);
-	if (err) {
-		pr_err("cannot load the BPF programs: %s (run with --log-level debug for the verifier log)",
-		       strerror(-err));
+		if (!backend_allowed(b, o->capture))
+			continue;
+		probing = true;
+		err = try_backend(l, o, b, cb, ctx, why, sizeof(why));
+		probing = false;
+		if (!err) {
+			chosen = b;
+			break;
+		}
+		nref += snprintf(refused + nref, nref < sizeof(refused) ? sizeof(refused) - nref : 0,
+				 "; %s refused: %s", b->name, why);
+		if (nref >= sizeof(refused))
+			nref = sizeof(refused) - 1;
+	}
+	if (!chosen) {
+		pr_err("no capture backend could be attached%s%s", refused,
+		       o->capture == KT_CAPTURE_AUTO ? "" : " (forced by --capture; try --capture=auto)");
+		pr_info("run with --log-level debug for libbpf's and the verifier's messages");
 		goto cleanup;
 	}
-	err = kubetape_bpf__attach(l->skel);
-	if (err) {
-		pr_err("cannot attach the BPF programs: %s", strerror(-err));
-		goto cleanup;
-	}
-	l->rb = ring_buffer__new(bpf_map__fd(l->skel->maps.events), cb, ctx, NULL);
-	if (!l->rb) {
-		err = -errno;
-		pr_err("cannot set up the ring buffer: %s", strerror(-err));
-		goto cleanup;
-	}
+	pr_info("capture backend: %s (%s)%s", chosen->name, chosen->what, refused);
 	*out = l;
 	return 0;
 cleanup:

@@ -13,10 +13,15 @@
 #include "events.h"
 
 enum kt_capture {
-	KT_CAPTURE_AUTO = 0,
-	KT_CAPTURE_SYSCALL,
-	KT_CAPTURE_TTY,
+	KT_CAPTURE_AUTO = 0,     /* best that loads and attaches */
+	KT_CAPTURE_SYSCALL,      /* read/write/ioctl tracepoints on pty masters */
+	KT_CAPTURE_TTY,          /* pty driver: fentry, else kprobe */
+	KT_CAPTURE_TTY_FENTRY,   /* pty driver, fentry/fexit only */
+	KT_CAPTURE_TTY_KPROBE,   /* pty driver, kprobe/kretprobe only */
 };
+
+/* "auto", "syscall", "tty", "tty-fentry", "tty-kprobe" -> mode; -EINVAL */
+int kt_capture_parse(const char *s, enum kt_capture *out);
 
 struct kt_loader_opts {
 	enum kt_capture capture;

@@ -40,7 +40,10 @@ static void usage(FILE *f)
 "\n"
 "  --db PATH               store (default " DEFAULT_DB ")\n"
 "  --log-level LEVEL       error, warn, info (default) or debug\n"
-"  --capture MODE          auto (default) or syscall\n"
+"  --capture MODE          auto (default): the best backend that attaches;\n"
+"                          tty: pty-driver hooks (fentry, else kprobe);\n"
+"                          syscall: read/write tracepoints on pty masters;\n"
+"                          tty-fentry, tty-kprobe: one tty variant only\n"
 "  --containerd-state DIR  containerd state root (repeatable; default /run/containerd)\n"
 "  --crio-state DIR        CRI-O run root (repeatable; default /run/containers/storage)\n"
 "  --node-name NAME        node name (default $NODE_NAME, else the host name)\n"
@@ -157,14 +160,8 @@ int main(int argc, char **argv)
 			kt_log_init(NULL, lvl);
 			break;
 		case 'c':
-			if (strcmp(optarg, "auto") == 0)
-				lo.capture = KT_CAPTURE_AUTO;
-			else if (strcmp(optarg, "syscall") == 0)
-				lo.capture = KT_CAPTURE_SYSCALL;
-			else if (strcmp(optarg, "tty") == 0)
-				lo.capture = KT_CAPTURE_TTY;
-			else {
-				pr_err("--capture: '%s' is not one of auto, tty, syscall", optarg);
+			if (kt_capture_parse(optarg, &lo.capture)) {
+				pr_err("--capture: '%s' is not one of auto, tty, syscall, tty-fentry, tty-kprobe", optarg);
 				return 2;
 			}
 			break;

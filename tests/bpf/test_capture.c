@@ -6,7 +6,7 @@
  * (never skips) without it.  Also run inside qemu guests for the kernel
  * matrix (tests/vm/).
  *
- *   test_capture [--capture auto|syscall|tty] [--expect-backend NAME]
+ *   test_capture [--capture auto|syscall|tty|tty-fentry|tty-kprobe] [--expect-backend NAME]
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 
 #include "loader.h"
@@ -310,6 +311,13 @@ static void t_pty_session(void)
 	CHECK_EQ_INT(kt_loader_stats(L, k), 0);
 	CHECK_EQ_INT(k[KT_STAT_LOST_EVENTS], 0);
 	CHECK_EQ_INT(k[KT_STAT_LOST_SESSION_EV], 0);
+	{
+		struct utsname u;
+
+		uname(&u);
+		printf("# matrix: kernel=%s backend=%s sessions=%d recorded=%zu received=%zu\n",
+		       u.release, kt_loader_backend(L), C.starts, C.out.len, got.len);
+	}
 	if (kt_t_cur_failed)
 		printf("# execs:\n%s", C.execs.p);
 	kt_loader_session_retire(L, C.sid, C.start.tty.key);
@@ -395,13 +403,14 @@ int main(int argc, char **argv)
 {
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--capture") && i + 1 < argc) {
-			i++;
-			capture = !strcmp(argv[i], "syscall") ? KT_CAPTURE_SYSCALL :
-				  !strcmp(argv[i], "tty") ? KT_CAPTURE_TTY : KT_CAPTURE_AUTO;
+			if (kt_capture_parse(argv[++i], &capture)) {
+				fprintf(stderr, "bad --capture '%s'\n", argv[i]);
+				return 2;
+			}
 		} else if (!strcmp(argv[i], "--expect-backend") && i + 1 < argc) {
 			expect_backend = argv[++i];
 		} else {
-			fprintf(stderr, "usage: %s [--capture auto|syscall|tty] [--expect-backend NAME]\n", argv[0]);
+			fprintf(stderr, "usage: %s [--capture auto|syscall|tty|tty-fentry|tty-kprobe] [--expect-backend NAME]\n", argv[0]);
 			return 2;
 		}
 	}

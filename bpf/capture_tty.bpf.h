@@ -1,0 +1,160 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Capture backend "tty": hooks in the pty driver, for production kernels.
+ *
+ * pty_write(tty, buf, count) is where every byte crosses between the two
+ * sides of a pty:
+ *   - tty is a recorded SLAVE: the bytes the master will read, i.e. exactly
+ *     what the kubectl client receives: output after the line discipline's
+ *     OPOST (\n -> \r\n) and the line discipline's own echo, which n_tty
+ *     sends through tty->ops->write without going through tty_write();
+ *   - tty is the MASTER of a recorded slave: what the user typed.
+ * So one function gives both directions byte-exactly, and it runs only for
+ * pty writes: a process writing anywhere else never reaches this code.
+ * (tty_write() would see only what session processes write, before OPOST
+ * and without echo, so it cannot reproduce the screen on its own.)
+ *
+ * Two attach variants feed the same events:
+ *   kt_tty_fentry_*  fexit: arguments and return value in one program;
+ *   kt_tty_kprobe_*  kprobe + kretprobe, for kernels or policies (lockdown,
+ *                    no BPF trampoline) that refuse fentry/fexit.
+ * Only the bytes pty_write accepted (its return value) are recorded: the
+ * flip buffer can take less than asked, and the line discipline retries.
+ *
+ * Window size: pty_resize() is the pty driver's resize op, called for
+ * TIOCSWINSZ on either side.
+ */
+#ifndef KUBETAPE_CAPTURE_TTY_BPF_H
+#define KUBETAPE_CAPTURE_TTY_BPF_H
+
+#include "maps.bpf.h"
+#include "core_fixes.bpf.h"
+#include <bpf/bpf_tracing.h>
+
+/* Which recorded session a pty_write on `tty` belongs to, and its direction. */
+static __always_inline __u64 kt_pty_session(struct tty_struct *tty, __u64 *key, __u16 *type)
+{
+	__u64 *sid;
+
+	*key = (__u64)tty;
+	sid = bpf_map_lookup_elem(&ttys, key);
+	if (sid) {
+		*type = KT_EV_TTY_OUT;
+		return *sid;
+	}
+	if (!kt_capture_input)
+		return 0;
+	*key = (__u64)BPF_CORE_READ(tty, link);
+	sid = bpf_map_lookup_elem(&ttys, key);
+	if (sid) {
+		*type = KT_EV_TTY_IN;
+		return *sid;
+	}
+	return 0;
+}
+
+static __always_inline void kt_pty_written(struct tty_struct *tty, const char *buf, long ret)
+{
+	__u16 type;
+	__u64 key, sid;
+
+	if (ret <= 0)
+		return;
+	sid = kt_pty_session(tty, &key, &type);
+	if (sid)
+		kt_emit_data(sid, key, type, KT_SRC_TTY, buf, ret, false);
+}
+
+static __always_inline void kt_pty_resized(struct tty_struct *tty, struct winsize *ws)
+{
+	__u16 type, rows, cols;
+	__u64 key, sid;
+
+	sid = kt_pty_session(tty, &key, &type);
+	if (!sid)
+		return;
+	rows = BPF_CORE_READ(ws, ws_row);
+	cols = BPF_CORE_READ(ws, ws_col);
+	kt_emit_winsize(sid, key, rows, cols);
+}
+
+/* ---- fentry/fexit variant ---------------------------------------------- */
+
+SEC("fexit/pty_write")
+int BPF_PROG(kt_tty_fentry_pty_write, struct tty_struct *tty, const char *buf, long c, long ret)
+{
+	if (!kt_nr_ttys)
+		return 0;
+	kt_pty_written(tty, buf, kt_pty_count(ret));
+	return 0;
+}
+
+SEC("fentry/pty_resize")
+int BPF_PROG(kt_tty_fentry_pty_resize, struct tty_struct *tty, struct winsize *ws)
+{
+	if (!kt_nr_ttys)
+		return 0;
+	kt_pty_resized(tty, ws);
+	return 0;
+}
+
+/* ---- kprobe variant ----------------------------------------------------- */
+
+struct kt_pty_call {
+	__u64 tty;
+	__u64 buf;
+};
+
+/* pty_write in flight on a recorded pty, by thread (entry -> return) */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u64);
+	__type(value, struct kt_pty_call);
+} pty_calls SEC(".maps");
+
+SEC("kprobe/pty_write")
+int BPF_KPROBE(kt_tty_kprobe_pty_write, struct tty_struct *tty, const char *buf)
+{
+	struct kt_pty_call call;
+	__u64 id, key;
+	__u16 type;
+
+	if (!kt_nr_ttys)
+		return 0;
+	if (!kt_pty_session(tty, &key, &type))
+		return 0;
+	call.tty = (__u64)tty;
+	call.buf = (__u64)buf;
+	id = bpf_get_current_pid_tgid();
+	bpf_map_update_elem(&pty_calls, &id, &call, BPF_ANY);
+	return 0;
+}
+
+SEC("kretprobe/pty_write")
+int BPF_KRETPROBE(kt_tty_kprobe_pty_write_ret, long ret)
+{
+	struct kt_pty_call *call;
+	__u64 id;
+
+	if (!kt_nr_ttys)
+		return 0;
+	id = bpf_get_current_pid_tgid();
+	call = bpf_map_lookup_elem(&pty_calls, &id);
+	if (!call)
+		return 0;
+	kt_pty_written((struct tty_struct *)call->tty, (const char *)call->buf, kt_pty_count(ret));
+	bpf_map_delete_elem(&pty_calls, &id);
+	return 0;
+}
+
+SEC("kprobe/pty_resize")
+int BPF_KPROBE(kt_tty_kprobe_pty_resize, struct tty_struct *tty, struct winsize *ws)
+{
+	if (!kt_nr_ttys)
+		return 0;
+	kt_pty_resized(tty, ws);
+	return 0;
+}
+
+#endif /* KUBETAPE_CAPTURE_TTY_BPF_H */
