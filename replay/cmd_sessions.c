@@ -1,0 +1,197 @@
+// SPDX-License-Identifier: Apache-2.0
+/* `kubetape sessions`: list recorded sessions, newest first. */
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "commands.h"
+#include "filter.h"
+#include "humanfmt.h"
+#include "json_out.h"
+#include "log.h"
+#include "table.h"
+#include "timefmt.h"
+
+enum { OPT_JSON = KT_OPT_CMD_BASE, OPT_LIMIT };
+
+static void usage(FILE *out)
+{
+	fputs("Usage: kubetape sessions [FILTERS] [--json] [--limit N]\n"
+	      "\n"
+	      "List recorded sessions, newest first.  Times are UTC.\n"
+	      "\n"
+	      "Columns: ID, START, DURATION ('active' while recorded), NAMESPACE/POD/CONTAINER\n"
+	      "('?' = pod guessed from the hostname), FIRST COMMAND (clipped to the\n"
+	      "terminal), BYTES (terminal output + input), EXIT (code or signal of the\n"
+	      "session's first process), STATE (active, ended, interrupted = the recorder\n"
+	      "stopped while it was open), LOST (shown only when the recorder dropped data:\n"
+	      "the recording is incomplete).\n"
+	      "\n", out);
+	kt_filter_usage(out);
+	fputs("\n"
+	      "Output:\n"
+	      "      --json           a JSON array, one object per session with every\n"
+	      "                       stored field\n"
+	      "      --limit N        at most N sessions\n", out);
+}
+
+enum col { C_ID, C_START, C_DUR, C_WHO, C_CMD, C_BYTES, C_EXIT, C_STATE, C_LOST, C_N };
+
+struct list_ctx {
+	bool json;
+	struct tbl tbl;
+	size_t n;
+	bool any_guess, any_lost;
+	int err;
+};
+
+static int add_row(struct list_ctx *x, const struct kt_session_info *s)
+{
+	char a[TF_TIME_LEN], b[64];
+	const char *ns = s->k8s_namespace[0] ? s->k8s_namespace : "-";
+	const char *pod = s->pod[0] ? s->pod : "-";
+	const char *ctr = s->container[0] ? s->container : "-";
+	struct tbl *t = &x->tbl;
+	int err = 0;
+
+	err |= tbl_cellf(t, "%lld", (long long)s->id);
+	err |= tbl_cell(t, tf_format_time(s->start_us, a, sizeof(a)));
+	if (s->state == KT_SESSION_ACTIVE)
+		err |= tbl_cell(t, "active");
+	else if (s->end_us >= s->start_us && s->end_us > 0)
+		err |= tbl_cell(t, tf_format_duration(s->end_us - s->start_us, b, sizeof(b)));
+	else
+		err |= tbl_cell(t, "-");
+	if (!s->k8s_namespace[0] && !s->pod[0] && !s->container[0])
+		err |= tbl_cell(t, "-");
+	else
+		err |= tbl_cellf(t, "%s/%s/%s%s", ns, pod, ctr, s->attribution_guess ? "?" : "");
+	err |= tbl_cell(t, s->first_command[0] ? s->first_command : "-");
+	err |= tbl_cell(t, hf_bytes(s->bytes_out + s->bytes_in, b, sizeof(b)));
+	err |= tbl_cell(t, hf_exit(s->has_exit, s->exit_status, b, sizeof(b)));
+	err |= tbl_cell(t, hf_state(s->state));
+	if (s->lost_bytes)
+		err |= tbl_cellf(t, "%s!", hf_bytes(s->lost_bytes, b, sizeof(b)));
+	else if (s->lost_events)
+		err |= tbl_cellf(t, "%llu ev!", (unsigned long long)s->lost_events);
+	else
+		err |= tbl_cell(t, "");
+	if (s->lost_bytes || s->lost_events) {
+		tbl_alert_last(t);
+		x->any_lost = true;
+	}
+	x->any_guess |= s->attribution_guess;
+	return err ? -ENOMEM : 0;
+}
+
+static int on_session(const struct kt_session_info *s, void *ctx)
+{
+	struct list_ctx *x = ctx;
+	json_t *j;
+
+	if (!x->json) {
+		x->err = add_row(x, s);
+		if (x->err)
+			pr_err("sessions: out of memory");
+	} else {
+		j = jo_session(s);
+		if (!j) {
+			pr_err("sessions: out of memory encoding session %lld", (long long)s->id);
+			x->err = -ENOMEM;
+		} else {
+			/* streamed: the array can be larger than memory allows */
+			fputs(x->n ? ",\n  " : "[\n  ", stdout);
+			x->err = jo_dump(j, stdout, false);
+			json_decref(j);
+		}
+	}
+	x->n++;
+	return x->err ? 1 : 0;
+}
+
+static int run(struct kt_cli *cli, int argc, char **argv)
+{
+	static struct tbl_col cols[C_N] = {
+		[C_ID] = { .header = "ID", .align = TBL_RIGHT },
+		[C_START] = { .header = "START", .align = TBL_LEFT },
+		[C_DUR] = { .header = "DURATION", .align = TBL_RIGHT },
+		[C_WHO] = { .header = "NAMESPACE/POD/CONTAINER", .align = TBL_LEFT },
+		[C_CMD] = { .header = "FIRST COMMAND", .align = TBL_LEFT, .flex = true },
+		[C_BYTES] = { .header = "BYTES", .align = TBL_RIGHT },
+		[C_EXIT] = { .header = "EXIT", .align = TBL_RIGHT },
+		[C_STATE] = { .header = "STATE", .align = TBL_LEFT },
+		[C_LOST] = { .header = "LOST", .align = TBL_RIGHT },
+	};
+	static const struct option opts[] = {
+		KT_FILTER_LONGOPTS,
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "limit", required_argument, NULL, OPT_LIMIT },
+		{ 0 },
+	};
+	struct kt_session_filter f;
+	struct list_ctx x = { 0 };
+	struct kt_store *st;
+	uint64_t limit;
+	int c, err, ret = KT_EXIT_RUNTIME;
+
+	kt_filter_init(&f);
+	while ((c = kt_cli_getopt(cli, argc, argv, KT_FILTER_SHORTOPTS, opts)) != -1) {
+		if (c < 0)
+			return kt_cli_opt_exit(c);
+		err = kt_filter_opt(cli, &f, c, optarg);
+		if (err < 0)
+			return KT_EXIT_USAGE;
+		if (err > 0)
+			continue;
+		switch (c) {
+		case OPT_JSON:
+			x.json = true;
+			break;
+		case OPT_LIMIT:
+			if (kt_parse_uint(optarg, INT32_MAX, &limit) || !limit)
+				return kt_cli_usage_error(cli, "invalid --limit '%s' (a positive integer)", optarg);
+			f.limit = (int)limit;
+			break;
+		default:
+			return kt_cli_usage_error(cli, "unhandled option");
+		}
+	}
+	if (optind < argc)
+		return kt_cli_usage_error(cli, "unexpected argument '%s'", argv[optind]);
+	if (kt_filter_check(cli, &f))
+		return KT_EXIT_USAGE;
+	if (kt_cli_store(cli, &st))
+		return KT_EXIT_RUNTIME;
+
+	tbl_init(&x.tbl, cols, C_N);
+	err = kt_store_sessions_list(st, &f, on_session, &x);
+	if (err < 0 || x.err)
+		goto cleanup; /* logged by the store or on_session */
+
+	if (x.json) {
+		fputs(x.n ? "\n]\n" : "[]\n", stdout);
+	} else if (!x.n) {
+		/* stderr: an empty result must not look like a table to scripts */
+		fprintf(stderr, "no sessions match\n");
+	} else {
+		cols[C_LOST].hidden = !x.any_lost;
+		if (tbl_print(&x.tbl, stdout, tbl_term_width(STDOUT_FILENO),
+			      tbl_use_color(STDOUT_FILENO)))
+			goto cleanup;
+		if (x.any_guess)
+			printf("? = pod guessed from the session's hostname (no runtime state)\n");
+		if (x.any_lost)
+			printf("! = the recorder lost data in these sessions: their recordings are incomplete\n");
+	}
+	ret = KT_EXIT_OK;
+cleanup:
+	tbl_free(&x.tbl);
+	return ret;
+}
+
+const struct kt_cmd kt_cmd_sessions = {
+	.name = "sessions",
+	.summary = "list recorded sessions, newest first (filters, --json)",
+	.run = run,
+	.usage = usage,
+};

@@ -1,0 +1,360 @@
+// SPDX-License-Identifier: Apache-2.0
+/* `kubetape show ID`: a session's metadata and its command timeline. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "commands.h"
+#include "humanfmt.h"
+#include "json_out.h"
+#include "log.h"
+#include "shquote.h"
+#include "table.h"
+#include "timefmt.h"
+
+enum { OPT_JSON = KT_OPT_CMD_BASE };
+
+#define MAX_DEPTH 16 /* deeper process trees are drawn at this indent */
+
+static void usage(FILE *out)
+{
+	fputs("Usage: kubetape show ID [--json]\n"
+	      "\n"
+	      "Show one session: who (namespace, pod, container, node), when, how it\n"
+	      "ended, its terminal and what the recorder lost, then every command it ran.\n"
+	      "\n"
+	      "Command timeline columns: OFFSET from the session start, PID and PPID\n"
+	      "(host pids), UID (euid when it differs), EXIT (code or signal), DURATION,\n"
+	      "CWD and COMMAND: argv quoted for a POSIX shell, indented under the\n"
+	      "command of its parent process.\n"
+	      "\n"
+	      "Options:\n"
+	      "      --json   one JSON object: {\"session\": {...}, \"commands\": [...]}\n", out);
+}
+
+/* A command copied out of the store callback (its strings are borrowed). */
+struct cmd_rec {
+	struct kt_command c;
+	char *strings;   /* filename, cwd, argv in one allocation */
+	int depth;
+};
+
+struct cmd_list {
+	struct cmd_rec *v;
+	size_t n, cap;
+};
+
+static void cmd_list_free(struct cmd_list *l)
+{
+	for (size_t i = 0; l && i < l->n; i++)
+		free(l->v[i].strings);
+	if (l)
+		free(l->v);
+}
+
+static int on_command(const struct kt_command *c, void *ctx)
+{
+	struct cmd_list *l = ctx;
+	const char *fn = c->filename ? c->filename : "", *cwd = c->cwd ? c->cwd : "";
+	size_t fl = strlen(fn), cl = strlen(cwd);
+	struct cmd_rec *r;
+	char *p;
+
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 32;
+		void *v = realloc(l->v, cap * sizeof(*l->v));
+
+		if (!v)
+			return -ENOMEM;
+		l->v = v;
+		l->cap = cap;
+	}
+	p = malloc(fl + 1 + cl + 1 + c->argv_len + 1);
+	if (!p)
+		return -ENOMEM;
+	r = &l->v[l->n++];
+	r->c = *c;
+	r->strings = p;
+	r->depth = 0;
+	memcpy(p, fn, fl + 1);
+	r->c.filename = p;
+	p += fl + 1;
+	memcpy(p, cwd, cl + 1);
+	r->c.cwd = p;
+	p += cl + 1;
+	if (c->argv_len)
+		memcpy(p, c->argv, c->argv_len);
+	p[c->argv_len] = 0;
+	r->c.argv = p;
+	return 0;
+}
+
+/*
+ * Indentation: a command sits under the latest earlier command whose pid is
+ * its ppid (the shell that forked it).  An exec by a pid that already ran a
+ * command replaces that image, so it keeps that command's depth.  Pids can
+ * be reused within a long session; "latest earlier" makes that mostly right.
+ * A small open-addressing map pid -> latest index keeps this O(n).
+ */
+static int compute_depths(struct cmd_list *l)
+{
+	size_t cap = 16, mask;
+	struct { uint32_t pid; size_t idx; bool used; } *map;
+
+	while (cap < l->n * 2)
+		cap *= 2;
+	mask = cap - 1;
+	map = calloc(cap, sizeof(*map));
+	if (!map)
+		return -ENOMEM;
+	for (size_t i = 0; i < l->n; i++) {
+		struct cmd_rec *r = &l->v[i];
+		size_t h;
+		bool found = false;
+
+		for (h = (r->c.ppid * 2654435761u) & mask; map[h].used; h = (h + 1) & mask)
+			if (map[h].pid == r->c.ppid) {
+				r->depth = l->v[map[h].idx].depth + 1;
+				found = true;
+				break;
+			}
+		for (h = (r->c.pid * 2654435761u) & mask; map[h].used; h = (h + 1) & mask)
+			if (map[h].pid == r->c.pid)
+				break;
+		if (!found && map[h].used)
+			r->depth = l->v[map[h].idx].depth;
+		if (r->depth > MAX_DEPTH)
+			r->depth = MAX_DEPTH;
+		map[h].used = true;
+		map[h].pid = r->c.pid;
+		map[h].idx = i;
+	}
+	free(map);
+	return 0;
+}
+
+static void kv(const char *k, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void kv(const char *k, const char *fmt, ...)
+{
+	char *v = NULL, *safe;
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&v, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	/* values include recorded names: never let them reach the tty raw */
+	safe = malloc((size_t)n * 4 + 1);
+	if (safe)
+		printf("  %-14s %s\n", k, hf_sanitize(v, (size_t)n, safe, (size_t)n * 4 + 1));
+	free(safe);
+	free(v);
+}
+
+static const char *or_dash(const char *s)
+{
+	return s && *s ? s : "-";
+}
+
+static void print_session(const struct kt_session_info *s, int64_t now_us)
+{
+	char a[TF_TIME_LEN], b[64], c[64];
+
+	printf("Session %lld (%s)\n", (long long)s->id, hf_state(s->state));
+	kv("UUID", "%s", or_dash(s->uuid));
+	kv("Node", "%s", or_dash(s->node));
+	kv("Namespace", "%s", or_dash(s->k8s_namespace));
+	kv("Pod", "%s%s", or_dash(s->pod), s->attribution_guess ? " (guessed from hostname)" : "");
+	kv("Pod UID", "%s", or_dash(s->pod_uid));
+	kv("Container", "%s", or_dash(s->container));
+	kv("Container ID", "%s", or_dash(s->container_id));
+	kv("Runtime", "%s", or_dash(s->runtime));
+	kv("Hostname", "%s", or_dash(s->hostname));
+	kv("Cgroup", "%s (id %llu)", or_dash(s->cgroup_path), (unsigned long long)s->cgroup_id);
+	kv("Namespaces", "pid %u, mnt %u", s->pidns_ino, s->mntns_ino);
+	kv("Leader", "pid %u (%u in its pid namespace), uid %u, gid %u, comm %s",
+	   s->leader_pid, s->leader_ns_pid, s->leader_uid, s->leader_gid, or_dash(s->leader_comm));
+	kv("Start", "%s", tf_format_time(s->start_us, a, sizeof(a)));
+	if (s->state == KT_SESSION_ACTIVE) {
+		kv("End", "- (active)");
+		kv("Duration", "%s so far", tf_format_duration(now_us - s->start_us, b, sizeof(b)));
+	} else {
+		kv("End", "%s%s", s->end_us ? tf_format_time(s->end_us, a, sizeof(a)) : "-",
+		   s->state == KT_SESSION_INTERRUPTED ? " (recorder stopped; the session may have gone on)" : "");
+		kv("Duration", "%s", s->end_us ? tf_format_duration(s->end_us - s->start_us, b, sizeof(b)) : "-");
+	}
+	kv("Exit", "%s", hf_exit(s->has_exit, s->exit_status, b, sizeof(b)));
+	if (s->has_tty)
+		kv("TTY", "%s, %ux%u (cols x rows) at start", or_dash(s->tty_name), s->cols, s->rows);
+	else
+		kv("TTY", "none (no terminal: output may be partial)");
+	kv("Capture", "%s", or_dash(s->capture));
+	kv("Bytes", "out %s (%llu), in %s (%llu)", hf_bytes(s->bytes_out, b, sizeof(b)),
+	   (unsigned long long)s->bytes_out, hf_bytes(s->bytes_in, c, sizeof(c)),
+	   (unsigned long long)s->bytes_in);
+	if (s->lost_bytes || s->lost_events)
+		kv("LOST", "%llu bytes in %llu events: THE RECORDING IS INCOMPLETE",
+		   (unsigned long long)s->lost_bytes, (unsigned long long)s->lost_events);
+	else
+		kv("Lost", "nothing");
+	kv("Commands", "%u", s->n_commands);
+}
+
+static char *argv_text(const struct cmd_rec *r)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (!f)
+		return NULL;
+	for (int i = 0; i < r->depth; i++)
+		fputs(i + 1 == r->depth ? " \\_ " : "    ", f);
+	if (r->c.argv_len)
+		shq_argv(f, r->c.argv, r->c.argv_len);
+	else /* no argv recorded: the exec'd file is the next best thing */
+		shq_word(f, r->c.filename, strlen(r->c.filename));
+	if (r->c.argv_truncated)
+		fputs(" [argv truncated]", f);
+	if (fclose(f)) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+static int print_commands(const struct kt_session_info *s, const struct cmd_list *l)
+{
+	static struct tbl_col cols[] = {
+		{ .header = "OFFSET", .align = TBL_RIGHT },
+		{ .header = "PID", .align = TBL_RIGHT },
+		{ .header = "PPID", .align = TBL_RIGHT },
+		{ .header = "UID", .align = TBL_RIGHT },
+		{ .header = "EXIT", .align = TBL_RIGHT },
+		{ .header = "DURATION", .align = TBL_RIGHT },
+		{ .header = "CWD", .align = TBL_LEFT },
+		{ .header = "COMMAND", .align = TBL_LEFT },
+	};
+	struct tbl t;
+	char b[64];
+	int err = 0;
+
+	printf("\nCommands:\n");
+	if (!l->n) {
+		printf("  none recorded\n");
+		return 0;
+	}
+	tbl_init(&t, cols, sizeof(cols) / sizeof(cols[0]));
+	for (size_t i = 0; i < l->n && !err; i++) {
+		const struct kt_command *c = &l->v[i].c;
+		char *cmd = argv_text(&l->v[i]);
+
+		err |= tbl_cell(&t, tf_format_offset(c->ts_us - s->start_us, b, sizeof(b)));
+		err |= tbl_cellf(&t, "%u", c->pid);
+		err |= tbl_cellf(&t, "%u", c->ppid);
+		if (c->euid != c->uid)
+			err |= tbl_cellf(&t, "%u (e%u)", c->uid, c->euid);
+		else
+			err |= tbl_cellf(&t, "%u", c->uid);
+		err |= tbl_cell(&t, hf_exit(c->has_exit, c->exit_status, b, sizeof(b)));
+		if (c->end_us)
+			err |= tbl_cell(&t, tf_format_duration(c->end_us - c->ts_us, b, sizeof(b)));
+		else
+			err |= tbl_cell(&t, s->state == KT_SESSION_ACTIVE ? "running" : "-");
+		err |= tbl_cellf(&t, "%s%s", c->cwd_truncated ? ".../" : "", or_dash(c->cwd));
+		err |= cmd ? tbl_cell(&t, cmd) : -ENOMEM;
+		free(cmd);
+	}
+	if (err) {
+		pr_err("show: out of memory");
+	} else {
+		err = tbl_print(&t, stdout, 0, false);
+	}
+	tbl_free(&t);
+	return err ? -ENOMEM : 0;
+}
+
+static int print_json(const struct kt_session_info *s, const struct cmd_list *l)
+{
+	json_t *root = json_object(), *arr = json_array(), *js = jo_session(s);
+	int err = -ENOMEM;
+
+	if (!root || !arr || !js)
+		goto cleanup;
+	for (size_t i = 0; i < l->n; i++) {
+		json_t *jc = jo_command(&l->v[i].c);
+
+		if (!jc || json_object_set_new(jc, "depth", json_integer(l->v[i].depth)) ||
+		    json_array_append_new(arr, jc))
+			goto cleanup;
+	}
+	if (json_object_set(root, "session", js) || json_object_set(root, "commands", arr))
+		goto cleanup;
+	err = jo_dump(root, stdout, true);
+	fputc('\n', stdout);
+cleanup:
+	if (err == -ENOMEM)
+		pr_err("show: out of memory");
+	json_decref(js);
+	json_decref(arr);
+	json_decref(root);
+	return err;
+}
+
+static int run(struct kt_cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ 0 },
+	};
+	struct kt_session_info s;
+	struct cmd_list l = { 0 };
+	bool json = false;
+	int c, err, ret;
+
+	while ((c = kt_cli_getopt(cli, argc, argv, "", opts)) != -1) {
+		if (c < 0)
+			return kt_cli_opt_exit(c);
+		if (c == OPT_JSON)
+			json = true;
+	}
+	if (optind >= argc)
+		return kt_cli_usage_error(cli, "missing session ID");
+	if (optind + 1 < argc)
+		return kt_cli_usage_error(cli, "unexpected argument '%s'", argv[optind + 1]);
+	ret = kt_cli_get_session(cli, argv[optind], &s);
+	if (ret)
+		return ret;
+
+	ret = KT_EXIT_RUNTIME;
+	err = kt_store_commands_list(cli->store, s.id, on_command, &l);
+	if (err == -ENOMEM)
+		pr_err("show: out of memory");
+	if (err)
+		goto cleanup; /* other errors logged by the store */
+	if (compute_depths(&l)) {
+		pr_err("show: out of memory");
+		goto cleanup;
+	}
+	if (json) {
+		err = print_json(&s, &l);
+	} else {
+		print_session(&s, kt_now_us());
+		err = print_commands(&s, &l);
+	}
+	if (!err)
+		ret = KT_EXIT_OK;
+cleanup:
+	cmd_list_free(&l);
+	return ret;
+}
+
+const struct kt_cmd kt_cmd_show = {
+	.name = "show",
+	.summary = "a session's attribution, terminal, losses and command timeline",
+	.run = run,
+	.usage = usage,
+};

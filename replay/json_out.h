@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * JSON encoding of store records for --json output (jansson).  Field names
+ * are the struct field names, so the JSON documents store.h; derived fields
+ * (state name, ISO times, exit code/signal) are added next to the raw ones.
+ * Unsigned 64-bit values above INT64_MAX are emitted as decimal strings
+ * (jansson integers are signed).
+ */
+#ifndef KUBETAPE_REPLAY_JSON_OUT_H
+#define KUBETAPE_REPLAY_JSON_OUT_H
+
+#include <jansson.h>
+#include <stdio.h>
+
+#include "store.h"
+
+/* New reference, or NULL on allocation failure. */
+json_t *jo_session(const struct kt_session_info *s);
+json_t *jo_command(const struct kt_command *c);
+
+/* json_dumpf with the project's flags; 0 or -EIO. */
+int jo_dump(json_t *j, FILE *out, bool pretty);
+
+#endif
