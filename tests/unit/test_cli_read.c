@@ -608,6 +608,44 @@ static void t_env_db(void)
 	res_free(&r);
 }
 
+/* A recorder holding a write transaction open must not block readers (WAL). */
+static void t_concurrent_writer(void)
+{
+	struct kt_store *st = NULL;
+	struct kt_session_info s;
+	struct kt_chunk_builder b;
+	char ids[64];
+	struct res r;
+
+	CHECK_EQ_INT(kt_store_open(g_db, KT_STORE_CREATE, &st), 0);
+	if (!st)
+		return;
+	CHECK_EQ_INT(kt_store_begin(st), 0);
+	s = base_session("0badf00d-4", kt_now_us());
+	snprintf(s.k8s_namespace, sizeof(s.k8s_namespace), "late");
+	CHECK_EQ_INT(kt_store_session_create(st, &s), 0);
+	kt_chunk_builder_init(&b);
+	CHECK_EQ_INT(kt_chunk_add(&b, KT_FRAME_OUT, kt_now_us(), "live\n", 5), 0);
+	CHECK_EQ_INT(kt_store_chunk_append(st, s.id, &b), 0);
+
+	json_ids("", ids, sizeof(ids)); /* the open batch is invisible */
+	CHECK_EQ_STR(ids, "3,2,1");
+	run(&r, "--db '%s' cat 1", g_db);
+	CHECK_EQ_INT(r.status, 0);
+	CHECK_EQ_INT(r.out_len, g_out_len);
+	res_free(&r);
+
+	CHECK_EQ_INT(kt_store_commit(st), 0);
+	json_ids("", ids, sizeof(ids));
+	CHECK_EQ_STR(ids, "4,3,2,1");
+	run(&r, "--db '%s' cat 4", g_db);  /* an active session's output so far */
+	CHECK_EQ_INT(r.status, 0);
+	CHECK_EQ_STR(r.out, "live\n");
+	res_free(&r);
+	kt_chunk_builder_free(&b);
+	kt_store_close(st);
+}
+
 static void t_help(void)
 {
 	static const char *const cmds[] = { "--help", "-h", "help", "sessions --help",
@@ -683,6 +721,7 @@ int main(int argc, char **argv)
 	RUN(t_cat);
 	RUN(t_env_db);
 	RUN(t_help);
+	RUN(t_concurrent_writer); /* last: it adds a session */
 	cleanup_dir();
 	return kt_test_done();
 }
