@@ -28,42 +28,30 @@ static void usage(FILE *out)
 	      "  -o, --output FILE    write to FILE (created or truncated) instead of stdout\n", out);
 }
 
-/* Unsigned LEB128 as in store/FORMAT.md; 0 on a truncated or >64-bit value. */
-static int get_varint(const uint8_t **p, const uint8_t *end, uint64_t *v)
-{
-	uint64_t x = 0;
-
-	for (unsigned shift = 0; *p < end && shift < 64; shift += 7) {
-		uint8_t b = *(*p)++;
-
-		x |= (uint64_t)(b & 0x7f) << shift;
-		if (!(b & 0x80)) {
-			*v = x;
-			return 1;
-		}
-	}
-	return 0;
-}
-
 struct gaps {
 	uint64_t n, bytes, events;
 };
 
 static void on_gap(struct gaps *g, const struct kt_frame *f, int64_t start_us)
 {
-	const uint8_t *p = f->data, *end = f->data + f->len;
 	uint64_t bytes = 0, events = 0;
 	char off[32];
 
-	if (!get_varint(&p, end, &bytes) || !get_varint(&p, end, &events))
-		pr_warn("cat: malformed gap record at %s", tf_format_offset(f->ts_us - start_us, off, sizeof(off)));
+	int bad;
+
+	/* the payload format belongs to the store (FORMAT.md) */
+	bad = kt_frame_gap_parse(f, &bytes, &events);
 	g->n++;
 	g->bytes += bytes;
 	g->events += events;
-	if (g->n <= MAX_GAP_WARNINGS)
+	if (g->n > MAX_GAP_WARNINGS)
+		return;
+	tf_format_offset(f->ts_us - start_us, off, sizeof(off));
+	if (bad)
+		pr_warn("cat: data lost at %s (amount unknown: malformed gap record)", off);
+	else
 		pr_warn("cat: %llu bytes (%llu events) lost at %s: the output has a hole there",
-			(unsigned long long)bytes, (unsigned long long)events,
-			tf_format_offset(f->ts_us - start_us, off, sizeof(off)));
+			(unsigned long long)bytes, (unsigned long long)events, off);
 }
 
 static int run(struct kt_cli *cli, int argc, char **argv)
