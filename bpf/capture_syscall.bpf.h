@@ -9,14 +9,22 @@
  * typed.  So we watch read(2)/write(2)/ioctl(TIOCSWINSZ) on pty masters whose
  * slave is a recorded tty.
  *
- * Cost: syscall tracepoints fire for every read/write on the node.  The
- * first instructions test kt_nr_ttys; with no session recording a tty that is
- * all an unrelated process pays (the recorder also detaches these programs
- * while no tty is recorded).  With sessions, a non-master fd costs the fd
- * table walk below (5 dependent loads) and one compare.
+ * One BTF raw tracepoint at syscall exit does it all: the arguments are read
+ * back from the task's saved user registers, the return value says how many
+ * bytes moved.  A raw tracepoint skips the per-syscall perf record that
+ * syscalls:sys_* tracepoint programs pay for, and exit-only capture also records
+ * the first read of a reader that was already blocked in read(2) when the
+ * session started.
  *
- * Limits: readv/writev/splice/io_uring on the master are not seen; no
- * runtime we know of uses them for the console.
+ * Cost: any syscall tracepoint makes every syscall on the node take the slow
+ * path (TIF_SYSCALL_TRACEPOINT), so the recorder attaches this program only
+ * while a tty is recorded.  While attached, the first test is kt_nr_ttys,
+ * then the syscall number; a read/write on a non-master fd costs the fd table
+ * walk below (5 dependent loads) and one compare.
+ *
+ * Limits: readv/writev/splice/io_uring on the master are not seen (no
+ * runtime we know of uses them for the console); 32-bit compat syscalls are
+ * not decoded.
  */
 #ifndef KUBETAPE_CAPTURE_SYSCALL_BPF_H
 #define KUBETAPE_CAPTURE_SYSCALL_BPF_H
@@ -68,63 +76,49 @@ static __always_inline __u64 kt_fd_session(unsigned long fd, __u64 *key, bool sl
 	return sid ? *sid : 0;
 }
 
-/*
- * Output is taken at syscall exit only, with fd and buffer read back from the
- * task's saved user registers: one hook instead of an enter/exit pair, and a
- * reader already blocked in read(2) when the session started (sshd, a pty
- * driver) still has its first bytes recorded.
- */
-SEC("tracepoint/syscalls/sys_exit_read")
-int kt_sys_exit_read(struct trace_event_raw_sys_exit *ctx)
+#if defined(__TARGET_ARCH_x86)
+#define KT_NR_READ 0
+#define KT_NR_WRITE 1
+#define KT_NR_IOCTL 16
+#define KT_SYSCALL_NR(regs) BPF_CORE_READ(regs, orig_ax)
+#elif defined(__TARGET_ARCH_arm64)
+#define KT_NR_READ 63
+#define KT_NR_WRITE 64
+#define KT_NR_IOCTL 29
+#define KT_SYSCALL_NR(regs) BPF_CORE_READ(regs, syscallno)
+#else
+#error "syscall numbers for this architecture are not defined"
+#endif
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(kt_sys_exit, struct pt_regs *regs, long ret)
 {
-	struct pt_regs *regs;
+	unsigned long fd;
+	struct winsize ws;
 	__u64 sid, key;
-	long ret;
+	long nr;
 
 	if (!kt_nr_ttys)
 		return 0;
-	ret = ctx->ret;
-	if (ret <= 0)
-		return 0;
-	regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
-	sid = kt_fd_session(PT_REGS_PARM1_CORE_SYSCALL(regs), &key, false);
-	if (!sid)
-		return 0;
-	kt_emit_data(sid, key, KT_EV_TTY_OUT, KT_SRC_SYSCALL,
-		     (const char *)PT_REGS_PARM2_CORE_SYSCALL(regs), ret, true);
-	return 0;
-}
-
-/* What the user typed: written to the master by the console copier. */
-SEC("tracepoint/syscalls/sys_enter_write")
-int kt_sys_enter_write(struct trace_event_raw_sys_enter *ctx)
-{
-	__u64 sid, key;
-
-	if (!kt_nr_ttys || !kt_capture_input)
-		return 0;
-	sid = kt_fd_session(ctx->args[0], &key, false);
-	if (!sid)
-		return 0;
-	kt_emit_data(sid, key, KT_EV_TTY_IN, KT_SRC_SYSCALL, (const char *)ctx->args[1],
-		     ctx->args[2], true);
-	return 0;
-}
-
-SEC("tracepoint/syscalls/sys_enter_ioctl")
-int kt_sys_enter_ioctl(struct trace_event_raw_sys_enter *ctx)
-{
-	struct winsize ws;
-	__u64 sid, key;
-
-	if (!kt_nr_ttys || (unsigned int)ctx->args[1] != KT_TIOCSWINSZ)
-		return 0;
-	sid = kt_fd_session(ctx->args[0], &key, true);
-	if (!sid)
-		return 0;
-	if (bpf_probe_read_user(&ws, sizeof(ws), (void *)ctx->args[2]))
-		return 0;
-	kt_emit_winsize(sid, key, ws.ws_row, ws.ws_col);
+	nr = KT_SYSCALL_NR(regs);
+	if (nr == KT_NR_READ || nr == KT_NR_WRITE) {
+		if (ret <= 0 || (nr == KT_NR_WRITE && !kt_capture_input))
+			return 0;
+		fd = PT_REGS_PARM1_CORE_SYSCALL(regs);
+		sid = kt_fd_session(fd, &key, false);
+		if (!sid)
+			return 0;
+		kt_emit_data(sid, key, nr == KT_NR_READ ? KT_EV_TTY_OUT : KT_EV_TTY_IN, KT_SRC_SYSCALL,
+			     (const char *)PT_REGS_PARM2_CORE_SYSCALL(regs), ret, true);
+	} else if (nr == KT_NR_IOCTL) {
+		if (ret != 0 || (unsigned int)PT_REGS_PARM2_CORE_SYSCALL(regs) != KT_TIOCSWINSZ)
+			return 0;
+		fd = PT_REGS_PARM1_CORE_SYSCALL(regs);
+		sid = kt_fd_session(fd, &key, true);
+		if (!sid || bpf_probe_read_user(&ws, sizeof(ws), (void *)PT_REGS_PARM3_CORE_SYSCALL(regs)))
+			return 0;
+		kt_emit_winsize(sid, key, ws.ws_row, ws.ws_col);
+	}
 	return 0;
 }
 
