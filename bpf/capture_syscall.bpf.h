@@ -34,6 +34,7 @@
 #include <bpf/bpf_tracing.h>
 
 #define KT_TIOCSWINSZ 0x5414
+#define KT_N_TTY_BUF_SIZE 4096 /* drivers/tty/n_tty.c, unchanged since 2.6 */
 
 static __always_inline struct file *kt_fd_file(unsigned long fd)
 {
@@ -51,9 +52,11 @@ static __always_inline struct file *kt_fd_file(unsigned long fd)
 
 /*
  * If `fd` is a pty master (or, with `slave_ok`, a slave) whose slave is
- * recorded, return the session id and the slave's key.
+ * recorded, return the session id and the slave's key; *master gets the
+ * master tty when fd is one.
  */
-static __always_inline __u64 kt_fd_session(unsigned long fd, __u64 *key, bool slave_ok)
+static __always_inline __u64 kt_fd_session(unsigned long fd, __u64 *key, bool slave_ok,
+					   struct tty_struct **master)
 {
 	struct file *f = kt_fd_file(fd);
 	struct tty_file_private *priv;
@@ -69,11 +72,56 @@ static __always_inline __u64 kt_fd_session(unsigned long fd, __u64 *key, bool sl
 		return 0;
 	priv = BPF_CORE_READ(f, private_data);
 	tty = BPF_CORE_READ(priv, tty);
-	if (rdev == KT_DEV_PTMX)
+	*master = NULL;
+	if (rdev == KT_DEV_PTMX) {
+		*master = tty;
 		tty = BPF_CORE_READ(tty, link);
+	}
 	*key = (__u64)tty;
 	sid = bpf_map_lookup_elem(&ttys, key);
 	return sid ? *sid : 0;
+}
+
+/*
+ * Output the master's reader consumed without us seeing it: the reader used
+ * a call we do not hook (readv, io_uring), or it read before the recorder
+ * attached this program (it is attached only while a tty is recorded).
+ * n_tty keeps free-running counters: read_tail is how far the reader has
+ * consumed, and consumed bytes stay in the 4 KiB read_buf ring until
+ * read_head laps them.  So the hole [out_next, this read's start) is copied
+ * from the ring as far as it is still there; the older rest is counted as loss.
+ * Recovered bytes carry this read's timestamp.
+ */
+static __always_inline void kt_master_catch_up(__u64 sid, __u64 key, struct tty_struct *master, long ret)
+{
+	struct n_tty_data *ld = BPF_CORE_READ(master, disc_data);
+	struct kt_session *s = bpf_map_lookup_elem(&sessions, &sid);
+	__u64 tail, start, head, from, gap, pos, n1;
+
+	if (!s || !ld)
+		return;
+	tail = BPF_CORE_READ(ld, read_tail);
+	start = tail - ret;
+	from = s->out_next;
+	s->out_next = tail;
+	if (start <= from || start - from > (1ULL << 32))
+		return; /* nothing missed, not n_tty (from = ~0), or counters reset */
+	head = BPF_CORE_READ(ld, read_head);
+	if (head - from > KT_N_TTY_BUF_SIZE) {
+		/* lapped: the oldest part is gone, the newest is still there */
+		kt_count_loss(sid, head - KT_N_TTY_BUF_SIZE - from);
+		from = head - KT_N_TTY_BUF_SIZE;
+		if (start <= from)
+			return;
+	}
+	gap = start - from;
+	pos = from & (KT_N_TTY_BUF_SIZE - 1);
+	n1 = KT_N_TTY_BUF_SIZE - pos;
+	if (n1 > gap)
+		n1 = gap;
+	kt_emit_data(sid, key, KT_EV_TTY_OUT, KT_SRC_SYSCALL, (const char *)ld->read_buf + pos, n1, false);
+	if (gap > n1)
+		kt_emit_data(sid, key, KT_EV_TTY_OUT, KT_SRC_SYSCALL, (const char *)ld->read_buf, gap - n1, false);
 }
 
 #if defined(__TARGET_ARCH_x86)
@@ -93,6 +141,7 @@ static __always_inline __u64 kt_fd_session(unsigned long fd, __u64 *key, bool sl
 SEC("tp_btf/sys_exit")
 int BPF_PROG(kt_sys_exit, struct pt_regs *regs, long ret)
 {
+	struct tty_struct *master;
 	unsigned long fd;
 	struct winsize ws;
 	__u64 sid, key;
@@ -105,16 +154,18 @@ int BPF_PROG(kt_sys_exit, struct pt_regs *regs, long ret)
 		if (ret <= 0 || (nr == KT_NR_WRITE && !kt_capture_input))
 			return 0;
 		fd = PT_REGS_PARM1_CORE_SYSCALL(regs);
-		sid = kt_fd_session(fd, &key, false);
+		sid = kt_fd_session(fd, &key, false, &master);
 		if (!sid)
 			return 0;
+		if (nr == KT_NR_READ)
+			kt_master_catch_up(sid, key, master, ret);
 		kt_emit_data(sid, key, nr == KT_NR_READ ? KT_EV_TTY_OUT : KT_EV_TTY_IN, KT_SRC_SYSCALL,
 			     (const char *)PT_REGS_PARM2_CORE_SYSCALL(regs), ret, true);
 	} else if (nr == KT_NR_IOCTL) {
 		if (ret != 0 || (unsigned int)PT_REGS_PARM2_CORE_SYSCALL(regs) != KT_TIOCSWINSZ)
 			return 0;
 		fd = PT_REGS_PARM1_CORE_SYSCALL(regs);
-		sid = kt_fd_session(fd, &key, true);
+		sid = kt_fd_session(fd, &key, true, &master);
 		if (!sid || bpf_probe_read_user(&ws, sizeof(ws), (void *)PT_REGS_PARM3_CORE_SYSCALL(regs)))
 			return 0;
 		kt_emit_winsize(sid, key, ws.ws_row, ws.ws_col);

@@ -100,6 +100,9 @@ struct kt_session {
 	/* Loss, counted where a ring-buffer reserve failed. Cumulative. */
 	__u64 lost_bytes;
 	__u64 lost_events;
+	/* syscall backend: position in the pty master's n_tty read stream
+	 * (n_tty_data.read_tail) up to which output is recorded; ~0 unknown */
+	__u64 out_next;
 	/* kernfs path of the cgroup, '/'-separated, NUL-terminated */
 	char cgroup_path[KT_CGPATH_MAX];
 };

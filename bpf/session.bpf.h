@@ -201,6 +201,7 @@ static __always_inline bool kt_is_container_entry(struct task_struct *p)
 static __always_inline void kt_session_tty(struct kt_session *s, struct task_struct *p)
 {
 	struct tty_struct *tty = BPF_CORE_READ(p, signal, tty);
+	struct n_tty_data *ld;
 	struct dentry *dn;
 
 	if (!tty || !kt_tty_is_pty_slave(tty))
@@ -212,6 +213,10 @@ static __always_inline void kt_session_tty(struct kt_session *s, struct task_str
 	s->tty.dev = BPF_CORE_READ(dn, d_sb, s_dev);
 	s->tty.rows = BPF_CORE_READ(tty, winsize.ws_row);
 	s->tty.cols = BPF_CORE_READ(tty, winsize.ws_col);
+	/* where the master's reader stands now: the syscall backend records
+	 * (or recovers) everything consumed after this point */
+	ld = BPF_CORE_READ(tty, link, disc_data);
+	s->out_next = ld ? BPF_CORE_READ(ld, read_tail) : ~0ULL;
 }
 
 static __always_inline __u64 kt_session_start(struct task_struct *p)

@@ -28,6 +28,8 @@ struct kt_loader {
 	struct kubetape_bpf *skel;
 	struct ring_buffer *rb;
 	const char *backend;
+	struct bpf_program *lazy_prog; /* attached on demand, or NULL */
+	struct bpf_link *lazy_link;
 };
 
 struct backend {
@@ -35,14 +37,15 @@ struct backend {
 	const char *prefix;   /* its programs' name prefix in kubetape.bpf.c */
 	const char *what;
 	enum kt_capture only; /* the --capture value that forces it alone */
+	bool lazy;            /* attach only while a tty is recorded */
 };
 
 /* In order of preference: the pty-driver hooks cost nothing to processes
  * outside a session; syscall tracepoints tax every read/write on the node. */
 static const struct backend backends[] = {
-	{ "tty-fentry", "kt_tty_fentry_", "fexit on pty_write, fentry on pty_resize", KT_CAPTURE_TTY_FENTRY },
-	{ "tty-kprobe", "kt_tty_kprobe_", "kprobe+kretprobe on pty_write, kprobe on pty_resize", KT_CAPTURE_TTY_KPROBE },
-	{ "syscall", "kt_sys_", "read/write/ioctl tracepoints on pty masters", KT_CAPTURE_SYSCALL },
+	{ "tty-fentry", "kt_tty_fentry_", "fexit on pty_write, fentry on pty_resize", KT_CAPTURE_TTY_FENTRY, false },
+	{ "tty-kprobe", "kt_tty_kprobe_", "kprobe+kretprobe on pty_write, kprobe on pty_resize", KT_CAPTURE_TTY_KPROBE, false },
+	{ "syscall", "kt_sys_", "read/write/ioctl at the sys_exit raw tracepoint, attached while a tty is recorded", KT_CAPTURE_SYSCALL, true },
 };
 
 /* While probing a backend that may be refused, libbpf's warnings are
@@ -194,6 +197,10 @@ static int try_backend(struct kt_loader *l, const struct kt_loader_opts *o, cons
 		}
 	}
 	select_programs(skel, b->prefix);
+	if (b->lazy) {
+		l->lazy_prog = skel->progs.kt_sys_exit;
+		bpf_program__set_autoattach(l->lazy_prog, false);
+	}
 	err = kubetape_bpf__load(skel);
 	if (err) {
 		describe(why, cap, "load", err);
@@ -203,6 +210,17 @@ static int try_backend(struct kt_loader *l, const struct kt_loader_opts *o, cons
 	if (err) {
 		describe(why, cap, "attach", err);
 		goto cleanup;
+	}
+	if (l->lazy_prog) {
+		/* prove now that it can attach, so auto mode can fall through */
+		struct bpf_link *link = bpf_program__attach(l->lazy_prog);
+
+		if (!link) {
+			err = -errno;
+			describe(why, cap, "attach", err);
+			goto cleanup;
+		}
+		bpf_link__destroy(link);
 	}
 	l->rb = ring_buffer__new(bpf_map__fd(skel->maps.events), cb, ctx, NULL);
 	if (!l->rb) {
@@ -214,6 +232,7 @@ static int try_backend(struct kt_loader *l, const struct kt_loader_opts *o, cons
 	l->backend = b->name;
 	return 0;
 cleanup:
+	l->lazy_prog = NULL;
 	kubetape_bpf__destroy(skel);
 	return err;
 }
@@ -271,6 +290,7 @@ void kt_loader_close(struct kt_loader *l)
 {
 	if (!l)
 		return;
+	bpf_link__destroy(l->lazy_link);
 	ring_buffer__free(l->rb);
 	kubetape_bpf__destroy(l->skel);
 	free(l);
@@ -308,6 +328,47 @@ void kt_loader_session_retire(struct kt_loader *l, uint64_t sid, uint64_t tty_ke
 	    bpf_map__delete_elem(l->skel->maps.ttys, &tty_key, sizeof(tty_key), 0) == 0)
 		__atomic_fetch_sub(&l->skel->bss->kt_nr_ttys, 1, __ATOMIC_SEQ_CST);
 	bpf_map__delete_elem(l->skel->maps.sessions, &sid, sizeof(sid), 0);
+}
+
+bool kt_loader_capture_lazy(const struct kt_loader *l)
+{
+	return l->lazy_prog != NULL;
+}
+
+bool kt_loader_capture_is_up(const struct kt_loader *l)
+{
+	return !l->lazy_prog || l->lazy_link;
+}
+
+int kt_loader_capture_up(struct kt_loader *l)
+{
+	int err;
+
+	if (kt_loader_capture_is_up(l))
+		return 0;
+	l->lazy_link = bpf_program__attach(l->lazy_prog);
+	if (!l->lazy_link) {
+		err = -errno;
+		pr_err("cannot attach the %s capture program: %s; ttys are not recorded",
+		       l->backend, strerror(-err));
+		return err;
+	}
+	pr_debug("capture attached");
+	return 0;
+}
+
+void kt_loader_capture_down(struct kt_loader *l)
+{
+	if (!l->lazy_link)
+		return;
+	bpf_link__destroy(l->lazy_link);
+	l->lazy_link = NULL;
+	pr_debug("capture detached: no tty is recorded");
+}
+
+uint32_t kt_loader_nr_ttys(const struct kt_loader *l)
+{
+	return __atomic_load_n(&l->skel->bss->kt_nr_ttys, __ATOMIC_SEQ_CST);
 }
 
 int kt_loader_stats(struct kt_loader *l, uint64_t out[KT_STAT_MAX])

@@ -48,6 +48,20 @@ int kt_loader_session_lookup(struct kt_loader *l, uint64_t sid, struct kt_sessio
 /* Forget a finished session's kernel state: its tty entry and record. */
 void kt_loader_session_retire(struct kt_loader *l, uint64_t sid, uint64_t tty_key);
 
+/*
+ * The syscall backend's hook taxes every syscall on the node while attached,
+ * so it is attached only while a tty is recorded ("lazy"); output consumed
+ * before it attaches is recovered from the pty's n_tty ring by the BPF side,
+ * or counted as loss.  The tty backends are always attached (they cost
+ * nothing to unrelated processes); for them up/down are no-ops.
+ */
+bool kt_loader_capture_lazy(const struct kt_loader *l);
+bool kt_loader_capture_is_up(const struct kt_loader *l);
+int kt_loader_capture_up(struct kt_loader *l);
+void kt_loader_capture_down(struct kt_loader *l);
+/* ttys the kernel side is recording now */
+uint32_t kt_loader_nr_ttys(const struct kt_loader *l);
+
 /* Sum of the per-CPU global counters. */
 int kt_loader_stats(struct kt_loader *l, uint64_t out[KT_STAT_MAX]);
 

@@ -33,6 +33,7 @@ struct kt_recorder {
 	struct rec_session *buckets[NBUCKETS];
 	int64_t boot_to_wall_ns;
 	int64_t clock_at_us;
+	int64_t capture_idle_since_us; /* lazy capture: no tty recorded since */
 	bool in_tx;
 	char boot_id[9];
 	struct kt_recorder_counters n;
@@ -168,8 +169,13 @@ static struct rec_session *session_open(struct kt_recorder *r, const struct kt_s
 		session_free(s);
 		return NULL;
 	}
-	if (i->has_tty && i->rows && i->cols)
-		kt_chunk_add_resize(&s->cb, i->start_us, i->cols, i->rows);
+	if (i->has_tty) {
+		/* Attach the lazy capture hook now; what the session showed before
+		 * it attached is recovered (or counted) by the BPF side. */
+		kt_loader_capture_up(r->ld);
+		if (i->rows && i->cols)
+			kt_chunk_add_resize(&s->cb, i->start_us, i->cols, i->rows);
+	}
 	*slot(r, s->kid) = s;
 	r->n.sessions++;
 	pr_info("session %" PRId64 " started%s: %s/%s/%s%s pid %u (%s)%s", i->id,
@@ -433,6 +439,25 @@ static void session_close(struct kt_recorder *r, struct rec_session **pp, int st
 	session_free(s);
 }
 
+/* Detach the lazy capture hook after a quiet spell with no tty recorded.
+ * A session starting meanwhile increments the kernel's count first and
+ * re-attaches on its start event; its first bytes are caught up from the
+ * n_tty ring. */
+#define CAPTURE_IDLE_US (5 * 1000000LL)
+static void lazy_capture_tick(struct kt_recorder *r, int64_t now)
+{
+	if (!kt_loader_capture_lazy(r->ld) || !kt_loader_capture_is_up(r->ld))
+		return;
+	if (kt_loader_nr_ttys(r->ld)) {
+		r->capture_idle_since_us = 0;
+		return;
+	}
+	if (!r->capture_idle_since_us)
+		r->capture_idle_since_us = now;
+	else if (now - r->capture_idle_since_us >= CAPTURE_IDLE_US)
+		kt_loader_capture_down(r->ld);
+}
+
 int kt_recorder_tick(struct kt_recorder *r)
 {
 	int64_t now = kt_now_us();
@@ -462,6 +487,7 @@ int kt_recorder_tick(struct kt_recorder *r)
 		if (err)
 			pr_err("commit failed: %s", strerror(-err));
 	}
+	lazy_capture_tick(r, now);
 	return err;
 }
 
