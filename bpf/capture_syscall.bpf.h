@@ -124,6 +124,29 @@ static __always_inline void kt_master_catch_up(__u64 sid, __u64 key, struct tty_
 		kt_emit_data(sid, key, KT_EV_TTY_OUT, KT_SRC_SYSCALL, (const char *)ld->read_buf, gap - n1, false);
 }
 
+/*
+ * Report the slave's window size when it differs from the last one sent:
+ * catches resizes made while the hook was detached (the runtime sizes the
+ * console right after the exec, before the recorder attaches) or through
+ * paths we do not hook.
+ */
+static __always_inline void kt_winsize_catch_up(__u64 sid, __u64 key)
+{
+	struct kt_session *s = bpf_map_lookup_elem(&sessions, &sid);
+	struct tty_struct *slave = (struct tty_struct *)key;
+	__u16 rows, cols;
+
+	if (!s)
+		return;
+	rows = BPF_CORE_READ(slave, winsize.ws_row);
+	cols = BPF_CORE_READ(slave, winsize.ws_col);
+	if (rows == s->tty.rows && cols == s->tty.cols)
+		return;
+	s->tty.rows = rows;
+	s->tty.cols = cols;
+	kt_emit_winsize(sid, key, rows, cols);
+}
+
 #if defined(__TARGET_ARCH_x86)
 #define KT_NR_READ 0
 #define KT_NR_WRITE 1
@@ -143,7 +166,6 @@ int BPF_PROG(kt_sys_exit, struct pt_regs *regs, long ret)
 {
 	struct tty_struct *master;
 	unsigned long fd;
-	struct winsize ws;
 	__u64 sid, key;
 	long nr;
 
@@ -157,8 +179,10 @@ int BPF_PROG(kt_sys_exit, struct pt_regs *regs, long ret)
 		sid = kt_fd_session(fd, &key, false, &master);
 		if (!sid)
 			return 0;
-		if (nr == KT_NR_READ)
+		if (nr == KT_NR_READ) {
+			kt_winsize_catch_up(sid, key);
 			kt_master_catch_up(sid, key, master, ret);
+		}
 		kt_emit_data(sid, key, nr == KT_NR_READ ? KT_EV_TTY_OUT : KT_EV_TTY_IN, KT_SRC_SYSCALL,
 			     (const char *)PT_REGS_PARM2_CORE_SYSCALL(regs), ret, true);
 	} else if (nr == KT_NR_IOCTL) {
@@ -166,9 +190,9 @@ int BPF_PROG(kt_sys_exit, struct pt_regs *regs, long ret)
 			return 0;
 		fd = PT_REGS_PARM1_CORE_SYSCALL(regs);
 		sid = kt_fd_session(fd, &key, true, &master);
-		if (!sid || bpf_probe_read_user(&ws, sizeof(ws), (void *)PT_REGS_PARM3_CORE_SYSCALL(regs)))
+		if (!sid)
 			return 0;
-		kt_emit_winsize(sid, key, ws.ws_row, ws.ws_col);
+		kt_winsize_catch_up(sid, key);
 	}
 	return 0;
 }

@@ -95,7 +95,9 @@ struct kt_session {
 	__u32 pid_level;      /* depth of the session's pid namespace */
 	__s32 nprocs;         /* live processes; the entry goes at 0 */
 	struct kt_task leader;
-	struct kt_tty tty;    /* tty.key == 0: no controlling tty */
+	struct kt_tty tty;    /* tty.key == 0: no controlling tty; rows/cols are
+			       * the last size reported (the start event has the
+			       * size at start) */
 	char uts_name[KT_UTS_LEN + 7];
 	/* Loss, counted where a ring-buffer reserve failed. Cumulative. */
 	__u64 lost_bytes;

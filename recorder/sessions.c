@@ -409,6 +409,13 @@ int kt_recorder_event(void *ctx, void *data, size_t size)
 			break;
 		}
 		kt_chunk_add_resize(&s->cb, wall_us(r, h->ts_ns), e->cols, e->rows);
+		/* runtimes size the console just after the exec: the first real
+		 * size is the session's size */
+		if (!s->info.rows || !s->info.cols) {
+			s->info.rows = e->rows;
+			s->info.cols = e->cols;
+			s->dirty = true;
+		}
 		break;
 	}
 	default:
