@@ -141,9 +141,14 @@ $(OUT)/tests/%: $(OUT)/tests/helpers/%.o
 deps:
 	tests/lib/deps.sh
 
-# Unit tests and fuzz seeds need no privileges; e2e needs root, BPF and
-# containerd and fails (never skips) when they are missing.
-test: all
+# The README's two commands.  Both install the Debian packages first (a
+# no-op when they are there) and then build, so each works on a fresh
+# Debian 12 machine.  Unit tests and fuzz seeds need no privileges; the
+# end-to-end tests need root, BPF and containerd and fail (never skip) when
+# those are missing.
+test:
+	$(Q)$(MAKE) --no-print-directory deps
+	$(Q)$(MAKE) --no-print-directory all
 	tests/run.sh $(OUT)
 
 test-unit: all
@@ -152,7 +157,9 @@ test-unit: all
 test-e2e: all
 	KT_TEST_ONLY=e2e tests/run.sh $(OUT)
 
-demo: all
+demo:
+	$(Q)$(MAKE) --no-print-directory deps
+	$(Q)$(MAKE) --no-print-directory all
 	tests/demo.sh $(OUT)
 
 bench: all
