@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cmdtree.h"
 #include "commands.h"
 #include "humanfmt.h"
 #include "json_out.h"
@@ -14,8 +15,6 @@
 #include "timefmt.h"
 
 enum { OPT_JSON = KT_OPT_CMD_BASE };
-
-#define MAX_DEPTH 16 /* deeper process trees are drawn at this indent */
 
 static void usage(FILE *out)
 {
@@ -31,107 +30,6 @@ static void usage(FILE *out)
 	      "\n"
 	      "Options:\n"
 	      "      --json   one JSON object: {\"session\": {...}, \"commands\": [...]}\n", out);
-}
-
-/* A command copied out of the store callback (its strings are borrowed). */
-struct cmd_rec {
-	struct kt_command c;
-	char *strings;   /* filename, cwd, argv in one allocation */
-	int depth;
-};
-
-struct cmd_list {
-	struct cmd_rec *v;
-	size_t n, cap;
-};
-
-static void cmd_list_free(struct cmd_list *l)
-{
-	for (size_t i = 0; l && i < l->n; i++)
-		free(l->v[i].strings);
-	if (l)
-		free(l->v);
-}
-
-static int on_command(const struct kt_command *c, void *ctx)
-{
-	struct cmd_list *l = ctx;
-	const char *fn = c->filename ? c->filename : "", *cwd = c->cwd ? c->cwd : "";
-	size_t fl = strlen(fn), cl = strlen(cwd);
-	struct cmd_rec *r;
-	char *p;
-
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 32;
-		void *v = realloc(l->v, cap * sizeof(*l->v));
-
-		if (!v)
-			return -ENOMEM;
-		l->v = v;
-		l->cap = cap;
-	}
-	p = malloc(fl + 1 + cl + 1 + c->argv_len + 1);
-	if (!p)
-		return -ENOMEM;
-	r = &l->v[l->n++];
-	r->c = *c;
-	r->strings = p;
-	r->depth = 0;
-	memcpy(p, fn, fl + 1);
-	r->c.filename = p;
-	p += fl + 1;
-	memcpy(p, cwd, cl + 1);
-	r->c.cwd = p;
-	p += cl + 1;
-	if (c->argv_len)
-		memcpy(p, c->argv, c->argv_len);
-	p[c->argv_len] = 0;
-	r->c.argv = p;
-	return 0;
-}
-
-/*
- * Indentation: a command sits under the latest earlier command whose pid is
- * its ppid (the shell that forked it).  An exec by a pid that already ran a
- * command replaces that image, so it keeps that command's depth.  Pids can
- * be reused within a long session; "latest earlier" makes that mostly right.
- * A small open-addressing map pid -> latest index keeps this O(n).
- */
-static int compute_depths(struct cmd_list *l)
-{
-	size_t cap = 16, mask;
-	struct { uint32_t pid; size_t idx; bool used; } *map;
-
-	while (cap < l->n * 2)
-		cap *= 2;
-	mask = cap - 1;
-	map = calloc(cap, sizeof(*map));
-	if (!map)
-		return -ENOMEM;
-	for (size_t i = 0; i < l->n; i++) {
-		struct cmd_rec *r = &l->v[i];
-		size_t h;
-		bool found = false;
-
-		for (h = (r->c.ppid * 2654435761u) & mask; map[h].used; h = (h + 1) & mask)
-			if (map[h].pid == r->c.ppid) {
-				r->depth = l->v[map[h].idx].depth + 1;
-				found = true;
-				break;
-			}
-		for (h = (r->c.pid * 2654435761u) & mask; map[h].used; h = (h + 1) & mask)
-			if (map[h].pid == r->c.pid)
-				break;
-		if (!found && map[h].used)
-			r->depth = l->v[map[h].idx].depth;
-		if (r->depth > MAX_DEPTH)
-			r->depth = MAX_DEPTH;
-		map[h].used = true;
-		map[h].pid = r->c.pid;
-		map[h].idx = i;
-	}
-	free(map);
-	return 0;
 }
 
 static void kv(const char *k, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -203,7 +101,7 @@ static void print_session(const struct kt_session_info *s, int64_t now_us)
 	kv("Commands", "%u", s->n_commands);
 }
 
-static char *argv_text(const struct cmd_rec *r)
+static char *argv_text(const struct kt_cmdrec *r)
 {
 	char *buf = NULL;
 	size_t len = 0;
@@ -226,7 +124,7 @@ static char *argv_text(const struct cmd_rec *r)
 	return buf;
 }
 
-static int print_commands(const struct kt_session_info *s, const struct cmd_list *l)
+static int print_commands(const struct kt_session_info *s, const struct kt_cmdtree *l)
 {
 	static struct tbl_col cols[] = {
 		{ .header = "OFFSET", .align = TBL_RIGHT },
@@ -277,29 +175,17 @@ static int print_commands(const struct kt_session_info *s, const struct cmd_list
 	return err ? -ENOMEM : 0;
 }
 
-static int print_json(const struct kt_session_info *s, const struct cmd_list *l)
+static int print_json(const struct kt_session_info *s, const struct kt_cmdtree *l)
 {
-	json_t *root = json_object(), *arr = json_array(), *js = jo_session(s);
-	int err = -ENOMEM;
+	json_t *root = jo_show(s, l);
+	int err;
 
-	if (!root || !arr || !js)
-		goto cleanup;
-	for (size_t i = 0; i < l->n; i++) {
-		json_t *jc = jo_command(&l->v[i].c);
-
-		if (!jc || json_object_set_new(jc, "depth", json_integer(l->v[i].depth)) ||
-		    json_array_append_new(arr, jc))
-			goto cleanup;
+	if (!root) {
+		pr_err("show: out of memory");
+		return -ENOMEM;
 	}
-	if (json_object_set(root, "session", js) || json_object_set(root, "commands", arr))
-		goto cleanup;
 	err = jo_dump(root, stdout, true);
 	fputc('\n', stdout);
-cleanup:
-	if (err == -ENOMEM)
-		pr_err("show: out of memory");
-	json_decref(js);
-	json_decref(arr);
 	json_decref(root);
 	return err;
 }
@@ -311,7 +197,7 @@ static int run(struct kt_cli *cli, int argc, char **argv)
 		{ 0 },
 	};
 	struct kt_session_info s;
-	struct cmd_list l = { 0 };
+	struct kt_cmdtree l = { 0 };
 	bool json = false;
 	int c, err, ret;
 
@@ -330,15 +216,9 @@ static int run(struct kt_cli *cli, int argc, char **argv)
 		return ret;
 
 	ret = KT_EXIT_RUNTIME;
-	err = kt_store_commands_list(cli->store, s.id, on_command, &l);
-	if (err == -ENOMEM)
-		pr_err("show: out of memory");
+	err = kt_cmdtree_load(cli->store, s.id, &l, "show");
 	if (err)
-		goto cleanup; /* other errors logged by the store */
-	if (compute_depths(&l)) {
-		pr_err("show: out of memory");
-		goto cleanup;
-	}
+		goto cleanup; /* logged */
 	if (json) {
 		err = print_json(&s, &l);
 	} else {
@@ -348,7 +228,7 @@ static int run(struct kt_cli *cli, int argc, char **argv)
 	if (!err)
 		ret = KT_EXIT_OK;
 cleanup:
-	cmd_list_free(&l);
+	kt_cmdtree_free(&l);
 	return ret;
 }
 

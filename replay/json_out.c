@@ -210,6 +210,29 @@ json_t *jo_command(const struct kt_command *c)
 	return o;
 }
 
+json_t *jo_show(const struct kt_session_info *s, const struct kt_cmdtree *t)
+{
+	json_t *root = json_object(), *arr = json_array(), *js = jo_session(s);
+	bool bad = !root || !arr || !js;
+
+	for (size_t i = 0; !bad && i < t->n; i++) {
+		json_t *jc = jo_command(&t->v[i].c);
+
+		if (!jc || json_object_set_new(jc, "depth", json_integer(t->v[i].depth)) ||
+		    json_array_append_new(arr, jc))
+			bad = true;
+	}
+	if (!bad && (json_object_set(root, "session", js) || json_object_set(root, "commands", arr)))
+		bad = true;
+	json_decref(js);
+	json_decref(arr);
+	if (bad) {
+		json_decref(root);
+		return NULL;
+	}
+	return root;
+}
+
 int jo_dump(json_t *j, FILE *out, bool pretty)
 {
 	size_t flags = JSON_PRESERVE_ORDER | (pretty ? JSON_INDENT(2) : JSON_COMPACT);

@@ -12,11 +12,18 @@
 #include <jansson.h>
 #include <stdio.h>
 
+#include "cmdtree.h"
 #include "store.h"
 
 /* New reference, or NULL on allocation failure. */
 json_t *jo_session(const struct kt_session_info *s);
 json_t *jo_command(const struct kt_command *c);
+
+/*
+ * `show --json` and `export --format json`: {"session": {...}, "commands":
+ * [...]} with each command's tree "depth".  New reference or NULL (ENOMEM).
+ */
+json_t *jo_show(const struct kt_session_info *s, const struct kt_cmdtree *t);
 
 /* json_dumpf with the project's flags; 0 or -EIO. */
 int jo_dump(json_t *j, FILE *out, bool pretty);
