@@ -4,17 +4,14 @@
 #include <string.h>
 
 #include "commands.h"
+#include "framesrc.h"
 #include "log.h"
-#include "timefmt.h"
 
 enum { OPT_INPUT = KT_OPT_CMD_BASE };
 
-/* Past this many gap warnings only the total is reported. */
-#define MAX_GAP_WARNINGS 10
-
 static void usage(FILE *out)
 {
-	fputs("Usage: kubetape cat ID [--input] [-o FILE]\n"
+	fputs("Usage: kubetape cat ID [--input] [--follow] [-o FILE]\n"
 	      "\n"
 	      "Write the bytes the session's terminal showed, exactly as recorded (no\n"
 	      "timing, no translation).  Escape sequences in them reach your terminal as\n"
@@ -25,57 +22,34 @@ static void usage(FILE *out)
 	      "Options:\n"
 	      "      --input          the bytes the user typed instead (echo off too,\n"
 	      "                       e.g. passwords)\n"
+	      "  -f, --follow         keep writing while the session is recorded, like\n"
+	      "                       tail -f, until it ends (Ctrl-C stops, exit 0)\n"
 	      "  -o, --output FILE    write to FILE (created or truncated) instead of stdout\n", out);
-}
-
-struct gaps {
-	uint64_t n, bytes, events;
-};
-
-static void on_gap(struct gaps *g, const struct kt_frame *f, int64_t start_us)
-{
-	uint64_t bytes = 0, events = 0;
-	char off[32];
-
-	int bad;
-
-	/* the payload format belongs to the store (FORMAT.md) */
-	bad = kt_frame_gap_parse(f, &bytes, &events);
-	g->n++;
-	g->bytes += bytes;
-	g->events += events;
-	if (g->n > MAX_GAP_WARNINGS)
-		return;
-	tf_format_offset(f->ts_us - start_us, off, sizeof(off));
-	if (bad)
-		pr_warn("cat: data lost at %s (amount unknown: malformed gap record)", off);
-	else
-		pr_warn("cat: %llu bytes (%llu events) lost at %s: the output has a hole there",
-			(unsigned long long)bytes, (unsigned long long)events, off);
 }
 
 static int run(struct kt_cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "input", no_argument, NULL, OPT_INPUT },
+		{ "follow", no_argument, NULL, 'f' },
 		{ "output", required_argument, NULL, 'o' },
 		{ 0 },
 	};
 	struct kt_session_info s;
-	struct kt_stream *stream = NULL;
-	struct kt_frame f;
-	struct gaps gaps = { 0 };
+	struct kt_src src = { 0 };
 	const char *path = NULL;
 	uint8_t want = KT_FRAME_OUT;
+	bool follow = false;
 	FILE *out = stdout;
-	unsigned corrupt = 0;
 	int c, err, ret;
 
-	while ((c = kt_cli_getopt(cli, argc, argv, "o:", opts)) != -1) {
+	while ((c = kt_cli_getopt(cli, argc, argv, "fo:", opts)) != -1) {
 		if (c < 0)
 			return kt_cli_opt_exit(c);
 		if (c == OPT_INPUT)
 			want = KT_FRAME_IN;
+		else if (c == 'f')
+			follow = true;
 		else if (c == 'o')
 			path = optarg;
 	}
@@ -90,7 +64,7 @@ static int run(struct kt_cli *cli, int argc, char **argv)
 		return ret;
 
 	ret = KT_EXIT_RUNTIME;
-	err = kt_stream_open(cli->store, s.id, 0, &stream);
+	err = kt_src_open(&src, cli->store, &s, "cat", follow);
 	if (err)
 		goto cleanup; /* logged by the store */
 	/* only now, so an unknown id never truncates the file */
@@ -102,42 +76,27 @@ static int run(struct kt_cli *cli, int argc, char **argv)
 			goto cleanup;
 		}
 	}
-	/* 0 = end of what is stored now; an active session just ends here.
-	 * A corrupt chunk (-EBADMSG, logged by the store) is skipped so the
-	 * rest is still written, but the exit status says it is incomplete. */
-	while ((err = kt_stream_next(stream, &f)) > 0 || err == -EBADMSG) {
-		if (err < 0) {
-			corrupt++;
-			continue;
-		}
-		if (f.type == want) {
-			if (f.len && fwrite(f.data, 1, f.len, out) != f.len)
-				break;
-		} else if (f.type == KT_FRAME_GAP) {
-			on_gap(&gaps, &f, s.start_us);
-		}
-	}
-	if (err < 0)
-		goto cleanup; /* logged by the store */
-	if (fflush(out) || ferror(out)) {
+	if (follow)
+		kt_src_catch_signals();
+	/* Without --follow an active session just ends at what is stored. */
+	err = kt_src_copy(&src, want, out, NULL);
+	if (err == -EINTR) /* Ctrl-C is how a follower stops: a clean end */
+		err = 0;
+	if (err == -EIO || (!err && (fflush(out) || ferror(out)))) {
 		pr_err("cat: writing %s: %s", path ? path : "stdout", strerror(errno));
 		goto cleanup;
 	}
-	if (gaps.n > MAX_GAP_WARNINGS)
-		pr_warn("cat: %llu gaps in all, %llu bytes (%llu events) lost",
-			(unsigned long long)gaps.n, (unsigned long long)gaps.bytes,
-			(unsigned long long)gaps.events);
-	if (corrupt) {
-		pr_err("cat: %u corrupt chunk(s) skipped: the output is incomplete", corrupt);
-		goto cleanup;
-	}
+	if (err)
+		goto cleanup; /* logged by the store */
+	if (kt_src_finish(&src))
+		goto cleanup; /* corrupt chunks, logged */
 	ret = KT_EXIT_OK;
 cleanup:
 	if (out != stdout && fclose(out) && ret == KT_EXIT_OK) {
 		pr_err("cat: writing %s: %s", path, strerror(errno));
 		ret = KT_EXIT_RUNTIME;
 	}
-	kt_stream_close(stream);
+	kt_src_close(&src);
 	return ret;
 }
 
