@@ -12,5 +12,6 @@
 extern const struct kt_cmd kt_cmd_sessions;
 extern const struct kt_cmd kt_cmd_show;
 extern const struct kt_cmd kt_cmd_cat;
+extern const struct kt_cmd kt_cmd_export;
 
 #endif

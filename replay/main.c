@@ -18,6 +18,7 @@ static const struct kt_cmd *const commands[] = {
 	&kt_cmd_sessions,
 	&kt_cmd_show,
 	&kt_cmd_cat,
+	&kt_cmd_export,
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
