@@ -611,16 +611,55 @@ static int wait_exit(pid_t pid, int ms)
 	return -1;
 }
 
+/* The file holds exactly `want` within 5 s (followers poll every 150 ms;
+ * sanitizer builds on a loaded machine are slow). */
 static bool file_is(const char *path, const char *want)
 {
-	size_t n;
-	char *d = slurp_path(path, &n);
-	bool ok = d && n == strlen(want) && memcmp(d, want, n) == 0;
+	size_t n = 0;
+	char *d = NULL;
+	bool ok = false;
 
+	for (int i = 0; i < 500 && !ok; i++) {
+		free(d);
+		d = slurp_path(path, &n);
+		ok = d && n == strlen(want) && memcmp(d, want, n) == 0;
+		if (!ok)
+			usleep(10000);
+	}
 	if (!ok)
 		printf("  %s holds \"%s\", expected \"%s\"\n", path, d ? d : "(none)", want);
 	free(d);
 	return ok;
+}
+
+/* Some file in g_dir named ".PREFIX*" (an -o temp file) contains needle
+ * within 5 s. */
+static bool temp_has(const char *prefix, const char *needle)
+{
+	for (int i = 0; i < 500; i++) {
+		DIR *dir = opendir(g_dir);
+		struct dirent *e;
+		bool found = false;
+
+		while (dir && (e = readdir(dir)) && !found) {
+			char p[512];
+			size_t n;
+			char *d;
+
+			if (e->d_name[0] != '.' || strncmp(e->d_name + 1, prefix, strlen(prefix)))
+				continue;
+			snprintf(p, sizeof(p), "%s/%s", g_dir, e->d_name);
+			d = slurp_path(p, &n);
+			found = d && strstr(d, needle);
+			free(d);
+		}
+		if (dir)
+			closedir(dir);
+		if (found)
+			return true;
+		usleep(10000);
+	}
+	return false;
 }
 
 static void append(struct kt_store *st, int64_t sid, const char *text)
@@ -650,12 +689,10 @@ static void t_cat_follow(void)
 	snprintf(args, sizeof(args), "cat %lld --follow", (long long)s.id);
 	pid = spawn(args, out);
 	CHECK(pid > 0);
-	usleep(500000);
-	CHECK(waitpid(pid, NULL, WNOHANG) == 0);  /* still following */
-	CHECK(file_is(out, "one\r\n"));            /* and flushed */
+	CHECK(file_is(out, "one\r\n"));            /* flushed while following */
 	append(st, s.id, "two \xe2\x82");
-	usleep(500000);
 	CHECK(file_is(out, "one\r\ntwo \xe2\x82"));
+	CHECK(waitpid(pid, NULL, WNOHANG) == 0);  /* still following */
 	append(st, s.id, "\xac\r\n");
 	end_session(st, &s, kt_now_us());          /* ends: it drains and exits */
 	CHECK_EQ_INT(wait_exit(pid, 5000), 0);
@@ -672,8 +709,9 @@ static void t_cat_follow(void)
 
 	/* Ctrl-C stops a follower cleanly: exit 0, everything written */
 	snprintf(args, sizeof(args), "cat -f %lld", (long long)s.id);
+	unlink(out);
 	pid = spawn(args, out);
-	usleep(400000);
+	CHECK(file_is(out, "so far"));
 	kill(pid, SIGINT);
 	CHECK_EQ_INT(wait_exit(pid, 5000), 0);
 	CHECK(file_is(out, "so far"));
@@ -701,10 +739,10 @@ static void t_export_follow(void)
 	snprintf(cast, sizeof(cast), "%s/follow.cast", g_dir);
 	snprintf(args, sizeof(args), "export %lld --follow -o '%s'", (long long)s.id, cast);
 	pid = spawn(args, out);
-	usleep(400000);
+	CHECK(temp_has("follow.cast.", "first"));
 	put_cmd(st, s.id, kt_now_us(), 601, 590, ARGV("ps"));
 	append(st, s.id, "second\r\n");
-	usleep(400000);
+	CHECK(temp_has("follow.cast.", "second"));
 	CHECK(waitpid(pid, NULL, WNOHANG) == 0);
 	kill(pid, SIGINT);       /* a follow to a file keeps what it has */
 	CHECK_EQ_INT(wait_exit(pid, 5000), 0);
