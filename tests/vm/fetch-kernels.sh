@@ -136,7 +136,7 @@ fi
 # apt-get update exits 0 even when a source failed to download: check.
 if grep -qE '^(W|E): (Failed to fetch|Some index files failed)' "$A/update.log"; then
 	grep -E '^(W|E):' "$A/update.log" >&2
-	fallback_or_die "apt-get update could not fetch every index (log: $A/update.log)"
+	fallback_or_die "apt-get update could not fetch every index: $(grep -m1 -E '^(W|E): Failed to fetch' "$A/update.log" | sed 's/^[WE]: //') (log: $A/update.log)"
 fi
 aptcache policy linux-image-amd64 >"$A/policy.txt" 2>&1 ||
 	fallback_or_die "apt-cache policy fails with the private configuration: $(tail -3 "$A/policy.txt")"
