@@ -141,6 +141,10 @@ rm -f "$OUT/rc" "$OUT/console.log"
 } >"$OUT/cmd"
 LOG=$OUT/console.log
 
+# Kernel command line: console on the serial port (our only output channel),
+# poweroff instead of hanging on panic (-no-reboot turns the reboot into a
+# qemu exit), quiet so kernel chatter does not interleave with CMD's output,
+# mitigations=off because speculation workarounds only cost time under TCG.
 boot() {
 	timeout --kill-after=5 "$TMO" qemu-system-x86_64 "${ACC[@]}" -m "$MEM" -smp "$SMP" -no-reboot \
 		-display none -monitor none -serial stdio -nodefaults \
