@@ -252,10 +252,15 @@ def main():
 
 
 def makefile_progs(repo):
+    """Programs `make` (target all) builds into $(OUT): the PROGS list plus
+    any $(OUT)/name an `all:` line names directly."""
     text = open(os.path.join(repo, "Makefile")).read().replace("\\\n", " ")
     progs = []
     for m in re.finditer(r"^PROGS\s*[:+]?=\s*(.*)$", text, re.M):
         progs += [os.path.basename(w) for w in m.group(1).split()]
+    for m in re.finditer(r"^all\s*:(?!=)(.*)$", text, re.M):
+        progs += [w[len("$(OUT)/"):] for w in m.group(1).split()
+                  if w.startswith("$(OUT)/") and "/" not in w[len("$(OUT)/"):]]
     return progs
 
 
