@@ -137,6 +137,56 @@ $(OUT)/tests/%: $(OUT)/tests/helpers/%.o
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ -o $@ -lutil
 
+# ---------------------------------------------------------------- kubetape-web (web/; owner: web)
+# The browser UI (web/ui/ plus @xterm/xterm from web/node_modules) is
+# embedded into the binary at build time by web/embed.c.  node_modules comes
+# from `npm ci --prefix web` (make deps); it is only re-run here when
+# package-lock.json changed, so builds need no network once it exists.
+WEB_SRCS := $(filter-out web/embed.c,$(wildcard web/*.c))
+WEB_OBJS := $(patsubst %.c,$(OUT)/%.o,$(WEB_SRCS)) $(OUT)/web/assets_gen.o $(OUT)/replay/asciicast.o
+XTERM_DIR := web/node_modules/@xterm/xterm
+WEB_ASSETS := /index.html=web/ui/index.html /login.html=web/ui/login.html \
+	      /app.css=web/ui/app.css /app.js=web/ui/app.js /player.js=web/ui/player.js \
+	      /csp-shim.js=web/ui/csp-shim.js /favicon.svg=web/ui/favicon.svg \
+	      /xterm.js=$(XTERM_DIR)/lib/xterm.js /xterm.css=$(XTERM_DIR)/css/xterm.css
+WEB_CFLAGS := $(shell pkg-config --cflags libwebsockets 2>/dev/null)
+WEB_LIBS := $(shell pkg-config --libs libwebsockets 2>/dev/null || echo -lwebsockets)
+WEB_TEST_BINS := $(patsubst tests/web/%.c,$(OUT)/tests/web/%,$(wildcard tests/web/*.c))
+
+all: $(OUT)/kubetape-web $(WEB_TEST_BINS)
+
+web/node_modules/.package-lock.json: web/package-lock.json web/package.json
+	$(call msg,NPM,web/node_modules)
+	$(Q)command -v npm >/dev/null || { echo "npm is missing: run 'make deps'" >&2; exit 1; }
+	$(Q)npm ci --prefix web --no-audit --no-fund --loglevel=error
+
+$(OUT)/web/embed: web/embed.c
+	$(call msg,LINK,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $< -o $@
+
+$(OUT)/web/assets_gen.c: $(OUT)/web/embed web/node_modules/.package-lock.json $(foreach a,$(WEB_ASSETS),$(lastword $(subst =, ,$(a))))
+	$(call msg,EMBED,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(OUT)/web/embed $@ $(WEB_ASSETS)
+
+$(OUT)/web/assets_gen.o: $(OUT)/web/assets_gen.c
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -Iweb -c $< -o $@
+
+$(patsubst %.c,$(OUT)/%.o,$(WEB_SRCS)): CFLAGS += $(WEB_CFLAGS)
+
+$(OUT)/kubetape-web: $(WEB_OBJS) $(LIBKT)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) $^ -o $@ $(WEB_LIBS) $(LIBS_STORE)
+
+# test helpers that write a store (the web tests' recorder stand-in, bench)
+.SECONDARY: $(WEB_TEST_BINS:=.o)
+$(OUT)/tests/web/%: $(OUT)/tests/web/%.o $(LIBKT)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) $^ -o $@ $(LIBS_STORE)
+# ---------------------------------------------------------------- end of kubetape-web
+
 # ---------------------------------------------------------------- tasks
 deps:
 	tests/lib/deps.sh

@@ -1,0 +1,294 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * JSON endpoints: session list, one session, its commands, search.  Every
+ * list is paginated with a hard cap, so one request is one short store
+ * call: 10,000 sessions are browsed page by page, never loaded at once.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "jsonenc.h"
+#include "log.h"
+#include "params.h"
+#include "routes.h"
+
+#define SESSIONS_DEFAULT 100
+#define SESSIONS_MAX 500
+#define COMMANDS_DEFAULT 1000
+#define COMMANDS_MAX 5000
+#define SEARCH_DEFAULT 50
+#define SEARCH_MAX 200
+#define NAME_MAX_LEN 253       /* a DNS-1123 name; container names are shorter */
+
+static int send_json(struct lws *wsi, struct conn *c, json_t *j)
+{
+	size_t len = 0;
+	char *body = je_dump(j, &len);
+
+	if (!body)
+		return web_error(wsi, c, 500, "out of memory");
+	return web_respond(wsi, c, 200, "application/json", body, len, true, false, NULL);
+}
+
+/* A store error as a response: the store has logged the details. */
+static int store_error(struct lws *wsi, struct conn *c, int err)
+{
+	if (err == -ENOENT)
+		return web_error(wsi, c, 404, "no such session");
+	return web_error(wsi, c, 500, "store error: %s", strerror(-err));
+}
+
+#define STORE_OR_503(st)                                                           \
+	do {                                                                       \
+		if (!((st) = kt_web_store()))                                      \
+			return web_error(wsi, c, 503, "the store is not available"); \
+	} while (0)
+
+int api_info(struct lws *wsi, struct conn *c)
+{
+	struct web_query q;
+	static const char *const allowed[] = { NULL };
+
+	if (web_query_load(wsi, &q, allowed))
+		return web_error(wsi, c, 400, "%s", q.why);
+	return send_json(wsi, c, json_pack("{s:s,s:b,s:b,s:b,s:i}",
+					   "server", "kubetape-web", "auth", kt_web.auth,
+					   "keyframes", 0, "screen_search", 0,
+					   "live_poll_ms", KT_WEB_LIVE_POLL_US / 1000));
+}
+
+/* The session filter parameters shared by the list and the search. */
+static int parse_filter(struct web_query *q, struct kt_session_filter *f)
+{
+	int64_t since = 0, until = 0;
+	int active = -1, tty = -1;
+
+	if (web_q_str(q, "namespace", NAME_MAX_LEN, &f->k8s_namespace) ||
+	    web_q_str(q, "pod", NAME_MAX_LEN, &f->pod) ||
+	    web_q_str(q, "container", NAME_MAX_LEN, &f->container) ||
+	    web_q_str(q, "node", NAME_MAX_LEN, &f->node) ||
+	    web_q_int(q, "since", 0, INT64_MAX / 2, &since) ||
+	    web_q_int(q, "until", 0, INT64_MAX / 2, &until) ||
+	    web_q_bool(q, "active", &active) ||
+	    web_q_bool(q, "tty", &tty))
+		return -EINVAL;
+	if (since && until && since > until) {
+		snprintf(q->why, sizeof(q->why), "'since' is after 'until'");
+		return -EINVAL;
+	}
+	f->since_us = since;
+	f->until_us = until;
+	f->active = active;
+	f->tty = tty;
+	return 0;
+}
+
+struct list_ctx {
+	json_t *arr;
+	int limit, n;
+	int64_t next;          /* id to continue after, 0 = no more */
+	bool oom;
+};
+
+static int list_cb(const struct kt_session_info *s, void *ctx)
+{
+	struct list_ctx *l = ctx;
+
+	if (l->n == l->limit)	/* the one extra row: there is a next page */
+		return 1;
+	if (json_array_append_new(l->arr, je_session(s))) {
+		l->oom = true;
+		return 1;
+	}
+	l->n++;
+	l->next = s->id;
+	return 0;
+}
+
+int api_sessions(struct lws *wsi, struct conn *c)
+{
+	static const char *const allowed[] = { "namespace", "pod", "container", "node", "since",
+		"until", "active", "tty", "limit", "after", NULL };
+	struct kt_session_filter f = KT_SESSION_FILTER_INIT;
+	struct list_ctx l = { 0 };
+	struct kt_store *st;
+	struct web_query q;
+	int64_t limit = SESSIONS_DEFAULT, after = 0;
+	bool more;
+	int err;
+
+	if (web_query_load(wsi, &q, allowed) || parse_filter(&q, &f) ||
+	    web_q_int(&q, "limit", 1, SESSIONS_MAX, &limit) ||
+	    web_q_int(&q, "after", 1, INT64_C(1) << 53, &after))
+		return web_error(wsi, c, 400, "%s", q.why);
+	STORE_OR_503(st);
+	f.after_id = after;
+	f.limit = (int)limit + 1;
+	l.arr = json_array();
+	l.limit = (int)limit;
+	if (!l.arr)
+		return web_error(wsi, c, 500, "out of memory");
+	err = kt_store_sessions_list(st, &f, list_cb, &l);
+	if (err < 0 || l.oom) {
+		json_decref(l.arr);
+		return l.oom ? web_error(wsi, c, 500, "out of memory") : store_error(wsi, c, err);
+	}
+	more = err == 1;
+	return send_json(wsi, c, json_pack("{s:o,s:o}", "sessions", l.arr,
+					   "next_after", more ? json_integer(l.next) : json_null()));
+}
+
+int api_session(struct lws *wsi, struct conn *c, int64_t id)
+{
+	static const char *const allowed[] = { NULL };
+	struct kt_session_info s;
+	struct kt_store *st;
+	struct web_query q;
+	int err;
+
+	if (web_query_load(wsi, &q, allowed))
+		return web_error(wsi, c, 400, "%s", q.why);
+	STORE_OR_503(st);
+	err = kt_store_session_get(st, id, &s);
+	if (err)
+		return store_error(wsi, c, err);
+	return send_json(wsi, c, json_pack("{s:o}", "session", je_session(&s)));
+}
+
+struct cmd_ctx {
+	json_t *arr;
+	int64_t after;         /* seq > after */
+	int limit, n;
+	bool more, oom;
+};
+
+static int cmd_cb(const struct kt_command *cmd, void *ctx)
+{
+	struct cmd_ctx *l = ctx;
+
+	if (cmd->seq <= l->after)
+		return 0;
+	if (l->n == l->limit) {
+		l->more = true;
+		return 1;
+	}
+	if (json_array_append_new(l->arr, je_command(cmd))) {
+		l->oom = true;
+		return 1;
+	}
+	l->n++;
+	return 0;
+}
+
+int api_commands(struct lws *wsi, struct conn *c, int64_t id)
+{
+	static const char *const allowed[] = { "limit", "after", NULL };
+	struct cmd_ctx l = { .after = -1 };
+	struct kt_session_info s;
+	struct kt_store *st;
+	struct web_query q;
+	int64_t limit = COMMANDS_DEFAULT;
+	json_t *last;
+	int err;
+
+	if (web_query_load(wsi, &q, allowed) ||
+	    web_q_int(&q, "limit", 1, COMMANDS_MAX, &limit) ||
+	    web_q_int(&q, "after", -1, INT32_MAX, &l.after))
+		return web_error(wsi, c, 400, "%s", q.why);
+	STORE_OR_503(st);
+	err = kt_store_session_get(st, id, &s);
+	if (err)
+		return store_error(wsi, c, err);
+	l.arr = json_array();
+	l.limit = (int)limit;
+	if (!l.arr)
+		return web_error(wsi, c, 500, "out of memory");
+	err = kt_store_commands_list(st, id, cmd_cb, &l);
+	if (err < 0 || l.oom) {
+		json_decref(l.arr);
+		return l.oom ? web_error(wsi, c, 500, "out of memory") : store_error(wsi, c, err);
+	}
+	last = json_array_get(l.arr, json_array_size(l.arr) - 1);
+	return send_json(wsi, c, json_pack("{s:I,s:o,s:o}", "session_id", (json_int_t)id,
+					   "commands", l.arr, "next_after",
+					   l.more && last ? json_incref(json_object_get(last, "seq"))
+							  : json_null()));
+}
+
+struct hit_ctx {
+	json_t *arr;
+	int limit, n;
+	int64_t last_id;
+	bool more, oom;
+};
+
+static int hit_cb(const struct kt_session_info *s, const struct kt_command *cmd, void *ctx)
+{
+	struct hit_ctx *h = ctx;
+
+	if (h->n == h->limit) {
+		h->more = true;
+		return 1;
+	}
+	if (json_array_append_new(h->arr, json_pack("{s:s,s:o,s:o}", "kind", "command",
+						    "session", je_session(s),
+						    "command", je_command(cmd)))) {
+		h->oom = true;
+		return 1;
+	}
+	h->n++;
+	h->last_id = cmd->id;
+	return 0;
+}
+
+int api_search(struct lws *wsi, struct conn *c)
+{
+	static const char *const allowed[] = { "q", "in", "namespace", "pod", "container", "node",
+		"since", "until", "active", "tty", "limit", "after", NULL };
+	struct kt_session_filter f = KT_SESSION_FILTER_INIT;
+	struct hit_ctx h = { 0 };
+	const char *text = NULL, *in = "all";
+	struct kt_store *st;
+	struct web_query q;
+	int64_t limit = SEARCH_DEFAULT, after = 0;
+	bool want_cmds, want_screen;
+	int err;
+
+	if (web_query_load(wsi, &q, allowed) || parse_filter(&q, &f) ||
+	    web_q_str(&q, "q", WEB_Q_MAX_VALUE, &text) ||
+	    web_q_str(&q, "in", 16, &in) ||
+	    web_q_int(&q, "limit", 1, SEARCH_MAX, &limit) ||
+	    web_q_int(&q, "after", 1, INT64_C(1) << 53, &after))
+		return web_error(wsi, c, 400, "%s", q.why);
+	if (!text || !*text || !text[strspn(text, " \t")])
+		return web_error(wsi, c, 400, "query parameter 'q' is required");
+	want_cmds = !strcmp(in, "commands") || !strcmp(in, "all");
+	want_screen = !strcmp(in, "screen") || !strcmp(in, "all");
+	if (!want_cmds && !want_screen)
+		return web_error(wsi, c, 400, "'in' must be commands, screen or all");
+	/* Screen-text search needs store/screen.h, which is not merged yet. */
+	if (!want_cmds)
+		return web_error(wsi, c, 501, "screen-text search is not available in this build");
+	STORE_OR_503(st);
+	f.after_id = after;
+	f.limit = (int)limit + 1;
+	h.arr = json_array();
+	h.limit = (int)limit;
+	if (!h.arr)
+		return web_error(wsi, c, 500, "out of memory");
+	err = kt_store_commands_search(st, text, &f, hit_cb, &h);
+	if (err < 0 || h.oom) {
+		json_decref(h.arr);
+		if (h.oom)
+			return web_error(wsi, c, 500, "out of memory");
+		if (err == -EINVAL)
+			return web_error(wsi, c, 400, "invalid search query");
+		return store_error(wsi, c, err);
+	}
+	return send_json(wsi, c, json_pack("{s:o,s:o,s:b}", "hits", h.arr,
+					   "next_after", h.more ? json_integer(h.last_id) : json_null(),
+					   "screen_searched", 0));
+}

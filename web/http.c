@@ -1,0 +1,322 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * The lws protocol callback: request routing, method and auth checks,
+ * response headers (every response carries the security headers), bodies
+ * written in KT_WEB_WRITE_BUDGET pieces per writeable callback, and the
+ * login form.  WebSocket reasons are handed to live.c.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "auth.h"
+#include "jsonenc.h"
+#include "log.h"
+#include "params.h"
+#include "routes.h"
+#include "server.h"
+
+/*
+ * No inline script or style anywhere: the UI is files from this server
+ * only.  xterm.js sets element styles through the CSSOM, which style-src
+ * does not govern (see web/ui/app.js for the two spots it needed help).
+ */
+#define CSP "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; " \
+	    "font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; " \
+	    "base-uri 'none'"
+
+/* one write buffer: single thread, and lws copies what it cannot send now */
+static uint8_t wbuf[LWS_PRE + KT_WEB_WRITE_BUDGET];
+
+static int add_hdr(struct lws *wsi, const char *name, const char *val,
+		   unsigned char **p, unsigned char *end)
+{
+	return lws_add_http_header_by_name(wsi, (const unsigned char *)name,
+					   (const unsigned char *)val, (int)strlen(val), p, end);
+}
+
+int web_write_headers(struct lws *wsi, unsigned status, const char *ctype,
+		      lws_filepos_t len, bool cache, const char *extra)
+{
+	uint8_t buf[LWS_PRE + 2048], *start = buf + LWS_PRE, *p = start, *end = buf + sizeof(buf) - 1;
+
+	if (lws_add_http_common_headers(wsi, status | LWSAHH_FLAG_NO_SERVER_NAME, ctype, len, &p, end) ||
+	    add_hdr(wsi, "content-security-policy:", CSP, &p, end) ||
+	    add_hdr(wsi, "x-content-type-options:", "nosniff", &p, end) ||
+	    add_hdr(wsi, "x-frame-options:", "DENY", &p, end) ||
+	    add_hdr(wsi, "referrer-policy:", "no-referrer", &p, end) ||
+	    add_hdr(wsi, "cross-origin-opener-policy:", "same-origin", &p, end) ||
+	    add_hdr(wsi, "cross-origin-resource-policy:", "same-origin", &p, end) ||
+	    add_hdr(wsi, "cache-control:", cache ? "no-cache" : "no-store", &p, end) ||
+	    (kt_web.tls && add_hdr(wsi, "strict-transport-security:", "max-age=31536000", &p, end)))
+		return -1;
+	/* extra: preformatted "name: value\r\n" lines */
+	for (const char *l = extra; l && *l;) {
+		const char *colon = strchr(l, ':'), *eol = strstr(l, "\r\n");
+		char name[64], val[512];
+
+		if (!colon || !eol || colon > eol || (size_t)(colon - l) + 2 > sizeof(name) ||
+		    (size_t)(eol - colon) > sizeof(val))
+			return -1;
+		snprintf(name, sizeof(name), "%.*s", (int)(colon - l + 1), l);
+		snprintf(val, sizeof(val), "%.*s", (int)(eol - colon - 2), colon + 2);
+		if (add_hdr(wsi, name, val, &p, end))
+			return -1;
+		l = eol + 2;
+	}
+	if (lws_finalize_write_http_header(wsi, start, &p, end))
+		return -1;
+	return 0;
+}
+
+static void conn_reset(struct conn *c)
+{
+	if (c->body_owned)
+		free((void *)c->body);
+	stream_free(c);
+	c->body = NULL;
+	c->body_len = c->body_off = 0;
+	c->body_owned = false;
+	c->form_len = 0;
+	c->form_too_big = false;
+	c->kind = CONN_NONE;
+}
+
+int web_respond(struct lws *wsi, struct conn *c, unsigned status, const char *ctype,
+		const void *body, size_t len, bool owned, bool cache, const char *extra)
+{
+	conn_reset(c);
+	c->kind = CONN_BODY;
+	c->body = body;
+	c->body_len = len;
+	c->body_owned = owned;
+	if (web_write_headers(wsi, status, ctype, len, cache, extra))
+		return -1;
+	lws_callback_on_writable(wsi);
+	return 0;
+}
+
+int web_error(struct lws *wsi, struct conn *c, unsigned status, const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+	size_t len = 0;
+	char *body;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	body = je_dump(json_pack("{s:{s:i,s:o}}", "error", "status", (int)status,
+				 "message", je_str_n(msg, strlen(msg))), &len);
+	if (!body)
+		return -1;
+	return web_respond(wsi, c, status, "application/json", body, len, true, false,
+			   status == 405 ? "allow: GET\r\n" : NULL);
+}
+
+static int body_writeable(struct lws *wsi, struct conn *c)
+{
+	size_t n = c->body_len - c->body_off;
+	bool last;
+
+	if (n > KT_WEB_WRITE_BUDGET)
+		n = KT_WEB_WRITE_BUDGET;
+	last = c->body_off + n == c->body_len;
+	memcpy(wbuf + LWS_PRE, c->body + c->body_off, n);
+	if (lws_write(wsi, wbuf + LWS_PRE, n, last ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) != (int)n)
+		return -1;
+	c->body_off += n;
+	if (!last) {
+		lws_callback_on_writable(wsi);
+		return 0;
+	}
+	conn_reset(c);
+	return lws_http_transaction_completed(wsi) ? -1 : 0;
+}
+
+/* Write one piece of a produced body (stream.c); last ends the response. */
+int web_write_piece(struct lws *wsi, const uint8_t *data, size_t len, bool last)
+{
+	if (len > KT_WEB_WRITE_BUDGET)
+		return -1;
+	memcpy(wbuf + LWS_PRE, data, len);
+	if (lws_write(wsi, wbuf + LWS_PRE, len, last ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) != (int)len)
+		return -1;
+	return 0;
+}
+
+/* "/api/sessions/ID[/rest]": 1 with id and rest ("" when none), 0 if not
+ * that shape, -EINVAL for a malformed id. */
+static int session_path(const char *path, int64_t *id, const char **rest)
+{
+	const char *p = path + strlen("/api/sessions/"), *slash;
+
+	if (strncmp(path, "/api/sessions/", strlen("/api/sessions/")))
+		return 0;
+	slash = strchr(p, '/');
+	*rest = slash ? slash : "";
+	if (web_parse_id(p, slash ? (size_t)(slash - p) : strlen(p), id))
+		return -EINVAL;
+	return 1;
+}
+
+static int route_api(struct lws *wsi, struct conn *c, const char *path, int method)
+{
+	const char *rest;
+	int64_t id;
+	int r;
+
+	if (method != LWSHUMETH_GET)
+		return web_error(wsi, c, 405, "method not allowed");
+	if (!kt_auth_ok(wsi))
+		return web_error(wsi, c, 401, "authentication required");
+	if (!strcmp(path, "/api/info"))
+		return api_info(wsi, c);
+	if (!strcmp(path, "/api/sessions"))
+		return api_sessions(wsi, c);
+	if (!strcmp(path, "/api/search"))
+		return api_search(wsi, c);
+	r = session_path(path, &id, &rest);
+	if (r < 0)
+		return web_error(wsi, c, 400, "malformed session id");
+	if (r > 0) {
+		if (!*rest)
+			return api_session(wsi, c, id);
+		if (!strcmp(rest, "/commands"))
+			return api_commands(wsi, c, id);
+		if (!strcmp(rest, "/stream"))
+			return stream_start(wsi, c, id, false);
+		if (!strcmp(rest, "/export.cast"))
+			return stream_start(wsi, c, id, true);
+	}
+	return web_error(wsi, c, 404, "no such endpoint");
+}
+
+static int route(struct lws *wsi, struct conn *c, const char *path)
+{
+	const struct web_asset *a;
+	char *uri;
+	int ulen, method;
+
+	conn_reset(c);
+	method = lws_http_get_uri_and_method(wsi, &uri, &ulen);
+	if (!web_utf8_valid(path, strlen(path)))
+		return web_error(wsi, c, 400, "path is not valid UTF-8");
+	if (!strncmp(path, "/api/", 5) || !strcmp(path, "/api"))
+		return route_api(wsi, c, path, method);
+	if (!strcmp(path, "/login") || !strcmp(path, "/logout")) {
+		if (method != LWSHUMETH_POST)
+			return web_error(wsi, c, 405, "method not allowed");
+		if (!strcmp(path, "/logout")) {
+			char hdr[256];
+
+			kt_auth_logout(wsi, hdr, sizeof(hdr));
+			strncat(hdr, "location: /login.html\r\n", sizeof(hdr) - strlen(hdr) - 1);
+			return web_respond(wsi, c, 303, "text/plain", "", 0, false, false, hdr);
+		}
+		if (!kt_web.auth)	/* nothing to log in to */
+			return web_respond(wsi, c, 303, "text/plain", "", 0, false, false, "location: /\r\n");
+		if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0) {
+			char cl[24];
+
+			lws_hdr_copy(wsi, cl, sizeof(cl), WSI_TOKEN_HTTP_CONTENT_LENGTH);
+			if (strtoull(cl, NULL, 10) > KT_WEB_MAX_BODY)
+				return web_error(wsi, c, 413, "request body too large");
+		}
+		c->kind = CONN_LOGIN;
+		return 0;	/* the body arrives in LWS_CALLBACK_HTTP_BODY */
+	}
+	a = web_asset_find(path);
+	if (!a)
+		return web_error(wsi, c, 404, "not found");
+	if (method != LWSHUMETH_GET)
+		return web_error(wsi, c, 405, "method not allowed");
+	return web_respond(wsi, c, 200, a->ctype, a->data, a->len, false, true, NULL);
+}
+
+static int login_done(struct lws *wsi, struct conn *c)
+{
+	char hdr[512];
+	int err;
+
+	if (c->form_too_big)
+		return web_error(wsi, c, 413, "request body too large");
+	err = kt_auth_login(c->form, c->form_len, hdr, sizeof(hdr) - 32);
+	explicit_bzero(c->form, sizeof(c->form));
+	if (err == -EACCES || err == -EINVAL) {
+		/* back to the form, which shows why */
+		return web_respond(wsi, c, 303, "text/plain", "", 0, false, false,
+				   "location: /login.html#failed\r\n");
+	}
+	if (err)
+		return web_error(wsi, c, 500, "login failed");
+	strcat(hdr, "location: /\r\n");
+	return web_respond(wsi, c, 303, "text/plain", "", 0, false, false, hdr);
+}
+
+static int callback_http(struct lws *wsi, enum lws_callback_reasons reason,
+			 void *user, void *in, size_t len)
+{
+	struct conn *c = user;
+
+	switch (reason) {
+	case LWS_CALLBACK_HTTP:
+		return route(wsi, c, in ? (const char *)in : "/");
+	case LWS_CALLBACK_HTTP_BODY:
+		if (c->kind != CONN_LOGIN)
+			return 0;
+		if (c->form_len + len > KT_WEB_MAX_BODY)
+			c->form_too_big = true;
+		else {
+			memcpy(c->form + c->form_len, in, len);
+			c->form_len += len;
+		}
+		return 0;
+	case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+		if (c->kind != CONN_LOGIN)
+			return 0;
+		return login_done(wsi, c);
+	case LWS_CALLBACK_HTTP_WRITEABLE:
+		if (c->kind == CONN_BODY)
+			return body_writeable(wsi, c);
+		if (c->kind == CONN_STREAM || c->kind == CONN_EXPORT)
+			return stream_writeable(wsi, c);
+		return 0;
+	case LWS_CALLBACK_CLOSED_HTTP:
+	case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
+		if (c && c->kind != CONN_LIVE)
+			conn_reset(c);
+		return 0;
+
+	/* WebSocket: only /ws/sessions/ID/live */
+	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
+		return live_filter(wsi);
+	case LWS_CALLBACK_ESTABLISHED:
+		return live_established(wsi, c);
+	case LWS_CALLBACK_SERVER_WRITEABLE:
+		return live_writeable(wsi, c);
+	case LWS_CALLBACK_RECEIVE:
+		return 0;	/* viewers send nothing we act on */
+	case LWS_CALLBACK_CLOSED:
+		live_closed(c);
+		return 0;
+	default:
+		break;
+	}
+	return lws_callback_http_dummy(wsi, reason, user, in, len);
+}
+
+const struct lws_protocols web_protocols[] = {
+	{
+		.name = "kubetape",
+		.callback = callback_http,
+		.per_session_data_size = sizeof(struct conn),
+		/* the largest message a viewer may send; they send nothing useful */
+		.rx_buffer_size = 1024,
+	},
+	{ 0 }
+};

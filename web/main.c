@@ -1,0 +1,251 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * kubetape-web: browse, search, play back and follow recorded sessions.
+ *
+ * Secure by default: it listens on 127.0.0.1 only.  Any other address needs
+ * a token (--token-file), and without TLS also an explicit --insecure-http,
+ * because the token and the recorded terminals would cross the network in
+ * clear.  With a token, every API request and WebSocket needs it (bearer
+ * header or the login form's cookie), also on loopback.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "auth.h"
+#include "log.h"
+#include "server.h"
+
+struct kt_web kt_web;
+extern const struct lws_protocols web_protocols[];
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	stop = sig;
+	if (kt_web.ctx)
+		lws_cancel_service(kt_web.ctx);
+}
+
+struct kt_store *kt_web_store(void)
+{
+	static int last_err;
+	int err;
+
+	if (kt_web.st)
+		return kt_web.st;
+	err = kt_store_open(kt_web.db_path, KT_STORE_RDONLY, &kt_web.st);
+	if (err) {
+		kt_web.st = NULL;
+		if (err != last_err)
+			pr_err("cannot open the store %s: %s (will retry on the next request)",
+			       kt_web.db_path, strerror(-err));
+		last_err = err;
+		return NULL;
+	}
+	if (last_err)
+		pr_info("store %s opened", kt_web.db_path);
+	last_err = 0;
+	return kt_web.st;
+}
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: kubetape-web [--listen ADDR:PORT] [--db PATH] [--token-file F]\n"
+		"                    [--tls-cert F --tls-key F] [--insecure-http] [--log-level L]\n"
+		"\n"
+		"Web UI and JSON API over a kubetape store (read-only).\n"
+		"\n"
+		"  --listen ADDR:PORT  address to listen on (default " KT_WEB_DEFAULT_LISTEN ");\n"
+		"                      [::1]:PORT for IPv6; port 0 picks a free port\n"
+		"  --db PATH           store (default: $KUBETAPE_DB, else " KT_WEB_DEFAULT_DB ")\n"
+		"  --token-file F      require this bearer token (first line of F, 16-512\n"
+		"                      printable characters); mandatory off loopback\n"
+		"  --tls-cert F, --tls-key F\n"
+		"                      serve HTTPS/WSS with this PEM certificate and key\n"
+		"  --insecure-http     allow plain HTTP on a non-loopback address\n"
+		"  --log-level L       error, warn, info (default) or debug\n");
+}
+
+/* "1.2.3.4:80", "[::1]:80", "localhost:80" -> host, port; loopback? */
+static int parse_listen(const char *s, char *host, size_t hlen, int *port, bool *loopback)
+{
+	const char *colon;
+	struct in_addr a4;
+	struct in6_addr a6;
+	char *end;
+	long p;
+
+	if (s[0] == '[') {
+		const char *rb = strchr(s, ']');
+
+		if (!rb || rb[1] != ':' || (size_t)(rb - s - 1) >= hlen)
+			return -EINVAL;
+		snprintf(host, hlen, "%.*s", (int)(rb - s - 1), s + 1);
+		colon = rb + 1;
+	} else {
+		colon = strrchr(s, ':');
+		if (!colon || (size_t)(colon - s) >= hlen || colon == s)
+			return -EINVAL;
+		snprintf(host, hlen, "%.*s", (int)(colon - s), s);
+	}
+	errno = 0;
+	p = strtol(colon + 1, &end, 10);
+	if (errno || *end || end == colon + 1 || p < 0 || p > 65535)
+		return -EINVAL;
+	*port = (int)p;
+	if (!strcmp(host, "localhost")) {
+		snprintf(host, hlen, "127.0.0.1");
+		*loopback = true;
+	} else if (inet_pton(AF_INET, host, &a4) == 1) {
+		*loopback = (ntohl(a4.s_addr) >> 24) == 127;
+	} else if (inet_pton(AF_INET6, host, &a6) == 1) {
+		*loopback = IN6_IS_ADDR_LOOPBACK(&a6);
+	} else {
+		return -EINVAL;	/* interface names are ambiguous: addresses only */
+	}
+	return 0;
+}
+
+static void lws_logger(int level, const char *line)
+{
+	char buf[512];
+	size_t n;
+
+	snprintf(buf, sizeof(buf), "%s", line);
+	n = strlen(buf);
+	while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+		buf[--n] = 0;
+	kt_log(level & LLL_ERR ? KT_LOG_ERROR : KT_LOG_WARN, "lws: %s", buf);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "listen", required_argument, NULL, 'l' },
+		{ "db", required_argument, NULL, 'd' },
+		{ "token-file", required_argument, NULL, 't' },
+		{ "tls-cert", required_argument, NULL, 'c' },
+		{ "tls-key", required_argument, NULL, 'k' },
+		{ "insecure-http", no_argument, NULL, 'I' },
+		{ "log-level", required_argument, NULL, 'L' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	const char *listen = KT_WEB_DEFAULT_LISTEN, *token_file = NULL;
+	const char *cert = NULL, *key = NULL;
+	struct lws_context_creation_info info;
+	struct sigaction sa = { .sa_handler = on_signal };
+	bool insecure = false, loopback = false;
+	char host[64];
+	int opt, port, lvl, err = 0;
+
+	kt_log_init("kubetape-web", KT_LOG_INFO);
+	kt_web.db_path = getenv("KUBETAPE_DB") ? getenv("KUBETAPE_DB") : KT_WEB_DEFAULT_DB;
+	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'l': listen = optarg; break;
+		case 'd': kt_web.db_path = optarg; break;
+		case 't': token_file = optarg; break;
+		case 'c': cert = optarg; break;
+		case 'k': key = optarg; break;
+		case 'I': insecure = true; break;
+		case 'L':
+			lvl = kt_log_parse_level(optarg);
+			if (lvl < 0) {
+				pr_err("--log-level: '%s' is not error, warn, info or debug", optarg);
+				return 2;
+			}
+			kt_log_init(NULL, (enum kt_log_level)lvl);
+			break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind != argc) {
+		pr_err("unexpected argument '%s'", argv[optind]);
+		return 2;
+	}
+	if (parse_listen(listen, host, sizeof(host), &port, &loopback)) {
+		pr_err("--listen: '%s' is not ADDR:PORT with an IP address (or localhost)", listen);
+		return 2;
+	}
+	if (!cert != !key) {
+		pr_err("--tls-cert and --tls-key go together");
+		return 2;
+	}
+	kt_web.tls = cert != NULL;
+	if (!loopback && !token_file) {
+		pr_err("refusing to listen on %s without authentication: give --token-file "
+		       "(or listen on 127.0.0.1)", host);
+		return 2;
+	}
+	if (!loopback && !kt_web.tls && !insecure) {
+		pr_err("refusing plain HTTP on %s: the token and the recorded terminals would "
+		       "cross the network in clear; give --tls-cert/--tls-key, or --insecure-http "
+		       "if something else encrypts the path", host);
+		return 2;
+	}
+	if (token_file) {
+		err = kt_auth_load(token_file, &kt_web.token, &kt_web.token_len);
+		if (err)
+			return 1;
+		kt_web.auth = true;
+	}
+
+	lws_set_log_level(LLL_ERR | LLL_WARN, lws_logger);
+	memset(&info, 0, sizeof(info));
+	info.port = port;
+	info.iface = host;
+	info.protocols = web_protocols;
+	info.vhost_name = "kubetape-web";
+	info.alpn = "http/1.1";  /* no h2: WebSockets over h2 need RFC 8441 */
+	info.max_http_header_data = 4096;
+	info.max_http_header_pool = 64;
+	info.timeout_secs = 30;
+	info.options = LWS_SERVER_OPTION_VALIDATE_UTF8;
+	if (strchr(host, ':') == NULL)
+		info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
+	if (kt_web.tls) {
+		info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+		info.ssl_cert_filepath = cert;
+		info.ssl_private_key_filepath = key;
+	}
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	kt_web.ctx = lws_create_context(&info);
+	if (!kt_web.ctx) {
+		pr_err("cannot listen on %s (address in use, bad TLS files, or no such address)", listen);
+		err = 1;
+		goto cleanup;
+	}
+	{
+		struct lws_vhost *vh = lws_get_vhost_by_name(kt_web.ctx, "kubetape-web");
+
+		if (vh)
+			port = lws_get_vhost_listen_port(vh);
+	}
+	kt_web_store();	/* report a missing store now rather than on first use */
+	pr_info("listening on %s://%s%s%s:%d/ (store %s, auth %s)", kt_web.tls ? "https" : "http",
+		strchr(host, ':') ? "[" : "", host, strchr(host, ':') ? "]" : "", port,
+		kt_web.db_path, kt_web.auth ? "token" : "off (loopback only)");
+	while (!stop)
+		if (lws_service(kt_web.ctx, 0) < 0)
+			break;
+	pr_info("stopping (%s)", stop ? strsignal(stop) : "service error");
+cleanup:
+	lws_context_destroy(kt_web.ctx);
+	kt_store_close(kt_web.st);
+	if (kt_web.token)
+		explicit_bzero(kt_web.token, kt_web.token_len);
+	free(kt_web.token);
+	return err;
+}

@@ -1,0 +1,235 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * GET /api/sessions/ID/stream and /api/sessions/ID/export.cast: a session's
+ * frames produced per writeable callback, at most KT_WEB_WRITE_BUDGET bytes
+ * each time, so a multi-GB session never sits in memory and a slow reader
+ * only slows itself (lws calls back when its socket drains).
+ *
+ * Seeking (?from=US, relative to the session start): the terminal state at
+ * a time depends on everything before it.  Until the store has keyframes
+ * (store/screen.h), the nearest keyframe is the session start: the stream
+ * always begins there and the META record tells the player where `from`
+ * is, so it replays the earlier frames without delay.  The export reuses
+ * replay/asciicast.c through a FILE that appends to the output buffer.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "../replay/asciicast.h"
+#include "framefmt.h"
+#include "jsonenc.h"
+#include "params.h"
+#include "routes.h"
+
+struct web_stream {
+	struct web_cursor cur;
+	struct web_buf out;
+	bool export;
+	bool produced;         /* everything is in `out` */
+	bool ended;            /* the session was over when the stream reached its end */
+	int64_t session_id;
+	FILE *fp;              /* export: writes into `out` */
+	struct kt_acast ac;
+};
+
+void stream_free(struct conn *c)
+{
+	struct web_stream *ws = c->stream;
+
+	if (!ws)
+		return;
+	if (ws->fp)
+		fclose(ws->fp);
+	kt_stream_close(ws->cur.s);
+	web_buf_free(&ws->out);
+	free(ws);
+	c->stream = NULL;
+}
+
+static ssize_t cookie_write(void *ctx, const char *buf, size_t len)
+{
+	struct web_stream *ws = ctx;
+
+	return web_buf_put(&ws->out, buf, len) ? -1 : (ssize_t)len;
+}
+
+static int enc_acast(void *ctx, const struct kt_frame *f, const uint8_t *data, size_t len)
+{
+	struct web_stream *ws = ctx;
+	uint64_t lb = 0, le = 0;
+	uint16_t cols, rows;
+
+	switch (f->type) {
+	case KT_FRAME_OUT:
+		return kt_acast_output(&ws->ac, f->ts_us, data, len);
+	case KT_FRAME_IN:
+		return kt_acast_input(&ws->ac, f->ts_us, data, len);
+	case KT_FRAME_RESIZE:
+		if (kt_frame_resize_parse(f, &cols, &rows))
+			return 0;
+		return kt_acast_resize(&ws->ac, f->ts_us, cols, rows);
+	case KT_FRAME_GAP: {
+		bool known = kt_frame_gap_parse(f, &lb, &le) == 0;
+
+		return kt_acast_gap(&ws->ac, f->ts_us, lb, known);
+	}
+	}
+	return 0;
+}
+
+static int meta(struct web_stream *ws, const struct kt_session_info *s, int64_t from)
+{
+	size_t len = 0;
+	char *js = je_dump(json_pack("{s:I,s:I,s:I,s:I,s:b,s:i,s:i,s:b}",
+				     "session_id", (json_int_t)s->id,
+				     "start_us", (json_int_t)s->start_us,
+				     "from_us", (json_int_t)(s->start_us + from),
+				     /* where the frames begin: the nearest keyframe */
+				     "stream_start_us", (json_int_t)s->start_us,
+				     "keyframe", 0,
+				     "cols", s->cols ? s->cols : 80, "rows", s->rows ? s->rows : 24,
+				     "active", s->state == KT_SESSION_ACTIVE), &len);
+	int err;
+
+	if (!js)
+		return -ENOMEM;
+	err = web_rec_put(&ws->out, WEB_REC_META, s->start_us, js, len);
+	free(js);
+	return err;
+}
+
+int stream_start(struct lws *wsi, struct conn *c, int64_t id, bool export)
+{
+	static const char *const allowed_stream[] = { "from", "input", NULL };
+	static const char *const allowed_export[] = { "input", NULL };
+	cookie_io_functions_t io = { .write = cookie_write };
+	struct kt_session_info s;
+	struct web_stream *ws = NULL;
+	struct kt_store *st;
+	struct web_query q;
+	int64_t from = 0;
+	int input = 0, err;
+	char extra[128];
+
+	if (web_query_load(wsi, &q, export ? allowed_export : allowed_stream) ||
+	    web_q_int(&q, "from", 0, INT64_C(1) << 53, &from) ||
+	    web_q_bool(&q, "input", &input))
+		return web_error(wsi, c, 400, "%s", q.why);
+	st = kt_web_store();
+	if (!st)
+		return web_error(wsi, c, 503, "the store is not available");
+	err = kt_store_session_get(st, id, &s);
+	if (err == -ENOENT)
+		return web_error(wsi, c, 404, "no such session");
+	if (err)
+		return web_error(wsi, c, 500, "store error: %s", strerror(-err));
+
+	ws = calloc(1, sizeof(*ws));
+	if (!ws)
+		return web_error(wsi, c, 500, "out of memory");
+	ws->export = export;
+	ws->session_id = id;
+	ws->cur.with_input = input;
+	err = kt_stream_open(st, id, 0, &ws->cur.s);
+	if (err)
+		goto cleanup;
+	if (export) {
+		struct kt_acast_header h = {
+			.width = s.cols ? s.cols : 80, .height = s.rows ? s.rows : 24,
+			.timestamp = s.start_us / 1000000, .title = NULL, .term = "xterm-256color",
+		};
+		char title[KT_STR_LONG * 3 + 32];
+
+		snprintf(title, sizeof(title), "%s/%s/%s session %lld", s.k8s_namespace, s.pod,
+			 s.container, (long long)id);
+		h.title = title;
+		ws->fp = fopencookie(ws, "w", io);
+		if (!ws->fp) {
+			err = -ENOMEM;
+			goto cleanup;
+		}
+		kt_acast_init(&ws->ac, ws->fp, s.start_us);
+		err = kt_acast_header(&ws->ac, &h);
+		if (!err && fflush(ws->fp))
+			err = -ENOMEM;
+		snprintf(extra, sizeof(extra),
+			 "content-disposition: attachment; filename=\"kubetape-%lld.cast\"\r\n",
+			 (long long)id);
+	} else {
+		err = meta(ws, &s, from);
+		extra[0] = 0;
+	}
+	if (err)
+		goto cleanup;
+	c->stream = ws;
+	c->kind = export ? CONN_EXPORT : CONN_STREAM;
+	if (web_write_headers(wsi, 200, export ? "application/x-asciicast" : "application/vnd.kubetape.frames",
+			      LWS_ILLEGAL_HTTP_CONTENT_LEN, false, extra))
+		return -1;
+	lws_callback_on_writable(wsi);
+	return 0;
+cleanup:
+	c->stream = ws;
+	stream_free(c);
+	return web_error(wsi, c, 500, "cannot stream the session: %s", strerror(-err));
+}
+
+/* Fill `out` to one write's worth; at the end, close the encoding. */
+static int produce(struct web_stream *ws)
+{
+	struct kt_session_info s;
+	int r;
+
+	if (ws->export)
+		r = web_cursor_fill(&ws->cur, &ws->out, KT_WEB_WRITE_BUDGET, enc_acast, ws);
+	else
+		r = web_cursor_fill(&ws->cur, &ws->out, KT_WEB_WRITE_BUDGET, web_enc_binary, &ws->out);
+	if (r < 0)
+		return r;
+	if (r == 0) {
+		ws->produced = true;
+		if (ws->export) {
+			if (kt_acast_finish(&ws->ac))
+				return -ENOMEM;
+		} else if (kt_store_session_get(kt_web_store(), ws->session_id, &s) == 0 &&
+			   s.state != KT_SESSION_ACTIVE) {
+			ws->ended = true;
+			r = web_rec_put(&ws->out, WEB_REC_END, s.end_us, NULL, 0);
+			if (r)
+				return r;
+		}
+	}
+	if (ws->export && fflush(ws->fp))
+		return -ENOMEM;
+	return 0;
+}
+
+int stream_writeable(struct lws *wsi, struct conn *c)
+{
+	struct web_stream *ws = c->stream;
+	size_t n;
+	bool last;
+
+	if (!ws)
+		return -1;
+	if (!ws->produced && web_buf_avail(&ws->out) < KT_WEB_WRITE_BUDGET && produce(ws))
+		return -1;	/* mid-body: closing is the only way to tell the client */
+	n = web_buf_avail(&ws->out);
+	if (n > KT_WEB_WRITE_BUDGET)
+		n = KT_WEB_WRITE_BUDGET;
+	last = ws->produced && n == web_buf_avail(&ws->out);
+	if (web_write_piece(wsi, ws->out.p + ws->out.off, n, last))
+		return -1;
+	web_buf_consume(&ws->out, n);
+	if (!last) {
+		lws_callback_on_writable(wsi);
+		return 0;
+	}
+	stream_free(c);
+	c->kind = CONN_NONE;
+	return lws_http_transaction_completed(wsi) ? -1 : 0;
+}
