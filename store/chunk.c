@@ -199,25 +199,23 @@ int kt_store_chunk_append(struct kt_store *st, int64_t session_id,
 	if (err)
 		goto cleanup;
 
-	/* Session first: a missing one must not leave an orphan chunk. */
-	stmt = kt_stmt(st, ST_SESSION_ADD_TOTALS);
+	/* validate first: see kt_op_begin about batches */
+	stmt = kt_stmt(st, ST_SESSION_EXISTS);
 	if (!stmt) {
 		err = -ENOMEM;
 		goto end;
 	}
 	sqlite3_bind_int64(stmt, 1, session_id);
-	sqlite3_bind_int64(stmt, 2, (int64_t)b->out_bytes);
-	sqlite3_bind_int64(stmt, 3, (int64_t)b->in_bytes);
-	sqlite3_bind_int64(stmt, 4, (int64_t)b->lost_bytes);
-	sqlite3_bind_int64(stmt, 5, (int64_t)b->lost_events);
-	err = kt_stmt_done(st, stmt, "chunk append (session totals)");
-	if (err)
-		goto end;
-	if (sqlite3_changes(st->db) == 0) {
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_DONE) {
 		pr_err("store %s: chunk append: no session %lld", st->path, (long long)session_id);
 		err = -ENOENT;
-		goto end;
+	} else if (rc != SQLITE_ROW) {
+		err = kt_sql_err(st, rc, "chunk append (session)");
 	}
+	sqlite3_reset(stmt);
+	if (err)
+		goto end;
 
 	stmt = kt_stmt(st, ST_CHUNK_LAST);
 	if (!stmt) {
@@ -270,6 +268,20 @@ int kt_store_chunk_append(struct kt_store *st, int64_t session_id,
 	sqlite3_bind_int(stmt, 11, KT_CODEC_ZSTD);
 	sqlite3_bind_blob(stmt, 12, st->zbuf, (int)zlen, SQLITE_STATIC);
 	err = kt_stmt_done(st, stmt, "chunk append");
+	if (err)
+		goto end;
+
+	stmt = kt_stmt(st, ST_SESSION_ADD_TOTALS);
+	if (!stmt) {
+		err = -ENOMEM;
+		goto end;
+	}
+	sqlite3_bind_int64(stmt, 1, session_id);
+	sqlite3_bind_int64(stmt, 2, (int64_t)b->out_bytes);
+	sqlite3_bind_int64(stmt, 3, (int64_t)b->in_bytes);
+	sqlite3_bind_int64(stmt, 4, (int64_t)b->lost_bytes);
+	sqlite3_bind_int64(stmt, 5, (int64_t)b->lost_events);
+	err = kt_stmt_done(st, stmt, "chunk append (session totals)");
 end:
 	err = kt_op_end(st, own, err);
 cleanup:

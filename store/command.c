@@ -4,10 +4,12 @@
  *
  * Search semantics (documented in FORMAT.md and store.h): the query is split
  * on ASCII whitespace into words; a command matches when its space-joined
- * argv contains every word as a substring, case-insensitively (ASCII).
- * Words of 3+ characters use the FTS5 trigram index; shorter words (which
- * trigram cannot index) are LIKE '%word%' with % _ \ escaped, so a query
- * made only of 1-2 character words scans the commands table.
+ * argv contains every word as a substring, case-insensitively.  Words of 3+
+ * characters use the FTS5 trigram index; shorter words (which trigram cannot
+ * index) are LIKE '%word%' with % _ \ escaped.  When the session filter
+ * leaves few commands, every word is a LIKE over just those (faster than the
+ * index for common words).  Case folding is ASCII-only on the LIKE paths and
+ * Unicode-aware in the index, the one way the plans can differ.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -116,24 +118,23 @@ int kt_store_command_add(struct kt_store *st, struct kt_command *c)
 	if (err)
 		goto cleanup;
 
-	stmt = kt_stmt(st, ST_CMD_BUMP);
+	/* validate and number first: see kt_op_begin about batches */
+	stmt = kt_stmt(st, ST_CMD_SEQ);
 	if (!stmt) {
 		err = -ENOMEM;
 		goto end;
 	}
 	sqlite3_bind_int64(stmt, 1, c->session_id);
-	sqlite3_bind_text(stmt, 2, text, clip_utf8(text, KT_STR_LONG), SQLITE_STATIC);
 	rc = sqlite3_step(stmt);
 	if (rc == SQLITE_ROW) {
 		seq = sqlite3_column_int(stmt, 0);
-		rc = sqlite3_step(stmt);
 	} else if (rc == SQLITE_DONE) {
 		pr_err("store %s: command add: no session %lld", st->path,
 		       (long long)c->session_id);
 		err = -ENOENT;
-	}
-	if (!err && rc != SQLITE_DONE)
+	} else {
 		err = kt_sql_err(st, rc, "command add (session)");
+	}
 	sqlite3_reset(stmt);
 	if (err)
 		goto end;
@@ -165,10 +166,30 @@ int kt_store_command_add(struct kt_store *st, struct kt_command *c)
 	sqlite3_bind_int(stmt, 20, c->argv_truncated);
 	sqlite3_bind_int(stmt, 21, c->cwd_truncated);
 	err = kt_stmt_done(st, stmt, "command add");
-	if (!err) {
-		c->id = sqlite3_last_insert_rowid(st->db);
-		c->seq = seq;
+	if (err)
+		goto end;
+	c->id = sqlite3_last_insert_rowid(st->db);
+	c->seq = seq;
+
+	stmt = kt_stmt(st, ST_CMD_FTS);
+	if (!stmt) {
+		err = -ENOMEM;
+		goto end;
 	}
+	sqlite3_bind_int64(stmt, 1, c->id);
+	sqlite3_bind_text(stmt, 2, text, -1, SQLITE_STATIC);
+	err = kt_stmt_done(st, stmt, "command add (search index)");
+	if (err)
+		goto end;
+
+	stmt = kt_stmt(st, ST_CMD_BUMP);
+	if (!stmt) {
+		err = -ENOMEM;
+		goto end;
+	}
+	sqlite3_bind_int64(stmt, 1, c->session_id);
+	sqlite3_bind_text(stmt, 2, text, clip_utf8(text, KT_STR_LONG), SQLITE_STATIC);
+	err = kt_stmt_done(st, stmt, "command add (session)");
 end:
 	err = kt_op_end(st, own, err);
 cleanup:
@@ -241,7 +262,8 @@ static size_t utf8_chars(const char *s, size_t len)
 
 struct search_plan {
 	char *fts;         /* FTS5 query: "w1" "w2" (implicit AND), or NULL */
-	char **like;       /* LIKE patterns for words shorter than 3 chars */
+	char **like;       /* '%word%' LIKE pattern of every word */
+	bool *indexed;     /* the word is in the FTS query (3+ characters) */
 	int nlike;
 };
 
@@ -251,25 +273,28 @@ static void plan_free(struct search_plan *p)
 	for (int i = 0; i < p->nlike; i++)
 		free(p->like[i]);
 	free(p->like);
+	free(p->indexed);
 }
 
 /*
  * User text -> FTS5 phrases and LIKE patterns.  Every word becomes one
  * double-quoted FTS5 string (internal " doubled), so operators, column
- * filters, prefixes and NEAR() are plain characters; no user byte ever
- * reaches SQL text.
+ * filters, prefixes and NEAR() are plain characters, and one LIKE pattern
+ * with \ % _ escaped; no user byte ever reaches SQL text.
  */
 static int plan_query(const char *q, size_t len, struct search_plan *p)
 {
-	size_t i = 0, o = 0;
+	size_t i = 0, o = 0, maxw = len / 2 + 1;
 
 	memset(p, 0, sizeof(*p));
 	p->fts = malloc(len * 3 + 8); /* worst case: every byte a doubled quote */
-	p->like = calloc(len / 2 + 1, sizeof(*p->like));
-	if (!p->fts || !p->like)
+	p->like = calloc(maxw, sizeof(*p->like));
+	p->indexed = calloc(maxw, sizeof(*p->indexed));
+	if (!p->fts || !p->like || !p->indexed)
 		return -ENOMEM;
 	while (i < len) {
 		size_t start, wlen;
+		char *pat, *w;
 
 		while (i < len && is_space(q[i]))
 			i++;
@@ -289,21 +314,20 @@ static int plan_query(const char *q, size_t len, struct search_plan *p)
 				p->fts[o++] = q[k];
 			}
 			p->fts[o++] = '"';
-		} else {
-			char *pat = malloc(wlen * 2 + 3), *w = pat;
-
-			if (!pat)
-				return -ENOMEM;
-			*w++ = '%';
-			for (size_t k = start; k < i; k++) {
-				if (q[k] == '%' || q[k] == '_' || q[k] == '\\')
-					*w++ = '\\';
-				*w++ = q[k];
-			}
-			*w++ = '%';
-			*w = 0;
-			p->like[p->nlike++] = pat;
+			p->indexed[p->nlike] = true;
 		}
+		pat = w = malloc(wlen * 2 + 3);
+		if (!pat)
+			return -ENOMEM;
+		*w++ = '%';
+		for (size_t k = start; k < i; k++) {
+			if (q[k] == '%' || q[k] == '_' || q[k] == '\\')
+				*w++ = '\\';
+			*w++ = q[k];
+		}
+		*w++ = '%';
+		*w = 0;
+		p->like[p->nlike++] = pat;
 	}
 	p->fts[o] = 0;
 	if (!o) {
@@ -312,6 +336,44 @@ static int plan_query(const char *q, size_t len, struct search_plan *p)
 	}
 	return 0;
 }
+
+static bool filter_selects(const struct kt_session_filter *f)
+{
+	return f->k8s_namespace || f->pod || f->container || f->node || f->since_us ||
+	       f->until_us || f->active == 0 || f->active == 1 || f->tty == 0 || f->tty == 1;
+}
+
+/* How many commands the filter's sessions hold (sum of n_commands). */
+static int filter_commands(struct kt_store *st, const struct kt_session_filter *f,
+			   int64_t *n)
+{
+	sqlite3_stmt *stmt = NULL;
+	char sql[1024] = "SELECT total(n_commands) FROM sessions WHERE 1";
+	int np = 0, rc, err;
+
+	*n = INT64_MAX;
+	err = kt_session_filter_sql(f, "", sql, sizeof(sql), &np);
+	if (err)
+		return err;
+	rc = sqlite3_prepare_v2(st->db, sql, -1, &stmt, NULL);
+	if (rc != SQLITE_OK)
+		return kt_sql_err(st, rc, "commands search");
+	kt_session_filter_bind(stmt, f, 1);
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW)
+		*n = (int64_t)sqlite3_column_double(stmt, 0);
+	else
+		err = kt_sql_err(st, rc, "commands search");
+	sqlite3_finalize(stmt);
+	return err;
+}
+
+/*
+ * Below this many commands in the filtered sessions, LIKE over just those
+ * rows beats walking the FTS hits of the whole node (a common word has tens
+ * of thousands) and looking each one's session up.
+ */
+#define KT_SEARCH_SCAN_MAX 20000
 
 int kt_store_commands_search(struct kt_store *st, const char *query,
 			     const struct kt_session_filter *f,
@@ -324,6 +386,7 @@ int kt_store_commands_search(struct kt_store *st, const char *query,
 	struct kt_command c;
 	char scols[1024], *sql = NULL;
 	size_t qlen, sqlcap, o;
+	bool by_session = false, use_fts;
 	int n = 0, rc, err;
 
 	if (!st || !query || !cb)
@@ -348,6 +411,26 @@ int kt_store_commands_search(struct kt_store *st, const char *query,
 		goto cleanup;
 	}
 
+	/*
+	 * Three plans, same results:
+	 *  - fts: the trigram index walks hits newest first (ORDER BY rowid
+	 *    DESC LIMIT stops early), words under 3 characters as LIKE;
+	 *  - sessions: a selective filter drives from its few sessions' commands,
+	 *    every word as LIKE;
+	 *  - scan: only short words and no selective filter: LIKE over all
+	 *    commands, newest first.
+	 * CROSS JOIN pins the loop order the plan is about.
+	 */
+	if (filter_selects(f)) {
+		int64_t ncmd;
+
+		err = filter_commands(st, f, &ncmd);
+		if (err)
+			goto cleanup;
+		by_session = ncmd <= KT_SEARCH_SCAN_MAX;
+	}
+	use_fts = plan.fts && !by_session;
+
 	sqlcap = 4096 + (size_t)plan.nlike * 64;
 	sql = malloc(sqlcap);
 	s = malloc(sizeof(*s));
@@ -359,32 +442,34 @@ int kt_store_commands_search(struct kt_store *st, const char *query,
 		err = -ENAMETOOLONG;
 		goto cleanup;
 	}
-	/*
-	 * ?1..?6 session filter, ?7 FTS query, ?8 after_id, ?9 limit, ?10..
-	 * LIKE patterns.  CROSS JOIN keeps the FTS index the outer loop so
-	 * ORDER BY rowid DESC LIMIT stops early (newest hits first).
-	 */
-	if (plan.fts)
+	/* ?1..?6 session filter, ?7 FTS query, ?8 after_id, ?9 limit, ?10.. LIKE */
+	if (use_fts)
 		o = snprintf(sql, sqlcap,
 			     "SELECT %s, " CMD_COLS("c.") " FROM commands_fts"
 			     " CROSS JOIN commands c ON c.id = commands_fts.rowid"
 			     " CROSS JOIN sessions s ON s.id = c.session_id"
 			     " WHERE commands_fts MATCH ?7", scols);
+	else if (by_session)
+		o = snprintf(sql, sqlcap,
+			     "SELECT %s, " CMD_COLS("c.") " FROM sessions s"
+			     " CROSS JOIN commands c ON c.session_id = s.id WHERE 1", scols);
 	else
 		o = snprintf(sql, sqlcap,
 			     "SELECT %s, " CMD_COLS("c.") " FROM commands c"
 			     " CROSS JOIN sessions s ON s.id = c.session_id WHERE 1", scols);
 	for (int i = 0; i < plan.nlike; i++)
-		o += snprintf(sql + o, sqlcap - o, " AND c.argv_text LIKE ?%d ESCAPE '\\'", 10 + i);
+		if (!use_fts || !plan.indexed[i])
+			o += snprintf(sql + o, sqlcap - o,
+				      " AND c.argv_text LIKE ?%d ESCAPE '\\'", 10 + i);
 	if (f->after_id > 0)
 		o += snprintf(sql + o, sqlcap - o, " AND %s < ?8",
-			      plan.fts ? "commands_fts.rowid" : "c.id");
+			      use_fts ? "commands_fts.rowid" : "c.id");
 	err = kt_session_filter_sql(f, "s.", sql, sqlcap, &n);
 	if (err)
 		goto cleanup;
 	o = strlen(sql);
 	o += snprintf(sql + o, sqlcap - o, " ORDER BY %s DESC",
-		      plan.fts ? "commands_fts.rowid" : "c.id");
+		      use_fts ? "commands_fts.rowid" : "c.id");
 	if (f->limit > 0)
 		snprintf(sql + o, sqlcap - o, " LIMIT ?9");
 
@@ -394,17 +479,21 @@ int kt_store_commands_search(struct kt_store *st, const char *query,
 		goto cleanup;
 	}
 	kt_session_filter_bind(stmt, f, 1);
-	if (plan.fts)
+	if (use_fts)
 		sqlite3_bind_text(stmt, 7, plan.fts, -1, SQLITE_STATIC);
 	if (f->after_id > 0)
 		sqlite3_bind_int64(stmt, 8, f->after_id);
 	if (f->limit > 0)
 		sqlite3_bind_int(stmt, 9, f->limit);
 	for (int i = 0; i < plan.nlike; i++)
-		sqlite3_bind_text(stmt, 10 + i, plan.like[i], -1, SQLITE_STATIC);
+		if (!use_fts || !plan.indexed[i])
+			sqlite3_bind_text(stmt, 10 + i, plan.like[i], -1, SQLITE_STATIC);
 
+	s->id = 0;
 	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-		kt_session_from_row(stmt, 0, s);
+		/* hits come in runs from one session: copy it once per run */
+		if (sqlite3_column_int64(stmt, 0) != s->id || !s->id)
+			kt_session_from_row(stmt, 0, s);
 		command_from_row(stmt, sqlite3_column_count(stmt) - 21, &c);
 		err = cb(s, &c, ctx);
 		if (err)

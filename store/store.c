@@ -21,20 +21,22 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[ST_BEGIN] = "BEGIN IMMEDIATE",
 	[ST_COMMIT] = "COMMIT",
 	[ST_ROLLBACK] = "ROLLBACK",
-	[ST_SAVEPOINT] = "SAVEPOINT kt_op",
-	[ST_RELEASE] = "RELEASE kt_op",
-	[ST_ROLLBACK_TO] = "ROLLBACK TO kt_op",
 	/* session statements are generated from the column table in session.c */
 	[ST_SESSION_INTERRUPT] =
 		"UPDATE sessions SET state = 2, end_us = max(?1, start_us) WHERE state = 0",
 	[ST_SESSION_ADD_TOTALS] =
 		"UPDATE sessions SET bytes_out = bytes_out + ?2, bytes_in = bytes_in + ?3,"
 		" lost_bytes = lost_bytes + ?4, lost_events = lost_events + ?5 WHERE id = ?1",
-	/* old n_commands is the new command's seq; first_command set by the first */
+	[ST_SESSION_EXISTS] = "SELECT 1 FROM sessions WHERE id = ?1",
+	/* n_commands before the insert is the new command's seq.  Not one
+	 * UPDATE .. RETURNING: RETURNING runs as a statement transaction, which
+	 * makes FTS5 flush (see schema.c). */
+	[ST_CMD_SEQ] = "SELECT n_commands FROM sessions WHERE id = ?1",
 	[ST_CMD_BUMP] =
 		"UPDATE sessions SET n_commands = n_commands + 1,"
-		" first_command = CASE WHEN n_commands = 0 THEN ?2 ELSE first_command END"
-		" WHERE id = ?1 RETURNING n_commands - 1",
+		" first_command = CASE WHEN first_command = '' THEN ?2 ELSE first_command END"
+		" WHERE id = ?1",
+	[ST_CMD_FTS] = "INSERT INTO commands_fts (rowid, argv_text) VALUES (?1, ?2)",
 	[ST_CMD_INSERT] =
 		"INSERT INTO commands (session_id, seq, ts_us, end_us, has_exit, exit_status,"
 		" pid, ns_pid, ppid, uid, gid, euid, egid, comm, filename, argv, argc,"
@@ -154,27 +156,21 @@ static int exec_cached(struct kt_store *st, enum kt_stmt_id id, const char *what
 int kt_op_begin(struct kt_store *st, bool *own)
 {
 	*own = sqlite3_get_autocommit(st->db) != 0;
-	return exec_cached(st, *own ? ST_BEGIN : ST_SAVEPOINT, "begin");
+	return *own ? exec_cached(st, ST_BEGIN, "begin") : 0;
 }
 
 int kt_op_end(struct kt_store *st, bool own, int err)
 {
-	int err2;
-
-	if (own) {
-		if (err) {
-			exec_cached(st, ST_ROLLBACK, "rollback");
-			return err;
-		}
-		err = exec_cached(st, ST_COMMIT, "commit");
-		if (err && !sqlite3_get_autocommit(st->db))
-			exec_cached(st, ST_ROLLBACK, "rollback");
+	if (!own)
+		return err;
+	if (err) {
+		exec_cached(st, ST_ROLLBACK, "rollback");
 		return err;
 	}
-	if (err)
-		exec_cached(st, ST_ROLLBACK_TO, "rollback to savepoint");
-	err2 = exec_cached(st, ST_RELEASE, "release savepoint");
-	return err ? err : err2;
+	err = exec_cached(st, ST_COMMIT, "commit");
+	if (err && !sqlite3_get_autocommit(st->db))
+		exec_cached(st, ST_ROLLBACK, "rollback");
+	return err;
 }
 
 int kt_store_check_writable(struct kt_store *st, const char *what)

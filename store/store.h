@@ -40,9 +40,12 @@ void kt_store_close(struct kt_store *st);
 int kt_store_set_zstd_level(struct kt_store *st, int level);
 
 /*
- * Group writes; the recorder commits once per flush tick.  Every write call
- * is atomic on its own (a savepoint inside a batch).  -EINVAL for begin
- * inside a batch or commit outside one; a failed commit rolls the batch back.
+ * Group writes; the recorder commits once per flush tick.  Outside a batch
+ * every write call is its own transaction.  Inside one, calls validate
+ * before writing (missing session, duplicate uuid: nothing written), but an
+ * I/O-level failure (disk full) may leave a call half done; the commit will
+ * then most likely fail too.  -EINVAL for begin inside a batch or commit
+ * outside one; a failed commit rolls the whole batch back.
  */
 int kt_store_begin(struct kt_store *st);
 int kt_store_commit(struct kt_store *st);

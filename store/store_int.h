@@ -31,16 +31,16 @@ enum kt_stmt_id {
 	ST_BEGIN,
 	ST_COMMIT,
 	ST_ROLLBACK,
-	ST_SAVEPOINT,
-	ST_RELEASE,
-	ST_ROLLBACK_TO,
 	ST_SESSION_INSERT,
 	ST_SESSION_UPDATE,
 	ST_SESSION_GET,
 	ST_SESSION_INTERRUPT,
 	ST_SESSION_ADD_TOTALS,
+	ST_SESSION_EXISTS,
+	ST_CMD_SEQ,
 	ST_CMD_BUMP,
 	ST_CMD_INSERT,
+	ST_CMD_FTS,
 	ST_CMD_EXIT,
 	ST_CHUNK_LAST,
 	ST_CHUNK_INSERT,
@@ -73,9 +73,12 @@ sqlite3_stmt *kt_stmt(struct kt_store *st, enum kt_stmt_id id);
 int kt_stmt_done(struct kt_store *st, sqlite3_stmt *stmt, const char *what);
 
 /*
- * Make a multi-statement write atomic.  Outside a kt_store_begin() batch it
- * is its own BEGIN IMMEDIATE..COMMIT; inside one it is a savepoint, so a
- * failed operation leaves no half-written rows in the caller's batch.
+ * Make a multi-statement write atomic outside a kt_store_begin() batch (its
+ * own BEGIN IMMEDIATE..COMMIT).  Inside a batch it does nothing: a savepoint
+ * per operation would make FTS5 flush its pending index each time (a new
+ * segment per command).  Operations therefore validate first (session
+ * exists, seq known) so that only an I/O-level failure can stop them half
+ * way, and such a failure will most likely fail the batch's commit too.
  */
 int kt_op_begin(struct kt_store *st, bool *own);
 int kt_op_end(struct kt_store *st, bool own, int err);
