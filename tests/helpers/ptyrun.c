@@ -157,7 +157,7 @@ static void die(int code, const char *fmt, ...)
 
 static void win_append(const char *buf, size_t n)
 {
-	if (win_len + n + 1 > WINDOW_MAX) {
+	if (win && win_len + n + 1 > WINDOW_MAX) {
 		/* Keep the newest half; earlier text can no longer match. */
 		size_t keep = WINDOW_MAX / 2 > win_len ? win_len : WINDOW_MAX / 2;
 		memmove(win, win + win_len - keep, keep);
