@@ -60,7 +60,8 @@ check() {
 # fatal NAME WHY — a failure after which the rest of the script cannot run
 fatal() { fail "$1" "$2"; finish; }
 finish() {
-	echo "$KT_TEST_NAME: $kt_passed passed, $kt_failed failed" >&2
+	# not "N passed, N failed" alone: only tests/run.sh prints the summary
+	echo "$KT_TEST_NAME: done ($kt_passed PASS, $kt_failed FAIL)" >&2
 	[ "$kt_failed" = 0 ] && exit 0
 	exit 1
 }
