@@ -33,31 +33,38 @@ static __always_inline struct kernfs_node *kt_kernfs_parent(struct kernfs_node *
 
 /*
  * 6.15 "tty: convert TTY_DRIVER_TYPE_* and PTY_TYPE_* defines to enums"
- * turned tty_driver::type/subtype from short #defines (PTY = 0x0004) into
- * enums (TTY_DRIVER_TYPE_PTY = 3).  PTY_TYPE_SLAVE stayed 2.  Both layouts
- * keep the value in the low 16 bits, so reading two bytes (little-endian)
- * works on either; only the PTY constant needs CO-RE.
+ * turned tty_driver::type/subtype from `short` fields holding #defines
+ * (TTY_DRIVER_TYPE_PTY = 0x0004) into enum fields (TTY_DRIVER_TYPE_PTY = 3).
+ * libbpf will not relocate an enum field onto an integer one, so the old
+ * layout gets its own flavor; PTY_TYPE_SLAVE is 2 in both.
  */
+struct tty_driver___short {
+	short type;
+	short subtype;
+} __attribute__((preserve_access_index));
+
 #define KT_OLD_TTY_DRIVER_TYPE_PTY 0x0004
 #define KT_PTY_TYPE_SLAVE 0x0002
-
-static __always_inline int kt_tty_driver_type_pty(void)
-{
-	if (bpf_core_enum_value_exists(enum tty_driver_type, TTY_DRIVER_TYPE_PTY))
-		return bpf_core_enum_value(enum tty_driver_type, TTY_DRIVER_TYPE_PTY);
-	return KT_OLD_TTY_DRIVER_TYPE_PTY;
-}
 
 static __always_inline bool kt_tty_is_pty_slave(struct tty_struct *tty)
 {
 	struct tty_driver *drv = BPF_CORE_READ(tty, driver);
-	__u16 type = 0, subtype = 0;
+	int type, subtype, pty;
 
 	if (!drv)
 		return false;
-	bpf_probe_read_kernel(&type, sizeof(type), __builtin_preserve_access_index(&drv->type));
-	bpf_probe_read_kernel(&subtype, sizeof(subtype), __builtin_preserve_access_index(&drv->subtype));
-	return type == kt_tty_driver_type_pty() && subtype == KT_PTY_TYPE_SLAVE;
+	/* an int-typed field only relocates onto an int-typed field: this is
+	 * true exactly on kernels before the change */
+	if (bpf_core_field_exists(((struct tty_driver___short *)drv)->type)) {
+		type = BPF_CORE_READ((struct tty_driver___short *)drv, type);
+		subtype = BPF_CORE_READ((struct tty_driver___short *)drv, subtype);
+		pty = KT_OLD_TTY_DRIVER_TYPE_PTY;
+	} else {
+		type = BPF_CORE_READ(drv, type);
+		subtype = BPF_CORE_READ(drv, subtype);
+		pty = bpf_core_enum_value(enum tty_driver_type, TTY_DRIVER_TYPE_PTY);
+	}
+	return type == pty && subtype == KT_PTY_TYPE_SLAVE;
 }
 
 /*
