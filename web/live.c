@@ -77,25 +77,29 @@ static bool origin_ok(struct lws *wsi)
 	return strcmp(origin, want) == 0;
 }
 
+/* Answer the upgrade request with a plain HTTP status and drop it. */
+static int refuse(struct lws *wsi, unsigned status, const char *why)
+{
+	pr_debug("websocket refused (%u): %s", status, why);
+	lws_return_http_status(wsi, status, why);
+	return 1;
+}
+
 int live_filter(struct lws *wsi)
 {
 	int64_t id;
 
-	if (live_path(wsi, &id)) {
-		pr_debug("websocket refused: not a live path");
-		return 1;
-	}
-	if (!kt_auth_ok(wsi)) {
-		pr_info("websocket refused: not authenticated");
-		return 1;
-	}
+	if (live_path(wsi, &id))
+		return refuse(wsi, 404, "not a live session path");
+	if (!kt_auth_ok(wsi))
+		return refuse(wsi, 401, "authentication required");
 	if (!origin_ok(wsi)) {
 		pr_warn("websocket refused: foreign Origin");
-		return 1;
+		return refuse(wsi, 403, "foreign Origin");
 	}
 	if (kt_web.live_viewers >= MAX_VIEWERS) {
 		pr_warn("websocket refused: %d live viewers already", MAX_VIEWERS);
-		return 1;
+		return refuse(wsi, 503, "too many live viewers");
 	}
 	return 0;
 }

@@ -6,7 +6,9 @@
 // The CSSOM is not governed by style-src, so this shim, loaded before
 // xterm.js, routes both through it: a <style> element's text goes into a
 // constructed stylesheet adopted by the document (the element stays empty),
-// and a style attribute is set as element.style.cssText.  Only styling
+// and a style attribute is set as element.style.cssText.  The <style>
+// element itself stays empty: the CSP allows exactly the empty inline style
+// (its sha256 is in style-src), which applies nothing.  Only styling
 // changes hands; no markup or script is involved, and nothing else on the
 // page creates <style> elements.
 (function () {
@@ -34,6 +36,8 @@
     doc.adoptedStyleSheets = [...doc.adoptedStyleSheets, sheet];
     Object.defineProperty(el, 'textContent', { get: () => text, set: setText, configurable: true });
     Object.defineProperty(el, 'innerText', { get: () => text, set: setText, configurable: true });
+    // rules xterm inserts one by one (sheet.insertRule) land in the same sheet
+    Object.defineProperty(el, 'sheet', { get: () => sheet, configurable: true });
     const remove = el.remove;
     el.remove = function () {
       doc.adoptedStyleSheets = doc.adoptedStyleSheets.filter((s) => s !== sheet);
