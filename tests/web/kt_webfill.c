@@ -185,7 +185,7 @@ static int big(struct kt_store *st, long mib)
 	const uint64_t total = (uint64_t)mib << 20;
 	const int64_t dur = 3600 * S;
 	char frame[16384];
-	uint64_t done = 0, lineno = 0;
+	uint64_t done = 0, lineno = 0, rnd = 0x2545f4914f6cdd1dULL;
 	int next_cmd = 1;
 	int err;
 
@@ -198,11 +198,17 @@ static int big(struct kt_store *st, long mib)
 		size_t n = 0;
 		int64_t ts = s.start_us + (int64_t)((double)done / (double)total * (double)dur);
 
-		/* 16 KiB frames of numbered text lines */
-		while (n + 80 < sizeof(frame))
+		/* 16 KiB frames of numbered text lines with pseudo-random hex, so
+		 * zstd stores them at about half size, like real build logs */
+		while (n + 80 < sizeof(frame)) {
+			rnd ^= rnd << 13;
+			rnd ^= rnd >> 7;
+			rnd ^= rnd << 17;
 			n += (size_t)snprintf(frame + n, sizeof(frame) - n,
-					      "line %010llu the quick brown fox jumps over the lazy dog 0123456789\r\n",
-					      (unsigned long long)lineno++);
+					      "line %010llu %016llx %016llx ok\r\n",
+					      (unsigned long long)lineno++, (unsigned long long)rnd,
+					      (unsigned long long)(rnd * 0x9e3779b97f4a7c15ULL));
+		}
 		if (done * 10 >= total * (uint64_t)next_cmd) {
 			char arg[32];
 			const char *argv[] = { "step", arg, NULL };

@@ -164,6 +164,7 @@ export const REC = { OUT: 1, IN: 2, RESIZE: 3, GAP: 4, META: 16, END: 17 };
 export class FrameParser {
   constructor(onRecord) { this.rest = Buffer.alloc(0); this.onRecord = onRecord; }
   push(chunk) {
+    if (!Buffer.isBuffer(chunk)) chunk = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     let b = this.rest.length ? Buffer.concat([this.rest, chunk]) : chunk;
     let off = 0;
     while (b.length - off >= 13) {
