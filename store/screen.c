@@ -46,7 +46,7 @@ enum scan_state {
 /* What the feed layer tracks about the sequence being stepped over. */
 struct scan {
 	uint8_t st;
-	uint8_t leader, inter, ninter, nsep;
+	uint8_t leader, nleader, inter, ninter, nsep;
 	int32_t param[CSI_SEPS_MAX + 1];
 };
 
@@ -54,6 +54,22 @@ struct row {
 	int64_t ts;        /* when a glyph was last written */
 	bool wrapped;      /* autowrapped: the logical line continues below */
 	struct kt_cell cells[];
+};
+
+/*
+ * The last glyph libvterm put: its pending wrap (phantom column), autowrap
+ * marks, and what REP repeats and a combining mark joins (libvterm's private
+ * combine_chars, brought back in a keyframe by writing the glyph again).
+ */
+struct last_glyph {
+	bool has;               /* any glyph yet */
+	bool valid;             /* no cursor move since */
+	bool edge;              /* it reached the row's end */
+	int row, col;           /* as libvterm's cursor saw it */
+	int crow;               /* its row in the cells, followed through scrolls */
+	int end, rw;            /* column after it, row width */
+	int w;                  /* libvterm's width (REP advances by it) */
+	uint32_t ch[KT_CELL_CHARS];
 };
 
 struct saved_cursor {
@@ -80,12 +96,9 @@ struct kt_screen {
 	/* tracked by the feed layer (libvterm has no query for them) */
 	bool insert, newline, lrmm;
 	uint8_t charset[4];     /* designated G0..G3 final byte, 0 = default */
+	bool table_cs;          /* one of them is DEC graphics or UK */
 
-	/* the last glyph: pending wrap (phantom column) and wrap marks */
-	bool g_valid, g_edge;
-	int g_row, g_col;       /* as libvterm's cursor saw it */
-	int g_crow;             /* its row in the cells, followed through scrolls */
-	int g_end, g_rw;        /* column after it, row width */
+	struct last_glyph g;
 
 	int64_t now;
 	kt_screen_line_cb line_cb;
@@ -99,7 +112,6 @@ struct kt_screen {
 	uint8_t hold[HOLD_MAX];
 	size_t hold_len, hold_need; /* need: UTF-8 bytes expected (SC_NORMAL hold) */
 	bool passthru;          /* libvterm is inside an unfinished long sequence */
-	int rep_w;              /* width of libvterm's last text glyph (REP) */
 	int broken;             /* -ENOMEM in a resize: the model is unusable */
 	struct scan sc;
 
@@ -300,9 +312,9 @@ static int cb_putglyph(VTermGlyphInfo *info, VTermPos pos, void *user)
 
 	/* autowrap: the previous glyph ended the row above and the cursor
 	 * never moved in between */
-	if (s->g_valid && pos.col == 0 && s->g_crow >= 0 && pos.row == s->g_crow + 1 &&
-	    s->g_end >= s->g_rw - 1)
-		s->buf[s->cur][s->g_crow]->wrapped = true;
+	if (s->g.valid && pos.col == 0 && s->g.crow >= 0 && pos.row == s->g.crow + 1 &&
+	    s->g.end >= s->g.rw - 1)
+		s->buf[s->cur][s->g.crow]->wrapped = true;
 
 	c = &r->cells[pos.col];
 	memset(c->ch, 0, sizeof(c->ch));
@@ -322,13 +334,15 @@ static int cb_putglyph(VTermGlyphInfo *info, VTermPos pos, void *user)
 	fix_wide(r, pos.col + w, s->cols);
 	r->ts = s->now;
 
-	s->g_valid = true;
-	s->g_row = s->g_crow = pos.row;
-	s->g_col = pos.col;
-	s->g_end = pos.col + info->width;
-	s->g_rw = rw;
-	s->g_edge = pos.col + info->width >= rw;
-	s->rep_w = info->width;
+	s->g.valid = true;
+	s->g.row = s->g.crow = pos.row;
+	s->g.col = pos.col;
+	s->g.end = pos.col + info->width;
+	s->g.rw = rw;
+	s->g.edge = pos.col + info->width >= rw;
+	s->g.has = true;
+	s->g.w = info->width;
+	memcpy(s->g.ch, c->ch, sizeof(s->g.ch));
 	return 1;
 }
 
@@ -338,8 +352,8 @@ static int cb_movecursor(VTermPos pos, VTermPos oldpos, int visible, void *user)
 
 	/* on_text reports the move to the last glyph's cell; any other move
 	 * cancels libvterm's pending wrap */
-	if (pos.row != s->g_row || pos.col != s->g_col)
-		s->g_valid = false;
+	if (pos.row != s->g.row || pos.col != s->g.col)
+		s->g.valid = false;
 	return 1;
 }
 
@@ -423,10 +437,10 @@ static int cb_scrollrect(VTermRect rect, int down, int right, void *user)
 			for (int i = rect.start_row; i < rect.start_row + n; i++)
 				row_clear(rows[i], s->cols, &s->pen);
 		}
-		if (s->g_crow >= rect.start_row && s->g_crow < rect.end_row) {
-			s->g_crow -= down;
-			if (s->g_crow < rect.start_row || s->g_crow >= rect.end_row)
-				s->g_crow = -1;
+		if (s->g.crow >= rect.start_row && s->g.crow < rect.end_row) {
+			s->g.crow -= down;
+			if (s->g.crow < rect.start_row || s->g.crow >= rect.end_row)
+				s->g.crow = -1;
 		}
 		return 1;
 	}
@@ -593,7 +607,7 @@ static int cb_settermprop(VTermProp prop, VTermValue *val, void *user)
 	case VTERM_PROP_ALTSCREEN:
 		if (s->cur != (val->boolean ? 1 : 0)) {
 			s->cur = val->boolean ? 1 : 0;
-			s->g_crow = -1;
+			s->g.crow = -1;
 		}
 		break;
 	case VTERM_PROP_TITLE: {
@@ -731,10 +745,10 @@ static int cb_resize(int rows, int cols, VTermPos *delta, void *user)
 	}
 	delta->row = -moved[s->cur];
 	/* libvterm cancels a pending wrap that now has room to the right */
-	if (s->g_valid && s->g_edge && pos.row == s->g_row && pos.col == s->g_col &&
+	if (s->g.valid && s->g.edge && pos.row == s->g.row && pos.col == s->g.col &&
 	    pos.col < cols - 1)
-		s->g_valid = false;
-	s->g_crow = -1;
+		s->g.valid = false;
+	s->g.crow = -1;
 	s->rows = rows;
 	s->cols = cols;
 	return 1;
@@ -816,7 +830,7 @@ int kt_screen_new(int rows, int cols, struct kt_screen **out)
 		return -ENOMEM;
 	s->rows = rows;
 	s->cols = cols;
-	s->g_crow = -1;
+	s->g.crow = -1;
 	s->rowtmp = calloc(rows, sizeof(*s->rowtmp));
 	s->tmp = malloc((size_t)cols * KT_CELL_CHARS * 6 + 1);
 	s->pend = malloc(LINE_MAX_BYTES + (size_t)cols * KT_CELL_CHARS * 6 + 1);
@@ -883,7 +897,7 @@ static void vt_write(struct kt_screen *s, const uint8_t *p, size_t n)
 
 static void reset_tracked(struct kt_screen *s)
 {
-	s->insert = s->newline = s->lrmm = false;
+	s->insert = s->newline = s->lrmm = s->table_cs = false;
 	memset(s->charset, 0, sizeof(s->charset));
 }
 
@@ -912,15 +926,18 @@ static enum step_ret seq_done(struct kt_screen *s, uint8_t final)
 		if (c->ninter == 1 && c->inter >= '(' && c->inter <= '+' &&
 		    (final == '0' || final == 'A' || final == 'B'))
 			s->charset[c->inter - '('] = final;
+		s->table_cs = false;
+		for (int i = 0; i < 4; i++)
+			s->table_cs |= s->charset[i] == '0' || s->charset[i] == 'A';
 		return STEP_DONE;
 	}
 	/* CSI */
 	if (!c->ninter && !c->leader && final == 'b')
 		return STEP_REP;
-	if (c->ninter == 1 && c->inter == '!' && !c->leader && final == 'p') {
-		reset_tracked(s);
+	/* libvterm 0.1.4 runs no CSI with more than one leader or
+	 * intermediate byte, nor DECSTR (CSI ! p): its '!' is not accepted */
+	if (c->nleader > 1)
 		return STEP_DONE;
-	}
 	if (c->ninter || (final != 'h' && final != 'l'))
 		return STEP_DONE;
 	if (!c->leader) {
@@ -984,6 +1001,7 @@ static enum step_ret step(struct kt_screen *s, uint8_t ch)
 		if (ch == '[') {
 			c->st = SC_CSI_LEADER;
 			c->leader = 0;
+			c->nleader = 0;
 			c->ninter = 0;
 			c->nsep = 0;
 			c->param[0] = -1;
@@ -1007,6 +1025,8 @@ static enum step_ret step(struct kt_screen *s, uint8_t ch)
 		if (ch >= 0x3c && ch <= 0x3f) {
 			if (!c->leader)
 				c->leader = ch;
+			if (c->nleader < 255)
+				c->nleader++;
 			return STEP_OK;
 		}
 		c->st = SC_CSI_ARGS;
@@ -1075,6 +1095,22 @@ static size_t utf8_partial(const uint8_t *from, const uint8_t *end, size_t *need
 	return 0;
 }
 
+/* The first byte >= 0x80 in [p, e), or e. */
+static const uint8_t *first_high(const uint8_t *p, const uint8_t *e)
+{
+	while (e - p >= 8) {
+		uint64_t w;
+
+		memcpy(&w, p, 8);
+		if (w & 0x8080808080808080ull)
+			break;
+		p += 8;
+	}
+	while (p < e && *p < 0x80)
+		p++;
+	return p;
+}
+
 struct feeder {
 	struct kt_screen *s;
 	const uint8_t *flush; /* first byte not yet given to libvterm */
@@ -1105,18 +1141,18 @@ static const uint8_t *after_step(struct feeder *f, enum step_ret r, const uint8_
 	} else if (r == STEP_REP) {
 		/* libvterm has run everything before the final byte: is REP safe? */
 		sync_to(f, p);
-		if (s->rep_w < 1) {
+		if (!s->g.has || s->g.w < 1) {
 			vterm_input_write(s->vt, "\x18", 1);
 			f->flush = p + 1;
 		}
 	} else if (r == STEP_DECALN) {
-		/* DECALN's glyphs do not change what REP repeats */
-		int w;
+		/* DECALN's glyphs are not libvterm's last glyph */
+		struct last_glyph g;
 
 		sync_to(f, p);
-		w = s->rep_w;
+		g = s->g;
 		sync_to(f, p + 1);
-		s->rep_w = w;
+		s->g = g;
 	} else if (r == STEP_OVERFLOW) {
 		/* cancel the sequence; the separator and what follows are text */
 		sync_to(f, p);
@@ -1145,9 +1181,10 @@ int kt_screen_feed(struct kt_screen *s, const void *buf, size_t len)
 			s->hold[s->hold_len++] = *p++;
 		if (s->hold_len < s->hold_need && p == end)
 			return 0;
-		if (s->hold_len == 2 && s->hold[0] == 0xc2 && s->hold[1] < 0xa0)
+		if (s->hold_len == 2 && s->hold[0] == 0xc2 && s->hold[1] < 0xa0) {
 			s->hold_len = 0; /* a C1 control: dropped, see the top */
-		if (s->hold_len == 1 && s->hold[0] == 0xc2) {
+		} else if (s->hold_len < s->hold_need) {
+			/* cut short, as in the ground loop below */
 			s->hold_len = 0;
 			vterm_input_write(s->vt, "\xef\xbf\xbd", 3);
 		}
@@ -1170,29 +1207,41 @@ int kt_screen_feed(struct kt_screen *s, const void *buf, size_t len)
 	s->passthru = false;
 	text_from = p;
 
-	/* ground state: skip text to the next ESC or 0xC2 */
+	/* ground state: text up to the next ESC, then the sequence */
 	while (p < end) {
-		const uint8_t *e = memchr(p, 0x1b, end - p);
-		const uint8_t *c2 = memchr(p, 0xc2, (e ? e : end) - p);
+		const uint8_t *e = memchr(p, 0x1b, end - p), *te = e ? e : end;
 
-		if (c2) {
-			if (c2 + 1 == end)
-				break; /* held back below */
-			if (c2[1] >= 0x80 && c2[1] < 0xa0) {
-				sync_to(&f, c2);
-				f.flush = c2 + 2;
-				p = c2 + 2;
-			} else if (c2[1] < 0x80 || c2[1] >= 0xc0) {
-				/* a lone lead byte would stay pending in libvterm's
-				 * decoder across sequences and controls */
-				sync_to(&f, c2);
-				vterm_input_write(s->vt, "\xef\xbf\xbd", 3);
-				f.flush = c2 + 1;
-				p = c2 + 1;
+		while ((p = first_high(p, te)) < te) {
+			size_t want = *p >= 0xc0 && *p < 0xfe ? utf8_need(*p) : 1, k = 1;
+
+			while (k < want && p + k < te && (p[k] & 0xc0) == 0x80)
+				k++;
+			if (k == want) {
+				if (want == 2 && *p == 0xc2 && p[1] < 0xa0) {
+					/* a C1 control: dropped (see the top) */
+					sync_to(&f, p);
+					f.flush = p + 2;
+				}
+				p += k;
+				/*
+				 * libvterm picks the decoder by a text run's first
+				 * byte: ASCII right after a UTF-8 character in the
+				 * same write escapes a DEC graphics or UK G0 set.
+				 * Always end the write there, as xterm translates.
+				 */
+				if (s->table_cs && p < te && *p >= 0x20 && *p < 0x7f)
+					sync_to(&f, p);
+			} else if (p + k == end) {
+				p = end; /* held back below */
 			} else {
-				p = c2 + 2;
+				/* cut short: libvterm's decoder would keep it pending
+				 * across sequences and controls; show it as U+FFFD
+				 * now, as libvterm does when text follows */
+				sync_to(&f, p);
+				vterm_input_write(s->vt, "\xef\xbf\xbd", 3);
+				p += k;
+				f.flush = p;
 			}
-			continue;
 		}
 		if (!e)
 			break;
@@ -1407,7 +1456,8 @@ static int query_modes(struct kt_screen *s, struct modes *m)
 		"\x1bP$qr\x1b\\\x1bP$qs\x1b\\\x1bP$q\"q\x1b\\";
 	int x, y;
 
-	if (s->passthru || s->sc.st != SC_NORMAL)
+	/* a held-back sequence has not reached libvterm: it is clean */
+	if (s->passthru)
 		return -EAGAIN;
 	s->reply_len = 0;
 	s->capture = true;
@@ -1561,18 +1611,33 @@ static void draw_glyph(struct sbuf *b, const struct kt_cell *c)
 		sb_put(b, u, utf8_put(u, c->ch[k], false));
 }
 
-/* One buffer's cells, row by row, on a terminal with autowrap on, no
- * margins, no insert mode. */
+/*
+ * One buffer's cells, row by row, on a terminal with autowrap on, no
+ * margins, no insert mode.  Glyphs libvterm gave width < 1 (a combining
+ * mark it could not join, say) go first on their row: drawn right after
+ * their left neighbour, libvterm would join them to it.
+ */
 static void draw_rows(struct kt_screen *s, struct sbuf *b, struct draw *d, struct row **rows)
 {
 	for (int i = 0; i < s->rows; i++) {
 		struct row *r = rows[i];
 		int last = s->cols - 1, col = 0, skip = 0;
+		bool any_odd = false;
 
 		while (last >= 0 && cell_default_blank(&r->cells[last]))
 			last--;
 		if (last < 0)
 			continue;
+		for (int k = 0; k <= last; k++) {
+			const struct kt_cell *c = &r->cells[k];
+
+			if (c->ch[0] && (c->pen.attrs & KT_ATTR_ODD)) {
+				sb_printf(b, "\x1b[%d;%dH", i + 1, k + 1);
+				draw_pen(b, d, &c->pen);
+				draw_glyph(b, c);
+				any_odd = true;
+			}
+		}
 		sb_printf(b, "\x1b[%d;1H", i + 1);
 		while (col <= last) {
 			const struct kt_cell *c = &r->cells[col];
@@ -1582,7 +1647,7 @@ static void draw_rows(struct kt_screen *s, struct sbuf *b, struct draw *d, struc
 				col++;
 				continue;
 			}
-			if (cell_default_blank(c)) {
+			if (cell_default_blank(c) || (c->ch[0] && (c->pen.attrs & KT_ATTR_ODD))) {
 				skip++;
 				col++;
 				continue;
@@ -1605,9 +1670,8 @@ static void draw_rows(struct kt_screen *s, struct sbuf *b, struct draw *d, struc
 			}
 			draw_glyph(b, c);
 			col += c->width;
-			if (c->pen.attrs & KT_ATTR_ODD) /* libvterm moved the cursor oddly */
-				sb_printf(b, "\x1b[%dG", col + 1);
 		}
+		(void)any_odd;
 	}
 }
 
@@ -1619,6 +1683,59 @@ static void draw_cursor_look(struct sbuf *b, bool visible, bool blink, int shape
 	sb_printf(b, "\x1b[%d q", blink ? ps : ps + 1);
 	sb_put(b, blink ? "\x1b[?12h" : "\x1b[?12l", 6);
 	sb_put(b, visible ? "\x1b[?25h" : "\x1b[?25l", 6);
+}
+
+/*
+ * Write libvterm's last glyph again where it is, so what REP repeats, what
+ * a combining mark joins and the pending wrap come back; when the cell still
+ * shows that glyph (or was erased since) the cells do not change.  Ends with
+ * the cursor where the screen has it; false when it could not (then only the
+ * cursor is placed, by the caller).
+ */
+static bool draw_last_glyph(struct kt_screen *s, struct sbuf *b, struct draw *d,
+			    const struct modes *m, VTermPos pos, bool phantom)
+{
+	const struct last_glyph *g = &s->g;
+	const struct kt_cell *c;
+	int w, top = m->origin ? m->top - 1 : 0, left = m->origin && m->lrmm ? m->left - 1 : 0;
+	bool same, erased;
+	VTermPos after;
+
+	if (!g->has || g->row < 0 || g->row >= s->rows || g->col < 0 || g->col >= s->cols)
+		return false;
+	c = &s->buf[s->cur][g->row]->cells[g->col];
+	w = g->w < 1 || g->w > 2 || g->col + g->w > s->cols ? 1 : g->w;
+	same = c->width == w && !memcmp(c->ch, g->ch, sizeof(c->ch));
+	erased = !c->ch[0] && c->width == 1 && w == 1;
+	if (!same && !erased)
+		return false;
+	/* a double-width row is half as wide: the glyph would wrap */
+	{
+		const VTermLineInfo *li = vterm_state_get_lineinfo(s->vs, g->row);
+
+		if (li && li->doublewidth && g->col + w > s->cols / 2)
+			return false;
+	}
+	/* origin mode: the cell must be addressable */
+	if (m->origin && (g->row < top || g->row > m->bottom - 1 ||
+			  (m->lrmm && (g->col < left || g->col > m->right - 1))))
+		return false;
+	sb_printf(b, "\x1b[%d;%dH", g->row + 1 - top, g->col + 1 - left);
+	draw_pen(b, d, &c->pen);
+	draw_glyph(b, &(struct kt_cell){ .ch = { g->ch[0], g->ch[1], g->ch[2], g->ch[3] } });
+	after.row = g->row;
+	after.col = g->col + (g->edge && m->autowrap ? 0 : g->w);
+	if (g->edge)
+		after.col = g->col;
+	if (erased) {
+		if (after.col != g->col)
+			sb_printf(b, "\x1b[%dD", after.col - g->col);
+		sb_put(b, "\x1b[X", 4);
+		after.col = g->col;
+	}
+	if (after.row != pos.row || after.col != pos.col || (!phantom && g->edge && m->autowrap))
+		sb_printf(b, "\x1b[%d;%dH", pos.row + 1 - top, pos.col + 1 - left);
+	return true;
 }
 
 /* Row stamps and wrap marks (index-only state) in a private OSC. */
@@ -1653,8 +1770,8 @@ int kt_screen_serialize(struct kt_screen *s, uint8_t **out, size_t *len)
 	if (err)
 		return err;
 	vterm_state_get_cursorpos(s->vs, &pos);
-	phantom = s->g_valid && s->g_edge && m.autowrap && pos.row == s->g_row &&
-		  pos.col == s->g_col;
+	phantom = s->g.valid && s->g.edge && m.autowrap && pos.row == s->g.row &&
+		  pos.col == s->g.col;
 
 	draw_meta(s, &b);
 	/* RIS: a known state (modes, margins, charsets, tabs, pen) */
@@ -1674,9 +1791,6 @@ int kt_screen_serialize(struct kt_screen *s, uint8_t **out, size_t *len)
 		sb_printf(&b, "\x1b[%d;1H\x1b#%c", i + 1,
 			  li->doubleheight == 1 ? '3' : li->doubleheight == 2 ? '4' : '6');
 	}
-	for (int i = 0; i < 4; i++)
-		if (s->charset[i])
-			sb_printf(&b, "\x1b%c%c", '(' + i, s->charset[i]);
 	if (s->saved.valid) {
 		sb_printf(&b, "\x1b[%d;%dH", s->saved.row + 1, s->saved.col + 1);
 		draw_pen(&b, &d, &s->saved.pen);
@@ -1692,25 +1806,15 @@ int kt_screen_serialize(struct kt_screen *s, uint8_t **out, size_t *len)
 	}
 	if (m.origin)
 		sb_put(&b, "\x1b[?6h", 5);
-	{
-		int row = pos.row + 1 - (m.origin ? m.top - 1 : 0);
-		int col = pos.col + 1 - (m.origin && m.lrmm ? m.left - 1 : 0);
-
-		sb_printf(&b, "\x1b[%d;%dH", row, col);
-	}
-	if (phantom) {
-		/* write the last glyph again: libvterm's pending wrap comes back */
-		const struct kt_cell *c = &s->buf[s->cur][pos.row]->cells[pos.col];
-
-		draw_pen(&b, &d, &c->pen);
-		if (c->ch[0] && c->width) {
-			draw_glyph(&b, c);
-		} else {
-			sb_put(&b, " \x1b[X", 4);
-		}
-	}
 	if (!m.autowrap)
 		sb_put(&b, "\x1b[?7l", 5);
+	if (!draw_last_glyph(s, &b, &d, &m, pos, phantom))
+		sb_printf(&b, "\x1b[%d;%dH", pos.row + 1 - (m.origin ? m.top - 1 : 0),
+			  pos.col + 1 - (m.origin && m.lrmm ? m.left - 1 : 0));
+	/* after every glyph: cells hold translated characters */
+	for (int i = 0; i < 4; i++)
+		if (s->charset[i])
+			sb_printf(&b, "\x1b%c%c", '(' + i, s->charset[i]);
 	if (s->insert)
 		sb_put(&b, "\x1b[4h", 4);
 	if (s->newline)
@@ -1835,7 +1939,8 @@ int kt_screen_compare(struct kt_screen *a, struct kt_screen *b, char *why, size_
 		snprintf(why, whylen, "size %dx%d vs %dx%d", a->rows, a->cols, b->rows, b->cols);
 		return 1;
 	}
-	for (int bi = 0; bi < 2; bi++)
+	/* an inactive alt screen is invisible and cleared on entry: not compared */
+	for (int bi = 0; bi <= (a->cur | b->cur); bi++)
 		for (int i = 0; i < a->rows; i++)
 			for (int k = 0; k < a->cols; k++) {
 				const struct kt_cell *x = &a->buf[bi][i]->cells[k];
@@ -1884,8 +1989,8 @@ int kt_screen_compare(struct kt_screen *a, struct kt_screen *b, char *why, size_
 			 ma.top, ma.bottom, mb.top, mb.bottom);
 		return 1;
 	}
-	pha = a->g_valid && a->g_edge && ma.autowrap && pa.row == a->g_row && pa.col == a->g_col;
-	phb = b->g_valid && b->g_edge && mb.autowrap && pb.row == b->g_row && pb.col == b->g_col;
+	pha = a->g.valid && a->g.edge && ma.autowrap && pa.row == a->g.row && pa.col == a->g.col;
+	phb = b->g.valid && b->g.edge && mb.autowrap && pb.row == b->g.row && pb.col == b->g.col;
 	if (pha != phb) {
 		snprintf(why, whylen, "pending wrap %d vs %d", pha, phb);
 		return 1;

@@ -25,8 +25,12 @@
  * cut point with the cursor still just behind the glyph it belongs to.  The
  * pending-wrap flag (cursor on the "81st column") is tracked from libvterm's
  * callbacks; a cursor movement to the very cell the cursor is on clears it in
- * libvterm without a callback, so that one case is restored wrongly.
- * Invalid UTF-8 (a lead byte cut off by an escape sequence) is not carried.
+ * libvterm without a callback, so that one case is restored wrongly.  REP
+ * and combining marks right after the cut use libvterm's last glyph, which
+ * a keyframe writes again where it is; when that cell was since scrolled or
+ * shifted away it cannot, and they may differ.  A UTF-8 character cut short
+ * by anything but its continuation bytes shows as U+FFFD at once (libvterm
+ * would keep it pending across escape sequences).
  *
  * Not thread-safe; one kt_screen per thread.  Functions return 0 or a
  * negative errno (libbpf style); free functions accept NULL.
@@ -146,7 +150,8 @@ int kt_screen_restore(int rows, int cols, const void *kf, size_t len,
 		      struct kt_screen **out);
 
 /*
- * 0 when a and b are equal cell by cell on both screens (glyphs, widths,
+ * 0 when a and b are equal cell by cell on the main screen and an active
+ * alternate screen (glyphs, widths,
  * attributes, colours, line attributes) and in cursor, pending wrap, pen,
  * alt-screen state and modes; 1 otherwise, with the first difference
  * described in why (may be NULL).
