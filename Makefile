@@ -159,6 +159,8 @@ web/node_modules/.package-lock.json: web/package-lock.json web/package.json
 	$(call msg,NPM,web/node_modules)
 	$(Q)command -v npm >/dev/null || { echo "npm is missing: run 'make deps'" >&2; exit 1; }
 	$(Q)npm ci --prefix web --no-audit --no-fund --loglevel=error
+# the npm packages' files come from that step
+$(XTERM_DIR)/lib/xterm.js $(XTERM_DIR)/css/xterm.css: web/node_modules/.package-lock.json ;
 
 $(OUT)/web/embed: web/embed.c
 	$(call msg,LINK,$@)
