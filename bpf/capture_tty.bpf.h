@@ -21,8 +21,9 @@
  * Only the bytes pty_write accepted (its return value) are recorded: the
  * flip buffer can take less than asked, and the line discipline retries.
  *
- * Window size: pty_resize() is the pty driver's resize op, called for
- * TIOCSWINSZ on either side.
+ * Window size: TIOCSWINSZ on a pty master is applied to its slave, whose
+ * driver has no resize op, so it lands in tty_do_resize(slave); pty_resize()
+ * (the master's op) is hooked too for drivers that route through it.
  */
 #ifndef KUBETAPE_CAPTURE_TTY_BPF_H
 #define KUBETAPE_CAPTURE_TTY_BPF_H
@@ -98,6 +99,15 @@ int BPF_PROG(kt_tty_fentry_pty_resize, struct tty_struct *tty, struct winsize *w
 	return 0;
 }
 
+SEC("fentry/tty_do_resize")
+int BPF_PROG(kt_tty_fentry_tty_do_resize, struct tty_struct *tty, struct winsize *ws)
+{
+	if (!kt_nr_ttys)
+		return 0;
+	kt_pty_resized(tty, ws);
+	return 0;
+}
+
 /* ---- kprobe variant ----------------------------------------------------- */
 
 struct kt_pty_call {
@@ -150,6 +160,15 @@ int BPF_KRETPROBE(kt_tty_kprobe_pty_write_ret, long ret)
 
 SEC("kprobe/pty_resize")
 int BPF_KPROBE(kt_tty_kprobe_pty_resize, struct tty_struct *tty, struct winsize *ws)
+{
+	if (!kt_nr_ttys)
+		return 0;
+	kt_pty_resized(tty, ws);
+	return 0;
+}
+
+SEC("kprobe/tty_do_resize")
+int BPF_KPROBE(kt_tty_kprobe_tty_do_resize, struct tty_struct *tty, struct winsize *ws)
 {
 	if (!kt_nr_ttys)
 		return 0;

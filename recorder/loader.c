@@ -43,8 +43,8 @@ struct backend {
 /* In order of preference: the pty-driver hooks cost nothing to processes
  * outside a session; syscall tracepoints tax every read/write on the node. */
 static const struct backend backends[] = {
-	{ "tty-fentry", "kt_tty_fentry_", "fexit on pty_write, fentry on pty_resize", KT_CAPTURE_TTY_FENTRY, false },
-	{ "tty-kprobe", "kt_tty_kprobe_", "kprobe+kretprobe on pty_write, kprobe on pty_resize", KT_CAPTURE_TTY_KPROBE, false },
+	{ "tty-fentry", "kt_tty_fentry_", "fexit on pty_write, fentry on tty_do_resize/pty_resize", KT_CAPTURE_TTY_FENTRY, false },
+	{ "tty-kprobe", "kt_tty_kprobe_", "kprobe+kretprobe on pty_write, kprobes on tty_do_resize/pty_resize", KT_CAPTURE_TTY_KPROBE, false },
 	{ "syscall", "kt_sys_", "read/write/ioctl at the sys_exit raw tracepoint, attached while a tty is recorded", KT_CAPTURE_SYSCALL, true },
 };
 
