@@ -60,6 +60,16 @@ if [ "$npm_needed" = 1 ] && ! command -v npm >/dev/null; then
 fi
 [ "${#missing[@]}" -gt 0 ] || [ "$npm_needed" = 1 ] || echo "deps.sh: all packages present" >&2
 
+# The browser UI's terminal (xterm.js) is built into kubetape-web from npm
+# at build time, and the browser tests drive chromium with playwright-core.
+repo=$(cd "$(dirname "$0")/../.." && pwd)
+if [ -f "$repo/web/package-lock.json" ]; then
+	if [ ! -d "$repo/web/node_modules" ] || [ "$repo/web/package-lock.json" -nt "$repo/web/node_modules/.package-lock.json" ]; then
+		echo "deps.sh: npm ci --prefix web" >&2
+		npm ci --prefix "$repo/web" --no-audit --no-fund
+	fi
+fi
+
 # tracefs: BPF tracepoint attach resolves ids under /sys/kernel/tracing.
 if ! mountpoint -q /sys/kernel/tracing 2>/dev/null; then
 	echo "deps.sh: mounting tracefs on /sys/kernel/tracing" >&2
