@@ -260,14 +260,7 @@ static size_t utf8_chars(const char *s, size_t len)
 	return n;
 }
 
-struct search_plan {
-	char *fts;         /* FTS5 query: "w1" "w2" (implicit AND), or NULL */
-	char **like;       /* '%word%' LIKE pattern of every word */
-	bool *indexed;     /* the word is in the FTS query (3+ characters) */
-	int nlike;
-};
-
-static void plan_free(struct search_plan *p)
+void kt_search_plan_free(struct kt_search_plan *p)
 {
 	free(p->fts);
 	for (int i = 0; i < p->nlike; i++)
@@ -282,7 +275,7 @@ static void plan_free(struct search_plan *p)
  * filters, prefixes and NEAR() are plain characters, and one LIKE pattern
  * with \ % _ escaped; no user byte ever reaches SQL text.
  */
-static int plan_query(const char *q, size_t len, struct search_plan *p)
+static int plan_query(const char *q, size_t len, struct kt_search_plan *p)
 {
 	size_t i = 0, o = 0, maxw = len / 2 + 1;
 
@@ -337,6 +330,31 @@ static int plan_query(const char *q, size_t len, struct search_plan *p)
 	return 0;
 }
 
+/* Shared with the screen text search (index.c). */
+int kt_search_plan_make(const char *query, struct kt_search_plan *p)
+{
+	size_t qlen = strnlen(query, KT_QUERY_MAX + 1);
+	int err;
+
+	memset(p, 0, sizeof(*p));
+	if (qlen > KT_QUERY_MAX) {
+		pr_err("search: query longer than %d bytes", KT_QUERY_MAX);
+		return -EINVAL;
+	}
+	if (!kt_utf8_valid(query, qlen)) {
+		pr_err("search: query is not valid UTF-8");
+		return -EINVAL;
+	}
+	err = plan_query(query, qlen, p);
+	if (!err && !p->fts && !p->nlike) {
+		pr_err("search: empty query");
+		err = -EINVAL;
+	}
+	if (err)
+		kt_search_plan_free(p);
+	return err;
+}
+
 static bool filter_selects(const struct kt_session_filter *f)
 {
 	return f->k8s_namespace || f->pod || f->container || f->node || f->since_us ||
@@ -380,12 +398,12 @@ int kt_store_commands_search(struct kt_store *st, const char *query,
 			     kt_command_hit_cb cb, void *ctx)
 {
 	static const struct kt_session_filter any = KT_SESSION_FILTER_INIT;
-	struct search_plan plan = { 0 };
+	struct kt_search_plan plan = { 0 };
 	struct kt_session_info *s = NULL;
 	sqlite3_stmt *stmt = NULL;
 	struct kt_command c;
 	char scols[1024], *sql = NULL;
-	size_t qlen, sqlcap, o;
+	size_t sqlcap, o;
 	bool by_session = false, use_fts;
 	int n = 0, rc, err;
 
@@ -393,23 +411,9 @@ int kt_store_commands_search(struct kt_store *st, const char *query,
 		return -EINVAL;
 	if (!f)
 		f = &any;
-	qlen = strnlen(query, KT_QUERY_MAX + 1);
-	if (qlen > KT_QUERY_MAX) {
-		pr_err("search: query longer than %d bytes", KT_QUERY_MAX);
-		return -EINVAL;
-	}
-	if (!kt_utf8_valid(query, qlen)) {
-		pr_err("search: query is not valid UTF-8");
-		return -EINVAL;
-	}
-	err = plan_query(query, qlen, &plan);
+	err = kt_search_plan_make(query, &plan);
 	if (err)
-		goto cleanup;
-	if (!plan.fts && !plan.nlike) {
-		pr_err("search: empty query");
-		err = -EINVAL;
-		goto cleanup;
-	}
+		return err;
 
 	/*
 	 * Three plans, same results:
@@ -503,7 +507,7 @@ int kt_store_commands_search(struct kt_store *st, const char *query,
 		err = kt_sql_err(st, rc, "commands search");
 cleanup:
 	sqlite3_finalize(stmt);
-	plan_free(&plan);
+	kt_search_plan_free(&plan);
 	free(sql);
 	free(s);
 	return err;

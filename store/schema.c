@@ -128,7 +128,67 @@ static const char schema_v1[] =
 	");"
 	"CREATE INDEX chunks_end ON chunks (session_id, end_us);";
 
+/*
+ * v2: the screen index (store/index.c, FORMAT.md "Screen index").
+ * keyframes: redraw bytes (zstd) of the screen after frame_index frames of
+ * chunk chunk_seq; "last keyframe at or before T" is keyframes_ts.
+ * screen_lines: text that left the screen (final = 1: the session's last
+ * screen), numbered per session so re-indexing inserts nothing twice.
+ * screen_index: where the indexer of each session stands.
+ */
+static const char schema_v2[] =
+	"CREATE TABLE keyframes ("
+	"  session_id INTEGER NOT NULL REFERENCES sessions (id),"
+	"  chunk_seq INTEGER NOT NULL,"
+	"  frame_index INTEGER NOT NULL,"
+	"  ts_us INTEGER NOT NULL,"
+	"  out_offset INTEGER NOT NULL,"
+	"  rows INTEGER NOT NULL,"
+	"  cols INTEGER NOT NULL,"
+	"  raw_len INTEGER NOT NULL,"
+	"  codec INTEGER NOT NULL,"
+	"  data BLOB NOT NULL,"
+	"  PRIMARY KEY (session_id, chunk_seq, frame_index)"
+	") WITHOUT ROWID;"
+	"CREATE INDEX keyframes_ts ON keyframes (session_id, ts_us);"
+
+	"CREATE TABLE screen_lines ("
+	"  id INTEGER PRIMARY KEY,"
+	"  session_id INTEGER NOT NULL REFERENCES sessions (id),"
+	"  seq INTEGER NOT NULL,"
+	"  ts_us INTEGER NOT NULL,"
+	"  final INTEGER NOT NULL DEFAULT 0,"
+	"  text TEXT NOT NULL"
+	");"
+	"CREATE UNIQUE INDEX screen_lines_session_seq ON screen_lines (session_id, seq);"
+	"CREATE VIRTUAL TABLE screen_lines_fts USING fts5 ("
+	"  text, content = 'screen_lines', content_rowid = 'id', tokenize = 'trigram'"
+	");"
+	"CREATE TRIGGER screen_lines_fts_ai AFTER INSERT ON screen_lines BEGIN"
+	"  INSERT INTO screen_lines_fts (rowid, text) VALUES (new.id, new.text);"
+	"END;"
+	"CREATE TRIGGER screen_lines_fts_ad AFTER DELETE ON screen_lines BEGIN"
+	"  INSERT INTO screen_lines_fts (screen_lines_fts, rowid, text)"
+	"    VALUES ('delete', old.id, old.text);"
+	"END;"
+
+	"CREATE TABLE screen_index ("
+	"  session_id INTEGER PRIMARY KEY REFERENCES sessions (id),"
+	"  chunk_seq INTEGER NOT NULL,"
+	"  frame_index INTEGER NOT NULL,"
+	"  ts_us INTEGER NOT NULL,"
+	"  out_offset INTEGER NOT NULL,"
+	"  line_seq INTEGER NOT NULL,"
+	"  kf_offset INTEGER NOT NULL,"
+	"  kf_us INTEGER NOT NULL,"
+	"  done INTEGER NOT NULL DEFAULT 0,"
+	"  rows INTEGER NOT NULL,"
+	"  cols INTEGER NOT NULL,"
+	"  state BLOB"
+	");";
+
 const struct kt_migration kt_migrations[] = {
 	{ 0, schema_v1 },
+	{ 1, schema_v2 },
 };
 const size_t kt_n_migrations = sizeof(kt_migrations) / sizeof(kt_migrations[0]);

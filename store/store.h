@@ -18,7 +18,7 @@
 #include <stdint.h>
 #include <stdbool.h>
 
-#define KT_SCHEMA_VERSION 1
+#define KT_SCHEMA_VERSION 2
 #define KT_STREAM_VERSION 1
 
 struct kt_store;
@@ -273,6 +273,64 @@ int kt_stream_open(struct kt_store *st, int64_t session_id, int64_t from_us,
  */
 int kt_stream_next(struct kt_stream *s, struct kt_frame *f);
 void kt_stream_close(struct kt_stream *s);
+
+/* ---- screen index: keyframes and screen text (store/index.c) ----------- */
+
+/*
+ * Seeking.  Finds the last keyframe at or before target_us and returns its
+ * redraw bytes (*kf, malloc'd, *kf_len; a terminal of *rows x *cols that is
+ * written them shows the screen at that point) and a stream positioned at
+ * the first frame after it; *kf_ts_us is the keyframe's time.  A player
+ * writes the keyframe, then plays the stream's frames fast up to target_us,
+ * then in real time.  Cost: one keyframe and the rest of one chunk.  With no
+ * keyframe that early (or none indexed yet) *kf is NULL, *kf_ts_us 0, the
+ * stream starts at the session's start and rows/cols are the session's
+ * starting size (0 if unknown).  -ENOENT for no such session.
+ */
+int kt_stream_open_at(struct kt_store *st, int64_t session_id, int64_t target_us,
+		      struct kt_stream **stream, uint8_t **kf, size_t *kf_len,
+		      int64_t *kf_ts_us, uint16_t *rows, uint16_t *cols);
+
+/*
+ * Indexing one session (needs a writable store; the recorder runs it in a
+ * low-priority thread on its own connection).  Resumes where the last call
+ * stopped, feeds OUT and RESIZE frames through a kt_screen, writes
+ * keyframes (every 1 MiB of output or 30 s of session time, whichever comes
+ * first, never two within 64 KiB), the text of lines leaving the screen,
+ * and, once the session has ended and every chunk is indexed, its final
+ * screen.  Processes about `budget` bytes of output per call (0: 4 MiB) in
+ * transactions of at most 1 MiB of output each, so the recorder, the other
+ * writer, waits at most that long.  Idempotent: running it again, or after a
+ * crash, never duplicates a row.  Memory: one chunk and one screen.
+ * Returns 1 if there is more to index now, 0 when caught up, <0 on error.
+ */
+int kt_index_session(struct kt_store *st, int64_t session_id, size_t budget);
+/* Sessions whose index is behind (new output, or ended and not finished),
+ * oldest first; the callback returns non-zero to stop (that value returned). */
+typedef int (*kt_index_pending_cb)(int64_t session_id, void *ctx);
+int kt_index_pending(struct kt_store *st, kt_index_pending_cb cb, void *ctx);
+
+/*
+ * Screen text search: what was displayed, as rendered by a terminal (colour
+ * codes, cursor movement and backspace editing do not break matching).  The
+ * query works as in kt_store_commands_search (substring words, AND, ASCII
+ * case-insensitive, never SQL or FTS syntax; same limits and errors).  Hits
+ * newest first; the filter restricts sessions; after_id/limit page over
+ * hit ids.  Only indexed output is searchable (see kt_index_session).
+ */
+struct kt_screen_hit {
+	int64_t id;          /* line id (pagination) */
+	int64_t session_id;
+	int64_t ts_us;       /* when the line was last written on screen; the
+			      * offset into the session is ts_us - start_us */
+	bool final;          /* on the session's last screen */
+	const char *text;    /* the line, UTF-8; valid during the callback */
+};
+typedef int (*kt_screen_hit_cb)(const struct kt_session_info *s,
+				const struct kt_screen_hit *h, void *ctx);
+int kt_store_screen_search(struct kt_store *st, const char *query,
+			   const struct kt_session_filter *f,
+			   kt_screen_hit_cb cb, void *ctx);
 
 /* ---- utilities shared by the programs ------------------------------------ */
 

@@ -114,6 +114,26 @@ int kt_session_filter_sql(const struct kt_session_filter *f, const char *alias,
 int kt_session_filter_bind(sqlite3_stmt *stmt, const struct kt_session_filter *f,
 			   int first_param);
 
+/* Search queries (command.c): user text -> one FTS5 phrase per word of 3+
+ * characters and one LIKE pattern (\ escapes) per word. */
+struct kt_search_plan {
+	char *fts;         /* FTS5 query: "w1" "w2" (implicit AND), or NULL */
+	char **like;       /* '%word%' LIKE pattern of every word */
+	bool *indexed;     /* the word is in the FTS query (3+ characters) */
+	int nlike;
+};
+/* Validates the query (length, UTF-8, not empty; logged) and plans it. */
+int kt_search_plan_make(const char *query, struct kt_search_plan *p);
+void kt_search_plan_free(struct kt_search_plan *p);
+
+/* Streams positioned by the screen index (stream.c): the first frame
+ * returned is frame `frame_index` (0-based) of chunk `chunk_seq`. */
+int kt_stream_open_pos(struct kt_store *st, int64_t session_id, int64_t chunk_seq,
+		       uint32_t frame_index, struct kt_stream **out);
+/* Where the frame last returned by kt_stream_next was: its chunk and its
+ * index + 1 (the position right after it). */
+void kt_stream_tell(const struct kt_stream *s, int64_t *chunk_seq, uint32_t *frame_index);
+
 /* varints: unsigned LEB128, see FORMAT.md */
 size_t kt_varint_put(uint8_t *dst, uint64_t v);
 /* 0 with *v set and *p advanced, -EBADMSG if truncated or > 64 bits */

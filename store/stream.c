@@ -25,6 +25,10 @@ struct kt_stream {
 	size_t cap;
 	struct kt_frame_decoder dec;
 	bool in_chunk;
+	int64_t cur_seq;      /* the chunk being decoded, frames returned of it */
+	uint32_t cur_frame;
+	int64_t skip_seq;     /* kt_stream_open_pos: frames of skip_seq to skip */
+	uint32_t skip;
 };
 
 /* One integer from a one-off query with (?1 = session, ?2 = arg). */
@@ -200,6 +204,8 @@ static int load_chunk(struct kt_stream *s)
 	}
 	kt_frame_decoder_init(&s->dec, s->buf, raw_len, start_us);
 	s->in_chunk = true;
+	s->cur_seq = seq;
+	s->cur_frame = 0;
 	err = 1;
 out:
 	/* release the read snapshot before handing frames out */
@@ -228,6 +234,11 @@ int kt_stream_next(struct kt_stream *s, struct kt_frame *f)
 			s->in_chunk = false;
 			return corrupt(s, s->next_seq - 1, "malformed frame");
 		}
+		s->cur_frame++;
+		if (s->skip && s->cur_seq == s->skip_seq) {
+			s->skip--;
+			continue;
+		}
 		if (f->ts_us < s->last_ts)
 			f->ts_us = s->last_ts;
 		if (s->from_us && f->ts_us < s->from_us)
@@ -235,4 +246,23 @@ int kt_stream_next(struct kt_stream *s, struct kt_frame *f)
 		s->last_ts = f->ts_us;
 		return 1;
 	}
+}
+
+int kt_stream_open_pos(struct kt_store *st, int64_t session_id, int64_t chunk_seq,
+		       uint32_t frame_index, struct kt_stream **out)
+{
+	int err = kt_stream_open(st, session_id, 0, out);
+
+	if (err)
+		return err;
+	(*out)->next_seq = chunk_seq;
+	(*out)->skip_seq = chunk_seq;
+	(*out)->skip = frame_index;
+	return 0;
+}
+
+void kt_stream_tell(const struct kt_stream *s, int64_t *chunk_seq, uint32_t *frame_index)
+{
+	*chunk_seq = s->cur_seq;
+	*frame_index = s->cur_frame;
 }
