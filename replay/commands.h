@@ -13,5 +13,7 @@ extern const struct kt_cmd kt_cmd_sessions;
 extern const struct kt_cmd kt_cmd_show;
 extern const struct kt_cmd kt_cmd_cat;
 extern const struct kt_cmd kt_cmd_export;
+extern const struct kt_cmd kt_cmd_search;
+extern const struct kt_cmd kt_cmd_replay;
 
 #endif

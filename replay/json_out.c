@@ -48,6 +48,11 @@ static json_t *jstr_n(const char *s, size_t n)
 	return j;
 }
 
+json_t *jo_string(const char *s, size_t n)
+{
+	return jstr_n(s, n);
+}
+
 static json_t *jstr(const char *s)
 {
 	return jstr_n(s, strlen(s));

@@ -25,6 +25,10 @@ json_t *jo_command(const struct kt_command *c);
  */
 json_t *jo_show(const struct kt_session_info *s, const struct kt_cmdtree *t);
 
+/* A JSON string of recorded bytes: invalid UTF-8 becomes U+FFFD.  New
+ * reference or NULL (ENOMEM). */
+json_t *jo_string(const char *s, size_t n);
+
 /* json_dumpf with the project's flags; 0 or -EIO. */
 int jo_dump(json_t *j, FILE *out, bool pretty);
 

@@ -19,6 +19,7 @@ static const struct kt_cmd *const commands[] = {
 	&kt_cmd_show,
 	&kt_cmd_cat,
 	&kt_cmd_export,
+	&kt_cmd_search,
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
