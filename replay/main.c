@@ -20,6 +20,7 @@ static const struct kt_cmd *const commands[] = {
 	&kt_cmd_cat,
 	&kt_cmd_export,
 	&kt_cmd_search,
+	&kt_cmd_replay,
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 

@@ -269,6 +269,55 @@ char *tf_format_duration(int64_t us, char *buf, size_t len)
 	return buf;
 }
 
+int tf_parse_offset(const char *s, int64_t *out, const char **why)
+{
+	const int64_t max_fields = 3; /* H:M:S */
+	int64_t fields[3], frac = 0, total = 0;
+	int n = 0;
+
+	if (!s || !*s)
+		return fail(why, "empty offset", -EINVAL);
+	if (*s == '+')
+		s++;
+	/* a unit letter anywhere: the duration form ("90s", "1m30s") */
+	if (strpbrk(s, "wdhms"))
+		return tf_parse_duration(s, out, why);
+	for (;;) {
+		int64_t v = 0;
+
+		if (!is_digit(*s))
+			return fail(why, "expected [[H:]M:]S[.fff] or a duration (90s, 1m30s)", -EINVAL);
+		for (; is_digit(*s); s++) {
+			/* no field may exceed what fits in int64 microseconds */
+			if (v > (INT64_MAX / US_PER_SEC - 9) / 10)
+				return fail(why, "offset too large", -ERANGE);
+			v = v * 10 + (*s - '0');
+		}
+		if (n >= max_fields)
+			return fail(why, "too many ':' fields (at most H:M:S)", -EINVAL);
+		fields[n++] = v;
+		if (*s != ':')
+			break;
+		s++;
+	}
+	if (!take_fraction(&s, &frac))
+		return fail(why, "malformed fraction of a second", -EINVAL);
+	if (*s)
+		return fail(why, "unexpected characters after the offset", -EINVAL);
+	for (int i = 0; i < n; i++) {
+		/* only the leading field may exceed its clock range */
+		if (i > 0 && fields[i] > 59)
+			return fail(why, "minutes and seconds after a ':' must be 0-59", -EINVAL);
+		if (total > (INT64_MAX / US_PER_SEC - fields[i]) / 60)
+			return fail(why, "offset too large", -ERANGE);
+		total = total * 60 + fields[i];
+	}
+	if (total > (INT64_MAX - frac) / US_PER_SEC)
+		return fail(why, "offset too large", -ERANGE);
+	*out = total * US_PER_SEC + frac;
+	return 0;
+}
+
 char *tf_format_offset(int64_t us, char *buf, size_t len)
 {
 	/* unsigned: INT64_MIN has no positive counterpart */

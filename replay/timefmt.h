@@ -43,6 +43,15 @@ char *tf_format_duration(int64_t us, char *buf, size_t len);
 /* Offset from the start of a session: "+00:03.214", "+1:02:03.214". */
 char *tf_format_offset(int64_t us, char *buf, size_t len);
 
+/*
+ * An offset into a session, for `replay --from`: the clock form
+ * "[+][[H:]MM:]SS[.fff]" ("1:30", "01:30.5", "+00:01:30.5", "+1:02:03",
+ * "90", "90.25": what `show` prints, with or without the sign) or a
+ * duration ("90s", "1m30s").  In the clock form the fields after the
+ * first are 0-59.  Same returns as tf_parse_duration.
+ */
+int tf_parse_offset(const char *s, int64_t *us, const char **why);
+
 /* Days since 1970-01-01 of a proleptic Gregorian date (exposed for tests). */
 int64_t tf_days_from_civil(int64_t y, unsigned m, unsigned d);
 
