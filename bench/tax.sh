@@ -1,0 +1,117 @@
+#!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
+#
+# bench/tax.sh OUT [--quick|--smoke] — workload 5: the node-wide tax.  What
+# does running kubetape-recorder cost a process that has nothing to do with
+# any recorded session?  bench/tax_loop (1-byte write+read on /dev/null,
+# best of 3 rounds per invocation) is timed side by side:
+#
+#   no session   recorder stopped vs running, no tty recorded
+#   5 sessions   5 idle interactive exec shells in the fake pod, recorder
+#                stopped vs running (and recording them)
+#
+# Host cell: whatever backend the recorder picks here (`--capture auto`; on
+# this project's CI kernels that is `syscall`, which attaches a sys_exit
+# tracepoint only while a tty is recorded: so "no session" should be ~1.0
+# and "5 sessions" is its real cost).  Each round measures all four points
+# in an order that alternates between rounds, so drift cancels.
+#
+# qemu cell (full mode, if tests/vm and a cached kernel are there): the same
+# in a stock Debian kernel under qemu with `--capture tty` (fentry on
+# pty_write: nothing fires for /dev/null), sessions made with nsenter into
+# an `unshare -p` namespace under `script` (bench/tax_guest.sh).  Without
+# KVM the guest is emulated (TCG): absolute ns are meaningless there, only
+# the ratios, and they are noisier.
+#
+# Limits: tax_loop is one tight loop on one core; it does not show cache or
+# ring-buffer effects of heavy recorded sessions elsewhere (see flood/many).
+. "$(dirname "$0")/lib.sh"
+
+WL=tax
+ITER=$(by_mode 1000000 500000 100000)
+TAX=$BENCH_TMP/tax_loop
+cc -O2 -o "$TAX" "$BENCH_DIR/tax_loop.c" || { msg "cannot build tax_loop"; exit 1; }
+for c in "$KT_REC" "$KT_CLI" "$PTYRUN"; do
+	[ -x "$c" ] || { msg "$c not built (make)"; exit 1; }
+done
+pod_up || exit 1
+
+# pinned to the last CPU: the loop is then not migrated between rounds
+tax() { taskset -c $(($(nproc) - 1)) "$TAX" "$ITER" 3; }
+OFF0=() ON0=() OFF5=() ON5=() R0=() R5=() BACKEND=""
+
+for r in $(seq "$RUNS"); do
+	db=$BENCH_TMP/tax-$r.db
+	if [ $((r % 2)) = 1 ]; then
+		off0=$(tax)
+		rec_start "$db" || exit 1
+		on0=$(tax)
+		idle_start 5
+		wait_active "$db" 5 30 || msg "round $r: 5 sessions not active after 30 s"
+		on5=$(tax)
+		rec_stop
+		off5=$(tax)
+		idle_stop
+	else
+		idle_start 5
+		sleep 2	# the shells reach their prompts (as in the other order)
+		off5=$(tax)
+		idle_stop
+		rec_start "$db" || exit 1
+		idle_start 5
+		wait_active "$db" 5 30 || msg "round $r: 5 sessions not active after 30 s"
+		on5=$(tax)
+		idle_stop
+		sleep 1.5	# the sessions close (1 s grace) and the hook detaches
+		on0=$(tax)
+		rec_stop
+		off0=$(tax)
+	fi
+	BACKEND=$(python3 -c "import json; print(json.load(open('$db.stats'))['backend'])" 2>/dev/null)
+	rm -f "$db" "$db"-*
+	OFF0+=("$off0") ON0+=("$on0") OFF5+=("$off5") ON5+=("$on5")
+	R0+=("$(awk -v a="$on0" -v b="$off0" 'BEGIN { printf "%.4f", a / b }')")
+	R5+=("$(awk -v a="$on5" -v b="$off5" 'BEGIN { printf "%.4f", a / b }')")
+	msg "round $r: ns/syscall off0 $off0 on0 $on0 off5 $off5 on5 $on5"
+done
+
+bench_row $WL "host ($BACKEND): ns/syscall, no recorder" ns - "${OFF0[@]}"
+bench_row $WL "host ($BACKEND): recorder / none, no session" x "<=1.05" "${R0[@]}"
+bench_row $WL "host ($BACKEND): recorder / none, 5 sessions" x - "${R5[@]}"
+
+# ------------------------------------------------------------------ qemu
+VM=$KT_REPO/tests/vm
+CACHE=${KT_VM_CACHE:-/var/cache/kubetape-vm}
+if [ "$BENCH_MODE" != full ] && [ "${BENCH_QEMU:-0}" != 1 ]; then
+	bench_na $WL "qemu (tty): recorder / none, 5 sessions" "skipped in --$BENCH_MODE (BENCH_QEMU=1 forces it)"
+	exit 0
+fi
+if ! command -v qemu-system-x86_64 >/dev/null || [ ! -s "$CACHE/kernels.list" ]; then
+	bench_na $WL "qemu (tty): recorder / none, 5 sessions" "no qemu or no cached kernel ($CACHE; tests/vm/fetch-kernels.sh)"
+	exit 0
+fi
+# the newest cached kernel (last line of kernels.list: "name kver kroot")
+read -r _ KVER KROOT < <(tail -1 "$CACHE/kernels.list")
+GUEST_RUNS=$RUNS
+log=$BENCH_TMP/guest.log
+msg "qemu: $KVER, $GUEST_RUNS rounds in one boot"
+bash "$VM/vmrun.sh" -v -c "$CACHE" -r "$KROOT" -k "$KVER" -t 420 -- \
+	"ulimit -l unlimited; exec bash $(printf '%q' "$BENCH_DIR/tax_guest.sh") $(printf '%q' "$KT_REC") $(printf '%q' "$TAX") 200000 $GUEST_RUNS" \
+	>"$log" 2>&1 </dev/null
+rc=$?
+accel=$(sed -n 's/^vmrun: .*accel=\([a-z]*\).*/\1/p' "$log" | tail -1)
+if [ "$rc" != 0 ] || ! grep -q '^TAX ' "$log"; then
+	tail -15 "$log" >&2
+	bench_na $WL "qemu $KVER (tty): recorder / none" "guest run failed (rc $rc): $(grep -m1 -E 'ERROR|FAIL' "$log" | cut -c1-80)"
+	exit 0
+fi
+GB=$(sed -n 's/^# backend: //p' "$log" | head -1)
+G0=() G5=()
+while read -r _ off0 on0 on5 off5; do
+	G0+=("$(awk -v a="$on0" -v b="$off0" 'BEGIN { printf "%.4f", a / b }')")
+	G5+=("$(awk -v a="$on5" -v b="$off5" 'BEGIN { printf "%.4f", a / b }')")
+done < <(grep '^TAX ' "$log")
+bench_row $WL "qemu $KVER ($GB, ${accel:-?}): recorder / none, no session" x "<=1.05" "${G0[@]}"
+bench_row $WL "qemu $KVER ($GB, ${accel:-?}): recorder / none, 5 sessions" x "<=1.05" "${G5[@]}"
+grep -q '^SESSIONS ' "$log" && bench_note "tax: qemu guest sessions recorded per round: $(sed -n 's/^SESSIONS //p' "$log" | tr '\n' ' ')"
+exit 0

@@ -1,0 +1,69 @@
+#!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
+#
+# bench/tax_guest.sh REC TAX_LOOP ITER ROUNDS — runs INSIDE a qemu guest
+# (started by bench/tax.sh through tests/vm/vmrun.sh; the guest sees the
+# host's root read-only under a tmpfs overlay, so host paths work).  Per
+# round prints "TAX off0 on0 on5 off5" (ns per syscall from tax_loop):
+#   off0  no recorder          on0  recorder running (--capture tty), no session
+#   on5   recorder + 5 sessions                off5  the same 5 sessions, recorder stopped
+# Sessions: an `unshare -p` namespace and 5 `script`-driven ttys whose shells
+# nsenter into it (the recorder's detection sees a process entering a deeper
+# pid namespace: exactly what runc exec does, without a container runtime).
+# Limits: TCG guests are 10-50x slower than hardware; compare ratios only.
+set -u
+REC=$1 TAX=$2 ITER=$3 ROUNDS=$4
+DB=/tmp/kt-guest.db
+echo "# guest: $(uname -r)"
+
+RP=""
+rec_start() {
+	rm -f "$DB" "$DB"-*
+	"$REC" --db "$DB" --capture tty --node-name guest >/tmp/rec.log 2>&1 &
+	RP=$!
+	for _ in $(seq 600); do
+		grep -q ready /tmp/rec.log && break
+		kill -0 "$RP" 2>/dev/null || { echo "ERROR recorder exited:"; tail -5 /tmp/rec.log; exit 1; }
+		sleep 0.1
+	done
+	grep -q ready /tmp/rec.log || { echo "ERROR recorder not ready in 60 s"; tail -5 /tmp/rec.log; exit 1; }
+	[ -n "${BACKEND_SHOWN:-}" ] || { echo "# backend: $(sed -n 's/.*(backend \([^)]*\)).*/\1/p' /tmp/rec.log | head -1)"; BACKEND_SHOWN=1; }
+}
+rec_stop() { kill -TERM "$RP" 2>/dev/null; wait "$RP" 2>/dev/null; }
+tax() { "$TAX" "$ITER" 3; }
+
+SP=() NSP=""
+sessions_start() {
+	unshare -p -f --mount-proc sleep 1000 &
+	NSP=$!
+	local i target=""
+	for i in $(seq 100); do
+		target=$(pgrep -P "$NSP" sleep) && break
+		sleep 0.05
+	done
+	[ -n "$target" ] || { echo "ERROR no process in the new pid namespace"; exit 1; }
+	for i in 1 2 3 4 5; do
+		script -qfc "nsenter -t $target -p -- sh -c 'sleep 100'" /dev/null </dev/null >/dev/null 2>&1 &
+		SP+=($!)
+	done
+	sleep 2
+}
+sessions_stop() {
+	pkill -P "$NSP" 2>/dev/null
+	kill "${SP[@]}" "$NSP" 2>/dev/null
+	wait "${SP[@]}" "$NSP" 2>/dev/null
+	SP=()
+}
+
+for r in $(seq "$ROUNDS"); do
+	off0=$(tax)
+	rec_start
+	on0=$(tax)
+	sessions_start
+	on5=$(tax)
+	rec_stop
+	echo "SESSIONS $(/bin/sh -c "$(dirname "$REC")/kubetape --db $DB sessions --json" 2>/dev/null | grep -o '"id":' | wc -l)"
+	off5=$(tax)
+	sessions_stop
+	echo "TAX $off0 $on0 $on5 $off5"
+done
