@@ -94,7 +94,7 @@ struct kt_screen {
 	size_t title_len;
 	struct saved_cursor saved;
 	/* tracked by the feed layer (libvterm has no query for them) */
-	bool insert, newline, lrmm;
+	bool insert, newline, lrmm, ckm, origin, autowrap, paste;
 	uint8_t charset[4];     /* designated G0..G3 final byte, 0 = default */
 	bool table_cs;          /* one of them is DEC graphics or UK */
 
@@ -831,6 +831,7 @@ int kt_screen_new(int rows, int cols, struct kt_screen **out)
 	s->rows = rows;
 	s->cols = cols;
 	s->g.crow = -1;
+	s->autowrap = true;
 	s->rowtmp = calloc(rows, sizeof(*s->rowtmp));
 	s->tmp = malloc((size_t)cols * KT_CELL_CHARS * 6 + 1);
 	s->pend = malloc(LINE_MAX_BYTES + (size_t)cols * KT_CELL_CHARS * 6 + 1);
@@ -897,7 +898,10 @@ static void vt_write(struct kt_screen *s, const uint8_t *p, size_t n)
 
 static void reset_tracked(struct kt_screen *s)
 {
+	/* what libvterm 0.1.4's vterm_state_reset does to them */
 	s->insert = s->newline = s->lrmm = s->table_cs = false;
+	s->ckm = s->origin = s->paste = false;
+	s->autowrap = true;
 	memset(s->charset, 0, sizeof(s->charset));
 }
 
@@ -912,7 +916,6 @@ enum step_ret { STEP_OK, STEP_DONE, STEP_SAVE, STEP_OVERFLOW, STEP_REP, STEP_DEC
 static enum step_ret seq_done(struct kt_screen *s, uint8_t final)
 {
 	struct scan *c = &s->sc;
-	int n = c->nsep + 1;
 
 	if (c->st == SC_ESC) {
 		if (!c->ninter && final == '7')
@@ -940,25 +943,26 @@ static enum step_ret seq_done(struct kt_screen *s, uint8_t final)
 		return STEP_DONE;
 	if (c->ninter || (final != 'h' && final != 'l'))
 		return STEP_DONE;
+	/* libvterm 0.1.4 sets or resets only the first mode listed */
 	if (!c->leader) {
-		for (int i = 0; i < n; i++) {
-			if (c->param[i] == 4)
-				s->insert = final == 'h';
-			else if (c->param[i] == 20)
-				s->newline = final == 'h';
-		}
+		if (c->param[0] == 4)
+			s->insert = final == 'h';
+		else if (c->param[0] == 20)
+			s->newline = final == 'h';
 		return STEP_DONE;
 	}
 	if (c->leader == '?') {
-		enum step_ret r = STEP_DONE;
+		bool on = final == 'h';
 
-		for (int i = 0; i < n; i++) {
-			if (c->param[i] == 69)
-				s->lrmm = final == 'h';
-			else if ((c->param[i] == 1048 || c->param[i] == 1049) && final == 'h')
-				r = STEP_SAVE;
+		switch (c->param[0]) {
+		case 1: s->ckm = on; break;
+		case 6: s->origin = on; break;
+		case 7: s->autowrap = on; break;
+		case 69: s->lrmm = on; break;
+		case 2004: s->paste = on; break;
+		case 1048: case 1049:
+			return on ? STEP_SAVE : STEP_DONE;
 		}
-		return r;
 	}
 	return STEP_DONE;
 }
@@ -1404,18 +1408,6 @@ struct modes {
 	int protected;
 };
 
-/* The value of "CSI ? num ; v $ y" in the reply, 0 if absent. */
-static int reply_mode(const char *r, size_t len, int num)
-{
-	char pat[24];
-	int n = snprintf(pat, sizeof(pat), "[?%d;", num);
-
-	for (size_t i = 0; i + n + 1 < len; i++)
-		if (!memcmp(r + i, pat, n))
-			return r[i + n] == '1';
-	return 0;
-}
-
 /* "DCS 1 $ r a;b<final>" -> a, b; false if absent. */
 static bool reply_status(const char *r, size_t len, const char *final, int *a, int *b)
 {
@@ -1445,15 +1437,15 @@ static bool reply_status(const char *r, size_t len, const char *final, int *a, i
 }
 
 /*
- * libvterm answers DECRQM and DECRQSS for what it keeps private.  Only
- * called at a clean point (feed holds back unfinished sequences), where a
- * complete query sequence changes nothing but the answer.
+ * Modes come from the feed layer's tracking.  Scroll region, margins and
+ * DECSCA come from libvterm's answers to DECRQSS: a DCS, which (unlike any
+ * CSI, a DECRQM query included) does not clamp the cursor into the margins
+ * in origin mode, so asking changes nothing.  Only called at a clean point:
+ * feed holds back unfinished sequences.
  */
 static int query_modes(struct kt_screen *s, struct modes *m)
 {
-	static const char q[] =
-		"\x1b[?1$p\x1b[?5$p\x1b[?6$p\x1b[?7$p\x1b[?69$p\x1b[?2004$p"
-		"\x1bP$qr\x1b\\\x1bP$qs\x1b\\\x1bP$q\"q\x1b\\";
+	static const char q[] = "\x1bP$qr\x1b\\\x1bP$qs\x1b\\\x1bP$q\"q\x1b\\";
 	int x, y;
 
 	/* a held-back sequence has not reached libvterm: it is clean */
@@ -1464,12 +1456,12 @@ static int query_modes(struct kt_screen *s, struct modes *m)
 	vterm_input_write(s->vt, q, sizeof(q) - 1);
 	s->capture = false;
 	memset(m, 0, sizeof(*m));
-	m->ckm = reply_mode(s->reply, s->reply_len, 1);
-	m->screen = reply_mode(s->reply, s->reply_len, 5);
-	m->origin = reply_mode(s->reply, s->reply_len, 6);
-	m->autowrap = reply_mode(s->reply, s->reply_len, 7);
-	m->lrmm = reply_mode(s->reply, s->reply_len, 69);
-	m->paste = reply_mode(s->reply, s->reply_len, 2004);
+	m->ckm = s->ckm;
+	m->screen = s->reverse;
+	m->origin = s->origin;
+	m->autowrap = s->autowrap;
+	m->lrmm = s->lrmm;
+	m->paste = s->paste;
 	m->top = 1;
 	m->bottom = s->rows;
 	m->left = 1;
@@ -1686,18 +1678,55 @@ static void draw_cursor_look(struct sbuf *b, bool visible, bool blink, int shape
 }
 
 /*
+ * Cursor to absolute (row, col) with the margins and origin mode already
+ * set.  In origin mode CUP is relative and every CSI clamps the cursor into
+ * the margins, but controls do not: a column left of the margin is reached
+ * with BS, one right of it with HT (default tab stops, as after RIS) and BS.
+ * A row outside the region cannot be reached (libvterm only gets there by
+ * ESC 8 or a resize); it is clamped.
+ */
+static void draw_cup(struct sbuf *b, const struct modes *m, int row, int col)
+{
+	int top = 0, left = 0, right = INT32_MAX, c;
+
+	if (!m->origin) {
+		sb_printf(b, "\x1b[%d;%dH", row + 1, col + 1);
+		return;
+	}
+	top = m->top - 1;
+	row = clampi(row, top, m->bottom - 1);
+	if (m->lrmm) {
+		left = m->left - 1;
+		right = m->right - 1;
+	}
+	if (col >= left && col <= right) {
+		sb_printf(b, "\x1b[%d;%dH", row - top + 1, col - left + 1);
+		return;
+	}
+	sb_printf(b, "\x1b[%d;1H", row - top + 1);
+	c = left;
+	while (c < col) {
+		sb_put(b, "\t", 1);
+		c = (c / 8 + 1) * 8;
+	}
+	if (c - col > 0)
+		for (int i = 0; i < c - col; i++)
+			sb_put(b, "\b", 1);
+}
+
+/*
  * Write libvterm's last glyph again where it is, so what REP repeats, what
  * a combining mark joins and the pending wrap come back; when the cell still
- * shows that glyph (or was erased since) the cells do not change.  Ends with
- * the cursor where the screen has it; false when it could not (then only the
- * cursor is placed, by the caller).
+ * shows that glyph (or was erased since) the cells do not change.  True when
+ * that left the cursor where the screen has it (pending wrap included);
+ * otherwise the caller places it.
  */
 static bool draw_last_glyph(struct kt_screen *s, struct sbuf *b, struct draw *d,
 			    const struct modes *m, VTermPos pos, bool phantom)
 {
 	const struct last_glyph *g = &s->g;
 	const struct kt_cell *c;
-	int w, top = m->origin ? m->top - 1 : 0, left = m->origin && m->lrmm ? m->left - 1 : 0;
+	int w;
 	bool same, erased;
 	VTermPos after;
 
@@ -1716,11 +1745,11 @@ static bool draw_last_glyph(struct kt_screen *s, struct sbuf *b, struct draw *d,
 		if (li && li->doublewidth && g->col + w > s->cols / 2)
 			return false;
 	}
-	/* origin mode: the cell must be addressable */
-	if (m->origin && (g->row < top || g->row > m->bottom - 1 ||
-			  (m->lrmm && (g->col < left || g->col > m->right - 1))))
+	/* origin mode: inside the margins, or the CSIs after it would move it */
+	if (m->origin && (g->row < m->top - 1 || g->row > m->bottom - 1 ||
+			  (m->lrmm && (g->col < m->left - 1 || g->col > m->right - 1))))
 		return false;
-	sb_printf(b, "\x1b[%d;%dH", g->row + 1 - top, g->col + 1 - left);
+	draw_cup(b, m, g->row, g->col);
 	draw_pen(b, d, &c->pen);
 	draw_glyph(b, &(struct kt_cell){ .ch = { g->ch[0], g->ch[1], g->ch[2], g->ch[3] } });
 	after.row = g->row;
@@ -1733,9 +1762,20 @@ static bool draw_last_glyph(struct kt_screen *s, struct sbuf *b, struct draw *d,
 		sb_put(b, "\x1b[X", 4);
 		after.col = g->col;
 	}
-	if (after.row != pos.row || after.col != pos.col || (!phantom && g->edge && m->autowrap))
-		sb_printf(b, "\x1b[%d;%dH", pos.row + 1 - top, pos.col + 1 - left);
-	return true;
+	/* the caller places the cursor unless it is already right */
+	return after.row == pos.row && after.col == pos.col && !(!phantom && g->edge && m->autowrap);
+}
+
+/* ESC # for row i's line attributes, if any (move there first if cup). */
+static void draw_lineinfo(struct kt_screen *s, struct sbuf *b, int i, bool cup)
+{
+	const VTermLineInfo *li = vterm_state_get_lineinfo(s->vs, i);
+
+	if (!li || (!li->doublewidth && !li->doubleheight))
+		return;
+	if (cup)
+		sb_printf(b, "\x1b[%d;1H", i + 1);
+	sb_printf(b, "\x1b#%c", li->doubleheight == 1 ? '3' : li->doubleheight == 2 ? '4' : '6');
 }
 
 /* Row stamps and wrap marks (index-only state) in a private OSC. */
@@ -1757,7 +1797,7 @@ int kt_screen_serialize(struct kt_screen *s, uint8_t **out, size_t *len)
 	struct draw d = { 0 };
 	struct modes m;
 	VTermPos pos;
-	bool phantom;
+	bool phantom, at_pos;
 	int err;
 
 	if (!s || !out || !len)
@@ -1783,20 +1823,20 @@ int kt_screen_serialize(struct kt_screen *s, uint8_t **out, size_t *len)
 		sb_put(&b, "\x1b[?1049h\x1b[2J", 13);
 		draw_rows(s, &b, &d, s->buf[1]);
 	}
-	for (int i = 0; i < s->rows; i++) {
-		const VTermLineInfo *li = vterm_state_get_lineinfo(s->vs, i);
-
-		if (!li || (!li->doublewidth && !li->doubleheight))
-			continue;
-		sb_printf(&b, "\x1b[%d;1H\x1b#%c", i + 1,
-			  li->doubleheight == 1 ? '3' : li->doubleheight == 2 ? '4' : '6');
-	}
 	if (s->saved.valid) {
 		sb_printf(&b, "\x1b[%d;%dH", s->saved.row + 1, s->saved.col + 1);
 		draw_pen(&b, &d, &s->saved.pen);
 		draw_cursor_look(&b, s->saved.visible, s->saved.blink, s->saved.shape);
 		sb_put(&b, "\x1b" "7", 2);
 	}
+	/*
+	 * Line attributes after every absolute CUP (a double-width row clamps
+	 * the column to half the width) and before DECLRMM (which makes libvterm
+	 * ignore them); the cursor's own row last, once the cursor is there.
+	 */
+	for (int i = 0; i < s->rows; i++)
+		if (i != pos.row || m.lrmm || s->g.row == pos.row)
+			draw_lineinfo(s, &b, i, true);
 	if (m.top != 1 || m.bottom != s->rows)
 		sb_printf(&b, "\x1b[%d;%dr", m.top, m.bottom);
 	if (m.lrmm) {
@@ -1808,13 +1848,14 @@ int kt_screen_serialize(struct kt_screen *s, uint8_t **out, size_t *len)
 		sb_put(&b, "\x1b[?6h", 5);
 	if (!m.autowrap)
 		sb_put(&b, "\x1b[?7l", 5);
-	if (!draw_last_glyph(s, &b, &d, &m, pos, phantom))
-		sb_printf(&b, "\x1b[%d;%dH", pos.row + 1 - (m.origin ? m.top - 1 : 0),
-			  pos.col + 1 - (m.origin && m.lrmm ? m.left - 1 : 0));
-	/* after every glyph: cells hold translated characters */
-	for (int i = 0; i < 4; i++)
-		if (s->charset[i])
-			sb_printf(&b, "\x1b%c%c", '(' + i, s->charset[i]);
+	/*
+	 * Every CSI clamps the cursor into the row (half of it on a
+	 * double-width row) and, in origin mode, into the margins, as the
+	 * stream's own cursor need not be: the last glyph, then every mode,
+	 * pen and cursor CSI, and only then the cursor, its row's line
+	 * attributes and the ESC / OSC tail, which do not move it.
+	 */
+	at_pos = draw_last_glyph(s, &b, &d, &m, pos, phantom);
 	if (s->insert)
 		sb_put(&b, "\x1b[4h", 4);
 	if (s->newline)
@@ -1829,6 +1870,14 @@ int kt_screen_serialize(struct kt_screen *s, uint8_t **out, size_t *len)
 	if (m.protected != d.prot)
 		sb_put(&b, m.protected ? "\x1b[1\"q" : "\x1b[0\"q", 5);
 	draw_cursor_look(&b, s->visible, s->blink, s->shape);
+	if (!at_pos)
+		draw_cup(&b, &m, pos.row, pos.col);
+	if (!m.lrmm && s->g.row != pos.row)
+		draw_lineinfo(s, &b, pos.row, false);
+	/* after every glyph: cells hold translated characters */
+	for (int i = 0; i < 4; i++)
+		if (s->charset[i])
+			sb_printf(&b, "\x1b%c%c", '(' + i, s->charset[i]);
 	if (s->title_len) {
 		sb_put(&b, "\x1b]2;", 4);
 		sb_put(&b, s->title, s->title_len);
@@ -1884,17 +1933,15 @@ static size_t apply_meta(struct kt_screen *s, const char *kf, size_t len)
 			p++;
 	}
 	if (p < end && *p == ';') {
-		size_t n;
-
 		p++;
 		s->pend_ts = parse_i64(&p, end);
 		if (p < end && *p == ';')
 			p++;
-		n = (size_t)(end - p);
-		if (n > LINE_MAX_BYTES)
-			n = LINE_MAX_BYTES;
-		memcpy(s->pend, p, n);
-		s->pend_len = n;
+		/* text only: a hostile keyframe may carry anything here */
+		s->pend_len = 0;
+		for (; p < end && s->pend_len < LINE_MAX_BYTES; p++)
+			if ((unsigned char)*p >= 0x20 && *p != 0x7f)
+				s->pend[s->pend_len++] = *p;
 	}
 	return (size_t)(bel + 1 - kf);
 }

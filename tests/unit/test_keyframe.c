@@ -202,8 +202,17 @@ static int roundtrip(const struct gen *g, int rows, int cols, int cuts, const ch
 			goto next;
 		}
 		if (kt_screen_compare(a, b, why, sizeof(why))) {
-			printf("  %s cut %zu/%zu right after restore: %s\n", name, cut, g->len, why);
+			printf("  %s %dx%d cut %zu/%zu right after restore: %s\n", name, rows, cols, cut,
+			       g->len, why);
 			failures++;
+			if (getenv("KT_DUMP")) {
+				FILE *fp = fopen(getenv("KT_DUMP"), "w");
+
+				if (fp) {
+					fwrite(g->p, 1, g->len, fp);
+					fclose(fp);
+				}
+			}
 			goto next;
 		}
 		feed_frames(a, g->p, cut, g->len);
