@@ -55,7 +55,7 @@ LIBKT := $(OUT)/libkubetape.a
 RECORDER_SRCS := $(wildcard recorder/*.c)
 RECORDER_OBJS := $(patsubst %.c,$(OUT)/%.o,$(RECORDER_SRCS))
 # recorder files that need no BPF (attribution parsers) are also unit-tested
-RECORDER_LIB_OBJS := $(filter-out $(OUT)/recorder/main.o $(OUT)/recorder/loader.o $(OUT)/recorder/sessions.o,$(RECORDER_OBJS))
+RECORDER_LIB_OBJS := $(filter-out $(OUT)/recorder/main.o $(OUT)/recorder/loader.o $(OUT)/recorder/sessions.o $(OUT)/recorder/indexer.o,$(RECORDER_OBJS))
 
 REPLAY_SRCS := $(wildcard replay/*.c)
 REPLAY_OBJS := $(patsubst %.c,$(OUT)/%.o,$(REPLAY_SRCS))
@@ -106,7 +106,7 @@ $(LIBKT): $(STORE_OBJS)
 
 $(OUT)/kubetape-recorder: $(RECORDER_OBJS) $(LIBKT)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(LDFLAGS) $^ -o $@ $(LIBS_BPF) $(LIBS_STORE)
+	$(Q)$(CC) $(LDFLAGS) $^ -o $@ $(LIBS_BPF) $(LIBS_STORE) -lpthread
 
 $(OUT)/kubetape: $(REPLAY_OBJS) $(LIBKT)
 	$(call msg,LINK,$@)

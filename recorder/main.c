@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "attrib.h"
+#include "indexer.h"
 #include "loader.h"
 #include "log.h"
 #include "sessions.h"
@@ -50,6 +51,9 @@ static void usage(FILE *f)
 "  --ringbuf-mb N          BPF ring buffer size in MiB, a power of two (default 16)\n"
 "  --no-input              do not record what users type\n"
 "  --stats-file PATH       write counters as JSON here on exit\n"
+"  --no-index              do not render screens for keyframes and screen\n"
+"                          search in a background thread (kubetape can't\n"
+"                          seek fast or search screen text until indexed)\n"
 "  -h, --help              this help\n"
 "\n"
 "Exit status: 0 after SIGTERM/SIGINT with everything flushed; 1 on a\n"
@@ -126,6 +130,7 @@ int main(int argc, char **argv)
 		{ "ringbuf-mb", required_argument, NULL, 'r' },
 		{ "no-input", no_argument, NULL, 'I' },
 		{ "stats-file", required_argument, NULL, 's' },
+		{ "no-index", no_argument, NULL, 'X' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
@@ -139,6 +144,8 @@ int main(int argc, char **argv)
 	struct kt_store *st = NULL;
 	struct kt_loader *ld = NULL;
 	struct kt_recorder *rec = NULL;
+	struct kt_indexer *ix = NULL;
+	bool index = true;
 	struct sigaction sa = { .sa_handler = on_signal };
 	int opt, err, n, lvl;
 	char *end;
@@ -201,6 +208,9 @@ int main(int argc, char **argv)
 		case 's':
 			stats_file = optarg;
 			break;
+		case 'X':
+			index = false;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -240,6 +250,8 @@ int main(int argc, char **argv)
 	if (err)
 		goto cleanup;
 	kt_recorder_set_loader(rec, ld);
+	if (index && kt_indexer_start(db, &ix))
+		pr_warn("screen indexing is off: seeking and screen search will be slow or empty");
 	pr_info("recording into %s (backend %s); ready", db, kt_loader_backend(ld));
 
 	while (!exiting) {
@@ -254,7 +266,11 @@ int main(int argc, char **argv)
 	kt_loader_drain(ld);
 	err = kt_recorder_shutdown(rec);
 	write_stats(stats_file, ld, rec);
+	/* indexing is resumable: finish what is quick, leave the rest */
+	kt_indexer_stop(ix, 2000);
+	ix = NULL;
 cleanup:
+	kt_indexer_stop(ix, 0);
 	kt_recorder_free(rec);
 	kt_loader_close(ld);
 	kt_store_close(st);
