@@ -28,7 +28,7 @@
 
 enum {
 	OPT_SPEED = KT_OPT_CMD_BASE, OPT_IDLE, OPT_FROM, OPT_FROM_CMD, OPT_NO_TIMING,
-	OPT_NO_KEYFRAMES,
+	OPT_NO_KEYFRAMES, OPT_PAUSED,
 };
 
 static void usage(FILE *out)
@@ -46,6 +46,7 @@ static void usage(FILE *out)
 	      "                        +00:01:30.5 (as show and search print it)\n"
 	      "      --from-command N  start where the Nth command of 'show' ran (1-based)\n"
 	      "  -f, --follow          keep playing an active session as it is recorded\n"
+	      "      --paused          start paused (show the screen at --from, then keys)\n"
 	      "      --no-keyframes    seek by rendering from the session start instead of\n"
 	      "                        using the store's keyframes (slower; for checking)\n"
 	      "\n"
@@ -274,6 +275,7 @@ static int run(struct kt_cli *cli, int argc, char **argv)
 		{ "from-command", required_argument, NULL, OPT_FROM_CMD },
 		{ "follow", no_argument, NULL, 'f' },
 		{ "no-keyframes", no_argument, NULL, OPT_NO_KEYFRAMES },
+		{ "paused", no_argument, NULL, OPT_PAUSED },
 		{ 0 },
 	};
 	struct kt_player_cfg cfg = { .speed = 1 };
@@ -284,7 +286,7 @@ static int run(struct kt_cli *cli, int argc, char **argv)
 	struct cmdlist cmds = { 0 };
 	struct loop l = { .p = &p };
 	const char *why = NULL;
-	bool follow = false, no_kf = false, have_from = false, entered = false;
+	bool follow = false, no_kf = false, have_from = false, entered = false, paused = false;
 	int64_t from_us = 0, target;
 	uint64_t from_cmd = 0;
 	char *end;
@@ -324,6 +326,9 @@ static int run(struct kt_cli *cli, int argc, char **argv)
 		case OPT_NO_KEYFRAMES:
 			no_kf = true;
 			break;
+		case OPT_PAUSED:
+			paused = true;
+			break;
 		}
 	}
 	if (optind >= argc)
@@ -350,7 +355,8 @@ static int run(struct kt_cli *cli, int argc, char **argv)
 						 (unsigned long long)from_cmd, (long long)s.id, cmds.n);
 			goto cleanup;
 		}
-		target = cmds.ts[from_cmd - 1];
+		/* as ]/[ do: with the output the exec's Enter caused */
+		target = cmds.ts[from_cmd - 1] + KT_PLAY_CMD_SLACK_US;
 	}
 
 	kt_playsrc_open(&ps, cli->store, &s, follow);
@@ -377,6 +383,8 @@ static int run(struct kt_cli *cli, int argc, char **argv)
 	}
 	/* the first screen: a blank one at the start, a redraw for --from */
 	err = kt_player_start(&p, target, mono_us(), l.out_tty || target > s.start_us);
+	/* without keys nothing could resume it */
+	p.paused = paused && l.keys;
 	if (!err)
 		err = play_loop(&l);
 	if (err != -EPIPE || !entered) {

@@ -304,8 +304,8 @@ static void t_seek_arrows_clamp(void)
 
 static void t_commands(void)
 {
-	/* a pipeline at 5 s (two execs 20 ms apart) is one stop */
-	const int64_t cmds[] = { T0, T0 + 5 * S, T0 + 5 * S + 20 * MS, T0 + 20 * S, T0 + 30 * S };
+	/* a pipeline at 5 s (two execs 2 ms apart) is one stop */
+	const int64_t cmds[] = { T0, T0 + 5 * S, T0 + 5 * S + 2 * MS, T0 + 20 * S, T0 + 30 * S };
 	struct kt_player p;
 
 	basic_frames();
@@ -313,17 +313,20 @@ static void t_commands(void)
 	CHECK_EQ_INT(kt_player_set_commands(&p, cmds, 5), 0);
 	CHECK_EQ_INT(p.nstops, 4);
 	kt_player_start(&p, T0, 0, false);
+	/* stops are KT_PLAY_CMD_SLACK_US after the exec */
 	CHECK_EQ_INT(kt_player_key(&p, KT_KEY_NEXT_CMD, 0), 0);
-	CHECK_EQ_INT(kt_player_pos(&p) - T0, 5 * S);
+	CHECK_EQ_INT(kt_player_pos(&p) - T0, KT_PLAY_CMD_SLACK_US);
 	CHECK_EQ_INT(kt_player_key(&p, KT_KEY_NEXT_CMD, 0), 0);
-	CHECK_EQ_INT(kt_player_pos(&p) - T0, 20 * S);
+	CHECK_EQ_INT(kt_player_pos(&p) - T0, 5 * S + KT_PLAY_CMD_SLACK_US);
+	CHECK_EQ_INT(kt_player_key(&p, KT_KEY_NEXT_CMD, 0), 0);
+	CHECK_EQ_INT(kt_player_pos(&p) - T0, 20 * S + KT_PLAY_CMD_SLACK_US);
 	/* '[' right after a stop goes to the one before it */
 	CHECK_EQ_INT(kt_player_key(&p, KT_KEY_PREV_CMD, 0), 0);
-	CHECK_EQ_INT(kt_player_pos(&p) - T0, 5 * S);
+	CHECK_EQ_INT(kt_player_pos(&p) - T0, 5 * S + KT_PLAY_CMD_SLACK_US);
 	/* '[' 3 s into a command: that command's start */
 	CHECK_EQ_INT(kt_player_seek(&p, T0 + 8 * S, 0), 0);
 	CHECK_EQ_INT(kt_player_key(&p, KT_KEY_PREV_CMD, 0), 0);
-	CHECK_EQ_INT(kt_player_pos(&p) - T0, 5 * S);
+	CHECK_EQ_INT(kt_player_pos(&p) - T0, 5 * S + KT_PLAY_CMD_SLACK_US);
 	/* past the last stop: ']' stays */
 	CHECK_EQ_INT(kt_player_seek(&p, T0 + 31 * S, 0), 0);
 	CHECK_EQ_INT(kt_player_key(&p, KT_KEY_NEXT_CMD, 0), 0);
