@@ -51,7 +51,11 @@ export FAKEPOD_DIR=${BENCH_FAKEPOD_DIR:-/tmp/kubetape-bench-fakepod}
 by_mode() { case "$BENCH_MODE" in full) echo "$1" ;; quick) echo "$2" ;; *) echo "$3" ;; esac; }
 RUNS=${BENCH_RUNS:-$(by_mode 5 5 1)}
 
-msg() { echo "[$BENCH_NAME] $*" >&2; }
+BENCH_T0=$(date +%s%N)
+msg() {	# "[script] text  (+seconds since the script started)"
+	local d=$((($(date +%s%N) - BENCH_T0) / 100000000))
+	echo "[$BENCH_NAME] $*  (+$((d / 10)).$((d % 10))s)" >&2
+}
 now_ns() { date +%s%N; }
 now_us() { echo $(($(date +%s%N) / 1000)); }
 
@@ -112,6 +116,10 @@ bench_row() {	# bench_row WORKLOAD FIGURE UNIT GOAL VALUE...
 	local wl=$1 fig=$2 unit=$3 goal=$4 med mn mx n
 	shift 4
 	read -r med mn mx n < <(bench_stats "$@")
+	if [ "$n" = 0 ]; then
+		bench_na "$wl" "$fig" "no successful round"
+		return
+	fi
 	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$wl" "$fig" "$(fmt3 "$med")" "$(fmt3 "$mn")" \
 		"$(fmt3 "$mx")" "$n" "$unit" "$goal" "$(goal_met "$med" "$goal")" >>"$BENCH_ROWS"
 	msg "$wl / $fig: median $(fmt3 "$med") $unit (min $(fmt3 "$mn"), max $(fmt3 "$mx"), n=$n)"
@@ -181,14 +189,15 @@ alive() { local s; s=$(cut -d' ' -f3 "/proc/$1/stat" 2>/dev/null) && [ -n "$s" ]
 # pod_up: start (or reuse) the benchmarks' own fake pod; sources its env.
 # Heavy runs on a 2-core box distort everyone's timings, so it refuses when
 # another fakepod's containerd (the e2e tests', the demo's) is running,
-# unless BENCH_IGNORE_OTHERS=1.
+# unless BENCH_IGNORE_OTHERS=1 or in --smoke.
 pod_up() {
 	local others
 	local pid
 	others=$(for pid in $(pgrep -x containerd); do
 		alive "$pid" && ! grep -qaF -- "$FAKEPOD_DIR/" "/proc/$pid/cmdline" && tr '\0' ' ' <"/proc/$pid/cmdline" && echo
 	done)
-	if [ -n "$others" ] && [ "${BENCH_IGNORE_OTHERS:-0}" != 1 ]; then
+	# (a smoke run measures nothing worth protecting: it goes ahead)
+	if [ -n "$others" ] && [ "${BENCH_IGNORE_OTHERS:-0}" != 1 ] && [ "$BENCH_MODE" != smoke ]; then
 		msg "another containerd is running (e2e tests or a demo?); benchmarks would disturb it and be disturbed:"
 		echo "$others" | sed 's/^/    /' >&2
 		msg "wait for it, or set BENCH_IGNORE_OTHERS=1"
@@ -275,12 +284,19 @@ rec_stop() {
 }
 at_exit 'rec_stop'
 
-# ktj DB JSON-EXPR...: run `kubetape --db DB ARGS --json` and evaluate a
-# python expression on it (d = the document)
-kt_json() {	# kt_json DB 'python expr of d' ARGS...
+# kt_json DB 'python expr of d' ARGS...: run `kubetape --db DB ARGS --json`
+# and print the expression.  A list of sessions is first cut to our pod's
+# container: the recorder records every exec on the node, so an e2e test
+# exec'ing into its own fake pod meanwhile would land in our store too.
+kt_json() {
 	local db=$1 expr=$2
 	shift 2
-	"$KT_CLI" --db "$db" "$@" --json 2>/dev/null | python3 -c "import json,sys; d=json.load(sys.stdin); print($expr)"
+	"$KT_CLI" --db "$db" "$@" --json 2>/dev/null | python3 -c "
+import json, sys
+d = json.load(sys.stdin)
+if isinstance(d, list) and sys.argv[1]:
+    d = [s for s in d if s.get('container_id') == sys.argv[1]]
+print($expr)" "${CONTAINER_ID:-}"
 }
 # wait_active DB N TIMEOUT_S: until N sessions are active
 wait_active() {

@@ -15,6 +15,7 @@ set -u
 REC=$1 TAX=$2 ITER=$3 ROUNDS=$4
 DB=/tmp/kt-guest.db
 echo "# guest: $(uname -r)"
+T0=$(date +%s)
 
 RP=""
 rec_start() {
@@ -32,25 +33,27 @@ rec_start() {
 rec_stop() { kill -TERM "$RP" 2>/dev/null; wait "$RP" 2>/dev/null; }
 tax() { "$TAX" "$ITER" 3; }
 
-SP=() NSP=""
+SP=() NSP="" TARGET=""
 sessions_start() {
 	unshare -p -f --mount-proc sleep 1000 &
 	NSP=$!
-	local i target=""
+	local i
+	TARGET=""
 	for i in $(seq 100); do
-		target=$(pgrep -P "$NSP" sleep) && break
+		TARGET=$(pgrep -P "$NSP" sleep) && break
 		sleep 0.05
 	done
-	[ -n "$target" ] || { echo "ERROR no process in the new pid namespace"; exit 1; }
+	[ -n "$TARGET" ] || { echo "ERROR no process in the new pid namespace"; exit 1; }
 	for i in 1 2 3 4 5; do
-		script -qfc "nsenter -t $target -p -- sh -c 'sleep 100'" /dev/null </dev/null >/dev/null 2>&1 &
+		script -qfc "nsenter -t $TARGET -p -- sh -c 'sleep 100'" /dev/null </dev/null >/dev/null 2>&1 &
 		SP+=($!)
 	done
 	sleep 2
 }
+# SIGKILL to the namespace's init (from outside, only SIGKILL reaches it)
+# takes every process in it down; nsenter, script and unshare then exit.
 sessions_stop() {
-	pkill -P "$NSP" 2>/dev/null
-	kill "${SP[@]}" "$NSP" 2>/dev/null
+	kill -KILL "$TARGET" 2>/dev/null
 	wait "${SP[@]}" "$NSP" 2>/dev/null
 	SP=()
 }
@@ -66,4 +69,5 @@ for r in $(seq "$ROUNDS"); do
 	off5=$(tax)
 	sessions_stop
 	echo "TAX $off0 $on0 $on5 $off5"
+	echo "# round $r done at $(($(date +%s) - T0)) s"
 done
