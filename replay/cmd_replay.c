@@ -355,8 +355,8 @@ static int run(struct kt_cli *cli, int argc, char **argv)
 						 (unsigned long long)from_cmd, (long long)s.id, cmds.n);
 			goto cleanup;
 		}
-		/* as ]/[ do: with the output the exec's Enter caused */
-		target = cmds.ts[from_cmd - 1] + KT_PLAY_CMD_SLACK_US;
+		/* the exec time, as ]/[ (see kt_player_set_commands) */
+		target = cmds.ts[from_cmd - 1];
 	}
 
 	kt_playsrc_open(&ps, cli->store, &s, follow);

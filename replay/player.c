@@ -212,8 +212,8 @@ int kt_player_set_commands(struct kt_player *p, const int64_t *ts, size_t n)
 	if (n && !v)
 		return -ENOMEM;
 	for (size_t i = 0; i < n; i++)
-		if (!k || ts[i] + KT_PLAY_CMD_SLACK_US - v[k - 1] > KT_PLAY_CMD_BURST_US)
-			v[k++] = ts[i] + KT_PLAY_CMD_SLACK_US;
+		if (!k || ts[i] - v[k - 1] > KT_PLAY_CMD_BURST_US)
+			v[k++] = ts[i];
 	free(p->stops);
 	p->stops = v;
 	p->nstops = k;

@@ -32,13 +32,6 @@
 #include "keys.h"
 #include "store.h"
 
-/*
- * A command's stop is this long after its exec: the recorder stamps the
- * output that the exec's Enter caused (the echoed "\r\n", a whole line when
- * typed at once) a fraction of a millisecond after the exec event, and a
- * stop should show the command line that launched it.
- */
-#define KT_PLAY_CMD_SLACK_US 2000LL
 #define KT_PLAY_SEEK_STEP_US (10 * 1000000LL)  /* left/right arrows */
 #define KT_PLAY_PREV_SLACK_US 1000000LL        /* '[' within 1 s of a command: the one before */
 #define KT_PLAY_CMD_BURST_US 10000LL           /* commands this close (a pipeline) are one stop */
@@ -107,9 +100,15 @@ void kt_player_init(struct kt_player *p, const struct kt_player_cfg *cfg,
 		    int64_t start_us, int64_t end_us);
 void kt_player_free(struct kt_player *p);
 
-/* Command exec times, ascending (show's order); copied.  ]/[ stop
- * KT_PLAY_CMD_SLACK_US after each, except that commands within
- * KT_PLAY_CMD_BURST_US of the previous one (a pipeline) share its stop. */
+/*
+ * Command exec times, ascending (show's order); copied.  ]/[ stop at each,
+ * except that commands within KT_PLAY_CMD_BURST_US of the previous one (a
+ * pipeline) share its stop.  A stop is the exec time itself: the screen
+ * shows the command line as it was typed (echoed before Enter) and none of
+ * its output.  Limit: the recorder stamps the output the Enter caused a
+ * little after the exec, in one frame with the command's first output, so
+ * a line typed in one go (pasted) is not on the screen yet at its stop.
+ */
 int kt_player_set_commands(struct kt_player *p, const int64_t *ts, size_t n);
 
 /* Jump to session time target_us (clamped to the session), now = wall clock. */

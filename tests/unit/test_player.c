@@ -313,20 +313,17 @@ static void t_commands(void)
 	CHECK_EQ_INT(kt_player_set_commands(&p, cmds, 5), 0);
 	CHECK_EQ_INT(p.nstops, 4);
 	kt_player_start(&p, T0, 0, false);
-	/* stops are KT_PLAY_CMD_SLACK_US after the exec */
 	CHECK_EQ_INT(kt_player_key(&p, KT_KEY_NEXT_CMD, 0), 0);
-	CHECK_EQ_INT(kt_player_pos(&p) - T0, KT_PLAY_CMD_SLACK_US);
+	CHECK_EQ_INT(kt_player_pos(&p) - T0, 5 * S);
 	CHECK_EQ_INT(kt_player_key(&p, KT_KEY_NEXT_CMD, 0), 0);
-	CHECK_EQ_INT(kt_player_pos(&p) - T0, 5 * S + KT_PLAY_CMD_SLACK_US);
-	CHECK_EQ_INT(kt_player_key(&p, KT_KEY_NEXT_CMD, 0), 0);
-	CHECK_EQ_INT(kt_player_pos(&p) - T0, 20 * S + KT_PLAY_CMD_SLACK_US);
+	CHECK_EQ_INT(kt_player_pos(&p) - T0, 20 * S);
 	/* '[' right after a stop goes to the one before it */
 	CHECK_EQ_INT(kt_player_key(&p, KT_KEY_PREV_CMD, 0), 0);
-	CHECK_EQ_INT(kt_player_pos(&p) - T0, 5 * S + KT_PLAY_CMD_SLACK_US);
+	CHECK_EQ_INT(kt_player_pos(&p) - T0, 5 * S);
 	/* '[' 3 s into a command: that command's start */
 	CHECK_EQ_INT(kt_player_seek(&p, T0 + 8 * S, 0), 0);
 	CHECK_EQ_INT(kt_player_key(&p, KT_KEY_PREV_CMD, 0), 0);
-	CHECK_EQ_INT(kt_player_pos(&p) - T0, 5 * S + KT_PLAY_CMD_SLACK_US);
+	CHECK_EQ_INT(kt_player_pos(&p) - T0, 5 * S);
 	/* past the last stop: ']' stays */
 	CHECK_EQ_INT(kt_player_seek(&p, T0 + 31 * S, 0), 0);
 	CHECK_EQ_INT(kt_player_key(&p, KT_KEY_NEXT_CMD, 0), 0);
