@@ -108,7 +108,7 @@ GUEST_RUNS=$RUNS
 log=$BENCH_TMP/guest.log
 msg "qemu: $KVER, $GUEST_RUNS rounds in one boot"
 bash "$VM/vmrun.sh" -v -c "$CACHE" -r "$KROOT" -k "$KVER" -t 420 -- \
-	"ulimit -l unlimited; exec bash $(printf '%q' "$BENCH_DIR/tax_guest.sh") $(printf '%q' "$KT_REC") $(printf '%q' "$TAX") 200000 $GUEST_RUNS" \
+	"ulimit -l unlimited; exec bash $(printf '%q' "$BENCH_DIR/tax_guest.sh") $(printf '%q' "$KT_REC") $(printf '%q' "$TAX") 100000 $GUEST_RUNS" \
 	>"$log" 2>&1 </dev/null
 rc=$?
 accel=$(sed -n 's/^vmrun: .*accel=\([a-z]*\).*/\1/p' "$log" | tail -1)
