@@ -377,7 +377,8 @@ static int resume(struct indexer *ix, const struct kt_session_info *s, bool *don
 	}
 	/* first run: the session's starting size */
 	ix->kf_us = s->start_us;
-	err = kt_screen_new(s->rows ? s->rows : DEFAULT_ROWS, s->cols ? s->cols : DEFAULT_COLS,
+	err = kt_screen_new(s->rows && s->rows <= KT_SCREEN_MAX_DIM ? s->rows : DEFAULT_ROWS,
+			    s->cols >= 2 && s->cols <= KT_SCREEN_MAX_DIM ? s->cols : DEFAULT_COLS,
 			    &ix->scr);
 	/* without a tty, the user's own terminal turned \n into \r\n */
 	if (!err && !s->has_tty)
@@ -435,7 +436,7 @@ int kt_index_session(struct kt_store *st, int64_t session_id, size_t budget)
 		} else if (f.type == KT_FRAME_RESIZE) {
 			uint16_t cols, rows;
 
-			if (!kt_frame_resize_parse(&f, &cols, &rows) && rows && cols &&
+			if (!kt_frame_resize_parse(&f, &cols, &rows) && rows && cols >= 2 &&
 			    rows <= KT_SCREEN_MAX_DIM && cols <= KT_SCREEN_MAX_DIM)
 				ix.err = kt_screen_resize(ix.scr, rows, cols);
 		}

@@ -14,7 +14,9 @@
  *     a UTF-8 encoded C1 control (U+0080..U+009F) has width -1 and walks the
  *     cursor to column -1 (out-of-bounds tab stop writes), and REP (CSI b)
  *     loops forever when the last glyph had width 0 or there was none yet
- *     (reproduced: three bytes hang the process).  Such a CSI is cancelled
+ *     (reproduced: three bytes hang the process); and an OSC/DCS string whose
+ *     ESC \\ terminator has a control byte in between, or is split across
+ *     two writes, is copied with length -1 (heap over-read).  Such a CSI is cancelled
  *     (CAN, as a terminal does for an over-long sequence) at its 16th
  *     parameter or a parameter above 99999, C1 characters are dropped, a
  *     lone 0xC2 lead byte becomes U+FFFD, and an unsafe REP is cancelled.
@@ -113,6 +115,7 @@ struct kt_screen {
 	size_t hold_len, hold_need; /* need: UTF-8 bytes expected (SC_NORMAL hold) */
 	bool passthru;          /* libvterm is inside an unfinished long sequence */
 	int broken;             /* -ENOMEM in a resize: the model is unusable */
+	bool esc_pending;       /* an ESC not yet given to libvterm (vt_write) */
 	struct scan sc;
 
 	char *reply;            /* answers to our mode queries */
@@ -823,7 +826,7 @@ int kt_screen_new(int rows, int cols, struct kt_screen **out)
 	if (!out)
 		return -EINVAL;
 	*out = NULL;
-	if (rows < 1 || cols < 1 || rows > KT_SCREEN_MAX_DIM || cols > KT_SCREEN_MAX_DIM)
+	if (rows < 1 || cols < 2 || rows > KT_SCREEN_MAX_DIM || cols > KT_SCREEN_MAX_DIM)
 		return -EINVAL;
 	s = calloc(1, sizeof(*s));
 	if (!s)
@@ -885,12 +888,39 @@ void kt_screen_set_line_cb(struct kt_screen *s, kt_screen_line_cb cb, void *ctx)
 
 /* ------------------------------------------------------------- feeding */
 
+/*
+ * All bytes reach libvterm here.  A write never ends with ESC: libvterm
+ * 0.1.4 reads before the start of the next write when an OSC/DCS string's
+ * "ESC \\" terminator is split between two writes (done_string with length
+ * -1: a heap over-read, found by fuzz_keyframe).  A trailing ESC waits for
+ * the next byte (only in passthrough or slicing; the feed layer holds
+ * unfinished sequences back otherwise).
+ */
 static void vt_write(struct kt_screen *s, const uint8_t *p, size_t n)
 {
+	if (n && s->esc_pending) {
+		char two[2] = { 0x1b, (char)*p };
+
+		vterm_input_write(s->vt, two, 2);
+		s->esc_pending = false;
+		p++;
+		n--;
+	}
 	while (n) {
 		size_t k = n > VT_SLICE ? VT_SLICE : n;
 
-		vterm_input_write(s->vt, (const char *)p, k);
+		if (p[k - 1] == 0x1b) {
+			if (k == n) {
+				s->esc_pending = true;
+				n--;
+				if (!--k)
+					break;
+			} else {
+				k--;
+			}
+		}
+		if (k)
+			vterm_input_write(s->vt, (const char *)p, k);
 		p += k;
 		n -= k;
 	}
@@ -972,6 +1002,14 @@ static enum step_ret step(struct kt_screen *s, uint8_t ch)
 {
 	struct scan *c = &s->sc;
 
+	/*
+	 * libvterm 0.1.4: a control, NUL or DEL between a string's ESC and
+	 * its "\\" makes done_string() copy with length -1 (heap over-read,
+	 * found by fuzz_keyframe).  Cancel the string before it.
+	 */
+	if (c->st == SC_ESC_IN_STRING && (ch < 0x20 || ch == 0x7f) &&
+	    ch != 0x18 && ch != 0x1a && ch != 0x1b)
+		return STEP_OVERFLOW;
 	if (ch == 0x00 || ch == 0x7f)
 		return STEP_OK;
 	if (ch == 0x18 || ch == 0x1a) {
@@ -1146,7 +1184,7 @@ static const uint8_t *after_step(struct feeder *f, enum step_ret r, const uint8_
 		/* libvterm has run everything before the final byte: is REP safe? */
 		sync_to(f, p);
 		if (!s->g.has || s->g.w < 1) {
-			vterm_input_write(s->vt, "\x18", 1);
+			vt_write(s, (const uint8_t *)"\x18", 1);
 			f->flush = p + 1;
 		}
 	} else if (r == STEP_DECALN) {
@@ -1160,7 +1198,7 @@ static const uint8_t *after_step(struct feeder *f, enum step_ret r, const uint8_
 	} else if (r == STEP_OVERFLOW) {
 		/* cancel the sequence; the separator and what follows are text */
 		sync_to(f, p);
-		vterm_input_write(s->vt, "\x18", 1);
+		vt_write(s, (const uint8_t *)"\x18", 1);
 		s->sc.st = SC_NORMAL;
 		return p;
 	}
@@ -1190,7 +1228,7 @@ int kt_screen_feed(struct kt_screen *s, const void *buf, size_t len)
 		} else if (s->hold_len < s->hold_need) {
 			/* cut short, as in the ground loop below */
 			s->hold_len = 0;
-			vterm_input_write(s->vt, "\xef\xbf\xbd", 3);
+			vt_write(s, (const uint8_t *)"\xef\xbf\xbd", 3);
 		}
 		f.flush = p;
 		sync_to(&f, p);
@@ -1242,7 +1280,7 @@ int kt_screen_feed(struct kt_screen *s, const void *buf, size_t len)
 				 * across sequences and controls; show it as U+FFFD
 				 * now, as libvterm does when text follows */
 				sync_to(&f, p);
-				vterm_input_write(s->vt, "\xef\xbf\xbd", 3);
+				vt_write(s, (const uint8_t *)"\xef\xbf\xbd", 3);
 				p += k;
 				f.flush = p;
 			}
@@ -1283,7 +1321,7 @@ int kt_screen_feed(struct kt_screen *s, const void *buf, size_t len)
 
 int kt_screen_resize(struct kt_screen *s, int rows, int cols)
 {
-	if (!s || rows < 1 || cols < 1 || rows > KT_SCREEN_MAX_DIM || cols > KT_SCREEN_MAX_DIM)
+	if (!s || rows < 1 || cols < 2 || rows > KT_SCREEN_MAX_DIM || cols > KT_SCREEN_MAX_DIM)
 		return -EINVAL;
 	if (rows == s->rows && cols == s->cols)
 		return 0;
@@ -1449,7 +1487,7 @@ static int query_modes(struct kt_screen *s, struct modes *m)
 	int x, y;
 
 	/* a held-back sequence has not reached libvterm: it is clean */
-	if (s->passthru)
+	if (s->passthru || s->esc_pending)
 		return -EAGAIN;
 	s->reply_len = 0;
 	s->capture = true;

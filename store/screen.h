@@ -47,7 +47,8 @@
 #include <stdint.h>
 #include <stdbool.h>
 
-#define KT_SCREEN_MAX_DIM 1000 /* rows and cols are 1..1000 */
+#define KT_SCREEN_MAX_DIM 1000 /* rows 1..1000, cols 2..1000 (libvterm 0.1.4 puts the
+                                * cursor at column -1 on a double-width row 1 wide) */
 #define KT_CELL_CHARS 4        /* base + up to 3 combining marks (more are dropped) */
 
 enum kt_color_type {
@@ -100,7 +101,7 @@ void kt_screen_free(struct kt_screen *s);
  * first error a line callback returned, else 0.
  */
 int kt_screen_feed(struct kt_screen *s, const void *buf, size_t len);
-/* -EINVAL outside 1..KT_SCREEN_MAX_DIM.  Rows lost off the top are emitted. */
+/* -EINVAL outside the bounds above.  Rows lost off the top are emitted. */
 int kt_screen_resize(struct kt_screen *s, int rows, int cols);
 void kt_screen_size(const struct kt_screen *s, int *rows, int *cols);
 

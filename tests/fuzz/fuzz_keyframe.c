@@ -3,7 +3,7 @@
  * kt_screen_restore on arbitrary keyframe bytes (a corrupt or hostile
  * keyframes row or screen_index state in the database), including the
  * private OSC 7717 that carries row stamps and the pending line.  Input:
- * byte 0 rows, byte 1 cols, then the keyframe.  Properties, abort()
+ * byte 0 rows, byte 1 cols (2..120), then the keyframe.  Properties, abort()
  * otherwise: restore succeeds on any bytes, the cursor is on the screen,
  * the visible lines are non-empty text, and the restored screen can be
  * serialized again.
@@ -32,7 +32,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 2)
 		return 0;
 	rows = 1 + data[0] % 40;
-	cols = 1 + data[1] % 120;
+	cols = 2 + data[1] % 119;
 	if (kt_screen_restore(rows, cols, data + 2, size - 2, &s))
 		abort();
 	kt_screen_cursor(s, &r, &c, NULL);

@@ -366,6 +366,7 @@ static void t_bad_args(void)
 
 	CHECK_EQ_INT(kt_screen_new(0, 80, &s), -EINVAL);
 	CHECK_EQ_INT(kt_screen_new(24, 1001, &s), -EINVAL);
+	CHECK_EQ_INT(kt_screen_new(24, 1, &s), -EINVAL);
 	CHECK(s == NULL);
 	CHECK_EQ_INT(kt_screen_feed(NULL, "x", 1), -EINVAL);
 	s = scr(2, 2, NULL);
