@@ -6,10 +6,12 @@
  * only slows itself (lws calls back when its socket drains).
  *
  * Seeking (?from=US, relative to the session start): the terminal state at
- * a time depends on everything before it.  Until the store has keyframes
- * (store/screen.h), the nearest keyframe is the session start: the stream
- * always begins there and the META record tells the player where `from`
- * is, so it replays the earlier frames without delay.  The export reuses
+ * a time depends on everything before it, so the stream begins at the last
+ * keyframe at or before `from` (kt_stream_open_at): a RESIZE and an OUT
+ * record carrying the keyframe's redraw bytes, then the frames after it.
+ * The META record tells the player where `from` is, so it plays the frames
+ * between the keyframe and `from` without delay.  A seek costs one keyframe
+ * plus less than one keyframe interval of frames, never the whole session.  The export reuses
  * replay/asciicast.c through a FILE that appends to the output buffer.
  */
 #include <errno.h>
@@ -81,7 +83,8 @@ static int enc_acast(void *ctx, const struct kt_frame *f, const uint8_t *data, s
 	return 0;
 }
 
-static int meta(struct web_stream *ws, const struct kt_session_info *s, int64_t from)
+static int meta(struct web_stream *ws, const struct kt_session_info *s, int64_t from,
+		int64_t stream_start_us, bool keyframe)
 {
 	size_t len = 0;
 	char *js = je_dump(json_pack("{s:I,s:I,s:I,s:I,s:b,s:i,s:i,s:b}",
@@ -89,8 +92,8 @@ static int meta(struct web_stream *ws, const struct kt_session_info *s, int64_t 
 				     "start_us", (json_int_t)s->start_us,
 				     "from_us", (json_int_t)(s->start_us + from),
 				     /* where the frames begin: the nearest keyframe */
-				     "stream_start_us", (json_int_t)s->start_us,
-				     "keyframe", 0,
+				     "stream_start_us", (json_int_t)stream_start_us,
+				     "keyframe", keyframe,
 				     "cols", s->cols ? s->cols : 80, "rows", s->rows ? s->rows : 24,
 				     "active", s->state == KT_SESSION_ACTIVE), &len);
 	int err;
@@ -99,6 +102,41 @@ static int meta(struct web_stream *ws, const struct kt_session_info *s, int64_t 
 		return -ENOMEM;
 	err = web_rec_put(&ws->out, WEB_REC_META, s->start_us, js, len);
 	free(js);
+	return err;
+}
+
+/* Position the cursor at the last keyframe before `from` and queue the META
+ * record and the keyframe's RESIZE + OUT records ahead of the frames. */
+static int open_at(struct web_stream *ws, struct kt_store *st, const struct kt_session_info *s,
+		   int64_t from)
+{
+	uint8_t *kf = NULL, rs[4];
+	size_t kf_len = 0, off = 0;
+	int64_t kf_ts = s->start_us;
+	uint16_t rows = 0, cols = 0;
+	int err;
+
+	err = kt_stream_open_at(st, s->id, s->start_us + from, &ws->cur.s, &kf, &kf_len, &kf_ts,
+				&rows, &cols);
+	if (err)
+		return err;
+	if (!kf)
+		kf_ts = s->start_us;
+	err = meta(ws, s, from, kf_ts, kf != NULL);
+	if (!err && kf && rows && cols) {
+		rs[0] = cols & 0xff;
+		rs[1] = cols >> 8;
+		rs[2] = rows & 0xff;
+		rs[3] = rows >> 8;
+		err = web_rec_put(&ws->out, KT_FRAME_RESIZE, kf_ts, rs, sizeof(rs));
+	}
+	while (!err && kf && off < kf_len) {
+		size_t n = kf_len - off > WEB_REC_MAX_PAYLOAD ? WEB_REC_MAX_PAYLOAD : kf_len - off;
+
+		err = web_rec_put(&ws->out, KT_FRAME_OUT, kf_ts, kf + off, n);
+		off += n;
+	}
+	free(kf);
 	return err;
 }
 
@@ -134,7 +172,10 @@ int stream_start(struct lws *wsi, struct conn *c, int64_t id, bool export)
 	ws->export = export;
 	ws->session_id = id;
 	ws->cur.with_input = input;
-	err = kt_stream_open(st, id, 0, &ws->cur.s);
+	if (export)
+		err = kt_stream_open(st, id, 0, &ws->cur.s);
+	else
+		err = open_at(ws, st, &s, from);
 	if (err)
 		goto cleanup;
 	if (export) {
@@ -160,7 +201,6 @@ int stream_start(struct lws *wsi, struct conn *c, int64_t id, bool export)
 			 "content-disposition: attachment; filename=\"kubetape-%lld.cast\"\r\n",
 			 (long long)id);
 	} else {
-		err = meta(ws, &s, from);
 		extra[0] = 0;
 	}
 	if (err)
