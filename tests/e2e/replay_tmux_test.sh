@@ -103,6 +103,17 @@ N_LS=$(cmdno ls) && N_SEQ=$(cmdno seq) && N_STTY=$(cmdno stty) ||
 echo "# session $ID: ls is command $N_LS, seq $N_SEQ, stty $N_STTY"
 pass live_session_recorded
 
+# the recorder's indexer makes the displayed text searchable (colours and
+# the reverse video do not split "rev green")
+step_start
+if wait_for 15 sh -c "$KT search --in screen --pod $POD_NAME 'rev green' 2>/dev/null | grep -q 'final screen'"; then
+	$KT search --pod "$POD_NAME" 'seq 1' | sed 's/^/# /'
+	pass search_screen_live
+else
+	$KT search --in screen --pod "$POD_NAME" 'rev green' 2>&1 | sed 's/^/# /'
+	fail search_screen_live "'rev green' not found on the session's final screen within 15 s"
+fi
+
 # ------------------------------------------------------------------ replay == live
 step_start
 tm new-session -d -s rp -x 90 -y 26 \
