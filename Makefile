@@ -106,7 +106,7 @@ $(LIBKT): $(STORE_OBJS)
 
 $(OUT)/kubetape-recorder: $(RECORDER_OBJS) $(LIBKT)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(LDFLAGS) $^ -o $@ $(LIBS_BPF) $(LIBS_STORE) -lpthread
+	$(Q)$(CC) $(LDFLAGS) $^ -o $@ $(LIBS_BPF) $(LIBS_STORE)
 
 $(OUT)/kubetape: $(REPLAY_OBJS) $(LIBKT)
 	$(call msg,LINK,$@)

@@ -33,10 +33,21 @@ struct kt_proc {
 	__u64 session_id;
 };
 
+/* Terminal bytes.  The recorder may resize it before load (--ringbuf-mb). */
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 16 << 20); /* the recorder may resize before load */
+	__uint(max_entries, 16 << 20);
 } events SEC(".maps");
+
+/*
+ * Session starts, execs, exits and window sizes have their own ring, so a
+ * session flooding its terminal (or many of them) can never crowd out the
+ * record of who ran what.  Small events: 2 MiB is ~20,000 execs of backlog.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 2 << 20);
+} ctl_events SEC(".maps");
 
 /* host tgid -> session it belongs to */
 struct {
@@ -155,7 +166,7 @@ static __always_inline void kt_emit_winsize(__u64 sid, __u64 key, __u16 rows, __
 	ev.rows = rows;
 	ev.cols = cols;
 	ev.tty_key = key;
-	if (bpf_ringbuf_output(&events, &ev, sizeof(ev), 0))
+	if (bpf_ringbuf_output(&ctl_events, &ev, sizeof(ev), 0))
 		kt_count_loss(sid, 0);
 }
 

@@ -273,7 +273,7 @@ static __always_inline __u64 kt_session_start(struct task_struct *p)
 	b->ev.hdr.ts_ns = s->start_ns;
 	b->ev.hdr.session_id = sid;
 	/* If this is lost the recorder rebuilds it from the sessions map. */
-	if (bpf_ringbuf_output(&events, &b->ev, sizeof(b->ev), 0))
+	if (bpf_ringbuf_output(&ctl_events, &b->ev, sizeof(b->ev), 0))
 		kt_stat_add(KT_STAT_LOST_SESSION_EV, 1);
 	return sid;
 }
@@ -335,7 +335,7 @@ static __always_inline void kt_emit_exec(struct task_struct *p, struct linux_bin
 	b->ev.hdr.size = sizeof(b->ev) + off;
 	if (off > KT_EXEC_DATA)
 		return;
-	if (bpf_ringbuf_output(&events, &b->ev, sizeof(b->ev) + off, 0))
+	if (bpf_ringbuf_output(&ctl_events, &b->ev, sizeof(b->ev) + off, 0))
 		kt_count_loss(sid, 0);
 }
 
@@ -419,7 +419,7 @@ int BPF_PROG(kt_sched_exit, struct task_struct *p)
 	} else {
 		ev.hdr.type = KT_EV_EXIT;
 	}
-	if (bpf_ringbuf_output(&events, &ev, sizeof(ev), 0))
+	if (bpf_ringbuf_output(&ctl_events, &ev, sizeof(ev), 0))
 		kt_count_loss(sid, 0);
 	return 0;
 }

@@ -1,13 +1,18 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <errno.h>
-#include <pthread.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <linux/capability.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 
 #include "indexer.h"
 #include "log.h"
@@ -16,114 +21,196 @@
 #define IDLE_MS 500          /* how often to look for new output */
 #define BUDGET (1u << 20)    /* output bytes per call: short store locks */
 #define NICE 10
+#define MAX_RESTARTS 5       /* per RESTART_WINDOW, then give up */
+#define RESTART_WINDOW_US (600 * 1000000LL)
 
 struct kt_indexer {
-	pthread_t thread;
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	struct kt_store *st;
-	bool stop;
-	int64_t deadline_us;     /* after stop: finish work until then */
-	bool more;               /* a session had more to index this round */
+	pid_t pid;
+	char db[4096];
+	char level[16];
+	int restarts;
+	int64_t window_start_us;
 };
 
-static bool stopping(struct kt_indexer *ix)
-{
-	bool s;
+/* ---- the worker process ------------------------------------------------ */
 
-	pthread_mutex_lock(&ix->lock);
-	s = ix->stop && kt_now_us() >= ix->deadline_us;
-	pthread_mutex_unlock(&ix->lock);
-	return s;
+static volatile sig_atomic_t worker_stop;
+
+static void on_term(int sig)
+{
+	worker_stop = sig;
 }
+
+/*
+ * The worker parses attacker-controlled terminal output with libvterm, so it
+ * gives up everything the recorder holds: every capability (bounding set
+ * included), and the right to regain any (no_new_privs).  It keeps uid 0
+ * only to write the root-owned store.  It has no BPF fds: it is a fresh
+ * exec of the recorder binary.
+ */
+static int drop_privileges(void)
+{
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct data[2] = {0};
+
+	for (int cap = 0; cap <= 63; cap++)
+		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) && errno != EINVAL)
+			return -errno;
+	if (syscall(SYS_capset, &hdr, data))
+		return -errno;
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
+		return -errno;
+	return 0;
+}
+
+struct round {
+	struct kt_store *st;
+	bool more;      /* a session had more to index this round */
+};
 
 static int index_one(int64_t id, void *ctx)
 {
-	struct kt_indexer *ix = ctx;
-	int r;
+	struct round *r = ctx;
+	int ret;
 
 	/* one budget per session per round: a flooding session cannot starve
 	 * the others' keyframes */
-	r = kt_index_session(ix->st, id, BUDGET);
-	if (r > 0)
-		ix->more = true;
-	if (r < 0)
-		pr_warn("indexer: session %lld: %s", (long long)id, strerror(-r));
-	return stopping(ix) ? 1 : 0;
+	ret = kt_index_session(r->st, id, BUDGET);
+	if (ret > 0)
+		r->more = true;
+	if (ret < 0)
+		pr_warn("session %lld: %s", (long long)id, strerror(-ret));
+	return worker_stop ? 1 : 0;
 }
 
-static void *run(void *arg)
+int kt_indexer_worker(const char *db)
 {
-	struct kt_indexer *ix = arg;
+	struct sigaction sa = { .sa_handler = on_term };
+	struct round r = {0};
+	int64_t stop_deadline = 0;
+	int err;
 
-	pthread_setname_np(pthread_self(), "kt-indexer");
-	/* Linux: per-thread nice value, so capture keeps the CPU under load */
-	setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), NICE);
-	for (;;) {
-		struct timespec ts;
-		bool stop;
-
-		ix->more = false;
-		kt_index_pending(ix->st, index_one, ix);
-
-		pthread_mutex_lock(&ix->lock);
-		stop = ix->stop;
-		if (stop && (kt_now_us() >= ix->deadline_us || !ix->more)) {
-			pthread_mutex_unlock(&ix->lock);
-			break;
-		}
-		if (!stop && !ix->more) {
-			clock_gettime(CLOCK_REALTIME, &ts);
-			ts.tv_nsec += IDLE_MS * 1000000L;
-			ts.tv_sec += ts.tv_nsec / 1000000000L;
-			ts.tv_nsec %= 1000000000L;
-			pthread_cond_timedwait(&ix->cond, &ix->lock, &ts);
-		}
-		pthread_mutex_unlock(&ix->lock);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0);
+	if (getppid() == 1)	/* the recorder died before we got here */
+		return 1;
+	err = drop_privileges();
+	if (err) {
+		pr_err("cannot drop privileges: %s", strerror(-err));
+		return 1;
 	}
-	return NULL;
+	setpriority(PRIO_PROCESS, 0, NICE);
+	err = kt_store_open(db, 0, &r.st);
+	if (err)
+		return 1;
+	for (;;) {
+		r.more = false;
+		kt_index_pending(r.st, index_one, &r);
+		if (worker_stop) {
+			/* finish what is quick (ended sessions' last chunks); the
+			 * rest resumes at the next start */
+			if (!stop_deadline)
+				stop_deadline = kt_now_us() + 1500000;
+			if (!r.more || kt_now_us() >= stop_deadline)
+				break;
+			worker_stop = 0;	/* let index_one run this round */
+			continue;
+		}
+		if (!r.more)
+			usleep(IDLE_MS * 1000);
+	}
+	kt_store_close(r.st);
+	return 0;
+}
+
+/* ---- the supervisor, in the recorder ------------------------------------ */
+
+static int spawn(struct kt_indexer *ix)
+{
+	char *argv[] = { "kubetape-recorder", "--index-worker", "--db", ix->db,
+			 "--log-level", ix->level, NULL };
+	pid_t pid = fork();
+
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		execv("/proc/self/exe", argv);
+		_exit(127);
+	}
+	ix->pid = pid;
+	return 0;
 }
 
 int kt_indexer_start(const char *db, struct kt_indexer **out)
 {
+	static const char *const names[] = { "error", "warn", "info", "debug" };
 	struct kt_indexer *ix = calloc(1, sizeof(*ix));
 	int err;
 
 	*out = NULL;
 	if (!ix)
 		return -ENOMEM;
-	pthread_mutex_init(&ix->lock, NULL);
-	pthread_cond_init(&ix->cond, NULL);
-	err = kt_store_open(db, 0, &ix->st);
-	if (err)
-		goto cleanup;
-	err = -pthread_create(&ix->thread, NULL, run, ix);
+	if (snprintf(ix->db, sizeof(ix->db), "%s", db) >= (int)sizeof(ix->db)) {
+		free(ix);
+		return -ENAMETOOLONG;
+	}
+	snprintf(ix->level, sizeof(ix->level), "%s", names[kt_log_get_level()]);
+	ix->window_start_us = kt_now_us();
+	err = spawn(ix);
 	if (err) {
-		pr_err("cannot start the indexer thread: %s", strerror(-err));
-		goto cleanup;
+		pr_err("cannot start the screen indexer: %s", strerror(-err));
+		free(ix);
+		return err;
 	}
 	*out = ix;
 	return 0;
-cleanup:
-	kt_store_close(ix->st);
-	pthread_cond_destroy(&ix->cond);
-	pthread_mutex_destroy(&ix->lock);
-	free(ix);
-	return err;
+}
+
+void kt_indexer_check(struct kt_indexer *ix)
+{
+	int status;
+	int64_t now;
+
+	if (!ix || ix->pid <= 0 || waitpid(ix->pid, &status, WNOHANG) != ix->pid)
+		return;
+	ix->pid = 0;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return;
+	now = kt_now_us();
+	if (now - ix->window_start_us > RESTART_WINDOW_US) {
+		ix->window_start_us = now;
+		ix->restarts = 0;
+	}
+	if (ix->restarts >= MAX_RESTARTS) {
+		pr_err("screen indexer died %d times in 10 minutes (last: %s %d); not restarting: "
+		       "seeking and screen search will lag until the recorder restarts", ix->restarts,
+		       WIFSIGNALED(status) ? "signal" : "status",
+		       WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+		return;
+	}
+	ix->restarts++;
+	pr_warn("screen indexer died (%s %d); restarting", WIFSIGNALED(status) ? "signal" : "status",
+		WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+	spawn(ix);
 }
 
 void kt_indexer_stop(struct kt_indexer *ix, int grace_ms)
 {
+	int status;
+
 	if (!ix)
 		return;
-	pthread_mutex_lock(&ix->lock);
-	ix->stop = true;
-	ix->deadline_us = kt_now_us() + (int64_t)grace_ms * 1000;
-	pthread_cond_signal(&ix->cond);
-	pthread_mutex_unlock(&ix->lock);
-	pthread_join(ix->thread, NULL);
-	kt_store_close(ix->st);
-	pthread_cond_destroy(&ix->cond);
-	pthread_mutex_destroy(&ix->lock);
+	if (ix->pid > 0) {
+		kill(ix->pid, SIGTERM);
+		for (int waited = 0; waitpid(ix->pid, &status, WNOHANG) == 0; waited += 20) {
+			if (waited >= grace_ms) {
+				kill(ix->pid, SIGKILL);
+				waitpid(ix->pid, &status, 0);
+				break;
+			}
+			usleep(20000);
+		}
+	}
 	free(ix);
 }

@@ -1,20 +1,28 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The screen indexer: a low-priority thread of the recorder, with its own
- * store connection, that renders recorded output through the terminal model
- * and writes keyframes (for seeking) and screen text (for search) as
- * sessions are recorded.  It never runs on the capture path: during a flood
- * it falls behind and catches up later; its work is resumable, so nothing is
- * lost if the recorder stops mid-way.
+ * The screen indexer renders recorded output through the terminal model and
+ * writes keyframes (for seeking) and screen text (for search) as sessions
+ * are recorded.  It runs as a separate worker process, a fresh exec of the
+ * recorder binary (--index-worker), because it parses attacker-controlled
+ * terminal output with libvterm: the worker drops every capability and sets
+ * no_new_privs, holds no BPF fds, runs at nice 10, and never slows capture.
+ * During a flood it falls behind and catches up later; its work is
+ * resumable, so nothing is lost if it stops or crashes (the recorder
+ * restarts it, a bounded number of times).
  */
 #ifndef KUBETAPE_INDEXER_H
 #define KUBETAPE_INDEXER_H
 
 struct kt_indexer;
 
-/* Opens `db` (already created by the recorder) and starts the thread. */
+/* Starts the worker on `db` (already created by the recorder). */
 int kt_indexer_start(const char *db, struct kt_indexer **out);
-/* Let it finish ended sessions for at most `grace_ms`, then stop and join. */
+/* Reap and restart a worker that died; call from the main loop. */
+void kt_indexer_check(struct kt_indexer *ix);
+/* SIGTERM the worker, wait `grace_ms`, then SIGKILL. */
 void kt_indexer_stop(struct kt_indexer *ix, int grace_ms);
+
+/* The worker's main: returns the process exit status. */
+int kt_indexer_worker(const char *db);
 
 #endif

@@ -223,10 +223,14 @@ static int try_backend(struct kt_loader *l, const struct kt_loader_opts *o, cons
 		}
 		bpf_link__destroy(link);
 	}
-	l->rb = ring_buffer__new(bpf_map__fd(skel->maps.events), cb, ctx, NULL);
-	if (!l->rb) {
+	/* control events first: a session's start is usually read before its
+	 * bytes (and rebuilt from the sessions map when it is not) */
+	l->rb = ring_buffer__new(bpf_map__fd(skel->maps.ctl_events), cb, ctx, NULL);
+	if (!l->rb || ring_buffer__add(l->rb, bpf_map__fd(skel->maps.events), cb, ctx)) {
 		err = -errno;
 		describe(why, cap, "ring buffer setup", err);
+		ring_buffer__free(l->rb);
+		l->rb = NULL;
 		goto cleanup;
 	}
 	l->skel = skel;

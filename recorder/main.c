@@ -51,9 +51,9 @@ static void usage(FILE *f)
 "  --ringbuf-mb N          BPF ring buffer size in MiB, a power of two (default 16)\n"
 "  --no-input              do not record what users type\n"
 "  --stats-file PATH       write counters as JSON here on exit\n"
-"  --no-index              do not render screens for keyframes and screen\n"
-"                          search in a background thread (kubetape can't\n"
-"                          seek fast or search screen text until indexed)\n"
+"  --no-index              do not run the screen indexer (an unprivileged\n"
+"                          worker process rendering keyframes for seeking and\n"
+"                          screen text for search; it resumes where it left)\n"
 "  -h, --help              this help\n"
 "\n"
 "Exit status: 0 after SIGTERM/SIGINT with everything flushed; 1 on a\n"
@@ -131,6 +131,7 @@ int main(int argc, char **argv)
 		{ "no-input", no_argument, NULL, 'I' },
 		{ "stats-file", required_argument, NULL, 's' },
 		{ "no-index", no_argument, NULL, 'X' },
+		{ "index-worker", no_argument, NULL, 'W' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
@@ -145,7 +146,7 @@ int main(int argc, char **argv)
 	struct kt_loader *ld = NULL;
 	struct kt_recorder *rec = NULL;
 	struct kt_indexer *ix = NULL;
-	bool index = true;
+	bool index = true, worker = false;
 	struct sigaction sa = { .sa_handler = on_signal };
 	int opt, err, n, lvl;
 	char *end;
@@ -211,6 +212,9 @@ int main(int argc, char **argv)
 		case 'X':
 			index = false;
 			break;
+		case 'W':
+			worker = true;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -224,6 +228,10 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	ro.attrib = &ac;
+	if (worker) {
+		kt_log_init("kubetape-indexer", kt_log_get_level());
+		return kt_indexer_worker(db);
+	}
 
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
@@ -251,7 +259,7 @@ int main(int argc, char **argv)
 		goto cleanup;
 	kt_recorder_set_loader(rec, ld);
 	if (index && kt_indexer_start(db, &ix))
-		pr_warn("screen indexing is off: seeking and screen search will be slow or empty");
+		pr_warn("screen indexing is off: seeking and screen search will lag until it runs");
 	pr_info("recording into %s (backend %s); ready", db, kt_loader_backend(ld));
 
 	while (!exiting) {
@@ -261,6 +269,7 @@ int main(int argc, char **argv)
 			goto cleanup;
 		}
 		kt_recorder_tick(rec);
+		kt_indexer_check(ix);
 	}
 	pr_info("%s: flushing", exiting == SIGINT ? "SIGINT" : "SIGTERM");
 	kt_loader_drain(ld);

@@ -480,7 +480,7 @@ static void t_loss_counted(void)
 	if (err)
 		return;
 	CHECK_EQ_INT(kt_loader_capture_up(small), 0);
-	helper = enter_ns(ns_init, "sleep 0.3; seq 1 300000", &master, &leader, 24, 80);
+	helper = enter_ns(ns_init, "sleep 0.3; seq 1 300000; /bin/echo flood-done", &master, &leader, 24, 80);
 	C.leader = leader;
 	kt_loader_poll(small, 200); /* deliver the session start */
 	pump(small, master, &got, NULL, NULL, false, true);
@@ -495,6 +495,11 @@ static void t_loss_counted(void)
 	CHECK_EQ_INT(kt_loader_stats(small, k), 0);
 	CHECK(k[KT_STAT_LOST_BYTES] >= ks.lost_bytes);
 	CHECK(k[KT_STAT_LOST_EVENTS] >= ks.lost_events && ks.lost_events > 0);
+	/* the flood filled the data ring, never the control ring: who ran what
+	 * is complete */
+	buf_add(&C.execs, "", 1);
+	CHECK(strstr(C.execs.p, "|/bin/echo flood-done|") != NULL);
+	CHECK_EQ_INT(C.ends, 1);
 	printf("# loss test: pty gave %zu bytes, delivered %zu, counted lost %llu in %llu events\n",
 	       got.len, C.out.len, (unsigned long long)ks.lost_bytes,
 	       (unsigned long long)ks.lost_events);
