@@ -12,7 +12,7 @@
  * commands ("cat /etc/passwd" and friends); pod "web-0" in namespace "ns-0"
  * holds 1% of the sessions.
  *
- * Prints the seconds it took.  Limits: no terminal bytes beyond one tiny
+ * Prints the seconds it took.  (--big: see big_session.)  Limits: no terminal bytes beyond one tiny
  * chunk per session (the CLI figures measured here do not read chunks).
  */
 #include <inttypes.h>
@@ -49,6 +49,88 @@ static int fail(const char *what, int err)
 	return 1;
 }
 
+/*
+ * gen_store DB --big MIB SECS: one ended session of MIB MiB of output (seq
+ * numbers and base64 text, 8 KiB frames evenly over SECS seconds, 128 KiB
+ * chunks as the recorder cuts them under a flood), then indexed with
+ * kt_index_session as the recorder's indexer does (keyframes every 1 MiB /
+ * 30 s), so `kubetape replay --from` can seek.  Prints the session id and
+ * the seconds writing and indexing took.
+ */
+static int big_session(const char *db, long mib, long secs)
+{
+	struct kt_store *st;
+	struct kt_chunk_builder cb;
+	struct kt_session_info s;
+	struct timespec t0, t1, t2;
+	static char frame[8192];
+	long nframes = mib * 128, seqn = 1;
+	int64_t start = 1795300000000000LL, step = secs * 1000000LL / nframes;
+	int err, more;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	err = kt_store_open(db, KT_STORE_CREATE, &st);
+	if (err)
+		return fail("open", err);
+	memset(&s, 0, sizeof(s));
+	snprintf(s.uuid, sizeof(s.uuid), "bench-big");
+	s.start_us = start;
+	s.end_us = start + secs * 1000000LL;
+	s.state = KT_SESSION_ENDED;
+	snprintf(s.pod, sizeof(s.pod), "big");
+	snprintf(s.k8s_namespace, sizeof(s.k8s_namespace), "bench");
+	s.has_tty = true;
+	s.rows = 24;
+	s.cols = 80;
+	if ((err = kt_store_session_create(st, &s)))
+		return fail("session create", err);
+	kt_chunk_builder_init(&cb);
+	kt_store_begin(st);
+	for (long i = 0; i < nframes; i++) {
+		size_t n = 0;
+
+		if (i % 2) {	/* seq-like numbers */
+			while (n < sizeof(frame) - 24)
+				n += (size_t)snprintf(frame + n, sizeof(frame) - n, "%ld\r\n", seqn++);
+		} else {	/* base64-like text lines */
+			static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+			while (n < sizeof(frame) - 80) {
+				for (int k = 0; k < 76; k++)
+					frame[n++] = b64[rnd(64)];
+				frame[n++] = '\r';
+				frame[n++] = '\n';
+			}
+		}
+		if ((err = kt_chunk_add(&cb, KT_FRAME_OUT, start + i * step, frame, (uint32_t)n)))
+			return fail("chunk add", err);
+		if (cb.len >= (128u << 10)) {
+			if ((err = kt_store_chunk_append(st, s.id, &cb)))
+				return fail("chunk append", err);
+			kt_chunk_builder_reset(&cb);
+			if (i % 512 == 0) {
+				kt_store_commit(st);
+				kt_store_begin(st);
+			}
+		}
+	}
+	if (cb.nframes && (err = kt_store_chunk_append(st, s.id, &cb)))
+		return fail("chunk append", err);
+	kt_store_commit(st);
+	kt_store_session_update(st, &s);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	while ((more = kt_index_session(st, s.id, 0)) == 1)
+		;
+	if (more < 0)
+		return fail("index", more);
+	clock_gettime(CLOCK_MONOTONIC, &t2);
+	kt_chunk_builder_free(&cb);
+	kt_store_close(st);
+	printf("%lld %.1f %.1f\n", (long long)s.id,
+	       (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9,
+	       (t2.tv_sec - t1.tv_sec) + (t2.tv_nsec - t1.tv_nsec) / 1e9);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct kt_store *st;
@@ -58,8 +140,10 @@ int main(int argc, char **argv)
 	int64_t now = 1795300000000000LL, span = 30LL * 86400 * 1000000;
 	int err;
 
+	if (argc == 5 && !strcmp(argv[2], "--big"))
+		return big_session(argv[1], atol(argv[3]), atol(argv[4]));
 	if (argc != 4)
-		return fprintf(stderr, "usage: gen_store DB SESSIONS COMMANDS\n"), 2;
+		return fprintf(stderr, "usage: gen_store DB SESSIONS COMMANDS | DB --big MIB SECS\n"), 2;
 	nsess = atol(argv[2]);
 	ncmd = atol(argv[3]);
 	clock_gettime(CLOCK_MONOTONIC, &t0);

@@ -183,6 +183,28 @@ cpu_threads() {
 	done
 }
 hwm_kib() { awk '/^VmHWM/ { print $2 }' "/proc/$1/status" 2>/dev/null; }
+# children PID: direct child pids (the recorder forks its screen indexer as
+# an unprivileged worker process: that is recorder cost too)
+children() { cat /proc/"$1"/task/*/children 2>/dev/null; }
+# cpu_tree_s PID: CPU seconds of PID (incl. children it reaped: cutime and
+# cstime) plus its live children's
+cpu_tree_s() {
+	local hz c t
+	hz=$(getconf CLK_TCK)
+	t=$(awk -v hz="$hz" '{ sub(/^.*\) /, ""); printf "%.2f\n", ($12 + $13 + $14 + $15) / hz }' "/proc/$1/stat" 2>/dev/null)
+	for c in $(children "$1"); do
+		t=$(awk -v a="$t" -v b="$(cpu_s "$c")" 'BEGIN { printf "%.2f", a + b }')
+	done
+	echo "$t"
+}
+# child_hwm_kib PID: the largest VmHWM among PID's live children (0 if none)
+child_hwm_kib() {
+	local c m=0 h
+	for c in $(children "$1"); do
+		h=$(hwm_kib "$c"); [ "${h:-0}" -gt "$m" ] && m=$h
+	done
+	echo "$m"
+}
 alive() { local s; s=$(cut -d' ' -f3 "/proc/$1/stat" 2>/dev/null) && [ -n "$s" ] && [ "$s" != Z ]; }
 
 # ------------------------------------------------------------------ fake pod
@@ -297,6 +319,13 @@ d = json.load(sys.stdin)
 if isinstance(d, list) and sys.argv[1]:
     d = [s for s in d if s.get('container_id') == sys.argv[1]]
 print($expr)" "${CONTAINER_ID:-}"
+}
+# foreign_sessions DB: sessions in the store that are not our pod's (an e2e
+# test exec'ing into its own fake pod while we measure: a disturbed round)
+foreign_sessions() {
+	"$KT_CLI" --db "$1" sessions --json 2>/dev/null | python3 -c "
+import json, sys
+print(sum(1 for s in json.load(sys.stdin) if s.get('container_id') != sys.argv[1]))" "${CONTAINER_ID:-}"
 }
 # wait_active DB N TIMEOUT_S: until N sessions are active
 wait_active() {
