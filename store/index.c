@@ -2,17 +2,37 @@
 /*
  * The screen index: a session's OUT and RESIZE frames rendered through a
  * kt_screen, giving keyframes (seeking without replaying from the start)
- * and the text of what was displayed (screen text search).  Schema v2 in
- * schema.c; the tables and their meaning in FORMAT.md, "Screen index".
+ * and a search index over what was displayed.  Schema v2 in schema.c; the
+ * tables and their meaning in FORMAT.md, "Screen index".
+ *
+ * Why blocks: one row and one FTS document per screen line made the index
+ * ~100x the size of the compressed recording.  Text is now indexed in
+ * blocks, the lines that left the screen between two keyframes, as one
+ * document of a contentless trigram FTS5 table with detail=none (a set of
+ * trigrams per block, no text, no positions).  A search turns its words
+ * into trigrams, asks the FTS for the blocks holding all of them (a
+ * superset), and verifies each candidate by rendering it again from its
+ * keyframe: only lines that really contain every word are reported, with
+ * the time and text the re-rendering gives.  A block spans at most one
+ * keyframe interval (1 MiB of output), so one candidate costs at most one
+ * keyframe restore and 1 MiB of rendering.
+ *
+ * The block still being filled (lines since the last keyframe) is "open":
+ * its lines wait in screen_pending (text, line number, time) and search
+ * reads them directly, so output is searchable as soon as it is indexed,
+ * not only once a keyframe or the session end closes its block.  Closing a
+ * block writes its FTS document from those rows and deletes them.
  *
  * kt_index_session renders outside any transaction and writes what it
- * found in short ones (one per MiB of output), so the recorder, the other
- * writer, is never held up by rendering.  Each write transaction also moves
- * the session's screen_index row: the position reached (chunk, frame), the
- * line counter and the screen there as a keyframe.  A run that dies between
- * transactions redoes the frames after the last saved position; lines are
- * numbered per session (screen_lines.seq) and keyframes keyed by position,
- * so the redo inserts nothing twice (INSERT OR IGNORE).
+ * found in short ones (one per MiB of output, and one per keyframe), so the
+ * recorder, the other writer, is never held up by rendering.  Each write
+ * transaction also moves the session's screen_index row: the position
+ * reached, the open block and the screen there as a keyframe, so a run that
+ * dies between transactions redoes exactly the frames after that.  Should
+ * screen_index be lost anyway, the redo renders the same blocks again:
+ * blocks are numbered per session (screen_blocks.seq), closed ones are left
+ * alone and an open one's pending lines are rewritten, so nothing is
+ * indexed twice.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -32,37 +52,112 @@
 #define KF_RAW_MAX (16u << 20)           /* largest keyframe a reader accepts */
 #define DEFAULT_ROWS 24
 #define DEFAULT_COLS 80
+/* search hit id = block id << LINE_BITS | line number within the block */
+#define LINE_BITS 24
+#define BLOCK_LINES_MAX ((1 << LINE_BITS) - 1)
+#define ENCODED_RUN_MIN 48               /* see encoded_line() */
+#define QUERY_TRIGRAMS_MAX 32            /* FTS terms per query, see squery_make() */
 
-struct pend_line {
-	int64_t seq, ts_us;
-	bool final;
-	size_t len;
-	char *text;
+struct buf {
+	char *p;
+	size_t len, cap;
 };
 
-struct pend_kf {
-	int64_t chunk_seq, ts_us, out_offset;
-	uint32_t frame_index;
-	int rows, cols;
-	size_t raw_len, zlen;
-	void *z;
-};
+static int buf_reserve(struct buf *b, size_t more)
+{
+	size_t cap = b->cap ? b->cap : 4096;
+	char *p;
 
-struct indexer {
-	struct kt_store *st;
-	int64_t sid;
-	struct kt_screen *scr;
-	int err;                  /* first error of a line callback */
-	/* where rendering stands: right after frame_index frames of chunk_seq */
-	int64_t chunk_seq;
-	uint32_t frame_index;
-	int64_t ts_us, out_offset, line_seq, kf_offset, kf_us;
-	/* found since the last write transaction */
-	struct pend_line *lines;
-	size_t nlines, cap;
-	struct pend_kf kf[4];
-	int nkf;
-};
+	if (b->len + more <= b->cap)
+		return 0;
+	while (cap < b->len + more)
+		cap *= 2;
+	p = realloc(b->p, cap);
+	if (!p)
+		return -ENOMEM;
+	b->p = p;
+	b->cap = cap;
+	return 0;
+}
+
+static int buf_put(struct buf *b, const void *data, size_t len)
+{
+	int err = buf_reserve(b, len);
+
+	if (err)
+		return err;
+	if (len)
+		memcpy(b->p + b->len, data, len);
+	b->len += len;
+	return 0;
+}
+
+static int buf_varint(struct buf *b, uint64_t v)
+{
+	uint8_t t[KT_VARINT_MAX];
+
+	return buf_put(b, t, kt_varint_put(t, v));
+}
+
+/* A line as stored and searched: invalid UTF-8 replaced (cells hold valid
+ * codepoints, but keep every stored text valid).  Result in *scratch. */
+static int sanitize(struct buf *scratch, const char *text, size_t len, size_t *out)
+{
+	scratch->len = 0;
+	if (buf_reserve(scratch, len * 3 + 1))
+		return -ENOMEM;
+	*out = kt_utf8_sanitize(scratch->p, text, len);
+	return 0;
+}
+
+/*
+ * A line carrying an encoded blob is not indexed: one with a run of at
+ * least 48 characters without a space that uses only the base64, base64url
+ * and hex alphabet ([A-Za-z0-9+/=_-]) and looks random: digits together
+ * with either hex letters only or both upper and lower case (so numbers,
+ * paths and words are kept: a dot, no digit or one case).  Nearly every
+ * trigram of random text is new, so such lines cost an index as large as
+ * the text itself, for searches nobody makes.  The whole line is skipped
+ * (other words on it are not found either); it stays in the recording
+ * (replay, export).
+ */
+static bool encoded_line(const char *t, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len) {
+		bool alphabet = true, hex = true, hexletter = false, up = false, low = false;
+		bool dig = false;
+		size_t start;
+
+		while (i < len && (t[i] == ' ' || t[i] == '\t'))
+			i++;
+		start = i;
+		for (; i < len && t[i] != ' ' && t[i] != '\t'; i++) {
+			char c = t[i];
+
+			if (c >= '0' && c <= '9') {
+				dig = true;
+			} else if (c >= 'a' && c <= 'z') {
+				low = true;
+				hex = hex && c <= 'f';
+				hexletter = true;
+			} else if (c >= 'A' && c <= 'Z') {
+				up = true;
+				hex = hex && c <= 'F';
+				hexletter = true;
+			} else if (c == '+' || c == '/' || c == '=' || c == '_' || c == '-') {
+				hex = false;
+			} else {
+				alphabet = false;
+			}
+		}
+		if (i - start >= ENCODED_RUN_MIN && alphabet && dig &&
+		    ((hex && hexletter) || (up && low)))
+			return true;
+	}
+	return false;
+}
 
 /* ---------------------------------------------------------------- zstd */
 
@@ -118,53 +213,131 @@ static int zdecompress(struct kt_store *st, int codec, int64_t raw_len, const vo
 	return 0;
 }
 
+/* ---------------------------------------------------------------- rendering */
+
+/* The screen at the session's start: its starting size, and without a tty
+ * LNM on (the user's own terminal turned \n into \r\n). */
+static int screen_fresh(const struct kt_session_info *s, struct kt_screen **out)
+{
+	int err = kt_screen_new(s->rows && s->rows <= KT_SCREEN_MAX_DIM ? s->rows : DEFAULT_ROWS,
+				s->cols >= 2 && s->cols <= KT_SCREEN_MAX_DIM ? s->cols : DEFAULT_COLS,
+				out);
+
+	if (!err && !s->has_tty)
+		err = kt_screen_feed(*out, "\x1b[20h", 5);
+	return err;
+}
+
+/* One frame, as the indexer renders it (search renders blocks again the
+ * same way).  Returns what kt_screen_feed/resize return. */
+static int render_frame(struct kt_screen *scr, const struct kt_frame *f)
+{
+	uint16_t cols, rows;
+
+	kt_screen_set_time(scr, f->ts_us);
+	if (f->type == KT_FRAME_OUT)
+		return kt_screen_feed(scr, f->data, f->len);
+	if (f->type == KT_FRAME_RESIZE && !kt_frame_resize_parse(f, &cols, &rows) && rows &&
+	    cols >= 2 && rows <= KT_SCREEN_MAX_DIM && cols <= KT_SCREEN_MAX_DIM)
+		return kt_screen_resize(scr, rows, cols);
+	return 0;
+}
+
+/* (chunk, frame) positions in stream order */
+static int pos_cmp(int64_t ca, uint32_t fa, int64_t cb, uint32_t fb)
+{
+	if (ca != cb)
+		return ca < cb ? -1 : 1;
+	return fa < fb ? -1 : fa > fb;
+}
+
 /* ---------------------------------------------------------------- writing */
+
+struct pend_kf {
+	int64_t chunk_seq, ts_us, out_offset;
+	uint32_t frame_index;
+	int rows, cols;
+	size_t raw_len, zlen;
+	void *z;
+};
+
+struct indexer {
+	struct kt_store *st;
+	int64_t sid;
+	struct kt_screen *scr;
+	int err;                  /* first error of a line callback */
+	/* where rendering stands: right after frame_index frames of chunk_seq */
+	int64_t chunk_seq;
+	uint32_t frame_index;
+	int64_t ts_us, out_offset, kf_offset, kf_us;
+	/* the open block: starts at (blk_chunk_seq, blk_frame_index) */
+	int64_t blk_seq, blk_chunk_seq;
+	uint32_t blk_frame_index;
+	int64_t blk_lines;        /* its lines so far */
+	int64_t blk_saved;        /* of which written by earlier transactions */
+	int64_t new_ts_min, new_ts_max; /* times of the lines since then */
+	bool warned;
+	struct buf pend;          /* indexable lines since then, screen_pending format */
+	struct buf scratch;
+	struct pend_kf kf;        /* a keyframe taken, written by the next flush */
+	bool have_kf;
+	/* the final screen (set once the session is done) */
+	struct buf fin;           /* its indexable lines joined by '\n' */
+	int64_t fin_lines, fin_ts_min, fin_ts_max;
+};
+
+static void ts_span(int64_t ts, int64_t n, int64_t *lo, int64_t *hi)
+{
+	if (!n || ts < *lo)
+		*lo = ts;
+	if (!n || ts > *hi)
+		*hi = ts;
+}
 
 static int on_line(const char *text, size_t len, int64_t ts_us, void *ctx)
 {
 	struct indexer *ix = ctx;
-	struct pend_line *l;
+	size_t n;
+	int err;
 
-	if (ix->nlines == ix->cap) {
-		size_t cap = ix->cap ? ix->cap * 2 : 256;
-		struct pend_line *p = realloc(ix->lines, cap * sizeof(*p));
-
-		if (!p)
-			return -ENOMEM;
-		ix->lines = p;
-		ix->cap = cap;
+	if (ix->blk_lines >= BLOCK_LINES_MAX) {
+		/* unreachable in practice (a block is <= ~1 MiB of output) */
+		if (!ix->warned)
+			pr_warn("store %s: session %lld: more than %d lines in one screen block,"
+				" the rest is not searchable", ix->st->path, (long long)ix->sid,
+				BLOCK_LINES_MAX);
+		ix->warned = true;
+		return 0;
 	}
-	l = &ix->lines[ix->nlines];
-	l->text = malloc(len * 3 + 1);
-	if (!l->text)
-		return -ENOMEM;
-	/* cells hold valid codepoints, but keep the column text-typed */
-	l->len = kt_utf8_sanitize(l->text, text, len);
-	l->seq = ix->line_seq++;
-	l->ts_us = ts_us;
-	l->final = false;
-	ix->nlines++;
-	return 0;
+	ts_span(ts_us, ix->blk_lines - ix->blk_saved, &ix->new_ts_min, &ix->new_ts_max);
+	err = sanitize(&ix->scratch, text, len, &n);
+	if (!err && !encoded_line(ix->scratch.p, n)) {
+		err = buf_varint(&ix->pend, (uint64_t)ix->blk_lines);
+		if (!err)
+			err = buf_varint(&ix->pend, (uint64_t)ts_us);
+		if (!err)
+			err = buf_varint(&ix->pend, n);
+		if (!err)
+			err = buf_put(&ix->pend, ix->scratch.p, n);
+	}
+	ix->blk_lines++;
+	return err;
 }
 
 static int final_line(const char *text, size_t len, int64_t ts_us, void *ctx)
 {
 	struct indexer *ix = ctx;
-	int err = on_line(text, len, ts_us, ctx);
+	size_t n;
+	int err;
 
-	if (!err)
-		ix->lines[ix->nlines - 1].final = true;
-	return err;
-}
-
-static void pending_free(struct indexer *ix)
-{
-	for (size_t i = 0; i < ix->nlines; i++)
-		free(ix->lines[i].text);
-	ix->nlines = 0;
-	for (int i = 0; i < ix->nkf; i++)
-		free(ix->kf[i].z);
-	ix->nkf = 0;
+	ts_span(ts_us, ix->fin_lines, &ix->fin_ts_min, &ix->fin_ts_max);
+	ix->fin_lines++;
+	err = sanitize(&ix->scratch, text, len, &n);
+	if (err || encoded_line(ix->scratch.p, n))
+		return err;
+	if (ix->fin.len)
+		err = buf_put(&ix->fin, "\n", 1);
+	return err ? err : buf_put(&ix->fin, ix->scratch.p, n);
 }
 
 /* Serialize the screen and compress it. */
@@ -183,14 +356,13 @@ static int snapshot(struct indexer *ix, void **z, size_t *zlen, size_t *raw_len)
 	return err;
 }
 
+/* 1: a keyframe was taken (the caller flushes it at once, closing the
+ * block), 0: not possible at this frame, <0 error. */
 static int keyframe(struct indexer *ix)
 {
-	struct pend_kf *k;
+	struct pend_kf *k = &ix->kf;
 	int err;
 
-	if (ix->nkf == (int)(sizeof(ix->kf) / sizeof(ix->kf[0])))
-		return 0; /* the caller writes before more fit; never reached */
-	k = &ix->kf[ix->nkf];
 	err = snapshot(ix, &k->z, &k->zlen, &k->raw_len);
 	if (err == -EAGAIN)
 		return 0; /* inside an over-long sequence: at a later frame */
@@ -201,115 +373,359 @@ static int keyframe(struct indexer *ix)
 	k->ts_us = ix->ts_us;
 	k->out_offset = ix->out_offset;
 	kt_screen_size(ix->scr, &k->rows, &k->cols);
-	ix->nkf++;
+	ix->have_kf = true;
 	ix->kf_offset = ix->out_offset;
 	ix->kf_us = ix->ts_us;
-	return 0;
+	return 1;
 }
 
-static int exec_bound(struct kt_store *st, sqlite3_stmt **stmt, const char *sql,
-		      const char *what)
+/* A one-off statement: prepared, bound by the caller, stepped, finalized. */
+static int prep(struct kt_store *st, const char *sql, sqlite3_stmt **q)
 {
-	int rc;
+	int rc = sqlite3_prepare_v2(st->db, sql, -1, q, NULL);
 
-	if (*stmt)
+	return rc == SQLITE_OK ? 0 : kt_sql_err(st, rc, "screen index");
+}
+
+static int step_done(struct kt_store *st, sqlite3_stmt *q)
+{
+	int err = kt_stmt_done(st, q, "screen index");
+
+	sqlite3_finalize(q);
+	return err;
+}
+
+/* Walk one screen_pending blob: 1 with a line, 0 at the end, -EBADMSG. */
+static int pending_next(const uint8_t **p, const uint8_t *end, int64_t *line, int64_t *ts,
+			const char **text, size_t *len)
+{
+	uint64_t l, t, n;
+
+	if (*p == end)
 		return 0;
-	rc = sqlite3_prepare_v2(st->db, sql, -1, stmt, NULL);
-	return rc == SQLITE_OK ? 0 : kt_sql_err(st, rc, what);
+	if (kt_varint_get(p, end, &l) || kt_varint_get(p, end, &t) ||
+	    kt_varint_get(p, end, &n) || n > (uint64_t)(end - *p) || l > BLOCK_LINES_MAX)
+		return -EBADMSG;
+	*line = (int64_t)l;
+	*ts = (int64_t)t;
+	*text = (const char *)*p;
+	*len = (size_t)n;
+	*p += n;
+	return 1;
+}
+
+/* The FTS document of block `id`: its pending lines joined by '\n'. */
+static int close_block(struct indexer *ix, int64_t id)
+{
+	struct kt_store *st = ix->st;
+	struct buf doc = { 0 };
+	sqlite3_stmt *q = NULL;
+	int rc, err;
+
+	err = prep(st, "SELECT lines FROM screen_pending WHERE block_id = ?1 ORDER BY first_line", &q);
+	if (err)
+		return err;
+	sqlite3_bind_int64(q, 1, id);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		const uint8_t *p = sqlite3_column_blob(q, 0);
+		const uint8_t *end = p + sqlite3_column_bytes(q, 0);
+		int64_t line, ts;
+		const char *text;
+		size_t len;
+
+		while ((rc = pending_next(&p, end, &line, &ts, &text, &len)) == 1) {
+			err = doc.len ? buf_put(&doc, "\n", 1) : 0;
+			if (!err)
+				err = buf_put(&doc, text, len);
+			if (err)
+				goto cleanup;
+		}
+		if (rc < 0) {
+			pr_err("store %s: screen block %lld: corrupt pending lines", st->path,
+			       (long long)id);
+			err = -EBADMSG;
+			goto cleanup;
+		}
+	}
+	if (rc != SQLITE_DONE) {
+		err = kt_sql_err(st, rc, "screen index");
+		goto cleanup;
+	}
+	sqlite3_finalize(q);
+	q = NULL;
+	if (doc.len) {
+		err = prep(st, "INSERT INTO screen_fts (rowid, x) VALUES (?1, ?2)", &q);
+		if (err)
+			goto cleanup;
+		sqlite3_bind_int64(q, 1, id);
+		sqlite3_bind_text(q, 2, doc.p, (int)doc.len, SQLITE_STATIC);
+		err = step_done(st, q);
+		q = NULL;
+		if (err)
+			goto cleanup;
+	}
+	err = prep(st, "DELETE FROM screen_pending WHERE block_id = ?1", &q);
+	if (err)
+		goto cleanup;
+	sqlite3_bind_int64(q, 1, id);
+	err = step_done(st, q);
+	q = NULL;
+	if (err)
+		goto cleanup;
+	err = prep(st, "UPDATE screen_blocks SET open = 0 WHERE id = ?1", &q);
+	if (err)
+		goto cleanup;
+	sqlite3_bind_int64(q, 1, id);
+	err = step_done(st, q);
+	q = NULL;
+cleanup:
+	sqlite3_finalize(q);
+	free(doc.p);
+	return err;
 }
 
 /*
- * One write transaction: the pending lines and keyframes, and the position
- * with the screen (when it can be serialized; otherwise the position stays
- * behind and the next run renders those frames again, inserting nothing
- * twice).  `done`: the final screen is in the lines.
+ * Inside the write transaction: the open block's row (created with its
+ * first line), the lines found since the last transaction as one
+ * screen_pending row, and with `close` its FTS document.  A row that is
+ * already closed was written by a run whose screen_index row was lost:
+ * left alone.
  */
-static int flush(struct indexer *ix, bool done)
+static int sync_block(struct indexer *ix, bool close)
 {
 	struct kt_store *st = ix->st;
-	sqlite3_stmt *ins_line = NULL, *ins_kf = NULL, *pos = NULL;
+	sqlite3_stmt *q = NULL;
+	int64_t id = 0;
+	bool exists = false, open = false;
+	int rc, err;
+
+	if (!ix->blk_lines)
+		return 0;
+	err = prep(st, "SELECT id, open FROM screen_blocks WHERE session_id = ?1 AND seq = ?2", &q);
+	if (err)
+		return err;
+	sqlite3_bind_int64(q, 1, ix->sid);
+	sqlite3_bind_int64(q, 2, ix->blk_seq);
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW) {
+		exists = true;
+		id = sqlite3_column_int64(q, 0);
+		open = sqlite3_column_int(q, 1) != 0;
+	} else if (rc != SQLITE_DONE) {
+		err = kt_sql_err(st, rc, "screen index");
+	}
+	sqlite3_finalize(q);
+	q = NULL;
+	if (err || (exists && !open))
+		return err;
+
+	if (ix->blk_lines > ix->blk_saved) {
+		if (!exists) {
+			err = prep(st, "INSERT INTO screen_blocks (session_id, seq, chunk_seq, frame_index,"
+				   " end_chunk_seq, end_frame_index, ts_first_us, ts_last_us, n_lines,"
+				   " final, open) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 0, 1)", &q);
+			if (err)
+				return err;
+			sqlite3_bind_int64(q, 1, ix->sid);
+			sqlite3_bind_int64(q, 2, ix->blk_seq);
+			sqlite3_bind_int64(q, 3, ix->blk_chunk_seq);
+			sqlite3_bind_int64(q, 4, ix->blk_frame_index);
+		} else {
+			/* blk_saved 0 with a row: a redo from the block's start */
+			err = prep(st, "UPDATE screen_blocks SET end_chunk_seq = ?5, end_frame_index = ?6,"
+				   " ts_first_us = CASE WHEN ?10 THEN min(ts_first_us, ?7) ELSE ?7 END,"
+				   " ts_last_us = CASE WHEN ?10 THEN max(ts_last_us, ?8) ELSE ?8 END,"
+				   " n_lines = ?9 WHERE id = ?11", &q);
+			if (err)
+				return err;
+			sqlite3_bind_int(q, 10, ix->blk_saved > 0);
+			sqlite3_bind_int64(q, 11, id);
+		}
+		sqlite3_bind_int64(q, 5, ix->chunk_seq);
+		sqlite3_bind_int64(q, 6, ix->frame_index);
+		sqlite3_bind_int64(q, 7, ix->new_ts_min);
+		sqlite3_bind_int64(q, 8, ix->new_ts_max);
+		sqlite3_bind_int64(q, 9, ix->blk_lines);
+		err = step_done(st, q);
+		if (err)
+			return err;
+		if (!exists)
+			id = sqlite3_last_insert_rowid(st->db);
+
+		/* parts from a run whose position was not saved are replaced */
+		err = prep(st, "DELETE FROM screen_pending WHERE block_id = ?1 AND first_line >= ?2", &q);
+		if (err)
+			return err;
+		sqlite3_bind_int64(q, 1, id);
+		sqlite3_bind_int64(q, 2, ix->blk_saved);
+		err = step_done(st, q);
+		if (err)
+			return err;
+		if (ix->pend.len) {
+			err = prep(st, "INSERT INTO screen_pending (block_id, first_line, lines)"
+				   " VALUES (?1, ?2, ?3)", &q);
+			if (err)
+				return err;
+			sqlite3_bind_int64(q, 1, id);
+			sqlite3_bind_int64(q, 2, ix->blk_saved);
+			sqlite3_bind_blob(q, 3, ix->pend.p, (int)ix->pend.len, SQLITE_STATIC);
+			err = step_done(st, q);
+			if (err)
+				return err;
+		}
+	} else if (close) {
+		/* the block ends where the last transaction left it, or here */
+		err = prep(st, "UPDATE screen_blocks SET end_chunk_seq = ?1, end_frame_index = ?2"
+			   " WHERE id = ?3", &q);
+		if (err)
+			return err;
+		sqlite3_bind_int64(q, 1, ix->chunk_seq);
+		sqlite3_bind_int64(q, 2, ix->frame_index);
+		sqlite3_bind_int64(q, 3, id);
+		err = step_done(st, q);
+		if (err)
+			return err;
+	}
+	return close ? close_block(ix, id) : 0;
+}
+
+/* The session's final screen as its own, closed block (once). */
+static int final_block(struct indexer *ix, int64_t seq)
+{
+	struct kt_store *st = ix->st;
+	sqlite3_stmt *q = NULL;
+	int err;
+
+	if (!ix->fin_lines)
+		return 0;
+	err = prep(st, "INSERT OR IGNORE INTO screen_blocks (session_id, seq, chunk_seq, frame_index,"
+		   " end_chunk_seq, end_frame_index, ts_first_us, ts_last_us, n_lines, final, open)"
+		   " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 1, 0)", &q);
+	if (err)
+		return err;
+	sqlite3_bind_int64(q, 1, ix->sid);
+	sqlite3_bind_int64(q, 2, seq);
+	sqlite3_bind_int64(q, 3, ix->blk_chunk_seq);
+	sqlite3_bind_int64(q, 4, ix->blk_frame_index);
+	sqlite3_bind_int64(q, 5, ix->chunk_seq);
+	sqlite3_bind_int64(q, 6, ix->frame_index);
+	sqlite3_bind_int64(q, 7, ix->fin_ts_min);
+	sqlite3_bind_int64(q, 8, ix->fin_ts_max);
+	sqlite3_bind_int64(q, 9, ix->fin_lines);
+	err = step_done(st, q);
+	if (err || !sqlite3_changes(st->db) || !ix->fin.len)
+		return err;
+	err = prep(st, "INSERT INTO screen_fts (rowid, x) VALUES (?1, ?2)", &q);
+	if (err)
+		return err;
+	sqlite3_bind_int64(q, 1, sqlite3_last_insert_rowid(st->db));
+	sqlite3_bind_text(q, 2, ix->fin.p, (int)ix->fin.len, SQLITE_STATIC);
+	return step_done(st, q);
+}
+
+/*
+ * One write transaction: the open block's new lines (closed with `cut`, a
+ * keyframe just taken, or `done`), the keyframe, the final screen, and the
+ * position with the screen (when it can be serialized; otherwise the
+ * position stays behind and the next run renders those frames again,
+ * writing nothing twice).
+ */
+static int flush(struct indexer *ix, bool cut, bool done)
+{
+	struct kt_store *st = ix->st;
+	sqlite3_stmt *q = NULL;
 	void *z = NULL;
 	size_t zlen = 0, raw_len = 0;
 	bool own = false, have_state;
+	/* the open block after this transaction */
+	int64_t next_seq = ix->blk_seq + (ix->blk_lines ? 1 : 0);
+	int64_t nb_seq = ix->blk_seq, nb_chunk = ix->blk_chunk_seq, nb_lines = ix->blk_lines;
+	uint32_t nb_frame = ix->blk_frame_index;
 	int rows, cols, err;
 
+	if (cut) {
+		nb_seq = next_seq;
+		nb_chunk = ix->chunk_seq;
+		nb_frame = ix->frame_index;
+		nb_lines = 0;
+	}
 	err = snapshot(ix, &z, &zlen, &raw_len);
 	have_state = !err;
 	if (err && err != -EAGAIN)
-		goto cleanup;
-	err = exec_bound(st, &ins_line,
-			 "INSERT OR IGNORE INTO screen_lines (session_id, seq, ts_us, final, text)"
-			 " VALUES (?1, ?2, ?3, ?4, ?5)", "screen index");
-	if (!err)
-		err = exec_bound(st, &ins_kf,
-				 "INSERT OR IGNORE INTO keyframes (session_id, chunk_seq, frame_index,"
-				 " ts_us, out_offset, rows, cols, raw_len, codec, data)"
-				 " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)", "screen index");
-	if (!err)
-		err = exec_bound(st, &pos,
-				 "INSERT OR REPLACE INTO screen_index (session_id, chunk_seq,"
-				 " frame_index, ts_us, out_offset, line_seq, kf_offset, kf_us, done,"
-				 " rows, cols, state) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10,"
-				 " ?11, ?12)", "screen index");
-	if (err)
 		goto cleanup;
 
 	err = kt_op_begin(st, &own);
 	if (err)
 		goto cleanup;
-	for (size_t i = 0; i < ix->nlines && !err; i++) {
-		const struct pend_line *l = &ix->lines[i];
+	err = sync_block(ix, cut || done);
+	if (!err && ix->have_kf) {
+		const struct pend_kf *k = &ix->kf;
 
-		sqlite3_reset(ins_line);
-		sqlite3_bind_int64(ins_line, 1, ix->sid);
-		sqlite3_bind_int64(ins_line, 2, l->seq);
-		sqlite3_bind_int64(ins_line, 3, l->ts_us);
-		sqlite3_bind_int(ins_line, 4, l->final);
-		sqlite3_bind_text(ins_line, 5, l->text, (int)l->len, SQLITE_STATIC);
-		err = kt_stmt_done(st, ins_line, "screen index: lines");
+		err = prep(st, "INSERT OR IGNORE INTO keyframes (session_id, chunk_seq, frame_index,"
+			   " ts_us, out_offset, rows, cols, raw_len, codec, data)"
+			   " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)", &q);
+		if (!err) {
+			sqlite3_bind_int64(q, 1, ix->sid);
+			sqlite3_bind_int64(q, 2, k->chunk_seq);
+			sqlite3_bind_int64(q, 3, k->frame_index);
+			sqlite3_bind_int64(q, 4, k->ts_us);
+			sqlite3_bind_int64(q, 5, k->out_offset);
+			sqlite3_bind_int(q, 6, k->rows);
+			sqlite3_bind_int(q, 7, k->cols);
+			sqlite3_bind_int64(q, 8, (int64_t)k->raw_len);
+			sqlite3_bind_int(q, 9, KT_CODEC_ZSTD);
+			sqlite3_bind_blob(q, 10, k->z, (int)k->zlen, SQLITE_STATIC);
+			err = step_done(st, q);
+			q = NULL;
+		}
 	}
-	for (int i = 0; i < ix->nkf && !err; i++) {
-		const struct pend_kf *k = &ix->kf[i];
-
-		sqlite3_reset(ins_kf);
-		sqlite3_bind_int64(ins_kf, 1, ix->sid);
-		sqlite3_bind_int64(ins_kf, 2, k->chunk_seq);
-		sqlite3_bind_int64(ins_kf, 3, k->frame_index);
-		sqlite3_bind_int64(ins_kf, 4, k->ts_us);
-		sqlite3_bind_int64(ins_kf, 5, k->out_offset);
-		sqlite3_bind_int(ins_kf, 6, k->rows);
-		sqlite3_bind_int(ins_kf, 7, k->cols);
-		sqlite3_bind_int64(ins_kf, 8, (int64_t)k->raw_len);
-		sqlite3_bind_int(ins_kf, 9, KT_CODEC_ZSTD);
-		sqlite3_bind_blob(ins_kf, 10, k->z, (int)k->zlen, SQLITE_STATIC);
-		err = kt_stmt_done(st, ins_kf, "screen index: keyframes");
-	}
+	if (!err && done)
+		err = final_block(ix, next_seq);
 	if (!err && (have_state || done)) {
-		kt_screen_size(ix->scr, &rows, &cols);
-		sqlite3_bind_int64(pos, 1, ix->sid);
-		sqlite3_bind_int64(pos, 2, ix->chunk_seq);
-		sqlite3_bind_int64(pos, 3, ix->frame_index);
-		sqlite3_bind_int64(pos, 4, ix->ts_us);
-		sqlite3_bind_int64(pos, 5, ix->out_offset);
-		sqlite3_bind_int64(pos, 6, ix->line_seq);
-		sqlite3_bind_int64(pos, 7, ix->kf_offset);
-		sqlite3_bind_int64(pos, 8, ix->kf_us);
-		sqlite3_bind_int(pos, 9, done);
-		sqlite3_bind_int(pos, 10, rows);
-		sqlite3_bind_int(pos, 11, cols);
-		if (have_state)
-			sqlite3_bind_blob(pos, 12, z, (int)zlen, SQLITE_STATIC);
-		else
-			sqlite3_bind_null(pos, 12);
-		err = kt_stmt_done(st, pos, "screen index: position");
+		err = prep(st, "INSERT OR REPLACE INTO screen_index (session_id, chunk_seq, frame_index,"
+			   " ts_us, out_offset, kf_offset, kf_us, block_seq, block_chunk_seq,"
+			   " block_frame_index, block_lines, done, rows, cols, state)"
+			   " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)", &q);
+		if (!err) {
+			kt_screen_size(ix->scr, &rows, &cols);
+			sqlite3_bind_int64(q, 1, ix->sid);
+			sqlite3_bind_int64(q, 2, ix->chunk_seq);
+			sqlite3_bind_int64(q, 3, ix->frame_index);
+			sqlite3_bind_int64(q, 4, ix->ts_us);
+			sqlite3_bind_int64(q, 5, ix->out_offset);
+			sqlite3_bind_int64(q, 6, ix->kf_offset);
+			sqlite3_bind_int64(q, 7, ix->kf_us);
+			sqlite3_bind_int64(q, 8, nb_seq);
+			sqlite3_bind_int64(q, 9, nb_chunk);
+			sqlite3_bind_int64(q, 10, nb_frame);
+			sqlite3_bind_int64(q, 11, nb_lines);
+			sqlite3_bind_int(q, 12, done);
+			sqlite3_bind_int(q, 13, rows);
+			sqlite3_bind_int(q, 14, cols);
+			if (have_state)
+				sqlite3_bind_blob(q, 15, z, (int)zlen, SQLITE_STATIC);
+			else
+				sqlite3_bind_null(q, 15);
+			err = step_done(st, q);
+			q = NULL;
+		}
 	}
 	err = kt_op_end(st, own, err);
-	if (!err)
-		pending_free(ix);
+	if (err)
+		goto cleanup;
+	/* committed: the next transaction continues from here */
+	ix->pend.len = 0;
+	ix->blk_seq = nb_seq;
+	ix->blk_chunk_seq = nb_chunk;
+	ix->blk_frame_index = nb_frame;
+	ix->blk_lines = ix->blk_saved = nb_lines;
+	if (ix->have_kf) {
+		free(ix->kf.z);
+		ix->kf.z = NULL;
+		ix->have_kf = false;
+	}
 cleanup:
-	sqlite3_finalize(ins_line);
-	sqlite3_finalize(ins_kf);
-	sqlite3_finalize(pos);
+	sqlite3_finalize(q);
 	free(z);
 	return err;
 }
@@ -317,9 +733,9 @@ cleanup:
 /* ---------------------------------------------------------------- resume */
 
 /*
- * The saved position and screen, or a fresh start.  *done: nothing left.
- * The screen is restored from the saved keyframe (raw_len is kept in the
- * zstd frame header: screen_index.state is one zstd frame).
+ * The saved position, open block and screen, or a fresh start.  *done:
+ * nothing left.  The screen is restored from the saved keyframe (raw_len is
+ * kept in the zstd frame header: screen_index.state is one zstd frame).
  */
 static int resume(struct indexer *ix, const struct kt_session_info *s, bool *done)
 {
@@ -329,27 +745,29 @@ static int resume(struct indexer *ix, const struct kt_session_info *s, bool *don
 	int rc, err = 0;
 
 	*done = false;
-	rc = sqlite3_prepare_v2(st->db,
-				"SELECT chunk_seq, frame_index, ts_us, out_offset, line_seq, kf_offset,"
-				" kf_us, done, rows, cols, state FROM screen_index WHERE session_id = ?1",
-				-1, &q, NULL);
-	if (rc != SQLITE_OK)
-		return kt_sql_err(st, rc, "screen index");
+	err = prep(st, "SELECT chunk_seq, frame_index, ts_us, out_offset, kf_offset, kf_us,"
+		   " block_seq, block_chunk_seq, block_frame_index, block_lines, done, rows, cols,"
+		   " state FROM screen_index WHERE session_id = ?1", &q);
+	if (err)
+		return err;
 	sqlite3_bind_int64(q, 1, ix->sid);
 	rc = sqlite3_step(q);
 	if (rc == SQLITE_ROW) {
-		const void *z = sqlite3_column_blob(q, 10);
-		size_t zlen = (size_t)sqlite3_column_bytes(q, 10);
+		const void *z = sqlite3_column_blob(q, 13);
+		size_t zlen = (size_t)sqlite3_column_bytes(q, 13);
 		unsigned long long raw_len;
 
 		ix->chunk_seq = sqlite3_column_int64(q, 0);
 		ix->frame_index = (uint32_t)sqlite3_column_int64(q, 1);
 		ix->ts_us = sqlite3_column_int64(q, 2);
 		ix->out_offset = sqlite3_column_int64(q, 3);
-		ix->line_seq = sqlite3_column_int64(q, 4);
-		ix->kf_offset = sqlite3_column_int64(q, 5);
-		ix->kf_us = sqlite3_column_int64(q, 6);
-		*done = sqlite3_column_int(q, 7) != 0;
+		ix->kf_offset = sqlite3_column_int64(q, 4);
+		ix->kf_us = sqlite3_column_int64(q, 5);
+		ix->blk_seq = sqlite3_column_int64(q, 6);
+		ix->blk_chunk_seq = sqlite3_column_int64(q, 7);
+		ix->blk_frame_index = (uint32_t)sqlite3_column_int64(q, 8);
+		ix->blk_lines = ix->blk_saved = sqlite3_column_int64(q, 9);
+		*done = sqlite3_column_int(q, 10) != 0;
 		if (*done)
 			goto out;
 		if (!z) {
@@ -367,7 +785,7 @@ static int resume(struct indexer *ix, const struct kt_session_info *s, bool *don
 		}
 		err = zdecompress(st, KT_CODEC_ZSTD, (int64_t)raw_len, z, zlen, &raw);
 		if (!err)
-			err = kt_screen_restore(sqlite3_column_int(q, 8), sqlite3_column_int(q, 9),
+			err = kt_screen_restore(sqlite3_column_int(q, 11), sqlite3_column_int(q, 12),
 						raw, (size_t)raw_len, &ix->scr);
 		goto out;
 	}
@@ -375,14 +793,9 @@ static int resume(struct indexer *ix, const struct kt_session_info *s, bool *don
 		err = kt_sql_err(st, rc, "screen index");
 		goto out;
 	}
-	/* first run: the session's starting size */
+	/* first run */
 	ix->kf_us = s->start_us;
-	err = kt_screen_new(s->rows && s->rows <= KT_SCREEN_MAX_DIM ? s->rows : DEFAULT_ROWS,
-			    s->cols >= 2 && s->cols <= KT_SCREEN_MAX_DIM ? s->cols : DEFAULT_COLS,
-			    &ix->scr);
-	/* without a tty, the user's own terminal turned \n into \r\n */
-	if (!err && !s->has_tty)
-		kt_screen_feed(ix->scr, "\x1b[20h", 5);
+	err = screen_fresh(s, &ix->scr);
 out:
 	sqlite3_finalize(q);
 	free(raw);
@@ -427,22 +840,13 @@ int kt_index_session(struct kt_store *st, int64_t session_id, size_t budget)
 			err = ret;
 			goto cleanup;
 		}
-		kt_screen_set_time(ix.scr, f.ts_us);
+		err = render_frame(ix.scr, &f);
+		if (err)
+			goto cleanup;
 		if (f.type == KT_FRAME_OUT) {
-			ix.err = kt_screen_feed(ix.scr, f.data, f.len);
 			ix.out_offset += f.len;
 			done_bytes += f.len;
 			txn_bytes += f.len;
-		} else if (f.type == KT_FRAME_RESIZE) {
-			uint16_t cols, rows;
-
-			if (!kt_frame_resize_parse(&f, &cols, &rows) && rows && cols >= 2 &&
-			    rows <= KT_SCREEN_MAX_DIM && cols <= KT_SCREEN_MAX_DIM)
-				ix.err = kt_screen_resize(ix.scr, rows, cols);
-		}
-		if (ix.err) {
-			err = ix.err;
-			goto cleanup;
 		}
 		ix.ts_us = f.ts_us;
 		kt_stream_tell(stream, &ix.chunk_seq, &ix.frame_index);
@@ -450,12 +854,21 @@ int kt_index_session(struct kt_store *st, int64_t session_id, size_t budget)
 		    (ix.out_offset - ix.kf_offset >= KF_EVERY_BYTES ||
 		     (ix.ts_us - ix.kf_us >= KF_EVERY_US &&
 		      ix.out_offset - ix.kf_offset >= KF_MIN_BYTES))) {
-			err = keyframe(&ix);
-			if (err)
+			ret = keyframe(&ix);
+			if (ret < 0) {
+				err = ret;
 				goto cleanup;
+			}
+			if (ret) {
+				/* a new block starts at each keyframe */
+				err = flush(&ix, true, false);
+				if (err)
+					goto cleanup;
+				txn_bytes = 0;
+			}
 		}
 		if (txn_bytes >= TXN_BYTES) {
-			err = flush(&ix, false);
+			err = flush(&ix, false, false);
 			if (err)
 				goto cleanup;
 			txn_bytes = 0;
@@ -469,14 +882,16 @@ int kt_index_session(struct kt_store *st, int64_t session_id, size_t budget)
 		/* ended and every stored chunk rendered: the final screen */
 		err = kt_screen_visible_lines(ix.scr, final_line, &ix);
 		if (!err)
-			err = flush(&ix, true);
+			err = flush(&ix, false, true);
 		goto cleanup;
 	}
-	err = flush(&ix, false);
+	err = flush(&ix, false, false);
 cleanup:
 	kt_stream_close(stream);
-	pending_free(&ix);
-	free(ix.lines);
+	free(ix.kf.z);
+	free(ix.pend.p);
+	free(ix.scratch.p);
+	free(ix.fin.p);
 	kt_screen_free(ix.scr);
 	free(s);
 	if (err)
@@ -585,27 +1000,388 @@ cleanup:
 
 /* ---------------------------------------------------------------- search */
 
-int kt_store_screen_search(struct kt_store *st, const char *query,
-			   const struct kt_session_filter *f,
-			   kt_screen_hit_cb cb, void *ctx)
+struct squery {
+	char **words;        /* ASCII-lowered */
+	size_t *wlen;
+	int nwords;
+	char *fts;           /* "t1" AND "t2" ...: single trigrams, bound as a parameter */
+};
+
+static bool is_space(char ch)
+{
+	return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r' || ch == '\v' || ch == '\f';
+}
+
+static char ascii_lower(char c)
+{
+	return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
+}
+
+static void squery_free(struct squery *q)
+{
+	for (int i = 0; i < q->nwords; i++)
+		free(q->words[i]);
+	free(q->words);
+	free(q->wlen);
+	free(q->fts);
+}
+
+/*
+ * User text -> words and an FTS5 query.  Validation (length, UTF-8, empty)
+ * is the command search's, with its messages.  Each word of 3+ characters
+ * gives its trigrams (of characters, not bytes), each one double-quoted
+ * FTS5 string (internal " doubled) that the trigram tokenizer turns into
+ * exactly one token, folded as the index is; they are ANDed (detail=none
+ * refuses phrases, i.e. a quoted word longer than 3 characters).  At most
+ * QUERY_TRIGRAMS_MAX terms, taken round-robin over the words so each word
+ * constrains the candidates: the candidates are a superset anyway, and a
+ * 1000-term AND would walk 1000 doclists.  No user byte reaches SQL text.
+ * Only words of 1-2 characters: q->fts NULL (no trigram to look up).
+ */
+static int squery_make(const char *query, struct squery *q)
+{
+	struct kt_search_plan plan;
+	size_t len, maxw, o = 0, nterms = 0;
+	size_t **starts = NULL, *nchars = NULL;
+	const char *terms[QUERY_TRIGRAMS_MAX];
+	size_t tlen[QUERY_TRIGRAMS_MAX];
+	bool indexable;
+	int err;
+
+	memset(q, 0, sizeof(*q));
+	err = kt_search_plan_make(query, &plan);
+	if (err)
+		return err;
+	indexable = plan.fts != NULL;
+	kt_search_plan_free(&plan);
+	len = strlen(query);
+	maxw = len / 2 + 1;
+	q->words = calloc(maxw, sizeof(*q->words));
+	q->wlen = calloc(maxw, sizeof(*q->wlen));
+	starts = calloc(maxw, sizeof(*starts));
+	nchars = calloc(maxw, sizeof(*nchars));
+	/* each term: 3 characters of <= 4 bytes, quotes doubled, "" and " AND " */
+	q->fts = malloc(QUERY_TRIGRAMS_MAX * (3 * 4 * 2 + 2 + 5) + 1);
+	if (!q->words || !q->wlen || !starts || !nchars || !q->fts) {
+		err = -ENOMEM;
+		goto cleanup;
+	}
+	for (size_t i = 0; i < len;) {
+		size_t start, n = 0;
+		char *w;
+		int wi;
+
+		while (i < len && is_space(query[i]))
+			i++;
+		start = i;
+		while (i < len && !is_space(query[i]))
+			i++;
+		if (i == start)
+			break;
+		wi = q->nwords++;
+		w = q->words[wi] = malloc(i - start + 1);
+		starts[wi] = malloc((i - start + 1) * sizeof(size_t));
+		if (!w || !starts[wi]) {
+			err = -ENOMEM;
+			goto cleanup;
+		}
+		for (size_t k = start; k < i; k++) {
+			w[k - start] = ascii_lower(query[k]);
+			if (((unsigned char)query[k] & 0xc0) != 0x80)
+				starts[wi][n++] = k - start;
+		}
+		w[i - start] = 0;
+		starts[wi][n] = i - start;
+		nchars[wi] = n;
+		q->wlen[wi] = i - start;
+	}
+	for (size_t round = 0; nterms < QUERY_TRIGRAMS_MAX; round++) {
+		bool any = false;
+
+		for (int wi = 0; wi < q->nwords && nterms < QUERY_TRIGRAMS_MAX; wi++) {
+			const char *t;
+			size_t tl, k;
+
+			if (nchars[wi] < round + 3)
+				continue;
+			any = true;
+			t = q->words[wi] + starts[wi][round];
+			tl = starts[wi][round + 3] - starts[wi][round];
+			for (k = 0; k < nterms; k++)
+				if (tlen[k] == tl && !memcmp(terms[k], t, tl))
+					break;
+			if (k < nterms)
+				continue;
+			terms[nterms] = t;
+			tlen[nterms++] = tl;
+			if (o)
+				o += sprintf(q->fts + o, " AND ");
+			q->fts[o++] = '"';
+			for (k = 0; k < tl; k++) {
+				if (t[k] == '"')
+					q->fts[o++] = '"';
+				q->fts[o++] = t[k];
+			}
+			q->fts[o++] = '"';
+		}
+		if (!any)
+			break;
+	}
+	q->fts[o] = 0;
+	if (!indexable) {
+		/* only words of 1-2 characters: no trigram, every block is a candidate */
+		free(q->fts);
+		q->fts = NULL;
+	}
+cleanup:
+	for (int i = 0; starts && i < q->nwords; i++)
+		free(starts[i]);
+	free(starts);
+	free(nchars);
+	if (err)
+		squery_free(q);
+	return err;
+}
+
+struct match {
+	int64_t line, ts_us;
+	char *text;
+};
+
+/* Verifying one block: its lines in order, the matching ones kept. */
+struct verify {
+	const struct squery *q;
+	int64_t next_line;   /* line number of the next line rendered */
+	int64_t stop_at;     /* lines from here on are not wanted (pagination) */
+	bool stop;
+	struct match *m;
+	size_t n, cap;
+	struct buf scratch, low;
+	struct kt_screen_search_stats *stats;
+};
+
+static void verify_reset(struct verify *v, int64_t stop_at)
+{
+	for (size_t i = 0; i < v->n; i++)
+		free(v->m[i].text);
+	v->n = 0;
+	v->next_line = 0;
+	v->stop_at = stop_at;
+	v->stop = false;
+}
+
+/* Every word a substring, ASCII case-insensitively (as the LIKE plans of
+ * the command search; non-ASCII letters must match exactly). */
+static int line_matches(struct verify *v, const char *t, size_t n)
+{
+	if (buf_reserve(&v->low, n + 1))
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		v->low.p[i] = ascii_lower(t[i]);
+	for (int i = 0; i < v->q->nwords; i++)
+		if (!memmem(v->low.p, n, v->q->words[i], v->q->wlen[i]))
+			return 0;
+	return 1;
+}
+
+static int consider(struct verify *v, int64_t line, int64_t ts, const char *t, size_t n)
+{
+	struct match *m;
+	int ret;
+
+	if (v->stats)
+		v->stats->lines++;
+	if (encoded_line(t, n))
+		return 0; /* never indexed: not found in closed blocks either */
+	ret = line_matches(v, t, n);
+	if (ret <= 0)
+		return ret;
+	if (v->n == v->cap) {
+		size_t cap = v->cap ? v->cap * 2 : 16;
+
+		m = realloc(v->m, cap * sizeof(*m));
+		if (!m)
+			return -ENOMEM;
+		v->m = m;
+		v->cap = cap;
+	}
+	m = &v->m[v->n];
+	m->text = strndup(t, n);
+	if (!m->text)
+		return -ENOMEM;
+	m->line = line;
+	m->ts_us = ts;
+	v->n++;
+	return 0;
+}
+
+static int verify_line(const char *text, size_t len, int64_t ts_us, void *ctx)
+{
+	struct verify *v = ctx;
+	int64_t line = v->next_line++;
+	size_t n;
+	int err;
+
+	if (line >= v->stop_at) {
+		v->stop = true;
+		return 0;
+	}
+	err = sanitize(&v->scratch, text, len, &n);
+	return err ? err : consider(v, line, ts_us, v->scratch.p, n);
+}
+
+struct block {
+	int64_t id, chunk_seq, end_chunk_seq;
+	uint32_t frame_index, end_frame_index;
+	bool final, open;
+};
+
+/* An open block: its lines are in screen_pending. */
+static int verify_open(struct kt_store *st, const struct block *b, struct verify *v)
+{
+	sqlite3_stmt *q = NULL;
+	int rc, err;
+
+	err = prep(st, "SELECT lines FROM screen_pending WHERE block_id = ?1 ORDER BY first_line", &q);
+	if (err)
+		return err;
+	sqlite3_bind_int64(q, 1, b->id);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		const uint8_t *p = sqlite3_column_blob(q, 0);
+		const uint8_t *end = p + sqlite3_column_bytes(q, 0);
+		int64_t line, ts;
+		const char *text;
+		size_t len;
+
+		while ((rc = pending_next(&p, end, &line, &ts, &text, &len)) == 1) {
+			if (line >= v->stop_at)
+				continue;
+			err = consider(v, line, ts, text, len);
+			if (err)
+				goto cleanup;
+		}
+		if (rc < 0) {
+			pr_err("store %s: screen block %lld: corrupt pending lines", st->path,
+			       (long long)b->id);
+			err = -EBADMSG;
+			goto cleanup;
+		}
+	}
+	if (rc != SQLITE_DONE)
+		err = kt_sql_err(st, rc, "screen search");
+cleanup:
+	sqlite3_finalize(q);
+	return err;
+}
+
+/*
+ * A closed block: render it again from the keyframe at its start (or the
+ * session start) up to its end, as the indexer did, and look at its lines
+ * (the final block: the visible lines at its end).  Cost: one keyframe
+ * restore and at most one keyframe interval of output.
+ */
+static int verify_closed(struct kt_store *st, const struct kt_session_info *s,
+			 const struct block *b, struct verify *v)
+{
+	struct kt_screen *scr = NULL;
+	struct kt_stream *stream = NULL;
+	sqlite3_stmt *q = NULL;
+	uint8_t *raw = NULL;
+	struct kt_frame f;
+	int64_t cs;
+	uint32_t fi;
+	int rc, ret, err;
+
+	if (!b->chunk_seq && !b->frame_index) {
+		err = screen_fresh(s, &scr);
+	} else {
+		err = prep(st, "SELECT rows, cols, raw_len, codec, data FROM keyframes"
+			   " WHERE session_id = ?1 AND chunk_seq = ?2 AND frame_index = ?3", &q);
+		if (err)
+			return err;
+		sqlite3_bind_int64(q, 1, s->id);
+		sqlite3_bind_int64(q, 2, b->chunk_seq);
+		sqlite3_bind_int64(q, 3, b->frame_index);
+		rc = sqlite3_step(q);
+		if (rc == SQLITE_ROW) {
+			int64_t raw_len = sqlite3_column_int64(q, 2);
+
+			err = zdecompress(st, sqlite3_column_int(q, 3), raw_len,
+					  sqlite3_column_blob(q, 4),
+					  (size_t)sqlite3_column_bytes(q, 4), &raw);
+			if (!err)
+				err = kt_screen_restore(sqlite3_column_int(q, 0), sqlite3_column_int(q, 1),
+							raw, (size_t)raw_len, &scr);
+		} else if (rc == SQLITE_DONE) {
+			pr_err("store %s: screen block %lld: no keyframe at its start", st->path,
+			       (long long)b->id);
+			err = -EBADMSG;
+		} else {
+			err = kt_sql_err(st, rc, "screen search");
+		}
+		sqlite3_finalize(q);
+	}
+	if (err)
+		goto cleanup;
+	err = kt_stream_open_pos(st, s->id, b->chunk_seq, b->frame_index, &stream);
+	if (err)
+		goto cleanup;
+	if (!b->final)
+		kt_screen_set_line_cb(scr, verify_line, v);
+	while (!v->stop && (ret = kt_stream_next(stream, &f)) != 0) {
+		if (ret == -EBADMSG)
+			continue; /* the indexer skipped the same frames */
+		if (ret < 0) {
+			err = ret;
+			goto cleanup;
+		}
+		kt_stream_tell(stream, &cs, &fi);
+		if (pos_cmp(cs, fi, b->end_chunk_seq, b->end_frame_index) > 0)
+			break;
+		if (v->stats && f.type == KT_FRAME_OUT)
+			v->stats->rendered += f.len;
+		err = render_frame(scr, &f);
+		if (err || !pos_cmp(cs, fi, b->end_chunk_seq, b->end_frame_index))
+			break;
+	}
+	if (!err && b->final)
+		err = kt_screen_visible_lines(scr, verify_line, v);
+cleanup:
+	kt_stream_close(stream);
+	kt_screen_free(scr);
+	free(raw);
+	return err;
+}
+
+#define BLOCK_COLS(p) \
+	p "id AS block_id, " p "chunk_seq, " p "frame_index, " p "end_chunk_seq, " \
+	p "end_frame_index, " p "final, " p "open"
+#define NBLOCK_COLS 7
+
+int kt_store_screen_search_stats(struct kt_store *st, const char *query,
+				 const struct kt_session_filter *f, kt_screen_hit_cb cb,
+				 void *ctx, struct kt_screen_search_stats *stats)
 {
 	static const struct kt_session_filter any = KT_SESSION_FILTER_INIT;
-	struct kt_search_plan plan = { 0 };
+	struct squery sq;
+	struct verify v = { .q = &sq, .stats = stats };
 	struct kt_session_info *s = NULL;
-	struct kt_screen_hit h;
 	sqlite3_stmt *stmt = NULL;
 	char scols[1024], *sql = NULL;
-	size_t sqlcap, o;
+	const size_t sqlcap = 8192;
+	int64_t after_block = 0, after_line = 0, nhits = 0;
+	size_t o;
 	int n = 0, rc, err;
 
 	if (!st || !query || !cb)
 		return -EINVAL;
 	if (!f)
 		f = &any;
-	err = kt_search_plan_make(query, &plan);
+	if (stats)
+		memset(stats, 0, sizeof(*stats));
+	err = squery_make(query, &sq);
 	if (err)
 		return err;
-	sqlcap = 4096 + (size_t)plan.nlike * 64;
 	sql = malloc(sqlcap);
 	s = malloc(sizeof(*s));
 	if (!sql || !s) {
@@ -616,76 +1392,116 @@ int kt_store_screen_search(struct kt_store *st, const char *query,
 		err = -ENAMETOOLONG;
 		goto cleanup;
 	}
+	if (f->after_id > 0) {
+		after_block = f->after_id >> LINE_BITS;
+		after_line = f->after_id & BLOCK_LINES_MAX;
+	}
 	/*
-	 * ?1..?6 session filter, ?7 FTS query, ?8 after_id, ?9 limit, ?10..
-	 * LIKE for the words trigram cannot index.  CROSS JOIN keeps the FTS
-	 * index the outer loop so ORDER BY rowid DESC LIMIT stops early.
+	 * Candidate blocks newest first: closed ones whose trigram set holds
+	 * every query trigram, and the open ones (not in the FTS yet).
+	 * ?1..?6 session filter, ?7 FTS query, ?8 last block (pagination).
+	 * CROSS JOIN keeps the FTS index the outer loop.
 	 */
-	if (plan.fts)
-		o = snprintf(sql, sqlcap,
-			     "SELECT %s, l.id, l.session_id, l.ts_us, l.final, l.text"
-			     " FROM screen_lines_fts CROSS JOIN screen_lines l"
-			     " ON l.id = screen_lines_fts.rowid"
-			     " CROSS JOIN sessions s ON s.id = l.session_id"
-			     " WHERE screen_lines_fts MATCH ?7", scols);
-	else
-		o = snprintf(sql, sqlcap,
-			     "SELECT %s, l.id, l.session_id, l.ts_us, l.final, l.text"
-			     " FROM screen_lines l CROSS JOIN sessions s ON s.id = l.session_id"
-			     " WHERE 1", scols);
-	for (int i = 0; i < plan.nlike; i++)
-		if (!plan.fts || !plan.indexed[i])
-			o += snprintf(sql + o, sqlcap - o, " AND l.text LIKE ?%d ESCAPE '\\'", 10 + i);
-	if (f->after_id > 0)
-		o += snprintf(sql + o, sqlcap - o, " AND l.id < ?8");
+	if (sq.fts) {
+		snprintf(sql, sqlcap,
+			 "SELECT %s, " BLOCK_COLS("b.") " FROM screen_fts"
+			 " CROSS JOIN screen_blocks b ON b.id = screen_fts.rowid"
+			 " CROSS JOIN sessions s ON s.id = b.session_id"
+			 " WHERE screen_fts MATCH ?7%s", scols,
+			 after_block ? " AND screen_fts.rowid <= ?8" : "");
+		err = kt_session_filter_sql(f, "s.", sql, sqlcap, &n);
+		if (err)
+			goto cleanup;
+		o = strlen(sql);
+		n = 0;
+		snprintf(sql + o, sqlcap - o,
+			 " UNION ALL SELECT %s, " BLOCK_COLS("b.") " FROM screen_blocks b"
+			 " CROSS JOIN sessions s ON s.id = b.session_id WHERE b.open = 1%s",
+			 scols, after_block ? " AND b.id <= ?8" : "");
+	} else {
+		/* short words only: every block of the filter's sessions */
+		snprintf(sql, sqlcap,
+			 "SELECT %s, " BLOCK_COLS("b.") " FROM screen_blocks b"
+			 " CROSS JOIN sessions s ON s.id = b.session_id WHERE 1%s",
+			 scols, after_block ? " AND b.id <= ?8" : "");
+	}
 	err = kt_session_filter_sql(f, "s.", sql, sqlcap, &n);
 	if (err)
 		goto cleanup;
 	o = strlen(sql);
-	o += snprintf(sql + o, sqlcap - o, " ORDER BY %s DESC",
-		      plan.fts ? "screen_lines_fts.rowid" : "l.id");
-	if (f->limit > 0)
-		snprintf(sql + o, sqlcap - o, " LIMIT ?9");
-
+	if ((size_t)snprintf(sql + o, sqlcap - o, " ORDER BY block_id DESC") >= sqlcap - o) {
+		err = -ENAMETOOLONG;
+		goto cleanup;
+	}
 	rc = sqlite3_prepare_v2(st->db, sql, -1, &stmt, NULL);
 	if (rc != SQLITE_OK) {
 		err = kt_sql_err(st, rc, "screen search");
 		goto cleanup;
 	}
 	kt_session_filter_bind(stmt, f, 1);
-	if (plan.fts)
-		sqlite3_bind_text(stmt, 7, plan.fts, -1, SQLITE_STATIC);
-	if (f->after_id > 0)
-		sqlite3_bind_int64(stmt, 8, f->after_id);
-	if (f->limit > 0)
-		sqlite3_bind_int(stmt, 9, f->limit);
-	for (int i = 0; i < plan.nlike; i++)
-		if (!plan.fts || !plan.indexed[i])
-			sqlite3_bind_text(stmt, 10 + i, plan.like[i], -1, SQLITE_STATIC);
+	if (sq.fts)
+		sqlite3_bind_text(stmt, 7, sq.fts, -1, SQLITE_STATIC);
+	if (after_block)
+		sqlite3_bind_int64(stmt, 8, after_block);
 
 	s->id = 0;
 	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-		int k = sqlite3_column_count(stmt) - 5;
-		const char *text;
+		int k = sqlite3_column_count(stmt) - NBLOCK_COLS;
+		struct block b;
 
 		if (sqlite3_column_int64(stmt, 0) != s->id || !s->id)
 			kt_session_from_row(stmt, 0, s);
-		h.id = sqlite3_column_int64(stmt, k);
-		h.session_id = sqlite3_column_int64(stmt, k + 1);
-		h.ts_us = sqlite3_column_int64(stmt, k + 2);
-		h.final = sqlite3_column_int(stmt, k + 3) != 0;
-		text = (const char *)sqlite3_column_text(stmt, k + 4);
-		h.text = text ? text : "";
-		err = cb(s, &h, ctx);
+		b.id = sqlite3_column_int64(stmt, k);
+		b.chunk_seq = sqlite3_column_int64(stmt, k + 1);
+		b.frame_index = (uint32_t)sqlite3_column_int64(stmt, k + 2);
+		b.end_chunk_seq = sqlite3_column_int64(stmt, k + 3);
+		b.end_frame_index = (uint32_t)sqlite3_column_int64(stmt, k + 4);
+		b.final = sqlite3_column_int(stmt, k + 5) != 0;
+		b.open = sqlite3_column_int(stmt, k + 6) != 0;
+		if (stats) {
+			stats->blocks++;
+			stats->open_blocks += b.open;
+		}
+		verify_reset(&v, b.id == after_block ? after_line : BLOCK_LINES_MAX + 1);
+		err = b.open ? verify_open(st, &b, &v) : verify_closed(st, s, &b, &v);
 		if (err)
 			goto cleanup;
+		/* newest first within the block too: ids must only go down */
+		for (size_t i = v.n; i-- > 0;) {
+			struct kt_screen_hit h = {
+				.id = b.id << LINE_BITS | v.m[i].line,
+				.session_id = s->id,
+				.ts_us = v.m[i].ts_us,
+				.final = b.final,
+				.text = v.m[i].text,
+			};
+
+			if (stats)
+				stats->hits++;
+			err = cb(s, &h, ctx);
+			if (err)
+				goto cleanup;
+			if (f->limit > 0 && ++nhits >= f->limit)
+				goto cleanup;
+		}
 	}
 	if (rc != SQLITE_DONE)
 		err = kt_sql_err(st, rc, "screen search");
 cleanup:
 	sqlite3_finalize(stmt);
-	kt_search_plan_free(&plan);
+	verify_reset(&v, 0);
+	free(v.m);
+	free(v.scratch.p);
+	free(v.low.p);
+	squery_free(&sq);
 	free(sql);
 	free(s);
 	return err;
+}
+
+int kt_store_screen_search(struct kt_store *st, const char *query,
+			   const struct kt_session_filter *f,
+			   kt_screen_hit_cb cb, void *ctx)
+{
+	return kt_store_screen_search_stats(st, query, f, cb, ctx, NULL);
 }

@@ -132,9 +132,15 @@ static const char schema_v1[] =
  * v2: the screen index (store/index.c, FORMAT.md "Screen index").
  * keyframes: redraw bytes (zstd) of the screen after frame_index frames of
  * chunk chunk_seq; "last keyframe at or before T" is keyframes_ts.
- * screen_lines: text that left the screen (final = 1: the session's last
- * screen), numbered per session so re-indexing inserts nothing twice.
- * screen_index: where the indexer of each session stands.
+ * screen_blocks: the lines that left the screen between two keyframes (and
+ * the final screen), no text: search finds candidate blocks in screen_fts
+ * and renders them again from their keyframe.  Numbered per session (seq)
+ * so re-indexing writes nothing twice.  screen_fts: a contentless trigram
+ * index, rowid = block id, detail=none and no column sizes: only which
+ * trigrams each block holds (~0.05-0.1x the text; per-line rows with
+ * positions were 5x).  screen_pending: lines of the open block, until a
+ * keyframe or the session end closes it.  screen_index: where the indexer
+ * of each session stands.
  */
 static const char schema_v2[] =
 	"CREATE TABLE keyframes ("
@@ -152,25 +158,32 @@ static const char schema_v2[] =
 	") WITHOUT ROWID;"
 	"CREATE INDEX keyframes_ts ON keyframes (session_id, ts_us);"
 
-	"CREATE TABLE screen_lines ("
+	"CREATE TABLE screen_blocks ("
 	"  id INTEGER PRIMARY KEY,"
 	"  session_id INTEGER NOT NULL REFERENCES sessions (id),"
 	"  seq INTEGER NOT NULL,"
-	"  ts_us INTEGER NOT NULL,"
+	"  chunk_seq INTEGER NOT NULL,"
+	"  frame_index INTEGER NOT NULL,"
+	"  end_chunk_seq INTEGER NOT NULL,"
+	"  end_frame_index INTEGER NOT NULL,"
+	"  ts_first_us INTEGER NOT NULL,"
+	"  ts_last_us INTEGER NOT NULL,"
+	"  n_lines INTEGER NOT NULL,"
 	"  final INTEGER NOT NULL DEFAULT 0,"
-	"  text TEXT NOT NULL"
+	"  open INTEGER NOT NULL DEFAULT 0"
 	");"
-	"CREATE UNIQUE INDEX screen_lines_session_seq ON screen_lines (session_id, seq);"
-	"CREATE VIRTUAL TABLE screen_lines_fts USING fts5 ("
-	"  text, content = 'screen_lines', content_rowid = 'id', tokenize = 'trigram'"
+	"CREATE UNIQUE INDEX screen_blocks_session_seq ON screen_blocks (session_id, seq);"
+	/* small: at most one open block per session */
+	"CREATE INDEX screen_blocks_open ON screen_blocks (id) WHERE open = 1;"
+	"CREATE VIRTUAL TABLE screen_fts USING fts5 ("
+	"  x, tokenize = 'trigram', detail = 'none', content = '', columnsize = 0"
 	");"
-	"CREATE TRIGGER screen_lines_fts_ai AFTER INSERT ON screen_lines BEGIN"
-	"  INSERT INTO screen_lines_fts (rowid, text) VALUES (new.id, new.text);"
-	"END;"
-	"CREATE TRIGGER screen_lines_fts_ad AFTER DELETE ON screen_lines BEGIN"
-	"  INSERT INTO screen_lines_fts (screen_lines_fts, rowid, text)"
-	"    VALUES ('delete', old.id, old.text);"
-	"END;"
+	"CREATE TABLE screen_pending ("
+	"  block_id INTEGER NOT NULL,"
+	"  first_line INTEGER NOT NULL,"
+	"  lines BLOB NOT NULL,"
+	"  PRIMARY KEY (block_id, first_line)"
+	") WITHOUT ROWID;"
 
 	"CREATE TABLE screen_index ("
 	"  session_id INTEGER PRIMARY KEY REFERENCES sessions (id),"
@@ -178,9 +191,12 @@ static const char schema_v2[] =
 	"  frame_index INTEGER NOT NULL,"
 	"  ts_us INTEGER NOT NULL,"
 	"  out_offset INTEGER NOT NULL,"
-	"  line_seq INTEGER NOT NULL,"
 	"  kf_offset INTEGER NOT NULL,"
 	"  kf_us INTEGER NOT NULL,"
+	"  block_seq INTEGER NOT NULL,"
+	"  block_chunk_seq INTEGER NOT NULL,"
+	"  block_frame_index INTEGER NOT NULL,"
+	"  block_lines INTEGER NOT NULL,"
 	"  done INTEGER NOT NULL DEFAULT 0,"
 	"  rows INTEGER NOT NULL,"
 	"  cols INTEGER NOT NULL,"

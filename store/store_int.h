@@ -126,6 +126,16 @@ struct kt_search_plan {
 int kt_search_plan_make(const char *query, struct kt_search_plan *p);
 void kt_search_plan_free(struct kt_search_plan *p);
 
+/* Screen text search with its cost (index.c; tests and bench/): candidate
+ * blocks examined (open ones among them), lines looked at, OUT bytes
+ * rendered again to verify candidates, hits delivered. */
+struct kt_screen_search_stats {
+	int64_t blocks, open_blocks, lines, rendered, hits;
+};
+int kt_store_screen_search_stats(struct kt_store *st, const char *query,
+				 const struct kt_session_filter *f, kt_screen_hit_cb cb,
+				 void *ctx, struct kt_screen_search_stats *stats);
+
 /* Streams positioned by the screen index (stream.c): the first frame
  * returned is frame `frame_index` (0-based) of chunk `chunk_seq`. */
 int kt_stream_open_pos(struct kt_store *st, int64_t session_id, int64_t chunk_seq,

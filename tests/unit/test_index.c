@@ -2,10 +2,13 @@
 /*
  * The screen index on real SQLite stores built through the store API:
  * migration from v1, screen text search (with offsets, backspace editing,
- * colour codes, hostile queries), idempotency and resume (small budgets,
- * a crash between transactions), keyframe spacing, the final screen,
- * pending sessions, and seeking: keyframe + the frames after it give the
- * screen a full replay gives.
+ * colour codes, hostile queries) on open blocks (pending lines) and on
+ * closed ones (trigram candidates verified by rendering again), block
+ * boundaries at keyframes, trigram false positives rejected, encoded blobs
+ * not indexed, stable pagination, idempotency and resume (small budgets, a
+ * crash between transactions), keyframe spacing, the final screen, pending
+ * sessions, and seeking: keyframe + the frames after it give the screen a
+ * full replay gives.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -168,6 +171,7 @@ static void record_shell(struct rec *r, int rounds)
 
 struct hits {
 	int n;
+	int64_t id[64];
 	int64_t ts[64];
 	bool final[64];
 	char text[64][256];
@@ -178,6 +182,7 @@ static int on_hit(const struct kt_session_info *s, const struct kt_screen_hit *h
 	struct hits *x = ctx;
 
 	if (x->n < 64) {
+		x->id[x->n] = h->id;
 		x->ts[x->n] = h->ts_us;
 		x->final[x->n] = h->final;
 		snprintf(x->text[x->n], sizeof(x->text[0]), "%s", h->text);
@@ -214,25 +219,47 @@ static void t_migrate_v1(void)
 	kt_store_close(st);
 	CHECK_EQ_INT(count(path, "SELECT value FROM meta WHERE key = 'schema_version'"), 2);
 	CHECK_EQ_INT(count(path, "SELECT count(*) FROM keyframes"), 0);
-	CHECK_EQ_INT(count(path, "SELECT count(*) FROM screen_lines_fts"), 0);
+	CHECK_EQ_INT(count(path, "SELECT count(*) FROM screen_blocks"), 0);
+	CHECK_EQ_INT(count(path, "SELECT count(*) FROM sqlite_master WHERE name = 'screen_fts'"), 1);
 	CHECK_EQ_INT(count(path, "SELECT count(*) FROM sessions"), 1);
 }
+
+static void search_shell(struct kt_store *st, bool open);
 
 static void t_search_and_offsets(void)
 {
 	char path[128];
 	struct kt_store *st = create_store(path, sizeof(path));
 	struct rec r = { .st = st };
-	struct hits h = { 0 };
-	struct kt_session_filter f = KT_SESSION_FILTER_INIT;
 
 	r.sid = add_session(st, "s1", true);
 	record_shell(&r, 300);
 	CHECK(index_all(st, r.sid, 0) >= 0);
+	/* 20 KB of output: no keyframe yet, one open block (pending lines) */
+	CHECK_EQ_INT(count(path, "SELECT count(*) FROM screen_blocks WHERE open = 1"), 1);
+	search_shell(st, true);
+	/* ended: the block is closed, candidates come from the FTS and are
+	 * rendered again; same answers */
+	end_session(st, r.sid, r.ts + 1);
+	CHECK_EQ_INT(index_all(st, r.sid, 0), 0);
+	CHECK_EQ_INT(count(path, "SELECT count(*) FROM screen_blocks WHERE open = 1"), 0);
+	CHECK_EQ_INT(count(path, "SELECT count(*) FROM screen_pending"), 0);
+	search_shell(st, false);
+	kt_store_close(st);
+	rec_free(&r);
+}
+
+static void search_shell(struct kt_store *st, bool open)
+{
+	struct hits h = { 0 };
+	struct kt_session_filter f = KT_SESSION_FILTER_INIT;
+	struct kt_screen_search_stats stats;
 
 	/* backspace editing: what was shown is "sudo" */
-	CHECK_EQ_INT(kt_store_screen_search(st, "sudo cat", NULL, on_hit, &h), 0);
+	CHECK_EQ_INT(kt_store_screen_search_stats(st, "sudo cat", NULL, on_hit, &h, &stats), 0);
 	CHECK_EQ_INT(h.n, 1);
+	CHECK_EQ_INT(stats.open_blocks, open ? 1 : 0);
+	CHECK(open ? stats.rendered == 0 : stats.rendered > 0);
 	CHECK(strstr(h.text[0], "root@web-1:/# sudo cat /etc/shadow") != NULL);
 	/* the line was completed 2 s after the prompt */
 	CHECK_EQ_INT(h.ts[0] - T0, 1000 + 2000000);
@@ -262,8 +289,6 @@ static void t_search_and_offsets(void)
 	h.n = 0;
 	CHECK_EQ_INT(kt_store_screen_search(st, "file-", &f, on_hit, &h), 0);
 	CHECK_EQ_INT(h.n, 0);
-	kt_store_close(st);
-	rec_free(&r);
 }
 
 static void t_hostile_queries(void)
@@ -282,11 +307,25 @@ static void t_hostile_queries(void)
 	rec_flush(&r);
 	end_session(st, r.sid, T0 + 10);
 	CHECK_EQ_INT(index_all(st, r.sid, 0), 0);
+	/* short words only: no trigram, every block is verified */
 	for (size_t i = 0; i < sizeof(q) / sizeof(q[0]); i++) {
 		int err = kt_store_screen_search(st, q[i], NULL, on_hit, &h);
 
 		CHECK(err == 0);
 	}
+	h.n = 0;
+	CHECK_EQ_INT(kt_store_screen_search(st, "\"", NULL, on_hit, &h), 0);
+	CHECK_EQ_INT(h.n, 1);
+	h.n = 0;
+	CHECK_EQ_INT(kt_store_screen_search(st, "AND", NULL, on_hit, &h), 0);
+	CHECK_EQ_INT(h.n, 0);
+	/* a short word next to a long one must be on the same line */
+	h.n = 0;
+	CHECK_EQ_INT(kt_store_screen_search(st, "a\\b 50%", NULL, on_hit, &h), 0);
+	CHECK_EQ_INT(h.n, 1);
+	h.n = 0;
+	CHECK_EQ_INT(kt_store_screen_search(st, "zz 50%", NULL, on_hit, &h), 0);
+	CHECK_EQ_INT(h.n, 0);
 	h.n = 0;
 	CHECK_EQ_INT(kt_store_screen_search(st, "50%", NULL, on_hit, &h), 0);
 	CHECK_EQ_INT(h.n, 1);
@@ -313,6 +352,41 @@ static void t_hostile_queries(void)
 	rec_free(&r);
 }
 
+/* everything about the blocks but ids, as one number */
+#define BLOCKS_SIG "SELECT total(seq * 7 + chunk_seq * 11 + frame_index * 13 + end_chunk_seq * 17" \
+	" + end_frame_index * 19 + n_lines * 23 + final * 29 + open * 31 + (ts_first_us % 1000003)" \
+	" + (ts_last_us % 1000033)) + count(*) FROM screen_blocks"
+
+struct all_hits {
+	int n;
+	int64_t sum_id, sum_ts, sum_len;
+};
+
+static int on_all(const struct kt_session_info *s, const struct kt_screen_hit *h, void *ctx)
+{
+	struct all_hits *x = ctx;
+
+	x->n++;
+	x->sum_id += h->id;
+	x->sum_ts += h->ts_us;
+	x->sum_len += (int64_t)strlen(h->text);
+	return 0;
+}
+
+/* same hits in two stores built from the same recording (ids aside:
+ * blocks are numbered in order within each store, so those match too) */
+static void same_hits(struct kt_store *a, struct kt_store *b, const char *q)
+{
+	struct all_hits x = { 0 }, y = { 0 };
+
+	CHECK_EQ_INT(kt_store_screen_search(a, q, NULL, on_all, &x), 0);
+	CHECK_EQ_INT(kt_store_screen_search(b, q, NULL, on_all, &y), 0);
+	CHECK(x.n > 0);
+	CHECK_EQ_INT(x.n, y.n);
+	CHECK_EQ_INT(x.sum_ts, y.sum_ts);
+	CHECK_EQ_INT(x.sum_len, y.sum_len);
+}
+
 static void t_idempotent_resume(void)
 {
 	char p1[128], p2[128];
@@ -328,20 +402,23 @@ static void t_idempotent_resume(void)
 	/* a: one go; b: many small calls */
 	CHECK(index_all(a, ra.sid, 0) >= 0);
 	CHECK(index_all(b, rb.sid, 20000) > 10);
-	lines = count(p1, "SELECT count(*) FROM screen_lines");
+	lines = count(p1, "SELECT total(n_lines) FROM screen_blocks");
 	kfs = count(p1, "SELECT count(*) FROM keyframes");
 	CHECK(lines > 3900);
 	if (lines <= 3900)
 		printf("  lines %lld\n", (long long)lines);
 	CHECK(kfs >= 1);
-	CHECK_EQ_INT(count(p2, "SELECT count(*) FROM screen_lines"), lines);
+	CHECK_EQ_INT(count(p2, "SELECT total(n_lines) FROM screen_blocks"), lines);
 	CHECK_EQ_INT(count(p2, "SELECT count(*) FROM keyframes"), kfs);
-	CHECK_EQ_INT(count(p1, "SELECT total(length(text) * seq) FROM screen_lines"),
-		     count(p2, "SELECT total(length(text) * seq) FROM screen_lines"));
+	CHECK_EQ_INT(count(p1, BLOCKS_SIG), count(p2, BLOCKS_SIG));
+	CHECK_EQ_INT(count(p1, "SELECT total(length(lines)) FROM screen_pending"),
+		     count(p2, "SELECT total(length(lines)) FROM screen_pending"));
+	same_hits(a, b, "file-");
+	same_hits(a, b, "dir0");
 
 	/* again: nothing new */
 	CHECK_EQ_INT(kt_index_session(a, ra.sid, 0), 0);
-	CHECK_EQ_INT(count(p1, "SELECT count(*) FROM screen_lines"), lines);
+	CHECK_EQ_INT(count(p1, "SELECT total(n_lines) FROM screen_blocks"), lines);
 
 	/* a crash before the position was saved: everything is redone, once */
 	kt_store_close(a);
@@ -353,10 +430,23 @@ static void t_idempotent_resume(void)
 		sqlite3_close(db);
 	}
 	CHECK_EQ_INT(kt_store_open(p1, KT_STORE_CREATE, &a), 0);
-	CHECK(index_all(a, ra.sid, 0) >= 0);
-	CHECK_EQ_INT(count(p1, "SELECT count(*) FROM screen_lines"), lines);
+	CHECK(index_all(a, ra.sid, 20000) >= 0);
+	CHECK_EQ_INT(count(p1, "SELECT total(n_lines) FROM screen_blocks"), lines);
 	CHECK_EQ_INT(count(p1, "SELECT count(*) FROM keyframes"), kfs);
-	CHECK_EQ_INT(count(p1, "SELECT count(*) FROM screen_lines_fts"), lines);
+	CHECK_EQ_INT(count(p1, BLOCKS_SIG), count(p2, BLOCKS_SIG));
+	CHECK_EQ_INT(count(p1, "SELECT total(length(lines)) FROM screen_pending"),
+		     count(p2, "SELECT total(length(lines)) FROM screen_pending"));
+	/* no FTS document twice (a second copy would not show as a second
+	 * hit; the FTS row count of a contentless table is in its data) */
+	same_hits(a, b, "file-");
+	same_hits(a, b, "dir0");
+	/* and after the end, both close their last block the same way */
+	end_session(a, ra.sid, ra.ts + 1);
+	end_session(b, rb.sid, rb.ts + 1);
+	CHECK_EQ_INT(index_all(a, ra.sid, 0), 0);
+	CHECK_EQ_INT(index_all(b, rb.sid, 0), 0);
+	CHECK_EQ_INT(count(p1, BLOCKS_SIG), count(p2, BLOCKS_SIG));
+	same_hits(a, b, "file-");
 	kt_store_close(a);
 	kt_store_close(b);
 	rec_free(&ra);
@@ -571,6 +661,248 @@ static void t_seek(void)
 	rec_free(&r);
 }
 
+static int count_line(const char *text, size_t len, int64_t ts, void *ctx)
+{
+	(*(int64_t *)ctx)++;
+	return 0;
+}
+
+/* Blocks: one per keyframe interval, contiguous, starting at keyframes,
+ * holding every line a full replay emits; the final screen on its own. */
+static void t_blocks(void)
+{
+	char path[128], line[200], want[64];
+	struct kt_store *st = create_store(path, sizeof(path));
+	struct rec r = { .st = st };
+	struct kt_screen *full = NULL;
+	struct kt_screen_search_stats stats;
+	struct hits h = { 0 };
+	int64_t emitted = 0, nkf;
+
+	r.sid = add_session(st, "s1", true);
+	r.ts = T0;
+	for (int i = 0; i < 30000; i++) {
+		snprintf(line, sizeof(line), "row-%06d-end %0100d\r\n", i, i % 7);
+		rec_out(&r, line, 10);
+	}
+	rec_out(&r, "the last screen\r\n", 10);
+	rec_flush(&r);
+	end_session(st, r.sid, r.ts + 1);
+	CHECK_EQ_INT(index_all(st, r.sid, 300000) > 5, 1);
+
+	kt_screen_new(24, 80, &full);
+	kt_screen_set_line_cb(full, count_line, &emitted);
+	for (size_t i = 0; i < r.n; i++)
+		kt_screen_feed(full, r.f[i].data, r.f[i].len);
+	nkf = count(path, "SELECT count(*) FROM keyframes");
+	CHECK(nkf >= 3);
+	/* one block per interval (before the first keyframe, between two, after
+	 * the last) plus the final screen */
+	CHECK_EQ_INT(count(path, "SELECT count(*) FROM screen_blocks WHERE final = 0"), nkf + 1);
+	CHECK_EQ_INT(count(path, "SELECT count(*) FROM screen_blocks WHERE final = 1"), 1);
+	CHECK_EQ_INT(count(path, "SELECT total(n_lines) FROM screen_blocks WHERE final = 0"), emitted);
+	/* 115-column lines on 80 columns: two rows each */
+	CHECK_EQ_INT(count(path, "SELECT n_lines FROM screen_blocks WHERE final = 1"), 12);
+	/* every block but the first starts at a keyframe */
+	CHECK_EQ_INT(count(path, "SELECT count(*) FROM screen_blocks b JOIN keyframes k"
+			   " ON k.session_id = b.session_id AND k.chunk_seq = b.chunk_seq"
+			   " AND k.frame_index = b.frame_index WHERE b.final = 0"), nkf);
+	CHECK_EQ_INT(count(path, "SELECT count(*) FROM screen_blocks WHERE seq = 0 AND chunk_seq = 0"
+			   " AND frame_index = 0"), 1);
+	/* contiguous: each ends where the next starts */
+	CHECK_EQ_INT(count(path, "SELECT count(*) FROM screen_blocks a JOIN screen_blocks b"
+			   " ON b.seq = a.seq + 1 AND b.final = 0 WHERE a.end_chunk_seq = b.chunk_seq"
+			   " AND a.end_frame_index = b.frame_index"), nkf);
+	CHECK_EQ_INT(count(path, "SELECT count(*) FROM screen_pending"), 0);
+	/* lines at both ends of a block, in the middle, and their times: the
+	 * line of frame i is complete (scrolls off later) at T0 + 10 (i + 1) */
+	for (int i = 0; i < 30000; i += 997) {
+		snprintf(want, sizeof(want), "row-%06d-end", i);
+		h.n = 0;
+		CHECK_EQ_INT(kt_store_screen_search_stats(st, want, NULL, on_hit, &h, &stats), 0);
+		CHECK_EQ_INT(h.n, 1);
+		/* row-000000-end has no trigram row-001000-end lacks: candidates
+		 * may be more, the hit is one */
+		CHECK(stats.blocks >= 1 && stats.blocks <= 2);
+		if (h.n == 1)
+			CHECK_EQ_INT(h.ts[0], T0 + 10LL * (i + 1));
+	}
+	h.n = 0;
+	CHECK_EQ_INT(kt_store_screen_search(st, "the last screen", NULL, on_hit, &h), 0);
+	CHECK_EQ_INT(h.n, 1);
+	CHECK(h.final[0]);
+	kt_screen_free(full);
+	kt_store_close(st);
+	rec_free(&r);
+}
+
+/* All trigrams of the word in one block, the word nowhere: a candidate
+ * that verification rejects. */
+static void t_false_positive(void)
+{
+	char path[128];
+	struct kt_store *st = create_store(path, sizeof(path));
+	struct rec r = { .st = st };
+	struct kt_screen_search_stats stats;
+	struct hits h = { 0 };
+
+	r.sid = add_session(st, "s1", true);
+	rec_out(&r, "a sudden move\r\n", 1);
+	rec_out(&r, "judo class\r\nsudden judo\r\nSUDO-less\r\n", 1);
+	rec_flush(&r);
+	end_session(st, r.sid, T0 + 10);
+	CHECK_EQ_INT(index_all(st, r.sid, 0), 0);
+	CHECK_EQ_INT(kt_store_screen_search_stats(st, "sudo", NULL, on_hit, &h, &stats), 0);
+	/* both blocks are candidates (the lines that scrolled off: none here;
+	 * the final screen holds them all): only SUDO-less is a hit */
+	CHECK_EQ_INT(h.n, 1);
+	CHECK_EQ_STR(h.text[0], "SUDO-less");
+	h.n = 0;
+	CHECK_EQ_INT(kt_store_screen_search_stats(st, "sudo class", NULL, on_hit, &h, &stats), 0);
+	CHECK_EQ_INT(h.n, 0);
+	CHECK_EQ_INT(stats.blocks, 1);     /* a candidate ... */
+	CHECK(stats.lines >= 4);           /* ... rendered and looked at */
+	h.n = 0;
+	CHECK_EQ_INT(kt_store_screen_search_stats(st, "judo sudden", NULL, on_hit, &h, &stats), 0);
+	CHECK_EQ_INT(h.n, 1);
+	CHECK_EQ_STR(h.text[0], "sudden judo");
+	/* trigrams are of characters: a multi-byte word */
+	rec_free(&r);
+	memset(&r, 0, sizeof(r));
+	r.st = st;
+	r.sid = add_session(st, "s2", true);
+	rec_out(&r, "caf\xc3\xa9 cr\xc3\xa8me br\xc3\xbbl\xc3\xa9" "e\r\n", 1);
+	rec_flush(&r);
+	end_session(st, r.sid, T0 + 10);
+	CHECK_EQ_INT(index_all(st, r.sid, 0), 0);
+	h.n = 0;
+	CHECK_EQ_INT(kt_store_screen_search(st, "CR\xc3\xa8ME br\xc3\xbbl\xc3\xa9", NULL, on_hit, &h), 0);
+	CHECK_EQ_INT(h.n, 1);
+	/* non-ASCII letters compare exactly (ASCII-only case folding) */
+	h.n = 0;
+	CHECK_EQ_INT(kt_store_screen_search(st, "caf\xc3\x89", NULL, on_hit, &h), 0);
+	CHECK_EQ_INT(h.n, 0);
+	kt_store_close(st);
+	rec_free(&r);
+}
+
+/* Lines with a base64/hex blob are not indexed, open or closed. */
+static void t_encoded(void)
+{
+	static const char *b64 = "data: QmFzZTY0IGlzIG5vdCBpbmRleGVkOyBpdCBjb3N0cyBhcyBtdWNoIGFzIHRoZSB0ZXh0Lg==";
+	static const char *hex = "sha256 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+	static const char *path_line = "/usr/share/doc/libgstreamer-plugins-base-dev/examples/readme";
+	static const char *digits = "n 123456789012345678901234567890123456789012345678901234567890";
+	char p[128];
+	struct kt_store *st = create_store(p, sizeof(p));
+	struct rec r = { .st = st };
+	struct kt_screen_search_stats stats;
+	char buf[512];
+
+	r.sid = add_session(st, "s1", false);
+	snprintf(buf, sizeof(buf), "%s\n%s\n%s\n%s\n", b64, hex, path_line, digits);
+	rec_out(&r, buf, 1);
+	for (int i = 0; i < 30; i++)
+		rec_out(&r, "filler line\n", 1);
+	rec_flush(&r);
+	CHECK_EQ_INT(index_all(st, r.sid, 0), 0);
+	for (int round = 0; round < 2; round++) {
+		struct hits h = { 0 };
+
+		/* round 0: open block (pending lines), 1: closed (FTS) */
+		CHECK_EQ_INT(kt_store_screen_search_stats(st, "IGlzIG5vdCBpbmRl", NULL, on_hit, &h,
+							  &stats), 0);
+		CHECK_EQ_INT(h.n, 0);
+		CHECK_EQ_INT(kt_store_screen_search(st, "data:", NULL, on_hit, &h), 0);
+		CHECK_EQ_INT(h.n, 0);
+		CHECK_EQ_INT(kt_store_screen_search(st, "884c7d659a2f", NULL, on_hit, &h), 0);
+		CHECK_EQ_INT(h.n, 0);
+		if (round) /* not even a candidate */
+			CHECK_EQ_INT(stats.blocks, 0);
+		CHECK_EQ_INT(kt_store_screen_search(st, "plugins-base-dev/examples", NULL, on_hit, &h), 0);
+		CHECK_EQ_INT(h.n, 1);
+		CHECK_EQ_INT(kt_store_screen_search(st, "9012345678901", NULL, on_hit, &h), 0);
+		CHECK_EQ_INT(h.n, 2);
+		end_session(st, r.sid, r.ts + 1);
+		CHECK_EQ_INT(index_all(st, r.sid, 0), 0);
+	}
+	kt_store_close(st);
+	rec_free(&r);
+}
+
+struct page {
+	int n;
+	int64_t ids[4096];
+	int64_t sum_ts;
+};
+
+static int on_page(const struct kt_session_info *s, const struct kt_screen_hit *h, void *ctx)
+{
+	struct page *p = ctx;
+
+	if (p->n < 4096)
+		p->ids[p->n] = h->id;
+	p->n++;
+	p->sum_ts += h->ts_us;
+	return 0;
+}
+
+/* Pages of 7 over open, closed and final blocks of two sessions give the
+ * same hits as one unlimited search, ids strictly decreasing. */
+static void t_pagination(void)
+{
+	char path[128];
+	struct kt_store *st = create_store(path, sizeof(path));
+	struct rec r1 = { .st = st }, r2 = { .st = st };
+	struct page *all = calloc(1, sizeof(*all)), *pages = calloc(1, sizeof(*pages));
+	struct kt_session_filter f = KT_SESSION_FILTER_INIT;
+
+	r1.sid = add_session(st, "s1", true);
+	r2.sid = add_session(st, "s2", true);
+	record_shell(&r1, 6000);
+	end_session(st, r1.sid, r1.ts + 1);
+	record_shell(&r2, 3000);       /* active: its last block is open */
+	CHECK(index_all(st, r1.sid, 0) >= 0);
+	CHECK(index_all(st, r2.sid, 0) >= 0);
+	CHECK(count(path, "SELECT count(*) FROM screen_blocks WHERE open = 0 AND final = 0") >= 3);
+	CHECK_EQ_INT(count(path, "SELECT count(*) FROM screen_blocks WHERE open = 1"), 1);
+
+	CHECK_EQ_INT(kt_store_screen_search(st, "core.1", NULL, on_page, all), 0);
+	CHECK(all->n > 100 && all->n < 4096);
+	for (int i = 1; i < all->n && i < 4096; i++)
+		CHECK(all->ids[i] < all->ids[i - 1]);
+	f.limit = 7;
+	for (;;) {
+		struct page one = { 0 };
+
+		CHECK_EQ_INT(kt_store_screen_search(st, "core.1", &f, on_page, &one), 0);
+		CHECK(one.n <= 7);
+		for (int i = 0; i < one.n && pages->n < 4096; i++)
+			pages->ids[pages->n++] = one.ids[i];
+		pages->sum_ts += one.sum_ts;
+		if (one.n < 7)
+			break;
+		f.after_id = one.ids[one.n - 1];
+	}
+	CHECK_EQ_INT(pages->n, all->n);
+	CHECK_EQ_INT(pages->sum_ts, all->sum_ts);
+	CHECK(!memcmp(pages->ids, all->ids, sizeof(int64_t) * (size_t)(all->n < 4096 ? all->n : 4096)));
+	/* ids stay when the open block closes */
+	end_session(st, r2.sid, r2.ts + 1);
+	CHECK_EQ_INT(index_all(st, r2.sid, 0), 0);
+	memset(pages, 0, sizeof(*pages));
+	CHECK_EQ_INT(kt_store_screen_search(st, "core.1", NULL, on_page, pages), 0);
+	/* the final screens add hits at the front, nothing else changes */
+	CHECK(pages->n >= all->n);
+	CHECK(!memcmp(pages->ids + (pages->n - all->n), all->ids,
+		      sizeof(int64_t) * (size_t)all->n));
+	free(all);
+	free(pages);
+	kt_store_close(st);
+	rec_free(&r1);
+	rec_free(&r2);
+}
+
 static void t_readonly(void)
 {
 	char path[128];
@@ -600,6 +932,10 @@ int main(void)
 	RUN(t_final_screen_and_pending);
 	RUN(t_no_tty);
 	RUN(t_seek);
+	RUN(t_blocks);
+	RUN(t_false_positive);
+	RUN(t_encoded);
+	RUN(t_pagination);
 	RUN(t_readonly);
 	{
 		char cmd[128];
