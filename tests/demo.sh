@@ -5,7 +5,8 @@
 #   a fake pod on a real containerd + runc, kubetape-recorder started on it,
 #   one scripted interactive `kubectl exec -it`-style session typed through
 #   ptyrun, the recorder stopped, then what the auditors' CLI shows:
-#   `kubetape sessions`, `kubetape show ID` and `kubetape cat ID`.
+#   `kubetape sessions`, `kubetape show ID`, `kubetape replay ID` and
+#   `kubetape search`.
 # Everything is torn down at the end (also on failure or ^C); the database
 # stays in /tmp/kubetape-demo/kubetape.db for you to explore.
 set -u
@@ -31,12 +32,7 @@ for c in containerd ctr runc python3; do
 	command -v "$c" >/dev/null || die "'$c' is missing: run 'make deps' first"
 done
 [ -x "$PTYRUN" ] || die "$PTYRUN is missing: run 'make' first"
-have_recorder=1
-if [ ! -x "$RECORDER" ] || [ ! -x "$KUBETAPE" ]; then
-	have_recorder=0
-	echo "demo: NOTE: $RECORDER or $KUBETAPE is not built (yet): running only the pod" >&2
-	echo "demo:       and exec part; nothing will be recorded.  Run 'make' to build them." >&2
-fi
+[ -x "$RECORDER" ] && [ -x "$KUBETAPE" ] || die "$RECORDER or $KUBETAPE is missing: run 'make' first"
 
 rec_pid=""
 cleanup() {
@@ -60,21 +56,19 @@ say "a pod: containerd $(containerd --version | awk '{print $3}') + runc, no kub
 echo "pod $POD_NAMESPACE/$POD_NAME (uid $POD_UID), container $CONTAINER_NAME ${CONTAINER_ID:0:12}, app pid $APP_INIT_PID"
 
 # ------------------------------------------------------------------ recorder
-if [ "$have_recorder" = 1 ]; then
-	say "kubetape-recorder --db $DB --containerd-state $CONTAINERD_STATE"
-	"$RECORDER" --db "$DB" --containerd-state "$CONTAINERD_STATE" >"$DEMO_DIR/recorder.log" 2>&1 &
-	rec_pid=$!
-	for _ in $(seq 400); do
-		grep -q ready "$DEMO_DIR/recorder.log" && break
-		kill -0 "$rec_pid" 2>/dev/null || break
-		sleep 0.05
-	done
-	if ! grep -q ready "$DEMO_DIR/recorder.log"; then
-		cat "$DEMO_DIR/recorder.log" >&2
-		die "the recorder did not log 'ready' within 20 s (log above)"
-	fi
-	sed 's/^/  /' "$DEMO_DIR/recorder.log"
+say "kubetape-recorder --db $DB --containerd-state $CONTAINERD_STATE"
+"$RECORDER" --db "$DB" --containerd-state "$CONTAINERD_STATE" >"$DEMO_DIR/recorder.log" 2>&1 &
+rec_pid=$!
+for _ in $(seq 400); do
+	grep -q ready "$DEMO_DIR/recorder.log" && break
+	kill -0 "$rec_pid" 2>/dev/null || break
+	sleep 0.05
+done
+if ! grep -q ready "$DEMO_DIR/recorder.log"; then
+	cat "$DEMO_DIR/recorder.log" >&2
+	die "the recorder did not log 'ready' within 20 s (log above)"
 fi
+sed 's/^/  /' "$DEMO_DIR/recorder.log"
 
 # ------------------------------------------------------------------ session
 say "kubectl exec -it $POD_NAME -c $CONTAINER_NAME -- bash   (typed by ptyrun)"
@@ -105,10 +99,6 @@ rc=$?
 cat "$DEMO_DIR/session.out"; echo
 [ "$rc" = 0 ] || die "the scripted session failed (ptyrun exit $rc)"
 
-if [ "$have_recorder" = 0 ]; then
-	say "recorder not built: stopping here"
-	exit 1
-fi
 
 # ------------------------------------------------------------------ replay
 say "stop the recorder (SIGTERM)"
@@ -133,8 +123,11 @@ fi
 say "kubetape show $id --db $DB"
 "$KUBETAPE" show "$id" --db "$DB" || die "kubetape show failed"
 
-say "kubetape cat $id --db $DB"
-"$KUBETAPE" cat "$id" --db "$DB" || die "kubetape cat failed"
+say "kubetape replay $id --db $DB --speed 2 --idle-limit 0.5"
+"$KUBETAPE" replay "$id" --db "$DB" --speed 2 --idle-limit 0.5 </dev/null || die "kubetape replay failed"
 echo
+
+say "kubetape search hunter2 --db $DB   (commands and what was on screen)"
+"$KUBETAPE" search hunter2 --db "$DB" || die "kubetape search failed"
 
 say "done: the recording is in $DB"
