@@ -55,7 +55,9 @@
 /* search hit id = block id << LINE_BITS | line number within the block */
 #define LINE_BITS 24
 #define BLOCK_LINES_MAX ((1 << LINE_BITS) - 1)
+#ifndef ENCODED_RUN_MIN /* overridable to measure its effect (bench/screen_index_size.c) */
 #define ENCODED_RUN_MIN 48               /* see encoded_line() */
+#endif
 #define QUERY_TRIGRAMS_MAX 32            /* FTS terms per query, see squery_make() */
 
 struct buf {
@@ -278,6 +280,7 @@ struct indexer {
 	int64_t new_ts_min, new_ts_max; /* times of the lines since then */
 	bool warned;
 	struct buf pend;          /* indexable lines since then, screen_pending format */
+	int64_t pend_line, pend_ts; /* last line encoded in pend (deltas) */
 	struct buf scratch;
 	struct pend_kf kf;        /* a keyframe taken, written by the next flush */
 	bool have_kf;
@@ -285,6 +288,16 @@ struct indexer {
 	struct buf fin;           /* its indexable lines joined by '\n' */
 	int64_t fin_lines, fin_ts_min, fin_ts_max;
 };
+
+static uint64_t zigzag(int64_t v)
+{
+	return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
+}
+
+static int64_t unzigzag(uint64_t v)
+{
+	return (int64_t)(v >> 1) ^ -(int64_t)(v & 1);
+}
 
 static void ts_span(int64_t ts, int64_t n, int64_t *lo, int64_t *hi)
 {
@@ -312,13 +325,19 @@ static int on_line(const char *text, size_t len, int64_t ts_us, void *ctx)
 	ts_span(ts_us, ix->blk_lines - ix->blk_saved, &ix->new_ts_min, &ix->new_ts_max);
 	err = sanitize(&ix->scratch, text, len, &n);
 	if (!err && !encoded_line(ix->scratch.p, n)) {
-		err = buf_varint(&ix->pend, (uint64_t)ix->blk_lines);
+		if (!ix->pend.len) {
+			ix->pend_line = ix->blk_saved - 1;
+			ix->pend_ts = 0;
+		}
+		err = buf_varint(&ix->pend, (uint64_t)(ix->blk_lines - ix->pend_line - 1));
 		if (!err)
-			err = buf_varint(&ix->pend, (uint64_t)ts_us);
+			err = buf_varint(&ix->pend, zigzag(ts_us - ix->pend_ts));
 		if (!err)
 			err = buf_varint(&ix->pend, n);
 		if (!err)
 			err = buf_put(&ix->pend, ix->scratch.p, n);
+		ix->pend_line = ix->blk_lines;
+		ix->pend_ts = ts_us;
 	}
 	ix->blk_lines++;
 	return err;
@@ -395,7 +414,13 @@ static int step_done(struct kt_store *st, sqlite3_stmt *q)
 	return err;
 }
 
-/* Walk one screen_pending blob: 1 with a line, 0 at the end, -EBADMSG. */
+/*
+ * Walking one screen_pending blob (FORMAT.md): per line the line number
+ * minus the previous one minus 1 (the first: minus first_line), the time
+ * minus the previous line's (the first: minus 0) zigzag-coded, the length
+ * and the text.  *line and *ts carry the previous values: start them at
+ * first_line - 1 and 0.  1 with a line, 0 at the end, -EBADMSG.
+ */
 static int pending_next(const uint8_t **p, const uint8_t *end, int64_t *line, int64_t *ts,
 			const char **text, size_t *len)
 {
@@ -404,17 +429,42 @@ static int pending_next(const uint8_t **p, const uint8_t *end, int64_t *line, in
 	if (*p == end)
 		return 0;
 	if (kt_varint_get(p, end, &l) || kt_varint_get(p, end, &t) ||
-	    kt_varint_get(p, end, &n) || n > (uint64_t)(end - *p) || l > BLOCK_LINES_MAX)
+	    kt_varint_get(p, end, &n) || n > (uint64_t)(end - *p) || l > BLOCK_LINES_MAX ||
+	    *line + 1 + (int64_t)l > BLOCK_LINES_MAX)
 		return -EBADMSG;
-	*line = (int64_t)l;
-	*ts = (int64_t)t;
+	*line += 1 + (int64_t)l;
+	*ts = (int64_t)((uint64_t)*ts + (uint64_t)unzigzag(t));
 	*text = (const char *)*p;
 	*len = (size_t)n;
 	*p += n;
 	return 1;
 }
 
-/* The FTS document of block `id`: its pending lines joined by '\n'. */
+/* Append the lines of one screen_pending blob to doc, '\n'-separated. */
+static int doc_add(struct kt_store *st, int64_t id, struct buf *doc, const uint8_t *p,
+		   const uint8_t *end, int64_t first_line)
+{
+	int64_t line = first_line - 1, ts = 0;
+	const char *text;
+	size_t len;
+	int rc, err;
+
+	while ((rc = pending_next(&p, end, &line, &ts, &text, &len)) == 1) {
+		err = doc->len ? buf_put(doc, "\n", 1) : 0;
+		if (!err)
+			err = buf_put(doc, text, len);
+		if (err)
+			return err;
+	}
+	if (rc < 0) {
+		pr_err("store %s: screen block %lld: corrupt pending lines", st->path, (long long)id);
+		return -EBADMSG;
+	}
+	return 0;
+}
+
+/* The FTS document of block `id`: its pending lines (written earlier, and
+ * those found since, still in memory) joined by '\n'. */
 static int close_block(struct indexer *ix, int64_t id)
 {
 	struct kt_store *st = ix->st;
@@ -422,30 +472,18 @@ static int close_block(struct indexer *ix, int64_t id)
 	sqlite3_stmt *q = NULL;
 	int rc, err;
 
-	err = prep(st, "SELECT lines FROM screen_pending WHERE block_id = ?1 ORDER BY first_line", &q);
+	err = prep(st, "SELECT first_line, lines FROM screen_pending WHERE block_id = ?1"
+		   " ORDER BY first_line", &q);
 	if (err)
 		return err;
 	sqlite3_bind_int64(q, 1, id);
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		const uint8_t *p = sqlite3_column_blob(q, 0);
-		const uint8_t *end = p + sqlite3_column_bytes(q, 0);
-		int64_t line, ts;
-		const char *text;
-		size_t len;
+		const uint8_t *p = sqlite3_column_blob(q, 1);
 
-		while ((rc = pending_next(&p, end, &line, &ts, &text, &len)) == 1) {
-			err = doc.len ? buf_put(&doc, "\n", 1) : 0;
-			if (!err)
-				err = buf_put(&doc, text, len);
-			if (err)
-				goto cleanup;
-		}
-		if (rc < 0) {
-			pr_err("store %s: screen block %lld: corrupt pending lines", st->path,
-			       (long long)id);
-			err = -EBADMSG;
+		err = doc_add(st, id, &doc, p, p + sqlite3_column_bytes(q, 1),
+			      sqlite3_column_int64(q, 0));
+		if (err)
 			goto cleanup;
-		}
 	}
 	if (rc != SQLITE_DONE) {
 		err = kt_sql_err(st, rc, "screen index");
@@ -453,6 +491,10 @@ static int close_block(struct indexer *ix, int64_t id)
 	}
 	sqlite3_finalize(q);
 	q = NULL;
+	err = doc_add(st, id, &doc, (const uint8_t *)ix->pend.p,
+		      (const uint8_t *)ix->pend.p + ix->pend.len, ix->blk_saved);
+	if (err)
+		goto cleanup;
 	if (doc.len) {
 		err = prep(st, "INSERT INTO screen_fts (rowid, x) VALUES (?1, ?2)", &q);
 		if (err)
@@ -561,7 +603,7 @@ static int sync_block(struct indexer *ix, bool close)
 		err = step_done(st, q);
 		if (err)
 			return err;
-		if (ix->pend.len) {
+		if (ix->pend.len && !close) {
 			err = prep(st, "INSERT INTO screen_pending (block_id, first_line, lines)"
 				   " VALUES (?1, ?2, ?3)", &q);
 			if (err)
@@ -1242,14 +1284,15 @@ static int verify_open(struct kt_store *st, const struct block *b, struct verify
 	sqlite3_stmt *q = NULL;
 	int rc, err;
 
-	err = prep(st, "SELECT lines FROM screen_pending WHERE block_id = ?1 ORDER BY first_line", &q);
+	err = prep(st, "SELECT first_line, lines FROM screen_pending WHERE block_id = ?1"
+		   " ORDER BY first_line", &q);
 	if (err)
 		return err;
 	sqlite3_bind_int64(q, 1, b->id);
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		const uint8_t *p = sqlite3_column_blob(q, 0);
-		const uint8_t *end = p + sqlite3_column_bytes(q, 0);
-		int64_t line, ts;
+		const uint8_t *p = sqlite3_column_blob(q, 1);
+		const uint8_t *end = p + sqlite3_column_bytes(q, 1);
+		int64_t line = sqlite3_column_int64(q, 0) - 1, ts = 0;
 		const char *text;
 		size_t len;
 

@@ -411,8 +411,7 @@ static void t_idempotent_resume(void)
 	CHECK_EQ_INT(count(p2, "SELECT total(n_lines) FROM screen_blocks"), lines);
 	CHECK_EQ_INT(count(p2, "SELECT count(*) FROM keyframes"), kfs);
 	CHECK_EQ_INT(count(p1, BLOCKS_SIG), count(p2, BLOCKS_SIG));
-	CHECK_EQ_INT(count(p1, "SELECT total(length(lines)) FROM screen_pending"),
-		     count(p2, "SELECT total(length(lines)) FROM screen_pending"));
+	/* the open block's pending lines (split into other parts) */
 	same_hits(a, b, "file-");
 	same_hits(a, b, "dir0");
 
@@ -434,8 +433,6 @@ static void t_idempotent_resume(void)
 	CHECK_EQ_INT(count(p1, "SELECT total(n_lines) FROM screen_blocks"), lines);
 	CHECK_EQ_INT(count(p1, "SELECT count(*) FROM keyframes"), kfs);
 	CHECK_EQ_INT(count(p1, BLOCKS_SIG), count(p2, BLOCKS_SIG));
-	CHECK_EQ_INT(count(p1, "SELECT total(length(lines)) FROM screen_pending"),
-		     count(p2, "SELECT total(length(lines)) FROM screen_pending"));
 	/* no FTS document twice (a second copy would not show as a second
 	 * hit; the FTS row count of a contentless table is in its data) */
 	same_hits(a, b, "file-");
