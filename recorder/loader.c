@@ -303,7 +303,16 @@ void kt_loader_close(struct kt_loader *l)
 
 int kt_loader_poll(struct kt_loader *l, int timeout_ms)
 {
-	return ring_buffer__poll(l->rb, timeout_ms);
+	int n = ring_buffer__poll(l->rb, timeout_ms), m;
+
+	if (n < 0 && n != -EINTR)
+		return n;
+	/* terminal bytes are submitted without wakeups (bpf/maps.bpf.h):
+	 * whatever woke us, or the timeout, drain every ring */
+	m = ring_buffer__consume(l->rb);
+	if (m < 0)
+		return m;
+	return (n > 0 ? n : 0) + m;
 }
 
 int kt_loader_drain(struct kt_loader *l)

@@ -36,7 +36,8 @@ int kt_loader_open(const struct kt_loader_opts *o, ring_buffer_sample_fn cb, voi
 		   struct kt_loader **out);
 void kt_loader_close(struct kt_loader *l);
 
-/* ring_buffer__poll, returning the number of events or -errno. */
+/* Wait up to timeout_ms for events, then drain every ring; returns the
+ * number of events handled or -errno. */
 int kt_loader_poll(struct kt_loader *l, int timeout_ms);
 int kt_loader_drain(struct kt_loader *l);
 

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -51,6 +52,8 @@ static void usage(FILE *f)
 "  --ringbuf-mb N          BPF ring buffer size in MiB, a power of two (default 16)\n"
 "  --no-input              do not record what users type\n"
 "  --stats-file PATH       write counters as JSON here on exit\n"
+"  --nice N                scheduling priority (default -4, like auditd's\n"
+"                          priority_boost: capture keeps up on a busy node)\n"
 "  --no-index              do not run the screen indexer (an unprivileged\n"
 "                          worker process rendering keyframes for seeking and\n"
 "                          screen text for search; it resumes where it left)\n"
@@ -132,6 +135,7 @@ int main(int argc, char **argv)
 		{ "stats-file", required_argument, NULL, 's' },
 		{ "no-index", no_argument, NULL, 'X' },
 		{ "index-worker", no_argument, NULL, 'W' },
+		{ "nice", required_argument, NULL, 'N' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
@@ -147,6 +151,7 @@ int main(int argc, char **argv)
 	struct kt_recorder *rec = NULL;
 	struct kt_indexer *ix = NULL;
 	bool index = true, worker = false;
+	long nice_val = -4;
 	struct sigaction sa = { .sa_handler = on_signal };
 	int opt, err, n, lvl;
 	char *end;
@@ -215,6 +220,14 @@ int main(int argc, char **argv)
 		case 'W':
 			worker = true;
 			break;
+		case 'N':
+			errno = 0;
+			nice_val = strtol(optarg, &end, 10);
+			if (errno || *end || nice_val < -20 || nice_val > 19) {
+				pr_err("--nice: '%s' is not a number from -20 to 19", optarg);
+				return 2;
+			}
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -236,6 +249,10 @@ int main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	/* A ring buffer only holds a fraction of a second of a flood: the
+	 * drain loop must not be starved by the very processes it records. */
+	if (setpriority(PRIO_PROCESS, 0, (int)nice_val))
+		pr_warn("cannot set priority %ld: %s", nice_val, strerror(errno));
 
 	err = mkdir_parent(db);
 	if (err) {
