@@ -69,7 +69,7 @@ static int add_row(struct list_ctx *x, const struct kt_session_info *s)
 	err |= tbl_cell(t, s->first_command[0] ? s->first_command : "-");
 	err |= tbl_cell(t, hf_bytes(s->bytes_out + s->bytes_in, b, sizeof(b)));
 	err |= tbl_cell(t, hf_exit(s->has_exit, s->exit_status, b, sizeof(b)));
-	err |= tbl_cell(t, hf_state(s->state));
+	err |= tbl_cell(t, kt_session_state_name(s->state));
 	if (s->lost_bytes)
 		err |= tbl_cellf(t, "%s!", hf_bytes(s->lost_bytes, b, sizeof(b)));
 	else if (s->lost_events)

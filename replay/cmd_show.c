@@ -61,7 +61,7 @@ static void print_session(const struct kt_session_info *s, int64_t now_us)
 {
 	char a[TF_TIME_LEN], b[64], c[64];
 
-	printf("Session %lld (%s)\n", (long long)s->id, hf_state(s->state));
+	printf("Session %lld (%s)\n", (long long)s->id, kt_session_state_name(s->state));
 	kv("UUID", "%s", or_dash(s->uuid));
 	kv("Node", "%s", or_dash(s->node));
 	kv("Namespace", "%s", or_dash(s->k8s_namespace));

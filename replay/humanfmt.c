@@ -51,16 +51,6 @@ char *hf_exit(bool has, int status, char *buf, size_t len)
 	return buf;
 }
 
-const char *hf_state(int state)
-{
-	switch (state) {
-	case KT_SESSION_ACTIVE: return "active";
-	case KT_SESSION_ENDED: return "ended";
-	case KT_SESSION_INTERRUPTED: return "interrupted";
-	default: return "unknown";
-	}
-}
-
 size_t hf_utf8_len(const unsigned char *s, size_t n)
 {
 	size_t need;

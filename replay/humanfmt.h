@@ -17,9 +17,6 @@ char *hf_bytes(uint64_t n, char *buf, size_t len);
 /* wait(2) status: "0", "127", "SIGKILL", "SIGSEGV (core)"; "-" if !has. */
 char *hf_exit(bool has, int status, char *buf, size_t len);
 
-/* "active", "ended", "interrupted" ("state N" for values from the future). */
-const char *hf_state(int state);
-
 /*
  * Copies recorded text (argv, names: attacker-controlled) so it cannot drive
  * the terminal: control bytes and invalid UTF-8 become \xNN, \n \t \r become

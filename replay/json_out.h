@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * JSON encoding of store records for --json output (jansson).  Field names
- * are the struct field names, so the JSON documents store.h; derived fields
- * (state name, ISO times, exit code/signal) are added next to the raw ones.
- * Unsigned 64-bit values above INT64_MAX are emitted as decimal strings
- * (jansson integers are signed).
+ * JSON encoding of store records for --json output (jansson): the store's
+ * encoder (store/json.h) with the CLI's fields.  Field names are the struct
+ * field names, so the JSON documents store.h; derived fields (state name,
+ * ISO times, exit code/signal) are added next to the raw ones.  Unsigned
+ * 64-bit values above INT64_MAX are emitted as decimal strings (jansson
+ * integers are signed).
  */
 #ifndef KUBETAPE_REPLAY_JSON_OUT_H
 #define KUBETAPE_REPLAY_JSON_OUT_H
@@ -13,6 +14,7 @@
 #include <stdio.h>
 
 #include "cmdtree.h"
+#include "json.h"
 #include "store.h"
 
 /* New reference, or NULL on allocation failure. */

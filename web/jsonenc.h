@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Store records as JSON (jansson) for the API.  Field names follow store.h
+ * Store records as JSON (jansson) for the API: the store's encoder
+ * (store/json.h) with the API's fields.  Field names follow store.h
  * and `kubetape ... --json`; derived fields (state name, exit code/signal)
  * sit next to the raw ones.  Recorded strings may be invalid UTF-8, which
  * JSON cannot carry: bad bytes become U+FFFD.  u64 counters above 2^53 are
@@ -12,6 +13,7 @@
 
 #include <jansson.h>
 
+#include "json.h"
 #include "store.h"
 
 /* New references, NULL on allocation failure. */
