@@ -66,23 +66,15 @@ struct search_ctx {
 
 static int add_hit(struct search_ctx *x, const struct sf_hit *h)
 {
-	json_t *j;
-
 	if (!x->json) {
 		x->err = sf_add_row(&x->tbl, h);
 		if (x->err)
 			pr_err("search: out of memory");
 	} else {
-		j = sf_json(h);
-		if (!j) {
+		/* streamed: hits are not held */
+		x->err = jo_array_item(sf_json(h), x->n, stdout);
+		if (x->err == -ENOMEM)
 			pr_err("search: out of memory");
-			x->err = -ENOMEM;
-		} else {
-			/* streamed: hits are not held */
-			fputs(x->n ? ",\n  " : "[\n  ", stdout);
-			x->err = jo_dump(j, stdout, false);
-			json_decref(j);
-		}
 	}
 	x->n++;
 	return x->err ? 1 : 0;
@@ -180,14 +172,9 @@ static int run(struct kt_cli *cli, int argc, char **argv)
 	int in = IN_ALL, c, err, ret = KT_EXIT_RUNTIME;
 
 	kt_filter_init(&f);
-	while ((c = kt_cli_getopt(cli, argc, argv, KT_FILTER_SHORTOPTS, opts)) != -1) {
+	while ((c = kt_filter_getopt(cli, argc, argv, opts, &f)) != -1) {
 		if (c < 0)
 			return kt_cli_opt_exit(c);
-		err = kt_filter_opt(cli, &f, c, optarg);
-		if (err < 0)
-			return KT_EXIT_USAGE;
-		if (err > 0)
-			continue;
 		switch (c) {
 		case OPT_JSON:
 			x.json = true;
@@ -242,7 +229,7 @@ static int run(struct kt_cli *cli, int argc, char **argv)
 	}
 
 	if (x.json) {
-		fputs(x.n ? "\n]\n" : "[]\n", stdout);
+		jo_array_end(x.n, stdout);
 	} else if (!x.n) {
 		fprintf(stderr, "no match\n");
 	} else if (tbl_print(&x.tbl, stdout, tbl_term_width(STDOUT_FILENO),

@@ -87,23 +87,16 @@ static int add_row(struct list_ctx *x, const struct kt_session_info *s)
 static int on_session(const struct kt_session_info *s, void *ctx)
 {
 	struct list_ctx *x = ctx;
-	json_t *j;
 
 	if (!x->json) {
 		x->err = add_row(x, s);
 		if (x->err)
 			pr_err("sessions: out of memory");
 	} else {
-		j = jo_session(s);
-		if (!j) {
+		/* streamed: the array can be larger than memory allows */
+		x->err = jo_array_item(jo_session(s), x->n, stdout);
+		if (x->err == -ENOMEM)
 			pr_err("sessions: out of memory encoding session %lld", (long long)s->id);
-			x->err = -ENOMEM;
-		} else {
-			/* streamed: the array can be larger than memory allows */
-			fputs(x->n ? ",\n  " : "[\n  ", stdout);
-			x->err = jo_dump(j, stdout, false);
-			json_decref(j);
-		}
 	}
 	x->n++;
 	return x->err ? 1 : 0;
@@ -135,14 +128,9 @@ static int run(struct kt_cli *cli, int argc, char **argv)
 	int c, err, ret = KT_EXIT_RUNTIME;
 
 	kt_filter_init(&f);
-	while ((c = kt_cli_getopt(cli, argc, argv, KT_FILTER_SHORTOPTS, opts)) != -1) {
+	while ((c = kt_filter_getopt(cli, argc, argv, opts, &f)) != -1) {
 		if (c < 0)
 			return kt_cli_opt_exit(c);
-		err = kt_filter_opt(cli, &f, c, optarg);
-		if (err < 0)
-			return KT_EXIT_USAGE;
-		if (err > 0)
-			continue;
 		switch (c) {
 		case OPT_JSON:
 			x.json = true;
@@ -169,7 +157,7 @@ static int run(struct kt_cli *cli, int argc, char **argv)
 		goto cleanup; /* logged by the store or on_session */
 
 	if (x.json) {
-		fputs(x.n ? "\n]\n" : "[]\n", stdout);
+		jo_array_end(x.n, stdout);
 	} else if (!x.n) {
 		/* stderr: an empty result must not look like a table to scripts */
 		fprintf(stderr, "no sessions match\n");

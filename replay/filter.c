@@ -77,6 +77,21 @@ int kt_filter_opt(struct kt_cli *cli, struct kt_session_filter *f, int c,
 	}
 }
 
+int kt_filter_getopt(struct kt_cli *cli, int argc, char **argv,
+		     const struct option *longopts, struct kt_session_filter *f)
+{
+	int c, err;
+
+	while ((c = kt_cli_getopt(cli, argc, argv, KT_FILTER_SHORTOPTS, longopts)) >= 0) {
+		err = kt_filter_opt(cli, f, c, optarg);
+		if (err < 0)
+			return KT_OPT_ERROR;
+		if (!err)
+			break;
+	}
+	return c;
+}
+
 int kt_filter_check(struct kt_cli *cli, const struct kt_session_filter *f)
 {
 	if (f->since_us && f->until_us && f->since_us > f->until_us) {

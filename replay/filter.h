@@ -7,8 +7,9 @@
  *   --since TIME  --until TIME   (absolute, epoch seconds, or a duration ago)
  *   --active  --tty  --no-tty
  *
- * Use: put KT_FILTER_LONGOPTS in the command's option table and KT_FILTER_SHORTOPTS
- * in its short option string, then offer every option to kt_filter_opt().
+ * Use: put KT_FILTER_LONGOPTS in the command's option table and parse with
+ * kt_filter_getopt() (or put KT_FILTER_SHORTOPTS in the short option string
+ * and offer every option to kt_filter_opt()).
  */
 #ifndef KUBETAPE_REPLAY_FILTER_H
 #define KUBETAPE_REPLAY_FILTER_H
@@ -55,6 +56,15 @@ void kt_filter_init(struct kt_session_filter *f);
  */
 int kt_filter_opt(struct kt_cli *cli, struct kt_session_filter *f, int c,
 		  const char *arg);
+
+/*
+ * kt_cli_getopt() for a command whose longopts hold KT_FILTER_LONGOPTS:
+ * filter options are applied to `f` and not returned, so the result is the
+ * command's next own option, -1 (done), or KT_OPT_HELP / KT_OPT_ERROR
+ * (also after a malformed filter value) for kt_cli_opt_exit().
+ */
+int kt_filter_getopt(struct kt_cli *cli, int argc, char **argv,
+		     const struct option *longopts, struct kt_session_filter *f);
 
 /* Cross-flag checks after parsing (--since after --until).  0 or -EINVAL. */
 int kt_filter_check(struct kt_cli *cli, const struct kt_session_filter *f);

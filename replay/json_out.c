@@ -57,3 +57,20 @@ int jo_dump(json_t *j, FILE *out, bool pretty)
 
 	return json_dumpf(j, out, flags) ? -EIO : 0;
 }
+
+int jo_array_item(json_t *j, size_t n, FILE *out)
+{
+	int err;
+
+	if (!j)
+		return -ENOMEM;
+	fputs(n ? ",\n  " : "[\n  ", out);
+	err = jo_dump(j, out, false);
+	json_decref(j);
+	return err;
+}
+
+void jo_array_end(size_t n, FILE *out)
+{
+	fputs(n ? "\n]\n" : "[]\n", out);
+}

@@ -34,4 +34,14 @@ json_t *jo_string(const char *s, size_t n);
 /* json_dumpf with the project's flags; 0 or -EIO. */
 int jo_dump(json_t *j, FILE *out, bool pretty);
 
+/*
+ * A JSON array written one element at a time (`sessions --json`, `search
+ * --json`), so it is never held in memory: element n (0-based), compact,
+ * on its own line.  Takes j's reference; j NULL (failed encoding) writes
+ * nothing.  0, -ENOMEM (j NULL) or -EIO.
+ */
+int jo_array_item(json_t *j, size_t n, FILE *out);
+/* Closes the array after n elements ("[]" when there were none). */
+void jo_array_end(size_t n, FILE *out);
+
 #endif
