@@ -206,6 +206,15 @@ int kt_parse_session_id(const char *s, int64_t *id)
 	return 0;
 }
 
+int kt_cli_session_operand(struct kt_cli *cli, int argc, char **argv)
+{
+	if (optind >= argc)
+		return kt_cli_usage_error(cli, "missing session ID");
+	if (optind + 1 < argc)
+		return kt_cli_usage_error(cli, "unexpected argument '%s'", argv[optind + 1]);
+	return KT_EXIT_OK;
+}
+
 int kt_cli_get_session(struct kt_cli *cli, const char *id_arg,
 		       struct kt_session_info *out)
 {

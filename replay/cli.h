@@ -99,6 +99,13 @@ int kt_parse_session_id(const char *s, int64_t *id);
 int kt_parse_uint(const char *s, uint64_t max, uint64_t *out);
 
 /*
+ * For a command whose only operand is a session ID, after its options: the
+ * ID must be argv[optind] and nothing may follow.  KT_EXIT_OK, else
+ * KT_EXIT_USAGE with the error logged (missing ID, unexpected argument).
+ */
+int kt_cli_session_operand(struct kt_cli *cli, int argc, char **argv);
+
+/*
  * Parses `id_arg`, opens the store and fetches the session.  Returns an exit
  * code: KT_EXIT_OK with *out filled, else the failure already logged as one
  * line (bad id: KT_EXIT_USAGE, unknown id: KT_EXIT_NOTFOUND, DB: RUNTIME).

@@ -378,10 +378,8 @@ static int run(struct kt_cli *cli, int argc, char **argv)
 		case OPT_NO_INPUT: x.input = false; break;
 		}
 	}
-	if (optind >= argc)
-		return kt_cli_usage_error(cli, "missing session ID");
-	if (optind + 1 < argc)
-		return kt_cli_usage_error(cli, "unexpected argument '%s'", argv[optind + 1]);
+	if (kt_cli_session_operand(cli, argc, argv))
+		return KT_EXIT_USAGE;
 	if (path && !*path)
 		return kt_cli_usage_error(cli, "-o needs a file name");
 	for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++)

@@ -331,10 +331,8 @@ static int run(struct kt_cli *cli, int argc, char **argv)
 			break;
 		}
 	}
-	if (optind >= argc)
-		return kt_cli_usage_error(cli, "missing session ID");
-	if (optind + 1 < argc)
-		return kt_cli_usage_error(cli, "unexpected argument '%s'", argv[optind + 1]);
+	if (kt_cli_session_operand(cli, argc, argv))
+		return KT_EXIT_USAGE;
 	if (have_from && from_cmd)
 		return kt_cli_usage_error(cli, "--from and --from-command exclude each other");
 	ret = kt_cli_get_session(cli, argv[optind], &s);
