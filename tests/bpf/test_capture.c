@@ -26,25 +26,9 @@
 #include "loader.h"
 #include "log.h"
 #include "../unit/kt_test.h"
+#include "../unit/kt_fixture.h"
 
 static pid_t ns_init_pid = -1; /* the namespace's init, like a container's */
-
-struct buf {
-	char *p;
-	size_t len, cap;
-};
-
-static void buf_add(struct buf *b, const void *d, size_t n)
-{
-	if (b->len + n > b->cap) {
-		b->cap = (b->len + n) * 2 + 4096;
-		b->p = realloc(b->p, b->cap);
-		if (!b->p)
-			abort();
-	}
-	memcpy(b->p + b->len, d, n);
-	b->len += n;
-}
 
 /* What the kernel told us about the one session under test. */
 static struct {
@@ -53,8 +37,8 @@ static struct {
 	uint64_t sid;
 	int starts, other_starts, ends, end_status;
 	struct kt_session start;
-	struct buf out, in;
-	struct buf execs;    /* "filename|arg arg|cwd\n" per exec */
+	struct kt_fx_buf out, in;
+	struct kt_fx_buf execs;    /* "filename|arg arg|cwd\n" per exec */
 	int winsize_rows, winsize_cols, nwinsize;
 	uint64_t events;
 } C;
@@ -85,23 +69,23 @@ static int on_event(void *ctx, void *data, size_t size)
 		const struct kt_ev_exec *e = data;
 		const char *argv = e->data + e->filename_len;
 
-		buf_add(&C.execs, e->data, e->filename_len - 1);
-		buf_add(&C.execs, "|", 1);
+		kt_fx_buf_add(&C.execs, e->data, e->filename_len - 1);
+		kt_fx_buf_add(&C.execs, "|", 1);
 		for (uint32_t i = 0; i < e->argv_len; i++)
-			buf_add(&C.execs, argv[i] ? &argv[i] : " ", 1);
+			kt_fx_buf_add(&C.execs, argv[i] ? &argv[i] : " ", 1);
 		if (C.execs.p[C.execs.len - 1] == ' ')
 			C.execs.len--;
-		buf_add(&C.execs, "|", 1);
+		kt_fx_buf_add(&C.execs, "|", 1);
 		if (e->cwd_len)
-			buf_add(&C.execs, argv + e->argv_len, e->cwd_len - 1);
-		buf_add(&C.execs, "\n", 1);
+			kt_fx_buf_add(&C.execs, argv + e->argv_len, e->cwd_len - 1);
+		kt_fx_buf_add(&C.execs, "\n", 1);
 		break;
 	}
 	case KT_EV_TTY_OUT:
 	case KT_EV_TTY_IN: {
 		const struct kt_ev_data *e = data;
 
-		buf_add(h->type == KT_EV_TTY_OUT ? &C.out : &C.in, e->data, e->len);
+		kt_fx_buf_add(h->type == KT_EV_TTY_OUT ? &C.out : &C.in, e->data, e->len);
 		break;
 	}
 	case KT_EV_WINSIZE: {
@@ -211,7 +195,7 @@ static pid_t enter_ns(pid_t init, const char *script, int *master, pid_t *leader
 
 /* Read the master until the child side closes (EIO), polling the ring
  * buffer as we go unless `starve` (the loss test wants it full). */
-static void pump(struct kt_loader *ld, int master, struct buf *got, const char *answer_after,
+static void pump(struct kt_loader *ld, int master, struct kt_fx_buf *got, const char *answer_after,
 		 const char *answer, bool resize, bool starve)
 {
 	char b[65536];
@@ -222,7 +206,7 @@ static void pump(struct kt_loader *ld, int master, struct buf *got, const char *
 
 		if (n <= 0)
 			break;
-		buf_add(got, b, n);
+		kt_fx_buf_add(got, b, n);
 		if (!answered && memmem(got->p, got->len, answer_after, strlen(answer_after))) {
 			if (!resized) {
 				struct winsize ws = { .ws_row = 40, .ws_col = 120 };
@@ -270,7 +254,7 @@ static void t_pty_session(void)
 {
 	const char *script = "printf 'ready\\n'; read line; echo \"got:$line\"; "
 			     "stty size; seq 1 20000 | tail -n 2; exit 5";
-	struct buf got = {0};
+	struct kt_fx_buf got = {0};
 	uint64_t k[KT_STAT_MAX];
 	struct kt_session ks;
 	int master, st;
@@ -306,7 +290,7 @@ static void t_pty_session(void)
 	CHECK_EQ_INT(C.nwinsize, 1);
 	CHECK_EQ_INT(C.winsize_rows, 40);
 	CHECK_EQ_INT(C.winsize_cols, 120);
-	buf_add(&C.execs, "", 1);
+	kt_fx_buf_add(&C.execs, "", 1);
 	CHECK(strstr(C.execs.p, "/bin/sh|sh -c printf") == C.execs.p);
 	CHECK(strstr(C.execs.p, "|seq 1 20000|/tmp\n") != NULL);
 	CHECK(strstr(C.execs.p, "|tail -n 2|/tmp\n") != NULL);
@@ -339,7 +323,7 @@ static void t_pty_session(void)
 static void t_lazy_first_bytes(void)
 {
 	const char *script = "printf 'first-bytes-%s\\n' hello; read x; echo after:$x; exit 0";
-	struct buf got = {0};
+	struct kt_fx_buf got = {0};
 	struct kt_session ks;
 	int master, st;
 	pid_t helper, leader;
@@ -358,7 +342,7 @@ static void t_lazy_first_bytes(void)
 
 		if (n <= 0)
 			break;
-		buf_add(&got, b, n);
+		kt_fx_buf_add(&got, b, n);
 	}
 	/* consumed before the hook exists; now attach it, as the recorder does
 	 * on the session's start event */
@@ -384,7 +368,7 @@ static void t_lazy_first_bytes(void)
 static void t_lazy_overflow_counted(void)
 {
 	const char *script = "seq 1 3000; echo seq-done; read x; echo after:$x";
-	struct buf got = {0};
+	struct kt_fx_buf got = {0};
 	struct kt_session ks;
 	int master, st;
 	pid_t helper, leader;
@@ -407,7 +391,7 @@ static void t_lazy_overflow_counted(void)
 
 		if (n <= 0)
 			break;
-		buf_add(&got, b, n);
+		kt_fx_buf_add(&got, b, n);
 	}
 	CHECK_EQ_INT(kt_loader_capture_up(L), 0);
 	CHECK(write(master, "zz\r", 3) == 3);
@@ -427,7 +411,7 @@ static void t_lazy_overflow_counted(void)
 /* Host processes and the namespace's own init and children: no session. */
 static void t_not_recorded(void)
 {
-	struct buf got = {0};
+	struct kt_fx_buf got = {0};
 	int master, slave, st;
 	pid_t p;
 
@@ -466,7 +450,7 @@ static void t_loss_counted(void)
 	struct kt_loader_opts o = { .capture = capture, .capture_input = true,
 				    .ringbuf_bytes = 64 << 10 };
 	struct kt_loader *small = NULL;
-	struct buf got = {0};
+	struct kt_fx_buf got = {0};
 	uint64_t k[KT_STAT_MAX];
 	struct kt_session ks;
 	int master, st, err;
@@ -497,7 +481,7 @@ static void t_loss_counted(void)
 	CHECK(k[KT_STAT_LOST_EVENTS] >= ks.lost_events && ks.lost_events > 0);
 	/* the flood filled the data ring, never the control ring: who ran what
 	 * is complete */
-	buf_add(&C.execs, "", 1);
+	kt_fx_buf_add(&C.execs, "", 1);
 	CHECK(strstr(C.execs.p, "|/bin/echo flood-done|") != NULL);
 	CHECK_EQ_INT(C.ends, 1);
 	printf("# loss test: pty gave %zu bytes, delivered %zu, counted lost %llu in %llu events\n",

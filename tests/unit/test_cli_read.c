@@ -8,7 +8,6 @@
  */
 #include <errno.h>
 #include <jansson.h>
-#include <libgen.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <sys/stat.h>
@@ -17,6 +16,7 @@
 #include <unistd.h>
 
 #include "kt_test.h"
+#include "kt_fixture.h"
 #include "log.h"
 #include "store.h"
 
@@ -27,74 +27,17 @@ static int64_t g_t0;                 /* start of session 1: now - 3h */
 static uint8_t g_out[600], g_in[32]; /* expected `cat` / `cat --input` bytes */
 static size_t g_out_len, g_in_len;
 
-struct res {
-	int status;        /* exit code, or 128+signal */
-	char *out;         /* stdout, NUL-terminated (may hold NULs) */
-	size_t out_len;
-	char *err;         /* stderr */
-	int err_lines;
-};
-
-static void res_free(struct res *r)
-{
-	free(r->out);
-	free(r->err);
-	memset(r, 0, sizeof(*r));
-}
-
-static char *slurp(FILE *f, size_t *len)
-{
-	size_t cap = 4096, n = 0, got;
-	char *buf = malloc(cap + 1);
-
-	while (buf && (got = fread(buf + n, 1, cap - n, f)) > 0) {
-		n += got;
-		if (n == cap) {
-			char *p = realloc(buf, cap * 2 + 1);
-
-			if (!p) {
-				free(buf);
-				return NULL;
-			}
-			buf = p;
-			cap *= 2;
-		}
-	}
-	if (buf)
-		buf[n] = 0;
-	*len = n;
-	return buf;
-}
-
 /* Runs `<env> kubetape ARGS` through sh; ARGS is a printf format. */
-static void run_env(struct res *r, const char *env, const char *fmt, ...)
+static void run_env(struct kt_fx_res *r, const char *env, const char *fmt, ...)
 {
 	char args[2048], cmd[8192];
-	FILE *p;
 	va_list ap;
-	size_t n;
-	int st;
 
 	va_start(ap, fmt);
 	vsnprintf(args, sizeof(args), fmt, ap);
 	va_end(ap);
-	snprintf(cmd, sizeof(cmd), "env -u KUBETAPE_DB %s '%s' %s 2>'%s'",
-		 env ? env : "", g_bin, args, g_err);
-	memset(r, 0, sizeof(*r));
-	p = popen(cmd, "r");
-	if (!p) {
-		r->status = -1;
-		return;
-	}
-	r->out = slurp(p, &r->out_len);
-	st = pclose(p);
-	r->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-	p = fopen(g_err, "r");
-	r->err = p ? slurp(p, &n) : NULL;
-	if (p)
-		fclose(p);
-	for (const char *c = r->err; c && *c; c++)
-		r->err_lines += *c == '\n';
+	snprintf(cmd, sizeof(cmd), "env -u KUBETAPE_DB %s '%s' %s", env ? env : "", g_bin, args);
+	kt_fx_run_sh(r, cmd, g_err);
 }
 #define run(r, ...) run_env(r, NULL, __VA_ARGS__)
 
@@ -104,21 +47,14 @@ static void put_cmd(struct kt_store *st, int64_t sid, int64_t ts, uint32_t pid,
 		    uint32_t ppid, const char *argv, size_t argv_len, const char *cwd,
 		    int64_t end, int status)
 {
-	struct kt_command c = {
-		.session_id = sid, .ts_us = ts, .pid = pid, .ns_pid = pid - 90,
-		.ppid = ppid, .uid = 0, .euid = 0, .filename = argv, .argv = argv,
-		.argv_len = argv_len, .cwd = cwd,
-	};
+	struct kt_command c = kt_fx_cmd(sid, ts, pid, ppid, argv, argv_len);
 
-	for (size_t i = 0; i < argv_len; i++)
-		c.argc += argv[i] == 0;
-	snprintf(c.comm, sizeof(c.comm), "%s", argv);
+	c.ns_pid = pid - 90;
+	c.cwd = cwd;
 	CHECK_EQ_INT(kt_store_command_add(st, &c), 0);
 	if (end)
 		CHECK_EQ_INT(kt_store_command_exit(st, sid, pid, end, status), 0);
 }
-
-#define ARGV(lit) lit, sizeof(lit) /* keeps the final NUL: argv ends "\0" */
 
 static void out_frame(struct kt_chunk_builder *b, int64_t ts, const void *d, size_t n)
 {
@@ -245,7 +181,7 @@ static void t_build_store(void)
 /* ids of `sessions --json ARGS`, in output order, as "3,1"; "ERR" if bad. */
 static void json_ids(const char *args, char *buf, size_t len)
 {
-	struct res r;
+	struct kt_fx_res r;
 	json_error_t e;
 	json_t *arr;
 	size_t i, o = 0;
@@ -261,7 +197,7 @@ static void json_ids(const char *args, char *buf, size_t len)
 					      (long long)json_integer_value(json_object_get(v, "id")));
 	}
 	json_decref(arr);
-	res_free(&r);
+	kt_fx_res_free(&r);
 }
 
 static char *iso(int64_t us, char *buf, size_t len)
@@ -276,7 +212,7 @@ static char *iso(int64_t us, char *buf, size_t len)
 /* Expect a usage-ish failure: exit `code`, one stderr line, no stdout. */
 static void expect_fail(int code, const char *fmt_args)
 {
-	struct res r;
+	struct kt_fx_res r;
 
 	run(&r, "--db '%s' %s", g_db, fmt_args);
 	if (r.status != code || r.err_lines != 1 || r.out_len != 0) {
@@ -284,14 +220,14 @@ static void expect_fail(int code, const char *fmt_args)
 		       fmt_args, r.status, r.err_lines, r.out_len, r.err ? r.err : "");
 		CHECK(!"expected exactly one error line and exit code");
 	}
-	res_free(&r);
+	kt_fx_res_free(&r);
 }
 
 /* ------------------------------------------------------------ tests */
 
 static void t_sessions_table(void)
 {
-	struct res r;
+	struct kt_fx_res r;
 	char *l1, *l2, *l3;
 
 	run(&r, "--db '%s' sessions", g_db);
@@ -317,7 +253,7 @@ static void t_sessions_table(void)
 	CHECK(strstr(r.out, "bash -l") != NULL);  /* first command */
 	/* not a terminal: nothing clipped, no colors */
 	CHECK(strchr(r.out, '\033') == NULL);
-	res_free(&r);
+	kt_fx_res_free(&r);
 }
 
 static void t_sessions_filters(void)
@@ -357,12 +293,12 @@ static void t_sessions_filters(void)
 	CHECK_EQ_STR(ids, "3,2");
 	/* the global option after the command name works the same */
 	{
-		struct res r;
+		struct kt_fx_res r;
 
 		run(&r, "sessions --db '%s' --json --namespace default", g_db);
 		CHECK_EQ_INT(r.status, 0);
 		CHECK(strstr(r.out, "\"id\": 3") || strstr(r.out, "\"id\":3"));
-		res_free(&r);
+		kt_fx_res_free(&r);
 	}
 }
 
@@ -377,7 +313,7 @@ static void t_sessions_json(void)
 		"tty_name", "rows", "cols", "capture", "bytes_out", "bytes_in",
 		"lost_bytes", "lost_events", "n_commands", "first_command",
 	};
-	struct res r;
+	struct kt_fx_res r;
 	json_error_t e;
 	json_t *arr, *s1, *s2, *s3;
 
@@ -409,13 +345,13 @@ static void t_sessions_json(void)
 	CHECK_EQ_STR(json_string_value(json_object_get(s3, "exit_signal")), "SIGKILL");
 	CHECK_EQ_STR(json_string_value(json_object_get(s3, "state")), "interrupted");
 	json_decref(arr);
-	res_free(&r);
+	kt_fx_res_free(&r);
 
 	/* nothing matches: still valid JSON */
 	run(&r, "--db '%s' sessions --json --pod nope", g_db);
 	CHECK_EQ_INT(r.status, 0);
 	CHECK_EQ_STR(r.out, "[]\n");
-	res_free(&r);
+	kt_fx_res_free(&r);
 }
 
 static void t_usage_errors(void)
@@ -466,19 +402,19 @@ static void t_not_found(void)
 
 static void t_db_errors(void)
 {
-	struct res r;
+	struct kt_fx_res r;
 
 	run(&r, "--db '%s/missing.db' sessions", g_dir);
 	CHECK_EQ_INT(r.status, 1);
 	CHECK(r.err_lines >= 1);
-	res_free(&r);
+	kt_fx_res_free(&r);
 	run(&r, "--db /etc/passwd show 1");
 	CHECK_EQ_INT(r.status, 1);
-	res_free(&r);
+	kt_fx_res_free(&r);
 }
 
 /* offset of `needle` in r->out, or -1 */
-static long pos(const struct res *r, const char *needle)
+static long pos(const struct kt_fx_res *r, const char *needle)
 {
 	const char *p = strstr(r->out, needle);
 
@@ -487,7 +423,7 @@ static long pos(const struct res *r, const char *needle)
 
 static void t_show(void)
 {
-	struct res r;
+	struct kt_fx_res r;
 
 	run(&r, "--db '%s' show 1", g_db);
 	CHECK_EQ_INT(r.status, 0);
@@ -511,26 +447,26 @@ static void t_show(void)
 	CHECK(pos(&r, "\\_ echo") < pos(&r, "\\_ printf $'a\\tb\\x1b[2J'"));
 	CHECK(pos(&r, "12ms") > 0);   /* ls ran 12 ms */
 	CHECK(strchr(r.out, '\033') == NULL); /* recorded ESC never raw */
-	res_free(&r);
+	kt_fx_res_free(&r);
 
 	run(&r, "show 2 --db '%s'", g_db);
 	CHECK_EQ_INT(r.status, 0);
 	CHECK(pos(&r, "coredns-x (guessed from hostname)") > 0);
 	CHECK(pos(&r, "Session 2 (active)") == 0);
 	CHECK(pos(&r, "running") > 0);
-	res_free(&r);
+	kt_fx_res_free(&r);
 
 	run(&r, "--db '%s' show 3", g_db);
 	CHECK_EQ_INT(r.status, 0);
 	CHECK(pos(&r, "LOST") > 0);
 	CHECK(pos(&r, "SIGKILL") > 0);
 	CHECK(pos(&r, "none recorded") > 0);
-	res_free(&r);
+	kt_fx_res_free(&r);
 }
 
 static void t_show_json(void)
 {
-	struct res r;
+	struct kt_fx_res r;
 	json_error_t e;
 	json_t *root, *cmds, *c;
 	size_t i;
@@ -550,14 +486,13 @@ static void t_show_json(void)
 	CHECK_EQ_INT(json_integer_value(json_object_get(json_array_get(cmds, 3), "depth")), 2);
 	CHECK_EQ_INT(json_integer_value(json_object_get(json_array_get(cmds, 4), "exit_code")), 1);
 	json_decref(root);
-	res_free(&r);
+	kt_fx_res_free(&r);
 }
 
 static void t_cat(void)
 {
-	struct res r;
+	struct kt_fx_res r;
 	char path[256];
-	FILE *f;
 	size_t n = 0;
 	char *data;
 
@@ -567,45 +502,42 @@ static void t_cat(void)
 	CHECK(r.out_len == g_out_len && memcmp(r.out, g_out, g_out_len) == 0);
 	CHECK_EQ_INT(r.err_lines, 1); /* the gap */
 	CHECK(r.err && strstr(r.err, "4096 bytes") != NULL);
-	res_free(&r);
+	kt_fx_res_free(&r);
 
 	run(&r, "--db '%s' cat --input 1", g_db);
 	CHECK_EQ_INT(r.status, 0);
 	CHECK(r.out_len == g_in_len && memcmp(r.out, g_in, g_in_len) == 0);
-	res_free(&r);
+	kt_fx_res_free(&r);
 
 	snprintf(path, sizeof(path), "%s/out.bin", g_dir);
 	run(&r, "cat 1 -o '%s' --db '%s'", path, g_db);
 	CHECK_EQ_INT(r.status, 0);
 	CHECK_EQ_INT(r.out_len, 0);
-	f = fopen(path, "rb");
-	data = f ? slurp(f, &n) : NULL;
+	data = kt_fx_slurp_path(path, &n);
 	CHECK(data && n == g_out_len && memcmp(data, g_out, n) == 0);
 	free(data);
-	if (f)
-		fclose(f);
-	res_free(&r);
+	kt_fx_res_free(&r);
 
 	/* an active session: what is stored so far (nothing here) */
 	run(&r, "--db '%s' cat 2", g_db);
 	CHECK_EQ_INT(r.status, 0);
 	CHECK_EQ_INT(r.out_len, 0);
-	res_free(&r);
+	kt_fx_res_free(&r);
 }
 
 static void t_env_db(void)
 {
-	struct res r;
+	struct kt_fx_res r;
 	char env[256];
 
 	snprintf(env, sizeof(env), "KUBETAPE_DB='%s'", g_db);
 	run_env(&r, env, "show 1");
 	CHECK_EQ_INT(r.status, 0);
-	res_free(&r);
+	kt_fx_res_free(&r);
 	/* --db wins over the environment */
 	run_env(&r, env, "--db '%s/missing.db' show 1", g_dir);
 	CHECK_EQ_INT(r.status, 1);
-	res_free(&r);
+	kt_fx_res_free(&r);
 }
 
 /* A recorder holding a write transaction open must not block readers (WAL). */
@@ -615,7 +547,7 @@ static void t_concurrent_writer(void)
 	struct kt_session_info s;
 	struct kt_chunk_builder b;
 	char ids[64];
-	struct res r;
+	struct kt_fx_res r;
 
 	CHECK_EQ_INT(kt_store_open(g_db, KT_STORE_CREATE, &st), 0);
 	if (!st)
@@ -633,7 +565,7 @@ static void t_concurrent_writer(void)
 	run(&r, "--db '%s' cat 1", g_db);
 	CHECK_EQ_INT(r.status, 0);
 	CHECK_EQ_INT(r.out_len, g_out_len);
-	res_free(&r);
+	kt_fx_res_free(&r);
 
 	CHECK_EQ_INT(kt_store_commit(st), 0);
 	json_ids("", ids, sizeof(ids));
@@ -641,7 +573,7 @@ static void t_concurrent_writer(void)
 	run(&r, "--db '%s' cat 4", g_db);  /* an active session's output so far */
 	CHECK_EQ_INT(r.status, 0);
 	CHECK_EQ_STR(r.out, "live\n");
-	res_free(&r);
+	kt_fx_res_free(&r);
 	kt_chunk_builder_free(&b);
 	kt_store_close(st);
 }
@@ -650,64 +582,34 @@ static void t_help(void)
 {
 	static const char *const cmds[] = { "--help", "-h", "help", "sessions --help",
 		"show --help", "cat -h", "show 1 --help" };
-	struct res r;
+	struct kt_fx_res r;
 
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
 		run(&r, "%s", cmds[i]);
 		CHECK_EQ_INT(r.status, 0);
 		CHECK(strstr(r.out, "Usage: kubetape") == r.out);
-		res_free(&r);
+		kt_fx_res_free(&r);
 	}
 	run(&r, "--help");
 	CHECK(strstr(r.out, "3  not found") != NULL);
-	res_free(&r);
+	kt_fx_res_free(&r);
 	run(&r, "%s", "");
 	CHECK_EQ_INT(r.status, 2);
-	res_free(&r);
-}
-
-static void cleanup_dir(void)
-{
-	char cmd[256];
-
-	if (getenv("KT_KEEP_TMP")) {
-		fprintf(stderr, "kept %s\n", g_dir);
-		return;
-	}
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", g_dir);
-	if (system(cmd))
-		fprintf(stderr, "could not remove %s\n", g_dir);
+	kt_fx_res_free(&r);
 }
 
 int main(int argc, char **argv)
 {
-	const char *bin = getenv("KT_BIN_DIR");
-	char self[4096];
-
-	if (!bin || !*bin)
-		bin = getenv("KT_OUT");
-	if (bin && *bin) {
-		snprintf(g_bin, sizeof(g_bin), "%s/kubetape", bin);
-	} else {
-		snprintf(self, sizeof(self), "%s", argc > 0 ? argv[0] : ".");
-		snprintf(g_bin, sizeof(g_bin), "%s/../kubetape", dirname(self));
-	}
-	if (access(g_bin, X_OK)) {
-		printf("FAIL setup: no kubetape binary at %s (set KT_BIN_DIR)\n", g_bin);
+	if (kt_fx_find_bin(argc, argv, "kubetape", g_bin, sizeof(g_bin)) ||
+	    kt_fx_mkdtemp(g_dir, sizeof(g_dir), "kt-cli-read"))
 		return 1;
-	}
-	snprintf(g_dir, sizeof(g_dir), "/tmp/kt-cli-read.XXXXXX");
-	if (!mkdtemp(g_dir)) {
-		printf("FAIL setup: mkdtemp: %s\n", strerror(errno));
-		return 1;
-	}
 	snprintf(g_err, sizeof(g_err), "%s/stderr", g_dir);
 	g_t0 = (kt_now_us() / S - 3 * 3600) * S;
 
 	kt_log_init("test_cli_read", KT_LOG_WARN);
 	RUN(t_build_store);
 	if (kt_t_failed_cases) {
-		cleanup_dir();
+		kt_fx_rm_dir(g_dir);
 		return 1;
 	}
 	RUN(t_sessions_table);
@@ -722,6 +624,6 @@ int main(int argc, char **argv)
 	RUN(t_env_db);
 	RUN(t_help);
 	RUN(t_concurrent_writer); /* last: it adds a session */
-	cleanup_dir();
+	kt_fx_rm_dir(g_dir);
 	return kt_test_done();
 }

@@ -21,7 +21,6 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <jansson.h>
-#include <libgen.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdarg.h>
@@ -32,6 +31,7 @@
 #include <unistd.h>
 
 #include "kt_test.h"
+#include "kt_fixture.h"
 #include "log.h"
 #include "store.h"
 
@@ -46,88 +46,18 @@ static size_t g_out1_len, g_in1_len;
 static uint8_t g_out2[256];
 static size_t g_out2_len;
 
-struct res {
-	int status;
-	char *out;
-	size_t out_len;
-	char *err;
-	int err_lines;
-};
-
-static void res_free(struct res *r)
-{
-	free(r->out);
-	free(r->err);
-	memset(r, 0, sizeof(*r));
-}
-
-static char *slurp(FILE *f, size_t *len)
-{
-	size_t cap = 4096, n = 0, got;
-	char *buf = malloc(cap + 1);
-
-	while (buf && (got = fread(buf + n, 1, cap - n, f)) > 0) {
-		n += got;
-		if (n == cap) {
-			char *p = realloc(buf, cap * 2 + 1);
-
-			if (!p) {
-				free(buf);
-				return NULL;
-			}
-			buf = p;
-			cap *= 2;
-		}
-	}
-	if (buf)
-		buf[n] = 0;
-	*len = n;
-	return buf;
-}
-
-static char *slurp_path(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *d;
-
-	*len = 0;
-	if (!f)
-		return NULL;
-	d = slurp(f, len);
-	fclose(f);
-	return d;
-}
-
 /* Runs `kubetape --db DB ARGS` through sh; ARGS is a printf format. */
-static void run(struct res *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void run(struct res *r, const char *fmt, ...)
+static void run(struct kt_fx_res *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void run(struct kt_fx_res *r, const char *fmt, ...)
 {
 	char args[2048], cmd[16384];
-	FILE *p;
 	va_list ap;
-	size_t n;
-	int st;
 
 	va_start(ap, fmt);
 	vsnprintf(args, sizeof(args), fmt, ap);
 	va_end(ap);
-	snprintf(cmd, sizeof(cmd), "env -u KUBETAPE_DB '%s' --db '%s' %s 2>'%s'",
-		 g_bin, g_db, args, g_err);
-	memset(r, 0, sizeof(*r));
-	p = popen(cmd, "r");
-	if (!p) {
-		r->status = -1;
-		return;
-	}
-	r->out = slurp(p, &r->out_len);
-	st = pclose(p);
-	r->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-	p = fopen(g_err, "r");
-	r->err = p ? slurp(p, &n) : NULL;
-	if (p)
-		fclose(p);
-	for (const char *c = r->err; c && *c; c++)
-		r->err_lines += *c == '\n';
+	snprintf(cmd, sizeof(cmd), "env -u KUBETAPE_DB '%s' --db '%s' %s", g_bin, g_db, args);
+	kt_fx_run_sh(r, cmd, g_err);
 }
 
 /* ------------------------------------------------------------ the store */
@@ -135,19 +65,11 @@ static void run(struct res *r, const char *fmt, ...)
 static void put_cmd(struct kt_store *st, int64_t sid, int64_t ts, uint32_t pid,
 		    uint32_t ppid, const char *argv, size_t argv_len)
 {
-	struct kt_command c = {
-		.session_id = sid, .ts_us = ts, .pid = pid, .ns_pid = pid,
-		.ppid = ppid, .filename = argv, .argv = argv, .argv_len = argv_len,
-		.cwd = "/",
-	};
+	struct kt_command c = kt_fx_cmd(sid, ts, pid, ppid, argv, argv_len);
 
-	for (size_t i = 0; i < argv_len; i++)
-		c.argc += argv[i] == 0;
-	snprintf(c.comm, sizeof(c.comm), "%s", argv);
 	CHECK_EQ_INT(kt_store_command_add(st, &c), 0);
 	CHECK_EQ_INT(kt_store_command_exit(st, sid, pid, ts + 1000, 0), 0);
 }
-#define ARGV(lit) lit, sizeof(lit)
 
 static void frame(struct kt_chunk_builder *b, uint8_t type, int64_t ts, const void *d,
 		  size_t n, uint8_t *acc, size_t *acc_len)
@@ -163,27 +85,11 @@ static void frame(struct kt_chunk_builder *b, uint8_t type, int64_t ts, const vo
 
 static struct kt_session_info session(const char *uuid, int64_t start, const char *pod)
 {
-	struct kt_session_info s = { 0 };
+	struct kt_session_info s = kt_fx_session(uuid, "prod", pod, start);
 
-	snprintf(s.uuid, sizeof(s.uuid), "%s", uuid);
-	s.start_us = start;
-	snprintf(s.k8s_namespace, sizeof(s.k8s_namespace), "prod");
-	snprintf(s.pod, sizeof(s.pod), "%s", pod);
-	snprintf(s.container, sizeof(s.container), "app");
-	snprintf(s.capture, sizeof(s.capture), "syscall");
-	s.has_tty = true;
 	s.cols = 100;
 	s.rows = 30;
 	return s;
-}
-
-static void end_session(struct kt_store *st, struct kt_session_info *s, int64_t end)
-{
-	CHECK_EQ_INT(kt_store_session_get(st, s->id, s), 0);
-	s->state = KT_SESSION_ENDED;
-	s->end_us = end;
-	s->has_exit = true;
-	CHECK_EQ_INT(kt_store_session_update(st, s), 0);
 }
 
 static void t_build_store(void)
@@ -226,7 +132,7 @@ static void t_build_store(void)
 	OUT1(t0 + 6 * S, "root@web-0:/# exit\r\n");
 	CHECK_EQ_INT(kt_store_chunk_append(st, a.id, &b), 0);
 	kt_chunk_builder_reset(&b);
-	end_session(st, &a, t0 + 7 * S);
+	kt_fx_end_session(st, &a, t0 + 7 * S);
 
 	/* 2: a gap (with a character cut by it) and invalid UTF-8 */
 	g = session("e0e0-2", t0 + 100 * S, "db-0");
@@ -237,7 +143,7 @@ static void t_build_store(void)
 	frame(&b, KT_FRAME_OUT, t0 + 103 * S, "\xac" "after \xff\xfe\r\n", 11, g_out2, &g_out2_len);
 	CHECK_EQ_INT(kt_store_chunk_append(st, g.id, &b), 0);
 	kt_chunk_builder_reset(&b);
-	end_session(st, &g, t0 + 104 * S);
+	kt_fx_end_session(st, &g, t0 + 104 * S);
 
 	/* 3: invalid UTF-8 of every kind, nothing lost */
 	v = session("e0e0-3", t0 + 200 * S, "bin-0");
@@ -249,7 +155,7 @@ static void t_build_store(void)
 	frame(&b, KT_FRAME_OUT, t0 + 201 * S, ARGV("B\xc3\xa9\xa9\r\n\xe2") - 1, NULL, NULL);
 	CHECK_EQ_INT(kt_store_chunk_append(st, v.id, &b), 0);
 	kt_chunk_builder_free(&b);
-	end_session(st, &v, t0 + 202 * S);
+	kt_fx_end_session(st, &v, t0 + 202 * S);
 	kt_store_close(st);
 	CHECK_EQ_INT(a.id, 1);
 	CHECK_EQ_INT(g.id, 2);
@@ -343,7 +249,7 @@ static bool has_event(const struct cast *c, const char *code, const char *data)
 static void t_asciicast(void)
 {
 	static uint8_t got[sizeof(g_out1)];
-	struct res r;
+	struct kt_fx_res r;
 	struct cast c;
 	size_t n;
 	json_t *h;
@@ -389,7 +295,7 @@ static void t_asciicast(void)
 		CHECK(iecho < im && im < ilist);
 	}
 	cast_free(&c);
-	res_free(&r);
+	kt_fx_res_free(&r);
 
 	run(&r, "export 1 --format asciicast --no-input");
 	CHECK_EQ_INT(r.status, 0);
@@ -397,12 +303,12 @@ static void t_asciicast(void)
 	for (size_t i = 0; i < c.n; i++)
 		CHECK(strcmp(code_of(&c, i), "i") != 0);
 	cast_free(&c);
-	res_free(&r);
+	kt_fx_res_free(&r);
 }
 
 static void t_asciicast_gap(void)
 {
-	struct res r;
+	struct kt_fx_res r;
 	struct cast c;
 
 	run(&r, "export 2 -F asciicast");
@@ -416,7 +322,7 @@ static void t_asciicast_gap(void)
 	CHECK(has_event(&c, "o", "\xef\xbf\xbd"));
 	CHECK(has_event(&c, "o", "\xef\xbf\xbd" "after \xef\xbf\xbd\xef\xbf\xbd\r\n"));
 	cast_free(&c);
-	res_free(&r);
+	kt_fx_res_free(&r);
 
 	/* no tty: 80x24 so players can still size a terminal */
 	run(&r, "export 3");
@@ -425,29 +331,29 @@ static void t_asciicast_gap(void)
 	CHECK_EQ_INT(json_integer_value(json_object_get(c.header, "width")), 80);
 	CHECK_EQ_INT(json_integer_value(json_object_get(c.header, "height")), 24);
 	cast_free(&c);
-	res_free(&r);
+	kt_fx_res_free(&r);
 }
 
 static void t_raw(void)
 {
-	struct res r;
+	struct kt_fx_res r;
 
 	run(&r, "export 1 --format raw");
 	CHECK_EQ_INT(r.status, 0);
 	CHECK_EQ_INT(r.out_len, g_out1_len);
 	CHECK(r.out_len == g_out1_len && memcmp(r.out, g_out1, g_out1_len) == 0);
-	res_free(&r);
+	kt_fx_res_free(&r);
 	/* raw stays pure: no loss notice in the bytes, a warning on stderr */
 	run(&r, "export 2 --format=raw");
 	CHECK_EQ_INT(r.status, 0);
 	CHECK(r.out_len == g_out2_len && memcmp(r.out, g_out2, g_out2_len) == 0);
 	CHECK_EQ_INT(r.err_lines, 1);
-	res_free(&r);
+	kt_fx_res_free(&r);
 }
 
 static void t_json(void)
 {
-	struct res a, b;
+	struct kt_fx_res a, b;
 	json_error_t e;
 	json_t *j;
 
@@ -459,13 +365,13 @@ static void t_json(void)
 	CHECK_EQ_INT(json_array_size(json_object_get(j, "commands")), 3);
 	CHECK_EQ_INT(json_integer_value(json_object_get(json_object_get(j, "session"), "id")), 1);
 	json_decref(j);
-	res_free(&a);
-	res_free(&b);
+	kt_fx_res_free(&a);
+	kt_fx_res_free(&b);
 }
 
 static void expect_fail(int code, const char *args)
 {
-	struct res r;
+	struct kt_fx_res r;
 
 	run(&r, "%s", args);
 	if (r.status != code || r.err_lines != 1 || r.out_len != 0) {
@@ -473,7 +379,7 @@ static void expect_fail(int code, const char *args)
 		       args, r.status, r.err_lines, r.out_len, r.err ? r.err : "");
 		CHECK(!"expected exactly one error line and exit code");
 	}
-	res_free(&r);
+	kt_fx_res_free(&r);
 }
 
 static bool screen_api_built(void)
@@ -499,12 +405,12 @@ static void t_errors(void)
 	expect_fail(2, "export 1 -o ''");
 	expect_fail(2, "export 1 --bogus");
 	if (!screen_api_built()) {
-		struct res r;
+		struct kt_fx_res r;
 
 		run(&r, "export 1 --format text");
 		CHECK_EQ_INT(r.status, 2);
 		CHECK(r.err && strstr(r.err, "format text is not implemented in this build"));
-		res_free(&r);
+		kt_fx_res_free(&r);
 	}
 }
 
@@ -525,7 +431,7 @@ static int hidden_files(void)
 static void t_output_file(void)
 {
 	char path[256], none[256];
-	struct res r;
+	struct kt_fx_res r;
 	struct stat sb;
 	size_t n;
 	char *d;
@@ -535,8 +441,8 @@ static void t_output_file(void)
 	run(&r, "export 1 -o '%s'", path);
 	CHECK_EQ_INT(r.status, 0);
 	CHECK_EQ_INT(r.out_len, 0);
-	res_free(&r);
-	d = slurp_path(path, &n);
+	kt_fx_res_free(&r);
+	d = kt_fx_slurp_path(path, &n);
 	CHECK(d && strncmp(d, "{\"version\": 2,", 14) == 0 && d[n - 1] == '\n');
 	free(d);
 	mask = umask(0);
@@ -548,15 +454,15 @@ static void t_output_file(void)
 	CHECK_EQ_INT(r.status, 1);
 	CHECK_EQ_INT(r.err_lines, 1);
 	CHECK(r.err && strstr(r.err, "exists") && strstr(r.err, "--force"));
-	res_free(&r);
-	d = slurp_path(path, &n);
+	kt_fx_res_free(&r);
+	d = kt_fx_slurp_path(path, &n);
 	CHECK(d && strncmp(d, "{\"version\": 2,", 14) == 0);
 	free(d);
 
 	run(&r, "export 1 --format raw -o '%s' --force", path);
 	CHECK_EQ_INT(r.status, 0);
-	res_free(&r);
-	d = slurp_path(path, &n);
+	kt_fx_res_free(&r);
+	d = kt_fx_slurp_path(path, &n);
 	CHECK(d && n == g_out1_len && memcmp(d, g_out1, n) == 0);
 	free(d);
 
@@ -564,19 +470,19 @@ static void t_output_file(void)
 	snprintf(none, sizeof(none), "%s/none.cast", g_dir);
 	run(&r, "export 99 -o '%s'", none);
 	CHECK_EQ_INT(r.status, 3);
-	res_free(&r);
+	kt_fx_res_free(&r);
 	CHECK(stat(none, &sb) != 0);
 	run(&r, "export 1 -o '%s/no/such/dir.cast'", g_dir);
 	CHECK_EQ_INT(r.status, 1);
 	CHECK_EQ_INT(r.err_lines, 1);
-	res_free(&r);
+	kt_fx_res_free(&r);
 	run(&r, "export 1 -o '%s'", g_dir);
 	CHECK_EQ_INT(r.status, 1);
-	res_free(&r);
+	kt_fx_res_free(&r);
 	/* -o - is stdout */
 	run(&r, "export 1 -F raw -o -");
 	CHECK_EQ_INT(r.out_len, g_out1_len);
-	res_free(&r);
+	kt_fx_res_free(&r);
 	CHECK_EQ_INT(hidden_files(), 0);
 }
 
@@ -621,7 +527,7 @@ static bool file_is(const char *path, const char *want)
 
 	for (int i = 0; i < 500 && !ok; i++) {
 		free(d);
-		d = slurp_path(path, &n);
+		d = kt_fx_slurp_path(path, &n);
 		ok = d && n == strlen(want) && memcmp(d, want, n) == 0;
 		if (!ok)
 			usleep(10000);
@@ -649,7 +555,7 @@ static bool temp_has(const char *prefix, const char *needle)
 			if (e->d_name[0] != '.' || strncmp(e->d_name + 1, prefix, strlen(prefix)))
 				continue;
 			snprintf(p, sizeof(p), "%s/%s", g_dir, e->d_name);
-			d = slurp_path(p, &n);
+			d = kt_fx_slurp_path(p, &n);
 			found = d && strstr(d, needle);
 			free(d);
 		}
@@ -694,7 +600,7 @@ static void t_cat_follow(void)
 	CHECK(file_is(out, "one\r\ntwo \xe2\x82"));
 	CHECK(waitpid(pid, NULL, WNOHANG) == 0);  /* still following */
 	append(st, s.id, "\xac\r\n");
-	end_session(st, &s, kt_now_us());          /* ends: it drains and exits */
+	kt_fx_end_session(st, &s, kt_now_us());          /* ends: it drains and exits */
 	CHECK_EQ_INT(wait_exit(pid, 5000), 0);
 	CHECK(file_is(out, "one\r\ntwo \xe2\x82\xac\r\n"));
 
@@ -746,7 +652,7 @@ static void t_export_follow(void)
 	CHECK(waitpid(pid, NULL, WNOHANG) == 0);
 	kill(pid, SIGINT);       /* a follow to a file keeps what it has */
 	CHECK_EQ_INT(wait_exit(pid, 5000), 0);
-	d = slurp_path(cast, &n);
+	d = kt_fx_slurp_path(cast, &n);
 	CHECK(d != NULL);
 	cast_parse(&c, d ? d : "", n);
 	CHECK(has_event(&c, "o", "first\r\n"));
@@ -759,23 +665,9 @@ static void t_export_follow(void)
 	kt_store_close(st);
 }
 
-static void cleanup_dir(void)
-{
-	char cmd[256];
-
-	if (getenv("KT_KEEP_TMP")) {
-		fprintf(stderr, "kept %s\n", g_dir);
-		return;
-	}
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", g_dir);
-	if (system(cmd))
-		fprintf(stderr, "could not remove %s\n", g_dir);
-}
-
 int main(int argc, char **argv)
 {
-	const char *bin = getenv("KT_BIN_DIR"), *fixture = getenv("KT_EXPORT_FIXTURE");
-	char self[4096];
+	const char *fixture = getenv("KT_EXPORT_FIXTURE");
 
 	kt_log_init("test_export", KT_LOG_WARN);
 	g_t0 = (kt_now_us() / S - 3 * 3600) * S;
@@ -784,29 +676,15 @@ int main(int argc, char **argv)
 		RUN(t_build_store);
 		return kt_test_done();
 	}
-	if (!bin || !*bin)
-		bin = getenv("KT_OUT");
-	if (bin && *bin) {
-		snprintf(g_bin, sizeof(g_bin), "%s/kubetape", bin);
-	} else {
-		snprintf(self, sizeof(self), "%s", argc > 0 ? argv[0] : ".");
-		snprintf(g_bin, sizeof(g_bin), "%s/../kubetape", dirname(self));
-	}
-	if (access(g_bin, X_OK)) {
-		printf("FAIL setup: no kubetape binary at %s (set KT_BIN_DIR)\n", g_bin);
+	if (kt_fx_find_bin(argc, argv, "kubetape", g_bin, sizeof(g_bin)) ||
+	    kt_fx_mkdtemp(g_dir, sizeof(g_dir), "kt-export"))
 		return 1;
-	}
-	snprintf(g_dir, sizeof(g_dir), "/tmp/kt-export.XXXXXX");
-	if (!mkdtemp(g_dir)) {
-		printf("FAIL setup: mkdtemp: %s\n", strerror(errno));
-		return 1;
-	}
 	snprintf(g_err, sizeof(g_err), "%s/stderr", g_dir);
 	snprintf(g_db, sizeof(g_db), "%s/kt.db", g_dir);
 
 	RUN(t_build_store);
 	if (kt_t_failed_cases) {
-		cleanup_dir();
+		kt_fx_rm_dir(g_dir);
 		return 1;
 	}
 	RUN(t_asciicast);
@@ -817,6 +695,6 @@ int main(int argc, char **argv)
 	RUN(t_output_file);
 	RUN(t_cat_follow);   /* these add sessions */
 	RUN(t_export_follow);
-	cleanup_dir();
+	kt_fx_rm_dir(g_dir);
 	return kt_test_done();
 }

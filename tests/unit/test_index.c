@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "kt_test.h"
+#include "kt_fixture.h"
 #include "log.h"
 #include "screen.h"
 #include "store.h"
@@ -42,15 +43,9 @@ static struct kt_store *create_store(char *path, size_t len)
 
 static int64_t add_session(struct kt_store *st, const char *uuid, bool tty)
 {
-	struct kt_session_info s = { 0 };
+	struct kt_session_info s = kt_fx_session(uuid, "prod", "web-1", T0);
 
-	snprintf(s.uuid, sizeof(s.uuid), "%s", uuid);
-	snprintf(s.k8s_namespace, sizeof(s.k8s_namespace), "prod");
-	snprintf(s.pod, sizeof(s.pod), "web-1");
-	s.start_us = T0;
 	s.has_tty = tty;
-	s.rows = 24;
-	s.cols = 80;
 	if (kt_store_session_create(st, &s))
 		return -1;
 	return s.id;
@@ -915,11 +910,8 @@ static void t_readonly(void)
 
 int main(void)
 {
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/kt_test_index.XXXXXX");
-	if (!mkdtemp(tmpdir)) {
-		perror("mkdtemp");
+	if (kt_fx_mkdtemp(tmpdir, sizeof(tmpdir), "kt_test_index"))
 		return 1;
-	}
 	kt_log_init("test_index", KT_LOG_ERROR);
 	RUN(t_migrate_v1);
 	RUN(t_search_and_offsets);
@@ -934,12 +926,6 @@ int main(void)
 	RUN(t_encoded);
 	RUN(t_pagination);
 	RUN(t_readonly);
-	{
-		char cmd[128];
-
-		snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
-		if (system(cmd))
-			return 1;
-	}
+	kt_fx_rm_dir(tmpdir);
 	return kt_test_done();
 }

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "kt_test.h"
+#include "kt_fixture.h"
 #include "screen.h"
 
 static uint64_t rng = 88172645463325252ull;
@@ -29,28 +30,13 @@ static uint32_t rnd(void)
 	return (uint32_t)(rng >> 11);
 }
 
-struct gen {
-	char *p;
-	size_t len, cap;
-};
-
-static void put(struct gen *g, const char *s, size_t n)
+static void puts_(struct kt_fx_buf *g, const char *s)
 {
-	if (g->len + n > g->cap) {
-		g->cap = (g->len + n) * 2 + 64;
-		g->p = realloc(g->p, g->cap);
-	}
-	memcpy(g->p + g->len, s, n);
-	g->len += n;
-}
-
-static void puts_(struct gen *g, const char *s)
-{
-	put(g, s, strlen(s));
+	kt_fx_buf_add(g, s, strlen(s));
 }
 
 __attribute__((format(printf, 2, 3)))
-static void putf(struct gen *g, const char *fmt, ...)
+static void putf(struct kt_fx_buf *g, const char *fmt, ...)
 {
 	char b[512];
 	va_list ap;
@@ -59,10 +45,10 @@ static void putf(struct gen *g, const char *fmt, ...)
 	va_start(ap, fmt);
 	n = vsnprintf(b, sizeof(b), fmt, ap);
 	va_end(ap);
-	put(g, b, n < (int)sizeof(b) ? n : (int)sizeof(b) - 1);
+	kt_fx_buf_add(g, b, n < (int)sizeof(b) ? n : (int)sizeof(b) - 1);
 }
 
-static void gen_shell(struct gen *g)
+static void gen_shell(struct kt_fx_buf *g)
 {
 	static const char *cmds[] = { "ls -la", "cat /etc/passwd", "sdo\b\budo id", "echo $HOME",
 				      "kubectl get pods -A -o wide --sort-by=.metadata.name" };
@@ -72,7 +58,7 @@ static void gen_shell(struct gen *g)
 
 		putf(g, "\x1b]0;root@pod: /\x07\x1b[01;32mroot@pod\x1b[00m:\x1b[01;34m/\x1b[00m# ");
 		for (const char *q = c; *q; q++)
-			put(g, q, 1);
+			kt_fx_buf_add(g, q, 1);
 		puts_(g, "\r\n");
 		for (int k = rnd() % 8; k > 0; k--)
 			putf(g, "line %u of output \xe2\x82\xac %s\r\n", rnd() % 1000,
@@ -84,7 +70,7 @@ static void gen_shell(struct gen *g)
 	}
 }
 
-static void gen_ls(struct gen *g)
+static void gen_ls(struct kt_fx_buf *g)
 {
 	for (int i = 0; i < 1500; i++) {
 		putf(g, "\x1b[0m\x1b[%s%dm%s_%d\x1b[0m%s", rnd() % 2 ? "01;" : "", 31 + rnd() % 7,
@@ -95,7 +81,7 @@ static void gen_ls(struct gen *g)
 	}
 }
 
-static void gen_editor(struct gen *g)
+static void gen_editor(struct kt_fx_buf *g)
 {
 	puts_(g, "$ vim main.c\r\n\x1b[?1049h\x1b[22;0;0t\x1b[?1h\x1b=\x1b[H\x1b[2J");
 	for (int f = 0; f < 40; f++) {
@@ -118,7 +104,7 @@ static void gen_editor(struct gen *g)
 /* the sequence table holds printf formats; all take unsigned ints */
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wformat-nonliteral"
-static void gen_random(struct gen *g, size_t n)
+static void gen_random(struct kt_fx_buf *g, size_t n)
 {
 	static const char *seqs[] = {
 		"\x1b[%uA", "\x1b[%uB", "\x1b[%uC", "\x1b[%uD", "\x1b[%u;%uH", "\x1b[%uJ", "\x1b[%uK",
@@ -137,7 +123,7 @@ static void gen_random(struct gen *g, size_t n)
 		if (k < 45) {
 			char ch = (char)(0x20 + rnd() % 95);
 
-			put(g, &ch, 1);
+			kt_fx_buf_add(g, &ch, 1);
 		} else if (k < 52) {
 			static const char *u[] = { "\xc3\xa9", "\xe6\x97\xa5", "e\xcc\x81", "\xf0\x9f\x98\x80",
 						   "\xe2\x94\x80", "\xc3", "\x80" };
@@ -147,7 +133,7 @@ static void gen_random(struct gen *g, size_t n)
 			static const char c[] = { '\r', '\n', '\b', '\t', 0x07, 0x0b, 0x0c, 0x00, 0x7f, 0x18 };
 			char ch = c[rnd() % sizeof(c)];
 
-			put(g, &ch, 1);
+			kt_fx_buf_add(g, &ch, 1);
 		} else {
 			const char *fmt = seqs[rnd() % (sizeof(seqs) / sizeof(seqs[0]))];
 			unsigned a = rnd() % 30, b = rnd() % 90;
@@ -174,7 +160,7 @@ static void feed_frames(struct kt_screen *s, const char *p, size_t from, size_t 
 	}
 }
 
-static int roundtrip(const struct gen *g, int rows, int cols, int cuts, const char *name)
+static int roundtrip(const struct kt_fx_buf *g, int rows, int cols, int cuts, const char *name)
 {
 	int failures = 0, skipped = 0;
 
@@ -241,7 +227,7 @@ next:
 
 static void t_shell(void)
 {
-	struct gen g = { 0 };
+	struct kt_fx_buf g = { 0 };
 
 	gen_shell(&g);
 	CHECK_EQ_INT(roundtrip(&g, 24, 80, 40, "shell"), 0);
@@ -250,7 +236,7 @@ static void t_shell(void)
 
 static void t_ls_color(void)
 {
-	struct gen g = { 0 };
+	struct kt_fx_buf g = { 0 };
 
 	gen_ls(&g);
 	CHECK_EQ_INT(roundtrip(&g, 24, 80, 40, "ls"), 0);
@@ -259,7 +245,7 @@ static void t_ls_color(void)
 
 static void t_editor(void)
 {
-	struct gen g = { 0 };
+	struct kt_fx_buf g = { 0 };
 
 	gen_editor(&g);
 	CHECK_EQ_INT(roundtrip(&g, 24, 80, 40, "editor"), 0);
@@ -269,7 +255,7 @@ static void t_editor(void)
 static void t_random(void)
 {
 	for (int i = 0; i < 8; i++) {
-		struct gen g = { 0 };
+		struct kt_fx_buf g = { 0 };
 
 		gen_random(&g, 6000 + rnd() % 20000);
 		CHECK_EQ_INT(roundtrip(&g, 10 + rnd() % 20, 20 + rnd() % 100, 25, "random"), 0);
@@ -280,7 +266,7 @@ static void t_random(void)
 /* a resize in the tail (RESIZE frames) behaves the same after a restore */
 static void t_resize_tail(void)
 {
-	struct gen g = { 0 };
+	struct kt_fx_buf g = { 0 };
 	struct kt_screen *a = NULL, *b = NULL;
 	uint8_t *kf = NULL;
 	size_t kflen;

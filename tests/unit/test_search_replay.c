@@ -19,7 +19,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
-#include <libgen.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <sys/stat.h>
@@ -28,6 +27,7 @@
 #include <unistd.h>
 
 #include "kt_test.h"
+#include "kt_fixture.h"
 #include "log.h"
 #include "screen.h"
 #include "store.h"
@@ -40,46 +40,8 @@ static int64_t g_t0;
 static uint8_t *g_raw;     /* session 1's output bytes */
 static size_t g_raw_len;
 
-struct res {
-	int status;
-	char *out, *err;
-	size_t out_len;
-	int64_t ms;
-};
-
-static void res_free(struct res *r)
-{
-	free(r->out);
-	free(r->err);
-	memset(r, 0, sizeof(*r));
-}
-
-static char *slurp_path(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf = NULL;
-	long n;
-
-	*len = 0;
-	if (!f)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	buf = malloc((size_t)n + 1);
-	if (buf && fread(buf, 1, (size_t)n, f) == (size_t)n) {
-		buf[n] = 0;
-		*len = (size_t)n;
-	} else {
-		free(buf);
-		buf = NULL;
-	}
-	fclose(f);
-	return buf;
-}
-
 /* Runs kubetape with argv (no shell: hostile text reaches it unchanged). */
-static void runv(struct res *r, const char *const *args)
+static void runv(struct kt_fx_res *r, const char *const *args)
 {
 	char out[128], err[128];
 	const char *argv[64];
@@ -115,8 +77,8 @@ static void runv(struct res *r, const char *const *args)
 	clock_gettime(CLOCK_MONOTONIC, &b);
 	r->ms = (b.tv_sec - a.tv_sec) * 1000 + (b.tv_nsec - a.tv_nsec) / 1000000;
 	r->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-	r->out = slurp_path(out, &r->out_len);
-	r->err = slurp_path(err, &len);
+	r->out = kt_fx_slurp_path(out, &r->out_len);
+	r->err = kt_fx_slurp_path(err, &len);
 	if (!r->out)
 		r->out = strdup("");
 	if (!r->err)
@@ -130,17 +92,10 @@ static void runv(struct res *r, const char *const *args)
 static void cmd(struct kt_store *st, int64_t sid, int64_t ts, uint32_t pid,
 		const char *argv, size_t len)
 {
-	struct kt_command c = {
-		.session_id = sid, .ts_us = ts, .pid = pid, .ns_pid = pid, .ppid = 100,
-		.filename = argv, .argv = argv, .argv_len = len, .cwd = "/",
-	};
+	struct kt_command c = kt_fx_cmd(sid, ts, pid, 100, argv, len);
 
-	for (size_t i = 0; i < len; i++)
-		c.argc += argv[i] == 0;
-	snprintf(c.comm, sizeof(c.comm), "%s", argv);
 	CHECK_EQ_INT(kt_store_command_add(st, &c), 0);
 }
-#define ARGV(lit) lit, sizeof(lit)
 
 static void out(struct kt_chunk_builder *b, int64_t ts, const char *d, size_t n)
 {
@@ -154,32 +109,6 @@ static void flush_chunk(struct kt_store *st, int64_t sid, struct kt_chunk_builde
 {
 	CHECK_EQ_INT(kt_store_chunk_append(st, sid, b), 0);
 	kt_chunk_builder_reset(b);
-}
-
-static void end_session(struct kt_store *st, struct kt_session_info *s, int64_t end)
-{
-	CHECK_EQ_INT(kt_store_session_get(st, s->id, s), 0);
-	s->state = KT_SESSION_ENDED;
-	s->end_us = end;
-	s->has_exit = true;
-	CHECK_EQ_INT(kt_store_session_update(st, s), 0);
-}
-
-static struct kt_session_info new_session(const char *uuid, const char *ns, const char *pod,
-					  int64_t start)
-{
-	struct kt_session_info s = { 0 };
-
-	snprintf(s.uuid, sizeof(s.uuid), "%s", uuid);
-	snprintf(s.k8s_namespace, sizeof(s.k8s_namespace), "%s", ns);
-	snprintf(s.pod, sizeof(s.pod), "%s", pod);
-	snprintf(s.container, sizeof(s.container), "app");
-	snprintf(s.capture, sizeof(s.capture), "syscall");
-	s.start_us = start;
-	s.has_tty = true;
-	s.rows = 24;
-	s.cols = 80;
-	return s;
 }
 
 static void t_build_store(void)
@@ -199,7 +128,7 @@ static void t_build_store(void)
 	kt_chunk_builder_init(&b);
 
 	/* 1: shop/web-1, 60 s, ~3 MiB of output (keyframes), edited text */
-	a = new_session("search-1", "shop", "web-1", t0);
+	a = kt_fx_session("search-1", "shop", "web-1", t0);
 	CHECK_EQ_INT(kt_store_session_create(st, &a), 0);
 	cmd(st, a.id, t0, 100, ARGV("bash"));
 	cmd(st, a.id, t0 + 2 * S, 101, ARGV("cat\0/etc/passwd"));
@@ -227,16 +156,16 @@ static void t_build_store(void)
 	}
 	OUT(&b, t0 + 50 * S, "$ make deploy\r\n\x1b[32mdeployed final-marker\x1b[0m\r\n$ ");
 	flush_chunk(st, a.id, &b);
-	end_session(st, &a, t0 + 60 * S);
+	kt_fx_end_session(st, &a, t0 + 60 * S);
 
 	/* 2: other/db-0, a 20 s pause between two outputs */
-	c = new_session("search-2", "other", "db-0", t0 + 100 * S);
+	c = kt_fx_session("search-2", "other", "db-0", t0 + 100 * S);
 	CHECK_EQ_INT(kt_store_session_create(st, &c), 0);
 	cmd(st, c.id, t0 + 100 * S, 200, ARGV("psql"));
 	CHECK_EQ_INT(kt_chunk_add(&b, KT_FRAME_OUT, t0 + 100 * S, "one\r\n", 5), 0);
 	CHECK_EQ_INT(kt_chunk_add(&b, KT_FRAME_OUT, t0 + 120 * S, "two\r\n", 5), 0);
 	flush_chunk(st, c.id, &b);
-	end_session(st, &c, t0 + 121 * S);
+	kt_fx_end_session(st, &c, t0 + 121 * S);
 	kt_chunk_builder_free(&b);
 
 	/* what the recorder's indexer does */
@@ -264,7 +193,7 @@ static int count_lines(const char *s)
 
 static void t_search_commands(void)
 {
-	struct res r;
+	struct kt_fx_res r;
 
 	RUNV(&r, "search", "--in", "commands", "passwd");
 	CHECK_EQ_INT(r.status, 0);
@@ -272,67 +201,67 @@ static void t_search_commands(void)
 	CHECK(strstr(r.out, "+00:02.000") && strstr(r.out, "shop/web-1") &&
 	      strstr(r.out, "command") && strstr(r.out, "cat /etc/passwd"));
 	CHECK_EQ_INT(count_lines(r.out), 2);
-	res_free(&r);
+	kt_fx_res_free(&r);
 	/* quoted for a shell, as show prints it */
 	RUNV(&r, "search", "--in", "commands", "it's");
 	CHECK_EQ_INT(r.status, 0);
 	CHECK(strstr(r.out, "grep -r 'it'\\''s' %_x") != NULL || strstr(r.out, "grep -r \"it's\"") != NULL);
-	res_free(&r);
+	kt_fx_res_free(&r);
 	/* filters: the other namespace has no such command */
 	RUNV(&r, "search", "-n", "other", "passwd");
 	CHECK_EQ_INT(r.status, 0);
 	CHECK_EQ_STR(r.out, "");
 	CHECK(strstr(r.err, "no match") != NULL);
-	res_free(&r);
+	kt_fx_res_free(&r);
 }
 
 static void t_search_screen(void)
 {
-	struct res r;
+	struct kt_fx_res r;
 
 	/* colour codes inside the word do not break it */
 	RUNV(&r, "search", "--in", "screen", "password-hint");
 	CHECK_EQ_INT(r.status, 0);
 	CHECK(strstr(r.out, "screen") && strstr(r.out, "+00:02.000") && strstr(r.out, "shop/web-1"));
 	CHECK(strstr(r.out, "root:x:0:0:password-hint:/root") != NULL);
-	res_free(&r);
+	kt_fx_res_free(&r);
 	/* backspace editing: what was displayed, not what was typed */
 	RUNV(&r, "search", "--in", "screen", "sudo apt-get");
 	CHECK_EQ_INT(r.status, 0);
 	CHECK(strstr(r.out, "+00:01.100") != NULL);
-	res_free(&r);
+	kt_fx_res_free(&r);
 	RUNV(&r, "search", "--in", "screen", "sudx");
 	CHECK_EQ_INT(r.status, 0);
 	CHECK_EQ_STR(r.out, "");
-	res_free(&r);
+	kt_fx_res_free(&r);
 	/* cursor movement */
 	RUNV(&r, "search", "--in", "screen", "left-half");
 	CHECK_EQ_INT(r.status, 0);
 	CHECK(strstr(r.out, "left-half right") != NULL);
-	res_free(&r);
+	kt_fx_res_free(&r);
 	/* the final screen */
 	RUNV(&r, "search", "--in", "screen", "final-marker");
 	CHECK_EQ_INT(r.status, 0);
 	CHECK(strstr(r.out, "final screen") && strstr(r.out, "+00:50.000"));
-	res_free(&r);
+	kt_fx_res_free(&r);
 	/* --in all: both kinds, commands first */
 	RUNV(&r, "search", "deploy");
 	CHECK_EQ_INT(r.status, 0);
 	CHECK(strstr(r.out, "command") && strstr(r.out, "make deploy"));
 	CHECK(strstr(r.out, "screen") != NULL);
 	CHECK(strstr(r.out, "command") < strstr(r.out, "screen"));
-	res_free(&r);
+	kt_fx_res_free(&r);
 	RUNV(&r, "search", "--limit", "1", "deploy");
 	CHECK_EQ_INT(r.status, 0);
 	CHECK_EQ_INT(count_lines(r.out), 2);
-	res_free(&r);
+	kt_fx_res_free(&r);
 }
 
 static void t_search_json(void)
 {
 	json_error_t e;
 	json_t *arr, *v;
-	struct res r;
+	struct kt_fx_res r;
 	size_t i;
 	int kinds = 0;
 
@@ -358,11 +287,11 @@ static void t_search_json(void)
 	}
 	CHECK_EQ_INT(kinds, 3);
 	json_decref(arr);
-	res_free(&r);
+	kt_fx_res_free(&r);
 	RUNV(&r, "search", "--json", "nothing-like-this");
 	CHECK_EQ_INT(r.status, 0);
 	CHECK_EQ_STR(r.out, "[]\n");
-	res_free(&r);
+	kt_fx_res_free(&r);
 }
 
 static void t_search_hostile(void)
@@ -373,7 +302,7 @@ static void t_search_hostile(void)
 		"a\\", "%", "_", "%%", "\\%", "'; DROP TABLE sessions; --",
 		"text MATCH 'x'", "\x01\x02", "ünïcödé", "\xe2\x80\xae", "[", "]",
 	};
-	struct res r;
+	struct kt_fx_res r;
 	char big[2100];
 
 	for (size_t i = 0; i < sizeof(q) / sizeof(q[0]); i++) {
@@ -383,16 +312,16 @@ static void t_search_hostile(void)
 			printf("  query #%zu: exit %d: %s\n", i, r.status, r.err);
 			CHECK(!"hostile query failed");
 		}
-		res_free(&r);
+		kt_fx_res_free(&r);
 	}
 	/* LIKE wildcards are literal: only the argv that has them */
 	RUNV(&r, "search", "--in", "commands", "%");
 	CHECK_EQ_INT(count_lines(r.out), 2);
 	CHECK(strstr(r.out, "%_x") != NULL);
-	res_free(&r);
+	kt_fx_res_free(&r);
 	RUNV(&r, "search", "--in", "commands", "_");
 	CHECK_EQ_INT(count_lines(r.out), 2);
-	res_free(&r);
+	kt_fx_res_free(&r);
 	/* clear errors */
 	memset(big, 'a', sizeof(big) - 1);
 	big[sizeof(big) - 1] = 0;
@@ -400,25 +329,25 @@ static void t_search_hostile(void)
 	CHECK_EQ_INT(r.status, 2);
 	CHECK(strstr(r.err, "query too long") != NULL);
 	CHECK_EQ_STR(r.out, "");
-	res_free(&r);
+	kt_fx_res_free(&r);
 	RUNV(&r, "search", "ok\xff\xfe");
 	CHECK_EQ_INT(r.status, 2);
 	CHECK(strstr(r.err, "not valid UTF-8") != NULL);
-	res_free(&r);
+	kt_fx_res_free(&r);
 	RUNV(&r, "search", " \t ");
 	CHECK_EQ_INT(r.status, 2);
 	CHECK(strstr(r.err, "empty query") != NULL);
-	res_free(&r);
+	kt_fx_res_free(&r);
 	RUNV(&r, "search");
 	CHECK_EQ_INT(r.status, 2);
-	res_free(&r);
+	kt_fx_res_free(&r);
 	RUNV(&r, "search", "--in", "bogus", "x");
 	CHECK_EQ_INT(r.status, 2);
 	CHECK(strstr(r.err, "--in") != NULL);
-	res_free(&r);
+	kt_fx_res_free(&r);
 	RUNV(&r, "search", "--limit", "0", "x");
 	CHECK_EQ_INT(r.status, 2);
-	res_free(&r);
+	kt_fx_res_free(&r);
 }
 
 /* ------------------------------------------------------------ replay */
@@ -440,7 +369,7 @@ static char *screen_of(const char *bytes, size_t len)
 
 static void t_replay_output(void)
 {
-	struct res r;
+	struct kt_fx_res r;
 
 	RUNV(&r, "replay", "1", "--speed", "0");
 	CHECK_EQ_INT(r.status, 0);
@@ -448,29 +377,29 @@ static void t_replay_output(void)
 	CHECK(r.out_len > g_raw_len && memcmp(r.out, g_raw, g_raw_len) == 0);
 	CHECK(strstr(r.out + g_raw_len, "\x1b[?25h") != NULL);
 	CHECK(strstr(r.out + g_raw_len, "1049") == NULL); /* never entered the alt screen */
-	res_free(&r);
+	kt_fx_res_free(&r);
 }
 
 static void t_replay_timing(void)
 {
-	struct res r;
+	struct kt_fx_res r;
 
 	/* 60 s at x1000: about 60 ms, and not instant */
 	RUNV(&r, "replay", "1", "--speed", "1000");
 	CHECK_EQ_INT(r.status, 0);
 	CHECK(r.ms >= 40 && r.ms < 3000);
-	res_free(&r);
+	kt_fx_res_free(&r);
 	/* session 2 pauses 20 s: cut to 0.2 s */
 	RUNV(&r, "replay", "2", "--idle-limit", "0.2");
 	CHECK_EQ_INT(r.status, 0);
 	CHECK(r.ms >= 150 && r.ms < 3000);
 	CHECK(strstr(r.out, "one\r\ntwo\r\n") != NULL);
-	res_free(&r);
+	kt_fx_res_free(&r);
 }
 
 static void t_replay_seek_same_screen(void)
 {
-	struct res full, kf, nokf, fromcmd;
+	struct kt_fx_res full, kf, nokf, fromcmd;
 	char *a, *b, *c, *d;
 
 	RUNV(&full, "replay", "1", "--no-timing");
@@ -500,10 +429,10 @@ static void t_replay_seek_same_screen(void)
 	free(b);
 	free(c);
 	free(d);
-	res_free(&full);
-	res_free(&kf);
-	res_free(&nokf);
-	res_free(&fromcmd);
+	kt_fx_res_free(&full);
+	kt_fx_res_free(&kf);
+	kt_fx_res_free(&nokf);
+	kt_fx_res_free(&fromcmd);
 }
 
 static void t_replay_errors(void)
@@ -515,7 +444,7 @@ static void t_replay_errors(void)
 		{ "replay", "1", "--from-command", "99" }, { "replay", "1", "--idle-limit", "0" },
 		{ "replay", "x" },
 	};
-	struct res r;
+	struct kt_fx_res r;
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		runv(&r, bad[i]);
@@ -524,21 +453,21 @@ static void t_replay_errors(void)
 			       bad[i][2] ? bad[i][2] : "", bad[i][3] ? bad[i][3] : "", r.status, r.err);
 			CHECK(!"expected a usage error");
 		}
-		res_free(&r);
+		kt_fx_res_free(&r);
 	}
 	RUNV(&r, "replay", "1", "--from", "1", "--from-command", "1");
 	CHECK_EQ_INT(r.status, 2);
-	res_free(&r);
+	kt_fx_res_free(&r);
 	RUNV(&r, "replay", "99");
 	CHECK_EQ_INT(r.status, 3);
-	res_free(&r);
+	kt_fx_res_free(&r);
 }
 
 /* ------------------------------------------------------------ export text */
 
 static void t_export_text(void)
 {
-	struct res r;
+	struct kt_fx_res r;
 
 	RUNV(&r, "export", "1", "--format", "text");
 	CHECK_EQ_INT(r.status, 0);
@@ -548,43 +477,14 @@ static void t_export_text(void)
 	CHECK(strstr(r.out, "--- final screen ---\n") != NULL);
 	CHECK(strstr(r.out, "+00:50.000 deployed final-marker\n") != NULL);
 	CHECK(strchr(r.out, '\x1b') == NULL);
-	res_free(&r);
-}
-
-static void cleanup_dir(void)
-{
-	char p[256];
-
-	for (const char *const *f = (const char *const[]){ "kt.db", "kt.db-wal", "kt.db-shm",
-							   "out", "err", NULL }; *f; f++) {
-		snprintf(p, sizeof(p), "%s/%s", g_dir, *f);
-		unlink(p);
-	}
-	rmdir(g_dir);
+	kt_fx_res_free(&r);
 }
 
 int main(int argc, char **argv)
 {
-	const char *bin = getenv("KT_BIN_DIR");
-	char self[4096];
-
-	if (!bin || !*bin)
-		bin = getenv("KT_OUT");
-	if (bin && *bin) {
-		snprintf(g_bin, sizeof(g_bin), "%s/kubetape", bin);
-	} else {
-		snprintf(self, sizeof(self), "%s", argc > 0 ? argv[0] : ".");
-		snprintf(g_bin, sizeof(g_bin), "%s/../kubetape", dirname(self));
-	}
-	if (access(g_bin, X_OK)) {
-		printf("FAIL setup: no kubetape binary at %s (set KT_BIN_DIR)\n", g_bin);
+	if (kt_fx_find_bin(argc, argv, "kubetape", g_bin, sizeof(g_bin)) ||
+	    kt_fx_mkdtemp(g_dir, sizeof(g_dir), "kt-search"))
 		return 1;
-	}
-	snprintf(g_dir, sizeof(g_dir), "/tmp/kt-search.XXXXXX");
-	if (!mkdtemp(g_dir)) {
-		printf("FAIL setup: mkdtemp: %s\n", strerror(errno));
-		return 1;
-	}
 	g_t0 = (kt_now_us() / S - 3 * 3600) * S;
 	kt_log_init("test_search_replay", KT_LOG_WARN);
 	RUN(t_build_store);
@@ -600,6 +500,6 @@ int main(int argc, char **argv)
 		RUN(t_export_text);
 	}
 	free(g_raw);
-	cleanup_dir();
+	kt_fx_rm_dir(g_dir);
 	return kt_test_done();
 }
