@@ -24,22 +24,13 @@ KT="$KT_OUT/kubetape --db $KT_TMP/kt.db"
 json() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); $2" "$@"; }
 
 step_start
-fakepod down >/dev/null 2>&1
-at_exit 'fakepod down >/dev/null 2>&1'
-fakepod up >"$KT_TMP/pod.env" 2>"$KT_TMP/pod.log" || { show "$KT_TMP/pod.log"; fatal pod_up "fakepod up failed"; }
-. "$FAKEPOD_DIR/pod/env"
+pod_up pod_up
 pass pod_up
 
 # ------------------------------------------------------------------ recorder
 step_start
-"$KT_OUT/kubetape-recorder" --db "$KT_TMP/kt.db" --containerd-state "$CONTAINERD_STATE" \
-	--node-name e2e-node --stats-file "$KT_TMP/stats.json" >"$KT_TMP/recorder.log" 2>&1 &
-REC=$!
-at_exit "kill -TERM $REC 2>/dev/null; wait $REC 2>/dev/null"
-if ! wait_for 20 grep -q "ready" "$KT_TMP/recorder.log"; then
-	show "$KT_TMP/recorder.log"
-	fatal recorder_start "the recorder did not get ready in 20 s"
-fi
+start_recorder recorder_start "$KT_TMP/kt.db" "$KT_TMP/recorder.log" \
+	--node-name e2e-node --stats-file "$KT_TMP/stats.json"
 grep "capture backend" "$KT_TMP/recorder.log" | sed 's/^/# /'
 pass recorder_start
 
@@ -181,8 +172,7 @@ check only_exec_sessions "expected exactly 4 sessions (2 + 2 concurrent), got: $
 
 # ------------------------------------------------------------------ shutdown
 step_start
-kill -TERM "$REC"
-wait "$REC"
+stop_recorder
 rrc=$?
 check recorder_sigterm_exit0 "recorder exited $rrc on SIGTERM" test "$rrc" = 0
 check kernel_no_loss "kernel-side loss counters: $(cat "$KT_TMP/stats.json" 2>/dev/null)" \

@@ -40,15 +40,8 @@ show_pane() { echo "----- pane $1" >&2; cap "$1" | cat -A | sed 's/^/  /' >&2; e
 
 # ------------------------------------------------------------------ pod + recorder
 step_start
-fakepod down >/dev/null 2>&1
-at_exit 'fakepod down >/dev/null 2>&1'
-fakepod up >"$KT_TMP/pod.env" 2>"$KT_TMP/pod.log" || { show "$KT_TMP/pod.log"; fatal pod_up "fakepod up failed"; }
-. "$FAKEPOD_DIR/pod/env"
-"$KT_OUT/kubetape-recorder" --db "$KT_TMP/kt.db" --containerd-state "$CONTAINERD_STATE" \
-	--node-name e2e-node >"$KT_TMP/recorder.log" 2>&1 &
-REC=$!
-at_exit "kill -TERM $REC 2>/dev/null; wait $REC 2>/dev/null"
-wait_for 20 grep -q "ready" "$KT_TMP/recorder.log" || { show "$KT_TMP/recorder.log"; fatal recorder_start "the recorder did not get ready in 20 s"; }
+pod_up pod_up
+start_recorder recorder_start "$KT_TMP/kt.db" "$KT_TMP/recorder.log" --node-name e2e-node
 at_exit "tmux -L $SOCK kill-server 2>/dev/null"
 pass pod_and_recorder
 

@@ -44,15 +44,8 @@ pass web_list_server
 
 # ------------------------------------------------------------------ recorded store
 step_start
-fakepod down >/dev/null 2>&1
-at_exit 'fakepod down >/dev/null 2>&1'
-fakepod up >"$KT_TMP/pod.env" 2>"$KT_TMP/pod.log" || { show "$KT_TMP/pod.log"; fatal web_pod_up "fakepod up failed"; }
-. "$FAKEPOD_DIR/pod/env"
-"$KT_OUT/kubetape-recorder" --db "$KT_TMP/rec.db" --containerd-state "$CONTAINERD_STATE" \
-	--node-name web-node >"$KT_TMP/recorder.log" 2>&1 &
-REC=$!
-at_exit "kill -TERM $REC 2>/dev/null; wait $REC 2>/dev/null"
-wait_for 20 grep -q "ready" "$KT_TMP/recorder.log" || { show "$KT_TMP/recorder.log"; fatal web_recorder_start "the recorder did not get ready in 20 s"; }
+pod_up web_pod_up
+start_recorder web_recorder_start "$KT_TMP/rec.db" "$KT_TMP/recorder.log" --node-name web-node
 pass web_pod_and_recorder
 
 ctr_exec_tty() { echo ctr --address "$CONTAINERD_ADDRESS" -n "$CONTAINERD_NAMESPACE" task exec --tty --exec-id "$1" "$CONTAINER_ID" bash; }

@@ -10,7 +10,8 @@
 # tests/run.sh counts a missing capability as a failed test.
 #
 # Provides: KT_REPO KT_OUT KT_TMP PTYRUN FAKEPOD, pass/fail/check, require_*,
-# wait_for, at_exit (cleanup stack run on EXIT/INT/TERM), step timing.
+# wait_for, at_exit (cleanup stack run on EXIT/INT/TERM), step timing,
+# pod_up and start_recorder/stop_recorder (the fake pod and the recorder).
 
 set -u
 
@@ -117,4 +118,33 @@ procs_mentioning() {
 		st=$(cut -d' ' -f3 "/proc/$pid/stat" 2>/dev/null) || continue
 		[ "$st" = Z ] || echo "$pid $(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)"
 	done
+}
+
+# ------------------------------------------------------------------ pod + recorder
+# pod_up NAME — a fresh fake pod (torn down at exit) and its environment
+# (CONTAINERD_*, CONTAINER_ID, POD_NAME, ...) in this shell; output in
+# $KT_TMP/pod.env and pod.log.  fatal NAME when it does not come up.
+pod_up() {
+	fakepod down >/dev/null 2>&1
+	at_exit 'fakepod down >/dev/null 2>&1'
+	fakepod up >"$KT_TMP/pod.env" 2>"$KT_TMP/pod.log" || { show "$KT_TMP/pod.log"; fatal "$1" "fakepod up failed"; }
+	# shellcheck disable=SC1091
+	. "$FAKEPOD_DIR/pod/env"
+}
+# start_recorder NAME DB LOG [ARGS...] — kubetape-recorder writing DB, on the
+# pod's containerd, with ARGS, output in LOG; REC is its pid; SIGTERMed at
+# exit.  Waits until it is ready; fatal NAME when it is not in 20 s.
+start_recorder() {
+	local name=$1 db=$2 log=$3
+	shift 3
+	"$KT_OUT/kubetape-recorder" --db "$db" --containerd-state "$CONTAINERD_STATE" "$@" >"$log" 2>&1 &
+	REC=$!
+	at_exit "kill -TERM $REC 2>/dev/null; wait $REC 2>/dev/null"
+	wait_for 20 grep -q "ready" "$log" || { show "$log"; fatal "$name" "the recorder did not get ready in 20 s"; }
+}
+# stop_recorder — SIGTERM the recorder of start_recorder and wait: returns
+# its exit status.
+stop_recorder() {
+	kill -TERM "$REC"
+	wait "$REC"
 }
