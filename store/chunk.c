@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * The writer side of the stream: the chunk builder (frames per FORMAT.md)
- * and kt_store_chunk_append (zstd + one row in chunks + session totals).
+ * and kt_store_chunk_append (zstd, or raw at level 0, + one row in chunks +
+ * session totals).  Raw chunks are compressed later, off the capture path,
+ * by kt_store_compact_session (compact.c).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -190,8 +192,8 @@ int kt_store_chunk_append(struct kt_store *st, int64_t session_id,
 	kt_chunk_builder_init(&fixed);
 
 	/* Compress before taking the write lock; redone only in the rare
-	 * out-of-order case below. */
-	zlen = compress(st, b->buf, b->len);
+	 * out-of-order case below.  Level 0: stored raw (codec 0). */
+	zlen = st->zstd_level ? compress(st, b->buf, b->len) : (ssize_t)b->len;
 	if (zlen < 0)
 		return (int)zlen;
 
@@ -225,7 +227,7 @@ int kt_store_chunk_append(struct kt_store *st, int64_t session_id,
 	sqlite3_bind_int64(stmt, 1, session_id);
 	rc = sqlite3_step(stmt);
 	if (rc == SQLITE_ROW) {
-		seq = sqlite3_column_int64(stmt, 0) + 1;
+		seq = sqlite3_column_int64(stmt, 0); /* previous seq + nframes */
 		prev_end = sqlite3_column_int64(stmt, 1);
 		out_off = sqlite3_column_int64(stmt, 2);
 		in_off = sqlite3_column_int64(stmt, 3);
@@ -243,7 +245,7 @@ int kt_store_chunk_append(struct kt_store *st, int64_t session_id,
 		if (err)
 			goto end;
 		b = &fixed;
-		zlen = compress(st, b->buf, b->len);
+		zlen = st->zstd_level ? compress(st, b->buf, b->len) : (ssize_t)b->len;
 		if (zlen < 0) {
 			err = (int)zlen;
 			goto end;
@@ -265,8 +267,8 @@ int kt_store_chunk_append(struct kt_store *st, int64_t session_id,
 	sqlite3_bind_int64(stmt, 8, (int64_t)b->in_bytes);
 	sqlite3_bind_int64(stmt, 9, b->nframes);
 	sqlite3_bind_int64(stmt, 10, (int64_t)b->len);
-	sqlite3_bind_int(stmt, 11, KT_CODEC_ZSTD);
-	sqlite3_bind_blob(stmt, 12, st->zbuf, (int)zlen, SQLITE_STATIC);
+	sqlite3_bind_int(stmt, 11, st->zstd_level ? KT_CODEC_ZSTD : KT_CODEC_NONE);
+	sqlite3_bind_blob(stmt, 12, st->zstd_level ? st->zbuf : b->buf, (int)zlen, SQLITE_STATIC);
 	err = kt_stmt_done(st, stmt, "chunk append");
 	if (err)
 		goto end;

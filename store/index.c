@@ -245,12 +245,17 @@ static int render_frame(struct kt_screen *scr, const struct kt_frame *f)
 	return 0;
 }
 
-/* (chunk, frame) positions in stream order */
+/*
+ * (chunk, frame) positions in stream order.  A position is the session
+ * frame number chunk_seq + frame_index (FORMAT.md): the same point may be
+ * written relative to a chunk that compaction has since merged into an
+ * earlier one, so compare the sums, never the pairs.
+ */
 static int pos_cmp(int64_t ca, uint32_t fa, int64_t cb, uint32_t fb)
 {
-	if (ca != cb)
-		return ca < cb ? -1 : 1;
-	return fa < fb ? -1 : fa > fb;
+	int64_t a = ca + (int64_t)fa, b = cb + (int64_t)fb;
+
+	return a < b ? -1 : a > b;
 }
 
 /* ---------------------------------------------------------------- writing */

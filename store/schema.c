@@ -143,6 +143,23 @@ static const char schema_v1[] =
  * of each session stands.
  */
 static const char schema_v2[] =
+	/*
+	 * v2 numbers chunks by frames: seq = the session frame number of the
+	 * chunk's first frame (v1: 0, 1, 2, ...), so that a position "frame f
+	 * of chunk c" = frame number c + f stays valid when compaction merges
+	 * chunks.  Renumber through negative values: the new numbers are
+	 * distinct and never below the old ones, but a row-by-row update in
+	 * place could collide with a row not yet renumbered.
+	 */
+	"CREATE TEMP TABLE kt_renumber AS SELECT session_id, seq, sum(nframes) OVER"
+	"  (PARTITION BY session_id ORDER BY seq ROWS UNBOUNDED PRECEDING) - nframes AS first_frame"
+	"  FROM chunks;"
+	"CREATE UNIQUE INDEX temp.kt_renumber_key ON kt_renumber (session_id, seq);"
+	"UPDATE chunks SET seq = -1 - (SELECT first_frame FROM kt_renumber r"
+	"  WHERE r.session_id = chunks.session_id AND r.seq = chunks.seq);"
+	"UPDATE chunks SET seq = -1 - seq;"
+	"DROP TABLE temp.kt_renumber;"
+
 	"CREATE TABLE keyframes ("
 	"  session_id INTEGER NOT NULL REFERENCES sessions (id),"
 	"  chunk_seq INTEGER NOT NULL,"

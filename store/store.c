@@ -48,7 +48,7 @@ static const char *const stmt_sql[ST__COUNT] = {
 		" (SELECT id FROM commands WHERE session_id = ?1 AND pid = ?2 AND end_us = 0"
 		"  ORDER BY seq DESC LIMIT 1)",
 	[ST_CHUNK_LAST] =
-		"SELECT seq, end_us, out_offset + out_bytes, in_offset + in_bytes"
+		"SELECT seq + nframes, end_us, out_offset + out_bytes, in_offset + in_bytes"
 		" FROM chunks WHERE session_id = ?1 ORDER BY seq DESC LIMIT 1",
 	[ST_CHUNK_INSERT] =
 		"INSERT INTO chunks (session_id, seq, start_us, end_us, out_offset, in_offset,"

@@ -36,7 +36,12 @@ enum kt_store_flags {
 int kt_store_open(const char *path, unsigned flags, struct kt_store **out);
 /* Commits an open kt_store_begin() batch (with a warning) before closing. */
 void kt_store_close(struct kt_store *st);
-/* zstd level for chunks written from now on (default 3); -EINVAL if out of range. */
+/*
+ * zstd level for chunks written from now on (default 3); -EINVAL if out of
+ * range.  0 stores chunks raw (codec 0): no compression on the write path;
+ * kt_store_compact_session compresses them later, off the capture path
+ * (the recorder: raw appends + compaction in its niced index worker).
+ */
 int kt_store_set_zstd_level(struct kt_store *st, int level);
 
 /*
@@ -273,6 +278,40 @@ int kt_stream_open(struct kt_store *st, int64_t session_id, int64_t from_us,
  */
 int kt_stream_next(struct kt_stream *s, struct kt_frame *f);
 void kt_stream_close(struct kt_stream *s);
+
+/* ---- compaction (store/compact.c) ----------------------------------------- */
+
+/*
+ * Merging a session's small chunks into large ones at a high zstd level,
+ * off the capture path (the recorder appends raw chunks, level 0).  Merges
+ * runs of chunks that contain a raw chunk, lie before the screen index
+ * position (kt_index_session) and, in an active session, before its last
+ * chunk, into chunks of about `target` raw bytes.  The last short run of an
+ * active session waits for more output (or 60 s without any).  Chunks the
+ * recorder wrote compressed (level != 0) are left alone.  Each merged
+ * chunk replaces its run in one transaction: a crash leaves the old chunks
+ * or the new one; readers, followers and stored positions (keyframes,
+ * screen blocks) are unaffected (a chunk's seq is its first frame's number,
+ * FORMAT.md).  Idempotent.  Compresses about `budget` raw bytes per call
+ * (0: 16 MiB; one run may exceed it).  Returns 1 if more is ready to merge
+ * now, 0 if not, <0 on error.  Needs a writable store.
+ */
+#define KT_COMPACT_LEVEL 9
+#define KT_COMPACT_TARGET (2u << 20)
+struct kt_compact_stats {
+	uint64_t chunks_in, chunks_out;   /* chunks replaced, chunks written */
+	uint64_t raw_bytes;               /* frame bytes merged */
+	uint64_t stored_in, stored_out;   /* their data bytes before and after */
+};
+int kt_store_compact_session(struct kt_store *st, int64_t session_id, size_t budget,
+			     struct kt_compact_stats *stats);
+/* Sessions kt_store_compact_session may have work for (raw chunks before
+ * their index position), by id; cb as in kt_index_pending. */
+int kt_compact_pending(struct kt_store *st, int (*cb)(int64_t session_id, void *ctx),
+		       void *ctx);
+/* zstd level (1..max) and target raw size (4 KiB..64 MiB) for merged
+ * chunks; defaults KT_COMPACT_LEVEL, KT_COMPACT_TARGET.  -EINVAL. */
+int kt_store_set_compaction(struct kt_store *st, int level, size_t target);
 
 /* ---- screen index: keyframes and screen text (store/index.c) ----------- */
 

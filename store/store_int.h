@@ -53,7 +53,9 @@ struct kt_store {
 	sqlite3 *db;
 	char *path;
 	unsigned flags;
-	int zstd_level;
+	int zstd_level;             /* 0: chunks stored raw */
+	int compact_level;          /* kt_store_set_compaction; 0 = default */
+	size_t compact_target;
 	struct ZSTD_CCtx_s *cctx;   /* lazily created by the first chunk append */
 	void *zbuf;                 /* compression output, reused */
 	size_t zbuf_cap;
@@ -137,7 +139,9 @@ int kt_store_screen_search_stats(struct kt_store *st, const char *query,
 				 void *ctx, struct kt_screen_search_stats *stats);
 
 /* Streams positioned by the screen index (stream.c): the first frame
- * returned is frame `frame_index` (0-based) of chunk `chunk_seq`. */
+ * returned is frame `frame_index` (0-based) of chunk `chunk_seq`, i.e. the
+ * session's frame number chunk_seq + frame_index (chunk seq = the frame
+ * number of its first frame), which compaction does not change. */
 int kt_stream_open_pos(struct kt_store *st, int64_t session_id, int64_t chunk_seq,
 		       uint32_t frame_index, struct kt_stream **out);
 /* Where the frame last returned by kt_stream_next was: its chunk and its

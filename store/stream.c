@@ -18,17 +18,16 @@ struct kt_stream {
 	sqlite3_stmt *q_chunk;
 	ZSTD_DCtx *dctx;
 	int64_t session_id;
-	int64_t next_seq;     /* the next chunk to load */
+	int64_t next;         /* session frame number of the next frame to load */
 	int64_t from_us;
 	int64_t last_ts;      /* last returned timestamp, for clamping */
 	uint8_t *buf;         /* the current chunk, decompressed */
 	size_t cap;
 	struct kt_frame_decoder dec;
 	bool in_chunk;
-	int64_t cur_seq;      /* the chunk being decoded, frames returned of it */
+	int64_t cur_seq;      /* the chunk being decoded, frames decoded of it */
 	uint32_t cur_frame;
-	int64_t skip_seq;     /* kt_stream_open_pos: frames of skip_seq to skip */
-	uint32_t skip;
+	int64_t skip;         /* frames at the start of this chunk already seen */
 };
 
 /* One integer from a one-off query with (?1 = session, ?2 = arg). */
@@ -86,8 +85,16 @@ int kt_stream_open(struct kt_store *st, int64_t session_id, int64_t from_us,
 		goto cleanup;
 	}
 	rc = sqlite3_prepare_v3(st->db,
-				"SELECT seq, start_us, raw_len, codec, data FROM chunks"
-				" WHERE session_id = ?1 AND seq >= ?2 ORDER BY seq LIMIT 1",
+				/*
+				 * The chunk holding frame ?2, then the one after it.
+				 * Chunk seq is the session frame number of the chunk's
+				 * first frame, so this survives compaction replacing
+				 * the chunk we read last by one that starts earlier.
+				 * A hole (no chunk at or before ?2): the first after.
+				 */
+				"SELECT seq, nframes, start_us, raw_len, codec, data FROM chunks"
+				" WHERE session_id = ?1 AND seq >= coalesce((SELECT max(seq) FROM chunks"
+				"  WHERE session_id = ?1 AND seq <= ?2), ?2) ORDER BY seq LIMIT 2",
 				-1, SQLITE_PREPARE_PERSISTENT, &s->q_chunk, NULL);
 	if (rc != SQLITE_OK) {
 		err = kt_sql_err(st, rc, "stream open");
@@ -102,14 +109,14 @@ int kt_stream_open(struct kt_store *st, int64_t session_id, int64_t from_us,
 		if (err)
 			goto cleanup;
 		if (found) {
-			s->next_seq = v;
+			s->next = v;
 		} else {
 			/* everything stored is older: follow from the next chunk */
-			err = query_i64(st, "SELECT max(seq) + 1 FROM chunks WHERE session_id = ?1",
+			err = query_i64(st, "SELECT max(seq + nframes) FROM chunks WHERE session_id = ?1",
 					session_id, 0, &v, &found);
 			if (err)
 				goto cleanup;
-			s->next_seq = found ? v : 0;
+			s->next = found ? v : 0;
 		}
 	}
 	*out = s;
@@ -140,15 +147,19 @@ static int corrupt(struct kt_stream *s, int64_t seq, const char *why)
 static int load_chunk(struct kt_stream *s)
 {
 	sqlite3_stmt *q = s->q_chunk;
-	int64_t seq, start_us, raw_len;
+	int64_t seq, nframes, start_us, raw_len;
 	const void *data;
 	size_t zlen, n;
 	int codec, rc, err = 0;
 
 	sqlite3_reset(q);
 	sqlite3_bind_int64(q, 1, s->session_id);
-	sqlite3_bind_int64(q, 2, s->next_seq);
+	sqlite3_bind_int64(q, 2, s->next);
 	rc = sqlite3_step(q);
+	/* the first row may be the chunk read last, fully consumed */
+	if (rc == SQLITE_ROW &&
+	    sqlite3_column_int64(q, 0) + sqlite3_column_int64(q, 1) <= s->next)
+		rc = sqlite3_step(q);
 	if (rc == SQLITE_DONE) {
 		sqlite3_reset(q);
 		return 0;
@@ -159,13 +170,18 @@ static int load_chunk(struct kt_stream *s)
 		return err;
 	}
 	seq = sqlite3_column_int64(q, 0);
-	start_us = sqlite3_column_int64(q, 1);
-	raw_len = sqlite3_column_int64(q, 2);
-	codec = sqlite3_column_int(q, 3);
-	data = sqlite3_column_blob(q, 4);
-	zlen = (size_t)sqlite3_column_bytes(q, 4);
+	nframes = sqlite3_column_int64(q, 1);
+	start_us = sqlite3_column_int64(q, 2);
+	raw_len = sqlite3_column_int64(q, 3);
+	codec = sqlite3_column_int(q, 4);
+	data = sqlite3_column_blob(q, 5);
+	zlen = (size_t)sqlite3_column_bytes(q, 5);
+	/* frames before s->next were returned already (from a chunk that
+	 * compaction has merged into this one since) or are to be skipped
+	 * (kt_stream_open_pos) */
+	s->skip = s->next > seq ? s->next - seq : 0;
 	/* whatever happens to this chunk, the next call moves on */
-	s->next_seq = seq + 1;
+	s->next = seq + (nframes > 0 ? nframes : 1);
 
 	if (raw_len < 0 || raw_len > KT_CHUNK_RAW_MAX) {
 		err = corrupt(s, seq, "raw_len out of range");
@@ -232,13 +248,11 @@ int kt_stream_next(struct kt_stream *s, struct kt_frame *f)
 		}
 		if (ret < 0) {
 			s->in_chunk = false;
-			return corrupt(s, s->next_seq - 1, "malformed frame");
+			return corrupt(s, s->cur_seq, "malformed frame");
 		}
 		s->cur_frame++;
-		if (s->skip && s->cur_seq == s->skip_seq) {
-			s->skip--;
+		if (s->cur_frame <= s->skip)
 			continue;
-		}
 		if (f->ts_us < s->last_ts)
 			f->ts_us = s->last_ts;
 		if (s->from_us && f->ts_us < s->from_us)
@@ -255,9 +269,9 @@ int kt_stream_open_pos(struct kt_store *st, int64_t session_id, int64_t chunk_se
 
 	if (err)
 		return err;
-	(*out)->next_seq = chunk_seq;
-	(*out)->skip_seq = chunk_seq;
-	(*out)->skip = frame_index;
+	/* a position is a session frame number (FORMAT.md): valid even when
+	 * chunk_seq names a chunk that compaction has merged into another */
+	(*out)->next = chunk_seq + frame_index;
 	return 0;
 }
 

@@ -892,7 +892,8 @@ static void t_stream_chunks(void)
 		int64_t expect_out = 0;
 
 		for (i = 0; sqlite3_step(q) == SQLITE_ROW; i++) {
-			CHECK_EQ_INT(sqlite3_column_int64(q, 0), i);
+			/* seq = frame number of the chunk's first frame */
+			CHECK_EQ_INT(sqlite3_column_int64(q, 0), (int64_t)i * per);
 			CHECK_EQ_INT(sqlite3_column_int64(q, 1), base + (int64_t)i * per * 1000);
 			CHECK_EQ_INT(sqlite3_column_int64(q, 2), base + ((int64_t)(i + 1) * per - 1) * 1000);
 			CHECK_EQ_INT(sqlite3_column_int64(q, 3), expect_out);
@@ -1040,7 +1041,7 @@ static void t_stream_corrupt_chunk(void)
 	snprintf(sql, sizeof(sql),
 		 "UPDATE chunks SET data = x'28b52ffd00deadbeef' WHERE session_id = %lld AND seq = 0;"
 		 "UPDATE chunks SET codec = 0, raw_len = 4, data = x'01000a41'"
-		 " WHERE session_id = %lld AND seq = 1;", (long long)sid, (long long)sid);
+		 " WHERE session_id = %lld AND seq = 2;", (long long)sid, (long long)sid);
 	raw_exec(path, sql);
 	CHECK_EQ_INT(kt_store_open(path, KT_STORE_RDONLY, &st), 0);
 	CHECK_EQ_INT(kt_stream_open(st, sid, 0, &s), 0);

@@ -1,0 +1,489 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * Compaction: the recorder appends small chunks (128 KiB raw or 0.4 s of
+ * output, stored raw at zstd level 0 so capture costs no compression);
+ * here, in the niced index worker, runs of them are merged into chunks of
+ * about KT_COMPACT_TARGET raw bytes compressed at a high zstd level.  Small
+ * chunks compress badly (each zstd frame starts with an empty window) and
+ * cost a row each; merged ones reach ~0.1-0.3 of the text (FORMAT.md).
+ *
+ * Positions survive because chunk seq is the session frame number of the
+ * chunk's first frame: the merged chunk takes the seq of the first chunk it
+ * replaces, and every stored position (keyframes, screen_blocks,
+ * screen_index: "frame f of chunk c" = frame number c + f) still names the
+ * same frame.  A kt_stream that read one of the replaced chunks continues by
+ * frame number from the merged one (stream.c).  Each merged chunk replaces
+ * its run in one transaction (delete the run, insert the merged chunk), so a
+ * crash leaves either the old chunks or the new one, never both, never a
+ * gap; compression happens before the transaction, so the recorder waits
+ * only for the rows to be written.
+ *
+ * Only chunks the screen indexer has passed are merged (it reads raw
+ * chunks for free), and in an active session never the last chunk, which a
+ * live viewer is probably reading.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zstd.h>
+
+#include "store_int.h"
+#include "log.h"
+
+/* An active session's run shorter than the target waits this long after
+ * its last frame for more output (an idle shell), then is merged anyway. */
+#define COMPACT_IDLE_US (60 * 1000000LL)
+/* per call of kt_store_compact_session when budget is 0 */
+#define COMPACT_DEFAULT_BUDGET (16u << 20)
+
+struct cchunk {
+	int64_t seq, nframes, raw_len, stored, end_us, out_offset, in_offset;
+	int codec;
+};
+
+struct compactor {
+	struct kt_store *st;
+	int64_t sid;
+	ZSTD_CCtx *cctx;
+	ZSTD_DCtx *dctx;
+	uint8_t *raw, *zbuf;        /* one old chunk decompressed; the output */
+	size_t raw_cap, zbuf_cap;
+	struct kt_chunk_builder b;  /* the merged chunk */
+};
+
+static int prep(struct kt_store *st, const char *sql, sqlite3_stmt **q)
+{
+	int rc = sqlite3_prepare_v2(st->db, sql, -1, q, NULL);
+
+	return rc == SQLITE_OK ? 0 : kt_sql_err(st, rc, "compaction");
+}
+
+int kt_store_set_compaction(struct kt_store *st, int level, size_t target)
+{
+	if (!st || level < 1 || level > ZSTD_maxCLevel() || target < 4096 ||
+	    target > KT_CHUNK_RAW_MAX)
+		return -EINVAL;
+	st->compact_level = level;
+	st->compact_target = target;
+	return 0;
+}
+
+/*
+ * Where merging must stop: the frame number after the last one indexed
+ * (nothing indexed: 0), and for an active session the start of its last
+ * chunk.  *ended: the session is no longer active.
+ */
+static int compact_limit(struct kt_store *st, int64_t sid, int64_t *limit, bool *ended)
+{
+	sqlite3_stmt *q = NULL;
+	int rc, err;
+
+	*limit = 0;
+	*ended = false;
+	err = prep(st, "SELECT s.state != 0, coalesce(x.chunk_seq + x.frame_index, 0),"
+		   " (SELECT max(seq) FROM chunks WHERE session_id = s.id)"
+		   " FROM sessions s LEFT JOIN screen_index x ON x.session_id = s.id"
+		   " WHERE s.id = ?1", &q);
+	if (err)
+		return err;
+	sqlite3_bind_int64(q, 1, sid);
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW) {
+		*ended = sqlite3_column_int(q, 0);
+		*limit = sqlite3_column_int64(q, 1);
+		if (!*ended && sqlite3_column_type(q, 2) != SQLITE_NULL &&
+		    sqlite3_column_int64(q, 2) < *limit)
+			*limit = sqlite3_column_int64(q, 2);
+	} else if (rc == SQLITE_DONE) {
+		err = -ENOENT;
+	} else {
+		err = kt_sql_err(st, rc, "compaction");
+	}
+	sqlite3_finalize(q);
+	return err;
+}
+
+/*
+ * The chunks that may be merged, in order: ending at or before `limit`,
+ * from the chunk before the first raw one (it may be a small merged chunk
+ * that an idle session left behind).  Chunks before that are merged or
+ * were written compressed by the recorder; they stay as they are.
+ */
+static int list_chunks(struct kt_store *st, int64_t sid, int64_t limit,
+		       struct cchunk **out, size_t *n)
+{
+	sqlite3_stmt *q = NULL;
+	struct cchunk *v = NULL;
+	size_t cap = 0;
+	int rc, err;
+
+	*out = NULL;
+	*n = 0;
+	err = prep(st, "SELECT seq, nframes, raw_len, length(data), codec, end_us, out_offset,"
+		   " in_offset FROM chunks WHERE session_id = ?1 AND seq + nframes <= ?2"
+		   " AND seq >= coalesce((SELECT max(seq) FROM chunks WHERE session_id = ?1"
+		   "   AND seq < (SELECT min(seq) FROM chunks WHERE session_id = ?1 AND codec = 0)),"
+		   "  (SELECT min(seq) FROM chunks WHERE session_id = ?1 AND codec = 0))"
+		   " ORDER BY seq", &q);
+	if (err)
+		return err;
+	sqlite3_bind_int64(q, 1, sid);
+	sqlite3_bind_int64(q, 2, limit);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		struct cchunk *c;
+
+		if (*n == cap) {
+			size_t ncap = cap ? 2 * cap : 64;
+			void *p = realloc(v, ncap * sizeof(*v));
+
+			if (!p) {
+				err = -ENOMEM;
+				goto cleanup;
+			}
+			v = p;
+			cap = ncap;
+		}
+		c = &v[(*n)++];
+		c->seq = sqlite3_column_int64(q, 0);
+		c->nframes = sqlite3_column_int64(q, 1);
+		c->raw_len = sqlite3_column_int64(q, 2);
+		c->stored = sqlite3_column_int64(q, 3);
+		c->codec = sqlite3_column_int(q, 4);
+		c->end_us = sqlite3_column_int64(q, 5);
+		c->out_offset = sqlite3_column_int64(q, 6);
+		c->in_offset = sqlite3_column_int64(q, 7);
+	}
+	if (rc != SQLITE_DONE)
+		err = kt_sql_err(st, rc, "compaction");
+cleanup:
+	sqlite3_finalize(q);
+	if (err) {
+		free(v);
+		*n = 0;
+		return err;
+	}
+	*out = v;
+	return 0;
+}
+
+/* Append chunk c's frames (its stored bytes in data/len) to the builder. */
+static int add_chunk(struct compactor *cp, const struct cchunk *c, int64_t start_us,
+		     const void *data, size_t len)
+{
+	struct kt_frame_decoder d;
+	struct kt_frame f;
+	const void *raw = data;
+	int64_t nframes = 0;
+	int ret;
+
+	if (c->raw_len < 0 || c->raw_len > KT_CHUNK_RAW_MAX)
+		return -EBADMSG;
+	if (c->codec == KT_CODEC_ZSTD) {
+		size_t n;
+
+		if ((size_t)c->raw_len > cp->raw_cap) {
+			void *p = realloc(cp->raw, c->raw_len);
+
+			if (!p)
+				return -ENOMEM;
+			cp->raw = p;
+			cp->raw_cap = c->raw_len;
+		}
+		n = ZSTD_decompressDCtx(cp->dctx, cp->raw, c->raw_len, data ? data : "", len);
+		if (ZSTD_isError(n) || n != (size_t)c->raw_len)
+			return -EBADMSG;
+		raw = cp->raw;
+	} else if (c->codec != KT_CODEC_NONE || len != (size_t)c->raw_len) {
+		return -EBADMSG;
+	}
+	/* Re-encoded, not concatenated: a chunk's first delta is relative to
+	 * its own start_us, and kt_chunk_add clamps times as readers do. */
+	kt_frame_decoder_init(&d, raw, c->raw_len, start_us);
+	while ((ret = kt_frame_next(&d, &f)) == 1) {
+		ret = kt_chunk_add(&cp->b, f.type, f.ts_us, f.data, f.len);
+		if (ret)
+			return ret == -EINVAL ? -EBADMSG : ret;
+		nframes++;
+	}
+	if (ret < 0)
+		return ret;
+	/* positions count frames: a chunk whose nframes lies cannot move */
+	return nframes == c->nframes ? 0 : -EBADMSG;
+}
+
+static ssize_t zcompress(struct compactor *cp, int level)
+{
+	size_t bound = ZSTD_compressBound(cp->b.len), n;
+
+	if (bound > cp->zbuf_cap) {
+		void *p = realloc(cp->zbuf, bound);
+
+		if (!p)
+			return -ENOMEM;
+		cp->zbuf = p;
+		cp->zbuf_cap = bound;
+	}
+	ZSTD_CCtx_reset(cp->cctx, ZSTD_reset_session_and_parameters);
+	ZSTD_CCtx_setParameter(cp->cctx, ZSTD_c_compressionLevel, level);
+	/* readers check the content size against raw_len (FORMAT.md) */
+	ZSTD_CCtx_setParameter(cp->cctx, ZSTD_c_contentSizeFlag, 1);
+	n = ZSTD_compress2(cp->cctx, cp->zbuf, cp->zbuf_cap, cp->b.buf, cp->b.len);
+	if (ZSTD_isError(n)) {
+		pr_err("store %s: compaction: zstd: %s", cp->st->path, ZSTD_getErrorName(n));
+		return -EIO;
+	}
+	return (ssize_t)n;
+}
+
+/*
+ * Replace chunks run[0..n) by the builder's frames, compressed, in one
+ * transaction.  -EAGAIN if the run changed meanwhile (another compactor):
+ * nothing written.
+ */
+static int replace_run(struct compactor *cp, const struct cchunk *run, size_t n,
+		       const void *z, size_t zlen)
+{
+	struct kt_store *st = cp->st;
+	int64_t first = run[0].seq, end = run[n - 1].seq + run[n - 1].nframes;
+	sqlite3_stmt *q = NULL;
+	bool own = false;
+	int rc, err;
+
+	err = kt_op_begin(st, &own);
+	if (err)
+		return err;
+	err = prep(st, "SELECT count(*), total(nframes) FROM chunks"
+		   " WHERE session_id = ?1 AND seq >= ?2 AND seq < ?3", &q);
+	if (err)
+		goto end;
+	sqlite3_bind_int64(q, 1, cp->sid);
+	sqlite3_bind_int64(q, 2, first);
+	sqlite3_bind_int64(q, 3, end);
+	rc = sqlite3_step(q);
+	if (rc != SQLITE_ROW)
+		err = kt_sql_err(st, rc, "compaction (check)");
+	else if (sqlite3_column_int64(q, 0) != (int64_t)n ||
+		 sqlite3_column_int64(q, 1) != end - first)
+		err = -EAGAIN;
+	sqlite3_finalize(q);
+	q = NULL;
+	if (err)
+		goto end;
+
+	err = prep(st, "DELETE FROM chunks WHERE session_id = ?1 AND seq >= ?2 AND seq < ?3", &q);
+	if (err)
+		goto end;
+	sqlite3_bind_int64(q, 1, cp->sid);
+	sqlite3_bind_int64(q, 2, first);
+	sqlite3_bind_int64(q, 3, end);
+	err = kt_stmt_done(st, q, "compaction (delete)");
+	sqlite3_finalize(q);
+	q = NULL;
+	if (err)
+		goto end;
+
+	/* same seq, offsets and frames as the run: totals do not change */
+	q = kt_stmt(st, ST_CHUNK_INSERT);
+	if (!q) {
+		err = -ENOMEM;
+		goto end;
+	}
+	sqlite3_bind_int64(q, 1, cp->sid);
+	sqlite3_bind_int64(q, 2, first);
+	sqlite3_bind_int64(q, 3, cp->b.start_us);
+	sqlite3_bind_int64(q, 4, cp->b.last_us);
+	sqlite3_bind_int64(q, 5, run[0].out_offset);
+	sqlite3_bind_int64(q, 6, run[0].in_offset);
+	sqlite3_bind_int64(q, 7, (int64_t)cp->b.out_bytes);
+	sqlite3_bind_int64(q, 8, (int64_t)cp->b.in_bytes);
+	sqlite3_bind_int64(q, 9, cp->b.nframes);
+	sqlite3_bind_int64(q, 10, (int64_t)cp->b.len);
+	sqlite3_bind_int(q, 11, KT_CODEC_ZSTD);
+	sqlite3_bind_blob(q, 12, z, (int)zlen, SQLITE_STATIC);
+	err = kt_stmt_done(st, q, "compaction (insert)");
+	sqlite3_reset(q);
+end:
+	return kt_op_end(st, own, err);
+}
+
+/* Merge run[0..n): read, re-encode, compress, replace.  -EBADMSG: a chunk
+ * of the run is corrupt (left as it is, logged). */
+static int merge_run(struct compactor *cp, const struct cchunk *run, size_t n, int level,
+		     struct kt_compact_stats *stats)
+{
+	struct kt_store *st = cp->st;
+	sqlite3_stmt *q = NULL;
+	size_t i = 0;
+	ssize_t zlen;
+	int rc = SQLITE_DONE, err;
+
+	kt_chunk_builder_reset(&cp->b);
+	err = prep(st, "SELECT seq, start_us, data FROM chunks"
+		   " WHERE session_id = ?1 AND seq >= ?2 AND seq <= ?3 ORDER BY seq", &q);
+	if (err)
+		return err;
+	sqlite3_bind_int64(q, 1, cp->sid);
+	sqlite3_bind_int64(q, 2, run[0].seq);
+	sqlite3_bind_int64(q, 3, run[n - 1].seq);
+	while (!err && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+		if (i >= n || sqlite3_column_int64(q, 0) != run[i].seq) {
+			err = -EAGAIN; /* changed since listed */
+			break;
+		}
+		err = add_chunk(cp, &run[i], sqlite3_column_int64(q, 1), sqlite3_column_blob(q, 2),
+				(size_t)sqlite3_column_bytes(q, 2));
+		/* debug only: retried every round, and readers report it */
+		if (err == -EBADMSG)
+			pr_debug("store %s: session %lld chunk %lld: corrupt, not compacted", st->path,
+				 (long long)cp->sid, (long long)run[i].seq);
+		i++;
+	}
+	if (!err && rc != SQLITE_DONE)
+		err = kt_sql_err(st, rc, "compaction (read)");
+	/* no read snapshot while compressing: the recorder checkpoints */
+	sqlite3_finalize(q);
+	if (!err && i != n)
+		err = -EAGAIN;
+	if (err)
+		return err;
+
+	zlen = zcompress(cp, level);
+	if (zlen < 0)
+		return (int)zlen;
+	err = replace_run(cp, run, n, cp->zbuf, (size_t)zlen);
+	if (err)
+		return err;
+	if (stats) {
+		stats->chunks_in += n;
+		stats->chunks_out++;
+		stats->raw_bytes += cp->b.len;
+		for (i = 0; i < n; i++)
+			stats->stored_in += run[i].stored;
+		stats->stored_out += zlen;
+	}
+	return 0;
+}
+
+int kt_store_compact_session(struct kt_store *st, int64_t session_id, size_t budget,
+			     struct kt_compact_stats *stats)
+{
+	struct compactor cp = { .st = st, .sid = session_id };
+	struct cchunk *v = NULL;
+	size_t n = 0, i, j, target, done = 0;
+	int64_t limit, now = kt_now_us();
+	int level, err;
+	bool ended, more = false;
+
+	err = kt_store_check_writable(st, "compaction");
+	if (err)
+		return err;
+	if (!budget)
+		budget = COMPACT_DEFAULT_BUDGET;
+	level = st->compact_level ? st->compact_level : KT_COMPACT_LEVEL;
+	target = st->compact_target ? st->compact_target : KT_COMPACT_TARGET;
+	kt_chunk_builder_init(&cp.b);
+
+	err = compact_limit(st, session_id, &limit, &ended);
+	if (err || limit <= 0)
+		goto cleanup;
+	err = list_chunks(st, session_id, limit, &v, &n);
+	if (err || !n)
+		goto cleanup;
+	cp.cctx = ZSTD_createCCtx();
+	cp.dctx = ZSTD_createDCtx();
+	if (!cp.cctx || !cp.dctx) {
+		err = -ENOMEM;
+		goto cleanup;
+	}
+
+	for (i = 0; i < n; i = j) {
+		size_t raw = 0;
+		bool any_raw = false, closed;
+
+		/* A merged chunk (compressed, at least half the target) ends
+		 * runs; so does the target size. */
+		if (v[i].codec != KT_CODEC_NONE && (size_t)v[i].raw_len >= target / 2) {
+			j = i + 1;
+			continue;
+		}
+		for (j = i; j < n; j++) {
+			if (v[j].codec != KT_CODEC_NONE && (size_t)v[j].raw_len >= target / 2)
+				break;
+			if (j > i && raw + (size_t)v[j].raw_len > target)
+				break;
+			raw += (size_t)v[j].raw_len;
+			any_raw |= v[j].codec == KT_CODEC_NONE;
+		}
+		/* one compressed chunk alone: nothing to gain */
+		if (j - i == 1 && !any_raw)
+			continue;
+		/* a short run at the end waits for more output unless the
+		 * session is over or idle */
+		closed = j < n || raw >= target / 2 || ended || v[j - 1].end_us < now - COMPACT_IDLE_US;
+		if (!closed)
+			break;
+		if (done >= budget) {
+			more = true;
+			break;
+		}
+		err = merge_run(&cp, v + i, j - i, level, stats);
+		if (err == -EBADMSG || err == -EAGAIN) {
+			err = 0; /* logged (corrupt) or someone else's: skip it */
+			continue;
+		}
+		if (err)
+			goto cleanup;
+		done += raw;
+	}
+cleanup:
+	kt_chunk_builder_free(&cp.b);
+	ZSTD_freeCCtx(cp.cctx);
+	ZSTD_freeDCtx(cp.dctx);
+	free(cp.raw);
+	free(cp.zbuf);
+	free(v);
+	return err ? err : more;
+}
+
+int kt_compact_pending(struct kt_store *st, int (*cb)(int64_t session_id, void *ctx), void *ctx)
+{
+	sqlite3_stmt *q = NULL;
+	int64_t *ids = NULL;
+	size_t n = 0, cap = 0, i;
+	int rc, err = 0;
+
+	if (!st || !cb)
+		return -EINVAL;
+	/* chunks_raw holds only raw chunks: small however large the store.
+	 * Collected first: the callback rewrites the rows this reads. */
+	err = prep(st, "SELECT r.session_id FROM (SELECT session_id, min(seq) AS first FROM chunks"
+		   "  WHERE codec = 0 GROUP BY session_id) r"
+		   " JOIN screen_index x ON x.session_id = r.session_id"
+		   " WHERE r.first < x.chunk_seq + x.frame_index ORDER BY r.session_id", &q);
+	if (err)
+		return err;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		if (n == cap) {
+			size_t ncap = cap ? 2 * cap : 16;
+			void *p = realloc(ids, ncap * sizeof(*ids));
+
+			if (!p) {
+				err = -ENOMEM;
+				goto cleanup;
+			}
+			ids = p;
+			cap = ncap;
+		}
+		ids[n++] = sqlite3_column_int64(q, 0);
+	}
+	if (rc != SQLITE_DONE)
+		err = kt_sql_err(st, rc, "compaction pending");
+	sqlite3_finalize(q);
+	q = NULL;
+	for (i = 0; !err && i < n; i++)
+		err = cb(ids[i], ctx);
+cleanup:
+	sqlite3_finalize(q);
+	free(ids);
+	return err;
+}
