@@ -56,6 +56,8 @@ SLICE=$(head -c $((KIBPS * 1024)) "$BLOCK" | wc -c)
 NL=$(head -c $((KIBPS * 1024)) "$BLOCK" | tr -cd '\n' | wc -c)
 EXPECT=$((SECS * (SLICE + NL)))
 
+pids=()
+at_exit 'kill -TERM "${pids[@]}" 2>/dev/null || true'	# interrupted: no client left behind
 LOSS=() CPU=() CPUGIB=() HWM=() IHWM=() P50=() P99=() MBPS=() WALL=()
 for r in $(seq "$RUNS"); do
 	db=$BENCH_TMP/many-$r.db
@@ -83,7 +85,6 @@ for r in $(seq "$RUNS"); do
 	POLL=$!
 	t0=$(now_ns)
 	pids=()
-	at_exit 'kill -TERM "${pids[@]}" 2>/dev/null'	# interrupted: no client left behind
 	for i in $(seq "$N"); do
 		ctr_tty sh /tmp/ktb-many.sh
 		timeout 900 "$PTYRUN" --raw --out /dev/null -- "${CTR_ARGV[@]}" >/dev/null 2>&1 </dev/null &
