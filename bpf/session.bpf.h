@@ -261,9 +261,16 @@ static __always_inline __u64 kt_session_start(struct task_struct *p)
 		kt_stat_add(KT_STAT_MAP_FULL, 1);
 		return 0;
 	}
-	/* A tty already recorded (nested entry from a session's own terminal
-	 * through a host tool) keeps its first session. */
-	if (s->tty.key && !bpf_map_update_elem(&ttys, &s->tty.key, &sid, BPF_NOEXIST))
+	/*
+	 * The newest session on a tty owns its bytes.  An entry can already be
+	 * there because the kernel reused a freed tty_struct (same address) for
+	 * this session's new pty while the previous session is still in its
+	 * close grace, or because two host tools entered containers from the
+	 * same terminal.  The recorder retires an entry only if it still maps
+	 * to the session it is retiring.
+	 */
+	if (s->tty.key && bpf_map_update_elem(&ttys, &s->tty.key, &sid, BPF_EXIST) &&
+	    !bpf_map_update_elem(&ttys, &s->tty.key, &sid, BPF_NOEXIST))
 		__sync_fetch_and_add(&kt_nr_ttys, 1);
 
 	kt_stat_add(KT_STAT_SESSIONS, 1);

@@ -385,6 +385,13 @@ uint32_t kt_loader_nr_ttys(const struct kt_loader *l)
 	return __atomic_load_n(&l->skel->bss->kt_nr_ttys, __ATOMIC_SEQ_CST);
 }
 
+void kt_loader_tty_claim(struct kt_loader *l, uint64_t tty_key, uint64_t sid)
+{
+	if (bpf_map__update_elem(l->skel->maps.ttys, &tty_key, sizeof(tty_key), &sid, sizeof(sid),
+				 BPF_NOEXIST) == 0)
+		__atomic_fetch_add(&l->skel->bss->kt_nr_ttys, 1, __ATOMIC_SEQ_CST);
+}
+
 int kt_loader_stats(struct kt_loader *l, uint64_t out[KT_STAT_MAX])
 {
 	int ncpu = libbpf_num_possible_cpus();

@@ -46,8 +46,12 @@ const char *kt_loader_backend(const struct kt_loader *l);
 
 /* Copy of the kernel's record of a live session; -ENOENT if it is gone. */
 int kt_loader_session_lookup(struct kt_loader *l, uint64_t sid, struct kt_session *out);
-/* Forget a finished session's kernel state: its tty entry and record. */
+/* Forget a finished session's kernel state: its tty entry (if it still maps
+ * to sid) and record. */
 void kt_loader_session_retire(struct kt_loader *l, uint64_t sid, uint64_t tty_key);
+/* Make sure tty_key maps to sid (after a retire raced with a newer session
+ * on the same tty_struct). */
+void kt_loader_tty_claim(struct kt_loader *l, uint64_t tty_key, uint64_t sid);
 
 /*
  * The syscall backend's hook taxes every syscall on the node while attached,

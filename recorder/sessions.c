@@ -436,6 +436,13 @@ static void session_close(struct kt_recorder *r, struct rec_session **pp, int st
 	s->dirty = true;
 	session_flush(r, s);
 	kt_loader_session_retire(r->ld, s->kid, s->tty_key);
+	/* A newer session on the same (reused) tty_struct may have taken the
+	 * entry between the retire's check and its delete: give it back. */
+	if (s->tty_key)
+		for (int b = 0; b < NBUCKETS; b++)
+			for (struct rec_session *o = r->buckets[b]; o; o = o->next)
+				if (o != s && o->tty_key == s->tty_key && !o->closing_since_us)
+					kt_loader_tty_claim(r->ld, o->tty_key, o->kid);
 	pr_info("session %" PRId64 " %s: %" PRIu64 " bytes out, %" PRIu64 " in, %u commands%s",
 		s->info.id, state == KT_SESSION_ENDED ? "ended" : "interrupted",
 		s->info.bytes_out, s->info.bytes_in, s->info.n_commands,
