@@ -63,14 +63,35 @@ static int drop_privileges(void)
 	return 0;
 }
 
+#define MAX_PER_ROUND 1024
+
 struct round {
 	struct kt_store *st;
 	bool more;      /* a session had more to index this round */
+	int64_t ids[MAX_PER_ROUND];
+	int n;
 };
 
-static int index_one(int64_t id, void *ctx)
+/*
+ * The *_pending listings step a SELECT while calling back; writing from the
+ * callback would upgrade that read snapshot to a write, which SQLite refuses
+ * at once (SQLITE_BUSY_SNAPSHOT) whenever the recorder committed meanwhile.
+ * So a round first collects the ids, then works on them.
+ */
+static int collect(int64_t id, void *ctx)
 {
 	struct round *r = ctx;
+
+	if (r->n >= MAX_PER_ROUND) {
+		r->more = true;
+		return 1;
+	}
+	r->ids[r->n++] = id;
+	return 0;
+}
+
+static int index_one(int64_t id, struct round *r)
+{
 	int ret;
 
 	/* one budget per session per round: a flooding session cannot starve
@@ -83,10 +104,23 @@ static int index_one(int64_t id, void *ctx)
 	return worker_stop ? 1 : 0;
 }
 
+/* Compaction after indexing: merge the raw chunks the recorder appended
+ * into large zstd chunks (store/compact.c), off the capture path. */
+static int compact_one(int64_t id, struct round *r)
+{
+	int ret = kt_store_compact_session(r->st, id, 4 * BUDGET, NULL);
+
+	if (ret > 0)
+		r->more = true;
+	if (ret < 0)
+		pr_warn("session %lld: compaction: %s", (long long)id, strerror(-ret));
+	return worker_stop ? 1 : 0;
+}
+
 int kt_indexer_worker(const char *db)
 {
 	struct sigaction sa = { .sa_handler = on_term };
-	struct round r = {0};
+	static struct round r;
 	int64_t stop_deadline = 0;
 	int err;
 
@@ -106,7 +140,15 @@ int kt_indexer_worker(const char *db)
 		return 1;
 	for (;;) {
 		r.more = false;
-		kt_index_pending(r.st, index_one, &r);
+		r.n = 0;
+		kt_index_pending(r.st, collect, &r);
+		for (int i = 0; i < r.n && !index_one(r.ids[i], &r); i++)
+			;
+		r.n = 0;
+		if (!worker_stop)
+			kt_compact_pending(r.st, collect, &r);
+		for (int i = 0; i < r.n && !worker_stop && !compact_one(r.ids[i], &r); i++)
+			;
 		if (worker_stop) {
 			/* finish what is quick (ended sessions' last chunks); the
 			 * rest resumes at the next start */

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The screen indexer renders recorded output through the terminal model and
- * writes keyframes (for seeking) and screen text (for search) as sessions
- * are recorded.  It runs as a separate worker process, a fresh exec of the
+ * The background worker renders recorded output through the terminal model
+ * and writes keyframes (for seeking) and screen text (for search) as
+ * sessions are recorded, then compacts the raw chunks the recorder appended
+ * into large zstd chunks: compression never runs on the capture path.  It runs as a separate worker process, a fresh exec of the
  * recorder binary (--index-worker), because it parses attacker-controlled
  * terminal output with libvterm: the worker drops every capability and sets
  * no_new_privs, holds no BPF fds, runs at nice 10, and never slows capture.

@@ -262,6 +262,9 @@ int main(int argc, char **argv)
 	err = kt_store_open(db, KT_STORE_CREATE, &st);
 	if (err)
 		return 1; /* the store said why */
+	/* With the worker, chunks are appended raw and compressed later off the
+	 * capture path; without it, cheaply at zstd level 1 right away. */
+	kt_store_set_zstd_level(st, index ? 0 : 1);
 	err = kt_store_sessions_interrupt_open(st, kt_now_us(), &n);
 	if (!err && n)
 		pr_warn("%d sessions left open by a previous recorder marked interrupted", n);
