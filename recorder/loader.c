@@ -198,7 +198,7 @@ static int try_backend(struct kt_loader *l, const struct kt_loader_opts *o, cons
 		}
 	}
 	select_programs(skel, b->prefix);
-	if (b->lazy) {
+	if (b->lazy && !o->eager) {
 		l->lazy_prog = skel->progs.kt_sys_exit;
 		bpf_program__set_autoattach(l->lazy_prog, false);
 	}

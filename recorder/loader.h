@@ -27,6 +27,7 @@ struct kt_loader_opts {
 	enum kt_capture capture;
 	uint32_t ringbuf_bytes;   /* power of two, >= page size */
 	bool capture_input;
+	bool eager;               /* syscall backend: keep its hook attached */
 };
 
 struct kt_loader;

@@ -51,6 +51,11 @@ static void usage(FILE *f)
 "  --node-name NAME        node name (default $NODE_NAME, else the host name)\n"
 "  --ringbuf-mb N          BPF ring buffer size in MiB, a power of two (default 16)\n"
 "  --no-input              do not record what users type\n"
+"  --eager-capture         syscall backend: keep its hook attached even with no\n"
+"                          tty recorded (every syscall on the node pays for it);\n"
+"                          by default it attaches on a session's first event,\n"
+"                          recovering up to 4 KiB shown before that from the\n"
+"                          pty and counting anything older as lost\n"
 "  --stats-file PATH       write counters as JSON here on exit\n"
 "  --nice N                scheduling priority (default -4, like auditd's\n"
 "                          priority_boost: capture keeps up on a busy node)\n"
@@ -136,6 +141,7 @@ int main(int argc, char **argv)
 		{ "no-index", no_argument, NULL, 'X' },
 		{ "index-worker", no_argument, NULL, 'W' },
 		{ "nice", required_argument, NULL, 'N' },
+		{ "eager-capture", no_argument, NULL, 'E' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
@@ -219,6 +225,9 @@ int main(int argc, char **argv)
 			break;
 		case 'W':
 			worker = true;
+			break;
+		case 'E':
+			lo.eager = true;
 			break;
 		case 'N':
 			errno = 0;
