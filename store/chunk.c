@@ -144,6 +144,119 @@ static int reencode_clamped(const struct kt_chunk_builder *b, int64_t floor,
 	return ret;
 }
 
+/*
+ * Codec 2's layout (FORMAT.md): every frame's header (type, delta, len) in
+ * order, then every payload in order.  Same bytes, permuted: headers and
+ * text compress apart far better (terminal timings are random; a header
+ * between two lines breaks the match that spans them).  Walking the headers
+ * needs no extra length field: they end where headers + payloads = len.
+ */
+static int header_len(const uint8_t *p, const uint8_t *end, uint64_t *payload)
+{
+	const uint8_t *q = p + 1;
+	uint64_t delta;
+
+	if (p >= end || kt_varint_get(&q, end, &delta) || kt_varint_get(&q, end, payload))
+		return -EBADMSG;
+	return (int)(q - p);
+}
+
+int kt_frames_split(const uint8_t *in, size_t len, uint8_t *out)
+{
+	const uint8_t *p = in, *end = in + len;
+	size_t hlen = 0, h = 0, d;
+	uint64_t n;
+	int k;
+
+	while (p < end) {
+		k = header_len(p, end, &n);
+		if (k < 0 || n > (uint64_t)(end - p - k))
+			return -EBADMSG;
+		hlen += k;
+		p += k + n;
+	}
+	for (p = in, d = hlen; p < end; p += k + n) {
+		k = header_len(p, end, &n);
+		memcpy(out + h, p, k);
+		h += k;
+		memcpy(out + d, p + k, n);
+		d += n;
+	}
+	return 0;
+}
+
+int kt_frames_join(const uint8_t *in, size_t len, uint8_t *out)
+{
+	size_t h = 0, d = 0, o = 0, hlen;
+	uint64_t n;
+	int k;
+
+	/* the headers' end: where headers and the payloads they count fill len */
+	while (h + d < len) {
+		k = header_len(in + h, in + len, &n);
+		if (k < 0 || (size_t)k > len - h - d || n > len - h - d - k)
+			return -EBADMSG;
+		h += k;
+		d += n;
+	}
+	for (hlen = h, h = 0, d = hlen; h < hlen; h += k, d += n) {
+		k = header_len(in + h, in + hlen, &n);
+		if (k < 0)
+			return -EBADMSG;
+		memcpy(out + o, in + h, k);
+		o += k;
+		memcpy(out + o, in + d, n);
+		o += n;
+	}
+	return 0;
+}
+
+int kt_chunk_decode(struct ZSTD_DCtx_s *dctx, int codec, const void *data, size_t len,
+		    uint8_t *out, size_t raw_len, uint8_t **scratch, size_t *scratch_cap,
+		    const char **why)
+{
+	uint8_t *dst = out;
+	size_t n;
+
+	*why = NULL;
+	switch (codec) {
+	case KT_CODEC_NONE:
+		if (len != raw_len) {
+			*why = "data length differs from raw_len";
+			return -EBADMSG;
+		}
+		if (len)
+			memcpy(out, data, len);
+		return 0;
+	case KT_CODEC_ZSTD_SPLIT:
+		if (raw_len > *scratch_cap) {
+			void *p = realloc(*scratch, raw_len);
+
+			if (!p)
+				return -ENOMEM;
+			*scratch = p;
+			*scratch_cap = raw_len;
+		}
+		dst = *scratch;
+		/* fall through */
+	case KT_CODEC_ZSTD:
+		n = ZSTD_decompressDCtx(dctx, dst, raw_len, data ? data : "", len);
+		if (ZSTD_isError(n) || n != raw_len) {
+			*why = ZSTD_isError(n) ? ZSTD_getErrorName(n)
+					       : "decompressed size differs from raw_len";
+			return -EBADMSG;
+		}
+		if (codec == KT_CODEC_ZSTD_SPLIT && kt_frames_join(dst, raw_len, out)) {
+			*why = "malformed frame headers";
+			return -EBADMSG;
+		}
+		return 0;
+	default:
+		*why = "unknown codec";
+		return -EBADMSG;
+	}
+}
+
 /* Compress raw into st->zbuf; the compressed length or -errno. */
 static ssize_t compress(struct kt_store *st, const void *raw, size_t len)
 {

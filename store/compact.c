@@ -48,6 +48,8 @@ struct compactor {
 	ZSTD_DCtx *dctx;
 	uint8_t *raw, *zbuf;        /* one old chunk decompressed; the output */
 	size_t raw_cap, zbuf_cap;
+	uint8_t *scratch;           /* codec 2 layouts, in and out */
+	size_t scratch_cap;
 	struct kt_chunk_builder b;  /* the merged chunk */
 };
 
@@ -172,33 +174,27 @@ static int add_chunk(struct compactor *cp, const struct cchunk *c, int64_t start
 {
 	struct kt_frame_decoder d;
 	struct kt_frame f;
-	const void *raw = data;
+	const char *why;
 	int64_t nframes = 0;
 	int ret;
 
 	if (c->raw_len < 0 || c->raw_len > KT_CHUNK_RAW_MAX)
 		return -EBADMSG;
-	if (c->codec == KT_CODEC_ZSTD) {
-		size_t n;
+	if ((size_t)c->raw_len > cp->raw_cap) {
+		void *p = realloc(cp->raw, c->raw_len);
 
-		if ((size_t)c->raw_len > cp->raw_cap) {
-			void *p = realloc(cp->raw, c->raw_len);
-
-			if (!p)
-				return -ENOMEM;
-			cp->raw = p;
-			cp->raw_cap = c->raw_len;
-		}
-		n = ZSTD_decompressDCtx(cp->dctx, cp->raw, c->raw_len, data ? data : "", len);
-		if (ZSTD_isError(n) || n != (size_t)c->raw_len)
-			return -EBADMSG;
-		raw = cp->raw;
-	} else if (c->codec != KT_CODEC_NONE || len != (size_t)c->raw_len) {
-		return -EBADMSG;
+		if (!p)
+			return -ENOMEM;
+		cp->raw = p;
+		cp->raw_cap = c->raw_len;
 	}
+	ret = kt_chunk_decode(cp->dctx, c->codec, data, len, cp->raw, c->raw_len, &cp->scratch,
+			      &cp->scratch_cap, &why);
+	if (ret)
+		return ret;
 	/* Re-encoded, not concatenated: a chunk's first delta is relative to
 	 * its own start_us, and kt_chunk_add clamps times as readers do. */
-	kt_frame_decoder_init(&d, raw, c->raw_len, start_us);
+	kt_frame_decoder_init(&d, cp->raw, c->raw_len, start_us);
 	while ((ret = kt_frame_next(&d, &f)) == 1) {
 		ret = kt_chunk_add(&cp->b, f.type, f.ts_us, f.data, f.len);
 		if (ret)
@@ -223,11 +219,22 @@ static ssize_t zcompress(struct compactor *cp, int level)
 		cp->zbuf = p;
 		cp->zbuf_cap = bound;
 	}
+	if (cp->b.len > cp->scratch_cap) {
+		void *p = realloc(cp->scratch, cp->b.len);
+
+		if (!p)
+			return -ENOMEM;
+		cp->scratch = p;
+		cp->scratch_cap = cp->b.len;
+	}
+	/* the builder wrote these frames: they parse */
+	if (kt_frames_split(cp->b.buf, cp->b.len, cp->scratch))
+		return -EBADMSG;
 	ZSTD_CCtx_reset(cp->cctx, ZSTD_reset_session_and_parameters);
 	ZSTD_CCtx_setParameter(cp->cctx, ZSTD_c_compressionLevel, level);
 	/* readers check the content size against raw_len (FORMAT.md) */
 	ZSTD_CCtx_setParameter(cp->cctx, ZSTD_c_contentSizeFlag, 1);
-	n = ZSTD_compress2(cp->cctx, cp->zbuf, cp->zbuf_cap, cp->b.buf, cp->b.len);
+	n = ZSTD_compress2(cp->cctx, cp->zbuf, cp->zbuf_cap, cp->scratch, cp->b.len);
 	if (ZSTD_isError(n)) {
 		pr_err("store %s: compaction: zstd: %s", cp->st->path, ZSTD_getErrorName(n));
 		return -EIO;
@@ -298,7 +305,7 @@ static int replace_run(struct compactor *cp, const struct cchunk *run, size_t n,
 	sqlite3_bind_int64(q, 8, (int64_t)cp->b.in_bytes);
 	sqlite3_bind_int64(q, 9, cp->b.nframes);
 	sqlite3_bind_int64(q, 10, (int64_t)cp->b.len);
-	sqlite3_bind_int(q, 11, KT_CODEC_ZSTD);
+	sqlite3_bind_int(q, 11, KT_CODEC_ZSTD_SPLIT);
 	sqlite3_bind_blob(q, 12, z, (int)zlen, SQLITE_STATIC);
 	err = kt_stmt_done(st, q, "compaction (insert)");
 	sqlite3_reset(q);
@@ -441,6 +448,7 @@ cleanup:
 	ZSTD_freeDCtx(cp.dctx);
 	free(cp.raw);
 	free(cp.zbuf);
+	free(cp.scratch);
 	free(v);
 	return err ? err : more;
 }

@@ -297,7 +297,7 @@ void kt_stream_close(struct kt_stream *s);
  * now, 0 if not, <0 on error.  Needs a writable store.
  */
 #define KT_COMPACT_LEVEL 9
-#define KT_COMPACT_TARGET (2u << 20)
+#define KT_COMPACT_TARGET (4u << 20)
 struct kt_compact_stats {
 	uint64_t chunks_in, chunks_out;   /* chunks replaced, chunks written */
 	uint64_t raw_bytes;               /* frame bytes merged */

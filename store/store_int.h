@@ -21,7 +21,19 @@
 enum kt_codec {
 	KT_CODEC_NONE = 0, /* data is the raw frames (readers accept it) */
 	KT_CODEC_ZSTD = 1, /* data is one zstd frame; what the writer writes */
+	KT_CODEC_ZSTD_SPLIT = 2, /* one zstd frame of headers, then payloads (compaction) */
 };
+
+struct ZSTD_DCtx_s;
+/* Codec 2's permutation of raw frames and back (out: len bytes); -EBADMSG
+ * if the frames do not parse. */
+int kt_frames_split(const uint8_t *in, size_t len, uint8_t *out);
+int kt_frames_join(const uint8_t *in, size_t len, uint8_t *out);
+/* A chunk's stored bytes -> raw_len bytes of frames in out.  Codec 2 goes
+ * through *scratch (grown as needed).  -EBADMSG with *why, -ENOMEM. */
+int kt_chunk_decode(struct ZSTD_DCtx_s *dctx, int codec, const void *data, size_t len,
+		    uint8_t *out, size_t raw_len, uint8_t **scratch, size_t *scratch_cap,
+		    const char **why);
 
 /* Cached statements, prepared on first use, one set per kt_store.  Only
  * single-step statements used by non-reentrant paths live here: a list

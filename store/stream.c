@@ -23,6 +23,8 @@ struct kt_stream {
 	int64_t last_ts;      /* last returned timestamp, for clamping */
 	uint8_t *buf;         /* the current chunk, decompressed */
 	size_t cap;
+	uint8_t *scratch;     /* codec 2 before un-splitting */
+	size_t scratch_cap;
 	struct kt_frame_decoder dec;
 	bool in_chunk;
 	int64_t cur_seq;      /* the chunk being decoded, frames decoded of it */
@@ -133,6 +135,7 @@ void kt_stream_close(struct kt_stream *s)
 	sqlite3_finalize(s->q_chunk);
 	ZSTD_freeDCtx(s->dctx);
 	free(s->buf);
+	free(s->scratch);
 	free(s);
 }
 
@@ -149,7 +152,8 @@ static int load_chunk(struct kt_stream *s)
 	sqlite3_stmt *q = s->q_chunk;
 	int64_t seq, nframes, start_us, raw_len;
 	const void *data;
-	size_t zlen, n;
+	const char *why;
+	size_t zlen;
 	int codec, rc, err = 0;
 
 	sqlite3_reset(q);
@@ -197,25 +201,11 @@ static int load_chunk(struct kt_stream *s)
 		s->buf = p;
 		s->cap = raw_len;
 	}
-	switch (codec) {
-	case KT_CODEC_NONE:
-		if (zlen != (size_t)raw_len) {
-			err = corrupt(s, seq, "data length differs from raw_len");
-			goto out;
-		}
-		if (zlen)
-			memcpy(s->buf, data, zlen);
-		break;
-	case KT_CODEC_ZSTD:
-		n = ZSTD_decompressDCtx(s->dctx, s->buf, raw_len, data ? data : "", zlen);
-		if (ZSTD_isError(n) || n != (size_t)raw_len) {
-			err = corrupt(s, seq, ZSTD_isError(n) ? ZSTD_getErrorName(n)
-							      : "decompressed size differs from raw_len");
-			goto out;
-		}
-		break;
-	default:
-		err = corrupt(s, seq, "unknown codec");
+	err = kt_chunk_decode(s->dctx, codec, data, zlen, s->buf, raw_len, &s->scratch,
+			      &s->scratch_cap, &why);
+	if (err) {
+		if (err == -EBADMSG)
+			corrupt(s, seq, why);
 		goto out;
 	}
 	kt_frame_decoder_init(&s->dec, s->buf, raw_len, start_us);
