@@ -453,7 +453,8 @@ cleanup:
 	return err ? err : more;
 }
 
-int kt_compact_pending(struct kt_store *st, int (*cb)(int64_t session_id, void *ctx), void *ctx)
+int kt_compact_pending(struct kt_store *st, int (*cb)(int64_t session_id, void *ctx),
+		       void *ctx)
 {
 	sqlite3_stmt *q = NULL;
 	int64_t *ids = NULL;

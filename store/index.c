@@ -1001,11 +1001,12 @@ int kt_stream_open_at(struct kt_store *st, int64_t session_id, int64_t target_us
 		goto cleanup;
 	*rows = s->rows;
 	*cols = s->cols;
-	/* keyframes_ts: the last one at or before the target */
+	/* keyframes_ts: the last one at or before the target (positions by
+	 * frame number: pairs may be relative to since merged chunks) */
 	rc = sqlite3_prepare_v2(st->db,
 				"SELECT chunk_seq, frame_index, ts_us, rows, cols, raw_len, codec, data"
 				" FROM keyframes WHERE session_id = ?1 AND ts_us <= ?2"
-				" ORDER BY ts_us DESC, chunk_seq DESC, frame_index DESC LIMIT 1",
+				" ORDER BY ts_us DESC, chunk_seq + frame_index DESC LIMIT 1",
 				-1, &q, NULL);
 	if (rc != SQLITE_OK) {
 		err = kt_sql_err(st, rc, "seek");

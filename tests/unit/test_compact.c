@@ -380,6 +380,54 @@ static void t_compact_preserves(void)
 	kt_store_close(st);
 }
 
+/* The worker's pattern: index a little, compact, index on from positions
+ * inside merged chunks, end, finish.  Same result as indexing alone. */
+static void t_interleaved(void)
+{
+	char path[128], rpath[128];
+	struct kt_store *st = create_store(path, sizeof(path), 0);
+	struct kt_store *ref = create_store(rpath, sizeof(rpath), 0);
+	struct kt_compact_stats cs = { 0 };
+	struct snapshot s1, s2;
+	int64_t sid, ts;
+	int ret, rounds = 0;
+
+	CHECK(st != NULL && ref != NULL);
+	sid = add_session(st, "s");
+	CHECK_EQ_INT(add_session(ref, "s"), sid);
+	write_session(st, sid, 30000, 16384, &ts);
+	write_session(ref, sid, 30000, 16384, &ts);
+	CHECK_EQ_INT(kt_store_set_compaction(st, 3, 100 << 10), 0);
+	while ((ret = kt_index_session(st, sid, 100 << 10)) == 1) {
+		CHECK(kt_store_compact_session(st, sid, 0, &cs) >= 0);
+		rounds++;
+	}
+	CHECK_EQ_INT(ret, 0);
+	CHECK(rounds > 5 && cs.chunks_out > 5);
+	end_session(st, sid);
+	end_session(ref, sid);
+	CHECK_EQ_INT(index_all(st, sid), 0);
+	CHECK_EQ_INT(compact_all(st, sid, &cs), 0);
+	CHECK_EQ_INT(index_all(ref, sid), 0);
+	CHECK_EQ_INT(count(path, "SELECT count(*) FROM chunks WHERE codec = 0"), 0);
+	CHECK(chunks_contiguous(path, sid));
+	CHECK_EQ_INT(count(path, "SELECT count(*) FROM keyframes"),
+		     count(rpath, "SELECT count(*) FROM keyframes"));
+	CHECK_EQ_INT(count(path, "SELECT total(chunk_seq + frame_index) FROM keyframes"),
+		     count(rpath, "SELECT total(chunk_seq + frame_index) FROM keyframes"));
+	CHECK_EQ_INT(count(path, "SELECT total(chunk_seq + frame_index + end_chunk_seq + end_frame_index"
+			   " + n_lines) FROM screen_blocks"),
+		     count(rpath, "SELECT total(chunk_seq + frame_index + end_chunk_seq + end_frame_index"
+			   " + n_lines) FROM screen_blocks"));
+	snap(st, sid, ts, &s1);
+	snap(ref, sid, ts, &s2);
+	CHECK(s1.h[0].n > 0 && snap_eq(&s1, &s2));
+	snap_free(&s1);
+	snap_free(&s2);
+	kt_store_close(ref);
+	kt_store_close(st);
+}
+
 static int pend_cb(int64_t id, void *ctx)
 {
 	int64_t *v = ctx;
@@ -673,6 +721,7 @@ int main(void)
 	RUN(t_split_join);
 	RUN(t_compact_preserves);
 	RUN(t_idempotent_and_limits);
+	RUN(t_interleaved);
 	RUN(t_follower);
 	RUN(t_crash);
 	RUN(t_migrate_v1);
