@@ -5,7 +5,8 @@
  * frames of at most 8 KiB (KT_DATA_MAX, one BPF data event), a chunk
  * appended when it reaches 128 KiB raw or, at the recorder's 100 ms tick,
  * when its oldest frame is 0.4 s old (recorder/main.c defaults,
- * recorder/sessions.c rules), the store's default zstd level, one
+ * recorder/sessions.c rules), appended raw, then indexed and compacted as
+ * the recorder's worker does (the screen index counts as stored bytes), one
  * transaction per tick.  Time is the corpus's virtual time, so the 0.4 s
  * rule cuts chunks exactly where a live recording would.
  *
@@ -70,6 +71,8 @@ int main(int argc, char **argv)
 	err = kt_store_open(argv[1], KT_STORE_CREATE, &st);
 	if (err)
 		die("open store", err);
+	/* as the recorder with its worker: raw appends, compressed later */
+	kt_store_set_zstd_level(st, 0);
 	memset(&s, 0, sizeof(s));
 	snprintf(s.uuid, sizeof(s.uuid), "bench-corpus");
 	s.start_us = T0;
@@ -130,6 +133,12 @@ int main(int argc, char **argv)
 	s.state = KT_SESSION_ENDED;
 	s.end_us = next_tick;
 	kt_store_session_update(st, &s);
+	/* what the recorder's worker then does: screen index (keyframes and
+	 * screen text, part of the stored bytes) and compaction */
+	while (kt_index_session(st, s.id, 1 << 20) == 1)
+		;
+	while (kt_store_compact_session(st, s.id, 0, NULL) == 1)
+		;
 	kt_chunk_builder_free(&cb);
 	kt_store_close(st);
 	if (f)

@@ -11,7 +11,8 @@
 #
 #   kubetape   the events through the store API exactly as the recorder
 #              chunks them (bench/corpus_store.c: 8 KiB frames, 128 KiB or
-#              0.4 s per chunk at the 100 ms tick, default zstd level), one
+#              0.4 s per chunk at the 100 ms tick, appended raw, then indexed
+#              and compacted as the recorder's worker does), one
 #              fresh store per corpus; size = the store file after a WAL
 #              checkpoint and VACUUM, minus the same store holding only the
 #              empty session (schema, session row).  So it includes chunk
