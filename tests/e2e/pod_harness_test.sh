@@ -52,6 +52,8 @@ expect "\r100000\r\n"
 send stty size\r
 expect "\r24 80\r\n"
 resize 50 160
+# ctr relays SIGWINCH to the shim asynchronously: let it land first
+sleep 0.5
 send stty size\r
 expect "\r50 160\r\n"
 send exit 3\r

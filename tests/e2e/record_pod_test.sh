@@ -51,6 +51,8 @@ expect "uid=0" 5
 send "seq 1 200000\r"
 expect "^200000" 30
 resize 40 120
+# ctr relays SIGWINCH to the shim asynchronously: let it land first
+sleep 0.5
 send "stty size\r"
 expect "40 120" 5
 send "exit 3\r"
