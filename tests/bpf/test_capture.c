@@ -315,6 +315,37 @@ static void t_pty_session(void)
 }
 
 /*
+ * A session whose output up to `until` is read from the pty master while the
+ * capture hook is detached, as happens before the recorder sees the
+ * session's start; then the hook attaches, the user types a line, and the
+ * session runs to its end.  *got gets everything the master delivered.
+ */
+static void lazy_session(const char *script, const char *until, struct kt_fx_buf *got)
+{
+	int master, st;
+	pid_t helper, leader;
+	char b[4096];
+
+	reset();
+	kt_loader_capture_down(L);
+	helper = enter_ns(ns_init, script, &master, &leader, 24, 80);
+	C.leader = leader;
+	while (!memmem(got->p ?: "", got->len, until, strlen(until))) {
+		ssize_t n = read(master, b, sizeof(b));
+
+		if (n <= 0)
+			break;
+		kt_fx_buf_add(got, b, n);
+	}
+	CHECK_EQ_INT(kt_loader_capture_up(L), 0);
+	CHECK(write(master, "zz\r", 3) == 3);
+	pump(L, master, got, NULL, NULL, false, false);
+	close(master);
+	waitpid(helper, &st, 0);
+	settle(L);
+}
+
+/*
  * The syscall backend's hook is attached only while a tty is recorded, so a
  * session's first output can be read by the master's holder before the
  * recorder attaches it.  Those bytes must still be in the recording (caught
@@ -322,36 +353,15 @@ static void t_pty_session(void)
  */
 static void t_lazy_first_bytes(void)
 {
-	const char *script = "printf 'first-bytes-%s\\n' hello; read x; echo after:$x; exit 0";
 	struct kt_fx_buf got = {0};
 	struct kt_session ks;
-	int master, st;
-	pid_t helper, leader;
-	char b[4096];
 
 	if (!L) {
 		CHECK(L);
 		return;
 	}
-	reset();
-	kt_loader_capture_down(L);
-	helper = enter_ns(ns_init, script, &master, &leader, 24, 80);
-	C.leader = leader;
-	while (!memmem(got.p ?: "", got.len, "first-bytes-hello\r\n", 19)) {
-		ssize_t n = read(master, b, sizeof(b));
-
-		if (n <= 0)
-			break;
-		kt_fx_buf_add(&got, b, n);
-	}
-	/* consumed before the hook exists; now attach it, as the recorder does
-	 * on the session's start event */
-	CHECK_EQ_INT(kt_loader_capture_up(L), 0);
-	CHECK(write(master, "zz\r", 3) == 3);
-	pump(L, master, &got, NULL, NULL, false, false);
-	close(master);
-	waitpid(helper, &st, 0);
-	settle(L);
+	lazy_session("printf 'first-bytes-%s\\n' hello; read x; echo after:$x; exit 0",
+		     "first-bytes-hello\r\n", &got);
 	CHECK_EQ_INT(C.starts, 1);
 	CHECK_EQ_INT(C.out.len, got.len);
 	CHECK(C.out.len == got.len && memcmp(C.out.p, got.p, got.len) == 0);
@@ -367,12 +377,8 @@ static void t_lazy_first_bytes(void)
  * that cannot be recovered is counted, exactly, never silently dropped. */
 static void t_lazy_overflow_counted(void)
 {
-	const char *script = "seq 1 3000; echo seq-done; read x; echo after:$x";
 	struct kt_fx_buf got = {0};
 	struct kt_session ks;
-	int master, st;
-	pid_t helper, leader;
-	char b[4096];
 
 	if (!L) {
 		CHECK(L);
@@ -382,23 +388,7 @@ static void t_lazy_overflow_counted(void)
 		printf("# %s: backend attaches eagerly, nothing to catch up\n", kt_t_cur);
 		return;
 	}
-	reset();
-	kt_loader_capture_down(L);
-	helper = enter_ns(ns_init, script, &master, &leader, 24, 80);
-	C.leader = leader;
-	while (!memmem(got.p ?: "", got.len, "seq-done\r\n", 10)) {
-		ssize_t n = read(master, b, sizeof(b));
-
-		if (n <= 0)
-			break;
-		kt_fx_buf_add(&got, b, n);
-	}
-	CHECK_EQ_INT(kt_loader_capture_up(L), 0);
-	CHECK(write(master, "zz\r", 3) == 3);
-	pump(L, master, &got, NULL, NULL, false, false);
-	close(master);
-	waitpid(helper, &st, 0);
-	settle(L);
+	lazy_session("seq 1 3000; echo seq-done; read x; echo after:$x", "seq-done\r\n", &got);
 	CHECK(kt_loader_session_lookup(L, C.sid, &ks) == 0);
 	CHECK(ks.lost_bytes > 0);
 	CHECK_EQ_INT(C.out.len + ks.lost_bytes, got.len);
