@@ -8,6 +8,9 @@
 #   make bench      benchmarks (bench/)
 
 .DELETE_ON_ERROR:
+# Objects reached only through pattern chains (tests, fuzzers) are kept, so
+# `make test` after `make all` does not rebuild them.
+.SECONDARY:
 .SUFFIXES:
 
 ifeq ($(V),1)
