@@ -25,6 +25,7 @@
 #include "searchfmt.h"
 
 #define QUERY_MAX 1024 /* the store's limit, checked here for a clear message */
+#define DEFAULT_LIMIT 1000
 
 enum { OPT_JSON = KT_OPT_CMD_BASE, OPT_LIMIT, OPT_IN };
 enum { IN_COMMANDS = 1, IN_SCREEN = 2, IN_ALL = 3 };
@@ -54,7 +55,8 @@ static void usage(FILE *out)
 	      "Options:\n"
 	      "      --in WHERE       commands, screen or all (default all)\n"
 	      "      --json           a JSON array, one object per hit\n"
-	      "      --limit N        at most N hits in all (commands first)\n", out);
+	      "      --limit N        at most N hits in all, commands first (default 1000;\n"
+	      "                       0 = all)\n", out);
 }
 
 struct search_ctx {
@@ -168,7 +170,9 @@ static int run(struct kt_cli *cli, int argc, char **argv)
 	struct search_ctx x = { 0 };
 	struct kt_store *st;
 	char *query = NULL;
-	uint64_t limit = 0;
+	/* A common word over a million commands has tens of thousands of hits:
+	 * an auditor reads the newest first and asks for more explicitly. */
+	uint64_t limit = DEFAULT_LIMIT;
 	int in = IN_ALL, c, err, ret = KT_EXIT_RUNTIME;
 
 	kt_filter_init(&f);
@@ -180,8 +184,8 @@ static int run(struct kt_cli *cli, int argc, char **argv)
 			x.json = true;
 			break;
 		case OPT_LIMIT:
-			if (kt_parse_uint(optarg, INT32_MAX, &limit) || !limit)
-				return kt_cli_usage_error(cli, "invalid --limit '%s' (a positive integer)", optarg);
+			if (kt_parse_uint(optarg, INT32_MAX, &limit))
+				return kt_cli_usage_error(cli, "invalid --limit '%s' (0 for all, or a positive integer)", optarg);
 			break;
 		case OPT_IN:
 			if (strcmp(optarg, "commands") == 0)
@@ -228,6 +232,9 @@ static int run(struct kt_cli *cli, int argc, char **argv)
 				"screen text is not searchable\n", pending);
 	}
 
+	if (limit && x.n >= limit)
+		fprintf(stderr, "note: showing the first %llu hits (commands newest first, then screen "
+			"text); --limit 0 shows all\n", (unsigned long long)limit);
 	if (x.json) {
 		jo_array_end(x.n, stdout);
 	} else if (!x.n) {

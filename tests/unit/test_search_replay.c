@@ -345,8 +345,16 @@ static void t_search_hostile(void)
 	CHECK_EQ_INT(r.status, 2);
 	CHECK(strstr(r.err, "--in") != NULL);
 	kt_fx_res_free(&r);
-	RUNV(&r, "search", "--limit", "0", "x");
+	RUNV(&r, "search", "--limit", "-1", "x");
 	CHECK_EQ_INT(r.status, 2);
+	kt_fx_res_free(&r);
+	RUNV(&r, "search", "--limit", "1x", "x");
+	CHECK_EQ_INT(r.status, 2);
+	kt_fx_res_free(&r);
+	/* 0 = every hit: no note about a cap */
+	RUNV(&r, "search", "--limit", "0", "x");
+	CHECK_EQ_INT(r.status, 0);
+	CHECK(strstr(r.err, "--limit 0 shows all") == NULL);
 	kt_fx_res_free(&r);
 }
 
