@@ -230,6 +230,9 @@ static int big(struct kt_store *st, long mib)
 	if (!err)
 		err = kt_store_chunk_append(st, s.id, &b) ?: end_session(st, &s, s.start_us + dur, 0) ?:
 		      kt_store_commit(st);
+	/* keyframes and screen text, as the recorder's worker writes them */
+	while (!err && (err = kt_index_session(st, s.id, 0)) == 1)
+		err = 0;
 	if (!err)
 		printf("%lld\n", (long long)s.id);
 cleanup:

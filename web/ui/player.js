@@ -4,12 +4,13 @@
 // they arrive; it reads ahead at most READ_AHEAD bytes past the playhead, so
 // a multi-GB session never sits in the browser either (the server only
 // produces when the socket drains).  Seeking forward replays the frames up
-// to the target without delay; seeking backward restarts the stream from
-// the nearest keyframe the server offers (today: the session start, so a
-// seek costs replaying everything before the target), then fast-forwards.
+// to the target without delay; seeking backward (or far forward) restarts
+// the stream at the target: the server begins it at the last keyframe before
+// it, so the player fast-forwards through less than one keyframe interval.
 // Following live reads the WebSocket and writes every record at once.
 'use strict';
 
+const NEAR_SEEK_US = 5e6;  // forward seeks closer than this play on
 const REC_OUT = 1, REC_IN = 2, REC_RESIZE = 3, REC_GAP = 4, REC_META = 16, REC_END = 17;
 const READ_AHEAD = 8 << 20;      // bytes queued past the playhead
 const FF_BATCH = 1 << 20;        // bytes per xterm write while fast-forwarding
@@ -217,8 +218,11 @@ class Player {
     this.playing = false;
     targetUs = Math.max(0, targetUs);
     if (this.live) this.stopLive();
-    if (targetUs < this.pos || this.ended) {
-      // backward: the screen must be rebuilt from the nearest keyframe
+    // Backward, or far forward: restart the stream at the target; the
+    // server begins it at the nearest keyframe, so this costs one keyframe
+    // plus less than one keyframe interval.  A short step forward plays on
+    // from what is already queued.
+    if (targetUs < this.pos || this.ended || targetUs - this.pos > NEAR_SEEK_US) {
       await this._load(targetUs);
       this.pos = 0;
     }
