@@ -419,6 +419,18 @@ static int step_done(struct kt_store *st, sqlite3_stmt *q)
 	return err;
 }
 
+/* One write statement whose only parameter is ?1 = id. */
+static int exec_id(struct kt_store *st, const char *sql, int64_t id)
+{
+	sqlite3_stmt *q = NULL;
+	int err = prep(st, sql, &q);
+
+	if (err)
+		return err;
+	sqlite3_bind_int64(q, 1, id);
+	return step_done(st, q);
+}
+
 /*
  * Walking one screen_pending blob (FORMAT.md): per line the line number
  * minus the previous one minus 1 (the first: minus first_line), the time
@@ -511,20 +523,8 @@ static int close_block(struct indexer *ix, int64_t id)
 		if (err)
 			goto cleanup;
 	}
-	err = prep(st, "DELETE FROM screen_pending WHERE block_id = ?1", &q);
-	if (err)
-		goto cleanup;
-	sqlite3_bind_int64(q, 1, id);
-	err = step_done(st, q);
-	q = NULL;
-	if (err)
-		goto cleanup;
-	err = prep(st, "UPDATE screen_blocks SET open = 0 WHERE id = ?1", &q);
-	if (err)
-		goto cleanup;
-	sqlite3_bind_int64(q, 1, id);
-	err = step_done(st, q);
-	q = NULL;
+	err = exec_id(st, "DELETE FROM screen_pending WHERE block_id = ?1", id) ?:
+	      exec_id(st, "UPDATE screen_blocks SET open = 0 WHERE id = ?1", id);
 cleanup:
 	sqlite3_finalize(q);
 	free(doc.p);
