@@ -63,35 +63,14 @@ static int drop_privileges(void)
 	return 0;
 }
 
-#define MAX_PER_ROUND 1024
-
 struct round {
 	struct kt_store *st;
 	bool more;      /* a session had more to index this round */
-	int64_t ids[MAX_PER_ROUND];
-	int n;
 };
 
-/*
- * The *_pending listings step a SELECT while calling back; writing from the
- * callback would upgrade that read snapshot to a write, which SQLite refuses
- * at once (SQLITE_BUSY_SNAPSHOT) whenever the recorder committed meanwhile.
- * So a round first collects the ids, then works on them.
- */
-static int collect(int64_t id, void *ctx)
+static int index_one(int64_t id, void *ctx)
 {
 	struct round *r = ctx;
-
-	if (r->n >= MAX_PER_ROUND) {
-		r->more = true;
-		return 1;
-	}
-	r->ids[r->n++] = id;
-	return 0;
-}
-
-static int index_one(int64_t id, struct round *r)
-{
 	int ret;
 
 	/* one budget per session per round: a flooding session cannot starve
@@ -106,8 +85,9 @@ static int index_one(int64_t id, struct round *r)
 
 /* Compaction after indexing: merge the raw chunks the recorder appended
  * into large zstd chunks (store/compact.c), off the capture path. */
-static int compact_one(int64_t id, struct round *r)
+static int compact_one(int64_t id, void *ctx)
 {
+	struct round *r = ctx;
 	int ret = kt_store_compact_session(r->st, id, 4 * BUDGET, NULL);
 
 	if (ret > 0)
@@ -120,7 +100,7 @@ static int compact_one(int64_t id, struct round *r)
 int kt_indexer_worker(const char *db)
 {
 	struct sigaction sa = { .sa_handler = on_term };
-	static struct round r;
+	struct round r = {0};
 	int64_t stop_deadline = 0;
 	int err;
 
@@ -140,15 +120,9 @@ int kt_indexer_worker(const char *db)
 		return 1;
 	for (;;) {
 		r.more = false;
-		r.n = 0;
-		kt_index_pending(r.st, collect, &r);
-		for (int i = 0; i < r.n && !index_one(r.ids[i], &r); i++)
-			;
-		r.n = 0;
+		kt_index_pending(r.st, index_one, &r);
 		if (!worker_stop)
-			kt_compact_pending(r.st, collect, &r);
-		for (int i = 0; i < r.n && !worker_stop && !compact_one(r.ids[i], &r); i++)
-			;
+			kt_compact_pending(r.st, compact_one, &r);
 		if (worker_stop) {
 			/* finish what is quick (ended sessions' last chunks); the
 			 * rest resumes at the next start */

@@ -457,42 +457,16 @@ int kt_compact_pending(struct kt_store *st, int (*cb)(int64_t session_id, void *
 		       void *ctx)
 {
 	sqlite3_stmt *q = NULL;
-	int64_t *ids = NULL;
-	size_t n = 0, cap = 0, i;
-	int rc, err = 0;
+	int err;
 
 	if (!st || !cb)
 		return -EINVAL;
-	/* chunks_raw holds only raw chunks: small however large the store.
-	 * Collected first: the callback rewrites the rows this reads. */
+	/* chunks_raw holds only raw chunks: small however large the store */
 	err = prep(st, "SELECT r.session_id FROM (SELECT session_id, min(seq) AS first FROM chunks"
 		   "  WHERE codec = 0 GROUP BY session_id) r"
 		   " JOIN screen_index x ON x.session_id = r.session_id"
 		   " WHERE r.first < x.chunk_seq + x.frame_index ORDER BY r.session_id", &q);
 	if (err)
 		return err;
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		if (n == cap) {
-			size_t ncap = cap ? 2 * cap : 16;
-			void *p = realloc(ids, ncap * sizeof(*ids));
-
-			if (!p) {
-				err = -ENOMEM;
-				goto cleanup;
-			}
-			ids = p;
-			cap = ncap;
-		}
-		ids[n++] = sqlite3_column_int64(q, 0);
-	}
-	if (rc != SQLITE_DONE)
-		err = kt_sql_err(st, rc, "compaction pending");
-	sqlite3_finalize(q);
-	q = NULL;
-	for (i = 0; !err && i < n; i++)
-		err = cb(ids[i], ctx);
-cleanup:
-	sqlite3_finalize(q);
-	free(ids);
-	return err;
+	return kt_sql_ids_each(st, q, "compaction pending", cb, ctx);
 }

@@ -949,11 +949,10 @@ cleanup:
 int kt_index_pending(struct kt_store *st, kt_index_pending_cb cb, void *ctx)
 {
 	sqlite3_stmt *q = NULL;
-	int rc, err = 0;
+	int rc;
 
 	if (!st || !cb)
 		return -EINVAL;
-	/* not cached: the callback indexes, which writes */
 	rc = sqlite3_prepare_v2(st->db,
 				"SELECT s.id FROM sessions s LEFT JOIN screen_index x ON x.session_id = s.id"
 				" WHERE (x.session_id IS NULL AND (s.bytes_out > 0 OR s.state != 0))"
@@ -961,16 +960,8 @@ int kt_index_pending(struct kt_store *st, kt_index_pending_cb cb, void *ctx)
 				" ORDER BY s.id", -1, &q, NULL);
 	if (rc != SQLITE_OK)
 		return kt_sql_err(st, rc, "screen index pending");
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		err = cb(sqlite3_column_int64(q, 0), ctx);
-		if (err)
-			goto cleanup;
-	}
-	if (rc != SQLITE_DONE)
-		err = kt_sql_err(st, rc, "screen index pending");
-cleanup:
-	sqlite3_finalize(q);
-	return err;
+	/* ids first: the callback indexes, which writes */
+	return kt_sql_ids_each(st, q, "screen index pending", cb, ctx);
 }
 
 /* ---------------------------------------------------------------- seeking */

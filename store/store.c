@@ -586,3 +586,36 @@ size_t kt_utf8_sanitize(char *dst, const char *s, size_t len)
 	dst[o] = 0;
 	return o;
 }
+
+int kt_sql_ids_each(struct kt_store *st, sqlite3_stmt *q, const char *what,
+		    int (*cb)(int64_t id, void *ctx), void *ctx)
+{
+	int64_t *ids = NULL;
+	size_t n = 0, cap = 0;
+	int rc, err = 0;
+
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		if (n == cap) {
+			size_t ncap = cap ? 2 * cap : 16;
+			void *p = realloc(ids, ncap * sizeof(*ids));
+
+			if (!p) {
+				err = -ENOMEM;
+				goto cleanup;
+			}
+			ids = p;
+			cap = ncap;
+		}
+		ids[n++] = sqlite3_column_int64(q, 0);
+	}
+	if (rc != SQLITE_DONE)
+		err = kt_sql_err(st, rc, what);
+	sqlite3_finalize(q);
+	q = NULL;
+	for (size_t i = 0; !err && i < n; i++)
+		err = cb(ids[i], ctx);
+cleanup:
+	sqlite3_finalize(q);
+	free(ids);
+	return err;
+}

@@ -85,6 +85,15 @@ sqlite3_stmt *kt_stmt(struct kt_store *st, enum kt_stmt_id id);
 
 /* Step a statement expected to finish (no rows wanted): 0 or -errno. */
 int kt_stmt_done(struct kt_store *st, sqlite3_stmt *stmt, const char *what);
+/*
+ * Step `q` (finalized here) collecting column 0 as ids, then call cb for
+ * each id.  Collected first because callbacks write: a write under an open
+ * SELECT would upgrade its read snapshot, which SQLite refuses at once
+ * (SQLITE_BUSY_SNAPSHOT) when another connection committed meanwhile.
+ * Returns the first non-zero cb result, or 0, or -errno.
+ */
+int kt_sql_ids_each(struct kt_store *st, sqlite3_stmt *q, const char *what,
+		    int (*cb)(int64_t id, void *ctx), void *ctx);
 
 /*
  * Make a multi-statement write atomic outside a kt_store_begin() batch (its
