@@ -25,6 +25,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
 #include "store.h"
 
 /* ------------------------------------------------------------ bytes */
@@ -233,6 +234,35 @@ static inline void kt_fx_end_session(struct kt_store *st, struct kt_session_info
 	s->end_us = end;
 	s->has_exit = true;
 	CHECK_EQ_INT(kt_store_session_update(st, s), 0);
+}
+
+/* Marks session `id` ended at `end` (no exit status), re-reading it. */
+static inline void kt_fx_end_id(struct kt_store *st, int64_t id, int64_t end)
+{
+	struct kt_session_info s;
+
+	if (kt_store_session_get(st, id, &s))
+		return;
+	s.state = KT_SESSION_ENDED;
+	s.end_us = end;
+	kt_store_session_update(st, &s);
+}
+
+/* First column of the first row of `sql` on the store file `path`, read
+ * with plain SQLite (tests look under the store API); -1 on error. */
+static inline int64_t kt_fx_sql_int(const char *path, const char *sql)
+{
+	sqlite3 *db;
+	sqlite3_stmt *q = NULL;
+	int64_t n = -1;
+
+	if (sqlite3_open(path, &db) != SQLITE_OK)
+		return -1;
+	if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) == SQLITE_OK && sqlite3_step(q) == SQLITE_ROW)
+		n = sqlite3_column_int64(q, 0);
+	sqlite3_finalize(q);
+	sqlite3_close(db);
+	return n;
 }
 
 #endif

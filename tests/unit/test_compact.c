@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "kt_test.h"
+#include "kt_fixture.h"
 #include "log.h"
 #include "screen.h"
 #include "store.h"
@@ -52,30 +53,6 @@ static int64_t add_session(struct kt_store *st, const char *uuid)
 	return s.id;
 }
 
-static void end_session(struct kt_store *st, int64_t id)
-{
-	struct kt_session_info s;
-
-	kt_store_session_get(st, id, &s);
-	s.state = KT_SESSION_ENDED;
-	s.end_us = T0 + 1000000000LL;
-	kt_store_session_update(st, &s);
-}
-
-static int64_t count(const char *path, const char *sql)
-{
-	sqlite3 *db;
-	sqlite3_stmt *q;
-	int64_t n = -1;
-
-	if (sqlite3_open(path, &db) != SQLITE_OK)
-		return -1;
-	if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) == SQLITE_OK && sqlite3_step(q) == SQLITE_ROW)
-		n = sqlite3_column_int64(q, 0);
-	sqlite3_finalize(q);
-	sqlite3_close(db);
-	return n;
-}
 
 /* ---- a recorded session, chunks cut at `cut` raw bytes ---- */
 
@@ -239,7 +216,7 @@ static bool chunks_contiguous(const char *path, int64_t sid)
 		 " lag(in_offset + in_bytes, 1, 0) OVER w AS ei FROM chunks WHERE session_id = %lld"
 		 " WINDOW w AS (ORDER BY seq)) WHERE seq != es OR out_offset != eo OR in_offset != ei",
 		 (long long)sid);
-	return count(path, sql) == 0;
+	return kt_fx_sql_int(path, sql) == 0;
 }
 
 /* ---------------------------------------------------------------- tests */
@@ -257,7 +234,7 @@ static void t_raw_and_mixed(void)
 	write_session(st, sid, 3000, 8192, &ts);
 	snprintf(sql, sizeof(sql), "SELECT count(*) FROM chunks WHERE session_id = %lld AND codec != 0"
 		 " OR length(data) != raw_len", (long long)sid);
-	CHECK_EQ_INT(count(path, sql), 0);
+	CHECK_EQ_INT(kt_fx_sql_int(path, sql), 0);
 	/* mixed: half raw, half zstd 3 */
 	sid2 = add_session(st, "mixed");
 	write_session(st, sid2, 1500, 8192, &ts);
@@ -270,7 +247,7 @@ static void t_raw_and_mixed(void)
 	}
 	snprintf(sql, sizeof(sql), "SELECT count(DISTINCT codec) FROM chunks WHERE session_id = %lld",
 		 (long long)sid2);
-	CHECK_EQ_INT(count(path, sql), 2);
+	CHECK_EQ_INT(kt_fx_sql_int(path, sql), 2);
 	CHECK(chunks_contiguous(path, sid) && chunks_contiguous(path, sid2));
 
 	/* the same session through zstd only reads back identically */
@@ -340,12 +317,12 @@ static void t_compact_preserves(void)
 	CHECK(st != NULL);
 	sid = add_session(st, "s");
 	write_session(st, sid, 40000, 16384, &ts);
-	end_session(st, sid);
+	kt_fx_end_id(st, sid, T0 + 1000000000LL);
 	CHECK_EQ_INT(index_all(st, sid), 0);
 	snprintf(sql, sizeof(sql), "SELECT count(*) FROM chunks WHERE session_id = %lld", (long long)sid);
-	n0 = count(path, sql);
+	n0 = kt_fx_sql_int(path, sql);
 	CHECK(n0 > 100);
-	CHECK(count(path, "SELECT count(*) FROM keyframes") >= 2);
+	CHECK(kt_fx_sql_int(path, "SELECT count(*) FROM keyframes") >= 2);
 	CHECK_EQ_INT(kt_store_open(path, KT_STORE_RDONLY, &ro), 0);
 	snap(ro, sid, ts, &s1);
 	CHECK(s1.h[0].n > 0 && s1.h[1].n > 0 && s1.h[2].n > 0);
@@ -356,8 +333,8 @@ static void t_compact_preserves(void)
 	CHECK_EQ_INT(compact_all(st, sid, &cs), 0);
 	CHECK(cs.chunks_in == (uint64_t)n0 && cs.chunks_out > 5 && cs.chunks_out < (uint64_t)n0 / 5);
 	CHECK(cs.stored_out * 3 < cs.stored_in);
-	CHECK_EQ_INT(count(path, sql), (int64_t)cs.chunks_out);
-	CHECK_EQ_INT(count(path, "SELECT count(*) FROM chunks WHERE codec = 0"), 0);
+	CHECK_EQ_INT(kt_fx_sql_int(path, sql), (int64_t)cs.chunks_out);
+	CHECK_EQ_INT(kt_fx_sql_int(path, "SELECT count(*) FROM chunks WHERE codec = 0"), 0);
 	CHECK(chunks_contiguous(path, sid));
 	snap(ro, sid, ts, &s2);
 	CHECK(snap_eq(&s1, &s2));
@@ -404,20 +381,20 @@ static void t_interleaved(void)
 	}
 	CHECK_EQ_INT(ret, 0);
 	CHECK(rounds > 5 && cs.chunks_out > 5);
-	end_session(st, sid);
-	end_session(ref, sid);
+	kt_fx_end_id(st, sid, T0 + 1000000000LL);
+	kt_fx_end_id(ref, sid, T0 + 1000000000LL);
 	CHECK_EQ_INT(index_all(st, sid), 0);
 	CHECK_EQ_INT(compact_all(st, sid, &cs), 0);
 	CHECK_EQ_INT(index_all(ref, sid), 0);
-	CHECK_EQ_INT(count(path, "SELECT count(*) FROM chunks WHERE codec = 0"), 0);
+	CHECK_EQ_INT(kt_fx_sql_int(path, "SELECT count(*) FROM chunks WHERE codec = 0"), 0);
 	CHECK(chunks_contiguous(path, sid));
-	CHECK_EQ_INT(count(path, "SELECT count(*) FROM keyframes"),
-		     count(rpath, "SELECT count(*) FROM keyframes"));
-	CHECK_EQ_INT(count(path, "SELECT total(chunk_seq + frame_index) FROM keyframes"),
-		     count(rpath, "SELECT total(chunk_seq + frame_index) FROM keyframes"));
-	CHECK_EQ_INT(count(path, "SELECT total(chunk_seq + frame_index + end_chunk_seq + end_frame_index"
+	CHECK_EQ_INT(kt_fx_sql_int(path, "SELECT count(*) FROM keyframes"),
+		     kt_fx_sql_int(rpath, "SELECT count(*) FROM keyframes"));
+	CHECK_EQ_INT(kt_fx_sql_int(path, "SELECT total(chunk_seq + frame_index) FROM keyframes"),
+		     kt_fx_sql_int(rpath, "SELECT total(chunk_seq + frame_index) FROM keyframes"));
+	CHECK_EQ_INT(kt_fx_sql_int(path, "SELECT total(chunk_seq + frame_index + end_chunk_seq + end_frame_index"
 			   " + n_lines) FROM screen_blocks"),
-		     count(rpath, "SELECT total(chunk_seq + frame_index + end_chunk_seq + end_frame_index"
+		     kt_fx_sql_int(rpath, "SELECT total(chunk_seq + frame_index + end_chunk_seq + end_frame_index"
 			   " + n_lines) FROM screen_blocks"));
 	snap(st, sid, ts, &s1);
 	snap(ref, sid, ts, &s2);
@@ -461,38 +438,38 @@ static void t_idempotent_and_limits(void)
 	CHECK_EQ_INT(kt_store_set_compaction(st, 3, 128 << 10), 0);
 	CHECK_EQ_INT(compact_all(st, sid, &cs), 0);
 	CHECK(cs.chunks_out > 0);
-	pos = count(path, "SELECT chunk_seq + frame_index FROM screen_index");
+	pos = kt_fx_sql_int(path, "SELECT chunk_seq + frame_index FROM screen_index");
 	snprintf(sql, sizeof(sql), "SELECT count(*) FROM chunks WHERE session_id = %lld AND codec != 0"
 		 " AND seq + nframes > %lld", (long long)sid, (long long)pos);
-	CHECK_EQ_INT(count(path, sql), 0);
+	CHECK_EQ_INT(kt_fx_sql_int(path, sql), 0);
 
 	/* all indexed, session active: the last chunk stays */
 	CHECK_EQ_INT(index_all(st, sid), 0);
 	CHECK_EQ_INT(compact_all(st, sid, &cs), 0);
 	snprintf(sql, sizeof(sql), "SELECT max(seq) FROM chunks WHERE session_id = %lld", (long long)sid);
-	last_seq = count(path, sql);
+	last_seq = kt_fx_sql_int(path, sql);
 	snprintf(sql, sizeof(sql), "SELECT codec FROM chunks WHERE session_id = %lld AND seq = %lld",
 		 (long long)sid, (long long)last_seq);
-	CHECK_EQ_INT(count(path, sql), 0);
+	CHECK_EQ_INT(kt_fx_sql_int(path, sql), 0);
 	snprintf(sql, sizeof(sql), "SELECT count(*) FROM chunks WHERE session_id = %lld AND codec = 0",
 		 (long long)sid);
-	CHECK_EQ_INT(count(path, sql), 1);
+	CHECK_EQ_INT(kt_fx_sql_int(path, sql), 1);
 
 	/* ended: everything; then idempotent: the rows do not change */
-	end_session(st, sid);
+	kt_fx_end_id(st, sid, T0 + 1000000000LL);
 	CHECK_EQ_INT(index_all(st, sid), 0);
 	CHECK_EQ_INT(compact_all(st, sid, &cs), 0);
-	CHECK_EQ_INT(count(path, sql), 0);
+	CHECK_EQ_INT(kt_fx_sql_int(path, sql), 0);
 	CHECK(chunks_contiguous(path, sid));
 	{
 		const char *sig = "SELECT total(seq * 3 + length(data) * 7 + nframes * 11) FROM chunks";
-		int64_t a = count(path, sig), n = count(path, "SELECT count(*) FROM chunks");
+		int64_t a = kt_fx_sql_int(path, sig), n = kt_fx_sql_int(path, "SELECT count(*) FROM chunks");
 
 		memset(&cs, 0, sizeof(cs));
 		CHECK_EQ_INT(compact_all(st, sid, &cs), 0);
 		CHECK_EQ_INT(cs.chunks_in, 0);
-		CHECK_EQ_INT(count(path, sig), a);
-		CHECK_EQ_INT(count(path, "SELECT count(*) FROM chunks"), n);
+		CHECK_EQ_INT(kt_fx_sql_int(path, sig), a);
+		CHECK_EQ_INT(kt_fx_sql_int(path, "SELECT count(*) FROM chunks"), n);
 		pend[0] = 0;
 		CHECK_EQ_INT(kt_compact_pending(st, pend_cb, pend), 0);
 		CHECK_EQ_INT(pend[0], 0);
@@ -526,11 +503,11 @@ static void t_follower(void)
 		frames_add(&got, &f);
 	for (size_t i = 0; i < all.n / 2 && kt_stream_next(s2, &f) == 1; i++)
 		frames_add(&got2, &f);
-	end_session(st, sid);
+	kt_fx_end_id(st, sid, T0 + 1000000000LL);
 	CHECK_EQ_INT(index_all(st, sid), 0);
 	CHECK_EQ_INT(kt_store_set_compaction(st, 3, 64 << 10), 0);
 	CHECK_EQ_INT(compact_all(st, sid, NULL), 0);
-	CHECK_EQ_INT(count(path, "SELECT count(*) FROM chunks WHERE codec = 0"), 0);
+	CHECK_EQ_INT(kt_fx_sql_int(path, "SELECT count(*) FROM chunks WHERE codec = 0"), 0);
 	while ((ret = kt_stream_next(s, &f)) == 1)
 		frames_add(&got, &f);
 	CHECK_EQ_INT(ret, 0);
@@ -563,9 +540,9 @@ static void t_crash(void)
 	CHECK(st != NULL);
 	sid = add_session(st, "s");
 	write_session(st, sid, 20000, 8192, &ts);
-	end_session(st, sid);
+	kt_fx_end_id(st, sid, T0 + 1000000000LL);
 	CHECK_EQ_INT(index_all(st, sid), 0);
-	n0 = count(path, "SELECT count(*) FROM chunks");
+	n0 = kt_fx_sql_int(path, "SELECT count(*) FROM chunks");
 	CHECK_EQ_INT(kt_store_open(path, KT_STORE_RDONLY, &ro), 0);
 	CHECK_EQ_INT(read_all(ro, sid, 0, &all), 0);
 
@@ -575,12 +552,12 @@ static void t_crash(void)
 	CHECK_EQ_INT(compact_all(st, sid, &cs), 0);
 	CHECK(cs.chunks_out > 1);
 	/* not committed: another connection sees the old chunks */
-	CHECK_EQ_INT(count(path, "SELECT count(*) FROM chunks"), n0);
+	CHECK_EQ_INT(kt_fx_sql_int(path, "SELECT count(*) FROM chunks"), n0);
 	CHECK_EQ_INT(read_all(ro, sid, 0, &again), 0);
 	CHECK(frames_eq(&all, &again));
 	free(again.buf);
 	CHECK_EQ_INT(sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
-	CHECK_EQ_INT(count(path, "SELECT count(*) FROM chunks WHERE codec = 0"), n0);
+	CHECK_EQ_INT(kt_fx_sql_int(path, "SELECT count(*) FROM chunks WHERE codec = 0"), n0);
 
 	/* killed in the middle of the transaction (no commit, no close) */
 	fflush(NULL);
@@ -598,14 +575,14 @@ static void t_crash(void)
 	CHECK(pid > 0);
 	CHECK_EQ_INT(waitpid(pid, &status, 0), pid);
 	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-	CHECK_EQ_INT(count(path, "SELECT count(*) FROM chunks WHERE codec = 0"), n0);
+	CHECK_EQ_INT(kt_fx_sql_int(path, "SELECT count(*) FROM chunks WHERE codec = 0"), n0);
 	CHECK_EQ_INT(read_all(ro, sid, 0, &again), 0);
 	CHECK(frames_eq(&all, &again));
 	free(again.buf);
 
 	/* then for real */
 	CHECK_EQ_INT(compact_all(st, sid, NULL), 0);
-	CHECK(count(path, "SELECT count(*) FROM chunks") < n0 / 4);
+	CHECK(kt_fx_sql_int(path, "SELECT count(*) FROM chunks") < n0 / 4);
 	CHECK(chunks_contiguous(path, sid));
 	CHECK_EQ_INT(read_all(ro, sid, 0, &again), 0);
 	CHECK(frames_eq(&all, &again));
@@ -645,20 +622,20 @@ static void t_migrate_v1(void)
 		 "DETACH v2;", path);
 	CHECK_EQ_INT(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
-	CHECK_EQ_INT(count(v1, "SELECT max(seq) FROM chunks WHERE session_id = 1") <
-		     count(path, "SELECT max(seq) FROM chunks WHERE session_id = 1"), 1);
+	CHECK_EQ_INT(kt_fx_sql_int(v1, "SELECT max(seq) FROM chunks WHERE session_id = 1") <
+		     kt_fx_sql_int(path, "SELECT max(seq) FROM chunks WHERE session_id = 1"), 1);
 
 	CHECK_EQ_INT(kt_store_open(v1, KT_STORE_CREATE, &st), 0);
-	CHECK_EQ_INT(count(v1, "SELECT value FROM meta WHERE key = 'schema_version'"), 2);
+	CHECK_EQ_INT(kt_fx_sql_int(v1, "SELECT value FROM meta WHERE key = 'schema_version'"), 2);
 	/* the same rows as v2 wrote them */
-	CHECK_EQ_INT(count(v1, "SELECT total(seq * 7 + session_id * 3 + nframes) FROM chunks"),
-		     count(path, "SELECT total(seq * 7 + session_id * 3 + nframes) FROM chunks"));
+	CHECK_EQ_INT(kt_fx_sql_int(v1, "SELECT total(seq * 7 + session_id * 3 + nframes) FROM chunks"),
+		     kt_fx_sql_int(path, "SELECT total(seq * 7 + session_id * 3 + nframes) FROM chunks"));
 	CHECK(chunks_contiguous(v1, 1) && chunks_contiguous(v1, 2));
 	CHECK_EQ_INT(read_all(st, 1, 0, &b), 0);
 	CHECK(frames_eq(&a, &b));
 	free(b.buf);
 	/* and it indexes and compacts as a new store */
-	end_session(st, 1);
+	kt_fx_end_id(st, 1, T0 + 1000000000LL);
 	CHECK_EQ_INT(index_all(st, 1), 0);
 	CHECK_EQ_INT(compact_all(st, 1, NULL), 0);
 	CHECK_EQ_INT(read_all(st, 1, 0, &b), 0);

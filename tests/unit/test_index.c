@@ -51,30 +51,6 @@ static int64_t add_session(struct kt_store *st, const char *uuid, bool tty)
 	return s.id;
 }
 
-static void end_session(struct kt_store *st, int64_t id, int64_t end_us)
-{
-	struct kt_session_info s;
-
-	kt_store_session_get(st, id, &s);
-	s.state = KT_SESSION_ENDED;
-	s.end_us = end_us;
-	kt_store_session_update(st, &s);
-}
-
-static int64_t count(const char *path, const char *sql)
-{
-	sqlite3 *db;
-	sqlite3_stmt *q;
-	int64_t n = -1;
-
-	if (sqlite3_open(path, &db) != SQLITE_OK)
-		return -1;
-	if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) == SQLITE_OK && sqlite3_step(q) == SQLITE_ROW)
-		n = sqlite3_column_int64(q, 0);
-	sqlite3_finalize(q);
-	sqlite3_close(db);
-	return n;
-}
 
 /* ---- a recorded session: frames in chunks of ~64 KiB ---- */
 
@@ -212,11 +188,11 @@ static void t_migrate_v1(void)
 	CHECK_EQ_INT(kt_store_open(path, 0, &st), -EPROTO); /* readers do not migrate */
 	CHECK_EQ_INT(kt_store_open(path, KT_STORE_CREATE, &st), 0);
 	kt_store_close(st);
-	CHECK_EQ_INT(count(path, "SELECT value FROM meta WHERE key = 'schema_version'"), 2);
-	CHECK_EQ_INT(count(path, "SELECT count(*) FROM keyframes"), 0);
-	CHECK_EQ_INT(count(path, "SELECT count(*) FROM screen_blocks"), 0);
-	CHECK_EQ_INT(count(path, "SELECT count(*) FROM sqlite_master WHERE name = 'screen_fts'"), 1);
-	CHECK_EQ_INT(count(path, "SELECT count(*) FROM sessions"), 1);
+	CHECK_EQ_INT(kt_fx_sql_int(path, "SELECT value FROM meta WHERE key = 'schema_version'"), 2);
+	CHECK_EQ_INT(kt_fx_sql_int(path, "SELECT count(*) FROM keyframes"), 0);
+	CHECK_EQ_INT(kt_fx_sql_int(path, "SELECT count(*) FROM screen_blocks"), 0);
+	CHECK_EQ_INT(kt_fx_sql_int(path, "SELECT count(*) FROM sqlite_master WHERE name = 'screen_fts'"), 1);
+	CHECK_EQ_INT(kt_fx_sql_int(path, "SELECT count(*) FROM sessions"), 1);
 }
 
 static void search_shell(struct kt_store *st, bool open);
@@ -231,14 +207,14 @@ static void t_search_and_offsets(void)
 	record_shell(&r, 300);
 	CHECK(index_all(st, r.sid, 0) >= 0);
 	/* 20 KB of output: no keyframe yet, one open block (pending lines) */
-	CHECK_EQ_INT(count(path, "SELECT count(*) FROM screen_blocks WHERE open = 1"), 1);
+	CHECK_EQ_INT(kt_fx_sql_int(path, "SELECT count(*) FROM screen_blocks WHERE open = 1"), 1);
 	search_shell(st, true);
 	/* ended: the block is closed, candidates come from the FTS and are
 	 * rendered again; same answers */
-	end_session(st, r.sid, r.ts + 1);
+	kt_fx_end_id(st, r.sid, r.ts + 1);
 	CHECK_EQ_INT(index_all(st, r.sid, 0), 0);
-	CHECK_EQ_INT(count(path, "SELECT count(*) FROM screen_blocks WHERE open = 1"), 0);
-	CHECK_EQ_INT(count(path, "SELECT count(*) FROM screen_pending"), 0);
+	CHECK_EQ_INT(kt_fx_sql_int(path, "SELECT count(*) FROM screen_blocks WHERE open = 1"), 0);
+	CHECK_EQ_INT(kt_fx_sql_int(path, "SELECT count(*) FROM screen_pending"), 0);
 	search_shell(st, false);
 	kt_store_close(st);
 	rec_free(&r);
@@ -300,7 +276,7 @@ static void t_hostile_queries(void)
 	r.sid = add_session(st, "s1", true);
 	rec_out(&r, "50% done_ok \"quoted\" a\\b\r\n\r\n\r\n", 1);
 	rec_flush(&r);
-	end_session(st, r.sid, T0 + 10);
+	kt_fx_end_id(st, r.sid, T0 + 10);
 	CHECK_EQ_INT(index_all(st, r.sid, 0), 0);
 	/* short words only: no trigram, every block is verified */
 	for (size_t i = 0; i < sizeof(q) / sizeof(q[0]); i++) {
@@ -397,22 +373,22 @@ static void t_idempotent_resume(void)
 	/* a: one go; b: many small calls */
 	CHECK(index_all(a, ra.sid, 0) >= 0);
 	CHECK(index_all(b, rb.sid, 20000) > 10);
-	lines = count(p1, "SELECT total(n_lines) FROM screen_blocks");
-	kfs = count(p1, "SELECT count(*) FROM keyframes");
+	lines = kt_fx_sql_int(p1, "SELECT total(n_lines) FROM screen_blocks");
+	kfs = kt_fx_sql_int(p1, "SELECT count(*) FROM keyframes");
 	CHECK(lines > 3900);
 	if (lines <= 3900)
 		printf("  lines %lld\n", (long long)lines);
 	CHECK(kfs >= 1);
-	CHECK_EQ_INT(count(p2, "SELECT total(n_lines) FROM screen_blocks"), lines);
-	CHECK_EQ_INT(count(p2, "SELECT count(*) FROM keyframes"), kfs);
-	CHECK_EQ_INT(count(p1, BLOCKS_SIG), count(p2, BLOCKS_SIG));
+	CHECK_EQ_INT(kt_fx_sql_int(p2, "SELECT total(n_lines) FROM screen_blocks"), lines);
+	CHECK_EQ_INT(kt_fx_sql_int(p2, "SELECT count(*) FROM keyframes"), kfs);
+	CHECK_EQ_INT(kt_fx_sql_int(p1, BLOCKS_SIG), kt_fx_sql_int(p2, BLOCKS_SIG));
 	/* the open block's pending lines (split into other parts) */
 	same_hits(a, b, "file-");
 	same_hits(a, b, "dir0");
 
 	/* again: nothing new */
 	CHECK_EQ_INT(kt_index_session(a, ra.sid, 0), 0);
-	CHECK_EQ_INT(count(p1, "SELECT total(n_lines) FROM screen_blocks"), lines);
+	CHECK_EQ_INT(kt_fx_sql_int(p1, "SELECT total(n_lines) FROM screen_blocks"), lines);
 
 	/* a crash before the position was saved: everything is redone, once */
 	kt_store_close(a);
@@ -425,19 +401,19 @@ static void t_idempotent_resume(void)
 	}
 	CHECK_EQ_INT(kt_store_open(p1, KT_STORE_CREATE, &a), 0);
 	CHECK(index_all(a, ra.sid, 20000) >= 0);
-	CHECK_EQ_INT(count(p1, "SELECT total(n_lines) FROM screen_blocks"), lines);
-	CHECK_EQ_INT(count(p1, "SELECT count(*) FROM keyframes"), kfs);
-	CHECK_EQ_INT(count(p1, BLOCKS_SIG), count(p2, BLOCKS_SIG));
+	CHECK_EQ_INT(kt_fx_sql_int(p1, "SELECT total(n_lines) FROM screen_blocks"), lines);
+	CHECK_EQ_INT(kt_fx_sql_int(p1, "SELECT count(*) FROM keyframes"), kfs);
+	CHECK_EQ_INT(kt_fx_sql_int(p1, BLOCKS_SIG), kt_fx_sql_int(p2, BLOCKS_SIG));
 	/* no FTS document twice (a second copy would not show as a second
 	 * hit; the FTS row count of a contentless table is in its data) */
 	same_hits(a, b, "file-");
 	same_hits(a, b, "dir0");
 	/* and after the end, both close their last block the same way */
-	end_session(a, ra.sid, ra.ts + 1);
-	end_session(b, rb.sid, rb.ts + 1);
+	kt_fx_end_id(a, ra.sid, ra.ts + 1);
+	kt_fx_end_id(b, rb.sid, rb.ts + 1);
 	CHECK_EQ_INT(index_all(a, ra.sid, 0), 0);
 	CHECK_EQ_INT(index_all(b, rb.sid, 0), 0);
-	CHECK_EQ_INT(count(p1, BLOCKS_SIG), count(p2, BLOCKS_SIG));
+	CHECK_EQ_INT(kt_fx_sql_int(p1, BLOCKS_SIG), kt_fx_sql_int(p2, BLOCKS_SIG));
 	same_hits(a, b, "file-");
 	kt_store_close(a);
 	kt_store_close(b);
@@ -518,8 +494,8 @@ static void t_final_screen_and_pending(void)
 	CHECK_EQ_INT(kt_store_screen_search(st, "LAST-SCREEN-MARKER", NULL, on_hit, &h), 0);
 	CHECK_EQ_INT(h.n, 0);
 
-	end_session(st, r.sid, r.ts + 1);
-	end_session(st, other, r.ts + 1);
+	kt_fx_end_id(st, r.sid, r.ts + 1);
+	kt_fx_end_id(st, other, r.ts + 1);
 	pend[0] = 0;
 	kt_index_pending(st, pending_cb, pend);
 	CHECK_EQ_INT(pend[0], 2);
@@ -552,7 +528,7 @@ static void t_no_tty(void)
 	r.sid = add_session(st, "s1", false);
 	rec_out(&r, "alpha-line\nbeta-line\n", 1);
 	rec_flush(&r);
-	end_session(st, r.sid, T0 + 10);
+	kt_fx_end_id(st, r.sid, T0 + 10);
 	CHECK_EQ_INT(index_all(st, r.sid, 0), 0);
 	CHECK_EQ_INT(kt_store_screen_search(st, "beta-line", NULL, on_hit, &h), 0);
 	CHECK_EQ_INT(h.n, 1);
@@ -589,7 +565,7 @@ static void t_seek(void)
 	r.sid = add_session(st, "s1", true);
 	record_shell(&r, 6000);
 	CHECK(index_all(st, r.sid, 0) >= 0);
-	CHECK(count(path, "SELECT count(*) FROM keyframes") >= 2);
+	CHECK(kt_fx_sql_int(path, "SELECT count(*) FROM keyframes") >= 2);
 	CHECK_EQ_INT(kt_store_open(path, KT_STORE_RDONLY, &ro), 0);
 	targets[0] = T0;                       /* before any keyframe */
 	targets[1] = r.ts;                     /* the end */
@@ -679,33 +655,33 @@ static void t_blocks(void)
 	}
 	rec_out(&r, "the last screen\r\n", 10);
 	rec_flush(&r);
-	end_session(st, r.sid, r.ts + 1);
+	kt_fx_end_id(st, r.sid, r.ts + 1);
 	CHECK_EQ_INT(index_all(st, r.sid, 300000) > 5, 1);
 
 	kt_screen_new(24, 80, &full);
 	kt_screen_set_line_cb(full, count_line, &emitted);
 	for (size_t i = 0; i < r.n; i++)
 		kt_screen_feed(full, r.f[i].data, r.f[i].len);
-	nkf = count(path, "SELECT count(*) FROM keyframes");
+	nkf = kt_fx_sql_int(path, "SELECT count(*) FROM keyframes");
 	CHECK(nkf >= 3);
 	/* one block per interval (before the first keyframe, between two, after
 	 * the last) plus the final screen */
-	CHECK_EQ_INT(count(path, "SELECT count(*) FROM screen_blocks WHERE final = 0"), nkf + 1);
-	CHECK_EQ_INT(count(path, "SELECT count(*) FROM screen_blocks WHERE final = 1"), 1);
-	CHECK_EQ_INT(count(path, "SELECT total(n_lines) FROM screen_blocks WHERE final = 0"), emitted);
+	CHECK_EQ_INT(kt_fx_sql_int(path, "SELECT count(*) FROM screen_blocks WHERE final = 0"), nkf + 1);
+	CHECK_EQ_INT(kt_fx_sql_int(path, "SELECT count(*) FROM screen_blocks WHERE final = 1"), 1);
+	CHECK_EQ_INT(kt_fx_sql_int(path, "SELECT total(n_lines) FROM screen_blocks WHERE final = 0"), emitted);
 	/* 115-column lines on 80 columns: two rows each */
-	CHECK_EQ_INT(count(path, "SELECT n_lines FROM screen_blocks WHERE final = 1"), 12);
+	CHECK_EQ_INT(kt_fx_sql_int(path, "SELECT n_lines FROM screen_blocks WHERE final = 1"), 12);
 	/* every block but the first starts at a keyframe */
-	CHECK_EQ_INT(count(path, "SELECT count(*) FROM screen_blocks b JOIN keyframes k"
+	CHECK_EQ_INT(kt_fx_sql_int(path, "SELECT count(*) FROM screen_blocks b JOIN keyframes k"
 			   " ON k.session_id = b.session_id AND k.chunk_seq = b.chunk_seq"
 			   " AND k.frame_index = b.frame_index WHERE b.final = 0"), nkf);
-	CHECK_EQ_INT(count(path, "SELECT count(*) FROM screen_blocks WHERE seq = 0 AND chunk_seq = 0"
+	CHECK_EQ_INT(kt_fx_sql_int(path, "SELECT count(*) FROM screen_blocks WHERE seq = 0 AND chunk_seq = 0"
 			   " AND frame_index = 0"), 1);
 	/* contiguous: each ends where the next starts */
-	CHECK_EQ_INT(count(path, "SELECT count(*) FROM screen_blocks a JOIN screen_blocks b"
+	CHECK_EQ_INT(kt_fx_sql_int(path, "SELECT count(*) FROM screen_blocks a JOIN screen_blocks b"
 			   " ON b.seq = a.seq + 1 AND b.final = 0 WHERE a.end_chunk_seq = b.chunk_seq"
 			   " AND a.end_frame_index = b.frame_index"), nkf);
-	CHECK_EQ_INT(count(path, "SELECT count(*) FROM screen_pending"), 0);
+	CHECK_EQ_INT(kt_fx_sql_int(path, "SELECT count(*) FROM screen_pending"), 0);
 	/* lines at both ends of a block, in the middle, and their times: the
 	 * line of frame i is complete (scrolls off later) at T0 + 10 (i + 1) */
 	for (int i = 0; i < 30000; i += 997) {
@@ -742,7 +718,7 @@ static void t_false_positive(void)
 	rec_out(&r, "a sudden move\r\n", 1);
 	rec_out(&r, "judo class\r\nsudden judo\r\nSUDO-less\r\n", 1);
 	rec_flush(&r);
-	end_session(st, r.sid, T0 + 10);
+	kt_fx_end_id(st, r.sid, T0 + 10);
 	CHECK_EQ_INT(index_all(st, r.sid, 0), 0);
 	CHECK_EQ_INT(kt_store_screen_search_stats(st, "sudo", NULL, on_hit, &h, &stats), 0);
 	/* both blocks are candidates (the lines that scrolled off: none here;
@@ -765,7 +741,7 @@ static void t_false_positive(void)
 	r.sid = add_session(st, "s2", true);
 	rec_out(&r, "caf\xc3\xa9 cr\xc3\xa8me br\xc3\xbbl\xc3\xa9" "e\r\n", 1);
 	rec_flush(&r);
-	end_session(st, r.sid, T0 + 10);
+	kt_fx_end_id(st, r.sid, T0 + 10);
 	CHECK_EQ_INT(index_all(st, r.sid, 0), 0);
 	h.n = 0;
 	CHECK_EQ_INT(kt_store_screen_search(st, "CR\xc3\xa8ME br\xc3\xbbl\xc3\xa9", NULL, on_hit, &h), 0);
@@ -815,7 +791,7 @@ static void t_encoded(void)
 		CHECK_EQ_INT(h.n, 1);
 		CHECK_EQ_INT(kt_store_screen_search(st, "9012345678901", NULL, on_hit, &h), 0);
 		CHECK_EQ_INT(h.n, 2);
-		end_session(st, r.sid, r.ts + 1);
+		kt_fx_end_id(st, r.sid, r.ts + 1);
 		CHECK_EQ_INT(index_all(st, r.sid, 0), 0);
 	}
 	kt_store_close(st);
@@ -852,12 +828,12 @@ static void t_pagination(void)
 	r1.sid = add_session(st, "s1", true);
 	r2.sid = add_session(st, "s2", true);
 	record_shell(&r1, 6000);
-	end_session(st, r1.sid, r1.ts + 1);
+	kt_fx_end_id(st, r1.sid, r1.ts + 1);
 	record_shell(&r2, 3000);       /* active: its last block is open */
 	CHECK(index_all(st, r1.sid, 0) >= 0);
 	CHECK(index_all(st, r2.sid, 0) >= 0);
-	CHECK(count(path, "SELECT count(*) FROM screen_blocks WHERE open = 0 AND final = 0") >= 3);
-	CHECK_EQ_INT(count(path, "SELECT count(*) FROM screen_blocks WHERE open = 1"), 1);
+	CHECK(kt_fx_sql_int(path, "SELECT count(*) FROM screen_blocks WHERE open = 0 AND final = 0") >= 3);
+	CHECK_EQ_INT(kt_fx_sql_int(path, "SELECT count(*) FROM screen_blocks WHERE open = 1"), 1);
 
 	CHECK_EQ_INT(kt_store_screen_search(st, "core.1", NULL, on_page, all), 0);
 	CHECK(all->n > 100 && all->n < 4096);
@@ -880,7 +856,7 @@ static void t_pagination(void)
 	CHECK_EQ_INT(pages->sum_ts, all->sum_ts);
 	CHECK(!memcmp(pages->ids, all->ids, sizeof(int64_t) * (size_t)(all->n < 4096 ? all->n : 4096)));
 	/* ids stay when the open block closes */
-	end_session(st, r2.sid, r2.ts + 1);
+	kt_fx_end_id(st, r2.sid, r2.ts + 1);
 	CHECK_EQ_INT(index_all(st, r2.sid, 0), 0);
 	memset(pages, 0, sizeof(*pages));
 	CHECK_EQ_INT(kt_store_screen_search(st, "core.1", NULL, on_page, pages), 0);
