@@ -22,6 +22,7 @@
 # containerd; one fake pod per FAKEPOD_DIR (the benchmarks use their own,
 # never the e2e tests' or the demo's).
 set -u
+. "$(dirname "${BASH_SOURCE[0]}")/../tests/lib/e2e_lock.sh"
 set -o pipefail
 
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)

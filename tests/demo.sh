@@ -10,6 +10,7 @@
 # Everything is torn down at the end (also on failure or ^C); the database
 # stays in /tmp/kubetape-demo/kubetape.db for you to explore.
 set -u
+. "$(dirname "$0")/lib/e2e_lock.sh"
 
 [ $# -eq 1 ] || { echo "usage: tests/demo.sh OUT   (OUT = build or build-san)" >&2; exit 2; }
 REPO=$(cd "$(dirname "$0")/.." && pwd)

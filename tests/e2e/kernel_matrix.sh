@@ -24,6 +24,7 @@
 #   filter, e.g. "6.1.0-*/syscall host/*": shell patterns on kver/backend,
 #   "host" matching the host cell; for debugging only).
 set -u
+. "$(dirname "$0")/../lib/e2e_lock.sh"
 set -o pipefail
 
 REPO=${KT_REPO:-$(cd "$(dirname "$0")/../.." && pwd)}

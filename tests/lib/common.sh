@@ -24,6 +24,8 @@ FAKEPOD=$KT_REPO/tests/lib/fakepod.sh
 export FAKEPOD_DIR=${KT_E2E_FAKEPOD_DIR:-/tmp/kubetape-e2e-fakepod}
 
 KT_TEST_NAME=$(basename "$0" .sh)
+# shellcheck source=tests/lib/e2e_lock.sh
+. "$KT_REPO/tests/lib/e2e_lock.sh"
 kt_passed=0
 kt_failed=0
 
