@@ -210,15 +210,20 @@ if wanted backports; then
 	SPECS+=("backports $PKG612")
 fi
 
-# parts PKG: PKG plus the linux-binary-*/linux-modules-* packages it
-# depends on (kernels packaged since trixie's 6.16 split the image); fails
+# parts PKG: PKG plus the linux-binary-/linux-modules-/linux-base-KVER
+# packages it depends on (kernels packaged since trixie's 6.16 split the
+# image; -base holds modules.builtin, without which modprobe cannot tell a
+# built-in driver from a missing one); fails
 # when one of them has no downloadable version (the archive can publish an
 # image before its modules).
 parts() {
 	local dep out=("$1")
 	for dep in $(aptcache show "$1" 2>/dev/null | sed -n 's/^Depends: *//p' | head -1 | tr ',' '\n' |
-		sed -n 's/^ *\(linux-\(binary\|modules\)-[^ ]*\).*/\1/p'); do
-		[ -n "$(aptcache madison "$dep" 2>/dev/null)" ] || return 1
+		sed -n 's/^ *\(linux-\(binary\|modules\|base\)-[^ ]*\).*/\1/p'); do
+		if [ -z "$(aptcache madison "$dep" 2>/dev/null)" ]; then
+			case "$dep" in linux-base-*) continue ;; esac	# optional: only the split images need it
+			return 1
+		fi
 		out+=("$dep")
 	done
 	echo "${out[*]}"
