@@ -25,7 +25,7 @@ pass() { echo "PASS $1"; }
 fail() { echo "FAIL $1: $2"; nfail=$((nfail + 1)); }
 
 "$OUT/kubetape-recorder" --db "$W/kt.db" --capture "$BE" --node-name guest --no-index \
-	--stats-file "$W/stats.json" >"$W/rec.log" 2>&1 &
+	--stats-file "$W/stats.json" </dev/null >"$W/rec.log" 2>&1 &
 REC=$!
 for _ in $(seq 200); do grep -q ready "$W/rec.log" && break; kill -0 $REC 2>/dev/null || break; sleep 0.1; done
 if ! grep -q ready "$W/rec.log"; then
@@ -35,7 +35,7 @@ fi
 pass guest_recorder_ready
 sed 's/^/# /' "$W/rec.log" | grep -i "backend"
 
-unshare --pid --fork --mount-proc sleep 100000 &
+unshare --pid --fork --mount-proc sleep 100000 </dev/null >/dev/null 2>&1 &
 UNS=$!
 for _ in $(seq 50); do CPID=$(pgrep -P $UNS sleep) && break; sleep 0.1; done
 cat >"$W/s.script" <<'EOS'
@@ -50,7 +50,7 @@ send "exit 3\r"
 wait-exit 30
 EOS
 "$OUT/tests/ptyrun" --rows 24 --cols 80 --script "$W/s.script" --out "$W/client.out" -- \
-	nsenter -t "$CPID" -p -m -- env PS1='kt# ' bash --norc -i >"$W/ptyrun.log" 2>&1
+	nsenter -t "$CPID" -p -- env PS1='kt# ' bash --norc -i >"$W/ptyrun.log" 2>&1
 rc=$?
 [ "$rc" = 3 ] && pass guest_session_exit3 || fail guest_session_exit3 "ptyrun exited $rc: $(tail -2 "$W/ptyrun.log")"
 sleep 1.5	# the recorder closes a session ~1 s after its last process
@@ -58,7 +58,9 @@ kill -TERM $REC
 wait $REC
 rrc=$?
 [ "$rrc" = 0 ] && pass guest_recorder_sigterm || fail guest_recorder_sigterm "recorder exited $rrc"
-kill $UNS 2>/dev/null
+# SIGKILL to the namespace's init takes the namespace down
+kill -KILL "$CPID" 2>/dev/null
+wait $UNS 2>/dev/null
 be=$(python3 -c "import json; print(json.load(open('$W/stats.json'))['backend'])" 2>/dev/null)
 echo "# backend: ${be:-unknown}"
 $KT sessions --json >"$W/s.json" 2>"$W/s.err"
