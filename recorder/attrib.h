@@ -62,6 +62,7 @@ struct kt_cgroup_ids {
  *   /kubepods/besteffort/pod<uid>/<cid>
  *   /kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod<u_i_d>.slice/cri-containerd-<cid>.scope
  *   /.../crio-<cid>.scope[/container]     /system.slice/docker-<cid>.scope
+ *   /<parent>/libpod-<cid> (podman, cgroupfs; attrib_runtime.c)
  *   /system.slice/containerd.service/kubepods-...-pod<u_i_d>.slice:cri-containerd:<cid>
  * The outermost segment with a container shape wins: crun's "/container"
  * sub-cgroup is skipped, and a container nested in a pod's container (DinD)

@@ -10,7 +10,7 @@
 #   6.12, the newest 6.x and newest 7.x in
 #   the archive (stock kernels under qemu,
 #   resolved at run time by fetch-kernels.sh)
-#   the same newest 6.x and 7.x               recorder: kubetape-recorder
+#   the newest 7.x                            recorder: kubetape-recorder
 #                                             --capture auto + a pty session
 #                                             into a new pid namespace, read
 #                                             back with `kubetape cat`
@@ -36,7 +36,7 @@
 #
 # Environment: KT_OUT (build dir, default build), KT_REPO, KT_VM_CACHE
 #   (kernel cache, default /var/cache/kubetape-vm), KT_VM_TIMEOUT (per-guest
-#   limit, default 300 s), KT_MATRIX_BUDGET (whole matrix, default 780 s:
+#   limit, default 300 s), KT_MATRIX_BUDGET (whole matrix, default 840 s:
 #   tests/run.sh kills an e2e script at 900 s), KT_MATRIX_CELLS (optional
 #   filter, e.g. "6.1.0-*/syscall host/*": shell patterns on kver/backend,
 #   "host" matching the host cell; for debugging only).
@@ -52,7 +52,7 @@ BIN=$OUT/tests/bpf/test_capture
 VM=$REPO/tests/vm
 CACHE=${KT_VM_CACHE:-/var/cache/kubetape-vm}
 VM_TIMEOUT=${KT_VM_TIMEOUT:-300}
-BUDGET=${KT_MATRIX_BUDGET:-780}
+BUDGET=${KT_MATRIX_BUDGET:-840}
 T0=$(date +%s)
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/kubetape-matrix.XXXXXX") || { echo "FAIL kernel_matrix: mktemp failed"; exit 1; }
 trap 'rm -rf "$WORK"' EXIT
@@ -259,7 +259,7 @@ for g in "${GUESTS[@]}"; do
 	bes=$GUEST_BACKENDS
 	case "$name" in
 	floor) bes=refused ;;
-	newest*) bes="$GUEST_BACKENDS recorder" ;;
+	newest7) bes="$GUEST_BACKENDS recorder" ;;
 	esac
 	[ "$name" != floor ] && below_floor "$kver" && bes=refused
 	for be in $bes; do
