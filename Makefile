@@ -43,7 +43,7 @@ LDFLAGS += $(SANFLAGS)
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -Wno-gnu-variable-sized-type-not-at-end -D__TARGET_ARCH_$(ARCH) -D__KUBETAPE_BPF__ \
 	      -I$(OUT) -Ibpf -Wall -Wno-unused-function -MMD -MP
 
-LIBS_STORE := -lsqlite3 -lzstd -ljansson -lvterm -lm
+LIBS_STORE := -lsqlite3 -lzstd -ljansson -lvterm -lsodium -lm
 LIBS_BPF := -lbpf -lelf -lz
 
 # ---------------------------------------------------------------- sources
