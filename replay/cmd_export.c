@@ -14,6 +14,7 @@
 #include "cmdtree.h"
 #include "commands.h"
 #include "framesrc.h"
+#include "evidence_cli.h"
 #include "json_out.h"
 #include "log.h"
 #include "outfile.h"
@@ -91,7 +92,12 @@ static int write_json(struct exp *x)
 	err = kt_cmdtree_load(x->cli->store, x->s->id, &t, "export");
 	if (err)
 		return err;
-	root = jo_show(x->s, &t);
+	{	/* the same object as show --json, verification included */
+		json_t *v = kt_cli_verification_json(x->cli, x->s->id, kt_cli_verify_flags(x->s), NULL);
+
+		root = jo_show_verified(x->s, &t, v);
+		json_decref(v);
+	}
 	kt_cmdtree_free(&t);
 	if (!root) {
 		pr_err("export: out of memory");
