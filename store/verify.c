@@ -341,13 +341,19 @@ static int walk_frames(struct walk *w)
 			fno++;
 			n++;
 			while (k < w->ncp && w->cps[k].n_frames == fno) {
-				if (memcmp(h, w->cps[k].head, KT_HASH_LEN))
-					problem(w->r, "checkpoint %" PRId64 ": frames up to %" PRId64 " (chunks seq %" PRId64 "..%" PRId64 ") do not match what was signed",
-						w->cps[k].seq, fno - 1, seg_chunk, seq);
-				else
+				if (memcmp(h, w->cps[k].head, KT_HASH_LEN)) {
+					problem(w->r, "checkpoint %" PRId64 ": frames %" PRId64 "..%" PRId64 " (chunks seq %" PRId64 "..%" PRId64 ") do not match what was signed",
+						w->cps[k].seq, k ? w->cps[k - 1].n_frames : 0, fno - 1, seg_chunk, seq);
+					/* continue from the signed head: later segments
+					 * are checked on their own, so the report names
+					 * the altered segment only */
+					memcpy(h, w->cps[k].head, KT_HASH_LEN);
+				} else {
 					w->cp_ok[k] = true;
+				}
 				k++;
-				seg_chunk = seq;
+				/* the next segment starts here, or in the next chunk */
+				seg_chunk = d.p < d.end ? seq : -1;
 			}
 		}
 		if (rc < 0)
@@ -515,7 +521,9 @@ int kt_verify_session(struct kt_store *st, int64_t session_id, const uint8_t *pk
 			goto cleanup;
 	}
 	r->checkpoints = w.ncp;
-	if (w.ncp && w.cp_ok[w.ncp - 1]) {
+	if (w.ncp) {
+		/* a bad last checkpoint is reported as such; what it covers
+		 * still counts as "meant to be signed" for the checks below */
 		signed_frames = w.cps[w.ncp - 1].n_frames;
 		r->final = w.cps[w.ncp - 1].final;
 	}
