@@ -137,6 +137,17 @@ static int cast_frame(struct acx *a, const struct kt_frame *f)
 		if (kt_frame_gap_parse(f, &bytes, &events))
 			return kt_acast_gap(&a->w, f->ts_us, 0, false);
 		return kt_acast_gap(&a->w, f->ts_us, bytes, true);
+	case KT_FRAME_WITHHELD: {
+		/* input typed with echo off: only its count was ever recorded */
+		char label[80];
+		int n;
+
+		if (!a->x->input || kt_frame_withheld_parse(f, &bytes))
+			return 0;
+		n = snprintf(label, sizeof(label), "%llu bytes typed with echo off withheld",
+			     (unsigned long long)bytes);
+		return kt_acast_marker(&a->w, f->ts_us, label, (size_t)n);
+	}
 	default:
 		return 0; /* a newer frame type: skipped, as store.h asks */
 	}

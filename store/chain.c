@@ -208,6 +208,16 @@ size_t kt_evidence_end(const struct kt_session_info *s, uint8_t out[32])
 	return 14;
 }
 
+int kt_frame_withheld_parse(const struct kt_frame *f, uint64_t *bytes)
+{
+	const uint8_t *p;
+
+	if (!f || f->type != KT_FRAME_WITHHELD || !f->data)
+		return -EBADMSG;
+	p = f->data;
+	return kt_varint_get(&p, f->data + f->len, bytes) ? -EBADMSG : 0;
+}
+
 /* ---- the chain head ------------------------------------------------------ */
 
 int kt_chain_extend(struct kt_store *st, int64_t session_id, const uint8_t *frames,
