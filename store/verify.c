@@ -533,9 +533,12 @@ int kt_verify_session(struct kt_store *st, int64_t session_id, const uint8_t *pk
 	if (r->final && r->frames > (uint64_t)signed_frames)
 		problem(r, "%" PRIu64 " frames after the final checkpoint: appended later",
 			r->frames - signed_frames);
-	if (s.state == KT_SESSION_ENDED && w.ncp && !r->final)
+	/* the recorder writes END and the final checkpoint in one commit */
+	if (s.state == KT_SESSION_ENDED && !r->final && w.ncp)
 		problem(r, "session ended but its final checkpoint is missing (checkpoints after %" PRId64 " deleted)",
 			w.cps[w.ncp - 1].seq);
+	else if (s.state == KT_SESSION_ENDED && !w.ncp && w.ev.evidence)
+		problem(r, "session ended but its final checkpoint is missing (all its checkpoints deleted)");
 	if (r->problems)
 		r->state = KT_VERIFY_BROKEN;
 	else if (!w.ncp)

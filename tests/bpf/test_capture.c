@@ -624,9 +624,9 @@ int main(int argc, char **argv)
 	RUN(t_lazy_first_bytes);
 	RUN(t_lazy_overflow_counted);
 	RUN(t_not_recorded);
-	RUN(t_loss_counted);
 	RUN(t_echo_off_withheld);
-	RUN(t_input_off); /* last: reloads without input capture */
+	RUN(t_input_off); /* reloads without input capture */
+	RUN(t_loss_counted); /* closes L, loads its own */
 	kt_loader_close(L);
 	kill(ns_init, SIGKILL);
 	reset();
