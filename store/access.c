@@ -3,10 +3,14 @@
  * The access log: who viewed, replayed, exported, searched or verified
  * what, and when (FORMAT.md, "Access log").
  *
- * It is its own SQLite file next to the store, `<store>.access`, because
- * readers must never wait for the recorder: a reader that had to take the
- * store's write lock to log would stall behind every batch the recorder
- * holds open (and the store's readers are read-only by design).  A reader
+ * It is its own SQLite file, `access/<store name>.access` in the store's
+ * directory, because readers must never wait for the recorder: a reader
+ * that had to take the store's write lock to log would stall behind every
+ * batch the recorder holds open (and the store's readers are read-only by
+ * design).  Its own directory, so that a reader whose view of the store is
+ * a read-only mount (deploy/: the web container) can still be given a
+ * writable place for it; created setgid 2770 and the file 0660, so the
+ * CLI (root) and the web (its group) share one log.  A reader
  * that cannot log refuses to show data (the callers' policy), so reading
  * stays audited.  The log is not part of the sessions' evidence: reading
  * never changes a session's chain.
@@ -16,7 +20,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include "evidence_int.h"
 #include "log.h"
@@ -32,15 +38,42 @@ static const char access_schema[] =
 	"  detail TEXT NOT NULL DEFAULT ''"
 	");";
 
+static int log_path(const char *db_path, char *path, size_t len, bool mkdirs)
+{
+	const char *slash = strrchr(db_path, '/');
+	int dl = slash ? (int)(slash - db_path) : 1;
+	const char *dir = slash ? db_path : ".";
+	int n;
+
+	n = snprintf(path, len, "%.*s/access", dl, dir);
+	if (n < 0 || (size_t)n >= len)
+		return -ENAMETOOLONG;
+	if (mkdirs && mkdir(path, 02770) == 0)
+		chmod(path, 02770); /* umask cleared bits; setgid: the group is shared */
+	n = snprintf(path, len, "%.*s/access/%s.access", dl, dir, slash ? slash + 1 : db_path);
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
 static int open_log(const char *db_path, int flags, sqlite3 **db)
 {
 	char path[4096];
+	bool fresh;
 	int rc;
 
 	*db = NULL;
-	if (snprintf(path, sizeof(path), "%s.access", db_path) >= (int)sizeof(path))
+	if (log_path(db_path, path, sizeof(path), flags & SQLITE_OPEN_CREATE))
 		return SQLITE_CANTOPEN;
+	fresh = access(path, F_OK) != 0;
 	rc = sqlite3_open_v2(path, db, flags, NULL);
+	if (rc == SQLITE_OK && fresh && (flags & SQLITE_OPEN_CREATE)) {
+		/* SQLite creates it when first written: make it now, 0660 */
+		int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0660);
+
+		if (fd >= 0) {
+			fchmod(fd, 0660);
+			close(fd);
+		}
+	}
 	if (rc == SQLITE_OK)
 		rc = sqlite3_busy_timeout(*db, 5000);
 	return rc;
@@ -72,7 +105,7 @@ int kt_access_log(const char *db_path, const char *who, const char *action,
 	}
 	if (rc != SQLITE_OK) {
 		err = kt_sqlite_errno(rc);
-		pr_err("store %s: cannot write the access log %s.access: %s", db_path, db_path,
+		pr_err("store %s: cannot write its access log (access/ in its directory): %s", db_path,
 		       db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
 		if (err >= 0)
 			err = -EIO;

@@ -138,9 +138,9 @@ int kt_verify_node(struct kt_store *st, const uint8_t *pk, const char *head_path
 
 /*
  * Record that `who` did `action` (view, replay, export, search, verify...)
- * on `session_id` (0: none) with `detail`, in `<db_path>.access` (its own
- * SQLite file, created on first use: a reader never waits for the
- * recorder's write lock).
+ * on `session_id` (0: none) with `detail`, in `access/<name>.access` next
+ * to the store (its own SQLite file, created on first use: a reader never
+ * waits for the recorder's write lock).
  * -errno (logged) when it cannot: callers refuse to show data then.
  */
 int kt_access_log(const char *db_path, const char *who, const char *action,
