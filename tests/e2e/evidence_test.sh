@@ -138,8 +138,7 @@ step_start
 $KA cat "$SID" >"$KT_TMP/a.raw"
 $KA cat --input "$SID" >"$KT_TMP/a.in"
 for f in asciicast text json raw; do
-	$KA export "$SID" --format $f --input -o "$KT_TMP/a.export.$f" 2>/dev/null ||
-		$KA export "$SID" --format $f -o "$KT_TMP/a.export.$f"
+	$KA export "$SID" --format $f -o "$KT_TMP/a.export.$f"
 done
 no_secret secrets_not_in_exports_default "$KT_TMP"/a.raw "$KT_TMP"/a.in "$KT_TMP"/a.export.*
 check visible_output_recorded "the echo of the visible line is missing" contains "$KT_TMP/a.raw" "v=$VISIBLE"
@@ -208,8 +207,7 @@ $KB show "$SID" --json >"$KT_TMP/b.show.json"
 $KB cat --input "$SID" >"$KT_TMP/b.in"
 check input_recorded "the line typed with echo on is not in the input" contains "$KT_TMP/b.in" "$VISIBLE"
 for f in asciicast text json raw; do
-	$KB export "$SID" --format $f --input -o "$KT_TMP/b.export.$f" 2>/dev/null ||
-		$KB export "$SID" --format $f -o "$KT_TMP/b.export.$f"
+	$KB export "$SID" --format $f -o "$KT_TMP/b.export.$f"
 done
 check withheld_marker "no 'typed with echo off withheld' marker in the asciicast export" \
 	grep -q "bytes typed with echo off withheld" "$KT_TMP/b.export.asciicast"
