@@ -34,19 +34,21 @@ ctr_exec_tty() {
 # typed with echo on, then an exec per redaction rule.
 cat >"$KT_TMP/s.script" <<EOF
 expect "# " 10
-send "read -rs -p 'Password: ' pw; echo; echo got-\\\${#pw}\r"
+# prompts are split in the typed line ('Pass''word'): expect must not
+# match the shell's echo of the command before the program prompts
+send "read -rs -p 'Pass''word: ' pw; echo; echo got-\${#pw}\r"
 expect "Password: " 5
 send "$SECRET_A\r"
 expect "got-15" 5
-send "stty -echo; printf 'X> '; read -r x; stty echo; echo; echo len-\\\${#x}\r"
+send "stty -echo; printf 'X''> '; read -r x; stty echo; echo; echo len-\${#x}\r"
 expect "X> " 5
 send "$SECRET_B\r"
 expect "len-17" 5
-send "stty -echo; printf '[sudo] password for app: '; head -n1 >/dev/null; stty echo; echo; echo sudo-done\r"
+send "stty -echo; printf '[sudo] pass''word for app: '; head -n1 >/dev/null; stty echo; echo; echo sudo-done\r"
 expect "password for app: " 5
 send "$SECRET_C\r"
 expect "sudo-done" 5
-send "read -r v; echo v=\\\$v\r"
+send "read -r v; echo v=\$v\r"
 sleep 0.3
 send "$VISIBLE\r"
 expect "v=$VISIBLE" 5
