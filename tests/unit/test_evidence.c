@@ -466,6 +466,40 @@ static void t_redact_rules(void)
 	CHECK_EQ_INT(kt_redact_load(rules, &rd), -EINVAL);
 }
 
+static int count_entry(const struct kt_access_entry *e, void *ctx)
+{
+	int *n = ctx;
+
+	if (!strcmp(e->action, "export") && e->session_id == 7 && !strncmp(e->who, "uid ", 4) &&
+	    !strcmp(e->detail, "--format raw"))
+		(*n)++;
+	return 0;
+}
+
+/* The access log: its own file in access/ next to the store, shared by
+ * the CLI and the web (mode 0660 in a setgid 2770 directory); reading it
+ * needs no write access. */
+static void t_access_log(void)
+{
+	struct kt_store *st = NULL;
+	char who[160], cmd[1024];
+	int n = 0;
+
+	kt_access_who_cli(who, sizeof(who));
+	CHECK(!strncmp(who, "uid ", 4));
+	CHECK_EQ_INT(kt_access_log(g_db, who, "export", 7, "--format raw"), 0);
+	CHECK_EQ_INT(kt_access_log(g_db, "web bearer token from 127.0.0.1", "replay", 7, ""), 0);
+	snprintf(cmd, sizeof(cmd), "test \"$(stat -c %%a '%s/access')\" = 2770 && "
+		 "test \"$(stat -c %%a '%s/access/kt.db.access')\" = 660", g_dir, g_dir);
+	CHECK_EQ_INT(system(cmd), 0);
+	CHECK_EQ_INT(kt_store_open(g_db, KT_STORE_RDONLY, &st), 0);
+	if (!st)
+		return;
+	CHECK_EQ_INT(kt_access_list(st, 7, 0, 0, count_entry, &n), 0);
+	CHECK_EQ_INT(n, 1);
+	kt_store_close(st);
+}
+
 int main(void)
 {
 	kt_log_init("test_evidence", KT_LOG_ERROR);
@@ -487,6 +521,7 @@ int main(void)
 	RUN(t_tamper_table); /* again, on merged compressed chunks */
 	RUN(t_unsigned_tail);
 	RUN(t_redact_rules);
+	RUN(t_access_log);
 	kt_fx_rm_dir(g_dir);
 	return kt_test_done();
 }
