@@ -22,6 +22,7 @@
 #include "playsrc.h"
 #include "termio.h"
 #include "timefmt.h"
+#include "satint.h"
 
 #define POLL_MS 150           /* following an active session */
 #define SIZE_WARN_WAIT_MS 2000
@@ -346,7 +347,7 @@ static int run(struct kt_cli *cli, int argc, char **argv)
 			pr_err("replay: out of memory");
 		goto cleanup;
 	}
-	target = s.start_us + from_us;
+	target = kt_add_sat(s.start_us, from_us);
 	if (from_cmd) {
 		if (from_cmd > cmds.n) {
 			ret = kt_cli_usage_error(cli, "--from-command %llu: session %lld has %zu command(s)",

@@ -24,6 +24,7 @@
  *     full-width scroll rotates pointers.
  *   - text, keyframe serialization and comparison.
  */
+#include <assert.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -655,25 +656,35 @@ static bool row_blank(const struct row *r, int cols)
 /*
  * One buffer to the new size, into fresh rows (the old ones stay intact if
  * memory runs out).  Losing rows: blank rows below `keep_row` go first, then
- * rows leave at the top; *moved says how far content moved up.
+ * rows leave at the top, but never `keep_row` itself (the cursor's row: a
+ * cursor above the screen is what libvterm would get from a larger push,
+ * and nothing clamps it); what is still to lose goes at the bottom.
+ * *moved says how far content moved up, *dropped how many rows went at the
+ * bottom.
  */
 static int resize_buf(struct kt_screen *s, int b, int rows, int cols, int keep_row,
-		      struct row ***nbp, int *moved)
+		      struct row ***nbp, int *moved, int *dropped)
 {
 	struct row **old = s->buf[b], **nb;
 	int push = 0, drop_bottom = 0, ncopy = cols < s->cols ? cols : s->cols;
 
 	*moved = 0;
+	*dropped = 0;
 	nb = calloc(rows, sizeof(*nb));
 	if (!nb)
 		return -ENOMEM;
 	if (rows < s->rows) {
 		int lose = s->rows - rows;
 
+		keep_row = clampi(keep_row, 0, s->rows - 1);
 		while (drop_bottom < lose && s->rows - 1 - drop_bottom > keep_row &&
 		       row_blank(old[s->rows - 1 - drop_bottom], s->cols))
 			drop_bottom++;
 		push = lose - drop_bottom;
+		if (push > keep_row) {
+			drop_bottom += push - keep_row;
+			push = keep_row;
+		}
 	}
 	for (int i = 0; i < rows; i++) {
 		int src = i + push;
@@ -694,6 +705,7 @@ static int resize_buf(struct kt_screen *s, int b, int rows, int cols, int keep_r
 	}
 	*nbp = nb;
 	*moved = push;
+	*dropped = drop_bottom;
 	return 0;
 }
 
@@ -712,7 +724,7 @@ static int cb_resize(int rows, int cols, VTermPos *delta, void *user)
 	struct row **nb[2] = { NULL, NULL }, **tmp;
 	size_t text_cap = (size_t)(cols > s->cols ? cols : s->cols) * KT_CELL_CHARS * 6 + 1;
 	VTermPos pos;
-	int moved[2] = { 0, 0 }, err = -ENOMEM;
+	int moved[2] = { 0, 0 }, dropped[2] = { 0, 0 }, err = -ENOMEM;
 	char *t, *p;
 
 	/* text buffers for the larger width: rows leaving now are the old width */
@@ -731,13 +743,20 @@ static int cb_resize(int rows, int cols, VTermPos *delta, void *user)
 	for (int b = 0; b < 2; b++) {
 		int keep = b == s->cur ? pos.row : b == 0 && s->saved.valid ? s->saved.row : 0;
 
-		err = resize_buf(s, b, rows, cols, keep, &nb[b], &moved[b]);
+		err = resize_buf(s, b, rows, cols, keep, &nb[b], &moved[b], &dropped[b]);
 		if (err)
 			goto fail;
 	}
 	/* nothing fails from here: rows pushed off the main screen leave */
 	for (int i = 0; i < moved[0]; i++)
 		leave_row(s, s->buf[0][i]);
+	/* rows cut at the bottom (below the cursor) leave too, each on its own:
+	 * a wrapped line is split there, which is better than lost */
+	for (int i = s->rows - dropped[0]; i < s->rows; i++) {
+		size_t n = row_text(s->buf[0][i], s->cols, s->tmp);
+
+		emit(s, s->tmp, n, s->buf[0][i]->ts);
+	}
 	for (int b = 0; b < 2; b++) {
 		free_rows(s->buf[b], s->rows);
 		s->buf[b] = nb[b];
@@ -747,6 +766,7 @@ static int cb_resize(int rows, int cols, VTermPos *delta, void *user)
 		s->saved.col = clampi(s->saved.col, 0, cols - 1);
 	}
 	delta->row = -moved[s->cur];
+	assert(pos.row + delta->row >= 0);
 	/* libvterm cancels a pending wrap that now has room to the right */
 	if (s->g.valid && s->g.edge && pos.row == s->g.row && pos.col == s->g.col &&
 	    pos.col < cols - 1)
@@ -826,8 +846,7 @@ int kt_screen_new(int rows, int cols, struct kt_screen **out)
 	if (!out)
 		return -EINVAL;
 	*out = NULL;
-	if (rows < 1 || cols < 2 || rows > KT_SCREEN_MAX_DIM || cols > KT_SCREEN_MAX_DIM)
-		return -EINVAL;
+	kt_screen_size_norm(rows, cols, &rows, &cols);
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
@@ -1321,14 +1340,21 @@ int kt_screen_feed(struct kt_screen *s, const void *buf, size_t len)
 
 int kt_screen_resize(struct kt_screen *s, int rows, int cols)
 {
-	if (!s || rows < 1 || cols < 2 || rows > KT_SCREEN_MAX_DIM || cols > KT_SCREEN_MAX_DIM)
+	if (!s)
 		return -EINVAL;
+	kt_screen_size_norm(rows, cols, &rows, &cols);
 	if (rows == s->rows && cols == s->cols)
 		return 0;
 	if (s->broken)
 		return s->broken;
 	s->cb_err = 0;
 	vterm_set_size(s->vt, rows, cols);
+	if (!s->broken) {
+		VTermPos pos;
+
+		vterm_state_get_cursorpos(s->vs, &pos);
+		assert(pos.row >= 0 && pos.row < s->rows && pos.col >= 0 && pos.col < s->cols);
+	}
 	return s->cb_err;
 }
 
@@ -1425,6 +1451,9 @@ void kt_screen_cursor(const struct kt_screen *s, int *row, int *col, bool *visib
 	VTermPos pos;
 
 	vterm_state_get_cursorpos(s->vs, &pos);
+	/* libvterm does not clamp what a resize callback moves; cb_resize
+	 * keeps the cursor's row, so it is always on the screen */
+	assert(pos.row >= 0 && pos.row < s->rows);
 	if (row)
 		*row = pos.row;
 	if (col)
