@@ -55,10 +55,10 @@ int kt_ev_exec_decode(const struct kt_ev_exec *e, size_t size, struct kt_ev_exec
 	size_t avail;
 	uint64_t need;
 
-	if (!e || size < sizeof(*e) || e->hdr.size < sizeof(*e))
+	/* hdr.size is a claim: within what the ring delivered, or refused */
+	if (!e || size < sizeof(*e) || e->hdr.size < sizeof(*e) || e->hdr.size > size)
 		return -EBADMSG;
-	/* the smaller of what the ring delivered and what the event claims */
-	avail = (e->hdr.size < size ? e->hdr.size : size) - sizeof(*e);
+	avail = e->hdr.size - sizeof(*e);
 	need = (uint64_t)e->filename_len + e->argv_len + e->cwd_len; /* no u32 wrap */
 	if (need > avail || e->filename_len == 0)
 		return -EBADMSG;

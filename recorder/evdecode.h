@@ -31,8 +31,8 @@ struct kt_ev_exec_strs {
 };
 
 /*
- * An exec event delivered as `size` bytes: filename, argv and cwd within
- * min(hdr.size, size), filename and cwd NUL-terminated (filename non-empty);
+ * An exec event delivered as `size` bytes: hdr.size within it, filename,
+ * argv and cwd within hdr.size, filename and cwd NUL-terminated (filename non-empty);
  * argv is argv_len bytes (a truncated one may lack its last NUL).  Fills *x
  * on success.
  */

@@ -499,7 +499,8 @@ static int close_block(struct indexer *ix, int64_t id)
 		return err;
 	sqlite3_bind_int64(q, 1, id);
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		const uint8_t *p = sqlite3_column_blob(q, 1);
+		/* an empty blob is NULL: NULL + 0 is undefined (fuzz_index_blobs) */
+		const uint8_t *p = sqlite3_column_blob(q, 1) ?: (const uint8_t *)"";
 
 		err = doc_add(st, id, &doc, p, p + sqlite3_column_bytes(q, 1),
 			      sqlite3_column_int64(q, 0));
@@ -1303,7 +1304,8 @@ static int verify_open(struct kt_store *st, const struct block *b, struct verify
 		return err;
 	sqlite3_bind_int64(q, 1, b->id);
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		const uint8_t *p = sqlite3_column_blob(q, 1);
+		/* an empty blob is NULL: NULL + 0 is undefined (fuzz_index_blobs) */
+		const uint8_t *p = sqlite3_column_blob(q, 1) ?: (const uint8_t *)"";
 		const uint8_t *end = p + sqlite3_column_bytes(q, 1);
 		int64_t line = kt_sub_sat(sqlite3_column_int64(q, 0), 1), ts = 0;
 		const char *text;

@@ -954,7 +954,8 @@ static void reset_tracked(struct kt_screen *s)
 	memset(s->charset, 0, sizeof(s->charset));
 }
 
-enum step_ret { STEP_OK, STEP_DONE, STEP_SAVE, STEP_OVERFLOW, STEP_REP, STEP_DECALN };
+enum step_ret { STEP_OK, STEP_DONE, STEP_SAVE, STEP_OVERFLOW, STEP_REP, STEP_DECALN,
+		STEP_RESTORE };
 
 /*
  * A sequence just finished (its final byte not yet run by libvterm): track
@@ -969,6 +970,8 @@ static enum step_ret seq_done(struct kt_screen *s, uint8_t final)
 	if (c->st == SC_ESC) {
 		if (!c->ninter && final == '7')
 			return STEP_SAVE;
+		if (!c->ninter && final == '8')
+			return STEP_RESTORE;
 		if (!c->ninter && final == 'c') {
 			reset_tracked(s);
 			return STEP_DONE;
@@ -1199,6 +1202,26 @@ static const uint8_t *after_step(struct feeder *f, enum step_ret r, const uint8_
 	if (r == STEP_SAVE) {
 		sync_to(f, p + 1);
 		save_cursor(s);
+	} else if (r == STEP_RESTORE) {
+		/*
+		 * libvterm 0.1.4's DECRC (ESC 8) puts back a cursor saved before
+		 * a resize without clamping it (CSIs clamp, ESC 8 does not), and
+		 * the next glyph is then written past its line arrays.  Move it
+		 * back by CUU/CUB, whose end-of-CSI bounds (origin mode included)
+		 * then hold, as on a terminal that clamps the restored cursor.
+		 */
+		VTermPos pos;
+		char mv[32];
+		int n = 0;
+
+		sync_to(f, p + 1);
+		vterm_state_get_cursorpos(s->vs, &pos);
+		if (pos.row >= s->rows)
+			n += snprintf(mv + n, sizeof(mv) - n, "\x1b[%dA", pos.row - (s->rows - 1));
+		if (pos.col >= s->cols)
+			n += snprintf(mv + n, sizeof(mv) - n, "\x1b[%dD", pos.col - (s->cols - 1));
+		if (n)
+			vt_write(s, (const uint8_t *)mv, (size_t)n);
 	} else if (r == STEP_REP) {
 		/* libvterm has run everything before the final byte: is REP safe? */
 		sync_to(f, p);
