@@ -227,8 +227,8 @@ static size_t utf8_put(char *o, uint32_t cp, bool text)
 }
 
 /* Row text into dst (room for cols * KT_CELL_CHARS * 4 + 1), trailing blanks
- * trimmed; returns the length. */
-static size_t row_text(const struct row *r, int cols, char *dst)
+ * trimmed unless `keep`; returns the length. */
+static size_t row_text_k(const struct row *r, int cols, char *dst, bool keep)
 {
 	size_t o = 0;
 
@@ -244,10 +244,25 @@ static size_t row_text(const struct row *r, int cols, char *dst)
 		for (int k = 0; k < KT_CELL_CHARS && c->ch[k]; k++)
 			o += utf8_put(dst + o, c->ch[k], true);
 	}
-	while (o && dst[o - 1] == ' ')
+	while (!keep && o && dst[o - 1] == ' ')
 		o--;
 	dst[o] = 0;
 	return o;
+}
+
+static size_t row_text(const struct row *r, int cols, char *dst)
+{
+	return row_text_k(r, cols, dst, false);
+}
+
+/* A row's part of a logical line: an autowrapped row was written up to its
+ * last column, so its trailing blanks are text (the space between two
+ * words that fell on the wrap, at any width); a blank row is still empty. */
+static size_t line_part(const struct row *r, int cols, char *dst)
+{
+	size_t n = row_text(r, cols, dst);
+
+	return r->wrapped && n ? row_text_k(r, cols, dst, true) : n;
 }
 
 static void emit(struct kt_screen *s, const char *text, size_t len, int64_t ts)
@@ -267,7 +282,7 @@ static void emit(struct kt_screen *s, const char *text, size_t len, int64_t ts)
  */
 static void leave_row(struct kt_screen *s, struct row *r)
 {
-	size_t n = row_text(r, s->cols, s->tmp);
+	size_t n = line_part(r, s->cols, s->tmp);
 	int64_t ts = r->ts > s->pend_ts ? r->ts : s->pend_ts;
 
 	if (s->pend_len + n > LINE_MAX_BYTES) {
@@ -1447,7 +1462,7 @@ int kt_screen_visible_lines(struct kt_screen *s, kt_screen_line_cb cb, void *ctx
 			len = 0;
 			ts = 0;
 		}
-		n = row_text(rows[i], s->cols, line + len);
+		n = line_part(rows[i], s->cols, line + len);
 		len += n;
 		if (rows[i]->ts > ts)
 			ts = rows[i]->ts;
