@@ -284,10 +284,8 @@ static void t_hostile_times(void)
 		snprintf(args, sizeof(args), cmds[i], (long long)g_id[4]);
 #pragma GCC diagnostic pop
 		run(&r, "%s", args);
-		if (r.status >= 128 || (r.status && r.status != 1) || (r.status == 1 && !r.err_lines)) {
-			printf("# %s: exit %d, stderr: %.300s\n", args, r.status, r.err ? r.err : "");
-			CHECK(0);
-		}
+		/* under SAN, an overflow is "runtime error" and exit 1 */
+		expect_ok(args, &r);
 		kt_fx_res_free(&r);
 	}
 	run(&r, "sessions");
@@ -297,7 +295,7 @@ static void t_hostile_times(void)
 	expect_ok("sessions --json", &r);
 	kt_fx_res_free(&r);
 	run(&r, "search times");
-	CHECK(r.status < 128);
+	expect_ok("search times", &r);
 	kt_fx_res_free(&r);
 }
 
