@@ -129,10 +129,13 @@ static int open_at(struct web_stream *ws, struct kt_store *st, const struct kt_s
 		kf_ts = s->start_us;
 	err = meta(ws, s, from, kf_ts, kf != NULL);
 	if (!err && kf && rows && cols) {
-		rs[0] = cols & 0xff;
-		rs[1] = cols >> 8;
-		rs[2] = rows & 0xff;
-		rs[3] = rows >> 8;
+		int r, c;
+
+		kt_screen_size_norm(rows, cols, &r, &c); /* as web_enc_binary */
+		rs[0] = c & 0xff;
+		rs[1] = c >> 8;
+		rs[2] = r & 0xff;
+		rs[3] = r >> 8;
 		err = web_rec_put(&ws->out, KT_FRAME_RESIZE, kf_ts, rs, sizeof(rs));
 	}
 	while (!err && kf && off < kf_len) {
