@@ -34,7 +34,9 @@ opts=(-o Dir::Etc::SourceList="$dir/apt/sources.list"
       -o Dir::State::Lists="$dir/apt/lists"
       -o Dir::Cache::Archives="$dir/apt/archives"
       -o Debug::NoLocking=1 -o APT::Sandbox::User=root -q)
-apt-get "${opts[@]}" update >/dev/null
+# a third-party source without deb-src (nodesource...) makes update fail
+# without harm to the Debian ones: apt-get source below says if it matters
+apt-get "${opts[@]}" update >/dev/null || echo "get_libvterm.sh: apt-get update reported errors (above)" >&2
 (cd "$dir/dl" && apt-get "${opts[@]}" source --download-only "libvterm=$ver")
 rm -rf "$dir/libvterm-src.tmp"
 # --no-check: the .dsc is signed by its uploader, whose key is in
