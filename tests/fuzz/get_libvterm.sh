@@ -37,7 +37,7 @@ opts=(-o Dir::Etc::SourceList="$dir/apt/sources.list"
 # a third-party source without deb-src (nodesource...) makes update fail
 # without harm to the Debian ones: apt-get source below says if it matters
 apt-get "${opts[@]}" update >/dev/null || echo "get_libvterm.sh: apt-get update reported errors (above)" >&2
-(cd "$dir/dl" && apt-get "${opts[@]}" source --download-only "libvterm=$ver")
+(cd "$dir/dl" && apt-get "${opts[@]}" source --download-only "libvterm=$ver" >/dev/null)
 rm -rf "$dir/libvterm-src.tmp"
 # --no-check: the .dsc is signed by its uploader, whose key is in
 # debian-keyring (not installed); apt-get source already checked every
