@@ -513,8 +513,11 @@ static int close_block(struct indexer *ix, int64_t id)
 	}
 	sqlite3_finalize(q);
 	q = NULL;
-	err = doc_add(st, id, &doc, (const uint8_t *)ix->pend.p,
-		      (const uint8_t *)ix->pend.p + ix->pend.len, ix->blk_saved);
+	/* pend.p is NULL when no line came since the resume (NULL + 0 is
+	 * undefined: found by fuzz_index_blobs) */
+	err = doc_add(st, id, &doc, ix->pend.p ? (const uint8_t *)ix->pend.p : (const uint8_t *)"",
+		      ix->pend.p ? (const uint8_t *)ix->pend.p + ix->pend.len : (const uint8_t *)"",
+		      ix->blk_saved);
 	if (err)
 		goto cleanup;
 	if (doc.len) {
