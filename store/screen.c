@@ -50,6 +50,8 @@ enum scan_state {
 struct scan {
 	uint8_t st;
 	uint8_t leader, nleader, inter, ninter, nsep;
+	bool dcs;               /* the string is a DCS (else an OSC) */
+	uint8_t nsb, sb[6];     /* its first bytes, as libvterm buffers them */
 	int32_t param[CSI_SEPS_MAX + 1];
 };
 
@@ -970,7 +972,27 @@ static void reset_tracked(struct kt_screen *s)
 }
 
 enum step_ret { STEP_OK, STEP_DONE, STEP_SAVE, STEP_OVERFLOW, STEP_REP, STEP_DECALN,
-		STEP_RESTORE };
+		STEP_RESTORE, STEP_CANCEL_STRING };
+
+/*
+ * libvterm 0.1.4 answers a DECRQSS (DCS $ q Pt ST) it does not know with
+ * vterm_push_output_sprintf_dcs(vt, "0$r%.s", (int)cmdlen, command): "%.s"
+ * takes the length as the string pointer (undefined behaviour; the
+ * instrumented libvterm of `make fuzz` crashes on it, found by
+ * fuzz_keyframe).  Only m, r, s, " q and "q are answered properly: any
+ * other DECRQSS is cancelled before libvterm sees its end.
+ */
+static bool bad_decrqss(const struct scan *c)
+{
+	static const char *const ok[] = { "$qm", "$qr", "$qs", "$q q", "$q\"q" };
+
+	if (!c->dcs || c->nsb < 2 || c->sb[0] != '$' || c->sb[1] != 'q')
+		return false;
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
+		if (c->nsb == strlen(ok[i]) && !memcmp(c->sb, ok[i], c->nsb))
+			return false;
+	return true;
+}
 
 /*
  * A sequence just finished (its final byte not yet run by libvterm): track
@@ -1060,7 +1082,7 @@ static enum step_ret step(struct kt_screen *s, uint8_t ch)
 	}
 	if (ch == 0x07 && c->st == SC_STRING) {
 		c->st = SC_NORMAL;
-		return STEP_DONE;
+		return bad_decrqss(c) ? STEP_CANCEL_STRING : STEP_DONE;
 	}
 	if (ch < 0x20)
 		return STEP_OK;
@@ -1068,13 +1090,15 @@ static enum step_ret step(struct kt_screen *s, uint8_t ch)
 	case SC_ESC_IN_STRING:
 		if (ch == 0x5c) {
 			c->st = SC_NORMAL;
-			return STEP_DONE;
+			return bad_decrqss(c) ? STEP_CANCEL_STRING : STEP_DONE;
 		}
 		c->st = SC_ESC;
 		/* fallthrough */
 	case SC_ESC:
 		if (ch == 'P' || ch == ']') {
 			c->st = SC_STRING;
+			c->dcs = ch == 'P';
+			c->nsb = 0;
 			return STEP_OK;
 		}
 		if (ch == '[') {
@@ -1143,6 +1167,9 @@ static enum step_ret step(struct kt_screen *s, uint8_t ch)
 			return r;
 		}
 	case SC_STRING:
+		if (c->nsb < sizeof(c->sb))
+			c->sb[c->nsb++] = ch;
+		return STEP_OK;
 	case SC_NORMAL:
 		return STEP_OK;
 	}
@@ -1252,6 +1279,12 @@ static const uint8_t *after_step(struct feeder *f, enum step_ret r, const uint8_
 		g = s->g;
 		sync_to(f, p + 1);
 		s->g = g;
+	} else if (r == STEP_CANCEL_STRING) {
+		/* CAN instead of the terminator (after a string's ESC too):
+		 * libvterm drops the string unanswered */
+		sync_to(f, p);
+		vt_write(s, (const uint8_t *)"\x18", 1);
+		f->flush = p + 1;
 	} else if (r == STEP_OVERFLOW) {
 		/* cancel the sequence; the separator and what follows are text */
 		sync_to(f, p);
