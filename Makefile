@@ -186,7 +186,7 @@ endif
 FUZZ_TIME ?= 60
 fuzz:
 	$(Q)$(MAKE) --no-print-directory FUZZ=1 OUT=build-fuzz $(patsubst tests/fuzz/%.c,build-fuzz/tests/%,$(FUZZ_SRCS))
-	tests/fuzz/run_fuzz.sh build-fuzz $(FUZZ_TIME)
+	FUZZ_ONLY="$(FUZZ_ONLY)" tests/fuzz/run_fuzz.sh build-fuzz $(FUZZ_TIME)
 
 $(OUT)/tests/fuzz/replay_main.o: tests/fuzz/replay_main.c
 	$(call msg,CC,$@)

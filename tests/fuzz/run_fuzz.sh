@@ -13,7 +13,8 @@
 # Prints per target "PASS fuzz <name>: <execs> execs, cov <c>, ft <f>,
 # corpus <n>" or "FAIL fuzz <name>: ..."; the per-target libFuzzer log is
 # OUT/logs/<name>.log.  FUZZ_JOBS=N runs N targets at once (default 1: the
-# machine is shared).  Exit status 1 when anything was found.
+# machine is shared); FUZZ_ONLY="fuzz_a fuzz_b" runs only those.  Exit
+# status 1 when anything was found.
 set -uo pipefail
 
 out=${1:?usage: run_fuzz.sh OUT SECONDS}
@@ -48,7 +49,11 @@ run_one() {
 
 bins=()
 for bin in "$out"/tests/fuzz_*; do
-	[ -x "$bin" ] && [ -f "$bin" ] && bins+=("$bin")
+	[ -x "$bin" ] && [ -f "$bin" ] || continue
+	if [ -n "${FUZZ_ONLY:-}" ] && [[ " $FUZZ_ONLY " != *" $(basename "$bin") "* ]]; then
+		continue
+	fi
+	bins+=("$bin")
 done
 [ "${#bins[@]}" -gt 0 ] || { echo "FAIL fuzz: no targets in $out/tests (build with FUZZ=1)"; exit 1; }
 
