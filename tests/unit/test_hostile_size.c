@@ -18,6 +18,9 @@
  * show, sessions, cat, search.  Every run must exit 0 with output and no
  * error line; under the SAN build (KT_OUT=build-san) any overflow or
  * out-of-bounds access aborts the binary and fails here.
+ *
+ * KT_HOSTILE_FIXTURE=PATH: only build the store at PATH (replaced) and
+ * exit; tests/web/size_test.mjs serves it with kubetape-web.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -301,8 +304,15 @@ static void t_hostile_times(void)
 
 int main(int argc, char **argv)
 {
+	const char *fixture = getenv("KT_HOSTILE_FIXTURE");
+
 	kt_log_init("test_hostile_size", KT_LOG_WARN);
 	g_t0 = (kt_now_us() / S - 3 * 3600) * S;
+	if (fixture && *fixture) {
+		snprintf(g_db, sizeof(g_db), "%s", fixture);
+		RUN(t_build_store);
+		return kt_test_done();
+	}
 	if (kt_fx_find_bin(argc, argv, "kubetape", g_bin, sizeof(g_bin)) ||
 	    kt_fx_mkdtemp(g_dir, sizeof(g_dir), "kt-hostile"))
 		return 1;
