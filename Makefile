@@ -65,7 +65,7 @@ else
 VTERM_LIB :=
 LIBS_VTERM := -lvterm
 endif
-LIBS_STORE := -lsqlite3 -lzstd -ljansson $(LIBS_VTERM) -lm
+LIBS_STORE := -lsqlite3 -lzstd -ljansson $(LIBS_VTERM) -lsodium -lm
 LIBS_BPF := -lbpf -lelf -lz
 
 # ---------------------------------------------------------------- sources

@@ -14,6 +14,7 @@
 #include "cmdtree.h"
 #include "commands.h"
 #include "framesrc.h"
+#include "evidence_cli.h"
 #include "json_out.h"
 #include "log.h"
 #include "outfile.h"
@@ -92,7 +93,12 @@ static int write_json(struct exp *x)
 	err = kt_cmdtree_load(x->cli->store, x->s->id, &t, "export");
 	if (err)
 		return err;
-	root = jo_show(x->s, &t);
+	{	/* the same object as show --json, verification included */
+		json_t *v = kt_cli_verification_json(x->cli, x->s->id, kt_cli_verify_flags(x->s), NULL);
+
+		root = jo_show_verified(x->s, &t, v);
+		json_decref(v);
+	}
 	kt_cmdtree_free(&t);
 	if (!root) {
 		pr_err("export: out of memory");
@@ -132,6 +138,17 @@ static int cast_frame(struct acx *a, const struct kt_frame *f)
 		if (kt_frame_gap_parse(f, &bytes, &events))
 			return kt_acast_gap(&a->w, f->ts_us, 0, false);
 		return kt_acast_gap(&a->w, f->ts_us, bytes, true);
+	case KT_FRAME_WITHHELD: {
+		/* input typed with echo off: only its count was ever recorded */
+		char label[80];
+		int n;
+
+		if (!a->x->input || kt_frame_withheld_parse(f, &bytes))
+			return 0;
+		n = snprintf(label, sizeof(label), "%llu bytes typed with echo off withheld",
+			     (unsigned long long)bytes);
+		return kt_acast_marker(&a->w, f->ts_us, label, (size_t)n);
+	}
 	default:
 		return 0; /* a newer frame type: skipped, as store.h asks */
 	}

@@ -8,6 +8,7 @@
 #include "cmdtree.h"
 #include "commands.h"
 #include "humanfmt.h"
+#include "evidence_cli.h"
 #include "json_out.h"
 #include "log.h"
 #include "shquote.h"
@@ -176,11 +177,33 @@ static int print_commands(const struct kt_session_info *s, const struct kt_cmdtr
 	return err ? -ENOMEM : 0;
 }
 
-static int print_json(const struct kt_session_info *s, const struct kt_cmdtree *l)
+/* The verification state (kubetape verify has the details). */
+static void print_evidence(struct kt_cli *cli, const struct kt_session_info *s)
 {
-	json_t *root = jo_show(s, l);
+	unsigned flags = kt_cli_verify_flags(s);
+	struct kt_verify_result r;
+	json_t *j = kt_cli_verification_json(cli, s->id, flags, &r);
+
+	if (!j) {
+		kv("Evidence", "cannot be checked (see the error above)");
+		return;
+	}
+	json_decref(j);
+	kv("Evidence", "%s%s (%llu frames, %llu signed, %u checkpoints%s)%s%s",
+	   r.state == KT_VERIFY_BROKEN ? "BROKEN" : kt_verify_state_name(r.state),
+	   flags & KT_VERIFY_QUICK ? ", signatures checked" : "",
+	   (unsigned long long)r.frames, (unsigned long long)r.frames_signed, r.checkpoints,
+	   r.final ? ", final" : "", r.problems ? ": " : "", r.problems ? r.why : "");
+}
+
+static int print_json(struct kt_cli *cli, const struct kt_session_info *s,
+		      const struct kt_cmdtree *l)
+{
+	json_t *v = kt_cli_verification_json(cli, s->id, kt_cli_verify_flags(s), NULL);
+	json_t *root = jo_show_verified(s, l, v);
 	int err;
 
+	json_decref(v);
 	if (!root) {
 		pr_err("show: out of memory");
 		return -ENOMEM;
@@ -219,9 +242,10 @@ static int run(struct kt_cli *cli, int argc, char **argv)
 	if (err)
 		goto cleanup; /* logged */
 	if (json) {
-		err = print_json(&s, &l);
+		err = print_json(cli, &s, &l);
 	} else {
 		print_session(&s, kt_now_us());
+		print_evidence(cli, &s);
 		err = print_commands(&s, &l);
 	}
 	if (!err)

@@ -24,6 +24,7 @@
 
 #include <jansson.h>
 
+#include "access.h"
 #include "auth.h"
 #include "framefmt.h"
 #include "jsonenc.h"
@@ -102,6 +103,9 @@ int live_filter(struct lws *wsi)
 		pr_warn("websocket refused: %d live viewers already", MAX_VIEWERS);
 		return refuse(wsi, 503, "too many live viewers");
 	}
+	/* logged while the request's headers (its identity) are at hand */
+	if (web_access(wsi, "live", id, ""))
+		return refuse(wsi, 500, "the access log cannot be written");
 	return 0;
 }
 

@@ -21,6 +21,7 @@
 
 #include <jansson.h>
 
+#include "access.h"
 #include "../replay/asciicast.h"
 #include "screen.h"
 #include "framefmt.h"
@@ -173,6 +174,8 @@ int stream_start(struct lws *wsi, struct conn *c, int64_t id, bool export)
 		return web_error(wsi, c, 404, "no such session");
 	if (err)
 		return web_error(wsi, c, 500, "store error: %s", strerror(-err));
+	if (web_access(wsi, export ? "export" : "replay", id, input ? "input=1" : ""))
+		return web_error(wsi, c, 500, "the access log cannot be written");
 
 	ws = calloc(1, sizeof(*ws));
 	if (!ws)

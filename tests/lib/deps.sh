@@ -14,7 +14,7 @@
 set -euo pipefail
 
 BUILD=(make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libsqlite3-dev
-       libzstd-dev libjansson-dev libvterm-dev libwebsockets-dev pkg-config)
+       libzstd-dev libjansson-dev libvterm-dev libwebsockets-dev libsodium-dev pkg-config)
 RUNTIME=(containerd runc busybox-static bash coreutils tmux python3 python3-yaml sqlite3
          util-linux procps iproute2)
 QEMU=(qemu-system-x86 cpio kmod zstd xz-utils debian-archive-keyring)
