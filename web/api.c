@@ -56,7 +56,9 @@ int api_info(struct lws *wsi, struct conn *c)
 		return web_error(wsi, c, 400, "%s", q.why);
 	return send_json(wsi, c, json_pack("{s:s,s:b,s:b,s:b,s:i}",
 					   "server", "kubetape-web", "auth", kt_web.auth,
-					   "keyframes", 0, "screen_search", 0,
+					   /* the stream seeks from kt_stream_open_at's
+					    * keyframes; search reaches kt_store_screen_search */
+					   "keyframes", 1, "screen_search", 1,
 					   "live_poll_ms", KT_WEB_LIVE_POLL_US / 1000));
 }
 
@@ -225,43 +227,99 @@ struct hit_ctx {
 	bool more, oom;
 };
 
-static int hit_cb(const struct kt_session_info *s, const struct kt_command *cmd, void *ctx)
+static int hit_add(struct hit_ctx *h, json_t *hit, int64_t id)
 {
-	struct hit_ctx *h = ctx;
-
 	if (h->n == h->limit) {
+		json_decref(hit);
 		h->more = true;
 		return 1;
 	}
-	if (json_array_append_new(h->arr, json_pack("{s:s,s:o,s:o}", "kind", "command",
-						    "session", je_session(s),
-						    "command", je_command(cmd)))) {
+	if (json_array_append_new(h->arr, hit)) {
 		h->oom = true;
 		return 1;
 	}
 	h->n++;
-	h->last_id = cmd->id;
+	h->last_id = id;
 	return 0;
 }
 
+static int hit_cb(const struct kt_session_info *s, const struct kt_command *cmd, void *ctx)
+{
+	return hit_add(ctx, json_pack("{s:s,s:o,s:I,s:o}", "kind", "command",
+				      "session", je_session(s),
+				      "offset_us", (json_int_t)(cmd->ts_us - s->start_us),
+				      "command", je_command(cmd)), cmd->id);
+}
+
+static int screen_cb(const struct kt_session_info *s, const struct kt_screen_hit *sh, void *ctx)
+{
+	return hit_add(ctx, json_pack("{s:s,s:o,s:I,s:{s:I,s:I,s:b,s:o}}", "kind", "screen",
+				      "session", je_session(s),
+				      "offset_us", (json_int_t)(sh->ts_us - s->start_us),
+				      "screen", "id", (json_int_t)sh->id,
+				      "ts_us", (json_int_t)sh->ts_us, "final", sh->final,
+				      "text", je_str_n(sh->text, strlen(sh->text))), sh->id);
+}
+
+/* One kind of search into its own array; 0 or a response already sent
+ * (*sent set). */
+static int run_search(struct lws *wsi, struct conn *c, struct kt_store *st, const char *text,
+		      struct kt_session_filter f, int64_t after, int64_t limit, bool screen,
+		      struct hit_ctx *h, bool *sent)
+{
+	int err;
+
+	f.after_id = after;
+	f.limit = (int)limit + 1;
+	h->arr = json_array();
+	h->limit = (int)limit;
+	if (!h->arr)
+		goto oom;
+	if (screen)
+		err = kt_store_screen_search(st, text, &f, screen_cb, h);
+	else
+		err = kt_store_commands_search(st, text, &f, hit_cb, h);
+	if (err >= 0 && !h->oom)
+		return 0;
+	json_decref(h->arr);
+	h->arr = NULL;
+	*sent = true;
+	if (h->oom)
+		goto oom;
+	if (err == -EINVAL)
+		return web_error(wsi, c, 400, "invalid search query");
+	return store_error(wsi, c, err);
+oom:
+	*sent = true;
+	return web_error(wsi, c, 500, "out of memory");
+}
+
+/*
+ * Commands and screen text are two indexes with their own hit ids, so each
+ * kind pages on its own cursor: `after` / next_after for commands,
+ * `after_screen` / next_after_screen for screen lines.  in=all returns up
+ * to `limit` of each, commands first.
+ */
 int api_search(struct lws *wsi, struct conn *c)
 {
 	static const char *const allowed[] = { "q", "in", "namespace", "pod", "container", "node",
-		"since", "until", "active", "tty", "limit", "after", NULL };
+		"since", "until", "active", "tty", "limit", "after", "after_screen", NULL };
 	struct kt_session_filter f = KT_SESSION_FILTER_INIT;
-	struct hit_ctx h = { 0 };
+	struct hit_ctx hc = { 0 }, hs = { 0 };
 	const char *text = NULL, *in = "all";
 	struct kt_store *st;
 	struct web_query q;
-	int64_t limit = SEARCH_DEFAULT, after = 0;
-	bool want_cmds, want_screen;
-	int err;
+	int64_t limit = SEARCH_DEFAULT, after = 0, after_screen = 0;
+	bool want_cmds, want_screen, sent = false;
+	json_t *hits;
+	int r;
 
 	if (web_query_load(wsi, &q, allowed) || parse_filter(&q, &f) ||
 	    web_q_str(&q, "q", WEB_Q_MAX_VALUE, &text) ||
 	    web_q_str(&q, "in", 16, &in) ||
 	    web_q_int(&q, "limit", 1, SEARCH_MAX, &limit) ||
-	    web_q_int(&q, "after", 1, INT64_C(1) << 53, &after))
+	    web_q_int(&q, "after", 1, INT64_C(1) << 53, &after) ||
+	    web_q_int(&q, "after_screen", 1, INT64_C(1) << 53, &after_screen))
 		return web_error(wsi, c, 400, "%s", q.why);
 	if (!text || !*text || !text[strspn(text, " \t")])
 		return web_error(wsi, c, 400, "query parameter 'q' is required");
@@ -269,26 +327,32 @@ int api_search(struct lws *wsi, struct conn *c)
 	want_screen = !strcmp(in, "screen") || !strcmp(in, "all");
 	if (!want_cmds && !want_screen)
 		return web_error(wsi, c, 400, "'in' must be commands, screen or all");
-	/* Screen-text search needs store/screen.h, which is not merged yet. */
-	if (!want_cmds)
-		return web_error(wsi, c, 501, "screen-text search is not available in this build");
+	/* a cursor of the other kind only continues that kind */
+	if (in[0] == 'a' && after && !after_screen)
+		want_screen = false;
+	if (in[0] == 'a' && after_screen && !after)
+		want_cmds = false;
 	STORE_OR_503(st);
-	f.after_id = after;
-	f.limit = (int)limit + 1;
-	h.arr = json_array();
-	h.limit = (int)limit;
-	if (!h.arr)
-		return web_error(wsi, c, 500, "out of memory");
-	err = kt_store_commands_search(st, text, &f, hit_cb, &h);
-	if (err < 0 || h.oom) {
-		json_decref(h.arr);
-		if (h.oom)
-			return web_error(wsi, c, 500, "out of memory");
-		if (err == -EINVAL)
-			return web_error(wsi, c, 400, "invalid search query");
-		return store_error(wsi, c, err);
+	if (want_cmds) {
+		r = run_search(wsi, c, st, text, f, after, limit, false, &hc, &sent);
+		if (sent)
+			return r;
 	}
-	return send_json(wsi, c, json_pack("{s:o,s:o,s:b}", "hits", h.arr,
-					   "next_after", h.more ? json_integer(h.last_id) : json_null(),
-					   "screen_searched", 0));
+	if (want_screen) {
+		r = run_search(wsi, c, st, text, f, after_screen, limit, true, &hs, &sent);
+		if (sent) {
+			json_decref(hc.arr);
+			return r;
+		}
+	}
+	hits = hc.arr ? hc.arr : json_array();
+	if (hs.arr) {
+		json_array_extend(hits, hs.arr);
+		json_decref(hs.arr);
+	}
+	return send_json(wsi, c, json_pack("{s:o,s:o,s:o,s:b,s:b}", "hits", hits,
+					   "next_after", hc.more ? json_integer(hc.last_id) : json_null(),
+					   "next_after_screen",
+					   hs.more ? json_integer(hs.last_id) : json_null(),
+					   "commands_searched", want_cmds, "screen_searched", want_screen));
 }
