@@ -278,10 +278,13 @@ async function sessionPage(id, params) {
   liveBtn.hidden = !s.active;
   liveBtn.onclick = () => p.followLive();
 
+  let ready;
+  window.ktSessionReady = new Promise((r) => { ready = r; });
   await p.start();
   const t = Number(params.get('t'));
   if (t > 0) await p.seek(t * 1000);
   if (s.active && params.get('live') === '1') p.followLive();
+  ready(true);
 }
 
 // ---------------------------------------------------------------- start
