@@ -347,8 +347,10 @@ static int callback_http(struct lws *wsi, enum lws_callback_reasons reason,
 	struct conn *c = user;
 
 	switch (reason) {
+	case LWS_CALLBACK_FILTER_NETWORK_CONNECTION:
+		return limits_filter(user);
 	case LWS_CALLBACK_SERVER_NEW_CLIENT_INSTANTIATED:
-		/* the return value is ignored here: over the cap, kill it */
+		/* the return value is ignored here: kill it */
 		if (limits_accept(wsi))
 			lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
 		return 0;

@@ -31,6 +31,7 @@ struct peer {
 	int64_t login_tokens_us; /* bucket level in time units: full = BURST * REFILL */
 	int64_t login_at_us;     /* when the level was last brought up to date */
 	int64_t throttle_log_us; /* last "throttled" log line for this address */
+	int64_t conns_log_us, streams_log_us; /* last "over the cap" lines */
 	unsigned fails;          /* failed logins since the last success */
 };
 
@@ -146,7 +147,6 @@ int limits_accept(struct lws *wsi)
 	struct tracked *t;
 	struct peer *p;
 	uint8_t a[16];
-	char txt[INET6_ADDRSTRLEN];
 
 	if (getpeername(lws_get_socket_fd(wsi), (struct sockaddr *)&ss, &sl))
 		return 0;	/* not a socket we can name: nothing to count */
@@ -162,18 +162,30 @@ int limits_accept(struct lws *wsi)
 	t->next = conns[wsi_hash(wsi)];
 	conns[wsi_hash(wsi)] = t;
 	p->conns++;
-	if (kt_web_limits.conns_per_ip && p->conns > kt_web_limits.conns_per_ip) {
-		int64_t now = lws_now_usecs();
-
-		if (now - p->throttle_log_us > 10 * 1000000LL) {
-			addr_text(a, txt, sizeof(txt));
-			pr_warn("%s has %u connections open (limit %u, --max-conns-per-ip): "
-				"closing the new ones", txt, p->conns - 1, kt_web_limits.conns_per_ip);
-			p->throttle_log_us = now;
-		}
-		return -1;
-	}
 	return 0;
+}
+
+int limits_filter(const struct lws_filter_network_conn_args *a)
+{
+	uint8_t addr[16];
+	char txt[INET6_ADDRSTRLEN];
+	struct peer *p;
+	int64_t now;
+
+	if (!kt_web_limits.conns_per_ip)
+		return 0;
+	to_v6((const struct sockaddr *)&a->cli_addr, addr);
+	p = peer_get(addr, false);
+	if (!p || p->conns < kt_web_limits.conns_per_ip)
+		return 0;
+	now = lws_now_usecs();
+	if (now - p->conns_log_us > 10 * 1000000LL) {
+		addr_text(addr, txt, sizeof(txt));
+		pr_warn("%s has %u connections open (limit %u, --max-conns-per-ip): "
+			"closing the new ones", txt, p->conns, kt_web_limits.conns_per_ip);
+		p->conns_log_us = now;
+	}
+	return 1;
 }
 
 void limits_closed(struct lws *wsi)
@@ -210,11 +222,11 @@ int limits_stream_begin(struct lws *wsi)
 		char txt[INET6_ADDRSTRLEN];
 		int64_t now = lws_now_usecs();
 
-		if (now - t->peer->throttle_log_us > 10 * 1000000LL) {
+		if (now - t->peer->streams_log_us > 10 * 1000000LL) {
 			addr_text(t->peer->addr, txt, sizeof(txt));
 			pr_warn("refusing streams to %s: %u open (limit %u, --max-streams-per-ip)", txt,
 				t->peer->streams, kt_web_limits.streams_per_ip);
-			t->peer->throttle_log_us = now;
+			t->peer->streams_log_us = now;
 		}
 		return -EBUSY;
 	}

@@ -25,14 +25,15 @@
 #include <stdint.h>
 
 struct lws;
+struct lws_filter_network_conn_args;
 
 #define KT_WEB_HEADER_DEADLINE_S 5
 #define KT_WEB_STALL_S 30
 /* at most POOL * DATA bytes (64 MiB) of header buffers, allocated on demand */
 #define KT_WEB_HEADER_POOL 512
 #define KT_WEB_HEADER_DATA (128 * 1024)
-#define KT_WEB_DEFAULT_CONNS_PER_IP 64
-#define KT_WEB_DEFAULT_STREAMS_PER_IP 16
+#define KT_WEB_DEFAULT_CONNS_PER_IP 128
+#define KT_WEB_DEFAULT_STREAMS_PER_IP 64
 #define KT_WEB_MAX_STREAMS 256
 /* login: per address a burst of 5, then one attempt per 6 s; in total a
  * burst of 20, then 2 per second */
@@ -47,8 +48,11 @@ struct kt_web_limits {
 };
 extern struct kt_web_limits kt_web_limits;
 
+/* LWS_CALLBACK_FILTER_NETWORK_CONNECTION: 1 to hang up at once (the
+ * address holds --max-conns-per-ip already), else 0. */
+int limits_filter(const struct lws_filter_network_conn_args *a);
 /* LWS_CALLBACK_SERVER_NEW_CLIENT_INSTANTIATED: counts the connection;
- * -1 when its address is over the cap (the caller closes it). */
+ * -1 only when out of memory (the caller closes it). */
 int limits_accept(struct lws *wsi);
 /* LWS_CALLBACK_WSI_DESTROY: forget the connection (any wsi; no-op for
  * those limits_accept never saw). */

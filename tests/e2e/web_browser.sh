@@ -17,7 +17,8 @@ require_root
 require_containerd
 require_bpf
 require_cmd node
-require_built "$KT_OUT/kubetape-recorder" "$KT_OUT/kubetape-web" "$KT_OUT/tests/web/kt_webfill" "$PTYRUN"
+require_built "$KT_OUT/kubetape-recorder" "$KT_OUT/kubetape-web" "$KT_OUT/tests/web/kt_webfill" \
+	"$KT_OUT/tests/web/kt_screenat" "$PTYRUN"
 [ -x /usr/bin/chromium ] || fatal web_browser_requires_chromium "/usr/bin/chromium is missing: run 'make deps' (Debian package chromium)"
 [ -f "$KT_REPO/web/node_modules/playwright-core/package.json" ] ||
 	fatal web_browser_requires_playwright "web/node_modules/playwright-core is missing: run 'make deps' (npm ci --prefix web)"
@@ -65,6 +66,14 @@ send "sleep 1\r"
 expect "# " 5
 send "ls /\r"
 expect "# " 5
+send "for i in 1 2 3 4 5 6; do echo tick-$i; sleep 0.2; done\r"
+expect "tick-6\r\n" 5
+send "seq 1 60\r"
+expect "60\r\n" 5
+send "echo LEDGER_TOKEN=under_score\r"
+expect "# " 5
+send "false\r"
+expect "# " 5
 send "echo C-$((3+3))\r"
 expect "C-6\r\n" 5
 sleep 0.5
@@ -97,8 +106,11 @@ pass web_live_session_started
 cd "$KT_REPO/tests/web" || fatal web_browser_cd "cannot cd to tests/web"
 KT_OUT=$KT_OUT KT_WEB_LIST_URL=$LIST_URL KT_WEB_REC_URL=$REC_URL KT_WEB_REC_ID=$REC_ID \
 	KT_WEB_LIVE_FIFO=$KT_TMP/live.fifo KT_WEB_POD=$POD_NAME KT_WEB_ARTIFACTS=$ARTIFACTS \
-	node browser_test.mjs 9>&-
+	KT_WEB_REC_DB=$KT_TMP/rec.db node browser_test.mjs 9>&-
 rc=$?
+# seek correctness against the store's own rendering (kt_screenat)
+KT_OUT=$KT_OUT KT_WEB_REC_URL=$REC_URL KT_WEB_REC_ID=$REC_ID KT_WEB_REC_DB=$KT_TMP/rec.db \
+	KT_WEB_ARTIFACTS=$ARTIFACTS node browser_seek.mjs 9>&- || rc=1
 exec 9>&-
 wait_for 15 sh -c "! kill -0 $LIVE 2>/dev/null" || fail web_live_session_exit "the live session's ptyrun did not exit"
 if [ "$rc" != 0 ]; then
