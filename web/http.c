@@ -296,6 +296,14 @@ static int route(struct lws *wsi, struct conn *c, const char *path)
 			char hdr[64];
 
 			if (limits_login_allow(wsi, &retry)) {
+				char accept[128] = "";
+
+				/* the login form (a browser) goes back to the page,
+				 * which says why; API clients get the JSON 429 */
+				lws_hdr_copy(wsi, accept, sizeof(accept), WSI_TOKEN_HTTP_ACCEPT);
+				if (strstr(accept, "text/html"))
+					return web_respond(wsi, c, 303, "text/plain", "", 0, false, false,
+							   "location: /login.html#throttled\r\n");
 				snprintf(hdr, sizeof(hdr), "retry-after: %u\r\n", retry);
 				return web_respond_error(wsi, c, 429, hdr,
 							 "too many login attempts: retry in %u s", retry);

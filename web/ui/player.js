@@ -60,6 +60,9 @@ class Player {
     this.term = new Terminal({
       cols: session.cols || 80, rows: session.rows || 24, disableStdin: true,
       convertEol: false, scrollback: 2000, fontSize: 14,
+      // at line height 1 the DOM renderer clips the underscore's row of
+      // pixels in common monospace fonts: LEDGER_TOKEN read "LEDGER TOKEN"
+      lineHeight: 1.2,
       fontFamily: 'ui-monospace, "DejaVu Sans Mono", monospace',
       theme: { background: '#11161c' },
     });
@@ -197,6 +200,7 @@ class Player {
         await flush(true);
         const dv = new DataView(f.data.buffer, f.data.byteOffset, f.data.byteLength);
         if (f.data.length >= 4) this.term.resize(dv.getUint16(0, true) || 80, dv.getUint16(2, true) || 24);
+        if (this.hooks.onResize) this.hooks.onResize();
         continue;
       }
       parts.push(f.data); total += f.data.length;
@@ -282,6 +286,13 @@ class Player {
     if (this.hooks.onSeek) this.hooks.onSeek(targetUs);
     if (wasPlaying) this.play();
     return true;
+  }
+
+  // One frame forward (paused): everything up to the next queued frame.
+  async step() {
+    const next = this.queue[this.qi];
+    if (!next || this.live) return false;
+    return this.seek(next.t);
   }
 
   play() {
