@@ -52,7 +52,9 @@ static struct lws_protocol_vhost_options sec_hdrs[] = {
 	{ &sec_hdrs[1], NULL, "content-security-policy:", CSP },
 	{ &sec_hdrs[2], NULL, "x-content-type-options:", "nosniff" },
 	{ &sec_hdrs[3], NULL, "x-frame-options:", "DENY" },
-	{ &sec_hdrs[4], NULL, "referrer-policy:", "no-referrer" },
+	/* same-origin, not no-referrer: with no-referrer chromium sends "Origin:
+	 * null" on the login form's POST, which the Origin check refuses */
+	{ &sec_hdrs[4], NULL, "referrer-policy:", "same-origin" },
 	{ &sec_hdrs[5], NULL, "cross-origin-opener-policy:", "same-origin" },
 	{ NULL, NULL, "cross-origin-resource-policy:", "same-origin" },
 };

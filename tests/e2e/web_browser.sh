@@ -70,9 +70,10 @@ send "for i in 1 2 3 4 5 6; do echo tick-$i; sleep 0.2; done\r"
 expect "tick-6\r\n" 5
 send "seq 1 60\r"
 expect "60\r\n" 5
-send "echo LEDGER_TOKEN=under_score\r"
+send "env echo LEDGER_TOKEN=under_score\r"
+expect "under_score\r\n" 5
 expect "# " 5
-send "false\r"
+send "env false\r"
 expect "# " 5
 send "echo C-$((3+3))\r"
 expect "C-6\r\n" 5
@@ -111,6 +112,9 @@ rc=$?
 # seek correctness against the store's own rendering (kt_screenat)
 KT_OUT=$KT_OUT KT_WEB_REC_URL=$REC_URL KT_WEB_REC_ID=$REC_ID KT_WEB_REC_DB=$KT_TMP/rec.db \
 	KT_WEB_ARTIFACTS=$ARTIFACTS node browser_seek.mjs 9>&- || rc=1
+# the auditor's features: keys, URL, login, fit, tree, markers, search
+KT_OUT=$KT_OUT KT_WEB_REC_URL=$REC_URL KT_WEB_REC_ID=$REC_ID KT_WEB_REC_DB=$KT_TMP/rec.db \
+	KT_WEB_LIST_URL=$LIST_URL KT_WEB_ARTIFACTS=$ARTIFACTS node browser_ui.mjs 9>&- || rc=1
 exec 9>&-
 wait_for 15 sh -c "! kill -0 $LIVE 2>/dev/null" || fail web_live_session_exit "the live session's ptyrun did not exit"
 if [ "$rc" != 0 ]; then

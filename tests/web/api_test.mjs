@@ -42,7 +42,7 @@ await test('info_and_security_headers', async () => {
   assert(/frame-ancestors 'none'/.test(h.get('content-security-policy')), 'CSP frame-ancestors');
   eq(h.get('x-content-type-options'), 'nosniff', 'nosniff');
   eq(h.get('x-frame-options'), 'DENY', 'x-frame-options');
-  eq(h.get('referrer-policy'), 'no-referrer', 'referrer-policy');
+  eq(h.get('referrer-policy'), 'same-origin', 'referrer-policy');
   eq(h.get('cache-control'), 'no-store', 'API cache-control');
   eq(h.get('server'), null, 'server header');
   const b = await r.json();

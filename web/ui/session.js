@@ -39,12 +39,15 @@ function fitTerminal(termEl) {
   const fs = document.fullscreenElement;
   termEl.style.width = '';
   const availW = (fs ? window.innerWidth : termEl.parentElement.clientWidth) - 14;
-  const availH = window.innerHeight - (fs ? 70 : 120);
+  const availH = window.innerHeight - (fs ? 70 : 135);
   const scale = Math.max(0.25, Math.min(1, availW / w, availH / h));
   termEl.style.setProperty('--kt-scale', scale.toFixed(3));
   termEl.style.width = `${Math.floor(w * scale) + 12}px`;
   termEl.style.height = `${Math.floor(h * scale) + 12}px`;
   termEl.dataset.scale = scale.toFixed(3);
+  // the controls in view: a small window scrolls the metadata away
+  const player = termEl.closest('.player');
+  if (!fs && player && player.getBoundingClientRect().bottom > window.innerHeight) player.scrollIntoView({ block: 'end' });
 }
 
 async function sessionPage(id, params) {
@@ -198,9 +201,6 @@ async function sessionPage(id, params) {
   if (t > 0) await p.seek(t * 1000);
   placeMarkers();
   fitTerminal(termEl);
-  // the controls in view: a small window scrolls the metadata away
-  const box = $('.player').getBoundingClientRect();
-  if (box.bottom > window.innerHeight) $('.player').scrollIntoView({ block: 'end' });
   if (!p.playing && !p.live) pstatus.textContent = 'Press Space or Play to start; ←/→ seek, [ ] commands, f fullscreen.';
   if (s.active && params.get('live') === '1') { p.wasLive = true; p.followLive(); }
   ready(true);
