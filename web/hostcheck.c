@@ -124,7 +124,7 @@ int hostcheck_allow(const char *spec)
 static bool host_ok(const char *s, size_t len)
 {
 	char name[NAME_LEN], canon[64];
-	int port, eff;
+	int port;
 
 	if (split_hostport(s, len, name, sizeof(name), &port))
 		return false;
@@ -133,9 +133,10 @@ static bool host_ok(const char *s, size_t len)
 	for (int i = 0; i < hc.n_allow; i++)
 		if (!strcmp(hc.allow[i].name, name) && (!hc.allow[i].port || hc.allow[i].port == port))
 			return true;
-	eff = port ? port : (hc.tls ? 443 : 80);
-	if (eff != hc.port)
-		return false;
+	/* Any port: `kubectl port-forward pod/x 9000:8321` makes the browser
+	 * send 127.0.0.1:9000.  A rebinding page needs a DNS name it controls,
+	 * never an IP literal or localhost; a page on another port of the same
+	 * IP is cross-origin and the Origin check below refuses it. */
 	if (!strcmp(name, hc.host))
 		return true;
 	if (hc.wildcard && ip_canon(name, canon, sizeof(canon)))

@@ -9,8 +9,8 @@
  * Every HTTP request and WebSocket upgrade must therefore name this server
  * in Host:
  *   - the listen address itself (an IP literal; on 0.0.0.0 or [::] any IP
- *     literal), or "localhost" on a loopback listener, with the listen port
- *     (or the scheme's default port when the listener uses it);
+ *     literal), or "localhost" on a loopback listener, with any port (a
+ *     port-forward changes it; a rebinding page cannot use an IP literal);
  *   - or a name given with --allow-host NAME (any port) or NAME:PORT (that
  *     port only), for a DNS name or a reverse proxy in front.
  * An Origin header, when sent, must be http:// or https:// followed by the

@@ -259,7 +259,7 @@ void limits_stream_progress(struct lws *wsi)
 void limits_stream_sndbuf(struct lws *wsi)
 {
 	/* a client that never reads makes the kernel buffer at most this */
-	int sz = 256 * 1024;
+	int sz = 64 * 1024;	/* the kernel doubles it */
 
 	setsockopt(lws_get_socket_fd(wsi), SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
 }
