@@ -81,6 +81,8 @@ static int parse_filter(struct web_query *q, struct kt_session_filter *f)
 		snprintf(q->why, sizeof(q->why), "'since' is after 'until'");
 		return -EINVAL;
 	}
+	/* auditors type part of a generated pod name: substrings */
+	f->substr = true;
 	f->since_us = since;
 	f->until_us = until;
 	f->active = active;
@@ -118,7 +120,7 @@ int api_sessions(struct lws *wsi, struct conn *c)
 	struct list_ctx l = { 0 };
 	struct kt_store *st;
 	struct web_query q;
-	int64_t limit = SESSIONS_DEFAULT, after = 0;
+	int64_t limit = SESSIONS_DEFAULT, after = 0, total = 0;
 	bool more;
 	int err;
 
@@ -127,6 +129,22 @@ int api_sessions(struct lws *wsi, struct conn *c)
 	    web_q_int(&q, "after", 1, INT64_C(1) << 53, &after))
 		return web_error(wsi, c, 400, "%s", q.why);
 	STORE_OR_503(st);
+	/* newest start first; the cursor is the last id shown, whose start
+	 * time continues the order */
+	f.by_start = true;
+	if (after) {
+		struct kt_session_info last;
+
+		err = kt_store_session_get(st, after, &last);
+		if (err == -ENOENT)
+			return web_error(wsi, c, 400, "'after' names no session");
+		if (err)
+			return store_error(wsi, c, err);
+		f.after_start_us = last.start_us;
+	}
+	err = kt_store_sessions_count(st, &f, &total);
+	if (err)
+		return store_error(wsi, c, err);
 	f.after_id = after;
 	f.limit = (int)limit + 1;
 	l.arr = json_array();
@@ -139,8 +157,9 @@ int api_sessions(struct lws *wsi, struct conn *c)
 		return l.oom ? web_error(wsi, c, 500, "out of memory") : store_error(wsi, c, err);
 	}
 	more = err == 1;
-	return send_json(wsi, c, json_pack("{s:o,s:o}", "sessions", l.arr,
-					   "next_after", more ? json_integer(l.next) : json_null()));
+	return send_json(wsi, c, json_pack("{s:o,s:o,s:I}", "sessions", l.arr,
+					   "next_after", more ? json_integer(l.next) : json_null(),
+					   "total", (json_int_t)total));
 }
 
 int api_session(struct lws *wsi, struct conn *c, int64_t id)

@@ -68,8 +68,23 @@ await test('list_default_page', async () => {
   eq(r.status, 200, 'status');
   eq(r.body.sessions.length, 100, 'default page size');
   assert(r.body.next_after, 'no next_after on a full page');
-  const ids = r.body.sessions.map((s) => s.id);
-  assert(ids.every((id, i) => i === 0 || id < ids[i - 1]), 'not newest first');
+  const st = r.body.sessions.map((s) => s.start_us);
+  assert(st.every((t, i) => i === 0 || t <= st[i - 1]), 'not sorted by start time, newest first');
+  eq(r.body.total, N + 1, 'total');
+  // the demo session was created first but started an hour ago: by start
+  // time it is not on top, and it is found in the right place
+  assert(r.body.sessions[0].id !== 1, 'sorted by id');
+});
+
+await test('list_substring_filters', async () => {
+  let r = await json('/api/sessions?pod=od-0&limit=500');
+  assert(r.body.sessions.length > 0 && r.body.sessions.every((s) => s.pod.includes('od-0')), 'pod substring');
+  eq(r.body.total, (N / 50) * 10, 'pod substring total (pod-00..pod-09)');
+  r = await json('/api/sessions?namespace=s-3&limit=5');
+  eq(r.body.total, N / 5, 'namespace substring total');
+  assert(r.body.sessions.every((s) => s.k8s_namespace === 'ns-3'), 'namespace substring');
+  r = await json('/api/sessions?pod=%25&limit=5');
+  eq(r.body.total, 0, '% is literal');
 });
 
 await test('list_pagination_10000', async () => {

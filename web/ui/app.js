@@ -143,7 +143,7 @@ async function listPage(params) {
     const r = await api('/api/sessions?' + q);
     for (const s of r.sessions) tbody.append(sessionRow(s));
     total += r.sessions.length;
-    status.textContent = total ? `${total} session${total === 1 ? '' : 's'}${r.next_after ? ' (more below)' : ''}` : 'No sessions match.';
+    status.textContent = r.total ? `${total.toLocaleString('en')} of ${r.total.toLocaleString('en')} session${r.total === 1 ? '' : 's'}, newest start first${r.next_after ? ' (more below)' : ''}` : 'No sessions match.';
     const more = $('#more');
     more.hidden = !r.next_after;
     more.onclick = r.next_after ? () => load(r.next_after).catch((e) => { status.textContent = e.message; }) : null;
