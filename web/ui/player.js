@@ -357,8 +357,9 @@ class Player {
     ws.onmessage = (ev) => {
       if (gen !== this.gen) return;
       parser.push(new Uint8Array(ev.data));
-      // live: everything received is shown now
-      this._drainTo(Infinity, false);
+      // live: everything received is shown now; drains one after the
+      // other (a resize awaits the writes before it)
+      this._liveP = (this._liveP || Promise.resolve()).then(() => gen === this.gen && this._drainTo(Infinity, false));
       this.pos = this.lastFrameUs;
       this.stats.liveBytes = (this.stats.liveBytes || 0) + ev.data.byteLength;
       this._emitTime();
