@@ -101,7 +101,7 @@ LIVE=$!
 at_exit "kill $LIVE 2>/dev/null; wait $LIVE 2>/dev/null"
 exec 8>"$KT_TMP/live.fifo"	# keeps the fifo open between the test's appends
 at_exit 'exec 8>&-'
-printf '%s\n' 'expect "# " 10' 'send "echo L-$((5+5))\r"' 'expect "L-10\r\n" 5' >&9
+printf '%s\n' 'expect "# " 10' 'send "echo L-$((5+5))\r"' 'expect "L-10\r\n" 5' >&8
 pass web_live_session_started
 
 cd "$KT_REPO/tests/web" || fatal web_browser_cd "cannot cd to tests/web"
