@@ -92,6 +92,12 @@ await test('ui_keyboard', async () => {
   await until(async () => (await page.getAttribute('#term', 'data-state')) === 'playing', 2000, 'space plays');
   await page.keyboard.press(' ');
   await until(async () => (await page.getAttribute('#term', 'data-state')) === 'paused', 2000, 'space pauses');
+  // space with the focus on the Play button toggles once, not twice
+  await page.click('#play');
+  await until(async () => (await page.getAttribute('#term', 'data-state')) === 'playing', 2000, 'Play clicked');
+  await page.keyboard.press(' ');
+  await sleep(300);
+  eq(await page.getAttribute('#term', 'data-state'), 'paused', 'space on the focused Play button');
   await page.keyboard.press('f');
   await until(() => page.evaluate(() => !!document.fullscreenElement), 3000, 'f: fullscreen');
   await shot('player-fullscreen');
