@@ -43,7 +43,9 @@ static int render(struct kt_store *st, const struct kt_session_info *si, int64_t
 	struct kt_stream *stream = NULL;
 	struct kt_screen *scr = NULL;
 	struct kt_frame f;
-	int rows = si->rows ? si->rows : 24, cols = si->cols ? si->cols : 80, r = 0, err;
+	/* kt_screen_new/resize apply the size rule (store/screen.h) the
+	 * server applies to what it sends the player */
+	int rows = si->rows, cols = si->cols, r = 0, err;
 	char line[8192];
 
 	err = kt_screen_new(rows, cols, &scr) ?: kt_stream_open(st, si->id, 0, &stream);
@@ -52,7 +54,7 @@ static int render(struct kt_store *st, const struct kt_session_info *si, int64_t
 
 		if (f.type == KT_FRAME_OUT)
 			err = kt_screen_feed(scr, f.data, f.len);
-		else if (f.type == KT_FRAME_RESIZE && !kt_frame_resize_parse(&f, &c, &rw) && c && rw)
+		else if (f.type == KT_FRAME_RESIZE && !kt_frame_resize_parse(&f, &c, &rw))
 			err = kt_screen_resize(scr, rw, c);
 	}
 	if (!err && r < 0)
