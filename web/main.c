@@ -60,7 +60,8 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"Usage: kubetape-web [--listen ADDR:PORT] [--db PATH] [--token-file F]\n"
-		"                    [--tls-cert F --tls-key F] [--insecure-http] [--log-level L]\n"
+		"                    [--tls-cert F --tls-key F] [--insecure-http] [--allow-host H]...\n"
+		"                    [--max-conns-per-ip N] [--max-streams-per-ip N] [--log-level L]\n"
 		"\n"
 		"Web UI and JSON API over a kubetape store (read-only).\n"
 		"\n"
