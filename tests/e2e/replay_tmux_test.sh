@@ -278,9 +278,10 @@ for _ in $(seq 1 30); do
 done
 [ -n "$ALT_ID" ] || fatal alt_session_ended "the alternate-screen session did not end in the store within 15 s"
 ia_run "$KT replay $ALT_ID --speed 1000"
-if wait_for 15 pane_has ia ALT-LAST-FRAME; then
+# whole lines: the recorded command line (on the main screen) contains the text
+if wait_for 15 pane_line ia ALT-LAST-FRAME; then
 	sleep 1.5	# well past the end
-	if pane_has ia ALT-LAST-FRAME && pane_lacks ia EXITED=; then
+	if pane_line ia ALT-LAST-FRAME && pane_lacks ia EXITED=; then
 		pass replay_ends_on_alt_screen_frame
 	else
 		show_pane ia; fail replay_ends_on_alt_screen_frame "the last frame (on the alternate screen) was gone at the end"
@@ -289,7 +290,7 @@ else
 	show_pane ia; fail replay_ends_on_alt_screen_frame "ALT-LAST-FRAME never shown"
 fi
 ia_key q
-if wait_for 5 pane_has ia "EXITED=0" && pane_lacks ia ALT-LAST-FRAME && tty_ok; then
+if wait_for 5 pane_has ia "EXITED=0" && ! pane_line ia ALT-LAST-FRAME && pane_line ia MAIN-BEFORE && tty_ok; then
 	pass replay_restores_terminal_on_quit
 else
 	show_pane ia; fail replay_restores_terminal_on_quit "after q: no exit 0, alternate screen not left, or the terminal left raw"

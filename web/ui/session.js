@@ -112,8 +112,8 @@ async function sessionPage(id, params) {
       playBtn.textContent = st === 'playing' ? 'Pause' : 'Play';
       playBtn.setAttribute('aria-label', playBtn.textContent);
       if (st === 'live') pstatus.textContent = 'Following live…';
-      else if (st === 'ended' && p.live === false && p.stats.seeks === undefined && !p.playing) pstatus.textContent = '';
-      else if (st === 'ended' && p.live === false) pstatus.textContent = p.wasLive ? 'Session ended.' : '';
+      // the END record of a played stream is not news; of a followed one it is
+      else if (st === 'ended') pstatus.textContent = p.wasLive && !p.live ? 'Session ended.' : pstatus.textContent;
       else if (st.startsWith('disconnected')) pstatus.textContent = `Live view ${st}.`;
       else if (st === 'finished') pstatus.textContent = 'End of recording.';
       else if (st === 'paused') pstatus.textContent = 'Paused.';
