@@ -137,7 +137,9 @@ async function sessionPage(id, params) {
     const rel = c.ts_us - s.start_us;
     const failed = c.has_exit && (c.exit_code !== 0);
     const argv = c.argv.join(' ');
-    const exit = c.has_exit ? (c.exit_signal || `exit ${c.exit_code}`) : (c.end_us ? '' : 'running');
+    // a process that exec'd again ends as its next command (same pid)
+    const replaced = !c.has_exit && cmds.some((d, j) => j > i && d.pid === c.pid);
+    const exit = c.has_exit ? (c.exit_signal || `exit ${c.exit_code}`) : replaced ? 'exec →' : (c.end_us ? '' : 'running');
     const li = el('li', { class: failed ? 'failed' : '', 'data-depth': depth[i] },
       el('button', { type: 'button', title: `${argv}\ncwd ${c.cwd || '?'}`, 'data-us': rel, 'data-seq': c.seq,
         onclick: () => seekTo(rel, `At command ${i + 1}: ${argv}`) },
