@@ -207,6 +207,7 @@ WEB_OBJS := $(patsubst %.c,$(OUT)/%.o,$(WEB_SRCS)) $(OUT)/web/assets_gen.o $(OUT
 XTERM_DIR := web/node_modules/@xterm/xterm
 WEB_ASSETS := /index.html=web/ui/index.html /login.html=web/ui/login.html \
 	      /app.css=web/ui/app.css /app.js=web/ui/app.js /player.js=web/ui/player.js \
+	      /session.js=web/ui/session.js \
 	      /csp-shim.js=web/ui/csp-shim.js /favicon.svg=web/ui/favicon.svg \
 	      /xterm.js=$(XTERM_DIR)/lib/xterm.js /xterm.css=$(XTERM_DIR)/css/xterm.css
 WEB_CFLAGS := $(shell pkg-config --cflags libwebsockets 2>/dev/null)

@@ -60,8 +60,11 @@ static void usage(FILE *out)
 	      "Seeking (--from, arrows, ]/[) draws the screen from the nearest keyframe\n"
 	      "the recorder stored, never by replaying from the start.  Where the\n"
 	      "recorder lost data a highlighted '[kubetape: N bytes lost here]' line is\n"
-	      "shown.  At the end (or on quit, Ctrl-C, Ctrl-Z, SIGTERM, SIGHUP) the\n"
-	      "terminal is restored: alternate screen left, cursor shown, colours reset.\n"
+	      "shown.  At the end the session's last frame stays on screen (also one\n"
+	      "left on an alternate screen by a killed vim or less) until q; seeking\n"
+	      "back plays on.  On quit (q, Ctrl-C, Ctrl-Z, SIGTERM, SIGHUP) the terminal\n"
+	      "is restored: alternate screen left, cursor shown, colours reset.  Without\n"
+	      "keys (stdin not a terminal) the replay ends, restoring it, at the end.\n"
 	      "When stdout is not a terminal the frames are written with their timing\n"
 	      "(or at once with --no-timing).\n", out);
 }
@@ -228,8 +231,19 @@ static int play_loop(struct loop *l)
 		int st, sig;
 
 		st = kt_player_tick(l->p, mono_us(), &wait_us);
-		if (st < 0 || st == KT_PLAY_END)
-			return st < 0 ? st : 0;
+		if (st < 0)
+			return st;
+		/*
+		 * The end.  A viewer at a terminal keeps the session's last
+		 * frame until q (or a seek back): restoring the terminal now
+		 * would leave an alternate screen that vim or less never left,
+		 * and the last frame with it.  Without keys nothing could end
+		 * the wait: finish.
+		 */
+		if (st == KT_PLAY_END && !(l->keys && l->out_tty))
+			return 0;
+		if (st == KT_PLAY_END)
+			wait_us = -1;	/* until a key or a signal */
 		if (st == KT_PLAY_IDLE)
 			wait_us = POLL_MS * 1000;
 		if (kt_keys_pending(&kd) && (wait_us < 0 || wait_us > KT_KEYS_ESC_MS * 1000))

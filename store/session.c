@@ -327,9 +327,13 @@ int kt_session_filter_sql(const struct kt_session_filter *f, const char *alias,
 
 	/* Parameters are numbered in a fixed order, unused ones left unbound
 	 * (NULL) and absent from the SQL; kt_session_filter_bind mirrors it. */
-	if (f->k8s_namespace)
+	if (f->k8s_namespace && f->substr)
+		ADD(" AND instr(%sk8s_namespace, ?%d) > 0", alias, n + 1);
+	else if (f->k8s_namespace)
 		ADD(" AND %sk8s_namespace = ?%d", alias, n + 1);
-	if (f->pod)
+	if (f->pod && f->substr)
+		ADD(" AND instr(%spod, ?%d) > 0", alias, n + 2);
+	else if (f->pod)
 		ADD(" AND %spod = ?%d", alias, n + 2);
 	if (f->container)
 		ADD(" AND %scontainer = ?%d", alias, n + 3);
@@ -386,10 +390,12 @@ int kt_store_sessions_list(struct kt_store *st, const struct kt_session_filter *
 	err = kt_session_filter_sql(f, "", sql, sizeof(sql), &n);
 	if (err)
 		return err;
-	/* ?7 after_id, ?8 limit */
-	if (f->after_id > 0)
+	/* ?7 after_id, ?8 limit, ?9 after_start_us */
+	if (f->after_id > 0 && f->by_start)
+		strcat(sql, " AND (start_us < ?9 OR (start_us = ?9 AND id < ?7))");
+	else if (f->after_id > 0)
 		strcat(sql, " AND id < ?7");
-	strcat(sql, " ORDER BY id DESC");
+	strcat(sql, f->by_start ? " ORDER BY start_us DESC, id DESC" : " ORDER BY id DESC");
 	if (f->limit > 0)
 		strcat(sql, " LIMIT ?8");
 
@@ -407,6 +413,8 @@ int kt_store_sessions_list(struct kt_store *st, const struct kt_session_filter *
 		sqlite3_bind_int64(stmt, 7, f->after_id);
 	if (f->limit > 0)
 		sqlite3_bind_int(stmt, 8, f->limit);
+	if (f->after_id > 0 && f->by_start)
+		sqlite3_bind_int64(stmt, 9, f->after_start_us);
 	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
 		kt_session_from_row(stmt, 0, s);
 		err = cb(s, ctx);
@@ -418,5 +426,33 @@ int kt_store_sessions_list(struct kt_store *st, const struct kt_session_filter *
 cleanup:
 	sqlite3_finalize(stmt);
 	free(s);
+	return err;
+}
+
+int kt_store_sessions_count(struct kt_store *st, const struct kt_session_filter *f,
+			    int64_t *count)
+{
+	static const struct kt_session_filter any = KT_SESSION_FILTER_INIT;
+	sqlite3_stmt *stmt = NULL;
+	char sql[1024] = "SELECT count(*) FROM sessions WHERE 1";
+	int n = 0, rc, err;
+
+	if (!st || !count)
+		return -EINVAL;
+	if (!f)
+		f = &any;
+	err = kt_session_filter_sql(f, "", sql, sizeof(sql), &n);
+	if (err)
+		return err;
+	rc = sqlite3_prepare_v2(st->db, sql, -1, &stmt, NULL);
+	if (rc != SQLITE_OK)
+		return kt_sql_err(st, rc, "sessions count");
+	kt_session_filter_bind(stmt, f, 1);
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW)
+		*count = sqlite3_column_int64(stmt, 0);
+	else
+		err = kt_sql_err(st, rc, "sessions count");
+	sqlite3_finalize(stmt);
 	return err;
 }

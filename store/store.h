@@ -122,20 +122,30 @@ int kt_store_session_get(struct kt_store *st, int64_t id, struct kt_session_info
 int kt_store_sessions_interrupt_open(struct kt_store *st, int64_t now_us, int *count);
 
 struct kt_session_filter {
-	const char *k8s_namespace, *pod, *container, *node; /* exact; NULL = any */
+	const char *k8s_namespace, *pod, *container, *node; /* exact (see substr); NULL = any */
 	int64_t since_us, until_us;  /* overlap with [since, until]; 0 = open */
 	int active;                  /* -1 any, 0 ended/interrupted, 1 active */
 	int tty;                     /* -1 any, 0 no tty, 1 tty */
 	int64_t after_id;            /* pagination: id < after_id (0 = start);
 				      * in search: command id < after_id */
 	int limit;                   /* 0 = no limit (search: max hits) */
+	bool substr;                 /* namespace and pod match as substrings
+				      * (case-sensitive), not exactly */
+	bool by_start;               /* list: newest start first (start_us, id),
+				      * paginated after (after_start_us, after_id) */
+	int64_t after_start_us;
 };
 #define KT_SESSION_FILTER_INIT { .active = -1, .tty = -1 }
 
-/* Newest first.  The callback returns non-zero to stop (that value returned). */
+/* Newest first (by id, or by start time with by_start).  The callback
+ * returns non-zero to stop (that value returned). */
 typedef int (*kt_session_cb)(const struct kt_session_info *s, void *ctx);
 int kt_store_sessions_list(struct kt_store *st, const struct kt_session_filter *f,
 			   kt_session_cb cb, void *ctx);
+/* How many sessions the filter matches (after_id, limit and by_start
+ * ignored). */
+int kt_store_sessions_count(struct kt_store *st, const struct kt_session_filter *f,
+			    int64_t *count);
 
 /* ---- commands (one row per execve inside a session) -------------------- */
 

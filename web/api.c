@@ -57,7 +57,9 @@ int api_info(struct lws *wsi, struct conn *c)
 		return web_error(wsi, c, 400, "%s", q.why);
 	return send_json(wsi, c, json_pack("{s:s,s:b,s:b,s:b,s:i}",
 					   "server", "kubetape-web", "auth", kt_web.auth,
-					   "keyframes", 0, "screen_search", 0,
+					   /* the stream seeks from kt_stream_open_at's
+					    * keyframes; search reaches kt_store_screen_search */
+					   "keyframes", 1, "screen_search", 1,
 					   "live_poll_ms", KT_WEB_LIVE_POLL_US / 1000));
 }
 
@@ -80,6 +82,8 @@ static int parse_filter(struct web_query *q, struct kt_session_filter *f)
 		snprintf(q->why, sizeof(q->why), "'since' is after 'until'");
 		return -EINVAL;
 	}
+	/* auditors type part of a generated pod name: substrings */
+	f->substr = true;
 	f->since_us = since;
 	f->until_us = until;
 	f->active = active;
@@ -117,7 +121,7 @@ int api_sessions(struct lws *wsi, struct conn *c)
 	struct list_ctx l = { 0 };
 	struct kt_store *st;
 	struct web_query q;
-	int64_t limit = SESSIONS_DEFAULT, after = 0;
+	int64_t limit = SESSIONS_DEFAULT, after = 0, total = 0;
 	bool more;
 	int err;
 
@@ -126,6 +130,22 @@ int api_sessions(struct lws *wsi, struct conn *c)
 	    web_q_int(&q, "after", 1, INT64_C(1) << 53, &after))
 		return web_error(wsi, c, 400, "%s", q.why);
 	STORE_OR_503(st);
+	/* newest start first; the cursor is the last id shown, whose start
+	 * time continues the order */
+	f.by_start = true;
+	if (after) {
+		struct kt_session_info last;
+
+		err = kt_store_session_get(st, after, &last);
+		if (err == -ENOENT)
+			return web_error(wsi, c, 400, "'after' names no session");
+		if (err)
+			return store_error(wsi, c, err);
+		f.after_start_us = last.start_us;
+	}
+	err = kt_store_sessions_count(st, &f, &total);
+	if (err)
+		return store_error(wsi, c, err);
 	f.after_id = after;
 	f.limit = (int)limit + 1;
 	l.arr = json_array();
@@ -138,8 +158,9 @@ int api_sessions(struct lws *wsi, struct conn *c)
 		return l.oom ? web_error(wsi, c, 500, "out of memory") : store_error(wsi, c, err);
 	}
 	more = err == 1;
-	return send_json(wsi, c, json_pack("{s:o,s:o}", "sessions", l.arr,
-					   "next_after", more ? json_integer(l.next) : json_null()));
+	return send_json(wsi, c, json_pack("{s:o,s:o,s:I}", "sessions", l.arr,
+					   "next_after", more ? json_integer(l.next) : json_null(),
+					   "total", (json_int_t)total));
 }
 
 int api_session(struct lws *wsi, struct conn *c, int64_t id)
@@ -236,43 +257,99 @@ struct hit_ctx {
 	bool more, oom;
 };
 
-static int hit_cb(const struct kt_session_info *s, const struct kt_command *cmd, void *ctx)
+static int hit_add(struct hit_ctx *h, json_t *hit, int64_t id)
 {
-	struct hit_ctx *h = ctx;
-
 	if (h->n == h->limit) {
+		json_decref(hit);
 		h->more = true;
 		return 1;
 	}
-	if (json_array_append_new(h->arr, json_pack("{s:s,s:o,s:o}", "kind", "command",
-						    "session", je_session(s),
-						    "command", je_command(cmd)))) {
+	if (json_array_append_new(h->arr, hit)) {
 		h->oom = true;
 		return 1;
 	}
 	h->n++;
-	h->last_id = cmd->id;
+	h->last_id = id;
 	return 0;
 }
 
+static int hit_cb(const struct kt_session_info *s, const struct kt_command *cmd, void *ctx)
+{
+	return hit_add(ctx, json_pack("{s:s,s:o,s:I,s:o}", "kind", "command",
+				      "session", je_session(s),
+				      "offset_us", (json_int_t)(cmd->ts_us - s->start_us),
+				      "command", je_command(cmd)), cmd->id);
+}
+
+static int screen_cb(const struct kt_session_info *s, const struct kt_screen_hit *sh, void *ctx)
+{
+	return hit_add(ctx, json_pack("{s:s,s:o,s:I,s:{s:I,s:I,s:b,s:o}}", "kind", "screen",
+				      "session", je_session(s),
+				      "offset_us", (json_int_t)(sh->ts_us - s->start_us),
+				      "screen", "id", (json_int_t)sh->id,
+				      "ts_us", (json_int_t)sh->ts_us, "final", sh->final,
+				      "text", je_str_n(sh->text, strlen(sh->text))), sh->id);
+}
+
+/* One kind of search into its own array; 0 or a response already sent
+ * (*sent set). */
+static int run_search(struct lws *wsi, struct conn *c, struct kt_store *st, const char *text,
+		      struct kt_session_filter f, int64_t after, int64_t limit, bool screen,
+		      struct hit_ctx *h, bool *sent)
+{
+	int err;
+
+	f.after_id = after;
+	f.limit = (int)limit + 1;
+	h->arr = json_array();
+	h->limit = (int)limit;
+	if (!h->arr)
+		goto oom;
+	if (screen)
+		err = kt_store_screen_search(st, text, &f, screen_cb, h);
+	else
+		err = kt_store_commands_search(st, text, &f, hit_cb, h);
+	if (err >= 0 && !h->oom)
+		return 0;
+	json_decref(h->arr);
+	h->arr = NULL;
+	*sent = true;
+	if (h->oom)
+		goto oom;
+	if (err == -EINVAL)
+		return web_error(wsi, c, 400, "invalid search query");
+	return store_error(wsi, c, err);
+oom:
+	*sent = true;
+	return web_error(wsi, c, 500, "out of memory");
+}
+
+/*
+ * Commands and screen text are two indexes with their own hit ids, so each
+ * kind pages on its own cursor: `after` / next_after for commands,
+ * `after_screen` / next_after_screen for screen lines.  in=all returns up
+ * to `limit` of each, commands first.
+ */
 int api_search(struct lws *wsi, struct conn *c)
 {
 	static const char *const allowed[] = { "q", "in", "namespace", "pod", "container", "node",
-		"since", "until", "active", "tty", "limit", "after", NULL };
+		"since", "until", "active", "tty", "limit", "after", "after_screen", NULL };
 	struct kt_session_filter f = KT_SESSION_FILTER_INIT;
-	struct hit_ctx h = { 0 };
+	struct hit_ctx hc = { 0 }, hs = { 0 };
 	const char *text = NULL, *in = "all";
 	struct kt_store *st;
 	struct web_query q;
-	int64_t limit = SEARCH_DEFAULT, after = 0;
-	bool want_cmds, want_screen;
-	int err;
+	int64_t limit = SEARCH_DEFAULT, after = 0, after_screen = 0;
+	bool want_cmds, want_screen, sent = false;
+	json_t *hits;
+	int r;
 
 	if (web_query_load(wsi, &q, allowed) || parse_filter(&q, &f) ||
 	    web_q_str(&q, "q", WEB_Q_MAX_VALUE, &text) ||
 	    web_q_str(&q, "in", 16, &in) ||
 	    web_q_int(&q, "limit", 1, SEARCH_MAX, &limit) ||
-	    web_q_int(&q, "after", 1, INT64_C(1) << 53, &after))
+	    web_q_int(&q, "after", 1, INT64_C(1) << 53, &after) ||
+	    web_q_int(&q, "after_screen", 1, INT64_C(1) << 53, &after_screen))
 		return web_error(wsi, c, 400, "%s", q.why);
 	if (!text || !*text || !text[strspn(text, " \t")])
 		return web_error(wsi, c, 400, "query parameter 'q' is required");
@@ -280,28 +357,34 @@ int api_search(struct lws *wsi, struct conn *c)
 	want_screen = !strcmp(in, "screen") || !strcmp(in, "all");
 	if (!want_cmds && !want_screen)
 		return web_error(wsi, c, 400, "'in' must be commands, screen or all");
+	/* a cursor of the other kind only continues that kind */
+	if (in[0] == 'a' && after && !after_screen)
+		want_screen = false;
+	if (in[0] == 'a' && after_screen && !after)
+		want_cmds = false;
 	if (web_access(wsi, "search", 0, text))
 		return web_error(wsi, c, 500, "the access log cannot be written");
-	/* Screen-text search needs store/screen.h, which is not merged yet. */
-	if (!want_cmds)
-		return web_error(wsi, c, 501, "screen-text search is not available in this build");
 	STORE_OR_503(st);
-	f.after_id = after;
-	f.limit = (int)limit + 1;
-	h.arr = json_array();
-	h.limit = (int)limit;
-	if (!h.arr)
-		return web_error(wsi, c, 500, "out of memory");
-	err = kt_store_commands_search(st, text, &f, hit_cb, &h);
-	if (err < 0 || h.oom) {
-		json_decref(h.arr);
-		if (h.oom)
-			return web_error(wsi, c, 500, "out of memory");
-		if (err == -EINVAL)
-			return web_error(wsi, c, 400, "invalid search query");
-		return store_error(wsi, c, err);
+	if (want_cmds) {
+		r = run_search(wsi, c, st, text, f, after, limit, false, &hc, &sent);
+		if (sent)
+			return r;
 	}
-	return send_json(wsi, c, json_pack("{s:o,s:o,s:b}", "hits", h.arr,
-					   "next_after", h.more ? json_integer(h.last_id) : json_null(),
-					   "screen_searched", 0));
+	if (want_screen) {
+		r = run_search(wsi, c, st, text, f, after_screen, limit, true, &hs, &sent);
+		if (sent) {
+			json_decref(hc.arr);
+			return r;
+		}
+	}
+	hits = hc.arr ? hc.arr : json_array();
+	if (hs.arr) {
+		json_array_extend(hits, hs.arr);
+		json_decref(hs.arr);
+	}
+	return send_json(wsi, c, json_pack("{s:o,s:o,s:o,s:b,s:b}", "hits", hits,
+					   "next_after", hc.more ? json_integer(hc.last_id) : json_null(),
+					   "next_after_screen",
+					   hs.more ? json_integer(hs.last_id) : json_null(),
+					   "commands_searched", want_cmds, "screen_searched", want_screen));
 }

@@ -14,7 +14,9 @@
 #include <jansson.h>
 
 #include "auth.h"
+#include "hostcheck.h"
 #include "jsonenc.h"
+#include "peers.h"
 #include "log.h"
 #include "params.h"
 #include "routes.h"
@@ -41,20 +43,38 @@ static int add_hdr(struct lws *wsi, const char *name, const char *val,
 					   (const unsigned char *)val, (int)strlen(val), p, end);
 }
 
+/*
+ * The security headers, as the vhost's canned headers: lws adds them to
+ * every response it writes a status line for, its own error pages too
+ * (a bad %-escape, an unknown method such as TRACE), not only ours.
+ */
+static struct lws_protocol_vhost_options sec_hdrs[] = {
+	{ &sec_hdrs[1], NULL, "content-security-policy:", CSP },
+	{ &sec_hdrs[2], NULL, "x-content-type-options:", "nosniff" },
+	{ &sec_hdrs[3], NULL, "x-frame-options:", "DENY" },
+	/* same-origin, not no-referrer: with no-referrer chromium sends "Origin:
+	 * null" on the login form's POST, which the Origin check refuses */
+	{ &sec_hdrs[4], NULL, "referrer-policy:", "same-origin" },
+	{ &sec_hdrs[5], NULL, "cross-origin-opener-policy:", "same-origin" },
+	{ NULL, NULL, "cross-origin-resource-policy:", "same-origin" },
+};
+static struct lws_protocol_vhost_options hsts = {
+	sec_hdrs, NULL, "strict-transport-security:", "max-age=31536000"
+};
+
+const struct lws_protocol_vhost_options *web_security_headers(bool tls)
+{
+	return tls ? &hsts : sec_hdrs;
+}
+
 int web_write_headers(struct lws *wsi, unsigned status, const char *ctype,
 		      lws_filepos_t len, bool cache, const char *extra)
 {
 	uint8_t buf[LWS_PRE + 2048], *start = buf + LWS_PRE, *p = start, *end = buf + sizeof(buf) - 1;
 
+	/* the status line also brings the security headers (sec_hdrs) */
 	if (lws_add_http_common_headers(wsi, status | LWSAHH_FLAG_NO_SERVER_NAME, ctype, len, &p, end) ||
-	    add_hdr(wsi, "content-security-policy:", CSP, &p, end) ||
-	    add_hdr(wsi, "x-content-type-options:", "nosniff", &p, end) ||
-	    add_hdr(wsi, "x-frame-options:", "DENY", &p, end) ||
-	    add_hdr(wsi, "referrer-policy:", "no-referrer", &p, end) ||
-	    add_hdr(wsi, "cross-origin-opener-policy:", "same-origin", &p, end) ||
-	    add_hdr(wsi, "cross-origin-resource-policy:", "same-origin", &p, end) ||
-	    add_hdr(wsi, "cache-control:", cache ? "no-cache" : "no-store", &p, end) ||
-	    (kt_web.tls && add_hdr(wsi, "strict-transport-security:", "max-age=31536000", &p, end)))
+	    add_hdr(wsi, "cache-control:", cache ? "no-cache" : "no-store", &p, end))
 		return -1;
 	/* extra: preformatted "name: value\r\n" lines */
 	for (const char *l = extra; l && *l;) {
@@ -102,22 +122,43 @@ int web_respond(struct lws *wsi, struct conn *c, unsigned status, const char *ct
 	return 0;
 }
 
-int web_error(struct lws *wsi, struct conn *c, unsigned status, const char *fmt, ...)
+static int verror(struct lws *wsi, struct conn *c, unsigned status, const char *extra,
+		  const char *fmt, va_list ap)
 {
 	char msg[256];
-	va_list ap;
 	size_t len = 0;
 	char *body;
 
-	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
 	body = je_dump(json_pack("{s:{s:i,s:o}}", "error", "status", (int)status,
 				 "message", je_str_n(msg, strlen(msg))), &len);
 	if (!body)
 		return -1;
 	return web_respond(wsi, c, status, "application/json", body, len, true, false,
-			   status == 405 ? "allow: GET\r\n" : NULL);
+			   extra ? extra : status == 405 ? "allow: GET\r\n" : NULL);
+}
+
+int web_error(struct lws *wsi, struct conn *c, unsigned status, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = verror(wsi, c, status, NULL, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+int web_respond_error(struct lws *wsi, struct conn *c, unsigned status, const char *extra,
+		      const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = verror(wsi, c, status, extra, fmt, ap);
+	va_end(ap);
+	return r;
 }
 
 static int body_writeable(struct lws *wsi, struct conn *c)
@@ -198,14 +239,44 @@ static int route_api(struct lws *wsi, struct conn *c, const char *path, int meth
 	return web_error(wsi, c, 404, "no such endpoint");
 }
 
+/* A refused Host or Origin is logged, at most once a second (a rebinding
+ * page may retry in a loop). */
+void refused_log(struct lws *wsi, unsigned status, const char *why)
+{
+	static int64_t last_us;
+	int64_t now = lws_now_usecs();
+	char peer[64], host[128] = "", origin[128] = "";
+
+	if (now - last_us < 1000000)
+		return;
+	last_us = now;
+	limits_peer(wsi, peer, sizeof(peer));
+	lws_hdr_copy(wsi, host, sizeof(host), WSI_TOKEN_HOST);
+	lws_hdr_copy(wsi, origin, sizeof(origin), WSI_TOKEN_ORIGIN);
+	for (char *p = host; *p; p++)
+		if ((unsigned char)*p < ' ' || *p == 0x7f)
+			*p = '?';
+	for (char *p = origin; *p; p++)
+		if ((unsigned char)*p < ' ' || *p == 0x7f)
+			*p = '?';
+	pr_warn("refused a request from %s (%u: %s; Host '%s', Origin '%s')", peer, status, why,
+		host, origin);
+}
+
 static int route(struct lws *wsi, struct conn *c, const char *path)
 {
 	const struct web_asset *a;
+	const char *why;
+	unsigned status;
 	char *uri;
 	int ulen, method;
 
 	conn_reset(c);
 	method = lws_http_get_uri_and_method(wsi, &uri, &ulen);
+	if ((why = hostcheck_request(wsi, &status))) {
+		refused_log(wsi, status, why);
+		return web_error(wsi, c, status, "%s", why);
+	}
 	if (!web_utf8_valid(path, strlen(path)))
 		return web_error(wsi, c, 400, "path is not valid UTF-8");
 	if (!strncmp(path, "/api/", 5) || !strcmp(path, "/api"))
@@ -222,6 +293,24 @@ static int route(struct lws *wsi, struct conn *c, const char *path)
 		}
 		if (!kt_web.auth)	/* nothing to log in to */
 			return web_respond(wsi, c, 303, "text/plain", "", 0, false, false, "location: /\r\n");
+		{
+			unsigned retry = 0;
+			char hdr[64];
+
+			if (limits_login_allow(wsi, &retry)) {
+				char accept[128] = "";
+
+				/* the login form (a browser) goes back to the page,
+				 * which says why; API clients get the JSON 429 */
+				lws_hdr_copy(wsi, accept, sizeof(accept), WSI_TOKEN_HTTP_ACCEPT);
+				if (strstr(accept, "text/html"))
+					return web_respond(wsi, c, 303, "text/plain", "", 0, false, false,
+							   "location: /login.html#throttled\r\n");
+				snprintf(hdr, sizeof(hdr), "retry-after: %u\r\n", retry);
+				return web_respond_error(wsi, c, 429, hdr,
+							 "too many login attempts: retry in %u s", retry);
+			}
+		}
 		if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0) {
 			char cl[24];
 
@@ -250,12 +339,14 @@ static int login_done(struct lws *wsi, struct conn *c)
 	err = kt_auth_login(c->form, c->form_len, hdr, sizeof(hdr) - 32);
 	explicit_bzero(c->form, sizeof(c->form));
 	if (err == -EACCES || err == -EINVAL) {
+		limits_login_failed(wsi);
 		/* back to the form, which shows why */
 		return web_respond(wsi, c, 303, "text/plain", "", 0, false, false,
 				   "location: /login.html#failed\r\n");
 	}
 	if (err)
 		return web_error(wsi, c, 500, "login failed");
+	limits_login_ok(wsi);
 	strcat(hdr, "location: /\r\n");
 	return web_respond(wsi, c, 303, "text/plain", "", 0, false, false, hdr);
 }
@@ -266,6 +357,16 @@ static int callback_http(struct lws *wsi, enum lws_callback_reasons reason,
 	struct conn *c = user;
 
 	switch (reason) {
+	case LWS_CALLBACK_FILTER_NETWORK_CONNECTION:
+		return limits_filter(user);
+	case LWS_CALLBACK_SERVER_NEW_CLIENT_INSTANTIATED:
+		/* the return value is ignored here: kill it */
+		if (limits_accept(wsi))
+			lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+		return 0;
+	case LWS_CALLBACK_WSI_DESTROY:
+		limits_closed(wsi);
+		return 0;
 	case LWS_CALLBACK_HTTP:
 		return route(wsi, c, in ? (const char *)in : "/");
 	case LWS_CALLBACK_HTTP_BODY:

@@ -27,7 +27,9 @@
 #include "access.h"
 #include "auth.h"
 #include "framefmt.h"
+#include "hostcheck.h"
 #include "jsonenc.h"
+#include "peers.h"
 #include "log.h"
 #include "params.h"
 #include "routes.h"
@@ -65,20 +67,6 @@ static int live_path(struct lws *wsi, int64_t *id)
 	return 0;
 }
 
-/* Origin, when sent, must name this server: scheme://Host. */
-static bool origin_ok(struct lws *wsi)
-{
-	char origin[300], host[256], want[300];
-
-	if (lws_hdr_total_length(wsi, WSI_TOKEN_ORIGIN) <= 0)
-		return true;
-	if (lws_hdr_copy(wsi, origin, sizeof(origin), WSI_TOKEN_ORIGIN) <= 0 ||
-	    lws_hdr_copy(wsi, host, sizeof(host), WSI_TOKEN_HOST) <= 0)
-		return false;
-	snprintf(want, sizeof(want), "%s://%s", kt_web.tls ? "https" : "http", host);
-	return strcmp(origin, want) == 0;
-}
-
 /* Answer the upgrade request with a plain HTTP status and drop it. */
 static int refuse(struct lws *wsi, unsigned status, const char *why)
 {
@@ -89,20 +77,27 @@ static int refuse(struct lws *wsi, unsigned status, const char *why)
 
 int live_filter(struct lws *wsi)
 {
+	const char *why;
+	unsigned status;
 	int64_t id;
 
+	/* Host and Origin first: a rebinding page must learn nothing, not
+	 * even whether a session exists */
+	if ((why = hostcheck_request(wsi, &status))) {
+		refused_log(wsi, status, why);
+		return refuse(wsi, status, why);
+	}
 	if (live_path(wsi, &id))
 		return refuse(wsi, 404, "not a live session path");
 	if (!kt_auth_ok(wsi))
 		return refuse(wsi, 401, "authentication required");
-	if (!origin_ok(wsi)) {
-		pr_warn("websocket refused: foreign Origin");
-		return refuse(wsi, 403, "foreign Origin");
-	}
 	if (kt_web.live_viewers >= MAX_VIEWERS) {
 		pr_warn("websocket refused: %d live viewers already", MAX_VIEWERS);
 		return refuse(wsi, 503, "too many live viewers");
 	}
+	if (limits_stream_begin(wsi))
+		return refuse(wsi, 429, "too many streams open");
+	/* counted from here; live_closed or the connection's end gives it back */
 	/* logged while the request's headers (its identity) are at hand */
 	if (web_access(wsi, "live", id, ""))
 		return refuse(wsi, 500, "the access log cannot be written");
@@ -147,8 +142,10 @@ int live_established(struct lws *wsi, struct conn *c)
 	int64_t id;
 	int err;
 
-	if (live_path(wsi, &id) || !st)
+	if (live_path(wsi, &id) || !st) {
+		limits_stream_end(wsi);
 		return -1;
+	}
 	err = kt_store_session_get(st, id, &s);
 	if (err) {
 		lws_close_reason(wsi, LWS_CLOSE_STATUS_POLICY_VIOLATION,
@@ -243,9 +240,11 @@ int live_writeable(struct lws *wsi, struct conn *c)
 void live_closed(struct conn *c)
 {
 	struct web_live *l = c ? c->live : NULL;
+	struct lws *l_wsi;
 
 	if (!l)
 		return;
+	l_wsi = l->wsi;
 	lws_sul_cancel(&l->sul);
 	kt_stream_close(l->cur.s);
 	web_buf_free(&l->out);
@@ -253,4 +252,5 @@ void live_closed(struct conn *c)
 	c->live = NULL;
 	c->kind = CONN_NONE;
 	kt_web.live_viewers--;
+	limits_stream_end(l_wsi);
 }

@@ -17,6 +17,8 @@
 #include <string.h>
 
 #include "auth.h"
+#include "hostcheck.h"
+#include "peers.h"
 #include "log.h"
 #include "server.h"
 
@@ -58,7 +60,8 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"Usage: kubetape-web [--listen ADDR:PORT] [--db PATH] [--token-file F]\n"
-		"                    [--tls-cert F --tls-key F] [--insecure-http] [--log-level L]\n"
+		"                    [--tls-cert F --tls-key F] [--insecure-http] [--allow-host H]...\n"
+		"                    [--max-conns-per-ip N] [--max-streams-per-ip N] [--log-level L]\n"
 		"\n"
 		"Web UI and JSON API over a kubetape store (read-only).\n"
 		"\n"
@@ -70,7 +73,19 @@ static void usage(FILE *out)
 		"  --tls-cert F, --tls-key F\n"
 		"                      serve HTTPS/WSS with this PEM certificate and key\n"
 		"  --insecure-http     allow plain HTTP on a non-loopback address\n"
-		"  --log-level L       error, warn, info (default) or debug\n");
+		"  --allow-host NAME[:PORT]\n"
+		"                      also accept requests whose Host is NAME (any port, or\n"
+		"                      only PORT); repeatable, for a DNS name or a proxy.\n"
+		"                      Without it only the listen address (and localhost on\n"
+		"                      loopback) is accepted: DNS rebinding protection\n"
+		"  --max-conns-per-ip N\n"
+		"                      connections one client address may hold (default %d,\n"
+		"                      0 = no limit); raise it behind a proxy\n"
+		"  --max-streams-per-ip N\n"
+		"                      streams, exports and live views per address\n"
+		"                      (default %d, 0 = no limit)\n"
+		"  --log-level L       error, warn, info (default) or debug\n",
+		KT_WEB_DEFAULT_CONNS_PER_IP, KT_WEB_DEFAULT_STREAMS_PER_IP);
 }
 
 /* "1.2.3.4:80", "[::1]:80", "localhost:80" -> host, port; loopback? */
@@ -135,6 +150,9 @@ int main(int argc, char **argv)
 		{ "tls-key", required_argument, NULL, 'k' },
 		{ "insecure-http", no_argument, NULL, 'I' },
 		{ "log-level", required_argument, NULL, 'L' },
+		{ "allow-host", required_argument, NULL, 'A' },
+		{ "max-conns-per-ip", required_argument, NULL, 'C' },
+		{ "max-streams-per-ip", required_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
@@ -164,6 +182,31 @@ int main(int argc, char **argv)
 			}
 			kt_log_init(NULL, (enum kt_log_level)lvl);
 			break;
+		case 'A':
+			if (hostcheck_allow(optarg)) {
+				pr_err("--allow-host: '%s' is not NAME or NAME:PORT (at most %d)", optarg,
+				       KT_WEB_MAX_ALLOW_HOSTS);
+				return 2;
+			}
+			break;
+		case 'C':
+		case 'S': {
+			char *end;
+			unsigned long v;
+
+			errno = 0;
+			v = strtoul(optarg, &end, 10);
+			if (errno || *end || end == optarg || v > 100000 || optarg[0] == '-') {
+				pr_err("--%s: '%s' is not a number 0-100000",
+				       opt == 'C' ? "max-conns-per-ip" : "max-streams-per-ip", optarg);
+				return 2;
+			}
+			if (opt == 'C')
+				kt_web_limits.conns_per_ip = (unsigned)v;
+			else
+				kt_web_limits.streams_per_ip = (unsigned)v;
+			break;
+		}
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -192,6 +235,9 @@ int main(int argc, char **argv)
 		       "if something else encrypts the path", host);
 		return 2;
 	}
+	if (!loopback && !kt_web.tls)
+		pr_warn("--insecure-http: serving plain HTTP on %s; the token, the login cookie and "
+			"every recorded terminal cross the network unencrypted", host);
 	if (token_file) {
 		err = kt_auth_load(token_file, &kt_web.token, &kt_web.token_len);
 		if (err)
@@ -206,10 +252,15 @@ int main(int argc, char **argv)
 	info.protocols = web_protocols;
 	info.vhost_name = "kubetape-web";
 	info.alpn = "http/1.1";  /* no h2: WebSockets over h2 need RFC 8441 */
-	/* requests up to 8 KiB reach the validators (400 with a reason); lws
-	 * drops larger header blocks without a response */
-	info.max_http_header_data = 8192;
-	info.max_http_header_pool = 64;
+	/* header blocks up to 128 KiB (a 100 KiB query) reach the validators
+	 * and get a JSON 400/414; lws drops larger ones without an answer */
+	info.max_http_header_data2 = KT_WEB_HEADER_DATA;	/* the short field tops at 64K */
+	/* header buffers are allocated on demand; the pool must outnumber what
+	 * the per-address caps let slow clients hold (peers.h) */
+	info.max_http_header_pool = KT_WEB_HEADER_POOL;
+	info.headers = web_security_headers(kt_web.tls);
+	/* total time to send the header block; trickling does not extend it */
+	info.timeout_secs_ah_idle = KT_WEB_HEADER_DEADLINE_S;
 	info.timeout_secs = 30;
 	info.options = LWS_SERVER_OPTION_VALIDATE_UTF8;
 	if (strchr(host, ':') == NULL)
@@ -235,6 +286,7 @@ int main(int argc, char **argv)
 		if (vh)
 			port = lws_get_vhost_listen_port(vh);
 	}
+	hostcheck_listen(host, port, loopback, kt_web.tls);
 	kt_web_store();	/* report a missing store now rather than on first use */
 	pr_info("listening on %s://%s%s%s:%d/ (store %s, auth %s)", kt_web.tls ? "https" : "http",
 		strchr(host, ':') ? "[" : "", host, strchr(host, ':') ? "]" : "", port,

@@ -10,7 +10,8 @@
  *
  * Files: main.c (options, policy, loop), http.c (routing, responses,
  * security headers), auth.c (token, login cookie), params.c (query
- * validation), api.c (JSON endpoints), jsonenc.c (record -> JSON),
+ * validation), hostcheck.c (Host/Origin), peers.c (per-client caps, login
+ * throttling), api.c (JSON endpoints), jsonenc.c (record -> JSON),
  * stream.c (frame stream + asciicast export), live.c (WebSocket follow),
  * assets.c (built-in UI files).
  */
@@ -101,5 +102,12 @@ int web_write_piece(struct lws *wsi, const uint8_t *data, size_t len, bool last)
 /* {"error": {"status": N, "message": "..."}} */
 int web_error(struct lws *wsi, struct conn *c, unsigned status, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
+/* The same with extra header lines (as in web_write_headers). */
+int web_respond_error(struct lws *wsi, struct conn *c, unsigned status, const char *extra,
+		      const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/* The vhost's canned headers (info.headers): the security headers. */
+const struct lws_protocol_vhost_options *web_security_headers(bool tls);
+/* Logs a refused Host/Origin (rate-limited). */
+void refused_log(struct lws *wsi, unsigned status, const char *why);
 
 #endif

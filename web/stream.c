@@ -26,6 +26,7 @@
 #include "screen.h"
 #include "framefmt.h"
 #include "jsonenc.h"
+#include "peers.h"
 #include "params.h"
 #include "routes.h"
 #include "satint.h"
@@ -38,6 +39,7 @@ struct web_stream {
 	bool ended;            /* the session was over when the stream reached its end */
 	int64_t session_id;
 	FILE *fp;              /* export: writes into `out` */
+	struct lws *wsi;       /* counted by limits_stream_begin */
 	struct kt_acast ac;
 };
 
@@ -49,6 +51,8 @@ void stream_free(struct conn *c)
 		return;
 	if (ws->fp)
 		fclose(ws->fp);
+	if (ws->wsi)
+		limits_stream_end(ws->wsi);
 	kt_stream_close(ws->cur.s);
 	web_buf_free(&ws->out);
 	free(ws);
@@ -177,9 +181,15 @@ int stream_start(struct lws *wsi, struct conn *c, int64_t id, bool export)
 	if (web_access(wsi, export ? "export" : "replay", id, input ? "input=1" : ""))
 		return web_error(wsi, c, 500, "the access log cannot be written");
 
+	if (limits_stream_begin(wsi))
+		return web_respond_error(wsi, c, 429, "retry-after: 5\r\n",
+					 "too many streams open from this client or in total");
 	ws = calloc(1, sizeof(*ws));
-	if (!ws)
+	if (!ws) {
+		limits_stream_end(wsi);
 		return web_error(wsi, c, 500, "out of memory");
+	}
+	ws->wsi = wsi;
 	ws->export = export;
 	ws->session_id = id;
 	ws->cur.with_input = input;
@@ -218,6 +228,8 @@ int stream_start(struct lws *wsi, struct conn *c, int64_t id, bool export)
 		goto cleanup;
 	c->stream = ws;
 	c->kind = export ? CONN_EXPORT : CONN_STREAM;
+	limits_stream_sndbuf(wsi);
+	limits_stream_progress(wsi);
 	if (web_write_headers(wsi, 200, export ? "application/x-asciicast" : "application/vnd.kubetape.frames",
 			      LWS_ILLEGAL_HTTP_CONTENT_LEN, false, extra))
 		return -1;
@@ -276,6 +288,7 @@ int stream_writeable(struct lws *wsi, struct conn *c)
 	if (web_write_piece(wsi, ws->out.p + ws->out.off, n, last))
 		return -1;
 	web_buf_consume(&ws->out, n);
+	limits_stream_progress(wsi);	/* it reads: the stall deadline starts again */
 	if (!last) {
 		lws_callback_on_writable(wsi);
 		return 0;

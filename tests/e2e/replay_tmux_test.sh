@@ -112,10 +112,15 @@ step_start
 tm new-session -d -s rp -x 90 -y 26 \
 	"$KT replay $ID --speed 1000 2>$KT_TMP/rp.err; echo \$? >$KT_TMP/rp.rc; exec sleep 100000"
 tm resize-window -t rp -x 90 -y 26 2>/dev/null
-wait_for 30 test -s "$KT_TMP/rp.rc" || { show_pane rp; fatal replay_runs "replay did not finish in 30 s"; }
-sleep 0.3
+# at the end the replay holds the last frame until q (stdin is the pane)
+wait_for 30 sh -c "tmux -L $SOCK capture-pane -p -t rp | cmp -s - $KT_TMP/live.txt" ||
+	{ show_pane rp; fatal replay_runs "the replay did not reach the live screen in 30 s"; }
+sleep 0.5
 cap rp >"$KT_TMP/rp.txt"
 tm capture-pane -p -e -t rp >"$KT_TMP/rp-e.txt"
+check replay_holds_end "the replay exited at the end instead of waiting for q" test ! -s "$KT_TMP/rp.rc"
+tm send-keys -t rp q
+wait_for 5 test -s "$KT_TMP/rp.rc" || { show_pane rp; fatal replay_quits "q did not end the replay at its end"; }
 check replay_exit0 "replay exited $(cat "$KT_TMP/rp.rc"): $(cat "$KT_TMP/rp.err")" test "$(cat "$KT_TMP/rp.rc")" = 0
 if cmp -s "$KT_TMP/live.txt" "$KT_TMP/rp.txt"; then
 	pass replay_screen_equals_live
@@ -251,6 +256,44 @@ if wait_for 5 pane_has ia "Stopped" && tty_ok; then
 	fi
 else
 	show_pane ia; fail suspend_resume "Ctrl-Z did not stop the replay with the terminal restored"
+fi
+
+# ------------------------------------------------------------------ ends on the alternate screen
+# A full-screen program killed on the alternate screen (as vim or less
+# killed with the shell): the replay must end on that frame, and leave the
+# alternate screen only when the viewer quits.
+step_start
+tm new-session -d -s alt -x 100 -y 30 "$FAKEPOD exec-tty bash; exec sleep 100000" ||
+	fatal alt_session "tmux new-session failed"
+tm resize-window -t alt -x 100 -y 30 2>/dev/null
+wait_for 15 pane_has alt ':/#' || { show_pane alt; fatal alt_prompt "no bash prompt in the alt pane"; }
+tm send-keys -t alt -l -- 'echo MAIN-BEFORE; printf "\033[?1049h\033[2J\033[HALT-LAST-FRAME\n"; sleep 0.5; kill -9 $$'
+tm send-keys -t alt Enter
+wait_for 10 pane_has alt ALT-LAST-FRAME || { show_pane alt; fatal alt_frame "no ALT-LAST-FRAME in the live pane"; }
+alt_id() { $KT sessions --json --pod "$POD_NAME" --tty | python3 -c "import json,sys; print([s['id'] for s in json.load(sys.stdin) if s['id'] != $ID and s['state'] != 'active'][0])"; }
+ALT_ID=
+for _ in $(seq 1 30); do
+	ALT_ID=$(alt_id 2>/dev/null) && [ -n "$ALT_ID" ] && break
+	sleep 0.5
+done
+[ -n "$ALT_ID" ] || fatal alt_session_ended "the alternate-screen session did not end in the store within 15 s"
+ia_run "$KT replay $ALT_ID --speed 1000"
+# whole lines: the recorded command line (on the main screen) contains the text
+if wait_for 15 pane_line ia ALT-LAST-FRAME; then
+	sleep 1.5	# well past the end
+	if pane_line ia ALT-LAST-FRAME && pane_lacks ia EXITED=; then
+		pass replay_ends_on_alt_screen_frame
+	else
+		show_pane ia; fail replay_ends_on_alt_screen_frame "the last frame (on the alternate screen) was gone at the end"
+	fi
+else
+	show_pane ia; fail replay_ends_on_alt_screen_frame "ALT-LAST-FRAME never shown"
+fi
+ia_key q
+if wait_for 5 pane_has ia "EXITED=0" && ! pane_line ia ALT-LAST-FRAME && pane_line ia MAIN-BEFORE && tty_ok; then
+	pass replay_restores_terminal_on_quit
+else
+	show_pane ia; fail replay_restores_terminal_on_quit "after q: no exit 0, alternate screen not left, or the terminal left raw"
 fi
 
 finish

@@ -10,4 +10,7 @@
 require_cmd node openssl
 require_built "$KT_OUT/kubetape-web" "$KT_OUT/tests/web/kt_webfill"
 cd "$KT_REPO/tests/web" || fatal web_api_cd "cannot cd to tests/web"
-KT_OUT=$KT_OUT node api_test.mjs
+KT_OUT=$KT_OUT node api_test.mjs || rc=1
+# hostile and greedy clients, DNS rebinding, login throttling, screen search
+KT_OUT=$KT_OUT node hostile_test.mjs || rc=1
+exit "${rc:-0}"

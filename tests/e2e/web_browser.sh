@@ -17,7 +17,8 @@ require_root
 require_containerd
 require_bpf
 require_cmd node
-require_built "$KT_OUT/kubetape-recorder" "$KT_OUT/kubetape-web" "$KT_OUT/tests/web/kt_webfill" "$PTYRUN"
+require_built "$KT_OUT/kubetape-recorder" "$KT_OUT/kubetape-web" "$KT_OUT/tests/web/kt_webfill" \
+	"$KT_OUT/tests/web/kt_screenat" "$PTYRUN"
 [ -x /usr/bin/chromium ] || fatal web_browser_requires_chromium "/usr/bin/chromium is missing: run 'make deps' (Debian package chromium)"
 [ -f "$KT_REPO/web/node_modules/playwright-core/package.json" ] ||
 	fatal web_browser_requires_playwright "web/node_modules/playwright-core is missing: run 'make deps' (npm ci --prefix web)"
@@ -65,6 +66,15 @@ send "sleep 1\r"
 expect "# " 5
 send "ls /\r"
 expect "# " 5
+send "for i in 1 2 3 4 5 6; do echo tick-$i; sleep 0.2; done\r"
+expect "tick-6\r\n" 5
+send "seq 1 60\r"
+expect "60\r\n" 5
+send "env echo LEDGER_TOKEN=under_score\r"
+expect "under_score\r\n" 5
+expect "# " 5
+send "env false\r"
+expect "# " 5
 send "echo C-$((3+3))\r"
 expect "C-6\r\n" 5
 sleep 0.5
@@ -82,24 +92,30 @@ pass web_recorded_session
 server REC_URL "$KT_TMP/rec.db" "$KT_TMP/web-rec.log"
 
 # The live session: ptyrun reads its script from a fifo the browser test
-# appends to.  Only this shell holds the fifo open (fd 9, not inherited by
+# appends to.  Only this shell holds the fifo open (fd 8, not inherited by
 # the server or node), so closing it lets ptyrun see EOF and exit.
 step_start
 mkfifo "$KT_TMP/live.fifo"
 $PTYRUN --raw --rows 24 --cols 80 --script "$KT_TMP/live.fifo" --out "$KT_TMP/live.out" -- $(ctr_exec_tty web-live) >"$KT_TMP/live.log" 2>&1 &
 LIVE=$!
 at_exit "kill $LIVE 2>/dev/null; wait $LIVE 2>/dev/null"
-exec 9>"$KT_TMP/live.fifo"	# keeps the fifo open between the test's appends
-at_exit 'exec 9>&-'
-printf '%s\n' 'expect "# " 10' 'send "echo L-$((5+5))\r"' 'expect "L-10\r\n" 5' >&9
+exec 8>"$KT_TMP/live.fifo"	# keeps the fifo open between the test's appends
+at_exit 'exec 8>&-'
+printf '%s\n' 'expect "# " 10' 'send "echo L-$((5+5))\r"' 'expect "L-10\r\n" 5' >&8
 pass web_live_session_started
 
 cd "$KT_REPO/tests/web" || fatal web_browser_cd "cannot cd to tests/web"
 KT_OUT=$KT_OUT KT_WEB_LIST_URL=$LIST_URL KT_WEB_REC_URL=$REC_URL KT_WEB_REC_ID=$REC_ID \
 	KT_WEB_LIVE_FIFO=$KT_TMP/live.fifo KT_WEB_POD=$POD_NAME KT_WEB_ARTIFACTS=$ARTIFACTS \
-	node browser_test.mjs 9>&-
+	KT_WEB_REC_DB=$KT_TMP/rec.db node browser_test.mjs 8>&-
 rc=$?
-exec 9>&-
+# seek correctness against the store's own rendering (kt_screenat)
+KT_OUT=$KT_OUT KT_WEB_REC_URL=$REC_URL KT_WEB_REC_ID=$REC_ID KT_WEB_REC_DB=$KT_TMP/rec.db \
+	KT_WEB_ARTIFACTS=$ARTIFACTS node browser_seek.mjs 8>&- || rc=1
+# the auditor's features: keys, URL, login, fit, tree, markers, search
+KT_OUT=$KT_OUT KT_WEB_REC_URL=$REC_URL KT_WEB_REC_ID=$REC_ID KT_WEB_REC_DB=$KT_TMP/rec.db \
+	KT_WEB_LIST_URL=$LIST_URL KT_WEB_ARTIFACTS=$ARTIFACTS node browser_ui.mjs 8>&- || rc=1
+exec 8>&-
 wait_for 15 sh -c "! kill -0 $LIVE 2>/dev/null" || fail web_live_session_exit "the live session's ptyrun did not exit"
 if [ "$rc" != 0 ]; then
 	kt_failed=$((kt_failed + 1))	# node printed the FAIL lines

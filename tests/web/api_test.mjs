@@ -42,7 +42,7 @@ await test('info_and_security_headers', async () => {
   assert(/frame-ancestors 'none'/.test(h.get('content-security-policy')), 'CSP frame-ancestors');
   eq(h.get('x-content-type-options'), 'nosniff', 'nosniff');
   eq(h.get('x-frame-options'), 'DENY', 'x-frame-options');
-  eq(h.get('referrer-policy'), 'no-referrer', 'referrer-policy');
+  eq(h.get('referrer-policy'), 'same-origin', 'referrer-policy');
   eq(h.get('cache-control'), 'no-store', 'API cache-control');
   eq(h.get('server'), null, 'server header');
   const b = await r.json();
@@ -68,8 +68,23 @@ await test('list_default_page', async () => {
   eq(r.status, 200, 'status');
   eq(r.body.sessions.length, 100, 'default page size');
   assert(r.body.next_after, 'no next_after on a full page');
-  const ids = r.body.sessions.map((s) => s.id);
-  assert(ids.every((id, i) => i === 0 || id < ids[i - 1]), 'not newest first');
+  const st = r.body.sessions.map((s) => s.start_us);
+  assert(st.every((t, i) => i === 0 || t <= st[i - 1]), 'not sorted by start time, newest first');
+  eq(r.body.total, N + 1, 'total');
+  // the demo session was created first but started an hour ago: by start
+  // time it is not on top, and it is found in the right place
+  assert(r.body.sessions[0].id !== 1, 'sorted by id');
+});
+
+await test('list_substring_filters', async () => {
+  let r = await json('/api/sessions?pod=od-0&limit=500');
+  assert(r.body.sessions.length > 0 && r.body.sessions.every((s) => s.pod.includes('od-0')), 'pod substring');
+  eq(r.body.total, (N / 50) * 10, 'pod substring total (pod-00..pod-09)');
+  r = await json('/api/sessions?namespace=s-3&limit=5');
+  eq(r.body.total, N / 5, 'namespace substring total');
+  assert(r.body.sessions.every((s) => s.k8s_namespace === 'ns-3'), 'namespace substring');
+  r = await json('/api/sessions?pod=%25&limit=5');
+  eq(r.body.total, 0, '% is literal');
 });
 
 await test('list_pagination_10000', async () => {
@@ -158,15 +173,18 @@ await test('bad_parameters', async () => {
 });
 
 await test('huge_request', async () => {
-  // up to 8 KiB of headers reach the validators: a 400 with a reason
+  // up to 128 KiB of headers reach the validators: a JSON 400 with a reason
   const m = await get(srv.port, `/api/sessions?pod=${'x'.repeat(5000)}`);
   eq(m.status, 400, 'long parameter');
+  const r = await get(srv.port, `/api/sessions?pod=${'x'.repeat(100 * 1024)}`);
+  eq(r.status, 400, '100 KiB query');
+  assert(/json/.test(r.headers['content-type']) && r.headers['content-security-policy'], '100 KiB query: JSON with CSP');
+  const h = await get(srv.port, '/api/info', `X-Big: ${'y'.repeat(10000)}\r\n`);
+  eq(h.status, 200, '10 KB of headers');
   // beyond that lws drops the request without a response (status 0 here)
-  const r = await get(srv.port, `/api/sessions?pod=${'x'.repeat(20000)}`).catch(() => ({ status: 0 }));
-  assert(r.status === 0 || (r.status >= 400 && r.status < 500), `status ${r.status}`);
-  const h = await get(srv.port, '/api/info', `X-Big: ${'y'.repeat(16000)}\r\n`).catch(() => ({ status: 0 }));
-  assert(h.status === 0 || (h.status >= 400 && h.status < 500), `big header status ${h.status}`);
-  const b = await rawHttp(srv.port, `POST /login HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\nContent-Type: application/x-www-form-urlencoded\r\nConnection: close\r\n\r\n${'t'.repeat(5000)}`)
+  const x = await get(srv.port, '/api/info', `X-Big: ${'y'.repeat(140 * 1024)}\r\n`).catch(() => ({ status: 0 }));
+  assert(x.status === 0 || (x.status >= 400 && x.status < 500), `140 KiB header status ${x.status}`);
+  const b = await rawHttp(srv.port, `POST /login HTTP/1.1\r\nHost: 127.0.0.1:${srv.port}\r\nContent-Length: 100000\r\nContent-Type: application/x-www-form-urlencoded\r\nConnection: close\r\n\r\n${'t'.repeat(5000)}`)
     .catch(() => ({ status: 'closed' }));
   assert(b.status === 'closed' || b.status === 413 || b.status === 303, `big body status ${b.status}`);
   eq((await json('/api/info')).status, 200, 'server still up');
@@ -186,12 +204,12 @@ await test('path_traversal', async () => {
 await test('wrong_methods', async () => {
   for (const [m, p] of [['POST', '/api/sessions'], ['PUT', '/api/sessions'], ['DELETE', `/api/sessions/${demo}`],
     ['PATCH', '/api/info'], ['POST', '/'], ['GET', '/login'], ['OPTIONS', '/api/sessions']]) {
-    const r = await rawHttp(srv.port, `${m} ${p} HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`)
+    const r = await rawHttp(srv.port, `${m} ${p} HTTP/1.1\r\nHost: 127.0.0.1:${srv.port}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`)
       .catch(() => ({ status: 'closed' }));
     assert(r.status === 405 || r.status === 'closed' || (r.status >= 400 && r.status < 500), `${m} ${p}: ${r.status}`);
     if (m !== 'OPTIONS' && m !== 'PATCH') eq(r.status, 405, `${m} ${p}`);
   }
-  const junk = await rawHttp(srv.port, 'FROB / HTTP/1.1\r\nHost: x\r\n\r\n').catch(() => ({ status: 'closed' }));
+  const junk = await rawHttp(srv.port, `FROB / HTTP/1.1\r\nHost: 127.0.0.1:${srv.port}\r\n\r\n`).catch(() => ({ status: 'closed' }));
   assert(junk.status === 'closed' || junk.status >= 400, `unknown method: ${junk.status}`);
   const garbage = await rawHttp(srv.port, '\x00\xff\xfe garbage\r\n\r\n').catch(() => ({ status: 'closed' }));
   assert(garbage.status === 'closed' || garbage.status >= 400, `garbage: ${garbage.status}`);
@@ -401,6 +419,7 @@ await test('listen_policy', async () => {
   eq(r.code, 2, 'cert without key');
   // with --insecure-http it starts, on all addresses, and still wants the token
   const s = await startServer(['--db', db, '--listen', '0.0.0.0:0', '--token-file', `${dir}/token`, '--insecure-http']);
+  assert(/warn: --insecure-http: serving plain HTTP/.test(s.log()), `no --insecure-http warning: ${s.log()}`);
   eq((await fetch(`http://127.0.0.1:${s.port}/api/sessions`)).status, 401, 'token required off loopback');
   await stopServer(s);
 });

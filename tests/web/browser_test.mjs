@@ -85,6 +85,9 @@ await test('browser_live_marked', async () => {
 });
 
 await test('browser_search', async () => {
+  // from the unfiltered list: a search carries the list's filters
+  await page.goto(LIST + '/#/');
+  await page.waitForSelector('#sessions tbody tr', { timeout: 10000 });
   await page.fill('#q', 'hostname');
   await page.click('#search-form button');
   await until(async () => (await page.locator('#hits tbody tr').count()) > 0, 5000, 'search hits');

@@ -28,6 +28,15 @@ function fmtDur(us) {
   const m = Math.floor(s / 60); s -= m * 60;
   return (h ? `${h}:${String(m).padStart(2, '0')}` : `${m}`) + `:${String(s).padStart(2, '0')}`;
 }
+// m:ss.mmm (h:mm:ss.mmm past an hour): offsets into a session
+function fmtOffset(us) {
+  // m:ss.mmm (h:mm:ss.mmm past an hour)
+  const ms = Math.max(0, Math.round(us / 1000));
+  const h = Math.floor(ms / 3600000), m = Math.floor(ms / 60000) % 60, sec = Math.floor(ms / 1000) % 60;
+  const frac = String(ms % 1000).padStart(3, '0');
+  return (h ? `${h}:${String(m).padStart(2, '0')}` : `${m}`) + `:${String(sec).padStart(2, '0')}.${frac}`;
+}
+
 function fmtBytes(n) {
   if (n < 1024) return `${n} B`;
   const u = ['KiB', 'MiB', 'GiB', 'TiB'];
@@ -46,7 +55,12 @@ class HttpError extends Error {
 }
 async function api(path) {
   const res = await fetch(path, { credentials: 'same-origin', headers: { Accept: 'application/json' } });
-  if (res.status === 401) { location.href = '/login.html'; throw new HttpError(401, 'authentication required'); }
+  if (res.status === 401) {
+    // the deep link survives the login page: restored after it (see start)
+    try { sessionStorage.setItem('kt-next', location.hash); } catch (e) { /* storage off */ }
+    location.href = '/login.html';
+    throw new HttpError(401, 'authentication required');
+  }
   let body = null;
   try { body = await res.json(); } catch (e) { /* not JSON */ }
   if (!res.ok) throw new HttpError(res.status, (body && body.error && body.error.message) || `HTTP ${res.status}`);
@@ -108,8 +122,12 @@ function sessionRow(s) {
     el('td', {}, fmtBytes(s.bytes_out), s.lost_bytes || s.lost_events ? el('span', { class: 'badge lost', title: `${s.lost_bytes} bytes lost` }, 'loss') : null));
 }
 
+// the list's filters, applied to searches started from the header
+let listFilters = new URLSearchParams();
+
 async function listPage(params) {
   show('list-view');
+  listFilters = filterQuery(params);
   const form = $('#filters');
   for (const k of FILTERS) form.elements[k].value = params.get(k) || '';
   const tbody = $('#sessions tbody');
@@ -125,7 +143,7 @@ async function listPage(params) {
     const r = await api('/api/sessions?' + q);
     for (const s of r.sessions) tbody.append(sessionRow(s));
     total += r.sessions.length;
-    status.textContent = total ? `${total} session${total === 1 ? '' : 's'}${r.next_after ? ' (more below)' : ''}` : 'No sessions match.';
+    status.textContent = r.total ? `${total.toLocaleString('en')} of ${r.total.toLocaleString('en')} session${r.total === 1 ? '' : 's'}, newest start first${r.next_after ? ' (more below)' : ''}` : 'No sessions match.';
     const more = $('#more');
     more.hidden = !r.next_after;
     more.onclick = r.next_after ? () => load(r.next_after).catch((e) => { status.textContent = e.message; }) : null;
@@ -147,8 +165,29 @@ $('#search-form').addEventListener('submit', (ev) => {
   ev.preventDefault();
   const q = $('#q').value.trim();
   if (!q) return;
-  location.hash = '#/search?' + new URLSearchParams({ q, in: $('#search-in').value });
+  const p = new URLSearchParams({ q, in: $('#search-in').value });
+  for (const [k, v] of listFilters) p.set(k, v);
+  location.hash = '#/search?' + p;
 });
+
+// Text with every occurrence of the query's words in <mark> (built with
+// text nodes: recorded text never becomes markup).
+function highlighted(text, words) {
+  const out = el('span', {});
+  const low = text.toLowerCase();
+  let i = 0;
+  while (i < text.length) {
+    let best = -1, len = 0;
+    for (const w of words) {
+      const at = low.indexOf(w, i);
+      if (at >= 0 && (best < 0 || at < best)) { best = at; len = w.length; }
+    }
+    if (best < 0) { out.append(text.slice(i)); break; }
+    out.append(text.slice(i, best), el('mark', {}, text.slice(best, best + len)));
+    i = best + len;
+  }
+  return out;
+}
 
 async function searchPage(params) {
   show('search-view');
@@ -161,132 +200,48 @@ async function searchPage(params) {
   status.className = 'status';
   status.textContent = 'Searching…';
   const base = new URLSearchParams({ q, in: inWhat, limit: '50' });
+  const filters = filterQuery(params);   // the list's filters travel with the search
+  for (const [k, v] of filters) base.set(k, v);
+  const words = q.toLowerCase().split(/\s+/).filter(Boolean);
   let total = 0;
-  const load = async (after) => {
+  const load = async (after, afterScreen) => {
+    base.delete('after'); base.delete('after_screen');
     if (after) base.set('after', String(after));
-    let r;
-    try {
-      r = await api('/api/search?' + base);
-    } catch (e) {
-      if (e.status === 501 && inWhat === 'screen') { status.textContent = 'Screen-text search is not available on this server yet.'; return; }
-      throw e;
-    }
+    if (afterScreen) base.set('after_screen', String(afterScreen));
+    const r = await api('/api/search?' + base);
     for (const h of r.hits) {
       const s = h.session, c = h.command;
-      const rel = c ? c.ts_us - s.start_us : 0;
-      const text = c ? c.argv.join(' ') : (h.text || '');
-      tbody.append(el('tr', {},
+      const rel = h.offset_us;
+      const text = c ? c.argv.join(' ') : h.screen.text;
+      tbody.append(el('tr', { class: `hit ${h.kind}` },
         el('td', {}, el('a', { href: `#/s/${s.id}?t=${Math.max(0, Math.floor(rel / 1000))}` }, `#${s.id}`), s.active ? el('span', { class: 'badge live' }, 'LIVE') : null),
-        el('td', {}, fmtTime(c ? c.ts_us : s.start_us)),
-        el('td', {}, `${s.pod} / ${s.container}`),
-        el('td', { class: 'match', title: text }, text)));
+        el('td', {}, fmtTime(s.start_us + rel)),
+        el('td', { class: 'offset' }, fmtOffset(rel)),
+        el('td', {}, `${s.k8s_namespace} / ${s.pod} / ${s.container}`),
+        el('td', {}, h.kind === 'command' ? 'command' : (h.screen.final ? 'final screen' : 'screen')),
+        el('td', { class: 'match', title: text }, highlighted(text, words))));
     }
     total += r.hits.length;
+    const fl = [...filters.keys()];
     status.textContent = (total ? `${total} match${total === 1 ? '' : 'es'}` : 'No matches.') +
-      (inWhat !== 'commands' && !r.screen_searched ? ' (commands only: screen-text search is not available yet)' : '');
+      ` in ${inWhat === 'all' ? 'commands and screen text' : inWhat === 'screen' ? 'screen text' : 'commands'}` +
+      (fl.length ? ` (filtered by ${fl.join(', ')})` : '');
     const more = $('#search-more');
-    more.hidden = !r.next_after;
-    more.onclick = r.next_after ? () => load(r.next_after).catch((e) => { status.textContent = e.message; }) : null;
+    more.hidden = !r.next_after && !r.next_after_screen;
+    more.onclick = more.hidden ? null : () => load(r.next_after, r.next_after_screen).catch((e) => { status.textContent = e.message; });
   };
-  await load(0);
-}
-
-// ---------------------------------------------------------------- session
-function metaItem(k, v) { return el('div', {}, el('dt', {}, k), el('dd', {}, v === '' || v === null || v === undefined ? '—' : String(v))); }
-
-async function sessionPage(id, params) {
-  show('session-view');
-  const [{ session: s }, cr] = await Promise.all([api(`/api/sessions/${id}`), api(`/api/sessions/${id}/commands?limit=5000`)]);
-  $('#s-title').textContent = `#${s.id} ${s.k8s_namespace}/${s.pod}/${s.container}`;
-  if (s.active) $('#s-title').append(el('span', { class: 'badge live' }, 'LIVE'));
-  $('#meta').replaceChildren(
-    metaItem('Namespace', s.k8s_namespace), metaItem('Pod', s.pod), metaItem('Container', s.container),
-    metaItem('Node', s.node), metaItem('Start (UTC)', fmtTime(s.start_us)),
-    metaItem('End (UTC)', s.end_us ? fmtTime(s.end_us) : (s.active ? 'live' : '')),
-    metaItem('Duration', fmtDur(s.end_us ? s.end_us - s.start_us : null)),
-    metaItem('State', s.state), metaItem('Exit code', exitText(s)),
-    metaItem('Lost bytes', `${s.lost_bytes}${s.lost_events ? ` (${s.lost_events} events)` : ''}`),
-    metaItem('Output', fmtBytes(s.bytes_out)), metaItem('Terminal', s.has_tty ? `${s.cols}×${s.rows} ${s.tty_name}` : 'no tty'),
-    metaItem('Leader', `${s.leader_comm} pid ${s.leader_ns_pid} uid ${s.leader_uid}`),
-    metaItem('Capture', s.capture));
-  $('#download').href = `/api/sessions/${s.id}/export.cast`;
-
-  const termEl = $('#term');
-  termEl.replaceChildren();
-  $('#gaps').replaceChildren();
-  const playBtn = $('#play'), seek = $('#seek'), clock = $('#clock'), pstatus = $('#player-status');
-  pstatus.textContent = '';
-  let dragging = false;
-  const cmds = cr.commands;
-  const items = [];
-  const list = $('#commands');
-  list.replaceChildren();
-  let current = -1;
-
-  const p = new window.KtPlayer(termEl, s, {
-    onTime(pos, dur) {
-      clock.textContent = `${fmtDur(pos)} / ${fmtDur(dur)}`;
-      if (!dragging) { seek.max = String(Math.max(1, Math.ceil(dur / 1000))); seek.value = String(Math.floor(pos / 1000)); }
-      let i = -1;
-      while (i + 1 < cmds.length && cmds[i + 1].ts_us - s.start_us <= pos) i++;
-      if (i !== current) {
-        if (current >= 0 && items[current]) items[current].classList.remove('current');
-        if (i >= 0 && items[i]) items[i].classList.add('current');
-        current = i;
-      }
-    },
-    onGap(rel, lost) {
-      const dur = Math.max(1, p.duration());
-      $('#gaps').append(el('span', { title: `${lost} bytes lost at ${fmtDur(rel)}`, 'data-us': rel }));
-      for (const g of $('#gaps').children) g.style.left = `${Math.min(100, (Number(g.dataset.us) / dur) * 100)}%`;
-    },
-    onState(st) {
-      playBtn.textContent = st === 'playing' ? 'Pause' : 'Play';
-      playBtn.setAttribute('aria-label', playBtn.textContent);
-      if (st === 'live') pstatus.textContent = 'Following live…';
-      else if (st === 'ended' && p.live === false) pstatus.textContent = 'Session ended.';
-      else if (st.startsWith('disconnected')) pstatus.textContent = `Live view ${st}.`;
-      else if (st === 'finished') pstatus.textContent = 'End of recording.';
-      else pstatus.textContent = '';
-      termEl.dataset.state = st;
-    },
-    onStatus(msg) { pstatus.textContent = msg; },
-  });
-  player = p;
-  window.ktPlayer = p;   // for tests and the console
-
-  cmds.forEach((c, i) => {
-    const rel = c.ts_us - s.start_us;
-    const failed = c.has_exit && (c.exit_code !== 0);
-    const li = el('li', { class: failed ? 'failed' : '' },
-      el('button', { type: 'button', title: c.argv.join(' '), 'data-us': rel,
-        onclick: () => { p.seek(rel).then(() => { pstatus.textContent = `At command ${i + 1}: ${c.argv.join(' ')}`; }); } },
-      el('span', { class: 't' }, fmtDur(rel)), c.argv.join(' ')));
-    items.push(li);
-    list.append(li);
-  });
-  if (cr.next_after !== null) list.append(el('li', {}, `… more than ${cmds.length} commands; the rest are not listed`));
-
-  playBtn.onclick = () => { if (p.playing) p.pause(); else p.play(); };
-  $('#speed').onchange = (ev) => { p.speed = Number(ev.target.value) || 1; };
-  $('#idle').onchange = (ev) => { p.skipIdle = ev.target.checked; };
-  p.speed = Number($('#speed').value) || 1;
-  p.skipIdle = $('#idle').checked;
-  seek.oninput = () => { dragging = true; clock.textContent = `${fmtDur(Number(seek.value) * 1000)} / ${fmtDur(p.duration())}`; };
-  seek.onchange = () => { dragging = false; p.seek(Number(seek.value) * 1000); };
-  const liveBtn = $('#live');
-  liveBtn.hidden = !s.active;
-  liveBtn.onclick = () => p.followLive();
-
-  await p.start();
-  const t = Number(params.get('t'));
-  if (t > 0) await p.seek(t * 1000);
-  if (s.active && params.get('live') === '1') p.followLive();
+  await load(0, 0);
 }
 
 // ---------------------------------------------------------------- start
 window.addEventListener('hashchange', route);
 (async () => {
+  // back from the login page: where the auditor was going
+  try {
+    const next = sessionStorage.getItem('kt-next');
+    sessionStorage.removeItem('kt-next');
+    if (next && /^#\/[\w/?=&%.-]*$/.test(next) && (location.hash === '' || location.hash === '#/')) history.replaceState(null, '', next);
+  } catch (e) { /* storage off */ }
   try {
     const info = await api('/api/info');
     $('#logout').hidden = !info.auth;

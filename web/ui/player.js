@@ -68,6 +68,9 @@ class Player {
       // server also applies to every META and RESIZE record it sends
       cols: screenDim(session.cols, 2, 80), rows: screenDim(session.rows, 1, 24), disableStdin: true,
       convertEol: false, scrollback: 2000, fontSize: 14,
+      // at line height 1 the DOM renderer clips the underscore's row of
+      // pixels in common monospace fonts: LEDGER_TOKEN read "LEDGER TOKEN"
+      lineHeight: 1.2,
       fontFamily: 'ui-monospace, "DejaVu Sans Mono", monospace',
       theme: { background: '#11161c' },
     });
@@ -87,7 +90,13 @@ class Player {
     this.gaps = new Set();
     this._raf = this._raf.bind(this);
     this._wake = null;
+    this.op = 0;                  // bumps on every seek: an older seek stops at its next await
+    this._busyP = null;           // the playback loop's drain in flight
   }
+
+  // Resolves once xterm.js has parsed everything written so far (write()
+  // only queues: its callbacks run in order).
+  _settle() { return new Promise((r) => this.term.write('', r)); }
 
   duration() {
     const s = this.session;
@@ -95,14 +104,26 @@ class Player {
     return this.lastFrameUs;
   }
 
-  _reset() {
-    this.gen++;
+  // Stop the current source and clear the terminal.  Writes still queued
+  // in xterm.js from the old source land first (a reset does not drop
+  // them; they would draw over the new screen), then the terminal goes back
+  // to the session's starting size: a stream that does not begin at a
+  // keyframe begins at the session start, which had that size.  Returns
+  // the new generation, or -1 when a newer reset overtook this one.
+  async _reset() {
+    const gen = ++this.gen;
     if (this.abort) this.abort.abort();
     if (this.ws) { this.ws.onclose = null; this.ws.close(); this.ws = null; }
     this.live = false;
     this.queue = []; this.qi = 0; this.queued = 0;
     this.sourceDone = false; this.ended = false;
+    this.ffTarget = undefined;
+    await this._settle();
+    if (gen !== this.gen) return -1;
     this.term.reset();
+    const cols = screenDim(this.session.cols, 2, 80), rows = screenDim(this.session.rows, 1, 24);
+    if (this.term.cols !== cols || this.term.rows !== rows) this.term.resize(cols, rows);
+    return gen;
   }
 
   _onRecord(type, t, data) {
@@ -130,14 +151,15 @@ class Player {
   // Start (or restart) the HTTP stream; frames before `fromUs` will be
   // written without delay by the caller's fast-forward.
   async _load(fromUs) {
-    this._reset();
-    const gen = this.gen;
+    const gen = await this._reset();
+    if (gen < 0) return false;
     this.abort = new AbortController();
     this.loadT0 = performance.now();
     this.stats.firstFrameMs = null;
     const parser = new FrameParser((ty, t, d) => this._onRecord(ty, t, d));
     const res = await fetch(`/api/sessions/${this.session.id}/stream?from=${Math.max(0, Math.floor(fromUs))}`,
                             { signal: this.abort.signal, credentials: 'same-origin' });
+    if (gen !== this.gen) { res.body.cancel().catch(() => {}); return false; }
     if (!res.ok) throw new Error(`stream: HTTP ${res.status}`);
     const reader = res.body.getReader();
     (async () => {
@@ -160,6 +182,7 @@ class Player {
         if (gen === this.gen && e.name !== 'AbortError') this._status(`stream failed: ${e.message}`);
       }
     })();
+    return true;
   }
 
   _status(msg) { if (this.hooks.onStatus) this.hooks.onStatus(msg); }
@@ -168,11 +191,11 @@ class Player {
   // Take queued frames with t <= until; returns [batches...] split at resizes.
   async _drainTo(until, fast) {
     let parts = [], total = 0;
-    const flush = async () => {
-      if (!total) return;
+    const flush = async (wait) => {
+      if (!total) { if (wait) await this._settle(); return; }
       const buf = concat(parts, total);
       parts = []; total = 0;
-      if (fast) await new Promise((r) => this.term.write(buf, r));
+      if (fast || wait) await new Promise((r) => this.term.write(buf, r));
       else this.term.write(buf);
     };
     while (this.qi < this.queue.length && this.queue[this.qi].t <= until) {
@@ -180,9 +203,12 @@ class Player {
       this.queue[this.qi++] = null;
       this.queued -= f.data.length;
       if (f.type === REC_RESIZE) {
-        await flush();
+        // resize() acts at once, write() later: what came before the
+        // resize must be parsed at the old size first
+        await flush(true);
         const dv = new DataView(f.data.buffer, f.data.byteOffset, f.data.byteLength);
         if (f.data.length >= 4) this.term.resize(dv.getUint16(0, true) || 80, dv.getUint16(2, true) || 24);
+        if (this.hooks.onResize) this.hooks.onResize();
         continue;
       }
       parts.push(f.data); total += f.data.length;
@@ -196,51 +222,85 @@ class Player {
   }
 
   // Write everything up to `target` at once, waiting for the stream as needed.
-  async _fastForward(target) {
+  // Stops (false) when a newer load or seek took over.  Done only when a
+  // frame past the target is queued or the source ended, and every write
+  // has been parsed.
+  async _fastForward(target, op) {
     this.ffTarget = target;
     if (this._wake) { const w = this._wake; this._wake = null; w(); }
     const gen = this.gen;
+    const stale = () => gen !== this.gen || (op !== undefined && op !== this.op);
     for (;;) {
       await this._drainTo(target, true);
-      if (gen !== this.gen) return false;
+      if (stale()) return false;
       const next = this.queue[this.qi];
-      if ((next && next.t > target) || this.sourceDone) break;
+      if ((next && next.t > target) || this.sourceDone) {
+        // the stream may have finished while that drain awaited: drain again
+        if (this.qi < this.queue.length && this.queue[this.qi].t <= target) continue;
+        break;
+      }
       await new Promise((r) => { this._wakeFF = r; });
-      if (gen !== this.gen) return false;
+      if (stale()) return false;
     }
+    await this._settle();
+    if (stale()) return false;
     this.ffTarget = undefined;
     this.pos = target;
     return true;
   }
 
+  // The first screen: up to the first output (plus what follows within
+  // 0.5 s), so the terminal is not blank before Play.
   async start() {
-    await this._load(0);
-    await this._fastForward(0);
+    const op = ++this.op;
+    if (!(await this._load(0)) || op !== this.op) return;
+    if (!(await this._fastForward(0, op))) return;
+    while (!this.sourceDone && this.qi >= this.queue.length && op === this.op)
+      await new Promise((r) => { this._wakeFF = r; });
+    if (op !== this.op) return;
+    const first = this.queue.slice(this.qi).find((f) => f && f.type === REC_OUT);
+    if (first) await this._fastForward(first.t + 5e5, op);
     this._emitTime();
   }
 
-  // Seek to us since the session start.  Resolves when the screen shows it.
+  // Seek to us since the session start.  Resolves true when the terminal
+  // shows that moment (every write parsed), false when a newer seek took
+  // over; seeks may overlap (a held arrow key): only the last one lands.
   async seek(targetUs) {
+    const op = ++this.op;
     const t0 = performance.now();
-    const wasPlaying = this.playing;
+    const wasPlaying = this.playing || this.resume;
+    this.resume = wasPlaying;
     this.playing = false;
-    targetUs = Math.max(0, targetUs);
+    targetUs = Math.max(0, Math.min(targetUs, this.duration() || targetUs));
     if (this.live) this.stopLive();
+    if (this._busyP) await this._busyP;      // the playback loop's last drain
+    if (op !== this.op) return false;
     // Backward, or far forward: restart the stream at the target; the
     // server begins it at the nearest keyframe, so this costs one keyframe
     // plus less than one keyframe interval.  A short step forward plays on
     // from what is already queued.
     if (targetUs < this.pos || this.ended || targetUs - this.pos > NEAR_SEEK_US) {
-      await this._load(targetUs);
+      if (!(await this._load(targetUs)) || op !== this.op) return false;
       this.pos = 0;
     }
-    const ok = await this._fastForward(targetUs);
-    if (!ok) return;
+    if (!(await this._fastForward(targetUs, op))) return false;
     this.pos = targetUs;
     this.ended = false;
+    this.resume = false;
     this.stats.seekMs = performance.now() - t0;
+    this.stats.seeks = (this.stats.seeks || 0) + 1;
     this._emitTime();
+    if (this.hooks.onSeek) this.hooks.onSeek(targetUs);
     if (wasPlaying) this.play();
+    return true;
+  }
+
+  // One frame forward (paused): everything up to the next queued frame.
+  async step() {
+    const next = this.queue[this.qi];
+    if (!next || this.live) return false;
+    return this.seek(next.t);
   }
 
   play() {
@@ -269,14 +329,20 @@ class Player {
     if (!next && !this.sourceDone) pos = this.pos;      // waiting for data: hold
     this.pos = pos;
     this._busy = true;
-    this._drainTo(pos, false).then(() => {
-      this._busy = false;
-      if (this.qi >= this.queue.length && this.sourceDone) {
-        this.pos = this.duration();
-        this.playing = false;
-        this.ended = true;
-        if (this.hooks.onState) this.hooks.onState('finished');
+    const op = this.op;
+    this._busyP = this._drainTo(pos, false).then(async () => {
+      if (this.qi >= this.queue.length && this.sourceDone && op === this.op && this.playing) {
+        // "finished" only once the last write is on screen
+        await this._settle();
+        if (op === this.op && this.playing) {
+          this.pos = this.duration();
+          this.playing = false;
+          this.ended = true;
+          if (this.hooks.onState) this.hooks.onState('finished');
+        }
       }
+      this._busy = false;
+      this._busyP = null;
       this._emitTime();
     });
     if (this.playing) requestAnimationFrame(this._raf);
@@ -285,11 +351,12 @@ class Player {
   _emitTime() { if (this.hooks.onTime) this.hooks.onTime(this.pos, this.duration()); }
 
   // Follow the session live over the WebSocket.
-  followLive() {
+  async followLive() {
     this.pause();
-    this._reset();
+    this.op++;
+    const gen = await this._reset();
+    if (gen < 0) return;
     this.live = true;
-    const gen = this.gen;
     const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
     const ws = new WebSocket(`${proto}//${location.host}/ws/sessions/${this.session.id}/live`);
     ws.binaryType = 'arraybuffer';
@@ -298,8 +365,9 @@ class Player {
     ws.onmessage = (ev) => {
       if (gen !== this.gen) return;
       parser.push(new Uint8Array(ev.data));
-      // live: everything received is shown now
-      this._drainTo(Infinity, false);
+      // live: everything received is shown now; drains one after the
+      // other (a resize awaits the writes before it)
+      this._liveP = (this._liveP || Promise.resolve()).then(() => gen === this.gen && this._drainTo(Infinity, false));
       this.pos = this.lastFrameUs;
       this.stats.liveBytes = (this.stats.liveBytes || 0) + ev.data.byteLength;
       this._emitTime();
@@ -325,7 +393,7 @@ class Player {
   screenText() {
     const b = this.term.buffer.active, lines = [];
     for (let i = 0; i < this.term.rows; i++) {
-      const l = b.getLine(b.viewportY + i);
+      const l = b.getLine(b.baseY + i);
       lines.push(l ? l.translateToString(true) : '');
     }
     return lines.join('\n');
@@ -333,7 +401,10 @@ class Player {
 
   dispose() {
     this.playing = false;
-    this._reset();
+    this.op++;
+    this.gen++;
+    if (this.abort) this.abort.abort();
+    if (this.ws) { this.ws.onclose = null; this.ws.close(); this.ws = null; }
     this.term.dispose();
   }
 }

@@ -1,0 +1,310 @@
+// SPDX-License-Identifier: Apache-2.0
+// kubetape-web against hostile and greedy clients, on loopback only and
+// bounded in time and count: DNS rebinding (Host/Origin, HTTP and
+// WebSocket), malformed requests, slow-header clients, clients that open
+// the big stream and never read, login throttling; plus screen-text search
+// and /api/info.  Run by tests/e2e/web_api.sh.  Other loopback addresses
+// (127.0.0.2-4) stand for other clients: the per-address caps apply to them.
+import fs from 'node:fs';
+import net from 'node:net';
+import { spawn } from 'node:child_process';
+import {
+  test, fatal, finish, assert, eq, sleep, fill, startServer, stopServer, rawHttp, wsConnect, tmpdir, FILL,
+} from './lib.mjs';
+
+const dir = tmpdir('webhostile');
+const db = `${dir}/kt.db`, bigdb = `${dir}/big.db`;
+let demo, big, srv, port;
+try {
+  demo = Number(fill(db, 'populate', '200'));
+  big = Number(fill(bigdb, 'big', '64'));
+  srv = await startServer(['--db', db, '--listen', '127.0.0.1:0', '--allow-host', 'kubetape.example']);
+  port = srv.port;
+  await (await fetch(`${srv.url}/api/info`)).json();  // node's fetch warms up once (~50 ms), not in the figures
+} catch (e) {
+  fatal('web_hostile_setup', e.message);
+  finish('web_hostile');
+  process.exit(1);
+}
+
+const req = (p, target, headers = {}, method = 'GET', opts = {}) => {
+  let r = `${method} ${target} HTTP/1.1\r\nConnection: close\r\n`;
+  if (!('Host' in headers)) r += `Host: 127.0.0.1:${p}\r\n`;
+  for (const [k, v] of Object.entries(headers)) if (v !== null) r += `${k}: ${v}\r\n`;
+  return rawHttp(p, r + '\r\n', opts);
+};
+const isJsonErr = (r, status) => {
+  eq(r.status, status, 'status');
+  assert(/application\/json/.test(r.headers['content-type'] || ''), `content-type ${r.headers['content-type']}`);
+  assert(/default-src 'none'/.test(r.headers['content-security-policy'] || ''), 'no CSP');
+  eq(r.headers['x-content-type-options'], 'nosniff', 'nosniff');
+  const j = JSON.parse(r.body.toString());
+  eq(j.error.status, status, 'error.status');
+};
+
+// ------------------------------------------------------------------ DNS rebinding
+await test('host_foreign_refused', async () => {
+  for (const h of ['attacker.example', `attacker.example:${port}`, `127.0.0.2:${port}`, `localhost.attacker.example:${port}`,
+    `127.0.0.1.nip.io:${port}`, `127.0.0.1:${port}@x`]) {
+    const r = await req(port, '/api/sessions?limit=1', { Host: h });
+    assert(r.status === 421 || r.status === 400, `Host '${h}': ${r.status}`);
+    assert(!r.body.toString().includes('"sessions"'), `Host '${h}' got session data`);
+    if (r.status === 421) isJsonErr(r, 421);
+  }
+  assert(/refused a request from 127.0.0.1 \(421/.test(srv.log()), 'refusal not logged');
+});
+
+await test('host_own_accepted', async () => {
+  // a port-forward changes the port: 127.0.0.1:9000 -> pod 127.0.0.1:8321
+  for (const h of [`127.0.0.1:${port}`, `localhost:${port}`, `LOCALHOST:${port}`, 'kubetape.example', 'kubetape.example:443',
+    '127.0.0.1:9000', 'localhost:9000', '127.0.0.1']) {
+    const r = await req(port, '/api/sessions?limit=1', { Host: h });
+    eq(r.status, 200, `Host '${h}'`);
+  }
+});
+
+await test('origin_foreign_refused', async () => {
+  let r = await req(port, '/api/sessions?limit=1', { Origin: 'http://attacker.example' });
+  isJsonErr(r, 403);
+  r = await req(port, '/api/sessions?limit=1', { Origin: 'null' });
+  eq(r.status, 403, 'Origin null');
+  r = await req(port, '/api/sessions?limit=1', { Origin: `http://127.0.0.1:${port}` });
+  eq(r.status, 200, 'own Origin');
+  // login CSRF from another site
+  r = await req(port, '/login', { Origin: 'http://attacker.example', 'Content-Length': 0 }, 'POST');
+  eq(r.status, 403, 'cross-site login post');
+});
+
+await test('websocket_rebinding_refused', async () => {
+  const w = spawnLive();
+  const id = await w.id;
+  // the rebinding attack: Host and Origin both the attacker's name
+  let e = await wsConnect(port, `/ws/sessions/${id}/live`, { headers: { Host: `attacker.example:${port}`, Origin: `http://attacker.example:${port}` } })
+    .then(() => null, (x) => x);
+  assert(e && e.status === 421, `rebinding WebSocket: ${e && e.status}`);
+  e = await wsConnect(port, `/ws/sessions/${id}/live`, { headers: { Origin: 'http://attacker.example' } }).then(() => null, (x) => x);
+  assert(e && e.status === 403, `foreign Origin WebSocket: ${e && e.status}`);
+  const ok = await wsConnect(port, `/ws/sessions/${id}/live`, { headers: { Origin: `http://127.0.0.1:${port}` } });
+  ok.close();
+  w.end();
+});
+
+function spawnLive() {
+  const p = spawn(FILL, [db, 'live'], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const id = new Promise((r) => p.stdout.once('data', (d) => r(Number(d.toString().trim().split('\n')[0]))));
+  return { id, end: () => p.stdin.end() };
+}
+
+// ------------------------------------------------------------------ malformed requests
+await test('malformed_requests_answered', async () => {
+  // lws answers these itself (its HTML error page) but with our security headers
+  for (const [what, raw] of [['bad % escape', `GET /api/sessions?pod=%zz HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nConnection: close\r\n\r\n`],
+    ['TRACE', `TRACE / HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nConnection: close\r\n\r\n`]]) {
+    const r = await rawHttp(port, raw);
+    assert(r.status >= 400 && r.status < 500, `${what}: ${r.status}`);
+    assert(/default-src 'none'/.test(r.headers['content-security-policy'] || ''), `${what}: no CSP`);
+    eq(r.headers['x-frame-options'], 'DENY', `${what}: x-frame-options`);
+  }
+  isJsonErr(await req(port, `/api/sessions?pod=${'q'.repeat(100 * 1024)}`), 400);
+  eq((await req(port, '/api/info', { 'X-Big': 'h'.repeat(10 * 1024) })).status, 200, '10 KB of headers');
+  isJsonErr(await req(port, '/api/sessions/%ff'), 400);
+  // %00: lws 4.1's URI parser closes the connection before any callback;
+  // it must at least not be held open
+  const t0 = Date.now();
+  const n = await req(port, '/api/sessions%00', {}, 'GET', { timeout: 3000 }).catch(() => ({ status: 0 }));
+  assert(n.status === 0 || n.status >= 400, `%00: ${n.status}`);
+  assert(Date.now() - t0 < 2000, '%00 request held open');
+});
+
+// ------------------------------------------------------------------ slow clients
+// n connections from `from` that send a request line and then one header
+// line a second, never finishing.
+function slowClients(p, n, from) {
+  const socks = [];
+  for (let i = 0; i < n; i++) {
+    const s = net.connect({ port: p, host: '127.0.0.1', localAddress: from });
+    s.on('error', () => {});
+    s.on('close', () => { s.closedAt = Date.now(); clearInterval(s.iv); });
+    s.on('connect', () => s.write('GET /api/info HTTP/1.1\r\n'));
+    s.iv = setInterval(() => { if (!s.destroyed) s.write('X-Slow: 1\r\n'); }, 1000);
+    socks.push(s);
+  }
+  return { socks, end: () => socks.forEach((s) => { clearInterval(s.iv); s.destroy(); }) };
+}
+// n connections that request the big stream and never read
+function hogs(p, n, from) {
+  const socks = [];
+  for (let i = 0; i < n; i++) {
+    const s = net.connect({ port: p, host: '127.0.0.1', localAddress: from });
+    s.on('error', () => {});
+    s.on('connect', () => s.write(`GET /api/sessions/${big}/stream HTTP/1.1\r\nHost: 127.0.0.1:${p}\r\n\r\n`));
+    // the first bytes say the server has answered; then never read again
+    s.once('data', () => { s.answered = true; s.pause(); });
+    s.on('close', () => { s.answered = true; });
+    socks.push(s);
+  }
+  // opening costs the server a store read and an access-log write each:
+  // the figures are for clients that are connected and hold their
+  // streams, once every one was answered
+  const answered = async () => {
+    const end = Date.now() + 30000;
+    while (socks.some((s) => !s.answered) && Date.now() < end) await sleep(50);
+    await sleep(500);
+  };
+  return { socks, answered, end: () => socks.forEach((s) => s.destroy()) };
+}
+// The slowest of 5 list requests, in ms.  The assertions only catch being
+// held (before the fix: 10-30 s); the figure is what the closing note
+// reports (goal < 100 ms), on a machine shared with other builds.
+const HELD_MS = 1000;
+async function waitMs(base) {
+  let worst = 0;
+  const all = [];
+  for (let i = 0; i < 5; i++) {
+    const t0 = performance.now();
+    const r = await fetch(`${base}/api/sessions?limit=20`);
+    await r.json();
+    eq(r.status, 200, 'list status');
+    all.push((performance.now() - t0).toFixed(1));
+    worst = Math.max(worst, performance.now() - t0);
+  }
+  console.log(`# list request times: ${all.join(' ')} ms (median ${[...all].sort((a, b) => a - b)[2]} ms)`);
+  return worst;
+}
+
+await test('slow_headers_200_other_client', async () => {
+  const c = slowClients(port, 200, '127.0.0.2');
+  await sleep(1500);
+  const ms = await waitMs(srv.url);
+  console.log(`# figure: list request while 200 slow-header clients (another address) are connected: ${ms.toFixed(1)} ms (slowest of 5)`);
+  assert(ms < HELD_MS, `waited ${ms.toFixed(0)} ms`);
+  const closed = c.socks.filter((s) => s.closedAt).length;
+  assert(closed >= 200 - 128, `only ${closed} over the per-address cap were closed`);
+  // the header deadline (5 s) closes the rest
+  await sleep(6000);
+  const open = c.socks.filter((s) => !s.closedAt).length;
+  c.end();
+  eq(open, 0, 'slow-header connections still open after the deadline');
+  assert(/127.0.0.2 has 128 connections open/.test(srv.log()), 'cap not logged');
+  // every closed connection was given back: the address may open 120 again
+  await sleep(200);
+  const again = await Promise.all(Array.from({ length: 120 }, () => new Promise((resolve) => {
+    const s = net.connect({ port, host: '127.0.0.1', localAddress: '127.0.0.2' });
+    let b = '';
+    s.on('connect', () => s.write(`GET /api/info HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n\r\n`));
+    s.on('data', (d) => { b += d; if (b.includes('}')) { s.destroy(); resolve(b.startsWith('HTTP/1.1 200')); } });
+    s.on('error', () => resolve(false));
+    s.on('close', () => resolve(b.startsWith('HTTP/1.1 200')));
+  })));
+  eq(again.filter(Boolean).length, 120, 'answered after the slow clients left (a leaked count would refuse them)');
+});
+
+let nocap;
+await test('slow_headers_200_same_address_no_cap', async () => {
+  // even with the per-address cap off, the pool and the deadline keep the
+  // server answering a client on the same address
+  nocap = await startServer(['--db', bigdb, '--listen', '127.0.0.1:0', '--max-conns-per-ip', '0', '--max-streams-per-ip', '0']);
+  const c = slowClients(nocap.port, 200, '127.0.0.1');
+  await sleep(1500);
+  const ms = await waitMs(nocap.url);
+  c.end();
+  console.log(`# figure: list request while 200 slow-header clients (same address, no cap) are connected: ${ms.toFixed(1)} ms (slowest of 5)`);
+  assert(ms < HELD_MS, `waited ${ms.toFixed(0)} ms`);
+});
+
+await test('stream_hogs_200', async () => {
+  const capped = await startServer(['--db', bigdb, '--listen', '127.0.0.1:0']);
+  let h = hogs(capped.port, 200, '127.0.0.3');
+  let t0 = Date.now();
+  await h.answered();
+  console.log(`# figure: 200 stream opens answered in ${Date.now() - t0 - 500} ms (per-address cap on)`);
+  let ms = await waitMs(capped.url);
+  h.end();
+  console.log(`# figure: list request while 200 clients (another address) hold the 64 MiB stream unread: ${ms.toFixed(1)} ms (slowest of 5)`);
+  assert(ms < HELD_MS, `waited ${ms.toFixed(0)} ms (capped)`);
+  assert(/refusing streams to 127.0.0.3/.test(capped.log()), 'stream cap not logged');
+  await stopServer(capped);
+  h = hogs(nocap.port, 200, '127.0.0.1');
+  t0 = Date.now();
+  await h.answered();
+  console.log(`# figure: 200 stream opens answered in ${Date.now() - t0 - 500} ms (no cap)`);
+  ms = await waitMs(nocap.url);
+  h.end();
+  console.log(`# figure: same, same address and no per-address cap: ${ms.toFixed(1)} ms (slowest of 5)`);
+  assert(ms < HELD_MS, `waited ${ms.toFixed(0)} ms (no cap)`);
+  await stopServer(nocap);
+});
+
+// ------------------------------------------------------------------ login
+await test('login_throttled_and_logged', async () => {
+  const token = 'hostile-test-token-0123456789';
+  fs.writeFileSync(`${dir}/token`, token + '\n', { mode: 0o600 });
+  const s = await startServer(['--db', db, '--listen', '127.0.0.1:0', '--token-file', `${dir}/token`]);
+  const login = (tok, from) => rawHttp(s.port, `POST /login HTTP/1.1\r\nHost: 127.0.0.1:${s.port}\r\nConnection: close\r\n` +
+    `Content-Type: application/x-www-form-urlencoded\r\nContent-Length: ${6 + tok.length}\r\n\r\ntoken=${tok}`, {}).then((r) => r);
+  const codes = [];
+  const t0 = Date.now();
+  for (let i = 0; i < 50; i++) codes.push((await login(`wrong-${i}-xxxxxxxxxxxxxxx`)).status);
+  const took = Date.now() - t0;
+  const failed = codes.filter((c) => c === 303).length, throttled = codes.filter((c) => c === 429).length;
+  console.log(`# figure: 50 wrong logins in ${took} ms: ${failed} checked, ${throttled} throttled (429)`);
+  assert(failed <= 5 && throttled >= 45, `checked ${failed}, throttled ${throttled}`);
+  const r = await login('anything-at-all-000000');
+  eq(r.status, 429, 'still throttled');
+  assert(Number(r.headers['retry-after']) > 0, 'retry-after');
+  assert(/login failed from 127.0.0.1: wrong token/.test(s.log()), `failed logins not logged: ${s.log().slice(-300)}`);
+  assert(/login attempts from 127.0.0.1 throttled/.test(s.log()), 'throttling not logged');
+  await stopServer(s);
+});
+
+await test('login_other_address_not_locked_out', async () => {
+  const token = 'hostile-test-token-0123456789';
+  const s = await startServer(['--db', db, '--listen', '127.0.0.1:0', '--token-file', `${dir}/token`]);
+  const post = (tok, from) => new Promise((resolve, reject) => {
+    const sock = net.connect({ port: s.port, host: '127.0.0.1', localAddress: from });
+    let b = '';
+    sock.on('connect', () => sock.write(`POST /login HTTP/1.1\r\nHost: 127.0.0.1:${s.port}\r\nConnection: close\r\n` +
+      `Content-Type: application/x-www-form-urlencoded\r\nContent-Length: ${6 + tok.length}\r\n\r\ntoken=${tok}`));
+    sock.on('data', (d) => { b += d; });
+    sock.on('end', () => resolve(Number((b.match(/^HTTP\/1\.[01] (\d+)/) || [])[1])));
+    sock.on('error', reject);
+  });
+  for (let i = 0; i < 10; i++) await post('wrong-token-xxxxxxxxxxxx', '127.0.0.2');
+  eq(await post('wrong-token-xxxxxxxxxxxx', '127.0.0.2'), 429, 'attacker throttled');
+  eq(await post(token, '127.0.0.4'), 303, 'the auditor from another address logs in');
+  assert(/login from 127.0.0.4/.test(s.log()), 'successful login not logged');
+  await stopServer(s);
+});
+
+// ------------------------------------------------------------------ search and info
+await test('info_truthful', async () => {
+  const j = await (await fetch(`${srv.url}/api/info`)).json();
+  eq(j.keyframes, true, 'keyframes');
+  eq(j.screen_search, true, 'screen_search');
+});
+
+await test('search_screen_text', async () => {
+  // "OUT-TWO web-demo" is only ever on screen, never in a command line
+  let j = await (await fetch(`${srv.url}/api/search?q=OUT-TWO&in=screen`)).json();
+  assert(j.hits.length >= 1, `no screen hit: ${JSON.stringify(j).slice(0, 200)}`);
+  const h = j.hits[0];
+  eq(h.kind, 'screen', 'kind');
+  eq(h.session.id, demo, 'session');
+  assert(h.screen.text.includes('OUT-TWO web-demo'), `text ${h.screen.text}`);
+  eq(h.offset_us, h.screen.ts_us - h.session.start_us, 'offset');
+  assert(h.offset_us >= 5300000 && h.offset_us < 12000000, `offset ${h.offset_us}`);
+  j = await (await fetch(`${srv.url}/api/search?q=OUT-TWO&in=commands`)).json();
+  eq(j.hits.length, 0, 'commands only');
+  j = await (await fetch(`${srv.url}/api/search?q=hostname&in=all`)).json();
+  assert(j.hits.some((x) => x.kind === 'command') && j.commands_searched && j.screen_searched, 'in=all: commands');
+  j = await (await fetch(`${srv.url}/api/search?q=OUT-TWO&in=all`)).json();
+  assert(j.hits.some((x) => x.kind === 'screen'), 'in=all searches the screen too');
+  // the list's filters apply
+  j = await (await fetch(`${srv.url}/api/search?q=OUT-TWO&in=screen&namespace=nope`)).json();
+  eq(j.hits.length, 0, 'namespace filter');
+});
+
+await test('server_survived', async () => eq((await fetch(`${srv.url}/api/info`)).status, 200, 'status'));
+eq(await stopServer(srv), 0, 'exit code');
+fs.rmSync(dir, { recursive: true, force: true });
+finish('web_hostile');
