@@ -129,6 +129,20 @@ struct round {
 	bool more;      /* a session had more to index this round */
 };
 
+/* A store that cannot be written (disk full) fails every call, every
+ * round: log when the error changes and when it clears, not each time. */
+static int last_err;
+
+static void note_result(int ret, int64_t id, const char *what)
+{
+	if (ret < 0 && ret != last_err)
+		pr_warn("session %lld: %s%s (logged once until it changes)", (long long)id, what,
+			strerror(-ret));
+	else if (ret >= 0 && last_err)
+		pr_info("store writable again: indexing resumes");
+	last_err = ret < 0 ? ret : 0;
+}
+
 static int index_one(int64_t id, void *ctx)
 {
 	struct round *r = ctx;
@@ -139,8 +153,7 @@ static int index_one(int64_t id, void *ctx)
 	ret = kt_index_session(r->st, id, BUDGET);
 	if (ret > 0)
 		r->more = true;
-	if (ret < 0)
-		pr_warn("session %lld: %s", (long long)id, strerror(-ret));
+	note_result(ret, id, "");
 	if (recorder_gone())
 		_exit(1);
 	return worker_stop ? 1 : 0;
@@ -155,8 +168,7 @@ static int compact_one(int64_t id, void *ctx)
 
 	if (ret > 0)
 		r->more = true;
-	if (ret < 0)
-		pr_warn("session %lld: compaction: %s", (long long)id, strerror(-ret));
+	note_result(ret, id, "compaction: ");
 	if (recorder_gone())
 		_exit(1);
 	return worker_stop ? 1 : 0;
@@ -193,6 +205,7 @@ int kt_indexer_worker(const char *db, int lifeline, long ppid)
 	err = kt_store_open(db, 0, &r.st);
 	if (err)
 		return 1;
+	kt_store_set_quiet(r.st, true); /* note_result logs, once per change */
 	for (;;) {
 		r.more = false;
 		kt_index_pending(r.st, index_one, &r);

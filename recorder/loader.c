@@ -615,17 +615,18 @@ void kt_loader_close(struct kt_loader *l)
 	free(l);
 }
 
+/* Not under the pin dir's lock: a running recorder keeps its own
+ * references and records until it exits; then nothing is left. */
 int kt_loader_unpin(const char *pin_dir)
 {
 	char dir[PATH_MAX];
-	int lock = kt_pin_prepare(pin_dir), err;
+	int err;
 
-	if (lock < 0)
-		return lock;
-	snprintf(dir, sizeof(dir), "%s/v%d", pin_dir, KT_PIN_LAYOUT);
+	if (snprintf(dir, sizeof(dir), "%s/v%d", pin_dir, KT_PIN_LAYOUT) >= (int)sizeof(dir))
+		return -ENAMETOOLONG;
 	err = kt_pin_rmtree(dir);
-	kt_pin_foreign(pin_dir, drop_foreign, NULL);
-	close(lock);
+	if (kt_pin_exists(pin_dir))
+		kt_pin_foreign(pin_dir, drop_foreign, NULL);
 	rmdir(pin_dir);
 	return err;
 }

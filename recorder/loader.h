@@ -49,8 +49,9 @@ int kt_loader_open(const struct kt_loader_opts *o, ring_buffer_sample_fn cb, voi
 		   struct kt_loader **out);
 /* Closes this process's handles; pinned kernel state stays. */
 void kt_loader_close(struct kt_loader *l);
-/* Remove the pinned state under pin_dir: the programs detach, open
- * sessions stop being recorded.  For uninstalling. */
+/* Remove the pinned state under pin_dir: the programs detach (when a
+ * running recorder exits, at once if none runs), open sessions stop being
+ * recorded.  For uninstalling. */
 int kt_loader_unpin(const char *pin_dir);
 /* True when the kernel state was adopted from a previous recorder. */
 bool kt_loader_adopted(const struct kt_loader *l);

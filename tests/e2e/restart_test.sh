@@ -158,14 +158,15 @@ fi
 # ------------------------------------------------------------------ 3. kill -9 during a flood
 TRIALS=${KT_KILL_TRIALS:-60}
 step_start
-cat >"$KT_TMP/flood.script" <<'EOF'
+STOP=kt-stop-flood-$$	# created from the host in the pod's rootfs
+at_exit "rm -f '$FAKEPOD_DIR/rootfs/tmp/$STOP'"
+cat >"$KT_TMP/flood.script" <<EOF
 expect "# " 10
-send "while [ ! -e /tmp/kt-stop-flood ]; do seq 1 50000; done; echo FLOOD-DONE\r"
+send "while [ ! -e /tmp/$STOP ]; do seq 1 50000; done; echo FLOOD-DONE\\r"
 expect "^FLOOD-DONE" 600
 send "exit 5\r"
 wait-exit 10
 EOF
-rm -f "$FAKEPOD_DIR/rootfs/tmp/kt-stop-flood" 2>/dev/null
 $PTYRUN --raw --script "$KT_TMP/flood.script" --out "$KT_TMP/flood.out" -- $(ctr_exec_tty e2e-flood) >"$KT_TMP/flood.log" 2>&1 &
 fpid=$!
 wait_for 10 grep -q "^50000" "$KT_TMP/flood.out" || fail flood_started "the flood did not start"
@@ -191,7 +192,7 @@ done
 echo "# figure: $TRIALS kill -9 trials during a flood: $orphans orphan workers, $badint integrity failures"
 check kill9_no_orphan_worker "$orphans of $TRIALS trials left the index worker alive > 2 s" test "$orphans" = 0
 check kill9_integrity "$badint of $TRIALS trials failed PRAGMA integrity_check" test "$badint" = 0
-fakepod exec touch /tmp/kt-stop-flood >/dev/null 2>&1
+touch "$FAKEPOD_DIR/rootfs/tmp/$STOP"
 wait "$fpid"
 rc=$?
 check flood_client_exit "flood client exited $rc, expected 5" test "$rc" = 5
