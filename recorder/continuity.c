@@ -32,7 +32,7 @@
 
 static void ring_key(const struct kt_recorder *r, int i, char *key, size_t cap)
 {
-	snprintf(key, cap, "ring.%s.%u.%d", r->boot_id, kt_loader_ring_id(r->ld, i), i);
+	snprintf(key, cap, "ring.%s.%u.%d", r->boot_id, r->k.ring_id(r->k.ctx, i), i);
 }
 
 struct rows {
@@ -71,7 +71,7 @@ static int adopt_row(struct kt_recorder *r, const struct kt_session_info *i, boo
 	/* the stream already marks what the kernel had counted lost */
 	s->gap_bytes = i->lost_bytes;
 	s->gap_events = i->lost_events;
-	if (kt_loader_session_lookup(r->ld, s->kid, &ks) == 0) {
+	if (r->k.session_lookup(r->k.ctx, s->kid, &ks) == 0) {
 		s->tty_key = ks.tty.key;
 		if (ks.nprocs <= 0)
 			s->closing_since_us = kt_now_us();
@@ -105,7 +105,7 @@ static int load_open_rows(struct kt_recorder *r, bool startup)
 		struct kt_session_info *i = &rows.v[k];
 		bool ours = strncmp(i->uuid, r->boot_id, blen) == 0 && i->uuid[blen] == '-';
 
-		if (!startup || (ours && kt_loader_adopted(r->ld))) {
+		if (!startup || (ours && r->k.adopted(r->k.ctx))) {
 			err = adopt_row(r, i, !startup);
 			n_adopt++;
 			continue;
@@ -122,7 +122,7 @@ static int load_open_rows(struct kt_recorder *r, bool startup)
 		pr_info("%d open sessions continued from the previous recorder", n_adopt);
 	if (startup && n_int)
 		pr_warn("%d sessions left open by a previous recorder marked interrupted (%s)", n_int,
-			kt_loader_adopted(r->ld) ? "from another boot" :
+			r->k.adopted(r->k.ctx) ? "from another boot" :
 			"no kernel state was left to continue them");
 	return err;
 }
@@ -131,20 +131,20 @@ int kt_recorder_adopt(struct kt_recorder *r)
 {
 	int err;
 
-	for (int i = 0; i < KT_LOADER_RINGS; i++) {
+	for (int i = 0; i < KT_KOPS_RINGS; i++) {
 		char key[80];
 		int64_t pos;
 
 		ring_key(r, i, key, sizeof(key));
 		if (kt_store_meta_get_int(r->st, key, &pos))
 			continue;
-		err = kt_loader_ring_skip_to(r->ld, i, (uint64_t)pos);
+		err = r->k.ring_skip_to(r->k.ctx, i, (uint64_t)pos);
 		if (err > 0)
 			pr_info("ring %d: skipped records committed by the previous recorder", i);
 		else if (err < 0)
 			pr_warn("ring %d: the store's position %" PRId64 " is outside the ring (%s); "
 				"reading from the kernel's", i, pos, strerror(-err));
-		r->saved_pos[i] = kt_loader_ring_read_pos(r->ld, i);
+		r->saved_pos[i] = r->k.ring_read_pos(r->k.ctx, i);
 	}
 	r->saved_valid = true;
 	err = load_open_rows(r, true);
@@ -163,6 +163,17 @@ bool kt_recorder_store_down(const struct kt_recorder *r)
 	return r->store_down;
 }
 
+static int kops_poll(struct kt_recorder *r, int timeout_ms)
+{
+	int n = r->k.wait(r->k.ctx, timeout_ms);
+
+	if (n < 0 && n != -EINTR)
+		return n;
+	/* terminal bytes are submitted without wakeups (bpf/maps.bpf.h):
+	 * whatever woke us, or the timeout, read every ring */
+	return r->k.read(r->k.ctx, 0);
+}
+
 int kt_recorder_poll(struct kt_recorder *r, int timeout_ms)
 {
 	int n;
@@ -171,7 +182,7 @@ int kt_recorder_poll(struct kt_recorder *r, int timeout_ms)
 		usleep((useconds_t)timeout_ms * 1000);
 		return 0;
 	}
-	n = kt_loader_poll(r->ld, timeout_ms);
+	n = kops_poll(r, timeout_ms);
 	return n == -EINTR ? 0 : n;
 }
 
@@ -179,8 +190,8 @@ static int save_positions(struct kt_recorder *r)
 {
 	int err = 0;
 
-	for (int i = 0; i < KT_LOADER_RINGS && !err; i++) {
-		uint64_t pos = kt_loader_ring_read_pos(r->ld, i);
+	for (int i = 0; i < KT_KOPS_RINGS && !err; i++) {
+		uint64_t pos = r->k.ring_read_pos(r->k.ctx, i);
 		char key[80];
 
 		if (r->saved_valid && pos == r->saved_pos[i])
@@ -197,7 +208,7 @@ static void store_failed(struct kt_recorder *r, int err, int64_t now)
 {
 	kt_store_rollback(r->st);
 	r->in_tx = false;
-	kt_loader_rewind(r->ld);
+	r->k.rewind(r->k.ctx);
 	kt_rec_drop_all(r);
 	r->saved_valid = false;
 	r->tx_err = 0;
@@ -225,7 +236,7 @@ int kt_recorder_tick(struct kt_recorder *r)
 		/* start over from the committed state */
 		err = load_open_rows(r, false);
 		if (!err) {
-			int n = kt_loader_read(r->ld, CATCHUP_BYTES);
+			int n = r->k.read(r->k.ctx, CATCHUP_BYTES);
 
 			if (n < 0)
 				err = n;
@@ -235,7 +246,7 @@ int kt_recorder_tick(struct kt_recorder *r)
 			return r->tx_err ?: err;
 		}
 	}
-	r->caught_up = kt_loader_caught_up(r->ld);
+	r->caught_up = r->k.caught_up(r->k.ctx);
 	kt_rec_flush_all(r, now);
 	if (!r->tx_err)
 		note_err(r, save_positions(r));
@@ -255,17 +266,22 @@ int kt_recorder_tick(struct kt_recorder *r)
 	}
 	/* durable: give the ring space back, then drop closed sessions'
 	 * kernel records */
-	kt_loader_consume(r->ld);
-	for (int i = 0; i < KT_LOADER_RINGS; i++)
-		r->saved_pos[i] = kt_loader_ring_read_pos(r->ld, i);
+	r->k.consume(r->k.ctx);
+	for (int i = 0; i < KT_KOPS_RINGS; i++)
+		r->saved_pos[i] = r->k.ring_read_pos(r->k.ctx, i);
 	r->saved_valid = true;
 	kt_rec_retire_committed(r);
 	if (r->store_down) {
+		int n = 0;
+
+		for (int b = 0; b < NBUCKETS; b++)
+			for (struct rec_session *s = r->buckets[b]; s; s = s->next)
+				n++;
 		r->store_down = false;
 		kt_store_set_quiet(r->st, false);
-		pr_warn("store writable again after %.1f s (%" PRIu64 " retries): open sessions "
+		pr_warn("store writable again after %.1f s (%" PRIu64 " retries): %d open sessions "
 			"continue, including those started meanwhile; the backlog is being written",
-			(now - r->down_since_us) / 1e6, r->down_retries);
+			(now - r->down_since_us) / 1e6, r->down_retries, n);
 	}
 	kt_rec_lazy_capture_tick(r, now);
 	return err;
@@ -280,8 +296,8 @@ int kt_recorder_shutdown(struct kt_recorder *r)
 		kt_recorder_tick(r);
 	}
 	if (!r->store_down)
-		kt_loader_drain(r->ld);
-	r->caught_up = !r->store_down && kt_loader_caught_up(r->ld);
+		r->k.read(r->k.ctx, 0);
+	r->caught_up = !r->store_down && r->k.caught_up(r->k.ctx);
 	for (int b = 0; b < NBUCKETS; b++)
 		for (struct rec_session **pp = &r->buckets[b]; *pp;) {
 			if (r->o.keep_kernel_state && !(*pp)->closing_since_us) {

@@ -130,17 +130,26 @@ struct round {
 };
 
 /* A store that cannot be written (disk full) fails every call, every
- * round: log when the error changes and when it clears, not each time. */
-static int last_err;
+ * round: log when a round's first error changes and when a whole round
+ * went through again, not each time. */
+static int last_err, round_err;
 
 static void note_result(int ret, int64_t id, const char *what)
 {
-	if (ret < 0 && ret != last_err)
+	if (ret >= 0 || round_err)
+		return;
+	round_err = ret;
+	if (ret != last_err)
 		pr_warn("session %lld: %s%s (logged once until it changes)", (long long)id, what,
 			strerror(-ret));
-	else if (ret >= 0 && last_err)
+}
+
+static void round_done(void)
+{
+	if (!round_err && last_err)
 		pr_info("store writable again: indexing resumes");
-	last_err = ret < 0 ? ret : 0;
+	last_err = round_err;
+	round_err = 0;
 }
 
 static int index_one(int64_t id, void *ctx)
@@ -211,6 +220,7 @@ int kt_indexer_worker(const char *db, int lifeline, long ppid)
 		kt_index_pending(r.st, index_one, &r);
 		if (!worker_stop)
 			kt_compact_pending(r.st, compact_one, &r);
+		round_done();
 		if (worker_stop) {
 			/* finish what is quick (ended sessions' last chunks); the
 			 * rest resumes at the next start */

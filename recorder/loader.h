@@ -116,6 +116,10 @@ uint32_t kt_loader_nr_ttys(const struct kt_loader *l);
 /* Sum of the per-CPU global counters. */
 int kt_loader_stats(struct kt_loader *l, uint64_t out[KT_STAT_MAX]);
 
+/* The recorder core's view of it (recorder/sessions.h). */
+struct kt_kops;
+void kt_loader_kops(struct kt_loader *l, struct kt_kops *out);
+
 /* Pre-flight, exposed for tests: 0 if the kernel release is new enough. */
 int kt_kernel_release_ok(const char *release, int *major, int *minor);
 

@@ -12,6 +12,7 @@
 #include <bpf/libbpf.h>
 
 #include "loader_int.h"
+#include "sessions.h"
 #include "log.h"
 
 bool kt_loader_adopted(const struct kt_loader *l)
@@ -236,4 +237,38 @@ int kt_loader_stats(struct kt_loader *l, uint64_t out[KT_STAT_MAX])
 	}
 	free(vals);
 	return 0;
+}
+
+/* ---- struct kt_kops over the loader ----------------------------------- */
+
+static const char *k_backend(void *c) { return kt_loader_backend(c); }
+static bool k_adopted(void *c) { return kt_loader_adopted(c); }
+static int k_lookup(void *c, uint64_t sid, struct kt_session *o) { return kt_loader_session_lookup(c, sid, o); }
+static void k_retire(void *c, uint64_t sid, uint64_t key) { kt_loader_session_retire(c, sid, key); }
+static void k_claim(void *c, uint64_t key, uint64_t sid) { kt_loader_tty_claim(c, key, sid); }
+static bool k_lazy(void *c) { return kt_loader_capture_lazy(c); }
+static bool k_is_up(void *c) { return kt_loader_capture_is_up(c); }
+static int k_up(void *c) { return kt_loader_capture_up(c); }
+static void k_down(void *c) { kt_loader_capture_down(c); }
+static uint32_t k_nr_ttys(void *c) { return kt_loader_nr_ttys(c); }
+static int k_wait(void *c, int ms) { return kt_loader_wait(c, ms); }
+static int k_read(void *c, size_t max) { return kt_loader_read(c, max); }
+static uint32_t k_ring_id(void *c, int i) { return kt_loader_ring_id(c, i); }
+static uint64_t k_read_pos(void *c, int i) { return kt_loader_ring_read_pos(c, i); }
+static int k_skip_to(void *c, int i, uint64_t pos) { return kt_loader_ring_skip_to(c, i, pos); }
+static bool k_caught_up(void *c) { return kt_loader_caught_up(c); }
+static void k_consume(void *c) { kt_loader_consume(c); }
+static void k_rewind(void *c) { kt_loader_rewind(c); }
+
+void kt_loader_kops(struct kt_loader *l, struct kt_kops *o)
+{
+	_Static_assert(KT_KOPS_RINGS == KT_LOADER_RINGS, "one ring layout");
+	*o = (struct kt_kops){
+		.ctx = l, .backend = k_backend, .adopted = k_adopted, .session_lookup = k_lookup,
+		.session_retire = k_retire, .tty_claim = k_claim, .capture_lazy = k_lazy,
+		.capture_is_up = k_is_up, .capture_up = k_up, .capture_down = k_down,
+		.nr_ttys = k_nr_ttys, .wait = k_wait, .read = k_read, .ring_id = k_ring_id,
+		.ring_read_pos = k_read_pos, .ring_skip_to = k_skip_to, .caught_up = k_caught_up,
+		.consume = k_consume, .rewind = k_rewind,
+	};
 }

@@ -181,6 +181,7 @@ int main(int argc, char **argv)
 	struct kt_store *st = NULL;
 	struct kt_loader *ld = NULL;
 	struct kt_recorder *rec = NULL;
+	struct kt_kops kops;
 	struct kt_indexer *ix = NULL;
 	bool index = true, worker = false, unpin = false;
 	int life_fd = -1;
@@ -338,13 +339,14 @@ int main(int argc, char **argv)
 
 	/* The recorder is created before the ring buffer so the callback has a
 	 * context; it only touches the loader once events arrive. */
-	err = kt_recorder_new(st, NULL, &ro, &rec);
+	err = kt_recorder_new(st, &ro, &rec);
 	if (err)
 		goto cleanup;
 	err = kt_loader_open(&lo, kt_recorder_event, rec, &ld);
 	if (err)
 		goto cleanup;
-	kt_recorder_set_loader(rec, ld);
+	kt_loader_kops(ld, &kops);
+	kt_recorder_set_kops(rec, &kops);
 	/* sessions of a previous recorder: continued, or marked interrupted */
 	kt_recorder_adopt(rec);
 	if (index && kt_indexer_start(db, &ix))

@@ -140,7 +140,7 @@ struct rec_session *session_open(struct kt_recorder *r, const struct kt_session 
 		i->rows = ks->tty.rows;
 		i->cols = ks->tty.cols;
 	}
-	snprintf(i->capture, sizeof(i->capture), "%s", kt_loader_backend(r->ld));
+	snprintf(i->capture, sizeof(i->capture), "%s", r->k.backend(r->k.ctx));
 	kt_attribute_session(r->o.attrib, i);
 
 	err = kt_rec_ensure_tx(r);
@@ -157,18 +157,20 @@ struct rec_session *session_open(struct kt_recorder *r, const struct kt_session 
 	if (i->has_tty) {
 		/* Attach the lazy capture hook now; what the session showed before
 		 * it attached is recovered (or counted) by the BPF side. */
-		kt_loader_capture_up(r->ld);
+		r->k.capture_up(r->k.ctx);
 		if (i->rows && i->cols)
 			kt_chunk_add_resize(&s->cb, i->start_us, i->cols, i->rows);
 	}
 	*kt_rec_slot(r, s->kid) = s;
 	r->n.sessions++;
-	/* the id is only real once committed: logged as "row N" until then */
-	pr_info("session %" PRId64 " started%s: %s/%s/%s%s pid %u (%s)%s", i->id,
-		recovered ? " (rebuilt from kernel state, its start event was lost)" : "",
-		i->k8s_namespace[0] ? i->k8s_namespace : "-", i->pod[0] ? i->pod : "-",
-		i->container[0] ? i->container : "-", i->attribution_guess ? " (guessed)" : "",
-		i->leader_pid, i->leader_comm, i->has_tty ? "" : ", no tty");
+	/* while the store is failing the batch is rolled back and re-read at
+	 * every retry: not logged then (the recovery line counts sessions) */
+	if (!r->store_down)
+		pr_info("session %" PRId64 " started%s: %s/%s/%s%s pid %u (%s)%s", i->id,
+			recovered ? " (rebuilt from kernel state, its start event was lost)" : "",
+			i->k8s_namespace[0] ? i->k8s_namespace : "-", i->pod[0] ? i->pod : "-",
+			i->container[0] ? i->container : "-", i->attribution_guess ? " (guessed)" : "",
+			i->leader_pid, i->leader_comm, i->has_tty ? "" : ", no tty");
 	return s;
 }
 
@@ -181,7 +183,7 @@ static struct rec_session *session_get(struct kt_recorder *r, uint64_t kid)
 
 	if (s)
 		return s;
-	if (kt_loader_session_lookup(r->ld, kid, &ks) == 0)
+	if (r->k.session_lookup(r->k.ctx, kid, &ks) == 0)
 		return session_open(r, &ks, true);
 	pr_warn("event for unknown session %" PRIx64 " dropped: the kernel no longer has it", kid);
 	return NULL;
@@ -243,7 +245,7 @@ void kt_rec_check_loss(struct kt_recorder *r, struct rec_session *s, int64_t now
 {
 	struct kt_session ks;
 
-	if (kt_loader_session_lookup(r->ld, s->kid, &ks))
+	if (r->k.session_lookup(r->k.ctx, s->kid, &ks))
 		return;
 	if (ks.lost_bytes == s->gap_bytes && ks.lost_events == s->gap_events)
 		return;
@@ -460,7 +462,7 @@ void kt_rec_retire_committed(struct kt_recorder *r)
 	for (size_t i = 0; i < r->nretire; i++) {
 		struct retire *t = &r->retire[i];
 
-		kt_loader_session_retire(r->ld, t->kid, t->tty_key);
+		r->k.session_retire(r->k.ctx, t->kid, t->tty_key);
 		/* A newer session on the same (reused) tty_struct may have taken
 		 * the entry between the retire's check and its delete: give it
 		 * back. */
@@ -469,7 +471,7 @@ void kt_rec_retire_committed(struct kt_recorder *r)
 				for (struct rec_session *o = r->buckets[b]; o; o = o->next)
 					if (o->kid != t->kid && o->tty_key == t->tty_key &&
 					    !o->closing_since_us)
-						kt_loader_tty_claim(r->ld, o->tty_key, o->kid);
+						r->k.tty_claim(r->k.ctx, o->tty_key, o->kid);
 	}
 	r->nretire = 0;
 }
@@ -481,23 +483,23 @@ void kt_rec_retire_committed(struct kt_recorder *r)
 #define CAPTURE_IDLE_US (5 * 1000000LL)
 void kt_rec_lazy_capture_tick(struct kt_recorder *r, int64_t now)
 {
-	if (!kt_loader_capture_lazy(r->ld))
+	if (!r->k.capture_lazy(r->k.ctx))
 		return;
-	if (!kt_loader_capture_is_up(r->ld)) {
+	if (!r->k.capture_is_up(r->k.ctx)) {
 		/* a session started while no recorder ran (or the hook was
 		 * detached when it was restarted) */
-		if (kt_loader_nr_ttys(r->ld))
-			kt_loader_capture_up(r->ld);
+		if (r->k.nr_ttys(r->k.ctx))
+			r->k.capture_up(r->k.ctx);
 		return;
 	}
-	if (kt_loader_nr_ttys(r->ld)) {
+	if (r->k.nr_ttys(r->k.ctx)) {
 		r->capture_idle_since_us = 0;
 		return;
 	}
 	if (!r->capture_idle_since_us)
 		r->capture_idle_since_us = now;
 	else if (now - r->capture_idle_since_us >= CAPTURE_IDLE_US)
-		kt_loader_capture_down(r->ld);
+		r->k.capture_down(r->k.ctx);
 }
 
 /* Flush every session: nothing read stays only in memory past a commit. */
@@ -539,7 +541,7 @@ void kt_rec_drop_all(struct kt_recorder *r)
 	r->nretire = 0;
 }
 
-int kt_recorder_new(struct kt_store *st, struct kt_loader *ld, const struct kt_recorder_opts *o,
+int kt_recorder_new(struct kt_store *st, const struct kt_recorder_opts *o,
 		    struct kt_recorder **out)
 {
 	struct kt_recorder *r = calloc(1, sizeof(*r));
@@ -548,7 +550,6 @@ int kt_recorder_new(struct kt_store *st, struct kt_loader *ld, const struct kt_r
 	if (!r)
 		return -ENOMEM;
 	r->st = st;
-	r->ld = ld;
 	r->o = *o;
 	read_boot_id(r->boot_id);
 	kt_rec_refresh_clock(r);
@@ -556,9 +557,9 @@ int kt_recorder_new(struct kt_store *st, struct kt_loader *ld, const struct kt_r
 	return 0;
 }
 
-void kt_recorder_set_loader(struct kt_recorder *r, struct kt_loader *ld)
+void kt_recorder_set_kops(struct kt_recorder *r, const struct kt_kops *k)
 {
-	r->ld = ld;
+	r->k = *k;
 }
 
 void kt_recorder_free(struct kt_recorder *r)

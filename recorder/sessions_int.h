@@ -37,7 +37,7 @@ struct retire {
 
 struct kt_recorder {
 	struct kt_store *st;
-	struct kt_loader *ld;
+	struct kt_kops k;           /* the kernel side */
 	struct kt_recorder_opts o;
 	struct rec_session *buckets[NBUCKETS];
 	int64_t boot_to_wall_ns;
@@ -55,7 +55,7 @@ struct kt_recorder {
 	int64_t down_since_us, retry_at_us;
 	uint64_t down_retries;
 	bool caught_up;            /* this batch read the rings to their end */
-	uint64_t saved_pos[KT_LOADER_RINGS]; /* ring positions in the store */
+	uint64_t saved_pos[KT_KOPS_RINGS]; /* ring positions in the store */
 	bool saved_valid;
 };
 

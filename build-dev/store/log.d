@@ -1,0 +1,2 @@
+build-dev/store/log.o: store/log.c store/log.h
+store/log.h:
