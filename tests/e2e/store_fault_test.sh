@@ -30,6 +30,23 @@ json() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); $2" "$@"; 
 ctr_exec_tty() {
 	echo ctr --address "$CONTAINERD_ADDRESS" -n "$CONTAINERD_NAMESPACE" task exec --tty --exec-id "$1" "$CONTAINER_ID" bash
 }
+# typed SCRIPT: bytes the script types (its send lines, escapes decoded as
+# ptyrun does); the kernel's loss counter covers both directions
+typed() { python3 - "$1" <<'PY'
+import re, sys
+n = 0
+for line in open(sys.argv[1]):
+    line = line.rstrip("\n")
+    if not line.startswith("send "):
+        continue
+    t = line[5:]
+    if len(t) >= 2 and t[0] == '"' and t[-1] == '"':
+        t = t[1:-1]
+    t = re.sub(r"\\x[0-9a-fA-F]{2}|\\[rnte\\]", "X", t)
+    n += len(t)
+print(n)
+PY
+}
 ended() { $KT show "$1" --json 2>/dev/null | python3 -c "import json,sys; sys.exit(json.load(sys.stdin)['session']['state'] != 'ended')"; }
 fill_disk() { dd if=/dev/zero of="$SMALL/fill" bs=64k 2>/dev/null; sync; }
 free_disk() { rm -f "$SMALL/fill"; }
@@ -118,10 +135,16 @@ for s in q f n; do
 	fi
 	$KT show "$id" --json >"$KT_TMP/$s.json"
 	lost=$(json "$KT_TMP/$s.json" "print(d['session']['lost_bytes'])")
+	rin=$(json "$KT_TMP/$s.json" "print(d['session']['bytes_in'])")
 	rb=$(stat -c %s "$KT_TMP/c$id.rec"); cb=$(stat -c %s "$KT_TMP/$s.out")
-	echo "# figure: session $s (id $id): received $cb, recorded $rb, counted lost $lost"
+	tb=$(typed "$KT_TMP/$s.script")
+	echo "# figure: session $s (id $id): shown $cb + typed $tb bytes; recorded $rb + $rin; counted lost $lost"
 	check "session_${s}_exit" "exit code not $code" json "$KT_TMP/$s.json" "sys.exit(d['session'].get('exit_code') != $code)"
-	check "session_${s}_accounted" "recorded $rb + lost $lost != received $cb" test $((rb + lost)) = "$cb"
+	# exact accounting over both directions: what the kernel counted lost
+	# is exactly what is missing
+	check "session_${s}_accounted" "recorded $rb out + $rin in + lost $lost != shown $cb + typed $tb" \
+		test $((rb + rin + lost)) = $((cb + tb))
+	[ "$lost" = 0 ] && check "session_${s}_input_exact" "recorded $rin typed bytes, typed $tb" test "$rin" = "$tb"
 	if [ "$lost" = 0 ]; then
 		check "session_${s}_byte_exact" "recording differs from its client" cmp -s "$KT_TMP/c$id.rec" "$KT_TMP/$s.out"
 	fi
@@ -179,7 +202,11 @@ wait_for 15 ended "$tid" || fail t_ended "session $tid not ended"
 $KT cat "$tid" >"$KT_TMP/t.rec" 2>/dev/null
 $KT show "$tid" --json >"$KT_TMP/t.json"
 lost=$(json "$KT_TMP/t.json" "print(d['session']['lost_bytes'])")
-check sigterm_outage_continued "session T not continued exactly (recorded $(stat -c %s "$KT_TMP/t.rec") + lost $lost vs $(stat -c %s "$KT_TMP/t.out"), exit $(json "$KT_TMP/t.json" "print(d['session'].get('exit_code'))"))" \
-	sh -c "grep -qa t-after '$KT_TMP/t.rec' && [ \$((\$(stat -c %s '$KT_TMP/t.rec') + $lost)) = \$(stat -c %s '$KT_TMP/t.out') ] && python3 -c \"import json,sys; sys.exit(json.load(open('$KT_TMP/t.json'))['session'].get('exit_code') != 6)\""
+rin=$(json "$KT_TMP/t.json" "print(d['session']['bytes_in'])")
+tb=$(typed "$KT_TMP/t.script")
+rb=$(stat -c %s "$KT_TMP/t.rec"); cb=$(stat -c %s "$KT_TMP/t.out")
+echo "# figure: session t across SIGTERM during an outage: shown $cb + typed $tb; recorded $rb + $rin; lost $lost"
+check sigterm_outage_continued "session T not continued exactly (recorded $rb + $rin + lost $lost vs $cb + $tb, exit $(json "$KT_TMP/t.json" "print(d['session'].get('exit_code'))"))" \
+	sh -c "grep -qa '^t-after' '$KT_TMP/t.rec' && [ $((rb + rin + lost)) = $((cb + tb)) ] && python3 -c \"import json,sys; sys.exit(json.load(open('$KT_TMP/t.json'))['session'].get('exit_code') != 6)\""
 stop_recorder
 finish
