@@ -246,7 +246,13 @@ int kt_recorder_tick(struct kt_recorder *r)
 			return r->tx_err ?: err;
 		}
 	}
-	r->caught_up = r->k.caught_up(r->k.ctx);
+	/* Loss is marked in the stream where the reading stands: at the end of
+	 * what the rings hold, not in the middle of a backlog being replayed.
+	 * Under a sustained flood the rings are never empty: mark it at least
+	 * every second anyway (the gap then sits up to that much early). */
+	r->caught_up = r->k.caught_up(r->k.ctx) || now - r->loss_checked_us >= 1000000;
+	if (r->caught_up)
+		r->loss_checked_us = now;
 	kt_rec_flush_all(r, now);
 	if (!r->tx_err)
 		note_err(r, save_positions(r));

@@ -428,8 +428,9 @@ void kt_rec_session_close(struct kt_recorder *r, struct rec_session **pp, int st
 {
 	struct rec_session *s = *pp;
 
-	if (r->caught_up)
-		kt_rec_check_loss(r, s, kt_now_us());
+	/* its last events are read by now (the close grace), so its loss
+	 * counters are final whatever the other sessions' backlog */
+	kt_rec_check_loss(r, s, kt_now_us());
 	s->info.state = state;
 	if (!s->info.end_us || s->last_frame_us > s->info.end_us)
 		s->info.end_us = s->last_frame_us > s->info.end_us ? s->last_frame_us : kt_now_us();
@@ -518,8 +519,7 @@ void kt_rec_flush_all(struct kt_recorder *r, int64_t now)
 						     KT_SESSION_INTERRUPTED : KT_SESSION_ENDED);
 				continue;
 			}
-			/* loss is marked where the reading stands only when it
-			 * stands at the end (not while replaying a backlog) */
+			/* see kt_recorder_tick */
 			if (r->caught_up)
 				kt_rec_check_loss(r, s, now);
 			if (s->cb.nframes || s->dirty)

@@ -55,6 +55,7 @@ struct kt_recorder {
 	int64_t down_since_us, retry_at_us;
 	uint64_t down_retries;
 	bool caught_up;            /* this batch read the rings to their end */
+	int64_t loss_checked_us;   /* last time loss was marked anyway */
 	uint64_t saved_pos[KT_KOPS_RINGS]; /* ring positions in the store */
 	bool saved_valid;
 };
