@@ -1,3 +1,0 @@
-build-dev/store/frame.o: store/frame.c store/store_int.h store/store.h
-store/store_int.h:
-store/store.h:

@@ -1,2 +1,0 @@
-build-dev/store/log.o: store/log.c store/log.h
-store/log.h:

@@ -1,3 +1,0 @@
-build-dev/store/schema.o: store/schema.c store/store_int.h store/store.h
-store/store_int.h:
-store/store.h:

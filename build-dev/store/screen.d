@@ -1,2 +1,0 @@
-build-dev/store/screen.o: store/screen.c store/screen.h
-store/screen.h:
