@@ -12,6 +12,8 @@
 #     is recorded.  Prints the restart gap (recorder down -> ready) in ms.
 #  2. a session printing ~1 MB/s across a kill -9 + restart: bytes lost
 #     (figure; the test requires recorded + counted lost == received).
+#  0. an incompatible pinned layout (an upgrade across KT_PIN_LAYOUT) is
+#     reported and replaced.
 #  3. kill -9 trials during a flood (KT_KILL_TRIALS, default 80: about
 #     2.5 minutes here): after each kill, the index worker is gone within 2 s,
 #     PRAGMA integrity_check is ok; at the end the flooding session's
@@ -21,7 +23,7 @@
 require_root
 require_containerd
 require_bpf
-require_cmd python3 sqlite3
+require_cmd python3 sqlite3 bpftool
 require_built "$KT_OUT/kubetape-recorder" "$KT_OUT/kubetape" "$PTYRUN"
 
 DB=$KT_TMP/kt.db
@@ -140,8 +142,18 @@ sys.exit(not (['seq','1','3000'] in a and ['ls','/'] in a and a.index(['seq','1'
 	accounted "restart_$m" "$KT_TMP/$m.script" "$KT_TMP/$m.out" "$KT_TMP/$m.rec" "$KT_TMP/$m.json"
 }
 
+# An upgrade from an incompatible pinned layout: state of another version
+# (v999 here) cannot be adopted; the recorder attaches its own programs,
+# says what it cannot carry over, and removes the old state.
 step_start
+mkdir -p "$KT_PIN_DIR/v999"
+bpftool map create "$KT_PIN_DIR/v999/map_sessions" type hash key 8 value 8 entries 4 name kt_old_layout ||
+	fail upgrade_setup "bpftool could not pin a map in $KT_PIN_DIR/v999"
 rec_up
+check upgrade_foreign_layout_reported "no line about the v999 state that cannot be carried over" \
+	grep -q "layout v999 .*cannot be carried over" "$KT_TMP/rec1.log"
+check upgrade_foreign_layout_removed "$KT_PIN_DIR/v999 still there" test ! -e "$KT_PIN_DIR/v999"
+check upgrade_own_layout_pinned "no $KT_PIN_DIR/v* of this build" sh -c "ls -d '$KT_PIN_DIR'/v* >/dev/null 2>&1"
 pass recorder_first_start
 restart_case term
 restart_case kill
