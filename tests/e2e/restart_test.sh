@@ -201,7 +201,7 @@ $PTYRUN --raw --script "$KT_TMP/flood.script" --out "$KT_TMP/flood.out" -- $(ctr
 fpid=$!
 wait_for 10 grep -q "^50000" "$KT_TMP/flood.out" || fail flood_started "the flood did not start"
 fid=$(last_id)
-orphans=0 badint=0 slow=0
+orphans=0 badint=0 two=0
 for t in $(seq 1 "$TRIALS"); do
 	sleep 0.$((RANDOM % 9 + 1))
 	wpids=$(workers | cut -d' ' -f1)
@@ -218,10 +218,13 @@ for t in $(seq 1 "$TRIALS"); do
 	ic=$(sqlite3 "file:$DB?mode=ro" "PRAGMA integrity_check" 2>&1)
 	[ "$ic" = ok ] || { badint=$((badint + 1)); echo "# trial $t: integrity_check: $ic"; }
 	rec_up
+	nw=$(workers | wc -l)
+	[ "$nw" -le 1 ] || { two=$((two + 1)); echo "# trial $t: $nw workers on one DB: $(workers)"; }
 done
 echo "# figure: $TRIALS kill -9 trials during a flood: $orphans orphan workers, $badint integrity failures"
 check kill9_no_orphan_worker "$orphans of $TRIALS trials left the index worker alive > 2 s" test "$orphans" = 0
 check kill9_integrity "$badint of $TRIALS trials failed PRAGMA integrity_check" test "$badint" = 0
+check kill9_one_worker "$two of $TRIALS restarts had two index workers on the DB" test "$two" = 0
 touch "$FAKEPOD_DIR/rootfs/tmp/$STOP"
 wait "$fpid"
 rc=$?
