@@ -84,10 +84,12 @@ static void usage(FILE *f)
 "the backlog the same way (--ringbuf-mb) until it can.  Without pinned\n"
 "state of this version (first start, reboot, --pin-dir none, an upgrade that\n"
 "changes the layout) open sessions of an earlier recorder are marked\n"
-"interrupted, and sessions are recorded from their next exec on.\n"
+"interrupted, and sessions already running are not found: only new entries\n"
+"into a container are recorded.\n"
 "\n"
-"Exit status: 0 after SIGTERM/SIGINT with everything flushed; 1 on a\n"
-"runtime error; 2 on a usage error.\n");
+"Exit status: 0 after SIGTERM/SIGINT with everything written (or, when the\n"
+"store cannot be written, left in the pinned rings for the next recorder);\n"
+"1 on a runtime error; 2 on a usage error.\n");
 }
 
 static int mkdir_parent(const char *path)
