@@ -233,8 +233,11 @@ int kt_recorder_tick(struct kt_recorder *r)
 	if (r->store_down) {
 		if (now < r->retry_at_us)
 			return 0;
-		/* start over from the committed state */
-		err = load_open_rows(r, false);
+		/* start over from the committed state; the signer's chain too
+		 * (its checkpoints in the rolled-back batch are gone) */
+		err = r->o.signer ? kt_signer_attach(r->o.signer, r->st) : 0;
+		if (!err)
+			err = load_open_rows(r, false);
 		if (!err) {
 			int n = r->k.read(r->k.ctx, CATCHUP_BYTES);
 
@@ -270,8 +273,9 @@ int kt_recorder_tick(struct kt_recorder *r)
 		store_failed(r, err, now);
 		return err;
 	}
-	/* durable: give the ring space back, then drop closed sessions'
-	 * kernel records */
+	/* durable: the signed chain's head goes outside the store, the ring
+	 * space back to the kernel, then closed sessions' kernel records */
+	kt_signer_save_head(r->o.signer);
 	r->k.consume(r->k.ctx);
 	for (int i = 0; i < KT_KOPS_RINGS; i++)
 		r->saved_pos[i] = r->k.ring_read_pos(r->k.ctx, i);

@@ -46,6 +46,8 @@ struct kt_kops {
 	void (*consume)(void *ctx);
 	void (*rewind)(void *ctx);
 };
+#include "redact.h"
+#include "evidence.h"
 
 struct kt_recorder_opts {
 	const struct kt_attrib_config *attrib;
@@ -56,6 +58,8 @@ struct kt_recorder_opts {
 	 * sessions stay active for the next recorder instead of being marked
 	 * interrupted. */
 	bool keep_kernel_state;
+	struct kt_signer *signer; /* checkpoints (rec_evidence.h); NULL: unsigned */
+	const struct kt_redact *redact; /* argv redaction (redact.h); NULL: none */
 };
 
 struct kt_recorder;

@@ -20,6 +20,7 @@ struct rec_session {
 	uint64_t gap_bytes, gap_events; /* loss already marked in the stream */
 	int64_t last_frame_us;
 	int64_t closing_since_us;  /* no process left since (wall), 0 = live */
+	int64_t cp_us;             /* last checkpoint (wall), 0 = none yet */
 	bool dirty;                /* info changed since the last update */
 	bool orphan;               /* adopted with no kernel record left */
 };
