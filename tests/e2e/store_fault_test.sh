@@ -142,9 +142,11 @@ for s in q f n; do
 	check "session_${s}_exit" "exit code not $code" json "$KT_TMP/$s.json" "sys.exit(d['session'].get('exit_code') != $code)"
 	# exact accounting over both directions: what the kernel counted lost
 	# is exactly what is missing
-	check "session_${s}_accounted" "recorded $rb out + $rin in + lost $lost != shown $cb + typed $tb" \
-		test $((rb + rin + lost)) = $((cb + tb))
-	[ "$lost" = 0 ] && check "session_${s}_input_exact" "recorded $rin typed bytes, typed $tb" test "$rin" = "$tb"
+	# typed bytes are recorded, or withheld as a count (echo off: bash's
+	# readline), or counted lost: the kernel's counter does not split
+	# directions, so the typed part is a range
+	check "session_${s}_accounted" "recorded $rb out + $rin in + lost $lost not within shown $cb .. shown + typed $((cb + tb))" \
+		test $((rb + rin + lost)) -ge "$cb" -a $((rb + rin + lost)) -le $((cb + tb))
 	if [ "$lost" = 0 ]; then
 		check "session_${s}_byte_exact" "recording differs from its client" cmp -s "$KT_TMP/c$id.rec" "$KT_TMP/$s.out"
 	fi
@@ -207,6 +209,6 @@ tb=$(typed "$KT_TMP/t.script")
 rb=$(stat -c %s "$KT_TMP/t.rec"); cb=$(stat -c %s "$KT_TMP/t.out")
 echo "# figure: session t across SIGTERM during an outage: shown $cb + typed $tb; recorded $rb + $rin; lost $lost"
 check sigterm_outage_continued "session T not continued exactly (recorded $rb + $rin + lost $lost vs $cb + $tb, exit $(json "$KT_TMP/t.json" "print(d['session'].get('exit_code'))"))" \
-	sh -c "grep -qa '^t-after' '$KT_TMP/t.rec' && [ $((rb + rin + lost)) = $((cb + tb)) ] && python3 -c \"import json,sys; sys.exit(json.load(open('$KT_TMP/t.json'))['session'].get('exit_code') != 6)\""
+	sh -c "grep -qa '^t-after' '$KT_TMP/t.rec' && [ $((rb + rin + lost)) -ge $cb ] && [ $((rb + rin + lost)) -le $((cb + tb)) ] && python3 -c \"import json,sys; sys.exit(json.load(open('$KT_TMP/t.json'))['session'].get('exit_code') != 6)\""
 stop_recorder
 finish
