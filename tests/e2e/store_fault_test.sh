@@ -96,7 +96,7 @@ for s in q f; do
 	$PTYRUN --raw --script "$KT_TMP/$s.script" --out "$KT_TMP/$s.out" -- $(ctr_exec_tty "e2e-fault-$s") >"$KT_TMP/$s.log" 2>&1 &
 	eval "P_$s=\$!"
 done
-wait_for 30 grep -q "^q-before" "$KT_TMP/q.out" || fail q_started "Q did not start"
+wait_for 30 grep -qa "q-before" "$KT_TMP/q.out" || fail q_started "Q did not start"
 wait_for 10 sh -c "[ \$($KT sessions --json --active | grep -o '\"id\":' | wc -l) -ge 2 ]" ||
 	fail rows_before "Q and F have no rows"
 sleep 1
@@ -106,8 +106,8 @@ wait_for 10 grep -q "store failing" "$KT_TMP/rec1.log" || fail store_failing_log
 go full
 $PTYRUN --raw --script "$KT_TMP/n.script" --out "$KT_TMP/n.out" -- $(ctr_exec_tty e2e-fault-n) >"$KT_TMP/n.log" 2>&1 &
 P_n=$!
-wait_for 30 grep -q "^q-during" "$KT_TMP/q.out" || fail q_during "Q's command during the outage did not run"
-wait_for 30 grep -q "^n-during" "$KT_TMP/n.out" || fail n_during "N did not start during the outage"
+wait_for 30 grep -qa "q-during" "$KT_TMP/q.out" || fail q_during "Q's command during the outage did not run"
+wait_for 30 grep -qa "n-during" "$KT_TMP/n.out" || fail n_during "N did not start during the outage"
 sleep 3	# F floods on: its ring (1 MiB) overflows
 free_disk
 wait_for 15 grep -q "store writable again" "$KT_TMP/rec1.log" || fail store_back_logged "the recorder did not recover within 15 s"
@@ -183,11 +183,11 @@ wait-exit 10
 EOF
 $PTYRUN --raw --script "$KT_TMP/t.script" --out "$KT_TMP/t.out" -- $(ctr_exec_tty e2e-fault-t) >"$KT_TMP/t.log" 2>&1 &
 P_t=$!
-wait_for 30 grep -q "^t-before" "$KT_TMP/t.out"
+wait_for 30 grep -qa "t-before" "$KT_TMP/t.out"
 sleep 0.5
 fill_disk
 go tfull
-wait_for 30 grep -q "^t-during" "$KT_TMP/t.out"
+wait_for 30 grep -qa "t-during" "$KT_TMP/t.out"
 wait_for 10 sh -c "[ \$(grep -c 'store failing' '$KT_TMP/rec1.log') -ge 2 ]" || fail t_failing "second outage not noticed"
 stop_recorder
 rc=$?
@@ -209,6 +209,6 @@ tb=$(typed "$KT_TMP/t.script")
 rb=$(stat -c %s "$KT_TMP/t.rec"); cb=$(stat -c %s "$KT_TMP/t.out")
 echo "# figure: session t across SIGTERM during an outage: shown $cb + typed $tb; recorded $rb + $rin; lost $lost"
 check sigterm_outage_continued "session T not continued exactly (recorded $rb + $rin + lost $lost vs $cb + $tb, exit $(json "$KT_TMP/t.json" "print(d['session'].get('exit_code'))"))" \
-	sh -c "grep -qa '^t-after' '$KT_TMP/t.rec' && [ $((rb + rin + lost)) -ge $cb ] && [ $((rb + rin + lost)) -le $((cb + tb)) ] && python3 -c \"import json,sys; sys.exit(json.load(open('$KT_TMP/t.json'))['session'].get('exit_code') != 6)\""
+	sh -c "grep -qa 't-after' '$KT_TMP/t.rec' && [ $((rb + rin + lost)) -ge $cb ] && [ $((rb + rin + lost)) -le $((cb + tb)) ] && python3 -c \"import json,sys; sys.exit(json.load(open('$KT_TMP/t.json'))['session'].get('exit_code') != 6)\""
 stop_recorder
 finish
