@@ -77,7 +77,7 @@ wait-exit 10
 EOF
 cat >"$KT_TMP/f.script" <<EOF
 expect "# " 10
-send "until [ -e /tmp/$G-stopf ]; do seq 100000 110000 | head -c 50000; sleep 0.2; done; echo F-DONE\\r"
+send "until [ -e /tmp/$G-stopf ]; do seq 100000 110000 | head -c 50000; sleep 0.2; done; echo; echo F-DONE\\r"
 expect "^F-DONE" 120
 send "exit 5\\r"
 wait-exit 10
