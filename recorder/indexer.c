@@ -133,9 +133,12 @@ struct round {
  * round: log when a round's first error changes and when a whole round
  * went through again, not each time. */
 static int last_err, round_err;
+static bool round_wrote;
 
 static void note_result(int ret, int64_t id, const char *what)
 {
+	if (ret > 0)
+		round_wrote = true;
 	if (ret >= 0 || round_err)
 		return;
 	round_err = ret;
@@ -144,12 +147,16 @@ static void note_result(int ret, int64_t id, const char *what)
 			strerror(-ret));
 }
 
+/* "again" only once something was written: a round with nothing to
+ * write says nothing about the store */
 static void round_done(void)
 {
-	if (!round_err && last_err)
-		pr_info("store writable again: indexing resumes");
-	last_err = round_err;
+	if (!round_err && last_err && round_wrote)
+		pr_info("index worker: writes succeed again");
+	if (round_err || round_wrote)
+		last_err = round_err;
 	round_err = 0;
+	round_wrote = false;
 }
 
 static int index_one(int64_t id, void *ctx)

@@ -102,7 +102,7 @@ wait_for 10 sh -c "[ \$($KT sessions --json --active | grep -o '\"id\":' | wc -l
 sleep 1
 fill_disk
 echo "# disk full: $(df -k "$SMALL" | tail -1)"
-wait_for 10 grep -q "store failing" "$KT_TMP/rec1.log" || fail store_failing_logged "the recorder did not notice the full disk"
+wait_for 10 grep -q "recorder: error: store failing" "$KT_TMP/rec1.log" || fail store_failing_logged "the recorder did not notice the full disk"
 go full
 $PTYRUN --raw --script "$KT_TMP/n.script" --out "$KT_TMP/n.out" -- $(ctr_exec_tty e2e-fault-n) >"$KT_TMP/n.log" 2>&1 &
 P_n=$!
@@ -110,7 +110,7 @@ wait_for 30 grep -qa "q-during" "$KT_TMP/q.out" || fail q_during "Q's command du
 wait_for 30 grep -qa "n-during" "$KT_TMP/n.out" || fail n_during "N did not start during the outage"
 sleep 3	# F floods on: its ring (1 MiB) overflows
 free_disk
-wait_for 15 grep -q "store writable again" "$KT_TMP/rec1.log" || fail store_back_logged "the recorder did not recover within 15 s"
+wait_for 15 grep -q "recorder: warn: store writable again" "$KT_TMP/rec1.log" || fail store_back_logged "the recorder did not recover within 15 s"
 go back
 touch "$FAKEPOD_DIR/rootfs/tmp/$G-stopf"
 wait "$P_q"; rq=$?
@@ -164,8 +164,10 @@ n_tty=$(json "$KT_TMP/all.json" "print(sum(1 for x in d if x['has_tty']))")
 check three_sessions "$n_tty tty sessions, expected 3 (N got its own row)" test "$n_tty" = 3
 nlog=$(grep -c -e "error" -e "warn" "$KT_TMP/rec1.log")
 echo "# figure: recorder log during the outage: $nlog warning/error lines"
-check log_once_per_state "failing logged $(grep -c 'store failing' "$KT_TMP/rec1.log") times, back $(grep -c 'store writable again' "$KT_TMP/rec1.log") times, $nlog warn/error lines" \
-	sh -c "[ $(grep -c 'store failing' "$KT_TMP/rec1.log") = 1 ] && [ $(grep -c 'store writable again' "$KT_TMP/rec1.log") = 1 ] && [ $nlog -le 12 ]"
+nfail=$(grep -c 'recorder: error: store failing' "$KT_TMP/rec1.log")
+nback=$(grep -c 'recorder: warn: store writable again' "$KT_TMP/rec1.log")
+check log_once_per_state "failing logged $nfail times, back $nback times, $nlog warn/error lines" \
+	sh -c "[ $nfail = 1 ] && [ $nback = 1 ] && [ $nlog -le 12 ]"
 check integrity "integrity_check" sh -c "[ \"\$(sqlite3 'file:$DB?mode=ro' 'PRAGMA integrity_check')\" = ok ]"
 
 # ------------------------------------------------------------------ SIGTERM during an outage
@@ -185,15 +187,17 @@ $PTYRUN --raw --script "$KT_TMP/t.script" --out "$KT_TMP/t.out" -- $(ctr_exec_tt
 P_t=$!
 wait_for 30 grep -qa "t-before" "$KT_TMP/t.out"
 sleep 0.5
-fill_disk
+# this time the store turns read-only (a full disk can still take small
+# writes into the WAL file's existing space)
+mount -o remount,ro "$SMALL" || fail t_readonly "cannot remount $SMALL read-only"
 go tfull
 wait_for 30 grep -qa "t-during" "$KT_TMP/t.out"
-wait_for 10 sh -c "[ \$(grep -c 'store failing' '$KT_TMP/rec1.log') -ge 2 ]" || fail t_failing "second outage not noticed"
+wait_for 10 sh -c "[ \$(grep -c 'recorder: error: store failing' '$KT_TMP/rec1.log') -ge 2 ]" || fail t_failing "second outage (read-only store) not noticed"
 stop_recorder
 rc=$?
 check sigterm_during_outage_exit0 "recorder exited $rc on SIGTERM during an outage" test "$rc" = 0
 check sigterm_during_outage_logged "no shutdown line about the unwritable store" grep -q "store not writable at shutdown" "$KT_TMP/rec1.log"
-free_disk
+mount -o remount,rw "$SMALL"
 start_recorder recorder_restart "$DB" "$KT_TMP/rec2.log" --node-name e2e-node --ringbuf-mb 1
 go tback
 wait "$P_t"
