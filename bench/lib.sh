@@ -287,8 +287,10 @@ REC_PID=""
 rec_start() {
 	local db=$1 i
 	shift
+	# --pin-dir none: each round starts from fresh kernel state, and a
+	# stopped recorder leaves no programs behind to tax the next round
 	"$KT_REC" --db "$db" --containerd-state "$CONTAINERD_STATE" --node-name bench-node \
-		--stats-file "$db.stats" "$@" >"$db.log" 2>&1 &
+		--stats-file "$db.stats" --pin-dir none "$@" >"$db.log" 2>&1 &
 	REC_PID=$!
 	for i in $(seq 400); do
 		grep -q "ready" "$db.log" 2>/dev/null && return 0

@@ -24,7 +24,8 @@ T0=$(date +%s)
 RP=""
 rec_start() {
 	rm -f "$DB" "$DB"-*
-	"$REC" --db "$DB" --capture tty --node-name guest >/tmp/rec.log 2>&1 &
+	# --pin-dir none: "recorder stopped" must mean the programs are gone
+	"$REC" --db "$DB" --capture tty --node-name guest --pin-dir none >/tmp/rec.log 2>&1 &
 	RP=$!
 	for _ in $(seq 600); do
 		grep -q ready /tmp/rec.log && break

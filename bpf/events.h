@@ -29,6 +29,15 @@
 #define KT_UTS_LEN       65
 #define KT_COMM_LEN      16
 
+/*
+ * Version of the kernel state a recorder leaves pinned in bpffs for the next
+ * one (recorder/loader.c, deploy/README.md "Restarts and upgrades"): the
+ * event layouts below, the map definitions in bpf/maps.bpf.h and what the
+ * programs do.  A recorder adopts pinned state only of its own version: bump
+ * it whenever any of these changes.  Pinned under <pin-dir>/v<N>/.
+ */
+#define KT_PIN_LAYOUT    1
+
 enum kt_event_type {
 	KT_EV_SESSION_START = 1, /* struct kt_ev_session                     */
 	KT_EV_EXEC          = 2, /* struct kt_ev_exec + strings             */

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -9,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <linux/capability.h>
+#include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -26,6 +28,7 @@
 
 struct kt_indexer {
 	pid_t pid;
+	int life_fd;           /* write end of the worker's lifeline pipe */
 	char db[4096];
 	char level[16];
 	int restarts;
@@ -35,6 +38,64 @@ struct kt_indexer {
 /* ---- the worker process ------------------------------------------------ */
 
 static volatile sig_atomic_t worker_stop;
+
+/*
+ * The worker dies with its recorder, whatever the recorder dies of, even
+ * while busy: (1) PR_SET_PDEATHSIG SIGKILL, which a busy loop cannot
+ * swallow the way it did SIGTERM (all its work is transactional and
+ * resumable, so SIGKILL costs nothing); (2) a lifeline pipe whose write end
+ * only the recorder holds: EOF means the recorder is gone, checked between
+ * sessions and while idle, covering what PDEATHSIG does not (the signal
+ * is tied to the forking thread, and is lost if the parent died before the
+ * prctl: then getppid() already differs).
+ */
+static int life_fd = -1;
+static pid_t parent_pid;
+
+static bool recorder_gone(void)
+{
+	struct pollfd p = { .fd = life_fd, .events = POLLIN };
+
+	if (parent_pid && getppid() != parent_pid)
+		return true;
+	return life_fd >= 0 && poll(&p, 1, 0) > 0 && (p.revents & (POLLHUP | POLLIN | POLLERR));
+}
+
+/* Sleep up to ms, returning early when the recorder goes away. */
+static bool idle_wait(int ms)
+{
+	struct pollfd p = { .fd = life_fd, .events = POLLIN };
+
+	if (life_fd >= 0 && poll(&p, 1, ms) > 0)
+		return true;
+	if (life_fd < 0)
+		usleep((useconds_t)ms * 1000);
+	return recorder_gone();
+}
+
+/*
+ * Never two workers on one DB: an exclusive flock on the DB file (SQLite
+ * uses POSIX locks, which flock does not touch).  A worker started right
+ * after a kill -9 waits for the old one to die (its recorder is gone, so it
+ * will within 2 s) rather than failing.
+ */
+static int lock_db(const char *db)
+{
+	int fd = open(db, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	for (int waited = 0; flock(fd, LOCK_EX | LOCK_NB); waited += 100) {
+		if (errno != EWOULDBLOCK || waited >= 10000 || recorder_gone()) {
+			int err = errno == EWOULDBLOCK ? -EBUSY : -errno;
+
+			close(fd);
+			return err;
+		}
+		usleep(100000);
+	}
+	return fd;
+}
 
 static void on_term(int sig)
 {
@@ -68,6 +129,36 @@ struct round {
 	bool more;      /* a session had more to index this round */
 };
 
+/* A store that cannot be written (disk full) fails every call, every
+ * round: log when a round's first error changes and when a whole round
+ * went through again, not each time. */
+static int last_err, round_err;
+static bool round_wrote;
+
+static void note_result(int ret, int64_t id, const char *what)
+{
+	if (ret > 0)
+		round_wrote = true;
+	if (ret >= 0 || round_err)
+		return;
+	round_err = ret;
+	if (ret != last_err)
+		pr_warn("session %lld: %s%s (logged once until it changes)", (long long)id, what,
+			strerror(-ret));
+}
+
+/* "again" only once something was written: a round with nothing to
+ * write says nothing about the store */
+static void round_done(void)
+{
+	if (!round_err && last_err && round_wrote)
+		pr_info("index worker: writes succeed again");
+	if (round_err || round_wrote)
+		last_err = round_err;
+	round_err = 0;
+	round_wrote = false;
+}
+
 static int index_one(int64_t id, void *ctx)
 {
 	struct round *r = ctx;
@@ -78,8 +169,9 @@ static int index_one(int64_t id, void *ctx)
 	ret = kt_index_session(r->st, id, BUDGET);
 	if (ret > 0)
 		r->more = true;
-	if (ret < 0)
-		pr_warn("session %lld: %s", (long long)id, strerror(-ret));
+	note_result(ret, id, "");
+	if (recorder_gone())
+		_exit(1);
 	return worker_stop ? 1 : 0;
 }
 
@@ -92,37 +184,50 @@ static int compact_one(int64_t id, void *ctx)
 
 	if (ret > 0)
 		r->more = true;
-	if (ret < 0)
-		pr_warn("session %lld: compaction: %s", (long long)id, strerror(-ret));
+	note_result(ret, id, "compaction: ");
+	if (recorder_gone())
+		_exit(1);
 	return worker_stop ? 1 : 0;
 }
 
-int kt_indexer_worker(const char *db)
+int kt_indexer_worker(const char *db, int lifeline, long ppid)
 {
 	struct sigaction sa = { .sa_handler = on_term };
 	struct round r = {0};
 	int64_t stop_deadline = 0;
-	int err;
+	int err, lock;
 
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
-	prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0);
-	if (getppid() == 1)	/* the recorder died before we got here */
-		return 1;
+	life_fd = lifeline;
+	parent_pid = (pid_t)ppid;
 	err = drop_privileges();
 	if (err) {
 		pr_err("cannot drop privileges: %s", strerror(-err));
+		return 1;
+	}
+	/* again after the credential change, which may clear it */
+	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	if (recorder_gone())	/* the recorder died before we got here */
+		return 1;
+	lock = lock_db(db);
+	if (lock < 0) {
+		if (!recorder_gone())
+			pr_err("%s: %s", db, lock == -EBUSY ?
+			       "another index worker still holds this DB after 10 s" : strerror(-lock));
 		return 1;
 	}
 	setpriority(PRIO_PROCESS, 0, NICE);
 	err = kt_store_open(db, 0, &r.st);
 	if (err)
 		return 1;
+	kt_store_set_quiet(r.st, true); /* note_result logs, once per change */
 	for (;;) {
 		r.more = false;
 		kt_index_pending(r.st, index_one, &r);
 		if (!worker_stop)
 			kt_compact_pending(r.st, compact_one, &r);
+		round_done();
 		if (worker_stop) {
 			/* finish what is quick (ended sessions' last chunks); the
 			 * rest resumes at the next start */
@@ -133,10 +238,11 @@ int kt_indexer_worker(const char *db)
 			worker_stop = 0;	/* let index_one run this round */
 			continue;
 		}
-		if (!r.more)
-			usleep(IDLE_MS * 1000);
+		if (!r.more && idle_wait(IDLE_MS))
+			break;	/* the recorder is gone: so are we */
 	}
 	kt_store_close(r.st);
+	close(lock);
 	return 0;
 }
 
@@ -144,16 +250,41 @@ int kt_indexer_worker(const char *db)
 
 static int spawn(struct kt_indexer *ix)
 {
+	char fdarg[16], ppidarg[24];
 	char *argv[] = { "kubetape-recorder", "--index-worker", "--db", ix->db,
-			 "--log-level", ix->level, NULL };
-	pid_t pid = fork();
+			 "--log-level", ix->level, "--worker-lifeline", fdarg,
+			 "--worker-parent", ppidarg, NULL };
+	pid_t parent = getpid(), pid;
+	int p[2];
 
-	if (pid < 0)
+	if (ix->life_fd >= 0) {
+		close(ix->life_fd);
+		ix->life_fd = -1;
+	}
+	if (pipe2(p, O_CLOEXEC))
 		return -errno;
+	pid = fork();
+	if (pid < 0) {
+		int err = -errno;
+
+		close(p[0]);
+		close(p[1]);
+		return err;
+	}
 	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+		if (getppid() != parent)
+			_exit(1);
+		/* the read end survives the exec; the write end does not */
+		if (fcntl(p[0], F_SETFD, 0))
+			_exit(127);
+		snprintf(fdarg, sizeof(fdarg), "%d", p[0]);
+		snprintf(ppidarg, sizeof(ppidarg), "%ld", (long)parent);
 		execv("/proc/self/exe", argv);
 		_exit(127);
 	}
+	close(p[0]);
+	ix->life_fd = p[1];
 	ix->pid = pid;
 	return 0;
 }
@@ -173,6 +304,7 @@ int kt_indexer_start(const char *db, struct kt_indexer **out)
 	}
 	snprintf(ix->level, sizeof(ix->level), "%s", names[kt_log_get_level()]);
 	ix->window_start_us = kt_now_us();
+	ix->life_fd = -1;
 	err = spawn(ix);
 	if (err) {
 		pr_err("cannot start the screen indexer: %s", strerror(-err));
@@ -228,5 +360,7 @@ void kt_indexer_stop(struct kt_indexer *ix, int grace_ms)
 			usleep(20000);
 		}
 	}
+	if (ix->life_fd >= 0)
+		close(ix->life_fd);
 	free(ix);
 }

@@ -23,7 +23,9 @@ void kt_indexer_check(struct kt_indexer *ix);
 /* SIGTERM the worker, wait `grace_ms`, then SIGKILL. */
 void kt_indexer_stop(struct kt_indexer *ix, int grace_ms);
 
-/* The worker's main: returns the process exit status. */
-int kt_indexer_worker(const char *db);
+/* The worker's main: returns the process exit status.  lifeline: read end
+ * of a pipe only the recorder writes to (-1: none); ppid: the recorder's
+ * pid (0: unknown).  It exits when either says the recorder is gone. */
+int kt_indexer_worker(const char *db, int lifeline, long ppid);
 
 #endif

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -6,6 +7,10 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <limits.h>
+#include <stddef.h>
+#include <sys/epoll.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
@@ -14,6 +19,9 @@
 
 #include "loader.h"
 #include "log.h"
+#include "pin.h"
+#include "ring.h"
+#include "loader_int.h"
 #include "kubetape.skel.h"
 
 /* The oldest kernel kubetape supports: what current Kubernetes node images
@@ -24,12 +32,10 @@
 
 #define TRACEFS "/sys/kernel/tracing"
 
-struct kt_loader {
-	struct kubetape_bpf *skel;
-	struct ring_buffer *rb;
-	const char *backend;
-	struct bpf_program *lazy_prog; /* attached on demand, or NULL */
-	struct bpf_link *lazy_link;
+/* Maps user space touches, pinned by these names (the programs hold the
+ * others: scratch buffers); in the order of kt_loader.fds[]. */
+static const char *const map_pin_names[M_N] = {
+	"map_ctl_events", "map_events", "map_sessions", "map_ttys", "map_procs", "map_stats", "map_bss",
 };
 
 struct backend {
@@ -173,13 +179,75 @@ static void describe(char *why, size_t cap, const char *stage, int err)
 	snprintf(why, cap, "%s failed: %s%s", stage, strerror(-err), hint);
 }
 
+int kt_loader_path(char out[PATH_MAX], const char *dir, const char *name)
+{
+	if (snprintf(out, PATH_MAX, "%s/%s", dir, name) >= PATH_MAX)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+int kt_loader_pin_at(const char *dir, const char *name, int fd)
+{
+	char p[PATH_MAX];
+
+	if (kt_loader_path(p, dir, name))
+		return -ENAMETOOLONG;
+	return bpf_obj_pin(fd, p) ? -errno : 0;
+}
+
+static int get_at(const char *dir, const char *name)
+{
+	char p[PATH_MAX];
+	int fd;
+
+	if (kt_loader_path(p, dir, name))
+		return -ENAMETOOLONG;
+	fd = bpf_obj_get(p);
+	return fd < 0 ? -errno : fd;
+}
+
+static bool exists_at(const char *dir, const char *name)
+{
+	char p[PATH_MAX];
+
+	return kt_loader_path(p, dir, name) == 0 && kt_pin_exists(p);
+}
+
+/* Pin everything a later recorder needs into `tmp`; the caller renames it
+ * into place, so a crash halfway leaves only a "tmp-<pid>" dir (removed later; bpffs
+ * refuses names with a dot). */
+static int pin_all(struct kt_loader *l, const char *tmp)
+{
+	int err;
+
+	if (mkdir(tmp, 0700))
+		return -errno;
+	for (int i = 0; i < M_N; i++) {
+		err = kt_loader_pin_at(tmp, map_pin_names[i], l->fds[i]);
+		if (err)
+			return err;
+	}
+	for (int i = 0; i < l->nlinks; i++) {
+		char name[128];
+
+		snprintf(name, sizeof(name), "link_%.100s", l->link_names[i]);
+		err = kt_loader_pin_at(tmp, name, bpf_link__fd(l->links[i]));
+		if (err)
+			return err;
+	}
+	if (l->lazy_prog_fd >= 0)
+		return kt_loader_pin_at(tmp, "prog_lazy", l->lazy_prog_fd);
+	return 0;
+}
+
 /* Open, load and attach with one backend's programs; on failure the reason
  * goes to `why` and nothing is left behind. */
 static int try_backend(struct kt_loader *l, const struct kt_loader_opts *o, const struct backend *b,
-		       ring_buffer_sample_fn cb, void *ctx, char *why, size_t cap)
+		       char *why, size_t cap)
 {
 	struct kubetape_bpf *skel;
-	int err;
+	struct bpf_program *p;
+	int err, fd;
 
 	skel = kubetape_bpf__open();
 	if (!skel) {
@@ -198,75 +266,84 @@ static int try_backend(struct kt_loader *l, const struct kt_loader_opts *o, cons
 		}
 	}
 	select_programs(skel, b->prefix);
-	if (b->lazy && !o->eager) {
-		l->lazy_prog = skel->progs.kt_sys_exit;
-		bpf_program__set_autoattach(l->lazy_prog, false);
-	}
 	err = kubetape_bpf__load(skel);
 	if (err) {
 		describe(why, cap, "load", err);
 		goto cleanup;
 	}
-	err = kubetape_bpf__attach(skel);
-	if (err) {
-		describe(why, cap, "attach", err);
-		goto cleanup;
-	}
-	if (l->lazy_prog) {
-		/* prove now that it can attach, so auto mode can fall through */
-		struct bpf_link *link = bpf_program__attach(l->lazy_prog);
-
-		if (!link) {
+	l->lazy_prog_fd = -1;
+	bpf_object__for_each_program(p, skel->obj) {
+		if (!bpf_program__autoload(p))
+			continue;
+		if (b->lazy && !o->eager && p == skel->progs.kt_sys_exit) {
+			/* prove now that it can attach, so auto mode can fall through */
+			fd = bpf_raw_tracepoint_open(NULL, bpf_program__fd(p));
+			if (fd < 0) {
+				err = -errno;
+				describe(why, cap, "attach", err);
+				goto cleanup;
+			}
+			close(fd);
+			l->lazy_prog_fd = bpf_program__fd(p);
+			continue;
+		}
+		assert(l->nlinks < MAX_LINKS);
+		l->link_names[l->nlinks] = bpf_program__name(p);
+		l->links[l->nlinks] = bpf_program__attach(p);
+		if (!l->links[l->nlinks]) {
 			err = -errno;
 			describe(why, cap, "attach", err);
 			goto cleanup;
 		}
-		bpf_link__destroy(link);
-	}
-	/* control events first: a session's start is usually read before its
-	 * bytes (and rebuilt from the sessions map when it is not) */
-	l->rb = ring_buffer__new(bpf_map__fd(skel->maps.ctl_events), cb, ctx, NULL);
-	if (!l->rb || ring_buffer__add(l->rb, bpf_map__fd(skel->maps.events), cb, ctx)) {
-		err = -errno;
-		describe(why, cap, "ring buffer setup", err);
-		ring_buffer__free(l->rb);
-		l->rb = NULL;
-		goto cleanup;
+		l->nlinks++;
 	}
 	l->skel = skel;
 	l->backend = b->name;
 	return 0;
 cleanup:
-	l->lazy_prog = NULL;
+	while (l->nlinks)
+		bpf_link__destroy(l->links[--l->nlinks]);
+	l->lazy_prog_fd = -1;
 	kubetape_bpf__destroy(skel);
 	return err;
 }
 
-int kt_loader_open(const struct kt_loader_opts *o, ring_buffer_sample_fn cb, void *ctx,
-		   struct kt_loader **out)
+/* fds of a freshly loaded object, owned by the loader like adopted ones */
+static int own_fds(struct kt_loader *l)
+{
+	struct bpf_map *m[M_N] = {
+		l->skel->maps.ctl_events, l->skel->maps.events, l->skel->maps.sessions,
+		l->skel->maps.ttys, l->skel->maps.procs, l->skel->maps.stats, l->skel->maps.bss,
+	};
+
+	for (int i = 0; i < M_N; i++) {
+		l->fds[i] = fcntl(bpf_map__fd(m[i]), F_DUPFD_CLOEXEC, 3);
+		if (l->fds[i] < 0)
+			return -errno;
+	}
+	l->nr_ttys = &l->skel->bss->kt_nr_ttys;
+	if (l->lazy_prog_fd >= 0) {
+		l->lazy_prog_fd = fcntl(l->lazy_prog_fd, F_DUPFD_CLOEXEC, 3);
+		if (l->lazy_prog_fd < 0)
+			return -errno;
+	}
+	return 0;
+}
+
+static int load_fresh(struct kt_loader *l, const struct kt_loader_opts *o)
 {
 	char refused[1024] = "", why[256];
 	const struct backend *chosen = NULL;
-	struct kt_loader *l = NULL;
 	size_t nref = 0;
 	int err = -ENOENT;
 
-	*out = NULL;
-	err = preflight();
-	if (err)
-		return err;
-	libbpf_set_print(libbpf_print_fn);
-
-	l = calloc(1, sizeof(*l));
-	if (!l)
-		return -ENOMEM;
 	for (unsigned i = 0; i < sizeof(backends) / sizeof(backends[0]); i++) {
 		const struct backend *b = &backends[i];
 
 		if (!backend_allowed(b, o->capture))
 			continue;
 		probing = true;
-		err = try_backend(l, o, b, cb, ctx, why, sizeof(why));
+		err = try_backend(l, o, b, why, sizeof(why));
 		probing = false;
 		if (!err) {
 			chosen = b;
@@ -281,9 +358,214 @@ int kt_loader_open(const struct kt_loader_opts *o, ring_buffer_sample_fn cb, voi
 		pr_err("no capture backend could be attached%s%s", refused,
 		       o->capture == KT_CAPTURE_AUTO ? "" : " (forced by --capture; try --capture=auto)");
 		pr_info("run with --log-level debug for libbpf's and the verifier's messages");
-		goto cleanup;
+		return err;
 	}
 	pr_info("capture backend: %s (%s)%s", chosen->name, chosen->what, refused);
+	return own_fds(l);
+}
+
+/* The backend of pinned state, from its link names. */
+static const char *pinned_backend(const char *dir, bool *lazy)
+{
+	char name[128];
+
+	*lazy = false;
+	if (exists_at(dir, "prog_lazy")) {
+		*lazy = true;
+		return "syscall";
+	}
+	if (exists_at(dir, "link_kt_sys_exit"))
+		return "syscall";
+	for (unsigned i = 0; i < sizeof(backends) / sizeof(backends[0]); i++) {
+		struct bpf_program *prog;
+		struct kubetape_bpf *skel = NULL;
+		bool found = false;
+
+		if (backends[i].lazy)
+			continue;
+		/* names come from the object: open (not load) it to list them */
+		skel = kubetape_bpf__open();
+		if (!skel)
+			return NULL;
+		bpf_object__for_each_program(prog, skel->obj) {
+			if (strncmp(bpf_program__name(prog), backends[i].prefix, strlen(backends[i].prefix)))
+				continue;
+			snprintf(name, sizeof(name), "link_%.100s", bpf_program__name(prog));
+			found = exists_at(dir, name);
+			break;
+		}
+		kubetape_bpf__destroy(skel);
+		if (found)
+			return backends[i].name;
+	}
+	return NULL;
+}
+
+static int adopt(struct kt_loader *l, const struct kt_loader_opts *o)
+{
+	static const char *const session_links[] = {
+		"link_kt_sched_exec", "link_kt_sched_fork", "link_kt_sched_exit",
+	};
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	bool lazy;
+	void *p;
+
+	for (unsigned i = 0; i < sizeof(session_links) / sizeof(session_links[0]); i++) {
+		if (!exists_at(l->dir, session_links[i])) {
+			pr_warn("pinned state in %s is incomplete (no %s): replacing it", l->dir,
+				session_links[i]);
+			return -ENOENT;
+		}
+	}
+	l->backend = pinned_backend(l->dir, &lazy);
+	if (!l->backend) {
+		pr_warn("pinned state in %s has no capture backend: replacing it", l->dir);
+		return -ENOENT;
+	}
+	for (int i = 0; i < M_N; i++) {
+		l->fds[i] = get_at(l->dir, map_pin_names[i]);
+		if (l->fds[i] < 0) {
+			pr_warn("pinned state in %s: %s: %s; replacing it", l->dir, map_pin_names[i],
+				strerror(-l->fds[i]));
+			return l->fds[i];
+		}
+	}
+	if (lazy) {
+		l->lazy_prog_fd = get_at(l->dir, "prog_lazy");
+		if (l->lazy_prog_fd < 0)
+			return l->lazy_prog_fd;
+		l->lazy_link_fd = get_at(l->dir, "link_lazy"); /* absent: detached */
+		if (l->lazy_link_fd < 0)
+			l->lazy_link_fd = -1;
+	}
+	if (bpf_obj_get_info_by_fd(l->fds[M_BSS], &info, &len))
+		return -errno;
+	l->bss_len = info.value_size;
+	p = mmap(NULL, l->bss_len, PROT_READ | PROT_WRITE, MAP_SHARED, l->fds[M_BSS], 0);
+	if (p == MAP_FAILED)
+		return -errno;
+	l->bss_map = p;
+	l->nr_ttys = (uint32_t *)((char *)p + offsetof(struct kubetape_bpf__bss, kt_nr_ttys));
+	l->adopted = true;
+	pr_info("adopted the kernel state pinned in %s: backend %s%s; capture never stopped", l->dir,
+		l->backend, lazy ? (l->lazy_link_fd >= 0 ? " (attached)" : " (detached)") : "");
+	if (o->capture != KT_CAPTURE_AUTO || o->eager || !o->capture_input)
+		pr_warn("--capture, --eager-capture, --no-input and --ringbuf-mb take effect only when "
+			"the programs are loaded again (kubetape-recorder --unpin, then start)");
+	return 0;
+}
+
+static void drop_foreign(const char *path, int layout, void *ctx)
+{
+	(void)ctx;
+	if (layout < 0) {
+		kt_pin_rmtree(path);
+		return;
+	}
+	/* Another layout's maps cannot be read by this build: its sessions
+	 * end here (the recorder marks their rows interrupted). */
+	pr_warn("%s: kernel state of pinned layout v%d (this recorder uses v%d) cannot be carried "
+		"over: its open sessions are not continued; removing it now that this recorder's "
+		"programs are attached", path, layout, KT_PIN_LAYOUT);
+	kt_pin_rmtree(path);
+}
+
+static int open_rings(struct kt_loader *l)
+{
+	int fds[KT_LOADER_RINGS] = { l->fds[M_CTL], l->fds[M_EVENTS] }, err;
+
+	l->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (l->epfd < 0)
+		return -errno;
+	for (int i = 0; i < KT_LOADER_RINGS; i++) {
+		/* edge-triggered: records held back (defer_consume) keep the
+		 * ring readable, which level-triggered polling would spin on */
+		struct epoll_event ev = { .events = EPOLLIN | EPOLLET, .data.u32 = i };
+		struct bpf_map_info info = {};
+		__u32 len = sizeof(info);
+
+		err = kt_ring_open(fds[i], &l->rings[i]);
+		if (err)
+			return err;
+		if (bpf_obj_get_info_by_fd(fds[i], &info, &len))
+			return -errno;
+		l->ring_ids[i] = info.id;
+		if (epoll_ctl(l->epfd, EPOLL_CTL_ADD, fds[i], &ev))
+			return -errno;
+	}
+	return 0;
+}
+
+static void release(struct kt_loader *l);
+
+int kt_loader_open(const struct kt_loader_opts *o, ring_buffer_sample_fn cb, void *ctx,
+		   struct kt_loader **out)
+{
+	struct kt_loader *l = NULL;
+	char tmp[PATH_MAX];
+	int err;
+
+	*out = NULL;
+	err = preflight();
+	if (err)
+		return err;
+	libbpf_set_print(libbpf_print_fn);
+
+	l = calloc(1, sizeof(*l));
+	if (!l)
+		return -ENOMEM;
+	l->lock_fd = l->epfd = l->lazy_prog_fd = l->lazy_link_fd = -1;
+	for (int i = 0; i < M_N; i++)
+		l->fds[i] = -1;
+	l->cb = cb;
+	l->ctx = ctx;
+	l->defer = o->defer_consume;
+	if (o->pin_dir) {
+		err = kt_pin_prepare(o->pin_dir);
+		if (err < 0)
+			goto cleanup;
+		l->lock_fd = err;
+		if (snprintf(l->dir, sizeof(l->dir), "%s/v%d", o->pin_dir, KT_PIN_LAYOUT) >=
+		    (int)sizeof(l->dir)) {
+			err = -ENAMETOOLONG;
+			goto cleanup;
+		}
+		if (kt_pin_exists(l->dir) && adopt(l, o)) {
+			/* incomplete (a crash while pinning, a manual rm): its
+			 * sessions cannot be continued; start over, fresh */
+			release(l);
+			kt_pin_rmtree(l->dir);
+		}
+	}
+	if (!l->adopted) {
+		err = load_fresh(l, o);
+		if (err)
+			goto cleanup;
+		if (l->dir[0]) {
+			err = snprintf(tmp, sizeof(tmp), "%s/tmp-%d", o->pin_dir, (int)getpid()) >=
+			      (int)sizeof(tmp) ? -ENAMETOOLONG : 0;
+			kt_pin_rmtree(tmp);
+			if (!err)
+				err = pin_all(l, tmp);
+			if (!err && rename(tmp, l->dir))
+				err = -errno;
+			if (err) {
+				pr_err("cannot pin the kernel state in %s: %s", l->dir, strerror(-err));
+				kt_pin_rmtree(tmp);
+				goto cleanup;
+			}
+			pr_info("kernel state pinned in %s: it keeps recording while no recorder runs",
+				l->dir);
+		}
+	}
+	if (o->pin_dir)
+		kt_pin_foreign(o->pin_dir, drop_foreign, NULL);
+	err = open_rings(l);
+	if (err) {
+		pr_err("ring buffer setup failed: %s", strerror(-err));
+		goto cleanup;
+	}
 	*out = l;
 	return 0;
 cleanup:
@@ -291,125 +573,61 @@ cleanup:
 	return err;
 }
 
+/* Close this process's handles (pinned objects stay in the kernel); the
+ * loader can be filled again. */
+static void release(struct kt_loader *l)
+{
+	for (int i = 0; i < KT_LOADER_RINGS; i++) {
+		kt_ring_close(l->rings[i]);
+		l->rings[i] = NULL;
+	}
+	if (l->epfd >= 0)
+		close(l->epfd);
+	if (l->lazy_link_fd >= 0)
+		close(l->lazy_link_fd);
+	if (l->lazy_prog_fd >= 0)
+		close(l->lazy_prog_fd);
+	l->epfd = l->lazy_link_fd = l->lazy_prog_fd = -1;
+	for (int i = 0; i < M_N; i++) {
+		if (l->fds[i] >= 0)
+			close(l->fds[i]);
+		l->fds[i] = -1;
+	}
+	if (l->bss_map)
+		munmap(l->bss_map, l->bss_len);
+	l->bss_map = NULL;
+	/* unpinned links detach here; pinned ones live on in bpffs */
+	while (l->nlinks)
+		bpf_link__destroy(l->links[--l->nlinks]);
+	kubetape_bpf__destroy(l->skel);
+	l->skel = NULL;
+	l->nr_ttys = NULL;
+	l->adopted = false;
+}
+
 void kt_loader_close(struct kt_loader *l)
 {
 	if (!l)
 		return;
-	bpf_link__destroy(l->lazy_link);
-	ring_buffer__free(l->rb);
-	kubetape_bpf__destroy(l->skel);
+	release(l);
+	if (l->lock_fd >= 0)
+		close(l->lock_fd);
 	free(l);
 }
 
-int kt_loader_poll(struct kt_loader *l, int timeout_ms)
+/* Not under the pin dir's lock: a running recorder keeps its own
+ * references and records until it exits; then nothing is left. */
+int kt_loader_unpin(const char *pin_dir)
 {
-	int n = ring_buffer__poll(l->rb, timeout_ms), m;
-
-	if (n < 0 && n != -EINTR)
-		return n;
-	/* terminal bytes are submitted without wakeups (bpf/maps.bpf.h):
-	 * whatever woke us, or the timeout, drain every ring */
-	m = ring_buffer__consume(l->rb);
-	if (m < 0)
-		return m;
-	return (n > 0 ? n : 0) + m;
-}
-
-int kt_loader_drain(struct kt_loader *l)
-{
-	return ring_buffer__consume(l->rb);
-}
-
-const char *kt_loader_backend(const struct kt_loader *l)
-{
-	return l->backend;
-}
-
-int kt_loader_session_lookup(struct kt_loader *l, uint64_t sid, struct kt_session *out)
-{
-	if (bpf_map__lookup_elem(l->skel->maps.sessions, &sid, sizeof(sid), out, sizeof(*out), 0))
-		return -errno;
-	return 0;
-}
-
-void kt_loader_session_retire(struct kt_loader *l, uint64_t sid, uint64_t tty_key)
-{
-	uint64_t owner;
-
-	if (tty_key &&
-	    bpf_map__lookup_elem(l->skel->maps.ttys, &tty_key, sizeof(tty_key), &owner, sizeof(owner), 0) == 0 &&
-	    owner == sid &&
-	    bpf_map__delete_elem(l->skel->maps.ttys, &tty_key, sizeof(tty_key), 0) == 0)
-		__atomic_fetch_sub(&l->skel->bss->kt_nr_ttys, 1, __ATOMIC_SEQ_CST);
-	bpf_map__delete_elem(l->skel->maps.sessions, &sid, sizeof(sid), 0);
-}
-
-bool kt_loader_capture_lazy(const struct kt_loader *l)
-{
-	return l->lazy_prog != NULL;
-}
-
-bool kt_loader_capture_is_up(const struct kt_loader *l)
-{
-	return !l->lazy_prog || l->lazy_link;
-}
-
-int kt_loader_capture_up(struct kt_loader *l)
-{
+	char dir[PATH_MAX];
 	int err;
 
-	if (kt_loader_capture_is_up(l))
-		return 0;
-	l->lazy_link = bpf_program__attach(l->lazy_prog);
-	if (!l->lazy_link) {
-		err = -errno;
-		pr_err("cannot attach the %s capture program: %s; ttys are not recorded",
-		       l->backend, strerror(-err));
-		return err;
-	}
-	pr_debug("capture attached");
-	return 0;
+	if (snprintf(dir, sizeof(dir), "%s/v%d", pin_dir, KT_PIN_LAYOUT) >= (int)sizeof(dir))
+		return -ENAMETOOLONG;
+	err = kt_pin_rmtree(dir);
+	if (kt_pin_exists(pin_dir))
+		kt_pin_foreign(pin_dir, drop_foreign, NULL);
+	rmdir(pin_dir);
+	return err;
 }
 
-void kt_loader_capture_down(struct kt_loader *l)
-{
-	if (!l->lazy_link)
-		return;
-	bpf_link__destroy(l->lazy_link);
-	l->lazy_link = NULL;
-	pr_debug("capture detached: no tty is recorded");
-}
-
-uint32_t kt_loader_nr_ttys(const struct kt_loader *l)
-{
-	return __atomic_load_n(&l->skel->bss->kt_nr_ttys, __ATOMIC_SEQ_CST);
-}
-
-void kt_loader_tty_claim(struct kt_loader *l, uint64_t tty_key, uint64_t sid)
-{
-	if (bpf_map__update_elem(l->skel->maps.ttys, &tty_key, sizeof(tty_key), &sid, sizeof(sid),
-				 BPF_NOEXIST) == 0)
-		__atomic_fetch_add(&l->skel->bss->kt_nr_ttys, 1, __ATOMIC_SEQ_CST);
-}
-
-int kt_loader_stats(struct kt_loader *l, uint64_t out[KT_STAT_MAX])
-{
-	int ncpu = libbpf_num_possible_cpus();
-	uint64_t *vals;
-
-	if (ncpu <= 0)
-		return ncpu ? ncpu : -EINVAL;
-	vals = calloc(ncpu, sizeof(*vals));
-	if (!vals)
-		return -ENOMEM;
-	for (uint32_t k = 0; k < KT_STAT_MAX; k++) {
-		out[k] = 0;
-		if (bpf_map__lookup_elem(l->skel->maps.stats, &k, sizeof(k), vals,
-					 sizeof(*vals) * ncpu, 0))
-			continue;
-		for (int c = 0; c < ncpu; c++)
-			out[k] += vals[c];
-	}
-	free(vals);
-	return 0;
-}

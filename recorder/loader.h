@@ -28,19 +28,64 @@ struct kt_loader_opts {
 	uint32_t ringbuf_bytes;   /* power of two, >= page size */
 	bool capture_input;
 	bool eager;               /* syscall backend: keep its hook attached */
+	/*
+	 * bpffs directory for kernel state that outlives this process (maps,
+	 * ring buffers, links, the lazy program); NULL: nothing pinned, the
+	 * programs go with the process.  With a pin dir, state of this
+	 * KT_PIN_LAYOUT found there is adopted as-is (backend, ring size and
+	 * --no-input of the recorder that loaded it); state of another layout
+	 * is replaced after the new programs are attached.
+	 */
+	const char *pin_dir;
+	/* Records are given back to the kernel only by kt_loader_consume()
+	 * (after the caller's commit), not as soon as they are read. */
+	bool defer_consume;
 };
 
 struct kt_loader;
 
-/* Checks, loads and attaches.  Logs one clear line on failure. */
+/* Checks, loads (or adopts) and attaches.  Logs one clear line on failure. */
 int kt_loader_open(const struct kt_loader_opts *o, ring_buffer_sample_fn cb, void *ctx,
 		   struct kt_loader **out);
+/* Closes this process's handles; pinned kernel state stays. */
 void kt_loader_close(struct kt_loader *l);
+/* Remove the pinned state under pin_dir: the programs detach (when a
+ * running recorder exits, at once if none runs), open sessions stop being
+ * recorded.  For uninstalling. */
+int kt_loader_unpin(const char *pin_dir);
+/* True when the kernel state was adopted from a previous recorder. */
+bool kt_loader_adopted(const struct kt_loader *l);
 
-/* Wait up to timeout_ms for events, then drain every ring; returns the
- * number of events handled or -errno. */
+/* Wait up to timeout_ms for events, then read every ring (control ring
+ * first); returns the number of events handled or -errno.  Without
+ * defer_consume what was read is consumed at once. */
 int kt_loader_poll(struct kt_loader *l, int timeout_ms);
 int kt_loader_drain(struct kt_loader *l);
+/* Read at most max_bytes per ring (0: all); what poll does after waiting. */
+int kt_loader_read(struct kt_loader *l, size_t max_bytes);
+int kt_loader_wait(struct kt_loader *l, int timeout_ms);
+
+/*
+ * Rings, for commit-then-consume (defer_consume): ring i (0 = control,
+ * 1 = terminal bytes) has a kernel map id (with the boot id, what names
+ * it in the store) and positions.  The caller stores read positions with
+ * its data, commits, then consumes; after a failed commit it rewinds; at
+ * start it skips what an earlier process committed but did not consume.
+ */
+#define KT_LOADER_RINGS 2
+uint32_t kt_loader_ring_id(const struct kt_loader *l, int i);
+uint64_t kt_loader_ring_read_pos(const struct kt_loader *l, int i);
+int kt_loader_ring_skip_to(struct kt_loader *l, int i, uint64_t pos);
+/* bytes read and not consumed, over all rings */
+uint64_t kt_loader_held(const struct kt_loader *l);
+/* all rings read up to their producer position */
+bool kt_loader_caught_up(const struct kt_loader *l);
+void kt_loader_consume(struct kt_loader *l);
+void kt_loader_rewind(struct kt_loader *l);
+
+/* Visit every session the kernel is tracking. */
+int kt_loader_sessions_each(struct kt_loader *l, int (*cb)(const struct kt_session *s, void *ctx),
+			    void *ctx);
 
 /* The backend in use: "syscall", "tty-fentry", "tty-kprobe". */
 const char *kt_loader_backend(const struct kt_loader *l);
@@ -70,6 +115,10 @@ uint32_t kt_loader_nr_ttys(const struct kt_loader *l);
 
 /* Sum of the per-CPU global counters. */
 int kt_loader_stats(struct kt_loader *l, uint64_t out[KT_STAT_MAX]);
+
+/* The recorder core's view of it (recorder/sessions.h). */
+struct kt_kops;
+void kt_loader_kops(struct kt_loader *l, struct kt_kops *out);
 
 /* Pre-flight, exposed for tests: 0 if the kernel release is new enough. */
 int kt_kernel_release_ok(const char *release, int *major, int *minor);

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * kubetape-recorder: the node daemon.  Loads the BPF programs, drains the
- * ring buffer into the store, and on SIGTERM/SIGINT flushes everything,
- * marks open sessions interrupted and exits 0.
+ * kubetape-recorder: the node daemon.  Loads (or adopts, from bpffs) the BPF
+ * programs, writes the ring buffers into the store, and on SIGTERM/SIGINT
+ * writes everything and exits 0, leaving the kernel side recording for the
+ * next recorder (recorder/continuity.c).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -19,12 +20,15 @@
 #include "indexer.h"
 #include "loader.h"
 #include "log.h"
+#include "pin.h"
 #include "sessions.h"
 #include "rec_evidence.h"
 #include "store.h"
 
 #define DEFAULT_DB "/var/lib/kubetape/kubetape.db"
 #define TICK_MS 100
+
+enum { OPT_PIN_DIR = 0x100, OPT_UNPIN, OPT_LIFELINE, OPT_PARENT };
 
 static volatile sig_atomic_t exiting;
 
@@ -75,10 +79,32 @@ static void usage(FILE *f)
 "  --no-index              do not run the screen indexer (an unprivileged\n"
 "                          worker process rendering keyframes for seeking and\n"
 "                          screen text for search; it resumes where it left)\n"
+"  --pin-dir DIR           bpffs directory for the kernel state that outlives\n"
+"                          the recorder (default " KT_PIN_DEFAULT ");\n"
+"                          'none': the programs go with the process\n"
+"  --unpin                 remove the pinned kernel state and exit (uninstall):\n"
+"                          open sessions stop being recorded (when a running\n"
+"                          recorder exits, at once if none runs)\n"
 "  -h, --help              this help\n"
 "\n"
-"Exit status: 0 after SIGTERM/SIGINT with everything flushed; 1 on a\n"
-"runtime error; 2 on a usage error.\n");
+"Sessions across restarts: the BPF programs, maps and ring buffers stay\n"
+"pinned in --pin-dir while no recorder runs, so capture never stops.  A\n"
+"recorder that starts (after SIGTERM, kill -9, OOM, a crash or an upgrade of\n"
+"the same pinned layout) adopts them and continues every open session as the\n"
+"same session (same id): the output, commands and exit codes that happened\n"
+"meanwhile are read from the rings; only what overflowed the rings is lost,\n"
+"counted per session and shown as a gap.  Records leave the rings only after\n"
+"they are committed, so even kill -9 loses nothing that reached them.  If the\n"
+"store cannot be written (disk full, read-only, I/O errors) the rings hold\n"
+"the backlog the same way (--ringbuf-mb) until it can.  Without pinned\n"
+"state of this version (first start, reboot, --pin-dir none, an upgrade that\n"
+"changes the layout) open sessions of an earlier recorder are marked\n"
+"interrupted, and sessions already running are not found: only new entries\n"
+"into a container are recorded.\n"
+"\n"
+"Exit status: 0 after SIGTERM/SIGINT with everything written (or, when the\n"
+"store cannot be written, left in the pinned rings for the next recorder);\n"
+"1 on a runtime error; 2 on a usage error.\n");
 }
 
 static int mkdir_parent(const char *path)
@@ -160,6 +186,11 @@ int main(int argc, char **argv)
 		{ "index-worker", no_argument, NULL, 'W' },
 		{ "nice", required_argument, NULL, 'N' },
 		{ "eager-capture", no_argument, NULL, 'E' },
+		/* long-only options: codes outside the letters */
+		{ "pin-dir", required_argument, NULL, OPT_PIN_DIR },
+		{ "worker-lifeline", required_argument, NULL, OPT_LIFELINE },
+		{ "worker-parent", required_argument, NULL, OPT_PARENT },
+		{ "unpin", no_argument, NULL, OPT_UNPIN },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
@@ -173,15 +204,19 @@ int main(int argc, char **argv)
 	struct kt_store *st = NULL;
 	struct kt_loader *ld = NULL;
 	struct kt_recorder *rec = NULL;
+	struct kt_kops kops;
 	struct kt_indexer *ix = NULL;
-	bool index = true, worker = false, print_pubkey = false;
+	bool index = true, worker = false, unpin = false, print_pubkey = false;
+	int life_fd = -1;
+	long worker_ppid = 0;
+	const char *pin_dir = KT_PIN_DEFAULT;
 	const char *redact_path = NULL, *key_path = NULL;
 	struct kt_redact *redact = NULL;
 	struct kt_signer *signer = NULL;
 	char key_buf[4096];
 	long nice_val = -4;
 	struct sigaction sa = { .sa_handler = on_signal };
-	int opt, err, n, lvl;
+	int opt, err, lvl;
 	char *end;
 	long mb;
 
@@ -264,6 +299,22 @@ int main(int argc, char **argv)
 		case 'E':
 			lo.eager = true;
 			break;
+		case OPT_PIN_DIR:
+			if (strcmp(optarg, "none") && optarg[0] != '/') {
+				pr_err("--pin-dir: '%s' is not an absolute path or 'none'", optarg);
+				return 2;
+			}
+			pin_dir = strcmp(optarg, "none") ? optarg : NULL;
+			break;
+		case OPT_UNPIN:
+			unpin = true;
+			break;
+		case OPT_LIFELINE:	/* internal: set by the recorder for its worker */
+			life_fd = (int)strtol(optarg, NULL, 10);
+			break;
+		case OPT_PARENT:
+			worker_ppid = strtol(optarg, NULL, 10);
+			break;
 		case 'N':
 			errno = 0;
 			nice_val = strtol(optarg, &end, 10);
@@ -285,9 +336,25 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	ro.attrib = &ac;
+	lo.pin_dir = pin_dir;
+	lo.defer_consume = true;
+	ro.keep_kernel_state = pin_dir != NULL;
+	if (unpin) {
+		if (!pin_dir) {
+			pr_err("--unpin needs a --pin-dir");
+			return 2;
+		}
+		err = kt_loader_unpin(pin_dir);
+		if (err) {
+			pr_err("cannot remove %s: %s", pin_dir, strerror(-err));
+			return 1;
+		}
+		pr_info("removed the kernel state pinned in %s", pin_dir);
+		return 0;
+	}
 	if (worker) {
 		kt_log_init("kubetape-indexer", kt_log_get_level());
-		return kt_indexer_worker(db);
+		return kt_indexer_worker(db, life_fd, worker_ppid);
 	}
 	if (kt_rec_key_path(db, key_path, key_buf, sizeof(key_buf)))
 		return 2;
@@ -327,26 +394,26 @@ int main(int argc, char **argv)
 	/* With the worker, chunks are appended raw and compressed later off the
 	 * capture path; without it, cheaply at zstd level 1 right away. */
 	kt_store_set_zstd_level(st, index ? 0 : 1);
-	err = kt_store_sessions_interrupt_open(st, kt_now_us(), &n);
-	if (!err && n)
-		pr_warn("%d sessions left open by a previous recorder marked interrupted", n);
 
 	/* The recorder is created before the ring buffer so the callback has a
 	 * context; it only touches the loader once events arrive. */
-	err = kt_recorder_new(st, NULL, &ro, &rec);
+	err = kt_recorder_new(st, &ro, &rec);
 	if (err)
 		goto cleanup;
 	err = kt_loader_open(&lo, kt_recorder_event, rec, &ld);
 	if (err)
 		goto cleanup;
-	kt_recorder_set_loader(rec, ld);
+	kt_loader_kops(ld, &kops);
+	kt_recorder_set_kops(rec, &kops);
+	/* sessions of a previous recorder: continued, or marked interrupted */
+	kt_recorder_adopt(rec);
 	if (index && kt_indexer_start(db, &ix))
 		pr_warn("screen indexing is off: seeking and screen search will lag until it runs");
 	pr_info("recording into %s (backend %s); ready", db, kt_loader_backend(ld));
 
 	while (!exiting) {
-		err = kt_loader_poll(ld, TICK_MS);
-		if (err < 0 && err != -EINTR) {
+		err = kt_recorder_poll(rec, TICK_MS);
+		if (err < 0) {
 			pr_err("ring buffer poll failed: %s", strerror(-err));
 			goto cleanup;
 		}
@@ -354,7 +421,6 @@ int main(int argc, char **argv)
 		kt_indexer_check(ix);
 	}
 	pr_info("%s: flushing", exiting == SIGINT ? "SIGINT" : "SIGTERM");
-	kt_loader_drain(ld);
 	err = kt_recorder_shutdown(rec);
 	write_stats(stats_file, ld, rec);
 	/* indexing is resumable: finish what is quick, leave the rest */

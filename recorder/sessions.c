@@ -13,34 +13,15 @@
 #include "evdecode.h"
 #include "log.h"
 
-#define NBUCKETS 256
-#define CLOCK_REFRESH_US (10 * 1000000LL)
+#include "sessions_int.h"
 
-struct rec_session {
-	struct rec_session *next;
-	uint64_t kid;              /* kernel session id */
-	uint64_t tty_key;
-	struct kt_session_info info;
-	struct kt_chunk_builder cb;
-	uint64_t gap_bytes, gap_events; /* loss already marked in the stream */
-	int64_t last_frame_us;
-	int64_t closing_since_us;  /* no process left since (wall), 0 = live */
-	int64_t cp_us;             /* last checkpoint (wall), 0 = none yet */
-	bool dirty;                /* info changed since the last update */
-};
-
-struct kt_recorder {
-	struct kt_store *st;
-	struct kt_loader *ld;
-	struct kt_recorder_opts o;
-	struct rec_session *buckets[NBUCKETS];
-	int64_t boot_to_wall_ns;
-	int64_t clock_at_us;
-	int64_t capture_idle_since_us; /* lazy capture: no tty recorded since */
-	bool in_tx;
-	char boot_id[9];
-	struct kt_recorder_counters n;
-};
+/* Errors that say the store cannot write now (disk full, read-only, I/O,
+ * locked): retried.  Others (a row the store refuses) are about one event. */
+bool kt_rec_store_fault(int err)
+{
+	return err == -ENOSPC || err == -EIO || err == -EROFS || err == -EACCES || err == -EBUSY ||
+	       err == -ENOMEM || err == -EPERM || err == -ENOENT || err == -EDQUOT;
+}
 
 static int64_t clock_ns(clockid_t id)
 {
@@ -52,7 +33,7 @@ static int64_t clock_ns(clockid_t id)
 
 /* BPF stamps CLOCK_BOOTTIME; the store wants wall-clock microseconds.  The
  * offset is re-read periodically so an NTP step shows up within seconds. */
-static void refresh_clock(struct kt_recorder *r)
+void kt_rec_refresh_clock(struct kt_recorder *r)
 {
 	r->boot_to_wall_ns = clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_BOOTTIME);
 	r->clock_at_us = kt_now_us();
@@ -78,7 +59,7 @@ static void read_boot_id(char out[9])
 	snprintf(out, 9, "%.8s", buf[0] ? buf : "00000000");
 }
 
-static struct rec_session **slot(struct kt_recorder *r, uint64_t kid)
+struct rec_session **kt_rec_slot(struct kt_recorder *r, uint64_t kid)
 {
 	struct rec_session **pp = &r->buckets[(kid ^ (kid >> 17)) % NBUCKETS];
 
@@ -87,7 +68,7 @@ static struct rec_session **slot(struct kt_recorder *r, uint64_t kid)
 	return pp;
 }
 
-static int ensure_tx(struct kt_recorder *r)
+int kt_rec_ensure_tx(struct kt_recorder *r)
 {
 	int err;
 
@@ -99,7 +80,7 @@ static int ensure_tx(struct kt_recorder *r)
 	return err;
 }
 
-static void session_free(struct rec_session *s)
+void kt_rec_session_free(struct rec_session *s)
 {
 	if (!s)
 		return;
@@ -126,7 +107,7 @@ static void tty_name(char *dst, size_t cap, const struct kt_tty *t)
 	snprintf(dst, cap, "pts/%u on devpts %u:%u", t->index, t->dev >> 20, t->dev & 0xfffff);
 }
 
-static struct rec_session *session_open(struct kt_recorder *r, const struct kt_session *ks,
+struct rec_session *session_open(struct kt_recorder *r, const struct kt_session *ks,
 					bool recovered)
 {
 	struct rec_session *s = calloc(1, sizeof(*s));
@@ -161,32 +142,38 @@ static struct rec_session *session_open(struct kt_recorder *r, const struct kt_s
 		i->rows = ks->tty.rows;
 		i->cols = ks->tty.cols;
 	}
-	snprintf(i->capture, sizeof(i->capture), "%s", kt_loader_backend(r->ld));
+	snprintf(i->capture, sizeof(i->capture), "%s", r->k.backend(r->k.ctx));
 	kt_attribute_session(r->o.attrib, i);
 
-	err = ensure_tx(r);
+	err = kt_rec_ensure_tx(r);
 	if (!err)
 		err = kt_store_session_create(r->st, i);
 	if (err) {
-		pr_err("session %" PRIx64 ": cannot be stored: %s", (uint64_t)ks->id, strerror(-err));
-		session_free(s);
+		note_err(r, err);
+		if (!r->tx_err)
+			pr_err("session %" PRIx64 ": cannot be stored: %s", (uint64_t)ks->id,
+			       strerror(-err));
+		kt_rec_session_free(s);
 		return NULL;
 	}
 	kt_rec_ev_meta(&s->cb, i); /* the signed chain covers the metadata */
 	if (i->has_tty) {
 		/* Attach the lazy capture hook now; what the session showed before
 		 * it attached is recovered (or counted) by the BPF side. */
-		kt_loader_capture_up(r->ld);
+		r->k.capture_up(r->k.ctx);
 		if (i->rows && i->cols)
 			kt_chunk_add_resize(&s->cb, i->start_us, i->cols, i->rows);
 	}
-	*slot(r, s->kid) = s;
+	*kt_rec_slot(r, s->kid) = s;
 	r->n.sessions++;
-	pr_info("session %" PRId64 " started%s: %s/%s/%s%s pid %u (%s)%s", i->id,
-		recovered ? " (rebuilt from kernel state, its start event was lost)" : "",
-		i->k8s_namespace[0] ? i->k8s_namespace : "-", i->pod[0] ? i->pod : "-",
-		i->container[0] ? i->container : "-", i->attribution_guess ? " (guessed)" : "",
-		i->leader_pid, i->leader_comm, i->has_tty ? "" : ", no tty");
+	/* while the store is failing the batch is rolled back and re-read at
+	 * every retry: not logged then (the recovery line counts sessions) */
+	if (!r->store_down)
+		pr_info("session %" PRId64 " started%s: %s/%s/%s%s pid %u (%s)%s", i->id,
+			recovered ? " (rebuilt from kernel state, its start event was lost)" : "",
+			i->k8s_namespace[0] ? i->k8s_namespace : "-", i->pod[0] ? i->pod : "-",
+			i->container[0] ? i->container : "-", i->attribution_guess ? " (guessed)" : "",
+			i->leader_pid, i->leader_comm, i->has_tty ? "" : ", no tty");
 	return s;
 }
 
@@ -194,47 +181,46 @@ static struct rec_session *session_open(struct kt_recorder *r, const struct kt_s
  * start event was lost, so no data is dropped for want of a row. */
 static struct rec_session *session_get(struct kt_recorder *r, uint64_t kid)
 {
-	struct rec_session *s = *slot(r, kid);
+	struct rec_session *s = *kt_rec_slot(r, kid);
 	struct kt_session ks;
 
 	if (s)
 		return s;
-	if (kt_loader_session_lookup(r->ld, kid, &ks) == 0)
+	if (r->k.session_lookup(r->k.ctx, kid, &ks) == 0)
 		return session_open(r, &ks, true);
 	pr_warn("event for unknown session %" PRIx64 " dropped: the kernel no longer has it", kid);
 	return NULL;
 }
 
-static int session_flush(struct kt_recorder *r, struct rec_session *s)
+int kt_rec_session_flush(struct kt_recorder *r, struct rec_session *s)
 {
 	int err = 0;
 
 	if (s->cb.nframes) {
-		err = ensure_tx(r);
+		err = kt_rec_ensure_tx(r);
 		if (!err)
 			err = kt_store_chunk_append(r->st, s->info.id, &s->cb);
-		if (err)
-			pr_err("session %" PRId64 ": cannot store %u frames: %s", s->info.id,
-			       s->cb.nframes, strerror(-err));
-		/* A chunk the store refused cannot be retried forever without
-		 * growing without bound; its loss is counted as a gap. */
+		/* A refused chunk is not dropped: the batch is rolled back
+		 * and its records re-read from the ring (kt_recorder_tick). */
 		if (err) {
-			s->info.lost_bytes += s->cb.out_bytes + s->cb.in_bytes;
-			s->info.lost_events += s->cb.nframes;
+			note_err(r, err);
+			return err;
 		}
 		kt_chunk_builder_reset(&s->cb);
 		s->dirty = true;
 	}
 	if (s->dirty) {
-		int e2 = ensure_tx(r);
-
-		if (!e2)
-			e2 = kt_store_session_update(r->st, &s->info);
-		if (e2)
-			pr_err("session %" PRId64 ": cannot update: %s", s->info.id, strerror(-e2));
-		else
+		err = kt_rec_ensure_tx(r);
+		if (!err)
+			err = kt_store_session_update(r->st, &s->info);
+		if (err) {
+			note_err(r, err);
+			if (!r->tx_err)
+				pr_err("session %" PRId64 ": cannot update: %s", s->info.id,
+				       strerror(-err));
+		} else {
 			s->dirty = false;
-		err = err ?: e2;
+		}
 	}
 	return err;
 }
@@ -245,13 +231,19 @@ static void session_checkpoint(struct kt_recorder *r, struct rec_session *s, int
 {
 	int ret;
 
-	if (!r->o.signer || (!final && s->cp_us && now - s->cp_us < KT_CHECKPOINT_US))
+	if (!r->o.signer || r->tx_err || (!final && s->cp_us && now - s->cp_us < KT_CHECKPOINT_US))
 		return;
-	ret = ensure_tx(r);
+	ret = kt_rec_ensure_tx(r);
 	if (!ret)
 		ret = kt_store_checkpoint(r->st, r->o.signer, s->info.id, now, final);
-	if (ret < 0)
-		pr_err("session %" PRId64 ": checkpoint not written: %s", s->info.id, strerror(-ret));
+	if (ret < 0) {
+		/* a store fault rolls the batch back, the signer with it
+		 * (continuity.c re-attaches it) */
+		note_err(r, ret);
+		if (!r->tx_err)
+			pr_err("session %" PRId64 ": checkpoint not written: %s", s->info.id,
+			       strerror(-ret));
+	}
 	if (ret > 0 || s->cp_us)
 		s->cp_us = now;
 }
@@ -263,22 +255,23 @@ static int add_frame(struct kt_recorder *r, struct rec_session *s, uint8_t type,
 
 	if (err) {
 		pr_err("session %" PRId64 ": frame not buffered: %s", s->info.id, strerror(-err));
+		note_err(r, err); /* -ENOMEM: retried from the ring */
 		return err;
 	}
 	if (ts > s->last_frame_us)
 		s->last_frame_us = ts;
 	if (s->cb.len >= r->o.flush_bytes)
-		return session_flush(r, s);
+		kt_rec_session_flush(r, s);
 	return 0;
 }
 
 /* Compare the kernel's loss counters with what the stream already says, and
  * mark the difference as a gap at `now`. */
-static void check_loss(struct kt_recorder *r, struct rec_session *s, int64_t now)
+void kt_rec_check_loss(struct kt_recorder *r, struct rec_session *s, int64_t now)
 {
 	struct kt_session ks;
 
-	if (kt_loader_session_lookup(r->ld, s->kid, &ks))
+	if (r->k.session_lookup(r->k.ctx, s->kid, &ks))
 		return;
 	if (ks.lost_bytes == s->gap_bytes && ks.lost_events == s->gap_events)
 		return;
@@ -334,11 +327,14 @@ static void on_exec(struct kt_recorder *r, struct rec_session *s, const struct k
 	c.cwd = e->cwd_len ? cwd : "";
 	c.argv_truncated = e->hdr.flags & KT_F_ARGV_TRUNC;
 	c.cwd_truncated = e->hdr.flags & KT_F_CWD_TRUNC;
-	err = ensure_tx(r);
+	err = kt_rec_ensure_tx(r);
 	if (!err)
 		err = kt_store_command_add(r->st, &c);
 	if (err) {
-		pr_err("session %" PRId64 ": command not stored: %s", s->info.id, strerror(-err));
+		note_err(r, err);
+		if (!r->tx_err)
+			pr_err("session %" PRId64 ": command not stored: %s", s->info.id,
+			       strerror(-err));
 		free(redacted);
 		return;
 	}
@@ -354,16 +350,19 @@ static void on_exec(struct kt_recorder *r, struct rec_session *s, const struct k
 static void on_exit_ev(struct kt_recorder *r, struct rec_session *s, const struct kt_ev_exit *e)
 {
 	int64_t ts = wall_us(r, e->hdr.ts_ns);
-	int err = ensure_tx(r);
+	int err = kt_rec_ensure_tx(r);
 	int32_t seq = -1;
 
 	if (!err)
 		err = kt_store_command_exit_seq(r->st, s->info.id, e->task.pid, ts, e->exit_status, &seq);
 	if (!err && seq >= 0)
 		kt_rec_ev_exit(&s->cb, seq, ts, e->exit_status);
-	if (err && err != -ENOENT)
-		pr_warn("session %" PRId64 ": exit of pid %u not stored: %s", s->info.id,
-			e->task.pid, strerror(-err));
+	if (err && err != -ENOENT) {
+		note_err(r, err);
+		if (!r->tx_err)
+			pr_warn("session %" PRId64 ": exit of pid %u not stored: %s", s->info.id,
+				e->task.pid, strerror(-err));
+	}
 	if (e->hdr.type == KT_EV_SESSION_END) {
 		s->info.has_exit = true;
 		s->info.exit_status = e->exit_status;
@@ -381,6 +380,10 @@ int kt_recorder_event(void *ctx, void *data, size_t size)
 	const struct kt_hdr *h = data;
 	struct rec_session *s;
 
+	/* the batch failed: stop reading, everything since the last commit
+	 * is read again once the store writes */
+	if (r->tx_err)
+		return -EAGAIN;
 	r->n.events++;
 	if (kt_ev_check(data, size)) {
 		r->n.bad_events++;
@@ -393,9 +396,9 @@ int kt_recorder_event(void *ctx, void *data, size_t size)
 			r->n.bad_events++;
 			return 0;
 		}
-		if (!*slot(r, h->session_id))
+		if (!*kt_rec_slot(r, h->session_id))
 			session_open(r, &e->s, false);
-		return 0;
+		return r->tx_err ? -EAGAIN : 0;
 	}
 	s = session_get(r, h->session_id);
 	if (!s)
@@ -466,30 +469,36 @@ int kt_recorder_event(void *ctx, void *data, size_t size)
 	default:
 		r->n.bad_events++;
 	}
-	return 0;
+	return r->tx_err ? -EAGAIN : 0;
 }
 
-/* Last process gone and the grace for trailing output over: close it. */
-static void session_close(struct kt_recorder *r, struct rec_session **pp, int state)
+/* Last process gone and the grace for trailing output over: close it.
+ * Its kernel record is dropped after the commit (kt_recorder_tick). */
+void kt_rec_session_close(struct kt_recorder *r, struct rec_session **pp, int state)
 {
 	struct rec_session *s = *pp;
 
-	check_loss(r, s, kt_now_us());
+	/* its last events are read by now (the close grace), so its loss
+	 * counters are final whatever the other sessions' backlog */
+	kt_rec_check_loss(r, s, kt_now_us());
 	s->info.state = state;
 	if (!s->info.end_us || s->last_frame_us > s->info.end_us)
 		s->info.end_us = s->last_frame_us > s->info.end_us ? s->last_frame_us : kt_now_us();
 	s->dirty = true;
 	kt_rec_ev_end(&s->cb, &s->info, s->info.end_us);
-	session_flush(r, s);
+	kt_rec_session_flush(r, s);
 	session_checkpoint(r, s, kt_now_us(), true);
-	kt_loader_session_retire(r->ld, s->kid, s->tty_key);
-	/* A newer session on the same (reused) tty_struct may have taken the
-	 * entry between the retire's check and its delete: give it back. */
-	if (s->tty_key)
-		for (int b = 0; b < NBUCKETS; b++)
-			for (struct rec_session *o = r->buckets[b]; o; o = o->next)
-				if (o != s && o->tty_key == s->tty_key && !o->closing_since_us)
-					kt_loader_tty_claim(r->ld, o->tty_key, o->kid);
+	if (r->nretire == r->retire_cap) {
+		size_t cap = r->retire_cap ? r->retire_cap * 2 : 16;
+		struct retire *n = realloc(r->retire, cap * sizeof(*n));
+
+		if (n) {
+			r->retire = n;
+			r->retire_cap = cap;
+		}
+	}
+	if (r->nretire < r->retire_cap)
+		r->retire[r->nretire++] = (struct retire){ s->kid, s->tty_key };
 	pr_info("session %" PRId64 " %s: %" PRIu64 " bytes out, %" PRIu64 " in, %u commands%s",
 		s->info.id, state == KT_SESSION_ENDED ? "ended" : "interrupted",
 		s->info.bytes_out, s->info.bytes_in, s->info.n_commands,
@@ -497,7 +506,27 @@ static void session_close(struct kt_recorder *r, struct rec_session **pp, int st
 	r->n.lost_bytes += s->info.lost_bytes;
 	r->n.lost_events += s->info.lost_events;
 	*pp = s->next;
-	session_free(s);
+	kt_rec_session_free(s);
+}
+
+/* After the commit: forget closed sessions' kernel state. */
+void kt_rec_retire_committed(struct kt_recorder *r)
+{
+	for (size_t i = 0; i < r->nretire; i++) {
+		struct retire *t = &r->retire[i];
+
+		r->k.session_retire(r->k.ctx, t->kid, t->tty_key);
+		/* A newer session on the same (reused) tty_struct may have taken
+		 * the entry between the retire's check and its delete: give it
+		 * back. */
+		if (t->tty_key)
+			for (int b = 0; b < NBUCKETS; b++)
+				for (struct rec_session *o = r->buckets[b]; o; o = o->next)
+					if (o->kid != t->kid && o->tty_key == t->tty_key &&
+					    !o->closing_since_us)
+						r->k.tty_claim(r->k.ctx, o->tty_key, o->kid);
+	}
+	r->nretire = 0;
 }
 
 /* Detach the lazy capture hook after a quiet spell with no tty recorded.
@@ -505,74 +534,67 @@ static void session_close(struct kt_recorder *r, struct rec_session **pp, int st
  * re-attaches on its start event; its first bytes are caught up from the
  * n_tty ring. */
 #define CAPTURE_IDLE_US (5 * 1000000LL)
-static void lazy_capture_tick(struct kt_recorder *r, int64_t now)
+void kt_rec_lazy_capture_tick(struct kt_recorder *r, int64_t now)
 {
-	if (!kt_loader_capture_lazy(r->ld) || !kt_loader_capture_is_up(r->ld))
+	if (!r->k.capture_lazy(r->k.ctx))
 		return;
-	if (kt_loader_nr_ttys(r->ld)) {
+	if (!r->k.capture_is_up(r->k.ctx)) {
+		/* a session started while no recorder ran (or the hook was
+		 * detached when it was restarted) */
+		if (r->k.nr_ttys(r->k.ctx))
+			r->k.capture_up(r->k.ctx);
+		return;
+	}
+	if (r->k.nr_ttys(r->k.ctx)) {
 		r->capture_idle_since_us = 0;
 		return;
 	}
 	if (!r->capture_idle_since_us)
 		r->capture_idle_since_us = now;
 	else if (now - r->capture_idle_since_us >= CAPTURE_IDLE_US)
-		kt_loader_capture_down(r->ld);
+		r->k.capture_down(r->k.ctx);
 }
 
-int kt_recorder_tick(struct kt_recorder *r)
+/* Flush every session: nothing read stays only in memory past a commit. */
+void kt_rec_flush_all(struct kt_recorder *r, int64_t now)
 {
-	int64_t now = kt_now_us();
-	int err = 0;
-
 	if (now - r->clock_at_us > CLOCK_REFRESH_US)
-		refresh_clock(r);
+		kt_rec_refresh_clock(r);
 	for (int b = 0; b < NBUCKETS; b++) {
 		struct rec_session **pp = &r->buckets[b];
 
-		while (*pp) {
+		while (*pp && !r->tx_err) {
 			struct rec_session *s = *pp;
 
 			if (s->closing_since_us && now - s->closing_since_us >= r->o.close_grace_us) {
-				session_close(r, pp, KT_SESSION_ENDED);
+				kt_rec_session_close(r, pp, s->orphan && !s->info.has_exit ?
+						     KT_SESSION_INTERRUPTED : KT_SESSION_ENDED);
 				continue;
 			}
-			check_loss(r, s, now);
-			if ((s->cb.nframes && now - s->cb.start_us >= r->o.flush_age_us) || s->dirty)
-				session_flush(r, s);
+			/* see kt_recorder_tick */
+			if (r->caught_up)
+				kt_rec_check_loss(r, s, now);
+			if (s->cb.nframes || s->dirty)
+				kt_rec_session_flush(r, s);
 			session_checkpoint(r, s, now, false);
 			pp = &s->next;
 		}
 	}
-	if (r->in_tx) {
-		err = kt_store_commit(r->st);
-		r->in_tx = false;
-		if (err)
-			pr_err("commit failed: %s", strerror(-err));
-		else
-			kt_signer_save_head(r->o.signer);
-	}
-	lazy_capture_tick(r, now);
-	return err;
 }
 
-int kt_recorder_shutdown(struct kt_recorder *r)
+void kt_rec_drop_all(struct kt_recorder *r)
 {
-	int err;
-
 	for (int b = 0; b < NBUCKETS; b++)
-		while (r->buckets[b])
-			session_close(r, &r->buckets[b], r->buckets[b]->closing_since_us ?
-				      KT_SESSION_ENDED : KT_SESSION_INTERRUPTED);
-	if (!r->in_tx)
-		return 0;
-	err = kt_store_commit(r->st);
-	r->in_tx = false;
-	if (!err)
-		kt_signer_save_head(r->o.signer);
-	return err;
+		while (r->buckets[b]) {
+			struct rec_session *s = r->buckets[b];
+
+			r->buckets[b] = s->next;
+			kt_rec_session_free(s);
+		}
+	r->nretire = 0;
 }
 
-int kt_recorder_new(struct kt_store *st, struct kt_loader *ld, const struct kt_recorder_opts *o,
+int kt_recorder_new(struct kt_store *st, const struct kt_recorder_opts *o,
 		    struct kt_recorder **out)
 {
 	struct kt_recorder *r = calloc(1, sizeof(*r));
@@ -581,30 +603,24 @@ int kt_recorder_new(struct kt_store *st, struct kt_loader *ld, const struct kt_r
 	if (!r)
 		return -ENOMEM;
 	r->st = st;
-	r->ld = ld;
 	r->o = *o;
 	read_boot_id(r->boot_id);
-	refresh_clock(r);
+	kt_rec_refresh_clock(r);
 	*out = r;
 	return 0;
 }
 
-void kt_recorder_set_loader(struct kt_recorder *r, struct kt_loader *ld)
+void kt_recorder_set_kops(struct kt_recorder *r, const struct kt_kops *k)
 {
-	r->ld = ld;
+	r->k = *k;
 }
 
 void kt_recorder_free(struct kt_recorder *r)
 {
 	if (!r)
 		return;
-	for (int b = 0; b < NBUCKETS; b++)
-		while (r->buckets[b]) {
-			struct rec_session *s = r->buckets[b];
-
-			r->buckets[b] = s->next;
-			session_free(s);
-		}
+	kt_rec_drop_all(r);
+	free(r->retire);
 	free(r);
 }
 

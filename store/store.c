@@ -99,7 +99,10 @@ int kt_sql_err(struct kt_store *st, int rc, const char *what)
 	const char *path = st && st->path ? st->path : "?";
 	const char *msg = st && st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc);
 
-	pr_err("store %s: %s: %s", path, what, msg);
+	if (st && st->quiet)
+		pr_debug("store %s: %s: %s", path, what, msg);
+	else
+		pr_err("store %s: %s: %s", path, what, msg);
 	return kt_sqlite_errno(rc);
 }
 

@@ -54,6 +54,18 @@ int kt_store_set_zstd_level(struct kt_store *st, int level);
  */
 int kt_store_begin(struct kt_store *st);
 int kt_store_commit(struct kt_store *st);
+/* Drop an open batch (nothing of it is written); no batch: 0. */
+int kt_store_rollback(struct kt_store *st);
+/*
+ * Writer bookkeeping in the meta table (FORMAT.md): integer values under
+ * keys the caller names ("ring.*": the recorder's ring positions).  Inside
+ * a batch they commit with it.  get: -ENOENT when absent.
+ */
+int kt_store_meta_get_int(struct kt_store *st, const char *key, int64_t *val);
+int kt_store_meta_set_int(struct kt_store *st, const char *key, int64_t val);
+/* While quiet, SQLite errors are logged at debug level: a caller that
+ * retries through an outage logs the state change itself, once. */
+void kt_store_set_quiet(struct kt_store *st, bool quiet);
 
 /* ---- sessions ---------------------------------------------------------- */
 

@@ -74,6 +74,7 @@ struct kt_store {
 	void *zbuf;                 /* compression output, reused */
 	size_t zbuf_cap;
 	sqlite3_stmt *stmts[ST__COUNT];
+	bool quiet;                 /* kt_store_set_quiet: errors at debug level */
 };
 
 /* Log "<what>: <sqlite message>" once and return a negative errno. */

@@ -36,11 +36,13 @@ done
 [ -x "$RECORDER" ] && [ -x "$KUBETAPE" ] || die "$RECORDER or $KUBETAPE is missing: run 'make' first"
 
 rec_pid=""
+PIN_DIR=/sys/fs/bpf/kubetape-demo
 cleanup() {
 	if [ -n "$rec_pid" ] && kill -0 "$rec_pid" 2>/dev/null; then
 		kill -TERM "$rec_pid" 2>/dev/null
 		wait "$rec_pid" 2>/dev/null
 	fi
+	"$RECORDER" --unpin --pin-dir "$PIN_DIR" >/dev/null 2>&1
 	"$FAKEPOD" down >/dev/null 2>&1
 }
 trap cleanup EXIT
@@ -58,7 +60,8 @@ echo "pod $POD_NAMESPACE/$POD_NAME (uid $POD_UID), container $CONTAINER_NAME ${C
 
 # ------------------------------------------------------------------ recorder
 say "kubetape-recorder --db $DB --containerd-state $CONTAINERD_STATE"
-"$RECORDER" --db "$DB" --containerd-state "$CONTAINERD_STATE" >"$DEMO_DIR/recorder.log" 2>&1 &
+# its own pin dir, removed at exit: the demo leaves no programs behind
+"$RECORDER" --db "$DB" --containerd-state "$CONTAINERD_STATE" --pin-dir "$PIN_DIR" >"$DEMO_DIR/recorder.log" 2>&1 &
 rec_pid=$!
 for _ in $(seq 400); do
 	grep -q ready "$DEMO_DIR/recorder.log" && break

@@ -194,7 +194,9 @@ static bool drain_master(void)
 		ssize_t n = read(master, buf, sizeof buf);
 		if (n > 0) {
 			nread_total += (size_t)n;
-			if (out && fwrite(buf, 1, (size_t)n, out) != (size_t)n)
+			/* flushed as it comes: tests watch --out while the
+			 * session runs (phases keyed on what it printed) */
+			if (out && (fwrite(buf, 1, (size_t)n, out) != (size_t)n || fflush(out)))
 				die(EXIT_DRIVER, "writing --out: %s", strerror(errno));
 			win_append(buf, (size_t)n);
 			continue;

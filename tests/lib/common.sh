@@ -136,10 +136,20 @@ pod_up() {
 # start_recorder NAME DB LOG [ARGS...] — kubetape-recorder writing DB, on the
 # pod's containerd, with ARGS, output in LOG; REC is its pid; SIGTERMed at
 # exit.  Waits until it is ready; fatal NAME when it is not in 20 s.
+# The kernel state is pinned in this test's own $KT_PIN_DIR (never the
+# node's default), removed at exit after the recorders are gone, so no
+# programs outlive the test.
+KT_PIN_DIR=/sys/fs/bpf/kubetape-e2e-$$
+kt_pin_cleanup_set=""
 start_recorder() {
 	local name=$1 db=$2 log=$3
 	shift 3
-	"$KT_OUT/kubetape-recorder" --db "$db" --containerd-state "$CONTAINERD_STATE" "$@" >"$log" 2>&1 &
+	if [ -z "$kt_pin_cleanup_set" ]; then
+		at_exit '"$KT_OUT/kubetape-recorder" --unpin --pin-dir "$KT_PIN_DIR" >/dev/null 2>&1'
+		kt_pin_cleanup_set=1
+	fi
+	"$KT_OUT/kubetape-recorder" --db "$db" --containerd-state "$CONTAINERD_STATE" \
+		--pin-dir "$KT_PIN_DIR" "$@" >"$log" 2>&1 &
 	REC=$!
 	at_exit "kill -TERM $REC 2>/dev/null; wait $REC 2>/dev/null"
 	wait_for 20 grep -q "ready" "$log" || { show "$log"; fatal "$name" "the recorder did not get ready in 20 s"; }

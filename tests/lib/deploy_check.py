@@ -193,11 +193,22 @@ def main():
     check("deploy_web_db_readonly", len(wdbm) == 1 and wdbm[0].get("readOnly") is True,
           f"web must mount {dbdir} read-only, got {wdbm}")
 
+    # The recorder pins its kernel state under --pin-dir (bpffs), so that one
+    # read-write mount of the node's bpffs is expected, in the recorder only.
+    pin = arg_value(rargs, "--pin-dir") or "/sys/fs/bpf/kubetape"
+    pinm = [(m, hp) for m, hp in hostpath_mounts(rec) if m["mountPath"].rstrip("/") == "/sys/fs/bpf"]
+    check("deploy_bpffs_mount",
+          under(pin, "/sys/fs/bpf") and len(pinm) == 1 and not pinm[0][0].get("readOnly")
+          and pinm[0][1].get("path") == "/sys/fs/bpf" and pinm[0][1].get("type") == "Directory",
+          f"--pin-dir {pin} needs the node's /sys/fs/bpf mounted read-write (hostPath, type Directory), got {pinm}")
+
     problems = []
     for c in every:
         for m, hp in hostpath_mounts(c):
             p = hp.get("path", "")
-            if (under(p, "/run") or under(p, "/var/run") or under(p, "/sys") or under(p, "/proc")) \
+            if c is rec and p.rstrip("/") == "/sys/fs/bpf":
+                pass  # checked above
+            elif (under(p, "/run") or under(p, "/var/run") or under(p, "/sys") or under(p, "/proc")) \
                     and m.get("readOnly") is not True:
                 problems.append(f"{c['name']}: {p} is not readOnly")
             if m.get("mountPropagation") == "Bidirectional":

@@ -99,7 +99,13 @@ rt_cgroup_rmdir() {
 rt_start_recorder() {
 	local name=$1 log=$2
 	shift 2
-	"$KT_OUT/kubetape-recorder" --db "$KT_TMP/kt.db" "$@" >"$log" 2>&1 &
+	# the test's own pin dir (common.sh), unpinned at exit: no programs
+	# outlive the test
+	if [ -z "$kt_pin_cleanup_set" ]; then
+		at_exit '"$KT_OUT/kubetape-recorder" --unpin --pin-dir "$KT_PIN_DIR" >/dev/null 2>&1'
+		kt_pin_cleanup_set=1
+	fi
+	"$KT_OUT/kubetape-recorder" --db "$KT_TMP/kt.db" --pin-dir "$KT_PIN_DIR" "$@" >"$log" 2>&1 &
 	REC=$!
 	at_exit "kill -TERM $REC 2>/dev/null; wait $REC 2>/dev/null; true"
 	wait_for 20 grep -q "ready" "$log" || { show "$log"; fatal "$name" "the recorder did not get ready in 20 s"; }

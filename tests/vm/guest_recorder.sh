@@ -24,7 +24,8 @@ nfail=0
 pass() { echo "PASS $1"; }
 fail() { echo "FAIL $1: $2"; nfail=$((nfail + 1)); }
 
-"$OUT/kubetape-recorder" --db "$W/kt.db" --capture "$BE" --node-name guest --no-index \
+# --pin-dir none: one recorder per guest boot, nothing to continue
+"$OUT/kubetape-recorder" --db "$W/kt.db" --capture "$BE" --node-name guest --no-index --pin-dir none \
 	--stats-file "$W/stats.json" </dev/null >"$W/rec.log" 2>&1 &
 REC=$!
 for _ in $(seq 200); do grep -q ready "$W/rec.log" && break; kill -0 $REC 2>/dev/null || break; sleep 0.1; done

@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The loader's state, shared by loader.c (loading, pinning, adopting) and
+ * loader_ops.c (rings and maps once loaded).  Not for other files. */
+#ifndef KUBETAPE_LOADER_INT_H
+#define KUBETAPE_LOADER_INT_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <bpf/libbpf.h>
+#include "loader.h"
+#include "ring.h"
+
+#define MAX_LINKS 16
+
+/* Maps user space touches, pinned by these names (the programs hold the
+ * others: scratch buffers).  Order: the fds[] index. */
+enum { M_CTL, M_EVENTS, M_SESSIONS, M_TTYS, M_PROCS, M_STATS, M_BSS, M_N };
+
+struct kt_loader {
+	struct kubetape_bpf *skel;     /* NULL when the state was adopted */
+	struct bpf_link *links[MAX_LINKS];
+	const char *link_names[MAX_LINKS];
+	int nlinks;
+	const char *backend;
+	char dir[PATH_MAX];            /* <pin-dir>/v<layout>, "" when not pinned */
+	int lock_fd;
+	bool adopted, defer;
+	int fds[M_N];                  /* our own fds (dup or bpf_obj_get) */
+	void *bss_map;                 /* adopted: our mmap of .bss */
+	size_t bss_len;
+	uint32_t *nr_ttys;
+	int lazy_prog_fd;              /* -1: the backend is not lazy */
+	int lazy_link_fd;              /* -1: detached */
+	struct kt_ring *rings[KT_LOADER_RINGS];
+	uint32_t ring_ids[KT_LOADER_RINGS];
+	int epfd;
+	ring_buffer_sample_fn cb;
+	void *ctx;
+};
+
+int kt_loader_path(char out[PATH_MAX], const char *dir, const char *name);
+int kt_loader_pin_at(const char *dir, const char *name, int fd);
+
+#endif

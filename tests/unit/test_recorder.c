@@ -1,0 +1,701 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * The recorder core (recorder/sessions.c + continuity.c), "events in, rows
+ * out", on a synthetic kernel (struct kt_kops) and a real SQLite store:
+ * the kernel side is what cannot run in a unit test (the BPF selftest and
+ * tests/e2e/restart_test.sh run the real one); everything else is real.
+ *
+ * The synthetic kernel keeps each ring as a list of records with byte
+ * positions, a read and a consumer position, exactly the contract of
+ * recorder/ring.c: records are handed over by read(), given back by
+ * consume(), handed over again after rewind() or a new "process".
+ *
+ * Cases: a plain session; a lost session start (rebuilt from the kernel's
+ * map); kernel loss shown as a gap frame; exits out of order; tty reuse;
+ * restart with adoption (same id, nothing twice, nothing lost), including a
+ * crash between commit and consume; store errors (SQLite's own
+ * max_page_count makes it full): no row from a rolled-back insert, every
+ * session gets its row afterwards, bytes only in their own session.
+ */
+#include <assert.h>
+#include <errno.h>
+#include <time.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "kt_test.h"
+#include "kt_fixture.h"
+#include "log.h"
+#include "sessions.h"
+#include "store_int.h"
+#include "evidence.h"
+
+/* ---- a synthetic kernel ------------------------------------------------- */
+
+#define MAXREC 4096
+#define MAXSESS 16
+
+struct rec {
+	uint64_t pos;   /* ring position of the record */
+	size_t len;
+	void *data;
+};
+
+struct ring {
+	struct rec recs[MAXREC];
+	int n;
+	uint64_t end;   /* producer position */
+	uint64_t read, cons;
+};
+
+struct kernel {
+	struct ring rings[KT_KOPS_RINGS];
+	struct kt_session sess[MAXSESS];
+	int nsess;
+	uint64_t ttys[MAXSESS][2]; /* tty key -> sid */
+	int nttys;
+	bool adopted;
+	struct kt_recorder *r;     /* where read() delivers */
+};
+
+static void k_push(struct kernel *k, int ring, const void *ev, size_t len)
+{
+	struct ring *g = &k->rings[ring];
+
+	assert(g->n < MAXREC);
+	g->recs[g->n].pos = g->end;
+	g->recs[g->n].len = len;
+	g->recs[g->n].data = malloc(len);
+	memcpy(g->recs[g->n].data, ev, len);
+	g->n++;
+	g->end += (len + 8 + 7) & ~7ull; /* as the kernel: header + padding */
+}
+
+static struct kt_session *k_sess(struct kernel *k, uint64_t sid)
+{
+	for (int i = 0; i < k->nsess; i++)
+		if (k->sess[i].id == sid)
+			return &k->sess[i];
+	return NULL;
+}
+
+static const char *kk_backend(void *c) { (void)c; return "syscall"; }
+static bool kk_adopted(void *c) { return ((struct kernel *)c)->adopted; }
+static int kk_lookup(void *c, uint64_t sid, struct kt_session *o)
+{
+	struct kt_session *s = k_sess(c, sid);
+
+	if (!s)
+		return -ENOENT;
+	*o = *s;
+	return 0;
+}
+static void kk_retire(void *c, uint64_t sid, uint64_t key)
+{
+	struct kernel *k = c;
+
+	for (int i = 0; i < k->nttys; i++)
+		if (k->ttys[i][0] == key && k->ttys[i][1] == sid)
+			k->ttys[i][0] = k->ttys[i][1] = 0;
+	for (int i = 0; i < k->nsess; i++)
+		if (k->sess[i].id == sid)
+			k->sess[i].id = 0;
+}
+static void kk_claim(void *c, uint64_t key, uint64_t sid)
+{
+	struct kernel *k = c;
+
+	for (int i = 0; i < k->nttys; i++)
+		if (k->ttys[i][0] == key)
+			return;
+	k->ttys[k->nttys][0] = key;
+	k->ttys[k->nttys++][1] = sid;
+}
+static bool kk_false(void *c) { (void)c; return false; }
+static bool kk_true(void *c) { (void)c; return true; }
+static int kk_zero(void *c) { (void)c; return 0; }
+static void kk_none(void *c) { (void)c; }
+static uint32_t kk_nr(void *c) { (void)c; return 0; }
+static int kk_wait(void *c, int ms) { (void)c; (void)ms; return 0; }
+static int kk_read(void *c, size_t max)
+{
+	struct kernel *k = c;
+	int n = 0;
+
+	for (int i = 0; i < KT_KOPS_RINGS; i++) {
+		struct ring *g = &k->rings[i];
+		uint64_t start = g->read;
+
+		for (int j = 0; j < g->n; j++) {
+			if (g->recs[j].pos < g->read)
+				continue;
+			if (max && g->read - start >= max)
+				break;
+			if (kt_recorder_event(k->r, g->recs[j].data, g->recs[j].len) < 0)
+				break;
+			g->read = j + 1 < g->n ? g->recs[j + 1].pos : g->end;
+			n++;
+		}
+	}
+	return n;
+}
+static uint32_t kk_ring_id(void *c, int i) { (void)c; return 100 + i; }
+static uint64_t kk_read_pos(void *c, int i) { return ((struct kernel *)c)->rings[i].read; }
+static int kk_skip_to(void *c, int i, uint64_t pos)
+{
+	struct ring *g = &((struct kernel *)c)->rings[i];
+
+	if (pos == g->cons)
+		return 0;
+	if (pos < g->cons || pos > g->end)
+		return -ERANGE;
+	g->read = g->cons = pos;
+	return 1;
+}
+static bool kk_caught_up(void *c)
+{
+	struct kernel *k = c;
+
+	for (int i = 0; i < KT_KOPS_RINGS; i++)
+		if (k->rings[i].read != k->rings[i].end)
+			return false;
+	return true;
+}
+static void kk_consume(void *c)
+{
+	struct kernel *k = c;
+
+	for (int i = 0; i < KT_KOPS_RINGS; i++)
+		k->rings[i].cons = k->rings[i].read;
+}
+static void kk_rewind(void *c)
+{
+	struct kernel *k = c;
+
+	for (int i = 0; i < KT_KOPS_RINGS; i++)
+		k->rings[i].read = k->rings[i].cons;
+}
+
+static void k_free(struct kernel *k)
+{
+	for (int i = 0; i < KT_KOPS_RINGS; i++)
+		for (int j = 0; j < k->rings[i].n; j++)
+			free(k->rings[i].recs[j].data);
+	free(k);
+}
+
+/* ---- events ------------------------------------------------------------- */
+
+static uint64_t now_boot_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+static void ev_start(struct kernel *k, uint64_t sid, uint64_t tty, bool send)
+{
+	struct kt_ev_session e = {0};
+
+	e.hdr.type = KT_EV_SESSION_START;
+	e.hdr.size = sizeof(e);
+	e.hdr.ts_ns = now_boot_ns();
+	e.hdr.session_id = sid;
+	e.s.id = sid;
+	e.s.start_ns = e.hdr.ts_ns;
+	e.s.nprocs = 1;
+	e.s.leader.pid = 1000 + (uint32_t)(sid % 1000);
+	e.s.leader.ns_pid = 7;
+	snprintf(e.s.leader.comm, sizeof(e.s.leader.comm), "bash");
+	snprintf(e.s.uts_name, sizeof(e.s.uts_name), "pod-%llu", (unsigned long long)sid);
+	snprintf(e.s.cgroup_path, sizeof(e.s.cgroup_path), "/");
+	e.s.tty.key = tty;
+	e.s.tty.rows = 24;
+	e.s.tty.cols = 80;
+	k->sess[k->nsess++] = e.s;
+	if (tty)
+		kk_claim(k, tty, sid);
+	if (send)
+		k_push(k, 0, &e, sizeof(e));
+}
+
+static void ev_out(struct kernel *k, uint64_t sid, const char *text)
+{
+	size_t n = strlen(text);
+	struct kt_ev_data *e = calloc(1, sizeof(*e) + n);
+
+	e->hdr.type = KT_EV_TTY_OUT;
+	e->hdr.size = sizeof(*e) + n;
+	e->hdr.ts_ns = now_boot_ns();
+	e->hdr.session_id = sid;
+	e->len = n;
+	e->source = KT_SRC_SYSCALL;
+	memcpy(e->data, text, n);
+	k_push(k, 1, e, sizeof(*e) + n);
+	free(e);
+}
+
+static void ev_exec(struct kernel *k, uint64_t sid, uint32_t pid, const char *argv0)
+{
+	char buf[sizeof(struct kt_ev_exec) + 64] = {0};
+	struct kt_ev_exec *e = (void *)buf;
+	size_t fl = strlen(argv0) + 1;
+
+	e->hdr.type = KT_EV_EXEC;
+	e->hdr.ts_ns = now_boot_ns();
+	e->hdr.session_id = sid;
+	e->task.pid = pid;
+	e->filename_len = fl;
+	e->argv_len = fl;
+	e->argc = 1;
+	memcpy(e->data, argv0, fl);
+	memcpy(e->data + fl, argv0, fl);
+	e->hdr.size = sizeof(*e) + 2 * fl;
+	k_push(k, 0, e, e->hdr.size);
+}
+
+static void ev_exit(struct kernel *k, uint64_t sid, uint32_t pid, bool leader, bool last, int code)
+{
+	struct kt_ev_exit e = {0};
+
+	e.hdr.type = leader ? KT_EV_SESSION_END : KT_EV_EXIT;
+	e.hdr.flags = last ? KT_F_LAST_PROC : 0;
+	e.hdr.size = sizeof(e);
+	e.hdr.ts_ns = now_boot_ns();
+	e.hdr.session_id = sid;
+	e.task.pid = pid;
+	e.exit_status = code << 8;
+	k_push(k, 0, &e, sizeof(e));
+}
+
+/* ---- harness -------------------------------------------------------------- */
+
+static char dir[128], path[256];
+static struct kt_attrib_config ac;
+static struct kt_signer *signer; /* set: recorders sign checkpoints */
+
+static struct kt_recorder *rec_new(struct kt_store *st, struct kernel *k)
+{
+	struct kt_recorder_opts o = { .attrib = &ac, .flush_age_us = 0, .flush_bytes = 1 << 20,
+				      .close_grace_us = 0, .keep_kernel_state = true, .signer = signer };
+	struct kt_kops ops = {
+		.ctx = k, .backend = kk_backend, .adopted = kk_adopted, .session_lookup = kk_lookup,
+		.session_retire = kk_retire, .tty_claim = kk_claim, .capture_lazy = kk_false,
+		.capture_is_up = kk_true, .capture_up = kk_zero, .capture_down = kk_none,
+		.nr_ttys = kk_nr, .wait = kk_wait, .read = kk_read, .ring_id = kk_ring_id,
+		.ring_read_pos = kk_read_pos, .ring_skip_to = kk_skip_to, .caught_up = kk_caught_up,
+		.consume = kk_consume, .rewind = kk_rewind,
+	};
+	struct kt_recorder *r = NULL;
+
+	if (kt_recorder_new(st, &o, &r))
+		return NULL;
+	kt_recorder_set_kops(r, &ops);
+	k->r = r;
+	return r;
+}
+
+static struct kt_store *store_new(const char *name)
+{
+	struct kt_store *st = NULL;
+
+	snprintf(path, sizeof(path), "%s/%s.db", dir, name);
+	kt_store_open(path, KT_STORE_CREATE, &st);
+	return st;
+}
+
+/* all OUT bytes of session id, and its GAP totals */
+static char *stream_of(struct kt_store *st, int64_t id, uint64_t *gap)
+{
+	struct kt_fx_buf b = {0};
+	struct kt_stream *s = NULL;
+	struct kt_frame f;
+
+	*gap = 0;
+	if (kt_stream_open(st, id, 0, &s))
+		return strdup("<no stream>");
+	while (kt_stream_next(s, &f) == 1) {
+		uint64_t lb, le;
+
+		if (f.type == KT_FRAME_OUT)
+			kt_fx_buf_add(&b, f.data, f.len);
+		else if (f.type == KT_FRAME_GAP && kt_frame_gap_parse(&f, &lb, &le) == 0)
+			*gap += lb;
+	}
+	kt_stream_close(s);
+	kt_fx_buf_add(&b, "", 1);
+	return b.p;
+}
+
+static int count_cb(const struct kt_session_info *s, void *ctx)
+{
+	(void)s;
+	(*(int *)ctx)++;
+	return 0;
+}
+
+static int count_sessions(struct kt_store *st)
+{
+	struct kt_session_filter f = KT_SESSION_FILTER_INIT;
+	int n = 0;
+
+	kt_store_sessions_list(st, &f, count_cb, &n);
+	return n;
+}
+
+struct id_q {
+	uint64_t kid;
+	int64_t id;
+};
+
+static int id_cb(const struct kt_session_info *s, void *ctx)
+{
+	struct id_q *q = ctx;
+
+	if (s->kernel_id == q->kid)
+		q->id = s->id;
+	return 0;
+}
+
+static int64_t id_of(struct kt_store *st, uint64_t kid)
+{
+	struct kt_session_filter f = KT_SESSION_FILTER_INIT;
+	struct id_q q = { kid, 0 };
+
+	kt_store_sessions_list(st, &f, id_cb, &q);
+	return q.id;
+}
+
+/* ---- cases ---------------------------------------------------------------- */
+
+static void t_plain_session(void)
+{
+	struct kt_store *st = store_new("plain");
+	struct kernel *k = calloc(1, sizeof(*k));
+	struct kt_recorder *r = rec_new(st, k);
+	struct kt_session_info i;
+	uint64_t gap;
+	char *out;
+	int64_t id;
+
+	ev_start(k, 11, 0xa1, true);
+	ev_exec(k, 11, 1011, "bash");
+	ev_out(k, 11, "hello ");
+	ev_out(k, 11, "world\r\n");
+	ev_exit(k, 11, 1011, true, true, 3);
+	kk_read(k, 0);
+	CHECK_EQ_INT(kt_recorder_tick(r), 0);
+	CHECK_EQ_INT(kt_recorder_tick(r), 0); /* grace 0: closed */
+	id = id_of(st, 11);
+	CHECK(id > 0);
+	CHECK_EQ_INT(kt_store_session_get(st, id, &i), 0);
+	CHECK_EQ_INT(i.state, KT_SESSION_ENDED);
+	CHECK(i.has_exit && i.exit_status == 3 << 8);
+	out = stream_of(st, id, &gap);
+	CHECK_EQ_STR(out, "hello world\r\n");
+	free(out);
+	CHECK_EQ_INT(k->rings[1].cons, k->rings[1].end); /* consumed after commit */
+	CHECK(!k_sess(k, 11));                            /* retired */
+	kt_recorder_free(r);
+	kt_store_close(st);
+	k_free(k);
+}
+
+static void t_lost_start_and_gap(void)
+{
+	struct kt_store *st = store_new("loss");
+	struct kernel *k = calloc(1, sizeof(*k));
+	struct kt_recorder *r = rec_new(st, k);
+	struct kt_session_info i;
+	uint64_t gap;
+	char *out;
+
+	ev_start(k, 21, 0xb1, false); /* its start event never reached the ring */
+	ev_out(k, 21, "abc");
+	k_sess(k, 21)->lost_bytes = 500;
+	k_sess(k, 21)->lost_events = 2;
+	ev_out(k, 21, "def");
+	kk_read(k, 0);
+	CHECK_EQ_INT(kt_recorder_tick(r), 0);
+	CHECK_EQ_INT(count_sessions(st), 1);
+	CHECK_EQ_INT(kt_store_session_get(st, id_of(st, 21), &i), 0);
+	CHECK_EQ_INT(i.lost_bytes, 500);
+	out = stream_of(st, id_of(st, 21), &gap);
+	CHECK_EQ_STR(out, "abcdef");
+	CHECK_EQ_INT(gap, 500);
+	free(out);
+	kt_recorder_free(r);
+	kt_store_close(st);
+	k_free(k);
+}
+
+static void t_exits_out_of_order_and_tty_reuse(void)
+{
+	struct kt_store *st = store_new("order");
+	struct kernel *k = calloc(1, sizeof(*k));
+	struct kt_recorder *r = rec_new(st, k);
+	struct kt_session_info i;
+	uint64_t gap;
+	char *out;
+
+	ev_start(k, 31, 0xc1, true);
+	ev_exec(k, 31, 2000, "sleep");
+	ev_exit(k, 31, 1031, true, false, 0); /* leader first */
+	ev_out(k, 31, "tail");
+	/* the freed tty_struct is reused by a new session before the old one
+	 * is retired: the newer session owns the key */
+	ev_start(k, 32, 0xc1, true);
+	k->ttys[0][1] = 32;
+	ev_out(k, 32, "new");
+	ev_exit(k, 31, 2000, false, true, 0); /* the child last */
+	kk_read(k, 0);
+	CHECK_EQ_INT(kt_recorder_tick(r), 0);
+	CHECK_EQ_INT(kt_recorder_tick(r), 0);
+	CHECK_EQ_INT(kt_store_session_get(st, id_of(st, 31), &i), 0);
+	CHECK_EQ_INT(i.state, KT_SESSION_ENDED);
+	out = stream_of(st, id_of(st, 31), &gap);
+	CHECK_EQ_STR(out, "tail");
+	free(out);
+	out = stream_of(st, id_of(st, 32), &gap);
+	CHECK_EQ_STR(out, "new");
+	free(out);
+	/* the old session's retire left the key with the new one */
+	{
+		bool owned = false;
+
+		for (int t = 0; t < k->nttys; t++)
+			owned |= k->ttys[t][0] == 0xc1 && k->ttys[t][1] == 32;
+		CHECK(owned);
+	}
+	kt_recorder_free(r);
+	kt_store_close(st);
+	k_free(k);
+}
+
+/* kill -9 after reading, before the commit; and after the commit, before
+ * the consume: the next recorder continues the same session, each byte
+ * once. */
+static void t_restart_adoption(void)
+{
+	struct kt_store *st = store_new("adopt");
+	struct kernel *k = calloc(1, sizeof(*k));
+	struct kt_recorder *r = rec_new(st, k);
+	struct kt_session_info i;
+	uint64_t gap, cons[2];
+	int64_t id;
+	char *out;
+
+	ev_start(k, 41, 0xd1, true);
+	ev_out(k, 41, "one ");
+	kk_read(k, 0);
+	CHECK_EQ_INT(kt_recorder_tick(r), 0);
+	id = id_of(st, 41);
+	ev_out(k, 41, "two ");
+	kk_read(k, 0);
+	/* "kill -9": no tick, no shutdown; the ring keeps what was read */
+	kt_recorder_free(r);
+	kk_rewind(k);
+	k->adopted = true;
+	r = rec_new(st, k);
+	CHECK_EQ_INT(kt_recorder_adopt(r), 0);
+	ev_out(k, 41, "three ");
+	kk_read(k, 0);
+	cons[0] = k->rings[0].cons;
+	cons[1] = k->rings[1].cons;
+	CHECK_EQ_INT(kt_recorder_tick(r), 0);
+	/* crash between commit and consume: the kernel still has the old
+	 * consumer positions, the store the new ones */
+	k->rings[0].cons = cons[0];
+	k->rings[1].cons = cons[1];
+	kt_recorder_free(r);
+	kk_rewind(k);
+	r = rec_new(st, k);
+	CHECK_EQ_INT(kt_recorder_adopt(r), 0);
+	ev_out(k, 41, "four");
+	ev_exit(k, 41, 1041, true, true, 7);
+	kk_read(k, 0);
+	CHECK_EQ_INT(kt_recorder_tick(r), 0);
+	CHECK_EQ_INT(kt_recorder_tick(r), 0);
+	CHECK_EQ_INT(count_sessions(st), 1);
+	CHECK_EQ_INT(id_of(st, 41), id);
+	out = stream_of(st, id, &gap);
+	CHECK_EQ_STR(out, "one two three four");
+	free(out);
+	CHECK_EQ_INT(kt_store_session_get(st, id, &i), 0);
+	CHECK(i.state == KT_SESSION_ENDED && i.exit_status == 7 << 8);
+	kt_recorder_free(r);
+	kt_store_close(st);
+	k_free(k);
+}
+
+/* An open row the kernel no longer knows and no state to adopt: marked
+ * interrupted at start-up. */
+static void t_unadoptable_marked_interrupted(void)
+{
+	struct kt_store *st = store_new("unadopt");
+	struct kernel *k = calloc(1, sizeof(*k));
+	struct kt_recorder *r = rec_new(st, k);
+	struct kt_session_info i;
+
+	ev_start(k, 51, 0, true);
+	kk_read(k, 0);
+	CHECK_EQ_INT(kt_recorder_tick(r), 0);
+	kt_recorder_free(r);
+	k_free(k);
+	k = calloc(1, sizeof(*k)); /* a reboot: fresh kernel, nothing pinned */
+	r = rec_new(st, k);
+	CHECK_EQ_INT(kt_recorder_adopt(r), 0);
+	CHECK_EQ_INT(kt_store_session_get(st, 1, &i), 0);
+	CHECK_EQ_INT(i.state, KT_SESSION_INTERRUPTED);
+	kt_recorder_free(r);
+	kt_store_close(st);
+	k_free(k);
+}
+
+static int64_t page_count(struct kt_store *st)
+{
+	sqlite3_stmt *q;
+	int64_t n = 0;
+
+	sqlite3_prepare_v2(st->db, "PRAGMA page_count", -1, &q, NULL);
+	if (sqlite3_step(q) == SQLITE_ROW)
+		n = sqlite3_column_int64(q, 0);
+	sqlite3_finalize(q);
+	return n;
+}
+
+static void max_pages(struct kt_store *st, int64_t n)
+{
+	char sql[64];
+
+	snprintf(sql, sizeof(sql), "PRAGMA max_page_count = %lld", (long long)n);
+	sqlite3_exec(st->db, sql, NULL, NULL, NULL);
+}
+
+/* Disk full (SQLite's own limit): nothing committed, no id leaks; when it
+ * writes again every session has its row and only its bytes. */
+static void store_full(const char *name)
+{
+	struct kt_store *st = store_new(name);
+	struct kernel *k = calloc(1, sizeof(*k));
+	struct kt_recorder *r = rec_new(st, k);
+	char big[4000];
+	uint64_t gap, cons;
+	char *out;
+
+	big[sizeof(big) - 1] = 0;
+	ev_start(k, 61, 0xe1, true);  /* quiet */
+	ev_out(k, 61, "q1 ");
+	kk_read(k, 0);
+	CHECK_EQ_INT(kt_recorder_tick(r), 0);
+	cons = k->rings[1].cons;
+	/* room for rows, small chunks and checkpoints, not for the flood */
+	max_pages(st, page_count(st) + 12);
+	/* the flood is handled after the new session 63 (hash order), so the
+	 * failing batch already holds 63's first checkpoint */
+	ev_start(k, 64, 0xe2, true);  /* floods */
+	for (int j = 0; j < 50; j++) {
+		/* incompressible, so it takes pages (chunks are zstd) */
+		for (size_t c = 0; c < sizeof(big) - 1; c++)
+			big[c] = 'a' + (char)(rand() % 26);
+		ev_out(k, 64, big);
+	}
+	ev_out(k, 61, "q2 ");
+	ev_start(k, 63, 0xe3, true);  /* starts during the outage */
+	ev_exec(k, 63, 1063, "hostname");
+	ev_out(k, 63, "n1 ");
+	kk_read(k, 0);
+	CHECK(kt_recorder_tick(r) < 0);
+	CHECK(kt_recorder_store_down(r));
+	CHECK_EQ_INT(count_sessions(st), 1);            /* no rolled-back row */
+	CHECK_EQ_INT(k->rings[1].cons, cons);             /* nothing given back */
+	max_pages(st, 1000000);
+	usleep(1100 * 1000);                            /* the retry interval */
+	for (int t = 0; t < 100 && (kt_recorder_store_down(r) || !kk_caught_up(k)); t++) {
+		kt_recorder_tick(r);
+		kt_recorder_poll(r, 0);
+	}
+	kt_recorder_tick(r);
+	CHECK(!kt_recorder_store_down(r));
+	CHECK_EQ_INT(count_sessions(st), 3);
+	out = stream_of(st, id_of(st, 61), &gap);
+	CHECK_EQ_STR(out, "q1 q2 ");
+	free(out);
+	out = stream_of(st, id_of(st, 63), &gap);
+	CHECK_EQ_STR(out, "n1 ");
+	free(out);
+	out = stream_of(st, id_of(st, 64), &gap);
+	CHECK_EQ_INT(strlen(out), 50 * (sizeof(big) - 1));
+	free(out);
+	CHECK(id_of(st, 61) != id_of(st, 63) && id_of(st, 64) != id_of(st, 63));
+	if (signer) {
+		/* end them all: the signed chain must verify across the rollback */
+		struct kt_verify_result vr;
+		char head[300];
+
+		ev_exit(k, 61, 1061, true, true, 0);
+		ev_exit(k, 64, 1064, true, true, 0);
+		ev_exit(k, 63, 1063, true, true, 0);
+		kk_read(k, 0);
+		kt_recorder_tick(r);
+		kt_recorder_tick(r);
+		for (uint64_t kid = 61; kid <= 64; kid += kid == 61 ? 2 : 1) {
+			CHECK_EQ_INT(kt_verify_session(st, id_of(st, kid), NULL, 0, &vr), 0);
+			if (vr.state != KT_VERIFY_OK)
+				printf("# session %llu: %s: %s\n", (unsigned long long)kid,
+				       kt_verify_state_name(vr.state), vr.why);
+			CHECK_EQ_INT(vr.state, KT_VERIFY_OK);
+		}
+		snprintf(head, sizeof(head), "%s/node.key.head", dir);
+		CHECK_EQ_INT(kt_verify_node(st, NULL, head, NULL, NULL, NULL), 0);
+	}
+	kt_recorder_free(r);
+	kt_store_close(st);
+	k_free(k);
+}
+
+static void t_store_full(void)
+{
+	store_full("full");
+}
+
+/* The same with the signed hash chain (store/evidence.h): checkpoints in
+ * the rolled-back batch are gone, the signer continues from the store. */
+static void t_store_full_signed(void)
+{
+	struct kt_store *st;
+	char key[300];
+
+	snprintf(key, sizeof(key), "%s/node.key", dir);
+	CHECK_EQ_INT(kt_signer_open(key, &signer), 0);
+	st = store_new("full_signed");
+	CHECK(st && kt_signer_attach(signer, st) == 0);
+	kt_store_close(st);
+	if (!signer)
+		return;
+	store_full("full_signed");
+	kt_signer_free(signer);
+	signer = NULL;
+}
+
+int main(void)
+{
+	kt_log_init("test_recorder", getenv("KT_DEBUG") ? KT_LOG_DEBUG : KT_LOG_WARN);
+	kt_attrib_config_defaults(&ac);
+	ac.n_containerd = ac.n_crio = 0;
+	ac.node_name = "unit";
+	if (kt_fx_mkdtemp(dir, sizeof(dir), "kt-test-recorder"))
+		return 1;
+	RUN(t_plain_session);
+	RUN(t_lost_start_and_gap);
+	RUN(t_exits_out_of_order_and_tty_reuse);
+	RUN(t_restart_adoption);
+	RUN(t_unadoptable_marked_interrupted);
+	RUN(t_store_full);
+	RUN(t_store_full_signed);
+	kt_fx_rm_dir(dir);
+	return kt_test_done();
+}
