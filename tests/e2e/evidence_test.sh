@@ -185,7 +185,7 @@ tamper chunk_deleted "missing: no chunk holds them" "DELETE FROM chunks WHERE se
 tamper chunks_swapped "do not match what was signed\|holds .* frames\|overlaps" \
 	"py:r=db.execute('SELECT seq, data, raw_len, codec, nframes FROM chunks WHERE session_id=$SID ORDER BY seq LIMIT 2 OFFSET 2').fetchall(); [db.execute('UPDATE chunks SET data=?, raw_len=?, codec=?, nframes=? WHERE session_id=$SID AND seq=?', (b[1], b[2], b[3], b[4], a[0])) for a, b in ((r[0], r[1]), (r[1], r[0]))]"
 tamper argv_edited "argv differs from the signed stream" \
-	"py:r=db.execute(\"SELECT id, argv FROM commands WHERE session_id=$SID AND argv_text LIKE 'env FOO_TOKEN%'\").fetchone(); db.execute('UPDATE commands SET argv=?, argv_text=replace(argv_text, \"true\", \"fals\") WHERE id=?', (r[1].replace(b'true', b'fals'), r[0]))"
+	"py:r=db.execute(\"SELECT id, argv FROM commands WHERE session_id=$SID AND argv_text LIKE 'env FOO_TOKEN%'\").fetchone(); db.execute(\"UPDATE commands SET argv=?, argv_text=replace(argv_text, 'true', 'fals') WHERE id=?\", (r[1].replace(b'true', b'fals'), r[0]))"
 tamper exit_code_edited "exit (status 256, end) differs" \
 	"UPDATE commands SET exit_status = 256 WHERE session_id = $SID AND has_exit AND seq = (SELECT max(seq) FROM commands WHERE session_id = $SID AND has_exit)"
 tamper session_deleted "missing (a session or its checkpoints were deleted)" \
