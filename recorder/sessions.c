@@ -10,6 +10,7 @@
 
 #include "sessions.h"
 #include "rec_evidence.h"
+#include "evdecode.h"
 #include "log.h"
 
 #define NBUCKETS 256
@@ -296,17 +297,17 @@ static void check_loss(struct kt_recorder *r, struct rec_session *s, int64_t now
 	}
 }
 
+/* size: the bytes the ring delivered (hdr.size is only checked against it) */
 static void on_exec(struct kt_recorder *r, struct rec_session *s, const struct kt_ev_exec *e, size_t size)
 {
-	size_t datalen = size - sizeof(*e);
 	const char *fn = e->data, *argv = fn + e->filename_len, *cwd = argv + e->argv_len;
+	struct kt_ev_exec_strs x;
 	struct kt_command c = {0};
 	char *redacted = NULL, fired[128];
 	size_t argv_len = e->argv_len;
 	int err;
 
-	if ((size_t)e->filename_len + e->argv_len + e->cwd_len > datalen || e->filename_len == 0 ||
-	    fn[e->filename_len - 1] != 0 || (e->cwd_len && cwd[e->cwd_len - 1] != 0)) {
+	if (kt_ev_exec_decode(e, size, &x)) {
 		r->n.bad_events++;
 		return;
 	}
@@ -381,7 +382,7 @@ int kt_recorder_event(void *ctx, void *data, size_t size)
 	struct rec_session *s;
 
 	r->n.events++;
-	if (size < sizeof(*h) || h->size > size) {
+	if (kt_ev_check(data, size)) {
 		r->n.bad_events++;
 		return 0;
 	}
@@ -402,7 +403,7 @@ int kt_recorder_event(void *ctx, void *data, size_t size)
 	switch (h->type) {
 	case KT_EV_EXEC:
 		if (size >= sizeof(struct kt_ev_exec))
-			on_exec(r, s, data, h->size);
+			on_exec(r, s, data, size);
 		else
 			r->n.bad_events++;
 		break;

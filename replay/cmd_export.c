@@ -23,6 +23,7 @@
 #include "screen.h"
 #include "shquote.h"
 #include "timefmt.h"
+#include "satint.h"
 
 enum { OPT_FORMAT = KT_OPT_CMD_BASE, OPT_FORCE, OPT_NO_INPUT };
 
@@ -280,7 +281,7 @@ static int text_line(const char *text, size_t len, int64_t ts_us, void *ctx)
 	/* the model's text is what a program drew: keep escapes out */
 	hf_sanitize(text, len, t->buf, t->cap);
 	if (fprintf(t->x->out, "%s %s\n",
-		    tf_format_offset(ts_us - t->x->s->start_us, off, sizeof(off)), t->buf) < 0)
+		    tf_format_offset(kt_sub_sat(ts_us, t->x->s->start_us), off, sizeof(off)), t->buf) < 0)
 		return t->err = -EIO;
 	return 0;
 }
@@ -296,14 +297,13 @@ static int text_frame(struct txt *t, struct kt_screen *scr, const struct kt_fram
 		kt_screen_set_time(scr, f->ts_us);
 		return kt_screen_feed(scr, f->data, f->len);
 	case KT_FRAME_RESIZE:
-		if (kt_frame_resize_parse(f, &cols, &rows) || !rows || !cols ||
-		    rows > KT_SCREEN_MAX_DIM || cols > KT_SCREEN_MAX_DIM)
+		if (kt_frame_resize_parse(f, &cols, &rows))
 			return 0;
 		kt_screen_set_time(scr, f->ts_us);
 		return kt_screen_resize(scr, rows, cols);
 	case KT_FRAME_GAP:
 		/* warned about on stderr by framesrc; marked in the text too */
-		tf_format_offset(f->ts_us - t->x->s->start_us, off, sizeof(off));
+		tf_format_offset(kt_sub_sat(f->ts_us, t->x->s->start_us), off, sizeof(off));
 		if (kt_frame_gap_parse(f, &bytes, &events))
 			return fprintf(t->x->out, "%s [kubetape: data lost here]\n", off) < 0 ? -EIO : 0;
 		return fprintf(t->x->out, "%s [kubetape: %llu bytes lost here]\n", off,
@@ -321,7 +321,7 @@ static int write_text(struct exp *x)
 	struct kt_frame f;
 	int err;
 
-	err = kt_screen_new(s->rows ? s->rows : 24, s->cols ? s->cols : 80, &scr);
+	err = kt_screen_new(s->rows, s->cols, &scr); /* any size: screen.h's rule */
 	if (err)
 		return err;
 	kt_screen_set_line_cb(scr, text_line, &t);

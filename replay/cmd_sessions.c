@@ -12,6 +12,7 @@
 #include "log.h"
 #include "table.h"
 #include "timefmt.h"
+#include "satint.h"
 
 enum { OPT_JSON = KT_OPT_CMD_BASE, OPT_LIMIT };
 
@@ -61,7 +62,7 @@ static int add_row(struct list_ctx *x, const struct kt_session_info *s)
 	if (s->state == KT_SESSION_ACTIVE)
 		err |= tbl_cell(t, "active");
 	else if (s->end_us >= s->start_us && s->end_us > 0)
-		err |= tbl_cell(t, tf_format_duration(s->end_us - s->start_us, b, sizeof(b)));
+		err |= tbl_cell(t, tf_format_duration(kt_sub_sat(s->end_us, s->start_us), b, sizeof(b)));
 	else
 		err |= tbl_cell(t, "-");
 	if (!s->k8s_namespace[0] && !s->pod[0] && !s->container[0])

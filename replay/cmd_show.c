@@ -14,6 +14,7 @@
 #include "shquote.h"
 #include "table.h"
 #include "timefmt.h"
+#include "satint.h"
 
 enum { OPT_JSON = KT_OPT_CMD_BASE };
 
@@ -79,11 +80,11 @@ static void print_session(const struct kt_session_info *s, int64_t now_us)
 	kv("Start", "%s", tf_format_time(s->start_us, a, sizeof(a)));
 	if (s->state == KT_SESSION_ACTIVE) {
 		kv("End", "- (active)");
-		kv("Duration", "%s so far", tf_format_duration(now_us - s->start_us, b, sizeof(b)));
+		kv("Duration", "%s so far", tf_format_duration(kt_sub_sat(now_us, s->start_us), b, sizeof(b)));
 	} else {
 		kv("End", "%s%s", s->end_us ? tf_format_time(s->end_us, a, sizeof(a)) : "-",
 		   s->state == KT_SESSION_INTERRUPTED ? " (recorder stopped; the session may have gone on)" : "");
-		kv("Duration", "%s", s->end_us ? tf_format_duration(s->end_us - s->start_us, b, sizeof(b)) : "-");
+		kv("Duration", "%s", s->end_us ? tf_format_duration(kt_sub_sat(s->end_us, s->start_us), b, sizeof(b)) : "-");
 	}
 	kv("Exit", "%s", hf_exit(s->has_exit, s->exit_status, b, sizeof(b)));
 	if (s->has_tty)
@@ -151,7 +152,7 @@ static int print_commands(const struct kt_session_info *s, const struct kt_cmdtr
 		const struct kt_command *c = &l->v[i].c;
 		char *cmd = argv_text(&l->v[i]);
 
-		err |= tbl_cell(&t, tf_format_offset(c->ts_us - s->start_us, b, sizeof(b)));
+		err |= tbl_cell(&t, tf_format_offset(kt_sub_sat(c->ts_us, s->start_us), b, sizeof(b)));
 		err |= tbl_cellf(&t, "%u", c->pid);
 		err |= tbl_cellf(&t, "%u", c->ppid);
 		if (c->euid != c->uid)
@@ -160,7 +161,7 @@ static int print_commands(const struct kt_session_info *s, const struct kt_cmdtr
 			err |= tbl_cellf(&t, "%u", c->uid);
 		err |= tbl_cell(&t, hf_exit(c->has_exit, c->exit_status, b, sizeof(b)));
 		if (c->end_us)
-			err |= tbl_cell(&t, tf_format_duration(c->end_us - c->ts_us, b, sizeof(b)));
+			err |= tbl_cell(&t, tf_format_duration(kt_sub_sat(c->end_us, c->ts_us), b, sizeof(b)));
 		else
 			err |= tbl_cell(&t, s->state == KT_SESSION_ACTIVE ? "running" : "-");
 		err |= tbl_cellf(&t, "%s%s", c->cwd_truncated ? ".../" : "", or_dash(c->cwd));

@@ -20,6 +20,10 @@ RUNTIME=(containerd runc busybox-static bash coreutils tmux python3 python3-yaml
 QEMU=(qemu-system-x86 cpio kmod zstd xz-utils debian-archive-keyring)
 BROWSER=(chromium)
 BENCH=(asciinema tlog sudo hyperfine linux-perf)
+# make SAN=1 / make fuzz: libvterm is rebuilt from Debian's source with the
+# sanitizers (tests/fuzz/get_libvterm.sh: apt-get source + dpkg-source), and
+# libFuzzer's runtime comes with clang's runtime libraries
+FUZZ=(dpkg-dev libclang-rt-14-dev)
 
 die() { echo "deps.sh: $*" >&2; exit 1; }
 [ "$(id -u)" = 0 ] || die "must run as root (apt-get install, mount tracefs)"
@@ -30,7 +34,7 @@ installed() {
 }
 
 missing=()
-for p in "${BUILD[@]}" "${RUNTIME[@]}" "${QEMU[@]}" "${BROWSER[@]}" "${BENCH[@]}"; do
+for p in "${BUILD[@]}" "${RUNTIME[@]}" "${QEMU[@]}" "${BROWSER[@]}" "${BENCH[@]}" "${FUZZ[@]}"; do
 	installed "$p" || missing+=("$p")
 done
 # nodejs: any provider (Debian or nodesource) will do.
