@@ -19,7 +19,9 @@
 # qemu cell (full mode, if tests/vm and a cached kernel are there): the same
 # in a stock Debian kernel under qemu with `--capture tty` (fentry on
 # pty_write: nothing fires for /dev/null), sessions made with nsenter into
-# an `unshare -p` namespace under `script` (bench/tax_guest.sh).  Without
+# an `unshare -p` namespace under `script` (bench/tax_guest.sh); plus the
+# flood ratio there: an 8 MiB cat through one recorded pty, recorder on vs
+# off (the production backend's throughput cost).  Without
 # KVM the guest is emulated (TCG): absolute ns are meaningless there, only
 # the ratios, and they are noisier.
 #
@@ -125,5 +127,15 @@ while read -r _ off0 on0 on5 off5; do
 done < <(grep '^TAX ' "$log")
 bench_row $WL "qemu $KVER ($GB, ${accel:-?}): recorder / none, no session" x "<=1.05" "${G0[@]}"
 bench_row $WL "qemu $KVER ($GB, ${accel:-?}): recorder / none, 5 sessions" x "<=1.05" "${G5[@]}"
+F=() FOFF=()
+while read -r _ off on rec recv; do
+	F+=("$(awk -v a="$on" -v b="$off" 'BEGIN { printf "%.4f", a / b }')")
+	FOFF+=("$off")
+	[ "$rec" = "$recv" ] || bench_note "tax: qemu flood round recorded $rec of $recv bytes"
+done < <(grep '^FLOOD ' "$log")
+if [ ${#F[@]} -gt 0 ]; then
+	bench_row $WL "qemu $KVER ($GB, ${accel:-?}): 8 MiB flood s, no recorder" s - "${FOFF[@]}"
+	bench_row $WL "qemu $KVER ($GB, ${accel:-?}): flood recorder / none" x - "${F[@]}"
+fi
 grep -q '^SESSIONS ' "$log" && bench_note "tax: qemu guest sessions recorded per round: $(sed -n 's/^SESSIONS //p' "$log" | tr '\n' ' ')"
 exit 0

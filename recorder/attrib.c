@@ -25,7 +25,11 @@ void kt_attrib_config_defaults(struct kt_attrib_config *c)
 	c->containerd_roots[0] = "/run/containerd";
 	c->n_containerd = 1;
 	c->crio_roots[0] = "/run/containers/storage";
-	c->n_crio = 1;
+	/* podman writes its bundles only under the graph root (attrib_runtime.c) */
+	c->crio_roots[1] = "/var/lib/containers/storage";
+	c->n_crio = 2;
+	c->docker_roots[0] = "/var/lib/docker";
+	c->n_docker = 1;
 }
 
 const char *kt_runtime_name(enum kt_runtime_hint rt)
@@ -34,6 +38,7 @@ const char *kt_runtime_name(enum kt_runtime_hint rt)
 	case KT_RT_CONTAINERD: return "containerd";
 	case KT_RT_CRIO: return "cri-o";
 	case KT_RT_DOCKER: return "docker";
+	case KT_RT_PODMAN: return "podman";
 	default: return "";
 	}
 }
@@ -194,6 +199,15 @@ static bool ctr_seg_parse(const char *s, size_t n, const char *prev, size_t prev
 			return false; /* e.g. crio-conmon-<cid>.scope: not the container */
 		copy_n(out->container_id, sizeof(out->container_id), s + pl, n - pl);
 		out->runtime = cg_prefixes[i].rt;
+		return true;
+	}
+	size_t pl;
+	enum kt_runtime_hint rt = kt_cg_runtime_prefix(s, n, &pl);
+	if (rt != KT_RT_UNKNOWN) {
+		if (!hexn_valid(s + pl, n - pl, KT_CID_MIN, KT_CID_MAX))
+			return false;
+		copy_n(out->container_id, sizeof(out->container_id), s + pl, n - pl);
+		out->runtime = rt;
 		return true;
 	}
 
@@ -585,7 +599,7 @@ static int crio_find(const char *root, const char *cid, struct bundle *b)
 static int meta_lookup(const struct kt_attrib_config *c, const char *cid,
 		       enum kt_runtime_hint hint, struct kt_pod_meta *meta)
 {
-	bool crio_first = hint == KT_RT_CRIO;
+	bool crio_first = hint == KT_RT_CRIO || hint == KT_RT_PODMAN;
 	int err = -ENOENT;
 
 	for (int pass = 0; pass < 2; pass++) {
@@ -682,7 +696,15 @@ int kt_attribute_session(const struct kt_attrib_config *c, struct kt_session_inf
 		copy_n(s->runtime, sizeof(s->runtime), kt_runtime_name(ids.runtime),
 		       strlen(kt_runtime_name(ids.runtime)));
 
-		int e = meta_lookup(c, ids.container_id, ids.runtime, &meta);
+		int e = ids.runtime == KT_RT_DOCKER ? kt_docker_meta_lookup(c, ids.container_id, &meta) : -ENOENT;
+		if (e == 0 && !meta.pod[0] && meta.container[0]) {
+			/* docker's own record names a container outside any pod:
+			 * that is the attribution, the uts hostname is no pod */
+			copy_n(s->container, sizeof(s->container), meta.container, strlen(meta.container));
+			return 0;
+		}
+		if (e != 0)
+			e = meta_lookup(c, ids.container_id, ids.runtime, &meta);
 		if (e == 0 && meta.type == KT_CT_CONTAINER && !meta.pod[0] && meta.sandbox_id[0]) {
 			/* older CRI plugins annotate containers with the sandbox id only */
 			struct kt_pod_meta sb;
@@ -693,7 +715,8 @@ int kt_attribute_session(const struct kt_attrib_config *c, struct kt_session_inf
 					memcpy(meta.pod_uid, sb.pod_uid, sizeof(meta.pod_uid));
 			}
 		}
-		if (e == 0 || e == -ENOMSG) {
+		if ((e == 0 || e == -ENOMSG) && ids.runtime != KT_RT_PODMAN) {
+			/* podman keeps CRI-O's layout: the cgroup name tells them apart */
 			const char *rt = kt_runtime_name(meta.runtime);
 			copy_n(s->runtime, sizeof(s->runtime), rt, strlen(rt));
 		}
@@ -733,4 +756,22 @@ int kt_attribute_session(const struct kt_attrib_config *c, struct kt_session_inf
 		s->attribution_guess = true;
 	}
 	return 0;
+}
+
+/* ------------------------------------------------------------ shared with attrib_runtime.c */
+
+void kt_attrib_copy_clean(char *dst, size_t cap, const char *src)
+{
+	copy_clean(dst, cap, src);
+}
+
+int kt_attrib_read_nofollow(int dirfd, const char *const *comps, int n, char **buf, size_t *len)
+{
+	int fd = open_nofollow(dirfd, comps, n);
+
+	*buf = NULL;
+	*len = 0;
+	if (fd < 0)
+		return fd;
+	return read_bounded(fd, buf, len);
 }

@@ -32,11 +32,15 @@ struct kt_attrib_config {
 	/* CRI-O run roots; <root>/overlay-containers/<cid>/userdata/config.json */
 	const char *crio_roots[KT_ATTRIB_MAX_ROOTS];
 	int n_crio;
+	/* docker data roots; <root>/containers/<cid>/config.v2.json */
+	const char *docker_roots[KT_ATTRIB_MAX_ROOTS];
+	int n_docker;
 	/* value for kt_session_info.node; NULL -> $NODE_NAME, else gethostname() */
 	const char *node_name;
 };
 
-/* {"/run/containerd"}, {"/run/containers/storage"}, node_name NULL. */
+/* {"/run/containerd"}, {"/run/containers/storage", "/var/lib/containers/storage"},
+ * {"/var/lib/docker"}, node_name NULL. */
 void kt_attrib_config_defaults(struct kt_attrib_config *c);
 
 enum kt_runtime_hint {
@@ -44,6 +48,7 @@ enum kt_runtime_hint {
 	KT_RT_CONTAINERD,  /* cri-containerd-<cid>.scope, ...:cri-containerd:<cid> */
 	KT_RT_CRIO,        /* crio-<cid>.scope, crio-<cid> */
 	KT_RT_DOCKER,      /* docker-<cid>.scope, /docker/<cid> */
+	KT_RT_PODMAN,      /* libpod-<cid> (cgroupfs); bundle in CRI-O's layout */
 };
 
 struct kt_cgroup_ids {
@@ -57,6 +62,7 @@ struct kt_cgroup_ids {
  *   /kubepods/besteffort/pod<uid>/<cid>
  *   /kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod<u_i_d>.slice/cri-containerd-<cid>.scope
  *   /.../crio-<cid>.scope[/container]     /system.slice/docker-<cid>.scope
+ *   /<parent>/libpod-<cid> (podman, cgroupfs; attrib_runtime.c)
  *   /system.slice/containerd.service/kubepods-...-pod<u_i_d>.slice:cri-containerd:<cid>
  * The outermost segment with a container shape wins: crun's "/container"
  * sub-cgroup is skipped, and a container nested in a pod's container (DinD)
@@ -121,5 +127,28 @@ int kt_attribute_session(const struct kt_attrib_config *c, struct kt_session_inf
 const char *kt_runtime_name(enum kt_runtime_hint rt); /* "containerd", "cri-o", "docker", "" */
 /* true if s is lowercase hex of length min..max */
 bool kt_hex_id_valid(const char *s, size_t min, size_t max);
+
+/* ---- attrib_runtime.c: podman and docker layouts ---- */
+
+/*
+ * Runtime cgroup-name prefixes beyond cri-containerd-/crio-/docker-:
+ * "libpod-" (podman).  Returns the hint and the prefix length, or
+ * KT_RT_UNKNOWN.
+ */
+enum kt_runtime_hint kt_cg_runtime_prefix(const char *s, size_t n, size_t *prefix_len);
+/*
+ * Docker's own container record (config.v2.json text): "Name" and the
+ * cri-dockerd labels io.kubernetes.pod.name/namespace/uid,
+ * io.kubernetes.container.name, io.kubernetes.docker.type.  Returns 0,
+ * -ENOENT (no name and no labels), -EBADMSG, -EFBIG, -EINVAL.  Fuzzable.
+ */
+int kt_docker_config_parse(const char *json, size_t len, struct kt_pod_meta *out);
+/* Look cid up under every docker root: 0, -ENOENT, -ENODATA (bad records), -EINVAL. */
+int kt_docker_meta_lookup(const struct kt_attrib_config *c, const char *cid,
+			  struct kt_pod_meta *meta);
+
+/* attrib.c internals shared with attrib_runtime.c */
+void kt_attrib_copy_clean(char *dst, size_t cap, const char *src);
+int kt_attrib_read_nofollow(int dirfd, const char *const *comps, int n, char **buf, size_t *len);
 
 #endif /* KUBETAPE_ATTRIB_H */

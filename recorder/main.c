@@ -48,7 +48,9 @@ static void usage(FILE *f)
 "                          syscall: read/write tracepoints on pty masters;\n"
 "                          tty-fentry, tty-kprobe: one tty variant only\n"
 "  --containerd-state DIR  containerd state root (repeatable; default /run/containerd)\n"
-"  --crio-state DIR        CRI-O run root (repeatable; default /run/containers/storage)\n"
+"  --crio-state DIR        CRI-O/podman storage root, run or graph root (repeatable;\n"
+"                          default /run/containers/storage, /var/lib/containers/storage)\n"
+"  --docker-root DIR       docker data root (repeatable; default /var/lib/docker)\n"
 "  --node-name NAME        node name (default $NODE_NAME, else the host name)\n"
 "  --ringbuf-mb N          BPF ring buffer size in MiB, a power of two (default 16)\n"
 "  --input                 also record what users type (off by default);\n"
@@ -145,6 +147,7 @@ int main(int argc, char **argv)
 		{ "capture", required_argument, NULL, 'c' },
 		{ "containerd-state", required_argument, NULL, 'C' },
 		{ "crio-state", required_argument, NULL, 'O' },
+		{ "docker-root", required_argument, NULL, 'D' },
 		{ "node-name", required_argument, NULL, 'n' },
 		{ "ringbuf-mb", required_argument, NULL, 'r' },
 		{ "no-input", no_argument, NULL, 'I' },
@@ -165,7 +168,7 @@ int main(int argc, char **argv)
 	struct kt_recorder_opts ro = { .flush_age_us = 400000, .flush_bytes = 128 << 10,
 				       .close_grace_us = 1000000 };
 	struct kt_attrib_config ac;
-	bool containerd_set = false, crio_set = false;
+	bool containerd_set = false, crio_set = false, docker_set = false;
 	const char *db = DEFAULT_DB, *stats_file = NULL;
 	struct kt_store *st = NULL;
 	struct kt_loader *ld = NULL;
@@ -204,11 +207,12 @@ int main(int argc, char **argv)
 			}
 			break;
 		case 'C':
-		case 'O': {
-			bool cd = opt == 'C';
-			bool *set = cd ? &containerd_set : &crio_set;
-			int *cnt = cd ? &ac.n_containerd : &ac.n_crio;
-			const char **roots = cd ? ac.containerd_roots : ac.crio_roots;
+		case 'O':
+		case 'D': {
+			bool *set = opt == 'C' ? &containerd_set : opt == 'O' ? &crio_set : &docker_set;
+			int *cnt = opt == 'C' ? &ac.n_containerd : opt == 'O' ? &ac.n_crio : &ac.n_docker;
+			const char **roots = opt == 'C' ? ac.containerd_roots :
+					     opt == 'O' ? ac.crio_roots : ac.docker_roots;
 
 			if (!*set) {
 				*cnt = 0;

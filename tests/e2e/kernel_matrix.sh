@@ -2,11 +2,28 @@
 # SPDX-License-Identifier: Apache-2.0
 #
 # Kernel matrix: the BPF selftest (tests/bpf/test_capture.c) on every kernel
-# and capture backend we promise to support.
+# and capture backend we promise to support, and the recorder itself on the
+# newest kernels.
 #
 #   host kernel (no VM)                       syscall
 #   Debian bookworm 6.1, bookworm-backports   tty-fentry, tty-kprobe, syscall
-#   6.12 (stock kernels booted under qemu)
+#   6.12, the newest 6.x and newest 7.x in
+#   the archive (stock kernels under qemu,
+#   resolved at run time by fetch-kernels.sh)
+#   the newest 7.x                            recorder: kubetape-recorder
+#                                             --capture auto + a pty session
+#                                             into a new pid namespace, read
+#                                             back with `kubetape cat`
+#                                             (tests/vm/guest_recorder.sh);
+#                                             auto must pick tty-fentry
+#   bullseye 5.10 (the floor check)           refused: the recorder must
+#                                             refuse it with one clear line
+#
+# Why 5.15 is the floor and 5.10 is refused: the programs use BPF atomic
+# fetch instructions (__sync_fetch_and_add whose result is used: session
+# ids, the last-process count), added in 5.12 (BPF_FETCH, commit 5ca419f2864a
+# "bpf: Introduce BPF_FETCH flag"); 5.10's verifier rejects the load with
+# "BPF_STX uses reserved fields".  5.15 is the first LTS after 5.12.
 #
 # The host kernel may lack kprobes/fentry (CI's does), so the tty backends
 # are tested in stock Debian kernels, fetched by tests/vm/fetch-kernels.sh
@@ -19,7 +36,7 @@
 #
 # Environment: KT_OUT (build dir, default build), KT_REPO, KT_VM_CACHE
 #   (kernel cache, default /var/cache/kubetape-vm), KT_VM_TIMEOUT (per-guest
-#   limit, default 300 s), KT_MATRIX_BUDGET (whole matrix, default 780 s:
+#   limit, default 300 s), KT_MATRIX_BUDGET (whole matrix, default 840 s:
 #   tests/run.sh kills an e2e script at 900 s), KT_MATRIX_CELLS (optional
 #   filter, e.g. "6.1.0-*/syscall host/*": shell patterns on kver/backend,
 #   "host" matching the host cell; for debugging only).
@@ -35,7 +52,7 @@ BIN=$OUT/tests/bpf/test_capture
 VM=$REPO/tests/vm
 CACHE=${KT_VM_CACHE:-/var/cache/kubetape-vm}
 VM_TIMEOUT=${KT_VM_TIMEOUT:-300}
-BUDGET=${KT_MATRIX_BUDGET:-780}
+BUDGET=${KT_MATRIX_BUDGET:-840}
 T0=$(date +%s)
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/kubetape-matrix.XXXXXX") || { echo "FAIL kernel_matrix: mktemp failed"; exit 1; }
 trap 'rm -rf "$WORK"' EXIT
@@ -65,8 +82,9 @@ fail_cell() {
 	NFAIL=$((NFAIL + 1))
 }
 
-# judge KVER BACKEND LOGFILE RC SECONDS: read test_capture's output, print
-# the cell's PASS/FAIL line and add its table row.
+# judge KVER BACKEND LOGFILE RC SECONDS [EXPECTED_BACKEND]: read the cell's
+# output (test_capture or guest_recorder.sh), print the cell's PASS/FAIL line
+# and add its table row.
 judge() {
 	local kver=$1 be=$2 log=$3 rc=$4 secs=$5 why="" m sess=- rec=- recv=- boot=- got
 	m=$(grep -m1 '^# matrix:' "$log")
@@ -89,8 +107,8 @@ judge() {
 		why="test_capture printed no PASS line"
 	elif [ "$kver" != host ] && ! grep -qx "# guest: $kver" "$log"; then
 		why="guest did not run kernel $kver ($(grep -m1 '^# guest:' "$log" || echo 'no uname line'))"
-	elif [ "$got" != "$be" ]; then
-		why="backend in use is '${got:-none reported}', not $be"
+	elif [ "$got" != "${6:-$be}" ]; then
+		why="backend in use is '${got:-none reported}', not ${6:-$be}"
 	fi
 	[ "$kver" = host ] && kver=$HOST_KVER
 	if [ -z "$why" ]; then
@@ -106,12 +124,45 @@ judge() {
 	fi
 }
 
+# judge_refused KVER LOGFILE RC SECONDS: below the floor the recorder must
+# exit 1 with one error line naming the kernel, not load half its programs.
+judge_refused() {
+	local kver=$1 log=$2 rc=$3 secs=$4 why="" nerr
+	nerr=$(grep -c 'kubetape-recorder: error' "$log")
+	if [ "$rc" = 125 ]; then
+		why="guest gave no exit status"
+	elif ! grep -qx "# guest: $kver" "$log"; then
+		why="guest did not run kernel $kver"
+	elif ! grep -qx '# recorder exit: 1' "$log"; then
+		why="recorder did not exit 1 ($(grep -m1 '^# recorder exit' "$log" || echo 'no exit line'))"
+	elif [ "$nerr" != 1 ] || ! grep -q "error: kernel $kver is too old" "$log"; then
+		why="expected one 'kernel $kver is too old' error line, got $nerr error line(s)"
+	fi
+	if [ -z "$why" ]; then
+		echo "PASS kernel_matrix[$kver/refused]"
+		ROWS+=("$kver|refused|0|-|-|-|$secs|PASS (refused, exit 1)")
+		NPASS=$((NPASS + 1))
+	else
+		echo "FAIL kernel_matrix[$kver/refused]: $why"
+		tail -15 "$log" | indent
+		ROWS+=("$kver|refused|-|-|-|-|$secs|FAIL")
+		NFAIL=$((NFAIL + 1))
+	fi
+}
+
+# below_floor KVER: older than the recorder's 5.15 floor?
+below_floor() {
+	local ma mi
+	IFS=. read -r ma mi _ <<<"$1"
+	[ "$ma" -lt 5 ] || { [ "$ma" = 5 ] && [ "$mi" -lt 15 ]; }
+}
+
 # remaining: seconds left of the budget
 remaining() { echo $((BUDGET - ($(date +%s) - T0))); }
 
 # run_cell KVER|host BACKEND KROOT
 run_cell() {
-	local kver=$1 be=$2 kroot=$3 log rc s e left tmo
+	local kver=$1 be=$2 kroot=$3 log rc s e left tmo secs
 	local label=$kver
 	[ "$kver" = host ] && label=$HOST_KVER
 	log=$WORK/$label-$be.log
@@ -129,14 +180,25 @@ run_cell() {
 		rc=$?
 		[ "$rc" = 124 ] && echo "FAIL timeout: test_capture killed after ${tmo}s" >>"$log"
 	else
+		local cmd
+		case "$be" in
+		recorder) cmd="exec bash $(printf '%q' "$VM/guest_recorder.sh") $(printf '%q' "$OUT") auto" ;;
+		refused) cmd="$(printf '%q' "$OUT/kubetape-recorder") --db /tmp/kt.db; echo \"# recorder exit: \$?\"" ;;
+		*) cmd="exec $(printf '%q' "$BIN") --capture $be --expect-backend $be" ;;
+		esac
 		# memlock: cheap insurance (kernels before 5.11 charged BPF maps to RLIMIT_MEMLOCK)
 		bash "$VM/vmrun.sh" -v -c "$CACHE" -r "$kroot" -k "$kver" -t "$tmo" -- \
-			"ulimit -l unlimited; echo \"# guest: \$(uname -r)\"; exec $(printf '%q' "$BIN") --capture $be --expect-backend $be" \
+			"ulimit -l unlimited; echo \"# guest: \$(uname -r)\"; $cmd" \
 			>"$log" 2>&1 </dev/null
 		rc=$?
 	fi
 	e=$(date +%s%N)
-	judge "$kver" "$be" "$log" "$rc" "$(printf '%d.%d' $(((e - s) / 1000000000)) $((((e - s) / 100000000) % 10)))"
+	secs=$(printf '%d.%d' $(((e - s) / 1000000000)) $((((e - s) / 100000000) % 10)))
+	case "$be" in
+	recorder) judge "$kver" "$be" "$log" "$rc" "$secs" tty-fentry ;;
+	refused) judge_refused "$kver" "$log" "$rc" "$secs" ;;
+	*) judge "$kver" "$be" "$log" "$rc" "$secs" ;;
+	esac
 	# keep failing logs beyond $WORK's lifetime when asked (debugging)
 	[ -n "${KT_MATRIX_KEEP:-}" ] && mkdir -p "$KT_MATRIX_KEEP" && cp "$log" "$KT_MATRIX_KEEP/"
 }
@@ -183,7 +245,8 @@ if [ -z "$GUEST_WHY" ]; then
 fi
 if [ ${#GUESTS[@]} -eq 0 ]; then
 	# name the cells even though we do not know the exact releases
-	GUESTS=("bookworm bookworm-6.1 -" "backports backports-6.12 -")
+	GUESTS=("floor bullseye-5.10 -" "bookworm bookworm-6.1 -" "backports backports-6.12 -"
+		"newest6 newest-6.x -" "newest7 newest-7.x -")
 fi
 
 # ---- cells -----------------------------------------------------------------
@@ -192,8 +255,14 @@ if wanted host syscall || wanted "$HOST_KVER" syscall; then
 	else run_cell host syscall -; fi
 fi
 for g in "${GUESTS[@]}"; do
-	read -r _ kver kroot <<<"$g"
-	for be in $GUEST_BACKENDS; do
+	read -r name kver kroot <<<"$g"
+	bes=$GUEST_BACKENDS
+	case "$name" in
+	floor) bes=refused ;;
+	newest7) bes="$GUEST_BACKENDS recorder" ;;
+	esac
+	[ "$name" != floor ] && below_floor "$kver" && bes=refused
+	for be in $bes; do
 		wanted "$kver" "$be" || continue
 		if [ -n "$GUEST_WHY" ]; then fail_cell "$kver" "$be" "$GUEST_WHY"
 		else run_cell "$kver" "$be" "$kroot"; fi

@@ -17,6 +17,9 @@ BUILD=(make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libsqlite3-d
        libzstd-dev libjansson-dev libvterm-dev libwebsockets-dev libsodium-dev pkg-config)
 RUNTIME=(containerd runc busybox-static bash coreutils tmux python3 python3-yaml sqlite3
          util-linux procps iproute2)
+# the real-runtime e2e tests (tests/e2e/runtime_*.sh): CRI-O's shape with
+# podman+conmon, docker, the CRI client (Debian's python3 + grpcio)
+RUNTIMES=(podman conmon docker.io python3-grpcio)
 QEMU=(qemu-system-x86 cpio kmod zstd xz-utils debian-archive-keyring)
 BROWSER=(chromium)
 BENCH=(asciinema tlog sudo hyperfine linux-perf)
@@ -34,7 +37,7 @@ installed() {
 }
 
 missing=()
-for p in "${BUILD[@]}" "${RUNTIME[@]}" "${QEMU[@]}" "${BROWSER[@]}" "${BENCH[@]}" "${FUZZ[@]}"; do
+for p in "${BUILD[@]}" "${RUNTIME[@]}" "${RUNTIMES[@]}" "${QEMU[@]}" "${BROWSER[@]}" "${BENCH[@]}" "${FUZZ[@]}"; do
 	installed "$p" || missing+=("$p")
 done
 # nodejs: any provider (Debian or nodesource) will do.

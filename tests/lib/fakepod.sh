@@ -13,6 +13,8 @@
 #                            (default bash); stdin must be a terminal
 #   fakepod.sh exec [-i] CMD...   like `kubectl exec [-i] POD -c app -- CMD`
 #                            (no tty; stdin attached only with -i)
+#   fakepod.sh rootfs        build (once, cached) the app rootfs and print its
+#                            path (the runtime tests make images from it)
 #   fakepod.sh down          stop everything; idempotent, works after a
 #                            half-failed up; leaves no process, mount or
 #                            cgroup dir behind (keeps the rootfs cache)
@@ -351,6 +353,7 @@ exec)
 	if [ "${1:-}" = -i ]; then stdin=/dev/stdin; shift; fi
 	[ $# -gt 0 ] || die "usage: $0 exec [-i] CMD [ARGS...]"
 	exec "${CTR[@]}" task exec --fifo-dir "$P/fifo" --exec-id "$(exec_id)" "$CONTAINER_ID" "$@" <"$stdin" ;;
+rootfs) need_root; mkdir -p "$P" && build_rootfs && echo "$P/rootfs" ;;
 down) do_down; msg "down" ;;
-*) echo "usage: $0 up | env | exec-tty [CMD...] | exec [-i] CMD... | down" >&2; exit 2 ;;
+*) echo "usage: $0 up | env | rootfs | exec-tty [CMD...] | exec [-i] CMD... | down" >&2; exit 2 ;;
 esac

@@ -6,9 +6,18 @@
 # Downloads the stock Debian kernels the kernel matrix boots under qemu and
 # unpacks each into CACHE_DIR/<kver>/ (boot/vmlinuz-<kver>, lib/modules/<kver>):
 #
+#   floor      linux-image-5.10.0-*-amd64, bullseye's (bullseye-security)
+#              linux-image-amd64: the oldest kernel Debian still serves
 #   bookworm   linux-image-6.1.0-*-amd64, the one the bookworm/bookworm-security
 #              linux-image-amd64 metapackage currently depends on
 #   backports  linux-image-6.12*-amd64 from bookworm-backports
+#   newest6    the highest linux-image-6.*-amd64 in bookworm-backports,
+#              trixie-backports, unstable or experimental
+#   newest7    the highest linux-image-7.*-amd64 in the same suites
+# newest6/newest7 are resolved at every refresh, so the matrix follows new
+# releases; one that resolves to a kernel already listed is not repeated.
+# KT_VM_KERNELS (default "floor bookworm backports newest6 newest7") picks
+# which of them to fetch.
 #
 # It uses a private apt configuration under CACHE_DIR/apt (own sources list,
 # own lists and archive cache, own `apt-get update`), so the system's sources
@@ -37,7 +46,7 @@ REFRESH=0
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--refresh) REFRESH=1; shift ;;
-	-h|--help) sed -n '3,29p' "$0"; exit 0 ;;
+	-h|--help) sed -n "3,38p" "$0"; exit 0 ;;
 	-*) die "unknown option '$1' (usage: $0 [--refresh] [CACHE_DIR])" ;;
 	*) break ;;
 	esac
@@ -79,6 +88,9 @@ report() {
 	done <"$LIST"
 }
 
+WANT=${KT_VM_KERNELS:-floor bookworm backports newest6 newest7}
+# a list resolved for another selection of kernels is not reused
+[ "$(cat "$CACHE/kernels.want" 2>/dev/null)" = "$WANT" ] || REFRESH=1
 if [ "$REFRESH" = 0 ] && list_ready &&
 	[ -n "$(find "$LIST" -mtime "-$MAX_AGE_DAYS" 2>/dev/null)" ]; then
 	report
@@ -94,6 +106,11 @@ cat >"$A/sources.list" <<EOF
 deb [arch=amd64 signed-by=$KEYRING] $MIRROR bookworm main
 deb [arch=amd64 signed-by=$KEYRING] $SECMIRROR bookworm-security main
 deb [arch=amd64 signed-by=$KEYRING] $MIRROR bookworm-backports main
+deb [arch=amd64 signed-by=$KEYRING] $MIRROR bullseye main
+deb [arch=amd64 signed-by=$KEYRING] $SECMIRROR bullseye-security main
+deb [arch=amd64 signed-by=$KEYRING] $MIRROR trixie-backports main
+deb [arch=amd64 signed-by=$KEYRING] $MIRROR unstable main
+deb [arch=amd64 signed-by=$KEYRING] $MIRROR experimental main
 EOF
 # The system's apt.conf.d still applies (proxies etc.); sources, lists, caches
 # and pins are ours.  pkgcache is named explicitly because some images
@@ -154,24 +171,88 @@ meta_dep() {
 		sed -n 's/^ *\(linux-image-[^ ]*\).*/\1/p' | head -1
 }
 
+wanted() { case " $WANT " in *" $1 "*) return 0 ;; esac; return 1; }
+SPECS=()
+
+# bullseye + bullseye-security: 5.10, the floor candidate.
+if wanted floor; then
+	PKG510=$(meta_dep ' bullseye(-security)?/' 'backports') ||
+		fallback_or_die "linux-image-amd64 not found in bullseye/bullseye-security (see $A/policy.txt)"
+	case "$PKG510" in linux-image-5.10.0-*-amd64) ;;
+	*) fallback_or_die "bullseye linux-image-amd64 depends on '$PKG510', not linux-image-5.10.0-*-amd64" ;;
+	esac
+	SPECS+=("floor $PKG510")
+fi
+
 # bookworm + bookworm-security (not backports): the stable 6.1 kernel.
-PKG61=$(meta_dep ' bookworm(-security)?/' 'backports') ||
-	fallback_or_die "linux-image-amd64 not found in bookworm/bookworm-security (see $A/policy.txt)"
-case "$PKG61" in linux-image-6.1.0-*-amd64) ;;
-*) fallback_or_die "bookworm linux-image-amd64 depends on '$PKG61', not linux-image-6.1.0-*-amd64" ;;
-esac
+if wanted bookworm; then
+	PKG61=$(meta_dep ' bookworm(-security)?/' 'backports') ||
+		fallback_or_die "linux-image-amd64 not found in bookworm/bookworm-security (see $A/policy.txt)"
+	case "$PKG61" in linux-image-6.1.0-*-amd64) ;;
+	*) fallback_or_die "bookworm linux-image-amd64 depends on '$PKG61', not linux-image-6.1.0-*-amd64" ;;
+	esac
+	SPECS+=("bookworm $PKG61")
+fi
 
 # bookworm-backports: 6.12.  If the metapackage has moved past 6.12, take
 # the newest linux-image-6.12*-amd64 package backports still carries.
-PKG612=$(meta_dep ' bookworm-backports/' '') || PKG612=""
-case "$PKG612" in linux-image-6.12*-amd64) ;;
-*)
-	PKG612=$(aptcache pkgnames linux-image-6.12 2>/dev/null |
-		grep -E '^linux-image-6\.12[^ ]*-amd64$' | grep -v -- '-unsigned' | sort -V | tail -1)
-	[ -n "$PKG612" ] ||
-		fallback_or_die "no linux-image-6.12*-amd64 in bookworm-backports (see $A/policy.txt)"
-	;;
-esac
+if wanted backports; then
+	PKG612=$(meta_dep ' bookworm-backports/' '') || PKG612=""
+	case "$PKG612" in linux-image-6.12*-amd64) ;;
+	*)
+		PKG612=$(aptcache madison $(aptcache pkgnames linux-image-6.12 2>/dev/null |
+			grep -E '^linux-image-6\.12[^ ]*-amd64$' | grep -v -- '-unsigned') 2>/dev/null |
+			awk -F'|' '$3 ~ / bookworm-backports\// { gsub(/ /, "", $1); print $1 }' | sort -V | tail -1)
+		[ -n "$PKG612" ] ||
+			fallback_or_die "no linux-image-6.12*-amd64 in bookworm-backports (see $A/policy.txt)"
+		;;
+	esac
+	SPECS+=("backports $PKG612")
+fi
+
+# parts PKG: PKG plus the linux-binary-/linux-modules-/linux-base-KVER
+# packages it depends on (kernels packaged since trixie's 6.16 split the
+# image; -base holds modules.builtin, without which modprobe cannot tell a
+# built-in driver from a missing one); fails
+# when one of them has no downloadable version (the archive can publish an
+# image before its modules).
+parts() {
+	local dep out=("$1")
+	for dep in $(aptcache show "$1" 2>/dev/null | sed -n 's/^Depends: *//p' | head -1 | tr ',' '\n' |
+		sed -n 's/^ *\(linux-\(binary\|modules\|base\)-[^ ]*\).*/\1/p'); do
+		if [ -z "$(aptcache madison "$dep" 2>/dev/null)" ]; then
+			case "$dep" in linux-base-*) continue ;; esac	# optional: only the split images need it
+			return 1
+		fi
+		out+=("$dep")
+	done
+	echo "${out[*]}"
+}
+
+# newest MAJOR: the highest plain linux-image-MAJOR.*-amd64 (not -unsigned,
+# -dbg, -rt, -cloud) any configured suite publishes complete.
+newest() {
+	local p
+	for p in $(aptcache pkgnames "linux-image-$1." 2>/dev/null |
+		grep -E "^linux-image-$1\.[0-9]+[0-9.+~a-z-]*-amd64\$" |
+		grep -vE -- '-(unsigned|dbg|rt|cloud)-' | sort -rV); do
+		parts "$p" >/dev/null && { echo "$p"; return 0; }
+		say "skipping $p: a part it depends on is not in the archive"
+	done
+	return 1
+}
+for major in 6 7; do
+	wanted "newest$major" || continue
+	pkg=$(newest "$major")
+	[ -n "$pkg" ] || fallback_or_die "no linux-image-$major.*-amd64 in bookworm-backports, trixie-backports, unstable or experimental"
+	dup=0
+	for sp in "${SPECS[@]}"; do [ "${sp#* }" = "$pkg" ] && dup=1; done
+	if [ "$dup" = 1 ]; then
+		say "newest $major.x is $pkg, already in the matrix"
+	else
+		SPECS+=("newest$major $pkg")
+	fi
+done
 
 # fetch NAME PKG: download and unpack PKG into $CACHE/<kver>, unless done.
 fetch() {
@@ -184,22 +265,39 @@ fetch() {
 	fi
 	say "downloading $pkg ($name)"
 	mkdir -p "$CACHE/debs" || return 1
-	rm -f "$CACHE/debs/${pkg}_"*.deb
-	if ! (cd "$CACHE/debs" && aptget download "$pkg") >"$A/download.log" 2>&1; then
+	# Kernels packaged since trixie's 6.16 split the image: linux-image-KVER
+	# is a stub depending on linux-binary-KVER (vmlinuz) and
+	# linux-modules-KVER (modules under usr/lib/modules).
+	local pkgs p
+	read -r -a pkgs <<<"$(parts "$pkg")" && [ ${#pkgs[@]} -gt 0 ] ||
+		{ echo "$pkg: a package it depends on is not in the archive" >"$A/why"; return 1; }
+	for p in "${pkgs[@]}"; do rm -f "$CACHE/debs/${p}_"*.deb; done
+	if ! (cd "$CACHE/debs" && aptget download "${pkgs[@]}") >"$A/download.log" 2>&1; then
 		tail -10 "$A/download.log" >&2
-		echo "apt-get download $pkg failed (log: $A/download.log)" >"$A/why"
+		echo "apt-get download ${pkgs[*]} failed (log: $A/download.log)" >"$A/why"
 		return 1
 	fi
-	deb=$(ls "$CACHE/debs/${pkg}_"*.deb 2>/dev/null | head -1)
-	[ -n "$deb" ] || { echo "apt-get download $pkg produced no .deb" >"$A/why"; return 1; }
 	tmp=$CACHE/.unpack-$kver
 	rm -rf "$tmp" "$root"
-	say "unpacking $(basename "$deb")"
-	if ! dpkg-deb -x "$deb" "$tmp"; then
-		echo "dpkg-deb -x $deb failed" >"$A/why"; rm -rf "$tmp"; return 1
+	for p in "${pkgs[@]}"; do
+		deb=$(ls "$CACHE/debs/${p}_"*.deb 2>/dev/null | head -1)
+		[ -n "$deb" ] || { echo "apt-get download $p produced no .deb" >"$A/why"; return 1; }
+		say "unpacking $(basename "$deb")"
+		if ! dpkg-deb -x "$deb" "$tmp"; then
+			echo "dpkg-deb -x $deb failed" >"$A/why"; rm -rf "$tmp"; return 1
+		fi
+		rm -f "$deb"   # unpacked tree is all we use; saves ~100 MB per kernel
+	done
+	# merged-/usr packages ship modules in usr/lib/modules
+	if [ ! -d "$tmp/lib/modules/$kver" ] && [ -d "$tmp/usr/lib/modules/$kver" ]; then
+		mkdir -p "$tmp/lib/modules" && mv "$tmp/usr/lib/modules/$kver" "$tmp/lib/modules/"
+	fi
+	# ... and 7.x's linux-binary puts the kernel at modules/KVER/vmlinuz
+	if [ ! -f "$tmp/boot/vmlinuz-$kver" ] && [ -f "$tmp/lib/modules/$kver/vmlinuz" ]; then
+		mkdir -p "$tmp/boot" && mv "$tmp/lib/modules/$kver/vmlinuz" "$tmp/boot/vmlinuz-$kver"
 	fi
 	if [ ! -f "$tmp/boot/vmlinuz-$kver" ] || [ ! -d "$tmp/lib/modules/$kver" ]; then
-		echo "$deb has no boot/vmlinuz-$kver or lib/modules/$kver" >"$A/why"; rm -rf "$tmp"; return 1
+		echo "${pkgs[*]} have no boot/vmlinuz-$kver or lib/modules/$kver" >"$A/why"; rm -rf "$tmp"; return 1
 	fi
 	# The .deb ships no modules.dep (its postinst would run depmod):
 	# make it here so mkinitramfs.sh can resolve module dependencies.
@@ -207,13 +305,12 @@ fetch() {
 		echo "depmod -b $tmp $kver failed" >"$A/why"; rm -rf "$tmp"; return 1
 	fi
 	mv "$tmp" "$root" || { echo "cannot move $tmp to $root" >"$A/why"; return 1; }
-	echo "$pkg $(basename "$deb")" >"$root/$MARK"
-	rm -f "$deb"   # unpacked tree is all we use; saves ~100 MB per kernel
+	echo "${pkgs[*]}" >"$root/$MARK"
 	echo "$name $kver $root" >>"$LIST.new"
 }
 
 rm -f "$LIST.new" "$A/why"
-for spec in "bookworm $PKG61" "backports $PKG612"; do
+for spec in "${SPECS[@]}"; do
 	# shellcheck disable=SC2086
 	if ! fetch $spec; then
 		rm -f "$LIST.new"
@@ -221,6 +318,7 @@ for spec in "bookworm $PKG61" "backports $PKG612"; do
 	fi
 done
 mv -f "$LIST.new" "$LIST" || die "cannot write $LIST"
+echo "$WANT" >"$CACHE/kernels.want"
 
 # Drop kernels (and their boot images) that an earlier run unpacked and the
 # current resolution no longer names: each is ~0.5 GB.
