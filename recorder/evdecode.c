@@ -24,6 +24,8 @@ static size_t fixed_size(unsigned type)
 		return sizeof(struct kt_ev_data);
 	case KT_EV_WINSIZE:
 		return sizeof(struct kt_ev_winsize);
+	case KT_EV_IN_WITHHELD:
+		return sizeof(struct kt_ev_withheld);
 	default:
 		return sizeof(struct kt_hdr);
 	}

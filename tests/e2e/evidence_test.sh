@@ -55,11 +55,11 @@ expect "v=$VISIBLE" 5
 send "env FOO_TOKEN=tok9d8c7b true\r"
 send "env DB_PASSWORD=pw5e4d3c true\r"
 send "env APP_SECRET=sec1a2b3c true\r"
-send "true --password=flag6f5e4d\r"
-send "true --password next7g6f5e\r"
+send "/usr/bin/true --password=flag6f5e4d\r"
+send "/usr/bin/true --password next7g6f5e\r"
 send "(exec -a mysql true -uroot -pmy8h7g6f db)\r"
 send "env AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE true\r"
-send "true --pin=pin2c3d4e\r"
+send "/usr/bin/true --pin=pin2c3d4e\r"
 send "echo done-typing\r"
 expect "done-typing\r\n" 5
 send "exit 0\r"
@@ -122,9 +122,9 @@ check redaction_rules "argv: $(json "$KT_TMP/a.show.json" "print([' '.join(c['ar
 	json "$KT_TMP/a.show.json" "
 argvs = [' '.join(c['argv']) for c in d['commands']]
 want = ['env FOO_TOKEN=[redacted:token] true', 'env DB_PASSWORD=[redacted:password] true',
-        'env APP_SECRET=[redacted:secret] true', 'true --password=[redacted:password-flag]',
-        'true --password [redacted:password-flag]', 'mysql -uroot -p[redacted:mysql-p] db',
-        'env AWS_ACCESS_KEY_ID=[redacted:aws-access-key] true', 'true --pin=[redacted:pin]']
+        'env APP_SECRET=[redacted:secret] true', '/usr/bin/true --password=[redacted:password-flag]',
+        '/usr/bin/true --password [redacted:password-flag]', 'mysql -uroot -p[redacted:mysql-p] db',
+        'env AWS_ACCESS_KEY_ID=[redacted:aws-access-key] true', '/usr/bin/true --pin=[redacted:pin]']
 missing = [w for w in want if w not in argvs]
 print(missing, file=sys.stderr)
 sys.exit(bool(missing))"
@@ -185,7 +185,7 @@ tamper chunk_deleted "missing: no chunk holds them" "DELETE FROM chunks WHERE se
 tamper chunks_swapped "do not match what was signed\|holds .* frames\|overlaps" \
 	"py:r=db.execute('SELECT seq, data, raw_len, codec, nframes FROM chunks WHERE session_id=$SID ORDER BY seq LIMIT 2 OFFSET 2').fetchall(); [db.execute('UPDATE chunks SET data=?, raw_len=?, codec=?, nframes=? WHERE session_id=$SID AND seq=?', (b[1], b[2], b[3], b[4], a[0])) for a, b in ((r[0], r[1]), (r[1], r[0]))]"
 tamper argv_edited "argv differs from the signed stream" \
-	"py:r=db.execute(\"SELECT id, argv FROM commands WHERE session_id=$SID AND argv_text LIKE 'env FOO_TOKEN%'\").fetchone(); db.execute('UPDATE commands SET argv=?, argv_text=replace(argv_text, \"true\", \"fals\") WHERE id=?', (r[1].replace(b'true', b'fals'), r[0]))"
+	"py:r=db.execute(\"SELECT id, argv FROM commands WHERE session_id=$SID AND argv_text LIKE 'env FOO_TOKEN%'\").fetchone(); db.execute(\"UPDATE commands SET argv=?, argv_text=replace(argv_text, 'true', 'fals') WHERE id=?\", (r[1].replace(b'true', b'fals'), r[0]))"
 tamper exit_code_edited "exit (status 256, end) differs" \
 	"UPDATE commands SET exit_status = 256 WHERE session_id = $SID AND has_exit AND seq = (SELECT max(seq) FROM commands WHERE session_id = $SID AND has_exit)"
 tamper session_deleted "missing (a session or its checkpoints were deleted)" \
