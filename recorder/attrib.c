@@ -26,6 +26,7 @@ void kt_attrib_config_defaults(struct kt_attrib_config *c)
 	c->n_containerd = 1;
 	c->crio_roots[0] = "/run/containers/storage";
 	c->n_crio = 1;
+	c->proc_root = "/proc";
 }
 
 const char *kt_runtime_name(enum kt_runtime_hint rt)

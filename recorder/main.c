@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "attrib.h"
+#include "ctr_seed.h"
 #include "indexer.h"
 #include "loader.h"
 #include "log.h"
@@ -30,6 +31,13 @@ static volatile sig_atomic_t exiting;
 static void on_signal(int sig)
 {
 	exiting = sig;
+}
+
+static int seed_ctr_ns(uint32_t ino, const struct kt_ctr_ns *v, void *ld)
+{
+	int err = kt_loader_ctr_ns_seed(ld, ino, v);
+
+	return err == -EEXIST ? 0 : err;
 }
 
 static void usage(FILE *f)
@@ -49,6 +57,9 @@ static void usage(FILE *f)
 "  --containerd-state DIR  containerd state root (repeatable; default /run/containerd)\n"
 "  --crio-state DIR        CRI-O run root (repeatable; default /run/containers/storage)\n"
 "  --node-name NAME        node name (default $NODE_NAME, else the host name)\n"
+"  --proc-root DIR         the node's /proc (host pid namespace; default /proc):\n"
+"                          containers already running at start, and which pod an\n"
+"                          nsenter from the node entered\n"
 "  --ringbuf-mb N          BPF ring buffer size in MiB, a power of two (default 16)\n"
 "  --no-input              do not record what users type\n"
 "  --eager-capture         syscall backend: keep its hook attached even with no\n"
@@ -135,6 +146,7 @@ int main(int argc, char **argv)
 		{ "containerd-state", required_argument, NULL, 'C' },
 		{ "crio-state", required_argument, NULL, 'O' },
 		{ "node-name", required_argument, NULL, 'n' },
+		{ "proc-root", required_argument, NULL, 'P' },
 		{ "ringbuf-mb", required_argument, NULL, 'r' },
 		{ "no-input", no_argument, NULL, 'I' },
 		{ "stats-file", required_argument, NULL, 's' },
@@ -204,6 +216,9 @@ int main(int argc, char **argv)
 		}
 		case 'n':
 			ac.node_name = optarg;
+			break;
+		case 'P':
+			ac.proc_root = optarg;
 			break;
 		case 'r':
 			errno = 0;
@@ -287,6 +302,12 @@ int main(int argc, char **argv)
 	if (err)
 		goto cleanup;
 	kt_recorder_set_loader(rec, ld);
+	n = kt_ctr_scan(ac.proc_root, seed_ctr_ns, ld);
+	if (n < 0)
+		pr_warn("cannot scan %s (%s): execs into hostPID containers that started before now are not recorded",
+			ac.proc_root, strerror(-n));
+	else
+		pr_info("%d container mount namespaces already on the node", n);
 	if (index && kt_indexer_start(db, &ix))
 		pr_warn("screen indexing is off: seeking and screen search will lag until it runs");
 	pr_info("recording into %s (backend %s); ready", db, kt_loader_backend(ld));

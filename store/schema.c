@@ -220,8 +220,13 @@ static const char schema_v2[] =
 	"  state BLOB"
 	");";
 
+/* v3: how the session's leader got into the container (FORMAT.md) */
+static const char schema_v3_entry[] =
+	"ALTER TABLE sessions ADD COLUMN entry_flags INTEGER NOT NULL DEFAULT 0;";
+
 const struct kt_migration kt_migrations[] = {
 	{ 0, schema_v1 },
 	{ 1, schema_v2 },
+	{ 2, schema_v3_entry },
 };
 const size_t kt_n_migrations = sizeof(kt_migrations) / sizeof(kt_migrations[0]);
