@@ -161,11 +161,13 @@ int kt_attribute_entry(const struct kt_attrib_config *c, struct kt_session_info 
 		goto out; /* in a container's cgroup; nothing says it came from elsewhere */
 	s->entry_flags |= KT_SESSION_F_FROM_NODE;
 	if (err) {
-		/* a pid namespace of its own (unshare -p) or a container whose
-		 * processes this recorder cannot see: recorded, not attributed */
-		pr_info("attrib: leader %u entered mnt ns %u from the node; no container has it (%s)",
+		/* a pid namespace of its own (unshare -p), or a container whose
+		 * processes this recorder cannot see (no node /proc): at most the
+		 * pod name guessed from the uts hostname it entered, as for a
+		 * session without runtime state */
+		pr_info("attrib: leader %u entered mnt ns %u from the node; no container found for it (%s)",
 			s->leader_pid, s->mntns_ino, strerror(-err));
-		goto out;
+		t->cgroup_path[0] = 0;
 	}
 	kt_attribute_session(c, t);
 	if (s->container_id[0] && !strcmp(s->container_id, t->container_id)) {
