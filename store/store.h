@@ -72,8 +72,9 @@ enum kt_session_state {
 					    * is not the container's */
 #define KT_SESSION_F_INTERACTIVE (1u << 1) /* the container's own process, started on a
 					    * terminal (kubectl run -it, kubectl debug) */
-#define KT_SESSION_F_HOST_PID    (1u << 2) /* the container shares the node's pid
-					    * namespace (hostPID) */
+#define KT_SESSION_F_HOST_PID    (1u << 2) /* the leader shares the node's pid
+					    * namespace: a hostPID pod's container,
+					    * or nsenter without -p */
 #define KT_SESSION_F_ALL         0x7u
 
 /* "entered-from-node", "interactive-container", "host-pid" (flag: one bit) */

@@ -105,7 +105,7 @@ byte_exact() { $KT cat "$1" >"$KT_TMP/$2.rec" 2>/dev/null && cmp -s "$KT_TMP/$2.
 describe() { json "$KT_TMP/all.json" "print([(s['id'], s['container'], s['entry_flags'], s['first_command'][:20], s['exit_code']) for s in d])"; }
 
 step_start
-id=$(pick "s['container']=='agent' and s['has_tty']")
+id=$(pick "s['container']=='agent' and s['has_tty'] and 'entered-from-node' not in s['entry_flags']")
 check hostpid_tty_session "no single tty session in agent: $(describe)" test -n "$id"
 check hostpid_tty_attributed "$(cat "$KT_TMP/s$id.json" 2>/dev/null | head -c 600)" attributed "$id" agent "'host-pid'"
 check hostpid_tty_exit "exit code" json "$KT_TMP/s$id.json" "sys.exit(d['session']['exit_code'] != 3)"

@@ -98,7 +98,7 @@ function filterQuery(params) {
 const ENTRY_BADGES = {
   'entered-from-node': ['node', "entered the container's namespaces from the node (nsenter), not through its runtime"],
   'interactive-container': ['interactive', "the container's own process on its terminal (kubectl run -it, kubectl debug)"],
-  'host-pid': ['hostPID', "the container shares the node's pid namespace"],
+  'host-pid': ['hostPID', "the session shares the node's pid namespace (hostPID pod, or nsenter without -p)"],
 };
 
 function sessionRow(s) {
