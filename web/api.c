@@ -10,6 +10,7 @@
 
 #include <jansson.h>
 
+#include "access.h"
 #include "jsonenc.h"
 #include "log.h"
 #include "params.h"
@@ -155,7 +156,17 @@ int api_session(struct lws *wsi, struct conn *c, int64_t id)
 	err = kt_store_session_get(st, id, &s);
 	if (err)
 		return store_error(wsi, c, err);
-	return send_json(wsi, c, json_pack("{s:o}", "session", je_session(&s)));
+	if (web_access(wsi, "view", id, "GET /api/sessions/ID"))
+		return web_error(wsi, c, 500, "the access log cannot be written");
+	{
+		json_t *js = je_session(&s), *v = web_verification(id);
+
+		if (js)
+			json_object_set_new(js, "verification", v ? v : json_null());
+		else
+			json_decref(v);
+		return send_json(wsi, c, json_pack("{s:o}", "session", js));
+	}
 }
 
 struct cmd_ctx {
@@ -269,6 +280,8 @@ int api_search(struct lws *wsi, struct conn *c)
 	want_screen = !strcmp(in, "screen") || !strcmp(in, "all");
 	if (!want_cmds && !want_screen)
 		return web_error(wsi, c, 400, "'in' must be commands, screen or all");
+	if (web_access(wsi, "search", 0, text))
+		return web_error(wsi, c, 500, "the access log cannot be written");
 	/* Screen-text search needs store/screen.h, which is not merged yet. */
 	if (!want_cmds)
 		return web_error(wsi, c, 501, "screen-text search is not available in this build");
