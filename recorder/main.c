@@ -157,7 +157,7 @@ int main(int argc, char **argv)
 		{ "containerd-state", required_argument, NULL, 'C' },
 		{ "crio-state", required_argument, NULL, 'O' },
 		{ "node-name", required_argument, NULL, 'n' },
-		{ "proc-root", required_argument, NULL, 'P' },
+		{ "proc-root", required_argument, NULL, 0x100 },
 		{ "ringbuf-mb", required_argument, NULL, 'r' },
 		{ "no-input", no_argument, NULL, 'I' },
 		{ "input", no_argument, NULL, 'i' },
@@ -236,7 +236,7 @@ int main(int argc, char **argv)
 		case 'n':
 			ac.node_name = optarg;
 			break;
-		case 'P':
+		case 0x100:
 			ac.proc_root = optarg;
 			break;
 		case 'r':
