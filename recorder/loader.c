@@ -332,6 +332,14 @@ int kt_loader_session_lookup(struct kt_loader *l, uint64_t sid, struct kt_sessio
 	return 0;
 }
 
+int kt_loader_ctr_ns_seed(struct kt_loader *l, uint32_t mntns_ino, const struct kt_ctr_ns *v)
+{
+	if (bpf_map__update_elem(l->skel->maps.ctr_mntns, &mntns_ino, sizeof(mntns_ino), v,
+				 sizeof(*v), BPF_NOEXIST))
+		return -errno;
+	return 0;
+}
+
 void kt_loader_session_retire(struct kt_loader *l, uint64_t sid, uint64_t tty_key)
 {
 	uint64_t owner;

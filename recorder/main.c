@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "attrib.h"
+#include "ctr_seed.h"
 #include "indexer.h"
 #include "loader.h"
 #include "log.h"
@@ -31,6 +32,13 @@ static volatile sig_atomic_t exiting;
 static void on_signal(int sig)
 {
 	exiting = sig;
+}
+
+static int seed_ctr_ns(uint32_t ino, const struct kt_ctr_ns *v, void *ld)
+{
+	int err = kt_loader_ctr_ns_seed(ld, ino, v);
+
+	return err == -EEXIST ? 0 : err;
 }
 
 static void usage(FILE *f)
@@ -52,6 +60,9 @@ static void usage(FILE *f)
 "                          default /run/containers/storage, /var/lib/containers/storage)\n"
 "  --docker-root DIR       docker data root (repeatable; default /var/lib/docker)\n"
 "  --node-name NAME        node name (default $NODE_NAME, else the host name)\n"
+"  --proc-root DIR         the node's /proc (host pid namespace; default /proc):\n"
+"                          containers already running at start, and which pod an\n"
+"                          nsenter from the node entered\n"
 "  --ringbuf-mb N          BPF ring buffer size in MiB, a power of two (default 16)\n"
 "  --input                 also record what users type (off by default);\n"
 "                          bytes typed while the terminal has ECHO off\n"
@@ -149,6 +160,7 @@ int main(int argc, char **argv)
 		{ "crio-state", required_argument, NULL, 'O' },
 		{ "docker-root", required_argument, NULL, 'D' },
 		{ "node-name", required_argument, NULL, 'n' },
+		{ "proc-root", required_argument, NULL, 0x100 },
 		{ "ringbuf-mb", required_argument, NULL, 'r' },
 		{ "no-input", no_argument, NULL, 'I' },
 		{ "input", no_argument, NULL, 'i' },
@@ -227,6 +239,9 @@ int main(int argc, char **argv)
 		}
 		case 'n':
 			ac.node_name = optarg;
+			break;
+		case 0x100:
+			ac.proc_root = optarg;
 			break;
 		case 'r':
 			errno = 0;
@@ -340,6 +355,12 @@ int main(int argc, char **argv)
 	if (err)
 		goto cleanup;
 	kt_recorder_set_loader(rec, ld);
+	n = kt_ctr_scan(ac.proc_root, seed_ctr_ns, ld);
+	if (n < 0)
+		pr_warn("cannot scan %s (%s): execs into hostPID containers that started before now are not recorded",
+			ac.proc_root, strerror(-n));
+	else
+		pr_info("%d container mount namespaces already on the node", n);
 	if (index && kt_indexer_start(db, &ix))
 		pr_warn("screen indexing is off: seeking and screen search will lag until it runs");
 	pr_info("recording into %s (backend %s); ready", db, kt_loader_backend(ld));

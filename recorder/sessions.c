@@ -162,7 +162,7 @@ static struct rec_session *session_open(struct kt_recorder *r, const struct kt_s
 		i->cols = ks->tty.cols;
 	}
 	snprintf(i->capture, sizeof(i->capture), "%s", kt_loader_backend(r->ld));
-	kt_attribute_session(r->o.attrib, i);
+	kt_attribute_entry(r->o.attrib, i, ks->entry, ks->ctr_tgid, ks->ctr_cgroup_id);
 
 	err = ensure_tx(r);
 	if (!err)
@@ -182,11 +182,13 @@ static struct rec_session *session_open(struct kt_recorder *r, const struct kt_s
 	}
 	*slot(r, s->kid) = s;
 	r->n.sessions++;
-	pr_info("session %" PRId64 " started%s: %s/%s/%s%s pid %u (%s)%s", i->id,
+	pr_info("session %" PRId64 " started%s: %s/%s/%s%s pid %u (%s)%s%s%s", i->id,
 		recovered ? " (rebuilt from kernel state, its start event was lost)" : "",
 		i->k8s_namespace[0] ? i->k8s_namespace : "-", i->pod[0] ? i->pod : "-",
 		i->container[0] ? i->container : "-", i->attribution_guess ? " (guessed)" : "",
-		i->leader_pid, i->leader_comm, i->has_tty ? "" : ", no tty");
+		i->leader_pid, i->leader_comm, i->has_tty ? "" : ", no tty",
+		i->entry_flags & KT_SESSION_F_FROM_NODE ? ", entered from the node" : "",
+		i->entry_flags & KT_SESSION_F_INTERACTIVE ? ", interactive container" : "");
 	return s;
 }
 
