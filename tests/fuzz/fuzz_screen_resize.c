@@ -4,7 +4,9 @@
  * takes any 16-bit rows x cols: 0, 1, 65535): a recorded user can
  * `stty rows 0 cols 1` or resize to 65535 in between any output.  The
  * input is a script of operations:
- *   op & 0x80, op & 0x40: resize to the next two u16 (rows, cols; LE), raw
+ *   op & 0x80, op & 0x40: resize to the next two u16 (rows, cols; LE): raw
+ *                         with op & 0x20 (0..65535), else % 1100 (around
+ *                         the 1000 bound); two such per input at most
  *   op & 0x80 only:       resize to small sizes from the next two bytes
  *                         (0..63 each: 0, 1 and the edges come often)
  *   otherwise:            feed the next (op & 0x3f) + 1 bytes of output
@@ -79,9 +81,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				r = p[0] | p[1] << 8;
 				c = p[2] | p[3] << 8;
 				p += 4;
-				/* one huge screen per input at most: 1000x1000
-				 * cells is ~70 MB, and speed is coverage */
-				if (++nresize > 1)
+				if (!(op & 0x20)) {
+					r %= 1100;
+					c %= 1100;
+				}
+				/* 1000x1000 cells is ~70 MB: few per input, as
+				 * speed is coverage */
+				if (++nresize > 2)
 					continue;
 			} else {
 				if (end - p < 2)
