@@ -243,9 +243,14 @@ static const char schema_v3[] =
 	");"
 	"CREATE INDEX checkpoints_session ON checkpoints (session_id, seq);";
 
+/* v4: how the session's leader got into the container (FORMAT.md) */
+static const char schema_v4_entry[] =
+	"ALTER TABLE sessions ADD COLUMN entry_flags INTEGER NOT NULL DEFAULT 0;";
+
 const struct kt_migration kt_migrations[] = {
 	{ 0, schema_v1 },
 	{ 1, schema_v2 },
 	{ 2, schema_v3 },
+	{ 3, schema_v4_entry },
 };
 const size_t kt_n_migrations = sizeof(kt_migrations) / sizeof(kt_migrations[0]);
