@@ -220,8 +220,13 @@ static const char schema_v2[] =
 	"  state BLOB"
 	");";
 
+/* v3: audit requests (pods/exec, pods/attach) and followed audit logs;
+ * the join itself is computed on read (store/audit_join.c). */
+extern const char kt_schema_audit[];
+
 const struct kt_migration kt_migrations[] = {
 	{ 0, schema_v1 },
 	{ 1, schema_v2 },
+	{ 2, kt_schema_audit },
 };
 const size_t kt_n_migrations = sizeof(kt_migrations) / sizeof(kt_migrations[0]);

@@ -626,7 +626,7 @@ static void t_migrate_v1(void)
 		     kt_fx_sql_int(path, "SELECT max(seq) FROM chunks WHERE session_id = 1"), 1);
 
 	CHECK_EQ_INT(kt_store_open(v1, KT_STORE_CREATE, &st), 0);
-	CHECK_EQ_INT(kt_fx_sql_int(v1, "SELECT value FROM meta WHERE key = 'schema_version'"), 2);
+	CHECK_EQ_INT(kt_fx_sql_int(v1, "SELECT value FROM meta WHERE key = 'schema_version'"), KT_SCHEMA_VERSION);
 	/* the same rows as v2 wrote them */
 	CHECK_EQ_INT(kt_fx_sql_int(v1, "SELECT total(seq * 7 + session_id * 3 + nframes) FROM chunks"),
 		     kt_fx_sql_int(path, "SELECT total(seq * 7 + session_id * 3 + nframes) FROM chunks"));
