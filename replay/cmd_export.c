@@ -14,6 +14,7 @@
 #include "cmdtree.h"
 #include "commands.h"
 #include "framesrc.h"
+#include "identity.h"
 #include "json_out.h"
 #include "log.h"
 #include "outfile.h"
@@ -93,8 +94,10 @@ static int write_json(struct exp *x)
 		return err;
 	root = jo_show(x->s, &t);
 	kt_cmdtree_free(&t);
-	if (!root) {
-		pr_err("export: out of memory");
+	/* the same document as show --json, identity included */
+	if (!root || ki_json_add_identity(x->cli->store, root, x->s)) {
+		json_decref(root);
+		pr_err("export: out of memory or bad $" KT_AUDIT_WINDOW_ENV);
 		return -ENOMEM;
 	}
 	err = jo_dump(root, x->out, true);

@@ -15,5 +15,6 @@ extern const struct kt_cmd kt_cmd_cat;
 extern const struct kt_cmd kt_cmd_export;
 extern const struct kt_cmd kt_cmd_search;
 extern const struct kt_cmd kt_cmd_replay;
+extern const struct kt_cmd kt_cmd_audit;
 
 #endif

@@ -21,6 +21,7 @@ static const struct kt_cmd *const commands[] = {
 	&kt_cmd_export,
 	&kt_cmd_search,
 	&kt_cmd_replay,
+	&kt_cmd_audit,
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 

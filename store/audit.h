@@ -222,4 +222,14 @@ int kt_audit_span(struct kt_store *st, int64_t *first_us, int64_t *last_us);
 bool kt_exec_id_valid(const char *id, size_t len);
 size_t kt_exec_id_from_argv(const char *argv, size_t argv_len, char *id, size_t id_len);
 
+/* ---- JSON (audit_json.c; style as in store/json.h) ------------------------ */
+struct kt_json_style;
+/* New references, NULL on allocation failure.  The identity: {"tier",
+ * "user", "impersonated_user", "exec_id", "request" (EXACT/MATCHED),
+ * "candidates" (AMBIGUOUS), "candidates_total", "competing_sessions"}. */
+struct json_t *kt_json_audit_request(const struct kt_audit_request *r,
+				     const struct kt_json_style *st);
+struct json_t *kt_json_identity(const struct kt_audit_identity *id,
+				const struct kt_json_style *st);
+
 #endif
