@@ -10,6 +10,8 @@
 
 #include <jansson.h>
 
+#include "audit.h"
+#include "json.h"
 #include "jsonenc.h"
 #include "log.h"
 #include "params.h"
@@ -86,20 +88,55 @@ static int parse_filter(struct web_query *q, struct kt_session_filter *f)
 	return 0;
 }
 
+/* Who ran it (store/audit.h): the session's join to the API server's
+ * audit log, as "identity" next to the session, when the store has any. */
+static const struct kt_json_style api_style = { .profile = KT_JSON_API };
+
+static bool have_audit(struct kt_store *st)
+{
+	int64_t a, b;
+
+	return !kt_audit_span(st, &a, &b) && a;
+}
+
+/* je_session(s) plus "identity" (computed into *id when id is not NULL). */
+static json_t *session_with_identity(struct kt_store *st, const struct kt_session_info *s,
+				     struct kt_audit_identity *id)
+{
+	json_t *j = je_session(s);
+
+	if (!j || !id)
+		return j;
+	if (kt_audit_session_identity(st, s, NULL, id) ||
+	    json_object_set_new(j, "identity", kt_json_identity(id, &api_style))) {
+		json_decref(j);
+		return NULL;
+	}
+	return j;
+}
+
 struct list_ctx {
 	json_t *arr;
 	int limit, n;
 	int64_t next;          /* id to continue after, 0 = no more */
 	bool oom;
+	struct kt_store *st;
+	struct kt_audit_identity *id;  /* NULL: no audit data in the store */
+	const char *user;              /* user or impersonated user filter */
 };
 
 static int list_cb(const struct kt_session_info *s, void *ctx)
 {
 	struct list_ctx *l = ctx;
+	json_t *j;
 
+	if (l->user && (kt_audit_session_identity(l->st, s, NULL, l->id) ||
+			!kt_audit_identity_has(l->id, l->user, NULL)))
+		return 0;
 	if (l->n == l->limit)	/* the one extra row: there is a next page */
 		return 1;
-	if (json_array_append_new(l->arr, je_session(s))) {
+	j = session_with_identity(l->st, s, l->id);
+	if (!j || json_array_append_new(l->arr, j)) {
 		l->oom = true;
 		return 1;
 	}
@@ -111,7 +148,7 @@ static int list_cb(const struct kt_session_info *s, void *ctx)
 int api_sessions(struct lws *wsi, struct conn *c)
 {
 	static const char *const allowed[] = { "namespace", "pod", "container", "node", "since",
-		"until", "active", "tty", "limit", "after", NULL };
+		"until", "active", "tty", "limit", "after", "user", NULL };
 	struct kt_session_filter f = KT_SESSION_FILTER_INIT;
 	struct list_ctx l = { 0 };
 	struct kt_store *st;
@@ -122,16 +159,28 @@ int api_sessions(struct lws *wsi, struct conn *c)
 
 	if (web_query_load(wsi, &q, allowed) || parse_filter(&q, &f) ||
 	    web_q_int(&q, "limit", 1, SESSIONS_MAX, &limit) ||
-	    web_q_int(&q, "after", 1, INT64_C(1) << 53, &after))
+	    web_q_int(&q, "after", 1, INT64_C(1) << 53, &after) ||
+	    web_q_str(&q, "user", NAME_MAX_LEN, &l.user))
 		return web_error(wsi, c, 400, "%s", q.why);
 	STORE_OR_503(st);
 	f.after_id = after;
-	f.limit = (int)limit + 1;
+	/* with a user filter the store cannot count: list_cb stops */
+	f.limit = l.user ? 0 : (int)limit + 1;
 	l.arr = json_array();
 	l.limit = (int)limit;
+	l.st = st;
 	if (!l.arr)
 		return web_error(wsi, c, 500, "out of memory");
+	if (have_audit(st) && !(l.id = malloc(sizeof(*l.id)))) {
+		json_decref(l.arr);
+		return web_error(wsi, c, 500, "out of memory");
+	}
+	if (l.user && !l.id) {	/* no audit data: nobody matches */
+		json_decref(l.arr);
+		return send_json(wsi, c, json_pack("{s:[],s:n}", "sessions", "next_after"));
+	}
 	err = kt_store_sessions_list(st, &f, list_cb, &l);
+	free(l.id);
 	if (err < 0 || l.oom) {
 		json_decref(l.arr);
 		return l.oom ? web_error(wsi, c, 500, "out of memory") : store_error(wsi, c, err);
@@ -144,9 +193,11 @@ int api_sessions(struct lws *wsi, struct conn *c)
 int api_session(struct lws *wsi, struct conn *c, int64_t id)
 {
 	static const char *const allowed[] = { NULL };
+	struct kt_audit_identity *ident = NULL;
 	struct kt_session_info s;
 	struct kt_store *st;
 	struct web_query q;
+	json_t *j;
 	int err;
 
 	if (web_query_load(wsi, &q, allowed))
@@ -155,7 +206,11 @@ int api_session(struct lws *wsi, struct conn *c, int64_t id)
 	err = kt_store_session_get(st, id, &s);
 	if (err)
 		return store_error(wsi, c, err);
-	return send_json(wsi, c, json_pack("{s:o}", "session", je_session(&s)));
+	if (have_audit(st) && !(ident = malloc(sizeof(*ident))))
+		return web_error(wsi, c, 500, "out of memory");
+	j = session_with_identity(st, &s, ident);
+	free(ident);
+	return send_json(wsi, c, json_pack("{s:o}", "session", j));
 }
 
 struct cmd_ctx {

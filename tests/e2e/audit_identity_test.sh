@@ -246,6 +246,8 @@ wait_for 10 sh -c "$K --db $DB sessions --json | grep -q 'still-recording'" ||
 stop_recorder
 rrc=$?
 check recorder_sigterm_exit0 "recorder exited $rrc on SIGTERM" test "$rrc" = 0
+# KT_AUDIT_DEMO_DB=PATH keeps the joined store (closing notes, screenshots)
+[ -n "${KT_AUDIT_DEMO_DB:-}" ] && cp "$DB" "$KT_AUDIT_DEMO_DB"
 kill -TERM $HOOK
 wait $HOOK
 hrc=$?

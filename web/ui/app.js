@@ -80,7 +80,7 @@ async function route() {
 }
 
 // ---------------------------------------------------------------- list
-const FILTERS = ['namespace', 'pod', 'container', 'node', 'since', 'until', 'active', 'tty'];
+const FILTERS = ['namespace', 'pod', 'container', 'node', 'user', 'since', 'until', 'active', 'tty'];
 function toUs(local) { const t = Date.parse(local + 'Z'); return Number.isFinite(t) ? t * 1000 : null; }
 function toLocal(us) { return new Date(us / 1000).toISOString().slice(0, 19); }
 
@@ -94,6 +94,22 @@ function filterQuery(params) {
   return q;
 }
 
+// Who ran it: the Kubernetes user joined from the API server's audit log
+// (store/audit.h); no "identity" when the store has no audit events.
+function who(i) {
+  if (!i) return '';
+  if (i.tier === 'exact' || i.tier === 'matched') return i.impersonated_user ? `${i.impersonated_user} (via ${i.user})` : i.user;
+  if (i.tier === 'ambiguous') return i.candidates.map((c) => c.impersonated_user || c.username).join(' | ');
+  return '';
+}
+function userCell(s) {
+  const i = s.identity;
+  if (!i) return el('td', {}, '');
+  const badge = i.tier === 'none' ? el('span', { class: 'badge lost', title: 'no exec request in the audit log: entered from the node?' }, 'no request')
+    : el('span', { class: i.tier === 'ambiguous' ? 'badge lost' : 'badge guess', title: `join: ${i.tier}` }, i.tier);
+  return el('td', { class: 'user' }, who(i), badge);
+}
+
 function sessionRow(s) {
   const where = `${s.k8s_namespace || '?'} / ${s.pod || '?'} / ${s.container || '?'}`;
   const dur = s.end_us ? s.end_us - s.start_us : Date.now() * 1000 - s.start_us;
@@ -103,6 +119,7 @@ function sessionRow(s) {
     el('td', {}, fmtDur(dur)),
     el('td', {}, where, s.attribution_guess ? el('span', { class: 'badge guess', title: 'pod guessed from hostname' }, 'guess') : null),
     el('td', {}, s.node),
+    userCell(s),
     el('td', { class: 'cmd', title: s.first_command }, s.first_command),
     el('td', {}, exitText(s)),
     el('td', {}, fmtBytes(s.bytes_out), s.lost_bytes || s.lost_events ? el('span', { class: 'badge lost', title: `${s.lost_bytes} bytes lost` }, 'loss') : null));
@@ -201,7 +218,11 @@ async function sessionPage(id, params) {
   if (s.active) $('#s-title').append(el('span', { class: 'badge live' }, 'LIVE'));
   $('#meta').replaceChildren(
     metaItem('Namespace', s.k8s_namespace), metaItem('Pod', s.pod), metaItem('Container', s.container),
-    metaItem('Node', s.node), metaItem('Start (UTC)', fmtTime(s.start_us)),
+    metaItem('Node', s.node),
+    ...(s.identity ? [metaItem('User', who(s.identity) || 'none: no exec request (entered from the node?)'), metaItem('Join', s.identity.tier),
+      metaItem('Source IPs', s.identity.request ? s.identity.request.source_ips.join(', ') : ''),
+      metaItem('User agent', s.identity.request ? s.identity.request.user_agent : '')] : []),
+    metaItem('Start (UTC)', fmtTime(s.start_us)),
     metaItem('End (UTC)', s.end_us ? fmtTime(s.end_us) : (s.active ? 'live' : '')),
     metaItem('Duration', fmtDur(s.end_us ? s.end_us - s.start_us : null)),
     metaItem('State', s.state), metaItem('Exit code', exitText(s)),
