@@ -239,6 +239,29 @@ retry() {
 check webhook_retry_idempotent "a retried batch stored something: $(cat "$KT_TMP/rb1r" 2>/dev/null)" retry
 verify "$KT_TMP/hook.db" webhook
 
+# ------------------------------------------------------------------ browser
+# the web UI over the live store: user on the list and the session page,
+# the user filter (tests/web/audit_ui_test.mjs; screenshots kept)
+step_start
+if command -v node >/dev/null && [ -x /usr/bin/chromium ] && [ -x "$KT_OUT/kubetape-web" ]; then
+	"$KT_OUT/kubetape-web" --db "$DB" --listen 127.0.0.1:0 >"$KT_TMP/web.log" 2>&1 &
+	WEB=$!
+	at_exit "kill $WEB 2>/dev/null; wait $WEB 2>/dev/null"
+	if wait_for 10 grep -q "listening on" "$KT_TMP/web.log"; then
+		KT_AUDIT_WEB_URL=$(sed -n 's#.*listening on \(http://[^ ]*\)/ .*#\1#p' "$KT_TMP/web.log" | head -1) \
+		KT_AUDIT_IMP_ID=$S_imp KT_AUDIT_NODE_ID=$S_node KT_WEB_ARTIFACTS="$KT_OUT/test-artifacts/audit" \
+			node "$KT_REPO/tests/web/audit_ui_test.mjs" >"$KT_TMP/ui.out" 2>&1
+		cat "$KT_TMP/ui.out"
+		{ grep -q '^PASS audit_ui_session_page' "$KT_TMP/ui.out" && ! grep -q '^FAIL' "$KT_TMP/ui.out"; } ||
+			fail audit_ui "the browser checks failed (above)"
+	else
+		fail audit_ui_server "kubetape-web did not start: $(tail -3 "$KT_TMP/web.log")"
+	fi
+	kill $WEB 2>/dev/null
+else
+	fail audit_ui_requires "node, /usr/bin/chromium and kubetape-web are needed (make deps; make)"
+fi
+
 # the recorder's own work went on: a session recorded while all this ran
 run_exec after sh -c 'echo still-recording'
 wait_for 10 sh -c "$K --db $DB sessions --json | grep -q 'still-recording'" ||
