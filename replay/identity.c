@@ -47,9 +47,7 @@ int ki_join_opts(struct kt_audit_join_opts *o)
 
 bool ki_have_audit(struct kt_store *st)
 {
-	int64_t a, b;
-
-	return !kt_audit_span(st, &a, &b) && a;
+	return kt_audit_any(st);
 }
 
 const char *ki_req_who(const struct kt_audit_request *r, char *buf, size_t len)

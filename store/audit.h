@@ -212,7 +212,10 @@ int kt_audit_gaps(struct kt_store *st, const struct kt_audit_join_opts *o,
 		  int64_t since_us, int64_t until_us,
 		  kt_gap_request_cb on_request, kt_gap_session_cb on_session, void *ctx);
 
-/* First requestReceived and last stage time stored (0, 0 when none). */
+/* Is any request stored?  (One indexed row read: callers skip the join, and
+ * its columns, for a store that has none.) */
+bool kt_audit_any(struct kt_store *st);
+/* First requestReceived and last stage time stored (0, 0 when none; a scan). */
 int kt_audit_span(struct kt_store *st, int64_t *first_us, int64_t *last_us);
 
 /* Helpers shared with the admission webhook: is `id` a valid exec id

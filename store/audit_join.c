@@ -529,3 +529,15 @@ int kt_audit_span(struct kt_store *st, int64_t *first_us, int64_t *last_us)
 	sqlite3_finalize(q);
 	return err;
 }
+
+bool kt_audit_any(struct kt_store *st)
+{
+	sqlite3_stmt *q = NULL;
+	bool any = false;
+
+	if (!st || sqlite3_prepare_v2(st->db, "SELECT 1 FROM audit_requests LIMIT 1", -1, &q, NULL) != SQLITE_OK)
+		return false;
+	any = sqlite3_step(q) == SQLITE_ROW;
+	sqlite3_finalize(q);
+	return any;
+}

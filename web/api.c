@@ -94,9 +94,7 @@ static const struct kt_json_style api_style = { .profile = KT_JSON_API };
 
 static bool have_audit(struct kt_store *st)
 {
-	int64_t a, b;
-
-	return !kt_audit_span(st, &a, &b) && a;
+	return kt_audit_any(st);
 }
 
 /* je_session(s) plus "identity" (computed into *id when id is not NULL). */
