@@ -53,6 +53,42 @@ struct follower {
 	uint64_t bad, lineno;
 };
 
+/* FNV-1a 64 of the first len bytes of fd; false if it has fewer. */
+static bool fingerprint(int fd, uint32_t len, uint64_t *fp)
+{
+	unsigned char b[256];
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	if (len > sizeof(b) || pread(fd, b, len, 0) != (ssize_t)len)
+		return false;
+	for (uint32_t i = 0; i < len; i++)
+		h = (h ^ b[i]) * 0x100000001b3ULL;
+	*fp = h;
+	return true;
+}
+
+/* The position to store: offset and the fingerprint of what it covers. */
+static int save_pos(struct follower *f)
+{
+	if (f->pos.fp_len < 256 && f->pos.offset > f->pos.fp_len) {
+		uint32_t n = f->pos.offset < 256 ? (uint32_t)f->pos.offset : 256;
+
+		if (fingerprint(f->fd, n, &f->pos.fp))
+			f->pos.fp_len = n;
+	}
+	return kt_audit_source_put(f->st, f->path, &f->pos);
+}
+
+/* Is fd the file `saved` describes (inode and first bytes)? */
+static bool same_file(int fd, const struct stat *sb, const struct kt_audit_source *saved)
+{
+	uint64_t fp;
+
+	if ((uint64_t)sb->st_ino != saved->ino || (uint64_t)sb->st_dev != saved->dev)
+		return false;
+	return !saved->fp_len || (fingerprint(fd, saved->fp_len, &fp) && fp == saved->fp);
+}
+
 /* Store the complete lines in f->buf, then the new position, in batches. */
 static int flush_lines(struct follower *f)
 {
@@ -87,7 +123,7 @@ static int flush_lines(struct follower *f)
 		off += n + 1;
 		f->pos.offset += n + 1;
 		if (++n_in_batch >= 500) {
-			err = kt_audit_source_put(f->st, f->path, &f->pos);
+			err = save_pos(f);
 			if (!err)
 				err = kt_store_commit(f->st);
 			if (!err)
@@ -108,7 +144,7 @@ static int flush_lines(struct follower *f)
 		f->len = 0;
 		f->skipping = true;
 	}
-	err = kt_audit_source_put(f->st, f->path, &f->pos);
+	err = save_pos(f);
 	if (!err)
 		return kt_store_commit(f->st);
 fail:
@@ -161,6 +197,8 @@ static int open_at(struct follower *f, const char *file, uint64_t offset)
 		return -errno;
 	if (fstat(f->fd, &sb) < 0)
 		return -errno;
+	if ((uint64_t)sb.st_dev != f->pos.dev || (uint64_t)sb.st_ino != f->pos.ino || !offset)
+		f->pos.fp = f->pos.fp_len = 0; /* another file: fingerprinted anew */
 	f->pos.dev = (uint64_t)sb.st_dev;
 	f->pos.ino = (uint64_t)sb.st_ino;
 	/* a file shorter than where we stood was truncated: start over */
@@ -170,8 +208,23 @@ static int open_at(struct follower *f, const char *file, uint64_t offset)
 	return 0;
 }
 
-/* The rotated file holding inode `ino`, in FILE's directory. */
-static int find_rotated(const char *path, uint64_t dev, uint64_t ino, char *out, size_t len)
+/* Does `path` hold the file `saved` describes? */
+static bool is_saved_file(const char *path, const struct kt_audit_source *saved)
+{
+	struct stat sb;
+	bool same = false;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return false;
+	if (!fstat(fd, &sb) && S_ISREG(sb.st_mode))
+		same = same_file(fd, &sb, saved);
+	close(fd);
+	return same;
+}
+
+/* The rotated file `saved` describes, in FILE's directory. */
+static int find_rotated(const char *path, const struct kt_audit_source *saved, char *out, size_t len)
 {
 	char *dup = strdup(path), *dir;
 	struct dirent *de;
@@ -183,11 +236,10 @@ static int find_rotated(const char *path, uint64_t dev, uint64_t ino, char *out,
 	dir = dirname(dup);
 	d = opendir(dir);
 	while (d && (de = readdir(d))) {
-		struct stat sb;
-
+		if ((uint64_t)de->d_ino != saved->ino)
+			continue;
 		snprintf(out, len, "%s/%s", dir, de->d_name);
-		if (!stat(out, &sb) && S_ISREG(sb.st_mode) && (uint64_t)sb.st_ino == ino &&
-		    (uint64_t)sb.st_dev == dev) {
+		if (is_saved_file(out, saved)) {
 			err = 0;
 			break;
 		}
@@ -202,7 +254,6 @@ static int find_rotated(const char *path, uint64_t dev, uint64_t ino, char *out,
 static int resume(struct follower *f)
 {
 	struct kt_audit_source saved;
-	struct stat sb;
 	char old[4096];
 	int err;
 
@@ -211,9 +262,9 @@ static int resume(struct follower *f)
 		return open_at(f, f->path, 0);
 	if (err)
 		return err;
-	if (stat(f->path, &sb) == 0 && (uint64_t)sb.st_ino == saved.ino && (uint64_t)sb.st_dev == saved.dev)
+	if (is_saved_file(f->path, &saved))
 		return open_at(f, f->path, saved.offset);
-	if (!find_rotated(f->path, saved.dev, saved.ino, old, sizeof(old))) {
+	if (!find_rotated(f->path, &saved, old, sizeof(old))) {
 		pr_info("%s: rotated while stopped: finishing %s from offset %llu", f->path, old,
 			(unsigned long long)saved.offset);
 		err = open_at(f, old, saved.offset);

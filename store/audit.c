@@ -54,6 +54,8 @@ const char kt_schema_audit[] =
 	"  dev INTEGER NOT NULL,"
 	"  ino INTEGER NOT NULL,"
 	"  offset INTEGER NOT NULL,"
+	"  fp INTEGER NOT NULL DEFAULT 0,"
+	"  fp_len INTEGER NOT NULL DEFAULT 0,"
 	"  updated_us INTEGER NOT NULL"
 	") WITHOUT ROWID;";
 
@@ -348,7 +350,7 @@ int kt_audit_source_get(struct kt_store *st, const char *path, struct kt_audit_s
 
 	if (!st || !path || !out)
 		return -EINVAL;
-	rc = sqlite3_prepare_v2(st->db, "SELECT dev, ino, offset FROM audit_sources WHERE path = ?1",
+	rc = sqlite3_prepare_v2(st->db, "SELECT dev, ino, offset, fp, fp_len FROM audit_sources WHERE path = ?1",
 				-1, &q, NULL);
 	if (rc != SQLITE_OK)
 		return kt_sql_err(st, rc, "prepare audit source get");
@@ -358,6 +360,8 @@ int kt_audit_source_get(struct kt_store *st, const char *path, struct kt_audit_s
 		out->dev = (uint64_t)sqlite3_column_int64(q, 0);
 		out->ino = (uint64_t)sqlite3_column_int64(q, 1);
 		out->offset = (uint64_t)sqlite3_column_int64(q, 2);
+		out->fp = (uint64_t)sqlite3_column_int64(q, 3);
+		out->fp_len = (uint32_t)sqlite3_column_int64(q, 4);
 		err = 0;
 	} else {
 		err = rc == SQLITE_DONE ? -ENOENT : kt_sql_err(st, rc, "audit source get");
@@ -378,7 +382,7 @@ int kt_audit_source_put(struct kt_store *st, const char *path, const struct kt_a
 	if (!path || !src)
 		return -EINVAL;
 	rc = sqlite3_prepare_v2(st->db, "INSERT OR REPLACE INTO audit_sources (path, dev, ino, offset,"
-				" updated_us) VALUES (?1, ?2, ?3, ?4, ?5)", -1, &q, NULL);
+				" updated_us, fp, fp_len) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)", -1, &q, NULL);
 	if (rc != SQLITE_OK)
 		return kt_sql_err(st, rc, "prepare audit source put");
 	clock_gettime(CLOCK_REALTIME, &ts);
@@ -387,6 +391,8 @@ int kt_audit_source_put(struct kt_store *st, const char *path, const struct kt_a
 	sqlite3_bind_int64(q, 3, (int64_t)src->ino);
 	sqlite3_bind_int64(q, 4, (int64_t)src->offset);
 	sqlite3_bind_int64(q, 5, (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000);
+	sqlite3_bind_int64(q, 6, (int64_t)src->fp);
+	sqlite3_bind_int64(q, 7, src->fp_len);
 	err = kt_stmt_done(st, q, "audit source put");
 	sqlite3_finalize(q);
 	return err;

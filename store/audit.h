@@ -149,6 +149,11 @@ int kt_audit_requests_list(struct kt_store *st, int64_t since_us, int64_t until_
 struct kt_audit_source {
 	uint64_t dev, ino;
 	uint64_t offset;      /* bytes consumed (complete lines) */
+	/* FNV-1a of the file's first fp_len bytes (<= 256, <= offset): inode
+	 * numbers are reused after a rotation deletes a file, its first line
+	 * is not */
+	uint64_t fp;
+	uint32_t fp_len;
 };
 /* -ENOENT if the path was never followed. */
 int kt_audit_source_get(struct kt_store *st, const char *path, struct kt_audit_source *out);
