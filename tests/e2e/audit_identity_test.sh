@@ -183,7 +183,7 @@ import sqlite3,sys
 db=sqlite3.connect('$KT_TMP/follow.db')
 n=db.execute('select count(*) from audit_requests').fetchone()[0]
 st=db.execute('select sum(stages) from audit_requests').fetchone()[0]
-sys.exit(not (n==9 and st==6*7+4))"
+sys.exit(not (n==9 and st==6*8+4))"
 verify "$KT_TMP/follow.db" follow
 
 # ------------------------------------------------------------------ path 3: webhook
