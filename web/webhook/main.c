@@ -58,7 +58,9 @@ static void usage(FILE *out)
 		"\n"
 		"Answers: 200 {\"events\",\"stored\",\"duplicates\",\"skipped\"}; 401 without\n"
 		"credentials; 413 too large; 400 malformed (a Status whose message says where;\n"
-		"nothing of that batch is stored); 503 store unavailable (the API server retries).\n",
+		"nothing of that batch is stored); 503 store unavailable (the API server retries).\n"
+		"Bodies need a Content-Length (the API server sends one): libwebsockets closes\n"
+		"the connection on a chunked request body.\n",
 		KT_HOOK_DEFAULT_MAX_BODY);
 }
 
