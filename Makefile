@@ -6,6 +6,8 @@
 #   make SAN=1 ...  the same, built with ASan + UBSan into build-san/
 #   make demo       the README's demo: a pod, a recorded exec session, replayed
 #   make bench      benchmarks (bench/)
+#   make fuzz       every tests/fuzz/fuzz_* under libFuzzer (clang) for
+#                   FUZZ_TIME seconds each (default 60), into build-fuzz/
 
 .DELETE_ON_ERROR:
 # Objects reached only through pattern chains (tests, fuzzers) are kept, so
@@ -22,7 +24,14 @@ msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
 SAN ?= 0
-ifeq ($(SAN),1)
+# FUZZ=1: the fuzz targets as libFuzzer programs (clang, ASan+UBSan and
+# coverage) in build-fuzz/; `make fuzz` sets it.
+FUZZ ?= 0
+ifeq ($(FUZZ),1)
+OUT ?= build-fuzz
+CC := clang
+SANFLAGS := -fsanitize=address,undefined,fuzzer-no-link -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+else ifeq ($(SAN),1)
 OUT ?= build-san
 SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 else
@@ -43,7 +52,20 @@ LDFLAGS += $(SANFLAGS)
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -Wno-gnu-variable-sized-type-not-at-end -D__TARGET_ARCH_$(ARCH) -D__KUBETAPE_BPF__ \
 	      -I$(OUT) -Ibpf -Wall -Wno-unused-function -MMD -MP
 
-LIBS_STORE := -lsqlite3 -lzstd -ljansson -lvterm -lm
+# With sanitizers (SAN=1, FUZZ=1) libvterm is Debian's source of the
+# installed version built with the same sanitizers (tests/fuzz/get_libvterm.sh
+# fetches it), so memory errors inside it are seen; plain builds link
+# the system library.  VTERM_FROM_SRC=0 links the system one anyway.
+VTERM_FROM_SRC ?= $(if $(SANFLAGS),1,0)
+ifeq ($(VTERM_FROM_SRC),1)
+VTERM_DIR := $(OUT)/libvterm
+VTERM_LIB := $(VTERM_DIR)/libvterm.a
+LIBS_VTERM := $(VTERM_LIB)
+else
+VTERM_LIB :=
+LIBS_VTERM := -lvterm
+endif
+LIBS_STORE := -lsqlite3 -lzstd -ljansson $(LIBS_VTERM) -lsodium -lm
 LIBS_BPF := -lbpf -lelf -lz
 
 # ---------------------------------------------------------------- sources
@@ -103,7 +125,7 @@ $(OUT)/%.o: %.c
 
 $(RECORDER_OBJS): | $(SKELS)
 
-$(LIBKT): $(STORE_OBJS)
+$(LIBKT): $(STORE_OBJS) | $(VTERM_LIB)
 	$(call msg,AR,$@)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
@@ -126,10 +148,45 @@ $(OUT)/tests/bpf/%: $(OUT)/tests/bpf/%.o $(OUT)/recorder/loader.o $(LIBKT)
 
 # Fuzz targets: libFuzzer entry point; without FUZZ=1 they link a driver that
 # replays the seed corpus (tests/fuzz/corpus/<name>/*), as sudo does.
-FUZZ ?= 0
+ifeq ($(FUZZ),1)
+$(OUT)/tests/fuzz_%: $(OUT)/tests/fuzz/fuzz_%.o $(RECORDER_LIB_OBJS) $(LIBKT)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) -fsanitize=fuzzer $^ -o $@ $(LIBS_STORE)
+else
 $(OUT)/tests/fuzz_%: $(OUT)/tests/fuzz/fuzz_%.o $(OUT)/tests/fuzz/replay_main.o $(RECORDER_LIB_OBJS) $(LIBKT)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ -o $@ $(LIBS_STORE)
+endif
+
+# Fuzz targets that reach web/ code (tests/fuzz/fuzz_web_*.c) also link the
+# web objects that need no lws at run time (params, framefmt, jsonenc).
+WEB_FUZZ_OBJS := $(OUT)/web/params.o $(OUT)/web/framefmt.o $(OUT)/web/jsonenc.o
+$(OUT)/tests/fuzz/fuzz_web_%.o: CFLAGS += -Iweb $(WEB_CFLAGS)
+$(OUT)/tests/fuzz_web_%: $(OUT)/tests/fuzz/fuzz_web_%.o $(WEB_FUZZ_OBJS) $(if $(filter 1,$(FUZZ)),,$(OUT)/tests/fuzz/replay_main.o) $(LIBKT)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) $(if $(filter 1,$(FUZZ)),-fsanitize=fuzzer) $^ -o $@ $(LIBS_STORE)
+
+# libvterm from Debian's source (see LIBS_VTERM above): get_libvterm.sh
+# fetches it once (apt-get source, private lists; Debian archive only).
+ifneq ($(VTERM_LIB),)
+$(VTERM_LIB):
+	$(call msg,VTERM,$@)
+	$(Q)tests/fuzz/get_libvterm.sh $(VTERM_DIR)
+	$(Q)rm -rf $(VTERM_DIR)/obj && mkdir -p $(VTERM_DIR)/obj
+	$(Q)for f in $(VTERM_DIR)/libvterm-src/src/*.c; do \
+		$(CC) -O1 -g -std=c99 -w $(SANFLAGS) -I$(VTERM_DIR)/libvterm-src/include \
+			-c $$f -o $(VTERM_DIR)/obj/$$(basename $$f .c).o || exit 1; \
+	done
+	$(Q)ar rcs $@ $(VTERM_DIR)/obj/*.o
+endif
+
+# make fuzz: build with FUZZ=1 and run each target FUZZ_TIME seconds on a
+# working corpus seeded from tests/fuzz/corpus/<name>/; prints per target
+# execs, coverage and findings (tests/fuzz/run_fuzz.sh).
+FUZZ_TIME ?= 60
+fuzz:
+	$(Q)$(MAKE) --no-print-directory FUZZ=1 OUT=build-fuzz $(patsubst tests/fuzz/%.c,build-fuzz/tests/%,$(FUZZ_SRCS))
+	FUZZ_ONLY="$(FUZZ_ONLY)" tests/fuzz/run_fuzz.sh build-fuzz $(FUZZ_TIME)
 
 $(OUT)/tests/fuzz/replay_main.o: tests/fuzz/replay_main.c
 	$(call msg,CC,$@)
@@ -231,6 +288,6 @@ bench: all
 	bench/run.sh $(OUT)
 
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-fuzz
 
 -include $(shell find $(OUT) -name '*.d' 2>/dev/null)

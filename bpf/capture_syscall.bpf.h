@@ -31,6 +31,7 @@
 
 #include "maps.bpf.h"
 #include "core_fixes.bpf.h"
+#include "input.bpf.h"
 #include <bpf/bpf_tracing.h>
 
 #define KT_TIOCSWINSZ 0x5414
@@ -183,8 +184,12 @@ int BPF_PROG(kt_sys_exit, struct pt_regs *regs, long ret)
 			kt_winsize_catch_up(sid, key);
 			kt_master_catch_up(sid, key, master, ret);
 		}
-		kt_emit_data(sid, key, nr == KT_NR_READ ? KT_EV_TTY_OUT : KT_EV_TTY_IN, KT_SRC_SYSCALL,
-			     (const char *)PT_REGS_PARM2_CORE_SYSCALL(regs), ret, true);
+		if (nr == KT_NR_READ)
+			kt_emit_data(sid, key, KT_EV_TTY_OUT, KT_SRC_SYSCALL,
+				     (const char *)PT_REGS_PARM2_CORE_SYSCALL(regs), ret, true);
+		else	/* typed: withheld when the slave has ECHO off now */
+			kt_emit_input(sid, (struct tty_struct *)key, KT_SRC_SYSCALL,
+				      (const char *)PT_REGS_PARM2_CORE_SYSCALL(regs), ret, true);
 	} else if (nr == KT_NR_IOCTL) {
 		if (ret != 0 || (unsigned int)PT_REGS_PARM2_CORE_SYSCALL(regs) != KT_TIOCSWINSZ)
 			return 0;

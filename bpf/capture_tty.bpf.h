@@ -30,6 +30,7 @@
 
 #include "maps.bpf.h"
 #include "core_fixes.bpf.h"
+#include "input.bpf.h"
 #include <bpf/bpf_tracing.h>
 
 /* Which recorded session a pty_write on `tty` belongs to, and its direction. */
@@ -62,8 +63,12 @@ static __always_inline void kt_pty_written(struct tty_struct *tty, const char *b
 	if (ret <= 0)
 		return;
 	sid = kt_pty_session(tty, &key, &type);
-	if (sid)
+	if (!sid)
+		return;
+	if (type == KT_EV_TTY_OUT)
 		kt_emit_data(sid, key, type, KT_SRC_TTY, buf, ret, false);
+	else	/* typed: withheld when the slave (key) has ECHO off now */
+		kt_emit_input(sid, (struct tty_struct *)key, KT_SRC_TTY, buf, ret, false);
 }
 
 static __always_inline void kt_pty_resized(struct tty_struct *tty, struct winsize *ws)

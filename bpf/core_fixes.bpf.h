@@ -79,6 +79,24 @@ static __always_inline long kt_pty_count(long v)
 	return (long)(int)v;
 }
 
+/*
+ * Is ECHO off on this (slave) tty right now?  What n_tty will do with the
+ * bytes being written to its master: with ECHO off nothing typed is shown,
+ * so it is a secret by the user's terminal's own account (read -s, stty
+ * -echo, sudo and getpass all clear it).  tty_struct::termios has been an
+ * embedded struct ktermios since 3.7 ("tty: move the termios object into
+ * the tty", a pointer before; below our 5.15 floor, so no flavor here).
+ * ECHO is 0000010 on every architecture (uapi asm-generic/termbits-common.h
+ * since 6.0, the per-arch termbits.h before, same value).  A racing
+ * tcsetattr() is ordered like any other write: the state at the instant
+ * the bytes are written decides.
+ */
+#define KT_ECHO 0000010
+static __always_inline bool kt_tty_echo_off(struct tty_struct *slave)
+{
+	return !(BPF_CORE_READ(slave, termios.c_lflag) & KT_ECHO);
+}
+
 /* Kernel-internal dev_t encoding (include/linux/kdev_t.h), not the uapi one. */
 #define KT_MINORBITS 20
 #define KT_MKDEV(ma, mi) (((ma) << KT_MINORBITS) | (mi))

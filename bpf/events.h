@@ -37,6 +37,8 @@ enum kt_event_type {
 	KT_EV_TTY_OUT       = 5, /* struct kt_ev_data: what the terminal showed */
 	KT_EV_TTY_IN        = 6, /* struct kt_ev_data: what the user typed   */
 	KT_EV_WINSIZE       = 7, /* struct kt_ev_winsize                      */
+	KT_EV_IN_WITHHELD   = 8, /* struct kt_ev_withheld: input typed with the
+				  * terminal's ECHO off, dropped in the kernel */
 	KT_EV_TYPE_MAX,
 };
 
@@ -148,6 +150,22 @@ struct kt_ev_winsize {
 	__u64 tty_key;
 };
 
+/*
+ * Input capture is opt-in (the recorder's --input).  With it on, bytes typed
+ * while the session's terminal has ECHO off (password prompts: read -s,
+ * stty -echo, sudo, getpass) never leave the kernel: the hook sends only
+ * their count, in the data ring so it stays in order with the IN/OUT bytes
+ * around it.  Decided from the slave tty's termios at the moment of the
+ * write.
+ */
+struct kt_ev_withheld {
+	struct kt_hdr hdr;
+	__u32 bytes;   /* bytes typed and not recorded */
+	__u16 source;  /* enum kt_capture_source */
+	__u16 _pad;
+	__u64 tty_key;
+};
+
 /* Global counters (BPF "stats" array, one slot per CPU). */
 enum kt_stat {
 	KT_STAT_SESSIONS = 0,      /* sessions detected */
@@ -166,6 +184,7 @@ _Static_assert(sizeof(struct kt_ev_exec) == 24 + 48 + 16, "kt_ev_exec layout");
 _Static_assert(sizeof(struct kt_ev_exit) == 24 + 48 + 8, "kt_ev_exit layout");
 _Static_assert(sizeof(struct kt_ev_data) == 24 + 16, "kt_ev_data layout");
 _Static_assert(sizeof(struct kt_ev_winsize) == 24 + 16, "kt_ev_winsize layout");
+_Static_assert(sizeof(struct kt_ev_withheld) == 24 + 16, "kt_ev_withheld layout");
 _Static_assert(__builtin_offsetof(struct kt_session, cgroup_path) % 8 == 0, "kt_session layout");
 _Static_assert((KT_ARGV_MAX & (KT_ARGV_MAX - 1)) == 0, "KT_ARGV_MAX is masked");
 _Static_assert((KT_DATA_MAX & (KT_DATA_MAX - 1)) == 0, "KT_DATA_MAX is masked");

@@ -20,6 +20,7 @@
 #include "loader.h"
 #include "log.h"
 #include "sessions.h"
+#include "rec_evidence.h"
 #include "store.h"
 
 #define DEFAULT_DB "/var/lib/kubetape/kubetape.db"
@@ -50,7 +51,17 @@ static void usage(FILE *f)
 "  --crio-state DIR        CRI-O run root (repeatable; default /run/containers/storage)\n"
 "  --node-name NAME        node name (default $NODE_NAME, else the host name)\n"
 "  --ringbuf-mb N          BPF ring buffer size in MiB, a power of two (default 16)\n"
-"  --no-input              do not record what users type\n"
+"  --input                 also record what users type (off by default);\n"
+"                          bytes typed while the terminal has ECHO off\n"
+"                          (password prompts) are dropped in the kernel and\n"
+"                          only counted\n"
+"  --no-input              do not record what users type (the default)\n"
+"  --redact-rules FILE     argv redaction rules added to the built-in ones\n"
+"                          (README, \"Secrets\")\n"
+"  --key FILE              node signing key (default: node.key next to the\n"
+"                          store; created on first start, mode 0600)\n"
+"  --print-pubkey          print the node's public key (for kubetape verify\n"
+"                          --pubkey) and exit\n"
 "  --eager-capture         syscall backend: keep its hook attached even with no\n"
 "                          tty recorded (every syscall on the node pays for it);\n"
 "                          by default it attaches on a session's first event,\n"
@@ -137,6 +148,10 @@ int main(int argc, char **argv)
 		{ "node-name", required_argument, NULL, 'n' },
 		{ "ringbuf-mb", required_argument, NULL, 'r' },
 		{ "no-input", no_argument, NULL, 'I' },
+		{ "input", no_argument, NULL, 'i' },
+		{ "redact-rules", required_argument, NULL, 'R' },
+		{ "key", required_argument, NULL, 'K' },
+		{ "print-pubkey", no_argument, NULL, 'P' },
 		{ "stats-file", required_argument, NULL, 's' },
 		{ "no-index", no_argument, NULL, 'X' },
 		{ "index-worker", no_argument, NULL, 'W' },
@@ -146,7 +161,7 @@ int main(int argc, char **argv)
 		{ 0 }
 	};
 	struct kt_loader_opts lo = { .capture = KT_CAPTURE_AUTO, .ringbuf_bytes = 16u << 20,
-				     .capture_input = true };
+				     .capture_input = false };
 	struct kt_recorder_opts ro = { .flush_age_us = 400000, .flush_bytes = 128 << 10,
 				       .close_grace_us = 1000000 };
 	struct kt_attrib_config ac;
@@ -156,7 +171,11 @@ int main(int argc, char **argv)
 	struct kt_loader *ld = NULL;
 	struct kt_recorder *rec = NULL;
 	struct kt_indexer *ix = NULL;
-	bool index = true, worker = false;
+	bool index = true, worker = false, print_pubkey = false;
+	const char *redact_path = NULL, *key_path = NULL;
+	struct kt_redact *redact = NULL;
+	struct kt_signer *signer = NULL;
+	char key_buf[4096];
 	long nice_val = -4;
 	struct sigaction sa = { .sa_handler = on_signal };
 	int opt, err, n, lvl;
@@ -217,6 +236,18 @@ int main(int argc, char **argv)
 		case 'I':
 			lo.capture_input = false;
 			break;
+		case 'i':
+			lo.capture_input = true;
+			break;
+		case 'R':
+			redact_path = optarg;
+			break;
+		case 'K':
+			key_path = optarg;
+			break;
+		case 'P':
+			print_pubkey = true;
+			break;
 		case 's':
 			stats_file = optarg;
 			break;
@@ -254,6 +285,18 @@ int main(int argc, char **argv)
 		kt_log_init("kubetape-indexer", kt_log_get_level());
 		return kt_indexer_worker(db);
 	}
+	if (kt_rec_key_path(db, key_path, key_buf, sizeof(key_buf)))
+		return 2;
+	if (print_pubkey) {
+		if (mkdir_parent(key_buf) || kt_signer_open(key_buf, &signer))
+			return 1;
+		printf("%s\n", kt_signer_pubkey_text(signer));
+		kt_signer_free(signer);
+		return 0;
+	}
+	if (kt_redact_load(redact_path, &redact))
+		return 2; /* said why */
+	ro.redact = redact;
 
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
@@ -269,8 +312,14 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	err = kt_store_open(db, KT_STORE_CREATE, &st);
-	if (err)
+	if (err) {
+		kt_redact_free(redact);
 		return 1; /* the store said why */
+	}
+	err = mkdir_parent(key_buf) ?: kt_signer_open(key_buf, &signer) ?: kt_signer_attach(signer, st);
+	if (err)
+		goto cleanup; /* said why */
+	ro.signer = signer;
 	/* With the worker, chunks are appended raw and compressed later off the
 	 * capture path; without it, cheaply at zstd level 1 right away. */
 	kt_store_set_zstd_level(st, index ? 0 : 1);
@@ -312,5 +361,7 @@ cleanup:
 	kt_recorder_free(rec);
 	kt_loader_close(ld);
 	kt_store_close(st);
+	kt_signer_free(signer);
+	kt_redact_free(redact);
 	return err ? 1 : 0;
 }

@@ -9,6 +9,8 @@
 #include <unistd.h>
 
 #include "sessions.h"
+#include "rec_evidence.h"
+#include "evdecode.h"
 #include "log.h"
 
 #define NBUCKETS 256
@@ -23,6 +25,7 @@ struct rec_session {
 	uint64_t gap_bytes, gap_events; /* loss already marked in the stream */
 	int64_t last_frame_us;
 	int64_t closing_since_us;  /* no process left since (wall), 0 = live */
+	int64_t cp_us;             /* last checkpoint (wall), 0 = none yet */
 	bool dirty;                /* info changed since the last update */
 };
 
@@ -169,6 +172,7 @@ static struct rec_session *session_open(struct kt_recorder *r, const struct kt_s
 		session_free(s);
 		return NULL;
 	}
+	kt_rec_ev_meta(&s->cb, i); /* the signed chain covers the metadata */
 	if (i->has_tty) {
 		/* Attach the lazy capture hook now; what the session showed before
 		 * it attached is recovered (or counted) by the BPF side. */
@@ -235,6 +239,23 @@ static int session_flush(struct kt_recorder *r, struct rec_session *s)
 	return err;
 }
 
+/* Sign the session's chain head: at the first flush, then at least every
+ * KT_CHECKPOINT_US while it has new frames, and at its end (final). */
+static void session_checkpoint(struct kt_recorder *r, struct rec_session *s, int64_t now, bool final)
+{
+	int ret;
+
+	if (!r->o.signer || (!final && s->cp_us && now - s->cp_us < KT_CHECKPOINT_US))
+		return;
+	ret = ensure_tx(r);
+	if (!ret)
+		ret = kt_store_checkpoint(r->st, r->o.signer, s->info.id, now, final);
+	if (ret < 0)
+		pr_err("session %" PRId64 ": checkpoint not written: %s", s->info.id, strerror(-ret));
+	if (ret > 0 || s->cp_us)
+		s->cp_us = now;
+}
+
 static int add_frame(struct kt_recorder *r, struct rec_session *s, uint8_t type, int64_t ts,
 		     const void *data, uint32_t len)
 {
@@ -276,17 +297,24 @@ static void check_loss(struct kt_recorder *r, struct rec_session *s, int64_t now
 	}
 }
 
+/* size: the bytes the ring delivered (hdr.size is only checked against it) */
 static void on_exec(struct kt_recorder *r, struct rec_session *s, const struct kt_ev_exec *e, size_t size)
 {
-	size_t datalen = size - sizeof(*e);
 	const char *fn = e->data, *argv = fn + e->filename_len, *cwd = argv + e->argv_len;
+	struct kt_ev_exec_strs x;
 	struct kt_command c = {0};
+	char *redacted = NULL, fired[128];
+	size_t argv_len = e->argv_len;
 	int err;
 
-	if ((size_t)e->filename_len + e->argv_len + e->cwd_len > datalen || e->filename_len == 0 ||
-	    fn[e->filename_len - 1] != 0 || (e->cwd_len && cwd[e->cwd_len - 1] != 0)) {
+	if (kt_ev_exec_decode(e, size, &x)) {
 		r->n.bad_events++;
 		return;
+	}
+	/* secrets in argv are replaced before anything is stored or indexed */
+	if (kt_redact_argv(r->o.redact, argv, argv_len, &redacted, &argv_len, fired, sizeof(fired)) > 0) {
+		pr_info("session %" PRId64 ": argv of pid %u redacted (%s)", s->info.id, e->task.pid, fired);
+		argv = redacted;
 	}
 	c.session_id = s->info.id;
 	c.seq = s->info.n_commands;
@@ -301,7 +329,7 @@ static void on_exec(struct kt_recorder *r, struct rec_session *s, const struct k
 	snprintf(c.comm, sizeof(c.comm), "%.*s", KT_COMM_LEN, e->task.comm);
 	c.filename = fn;
 	c.argv = argv;
-	c.argv_len = e->argv_len;
+	c.argv_len = argv_len;
 	c.argc = e->argc;
 	c.cwd = e->cwd_len ? cwd : "";
 	c.argv_truncated = e->hdr.flags & KT_F_ARGV_TRUNC;
@@ -311,22 +339,28 @@ static void on_exec(struct kt_recorder *r, struct rec_session *s, const struct k
 		err = kt_store_command_add(r->st, &c);
 	if (err) {
 		pr_err("session %" PRId64 ": command not stored: %s", s->info.id, strerror(-err));
+		free(redacted);
 		return;
 	}
+	kt_rec_ev_cmd(&s->cb, &c);
 	if (!s->info.n_commands)
-		join_argv(s->info.first_command, sizeof(s->info.first_command), argv, e->argv_len);
+		join_argv(s->info.first_command, sizeof(s->info.first_command), argv, argv_len);
 	s->info.n_commands++;
 	s->dirty = true;
 	r->n.commands++;
+	free(redacted);
 }
 
 static void on_exit_ev(struct kt_recorder *r, struct rec_session *s, const struct kt_ev_exit *e)
 {
 	int64_t ts = wall_us(r, e->hdr.ts_ns);
 	int err = ensure_tx(r);
+	int32_t seq = -1;
 
 	if (!err)
-		err = kt_store_command_exit(r->st, s->info.id, e->task.pid, ts, e->exit_status);
+		err = kt_store_command_exit_seq(r->st, s->info.id, e->task.pid, ts, e->exit_status, &seq);
+	if (!err && seq >= 0)
+		kt_rec_ev_exit(&s->cb, seq, ts, e->exit_status);
 	if (err && err != -ENOENT)
 		pr_warn("session %" PRId64 ": exit of pid %u not stored: %s", s->info.id,
 			e->task.pid, strerror(-err));
@@ -348,7 +382,7 @@ int kt_recorder_event(void *ctx, void *data, size_t size)
 	struct rec_session *s;
 
 	r->n.events++;
-	if (size < sizeof(*h) || h->size > size) {
+	if (kt_ev_check(data, size)) {
 		r->n.bad_events++;
 		return 0;
 	}
@@ -369,7 +403,7 @@ int kt_recorder_event(void *ctx, void *data, size_t size)
 	switch (h->type) {
 	case KT_EV_EXEC:
 		if (size >= sizeof(struct kt_ev_exec))
-			on_exec(r, s, data, h->size);
+			on_exec(r, s, data, size);
 		else
 			r->n.bad_events++;
 		break;
@@ -399,6 +433,17 @@ int kt_recorder_event(void *ctx, void *data, size_t size)
 				r->n.bytes_in += e->len;
 			}
 		}
+		break;
+	}
+	case KT_EV_IN_WITHHELD: {
+		const struct kt_ev_withheld *e = data;
+
+		if (size < sizeof(*e)) {
+			r->n.bad_events++;
+			break;
+		}
+		/* typed with ECHO off: the kernel sent only the count */
+		kt_rec_ev_withheld(&s->cb, wall_us(r, h->ts_ns), e->bytes);
 		break;
 	}
 	case KT_EV_WINSIZE: {
@@ -434,7 +479,9 @@ static void session_close(struct kt_recorder *r, struct rec_session **pp, int st
 	if (!s->info.end_us || s->last_frame_us > s->info.end_us)
 		s->info.end_us = s->last_frame_us > s->info.end_us ? s->last_frame_us : kt_now_us();
 	s->dirty = true;
+	kt_rec_ev_end(&s->cb, &s->info, s->info.end_us);
 	session_flush(r, s);
+	session_checkpoint(r, s, kt_now_us(), true);
 	kt_loader_session_retire(r->ld, s->kid, s->tty_key);
 	/* A newer session on the same (reused) tty_struct may have taken the
 	 * entry between the retire's check and its delete: give it back. */
@@ -492,6 +539,7 @@ int kt_recorder_tick(struct kt_recorder *r)
 			check_loss(r, s, now);
 			if ((s->cb.nframes && now - s->cb.start_us >= r->o.flush_age_us) || s->dirty)
 				session_flush(r, s);
+			session_checkpoint(r, s, now, false);
 			pp = &s->next;
 		}
 	}
@@ -500,6 +548,8 @@ int kt_recorder_tick(struct kt_recorder *r)
 		r->in_tx = false;
 		if (err)
 			pr_err("commit failed: %s", strerror(-err));
+		else
+			kt_signer_save_head(r->o.signer);
 	}
 	lazy_capture_tick(r, now);
 	return err;
@@ -517,6 +567,8 @@ int kt_recorder_shutdown(struct kt_recorder *r)
 		return 0;
 	err = kt_store_commit(r->st);
 	r->in_tx = false;
+	if (!err)
+		kt_signer_save_head(r->o.signer);
 	return err;
 }
 

@@ -11,12 +11,16 @@
 #include "store.h"
 #include "attrib.h"
 #include "loader.h"
+#include "redact.h"
+#include "evidence.h"
 
 struct kt_recorder_opts {
 	const struct kt_attrib_config *attrib;
 	int64_t flush_age_us;     /* a frame is committed at most this late */
 	size_t flush_bytes;       /* a chunk is cut at this many raw bytes */
 	int64_t close_grace_us;   /* wait for trailing output after the last process */
+	struct kt_signer *signer; /* checkpoints (rec_evidence.h); NULL: unsigned */
+	const struct kt_redact *redact; /* argv redaction (redact.h); NULL: none */
 };
 
 struct kt_recorder;

@@ -5,6 +5,8 @@
 #include <string.h>
 
 #include "asciicast.h"
+#include "screen.h"
+#include "satint.h"
 
 #define REPLACEMENT "\xef\xbf\xbd" /* U+FFFD in UTF-8 */
 
@@ -147,9 +149,13 @@ static void put_str(FILE *out, const char *s)
 int kt_acast_header(struct kt_acast *w, const struct kt_acast_header *h)
 {
 	FILE *out = w->out;
+	int rows, cols;
 
+	/* players size their terminal from it: the screen model's rule for any
+	 * recorded size (0, 1, 65535), as the text export and replay draw it */
+	kt_screen_size_norm(h->height, h->width, &rows, &cols);
 	/* same layout as asciinema's own files: ", " and ": " separators */
-	fprintf(out, "{\"version\": 2, \"width\": %u, \"height\": %u", h->width, h->height);
+	fprintf(out, "{\"version\": 2, \"width\": %d, \"height\": %d", cols, rows);
 	if (h->timestamp > 0)
 		fprintf(out, ", \"timestamp\": %" PRId64, h->timestamp);
 	if (h->title) {
@@ -175,7 +181,7 @@ int kt_acast_header(struct kt_acast *w, const struct kt_acast_header *h)
 /* `[T, "code", "` with T relative, monotonic, in seconds with 6 decimals. */
 static void open_event(struct kt_acast *w, int64_t ts_us, const char *code)
 {
-	int64_t rel = ts_us - w->start_us;
+	int64_t rel = kt_sub_sat(ts_us, w->start_us);
 
 	if (rel < w->last_rel_us)
 		rel = w->last_rel_us;  /* also keeps it >= 0: last starts at 0 */
@@ -255,8 +261,11 @@ int kt_acast_input(struct kt_acast *w, int64_t ts_us, const void *data, size_t l
 
 int kt_acast_resize(struct kt_acast *w, int64_t ts_us, unsigned cols, unsigned rows)
 {
+	int r, c;
+
+	kt_screen_size_norm(rows, cols, &r, &c); /* as the header */
 	open_event(w, ts_us, "r");
-	fprintf(w->out, "%ux%u", cols, rows);
+	fprintf(w->out, "%dx%d", c, r);
 	close_event(w);
 	return status(w);
 }
@@ -304,7 +313,7 @@ int kt_acast_gap(struct kt_acast *w, int64_t ts_us, uint64_t lost_bytes, bool kn
 
 int kt_acast_finish(struct kt_acast *w)
 {
-	int64_t last = w->start_us + w->last_rel_us;
+	int64_t last = kt_add_sat(w->start_us, w->last_rel_us);
 
 	flush_carry(w, KT_ACAST_IN, "i", last);
 	flush_carry(w, KT_ACAST_OUT, "o", last);

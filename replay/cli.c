@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "evidence_cli.h"
 #include "log.h"
 
 enum {
@@ -237,5 +238,6 @@ int kt_cli_get_session(struct kt_cli *cli, const char *id_arg,
 	}
 	if (err)
 		return KT_EXIT_RUNTIME; /* logged by the store */
-	return KT_EXIT_OK;
+	/* every read of a session (show, cat, export, replay) is logged first */
+	return kt_cli_access(cli, id);
 }

@@ -25,6 +25,7 @@ enum kt_exit {
 	KT_EXIT_RUNTIME = 1,   /* DB unreadable, I/O error, corrupt data */
 	KT_EXIT_USAGE = 2,     /* bad flag, malformed filter, time or id */
 	KT_EXIT_NOTFOUND = 3,  /* no session with that id */
+	KT_EXIT_BROKEN = 4,    /* verify: tamper evidence does not hold */
 };
 
 #define KT_DEFAULT_DB "/var/lib/kubetape/kubetape.db"
@@ -44,6 +45,8 @@ struct kt_cli {
 	const char *db_path;       /* --db, else $KUBETAPE_DB, else default */
 	const struct kt_cmd *cmd;  /* command being run (for messages, --help) */
 	struct kt_store *store;    /* opened lazily by kt_cli_store() */
+	int argc;                  /* the command's arguments, for the access log */
+	char **argv;
 	/* kt_cli_getopt() state: command options merged with the global ones */
 	const struct option *merged_for;
 	struct option merged[96];

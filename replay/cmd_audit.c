@@ -14,6 +14,7 @@
 
 #include "cmd_audit.h"
 #include "commands.h"
+#include "evidence_cli.h"
 #include "humanfmt.h"
 #include "identity.h"
 #include "json_out.h"
@@ -326,6 +327,11 @@ static int cmd_gaps(struct kt_cli *cli, int argc, char **argv)
 		return kt_cli_usage_error(cli, "unexpected argument '%s'", argv[optind]);
 	if (kt_cli_store(cli, &st))
 		return KT_EXIT_RUNTIME;
+	/* it lists sessions and who ran them: a read, logged like sessions' */
+	ret = kt_cli_access(cli, 0);
+	if (ret)
+		return ret;
+	ret = KT_EXIT_RUNTIME;
 	if (kt_audit_span(st, &first, &last))
 		return KT_EXIT_RUNTIME;
 	if (!first) {

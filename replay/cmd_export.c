@@ -14,6 +14,7 @@
 #include "cmdtree.h"
 #include "commands.h"
 #include "framesrc.h"
+#include "evidence_cli.h"
 #include "identity.h"
 #include "json_out.h"
 #include "log.h"
@@ -23,6 +24,7 @@
 #include "screen.h"
 #include "shquote.h"
 #include "timefmt.h"
+#include "satint.h"
 
 enum { OPT_FORMAT = KT_OPT_CMD_BASE, OPT_FORCE, OPT_NO_INPUT };
 
@@ -92,7 +94,12 @@ static int write_json(struct exp *x)
 	err = kt_cmdtree_load(x->cli->store, x->s->id, &t, "export");
 	if (err)
 		return err;
-	root = jo_show(x->s, &t);
+	{	/* the same object as show --json, verification included */
+		json_t *v = kt_cli_verification_json(x->cli, x->s->id, kt_cli_verify_flags(x->s), NULL);
+
+		root = jo_show_verified(x->s, &t, v);
+		json_decref(v);
+	}
 	kt_cmdtree_free(&t);
 	/* the same document as show --json, identity included */
 	if (!root || ki_json_add_identity(x->cli->store, root, x->s)) {
@@ -134,6 +141,17 @@ static int cast_frame(struct acx *a, const struct kt_frame *f)
 		if (kt_frame_gap_parse(f, &bytes, &events))
 			return kt_acast_gap(&a->w, f->ts_us, 0, false);
 		return kt_acast_gap(&a->w, f->ts_us, bytes, true);
+	case KT_FRAME_WITHHELD: {
+		/* input typed with echo off: only its count was ever recorded */
+		char label[80];
+		int n;
+
+		if (!a->x->input || kt_frame_withheld_parse(f, &bytes))
+			return 0;
+		n = snprintf(label, sizeof(label), "%llu bytes typed with echo off withheld",
+			     (unsigned long long)bytes);
+		return kt_acast_marker(&a->w, f->ts_us, label, (size_t)n);
+	}
 	default:
 		return 0; /* a newer frame type: skipped, as store.h asks */
 	}
@@ -266,7 +284,7 @@ static int text_line(const char *text, size_t len, int64_t ts_us, void *ctx)
 	/* the model's text is what a program drew: keep escapes out */
 	hf_sanitize(text, len, t->buf, t->cap);
 	if (fprintf(t->x->out, "%s %s\n",
-		    tf_format_offset(ts_us - t->x->s->start_us, off, sizeof(off)), t->buf) < 0)
+		    tf_format_offset(kt_sub_sat(ts_us, t->x->s->start_us), off, sizeof(off)), t->buf) < 0)
 		return t->err = -EIO;
 	return 0;
 }
@@ -282,14 +300,13 @@ static int text_frame(struct txt *t, struct kt_screen *scr, const struct kt_fram
 		kt_screen_set_time(scr, f->ts_us);
 		return kt_screen_feed(scr, f->data, f->len);
 	case KT_FRAME_RESIZE:
-		if (kt_frame_resize_parse(f, &cols, &rows) || !rows || !cols ||
-		    rows > KT_SCREEN_MAX_DIM || cols > KT_SCREEN_MAX_DIM)
+		if (kt_frame_resize_parse(f, &cols, &rows))
 			return 0;
 		kt_screen_set_time(scr, f->ts_us);
 		return kt_screen_resize(scr, rows, cols);
 	case KT_FRAME_GAP:
 		/* warned about on stderr by framesrc; marked in the text too */
-		tf_format_offset(f->ts_us - t->x->s->start_us, off, sizeof(off));
+		tf_format_offset(kt_sub_sat(f->ts_us, t->x->s->start_us), off, sizeof(off));
 		if (kt_frame_gap_parse(f, &bytes, &events))
 			return fprintf(t->x->out, "%s [kubetape: data lost here]\n", off) < 0 ? -EIO : 0;
 		return fprintf(t->x->out, "%s [kubetape: %llu bytes lost here]\n", off,
@@ -307,7 +324,7 @@ static int write_text(struct exp *x)
 	struct kt_frame f;
 	int err;
 
-	err = kt_screen_new(s->rows ? s->rows : 24, s->cols ? s->cols : 80, &scr);
+	err = kt_screen_new(s->rows, s->cols, &scr); /* any size: screen.h's rule */
 	if (err)
 		return err;
 	kt_screen_set_line_cb(scr, text_line, &t);

@@ -22,6 +22,8 @@
 #include "playsrc.h"
 #include "termio.h"
 #include "timefmt.h"
+#include "satint.h"
+#include "screen.h"
 
 #define POLL_MS 150           /* following an active session */
 #define SIZE_WARN_WAIT_MS 2000
@@ -141,15 +143,18 @@ static int recorded_size(struct kt_store *st, const struct kt_session_info *s,
 	uint16_t c, r;
 	int err;
 
-	*rows = s->rows;
-	*cols = s->cols;
+	/* sizes as the screen model draws them (screen.h), not as recorded */
+	kt_screen_size_norm(s->rows, s->cols, rows, cols);
 	err = kt_stream_open(st, s->id, 0, &stream);
 	if (err)
 		return err;
 	while ((err = kt_stream_next(stream, &f)) > 0 || err == -EBADMSG) {
 		if (err > 0 && f.type == KT_FRAME_RESIZE && !kt_frame_resize_parse(&f, &c, &r)) {
-			*rows = r > *rows ? r : *rows;
-			*cols = c > *cols ? c : *cols;
+			int nr, nc;
+
+			kt_screen_size_norm(r, c, &nr, &nc);
+			*rows = nr > *rows ? nr : *rows;
+			*cols = nc > *cols ? nc : *cols;
 		}
 	}
 	kt_stream_close(stream);
@@ -346,7 +351,7 @@ static int run(struct kt_cli *cli, int argc, char **argv)
 			pr_err("replay: out of memory");
 		goto cleanup;
 	}
-	target = s.start_us + from_us;
+	target = kt_add_sat(s.start_us, from_us);
 	if (from_cmd) {
 		if (from_cmd > cmds.n) {
 			ret = kt_cli_usage_error(cli, "--from-command %llu: session %lld has %zu command(s)",

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "evidence_cli.h"
 #include "commands.h"
 #include "filter.h"
 #include "humanfmt.h"
@@ -211,6 +212,10 @@ static int run(struct kt_cli *cli, int argc, char **argv)
 	ret = KT_EXIT_RUNTIME;
 	if (kt_cli_store(cli, &st))
 		goto cleanup;
+	ret = kt_cli_access(cli, 0);
+	if (ret)
+		goto cleanup;
+	ret = KT_EXIT_RUNTIME;
 
 	tbl_init(&x.tbl, sf_cols, SF_NCOLS);
 	if (in & IN_COMMANDS) {

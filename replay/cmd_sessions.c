@@ -10,9 +10,11 @@
 #include "humanfmt.h"
 #include "identity.h"
 #include "json_out.h"
+#include "evidence_cli.h"
 #include "log.h"
 #include "table.h"
 #include "timefmt.h"
+#include "satint.h"
 
 enum { OPT_JSON = KT_OPT_CMD_BASE, OPT_LIMIT, OPT_USER, OPT_GROUP };
 
@@ -46,6 +48,7 @@ static void usage(FILE *out)
 enum col { C_ID, C_START, C_DUR, C_WHO, C_USER, C_JOIN, C_CMD, C_BYTES, C_EXIT, C_STATE, C_LOST, C_N };
 
 struct list_ctx {
+	struct kt_cli *cli;
 	bool json;
 	struct tbl tbl;
 	size_t n;
@@ -74,7 +77,7 @@ static int add_row(struct list_ctx *x, const struct kt_session_info *s)
 	if (s->state == KT_SESSION_ACTIVE)
 		err |= tbl_cell(t, "active");
 	else if (s->end_us >= s->start_us && s->end_us > 0)
-		err |= tbl_cell(t, tf_format_duration(s->end_us - s->start_us, b, sizeof(b)));
+		err |= tbl_cell(t, tf_format_duration(kt_sub_sat(s->end_us, s->start_us), b, sizeof(b)));
 	else
 		err |= tbl_cell(t, "-");
 	if (!s->k8s_namespace[0] && !s->pod[0] && !s->container[0])
@@ -133,6 +136,11 @@ static int on_session(const struct kt_session_info *s, void *ctx)
 			json_decref(j);
 			j = NULL;
 		}
+		/* signatures and coverage only: a listing must stay fast
+		 * (kubetape verify rehashes the frames) */
+		if (j)
+			json_object_set_new(j, "verification",
+					    kt_cli_verification_json(x->cli, s->id, KT_VERIFY_QUICK, NULL) ?: json_null());
 		x->err = jo_array_item(j, x->n, stdout);
 		if (x->err == -ENOMEM)
 			pr_err("sessions: out of memory encoding session %lld", (long long)s->id);
@@ -201,6 +209,11 @@ static int run(struct kt_cli *cli, int argc, char **argv)
 		return KT_EXIT_USAGE;
 	if (kt_cli_store(cli, &st))
 		return KT_EXIT_RUNTIME;
+	ret = kt_cli_access(cli, 0);
+	if (ret)
+		return ret;
+	ret = KT_EXIT_RUNTIME;
+	x.cli = cli;
 
 	if (ki_join_opts(&x.jo))
 		return KT_EXIT_USAGE;

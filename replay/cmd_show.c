@@ -8,12 +8,14 @@
 #include "cmdtree.h"
 #include "commands.h"
 #include "humanfmt.h"
+#include "evidence_cli.h"
 #include "identity.h"
 #include "json_out.h"
 #include "log.h"
 #include "shquote.h"
 #include "table.h"
 #include "timefmt.h"
+#include "satint.h"
 
 enum { OPT_JSON = KT_OPT_CMD_BASE };
 
@@ -87,11 +89,11 @@ static void print_session(const struct kt_session_info *s, int64_t now_us)
 	kv("Start", "%s", tf_format_time(s->start_us, a, sizeof(a)));
 	if (s->state == KT_SESSION_ACTIVE) {
 		kv("End", "- (active)");
-		kv("Duration", "%s so far", tf_format_duration(now_us - s->start_us, b, sizeof(b)));
+		kv("Duration", "%s so far", tf_format_duration(kt_sub_sat(now_us, s->start_us), b, sizeof(b)));
 	} else {
 		kv("End", "%s%s", s->end_us ? tf_format_time(s->end_us, a, sizeof(a)) : "-",
 		   s->state == KT_SESSION_INTERRUPTED ? " (recorder stopped; the session may have gone on)" : "");
-		kv("Duration", "%s", s->end_us ? tf_format_duration(s->end_us - s->start_us, b, sizeof(b)) : "-");
+		kv("Duration", "%s", s->end_us ? tf_format_duration(kt_sub_sat(s->end_us, s->start_us), b, sizeof(b)) : "-");
 	}
 	kv("Exit", "%s", hf_exit(s->has_exit, s->exit_status, b, sizeof(b)));
 	if (s->has_tty)
@@ -182,7 +184,7 @@ static int print_commands(const struct kt_session_info *s, const struct kt_cmdtr
 		const struct kt_command *c = &l->v[i].c;
 		char *cmd = argv_text(&l->v[i]);
 
-		err |= tbl_cell(&t, tf_format_offset(c->ts_us - s->start_us, b, sizeof(b)));
+		err |= tbl_cell(&t, tf_format_offset(kt_sub_sat(c->ts_us, s->start_us), b, sizeof(b)));
 		err |= tbl_cellf(&t, "%u", c->pid);
 		err |= tbl_cellf(&t, "%u", c->ppid);
 		if (c->euid != c->uid)
@@ -191,7 +193,7 @@ static int print_commands(const struct kt_session_info *s, const struct kt_cmdtr
 			err |= tbl_cellf(&t, "%u", c->uid);
 		err |= tbl_cell(&t, hf_exit(c->has_exit, c->exit_status, b, sizeof(b)));
 		if (c->end_us)
-			err |= tbl_cell(&t, tf_format_duration(c->end_us - c->ts_us, b, sizeof(b)));
+			err |= tbl_cell(&t, tf_format_duration(kt_sub_sat(c->end_us, c->ts_us), b, sizeof(b)));
 		else
 			err |= tbl_cell(&t, s->state == KT_SESSION_ACTIVE ? "running" : "-");
 		err |= tbl_cellf(&t, "%s%s", c->cwd_truncated ? ".../" : "", or_dash(c->cwd));
@@ -207,13 +209,34 @@ static int print_commands(const struct kt_session_info *s, const struct kt_cmdtr
 	return err ? -ENOMEM : 0;
 }
 
-static int print_json(struct kt_store *st, const struct kt_session_info *s,
+/* The verification state (kubetape verify has the details). */
+static void print_evidence(struct kt_cli *cli, const struct kt_session_info *s)
+{
+	unsigned flags = kt_cli_verify_flags(s);
+	struct kt_verify_result r;
+	json_t *j = kt_cli_verification_json(cli, s->id, flags, &r);
+
+	if (!j) {
+		kv("Evidence", "cannot be checked (see the error above)");
+		return;
+	}
+	json_decref(j);
+	kv("Evidence", "%s%s (%llu frames, %llu signed, %u checkpoints%s)%s%s",
+	   r.state == KT_VERIFY_BROKEN ? "BROKEN" : kt_verify_state_name(r.state),
+	   flags & KT_VERIFY_QUICK ? ", signatures checked" : "",
+	   (unsigned long long)r.frames, (unsigned long long)r.frames_signed, r.checkpoints,
+	   r.final ? ", final" : "", r.problems ? ": " : "", r.problems ? r.why : "");
+}
+
+static int print_json(struct kt_cli *cli, const struct kt_session_info *s,
 		      const struct kt_cmdtree *l)
 {
-	json_t *root = jo_show(s, l);
+	json_t *v = kt_cli_verification_json(cli, s->id, kt_cli_verify_flags(s), NULL);
+	json_t *root = jo_show_verified(s, l, v);
 	int err;
 
-	if (!root || ki_json_add_identity(st, root, s)) {
+	json_decref(v);
+	if (!root || ki_json_add_identity(cli->store, root, s)) {
 		json_decref(root);
 		pr_err("show: out of memory");
 		return -ENOMEM;
@@ -252,9 +275,10 @@ static int run(struct kt_cli *cli, int argc, char **argv)
 	if (err)
 		goto cleanup; /* logged */
 	if (json) {
-		err = print_json(cli->store, &s, &l);
+		err = print_json(cli, &s, &l);
 	} else {
 		print_session(&s, kt_now_us());
+		print_evidence(cli, &s);
 		err = print_identity(cli->store, &s);
 		if (!err)
 			err = print_commands(&s, &l);

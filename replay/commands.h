@@ -15,6 +15,8 @@ extern const struct kt_cmd kt_cmd_cat;
 extern const struct kt_cmd kt_cmd_export;
 extern const struct kt_cmd kt_cmd_search;
 extern const struct kt_cmd kt_cmd_replay;
+extern const struct kt_cmd kt_cmd_verify;
+extern const struct kt_cmd kt_cmd_access_log;
 extern const struct kt_cmd kt_cmd_audit;
 
 #endif

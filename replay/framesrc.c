@@ -9,6 +9,7 @@
 #include "log.h"
 #include "progress.h"
 #include "timefmt.h"
+#include "satint.h"
 
 static volatile sig_atomic_t caught;
 
@@ -67,7 +68,7 @@ static void warn_gap(struct kt_src *s, const struct kt_frame *f)
 	s->gap_events += events;
 	if (s->gaps > KT_SRC_MAX_GAP_WARNINGS)
 		return;
-	tf_format_offset(f->ts_us - s->start_us, off, sizeof(off));
+	tf_format_offset(kt_sub_sat(f->ts_us, s->start_us), off, sizeof(off));
 	if (bad)
 		pr_warn("%s: data lost at %s (amount unknown: malformed gap record)", s->cmd, off);
 	else

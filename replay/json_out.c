@@ -30,8 +30,17 @@ json_t *jo_string(const char *s, size_t n)
 
 json_t *jo_show(const struct kt_session_info *s, const struct kt_cmdtree *t)
 {
+	return jo_show_verified(s, t, NULL);
+}
+
+json_t *jo_show_verified(const struct kt_session_info *s, const struct kt_cmdtree *t,
+			 json_t *verification)
+{
 	json_t *root = json_object(), *arr = json_array(), *js = jo_session(s);
 	bool bad = !root || !arr || !js;
+
+	if (!bad && verification && json_object_set(js, "verification", verification))
+		bad = true;
 
 	for (size_t i = 0; !bad && i < t->n; i++) {
 		json_t *jc = jo_command(&t->v[i].c);

@@ -44,4 +44,9 @@ int jo_array_item(json_t *j, size_t n, FILE *out);
 /* Closes the array after n elements ("[]" when there were none). */
 void jo_array_end(size_t n, FILE *out);
 
+/* jo_show with a "verification" object in "session" (NULL: none; the
+ * caller keeps its reference) */
+json_t *jo_show_verified(const struct kt_session_info *s, const struct kt_cmdtree *t,
+			 json_t *verification);
+
 #endif

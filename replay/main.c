@@ -21,6 +21,8 @@ static const struct kt_cmd *const commands[] = {
 	&kt_cmd_export,
 	&kt_cmd_search,
 	&kt_cmd_replay,
+	&kt_cmd_verify,
+	&kt_cmd_access_log,
 	&kt_cmd_audit,
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -48,7 +50,12 @@ static void usage(FILE *out)
 		"  0  success\n"
 		"  1  runtime error (store unreadable or corrupt, output not writable)\n"
 		"  2  usage error (unknown option, malformed filter, time or session ID)\n"
-		"  3  not found (no session with that ID)\n");
+		"  3  not found (no session with that ID)\n"
+		"  4  verify: a session or the node chain is broken\n"
+		"\n"
+		"Every read of recorded data (show, cat, export, replay, search,\n"
+		"sessions) is written to the store's access log first\n"
+		"('kubetape access-log'); a read that cannot be logged is refused.\n");
 }
 
 static const struct kt_cmd *find_command(const char *name)
@@ -94,6 +101,8 @@ int main(int argc, char **argv)
 	argv += optind;
 	argc -= optind;
 	optind = 0; /* full getopt reset for the command's parse */
+	cli.argc = argc;
+	cli.argv = argv;
 	ret = cli.cmd->run(&cli, argc, argv);
 	kt_cli_cleanup(&cli);
 	if (fflush(stdout) && ret == KT_EXIT_OK) {

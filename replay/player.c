@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "player.h"
+#include "satint.h"
 
 /*
  * Undoing what a replayed program may have left set.  DECSC/DECRC around
@@ -273,7 +274,7 @@ int kt_player_start(struct kt_player *p, int64_t target_us, int64_t now_us, bool
 static void advance(struct kt_player *p, int64_t now_us)
 {
 	if (!p->paused && p->speed > 0 && now_us > p->wall_us)
-		p->virt_us += (int64_t)((double)(now_us - p->wall_us) * p->speed);
+		p->virt_us = kt_add_sat(p->virt_us, (int64_t)((double)(now_us - p->wall_us) * p->speed));
 	p->wall_us = now_us;
 }
 
@@ -306,10 +307,10 @@ int kt_player_tick(struct kt_player *p, int64_t now_us, int64_t *wait_us)
 		if (p->paused)
 			return KT_PLAY_WAIT;
 		due = p->next.ts_us;
-		if (p->cfg.idle_limit_us > 0 && due > p->last_us + p->cfg.idle_limit_us)
-			due = p->last_us + p->cfg.idle_limit_us;
+		if (p->cfg.idle_limit_us > 0 && due > kt_add_sat(p->last_us, p->cfg.idle_limit_us))
+			due = kt_add_sat(p->last_us, p->cfg.idle_limit_us);
 		if (p->speed > 0 && due > p->virt_us) {
-			double w = (double)(due - p->virt_us) / p->speed;
+			double w = (double)kt_sub_sat(due, p->virt_us) / p->speed;
 
 			*wait_us = w < 1 ? 1 : (int64_t)w;
 			return KT_PLAY_WAIT;
@@ -338,7 +339,7 @@ static int64_t prev_stop(const struct kt_player *p)
 	int64_t t = -1;
 
 	for (size_t i = 0; i < p->nstops; i++)
-		if (p->stops[i] < p->virt_us - KT_PLAY_PREV_SLACK_US)
+		if (p->stops[i] < kt_sub_sat(p->virt_us, KT_PLAY_PREV_SLACK_US))
 			t = p->stops[i];
 	return t < 0 ? p->start_us : t;
 }
@@ -384,11 +385,11 @@ int kt_player_key(struct kt_player *p, enum kt_key key, int64_t now_us)
 	case KT_KEY_PREV_CMD:
 		return kt_player_seek(p, prev_stop(p), now_us);
 	case KT_KEY_FORWARD:
-		t = p->virt_us + KT_PLAY_SEEK_STEP_US;
+		t = kt_add_sat(p->virt_us, KT_PLAY_SEEK_STEP_US);
 		/* past the end of a finished session: its last screen */
 		return kt_player_seek(p, t, now_us);
 	case KT_KEY_BACK:
-		return kt_player_seek(p, p->virt_us - KT_PLAY_SEEK_STEP_US, now_us);
+		return kt_player_seek(p, kt_sub_sat(p->virt_us, KT_PLAY_SEEK_STEP_US), now_us);
 	default:
 		return 0;
 	}

@@ -8,8 +8,6 @@
 #include "playsrc.h"
 #include "screen.h"
 
-#define DEFAULT_ROWS 24
-#define DEFAULT_COLS 80
 
 int kt_playsrc_open(struct kt_playsrc *ps, struct kt_store *st,
 		    const struct kt_session_info *s, bool follow)
@@ -56,7 +54,7 @@ static int fast_forward(struct kt_playsrc *ps, int64_t target_us, uint16_t rows,
 	char notice[96];
 	int err;
 
-	err = kt_screen_new(rows ? rows : DEFAULT_ROWS, cols ? cols : DEFAULT_COLS, &scr);
+	err = kt_screen_new(rows, cols, &scr); /* normalised there (screen.h) */
 	if (err)
 		return err;
 	ps->ff_seeks++;
@@ -90,8 +88,7 @@ static int fast_forward(struct kt_playsrc *ps, int64_t target_us, uint16_t rows,
 			break;
 		case KT_FRAME_RESIZE:
 			err = 0;
-			if (!kt_frame_resize_parse(&f, &c, &r) && r && c &&
-			    r <= KT_SCREEN_MAX_DIM && c <= KT_SCREEN_MAX_DIM)
+			if (!kt_frame_resize_parse(&f, &c, &r))
 				err = kt_screen_resize(scr, r, c);
 			break;
 		case KT_FRAME_GAP:

@@ -9,6 +9,7 @@
 #include "searchfmt.h"
 #include "shquote.h"
 #include "timefmt.h"
+#include "satint.h"
 
 struct tbl_col sf_cols[SF_NCOLS] = {
 	[SF_COL_SESSION] = { .header = "SESSION", .align = TBL_RIGHT },
@@ -54,7 +55,7 @@ int sf_add_row(struct tbl *t, const struct sf_hit *h)
 	int err = 0;
 
 	err |= tbl_cellf(t, "%lld", (long long)s->id);
-	err |= tbl_cell(t, tf_format_offset(h->ts_us - s->start_us, off, sizeof(off)));
+	err |= tbl_cell(t, tf_format_offset(kt_sub_sat(h->ts_us, s->start_us), off, sizeof(off)));
 	if (!s->k8s_namespace[0] && !s->pod[0])
 		err |= tbl_cell(t, "-");
 	else
@@ -93,8 +94,8 @@ json_t *sf_json(const struct sf_hit *h)
 	SET(o, "session_id", json_integer(s->id));
 	SET(o, "ts_us", json_integer(h->ts_us));
 	SET(o, "time", json_string(tf_format_time(h->ts_us, buf, sizeof(buf))));
-	SET(o, "offset_us", json_integer(h->ts_us - s->start_us));
-	SET(o, "offset", json_string(tf_format_offset(h->ts_us - s->start_us, buf, sizeof(buf))));
+	SET(o, "offset_us", json_integer(kt_sub_sat(h->ts_us, s->start_us)));
+	SET(o, "offset", json_string(tf_format_offset(kt_sub_sat(h->ts_us, s->start_us), buf, sizeof(buf))));
 	SET(o, "namespace", str0(s->k8s_namespace));
 	SET(o, "pod", str0(s->pod));
 	SET(o, "container", str0(s->container));

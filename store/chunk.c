@@ -11,6 +11,7 @@
 #include <zstd.h>
 
 #include "store_int.h"
+#include "evidence_int.h"
 #include "log.h"
 
 void kt_chunk_builder_init(struct kt_chunk_builder *b)
@@ -383,6 +384,10 @@ int kt_store_chunk_append(struct kt_store *st, int64_t session_id,
 	sqlite3_bind_int(stmt, 11, st->zstd_level ? KT_CODEC_ZSTD : KT_CODEC_NONE);
 	sqlite3_bind_blob(stmt, 12, st->zstd_level ? st->zbuf : b->buf, (int)zlen, SQLITE_STATIC);
 	err = kt_stmt_done(st, stmt, "chunk append");
+	if (err)
+		goto end;
+	/* the hash chain over the frames as stored (after any clamping) */
+	err = kt_chain_extend(st, session_id, b->buf, b->len, b->start_us);
 	if (err)
 		goto end;
 

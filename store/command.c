@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "store_int.h"
+#include "evidence.h"
 #include "log.h"
 
 #define CMD_COLS(p) \
@@ -197,12 +198,13 @@ cleanup:
 	return err;
 }
 
-int kt_store_command_exit(struct kt_store *st, int64_t session_id, uint32_t pid,
-			  int64_t end_us, int exit_status)
+int kt_store_command_exit_seq(struct kt_store *st, int64_t session_id, uint32_t pid,
+			      int64_t end_us, int exit_status, int32_t *seq)
 {
 	sqlite3_stmt *stmt;
-	int err;
+	int rc, err;
 
+	*seq = -1;
 	err = kt_store_check_writable(st, "command exit");
 	if (err)
 		return err;
@@ -213,7 +215,21 @@ int kt_store_command_exit(struct kt_store *st, int64_t session_id, uint32_t pid,
 	sqlite3_bind_int64(stmt, 2, pid);
 	sqlite3_bind_int64(stmt, 3, end_us);
 	sqlite3_bind_int(stmt, 4, exit_status);
-	return kt_stmt_done(st, stmt, "command exit");
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW)
+		*seq = sqlite3_column_int(stmt, 0);
+	else if (rc != SQLITE_DONE)
+		err = kt_sql_err(st, rc, "command exit");
+	sqlite3_reset(stmt);
+	return err;
+}
+
+int kt_store_command_exit(struct kt_store *st, int64_t session_id, uint32_t pid,
+			  int64_t end_us, int exit_status)
+{
+	int32_t seq;
+
+	return kt_store_command_exit_seq(st, session_id, pid, end_us, exit_status, &seq);
 }
 
 int kt_store_commands_list(struct kt_store *st, int64_t session_id,

@@ -43,6 +43,7 @@
 #include "store_int.h"
 #include "screen.h"
 #include "log.h"
+#include "satint.h"
 
 #define KF_EVERY_BYTES (1u << 20)        /* a keyframe per MiB of output */
 #define KF_EVERY_US (30 * 1000000LL)     /* or per 30 s of session time */
@@ -50,11 +51,12 @@
 #define TXN_BYTES (1u << 20)             /* output rendered per write transaction */
 #define DEFAULT_BUDGET (4u << 20)
 #define KF_RAW_MAX (16u << 20)           /* largest keyframe a reader accepts */
-#define DEFAULT_ROWS 24
-#define DEFAULT_COLS 80
 /* search hit id = block id << LINE_BITS | line number within the block */
 #define LINE_BITS 24
 #define BLOCK_LINES_MAX ((1 << LINE_BITS) - 1)
+/* sequence numbers and byte offsets read back from the store: far above
+ * anything real, low enough that the indexer's sums cannot overflow */
+#define KT_DB_SEQ_MAX ((int64_t)1 << 56)
 #ifndef ENCODED_RUN_MIN /* overridable to measure its effect (bench/screen_index_size.c) */
 #define ENCODED_RUN_MIN 48               /* see encoded_line() */
 #endif
@@ -221,9 +223,8 @@ static int zdecompress(struct kt_store *st, int codec, int64_t raw_len, const vo
  * LNM on (the user's own terminal turned \n into \r\n). */
 static int screen_fresh(const struct kt_session_info *s, struct kt_screen **out)
 {
-	int err = kt_screen_new(s->rows && s->rows <= KT_SCREEN_MAX_DIM ? s->rows : DEFAULT_ROWS,
-				s->cols >= 2 && s->cols <= KT_SCREEN_MAX_DIM ? s->cols : DEFAULT_COLS,
-				out);
+	/* any recorded size: kt_screen_new normalises it (screen.h) */
+	int err = kt_screen_new(s->rows, s->cols, out);
 
 	if (!err && !s->has_tty)
 		err = kt_screen_feed(*out, "\x1b[20h", 5);
@@ -239,8 +240,7 @@ static int render_frame(struct kt_screen *scr, const struct kt_frame *f)
 	kt_screen_set_time(scr, f->ts_us);
 	if (f->type == KT_FRAME_OUT)
 		return kt_screen_feed(scr, f->data, f->len);
-	if (f->type == KT_FRAME_RESIZE && !kt_frame_resize_parse(f, &cols, &rows) && rows &&
-	    cols >= 2 && rows <= KT_SCREEN_MAX_DIM && cols <= KT_SCREEN_MAX_DIM)
+	if (f->type == KT_FRAME_RESIZE && !kt_frame_resize_parse(f, &cols, &rows))
 		return kt_screen_resize(scr, rows, cols);
 	return 0;
 }
@@ -253,7 +253,7 @@ static int render_frame(struct kt_screen *scr, const struct kt_frame *f)
  */
 static int pos_cmp(int64_t ca, uint32_t fa, int64_t cb, uint32_t fb)
 {
-	int64_t a = ca + (int64_t)fa, b = cb + (int64_t)fb;
+	int64_t a = kt_add_sat(ca, fa), b = kt_add_sat(cb, fb);
 
 	return a < b ? -1 : a > b;
 }
@@ -336,7 +336,8 @@ static int on_line(const char *text, size_t len, int64_t ts_us, void *ctx)
 		}
 		err = buf_varint(&ix->pend, (uint64_t)(ix->blk_lines - ix->pend_line - 1));
 		if (!err)
-			err = buf_varint(&ix->pend, zigzag(ts_us - ix->pend_ts));
+			/* wrapping, as pending_next adds it back: any frame times */
+			err = buf_varint(&ix->pend, zigzag((int64_t)((uint64_t)ts_us - (uint64_t)ix->pend_ts)));
 		if (!err)
 			err = buf_varint(&ix->pend, n);
 		if (!err)
@@ -436,13 +437,16 @@ static int exec_id(struct kt_store *st, const char *sql, int64_t id)
  * minus the previous one minus 1 (the first: minus first_line), the time
  * minus the previous line's (the first: minus 0) zigzag-coded, the length
  * and the text.  *line and *ts carry the previous values: start them at
- * first_line - 1 and 0.  1 with a line, 0 at the end, -EBADMSG.
+ * kt_sub_sat(first_line, 1) and 0.  1 with a line, 0 at the end, -EBADMSG
+ * (also for a hostile first_line outside 0..BLOCK_LINES_MAX).
  */
 static int pending_next(const uint8_t **p, const uint8_t *end, int64_t *line, int64_t *ts,
 			const char **text, size_t *len)
 {
 	uint64_t l, t, n;
 
+	if (*line < -1 || *line > BLOCK_LINES_MAX)
+		return -EBADMSG;
 	if (*p == end)
 		return 0;
 	if (kt_varint_get(p, end, &l) || kt_varint_get(p, end, &t) ||
@@ -461,7 +465,7 @@ static int pending_next(const uint8_t **p, const uint8_t *end, int64_t *line, in
 static int doc_add(struct kt_store *st, int64_t id, struct buf *doc, const uint8_t *p,
 		   const uint8_t *end, int64_t first_line)
 {
-	int64_t line = first_line - 1, ts = 0;
+	int64_t line = kt_sub_sat(first_line, 1), ts = 0;
 	const char *text;
 	size_t len;
 	int rc, err;
@@ -495,7 +499,8 @@ static int close_block(struct indexer *ix, int64_t id)
 		return err;
 	sqlite3_bind_int64(q, 1, id);
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		const uint8_t *p = sqlite3_column_blob(q, 1);
+		/* an empty blob is NULL: NULL + 0 is undefined (fuzz_index_blobs) */
+		const uint8_t *p = sqlite3_column_blob(q, 1) ?: (const uint8_t *)"";
 
 		err = doc_add(st, id, &doc, p, p + sqlite3_column_bytes(q, 1),
 			      sqlite3_column_int64(q, 0));
@@ -508,8 +513,11 @@ static int close_block(struct indexer *ix, int64_t id)
 	}
 	sqlite3_finalize(q);
 	q = NULL;
-	err = doc_add(st, id, &doc, (const uint8_t *)ix->pend.p,
-		      (const uint8_t *)ix->pend.p + ix->pend.len, ix->blk_saved);
+	/* pend.p is NULL when no line came since the resume (NULL + 0 is
+	 * undefined: found by fuzz_index_blobs) */
+	err = doc_add(st, id, &doc, ix->pend.p ? (const uint8_t *)ix->pend.p : (const uint8_t *)"",
+		      ix->pend.p ? (const uint8_t *)ix->pend.p + ix->pend.len : (const uint8_t *)"",
+		      ix->blk_saved);
 	if (err)
 		goto cleanup;
 	if (doc.len) {
@@ -817,6 +825,18 @@ static int resume(struct indexer *ix, const struct kt_session_info *s, bool *don
 		*done = sqlite3_column_int(q, 10) != 0;
 		if (*done)
 			goto out;
+		/* the indexer adds to these: a hostile row must not overflow */
+		if (ix->chunk_seq < 0 || ix->chunk_seq > KT_DB_SEQ_MAX || ix->blk_chunk_seq < 0 ||
+		    ix->blk_chunk_seq > KT_DB_SEQ_MAX || ix->blk_seq < 0 ||
+		    ix->blk_seq > KT_DB_SEQ_MAX || ix->blk_lines < 0 ||
+		    ix->blk_lines > BLOCK_LINES_MAX || ix->out_offset < 0 ||
+		    ix->out_offset > KT_DB_SEQ_MAX || ix->kf_offset < 0 ||
+		    ix->kf_offset > ix->out_offset) {
+			pr_err("store %s: session %lld: corrupt screen index position", st->path,
+			       (long long)ix->sid);
+			err = -EBADMSG;
+			goto out;
+		}
 		if (!z) {
 			pr_err("store %s: session %lld: screen index without state", st->path,
 			       (long long)ix->sid);
@@ -899,7 +919,7 @@ int kt_index_session(struct kt_store *st, int64_t session_id, size_t budget)
 		kt_stream_tell(stream, &ix.chunk_seq, &ix.frame_index);
 		if (f.type == KT_FRAME_OUT &&
 		    (ix.out_offset - ix.kf_offset >= KF_EVERY_BYTES ||
-		     (ix.ts_us - ix.kf_us >= KF_EVERY_US &&
+		     (kt_sub_sat(ix.ts_us, ix.kf_us) >= KF_EVERY_US &&
 		      ix.out_offset - ix.kf_offset >= KF_MIN_BYTES))) {
 			ret = keyframe(&ix);
 			if (ret < 0) {
@@ -1287,9 +1307,10 @@ static int verify_open(struct kt_store *st, const struct block *b, struct verify
 		return err;
 	sqlite3_bind_int64(q, 1, b->id);
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		const uint8_t *p = sqlite3_column_blob(q, 1);
+		/* an empty blob is NULL: NULL + 0 is undefined (fuzz_index_blobs) */
+		const uint8_t *p = sqlite3_column_blob(q, 1) ?: (const uint8_t *)"";
 		const uint8_t *end = p + sqlite3_column_bytes(q, 1);
-		int64_t line = sqlite3_column_int64(q, 0) - 1, ts = 0;
+		int64_t line = kt_sub_sat(sqlite3_column_int64(q, 0), 1), ts = 0;
 		const char *text;
 		size_t len;
 
@@ -1492,6 +1513,13 @@ int kt_store_screen_search_stats(struct kt_store *st, const char *query,
 		if (sqlite3_column_int64(stmt, 0) != s->id || !s->id)
 			kt_session_from_row(stmt, 0, s);
 		b.id = sqlite3_column_int64(stmt, k);
+		if (b.id <= 0 || b.id > INT64_MAX >> LINE_BITS) {
+			/* hit ids are id << LINE_BITS: a hostile rowid overflows */
+			pr_err("store %s: screen block id %lld out of range", st->path,
+			       (long long)b.id);
+			err = -EBADMSG;
+			goto cleanup;
+		}
 		b.chunk_seq = sqlite3_column_int64(stmt, k + 1);
 		b.frame_index = (uint32_t)sqlite3_column_int64(stmt, k + 2);
 		b.end_chunk_seq = sqlite3_column_int64(stmt, k + 3);

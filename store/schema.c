@@ -220,13 +220,37 @@ static const char schema_v2[] =
 	"  state BLOB"
 	");";
 
-/* v3: audit requests (pods/exec, pods/attach) and followed audit logs;
+/* v3: tamper evidence (chain.c, sign.c, verify.c); FORMAT.md "Tamper
+ * evidence".  Self-contained
+ * (new tables only) so it can be renumbered after another step. */
+static const char schema_v3[] =
+	"CREATE TABLE chain_heads ("
+	"  session_id INTEGER PRIMARY KEY,"
+	"  n_frames INTEGER NOT NULL,"
+	"  head BLOB NOT NULL"
+	");"
+	"CREATE TABLE checkpoints ("
+	"  node_seq INTEGER PRIMARY KEY,"
+	"  session_id INTEGER NOT NULL,"
+	"  uuid TEXT NOT NULL,"
+	"  seq INTEGER NOT NULL,"
+	"  ts_us INTEGER NOT NULL,"
+	"  n_frames INTEGER NOT NULL,"
+	"  head BLOB NOT NULL,"
+	"  final INTEGER NOT NULL,"
+	"  prev BLOB NOT NULL,"
+	"  sig BLOB NOT NULL"
+	");"
+	"CREATE INDEX checkpoints_session ON checkpoints (session_id, seq);";
+
+/* v4: audit requests (pods/exec, pods/attach) and followed audit logs;
  * the join itself is computed on read (store/audit_join.c). */
 extern const char kt_schema_audit[];
 
 const struct kt_migration kt_migrations[] = {
 	{ 0, schema_v1 },
 	{ 1, schema_v2 },
-	{ 2, kt_schema_audit },
+	{ 2, schema_v3 },
+	{ 3, kt_schema_audit },
 };
 const size_t kt_n_migrations = sizeof(kt_migrations) / sizeof(kt_migrations[0]);

@@ -24,6 +24,7 @@
  *     full-width scroll rotates pointers.
  *   - text, keyframe serialization and comparison.
  */
+#include <assert.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -49,6 +50,8 @@ enum scan_state {
 struct scan {
 	uint8_t st;
 	uint8_t leader, nleader, inter, ninter, nsep;
+	bool dcs;               /* the string is a DCS (else an OSC) */
+	uint8_t nsb, sb[6];     /* its first bytes, as libvterm buffers them */
 	int32_t param[CSI_SEPS_MAX + 1];
 };
 
@@ -226,8 +229,8 @@ static size_t utf8_put(char *o, uint32_t cp, bool text)
 }
 
 /* Row text into dst (room for cols * KT_CELL_CHARS * 4 + 1), trailing blanks
- * trimmed; returns the length. */
-static size_t row_text(const struct row *r, int cols, char *dst)
+ * trimmed unless `keep`; returns the length. */
+static size_t row_text_k(const struct row *r, int cols, char *dst, bool keep)
 {
 	size_t o = 0;
 
@@ -243,10 +246,25 @@ static size_t row_text(const struct row *r, int cols, char *dst)
 		for (int k = 0; k < KT_CELL_CHARS && c->ch[k]; k++)
 			o += utf8_put(dst + o, c->ch[k], true);
 	}
-	while (o && dst[o - 1] == ' ')
+	while (!keep && o && dst[o - 1] == ' ')
 		o--;
 	dst[o] = 0;
 	return o;
+}
+
+static size_t row_text(const struct row *r, int cols, char *dst)
+{
+	return row_text_k(r, cols, dst, false);
+}
+
+/* A row's part of a logical line: an autowrapped row was written up to its
+ * last column, so its trailing blanks are text (the space between two
+ * words that fell on the wrap, at any width); a blank row is still empty. */
+static size_t line_part(const struct row *r, int cols, char *dst)
+{
+	size_t n = row_text(r, cols, dst);
+
+	return r->wrapped && n ? row_text_k(r, cols, dst, true) : n;
 }
 
 static void emit(struct kt_screen *s, const char *text, size_t len, int64_t ts)
@@ -266,7 +284,7 @@ static void emit(struct kt_screen *s, const char *text, size_t len, int64_t ts)
  */
 static void leave_row(struct kt_screen *s, struct row *r)
 {
-	size_t n = row_text(r, s->cols, s->tmp);
+	size_t n = line_part(r, s->cols, s->tmp);
 	int64_t ts = r->ts > s->pend_ts ? r->ts : s->pend_ts;
 
 	if (s->pend_len + n > LINE_MAX_BYTES) {
@@ -655,25 +673,35 @@ static bool row_blank(const struct row *r, int cols)
 /*
  * One buffer to the new size, into fresh rows (the old ones stay intact if
  * memory runs out).  Losing rows: blank rows below `keep_row` go first, then
- * rows leave at the top; *moved says how far content moved up.
+ * rows leave at the top, but never `keep_row` itself (the cursor's row: a
+ * cursor above the screen is what libvterm would get from a larger push,
+ * and nothing clamps it); what is still to lose goes at the bottom.
+ * *moved says how far content moved up, *dropped how many rows went at the
+ * bottom.
  */
 static int resize_buf(struct kt_screen *s, int b, int rows, int cols, int keep_row,
-		      struct row ***nbp, int *moved)
+		      struct row ***nbp, int *moved, int *dropped)
 {
 	struct row **old = s->buf[b], **nb;
 	int push = 0, drop_bottom = 0, ncopy = cols < s->cols ? cols : s->cols;
 
 	*moved = 0;
+	*dropped = 0;
 	nb = calloc(rows, sizeof(*nb));
 	if (!nb)
 		return -ENOMEM;
 	if (rows < s->rows) {
 		int lose = s->rows - rows;
 
+		keep_row = clampi(keep_row, 0, s->rows - 1);
 		while (drop_bottom < lose && s->rows - 1 - drop_bottom > keep_row &&
 		       row_blank(old[s->rows - 1 - drop_bottom], s->cols))
 			drop_bottom++;
 		push = lose - drop_bottom;
+		if (push > keep_row) {
+			drop_bottom += push - keep_row;
+			push = keep_row;
+		}
 	}
 	for (int i = 0; i < rows; i++) {
 		int src = i + push;
@@ -694,6 +722,7 @@ static int resize_buf(struct kt_screen *s, int b, int rows, int cols, int keep_r
 	}
 	*nbp = nb;
 	*moved = push;
+	*dropped = drop_bottom;
 	return 0;
 }
 
@@ -712,7 +741,7 @@ static int cb_resize(int rows, int cols, VTermPos *delta, void *user)
 	struct row **nb[2] = { NULL, NULL }, **tmp;
 	size_t text_cap = (size_t)(cols > s->cols ? cols : s->cols) * KT_CELL_CHARS * 6 + 1;
 	VTermPos pos;
-	int moved[2] = { 0, 0 }, err = -ENOMEM;
+	int moved[2] = { 0, 0 }, dropped[2] = { 0, 0 }, err = -ENOMEM;
 	char *t, *p;
 
 	/* text buffers for the larger width: rows leaving now are the old width */
@@ -731,13 +760,20 @@ static int cb_resize(int rows, int cols, VTermPos *delta, void *user)
 	for (int b = 0; b < 2; b++) {
 		int keep = b == s->cur ? pos.row : b == 0 && s->saved.valid ? s->saved.row : 0;
 
-		err = resize_buf(s, b, rows, cols, keep, &nb[b], &moved[b]);
+		err = resize_buf(s, b, rows, cols, keep, &nb[b], &moved[b], &dropped[b]);
 		if (err)
 			goto fail;
 	}
 	/* nothing fails from here: rows pushed off the main screen leave */
 	for (int i = 0; i < moved[0]; i++)
 		leave_row(s, s->buf[0][i]);
+	/* rows cut at the bottom (below the cursor) leave too, each on its own:
+	 * a wrapped line is split there, which is better than lost */
+	for (int i = s->rows - dropped[0]; i < s->rows; i++) {
+		size_t n = row_text(s->buf[0][i], s->cols, s->tmp);
+
+		emit(s, s->tmp, n, s->buf[0][i]->ts);
+	}
 	for (int b = 0; b < 2; b++) {
 		free_rows(s->buf[b], s->rows);
 		s->buf[b] = nb[b];
@@ -747,6 +783,7 @@ static int cb_resize(int rows, int cols, VTermPos *delta, void *user)
 		s->saved.col = clampi(s->saved.col, 0, cols - 1);
 	}
 	delta->row = -moved[s->cur];
+	assert(pos.row + delta->row >= 0);
 	/* libvterm cancels a pending wrap that now has room to the right */
 	if (s->g.valid && s->g.edge && pos.row == s->g.row && pos.col == s->g.col &&
 	    pos.col < cols - 1)
@@ -826,8 +863,7 @@ int kt_screen_new(int rows, int cols, struct kt_screen **out)
 	if (!out)
 		return -EINVAL;
 	*out = NULL;
-	if (rows < 1 || cols < 2 || rows > KT_SCREEN_MAX_DIM || cols > KT_SCREEN_MAX_DIM)
-		return -EINVAL;
+	kt_screen_size_norm(rows, cols, &rows, &cols);
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
@@ -935,7 +971,28 @@ static void reset_tracked(struct kt_screen *s)
 	memset(s->charset, 0, sizeof(s->charset));
 }
 
-enum step_ret { STEP_OK, STEP_DONE, STEP_SAVE, STEP_OVERFLOW, STEP_REP, STEP_DECALN };
+enum step_ret { STEP_OK, STEP_DONE, STEP_SAVE, STEP_OVERFLOW, STEP_REP, STEP_DECALN,
+		STEP_RESTORE, STEP_CANCEL_STRING };
+
+/*
+ * libvterm 0.1.4 answers a DECRQSS (DCS $ q Pt ST) it does not know with
+ * vterm_push_output_sprintf_dcs(vt, "0$r%.s", (int)cmdlen, command): "%.s"
+ * takes the length as the string pointer (undefined behaviour; the
+ * instrumented libvterm of `make fuzz` crashes on it, found by
+ * fuzz_keyframe).  Only m, r, s, " q and "q are answered properly: any
+ * other DECRQSS is cancelled before libvterm sees its end.
+ */
+static bool bad_decrqss(const struct scan *c)
+{
+	static const char *const ok[] = { "$qm", "$qr", "$qs", "$q q", "$q\"q" };
+
+	if (!c->dcs || c->nsb < 2 || c->sb[0] != '$' || c->sb[1] != 'q')
+		return false;
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
+		if (c->nsb == strlen(ok[i]) && !memcmp(c->sb, ok[i], c->nsb))
+			return false;
+	return true;
+}
 
 /*
  * A sequence just finished (its final byte not yet run by libvterm): track
@@ -950,6 +1007,8 @@ static enum step_ret seq_done(struct kt_screen *s, uint8_t final)
 	if (c->st == SC_ESC) {
 		if (!c->ninter && final == '7')
 			return STEP_SAVE;
+		if (!c->ninter && final == '8')
+			return STEP_RESTORE;
 		if (!c->ninter && final == 'c') {
 			reset_tracked(s);
 			return STEP_DONE;
@@ -1023,7 +1082,7 @@ static enum step_ret step(struct kt_screen *s, uint8_t ch)
 	}
 	if (ch == 0x07 && c->st == SC_STRING) {
 		c->st = SC_NORMAL;
-		return STEP_DONE;
+		return bad_decrqss(c) ? STEP_CANCEL_STRING : STEP_DONE;
 	}
 	if (ch < 0x20)
 		return STEP_OK;
@@ -1031,13 +1090,15 @@ static enum step_ret step(struct kt_screen *s, uint8_t ch)
 	case SC_ESC_IN_STRING:
 		if (ch == 0x5c) {
 			c->st = SC_NORMAL;
-			return STEP_DONE;
+			return bad_decrqss(c) ? STEP_CANCEL_STRING : STEP_DONE;
 		}
 		c->st = SC_ESC;
 		/* fallthrough */
 	case SC_ESC:
 		if (ch == 'P' || ch == ']') {
 			c->st = SC_STRING;
+			c->dcs = ch == 'P';
+			c->nsb = 0;
 			return STEP_OK;
 		}
 		if (ch == '[') {
@@ -1106,6 +1167,9 @@ static enum step_ret step(struct kt_screen *s, uint8_t ch)
 			return r;
 		}
 	case SC_STRING:
+		if (c->nsb < sizeof(c->sb))
+			c->sb[c->nsb++] = ch;
+		return STEP_OK;
 	case SC_NORMAL:
 		return STEP_OK;
 	}
@@ -1180,6 +1244,26 @@ static const uint8_t *after_step(struct feeder *f, enum step_ret r, const uint8_
 	if (r == STEP_SAVE) {
 		sync_to(f, p + 1);
 		save_cursor(s);
+	} else if (r == STEP_RESTORE) {
+		/*
+		 * libvterm 0.1.4's DECRC (ESC 8) puts back a cursor saved before
+		 * a resize without clamping it (CSIs clamp, ESC 8 does not), and
+		 * the next glyph is then written past its line arrays.  Move it
+		 * back by CUU/CUB, whose end-of-CSI bounds (origin mode included)
+		 * then hold, as on a terminal that clamps the restored cursor.
+		 */
+		VTermPos pos;
+		char mv[32];
+		int n = 0;
+
+		sync_to(f, p + 1);
+		vterm_state_get_cursorpos(s->vs, &pos);
+		if (pos.row >= s->rows)
+			n += snprintf(mv + n, sizeof(mv) - n, "\x1b[%dA", pos.row - (s->rows - 1));
+		if (pos.col >= s->cols)
+			n += snprintf(mv + n, sizeof(mv) - n, "\x1b[%dD", pos.col - (s->cols - 1));
+		if (n)
+			vt_write(s, (const uint8_t *)mv, (size_t)n);
 	} else if (r == STEP_REP) {
 		/* libvterm has run everything before the final byte: is REP safe? */
 		sync_to(f, p);
@@ -1195,6 +1279,12 @@ static const uint8_t *after_step(struct feeder *f, enum step_ret r, const uint8_
 		g = s->g;
 		sync_to(f, p + 1);
 		s->g = g;
+	} else if (r == STEP_CANCEL_STRING) {
+		/* CAN instead of the terminator (after a string's ESC too):
+		 * libvterm drops the string unanswered */
+		sync_to(f, p);
+		vt_write(s, (const uint8_t *)"\x18", 1);
+		f->flush = p + 1;
 	} else if (r == STEP_OVERFLOW) {
 		/* cancel the sequence; the separator and what follows are text */
 		sync_to(f, p);
@@ -1321,14 +1411,21 @@ int kt_screen_feed(struct kt_screen *s, const void *buf, size_t len)
 
 int kt_screen_resize(struct kt_screen *s, int rows, int cols)
 {
-	if (!s || rows < 1 || cols < 2 || rows > KT_SCREEN_MAX_DIM || cols > KT_SCREEN_MAX_DIM)
+	if (!s)
 		return -EINVAL;
+	kt_screen_size_norm(rows, cols, &rows, &cols);
 	if (rows == s->rows && cols == s->cols)
 		return 0;
 	if (s->broken)
 		return s->broken;
 	s->cb_err = 0;
 	vterm_set_size(s->vt, rows, cols);
+	if (!s->broken) {
+		VTermPos pos;
+
+		vterm_state_get_cursorpos(s->vs, &pos);
+		assert(pos.row >= 0 && pos.row < s->rows && pos.col >= 0 && pos.col < s->cols);
+	}
 	return s->cb_err;
 }
 
@@ -1398,7 +1495,7 @@ int kt_screen_visible_lines(struct kt_screen *s, kt_screen_line_cb cb, void *ctx
 			len = 0;
 			ts = 0;
 		}
-		n = row_text(rows[i], s->cols, line + len);
+		n = line_part(rows[i], s->cols, line + len);
 		len += n;
 		if (rows[i]->ts > ts)
 			ts = rows[i]->ts;
@@ -1425,6 +1522,9 @@ void kt_screen_cursor(const struct kt_screen *s, int *row, int *col, bool *visib
 	VTermPos pos;
 
 	vterm_state_get_cursorpos(s->vs, &pos);
+	/* libvterm does not clamp what a resize callback moves; cb_resize
+	 * keeps the cursor's row, so it is always on the screen */
+	assert(pos.row >= 0 && pos.row < s->rows);
 	if (row)
 		*row = pos.row;
 	if (col)

@@ -33,7 +33,10 @@
  * would keep it pending across escape sequences).  In origin mode a cursor
  * on a row outside the scroll region (only ESC 8 or a resize puts it there)
  * is restored clamped into the region.  libvterm joins a combining mark to
- * a glyph in the last column only when both arrive in one feed.  Measured:
+ * a glyph in the last column only when both arrive in one feed.  A width
+ * change drops the wrap marks of the rows on the screen (libvterm does not
+ * reflow): a line wrapped before it leaves the screen, or is searched, in
+ * row-wide pieces; so does one wrapped on a 1-row screen.  Measured:
  * 0 mismatches in 4800 cuts of shell, ls and editor streams, 21 in 8000
  * cuts of random escape-sequence soup (tests/unit/test_keyframe.c, 40 seeds).
  *
@@ -47,8 +50,26 @@
 #include <stdint.h>
 #include <stdbool.h>
 
-#define KT_SCREEN_MAX_DIM 1000 /* rows 1..1000, cols 2..1000 (libvterm 0.1.4 puts the
-                                * cursor at column -1 on a double-width row 1 wide) */
+/*
+ * Window sizes.  The kernel accepts any 16-bit rows x cols in TIOCSWINSZ
+ * (0x0 on a pty nobody sized, 1 column after `stty cols 1`, 65535 rows), and
+ * a recorded session can hold any of them; the screen model cannot: cells
+ * are allocated (65535 x 65535 would be 100 GiB), and libvterm 0.1.4 puts
+ * the cursor at column -1 on a double-width row 1 wide.  One rule, applied
+ * by kt_screen_size_norm and by every function here that takes a size (so
+ * the indexer, text export, replay, asciicast export and the web player all
+ * see the same screen):
+ *   - a dimension of 0 (or below) is "not set": 24 rows, 80 columns;
+ *   - otherwise it is clamped into rows 1..1000, cols 2..1000.
+ * A program that believes it has 2000 rows and addresses row 1500 is drawn
+ * on row 1000 (libvterm clamps cursor addressing), so a hostile size can
+ * make the model differ from what that terminal showed, never fail.
+ */
+#define KT_SCREEN_MAX_DIM 1000
+#define KT_SCREEN_MIN_ROWS 1
+#define KT_SCREEN_MIN_COLS 2
+#define KT_SCREEN_DEFAULT_ROWS 24
+#define KT_SCREEN_DEFAULT_COLS 80
 #define KT_CELL_CHARS 4        /* base + up to 3 combining marks (more are dropped) */
 
 enum kt_color_type {
@@ -90,6 +111,10 @@ struct kt_cell {
 
 struct kt_screen;
 
+/* rows x cols by the rule above (either output pointer may be NULL). */
+void kt_screen_size_norm(long rows, long cols, int *nrows, int *ncols);
+
+/* rows x cols go through kt_screen_size_norm: any size is accepted. */
 int kt_screen_new(int rows, int cols, struct kt_screen **out);
 void kt_screen_free(struct kt_screen *s);
 
@@ -101,7 +126,12 @@ void kt_screen_free(struct kt_screen *s);
  * first error a line callback returned, else 0.
  */
 int kt_screen_feed(struct kt_screen *s, const void *buf, size_t len);
-/* -EINVAL outside the bounds above.  Rows lost off the top are emitted. */
+/*
+ * To kt_screen_size_norm(rows, cols).  Rows lost off the top are emitted.
+ * The cursor stays on its content and on the screen: when the rows above it
+ * are not enough to lose, rows below it go too (emitted as lines first when
+ * not blank, each row a line of its own).
+ */
 int kt_screen_resize(struct kt_screen *s, int rows, int cols);
 void kt_screen_size(const struct kt_screen *s, int *rows, int *cols);
 
@@ -151,7 +181,7 @@ bool kt_screen_altscreen(const struct kt_screen *s);
  * (try again after more output).
  */
 int kt_screen_serialize(struct kt_screen *s, uint8_t **out, size_t *len);
-/* A fresh kt_screen of rows x cols fed with keyframe bytes `kf`. */
+/* A fresh kt_screen of rows x cols (normalised) fed with keyframe bytes `kf`. */
 int kt_screen_restore(int rows, int cols, const void *kf, size_t len,
 		      struct kt_screen **out);
 

@@ -8,6 +8,7 @@
 
 #include "json.h"
 #include "store_int.h"
+#include "satint.h"
 
 #define JS_MAX_SAFE (UINT64_C(1) << 53)
 
@@ -55,7 +56,7 @@ static json_t *jtime(int64_t us, const struct kt_json_style *st)
 
 static json_t *jduration(int64_t start_us, int64_t end_us)
 {
-	return end_us > 0 ? json_integer(end_us - start_us) : json_null();
+	return end_us > 0 ? json_integer(kt_sub_sat(end_us, start_us)) : json_null();
 }
 
 const char *kt_session_state_name(int state)

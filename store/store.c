@@ -46,7 +46,7 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[ST_CMD_EXIT] =
 		"UPDATE commands SET end_us = ?3, has_exit = 1, exit_status = ?4 WHERE id ="
 		" (SELECT id FROM commands WHERE session_id = ?1 AND pid = ?2 AND end_us = 0"
-		"  ORDER BY seq DESC LIMIT 1)",
+		"  ORDER BY seq DESC LIMIT 1) RETURNING seq",
 	[ST_CHUNK_LAST] =
 		"SELECT seq + nframes, end_us, out_offset + out_bytes, in_offset + in_bytes"
 		" FROM chunks WHERE session_id = ?1 ORDER BY seq DESC LIMIT 1",
@@ -54,6 +54,10 @@ static const char *const stmt_sql[ST__COUNT] = {
 		"INSERT INTO chunks (session_id, seq, start_us, end_us, out_offset, in_offset,"
 		" out_bytes, in_bytes, nframes, raw_len, codec, data)"
 		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+	/* tamper evidence (chain.c) */
+	[ST_CHAIN_GET] = "SELECT n_frames, head FROM chain_heads WHERE session_id = ?1",
+	[ST_CHAIN_PUT] = "INSERT OR REPLACE INTO chain_heads (session_id, n_frames, head)"
+		" VALUES (?1, ?2, ?3)",
 };
 
 

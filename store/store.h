@@ -18,7 +18,7 @@
 #include <stdint.h>
 #include <stdbool.h>
 
-#define KT_SCHEMA_VERSION 3
+#define KT_SCHEMA_VERSION 4
 #define KT_STREAM_VERSION 1
 
 struct kt_store;
@@ -199,6 +199,12 @@ enum kt_frame_type {
 	KT_FRAME_IN = 2,     /* bytes the user typed */
 	KT_FRAME_RESIZE = 3, /* payload: u16 cols, u16 rows (LE) */
 	KT_FRAME_GAP = 4,    /* payload: varint lost_bytes, varint lost_events */
+	/* evidence frames (store/evidence.h); players skip them */
+	KT_FRAME_WITHHELD = 5, /* payload: varint bytes typed with ECHO off, not kept */
+	KT_FRAME_META = 6,   /* the session's metadata, signed with the stream */
+	KT_FRAME_CMD = 7,    /* a command row as stored */
+	KT_FRAME_EXIT = 8,   /* a command's exit as stored */
+	KT_FRAME_END = 9,    /* the session's end as stored */
 };
 
 struct kt_frame {

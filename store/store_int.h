@@ -56,6 +56,8 @@ enum kt_stmt_id {
 	ST_CMD_EXIT,
 	ST_CHUNK_LAST,
 	ST_CHUNK_INSERT,
+	ST_CHAIN_GET,
+	ST_CHAIN_PUT,
 	ST__COUNT,
 };
 

@@ -12,6 +12,7 @@
 
 #include "store_int.h"
 #include "log.h"
+#include "satint.h"
 
 struct kt_stream {
 	struct kt_store *st;
@@ -183,9 +184,9 @@ static int load_chunk(struct kt_stream *s)
 	/* frames before s->next were returned already (from a chunk that
 	 * compaction has merged into this one since) or are to be skipped
 	 * (kt_stream_open_pos) */
-	s->skip = s->next > seq ? s->next - seq : 0;
+	s->skip = s->next > seq ? kt_sub_sat(s->next, seq) : 0;
 	/* whatever happens to this chunk, the next call moves on */
-	s->next = seq + (nframes > 0 ? nframes : 1);
+	s->next = kt_add_sat(seq, nframes > 0 ? nframes : 1);
 
 	if (raw_len < 0 || raw_len > KT_CHUNK_RAW_MAX) {
 		err = corrupt(s, seq, "raw_len out of range");
@@ -261,7 +262,7 @@ int kt_stream_open_pos(struct kt_store *st, int64_t session_id, int64_t chunk_se
 		return err;
 	/* a position is a session frame number (FORMAT.md): valid even when
 	 * chunk_seq names a chunk that compaction has merged into another */
-	(*out)->next = chunk_seq + frame_index;
+	(*out)->next = kt_add_sat(chunk_seq, frame_index);
 	return 0;
 }
 

@@ -10,6 +10,7 @@
 
 #include <jansson.h>
 
+#include "access.h"
 #include "audit.h"
 #include "json.h"
 #include "jsonenc.h"
@@ -204,10 +205,20 @@ int api_session(struct lws *wsi, struct conn *c, int64_t id)
 	err = kt_store_session_get(st, id, &s);
 	if (err)
 		return store_error(wsi, c, err);
+	if (web_access(wsi, "view", id, "GET /api/sessions/ID"))
+		return web_error(wsi, c, 500, "the access log cannot be written");
 	if (have_audit(st) && !(ident = malloc(sizeof(*ident))))
 		return web_error(wsi, c, 500, "out of memory");
 	j = session_with_identity(st, &s, ident);
 	free(ident);
+	{
+		json_t *v = web_verification(id);
+
+		if (j)
+			json_object_set_new(j, "verification", v ? v : json_null());
+		else
+			json_decref(v);
+	}
 	return send_json(wsi, c, json_pack("{s:o}", "session", j));
 }
 
@@ -322,6 +333,8 @@ int api_search(struct lws *wsi, struct conn *c)
 	want_screen = !strcmp(in, "screen") || !strcmp(in, "all");
 	if (!want_cmds && !want_screen)
 		return web_error(wsi, c, 400, "'in' must be commands, screen or all");
+	if (web_access(wsi, "search", 0, text))
+		return web_error(wsi, c, 500, "the access log cannot be written");
 	/* Screen-text search needs store/screen.h, which is not merged yet. */
 	if (!want_cmds)
 		return web_error(wsi, c, 501, "screen-text search is not available in this build");

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "framefmt.h"
+#include "screen.h"
 
 int web_buf_put(struct web_buf *b, const void *data, size_t len)
 {
@@ -88,6 +89,22 @@ int web_enc_binary(void *ctx, const struct kt_frame *f, const uint8_t *data, siz
 		le64(p, lb);
 		le64(p + 8, le);
 		return web_rec_put(b, KT_FRAME_GAP, f->ts_us, p, sizeof(p));
+	}
+	if (f->type == KT_FRAME_RESIZE) {
+		uint16_t cols, rows;
+		uint8_t p[4];
+		int r, c;
+
+		/* the browser's terminal gets the screen model's size for any
+		 * recorded one (65535 columns would hang it; screen.h) */
+		if (kt_frame_resize_parse(f, &cols, &rows))
+			return 0;
+		kt_screen_size_norm(rows, cols, &r, &c);
+		p[0] = c & 0xff;
+		p[1] = c >> 8;
+		p[2] = r & 0xff;
+		p[3] = r >> 8;
+		return web_rec_put(b, KT_FRAME_RESIZE, f->ts_us, p, sizeof(p));
 	}
 	return web_rec_put(b, f->type, f->ts_us, data, len);
 }

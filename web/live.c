@@ -24,12 +24,14 @@
 
 #include <jansson.h>
 
+#include "access.h"
 #include "auth.h"
 #include "framefmt.h"
 #include "jsonenc.h"
 #include "log.h"
 #include "params.h"
 #include "routes.h"
+#include "screen.h"
 
 #define MAX_VIEWERS 512
 #define STATE_CHECK_US (1000 * 1000)
@@ -101,6 +103,9 @@ int live_filter(struct lws *wsi)
 		pr_warn("websocket refused: %d live viewers already", MAX_VIEWERS);
 		return refuse(wsi, 503, "too many live viewers");
 	}
+	/* logged while the request's headers (its identity) are at hand */
+	if (web_access(wsi, "live", id, ""))
+		return refuse(wsi, 500, "the access log cannot be written");
 	return 0;
 }
 
@@ -114,15 +119,18 @@ static void tick(lws_sorted_usec_list_t *sul)
 static int put_meta(struct web_live *l, const struct kt_session_info *s)
 {
 	size_t len = 0;
-	char *js = je_dump(json_pack("{s:I,s:I,s:I,s:I,s:b,s:i,s:i,s:b}",
+	int rows, cols, err;
+	char *js;
+
+	kt_screen_size_norm(s->rows, s->cols, &rows, &cols); /* screen.h's rule */
+	js = je_dump(json_pack("{s:I,s:I,s:I,s:I,s:b,s:i,s:i,s:b}",
 				     "session_id", (json_int_t)s->id,
 				     "start_us", (json_int_t)s->start_us,
 				     "from_us", (json_int_t)s->start_us,
 				     "stream_start_us", (json_int_t)s->start_us,
 				     "keyframe", 0,
-				     "cols", s->cols ? s->cols : 80, "rows", s->rows ? s->rows : 24,
+				     "cols", cols, "rows", rows,
 				     "active", s->state == KT_SESSION_ACTIVE), &len);
-	int err;
 
 	if (!js)
 		return -ENOMEM;

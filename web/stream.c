@@ -21,11 +21,14 @@
 
 #include <jansson.h>
 
+#include "access.h"
 #include "../replay/asciicast.h"
+#include "screen.h"
 #include "framefmt.h"
 #include "jsonenc.h"
 #include "params.h"
 #include "routes.h"
+#include "satint.h"
 
 struct web_stream {
 	struct web_cursor cur;
@@ -87,17 +90,20 @@ static int meta(struct web_stream *ws, const struct kt_session_info *s, int64_t 
 		int64_t stream_start_us, bool keyframe)
 {
 	size_t len = 0;
-	char *js = je_dump(json_pack("{s:I,s:I,s:I,s:I,s:b,s:i,s:i,s:b}",
+	int rows, cols, err;
+	char *js;
+
+	/* the player's terminal: any recorded size by the screen model's rule */
+	kt_screen_size_norm(s->rows, s->cols, &rows, &cols);
+	js = je_dump(json_pack("{s:I,s:I,s:I,s:I,s:b,s:i,s:i,s:b}",
 				     "session_id", (json_int_t)s->id,
 				     "start_us", (json_int_t)s->start_us,
-				     "from_us", (json_int_t)(s->start_us + from),
+				     "from_us", (json_int_t)kt_add_sat(s->start_us, from),
 				     /* where the frames begin: the nearest keyframe */
 				     "stream_start_us", (json_int_t)stream_start_us,
 				     "keyframe", keyframe,
-				     "cols", s->cols ? s->cols : 80, "rows", s->rows ? s->rows : 24,
+				     "cols", cols, "rows", rows,
 				     "active", s->state == KT_SESSION_ACTIVE), &len);
-	int err;
-
 	if (!js)
 		return -ENOMEM;
 	err = web_rec_put(&ws->out, WEB_REC_META, s->start_us, js, len);
@@ -116,7 +122,7 @@ static int open_at(struct web_stream *ws, struct kt_store *st, const struct kt_s
 	uint16_t rows = 0, cols = 0;
 	int err;
 
-	err = kt_stream_open_at(st, s->id, s->start_us + from, &ws->cur.s, &kf, &kf_len, &kf_ts,
+	err = kt_stream_open_at(st, s->id, kt_add_sat(s->start_us, from), &ws->cur.s, &kf, &kf_len, &kf_ts,
 				&rows, &cols);
 	if (err)
 		return err;
@@ -124,10 +130,13 @@ static int open_at(struct web_stream *ws, struct kt_store *st, const struct kt_s
 		kf_ts = s->start_us;
 	err = meta(ws, s, from, kf_ts, kf != NULL);
 	if (!err && kf && rows && cols) {
-		rs[0] = cols & 0xff;
-		rs[1] = cols >> 8;
-		rs[2] = rows & 0xff;
-		rs[3] = rows >> 8;
+		int r, c;
+
+		kt_screen_size_norm(rows, cols, &r, &c); /* as web_enc_binary */
+		rs[0] = c & 0xff;
+		rs[1] = c >> 8;
+		rs[2] = r & 0xff;
+		rs[3] = r >> 8;
 		err = web_rec_put(&ws->out, KT_FRAME_RESIZE, kf_ts, rs, sizeof(rs));
 	}
 	while (!err && kf && off < kf_len) {
@@ -165,6 +174,8 @@ int stream_start(struct lws *wsi, struct conn *c, int64_t id, bool export)
 		return web_error(wsi, c, 404, "no such session");
 	if (err)
 		return web_error(wsi, c, 500, "store error: %s", strerror(-err));
+	if (web_access(wsi, export ? "export" : "replay", id, input ? "input=1" : ""))
+		return web_error(wsi, c, 500, "the access log cannot be written");
 
 	ws = calloc(1, sizeof(*ws));
 	if (!ws)

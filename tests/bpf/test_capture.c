@@ -41,6 +41,7 @@ static struct {
 	struct kt_fx_buf execs;    /* "filename|arg arg|cwd\n" per exec */
 	int winsize_rows, winsize_cols, nwinsize;
 	uint64_t events;
+	uint64_t withheld, nwithheld; /* KT_EV_IN_WITHHELD: bytes, events */
 } C;
 
 static int on_event(void *ctx, void *data, size_t size)
@@ -86,6 +87,13 @@ static int on_event(void *ctx, void *data, size_t size)
 		const struct kt_ev_data *e = data;
 
 		kt_fx_buf_add(h->type == KT_EV_TTY_OUT ? &C.out : &C.in, e->data, e->len);
+		break;
+	}
+	case KT_EV_IN_WITHHELD: {
+		const struct kt_ev_withheld *e = data;
+
+		C.withheld += e->bytes;
+		C.nwithheld++;
 		break;
 	}
 	case KT_EV_WINSIZE: {
@@ -314,6 +322,110 @@ static void t_pty_session(void)
 	free(got.p);
 }
 
+/* Drive a session through prompts: after `prompt[i]` shows, type answer[i]. */
+static void converse(int master, struct kt_fx_buf *got, const char *const *prompt,
+		     const char *const *answer, int n)
+{
+	char b[4096];
+	int i = 0;
+
+	for (;;) {
+		ssize_t r = read(master, b, sizeof(b));
+
+		if (r <= 0)
+			break;
+		kt_fx_buf_add(got, b, r);
+		if (i < n && memmem(got->p, got->len, prompt[i], strlen(prompt[i]))) {
+			if (write(master, answer[i], strlen(answer[i])) < 0)
+				break;
+			i++;
+		}
+		kt_loader_poll(L, 0);
+	}
+}
+
+/*
+ * Input typed while the terminal has ECHO off (stty -echo, read -s, sudo,
+ * getpass) never leaves the kernel: no IN bytes, one withheld count per
+ * write.  Echo on again: typed bytes are recorded.  What decides is the
+ * slave's termios at the write, on whichever backend runs.
+ */
+static void t_echo_off_withheld(void)
+{
+	static const char *const prompt[] = { "PW?", "AGAIN?", "NAME?" };
+	static const char *const answer[] = { "s3cr", "et!\r", "visible\r" };
+	const char *script = "stty -echo; printf 'PW?'; read a; printf 'AGAIN?'; read b; "
+			     "stty echo; printf 'NAME?'; read n; echo \"n=$n\"; exit 0";
+	struct kt_fx_buf got = {0};
+	int master, st;
+	pid_t helper, leader;
+
+	if (!L)
+		{ CHECK(L); return; }
+	reset();
+	helper = enter_ns(ns_init, script, &master, &leader, 24, 80);
+	CHECK(helper > 0 && leader > 0);
+	C.leader = leader;
+	/* "s3cr" and "et!\r" are two writes: the first is not a whole line */
+	converse(master, &got, prompt, answer, 3);
+	close(master);
+	waitpid(helper, &st, 0);
+	settle(L);
+
+	CHECK_EQ_INT(WEXITSTATUS(st), 0);
+	CHECK_EQ_INT(C.starts, 1);
+	CHECK(memmem(got.p, got.len, "n=visible", 9) != NULL);
+	/* nothing of the secret anywhere: not as input, not echoed */
+	CHECK(!memmem(C.in.p, C.in.len, "s3cr", 4) && !memmem(C.in.p, C.in.len, "et!", 3));
+	CHECK(!memmem(C.out.p, C.out.len, "s3cr", 4));
+	CHECK_EQ_INT(C.withheld, 8);
+	CHECK_EQ_INT(C.nwithheld, 2);
+	/* echo on again: recorded as typed */
+	CHECK_EQ_INT(C.in.len, 8);
+	CHECK(C.in.len == 8 && memcmp(C.in.p, "visible\r", 8) == 0);
+	CHECK(C.out.len == got.len && memcmp(C.out.p, got.p, got.len) == 0);
+	printf("# echo-off: %s: %llu bytes withheld in %llu events, %zu typed bytes recorded\n",
+	       kt_loader_backend(L), (unsigned long long)C.withheld, (unsigned long long)C.nwithheld,
+	       C.in.len);
+	kt_loader_session_retire(L, C.sid, C.start.tty.key);
+	free(got.p);
+}
+
+/* Input capture is opt-in: a loader without it records output only. */
+static void t_input_off(void)
+{
+	static const char *const prompt[] = { "NAME?" };
+	static const char *const answer[] = { "typed\r" };
+	struct kt_loader_opts o = { .capture = capture, .capture_input = false };
+	struct kt_fx_buf got = {0};
+	int master, st, err;
+	pid_t helper, leader;
+
+	kt_loader_close(L);
+	L = NULL;
+	err = kt_loader_open(&o, on_event, NULL, &L);
+	CHECK_EQ_INT(err, 0);
+	if (err)
+		return;
+	CHECK_EQ_INT(kt_loader_capture_up(L), 0);
+	reset();
+	helper = enter_ns(ns_init, "printf 'NAME?'; read n; echo \"n=$n\"", &master, &leader, 24, 80);
+	CHECK(helper > 0 && leader > 0);
+	C.leader = leader;
+	converse(master, &got, prompt, answer, 1);
+	close(master);
+	waitpid(helper, &st, 0);
+	settle(L);
+	CHECK_EQ_INT(C.starts, 1);
+	CHECK(memmem(got.p, got.len, "n=typed", 7) != NULL);
+	CHECK_EQ_INT(C.in.len, 0);
+	CHECK_EQ_INT(C.nwithheld, 0);
+	/* output (with the kernel's echo of what was typed) is still recorded */
+	CHECK(C.out.len == got.len && memcmp(C.out.p, got.p, got.len) == 0);
+	kt_loader_session_retire(L, C.sid, C.start.tty.key);
+	free(got.p);
+}
+
 /*
  * A session whose output up to `until` is read from the pty master while the
  * capture hook is detached, as happens before the recorder sees the
@@ -512,7 +624,9 @@ int main(int argc, char **argv)
 	RUN(t_lazy_first_bytes);
 	RUN(t_lazy_overflow_counted);
 	RUN(t_not_recorded);
-	RUN(t_loss_counted);
+	RUN(t_echo_off_withheld);
+	RUN(t_input_off); /* reloads without input capture */
+	RUN(t_loss_counted); /* closes L, loads its own */
 	kt_loader_close(L);
 	kill(ns_init, SIGKILL);
 	reset();

@@ -205,7 +205,7 @@ def main():
             socks = [s for s in RUNTIME_SOCKETS if under(s, p)]
             if socks:
                 problems.append(f"{c['name']}: hostPath {p} contains runtime sockets {socks}")
-            if m["mountPath"].rstrip("/") != p.rstrip("/"):
+            if m["mountPath"].rstrip("/") != os.path.join(p, m.get("subPath", "")).rstrip("/"):
                 problems.append(f"{c['name']}: hostPath {p} mounted at {m['mountPath']}: paths the recorder "
                                 "reports would not be the node's")
     check("deploy_host_mounts_safe", not problems, "; ".join(problems))

@@ -14,12 +14,16 @@
 set -euo pipefail
 
 BUILD=(make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libsqlite3-dev
-       libzstd-dev libjansson-dev libvterm-dev libwebsockets-dev pkg-config)
+       libzstd-dev libjansson-dev libvterm-dev libwebsockets-dev libsodium-dev pkg-config)
 RUNTIME=(containerd runc busybox-static bash coreutils tmux python3 python3-yaml sqlite3
          util-linux procps iproute2)
 QEMU=(qemu-system-x86 cpio kmod zstd xz-utils debian-archive-keyring)
 BROWSER=(chromium)
 BENCH=(asciinema tlog sudo hyperfine linux-perf)
+# make SAN=1 / make fuzz: libvterm is rebuilt from Debian's source with the
+# sanitizers (tests/fuzz/get_libvterm.sh: apt-get source + dpkg-source), and
+# libFuzzer's runtime comes with clang's runtime libraries
+FUZZ=(dpkg-dev libclang-rt-14-dev)
 
 die() { echo "deps.sh: $*" >&2; exit 1; }
 [ "$(id -u)" = 0 ] || die "must run as root (apt-get install, mount tracefs)"
@@ -30,7 +34,7 @@ installed() {
 }
 
 missing=()
-for p in "${BUILD[@]}" "${RUNTIME[@]}" "${QEMU[@]}" "${BROWSER[@]}" "${BENCH[@]}"; do
+for p in "${BUILD[@]}" "${RUNTIME[@]}" "${QEMU[@]}" "${BROWSER[@]}" "${BENCH[@]}" "${FUZZ[@]}"; do
 	installed "$p" || missing+=("$p")
 done
 # nodejs: any provider (Debian or nodesource) will do.

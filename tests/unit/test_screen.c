@@ -268,8 +268,83 @@ static void t_resize(void)
 	CHECK_EQ_STR(row(s, 0), "c");
 	F(s, "\x1b[6;25Hend");
 	CHECK_EQ_STR(row(s, 5), "                        end");
-	CHECK_EQ_INT(kt_screen_resize(s, 0, 5), -EINVAL);
-	CHECK_EQ_INT(kt_screen_resize(s, 5, 1001), -EINVAL);
+	/* any size is accepted, by screen.h's one rule */
+	CHECK_EQ_INT(kt_screen_resize(s, 0, 5), 0);
+	kt_screen_size(s, &r, &c);
+	CHECK_EQ_INT(r, KT_SCREEN_DEFAULT_ROWS);
+	CHECK_EQ_INT(c, 5);
+	CHECK_EQ_INT(kt_screen_resize(s, 5, 1001), 0);
+	kt_screen_size(s, &r, &c);
+	CHECK_EQ_INT(r, 5);
+	CHECK_EQ_INT(c, KT_SCREEN_MAX_DIM);
+	kt_screen_free(s);
+}
+
+/* The size rule: 0 is "not set", the rest is clamped (screen.h). */
+static void t_size_norm(void)
+{
+	static const struct { long r, c; int er, ec; } t[] = {
+		{ 0, 0, 24, 80 }, { -5, -1, 24, 80 }, { 1, 1, 1, 2 }, { 1, 2, 1, 2 },
+		{ 1000, 1000, 1000, 1000 }, { 1001, 2000, 1000, 1000 },
+		{ 65535, 65535, 1000, 1000 }, { 40, 0, 40, 80 }, { 0, 132, 24, 132 },
+	};
+	struct kt_screen *s;
+	int r, c;
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		kt_screen_size_norm(t[i].r, t[i].c, &r, &c);
+		CHECK_EQ_INT(r, t[i].er);
+		CHECK_EQ_INT(c, t[i].ec);
+		/* and every entry point applies it */
+		s = NULL;
+		CHECK_EQ_INT(kt_screen_new((int)t[i].r, (int)t[i].c, &s), 0);
+		if (!s)
+			continue;
+		kt_screen_size(s, &r, &c);
+		CHECK_EQ_INT(r, t[i].er);
+		CHECK_EQ_INT(c, t[i].ec);
+		F(s, "hello\r\nworld\x1b[2;1H\x1b#6wide");
+		CHECK_EQ_INT(kt_screen_resize(s, 3, 1), 0);
+		kt_screen_size(s, &r, &c);
+		CHECK_EQ_INT(r, 3);
+		CHECK_EQ_INT(c, KT_SCREEN_MIN_COLS);
+		kt_screen_free(s);
+	}
+}
+
+/*
+ * Shrinking with the cursor above the text's end (300x1000 -> 19x1000 with
+ * the cursor homed, issue 10): rows above the cursor are not enough to
+ * lose, so rows below it go at the bottom; the cursor stays on its row
+ * (it went to -18 and below before) and every non-blank row lost is a line.
+ */
+static void t_resize_cursor_above(void)
+{
+	struct lines l = { 0 };
+	struct kt_screen *s;
+	char buf[64];
+	int r, c;
+
+	CHECK_EQ_INT(kt_screen_new(300, 1000, &s), 0);
+	if (!s)
+		return;
+	kt_screen_set_line_cb(s, collect, &l);
+	for (int i = 0; i < 40; i++) {
+		int n = snprintf(buf, sizeof(buf), "line %d\r\n", i);
+
+		kt_screen_feed(s, buf, n);
+	}
+	F(s, "\x1b[3;1H");
+	CHECK_EQ_INT(kt_screen_resize(s, 19, 1000), 0);
+	kt_screen_cursor(s, &r, &c, NULL);
+	CHECK_EQ_INT(r, 0);
+	CHECK_EQ_INT(c, 0);
+	CHECK_EQ_STR(row(s, 0), "line 2");
+	CHECK_EQ_STR(row(s, 18), "line 20");
+	/* 2 pushed off the top, 19 (line 21..39) cut at the bottom */
+	CHECK_EQ_INT(l.n, 40 - 19);
+	CHECK_EQ_STR(l.text[0], "line 0");
+	CHECK_EQ_STR(l.text[2], "line 21");
 	kt_screen_free(s);
 }
 
@@ -364,10 +439,8 @@ static void t_bad_args(void)
 {
 	struct kt_screen *s = NULL;
 
-	CHECK_EQ_INT(kt_screen_new(0, 80, &s), -EINVAL);
-	CHECK_EQ_INT(kt_screen_new(24, 1001, &s), -EINVAL);
-	CHECK_EQ_INT(kt_screen_new(24, 1, &s), -EINVAL);
-	CHECK(s == NULL);
+	CHECK_EQ_INT(kt_screen_new(24, 80, NULL), -EINVAL);
+	CHECK_EQ_INT(kt_screen_resize(NULL, 24, 80), -EINVAL);
 	CHECK_EQ_INT(kt_screen_feed(NULL, "x", 1), -EINVAL);
 	s = scr(2, 2, NULL);
 	CHECK_EQ_INT(kt_screen_row_text(s, 2, NULL, 0), -EINVAL);
@@ -400,6 +473,8 @@ int main(void)
 	RUN(t_scrolled_lines);
 	RUN(t_altscreen);
 	RUN(t_resize);
+	RUN(t_size_norm);
+	RUN(t_resize_cursor_above);
 	RUN(t_wide_chars);
 	RUN(t_split_feeds);
 	RUN(t_hostile_csi_params);

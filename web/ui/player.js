@@ -51,6 +51,11 @@ function gapNotice(bytes) {
   return `\r\n\x1b[7m[kubetape: ${what}]\x1b[27m\r\n`;
 }
 
+// store/screen.h: 0 (unset) -> the default, else clamped into lo..1000
+function screenDim(v, lo, def) {
+  return !(v > 0) ? def : Math.min(1000, Math.max(lo, v));
+}
+
 class Player {
   // session: the /api/sessions/ID object; hooks: { onTime, onGap, onState }
   constructor(el, session, hooks) {
@@ -58,7 +63,10 @@ class Player {
     this.hooks = hooks || {};
     this.startUs = session.start_us;
     this.term = new Terminal({
-      cols: session.cols || 80, rows: session.rows || 24, disableStdin: true,
+      // the session's size as recorded can be anything the kernel took
+      // (0, 1, 65535): the screen model's rule (store/screen.h), which the
+      // server also applies to every META and RESIZE record it sends
+      cols: screenDim(session.cols, 2, 80), rows: screenDim(session.rows, 1, 24), disableStdin: true,
       convertEol: false, scrollback: 2000, fontSize: 14,
       fontFamily: 'ui-monospace, "DejaVu Sans Mono", monospace',
       theme: { background: '#11161c' },

@@ -1,0 +1,355 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * The write side of tamper evidence: evidence frame payloads, the per-frame
+ * hash chain kept in chain_heads, and signed checkpoints (FORMAT.md,
+ * "Tamper evidence").  The chain is over logical frames (type, time,
+ * payload), never chunk bytes, so compaction and re-chunking keep it.
+ */
+#include <assert.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sodium.h>
+
+#include "evidence_int.h"
+#include "log.h"
+
+static void put_le(uint8_t *p, uint64_t v, int n)
+{
+	for (int i = 0; i < n; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+void kt_chain_step(uint8_t h[KT_HASH_LEN], const struct kt_frame *f)
+{
+	crypto_generichash_state s;
+	uint8_t hdr[1 + 8 + 4];
+
+	hdr[0] = f->type;
+	put_le(hdr + 1, (uint64_t)f->ts_us, 8);
+	put_le(hdr + 9, f->len, 4);
+	crypto_generichash_init(&s, NULL, 0, KT_HASH_LEN);
+	crypto_generichash_update(&s, h, KT_HASH_LEN);
+	crypto_generichash_update(&s, hdr, sizeof(hdr));
+	if (f->len)
+		crypto_generichash_update(&s, f->data, f->len);
+	crypto_generichash_final(&s, h, KT_HASH_LEN);
+}
+
+size_t kt_cp_message(const struct kt_cp *cp, uint8_t out[KT_CP_MSG_MAX])
+{
+	size_t n = 0, ulen = strnlen(cp->uuid, sizeof(cp->uuid) - 1);
+
+	memcpy(out, "KTCP\x01", 5);
+	n = 5;
+	put_le(out + n, (uint64_t)cp->node_seq, 8), n += 8;
+	memcpy(out + n, cp->prev, KT_HASH_LEN), n += KT_HASH_LEN;
+	out[n++] = (uint8_t)ulen;
+	memcpy(out + n, cp->uuid, ulen), n += ulen;
+	put_le(out + n, (uint64_t)cp->seq, 8), n += 8;
+	put_le(out + n, (uint64_t)cp->ts_us, 8), n += 8;
+	put_le(out + n, (uint64_t)cp->n_frames, 8), n += 8;
+	memcpy(out + n, cp->head, KT_HASH_LEN), n += KT_HASH_LEN;
+	out[n++] = cp->final;
+	assert(n <= KT_CP_MSG_MAX);
+	return n;
+}
+
+void kt_cp_hash(const struct kt_cp *cp, uint8_t out[KT_HASH_LEN])
+{
+	uint8_t msg[KT_CP_MSG_MAX];
+	size_t n = kt_cp_message(cp, msg);
+
+	crypto_generichash(out, KT_HASH_LEN, msg, n, NULL, 0);
+}
+
+/* ---- evidence frame payloads ---------------------------------------------- */
+
+struct tbuf {
+	uint8_t *p;
+	size_t len, cap;
+	bool oom;
+};
+
+static void tb_put(struct tbuf *b, const void *d, size_t n)
+{
+	if (b->oom)
+		return;
+	if (b->len + n > b->cap) {
+		size_t cap = b->cap ? b->cap * 2 : 512;
+		uint8_t *p;
+
+		while (cap < b->len + n)
+			cap *= 2;
+		p = realloc(b->p, cap);
+		if (!p) {
+			b->oom = true;
+			return;
+		}
+		b->p = p;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, d, n);
+	b->len += n;
+}
+
+/* key=value\n with \ -> \\, newline -> \n, NUL -> \0 (FORMAT.md) */
+static void tb_kv(struct tbuf *b, const char *key, const char *v, size_t n)
+{
+	tb_put(b, key, strlen(key));
+	tb_put(b, "=", 1);
+	for (size_t i = 0; i < n; i++) {
+		if (v[i] == '\\')
+			tb_put(b, "\\\\", 2);
+		else if (v[i] == '\n')
+			tb_put(b, "\\n", 2);
+		else if (v[i] == 0)
+			tb_put(b, "\\0", 2);
+		else
+			tb_put(b, &v[i], 1);
+	}
+	tb_put(b, "\n", 1);
+}
+
+static void tb_kvs(struct tbuf *b, const char *key, const char *v)
+{
+	tb_kv(b, key, v ? v : "", v ? strlen(v) : 0);
+}
+
+static void tb_kvi(struct tbuf *b, const char *key, long long v)
+{
+	char num[32];
+
+	snprintf(num, sizeof(num), "%lld", v);
+	tb_kvs(b, key, num);
+}
+
+static int tb_done(struct tbuf *b, uint8_t **out, size_t *len)
+{
+	if (b->oom) {
+		free(b->p);
+		return -ENOMEM;
+	}
+	*out = b->p;
+	*len = b->len;
+	return 0;
+}
+
+int kt_evidence_meta(const struct kt_session_info *s, uint8_t **out, size_t *len)
+{
+	struct tbuf b = {0};
+
+	tb_put(&b, "kubetape-meta-v1\n", 17);
+	tb_kvs(&b, "uuid", s->uuid);
+	tb_kvi(&b, "kernel_id", (long long)s->kernel_id);
+	tb_kvi(&b, "start_us", s->start_us);
+	tb_kvs(&b, "node", s->node);
+	tb_kvs(&b, "k8s_namespace", s->k8s_namespace);
+	tb_kvs(&b, "pod", s->pod);
+	tb_kvs(&b, "pod_uid", s->pod_uid);
+	tb_kvs(&b, "container", s->container);
+	tb_kvs(&b, "container_id", s->container_id);
+	tb_kvs(&b, "runtime", s->runtime);
+	tb_kvi(&b, "attribution_guess", s->attribution_guess);
+	tb_kvs(&b, "hostname", s->hostname);
+	tb_kvs(&b, "cgroup_path", s->cgroup_path);
+	tb_kvi(&b, "cgroup_id", (long long)s->cgroup_id);
+	tb_kvi(&b, "pidns_ino", s->pidns_ino);
+	tb_kvi(&b, "mntns_ino", s->mntns_ino);
+	tb_kvi(&b, "leader_pid", s->leader_pid);
+	tb_kvi(&b, "leader_ns_pid", s->leader_ns_pid);
+	tb_kvi(&b, "leader_uid", s->leader_uid);
+	tb_kvi(&b, "leader_gid", s->leader_gid);
+	tb_kvs(&b, "leader_comm", s->leader_comm);
+	tb_kvi(&b, "has_tty", s->has_tty);
+	tb_kvs(&b, "tty_name", s->tty_name);
+	tb_kvs(&b, "capture", s->capture);
+	return tb_done(&b, out, len);
+}
+
+int kt_evidence_cmd(const struct kt_command *c, uint8_t **out, size_t *len)
+{
+	struct tbuf b = {0};
+
+	tb_put(&b, "kubetape-cmd-v1\n", 16);
+	tb_kvi(&b, "seq", c->seq);
+	tb_kvi(&b, "ts_us", c->ts_us);
+	tb_kvi(&b, "pid", c->pid);
+	tb_kvi(&b, "ns_pid", c->ns_pid);
+	tb_kvi(&b, "ppid", c->ppid);
+	tb_kvi(&b, "uid", c->uid);
+	tb_kvi(&b, "gid", c->gid);
+	tb_kvi(&b, "euid", c->euid);
+	tb_kvi(&b, "egid", c->egid);
+	tb_kvs(&b, "comm", c->comm);
+	tb_kvs(&b, "filename", c->filename);
+	tb_kvi(&b, "argc", c->argc);
+	tb_kv(&b, "argv", c->argv ? c->argv : "", c->argv ? c->argv_len : 0);
+	tb_kvs(&b, "cwd", c->cwd);
+	tb_kvi(&b, "argv_truncated", c->argv_truncated);
+	tb_kvi(&b, "cwd_truncated", c->cwd_truncated);
+	return tb_done(&b, out, len);
+}
+
+size_t kt_evidence_exit(int32_t seq, int64_t end_us, int exit_status, uint8_t out[32])
+{
+	put_le(out, (uint32_t)seq, 4);
+	put_le(out + 4, (uint64_t)end_us, 8);
+	put_le(out + 12, (uint32_t)exit_status, 4);
+	return 16;
+}
+
+size_t kt_evidence_end(const struct kt_session_info *s, uint8_t out[32])
+{
+	out[0] = (uint8_t)s->state;
+	out[1] = s->has_exit;
+	put_le(out + 2, (uint32_t)s->exit_status, 4);
+	put_le(out + 6, (uint64_t)s->end_us, 8);
+	return 14;
+}
+
+int kt_frame_withheld_parse(const struct kt_frame *f, uint64_t *bytes)
+{
+	const uint8_t *p;
+
+	if (!f || f->type != KT_FRAME_WITHHELD || !f->data)
+		return -EBADMSG;
+	p = f->data;
+	return kt_varint_get(&p, f->data + f->len, bytes) ? -EBADMSG : 0;
+}
+
+/* ---- the chain head ------------------------------------------------------ */
+
+int kt_chain_extend(struct kt_store *st, int64_t session_id, const uint8_t *frames,
+		    size_t len, int64_t start_us)
+{
+	uint8_t h[KT_HASH_LEN] = {0};
+	struct kt_frame_decoder d;
+	struct kt_frame f;
+	int64_t n = 0;
+	sqlite3_stmt *q;
+	int rc, err = 0;
+
+	q = kt_stmt(st, ST_CHAIN_GET);
+	if (!q)
+		return -ENOMEM;
+	sqlite3_bind_int64(q, 1, session_id);
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW) {
+		n = sqlite3_column_int64(q, 0);
+		if (sqlite3_column_bytes(q, 1) == KT_HASH_LEN)
+			memcpy(h, sqlite3_column_blob(q, 1), KT_HASH_LEN);
+	} else if (rc != SQLITE_DONE) {
+		err = kt_sql_err(st, rc, "chain head");
+	}
+	sqlite3_reset(q);
+	if (err)
+		return err;
+
+	kt_frame_decoder_init(&d, frames, len, start_us);
+	while ((rc = kt_frame_next(&d, &f)) == 1) {
+		kt_chain_step(h, &f);
+		n++;
+	}
+	if (rc < 0)
+		return rc; /* the builder produced it: cannot happen */
+
+	q = kt_stmt(st, ST_CHAIN_PUT);
+	if (!q)
+		return -ENOMEM;
+	sqlite3_bind_int64(q, 1, session_id);
+	sqlite3_bind_int64(q, 2, n);
+	sqlite3_bind_blob(q, 3, h, KT_HASH_LEN, SQLITE_TRANSIENT);
+	return kt_stmt_done(st, q, "chain head update");
+}
+
+/* ---- checkpoints --------------------------------------------------------- */
+
+int kt_store_checkpoint(struct kt_store *st, struct kt_signer *sg, int64_t session_id,
+			int64_t now_us, bool final)
+{
+	struct kt_cp cp = { .session_id = session_id, .ts_us = now_us, .final = final };
+	uint8_t msg[KT_CP_MSG_MAX];
+	sqlite3_stmt *q = NULL;
+	int64_t last_n = -1;
+	bool last_final = false, own = false;
+	size_t mlen;
+	int rc, err;
+
+	err = kt_store_check_writable(st, "checkpoint");
+	if (err)
+		return err;
+	if (!sg)
+		return -EINVAL;
+	err = kt_op_begin(st, &own);
+	if (err)
+		return err;
+	rc = sqlite3_prepare_v2(st->db,
+		"SELECT s.uuid, coalesce(h.n_frames, 0), h.head,"
+		" (SELECT seq FROM checkpoints WHERE session_id = s.id ORDER BY seq DESC LIMIT 1),"
+		" (SELECT n_frames FROM checkpoints WHERE session_id = s.id ORDER BY seq DESC LIMIT 1),"
+		" (SELECT final FROM checkpoints WHERE session_id = s.id ORDER BY seq DESC LIMIT 1)"
+		" FROM sessions s LEFT JOIN chain_heads h ON h.session_id = s.id WHERE s.id = ?1",
+		-1, &q, NULL);
+	if (rc != SQLITE_OK) {
+		err = kt_sql_err(st, rc, "checkpoint (prepare)");
+		goto end;
+	}
+	sqlite3_bind_int64(q, 1, session_id);
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_DONE) {
+		err = -ENOENT;
+		goto end;
+	}
+	if (rc != SQLITE_ROW) {
+		err = kt_sql_err(st, rc, "checkpoint (head)");
+		goto end;
+	}
+	kt_strlcpy(cp.uuid, (const char *)sqlite3_column_text(q, 0), sizeof(cp.uuid));
+	cp.n_frames = sqlite3_column_int64(q, 1);
+	if (sqlite3_column_bytes(q, 2) == KT_HASH_LEN)
+		memcpy(cp.head, sqlite3_column_blob(q, 2), KT_HASH_LEN);
+	if (sqlite3_column_type(q, 3) != SQLITE_NULL) {
+		cp.seq = sqlite3_column_int64(q, 3) + 1;
+		last_n = sqlite3_column_int64(q, 4);
+		last_final = sqlite3_column_int(q, 5);
+	}
+	sqlite3_finalize(q);
+	q = NULL;
+	if ((last_n == cp.n_frames && (last_final || !final)) || (!cp.n_frames && !final))
+		goto end; /* nothing (new) to sign: err stays 0 */
+
+	cp.node_seq = sg->node_seq + 1;
+	memcpy(cp.prev, sg->prev, KT_HASH_LEN);
+	mlen = kt_cp_message(&cp, msg);
+	crypto_sign_detached(cp.sig, NULL, msg, mlen, sg->sk);
+
+	rc = sqlite3_prepare_v2(st->db,
+		"INSERT INTO checkpoints (node_seq, session_id, uuid, seq, ts_us, n_frames, head,"
+		" final, prev, sig) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)", -1, &q, NULL);
+	if (rc != SQLITE_OK) {
+		err = kt_sql_err(st, rc, "checkpoint (prepare insert)");
+		goto end;
+	}
+	sqlite3_bind_int64(q, 1, cp.node_seq);
+	sqlite3_bind_int64(q, 2, session_id);
+	sqlite3_bind_text(q, 3, cp.uuid, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 4, cp.seq);
+	sqlite3_bind_int64(q, 5, cp.ts_us);
+	sqlite3_bind_int64(q, 6, cp.n_frames);
+	sqlite3_bind_blob(q, 7, cp.head, KT_HASH_LEN, SQLITE_STATIC);
+	sqlite3_bind_int(q, 8, final);
+	sqlite3_bind_blob(q, 9, cp.prev, KT_HASH_LEN, SQLITE_STATIC);
+	sqlite3_bind_blob(q, 10, cp.sig, KT_SIG_LEN, SQLITE_STATIC);
+	err = kt_stmt_done(st, q, "checkpoint insert");
+	if (err)
+		goto end;
+	sg->node_seq = cp.node_seq;
+	kt_cp_hash(&cp, sg->prev);
+	sg->head_dirty = true;
+	err = 1;
+end:
+	sqlite3_finalize(q);
+	rc = kt_op_end(st, own, err < 0 ? err : 0);
+	return rc < 0 ? rc : err;
+}

@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Private to store/: what chain.c, sign.c and verify.c share (FORMAT.md,
+ * "Tamper evidence"). */
+#ifndef KUBETAPE_EVIDENCE_INT_H
+#define KUBETAPE_EVIDENCE_INT_H
+
+#include "evidence.h"
+#include "store_int.h"
+
+/* Chain step: h = BLAKE2b-256(h || type || ts_us || len || payload). */
+void kt_chain_step(uint8_t h[KT_HASH_LEN], const struct kt_frame *f);
+
+/* The bytes a checkpoint signs (KT_CP_MSG_MAX at most); returns the length. */
+struct kt_cp {
+	int64_t node_seq, session_id, seq, ts_us, n_frames;
+	char uuid[40];
+	uint8_t head[KT_HASH_LEN], prev[KT_HASH_LEN], sig[KT_SIG_LEN];
+	bool final;
+};
+#define KT_CP_MSG_MAX 160
+size_t kt_cp_message(const struct kt_cp *cp, uint8_t out[KT_CP_MSG_MAX]);
+/* BLAKE2b-256 of the message: what the next checkpoint's prev holds */
+void kt_cp_hash(const struct kt_cp *cp, uint8_t out[KT_HASH_LEN]);
+
+/* Fold the frames of a chunk being appended into the session's chain head
+ * (chunk.c, inside the append's transaction). */
+int kt_chain_extend(struct kt_store *st, int64_t session_id, const uint8_t *frames,
+		    size_t len, int64_t start_us);
+
+struct kt_signer {
+	unsigned char sk[64], pk[KT_PK_LEN];
+	char pk_text[96];
+	char *head_path;
+	int64_t node_seq;            /* last checkpoint signed */
+	uint8_t prev[KT_HASH_LEN];   /* its hash */
+	bool head_dirty;
+};
+
+int kt_hex_decode(const char *hex, uint8_t *out, size_t n);
+void kt_hex_encode(const uint8_t *in, size_t n, char *out);
+/* head file: "<node_seq> <hash hex>\n"; -ENOENT if missing */
+int kt_head_read(const char *path, int64_t *node_seq, uint8_t hash[KT_HASH_LEN]);
+
+#endif

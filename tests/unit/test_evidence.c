@@ -1,0 +1,527 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * Tamper evidence on a real store, written the way the recorder writes it
+ * (evidence frames from recorder/rec_evidence.c, chunks through the store,
+ * checkpoints signed with a real key), then every tampering of the issue's
+ * table applied to a copy with plain SQLite, each caught by
+ * kt_verify_session / kt_verify_node with the right reason.  Also: a clean
+ * store verifies before and after compaction; the redaction rules.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sqlite3.h>
+#include <sodium.h>
+#include <unistd.h>
+#include <sys/stat.h>
+
+#include "store.h"
+#include "evidence.h"
+#include "rec_evidence.h"
+#include "redact.h"
+#include "log.h"
+#include "kt_test.h"
+#include "kt_fixture.h"
+
+static char g_dir[128], g_db[256], g_key[256], g_head[300];
+static int64_t g_sid[2];
+
+/* One session the recorder's way: META, output in several chunks, commands
+ * with CMD/EXIT frames, checkpoints, END and the final checkpoint. */
+static void record(struct kt_store *st, struct kt_signer *sg, const char *uuid, int64_t t0,
+		   int64_t *sid)
+{
+	struct kt_session_info s = kt_fx_session(uuid, "ns", "pod", t0);
+	struct kt_chunk_builder b;
+	char line[64];
+	int32_t seq;
+
+	kt_chunk_builder_init(&b);
+	CHECK_EQ_INT(kt_store_session_create(st, &s), 0);
+	*sid = s.id;
+	CHECK_EQ_INT(kt_rec_ev_meta(&b, &s), 0);
+	for (int c = 0; c < 6; c++) {
+		struct kt_command cmd = kt_fx_cmd(s.id, t0 + c * 1000000 + 10, 100 + c, 99,
+						  ARGV("env\0FOO=bar\0ls"));
+
+		CHECK_EQ_INT(kt_store_command_add(st, &cmd), 0);
+		CHECK_EQ_INT(kt_rec_ev_cmd(&b, &cmd), 0);
+		for (int i = 0; i < 200; i++) {
+			int n = snprintf(line, sizeof(line), "chunk %d line %d hello\r\n", c, i);
+
+			CHECK_EQ_INT(kt_chunk_add(&b, KT_FRAME_OUT, t0 + c * 1000000 + 100 + i, line, n), 0);
+		}
+		CHECK_EQ_INT(kt_rec_ev_withheld(&b, t0 + c * 1000000 + 500, 7), 0);
+		CHECK_EQ_INT(kt_store_command_exit_seq(st, s.id, 100 + c, t0 + c * 1000000 + 900, c << 8, &seq), 0);
+		CHECK_EQ_INT(seq, c);
+		CHECK_EQ_INT(kt_rec_ev_exit(&b, seq, t0 + c * 1000000 + 900, c << 8), 0);
+		CHECK_EQ_INT(kt_store_chunk_append(st, s.id, &b), 0);
+		kt_chunk_builder_reset(&b);
+		if (c % 2 == 0)
+			CHECK_EQ_INT(kt_store_checkpoint(st, sg, s.id, t0 + c * 1000000 + 950, false), 1);
+	}
+	CHECK_EQ_INT(kt_store_session_get(st, s.id, &s), 0);
+	s.state = KT_SESSION_ENDED;
+	s.end_us = t0 + 7000000;
+	s.has_exit = true;
+	s.exit_status = 3 << 8;
+	CHECK_EQ_INT(kt_rec_ev_end(&b, &s, s.end_us), 0);
+	CHECK_EQ_INT(kt_store_chunk_append(st, s.id, &b), 0);
+	CHECK_EQ_INT(kt_store_session_update(st, &s), 0);
+	CHECK_EQ_INT(kt_store_checkpoint(st, sg, s.id, s.end_us, true), 1);
+	/* nothing new: no second final checkpoint */
+	CHECK_EQ_INT(kt_store_checkpoint(st, sg, s.id, s.end_us, true), 0);
+	kt_chunk_builder_free(&b);
+}
+
+static void t_record(void)
+{
+	struct kt_store *st = NULL;
+	struct kt_signer *sg = NULL;
+
+	CHECK_EQ_INT(kt_store_open(g_db, KT_STORE_CREATE, &st), 0);
+	CHECK_EQ_INT(kt_signer_open(g_key, &sg), 0);
+	if (!st || !sg)
+		goto out;
+	CHECK_EQ_INT(kt_signer_attach(sg, st), 0);
+	kt_store_set_zstd_level(st, 0); /* raw appends, as the recorder writes */
+	record(st, sg, "boot0001-1", 1700000000000000, &g_sid[0]);
+	record(st, sg, "boot0001-2", 1700000100000000, &g_sid[1]);
+	CHECK_EQ_INT(kt_signer_save_head(sg), 0);
+out:
+	kt_signer_free(sg);
+	kt_store_close(st);
+	/* the key is private, the public key next to it */
+	CHECK_EQ_INT(kt_fx_sql_int(g_db, "SELECT count(*) FROM checkpoints"), 8);
+	{
+		char cmd[1024];
+
+		snprintf(cmd, sizeof(cmd), "test \"$(stat -c %%a '%s')\" = 600 && test -s '%s.pub'", g_key, g_key);
+		CHECK_EQ_INT(system(cmd), 0);
+	}
+}
+
+struct nodep {
+	int n;
+	char first[512];
+};
+
+static void on_node_problem(const char *p, void *ctx)
+{
+	struct nodep *np = ctx;
+
+	if (!np->n++)
+		snprintf(np->first, sizeof(np->first), "%s", p);
+}
+
+/* Verify `path` as kubetape verify --all would: the state of session `sid`
+ * and the node chain's problems. */
+static void verify(const char *path, int64_t sid, struct kt_verify_result *r, struct nodep *np)
+{
+	struct kt_store *st = NULL;
+	uint8_t pk[KT_PK_LEN];
+	char pub[300];
+
+	memset(r, 0, sizeof(*r));
+	memset(np, 0, sizeof(*np));
+	snprintf(pub, sizeof(pub), "%s.pub", g_key);
+	CHECK_EQ_INT(kt_pubkey_load(pub, pk), 0);
+	CHECK_EQ_INT(kt_store_open(path, KT_STORE_RDONLY, &st), 0);
+	if (!st)
+		return;
+	if (kt_verify_session(st, sid, pk, 0, r) == -ENOENT)
+		r->state = -1;
+	CHECK(kt_verify_node(st, pk, g_head, on_node_problem, np, NULL) >= 0);
+	kt_store_close(st);
+}
+
+static void t_clean_verifies(void)
+{
+	struct kt_verify_result r;
+	struct nodep np;
+
+	for (int i = 0; i < 2; i++) {
+		verify(g_db, g_sid[i], &r, &np);
+		CHECK_EQ_INT(r.state, KT_VERIFY_OK);
+		CHECK_EQ_INT(r.problems, 0);
+		CHECK_EQ_INT(r.final, 1);
+		CHECK_EQ_INT(r.checkpoints, 4);
+		CHECK_EQ_INT(r.frames, r.frames_signed);
+		if (r.problems)
+			printf("# %s\n", r.why);
+	}
+	CHECK_EQ_INT(np.n, 0);
+	if (np.n)
+		printf("# %s\n", np.first);
+}
+
+/* Compaction re-chunks and recompresses: the chain is over frames, so it
+ * still verifies, and a flipped byte inside a merged chunk is still caught. */
+static void t_compaction_keeps_chain(void)
+{
+	struct kt_store *st = NULL;
+	struct kt_compact_stats cs = {0};
+	struct kt_verify_result r;
+	struct nodep np;
+	int64_t before = kt_fx_sql_int(g_db, "SELECT count(*) FROM chunks");
+	int ret;
+
+	CHECK_EQ_INT(kt_store_open(g_db, KT_STORE_CREATE, &st), 0);
+	if (!st)
+		return;
+	/* small merged chunks, so chunk-level tampering still has chunks to move */
+	CHECK_EQ_INT(kt_store_set_compaction(st, 9, 8192), 0);
+	for (int i = 0; i < 2; i++) {
+		while ((ret = kt_index_session(st, g_sid[i], 0)) == 1)
+			;
+		CHECK_EQ_INT(ret, 0);
+		while ((ret = kt_store_compact_session(st, g_sid[i], 0, &cs)) == 1)
+			;
+		CHECK_EQ_INT(ret, 0);
+	}
+	kt_store_close(st);
+	CHECK(kt_fx_sql_int(g_db, "SELECT count(*) FROM chunks") < before);
+	CHECK_EQ_INT(kt_fx_sql_int(g_db, "SELECT count(*) FROM chunks WHERE codec = 0"), 0);
+	for (int i = 0; i < 2; i++) {
+		verify(g_db, g_sid[i], &r, &np);
+		CHECK_EQ_INT(r.state, KT_VERIFY_OK);
+		if (r.problems)
+			printf("# %s\n", r.why);
+	}
+	CHECK_EQ_INT(np.n, 0);
+}
+
+/* ---- the tamper table ------------------------------------------------------ */
+
+static int sql(const char *path, const char *q)
+{
+	sqlite3 *db;
+	char *msg = NULL;
+	int rc;
+
+	if (sqlite3_open(path, &db) != SQLITE_OK)
+		return -1;
+	rc = sqlite3_exec(db, q, NULL, NULL, &msg);
+	if (rc != SQLITE_OK)
+		printf("# sql: %s: %s\n", q, msg);
+	sqlite3_free(msg);
+	sqlite3_close(db);
+	return rc == SQLITE_OK ? 0 : -1;
+}
+
+/* Flip one byte in the middle of chunk `seq`'s stored data. */
+static int flip_byte(const char *path, int64_t sid, int64_t seq)
+{
+	sqlite3 *db;
+	sqlite3_stmt *q = NULL;
+	uint8_t *d = NULL;
+	int n = 0, rc = -1;
+
+	if (sqlite3_open(path, &db) != SQLITE_OK)
+		return -1;
+	if (sqlite3_prepare_v2(db, "SELECT data FROM chunks WHERE session_id = ?1 AND seq = ?2", -1, &q, NULL) ||
+	    (sqlite3_bind_int64(q, 1, sid), sqlite3_bind_int64(q, 2, seq), sqlite3_step(q)) != SQLITE_ROW)
+		goto out;
+	n = sqlite3_column_bytes(q, 0);
+	d = malloc(n);
+	if (!d || n < 2)
+		goto out;
+	memcpy(d, sqlite3_column_blob(q, 0), n);
+	sqlite3_finalize(q);
+	q = NULL;
+	d[n / 2] ^= 0x01;
+	if (sqlite3_prepare_v2(db, "UPDATE chunks SET data = ?3 WHERE session_id = ?1 AND seq = ?2", -1, &q, NULL))
+		goto out;
+	sqlite3_bind_int64(q, 1, sid);
+	sqlite3_bind_int64(q, 2, seq);
+	sqlite3_bind_blob(q, 3, d, n, SQLITE_STATIC);
+	rc = sqlite3_step(q) == SQLITE_DONE ? 0 : -1;
+out:
+	sqlite3_finalize(q);
+	sqlite3_close(db);
+	free(d);
+	return rc;
+}
+
+/* Re-sign checkpoint `node_seq` (after changing its frame count) with a
+ * key that is not the node's: what a forger with the store but not the key
+ * can do. */
+static int resign_other_key(const char *path, int64_t node_seq)
+{
+	unsigned char pk[32], sk[64], sig[64], msg[200], *p = msg;
+	sqlite3 *db;
+	sqlite3_stmt *q = NULL;
+	int rc = -1;
+
+	crypto_sign_keypair(pk, sk);
+	if (sqlite3_open(path, &db) != SQLITE_OK)
+		return -1;
+	/* any message: the point is that no key but the node's verifies */
+	memcpy(p, "forged", 6);
+	crypto_sign_detached(sig, NULL, msg, 6, sk);
+	if (sqlite3_prepare_v2(db, "UPDATE checkpoints SET sig = ?2, n_frames = n_frames - 1 WHERE node_seq = ?1",
+			       -1, &q, NULL) == SQLITE_OK) {
+		sqlite3_bind_int64(q, 1, node_seq);
+		sqlite3_bind_blob(q, 2, sig, 64, SQLITE_STATIC);
+		rc = sqlite3_step(q) == SQLITE_DONE ? 0 : -1;
+	}
+	sqlite3_finalize(q);
+	sqlite3_close(db);
+	return rc;
+}
+
+struct tamper {
+	const char *name;
+	const char *sql;       /* applied to a fresh copy, or NULL */
+	int flip_chunk;        /* >= 0: flip a byte in the chunk with this rank */
+	int resign;            /* re-sign node checkpoint 2 with another key */
+	int session;           /* which session to verify (index into g_sid) */
+	const char *want;      /* substring of the session's reason ("" none) */
+	const char *want_node; /* substring of the node chain's first problem */
+};
+
+static void t_tamper_table(void)
+{
+	static const struct tamper T[] = {
+		/* raw chunk: the checkpoint's hash; merged chunk: zstd notices first */
+		{ "byte changed in a chunk", NULL, 0, 0, 0, "", NULL },
+		{ "chunk deleted", "DELETE FROM chunks WHERE session_id = 1 AND seq ="
+		  " (SELECT seq FROM chunks WHERE session_id = 1 ORDER BY seq LIMIT 1 OFFSET 1)",
+		  -1, 0, 0, "missing: no chunk holds them", NULL },
+		{ "two chunks swapped", "CREATE TEMP TABLE a AS SELECT seq, data, raw_len, codec, nframes"
+		  " FROM chunks WHERE session_id = 1 ORDER BY seq LIMIT 2 OFFSET 1;"
+		  "UPDATE chunks SET data = (SELECT data FROM a WHERE a.seq <> chunks.seq),"
+		  " raw_len = (SELECT raw_len FROM a WHERE a.seq <> chunks.seq),"
+		  " codec = (SELECT codec FROM a WHERE a.seq <> chunks.seq),"
+		  " nframes = (SELECT nframes FROM a WHERE a.seq <> chunks.seq)"
+		  " WHERE session_id = 1 AND seq IN (SELECT seq FROM a)", -1, 0, 0, "", NULL },
+		{ "argv edited", "UPDATE commands SET argv = CAST('env' || x'00' || 'FOO=baz' || x'00' || 'ls' || x'00' AS BLOB),"
+		  " argv_text = 'env FOO=baz ls' WHERE session_id = 1 AND seq = 2",
+		  -1, 0, 0, "command 2: argv differs from the signed stream", NULL },
+		{ "exit code edited", "UPDATE commands SET exit_status = 0 WHERE session_id = 1 AND seq = 3",
+		  -1, 0, 0, "command 3: exit (status 0, end) differs", NULL },
+		{ "session deleted", "DELETE FROM chunks WHERE session_id = 1; DELETE FROM commands WHERE session_id = 1;"
+		  " DELETE FROM sessions WHERE id = 1; DELETE FROM checkpoints WHERE session_id = 1",
+		  -1, 0, 0, NULL, "checkpoints 1..4 missing" },
+		{ "last checkpoints deleted", "DELETE FROM checkpoints WHERE session_id = 2 AND seq >= 2",
+		  -1, 0, 1, "final checkpoint is missing", "the last checkpoints were deleted" },
+		{ "checkpoint re-signed with another key", NULL, -1, 1, 0, "checkpoint 1: signature invalid",
+		  "checkpoint 2 (session boot0001-1): signature invalid" },
+		{ "metadata edited", "UPDATE sessions SET pod = 'innocent' WHERE id = 1", -1, 0, 0,
+		  "session metadata: pod differs", NULL },
+		{ "frames appended after the end", NULL, -1, 0, 1, "after the final checkpoint", NULL },
+	};
+	char copy[300], cmd[1024];
+
+	snprintf(copy, sizeof(copy), "%s/copy.db", g_dir);
+	for (size_t i = 0; i < sizeof(T) / sizeof(T[0]); i++) {
+		const struct tamper *t = &T[i];
+		struct kt_verify_result r;
+		struct nodep np;
+		int64_t sid = g_sid[t->session];
+
+		snprintf(cmd, sizeof(cmd), "rm -f '%s'*; sqlite3 '%s' \"VACUUM INTO '%s'\"", copy, g_db, copy);
+		if (system(cmd)) {
+			CHECK(!"copy");
+			continue;
+		}
+		if (t->sql)
+			CHECK_EQ_INT(sql(copy, t->sql), 0);
+		if (t->flip_chunk >= 0) {
+			/* the second chunk: a merged (compressed) one after compaction */
+			int64_t seq = kt_fx_sql_int(copy, "SELECT seq FROM chunks WHERE session_id = 1 ORDER BY seq LIMIT 1");
+
+			CHECK_EQ_INT(flip_byte(copy, g_sid[0], seq), 0);
+		}
+		if (t->resign)
+			CHECK_EQ_INT(resign_other_key(copy, 2), 0);
+		if (!strcmp(t->name, "frames appended after the end")) {
+			struct kt_store *st = NULL;
+			struct kt_chunk_builder b;
+
+			kt_chunk_builder_init(&b);
+			CHECK_EQ_INT(kt_store_open(copy, KT_STORE_CREATE, &st), 0);
+			CHECK_EQ_INT(kt_chunk_add(&b, KT_FRAME_OUT, 1700000200000000, "forged\r\n", 8), 0);
+			CHECK_EQ_INT(kt_store_chunk_append(st, sid, &b), 0);
+			kt_store_close(st);
+			kt_chunk_builder_free(&b);
+		}
+		verify(copy, sid, &r, &np);
+		if (t->want) {
+			CHECK_EQ_INT(r.state, KT_VERIFY_BROKEN);
+			if (*t->want && !strstr(r.why, t->want)) {
+				printf("# %s: got '%s', want '%s'\n", t->name, r.why, t->want);
+				CHECK(!"reason");
+			}
+		}
+		if (t->want_node && !strstr(np.first, t->want_node)) {
+			printf("# %s: node chain: got '%s', want '%s'\n", t->name, np.first, t->want_node);
+			CHECK(!"node reason");
+		}
+		printf("# tamper | %-38s | %s | %s%s%s\n", t->name,
+		       r.state < 0 ? "session gone" : kt_verify_state_name(r.state), r.problems ? r.why : "",
+		       np.n ? " || node: " : "", np.n ? np.first : "");
+	}
+}
+
+/* A recorder killed mid-session: what was signed verifies, the rest is an
+ * unsigned tail, not "broken". */
+static void t_unsigned_tail(void)
+{
+	char copy[300], cmd[1024];
+	struct kt_verify_result r;
+	struct nodep np;
+	struct kt_store *st = NULL;
+	struct kt_chunk_builder b;
+
+	struct kt_signer *sg = NULL;
+	struct kt_session_info s = kt_fx_session("boot0001-3", "ns", "pod", 1700000300000000);
+
+	snprintf(copy, sizeof(copy), "%s/tail.db", g_dir);
+	snprintf(cmd, sizeof(cmd), "rm -f '%s'*; sqlite3 '%s' \"VACUUM INTO '%s'\"", copy, g_db, copy);
+	CHECK_EQ_INT(system(cmd), 0);
+	/* a session whose recorder dies after a checkpoint and more output */
+	kt_chunk_builder_init(&b);
+	CHECK_EQ_INT(kt_store_open(copy, KT_STORE_CREATE, &st), 0);
+	CHECK_EQ_INT(kt_signer_open(g_key, &sg), 0);
+	if (!st || !sg)
+		goto out;
+	CHECK_EQ_INT(kt_signer_attach(sg, st), 0);
+	CHECK_EQ_INT(kt_store_session_create(st, &s), 0);
+	CHECK_EQ_INT(kt_rec_ev_meta(&b, &s), 0);
+	CHECK_EQ_INT(kt_chunk_add(&b, KT_FRAME_OUT, s.start_us + 1, "early\r\n", 7), 0);
+	CHECK_EQ_INT(kt_store_chunk_append(st, s.id, &b), 0);
+	kt_chunk_builder_reset(&b);
+	CHECK_EQ_INT(kt_store_checkpoint(st, sg, s.id, s.start_us + 2, false), 1);
+	CHECK_EQ_INT(kt_chunk_add(&b, KT_FRAME_OUT, s.start_us + 3, "late\r\n", 6), 0);
+	CHECK_EQ_INT(kt_store_chunk_append(st, s.id, &b), 0);
+	/* the next recorder marks it interrupted */
+	CHECK_EQ_INT(kt_store_sessions_interrupt_open(st, s.start_us + 4, NULL), 0);
+out:
+	kt_signer_free(sg); /* no kt_signer_save_head: the test's head file stays */
+	kt_store_close(st);
+	kt_chunk_builder_free(&b);
+	verify(copy, s.id, &r, &np);
+	CHECK_EQ_INT(r.state, KT_VERIFY_UNSIGNED_TAIL);
+	CHECK(r.frames > r.frames_signed && r.frames_signed > 0);
+	if (r.problems)
+		printf("# %s\n", r.why);
+}
+
+static void t_redact_rules(void)
+{
+	static const struct { const char *in; size_t len; const char *want, *rules; } T[] = {
+		{ ARGV("env\0FOO_TOKEN=xyz\0cmd"), "env FOO_TOKEN=[redacted:token] cmd", "token" },
+		{ ARGV("env\0DB_PASSWORD=hunter2"), "env DB_PASSWORD=[redacted:password]", "password" },
+		{ ARGV("env\0aws_secret_access_key=abc"), "env aws_secret_access_key=[redacted:secret]", "secret" },
+		{ ARGV("app\0--password=hunter2\0-v"), "app --password=[redacted:password-flag] -v", "password-flag" },
+		{ ARGV("app\0--password\0hunter2\0-v"), "app --password [redacted:password-flag] -v", "password-flag" },
+		{ ARGV("/usr/bin/mysql\0-uroot\0-phunter2\0db"), "/usr/bin/mysql -uroot -p[redacted:mysql-p] db", "mysql-p" },
+		{ ARGV("mysql\0-p\0db"), NULL, "" },
+		{ ARGV("aws\0s3\0ls\0--key=AKIAABCDEFGHIJKLMNOP"), "aws s3 ls --key=[redacted:aws-access-key]", "aws-access-key" },
+		{ ARGV("ls\0-l\0/tmp"), NULL, "" },
+		{ ARGV("custom\0--pin=1234"), "custom --pin=[redacted:pin]", "pin" },
+	};
+	struct kt_redact *rd = NULL;
+	char rules[300];
+	FILE *f;
+
+	snprintf(rules, sizeof(rules), "%s/rules", g_dir);
+	f = fopen(rules, "w");
+	if (!f)
+		return;
+	fputs("# a custom rule\nflag pin --pin\n", f);
+	fclose(f);
+	CHECK_EQ_INT(kt_redact_load(rules, &rd), 0);
+	for (size_t i = 0; rd && i < sizeof(T) / sizeof(T[0]); i++) {
+		char *out = NULL, fired[128], joined[256];
+		size_t out_len = 0;
+		int ret = kt_redact_argv(rd, T[i].in, T[i].len, &out, &out_len, fired, sizeof(fired));
+
+		CHECK_EQ_INT(ret, T[i].want ? 1 : 0);
+		if (ret == 1) {
+			size_t n = out_len < sizeof(joined) ? out_len : sizeof(joined) - 1;
+
+			memcpy(joined, out, n);
+			joined[n] = 0;
+			while (n && joined[n - 1] == 0)
+				n--;
+			for (size_t k = 0; k < n; k++)
+				if (!joined[k])
+					joined[k] = ' ';
+			joined[n] = 0;
+			CHECK_EQ_STR(joined, T[i].want);
+			CHECK_EQ_STR(fired, T[i].rules);
+		}
+		free(out);
+	}
+	kt_redact_free(rd);
+	/* a malformed file is an error naming the line */
+	f = fopen(rules, "w");
+	if (f) {
+		fputs("flag\n", f);
+		fclose(f);
+	}
+	CHECK_EQ_INT(kt_redact_load(rules, &rd), -EINVAL);
+}
+
+static int count_entry(const struct kt_access_entry *e, void *ctx)
+{
+	int *n = ctx;
+
+	if (!strcmp(e->action, "export") && e->session_id == 7 && !strncmp(e->who, "uid ", 4) &&
+	    !strcmp(e->detail, "--format raw"))
+		(*n)++;
+	return 0;
+}
+
+/* The access log: its own file in access/ next to the store, shared by
+ * the CLI and the web (mode 0660 in a setgid 2770 directory); reading it
+ * needs no write access. */
+static void t_access_log(void)
+{
+	struct kt_store *st = NULL;
+	char who[160], cmd[1024];
+	int n = 0;
+
+	kt_access_who_cli(who, sizeof(who));
+	CHECK(!strncmp(who, "uid ", 4));
+	CHECK_EQ_INT(kt_access_log(g_db, who, "export", 7, "--format raw"), 0);
+	CHECK_EQ_INT(kt_access_log(g_db, "web bearer token from 127.0.0.1", "replay", 7, ""), 0);
+	snprintf(cmd, sizeof(cmd), "test \"$(stat -c %%a '%s/access')\" = 2770 && "
+		 "test \"$(stat -c %%a '%s/access/kt.db.access')\" = 660", g_dir, g_dir);
+	CHECK_EQ_INT(system(cmd), 0);
+	CHECK_EQ_INT(kt_store_open(g_db, KT_STORE_RDONLY, &st), 0);
+	if (!st)
+		return;
+	CHECK_EQ_INT(kt_access_list(st, 7, 0, 0, count_entry, &n), 0);
+	CHECK_EQ_INT(n, 1);
+	kt_store_close(st);
+}
+
+int main(void)
+{
+	kt_log_init("test_evidence", KT_LOG_ERROR);
+	if (sodium_init() < 0 || kt_fx_mkdtemp(g_dir, sizeof(g_dir), "kt-evidence"))
+		return 1;
+	snprintf(g_db, sizeof(g_db), "%s/kt.db", g_dir);
+	snprintf(g_key, sizeof(g_key), "%s/keys/node.key", g_dir);
+	snprintf(g_head, sizeof(g_head), "%s.head", g_key);
+	{
+		char d[300];
+
+		snprintf(d, sizeof(d), "%s/keys", g_dir);
+		mkdir(d, 0700);
+	}
+	RUN(t_record);
+	RUN(t_clean_verifies);
+	RUN(t_tamper_table);
+	RUN(t_compaction_keeps_chain);
+	RUN(t_tamper_table); /* again, on merged compressed chunks */
+	RUN(t_unsigned_tail);
+	RUN(t_redact_rules);
+	RUN(t_access_log);
+	kt_fx_rm_dir(g_dir);
+	return kt_test_done();
+}

@@ -1,0 +1,65 @@
+// SPDX-License-Identifier: Apache-2.0
+/* Access log and verification state for the web API (access.h). */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <libwebsockets.h>
+
+#include "access.h"
+#include "auth.h"
+#include "evidence.h"
+#include "server.h"
+
+int web_access(struct lws *wsi, const char *action, int64_t session_id, const char *detail)
+{
+	char who[160], peer[64] = "?", buf[KT_AUTH_MAX_TOKEN + 16];
+	const char *how = "web (no auth)";
+	size_t max = sizeof(buf);
+	int n;
+
+	lws_get_peer_simple(wsi, peer, sizeof(peer));
+	n = lws_hdr_copy(wsi, buf, sizeof(buf), WSI_TOKEN_HTTP_AUTHORIZATION);
+	if (n > 7 && strncasecmp(buf, "Bearer ", 7) == 0) {
+		how = "web bearer token";
+	} else if (lws_http_cookie_get(wsi, KT_AUTH_COOKIE, buf, &max) == 0) {
+		/* a prefix names the login without handing out the cookie */
+		snprintf(who, sizeof(who), "web cookie %.8s from %s", buf, peer);
+		explicit_bzero(buf, sizeof(buf));
+		return kt_access_log(kt_web.db_path, who, action, session_id, detail);
+	}
+	explicit_bzero(buf, sizeof(buf));
+	snprintf(who, sizeof(who), "%s from %s", kt_web.auth ? how : "web (no auth)", peer);
+	return kt_access_log(kt_web.db_path, who, action, session_id, detail);
+}
+
+json_t *web_verification(int64_t session_id)
+{
+	struct kt_store *st = kt_web_store();
+	struct kt_verify_result r;
+	uint8_t pk[KT_PK_LEN];
+	const char *slash = strrchr(kt_web.db_path, '/');
+	char pub[4096];
+	bool trusted = false;
+	json_t *j;
+
+	if (!st)
+		return NULL;
+	snprintf(pub, sizeof(pub), "%.*s%snode.key.pub", slash ? (int)(slash - kt_web.db_path) : 0,
+		 kt_web.db_path, slash ? "/" : "");
+	if (access(pub, R_OK) == 0 && kt_pubkey_load(pub, pk) == 0)
+		trusted = true;
+	/* signatures and coverage only: the API answers fast; kubetape
+	 * verify rehashes every frame */
+	if (kt_verify_session(st, session_id, trusted ? pk : NULL, KT_VERIFY_QUICK, &r))
+		return NULL;
+	j = json_pack("{s:s, s:s, s:I, s:I, s:i, s:b, s:b}",
+		      "state", kt_verify_state_name(r.state), "checked", "signatures",
+		      "frames", (json_int_t)r.frames, "frames_signed", (json_int_t)r.frames_signed,
+		      "checkpoints", (int)r.checkpoints, "final", r.final, "key_from_store", !trusted);
+	if (j && r.problems)
+		json_object_set_new(j, "problems", json_string(r.why));
+	return j;
+}
