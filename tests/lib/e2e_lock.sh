@@ -9,17 +9,31 @@
 # each other's pods.  Sourcing this file takes an exclusive flock on
 # /run/lock/kubetape-e2e.lock (waiting up to KT_E2E_LOCK_WAIT seconds, 3600
 # by default) and exports KT_E2E_LOCKED so scripts it runs do not take it
-# again.  The lock is held on fd 9 until the script exits; processes it
-# starts inherit fd 9, so a leaked daemon keeps others waiting (and says so).
+# again.  KT_E2E_LOCK_FILE names another lock file (to test this one).
 #
-# Not taken under CI=true: CI runs one checkout, and a leaked descriptor must
-# not turn into a CI hang.
+# The lock is held by a small holder process, not by this shell: a
+# descriptor in this shell would be inherited by every daemon the test
+# starts (a containerd shim outlives its containerd), and one leaked daemon
+# would then hold the lock for ever.  The holder exits within a second of
+# this shell (tail --pid), whatever ends it.
+#
+# Not taken under CI=true: CI runs one checkout.
 if [ -z "${KT_E2E_LOCKED:-}" ] && [ "${CI:-}" != true ] && [ "$(id -u)" = 0 ]; then
-	exec 9>/run/lock/kubetape-e2e.lock
-	if ! flock -n 9; then
-		echo "$(basename "$0"): waiting for another kubetape e2e run (/run/lock/kubetape-e2e.lock)" >&2
-		flock -w "${KT_E2E_LOCK_WAIT:-3600}" 9 ||
-			{ echo "FAIL $(basename "$0" .sh): another e2e run held /run/lock/kubetape-e2e.lock too long"; exit 1; }
-	fi
+	kt_lock_fifo=$(mktemp -u /tmp/kubetape-e2e-lock.XXXXXX)
+	mkfifo -m 600 "$kt_lock_fifo" || { echo "FAIL $(basename "$0" .sh): mkfifo $kt_lock_fifo failed"; exit 1; }
+	(
+		exec 9>"${KT_E2E_LOCK_FILE:-/run/lock/kubetape-e2e.lock}" </dev/null >/dev/null
+		if ! flock -n 9; then
+			echo "$(basename "$0"): waiting for another kubetape e2e run (${KT_E2E_LOCK_FILE:-/run/lock/kubetape-e2e.lock})" >&2
+			flock -w "${KT_E2E_LOCK_WAIT:-3600}" 9 || { echo timeout >"$kt_lock_fifo"; exit 1; }
+		fi
+		echo ok >"$kt_lock_fifo"
+		exec 2>/dev/null tail --pid=$$ -f /dev/null
+	) &
+	kt_lock_state=
+	read -r kt_lock_state <"$kt_lock_fifo"
+	rm -f "$kt_lock_fifo"
+	[ "$kt_lock_state" = ok ] ||
+		{ echo "FAIL $(basename "$0" .sh): another e2e run held ${KT_E2E_LOCK_FILE:-/run/lock/kubetape-e2e.lock} too long"; exit 1; }
 	export KT_E2E_LOCKED=$$
 fi
