@@ -133,7 +133,11 @@ verify() {
 
 # ------------------------------------------------------------------ path 1: import
 step_start
-cp "$DB" "$KT_TMP/base.db"   # sessions + the early event, for the other paths
+# sessions + the early event, for the other paths.  Not cp: the recorder
+# holds the store open in WAL mode, the rows are in kt.db-wal until a
+# checkpoint; SQLite's backup copies what a reader sees.
+python3 -c "import sqlite3,sys; s=sqlite3.connect(sys.argv[1]); d=sqlite3.connect(sys.argv[2]); s.backup(d); d.close()" \
+	"$DB" "$KT_TMP/base.db" || fail base_copy "backup of the live store failed"
 $K --db "$DB" audit import "$KT_TMP/late.jsonl" 2>"$KT_TMP/import.err" ||
 	fail import_late "audit import: $(cat "$KT_TMP/import.err")"
 cat "$KT_TMP/import.err" | sed 's/^/# /'
