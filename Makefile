@@ -248,6 +248,16 @@ $(OUT)/kubetape-web: $(WEB_OBJS) $(LIBKT)
 $(OUT)/tests/web/%: $(OUT)/tests/web/%.o $(LIBKT)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ -o $@ $(LIBS_STORE)
+
+# kubetape-webhook (web/webhook/; owner: identity): audit webhook + exec-id
+# admission webhook, its own process so a client never slows the recorder
+HOOK_SRCS := $(wildcard web/webhook/*.c)
+HOOK_OBJS := $(patsubst %.c,$(OUT)/%.o,$(HOOK_SRCS))
+$(HOOK_OBJS): CFLAGS += $(WEB_CFLAGS)
+all: $(OUT)/kubetape-webhook
+$(OUT)/kubetape-webhook: $(HOOK_OBJS) $(LIBKT)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) $^ -o $@ $(WEB_LIBS) $(LIBS_STORE)
 # ---------------------------------------------------------------- end of kubetape-web
 
 # ---------------------------------------------------------------- tasks

@@ -15,6 +15,7 @@
 #include "commands.h"
 #include "framesrc.h"
 #include "evidence_cli.h"
+#include "identity.h"
 #include "json_out.h"
 #include "log.h"
 #include "outfile.h"
@@ -100,8 +101,10 @@ static int write_json(struct exp *x)
 		json_decref(v);
 	}
 	kt_cmdtree_free(&t);
-	if (!root) {
-		pr_err("export: out of memory");
+	/* the same document as show --json, identity included */
+	if (!root || ki_json_add_identity(x->cli->store, root, x->s)) {
+		json_decref(root);
+		pr_err("export: out of memory or bad $" KT_AUDIT_WINDOW_ENV);
 		return -ENOMEM;
 	}
 	err = jo_dump(root, x->out, true);

@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 /* `kubetape sessions`: list recorded sessions, newest first. */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "commands.h"
 #include "filter.h"
 #include "humanfmt.h"
+#include "identity.h"
 #include "json_out.h"
 #include "evidence_cli.h"
 #include "log.h"
@@ -14,11 +16,11 @@
 #include "timefmt.h"
 #include "satint.h"
 
-enum { OPT_JSON = KT_OPT_CMD_BASE, OPT_LIMIT };
+enum { OPT_JSON = KT_OPT_CMD_BASE, OPT_LIMIT, OPT_USER, OPT_GROUP };
 
 static void usage(FILE *out)
 {
-	fputs("Usage: kubetape sessions [FILTERS] [--json] [--limit N]\n"
+	fputs("Usage: kubetape sessions [FILTERS] [--user NAME] [--group NAME] [--json] [--limit N]\n"
 	      "\n"
 	      "List recorded sessions, newest first.  Times are UTC.\n"
 	      "\n"
@@ -27,17 +29,23 @@ static void usage(FILE *out)
 	      "terminal), BYTES (terminal output + input), EXIT (code or signal of the\n"
 	      "session's first process), STATE (active, ended, interrupted = the recorder\n"
 	      "stopped while it was open), LOST (shown only when the recorder dropped data:\n"
-	      "the recording is incomplete).\n"
+	      "the recording is incomplete).  When the store holds audit events\n"
+	      "(kubetape audit import): USER, the Kubernetes user joined to the session\n"
+	      "(the impersonated user first: the human behind a proxy), and JOIN, how sure\n"
+	      "that is: exact, matched, ambiguous (candidates: see show), none.\n"
 	      "\n", out);
 	kt_filter_usage(out);
-	fputs("\n"
+	fputs("      --user NAME      sessions joined to requests of user NAME (user or\n"
+	      "                       impersonated user; ambiguous joins included, marked)\n"
+	      "      --group NAME     sessions joined to requests of a member of group NAME\n"
+	      "\n"
 	      "Output:\n"
 	      "      --json           a JSON array, one object per session with every\n"
 	      "                       stored field\n"
 	      "      --limit N        at most N sessions\n", out);
 }
 
-enum col { C_ID, C_START, C_DUR, C_WHO, C_CMD, C_BYTES, C_EXIT, C_STATE, C_LOST, C_N };
+enum col { C_ID, C_START, C_DUR, C_WHO, C_USER, C_JOIN, C_CMD, C_BYTES, C_EXIT, C_STATE, C_LOST, C_N };
 
 struct list_ctx {
 	struct kt_cli *cli;
@@ -46,6 +54,13 @@ struct list_ctx {
 	size_t n;
 	bool any_guess, any_lost, any_node, any_it;
 	int err;
+	/* identity: computed when the store holds audit requests */
+	bool audit;
+	const char *user, *group;
+	struct kt_audit_join_opts jo;
+	struct kt_audit_identity *id;
+	struct kt_store *st;
+	size_t limit;
 };
 
 static int add_row(struct list_ctx *x, const struct kt_session_info *s)
@@ -71,6 +86,17 @@ static int add_row(struct list_ctx *x, const struct kt_session_info *s)
 		err |= tbl_cellf(t, "%s/%s/%s%s%s", ns, pod, ctr, s->attribution_guess ? "?" : "",
 				 s->entry_flags & KT_SESSION_F_FROM_NODE ? " (node)" :
 				 s->entry_flags & KT_SESSION_F_INTERACTIVE ? " (it)" : "");
+	if (x->audit) {
+		char w[600];
+
+		err |= tbl_cell(t, ki_who(x->id, w, sizeof(w)));
+		err |= tbl_cell(t, kt_audit_tier_name(x->id->tier));
+		if (x->id->tier == KT_TIER_NONE || x->id->tier == KT_TIER_AMBIGUOUS)
+			tbl_alert_last(t);
+	} else {
+		err |= tbl_cell(t, "");
+		err |= tbl_cell(t, "");
+	}
 	err |= tbl_cell(t, s->first_command[0] ? s->first_command : "-");
 	err |= tbl_cell(t, hf_bytes(s->bytes_out + s->bytes_in, b, sizeof(b)));
 	err |= tbl_cell(t, hf_exit(s->has_exit, s->exit_status, b, sizeof(b)));
@@ -95,6 +121,13 @@ static int on_session(const struct kt_session_info *s, void *ctx)
 {
 	struct list_ctx *x = ctx;
 
+	if (x->audit) {
+		x->err = kt_audit_session_identity(x->st, s, &x->jo, x->id);
+		if (x->err)
+			return 1;
+		if (!kt_audit_identity_has(x->id, x->user, x->group))
+			return 0;
+	}
 	if (!x->json) {
 		x->err = add_row(x, s);
 		if (x->err)
@@ -103,6 +136,10 @@ static int on_session(const struct kt_session_info *s, void *ctx)
 		/* streamed: the array can be larger than memory allows */
 		json_t *j = jo_session(s);
 
+		if (j && x->audit && json_object_set_new(j, "identity", ki_json_identity(x->id))) {
+			json_decref(j);
+			j = NULL;
+		}
 		/* signatures and coverage only: a listing must stay fast
 		 * (kubetape verify rehashes the frames) */
 		if (j)
@@ -113,6 +150,8 @@ static int on_session(const struct kt_session_info *s, void *ctx)
 			pr_err("sessions: out of memory encoding session %lld", (long long)s->id);
 	}
 	x->n++;
+	if (x->limit && x->n >= x->limit)
+		return 1;
 	return x->err ? 1 : 0;
 }
 
@@ -123,6 +162,8 @@ static int run(struct kt_cli *cli, int argc, char **argv)
 		[C_START] = { .header = "START", .align = TBL_LEFT },
 		[C_DUR] = { .header = "DURATION", .align = TBL_RIGHT },
 		[C_WHO] = { .header = "NAMESPACE/POD/CONTAINER", .align = TBL_LEFT },
+		[C_USER] = { .header = "USER", .align = TBL_LEFT },
+		[C_JOIN] = { .header = "JOIN", .align = TBL_LEFT },
 		[C_CMD] = { .header = "FIRST COMMAND", .align = TBL_LEFT, .flex = true },
 		[C_BYTES] = { .header = "BYTES", .align = TBL_RIGHT },
 		[C_EXIT] = { .header = "EXIT", .align = TBL_RIGHT },
@@ -133,6 +174,8 @@ static int run(struct kt_cli *cli, int argc, char **argv)
 		KT_FILTER_LONGOPTS,
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "limit", required_argument, NULL, OPT_LIMIT },
+		{ "user", required_argument, NULL, OPT_USER },
+		{ "group", required_argument, NULL, OPT_GROUP },
 		{ 0 },
 	};
 	struct kt_session_filter f;
@@ -154,6 +197,12 @@ static int run(struct kt_cli *cli, int argc, char **argv)
 				return kt_cli_usage_error(cli, "invalid --limit '%s' (a positive integer)", optarg);
 			f.limit = (int)limit;
 			break;
+		case OPT_USER:
+		case OPT_GROUP:
+			if (!*optarg)
+				return kt_cli_usage_error(cli, "--%s needs a name", c == OPT_USER ? "user" : "group");
+			*(c == OPT_USER ? &x.user : &x.group) = optarg;
+			break;
 		default:
 			return kt_cli_usage_error(cli, "unhandled option");
 		}
@@ -170,6 +219,29 @@ static int run(struct kt_cli *cli, int argc, char **argv)
 	ret = KT_EXIT_RUNTIME;
 	x.cli = cli;
 
+	if (ki_join_opts(&x.jo))
+		return KT_EXIT_USAGE;
+	x.st = st;
+	x.audit = ki_have_audit(st);
+	if ((x.user || x.group) && !x.audit) {
+		fprintf(stderr, "no audit events in this store: --user/--group need them (kubetape audit import)\n");
+		if (x.json)
+			jo_array_end(0, stdout);
+		return KT_EXIT_OK;
+	}
+	if (x.audit) {
+		x.id = malloc(sizeof(*x.id));
+		if (!x.id) {
+			pr_err("sessions: out of memory");
+			return KT_EXIT_RUNTIME;
+		}
+		/* the store's limit counts sessions before the user filter */
+		if (x.user || x.group) {
+			x.limit = (size_t)f.limit;
+			f.limit = 0;
+		}
+	}
+	cols[C_USER].hidden = cols[C_JOIN].hidden = !x.audit;
 	tbl_init(&x.tbl, cols, C_N);
 	err = kt_store_sessions_list(st, &f, on_session, &x);
 	if (err < 0 || x.err)
@@ -196,6 +268,7 @@ static int run(struct kt_cli *cli, int argc, char **argv)
 	}
 	ret = KT_EXIT_OK;
 cleanup:
+	free(x.id);
 	tbl_free(&x.tbl);
 	return ret;
 }

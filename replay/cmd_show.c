@@ -9,6 +9,7 @@
 #include "commands.h"
 #include "humanfmt.h"
 #include "evidence_cli.h"
+#include "identity.h"
 #include "json_out.h"
 #include "log.h"
 #include "shquote.h"
@@ -30,8 +31,16 @@ static void usage(FILE *out)
 	      "CWD and COMMAND: argv quoted for a POSIX shell, indented under the\n"
 	      "command of its parent process.\n"
 	      "\n"
+	      "Kubernetes user: the exec request of the API server's audit log joined to\n"
+	      "the session (kubetape audit import): user, impersonated user, groups, source\n"
+	      "IPs, user agent and the join tier: exact (admission webhook id), matched\n"
+	      "(the only request with this pod, container and command within the window,\n"
+	      "$" KT_AUDIT_WINDOW_ENV " seconds, default 5), ambiguous (candidates listed)\n"
+	      "or none (no request: entered from the node?).\n"
+	      "\n"
 	      "Options:\n"
-	      "      --json   one JSON object: {\"session\": {...}, \"commands\": [...]}\n", out);
+	      "      --json   one JSON object: {\"session\": {...}, \"commands\": [...],\n"
+	      "               \"identity\": {\"tier\", \"user\", \"request\", \"candidates\", ...}}\n", out);
 }
 
 static void kv(const char *k, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -108,6 +117,29 @@ static void print_session(const struct kt_session_info *s, int64_t now_us)
 	else
 		kv("Lost", "nothing");
 	kv("Commands", "%u", s->n_commands);
+}
+
+static int print_identity(struct kt_store *st, const struct kt_session_info *s)
+{
+	struct kt_audit_join_opts o;
+	struct kt_audit_identity *id;
+	int err;
+
+	if (!ki_have_audit(st)) {
+		printf("\nKubernetes user: unknown (no audit events in this store: kubetape audit import)\n");
+		return 0;
+	}
+	err = ki_join_opts(&o);
+	if (err)
+		return err;
+	id = malloc(sizeof(*id));
+	if (!id)
+		return -ENOMEM;
+	err = kt_audit_session_identity(st, s, &o, id);
+	if (!err)
+		ki_print_identity(stdout, id);
+	free(id);
+	return err;
 }
 
 static char *argv_text(const struct kt_cmdrec *r)
@@ -211,7 +243,8 @@ static int print_json(struct kt_cli *cli, const struct kt_session_info *s,
 	int err;
 
 	json_decref(v);
-	if (!root) {
+	if (!root || ki_json_add_identity(cli->store, root, s)) {
+		json_decref(root);
 		pr_err("show: out of memory");
 		return -ENOMEM;
 	}
@@ -253,7 +286,9 @@ static int run(struct kt_cli *cli, int argc, char **argv)
 	} else {
 		print_session(&s, kt_now_us());
 		print_evidence(cli, &s);
-		err = print_commands(&s, &l);
+		err = print_identity(cli->store, &s);
+		if (!err)
+			err = print_commands(&s, &l);
 	}
 	if (!err)
 		ret = KT_EXIT_OK;

@@ -17,5 +17,6 @@ extern const struct kt_cmd kt_cmd_search;
 extern const struct kt_cmd kt_cmd_replay;
 extern const struct kt_cmd kt_cmd_verify;
 extern const struct kt_cmd kt_cmd_access_log;
+extern const struct kt_cmd kt_cmd_audit;
 
 #endif

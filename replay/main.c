@@ -23,6 +23,7 @@ static const struct kt_cmd *const commands[] = {
 	&kt_cmd_replay,
 	&kt_cmd_verify,
 	&kt_cmd_access_log,
+	&kt_cmd_audit,
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 

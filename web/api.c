@@ -11,6 +11,8 @@
 #include <jansson.h>
 
 #include "access.h"
+#include "audit.h"
+#include "json.h"
 #include "jsonenc.h"
 #include "log.h"
 #include "params.h"
@@ -91,20 +93,53 @@ static int parse_filter(struct web_query *q, struct kt_session_filter *f)
 	return 0;
 }
 
+/* Who ran it (store/audit.h): the session's join to the API server's
+ * audit log, as "identity" next to the session, when the store has any. */
+static const struct kt_json_style api_style = { .profile = KT_JSON_API };
+
+static bool have_audit(struct kt_store *st)
+{
+	return kt_audit_any(st);
+}
+
+/* je_session(s) plus "identity" (computed into *id when id is not NULL). */
+static json_t *session_with_identity(struct kt_store *st, const struct kt_session_info *s,
+				     struct kt_audit_identity *id)
+{
+	json_t *j = je_session(s);
+
+	if (!j || !id)
+		return j;
+	if (kt_audit_session_identity(st, s, NULL, id) ||
+	    json_object_set_new(j, "identity", kt_json_identity(id, &api_style))) {
+		json_decref(j);
+		return NULL;
+	}
+	return j;
+}
+
 struct list_ctx {
 	json_t *arr;
 	int limit, n;
 	int64_t next;          /* id to continue after, 0 = no more */
 	bool oom;
+	struct kt_store *st;
+	struct kt_audit_identity *id;  /* NULL: no audit data in the store */
+	const char *user;              /* user or impersonated user filter */
 };
 
 static int list_cb(const struct kt_session_info *s, void *ctx)
 {
 	struct list_ctx *l = ctx;
+	json_t *j;
 
+	if (l->user && (kt_audit_session_identity(l->st, s, NULL, l->id) ||
+			!kt_audit_identity_has(l->id, l->user, NULL)))
+		return 0;
 	if (l->n == l->limit)	/* the one extra row: there is a next page */
 		return 1;
-	if (json_array_append_new(l->arr, je_session(s))) {
+	j = session_with_identity(l->st, s, l->id);
+	if (!j || json_array_append_new(l->arr, j)) {
 		l->oom = true;
 		return 1;
 	}
@@ -116,7 +151,7 @@ static int list_cb(const struct kt_session_info *s, void *ctx)
 int api_sessions(struct lws *wsi, struct conn *c)
 {
 	static const char *const allowed[] = { "namespace", "pod", "container", "node", "since",
-		"until", "active", "tty", "limit", "after", NULL };
+		"until", "active", "tty", "limit", "after", "user", NULL };
 	struct kt_session_filter f = KT_SESSION_FILTER_INIT;
 	struct list_ctx l = { 0 };
 	struct kt_store *st;
@@ -127,7 +162,8 @@ int api_sessions(struct lws *wsi, struct conn *c)
 
 	if (web_query_load(wsi, &q, allowed) || parse_filter(&q, &f) ||
 	    web_q_int(&q, "limit", 1, SESSIONS_MAX, &limit) ||
-	    web_q_int(&q, "after", 1, INT64_C(1) << 53, &after))
+	    web_q_int(&q, "after", 1, INT64_C(1) << 53, &after) ||
+	    web_q_str(&q, "user", NAME_MAX_LEN, &l.user))
 		return web_error(wsi, c, 400, "%s", q.why);
 	STORE_OR_503(st);
 	/* newest start first; the cursor is the last id shown, whose start
@@ -147,12 +183,23 @@ int api_sessions(struct lws *wsi, struct conn *c)
 	if (err)
 		return store_error(wsi, c, err);
 	f.after_id = after;
-	f.limit = (int)limit + 1;
+	/* with a user filter the store cannot count: list_cb stops */
+	f.limit = l.user ? 0 : (int)limit + 1;
 	l.arr = json_array();
 	l.limit = (int)limit;
+	l.st = st;
 	if (!l.arr)
 		return web_error(wsi, c, 500, "out of memory");
+	if (have_audit(st) && !(l.id = malloc(sizeof(*l.id)))) {
+		json_decref(l.arr);
+		return web_error(wsi, c, 500, "out of memory");
+	}
+	if (l.user && !l.id) {	/* no audit data: nobody matches */
+		json_decref(l.arr);
+		return send_json(wsi, c, json_pack("{s:[],s:n}", "sessions", "next_after"));
+	}
 	err = kt_store_sessions_list(st, &f, list_cb, &l);
+	free(l.id);
 	if (err < 0 || l.oom) {
 		json_decref(l.arr);
 		return l.oom ? web_error(wsi, c, 500, "out of memory") : store_error(wsi, c, err);
@@ -166,9 +213,11 @@ int api_sessions(struct lws *wsi, struct conn *c)
 int api_session(struct lws *wsi, struct conn *c, int64_t id)
 {
 	static const char *const allowed[] = { NULL };
+	struct kt_audit_identity *ident = NULL;
 	struct kt_session_info s;
 	struct kt_store *st;
 	struct web_query q;
+	json_t *j;
 	int err;
 
 	if (web_query_load(wsi, &q, allowed))
@@ -179,15 +228,19 @@ int api_session(struct lws *wsi, struct conn *c, int64_t id)
 		return store_error(wsi, c, err);
 	if (web_access(wsi, "view", id, "GET /api/sessions/ID"))
 		return web_error(wsi, c, 500, "the access log cannot be written");
+	if (have_audit(st) && !(ident = malloc(sizeof(*ident))))
+		return web_error(wsi, c, 500, "out of memory");
+	j = session_with_identity(st, &s, ident);
+	free(ident);
 	{
-		json_t *js = je_session(&s), *v = web_verification(id);
+		json_t *v = web_verification(id);
 
-		if (js)
-			json_object_set_new(js, "verification", v ? v : json_null());
+		if (j)
+			json_object_set_new(j, "verification", v ? v : json_null());
 		else
 			json_decref(v);
-		return send_json(wsi, c, json_pack("{s:o}", "session", js));
 	}
+	return send_json(wsi, c, json_pack("{s:o}", "session", j));
 }
 
 struct cmd_ctx {

@@ -259,7 +259,16 @@ for g in "${GUESTS[@]}"; do
 	bes=$GUEST_BACKENDS
 	case "$name" in
 	floor) bes=refused ;;
-	newest7) bes="$GUEST_BACKENDS recorder" ;;
+	newest7)
+		# Known bug, open: on 7.x the syscall backend's tp_btf/sys_exit
+		# program runs preemptible and the kernel skips it (bpftool's
+		# recursion_misses) when another task's run of it is preempted on
+		# the same CPU; the skipped read/write is lost uncounted (about 1
+		# selftest run in 3).  auto picks tty-fentry there.  The cell runs
+		# only when KT_MATRIX_CELLS asks for it (tests/vm/README.md).
+		bes="tty-fentry tty-kprobe recorder"
+		if [ -n "${KT_MATRIX_CELLS:-}" ]; then bes="$bes syscall"
+		else echo "# kernel_matrix: $kver/syscall is not in the default matrix: known bug (tests/vm/README.md)"; fi ;;
 	esac
 	[ "$name" != floor ] && below_floor "$kver" && bes=refused
 	for be in $bes; do

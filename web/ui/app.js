@@ -94,7 +94,7 @@ async function route() {
 }
 
 // ---------------------------------------------------------------- list
-const FILTERS = ['namespace', 'pod', 'container', 'node', 'since', 'until', 'active', 'tty'];
+const FILTERS = ['namespace', 'pod', 'container', 'node', 'user', 'since', 'until', 'active', 'tty'];
 function toUs(local) { const t = Date.parse(local + 'Z'); return Number.isFinite(t) ? t * 1000 : null; }
 function toLocal(us) { return new Date(us / 1000).toISOString().slice(0, 19); }
 
@@ -114,6 +114,21 @@ const ENTRY_BADGES = {
   'interactive-container': ['interactive', "the container's own process on its terminal (kubectl run -it, kubectl debug)"],
   'host-pid': ['hostPID', "the session shares the node's pid namespace (hostPID pod, or nsenter without -p)"],
 };
+// Who ran it: the Kubernetes user joined from the API server's audit log
+// (store/audit.h); no "identity" when the store has no audit events.
+function who(i) {
+  if (!i) return '';
+  if (i.tier === 'exact' || i.tier === 'matched') return i.impersonated_user ? `${i.impersonated_user} (via ${i.user})` : i.user;
+  if (i.tier === 'ambiguous') return i.candidates.map((c) => c.impersonated_user || c.username).join(' | ');
+  return '';
+}
+function userCell(s) {
+  const i = s.identity;
+  if (!i) return el('td', {}, '');
+  const badge = i.tier === 'none' ? el('span', { class: 'badge lost', title: 'no exec request in the audit log: entered from the node?' }, 'no request')
+    : el('span', { class: i.tier === 'ambiguous' ? 'badge lost' : 'badge guess', title: `join: ${i.tier}` }, i.tier);
+  return el('td', { class: 'user' }, who(i), badge);
+}
 
 function sessionRow(s) {
   const where = `${s.k8s_namespace || '?'} / ${s.pod || '?'} / ${s.container || '?'}`;
@@ -125,6 +140,7 @@ function sessionRow(s) {
     el('td', {}, where, s.attribution_guess ? el('span', { class: 'badge guess', title: 'pod guessed from hostname' }, 'guess') : null,
       ...(s.entry_flags || []).filter((f) => ENTRY_BADGES[f]).map((f) => el('span', { class: 'badge guess', title: ENTRY_BADGES[f][1] }, ENTRY_BADGES[f][0]))),
     el('td', {}, s.node),
+    userCell(s),
     el('td', { class: 'cmd', title: s.first_command }, s.first_command),
     el('td', {}, exitText(s)),
     el('td', {}, fmtBytes(s.bytes_out), s.lost_bytes || s.lost_events ? el('span', { class: 'badge lost', title: `${s.lost_bytes} bytes lost` }, 'loss') : null));

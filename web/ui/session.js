@@ -57,7 +57,11 @@ async function sessionPage(id, params) {
   if (s.active) $('#s-title').append(el('span', { class: 'badge live' }, 'LIVE'));
   $('#meta').replaceChildren(
     metaItem('Namespace', s.k8s_namespace), metaItem('Pod', s.pod), metaItem('Container', s.container),
-    metaItem('Node', s.node), metaItem('Start (UTC)', fmtTime(s.start_us)),
+    metaItem('Node', s.node),
+    ...(s.identity ? [metaItem('User', who(s.identity) || 'none: no exec request (entered from the node?)'), metaItem('Join', s.identity.tier),
+      metaItem('Source IPs', s.identity.request ? s.identity.request.source_ips.join(', ') : ''),
+      metaItem('User agent', s.identity.request ? s.identity.request.user_agent : '')] : []),
+    metaItem('Start (UTC)', fmtTime(s.start_us)),
     metaItem('End (UTC)', s.end_us ? fmtTime(s.end_us) : (s.active ? 'live' : '')),
     metaItem('Duration', fmtDur(s.end_us ? s.end_us - s.start_us : null)),
     metaItem('State', s.state), metaItem('Exit code', exitText(s)),
