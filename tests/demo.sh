@@ -124,6 +124,24 @@ if [ -z "$id" ]; then	# fall back to the table's first data row
 fi
 [ -n "$id" ] || die "no session was recorded"
 
+# Who ran it: the API server's audit log has one pods/exec request per
+# kubectl exec.  There is no API server here, so the demo writes the event
+# the API server would have logged for this exec (Teleport impersonating
+# alice, 50 ms before the shell started) and imports it as an auditor would
+# import a managed cluster's exported log.
+start=$("$KUBETAPE" sessions --db "$DB" --json 2>/dev/null | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+rows = d if isinstance(d, list) else d.get("sessions", [])
+print([r for r in rows if r["id"] == int(sys.argv[1])][0]["start_us"] / 1e6 - 0.05)' "$id")
+python3 "$(dirname "$0")/lib/audit_events.py" \
+	"id=demo-$id,t=$start,user=system:serviceaccount:teleport:proxy,imp=alice@example.com,groups=system:authenticated+devs,verb=get,cmd=bash,ns=$POD_NAMESPACE,pod=$POD_NAME,container=$CONTAINER_NAME" \
+	>"$DEMO_DIR/audit.jsonl" || die "writing the demo audit event failed"
+say "kubetape audit import $DEMO_DIR/audit.jsonl --db $DB   (the API server's audit log)"
+"$KUBETAPE" audit import "$DEMO_DIR/audit.jsonl" --db "$DB" || die "kubetape audit import failed"
+say "kubetape sessions --db $DB   (now with the Kubernetes user)"
+"$KUBETAPE" sessions --db "$DB" || die "kubetape sessions failed"
+
 say "kubetape show $id --db $DB"
 "$KUBETAPE" show "$id" --db "$DB" || die "kubetape show failed"
 
@@ -133,5 +151,8 @@ echo
 
 say "kubetape search hunter2 --db $DB   (commands and what was on screen)"
 "$KUBETAPE" search hunter2 --db "$DB" || die "kubetape search failed"
+
+say "kubetape verify --all --db $DB   (hash chain + Ed25519 checkpoints)"
+"$KUBETAPE" verify --all --db "$DB" || die "kubetape verify failed"
 
 say "done: the recording is in $DB"
