@@ -20,7 +20,7 @@
  * screen_index with their indexes, free the file's free pages.
  *
  * Build: cc -O2 -D_GNU_SOURCE -Istore bench/screen_index_size.c \
- *          build/libkubetape.a -lsqlite3 -lzstd -ljansson -lvterm -lm
+ *          build/libkubetape.a -lsqlite3 -lzstd -ljansson -lvterm -lsodium -lm
  * Limits: one session, no commands; times are virtual, not wall clock.
  */
 #include <errno.h>

@@ -24,6 +24,7 @@
 #include <string.h>
 #include <jansson.h>
 
+#include "satint.h"
 #include "audit_int.h"
 #include "log.h"
 
@@ -297,7 +298,7 @@ int kt_audit_session_identity(struct kt_store *st, const struct kt_session_info 
 		goto out;
 	}
 	err = pod_requests(st, s->k8s_namespace, s->pod,
-			   s->start_us - w - KT_AUDIT_RECEIVED_SLACK_US, s->start_us + w, NULL,
+			   kt_sub_sat(kt_sub_sat(s->start_us, w), KT_AUDIT_RECEIVED_SLACK_US), kt_add_sat(s->start_us, w), NULL,
 			   on_cand_req, &x);
 	if (err || !out->n_cand_total)
 		goto out;
@@ -310,7 +311,7 @@ int kt_audit_session_identity(struct kt_store *st, const struct kt_session_info 
 		struct other_ctx oc = { .r = &out->cand[0], .self = s->id, .w = w, .out = out };
 		int64_t t = req_time(&out->cand[0]);
 
-		err = pod_sessions(st, s->k8s_namespace, s->pod, t - w, t + w, on_other_sess, &oc);
+		err = pod_sessions(st, s->k8s_namespace, s->pod, kt_sub_sat(t, w), kt_add_sat(t, w), on_other_sess, &oc);
 	}
 	if (!err)
 		out->tier = out->n_other_sessions ? KT_TIER_AMBIGUOUS : KT_TIER_MATCHED;
@@ -403,8 +404,8 @@ int kt_audit_request_sessions(struct kt_store *st, const struct kt_audit_request
 	t = req_time(r);
 	x.exact = r->exec_id[0] != '\0';
 	if (x.exact)
-		err = pod_sessions(st, r->k8s_namespace, r->pod, t - KT_AUDIT_EXACT_RANGE_US,
-				   t + KT_AUDIT_EXACT_RANGE_US, on_req_sess, &x);
+		err = pod_sessions(st, r->k8s_namespace, r->pod, kt_sub_sat(t, KT_AUDIT_EXACT_RANGE_US),
+				   kt_add_sat(t, KT_AUDIT_EXACT_RANGE_US), on_req_sess, &x);
 	else
 		err = pod_sessions(st, r->k8s_namespace, r->pod, t - x.w, t + x.w, on_req_sess, &x);
 	if (err)
