@@ -36,7 +36,7 @@
  * programs do.  A recorder adopts pinned state only of its own version: bump
  * it whenever any of these changes.  Pinned under <pin-dir>/v<N>/.
  */
-#define KT_PIN_LAYOUT    1
+#define KT_PIN_LAYOUT    2
 
 enum kt_event_type {
 	KT_EV_SESSION_START = 1, /* struct kt_ev_session                     */

@@ -15,8 +15,13 @@
 #define KT_MAX_SESSIONS 4096
 #define KT_MAX_PROCS 65536
 
-/* Runtime settings, fixed at load time by the recorder. */
-const volatile bool kt_capture_input = true;
+/*
+ * Whether typed bytes are recorded (the recorder's --input).  In .bss, not
+ * .rodata: the programs outlive a recorder (pinned, recorder/pin.c), and a
+ * recorder that adopts them must be able to turn input capture on or off
+ * without reloading them.  Off until the recorder says otherwise.
+ */
+volatile bool kt_capture_input = false;
 
 /*
  * Number of ttys being recorded.  Every capture hook on a syscall or tty

@@ -256,7 +256,7 @@ static int try_backend(struct kt_loader *l, const struct kt_loader_opts *o, cons
 		describe(why, cap, "open", err);
 		return err;
 	}
-	skel->rodata->kt_capture_input = o->capture_input;
+	skel->bss->kt_capture_input = o->capture_input;
 	/* Ids stay unique across recorder restarts: start from the wall clock. */
 	skel->bss->kt_next_session_id = wall_us();
 	if (o->ringbuf_bytes) {
@@ -449,11 +449,14 @@ static int adopt(struct kt_loader *l, const struct kt_loader_opts *o)
 		return -errno;
 	l->bss_map = p;
 	l->nr_ttys = (uint32_t *)((char *)p + offsetof(struct kubetape_bpf__bss, kt_nr_ttys));
+	/* input capture is this recorder's choice, not the previous one's */
+	__atomic_store_n((bool *)((char *)p + offsetof(struct kubetape_bpf__bss, kt_capture_input)),
+			 o->capture_input, __ATOMIC_SEQ_CST);
 	l->adopted = true;
 	pr_info("adopted the kernel state pinned in %s: backend %s%s; capture never stopped", l->dir,
 		l->backend, lazy ? (l->lazy_link_fd >= 0 ? " (attached)" : " (detached)") : "");
-	if (o->capture != KT_CAPTURE_AUTO || o->eager || !o->capture_input)
-		pr_warn("--capture, --eager-capture, --no-input and --ringbuf-mb take effect only when "
+	if (o->capture != KT_CAPTURE_AUTO || o->eager)
+		pr_warn("--capture, --eager-capture and --ringbuf-mb take effect only when "
 			"the programs are loaded again (kubetape-recorder --unpin, then start)");
 	return 0;
 }
