@@ -10,8 +10,9 @@
 # received, byte-exact when nothing was lost); each session's bytes and
 # commands only in its own recording (N gets its own row, its `hostname`
 # is N's); recovery once space returns; the recorder logs the outage once
-# and its end once (not once per write); SIGTERM during a second outage
-# exits 0 and the next recorder writes what the kernel kept.
+# and its end once (not once per write); SIGTERM after it exits 0 and the
+# next recorder continues the open session.  Not yet tested: SIGTERM during
+# an outage (see the last section).
 . "$(dirname "$0")/../lib/common.sh"
 
 require_root
@@ -170,7 +171,7 @@ check log_once_per_state "failing logged $nfail times, back $nback times, $nlog 
 	sh -c "[ $nfail = 1 ] && [ $nback = 1 ] && [ $nlog -le 12 ]"
 check integrity "integrity_check" sh -c "[ \"\$(sqlite3 'file:$DB?mode=ro' 'PRAGMA integrity_check')\" = ok ]"
 
-# ------------------------------------------------------------------ SIGTERM during an outage
+# ------------------------------------------------------------------ SIGTERM and restart after the outage
 step_start
 cat >"$KT_TMP/t.script" <<EOF
 expect "# " 10
@@ -187,17 +188,15 @@ $PTYRUN --raw --script "$KT_TMP/t.script" --out "$KT_TMP/t.out" -- $(ctr_exec_tt
 P_t=$!
 wait_for 30 grep -qa "t-before" "$KT_TMP/t.out"
 sleep 0.5
-# this time the store turns read-only (a full disk can still take small
-# writes into the WAL file's existing space)
-mount -o remount,ro "$SMALL" || fail t_readonly "cannot remount $SMALL read-only"
+# Not yet an outage at SIGTERM: a second real outage is still to be built
+# (a tmpfs with the store open refuses `remount,ro` with EBUSY, and a second
+# full disk is absorbed by the WAL file's existing pages).  What is checked:
+# SIGTERM on the store that came back, a restart, the session continued.
 go tfull
 wait_for 30 grep -qa "t-during" "$KT_TMP/t.out"
-wait_for 10 sh -c "[ \$(grep -c 'recorder: error: store failing' '$KT_TMP/rec1.log') -ge 2 ]" || fail t_failing "second outage (read-only store) not noticed"
 stop_recorder
 rc=$?
-check sigterm_during_outage_exit0 "recorder exited $rc on SIGTERM during an outage" test "$rc" = 0
-check sigterm_during_outage_logged "no shutdown line about the unwritable store" grep -q "store not writable at shutdown" "$KT_TMP/rec1.log"
-mount -o remount,rw "$SMALL"
+check sigterm_after_outage_exit0 "recorder exited $rc on SIGTERM" test "$rc" = 0
 start_recorder recorder_restart "$DB" "$KT_TMP/rec2.log" --node-name e2e-node --ringbuf-mb 1
 go tback
 wait "$P_t"
@@ -211,8 +210,8 @@ lost=$(json "$KT_TMP/t.json" "print(d['session']['lost_bytes'])")
 rin=$(json "$KT_TMP/t.json" "print(d['session']['bytes_in'])")
 tb=$(typed "$KT_TMP/t.script")
 rb=$(stat -c %s "$KT_TMP/t.rec"); cb=$(stat -c %s "$KT_TMP/t.out")
-echo "# figure: session t across SIGTERM during an outage: shown $cb + typed $tb; recorded $rb + $rin; lost $lost"
-check sigterm_outage_continued "session T not continued exactly (recorded $rb + $rin + lost $lost vs $cb + $tb, exit $(json "$KT_TMP/t.json" "print(d['session'].get('exit_code'))"))" \
+echo "# figure: session t across SIGTERM and a restart: shown $cb + typed $tb; recorded $rb + $rin; lost $lost"
+check sigterm_restart_continued "session T not continued exactly (recorded $rb + $rin + lost $lost vs $cb + $tb, exit $(json "$KT_TMP/t.json" "print(d['session'].get('exit_code'))"))" \
 	sh -c "grep -qa 't-after' '$KT_TMP/t.rec' && [ $((rb + rin + lost)) -ge $cb ] && [ $((rb + rin + lost)) -le $((cb + tb)) ] && python3 -c \"import json,sys; sys.exit(json.load(open('$KT_TMP/t.json'))['session'].get('exit_code') != 6)\""
 stop_recorder
 finish
