@@ -32,10 +32,11 @@
 #include "maps.bpf.h"
 #include "core_fixes.bpf.h"
 #include "input.bpf.h"
+#include "catchup.h"
 #include <bpf/bpf_tracing.h>
 
 #define KT_TIOCSWINSZ 0x5414
-#define KT_N_TTY_BUF_SIZE 4096 /* drivers/tty/n_tty.c, unchanged since 2.6 */
+#define KT_EIO 5
 
 static __always_inline struct file *kt_fd_file(unsigned long fd)
 {
@@ -97,32 +98,28 @@ static __always_inline void kt_master_catch_up(__u64 sid, __u64 key, struct tty_
 {
 	struct n_tty_data *ld = BPF_CORE_READ(master, disc_data);
 	struct kt_session *s = bpf_map_lookup_elem(&sessions, &sid);
-	__u64 tail, start, head, from, gap, pos, n1;
+	struct kt_catchup c;
+	__u64 tail, from, pos, n1;
 
 	if (!s || !ld)
 		return;
 	tail = BPF_CORE_READ(ld, read_tail);
-	start = tail - ret;
 	from = s->out_next;
 	s->out_next = tail;
-	if (start <= from || start - from > (1ULL << 32))
-		return; /* nothing missed, not n_tty (from = ~0), or counters reset */
-	head = BPF_CORE_READ(ld, read_head);
-	if (head - from > KT_N_TTY_BUF_SIZE) {
-		/* lapped: the oldest part is gone, the newest is still there */
-		kt_count_loss(sid, head - KT_N_TTY_BUF_SIZE - from);
-		from = head - KT_N_TTY_BUF_SIZE;
-		if (start <= from)
-			return;
-	}
-	gap = start - from;
-	pos = from & (KT_N_TTY_BUF_SIZE - 1);
+	if (!kt_catchup_span(from, tail - ret, BPF_CORE_READ(ld, read_head), &c))
+		return;
+	if (c.lost)	/* lapped: the oldest part is gone, the newest is still there */
+		kt_count_loss(sid, c.lost);
+	if (!c.copy_len)
+		return;
+	pos = c.copy_from & (KT_N_TTY_BUF_SIZE - 1);
 	n1 = KT_N_TTY_BUF_SIZE - pos;
-	if (n1 > gap)
-		n1 = gap;
+	if (n1 > c.copy_len)
+		n1 = c.copy_len;
 	kt_emit_data(sid, key, KT_EV_TTY_OUT, KT_SRC_SYSCALL, (const char *)ld->read_buf + pos, n1, false);
-	if (gap > n1)
-		kt_emit_data(sid, key, KT_EV_TTY_OUT, KT_SRC_SYSCALL, (const char *)ld->read_buf, gap - n1, false);
+	if (c.copy_len > n1)
+		kt_emit_data(sid, key, KT_EV_TTY_OUT, KT_SRC_SYSCALL, (const char *)ld->read_buf,
+			     c.copy_len - n1, false);
 }
 
 /*
@@ -162,18 +159,27 @@ static __always_inline void kt_winsize_catch_up(__u64 sid, __u64 key)
 #error "syscall numbers for this architecture are not defined"
 #endif
 
-SEC("tp_btf/sys_exit")
-int BPF_PROG(kt_sys_exit, struct pt_regs *regs, long ret)
+/*
+ * The whole backend, whichever way the kernel calls it (below).  A read
+ * that fails with EIO is the reader's last (the slave side closed): it
+ * moves no bytes, but what earlier reads consumed unseen is recovered
+ * there, so a skipped run near the end of a session still loses nothing
+ * that n_tty's ring holds.
+ */
+static __always_inline int kt_sys_exit_common(struct pt_regs *regs, long nr, long ret)
 {
 	struct tty_struct *master;
 	unsigned long fd;
 	__u64 sid, key;
-	long nr;
 
-	if (!kt_nr_ttys)
-		return 0;
-	nr = KT_SYSCALL_NR(regs);
 	if (nr == KT_NR_READ || nr == KT_NR_WRITE) {
+		if (nr == KT_NR_READ && ret == -KT_EIO) {
+			fd = PT_REGS_PARM1_CORE_SYSCALL(regs);
+			sid = kt_fd_session(fd, &key, false, &master);
+			if (sid && master)
+				kt_master_catch_up(sid, key, master, 0);
+			return 0;
+		}
 		if (ret <= 0 || (nr == KT_NR_WRITE && !kt_capture_input))
 			return 0;
 		fd = PT_REGS_PARM1_CORE_SYSCALL(regs);
@@ -200,6 +206,40 @@ int BPF_PROG(kt_sys_exit, struct pt_regs *regs, long ret)
 		kt_winsize_catch_up(sid, key);
 	}
 	return 0;
+}
+
+/*
+ * Two ways in, the same program; the loader attaches exactly one
+ * (recorder/loader.c), chosen by how this kernel runs tracepoint programs
+ * (bpf/core_fixes.bpf.h, kt_tp_runs_preemptible):
+ *
+ * kt_sys_exit: the BTF raw tracepoint.  Cheapest (no perf record), and
+ * exact where the kernel runs it with preemption off.
+ */
+SEC("tp_btf/sys_exit")
+int BPF_PROG(kt_sys_exit, struct pt_regs *regs, long ret)
+{
+	if (!kt_nr_ttys)
+		return 0;
+	return kt_sys_exit_common(regs, KT_SYSCALL_NR(regs), ret);
+}
+
+/*
+ * kt_sys_exit_perf: the same tracepoint through perf (raw_syscalls:sys_exit),
+ * for kernels whose raw tracepoint runs preemptible: perf's path still runs
+ * its program with preemption off.  The record holds the syscall number and
+ * return value; the arguments come from the task's saved user registers
+ * (bpf_task_pt_regs, 5.15), the same pt_regs the raw tracepoint passes.
+ */
+SEC("tracepoint/raw_syscalls/sys_exit")
+int kt_sys_exit_perf(struct trace_event_raw_sys_exit *ctx)
+{
+	struct pt_regs *regs;
+
+	if (!kt_nr_ttys)
+		return 0;
+	regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	return kt_sys_exit_common(regs, BPF_CORE_READ(ctx, id), BPF_CORE_READ(ctx, ret));
 }
 
 #endif /* KUBETAPE_CAPTURE_SYSCALL_BPF_H */

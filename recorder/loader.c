@@ -51,7 +51,7 @@ struct backend {
 static const struct backend backends[] = {
 	{ "tty-fentry", "kt_tty_fentry_", "fexit on pty_write, fentry on tty_do_resize/pty_resize", KT_CAPTURE_TTY_FENTRY, false },
 	{ "tty-kprobe", "kt_tty_kprobe_", "kprobe+kretprobe on pty_write, kprobes on tty_do_resize/pty_resize", KT_CAPTURE_TTY_KPROBE, false },
-	{ "syscall", "kt_sys_", "read/write/ioctl at the sys_exit raw tracepoint, attached while a tty is recorded", KT_CAPTURE_SYSCALL, true },
+	{ "syscall", "kt_sys_", "read/write/ioctl at syscall exit, attached while a tty is recorded", KT_CAPTURE_SYSCALL, true },
 };
 
 /* While probing a backend that may be refused, libbpf's warnings are
@@ -160,6 +160,14 @@ static void select_programs(struct kubetape_bpf *skel, const char *prefix)
 	}
 }
 
+/* The syscall backend's two ways in (bpf/capture_syscall.bpf.h): the BTF
+ * raw tracepoint, or the perf tracepoint where the former is preemptible. */
+static void select_sys_exit(struct kubetape_bpf *skel, bool perf)
+{
+	bpf_program__set_autoload(skel->progs.kt_sys_exit, !perf);
+	bpf_program__set_autoload(skel->progs.kt_sys_exit_perf, perf);
+}
+
 static uint64_t wall_us(void)
 {
 	struct timespec ts;
@@ -266,6 +274,20 @@ static int try_backend(struct kt_loader *l, const struct kt_loader_opts *o, cons
 		}
 	}
 	select_programs(skel, b->prefix);
+	if (b->only == KT_CAPTURE_SYSCALL) {
+		int pre = o->sys_exit == KT_SYS_EXIT_AUTO ? kt_loader_probe_tp() :
+			  o->sys_exit == KT_SYS_EXIT_PERF;
+
+		l->lazy_perf = pre != 0;
+		if (o->sys_exit != KT_SYS_EXIT_AUTO)
+			pr_info("syscall capture forced onto the %s", pre ? "perf tracepoint" : "BTF raw tracepoint");
+		else if (pre < 0)
+			pr_info("tracepoint probe failed (%s): using the perf tracepoint", strerror(-pre));
+		else if (pre)
+			pr_info("this kernel runs BTF tracepoint programs preemptible (skipped runs): "
+				"syscall capture uses the perf tracepoint raw_syscalls:sys_exit");
+		select_sys_exit(skel, l->lazy_perf);
+	}
 	err = kubetape_bpf__load(skel);
 	if (err) {
 		describe(why, cap, "load", err);
@@ -275,11 +297,12 @@ static int try_backend(struct kt_loader *l, const struct kt_loader_opts *o, cons
 	bpf_object__for_each_program(p, skel->obj) {
 		if (!bpf_program__autoload(p))
 			continue;
-		if (b->lazy && !o->eager && p == skel->progs.kt_sys_exit) {
+		if (b->lazy && !o->eager &&
+		    (p == skel->progs.kt_sys_exit || p == skel->progs.kt_sys_exit_perf)) {
 			/* prove now that it can attach, so auto mode can fall through */
-			fd = bpf_raw_tracepoint_open(NULL, bpf_program__fd(p));
+			fd = kt_loader_attach_sys_exit(bpf_program__fd(p), l->lazy_perf);
 			if (fd < 0) {
-				err = -errno;
+				err = fd;
 				describe(why, cap, "attach", err);
 				goto cleanup;
 			}
@@ -360,7 +383,9 @@ static int load_fresh(struct kt_loader *l, const struct kt_loader_opts *o)
 		pr_info("run with --log-level debug for libbpf's and the verifier's messages");
 		return err;
 	}
-	pr_info("capture backend: %s (%s)%s", chosen->name, chosen->what, refused);
+	pr_info("capture backend: %s (%s%s)%s", chosen->name, chosen->what,
+		!chosen->lazy ? "" : l->lazy_perf ? "; perf tracepoint raw_syscalls:sys_exit" :
+		"; BTF raw tracepoint sys_exit", refused);
 	return own_fds(l);
 }
 
@@ -374,7 +399,7 @@ static const char *pinned_backend(const char *dir, bool *lazy)
 		*lazy = true;
 		return "syscall";
 	}
-	if (exists_at(dir, "link_kt_sys_exit"))
+	if (exists_at(dir, "link_kt_sys_exit") || exists_at(dir, "link_kt_sys_exit_perf"))
 		return "syscall";
 	for (unsigned i = 0; i < sizeof(backends) / sizeof(backends[0]); i++) {
 		struct bpf_program *prog;
@@ -438,6 +463,15 @@ static int adopt(struct kt_loader *l, const struct kt_loader_opts *o)
 		l->lazy_link_fd = get_at(l->dir, "link_lazy"); /* absent: detached */
 		if (l->lazy_link_fd < 0)
 			l->lazy_link_fd = -1;
+		{
+			struct bpf_prog_info pi = {};
+			__u32 plen = sizeof(pi);
+
+			if (bpf_obj_get_info_by_fd(l->lazy_prog_fd, &pi, &plen))
+				return -errno;
+			/* kt_sys_exit_perf is a classic tracepoint program */
+			l->lazy_perf = pi.type == BPF_PROG_TYPE_TRACEPOINT;
+		}
 	}
 	if (bpf_obj_get_info_by_fd(l->fds[M_BSS], &info, &len))
 		return -errno;
@@ -569,6 +603,10 @@ int kt_loader_open(const struct kt_loader_opts *o, ring_buffer_sample_fn cb, voi
 		pr_err("ring buffer setup failed: %s", strerror(-err));
 		goto cleanup;
 	}
+	err = kt_loader_collect_progs(l);
+	if (err)
+		pr_warn("cannot list the loaded programs (%s): skipped runs are not counted",
+			strerror(-err));
 	*out = l;
 	return 0;
 cleanup:
@@ -591,6 +629,7 @@ static void release(struct kt_loader *l)
 	if (l->lazy_prog_fd >= 0)
 		close(l->lazy_prog_fd);
 	l->epfd = l->lazy_link_fd = l->lazy_prog_fd = -1;
+	kt_loader_release_progs(l);
 	for (int i = 0; i < M_N; i++) {
 		if (l->fds[i] >= 0)
 			close(l->fds[i]);

@@ -28,6 +28,9 @@ struct kt_loader_opts {
 	uint32_t ringbuf_bytes;   /* power of two, >= page size */
 	bool capture_input;
 	bool eager;               /* syscall backend: keep its hook attached */
+	/* syscall backend's way in: KT_SYS_EXIT_AUTO (probe the kernel: see
+	 * bpf/core_fixes.bpf.h), or forced, for tests and measurements */
+	enum { KT_SYS_EXIT_AUTO = 0, KT_SYS_EXIT_BTF, KT_SYS_EXIT_PERF } sys_exit;
 	/*
 	 * bpffs directory for kernel state that outlives this process (maps,
 	 * ring buffers, links, the lazy program); NULL: nothing pinned, the
@@ -113,12 +116,29 @@ void kt_loader_capture_down(struct kt_loader *l);
 /* ttys the kernel side is recording now */
 uint32_t kt_loader_nr_ttys(const struct kt_loader *l);
 
+/*
+ * Runs of this loader's programs the kernel skipped (bpf_prog_info's
+ * recursion_misses: a run found the same program still in flight on its
+ * CPU).  Counted by the kernel since each program was loaded, so across
+ * recorder restarts for adopted programs.  Returns how many were filled.
+ */
+struct kt_prog_misses {
+	uint32_t id;       /* kernel program id (unique while loaded) */
+	char name[16];     /* BPF_OBJ_NAME_LEN, possibly truncated */
+	uint64_t misses;
+};
+int kt_loader_prog_misses(struct kt_loader *l, struct kt_prog_misses *out, int max);
+
 /* Sum of the per-CPU global counters. */
 int kt_loader_stats(struct kt_loader *l, uint64_t out[KT_STAT_MAX]);
 
 /* The recorder core's view of it (recorder/sessions.h). */
 struct kt_kops;
 void kt_loader_kops(struct kt_loader *l, struct kt_kops *out);
+
+/* 1 when this kernel runs BTF tracepoint programs preemptible (their runs
+ * can be skipped: bpf/core_fixes.bpf.h), 0 when not, -errno if unknown. */
+int kt_loader_probe_tp(void);
 
 /* Pre-flight, exposed for tests: 0 if the kernel release is new enough. */
 int kt_kernel_release_ok(const char *release, int *major, int *minor);

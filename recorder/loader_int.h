@@ -12,6 +12,7 @@
 #include "ring.h"
 
 #define MAX_LINKS 16
+#define MAX_PROGS 16
 
 /* Maps user space touches, pinned by these names (the programs hold the
  * others: scratch buffers).  Order: the fds[] index. */
@@ -32,6 +33,10 @@ struct kt_loader {
 	uint32_t *nr_ttys;
 	int lazy_prog_fd;              /* -1: the backend is not lazy */
 	int lazy_link_fd;              /* -1: detached */
+	bool lazy_perf;                /* the lazy program is kt_sys_exit_perf */
+	int prog_fds[MAX_PROGS];       /* every loaded program (recursion_misses) */
+	uint32_t prog_ids[MAX_PROGS];
+	int nprogs;
 	struct kt_ring *rings[KT_LOADER_RINGS];
 	uint32_t ring_ids[KT_LOADER_RINGS];
 	int epfd;
@@ -41,5 +46,9 @@ struct kt_loader {
 
 int kt_loader_path(char out[PATH_MAX], const char *dir, const char *name);
 int kt_loader_pin_at(const char *dir, const char *name, int fd);
+int kt_loader_attach_sys_exit(int prog_fd, bool perf);
+/* fill prog_fds[] from the skeleton or, adopted, the pin dir */
+int kt_loader_collect_progs(struct kt_loader *l);
+void kt_loader_release_progs(struct kt_loader *l);
 
 #endif

@@ -174,9 +174,9 @@ int kt_loader_capture_up(struct kt_loader *l)
 
 	if (kt_loader_capture_is_up(l))
 		return 0;
-	l->lazy_link_fd = bpf_raw_tracepoint_open(NULL, l->lazy_prog_fd);
+	l->lazy_link_fd = kt_loader_attach_sys_exit(l->lazy_prog_fd, l->lazy_perf);
 	if (l->lazy_link_fd < 0) {
-		err = -errno;
+		err = l->lazy_link_fd;
 		l->lazy_link_fd = -1;
 		pr_err("cannot attach the %s capture program: %s; ttys are not recorded",
 		       l->backend, strerror(-err));

@@ -7,6 +7,7 @@
  * matrix (tests/vm/).
  *
  *   test_capture [--capture auto|syscall|tty|tty-fentry|tty-kprobe] [--expect-backend NAME]
+ *                [--sys-exit auto|btf|perf]
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -238,13 +239,15 @@ static void settle(struct kt_loader *ld)
 }
 
 static enum kt_capture capture = KT_CAPTURE_AUTO;
+static int sys_exit_via = KT_SYS_EXIT_AUTO;
 static const char *expect_backend;
 static struct kt_loader *L;
 static pid_t ns_init = -1;
 
 static void t_load(void)
 {
-	struct kt_loader_opts o = { .capture = capture, .capture_input = true };
+	struct kt_loader_opts o = { .capture = capture, .capture_input = true,
+				    .sys_exit = sys_exit_via };
 	int err = kt_loader_open(&o, on_event, NULL, &L);
 
 	CHECK_EQ_INT(err, 0);
@@ -254,6 +257,27 @@ static void t_load(void)
 	CHECK_EQ_INT(kt_loader_capture_up(L), 0);
 	if (expect_backend)
 		CHECK_EQ_STR(kt_loader_backend(L), expect_backend);
+}
+
+/*
+ * Runs the kernel skipped (recursion_misses) of every program, printed per
+ * program; returns the sum.  The loader reads them for its skipped-run
+ * accounting (recorder/skips.c): at least the session programs are there.
+ */
+static uint64_t print_misses(struct kt_loader *ld, const char *when)
+{
+	struct kt_prog_misses m[16];
+	int n = kt_loader_prog_misses(ld, m, 16);
+	uint64_t sum = 0;
+
+	CHECK(n >= 3);
+	printf("# recursion_misses after %s:", when);
+	for (int i = 0; i < n; i++) {
+		printf(" %s=%llu", m[i].name, (unsigned long long)m[i].misses);
+		sum += m[i].misses;
+	}
+	printf("\n");
+	return sum;
 }
 
 /* The whole path: detection, exec argv/cwd, byte-exact output with echo
@@ -313,8 +337,9 @@ static void t_pty_session(void)
 		struct utsname u;
 
 		uname(&u);
-		printf("# matrix: kernel=%s backend=%s sessions=%d recorded=%zu received=%zu\n",
-		       u.release, kt_loader_backend(L), C.starts, C.out.len, got.len);
+		printf("# matrix: kernel=%s backend=%s sessions=%d recorded=%zu received=%zu skipped=%llu\n",
+		       u.release, kt_loader_backend(L), C.starts, C.out.len, got.len,
+		       (unsigned long long)print_misses(L, "pty session"));
 	}
 	if (kt_t_cur_failed)
 		printf("# execs:\n%s", C.execs.p);
@@ -406,7 +431,8 @@ static void t_input_off(void)
 {
 	static const char *const prompt[] = { "NAME?" };
 	static const char *const answer[] = { "typed\r" };
-	struct kt_loader_opts o = { .capture = capture, .capture_input = false };
+	struct kt_loader_opts o = { .capture = capture, .capture_input = false,
+				    .sys_exit = sys_exit_via };
 	struct kt_fx_buf got = {0};
 	int master, st, err;
 	pid_t helper, leader;
@@ -560,7 +586,7 @@ static void t_not_recorded(void)
 static void t_loss_counted(void)
 {
 	struct kt_loader_opts o = { .capture = capture, .capture_input = true,
-				    .ringbuf_bytes = 64 << 10 };
+				    .ringbuf_bytes = 64 << 10, .sys_exit = sys_exit_via };
 	struct kt_loader *small = NULL;
 	struct kt_fx_buf got = {0};
 	uint64_t k[KT_STAT_MAX];
@@ -596,6 +622,7 @@ static void t_loss_counted(void)
 	kt_fx_buf_add(&C.execs, "", 1);
 	CHECK(strstr(C.execs.p, "|/bin/echo flood-done|") != NULL);
 	CHECK_EQ_INT(C.ends, 1);
+	print_misses(small, "loss test");
 	printf("# loss test: pty gave %zu bytes, delivered %zu, counted lost %llu in %llu events\n",
 	       got.len, C.out.len, (unsigned long long)ks.lost_bytes,
 	       (unsigned long long)ks.lost_events);
@@ -613,8 +640,13 @@ int main(int argc, char **argv)
 			}
 		} else if (!strcmp(argv[i], "--expect-backend") && i + 1 < argc) {
 			expect_backend = argv[++i];
+		} else if (!strcmp(argv[i], "--sys-exit") && i + 1 < argc) {
+			/* the syscall backend's way in, forced (default: probed) */
+			i++;
+			sys_exit_via = !strcmp(argv[i], "btf") ? KT_SYS_EXIT_BTF :
+				       !strcmp(argv[i], "perf") ? KT_SYS_EXIT_PERF : KT_SYS_EXIT_AUTO;
 		} else {
-			fprintf(stderr, "usage: %s [--capture auto|syscall|tty|tty-fentry|tty-kprobe] [--expect-backend NAME]\n", argv[0]);
+			fprintf(stderr, "usage: %s [--capture auto|syscall|tty|tty-fentry|tty-kprobe] [--expect-backend NAME] [--sys-exit auto|btf|perf]\n", argv[0]);
 			return 2;
 		}
 	}

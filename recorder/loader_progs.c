@@ -1,0 +1,199 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * The loader's programs as kernel objects: the tracepoint probe that picks
+ * the syscall backend's way in, attaching that backend's sys_exit program,
+ * and reading every loaded program's recursion_misses (runs the kernel
+ * skipped), fresh or adopted alike.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <fcntl.h>
+#include <sys/syscall.h>
+#include <linux/perf_event.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "loader_int.h"
+#include "log.h"
+#include "kubetape.skel.h"
+#include "probe.skel.h"
+
+/*
+ * Does this kernel run BTF raw tracepoint programs preemptible (7.x; see
+ * bpf/core_fixes.bpf.h)?  1 yes, 0 no, negative errno when the probe could
+ * not run (tp_btf refused: then only the perf tracepoint can work anyway).
+ * Attaches bpf/probe.bpf.c's sys_exit program for one syscall of ours.
+ */
+int kt_loader_probe_tp(void)
+{
+	struct probe_bpf *pr = probe_bpf__open();
+	int err;
+
+	if (!pr)
+		return -errno;
+	pr->bss->kt_probe_tgid = (uint32_t)getpid();
+	err = probe_bpf__load(pr);
+	if (!err)
+		err = probe_bpf__attach(pr);
+	if (!err) {
+		/* any syscall of ours: the probe counts them at exit */
+		(void)getppid();
+		(void)getppid();
+		err = __atomic_load_n(&pr->bss->kt_probe_runs, __ATOMIC_SEQ_CST) ? 0 : -ENODATA;
+	}
+	if (!err)
+		err = __atomic_load_n(&pr->bss->kt_probe_preemptible, __ATOMIC_SEQ_CST) != 0;
+	probe_bpf__destroy(pr);
+	return err;
+}
+
+#define SYS_EXIT_TP_ID "/sys/kernel/tracing/events/raw_syscalls/sys_exit/id"
+#define SYS_EXIT_TP_ID_DEBUGFS "/sys/kernel/debug/tracing/events/raw_syscalls/sys_exit/id"
+
+/*
+ * Attach a syscall-exit program; returns a link fd (close it to detach, pin
+ * it to keep it).  The perf tracepoint needs the event's id from tracefs
+ * (preflight mounts it) and a perf event whose BPF link (5.15) keeps it.
+ */
+int kt_loader_attach_sys_exit(int prog_fd, bool perf)
+{
+	struct perf_event_attr attr = { .type = PERF_TYPE_TRACEPOINT, .size = sizeof(attr),
+					.sample_period = 1, .wakeup_events = 1 };
+	unsigned long long id = 0;
+	int fd, pfd, err;
+	FILE *f;
+
+	if (!perf) {
+		fd = bpf_raw_tracepoint_open(NULL, prog_fd);
+		return fd < 0 ? -errno : fd;
+	}
+	f = fopen(SYS_EXIT_TP_ID, "re");
+	if (!f)
+		f = fopen(SYS_EXIT_TP_ID_DEBUGFS, "re");
+	if (!f)
+		return -errno;
+	err = fscanf(f, "%llu", &id) == 1 ? 0 : -EINVAL;
+	fclose(f);
+	if (err)
+		return err;
+	attr.config = id;
+	/* a tracepoint's programs run on every CPU whatever the event's CPU */
+	pfd = (int)syscall(__NR_perf_event_open, &attr, -1, 0, -1, PERF_FLAG_FD_CLOEXEC);
+	if (pfd < 0)
+		return -errno;
+	fd = bpf_link_create(prog_fd, pfd, BPF_PERF_EVENT, NULL);
+	err = fd < 0 ? -errno : fd;
+	close(pfd); /* the link holds the event */
+	return err;
+}
+
+
+static int prog_id(int fd, struct bpf_prog_info *info)
+{
+	__u32 len = sizeof(*info);
+
+	memset(info, 0, sizeof(*info));
+	return bpf_obj_get_info_by_fd(fd, info, &len) ? -errno : 0;
+}
+
+/* Keep prog fd `fd` (taken over) unless a program with its id is kept. */
+static void keep_prog(struct kt_loader *l, int fd)
+{
+	struct bpf_prog_info info;
+
+	if (fd < 0)
+		return;
+	if (prog_id(fd, &info) || l->nprogs >= MAX_PROGS) {
+		close(fd);
+		return;
+	}
+	for (int i = 0; i < l->nprogs; i++) {
+		if (l->prog_ids[i] == info.id) {
+			close(fd);
+			return;
+		}
+	}
+	l->prog_ids[l->nprogs] = info.id;
+	l->prog_fds[l->nprogs++] = fd;
+}
+
+/* The program behind a pinned link, as a new fd. */
+static int link_prog_fd(int link_fd)
+{
+	struct bpf_link_info info = {};
+	__u32 len = sizeof(info);
+	int fd;
+
+	if (bpf_obj_get_info_by_fd(link_fd, &info, &len))
+		return -errno;
+	fd = bpf_prog_get_fd_by_id(info.prog_id);
+	return fd < 0 ? -errno : fd;
+}
+
+int kt_loader_collect_progs(struct kt_loader *l)
+{
+	char p[PATH_MAX];
+	struct dirent *e;
+	DIR *d;
+
+	if (l->skel) {
+		struct bpf_program *prog;
+
+		bpf_object__for_each_program(prog, l->skel->obj) {
+			if (bpf_program__fd(prog) >= 0)
+				keep_prog(l, fcntl(bpf_program__fd(prog), F_DUPFD_CLOEXEC, 3));
+		}
+		return 0;
+	}
+	/* adopted: the programs are what the pinned links and prog_* hold */
+	d = opendir(l->dir);
+	if (!d)
+		return -errno;
+	while ((e = readdir(d))) {
+		int fd;
+
+		if (strncmp(e->d_name, "link_", 5) && strncmp(e->d_name, "prog_", 5))
+			continue;
+		if (kt_loader_path(p, l->dir, e->d_name))
+			continue;
+		fd = bpf_obj_get(p);
+		if (fd < 0)
+			continue;
+		if (e->d_name[0] == 'l') {
+			int pfd = link_prog_fd(fd);
+
+			close(fd);
+			fd = pfd;
+		}
+		keep_prog(l, fd);
+	}
+	closedir(d);
+	return 0;
+}
+
+void kt_loader_release_progs(struct kt_loader *l)
+{
+	while (l->nprogs)
+		close(l->prog_fds[--l->nprogs]);
+}
+
+int kt_loader_prog_misses(struct kt_loader *l, struct kt_prog_misses *out, int max)
+{
+	int n = 0;
+
+	for (int i = 0; i < l->nprogs && n < max; i++) {
+		struct bpf_prog_info info;
+
+		if (prog_id(l->prog_fds[i], &info))
+			return -errno;
+		out[n].id = info.id;
+		snprintf(out[n].name, sizeof(out[n].name), "%s", info.name);
+		out[n].misses = info.recursion_misses;
+		n++;
+	}
+	return n;
+}
