@@ -39,7 +39,8 @@ struct kt_catchup {
  * holds.  The loss is exact: bytes from `start` on were returned by this
  * read itself and are emitted from the reader's buffer, so a lap reaching
  * past `start` never counts them (lost <= start - from).  False when there
- * is no hole: nothing missed, counters that went backwards, or a jump of
+ * is no hole: nothing missed, counters that went backwards (they are
+ * free-running and never wrap: that is 2^64 bytes), or a jump of
  * more than 4 GiB (not n_tty, or reset counters: out_next starts at ~0).
  */
 static __always_inline bool kt_catchup_span(__u64 from, __u64 start, __u64 head,
