@@ -23,12 +23,13 @@
 #include "pin.h"
 #include "sessions.h"
 #include "rec_evidence.h"
+#include "skips.h"
 #include "store.h"
 
 #define DEFAULT_DB "/var/lib/kubetape/kubetape.db"
 #define TICK_MS 100
 
-enum { OPT_PIN_DIR = 0x100, OPT_UNPIN, OPT_LIFELINE, OPT_PARENT };
+enum { OPT_PIN_DIR = 0x100, OPT_UNPIN, OPT_LIFELINE, OPT_PARENT, OPT_SYS_EXIT };
 
 static volatile sig_atomic_t exiting;
 
@@ -73,6 +74,11 @@ static void usage(FILE *f)
 "                          by default it attaches on a session's first event,\n"
 "                          recovering up to 4 KiB shown before that from the\n"
 "                          pty and counting anything older as lost\n"
+"  --sys-exit HOOK         syscall backend's hook: auto (default: perf where the\n"
+"                          kernel runs BTF tracepoint programs preemptible, 7.x,\n"
+"                          else btf), btf (tp_btf/sys_exit) or perf (tracepoint\n"
+"                          raw_syscalls:sys_exit); for comparisons: btf on 7.x\n"
+"                          skips runs (counted, kubetape show)\n"
 "  --stats-file PATH       write counters as JSON here on exit\n"
 "  --nice N                scheduling priority (default -4, like auditd's\n"
 "                          priority_boost: capture keeps up on a busy node)\n"
@@ -131,7 +137,8 @@ static int mkdir_parent(const char *path)
 	return 0;
 }
 
-static void write_stats(const char *path, struct kt_loader *ld, struct kt_recorder *rec)
+static void write_stats(const char *path, struct kt_loader *ld, struct kt_recorder *rec,
+			const struct kt_skips *sk)
 {
 	uint64_t k[KT_STAT_MAX] = {0};
 	struct kt_recorder_counters c;
@@ -141,10 +148,11 @@ static void write_stats(const char *path, struct kt_loader *ld, struct kt_record
 	kt_recorder_counters(rec, &c);
 	pr_info("kernel: %" PRIu64 " sessions, %" PRIu64 " events and %" PRIu64
 		" bytes lost, %" PRIu64 " session starts lost, %" PRIu64 " map-full; "
+		"%" PRIu64 " runs skipped; "
 		"recorder: %" PRIu64 " events, %" PRIu64 " bad, %" PRIu64 " bytes out, %" PRIu64 " in",
 		k[KT_STAT_SESSIONS], k[KT_STAT_LOST_EVENTS], k[KT_STAT_LOST_BYTES],
-		k[KT_STAT_LOST_SESSION_EV], k[KT_STAT_MAP_FULL], c.events, c.bad_events,
-		c.bytes_out, c.bytes_in);
+		k[KT_STAT_LOST_SESSION_EV], k[KT_STAT_MAP_FULL], kt_skips_kernel_total(sk),
+		c.events, c.bad_events, c.bytes_out, c.bytes_in);
 	if (!path)
 		return;
 	f = fopen(path, "w");
@@ -154,14 +162,16 @@ static void write_stats(const char *path, struct kt_loader *ld, struct kt_record
 	}
 	fprintf(f,
 		"{\"backend\":\"%s\",\"kernel\":{\"sessions\":%" PRIu64 ",\"lost_events\":%" PRIu64
-		",\"lost_bytes\":%" PRIu64 ",\"lost_session_events\":%" PRIu64 ",\"map_full\":%" PRIu64 "},"
+		",\"lost_bytes\":%" PRIu64 ",\"lost_session_events\":%" PRIu64 ",\"map_full\":%" PRIu64
+		",\"skipped_runs\":%" PRIu64 "},"
 		"\"recorder\":{\"events\":%" PRIu64 ",\"bad_events\":%" PRIu64 ",\"sessions\":%" PRIu64
 		",\"commands\":%" PRIu64 ",\"bytes_out\":%" PRIu64 ",\"bytes_in\":%" PRIu64
-		",\"gaps\":%" PRIu64 ",\"lost_bytes\":%" PRIu64 ",\"lost_events\":%" PRIu64 "}}\n",
+		",\"gaps\":%" PRIu64 ",\"lost_bytes\":%" PRIu64 ",\"lost_events\":%" PRIu64
+		",\"skipped_runs_counted\":%" PRIu64 "}}\n",
 		kt_loader_backend(ld), k[KT_STAT_SESSIONS], k[KT_STAT_LOST_EVENTS],
 		k[KT_STAT_LOST_BYTES], k[KT_STAT_LOST_SESSION_EV], k[KT_STAT_MAP_FULL],
-		c.events, c.bad_events, c.sessions, c.commands, c.bytes_out, c.bytes_in,
-		c.gaps, c.lost_bytes, c.lost_events);
+		kt_skips_kernel_total(sk), c.events, c.bad_events, c.sessions, c.commands,
+		c.bytes_out, c.bytes_in, c.gaps, c.lost_bytes, c.lost_events, kt_skips_counted(sk));
 	fclose(f);
 }
 
@@ -191,6 +201,7 @@ int main(int argc, char **argv)
 		{ "worker-lifeline", required_argument, NULL, OPT_LIFELINE },
 		{ "worker-parent", required_argument, NULL, OPT_PARENT },
 		{ "unpin", no_argument, NULL, OPT_UNPIN },
+		{ "sys-exit", required_argument, NULL, OPT_SYS_EXIT },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
@@ -206,6 +217,7 @@ int main(int argc, char **argv)
 	struct kt_recorder *rec = NULL;
 	struct kt_kops kops;
 	struct kt_indexer *ix = NULL;
+	struct kt_skips *skips = NULL;
 	bool index = true, worker = false, unpin = false, print_pubkey = false;
 	int life_fd = -1;
 	long worker_ppid = 0;
@@ -309,6 +321,18 @@ int main(int argc, char **argv)
 		case OPT_UNPIN:
 			unpin = true;
 			break;
+		case OPT_SYS_EXIT:
+			if (!strcmp(optarg, "auto"))
+				lo.sys_exit = KT_SYS_EXIT_AUTO;
+			else if (!strcmp(optarg, "btf"))
+				lo.sys_exit = KT_SYS_EXIT_BTF;
+			else if (!strcmp(optarg, "perf"))
+				lo.sys_exit = KT_SYS_EXIT_PERF;
+			else {
+				pr_err("--sys-exit: '%s' is not one of auto, btf, perf", optarg);
+				return 2;
+			}
+			break;
 		case OPT_LIFELINE:	/* internal: set by the recorder for its worker */
 			life_fd = (int)strtol(optarg, NULL, 10);
 			break;
@@ -405,6 +429,9 @@ int main(int argc, char **argv)
 		goto cleanup;
 	kt_loader_kops(ld, &kops);
 	kt_recorder_set_kops(rec, &kops);
+	err = kt_skips_new(&skips);
+	if (err)
+		goto cleanup;
 	/* sessions of a previous recorder: continued, or marked interrupted */
 	kt_recorder_adopt(rec);
 	if (index && kt_indexer_start(db, &ix))
@@ -418,16 +445,22 @@ int main(int argc, char **argv)
 			goto cleanup;
 		}
 		kt_recorder_tick(rec);
+		/* after the tick's commit: no store transaction is open */
+		if (!kt_recorder_store_down(rec))
+			kt_skips_check(skips, ld, st, kt_now_us(), false);
 		kt_indexer_check(ix);
 	}
 	pr_info("%s: flushing", exiting == SIGINT ? "SIGINT" : "SIGTERM");
 	err = kt_recorder_shutdown(rec);
-	write_stats(stats_file, ld, rec);
+	if (!kt_recorder_store_down(rec))
+		kt_skips_check(skips, ld, st, kt_now_us(), true);
+	write_stats(stats_file, ld, rec, skips);
 	/* indexing is resumable: finish what is quick, leave the rest */
 	kt_indexer_stop(ix, 2000);
 	ix = NULL;
 cleanup:
 	kt_indexer_stop(ix, 0);
+	kt_skips_free(skips);
 	kt_recorder_free(rec);
 	kt_loader_close(ld);
 	kt_store_close(st);

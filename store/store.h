@@ -63,6 +63,24 @@ int kt_store_rollback(struct kt_store *st);
  */
 int kt_store_meta_get_int(struct kt_store *st, const char *key, int64_t *val);
 int kt_store_meta_set_int(struct kt_store *st, const char *key, int64_t val);
+
+/*
+ * Runs of the recorder's BPF programs the kernel skipped (recursion_misses):
+ * loss that cannot be attributed to a session, counted per node
+ * (FORMAT.md, meta "skipped.*"; store/skipped.c).
+ */
+struct kt_skipped {
+	uint64_t runs;              /* all skipped runs counted in this store */
+	int64_t first_us, last_us;  /* when the first / latest were counted */
+};
+int kt_store_skipped_get(struct kt_store *st, struct kt_skipped *out);
+/* The kernel's count for program prog_id of boot boot_id already added (0 if none). */
+int kt_store_skipped_seen(struct kt_store *st, const char *boot_id, uint32_t prog_id,
+			  uint64_t *misses);
+/* Add `added` runs (the program's kernel count is now `misses`); in the
+ * caller's transaction. */
+int kt_store_skipped_add(struct kt_store *st, const char *boot_id, uint32_t prog_id,
+			 uint64_t misses, uint64_t added, int64_t now_us);
 /* While quiet, SQLite errors are logged at debug level: a caller that
  * retries through an outage logs the state change itself, once. */
 void kt_store_set_quiet(struct kt_store *st, bool quiet);
