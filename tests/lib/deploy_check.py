@@ -36,6 +36,7 @@ RUNTIME_SOCKETS = [
 # Where the recorder looks for bundles below each state root (recorder/attrib.c)
 CONTAINERD_SUB = "io.containerd.runtime.v2.task"
 CRIO_SUB = "overlay-containers"
+DOCKER_SUB = "containers"  # <docker-root>/containers/<id>/config.v2.json (attrib_runtime.c)
 LOOPBACK = {"127.0.0.1", "::1", "[::1]", "localhost"}
 
 failed = 0
@@ -226,13 +227,17 @@ def main():
              for i, a in enumerate(rargs) if a == "--containerd-state" or a.startswith("--containerd-state=")]
     roots += [(arg_value(rargs[i:], "--crio-state"), CRIO_SUB)
               for i, a in enumerate(rargs) if a == "--crio-state" or a.startswith("--crio-state=")]
+    roots += [(arg_value(rargs[i:], "--docker-root"), DOCKER_SUB)
+              for i, a in enumerate(rargs) if a == "--docker-root" or a.startswith("--docker-root=")]
     missing = []
     for root, sub in roots:
         need = os.path.join(root, sub)
         if not any(under(need, m["mountPath"]) and m.get("readOnly") is True for m, _ in hostpath_mounts(rec)):
             missing.append(need)
     check("deploy_runtime_state_mounts", roots and not missing,
-          f"no read-only hostPath mount covers {missing}" if roots else "no --containerd-state/--crio-state")
+          f"no read-only hostPath mount covers {missing}" if roots else "no --containerd-state/--crio-state/--docker-root")
+    check("deploy_docker_root", any(r[1] == DOCKER_SUB for r in roots),
+          "no --docker-root: docker containers (cri-dockerd nodes) would not be attributed")
     tr = [m for m, hp in hostpath_mounts(rec) if m["mountPath"] == "/sys/kernel/tracing"]
     check("deploy_tracefs_mount", len(tr) == 1 and tr[0].get("readOnly") is True,
           "the recorder's preflight needs tracefs at /sys/kernel/tracing (read-only hostPath)")
