@@ -103,11 +103,12 @@ static __always_inline bool kt_tty_echo_off(struct tty_struct *slave)
  * "tracing/bpf: disable preemption in syscall probe" kept it so when 6.13
  * made the syscall tracepoints faultable (Mathieu Desnoyers' "tracing:
  * Allow system call tracepoints to handle page faults" series).  Debian's
- * 7.x kernels (7.3 measured) run every tp_btf program with only migration
- * disabled: Paul McKenney's "tracing: Guard __DECLARE_TRACE() use of
- * __DO_TRACE_CALL() with SRCU-fast" (and the syscall probe's matching
- * migrate_disable) let tracepoint BPF be preempted, which real-time users
- * asked for.  The kernel's recursion guard is per program and CPU
+ * 7.x kernels (7.3 measured; 6.19 to 7.2 not tested) run every tp_btf
+ * program with only migration disabled: Paul McKenney's "tracing: Guard
+ * __DECLARE_TRACE() use of __DO_TRACE_CALL() with SRCU-fast" (and the
+ * syscall probe's matching migrate_disable) let tracepoint BPF be
+ * preempted, which real-time users asked for (7.3's BTF has its
+ * tracepoint_srcu_srcu_data, 6.18's does not).  The kernel's recursion guard is per program and CPU
  * (prog->active, bpf_trace_run*), so while one task's run is preempted
  * every other run of that program on that CPU is skipped and only counted
  * in the program's recursion_misses: on 7.3 under six read loops on two
