@@ -472,6 +472,11 @@ static int adopt(struct kt_loader *l, const struct kt_loader_opts *o)
 			/* kt_sys_exit_perf is a classic tracepoint program */
 			l->lazy_perf = pi.type == BPF_PROG_TYPE_TRACEPOINT;
 		}
+		/* pinned by a recorder from before the 7.x fix */
+		if (!l->lazy_perf && kt_loader_probe_tp() == 1)
+			pr_warn("the adopted syscall hook is the BTF raw tracepoint, which this kernel runs "
+				"preemptible: the kernel will skip some of its runs (counted, kubetape "
+				"show); kubetape-recorder --unpin and a restart switch to the perf tracepoint");
 	}
 	if (bpf_obj_get_info_by_fd(l->fds[M_BSS], &info, &len))
 		return -errno;
