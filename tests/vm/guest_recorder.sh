@@ -14,7 +14,8 @@
 # Prints "# backend: <what the recorder chose>", "# matrix: sessions=N
 # recorded=B received=B" and PASS/FAIL lines: recorder ready, one session
 # with the shell's exit code, recording == the pty's bytes, commands seen,
-# SIGTERM exit 0, no loss.  Exit status 0 when all passed.
+# SIGTERM exit 0, no loss, and the programs' skipped runs (recursion_misses)
+# all counted in the store.  Exit status 0 when all passed.
 set -u
 OUT=${1:?usage: guest_recorder.sh OUT [BACKEND]}
 BE=${2:-auto}
@@ -80,6 +81,16 @@ d = json.load(open(sys.argv[1]))
 s, a = d['session'], [c['argv'] for c in d['commands']]
 sys.exit(not (s['exit_code'] == 3 and s['lost_bytes'] == 0 and s['lost_events'] == 0 and
               ['id'] in a and ['seq', '1', '20000'] in a))
+EOP
+# skipped runs are never silent: what the kernel counted for the programs
+# (stats file, at exit) is what the store holds and show reports (all
+# programs were loaded by this recorder: --pin-dir none)
+python3 - "$W/stats.json" "$W/show.json" <<'EOP' && pass guest_skipped_runs_stored || fail guest_skipped_runs_stored "$(python3 -c "import json,sys; print('kernel', json.load(open(sys.argv[1]))['kernel'].get('skipped_runs'), 'store', json.load(open(sys.argv[2])).get('node_skipped_runs'))" "$W/stats.json" "$W/show.json" 2>&1)"
+import json, sys
+k = json.load(open(sys.argv[1]))['kernel']['skipped_runs']
+n = json.load(open(sys.argv[2]))['node_skipped_runs']
+print(f"# skipped runs: kernel {k}, store {n['runs']}")
+sys.exit(not (n['runs'] == k and n['overlaps_session'] == (k > 0)))
 EOP
 rm -rf "$W"
 [ "$nfail" = 0 ]
