@@ -12,7 +12,7 @@
  * The META record tells the player where `from` is, so it plays the frames
  * between the keyframe and `from` without delay.  A seek costs one keyframe
  * plus less than one keyframe interval of frames, never the whole session.  The export reuses
- * replay/asciicast.c through a FILE that appends to the output buffer.
+ * store/export/asciicast.c through a FILE that appends to the output buffer.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -22,7 +22,7 @@
 #include <jansson.h>
 
 #include "access.h"
-#include "../replay/asciicast.h"
+#include "asciicast.h"
 #include "screen.h"
 #include "framefmt.h"
 #include "jsonenc.h"
