@@ -25,6 +25,10 @@
 # KVM the guest is emulated (TCG): absolute ns are meaningless there, only
 # the ratios, and they are noisier.
 #
+# BENCH_TAX_REC_ARGS adds recorder options to the host cell, e.g.
+# "--sys-exit perf" for the cost of the syscall backend's perf-tracepoint
+# way in (what 7.x kernels get) against the BTF raw tracepoint.
+#
 # Limits: tax_loop is one tight loop on one core; it does not show cache or
 # ring-buffer effects of heavy recorded sessions elsewhere (see flood/many).
 . "$(dirname "$0")/lib.sh"
@@ -49,12 +53,12 @@ for r in $(seq "$RUNS"); do
 	off5=nan on5=nan
 	if [ "$FIVE" = 0 ]; then
 		off0=$(tax)
-		rec_start "$db" || exit 1
+		rec_start "$db" ${BENCH_TAX_REC_ARGS:-} || exit 1
 		on0=$(tax)
 		rec_stop
 	elif [ $((r % 2)) = 1 ]; then
 		off0=$(tax)
-		rec_start "$db" || exit 1
+		rec_start "$db" ${BENCH_TAX_REC_ARGS:-} || exit 1
 		on0=$(tax)
 		idle_start 5
 		wait_active "$db" 5 30 || msg "round $r: 5 sessions not active after 30 s"
@@ -67,7 +71,7 @@ for r in $(seq "$RUNS"); do
 		sleep 2	# the shells reach their prompts (as in the other order)
 		off5=$(tax)
 		idle_stop
-		rec_start "$db" || exit 1
+		rec_start "$db" ${BENCH_TAX_REC_ARGS:-} || exit 1
 		idle_start 5
 		wait_active "$db" 5 30 || msg "round $r: 5 sessions not active after 30 s"
 		on5=$(tax)
