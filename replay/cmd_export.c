@@ -102,7 +102,8 @@ static int write_json(struct exp *x)
 	}
 	kt_cmdtree_free(&t);
 	/* the same document as show --json, identity included */
-	if (!root || ki_json_add_identity(x->cli->store, root, x->s)) {
+	if (!root || ki_json_add_identity(x->cli->store, root, x->s) ||
+	    jo_add_skipped(x->cli->store, root, x->s)) {
 		json_decref(root);
 		pr_err("export: out of memory or bad $" KT_AUDIT_WINDOW_ENV);
 		return -ENOMEM;

@@ -112,46 +112,19 @@ static void print_session(const struct kt_session_info *s, int64_t now_us)
 	kv("Commands", "%u", s->n_commands);
 }
 
-/*
- * Runs the kernel skipped on this node (store/skipped.c) while the session
- * was open: loss no session can be charged with, so every session whose
- * time overlaps the span they were counted in shows it.  The times are when
- * the recorder counted them (within a second of the skip while it runs;
- * skips made while no recorder ran are counted when the next one starts).
- */
-#define SKIP_SLACK_US 2000000
-static bool skipped_overlaps(const struct kt_skipped *k, const struct kt_session_info *s,
-			     int64_t now_us)
-{
-	int64_t end = s->state == KT_SESSION_ACTIVE || !s->end_us ? now_us : s->end_us;
-
-	return k->runs && k->first_us <= kt_add_sat(end, SKIP_SLACK_US) && k->last_us >= s->start_us;
-}
-
+/* Runs the kernel skipped on this node while the session was open (see
+ * jo_skipped_overlaps): loss no session can be charged with. */
 static void print_skipped(struct kt_store *st, const struct kt_session_info *s, int64_t now_us)
 {
 	char a[TF_TIME_LEN], b[TF_TIME_LEN];
 	struct kt_skipped k;
 
-	if (kt_store_skipped_get(st, &k) || !skipped_overlaps(&k, s, now_us))
+	if (kt_store_skipped_get(st, &k) || !jo_skipped_overlaps(&k, s, now_us))
 		return;
 	kv("SKIPPED", "the kernel skipped %llu runs of the recorder's programs on this node "
 	   "(recursion_misses, counted %s .. %s); they cannot be attributed to a session: "
 	   "THIS RECORDING MAY MISS DATA", (unsigned long long)k.runs,
 	   tf_format_time(k.first_us, a, sizeof(a)), tf_format_time(k.last_us, b, sizeof(b)));
-}
-
-static int add_skipped_json(struct kt_store *st, json_t *root, const struct kt_session_info *s)
-{
-	struct kt_skipped k;
-	json_t *o;
-
-	if (kt_store_skipped_get(st, &k))
-		memset(&k, 0, sizeof(k));
-	o = json_pack("{s:I, s:I, s:I, s:b}", "runs", (json_int_t)k.runs, "first_us",
-		      (json_int_t)k.first_us, "last_us", (json_int_t)k.last_us, "overlaps_session",
-		      skipped_overlaps(&k, s, kt_now_us()));
-	return o && !json_object_set_new(root, "node_skipped_runs", o) ? 0 : -ENOMEM;
 }
 
 static int print_identity(struct kt_store *st, const struct kt_session_info *s)
@@ -278,7 +251,7 @@ static int print_json(struct kt_cli *cli, const struct kt_session_info *s,
 	int err;
 
 	json_decref(v);
-	if (!root || ki_json_add_identity(cli->store, root, s) || add_skipped_json(cli->store, root, s)) {
+	if (!root || ki_json_add_identity(cli->store, root, s) || jo_add_skipped(cli->store, root, s)) {
 		json_decref(root);
 		pr_err("show: out of memory");
 		return -ENOMEM;

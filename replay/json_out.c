@@ -4,6 +4,8 @@
 
 #include "json_out.h"
 #include "timefmt.h"
+#include "satint.h"
+#include <string.h>
 
 _Static_assert(KT_JSON_TIME_LEN >= TF_TIME_LEN, "time buffer of store/json.h");
 
@@ -82,4 +84,33 @@ int jo_array_item(json_t *j, size_t n, FILE *out)
 void jo_array_end(size_t n, FILE *out)
 {
 	fputs(n ? "\n]\n" : "[]\n", out);
+}
+
+/*
+ * Runs the kernel skipped on this node (store/skipped.c) while the session
+ * was open: loss no session can be charged with, so every session whose
+ * time overlaps the span they were counted in shows it.  The times are when
+ * the recorder counted them (within a second of the skip while it runs;
+ * skips made while no recorder ran are counted when the next one starts).
+ */
+#define SKIP_SLACK_US 2000000
+bool jo_skipped_overlaps(const struct kt_skipped *k, const struct kt_session_info *s,
+			 int64_t now_us)
+{
+	int64_t end = s->state == KT_SESSION_ACTIVE || !s->end_us ? now_us : s->end_us;
+
+	return k->runs && k->first_us <= kt_add_sat(end, SKIP_SLACK_US) && k->last_us >= s->start_us;
+}
+
+int jo_add_skipped(struct kt_store *st, json_t *root, const struct kt_session_info *s)
+{
+	struct kt_skipped k;
+	json_t *o;
+
+	if (kt_store_skipped_get(st, &k))
+		memset(&k, 0, sizeof(k));
+	o = json_pack("{s:I, s:I, s:I, s:b}", "runs", (json_int_t)k.runs, "first_us",
+		      (json_int_t)k.first_us, "last_us", (json_int_t)k.last_us, "overlaps_session",
+		      jo_skipped_overlaps(&k, s, kt_now_us()));
+	return o && !json_object_set_new(root, "node_skipped_runs", o) ? 0 : -ENOMEM;
 }

@@ -27,6 +27,16 @@ json_t *jo_command(const struct kt_command *c);
  */
 json_t *jo_show(const struct kt_session_info *s, const struct kt_cmdtree *t);
 
+/*
+ * The node's skipped BPF runs (store/skipped.c) next to a session: does the
+ * span they were counted in overlap the session; and `node_skipped_runs`
+ * ({runs, first_us, last_us, overlaps_session}) added to a show/export
+ * document.  0 or -ENOMEM.
+ */
+bool jo_skipped_overlaps(const struct kt_skipped *k, const struct kt_session_info *s,
+			 int64_t now_us);
+int jo_add_skipped(struct kt_store *st, json_t *root, const struct kt_session_info *s);
+
 /* A JSON string of recorded bytes: invalid UTF-8 becomes U+FFFD.  New
  * reference or NULL (ENOMEM). */
 json_t *jo_string(const char *s, size_t n);
