@@ -85,6 +85,11 @@ await test('list_substring_filters', async () => {
   assert(r.body.sessions.every((s) => s.k8s_namespace === 'ns-3'), 'namespace substring');
   r = await json('/api/sessions?pod=%25&limit=5');
   eq(r.body.total, 0, '% is literal');
+  // case-insensitive: an auditor types "POD-0" or "Ns-3"
+  r = await json('/api/sessions?pod=OD-0&limit=5');
+  eq(r.body.total, (N / 50) * 10, 'pod substring, other case');
+  r = await json('/api/sessions?namespace=NS-3&pod=Pod&limit=5');
+  eq(r.body.total, N / 5, 'namespace and pod, other case');
 });
 
 await test('list_pagination_10000', async () => {
