@@ -211,6 +211,11 @@ int main(int argc, char **argv)
 	info.timeout_secs_ah_idle = KT_WEB_HEADER_DEADLINE_S;
 	info.timeout_secs = 30;
 	info.options = LWS_SERVER_OPTION_VALIDATE_UTF8;
+	/* a method lws does not know, or plain HTTP to the TLS port: handed
+	 * to the raw role, which answers a JSON error (badreq.c) */
+	info.options |= LWS_SERVER_OPTION_FALLBACK_TO_APPLY_LISTEN_ACCEPT_CONFIG;
+	info.listen_accept_role = "raw-skt";
+	info.listen_accept_protocol = "kubetape";
 	if (strchr(host, ':') == NULL)
 		info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
 	if (kt_web.tls) {
