@@ -17,6 +17,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include <libwebsockets.h>
 
@@ -81,7 +82,7 @@ int badreq_callback(struct lws *wsi, struct conn *c, enum lws_callback_reasons r
 		 * when a plain-HTTP client came to the TLS port); later data
 		 * is ignored */
 		if (c->raw_status)
-			return 0;
+			return 0;	/* the rest of the request: read, ignored */
 		if (!in || !len)
 			c->raw_status = 400;
 		else
@@ -90,15 +91,37 @@ int badreq_callback(struct lws *wsi, struct conn *c, enum lws_callback_reasons r
 		lws_callback_on_writable(wsi);
 		return 0;
 	case LWS_CALLBACK_RAW_WRITEABLE:
-		if (!c->raw_status)
+		if (!c->raw_status || c->raw_done)
 			return 0;
-		if (c->raw_status == 405)
-			write_error(wsi, 405, "Method Not Allowed", "method not allowed", "allow: GET, POST\r\n");
-		else if (c->raw_plain_on_tls)
-			write_error(wsi, 400, "Bad Request", "this server speaks HTTPS only", NULL);
-		else
-			write_error(wsi, 400, "Bad Request", "not an HTTP request", NULL);
-		return -1;	/* closed once lws has flushed the answer */
+		if (!c->raw_sent) {
+			int err;
+
+			c->raw_sent = true;
+			if (c->raw_status == 405)
+				err = write_error(wsi, 405, "Method Not Allowed", "method not allowed",
+						  "allow: GET, POST\r\n");
+			else if (c->raw_plain_on_tls)
+				err = write_error(wsi, 400, "Bad Request", "this server speaks HTTPS only", NULL);
+			else
+				err = write_error(wsi, 400, "Bad Request", "not an HTTP request", NULL);
+			if (err)
+				return -1;
+		}
+		if (lws_partial_buffered(wsi)) {
+			lws_callback_on_writable(wsi);	/* lws sends the rest first */
+			return 0;
+		}
+		/*
+		 * Closing now, with the client's request bytes still unread
+		 * (plain HTTP to the TLS port: lws read none of them), would
+		 * make the kernel reset the connection, and the client could
+		 * lose the answer.  Half-close instead: the client reads the
+		 * answer and the end, closes, and lws sees it (RAW_CLOSE); the
+		 * timeout set at adoption covers a client that does not.
+		 */
+		c->raw_done = true;
+		shutdown(lws_get_socket_fd(wsi), SHUT_WR);
+		return 0;
 	default:
 		return 0;
 	}

@@ -220,6 +220,9 @@ int main(int argc, char **argv)
 		info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
 	if (kt_web.tls) {
 		info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+		/* plain HTTP to this port is not served: with the fallback
+		 * above it only gets badreq.c's JSON 400 (lws would hang up) */
+		info.options |= LWS_SERVER_OPTION_ALLOW_NON_SSL_ON_SSL_PORT;
 		info.ssl_cert_filepath = cert;
 		info.ssl_private_key_filepath = key;
 	}

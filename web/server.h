@@ -85,7 +85,7 @@ struct conn {
 	bool form_too_big;
 	/* CONN_RAW */
 	unsigned raw_status;
-	bool raw_plain_on_tls;
+	bool raw_plain_on_tls, raw_sent, raw_done;
 };
 
 /* ---- http.c: responses ---------------------------------------------------- */
