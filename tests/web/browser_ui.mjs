@@ -245,8 +245,12 @@ await test('ui_list_and_search_results', async () => {
   await shot('search-results-filtered');
 });
 
+// a fresh document each time: a hash change alone keeps the old rows
+// until the new ones load
+const fresh = async (url) => { await page.goto('about:blank'); await page.goto(url); };
+
 await test('ui_list_sorted_with_total', async () => {
-  await page.goto(`${LIST}/#/`);
+  await fresh(`${LIST}/#/`);
   await page.waitForSelector('#sessions tbody tr');
   const st = await page.textContent('#list-status');
   const total = (await (await fetch(`${LIST}/api/sessions?limit=1`)).json()).total;
@@ -257,12 +261,14 @@ await test('ui_list_sorted_with_total', async () => {
 });
 
 await test('ui_filters_case_insensitive_substring', async () => {
-  await page.goto(`${LIST}/#/`);
+  await fresh(`${LIST}/#/`);
   await page.waitForSelector('#sessions tbody tr');
+  const total = (await (await fetch(`${LIST}/api/sessions?pod=POD-07&namespace=S-2&limit=1`)).json()).total;
+  assert(total > 0, 'the API finds nothing for POD-07 in S-2');
   await page.fill('#filters input[name=pod]', 'POD-07');
   await page.fill('#filters input[name=namespace]', 'S-2');
   await page.click('#filters button[type=submit]');
-  await until(async () => /of [\d,]+ session/.test(await page.textContent('#list-status')) && page.url().includes('pod=POD-07'), 5000, 'the filtered list');
+  await until(async () => (await page.textContent('#list-status')).includes(`of ${total.toLocaleString('en')} session`), 5000, `the filtered list (${total})`);
   const where = await page.locator('#sessions tbody tr td:nth-child(4)').allTextContents();
   assert(where.length > 0 && where.every((t) => /^ns-2 \/ pod-07 \//.test(t)), `rows: ${where.slice(0, 3).join(' | ')}`);
 });
@@ -285,14 +291,14 @@ await test('ui_gap_marker', async () => {
 // "unsigned"; a copy whose checkpoint signature was altered says BROKEN.
 await test('ui_verification_state', async () => {
   const badge = async (id) => page.locator(`#sessions tr[data-id="${id}"] td.evidence .badge`).getAttribute('data-state');
-  await page.goto(`${REC}/#/`);
+  await fresh(`${REC}/#/`);
   await page.waitForSelector(`#sessions tr[data-id="${RID}"]`);
   eq(await badge(RID), 'verified', 'the recorded session on the list');
   await open(`${REC}/#/s/${RID}`);
   let v = await page.textContent('#meta .verify');
   assert(/verified/.test(v) && /frames signed/.test(v) && /final/.test(v), `session page: ${v}`);
   assert(!/key stored in the database/.test(v), 'the key next to the store was not used');
-  await page.goto(`${LIST}/#/?pod=web-demo`);
+  await fresh(`${LIST}/#/?pod=web-demo`);
   await page.waitForSelector('#sessions tbody tr');
   eq(await page.locator('#sessions tbody tr td.evidence .badge').first().getAttribute('data-state'), 'unsigned', 'an unsigned store');
   // a tampered copy
@@ -302,7 +308,7 @@ await test('ui_verification_state', async () => {
   execFileSync('sqlite3', [`${dir}/kt.db`, `UPDATE checkpoints SET sig = zeroblob(64) WHERE session_id = ${Number(RID)}`]);
   const s = await startServer(['--db', `${dir}/kt.db`, '--listen', '127.0.0.1:0']);
   try {
-    await page.goto(`${s.url}/#/`);
+    await fresh(`${s.url}/#/`);
     await page.waitForSelector(`#sessions tr[data-id="${RID}"]`);
     eq(await badge(RID), 'broken', 'the tampered session on the list');
     eq(await page.locator(`#sessions tr[data-id="${RID}"] td.evidence .badge`).textContent(), 'BROKEN', 'badge text');
@@ -323,7 +329,7 @@ await test('ui_verification_state', async () => {
 await test('ui_search_screen_hit', async () => {
   const ns = session.k8s_namespace;
   await until(async () => (await (await fetch(`${REC}/api/search?q=B-4&in=screen`)).json()).hits.length > 0, 20000, 'the screen index');
-  await page.goto(`${REC}/#/search?q=B-4&in=all`);
+  await fresh(`${REC}/#/search?q=B-4&in=all`);
   await until(async () => (await page.locator('#hits tbody tr.screen').count()) > 0, 5000, 'screen hits');
   const row = page.locator('#hits tbody tr.screen').first();
   const cells = await row.locator('td').allTextContents();
@@ -332,6 +338,7 @@ await test('ui_search_screen_hit', async () => {
   assert(/screen/.test(cells[4]), `in column: ${cells[4]}`);
   eq(await row.locator('mark').first().textContent(), 'B-4', 'highlighted match');
   await shot('search-screen-hit');
+  await page.evaluate(() => { window.ktSessionReady = null; });
   await row.locator('a').first().click();
   await page.waitForFunction(() => window.ktSessionReady, null, { timeout: 10000 });
   await page.evaluate(() => window.ktSessionReady);
