@@ -329,9 +329,11 @@ await test('stream_stalled_dropped', async () => {
   const reader = open('127.0.0.2');
   reader.once('data', () => reader.pause());
   eq(await status(reader), 200, 'the reader opens');
-  // the reader drains what is buffered every 10 s: the server writes
-  // again, and its deadline starts over
-  const iv = setInterval(() => { reader.resume(); setTimeout(() => reader.pause(), 300); }, 10000);
+  // the reader takes a little every 10 s (at most ~1 MiB: never the
+  // whole 64 MiB, whose end would close the connection normally): the
+  // server can write again, and its deadline starts over
+  const drip = async (c) => { for (let i = 0; i < 20; i++) { c.read(); await sleep(5); } };
+  const iv = setInterval(() => { drip(reader); }, 10000);
   let worst = 0, dropped = 0, refused = 0;
   const t0 = stalled.openedAt;
   try {
@@ -359,14 +361,21 @@ await test('stream_stalled_dropped', async () => {
     stalled.resume();
     for (let i = 0; i < 100 && !stalled.closedAt; i++) await sleep(50);
     assert(stalled.closedAt, 'the never-read stream is still open');
-    // and the reader was not: reading on (its buffered bytes drain in well
-    // under a second on loopback) it gets more, no end
+    // and the reader was not: taking a little more, it gets more, no end
     clearInterval(iv);
     const before = reader.bytesRead;
-    reader.resume();
-    await sleep(1500);
-    assert(!reader.closedAt, `the client reading every 10 s was dropped after ${((reader.closedAt - reader.openedAt) / 1000).toFixed(1)} s`);
+    for (let i = 0; i < 5; i++) { await drip(reader); await sleep(100); }
+    assert(!reader.closedAt, `the client reading every 10 s was dropped after ${((reader.closedAt - reader.openedAt) / 1000).toFixed(1)} s (${reader.bytesRead} bytes read)`);
     assert(reader.bytesRead > before, 'the reader got nothing more');
+    assert(reader.bytesRead < 32 << 20, `the reader read ${reader.bytesRead} bytes: not a slow reader`);
+    // from the server's side too: with one more stream held, the address
+    // is at its cap of 2 again, so the reader still holds its slot
+    const held = open('127.0.0.2');
+    eq(await status(held), 200, 'a stream in the freed slot');
+    const over = open('127.0.0.2');
+    eq(await status(over), 429, 'a third stream (the reader must still hold one)');
+    over.destroy();
+    held.destroy();
   } finally {
     clearInterval(iv);
     stalled.destroy();
