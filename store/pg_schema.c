@@ -277,6 +277,34 @@ static const char pg_v1[] =
 	"  updated_us bigint NOT NULL,"
 	"  PRIMARY KEY (src, path));"
 
+	/* retention on the node (store/prune.c): its holds as they are now,
+	 * its prune records as they were written */
+	"CREATE TABLE holds ("
+	"  src text NOT NULL,"
+	"  session_id bigint NOT NULL,"
+	"  uuid text NOT NULL,"
+	"  ts_us bigint NOT NULL,"
+	"  who text NOT NULL DEFAULT '',"
+	"  reason text NOT NULL DEFAULT '',"
+	"  PRIMARY KEY (src, session_id));"
+	"CREATE TABLE prunes ("
+	"  src text NOT NULL,"
+	"  id bigint NOT NULL,"
+	"  session_id bigint NOT NULL,"
+	"  uuid text NOT NULL,"
+	"  ts_us bigint NOT NULL,"
+	"  rule text NOT NULL,"
+	"  min_age_us bigint NOT NULL DEFAULT 0,"
+	"  who text NOT NULL DEFAULT '',"
+	"  start_us bigint NOT NULL,"
+	"  end_us bigint NOT NULL,"
+	"  k8s_namespace text NOT NULL DEFAULT '',"
+	"  pod text NOT NULL DEFAULT '',"
+	"  bytes bigint NOT NULL DEFAULT 0,"
+	"  n_frames bigint NOT NULL DEFAULT 0,"
+	"  head bytea,"
+	"  PRIMARY KEY (src, id));"
+
 	/*
 	 * Roles (FORMAT-pg.md): kubetape_node ships, kubetape_reader reads.
 	 * A node role may only touch rows of the src mapped to it in
@@ -300,7 +328,7 @@ static const char pg_v1[] =
 	"DO $$ DECLARE t text; BEGIN"
 	"  FOREACH t IN ARRAY ARRAY['sessions','commands','chunks','keyframes',"
 	"      'screen_blocks','screen_pending','screen_index','chain_heads','checkpoints',"
-	"      'audit_requests','audit_sources','kt_nodes','kt_ship_sessions'] LOOP"
+	"      'audit_requests','audit_sources','holds','prunes','kt_nodes','kt_ship_sessions'] LOOP"
 	"    EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', t);"
 	"    EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE ON %I TO kubetape_node', t);"
 	"    EXECUTE format('GRANT SELECT ON %I TO kubetape_reader', t);"

@@ -200,6 +200,39 @@ static int audit_updates(struct kt_shipper *sh, const char *const *v)
 	return err;
 }
 
+/* Prune records (append-only) and the holds as the node has them now
+ * (rewritten only when they changed: released holds go). */
+static int ship_retention(struct kt_shipper *sh, const char *const *v)
+{
+	int64_t after = 0, n = 0, a = 0, b = 0, pa = 0, pb = 0;
+	PGresult *r;
+	int err;
+
+	err = kt_pg_int(sh, "SELECT max(id) FROM prunes WHERE src = $1", 1, v, 0, &after,
+			"prunes mark");
+	if (!err)
+		err = copy_after(sh, "SELECT * FROM prunes WHERE id > ?1 ORDER BY id LIMIT ?2",
+				 after, "prunes", "src, id", 0, &n);
+	if (!err && n == ROWS_PER_BATCH)
+		sh->batch_more = true;
+	if (!err)
+		err = sq_int(sh, "SELECT count(*), coalesce(sum(session_id * 7 + ts_us), 0) FROM holds",
+			     0, &a, &b);
+	if (!err)
+		err = kt_pg_int(sh, "SELECT count(*) FROM holds WHERE src = $1", 1, v, 0, &pa,
+				"holds");
+	if (!err)
+		err = kt_pg_int(sh, "SELECT coalesce(sum(session_id * 7 + ts_us), 0) FROM holds"
+				" WHERE src = $1", 1, v, 0, &pb, "holds");
+	if (err || (a == pa && b == pb))
+		return err;
+	r = kt_pg_query(sh, "DELETE FROM holds WHERE src = $1", 1, v, "holds");
+	if (!r)
+		return -EIO;
+	PQclear(r);
+	return copy_after(sh, "SELECT * FROM holds", 0, "holds", "src, session_id", 0, NULL);
+}
+
 static int ship_node_rows(struct kt_shipper *sh, int64_t *hwm_cp, int64_t *hwm_audit)
 {
 	char since[24];
@@ -229,6 +262,8 @@ static int ship_node_rows(struct kt_shipper *sh, int64_t *hwm_cp, int64_t *hwm_a
 	if (!err)
 		err = copy_after(sh, "SELECT * FROM audit_sources",
 				 0, "audit_sources", "src, path", KT_COPY_UPDATE, NULL);
+	if (!err)
+		err = ship_retention(sh, v);
 	return err;
 }
 

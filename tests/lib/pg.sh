@@ -89,7 +89,7 @@ psqlq() { psql -X -q -A -t -v ON_ERROR_STOP=1 "$PG_URL" -c "$1"; }
 # with the server's rows of SRC, row for row and byte for byte (BLOBs as
 # hex, rows in key order).  Prints "table: node N rows, server M rows,
 # differ" for each difference; returns 1 if any.
-PG_SHIPPED_TABLES="sessions:id commands:id chunks:session_id,seq
+PG_SHIPPED_TABLES="sessions:id commands:id chunks:session_id,seq holds:session_id prunes:id
 keyframes:session_id,chunk_seq,frame_index screen_blocks:id
 screen_pending:block_id,first_line screen_index:session_id chain_heads:session_id
 checkpoints:node_seq audit_requests:id audit_sources:path"
