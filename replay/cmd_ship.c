@@ -29,6 +29,7 @@ enum {
 	OPT_BATCH,
 	OPT_POLL,
 	OPT_STATUS,
+	OPT_IDLE,
 };
 
 #define SHIP_URL_ENV "KUBETAPE_SHIP_TO"
@@ -65,7 +66,11 @@ static void usage(FILE *out)
 	      "      --poll-ms N      when caught up, look for new data every N ms (500)\n"
 	      "      --batch-bytes N  chunk bytes per transaction (8388608)\n"
 	      "      --status-file F  write the shipping figures as JSON to F after each\n"
-	      "                       batch (lag_us, backlog, bytes, connected)\n", out);
+	      "                       batch (lag_us, backlog, bytes, connected)\n"
+	      "      --idle-without-server\n"
+	      "                       no --to and no $" SHIP_URL_ENV ": say so once and wait for\n"
+	      "                       SIGTERM instead of failing (a DaemonSet whose Secret\n"
+	      "                       is optional)\n", out);
 }
 
 static void nap_ms(long ms)
@@ -113,6 +118,7 @@ static int run(struct kt_cli *cli, int argc, char **argv)
 		{ "batch-bytes", required_argument, NULL, OPT_BATCH },
 		{ "poll-ms", required_argument, NULL, OPT_POLL },
 		{ "status-file", required_argument, NULL, OPT_STATUS },
+		{ "idle-without-server", no_argument, NULL, OPT_IDLE },
 		{ 0 },
 	};
 	struct kt_ship_opts o = { .db_path = cli->db_path };
@@ -123,7 +129,7 @@ static int run(struct kt_cli *cli, int argc, char **argv)
 	char host[256], msg[512];
 	uint64_t v;
 	long poll_ms = 500, backoff = 250;
-	bool once = false, down = false, more;
+	bool once = false, down = false, idle = false, more;
 	int64_t last_log = 0;
 	int c, err, ret = KT_EXIT_RUNTIME;
 
@@ -138,6 +144,7 @@ static int run(struct kt_cli *cli, int argc, char **argv)
 		case OPT_NODE: o.node_name = optarg; break;
 		case OPT_MIGRATE: o.migrate = true; break;
 		case OPT_STATUS: status_file = optarg; break;
+		case OPT_IDLE: idle = true; break;
 		case OPT_BATCH:
 			if (kt_parse_uint(optarg, 1u << 30, &v) || v < 4096)
 				return kt_cli_usage_error(cli, "--batch-bytes: 4096..2^30, not '%s'", optarg);
@@ -152,6 +159,14 @@ static int run(struct kt_cli *cli, int argc, char **argv)
 	}
 	if (optind < argc)
 		return kt_cli_usage_error(cli, "unexpected argument '%s'", argv[optind]);
+	if ((!o.conninfo || !*o.conninfo) && idle && !once) {
+		pr_info("ship: no server configured (--to, $%s): idle until SIGTERM", SHIP_URL_ENV);
+		sigaction(SIGTERM, &sa, NULL);
+		sigaction(SIGINT, &sa, NULL);
+		while (!stop)
+			pause();
+		return KT_EXIT_OK;
+	}
 	if (!o.conninfo || !*o.conninfo)
 		return kt_cli_usage_error(cli, "--to CONNINFO (or $%s) is required", SHIP_URL_ENV);
 	if (!o.node_name || !*o.node_name) {
