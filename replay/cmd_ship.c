@@ -19,6 +19,7 @@
 
 #include "commands.h"
 #include "log.h"
+#include "metrics.h"
 #include "pg.h"
 
 enum {
@@ -30,6 +31,7 @@ enum {
 	OPT_POLL,
 	OPT_STATUS,
 	OPT_IDLE,
+	OPT_METRICS,
 };
 
 #define SHIP_URL_ENV "KUBETAPE_SHIP_TO"
@@ -67,6 +69,9 @@ static void usage(FILE *out)
 	      "      --batch-bytes N  chunk bytes per transaction (8388608)\n"
 	      "      --status-file F  write the shipping figures as JSON to F after each\n"
 	      "                       batch (lag_us, backlog, bytes, connected)\n"
+	      "      --metrics-listen ADDR\n"
+	      "                       Prometheus metrics on http://ADDR/metrics (loopback\n"
+	      "                       only): kubetape_ship_lag_seconds, _backlog_bytes, ...\n"
 	      "      --idle-without-server\n"
 	      "                       no --to and no $" SHIP_URL_ENV ": say so once and wait for\n"
 	      "                       SIGTERM instead of failing (a DaemonSet whose Secret\n"
@@ -81,12 +86,37 @@ static void nap_ms(long ms)
 	nanosleep(&ts, NULL);
 }
 
+static struct kt_metrics *metrics;
+
+static void publish(const struct kt_ship_status *s, int64_t now)
+{
+	struct kt_metrics_buf b = { 0 };
+
+#define M(name, type, help, v) do { kt_mbuf_help(&b, name, type, help); kt_mbuf_val(&b, name, NULL, (double)(v)); } while (0)
+	M("kubetape_ship_connected", "gauge", "1 while connected to the cluster store.", s->connected);
+	M("kubetape_ship_lag_seconds", "gauge",
+	  "Time since the start of the last batch that left nothing to ship (-1: never caught up).",
+	  s->caught_up_us ? (double)(now - s->caught_up_us) / 1e6 : -1);
+	M("kubetape_ship_backlog_sessions", "gauge", "Sessions not yet complete on the server.", s->backlog_sessions);
+	M("kubetape_ship_backlog_bytes", "gauge", "Chunk bytes of sessions never shipped.", s->backlog_bytes);
+	M("kubetape_ship_batches_total", "counter", "Batches committed.", s->batches);
+	M("kubetape_ship_rows_total", "counter", "Rows written to the server.", s->rows);
+	M("kubetape_ship_bytes_total", "counter", "Chunk and keyframe bytes written to the server.", s->bytes);
+	M("kubetape_ship_errors_total", "counter", "Failed batches and connection attempts.", s->errors);
+#undef M
+	if (!b.oom)
+		kt_metrics_publish(metrics, b.p, b.len);
+	kt_mbuf_free(&b);
+}
+
 static void write_status(const char *path, const struct kt_ship_status *s, const char *src)
 {
 	char tmp[4096];
 	FILE *f;
 	int64_t now = kt_now_us();
 
+	if (metrics)
+		publish(s, now);
 	if (!path)
 		return;
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
@@ -119,13 +149,14 @@ static int run(struct kt_cli *cli, int argc, char **argv)
 		{ "poll-ms", required_argument, NULL, OPT_POLL },
 		{ "status-file", required_argument, NULL, OPT_STATUS },
 		{ "idle-without-server", no_argument, NULL, OPT_IDLE },
+		{ "metrics-listen", required_argument, NULL, OPT_METRICS },
 		{ 0 },
 	};
-	struct kt_ship_opts o = { .db_path = cli->db_path };
+	struct kt_ship_opts o = { 0 };
 	struct kt_shipper *sh = NULL;
 	struct kt_ship_status s;
 	struct sigaction sa = { .sa_handler = on_signal };
-	const char *status_file = NULL;
+	const char *status_file = NULL, *metrics_addr = NULL;
 	char host[256], msg[512];
 	uint64_t v;
 	long poll_ms = 500, backoff = 250;
@@ -145,6 +176,7 @@ static int run(struct kt_cli *cli, int argc, char **argv)
 		case OPT_MIGRATE: o.migrate = true; break;
 		case OPT_STATUS: status_file = optarg; break;
 		case OPT_IDLE: idle = true; break;
+		case OPT_METRICS: metrics_addr = optarg; break;
 		case OPT_BATCH:
 			if (kt_parse_uint(optarg, 1u << 30, &v) || v < 4096)
 				return kt_cli_usage_error(cli, "--batch-bytes: 4096..2^30, not '%s'", optarg);
@@ -159,6 +191,7 @@ static int run(struct kt_cli *cli, int argc, char **argv)
 	}
 	if (optind < argc)
 		return kt_cli_usage_error(cli, "unexpected argument '%s'", argv[optind]);
+	o.db_path = cli->db_path; /* --db may come after the command */
 	if ((!o.conninfo || !*o.conninfo) && idle && !once) {
 		pr_info("ship: no server configured (--to, $%s): idle until SIGTERM", SHIP_URL_ENV);
 		sigaction(SIGTERM, &sa, NULL);
@@ -178,6 +211,10 @@ static int run(struct kt_cli *cli, int argc, char **argv)
 	err = kt_shipper_open(&o, &sh);
 	if (err)
 		return err == -EINVAL ? KT_EXIT_USAGE : KT_EXIT_RUNTIME;
+	if (metrics_addr && kt_metrics_start(metrics_addr, NULL, NULL, &metrics)) {
+		kt_shipper_close(sh);
+		return KT_EXIT_USAGE; /* said why */
+	}
 
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
@@ -243,6 +280,8 @@ static int run(struct kt_cli *cli, int argc, char **argv)
 			s.rows, s.bytes, s.batches);
 	ret = KT_EXIT_OK;
 cleanup:
+	kt_metrics_stop(metrics);
+	metrics = NULL;
 	kt_shipper_close(sh);
 	return ret;
 }

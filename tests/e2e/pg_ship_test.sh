@@ -22,7 +22,7 @@
 require_root
 require_containerd
 require_bpf
-require_cmd python3 sqlite3 psql
+require_cmd python3 sqlite3 psql curl
 require_built "$KT_OUT/kubetape-recorder" "$KT_OUT/kubetape" "$PTYRUN"
 
 K="$KT_OUT/kubetape"
@@ -118,8 +118,9 @@ pg_store_diff "$KT_TMP/n1.db" n1 >/dev/null || fail role_other_rows_refused "n1'
 # ------------------------------------------------------------------ live + outage
 step_start
 start_recorder record_live "$KT_TMP/n1.db" "$KT_TMP/rec-live.log" --node-name n1-k8s
+MPORT=$((PORT + 1000))
 "$K" --db "$KT_TMP/n1.db" ship --to "$PG_URL" --node-name n1 --poll-ms 200 \
-	--status-file "$KT_TMP/ship.json" >"$KT_TMP/ship-live.log" 2>&1 &
+	--status-file "$KT_TMP/ship.json" --metrics-listen "127.0.0.1:$MPORT" >"$KT_TMP/ship-live.log" 2>&1 &
 SHIPPER=$!
 at_exit "kill -TERM $SHIPPER 2>/dev/null; wait $SHIPPER 2>/dev/null"
 mkfifo "$KT_TMP/live.fifo"
@@ -172,12 +173,19 @@ check recorder_records_during_outage "node store has only $stored output bytes" 
 check ship_reports_down "the shipper did not report the outage: $(cat "$KT_TMP/ship.json")" \
 	wait_for 10 grep -q '"connected":false' "$KT_TMP/ship.json"
 # not holding the script pipe open (fd 7) in the new postmaster
+check ship_metrics_down "kubetape_ship_connected is not 0 during the outage" \
+	wait_for 10 sh -c "curl -sf http://127.0.0.1:$MPORT/metrics | grep -q '^kubetape_ship_connected 0\$'"
 pg_restart 7>&- || fatal pg_restart "postgres did not start again"
 restarted_at=$(now_ms)
 wait_for 30 sh -c "grep -q '\"connected\":true' '$KT_TMP/ship.json' && python3 -c \"import json,sys; d=json.load(open('$KT_TMP/ship.json')); sys.exit(not (0 <= d['lag_us'] < 5000000 and d['backlog_bytes'] == 0))\"" ||
 	fail ship_recovers "not caught up 30 s after the restart: $(cat "$KT_TMP/ship.json")"
 echo "# figure: PostgreSQL down $((restarted_at - killed_at)) ms; shipper caught up $(($(now_ms) - restarted_at)) ms after the restart"
 pass ship_recovers
+curl -sf "http://127.0.0.1:$MPORT/metrics" >"$KT_TMP/ship-metrics.txt"
+check ship_metrics_recovered "$(grep -v '^#' "$KT_TMP/ship-metrics.txt" | tr '\n' ' ')" \
+	sh -c "grep -q '^kubetape_ship_connected 1\$' '$KT_TMP/ship-metrics.txt' &&
+		awk '\$1 == \"kubetape_ship_lag_seconds\" && \$2 >= 0 && \$2 < 5 { ok=1 } END { exit !ok }' '$KT_TMP/ship-metrics.txt' &&
+		grep -q '^kubetape_ship_errors_total [1-9]' '$KT_TMP/ship-metrics.txt'"
 step 'send "echo MARK-TWO-$((6*7))\r"' 'expect "MARK-TWO-42" 10'
 lag2=$(lag_of MARK-TWO-42)
 echo "# figure: lag after the outage: $lag2 ms"
