@@ -128,7 +128,7 @@ $(OUT)/%.o: %.c
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
 $(RECORDER_OBJS): | $(SKELS)
-$(OUT)/store/pg_%.o: CFLAGS += $(PG_CFLAGS)
+$(OUT)/store/pg/%.o: CFLAGS += $(PG_CFLAGS)
 
 $(LIBKT): $(STORE_OBJS) | $(VTERM_LIB)
 	$(call msg,AR,$@)

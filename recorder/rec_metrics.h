@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The recorder's Prometheus metrics (--metrics-listen, store/metrics.h).
+ * The recorder's Prometheus metrics (--metrics-listen, store/include/metrics.h).
  * The main loop hands over a counter snapshot once a second
  * (kt_rec_metrics_tick: memcpy under a mutex plus one read of the kernel's
  * stats map); everything that needs the store is computed on the scrape

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * `kubetape prune` and `kubetape hold`: retention on the node store
- * (store/prune.h).  Both open the store read-write (without migrating:
+ * (store/include/prune.h).  Both open the store read-write (without migrating:
  * the recorder does that) next to a running recorder; each session is
  * pruned in its own short transaction.
  */

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * `kubetape ship`: the node's store to the cluster store in PostgreSQL
- * (store/pg.h, store/FORMAT-pg.md).  A daemon loop: batches while there is
+ * (store/include/pg.h, store/FORMAT-pg.md).  A daemon loop: batches while there is
  * work, a poll every --poll-ms when caught up, reconnection with backoff
  * (0.25 s doubling to 5 s) while the server is down; the recorder keeps
  * recording locally meanwhile and the backlog is shipped when it returns.

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Private to store/pg_*.c: the shipper object and its helpers. */
+/* Private to store/pg/: the shipper object and its helpers. */
 #ifndef KUBETAPE_STORE_PG_INT_H
 #define KUBETAPE_STORE_PG_INT_H
 
