@@ -128,7 +128,7 @@ $PTYRUN --raw --rows 24 --cols 80 --script - --out "$KT_TMP/live.out" --expect-t
 	-- $(ctr_exec_tty pgship-live) <"$KT_TMP/live.fifo" >"$KT_TMP/live.log" 2>&1 &
 LIVE=$!
 exec 7>"$KT_TMP/live.fifo"
-at_exit "exec 7>&-; kill $LIVE 2>/dev/null"
+at_exit "exec 7>&-; kill $LIVE 2>/dev/null || true"
 step() { printf '%s\n' "$@" >&7; }
 step 'expect "# " 10'
 LIVE_ID=""

@@ -63,7 +63,7 @@ $PTYRUN --raw --script - --out "$KT_TMP/live.out" --expect-timeout 60 \
 	-- $(ctr_exec_tty prune-live) <"$KT_TMP/live.fifo" >"$KT_TMP/live.log" 2>&1 &
 LIVE=$!
 exec 7>"$KT_TMP/live.fifo"
-at_exit "exec 7>&-; kill $LIVE 2>/dev/null"
+at_exit "exec 7>&-; kill $LIVE 2>/dev/null || true"
 printf '%s\n' 'expect "# " 10' 'send "seq 1 20000; echo live-one\r"' 'expect "live-one\r\n" 20' >&7
 wait_for 10 sh -c "[ -n \"\$(sqlite3 '$DB' 'SELECT id FROM sessions WHERE state = 0')\" ]" ||
 	fatal live_session "no active session"
