@@ -70,7 +70,7 @@ wait_for 10 sh -c "[ -n \"\$(sqlite3 '$DB' 'SELECT id FROM sessions WHERE state 
 LIVE_ID=$(sqlite3 "$DB" "SELECT max(id) FROM sessions WHERE state = 0")
 $KT cat --follow "$LIVE_ID" >"$KT_TMP/follow.out" 2>"$KT_TMP/follow.err" &
 READER=$!
-at_exit "kill $READER 2>/dev/null"
+at_exit "kill $READER 2>/dev/null || true"
 pass live_session
 
 step_start
