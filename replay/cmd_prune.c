@@ -15,6 +15,7 @@
 #include "commands.h"
 #include "humanfmt.h"
 #include "log.h"
+#include "pg.h"
 #include "prune.h"
 #include "timefmt.h"
 
@@ -27,6 +28,8 @@ enum {
 	OPT_RELEASE,
 	OPT_LIST,
 	OPT_REASON,
+	OPT_SHIPPED,
+	OPT_NODE,
 };
 
 static void who_am_i(char *buf, size_t len)
@@ -46,7 +49,7 @@ static int open_rw(struct kt_cli *cli, struct kt_store **st)
 static void prune_usage(FILE *out)
 {
 	fputs("Usage: kubetape prune (--older-than DURATION | --max-bytes N)... [--namespace NS]\n"
-	      "                      [--dry-run] [--vacuum]\n"
+	      "                      [--shipped-to CONNINFO [--node-name NAME]] [--dry-run] [--vacuum]\n"
 	      "\n"
 	      "Delete old sessions from the node store.  Never: active sessions, sessions\n"
 	      "under a legal hold (kubetape hold), and sessions ended less than 10 minutes\n"
@@ -61,6 +64,11 @@ static void prune_usage(FILE *out)
 	      "                       keyframes of the sessions in scope) are <= N\n"
 	      "      --namespace NS   only sessions of this Kubernetes namespace (the\n"
 	      "                       budget is then the namespace's)\n"
+	      "      --shipped-to CONNINFO\n"
+	      "                       only sessions the cluster store holds complete\n"
+	      "                       (kubetape ship; settled on the server for this node)\n"
+	      "      --node-name NAME this node's name on the server (default: $NODE_NAME,\n"
+	      "                       else the host name), as given to kubetape ship\n"
 	      "      --dry-run        print what would be pruned, delete nothing\n"
 	      "      --vacuum         then give the freed space back to the file system\n"
 	      "                       (VACUUM the first time: the recorder waits for it)\n", out);
@@ -89,9 +97,15 @@ static int prune_run(struct kt_cli *cli, int argc, char **argv)
 		{ "namespace", required_argument, NULL, OPT_NS },
 		{ "dry-run", no_argument, NULL, OPT_DRY },
 		{ "vacuum", no_argument, NULL, OPT_VACUUM },
+		{ "shipped-to", required_argument, NULL, OPT_SHIPPED },
+		{ "node-name", required_argument, NULL, OPT_NODE },
 		{ 0 },
 	};
 	struct kt_prune_rule r = { 0 };
+	const char *shipped_to = NULL, *node = getenv("NODE_NAME");
+	char host[256];
+	int64_t *ids = NULL;
+	size_t nids = 0;
 	struct kt_prune_stats stats;
 	struct kt_store *st = NULL;
 	struct pctx p = { 0 };
@@ -122,6 +136,8 @@ static int prune_run(struct kt_cli *cli, int argc, char **argv)
 			r.k8s_namespace = optarg;
 			break;
 		case OPT_DRY: r.dry_run = p.dry = true; break;
+		case OPT_SHIPPED: shipped_to = optarg; break;
+		case OPT_NODE: node = optarg; break;
 		case OPT_VACUUM: vacuum = true; break;
 		}
 	}
@@ -131,17 +147,35 @@ static int prune_run(struct kt_cli *cli, int argc, char **argv)
 		return kt_cli_usage_error(cli, "give --older-than or --max-bytes (or both)");
 	who_am_i(who, sizeof(who));
 	r.who = who;
+	if (shipped_to) {
+		if (!node || !*node) {
+			if (gethostname(host, sizeof(host)) < 0)
+				return kt_cli_usage_error(cli, "--node-name is required (no host name)");
+			host[sizeof(host) - 1] = 0;
+			node = host;
+		}
+		if (kt_pg_shipped_sessions(shipped_to, node, &ids, &nids))
+			return KT_EXIT_RUNTIME; /* said why */
+		r.only_ids = ids;
+		r.n_only_ids = nids;
+		r.only_ids_set = true;
+	}
 	ret = r.dry_run ? (kt_store_open(cli->db_path, KT_STORE_RDONLY, &st) ? KT_EXIT_RUNTIME : 0)
 			: open_rw(cli, &st);
-	if (ret)
+	if (ret) {
+		free(ids);
 		return ret;
+	}
 	ret = KT_EXIT_RUNTIME;
 	err = kt_store_prune(st, &r, on_pruned, &p, &stats);
 	if (err)
 		goto cleanup; /* logged by the store */
 	printf("%s %" PRId64 " sessions, %" PRId64 " bytes; exempt: %" PRId64 " held, %" PRId64
-	       " active or not settled\n", r.dry_run ? "would prune" : "pruned", stats.sessions,
+	       " active or not settled", r.dry_run ? "would prune" : "pruned", stats.sessions,
 	       stats.bytes, stats.held, stats.active);
+	if (shipped_to)
+		printf(", %" PRId64 " not yet on the server", stats.unshipped);
+	putchar('\n');
 	if (r.max_bytes) {
 		printf("stored bytes in scope: %" PRId64 " before, %" PRId64 " after (budget %" PRIu64 ")%s\n",
 		       stats.total_before, stats.total_after, r.max_bytes,
@@ -156,6 +190,7 @@ static int prune_run(struct kt_cli *cli, int argc, char **argv)
 	ret = KT_EXIT_OK;
 cleanup:
 	kt_store_close(st);
+	free(ids);
 	return ret;
 }
 

@@ -145,9 +145,23 @@ out:
 	return err;
 }
 
+static int cmp_id(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Allowed by the rule's id list (if any)? */
+static bool allowed(const struct kt_prune_rule *r, int64_t id)
+{
+	return !r->only_ids_set ||
+	       (r->n_only_ids && bsearch(&id, r->only_ids, r->n_only_ids, sizeof(id), cmp_id));
+}
+
 struct cand {
 	int64_t id, bytes;
-	bool prunable;
+	bool prunable, shipped;
 };
 
 /* Sessions in scope, oldest first (end for the age rule, start for size). */
@@ -185,6 +199,7 @@ static int candidates(struct kt_store *st, const struct kt_prune_rule *r, int64_
 		v[*n].id = sqlite3_column_int64(q, 0);
 		v[*n].bytes = sqlite3_column_int64(q, 1);
 		v[*n].prunable = sqlite3_column_int(q, 2);
+		v[*n].shipped = allowed(r, v[*n].id);
 		(*n)++;
 	}
 	sqlite3_finalize(q);
@@ -261,11 +276,17 @@ int kt_store_prune(struct kt_store *st, const struct kt_prune_rule *r, kt_prune_
 	}
 	if (r->k8s_namespace)
 		snprintf(ns, sizeof(ns), " namespace=%.80s", r->k8s_namespace);
+	if (r->only_ids_set)
+		snprintf(ns + strlen(ns), sizeof(ns) - strlen(ns), " shipped");
 
 	if (r->older_than_us > 0) {
 		snprintf(rule, sizeof(rule), "older-than %" PRId64 "s%s", r->older_than_us / 1000000, ns);
 		err = candidates(st, r, now, true, &v, &n);
 		for (int i = 0; !err && i < n; i++) {
+			if (!v[i].shipped) {
+				stats->unshipped++;
+				continue;
+			}
 			if (!v[i].prunable) {
 				err = is_held(st, v[i].id, &held, &active);
 				stats->held += held;
@@ -289,6 +310,10 @@ int kt_store_prune(struct kt_store *st, const struct kt_prune_rule *r, kt_prune_
 			total += v[i].bytes;
 		stats->total_before = total;
 		for (int i = 0; !err && i < n && (uint64_t)total > r->max_bytes; i++) {
+			if (!v[i].shipped) {
+				stats->unshipped++;
+				continue;
+			}
 			if (!v[i].prunable) {
 				err = is_held(st, v[i].id, &held, &active);
 				stats->held += held;

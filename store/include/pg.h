@@ -60,6 +60,14 @@ int kt_shipper_batch(struct kt_shipper *sh, bool *more);
 /* libpq's message about the connection (last failure), may hold newlines. */
 const char *kt_shipper_error(const struct kt_shipper *sh);
 void kt_shipper_status(const struct kt_shipper *sh, struct kt_ship_status *out);
+/*
+ * Sessions of node `node_name` that are settled on the server (shipped
+ * complete, kt_ship_sessions.done), ascending, malloc'd in *ids: what a
+ * node may prune locally once it is on the server (kubetape prune
+ * --shipped-to).  -ECONNREFUSED, -EPROTO (no or another schema), -ENOMEM.
+ */
+int kt_pg_shipped_sessions(const char *conninfo, const char *node_name, int64_t **ids,
+			   size_t *n);
 /* Closes the connection (it is reopened by kt_shipper_connect). */
 void kt_shipper_disconnect(struct kt_shipper *sh);
 

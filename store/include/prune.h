@@ -28,11 +28,17 @@ struct kt_prune_rule {
 	const char *k8s_namespace;   /* NULL: every namespace (and the budget is the node's) */
 	bool dry_run;                /* report, delete nothing */
 	const char *who;             /* recorded with each prune */
+	/* only these sessions (ascending), e.g. the ones settled on the cluster
+	 * store (kt_pg_shipped_sessions); only_ids_set with none: nothing */
+	const int64_t *only_ids;
+	size_t n_only_ids;
+	bool only_ids_set;
 };
 
 struct kt_prune_stats {
 	int64_t sessions, bytes;     /* pruned (or would be, dry run) */
 	int64_t held, active;        /* matched a rule but exempt */
+	int64_t unshipped;           /* not in only_ids */
 	int64_t total_before, total_after; /* stored bytes in scope (size rule) */
 };
 

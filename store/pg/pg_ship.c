@@ -418,3 +418,47 @@ int kt_shipper_batch(struct kt_shipper *sh, bool *more)
 	*more = sh->batch_more;
 	return 0;
 }
+
+int kt_pg_shipped_sessions(const char *conninfo, const char *node_name, int64_t **ids,
+			   size_t *n)
+{
+	const char *keys[] = { "connect_timeout", "application_name", "dbname", "client_encoding", NULL };
+	const char *vals[] = { "5", "kubetape-prune", conninfo, "SQL_ASCII", NULL };
+	const char *v[1] = { node_name };
+	PGconn *c = PQconnectdbParams(keys, vals, 1);
+	PGresult *r = NULL;
+	int err = 0;
+
+	*ids = NULL;
+	*n = 0;
+	if (!c)
+		return -ENOMEM;
+	if (PQstatus(c) != CONNECTION_OK) {
+		pr_err("postgres: %.*s", (int)strcspn(PQerrorMessage(c), "\n"), PQerrorMessage(c));
+		err = -ECONNREFUSED;
+		goto out;
+	}
+	err = kt_pg_migrate(c, false);
+	if (err) {
+		err = -EPROTO;
+		goto out;
+	}
+	r = PQexecParams(c, "SELECT session_id FROM kt_ship_sessions WHERE src = $1 AND done"
+			 " ORDER BY session_id", 1, NULL, v, NULL, NULL, 0);
+	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+		err = kt_pg_err(c, r, "listing shipped sessions");
+		goto out;
+	}
+	*ids = malloc(((size_t)PQntuples(r) + 1) * sizeof(**ids));
+	if (!*ids) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (int i = 0; i < PQntuples(r); i++)
+		(*ids)[i] = strtoll(PQgetvalue(r, i, 0), NULL, 10);
+	*n = (size_t)PQntuples(r);
+out:
+	PQclear(r);
+	PQfinish(c);
+	return err;
+}

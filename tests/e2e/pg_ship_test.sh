@@ -9,7 +9,8 @@
 # shipped concurrently equal the server's rows table for table, row for
 # row, byte for byte, screen trigrams included; a second --once ships
 # nothing and changes nothing (idempotent); a node role (RLS) cannot write
-# another node's rows.  Then live: the recorder writes n1 again while a
+# another node's rows; `kubetape prune --shipped-to` removes locally only
+# what the server holds complete, and the server keeps it.  Then live: the recorder writes n1 again while a
 # follow-mode shipper runs; a recorded byte is on the server within 5 s;
 # PostgreSQL is killed (-9, postmaster and backends) in the middle of a
 # burst and restarted: the recorder kept recording, the shipper reconnects,
@@ -55,9 +56,10 @@ EOF
 		{ show "$KT_TMP/$n.log"; fail "record_$n" "the session's client failed"; }
 	wait_for 15 sh -c "[ \"\$(sqlite3 '$KT_TMP/$n.db' 'SELECT count(*) FROM sessions WHERE state != 0 AND bytes_out > 0')\" -ge 1 ]" ||
 		fail "record_$n" "no ended session in $n.db"
-	# screen index finished (final screen written): blocks with trigrams
-	wait_for 30 sh -c "[ \"\$(sqlite3 '$KT_TMP/$n.db' 'SELECT count(*) FROM sessions s JOIN screen_index i ON i.session_id = s.id WHERE i.done = 1')\" -ge 1 ]" ||
-		fail "record_$n" "the recorder did not finish the screen index in 30 s"
+	# screen index finished (final screen written: blocks with trigrams)
+	# and compaction done: the session is settled, as on a quiet node
+	wait_for 30 sh -c "[ \"\$(sqlite3 '$KT_TMP/$n.db' 'SELECT count(*) FROM sessions s JOIN screen_index i ON i.session_id = s.id WHERE i.done = 1 AND NOT EXISTS (SELECT 1 FROM chunks c WHERE c.session_id = s.id AND c.codec = 0)')\" -ge 1 ]" ||
+		fail "record_$n" "the recorder did not finish indexing and compacting in 30 s"
 	stop_recorder || fail "record_$n" "recorder exit status $?"
 	pass "record_$n"
 done
@@ -90,6 +92,10 @@ done
 check ship_equal "server rows differ from the node stores (above)" test "$ok" = 1
 check ship_nonempty "shipped stores have no chunks, keyframes or checkpoints" \
 	test "$(psqlq "SELECT (SELECT count(DISTINCT src) FROM chunks) = 3 AND (SELECT count(*) FROM keyframes) > 0 AND (SELECT count(*) FROM checkpoints) > 0 AND (SELECT count(*) FROM screen_blocks WHERE trigrams IS NOT NULL) > 0")" = t
+node_bytes=$(cat "$KT_TMP"/n[123].db "$KT_TMP"/n[123].db-wal 2>/dev/null | wc -c)
+pg_bytes=$(psqlq "SELECT sum(pg_total_relation_size(c.oid)) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public' AND c.relkind = 'r'")
+rec_bytes=$(psqlq "SELECT sum(bytes_out + bytes_in) FROM sessions")
+echo "# figure: recorded $rec_bytes terminal bytes; node stores $node_bytes bytes; PostgreSQL tables+indexes $pg_bytes bytes ($(python3 -c "print(round($pg_bytes/$rec_bytes, 3))") per recorded byte, $(python3 -c "print(round($pg_bytes/$node_bytes, 3))") x the node stores)"
 check ship_node_names "sessions.node is not the recorder's node name" \
 	test "$(psqlq "SELECT string_agg(DISTINCT src || '=' || node, ',' ORDER BY src || '=' || node) FROM sessions")" = "n1=n1-k8s,n2=n2-k8s,n3=n3-k8s"
 
@@ -114,6 +120,17 @@ check role_own_rows "node role could not ship its own node (rc $rc_own): $(tail 
 check role_other_rows_refused "node role shipped as another node (rc $rc_other)" \
 	sh -c "[ $rc_other != 0 ] && grep -q 'row-level security' '$KT_TMP/ship-n9-as-n1.log'"
 pg_store_diff "$KT_TMP/n1.db" n1 >/dev/null || fail role_other_rows_refused "n1's rows changed"
+
+# ------------------------------------------------------------------ prune what is shipped
+step_start
+settled=$(psqlq "SELECT count(*) FROM kt_ship_sessions WHERE src = 'n3' AND done")
+"$K" --db "$KT_TMP/n3.db" prune --older-than 1s --shipped-to "$PG_URL" --node-name n3 >"$KT_TMP/prune-n3.out" 2>&1
+check prune_shipped "$(cat "$KT_TMP/prune-n3.out"); settled on the server: $settled" \
+	sh -c "[ '$settled' -ge 1 ] && grep -q '^pruned $settled sessions' '$KT_TMP/prune-n3.out' &&
+		[ \"\$(sqlite3 '$KT_TMP/n3.db' 'SELECT count(*) FROM sessions')\" = 0 ]"
+"$K" --db "$KT_TMP/n3.db" ship --to "$PG_URL" --node-name n3 --once >>"$KT_TMP/prune-n3.out" 2>&1
+check server_keeps_pruned "the server lost n3's session or did not get the prune record" \
+	test "$(psqlq "SELECT (SELECT count(*) FROM sessions WHERE src = 'n3'), (SELECT count(*) FROM chunks WHERE src = 'n3') > 0, (SELECT count(*) FROM prunes WHERE src = 'n3' AND rule = 'older-than 1s shipped')")" = "$settled|t|$settled"
 
 # ------------------------------------------------------------------ live + outage
 step_start
@@ -211,8 +228,4 @@ wait "$SHIPPER"
 src=$?
 check shipper_sigterm_exit0 "shipper exited $src on SIGTERM" test "$src" = 0
 
-node_bytes=$(du -cb "$KT_TMP"/n[123].db | tail -1 | cut -f1)
-pg_bytes=$(psqlq "SELECT sum(pg_total_relation_size(c.oid)) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public' AND c.relkind = 'r'")
-rec_bytes=$(psqlq "SELECT sum(bytes_out + bytes_in) FROM sessions")
-echo "# figure: recorded $rec_bytes terminal bytes; node stores $node_bytes bytes; PostgreSQL tables+indexes $pg_bytes bytes ($(python3 -c "print(round($pg_bytes/$rec_bytes, 3))") per recorded byte, $(python3 -c "print(round($pg_bytes/$node_bytes, 3))") x the node stores)"
 finish
