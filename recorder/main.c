@@ -24,6 +24,7 @@
 #include "sessions.h"
 #include "rec_evidence.h"
 #include "rec_metrics.h"
+#include "retention.h"
 #include "store.h"
 
 #define DEFAULT_DB "/var/lib/kubetape/kubetape.db"
@@ -75,6 +76,9 @@ static void usage(FILE *f)
 "                          recovering up to 4 KiB shown before that from the\n"
 "                          pty and counting anything older as lost\n"
 "  --stats-file PATH       write counters as JSON here on exit\n"
+"  --retain-older-than D   prune sessions ended more than D ago (30d, 12h, 90m;\n"
+"                          in the worker, every 10 minutes; never held/active)\n"
+"  --retain-max-bytes N    prune the oldest sessions beyond N stored bytes (K/M/G)\n"
 "  --metrics-listen ADDR   Prometheus metrics on http://ADDR/metrics (loopback\n"
 "                          only, e.g. 127.0.0.1:9321)\n"
 "  --nice N                scheduling priority (default -4, like auditd's\n"
@@ -186,6 +190,8 @@ int main(int argc, char **argv)
 		{ "print-pubkey", no_argument, NULL, 'P' },
 		{ "stats-file", required_argument, NULL, 's' },
 		{ "metrics-listen", required_argument, NULL, 0x4d4c },
+		{ "retain-older-than", required_argument, NULL, 0x5241 },
+		{ "retain-max-bytes", required_argument, NULL, 0x5242 },
 		{ "no-index", no_argument, NULL, 'X' },
 		{ "index-worker", no_argument, NULL, 'W' },
 		{ "nice", required_argument, NULL, 'N' },
@@ -297,6 +303,14 @@ int main(int argc, char **argv)
 			break;
 		case 0x4d4c:
 			metrics_addr = optarg;
+			break;
+		case 0x5241:
+		case 0x5242:
+			if (kt_retention_set(opt == 0x5241, optarg)) {
+				pr_err("--%s: malformed '%s' (see --help)",
+				       opt == 0x5241 ? "retain-older-than" : "retain-max-bytes", optarg);
+				return 2;
+			}
 			break;
 		case 'X':
 			index = false;

@@ -10,7 +10,8 @@
 # be; each prune is recorded and `kubetape verify` reports "pruned by rule",
 # with the node chain intact (no BROKEN); the followed session's recording
 # and the reader's copy equal what the client received, byte for byte;
-# --vacuum shrinks the file; the recorder lost nothing and exits 0.
+# --vacuum shrinks the file; the recorder lost nothing and exits 0; the
+# recorder's --retain-max-bytes prunes in its worker.
 . "$(dirname "$0")/../lib/common.sh"
 
 require_root
@@ -149,4 +150,12 @@ check recorder_no_loss "loss counters: $(cat "$KT_TMP/stats.json" 2>/dev/null)" 
 	python3 -c "import json,sys; d=json.load(open(sys.argv[1])); k=d['kernel']; sys.exit(not (k['lost_events']==0 and k['lost_bytes']==0 and d['recorder']['bad_events']==0))" "$KT_TMP/stats.json"
 $KT verify --all >"$KT_TMP/verify2.out" 2>&1
 check verify_after_all "$(cat "$KT_TMP/verify2.out")" sh -c "! grep -q BROKEN '$KT_TMP/verify2.out'"
+
+# the recorder's own retention (in its worker): the ended live session goes
+step_start
+start_recorder recorder_retention "$DB" "$KT_TMP/recorder2.log" --node-name prune-node --retain-max-bytes 1
+wait_for 30 sh -c "[ \"\$(sqlite3 '$DB' 'SELECT count(*) FROM sessions')\" = 0 ]"
+check recorder_retention "sessions left: $(sqlite3 "$DB" 'SELECT count(*) FROM sessions'); $(grep retention "$KT_TMP/recorder2.log")" \
+	test "$(sqlite3 "$DB" "SELECT count(*) FROM prunes WHERE session_id = $LIVE_ID AND who = 'kubetape-recorder retention' AND rule = 'max-bytes 1'")" = 1
+stop_recorder || fail recorder_retention "recorder exit status $?"
 finish
