@@ -67,3 +67,52 @@ bench_row $WL "ship throughput (stored chunks)" "MB/s" - "${crates[@]}"
 bench_row $WL "PostgreSQL bytes per recorded byte" "ratio" - "${pgb[@]}"
 bench_row $WL "node SQLite bytes per recorded byte" "ratio" - "${sqb[@]}"
 bench_note "ship: $MIB MiB session + 200 small ones; one kubetape ship --once into a local PostgreSQL 15 per round (fresh database)"
+
+# ------------------------------------------------------------------ lag, N live sessions
+# N writers (kt_webfill live: one active session each, one committed chunk
+# per line) append a line every second each, spread over the second, into
+# one store; a follow-mode shipper (--poll-ms 200) ships it.  Every 250 ms
+# the lag is sampled on the server: now - the newest chunk end_us there
+# (the same clock; a line's chunk carries its write time).  Samples after a
+# 3 s warm-up.  Limits: the writers are kt_webfill, not the recorder (one
+# process per session, SQLite's write lock shared by them).
+NL=$(by_mode 100 100 5)
+DUR=$(by_mode 30 15 4)
+LDB=$BENCH_TMP/live.db
+"$FILL" "$LDB" populate 1 >/dev/null || { msg "kt_webfill populate failed"; exit 1; }
+"$KT_CLI" --db "$LDB" ship --to "$PG_URL" --node-name live --poll-ms 200 2>"$BENCH_TMP/ship-live.log" &
+SHIPPER=$!
+at_exit "kill $SHIPPER 2>/dev/null; wait $SHIPPER 2>/dev/null"
+python3 - "$FILL" "$LDB" "$NL" "$DUR" "$PG_URL" >"$BENCH_TMP/lag.txt" 2>"$BENCH_TMP/lag.err" <<'PY'
+import subprocess, sys, time
+fill, db, n, dur, url = sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv[4]), sys.argv[5]
+procs = [subprocess.Popen([fill, db, "live"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+         for _ in range(n)]
+for p in procs:
+    p.stdout.readline()  # its session id: created
+def lag_s():
+    q = ("SELECT (extract(epoch FROM clock_timestamp()) * 1e6)::bigint - max(end_us)"
+         " FROM chunks WHERE src = 'live'")
+    out = subprocess.run(["psql", "-X", "-A", "-t", url, "-c", q], capture_output=True, text=True).stdout.strip()
+    return int(out) / 1e6 if out else None
+t0 = time.time(); i = 0; nxt = t0
+while time.time() - t0 < dur:
+    for k, p in enumerate(procs):
+        p.stdin.write("line %d of writer %d %s\n" % (i, k, "x" * 60)); p.stdin.flush()
+        time.sleep(1.0 / n / 2)
+        if time.time() >= nxt:
+            nxt += 0.25
+            v = lag_s()
+            if v is not None and time.time() - t0 > 3:
+                print("%.3f" % v, flush=True)
+    i += 1
+for p in procs:
+    p.stdin.close()
+for p in procs:
+    p.wait()
+PY
+mapfile -t lags <"$BENCH_TMP/lag.txt"
+[ "${#lags[@]}" -gt 0 ] || { show "$BENCH_TMP/lag.err"; msg "no lag samples"; }
+bench_row $WL "lag, $NL active sessions (samples of now - newest on server)" "s" "<=5" "${lags[@]}"
+p95=$(printf '%s\n' "${lags[@]}" | python3 -c "import sys; v = sorted(float(x) for x in sys.stdin if x.strip()); print(v[min(len(v) - 1, int(len(v) * 0.95))] if v else 'n/a')")
+bench_note "ship lag: $NL kt_webfill writers, 1 line/s each, ${DUR}s; p95 ${p95:-n/a} s over ${#lags[@]} samples"

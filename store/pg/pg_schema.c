@@ -47,6 +47,8 @@ static const char pg_v1[] =
 	"  n_chunks bigint NOT NULL DEFAULT 0,"
 	"  frames bigint NOT NULL DEFAULT 0,"
 	"  raw_chunks bigint NOT NULL DEFAULT 0,"
+	/* the node row's state at the last sync (pg_ship_session.c) */
+	"  fp text NOT NULL DEFAULT '',"
 	"  PRIMARY KEY (src, session_id));"
 	"CREATE INDEX kt_ship_sessions_open ON kt_ship_sessions (src, session_id) WHERE NOT done;"
 

@@ -209,17 +209,80 @@ static int ship_commands(struct kt_shipper *sh, int64_t id, const char *const *v
 	return err;
 }
 
+/*
+ * What changes whenever anything of the session the shipper copies changes:
+ * totals and state (chunks, commands), the chain head (every frame: EXIT
+ * frames too), the screen index position (keyframes, blocks, pending
+ * lines), raw chunks (compaction).  Equal to the last sync's: nothing to do.
+ */
+static int session_fp(struct kt_shipper *sh, int64_t id, char *fp, size_t len, bool *exists,
+		      bool *recent)
+{
+	sqlite3_stmt *q = kt_ship_prep(sh, "SELECT s.bytes_out, s.bytes_in, s.n_commands, s.state,"
+		" s.end_us, s.lost_events, (SELECT n_frames FROM chain_heads WHERE session_id = s.id),"
+		" (SELECT chunk_seq || '.' || frame_index || '.' || done || '.' || block_seq"
+		"  FROM screen_index WHERE session_id = s.id),"
+		" (SELECT count(*) FROM chunks WHERE session_id = s.id AND codec = 0),"
+		" (SELECT count(*) FROM commands WHERE session_id = s.id AND end_us = 0)"
+		" FROM sessions s WHERE s.id = ?1");
+	int rc;
+
+	if (!q)
+		return -EIO;
+	sqlite3_bind_int64(q, 1, id);
+	rc = sqlite3_step(q);
+	*exists = rc == SQLITE_ROW;
+	*recent = rc == SQLITE_ROW && (sqlite3_column_int64(q, 3) == KT_SESSION_ACTIVE ||
+				       sqlite3_column_int64(q, 4) >= kt_now_us() - 3600 * 1000000LL);
+	if (rc == SQLITE_ROW)
+		snprintf(fp, len, "%lld/%lld/%lld/%lld/%lld/%lld/%lld/%s/%lld/%lld",
+			 (long long)sqlite3_column_int64(q, 0), (long long)sqlite3_column_int64(q, 1),
+			 (long long)sqlite3_column_int64(q, 2), (long long)sqlite3_column_int64(q, 3),
+			 (long long)sqlite3_column_int64(q, 4), (long long)sqlite3_column_int64(q, 5),
+			 (long long)sqlite3_column_int64(q, 6),
+			 sqlite3_column_text(q, 7) ? (const char *)sqlite3_column_text(q, 7) : "-",
+			 (long long)sqlite3_column_int64(q, 8), (long long)sqlite3_column_int64(q, 9));
+	sqlite3_finalize(q);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : kt_sql_err(sh->st, rc, "ship: session state");
+}
+
 int kt_ship_session(struct kt_shipper *sh, int64_t id, bool *done)
 {
-	char sid[24], buf[3][24];
+	char sid[24], buf[3][24], fp[256] = "";
 	const char *v[2] = { sh->src, I64(sid, id) };
 	struct sig pg = { 0 }, sq = { 0 };
 	sqlite3_stmt *q;
 	int64_t state = -1, end_us = 0, idx_done = 0;
+	bool exists, recent, have_cursor = false;
 	PGresult *r;
 	int rc, err;
 
 	*done = false;
+	err = session_fp(sh, id, fp, sizeof(fp), &exists, &recent);
+	if (err)
+		return err;
+	r = kt_pg_query(sh, "SELECT n_chunks, frames, raw_chunks, fp FROM kt_ship_sessions"
+			" WHERE src = $1 AND session_id = $2", 2, v, "session cursor");
+	if (!r)
+		return -EIO;
+	if (PQntuples(r) == 1) {
+		have_cursor = true;
+		pg.n = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+		pg.frames = strtoll(PQgetvalue(r, 0, 1), NULL, 10);
+		pg.raw = strtoll(PQgetvalue(r, 0, 2), NULL, 10);
+		/* unchanged since the last complete sync: skip (one that ended
+		 * an hour ago gets its settling pass below) */
+		if (exists && recent && *fp && strcmp(fp, PQgetvalue(r, 0, 3)) == 0) {
+			PQclear(r);
+			return 0;
+		}
+	}
+	PQclear(r);
+	if (!exists) {
+		/* gone from the node (pruned): the server keeps its copy */
+		*done = true;
+		goto mark;
+	}
 	q = kt_ship_prep(sh, "SELECT state, end_us, (SELECT done FROM screen_index"
 			 " WHERE session_id = ?1) FROM sessions WHERE id = ?1");
 	if (!q)
@@ -232,33 +295,16 @@ int kt_ship_session(struct kt_shipper *sh, int64_t id, bool *done)
 		idx_done = sqlite3_column_int64(q, 2);
 	}
 	sqlite3_finalize(q);
-	if (rc == SQLITE_DONE) {
-		/* gone from the node (pruned): the server keeps its copy */
-		*done = true;
-		goto mark;
-	}
 	if (rc != SQLITE_ROW)
 		return kt_sql_err(sh->st, rc, "ship: reading a session");
+	(void)have_cursor;
 
 	err = copy3(sh, "SELECT * FROM sessions WHERE id = ?1", id, 0, 0, "sessions", "src, id",
 		    KT_COPY_UPDATE);
 	if (!err)
 		err = ship_commands(sh, id, v);
-	if (err)
-		return err;
-
-	r = kt_pg_query(sh, "SELECT n_chunks, frames, raw_chunks FROM kt_ship_sessions"
-			" WHERE src = $1 AND session_id = $2", 2, v, "session cursor");
-	if (!r)
-		return -EIO;
-	if (PQntuples(r) == 1) {
-		pg.n = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
-		pg.frames = strtoll(PQgetvalue(r, 0, 1), NULL, 10);
-		pg.raw = strtoll(PQgetvalue(r, 0, 2), NULL, 10);
-	}
-	PQclear(r);
-
-	err = ship_chunks(sh, id, v, &pg, &sq);
+	if (!err)
+		err = ship_chunks(sh, id, v, &pg, &sq);
 	if (!err)
 		err = kt_ship_screen(sh, id, sid);
 	if (!err)
@@ -273,13 +319,16 @@ int kt_ship_session(struct kt_shipper *sh, int64_t id, bool *done)
 	*done = state != KT_SESSION_ACTIVE && !sh->batch_more &&
 		sq.n == pg.n && sq.frames == pg.frames && sq.raw == pg.raw &&
 		((sq.raw == 0 && idx_done) || end_us < kt_now_us() - 3600 * 1000000LL);
+	/* a sync cut by the budget is not complete: no fingerprint */
+	if (sh->batch_more)
+		fp[0] = 0;
 mark:
 	r = kt_pg_query(sh, "INSERT INTO kt_ship_sessions (src, session_id, done, n_chunks, frames,"
-			" raw_chunks) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (src, session_id)"
+			" raw_chunks, fp) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (src, session_id)"
 			" DO UPDATE SET done = EXCLUDED.done, n_chunks = EXCLUDED.n_chunks,"
-			" frames = EXCLUDED.frames, raw_chunks = EXCLUDED.raw_chunks", 6,
+			" frames = EXCLUDED.frames, raw_chunks = EXCLUDED.raw_chunks, fp = EXCLUDED.fp", 7,
 			(const char *const[]){ v[0], v[1], *done ? "t" : "f", I64(buf[0], pg.n),
-					       I64(buf[1], pg.frames), I64(buf[2], pg.raw) },
+					       I64(buf[1], pg.frames), I64(buf[2], pg.raw), fp },
 			"session cursor");
 	if (!r)
 		return -EIO;
