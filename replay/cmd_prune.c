@@ -185,7 +185,10 @@ static int prune_run(struct kt_cli *cli, int argc, char **argv)
 		err = kt_store_reclaim(st, &freed);
 		if (err)
 			goto cleanup;
-		printf("reclaimed %" PRId64 " bytes of file space\n", freed);
+		if (freed >= 0)
+			printf("vacuum: the file shrank by %" PRId64 " bytes\n", freed);
+		else /* the first VACUUM also switches to incremental auto_vacuum */
+			printf("vacuum: the file grew by %" PRId64 " bytes (little was free)\n", -freed);
 	}
 	ret = KT_EXIT_OK;
 cleanup:
