@@ -213,7 +213,10 @@ static int ship_commands(struct kt_shipper *sh, int64_t id, const char *const *v
  * What changes whenever anything of the session the shipper copies changes:
  * totals and state (chunks, commands), the chain head (every frame: EXIT
  * frames too), the screen index position (keyframes, blocks, pending
- * lines), raw chunks (compaction).  Equal to the last sync's: nothing to do.
+ * lines), raw chunks (compaction), running commands (exits), exit status and
+ * attribution (filled in late).  Equal to the last sync's: nothing to do.
+ * Limit: a change to a column not named here (leader pid, terminal size of
+ * an old session) is shipped with the session's next other change.
  */
 static int session_fp(struct kt_shipper *sh, int64_t id, char *fp, size_t len, bool *exists,
 		      bool *recent)
@@ -223,7 +226,11 @@ static int session_fp(struct kt_shipper *sh, int64_t id, char *fp, size_t len, b
 		" (SELECT chunk_seq || '.' || frame_index || '.' || done || '.' || block_seq"
 		"  FROM screen_index WHERE session_id = s.id),"
 		" (SELECT count(*) FROM chunks WHERE session_id = s.id AND codec = 0),"
-		" (SELECT count(*) FROM commands WHERE session_id = s.id AND end_us = 0)"
+		" (SELECT count(*) FROM commands WHERE session_id = s.id AND end_us = 0),"
+		/* attribution can be filled in later, without output */
+		" s.has_exit || ':' || s.exit_status || ':' || s.k8s_namespace || '/' || s.pod || '/' ||"
+		" s.container || '/' || s.container_id || '/' || s.pod_uid || '/' || s.runtime || '/' ||"
+		" s.attribution_guess || '/' || s.node || '/' || s.hostname"
 		" FROM sessions s WHERE s.id = ?1");
 	int rc;
 
@@ -235,20 +242,21 @@ static int session_fp(struct kt_shipper *sh, int64_t id, char *fp, size_t len, b
 	*recent = rc == SQLITE_ROW && (sqlite3_column_int64(q, 3) == KT_SESSION_ACTIVE ||
 				       sqlite3_column_int64(q, 4) >= kt_now_us() - 3600 * 1000000LL);
 	if (rc == SQLITE_ROW)
-		snprintf(fp, len, "%lld/%lld/%lld/%lld/%lld/%lld/%lld/%s/%lld/%lld",
+		snprintf(fp, len, "%lld/%lld/%lld/%lld/%lld/%lld/%lld/%s/%lld/%lld/%s",
 			 (long long)sqlite3_column_int64(q, 0), (long long)sqlite3_column_int64(q, 1),
 			 (long long)sqlite3_column_int64(q, 2), (long long)sqlite3_column_int64(q, 3),
 			 (long long)sqlite3_column_int64(q, 4), (long long)sqlite3_column_int64(q, 5),
 			 (long long)sqlite3_column_int64(q, 6),
 			 sqlite3_column_text(q, 7) ? (const char *)sqlite3_column_text(q, 7) : "-",
-			 (long long)sqlite3_column_int64(q, 8), (long long)sqlite3_column_int64(q, 9));
+			 (long long)sqlite3_column_int64(q, 8), (long long)sqlite3_column_int64(q, 9),
+			 sqlite3_column_text(q, 10) ? (const char *)sqlite3_column_text(q, 10) : "");
 	sqlite3_finalize(q);
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : kt_sql_err(sh->st, rc, "ship: session state");
 }
 
 int kt_ship_session(struct kt_shipper *sh, int64_t id, bool *done)
 {
-	char sid[24], buf[3][24], fp[256] = "";
+	char sid[24], buf[3][24], fp[2048] = "";
 	const char *v[2] = { sh->src, I64(sid, id) };
 	struct sig pg = { 0 }, sq = { 0 };
 	sqlite3_stmt *q;
