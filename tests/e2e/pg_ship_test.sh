@@ -9,7 +9,8 @@
 # shipped concurrently equal the server's rows table for table, row for
 # row, byte for byte, screen trigrams included; a second --once ships
 # nothing and changes nothing (idempotent); a node role (RLS) cannot write
-# another node's rows; `kubetape prune --shipped-to` removes locally only
+# another node's rows; TLS with sslmode=verify-full works and another CA is
+# refused; `kubetape prune --shipped-to` removes locally only
 # what the server holds complete, and the server keeps it.  Then live: the recorder writes n1 again while a
 # follow-mode shipper runs; a recorded byte is on the server within 5 s;
 # PostgreSQL is killed (-9, postmaster and backends) in the middle of a
@@ -23,7 +24,7 @@
 require_root
 require_containerd
 require_bpf
-require_cmd python3 sqlite3 psql curl
+require_cmd python3 sqlite3 psql curl openssl
 require_built "$KT_OUT/kubetape-recorder" "$KT_OUT/kubetape" "$PTYRUN"
 
 K="$KT_OUT/kubetape"
@@ -120,6 +121,22 @@ check role_own_rows "node role could not ship its own node (rc $rc_own): $(tail 
 check role_other_rows_refused "node role shipped as another node (rc $rc_other)" \
 	sh -c "[ $rc_other != 0 ] && grep -q 'row-level security' '$KT_TMP/ship-n9-as-n1.log'"
 pg_store_diff "$KT_TMP/n1.db" n1 >/dev/null || fail role_other_rows_refused "n1's rows changed"
+
+# ------------------------------------------------------------------ TLS
+step_start
+pg_enable_tls || fatal pg_tls "could not restart postgres with TLS: $(tail -n 3 "$PG_DIR/server.log")"
+"$K" --db "$KT_TMP/n2.db" ship --to "$PG_URL?sslmode=verify-full&sslrootcert=$PG_CA" --node-name n2 --once \
+	>"$KT_TMP/ship-tls.log" 2>&1
+rc_tls=$?
+openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=other-ca -keyout "$KT_TMP/other.key" \
+	-out "$KT_TMP/other.crt" 2>/dev/null
+"$K" --db "$KT_TMP/n2.db" ship --to "$PG_URL?sslmode=verify-full&sslrootcert=$KT_TMP/other.crt" --node-name n2 --once \
+	>"$KT_TMP/ship-tls-bad.log" 2>&1
+rc_bad=$?
+check ship_tls_verify_full "verify-full with the server's CA (rc $rc_tls): $(tail -n 2 "$KT_TMP/ship-tls.log")" test "$rc_tls" = 0
+check ship_tls_wrong_ca_refused "another CA was accepted (rc $rc_bad): $(tail -n 1 "$KT_TMP/ship-tls-bad.log")" \
+	sh -c "[ $rc_bad != 0 ] && grep -qi 'certificate' '$KT_TMP/ship-tls-bad.log'"
+pg_store_diff "$KT_TMP/n2.db" n2 >/dev/null || fail ship_tls_verify_full "n2 differs after the TLS ship"
 
 # ------------------------------------------------------------------ prune what is shipped
 step_start

@@ -57,7 +57,28 @@ pg_start() {
 
 pg_restart() {
 	pg_as "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w -t 30 \
-		-o "-p $PG_PORT -k $PG_DIR -c listen_addresses=127.0.0.1 -c fsync=on" start >/dev/null 2>&1
+		-o "-p $PG_PORT -k $PG_DIR -c listen_addresses=127.0.0.1 -c fsync=on ${PG_OPTS:-}" start >/dev/null 2>&1
+}
+
+# pg_enable_tls — a CA and a server certificate for 127.0.0.1 (openssl),
+# then restart with ssl=on; PG_CA is the CA file for sslrootcert=.  Clients
+# may still connect without TLS (the test chooses with sslmode=).
+pg_enable_tls() {
+	local d=$PG_DIR/tls
+	mkdir -p "$d"
+	openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=kubetape-test-ca \
+		-keyout "$d/ca.key" -out "$d/ca.crt" 2>/dev/null &&
+	openssl req -newkey rsa:2048 -nodes -subj /CN=127.0.0.1 -keyout "$d/server.key" \
+		-out "$d/server.csr" 2>/dev/null &&
+	printf 'subjectAltName=IP:127.0.0.1\n' >"$d/ext" &&
+	openssl x509 -req -in "$d/server.csr" -CA "$d/ca.crt" -CAkey "$d/ca.key" -CAcreateserial \
+		-days 1 -extfile "$d/ext" -out "$d/server.crt" 2>/dev/null || return 1
+	chown -R postgres: "$d"
+	chmod 600 "$d/server.key"
+	PG_CA=$d/ca.crt
+	PG_OPTS="-c ssl=on -c ssl_cert_file=$d/server.crt -c ssl_key_file=$d/server.key"
+	pg_stop
+	pg_restart
 }
 
 pg_kill9() {
