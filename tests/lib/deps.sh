@@ -21,8 +21,9 @@ RUNTIME=(containerd runc busybox-static bash coreutils tmux python3 python3-yaml
 # podman+conmon, docker, the CRI client (Debian's python3 + grpcio)
 RUNTIMES=(podman conmon docker.io python3-grpcio)
 # the cluster store (kubetape ship; tests/e2e/pg_ship_test.sh starts its own
-# server with initdb): Debian 12's PostgreSQL 15 and psql
-POSTGRES=(postgresql postgresql-client)
+# server with initdb): Debian 12's PostgreSQL 15 and psql; openssl for its
+# TLS test, curl for the metrics scrapes
+POSTGRES=(postgresql postgresql-client openssl curl)
 QEMU=(qemu-system-x86 cpio kmod zstd xz-utils debian-archive-keyring)
 BROWSER=(chromium)
 BENCH=(asciinema tlog sudo hyperfine linux-perf)
