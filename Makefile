@@ -73,7 +73,7 @@ BPF_SRCS := $(wildcard bpf/*.bpf.c)
 BPF_OBJS := $(patsubst bpf/%.bpf.c,$(OUT)/%.bpf.o,$(BPF_SRCS))
 SKELS := $(patsubst bpf/%.bpf.c,$(OUT)/%.skel.h,$(BPF_SRCS))
 
-STORE_SRCS := $(wildcard store/*.c)
+STORE_SRCS := $(wildcard store/*.c store/*/*.c)
 STORE_OBJS := $(patsubst %.c,$(OUT)/%.o,$(STORE_SRCS))
 LIBKT := $(OUT)/libkubetape.a
 
