@@ -6,10 +6,12 @@
  * one step and without the per-glyph callback.
  *
  * Speed: rows are pointers (a full-width scroll rotates them), and each row
- * knows its high-water column (hw): beyond it every cell is a default blank,
- * so clearing a scrolled-in row and reading a leaving row's text touch only
- * the written part (a `seq` line is 7 cells of 80).  Printable ASCII runs
- * are written a row piece at a time from a template cell (fv_put_ascii).
+ * knows its high-water column (hw): beyond it every cell is a default blank
+ * whatever its bytes say (fv_row_fill makes them so before they are read or
+ * written), so clearing a scrolled-in row costs nothing and reading a
+ * leaving row's text touches only the written part (a `seq` line is 7 cells
+ * of 80).  Printable ASCII runs are written a row piece at a time from a
+ * template cell (fv_put_ascii).
  */
 #include <assert.h>
 #include <errno.h>
@@ -25,9 +27,12 @@ static inline bool pen_is_default(const struct kt_pen *p)
 	return !memcmp(p, &default_pen, sizeof(*p));
 }
 
-/* The pen changed: the templates written glyphs and erased cells copy. */
-void fv_pen_changed(struct fv *s)
+/* The templates written glyphs and erased cells copy, after the pen
+ * changed (done once before they are used: an SGR-dense stream changes
+ * the pen several times between two glyphs). */
+void fv_pen_sync(struct fv *s)
 {
+	s->pen_dirty = false;
 	memset(&s->glyph, 0, sizeof(s->glyph));
 	s->glyph.width = 1;
 	s->glyph.pen = s->pen;
@@ -44,10 +49,6 @@ struct fv_row *fv_row_new(int cols)
 
 	if (!r)
 		return NULL;
-	for (int i = 0; i < cols; i++) {
-		memset(&r->cells[i], 0, sizeof(r->cells[i]));
-		r->cells[i].width = 1;
-	}
 	r->hw = 0;
 	r->ts = 0;
 	r->wrapped = false;
@@ -63,15 +64,30 @@ void fv_free_rows(struct fv_row **rows, int n)
 	free(rows);
 }
 
-/* kt_screen's row_clear with the current pen (only the written part when
- * the pen is the default one). */
+/* Cells from hw up to `upto` become real default blanks (see the top). */
+void fv_row_fill(struct fv_row *r, int upto)
+{
+	static const struct kt_cell blank = { .width = 1 };
+
+	for (int i = r->hw; i < upto; i++)
+		r->cells[i] = blank;
+	if (r->hw < upto)
+		r->hw = upto;
+}
+
+/* kt_screen's row_clear with the current pen (nothing to write when the
+ * pen is the default one). */
 static void row_clear(struct fv *s, struct fv_row *r)
 {
-	int n = s->pen_default ? r->hw : s->cols;
-
-	for (int i = 0; i < n; i++)
-		r->cells[i] = s->blank;
-	r->hw = s->pen_default ? 0 : s->cols;
+	if (s->pen_dirty)
+		fv_pen_sync(s);
+	if (s->pen_default) {
+		r->hw = 0;
+	} else {
+		for (int i = 0; i < s->cols; i++)
+			r->cells[i] = s->blank;
+		r->hw = s->cols;
+	}
 	r->wrapped = false;
 	r->ts = 0;
 }
@@ -79,16 +95,16 @@ static void row_clear(struct fv *s, struct fv_row *r)
 /* kt_screen's fix_wide: no half wide glyphs at the col-1 | col boundary. */
 static void fix_wide(struct fv_row *r, int col, int cols)
 {
-	if (col > 0 && col <= cols) {
+	if (col > 0 && col <= cols && col - 1 < r->hw) {
 		struct kt_cell *l = &r->cells[col - 1];
 
-		if (l->width == 2 && (col == cols || r->cells[col].width != 0)) {
+		if (l->width == 2 && (col == cols || col >= r->hw || r->cells[col].width != 0)) {
 			memset(l->ch, 0, sizeof(l->ch));
 			l->width = 1;
 			l->pen.attrs &= ~(KT_ATTR_PROTECTED | FV_ATTR_ODD);
 		}
 	}
-	if (col >= 0 && col < cols) {
+	if (col >= 0 && col < cols && col < r->hw) {
 		struct kt_cell *c = &r->cells[col];
 
 		if (c->width == 0 && (col == 0 || r->cells[col - 1].width != 2)) {
@@ -236,6 +252,9 @@ void fv_put_glyph(struct fv *s, const uint32_t *chars, int width, int row, int c
 	}
 	r = s->buf[s->cur][row];
 	mark_wrap(s, row, col);
+	fv_row_fill(r, col + w);
+	if (s->pen_dirty)
+		fv_pen_sync(s);
 	c = &r->cells[col];
 	*c = s->glyph;
 	for (int k = 0; k < KT_CELL_CHARS && chars[k]; k++)
@@ -250,8 +269,6 @@ void fv_put_glyph(struct fv *s, const uint32_t *chars, int width, int row, int c
 	fix_wide(r, col, s->cols);
 	fix_wide(r, col + w, s->cols);
 	r->ts = s->now;
-	if (r->hw < col + w)
-		r->hw = col + w;
 	set_g(s, row, col, width, fv_rowwidth(s, row));
 }
 
@@ -319,6 +336,8 @@ void fv_text_cp(struct fv *s, uint32_t cp)
  */
 void fv_put_ascii(struct fv *s, const uint8_t *p, size_t n)
 {
+	if (s->pen_dirty)
+		fv_pen_sync(s);
 	while (n) {
 		int rw = fv_rowwidth(s, s->row), col, k;
 		struct fv_row *r;
@@ -336,6 +355,8 @@ void fv_put_ascii(struct fv *s, const uint8_t *p, size_t n)
 			k = (int)n;
 		r = s->buf[s->cur][s->row];
 		mark_wrap(s, s->row, col);
+		if (r->hw < col)
+			fv_row_fill(r, col);
 		c = &r->cells[col];
 		for (int i = 0; i < k; i++) {
 			c[i] = s->glyph;
@@ -349,11 +370,11 @@ void fv_put_ascii(struct fv *s, const uint8_t *p, size_t n)
 			p += n;
 			n = 0;
 		}
+		if (r->hw < col + k)
+			r->hw = col + k;
 		fix_wide(r, col, s->cols);
 		fix_wide(r, col + k, s->cols);
 		r->ts = s->now;
-		if (r->hw < col + k)
-			r->hw = col + k;
 		set_g(s, s->row, col + k - 1, 1, rw);
 		memset(s->comb, 0, sizeof(s->comb));
 		s->comb[0] = p[-1];
@@ -377,25 +398,30 @@ static void erase_rect(struct fv *s, int r0, int r1, int c0, int c1, bool select
 {
 	bool full = c0 == 0 && c1 == s->cols;
 
+	if (s->pen_dirty)
+		fv_pen_sync(s);
 	for (int i = r0; i < r1; i++) {
 		struct fv_row *r = s->buf[s->cur][i];
 		int end = c1;
 
-		if (s->pen_default && !selective && end > r->hw)
-			end = r->hw > c0 ? r->hw : c0;
-		for (int k = c0; k < end; k++) {
-			if (selective && (r->cells[k].pen.attrs & KT_ATTR_PROTECTED))
-				continue;
-			r->cells[k] = s->blank;
+		if (s->pen_default && !selective) {
+			/* beyond hw the cells already are what erasing makes */
+			if (end > r->hw)
+				end = r->hw > c0 ? r->hw : c0;
+			for (int k = c0; k < end; k++)
+				r->cells[k] = s->blank;
+			if (c1 >= r->hw && c0 < r->hw)
+				r->hw = c0;
+		} else {
+			fv_row_fill(r, c1);
+			for (int k = c0; k < end; k++) {
+				if (selective && (r->cells[k].pen.attrs & KT_ATTR_PROTECTED))
+					continue;
+				r->cells[k] = s->blank;
+			}
 		}
 		fix_wide(r, c0, s->cols);
 		fix_wide(r, c1, s->cols);
-		if (!s->pen_default) {
-			if (r->hw < c1)
-				r->hw = c1;
-		} else if (!selective && c1 >= r->hw && c0 < r->hw) {
-			r->hw = c0;
-		}
 		if (full && !selective)
 			r->wrapped = false;
 	}
@@ -417,13 +443,13 @@ void fv_erase(struct fv *s, int r0, int r1, int c0, int c1, bool selective)
 	erase_rect(s, r0, r1, c0, c1, selective);
 }
 
-static void move_cells(struct fv_row *d, const struct fv_row *src, int to, int from, int n)
+static void move_cells(struct fv_row *d, struct fv_row *src, int to, int from, int n)
 {
+	fv_row_fill(src, from + n);
+	fv_row_fill(d, to + n);
 	memmove(&d->cells[to], &src->cells[from], (size_t)n * sizeof(struct kt_cell));
 	if (src->ts > d->ts)
 		d->ts = src->ts;
-	if (d->hw < to + n && (src->hw > from || d->hw > to))
-		d->hw = to + n;
 }
 
 /* libvterm's scroll() (its line info) and kt_screen's cb_scrollrect. */

@@ -28,7 +28,7 @@
 
 struct fv_row {
 	int64_t ts;        /* when a glyph was last written */
-	int hw;            /* cells at hw and beyond are default blanks */
+	int hw;            /* cells at hw and beyond are default blanks (fv_grid.c) */
 	bool wrapped;      /* autowrapped: the logical line continues below */
 	struct kt_cell cells[];
 };
@@ -54,6 +54,7 @@ struct fv {
 	struct kt_cell glyph;      /* template: the pen as a written cell */
 	struct kt_cell blank;      /* template: the pen as an erased cell */
 	bool pen_default;          /* blank is a default blank */
+	bool pen_dirty;            /* the templates are behind the pen */
 	bool protected_cell;
 	bool visible, blink, reverse;
 	int shape;
@@ -142,7 +143,12 @@ bool fv_is_combining(uint32_t cp);
 int fv_width(uint32_t cp);
 
 /* fv_grid.c */
-void fv_pen_changed(struct fv *s);
+void fv_pen_sync(struct fv *s);
+
+static inline void fv_pen_changed(struct fv *s)
+{
+	s->pen_dirty = true;
+}
 void fv_put_ascii(struct fv *s, const uint8_t *p, size_t n);
 void fv_put_glyph(struct fv *s, const uint32_t *chars, int width, int row, int col);
 void fv_text_cp(struct fv *s, uint32_t cp);
@@ -152,6 +158,7 @@ void fv_linefeed(struct fv *s);
 
 int fv_resize_grid(struct fv *s, int rows, int cols);
 struct fv_row *fv_row_new(int cols);
+void fv_row_fill(struct fv_row *r, int upto);
 void fv_free_rows(struct fv_row **rows, int n);
 void fv_emit(struct fv *s, const char *text, size_t len, int64_t ts);
 size_t fv_row_text_k(const struct fv_row *r, int cols, char *dst, bool keep);

@@ -186,9 +186,15 @@ int fv_visible_lines(struct fv *s, kt_screen_line_cb cb, void *ctx)
 
 const struct kt_cell *fv_cell(const struct fv *s, int row, int col)
 {
+	struct fv_row *r;
+
 	if (!s || row < 0 || row >= s->rows || col < 0 || col >= s->cols)
 		return NULL;
-	return &s->buf[s->cur][row]->cells[col];
+	r = s->buf[s->cur][row];
+	/* cells beyond the high-water mark are blanks whatever their bytes:
+	 * make them so (the row's content does not change) */
+	fv_row_fill(r, col + 1);
+	return &r->cells[col];
 }
 
 void fv_cursor(const struct fv *s, int *row, int *col, bool *visible)
