@@ -15,7 +15,7 @@
  *                   bytes (seeds from real sessions and the bench corpora);
  *   otherwise a script, as fuzz_screen_resize's:
  *     op & 0x80, op & 0x40: resize to the next two u16 (rows, cols; LE):
- *                           raw with op & 0x20, else % 1100; two at most
+ *                           raw with op & 0x20, else % 1100; four at most
  *     op & 0x80 only:       resize to the next two bytes & 63 each
  *     otherwise:            feed the next (op & 0x3f) + 1 bytes
  * Every step advances the clock by 1 ms (lines carry the time stamps).
@@ -218,7 +218,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				long r, c;
 
 				if (op & 0x40) {
-					if (end - in < 4 || nbig >= 2)
+					if (end - in < 4 || nbig >= 4)
 						break;
 					r = in[0] | in[1] << 8;
 					c = in[2] | in[3] << 8;
