@@ -24,7 +24,9 @@
  *     slices, so a combining mark that is the first character after such a
  *     slice boundary, behind a glyph in the last column, joins here and
  *     stands alone there;
- *   - an OSC title longer than what libvterm keeps across writes, and
+ *   - the title (OSC 0/2, carried by keyframes) is taken from one OSC as
+ *     written; libvterm pieces an OSC broken by a control byte or a write
+ *     boundary together in a 64-byte buffer, and such a title may differ;
  *     answers to queries (DA, DSR, DECRQSS) are not modelled (the index
  *     never shows them);
  *   - SS2/SS3 before a non-ASCII character: libvterm decodes its bytes
@@ -73,5 +75,13 @@ int fv_text(const struct fv *s, char **out, size_t *len);
 const struct kt_cell *fv_cell(const struct fv *s, int row, int col);
 void fv_cursor(const struct fv *s, int *row, int *col, bool *visible);
 bool fv_altscreen(const struct fv *s);
+
+/*
+ * Keyframes in kt_screen's format (screen.h: kt_screen_serialize), so
+ * kt_screen_restore and fv_restore both take them.  -EAGAIN while an
+ * unfinished sequence too long to carry is being passed through.
+ */
+int fv_serialize(struct fv *s, uint8_t **out, size_t *len);
+int fv_restore(int rows, int cols, const void *kf, size_t len, struct fv **out);
 
 #endif

@@ -145,8 +145,6 @@ static void save_cursor(struct fv *s, bool save)
 		s->sv.blink = s->blink;
 		s->sv.shape = s->shape;
 		s->sv.pen = s->pen;
-		s->kt_saved = true;
-		s->kt_saved_row = s->row;
 	} else {
 		int orow = s->row, ocol = s->col;
 
@@ -159,6 +157,15 @@ static void save_cursor(struct fv *s, bool save)
 		fv_pen_changed(s);
 		update_cursor(s, orow, ocol, true);
 	}
+}
+
+/* kt_screen's own record of the saved cursor, taken once libvterm ran the
+ * whole sequence (for a CSI: after its clamp, unlike libvterm's). */
+static void kt_saved(struct fv *s)
+{
+	s->kt_saved = true;
+	s->kt_saved_row = s->row;
+	s->kt_saved_col = s->col;
 }
 
 /* The end of a handled CSI: libvterm clamps the cursor into the screen, or
@@ -277,6 +284,23 @@ static void set_dec_mode(struct fv *s, long num, bool val)
 	}
 }
 
+/* OSC 0 and 2 set the title: kt_screen keeps 255 bytes, cut on a UTF-8
+ * character boundary. */
+void fv_osc(struct fv *s)
+{
+	size_t n;
+
+	if (s->dcs || s->nstr < 2 || (s->str[0] != '0' && s->str[0] != '2') || s->str[1] != ';')
+		return;
+	n = s->nstr - 2;
+	if (n >= sizeof(s->title))
+		n = sizeof(s->title) - 1;
+	while (n && n < s->nstr - 2 && ((uint8_t)s->str[2 + n] & 0xc0) == 0x80)
+		n--;
+	memcpy(s->title, s->str + 2, n);
+	s->title_len = n;
+}
+
 void fv_reset(struct fv *s)
 {
 	s->top = 0;
@@ -314,7 +338,9 @@ static void decaln(struct fv *s)
 	int row = s->g_row, col = s->g_col, crow = s->g_crow, end = s->g_end, rw = s->g_rw,
 	    w = s->g_w;
 	static const uint32_t e[KT_CELL_CHARS] = { 'E', 0, 0, 0 };
+	uint32_t ch[KT_CELL_CHARS];
 
+	memcpy(ch, s->g_ch, sizeof(ch));
 	for (int r = 0; r < s->rows; r++)
 		for (int c = 0; c < fv_rowwidth(s, r); c++)
 			fv_put_glyph(s, e, 1, r, c);
@@ -326,6 +352,7 @@ static void decaln(struct fv *s)
 	s->g_end = end;
 	s->g_rw = rw;
 	s->g_w = w;
+	memcpy(s->g_ch, ch, sizeof(ch));
 }
 
 void fv_escape(struct fv *s, uint8_t final)
@@ -334,6 +361,7 @@ void fv_escape(struct fv *s, uint8_t final)
 		switch (final) {
 		case '7':
 			save_cursor(s, true);
+			kt_saved(s);
 			break;
 		case '8':
 			restore_cursor(s);
@@ -760,4 +788,6 @@ void fv_csi(struct fv *s, uint8_t command)
 	}
 	clamp_cursor(s);
 	update_cursor(s, orow, ocol, cancel_phantom);
+	if (leader == '?' && command == 'h' && (ARG(a[0]) == 1048 || ARG(a[0]) == 1049))
+		kt_saved(s);
 }

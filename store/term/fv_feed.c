@@ -189,9 +189,33 @@ static void chain_end(struct fv *s)
 	ctl_flush(s);
 }
 
+/*
+ * libvterm 0.1.4 keeps a string's bytes only within one write: a control,
+ * NUL or DEL inside it moves what came before into a 64-byte buffer, and
+ * the end of a write drops the rest.  kt_screen writes a chain held across
+ * feeds as the held part and the new part, and an ESC that ends a feed
+ * with the next write; so an OSC split by a feed loses its first part.
+ */
+static void string_piece(struct fv *s)
+{
+	size_t n = s->nstr;
+
+	if (n > sizeof(s->sb) - s->nsb)
+		n = sizeof(s->sb) - s->nsb;
+	memcpy(s->sb + s->nsb, s->str, n);
+	s->nsb += n;
+	s->nstr = 0;
+}
+
 static void string_done(struct fv *s)
 {
 	chain_end(s);
+	if (s->nsb) {
+		string_piece(s);
+		memcpy(s->str, s->sb, s->nsb);
+		s->nstr = s->nsb;
+	}
+	fv_osc(s);
 }
 
 /*
@@ -206,8 +230,11 @@ static bool seq_byte(struct fv *s, uint8_t c)
 		return false;
 	}
 	s->chain_len++;
-	if (c == 0x00 || c == 0x7f)
+	if (c == 0x00 || c == 0x7f) {
+		if (s->ps == FV_STRING)
+			string_piece(s);
 		return true;
+	}
 	if (c == 0x18 || c == 0x1a) {
 		chain_end(s);
 		return true;
@@ -222,6 +249,8 @@ static bool seq_byte(struct fv *s, uint8_t c)
 		return true;
 	}
 	if (c < 0x20) {
+		if (s->ps == FV_STRING)
+			string_piece(s);
 		ctl(s, c);
 		return true;
 	}
@@ -238,6 +267,7 @@ static bool seq_byte(struct fv *s, uint8_t c)
 			s->ps = FV_STRING;
 			s->dcs = c == 'P';
 			s->nstr = 0;
+			s->nsb = 0;
 		} else if (c == '[') {
 			s->ps = FV_CSI_LEADER;
 			s->nleader = 0;
@@ -325,10 +355,14 @@ int fv_feed(struct fv *s, const void *buf, size_t len)
 		return s->broken;
 	s->cb_err = 0;
 	held = s->utf_need != 0;
+	if (s->ps == FV_STRING || s->ps == FV_ESC_IN_STRING)
+		s->nstr = 0; /* the string's part in the last write is lost */
 	while (p < end) {
 		uint8_t c = *p;
 
 		if (s->ps != FV_GROUND) {
+			if (s->hold_len < sizeof(s->hold))
+				s->hold[s->hold_len++] = c;
 			if (seq_byte(s, c))
 				p++;
 			continue;
@@ -394,6 +428,8 @@ int fv_feed(struct fv *s, const void *buf, size_t len)
 			s->ninter = 0;
 			s->ps = FV_ESC;
 			s->chain_len = 1;
+			s->hold[0] = c;
+			s->hold_len = 1;
 		} else if (c != 0x00 && c != 0x7f && c != 0x18 && c != 0x1a) {
 			fv_control(s, c);
 		}

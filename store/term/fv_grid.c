@@ -270,6 +270,7 @@ void fv_put_glyph(struct fv *s, const uint32_t *chars, int width, int row, int c
 	fix_wide(r, col + w, s->cols);
 	r->ts = s->now;
 	set_g(s, row, col, width, fv_rowwidth(s, row));
+	memcpy(s->g_ch, c->ch, sizeof(s->g_ch));
 }
 
 /* Text wraps to the next line (libvterm's on_text). */
@@ -376,6 +377,8 @@ void fv_put_ascii(struct fv *s, const uint8_t *p, size_t n)
 		fix_wide(r, col + k, s->cols);
 		r->ts = s->now;
 		set_g(s, s->row, col + k - 1, 1, rw);
+		memset(s->g_ch, 0, sizeof(s->g_ch));
+		s->g_ch[0] = p[-1];
 		memset(s->comb, 0, sizeof(s->comb));
 		s->comb[0] = p[-1];
 		s->comb_w = 1;
@@ -659,8 +662,10 @@ int fv_resize_grid(struct fv *s, int rows, int cols)
 	s->tabs = tabs;
 	free(s->li);
 	s->li = li;
-	if (s->kt_saved && s->cur == 1)
+	if (s->kt_saved && s->cur == 1) {
 		s->kt_saved_row = fv_clamp(s->kt_saved_row - moved[0], 0, rows - 1);
+		s->kt_saved_col = fv_clamp(s->kt_saved_col, 0, cols - 1);
+	}
 	if (s->g_valid && s->g_end >= s->g_rw && s->row == s->g_row && s->col == s->g_col &&
 	    s->col < cols - 1)
 		s->g_valid = false;

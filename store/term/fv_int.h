@@ -65,7 +65,7 @@ struct fv {
 	int gl, gsingle;
 	struct fv_cursor_save sv;
 	bool kt_saved;             /* kt_screen's saved cursor (resize keeps its row) */
-	int kt_saved_row;
+	int kt_saved_row, kt_saved_col;
 
 	/* libvterm's last glyph of a text run: what a combining mark joins */
 	uint32_t comb[KT_CELL_CHARS];
@@ -77,6 +77,7 @@ struct fv {
 	/* kt_screen's last glyph (struct last_glyph there): wrap marks, REP */
 	bool g_has, g_valid;
 	int g_row, g_col, g_crow, g_end, g_rw, g_w;
+	uint32_t g_ch[KT_CELL_CHARS];
 	uint8_t *li;               /* libvterm's line info per row: 1 DWL, 2/4 DHL top/bottom */
 
 	/* parser */
@@ -86,7 +87,13 @@ struct fv {
 	long args[FV_NARGS];
 	uint8_t utf_need, utf_have;  /* UTF-8 character being collected */
 	uint8_t utf_buf[6];
-	char str[64];              /* an OSC's first bytes (title) */
+	char str[264];             /* the string's bytes in this write (fv_feed.c) */
+	char sb[64];               /* libvterm's strbuffer: pieces before controls */
+	size_t nsb;
+	char title[256];           /* OSC 0/2, as kt_screen keeps it */
+	size_t title_len;
+	uint8_t hold[4096];        /* the unfinished sequence chain, raw (keyframes) */
+	size_t hold_len;
 	size_t chain_len;          /* bytes of the unfinished sequence chain */
 	bool passthru;             /* longer than kt_screen holds back */
 	size_t nctl;
