@@ -3,42 +3,45 @@
  * fastvt: a terminal screen model for the indexer, without libvterm.
  *
  * Why: kt_screen (screen.h) runs every byte through libvterm's parser and
- * state layer; that layer alone tops out at 80-95 MB/s here and kt_screen at
- * 25-60 MB/s (bench/term_bench.c), so the worker spends a core on a chatty
- * session.  fastvt is one table-driven parser with a fast path for runs of
- * printable ASCII, writing straight into a flat cell grid of row pointers
- * (scrolls rotate pointers; rows know how far they were ever written, so a
- * scroll clears and a leaving line is read only as far as there is text).
+ * state layer, whose no-op callbacks alone top out at 80-95 MB/s here;
+ * kt_screen renders at 15-60 MB/s, so the index worker spends a core on a
+ * chatty session.  fastvt is one table-driven parser with a fast path for
+ * runs of printable ASCII, writing straight into a flat cell grid of row
+ * pointers: a scroll rotates pointers, rows know how far they were ever
+ * written (clearing one costs nothing, a leaving line is read only as far
+ * as it has text), the pen is a template cell.  bench/term.sh: 4-8 times
+ * kt_screen's rate on the same bytes, about 170-300 MB/s (see the figures
+ * there; the machine is shared).  The index writer renders with it
+ * (store/index/index_model.c).
  *
  * What it models is what kt_screen gives the index, and the same way: the
- * reference is kt_screen itself (libvterm 0.1.4 plus kt_screen's feed layer
- * guards), and tests/fuzz/fuzz_term_diff.c compares the two on random and
- * recorded streams with resizes: every visible cell (glyph, combining marks,
- * width, attributes, colours), the cursor, the alternate screen flag, every
- * line leaving the main screen (text and time stamp) and the final visible
- * lines.  Sizes follow kt_screen_size_norm.
+ * reference is kt_screen itself (libvterm 0.1.4 plus kt_screen's feed-layer
+ * guards, quirks included: only the first mode of a CSI h/l, a pending wrap
+ * a line feed at the bottom keeps, controls inside a sequence held back
+ * across feeds run when it ends, the zeroed DECSC state, the stale SGR
+ * arguments).  tests/unit/test_fastvt.c and tests/fuzz/fuzz_term_diff.c
+ * compare the two on random and recorded streams with resizes: every
+ * visible cell (glyph, combining marks, width, attributes, colours), the
+ * cursor, the alternate screen flag, every line leaving the main screen
+ * (text and time stamp), the final visible lines, and keyframes (the same
+ * bytes, restored alike).  Sizes follow kt_screen_size_norm.
  *
- * Divergences from the reference (kept rare; none changes ASCII text):
+ * Known divergences from the reference (none was hit by those tests; none
+ * changes ASCII text):
  *   - a "run" of text is what lies between two controls or escape
- *     sequences in one feed; libvterm's runs also end at its 4 KiB write
- *     slices, so a combining mark that is the first character after such a
- *     slice boundary, behind a glyph in the last column, joins here and
- *     stands alone there;
- *   - the title (OSC 0/2, carried by keyframes) is taken from one OSC as
- *     written; libvterm pieces an OSC broken by a control byte or a write
- *     boundary together in a 64-byte buffer, and such a title may differ;
- *     answers to queries (DA, DSR, DECRQSS) are not modelled (the index
- *     never shows them);
- *   - SS2/SS3 before a non-ASCII character: libvterm decodes its bytes
- *     through the G2/G3 set one byte at a time; here it is plain UTF-8;
- *   - an SGR 38/48 that is the last parameter reads libvterm's stale
- *     parameter array; here the array is kept the same way, but a CSI that
- *     libvterm's feed guard cancelled may have left other stale values;
- *   - the wrap mark (two rows of one logical line) is set when text wraps;
- *     kt_screen infers it from where the next glyph lands, which differs
- *     when a scroll happens between a glyph in the last column and the
- *     wrap it causes (IND/LF at the bottom with a pending wrap).
- * fuzz_term_diff reports any other difference as a failure.
+ *     sequences in one feed; kt_screen also cuts a feed longer than 4 KiB
+ *     into 4 KiB writes anywhere, so there a combining mark right after
+ *     the cut, behind a glyph in the last column, stands alone, and a
+ *     UTF-8 character cut in two comes out as U+FFFD (a kt_screen bug that
+ *     also garbles non-ASCII text of keyframes over 4 KiB on restore);
+ *   - an OSC title pieced together from more than one write by libvterm
+ *     (a string broken by a control byte and longer than its 64-byte
+ *     buffer, or split by a feed of over 4 KiB) may differ;
+ *   - a character other than printable ASCII after SS2/SS3 naming a
+ *     designated set goes through that set as libvterm's GR decoding does
+ *     for its first byte only as far as tested;
+ *   - answers to queries (DA, DSR, DECRQSS, DECRQM) are not produced (the
+ *     index never shows them; libvterm's go nowhere in kt_screen either).
  *
  * Not thread-safe; one fv per thread.  Functions return 0 or a negative
  * errno (libbpf style); fv_free accepts NULL.

@@ -4,7 +4,8 @@
  *   fv_feed.c   the parser (bytes to text runs, controls, sequences)
  *   fv_exec.c   what controls, ESC, CSI and SGR sequences do
  *   fv_grid.c   the cells: glyphs, erase, scroll, resize, leaving lines
- *   fv_read.c   text and accessors
+ *   fv_read.c   life cycle, text and accessors
+ *   fv_keyframe.c  keyframes in kt_screen's format, restore
  *   fv_width.c  libvterm's character widths
  * Every rule that mirrors libvterm 0.1.4 (state.c, pen.c, parser.c) or
  * kt_screen's feed layer (store/screen.c) says so where it is.
