@@ -1,14 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * Differential oracle: fastvt (store/term/fastvt.h) against kt_screen
- * (libvterm 0.1.4 behind store/screen.c), fed the same bytes and resizes.
- * After every step both must agree on the size, the cursor, the alternate
- * screen flag and every line so far; every 8th step and at the end on every
- * visible cell (glyph and combining marks, width, attributes, colours;
- * between steps only on screens up to 20k cells),
- * lines are those that left the main screen (text and time stamp), in
- * order; at the end also the visible logical lines.  The first difference is
- * printed and the process aborts.
+ * (libvterm 0.1.4 behind store/term/screen*.c), fed the same bytes and
+ * resizes.  After every step both must agree on the size, the cursor, the
+ * alternate screen flag and every line that left the main screen so far
+ * (text and time stamp, in order); every 8th step and at the end also on
+ * every visible cell (glyph and combining marks, width, attributes,
+ * colours; between steps only on screens up to 20k cells); at the end on
+ * the visible logical lines and the keyframe bytes.  The first difference
+ * is printed with both screens and the process aborts.
  *
  * Input, one of:
  *   'R' n <bytes>   a recorded stream: 24x80, fed in pieces of 1 + 61 * n
@@ -260,6 +260,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (p.lref.len - before_ref != p.lfv.len - before_fv ||
 		    (p.lref.len > before_ref && memcmp(p.lref.p + before_ref, p.lfv.p + before_fv, p.lref.len - before_ref)))
 			fail("visible lines", data, size, size);
+	}
+	/* keyframes: the same bytes (kt_screen_serialize's format) */
+	{
+		uint8_t *a = NULL, *b = NULL;
+		size_t na = 0, nb = 0;
+		int ea = kt_screen_serialize(p.ref, &a, &na), eb = fv_serialize(p.fv, &b, &nb);
+
+		if (ea != eb || (!ea && (na != nb || memcmp(a, b, na))))
+			fail("keyframes", data, size, size);
+		free(a);
+		free(b);
 	}
 	kt_screen_free(p.ref);
 	fv_free(p.fv);
