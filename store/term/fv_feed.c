@@ -17,6 +17,7 @@
  * designated set, and after one character shifted by SS2/SS3.  Its end is
  * where libvterm reports the cursor (kt_screen's wrap marks depend on it).
  */
+#include <assert.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -436,6 +437,8 @@ int fv_feed(struct fv *s, const void *buf, size_t len)
 	}
 	/* the write ends (an unfinished UTF-8 character waits for the next) */
 	run_end(s);
+	/* every CSI, wrap and resize clamps; ESC 8 has kt_screen's guard */
+	assert(s->row >= 0 && s->row < s->rows && s->col >= 0 && s->col < s->cols);
 	if (s->ps != FV_GROUND && s->chain_len > 4096 && !s->passthru) {
 		s->passthru = true; /* too long for kt_screen to hold back */
 		ctl_flush(s);

@@ -67,6 +67,7 @@ void fv_free_rows(struct fv_row **rows, int n)
 /* Cells from hw up to `upto` become real default blanks (see the top). */
 void fv_row_fill(struct fv_row *r, int upto)
 {
+	assert(r->hw >= 0);
 	static const struct kt_cell blank = { .width = 1 };
 
 	for (int i = r->hw; i < upto; i++)
@@ -691,6 +692,7 @@ int fv_resize_grid(struct fv *s, int rows, int cols)
 		s->row = rows - 1;
 	if (s->col >= cols)
 		s->col = cols - 1;
+	assert(s->row < rows && s->col >= 0);
 	if (s->row != orow || s->col != ocol)
 		s->phantom = false, fv_moved(s);
 	return 0;
