@@ -3,9 +3,9 @@
 #
 # bench/term.sh OUT [--quick|--smoke] — the screen render rate of the index
 # worker: kt_screen (libvterm 0.1.4's parser and state layer behind
-# store/screen.c, what the worker renders with today) against fastvt
-# (store/term/fastvt.h), in MB/s of terminal output, side by side in each
-# round (bench/term_bench.c: same bytes, frames of at most 4 KiB as
+# store/term/screen*.c, which the worker rendered with before) against
+# fastvt (store/term/fastvt.h, what the index writer renders with now), in
+# MB of terminal output per CPU second, side by side in each round (bench/term_bench.c: same bytes, frames of at most 4 KiB as
 # recorded, the clock set per frame, every leaving line taken).
 #
 # Workloads: seq, base64, ls-color, editor (generated, MIB MiB each) and
@@ -43,4 +43,4 @@ for name in "${NAMES[@]}"; do
 	# shellcheck disable=SC2086
 	bench_row $WL "render $name: fastvt" MB/s ">=200" ${FV[$name]}
 done
-bench_note "term: render rate = MB of terminal output per second of one model alone (bench/term_bench.c); $MIB MiB per workload per round; the worker still renders with kt_screen (fastvt is not wired in yet)"
+bench_note "term: render rate = MB of terminal output per CPU second of one model alone (bench/term_bench.c); $MIB MiB per workload per round; the index writer renders with fastvt (same index bytes as kt_screen), search, seek and replay with kt_screen"
