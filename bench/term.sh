@@ -20,7 +20,7 @@ MIB=$(by_mode 32 16 1)
 SCALE=$(by_mode 0.5 0.3 0.03)
 TB=$BENCH_TMP/term_bench
 # shellcheck disable=SC2086
-cc -O2 -std=gnu11 -D_GNU_SOURCE -I"$KT_REPO/store" -o "$TB" "$BENCH_DIR/term_bench.c" \
+cc -O2 -std=gnu11 -D_GNU_SOURCE -I"$KT_REPO/store/include" -I"$KT_REPO/store" -o "$TB" "$BENCH_DIR/term_bench.c" \
 	"$BENCH_OUT/libkubetape.a" -lsqlite3 -lzstd -ljansson -lvterm -lsodium -lm ||
 	{ msg "cannot build term_bench against $BENCH_OUT/libkubetape.a (make first)"; exit 1; }
 BENCH_CORPUS_SCALE=$SCALE python3 "$BENCH_DIR/corpus.py" 1 "$BENCH_TMP/corpus" ||
@@ -39,8 +39,8 @@ for r in $(seq "$RUNS"); do
 done
 for name in "${NAMES[@]}"; do
 	# shellcheck disable=SC2086
-	bench_row $WL "render $name: kt_screen (libvterm)" MB/s - ${KT[$name]}
+	bench_row $WL "render $name: kt_screen (libvterm)" MB/CPU-s - ${KT[$name]}
 	# shellcheck disable=SC2086
-	bench_row $WL "render $name: fastvt" MB/s ">=200" ${FV[$name]}
+	bench_row $WL "render $name: fastvt" MB/CPU-s ">=200" ${FV[$name]}
 done
 bench_note "term: render rate = MB of terminal output per CPU second of one model alone (bench/term_bench.c); $MIB MiB per workload per round; the index writer renders with fastvt (same index bytes as kt_screen), search, seek and replay with kt_screen"
