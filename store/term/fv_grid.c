@@ -197,6 +197,13 @@ static void leave_row(struct fv *s, struct fv_row *r)
 	size_t n;
 	int64_t ts;
 
+	if (!s->pend_len && !r->wrapped) {
+		/* the common case, a line of its own: straight from the row */
+		n = fv_row_text_k(r, s->cols, s->tmp, false);
+		fv_emit(s, s->tmp, n, r->ts > s->pend_ts ? r->ts : s->pend_ts);
+		s->pend_ts = 0;
+		return;
+	}
 	n = fv_line_part(r, s->cols, s->tmp);
 	ts = r->ts > s->pend_ts ? r->ts : s->pend_ts;
 	if (s->pend_len + n > FV_LINE_MAX) {
@@ -464,6 +471,21 @@ void fv_scroll(struct fv *s, int r0, int r1, int c0, int c1, int down, int right
 
 	if (!down && !right)
 		return;
+	if (down == 1 && !right && c0 == 0 && c1 == s->cols && r0 >= 0 && r1 <= s->rows &&
+	    r1 > r0) {
+		/* a line feed at the bottom: the same as below, for one row */
+		struct fv_row *first = rows[r0];
+
+		memmove(s->li + r0, s->li + r0 + 1, (size_t)(r1 - r0 - 1));
+		if (s->cur == 0 && r0 == 0)
+			leave_row(s, first);
+		memmove(rows + r0, rows + r0 + 1, (size_t)(r1 - r0 - 1) * sizeof(*rows));
+		rows[r1 - 1] = first;
+		row_clear(s, first);
+		if (s->g_crow >= r0 && s->g_crow < r1 && --s->g_crow < r0)
+			s->g_crow = -1;
+		return;
+	}
 	h = r1 - r0;
 	w = c1 - c0;
 	down = fv_clamp(down, -(h > 0 ? h : 0), h > 0 ? h : 0);
