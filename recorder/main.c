@@ -406,6 +406,15 @@ int main(int argc, char **argv)
 	/* With the worker, chunks are appended raw and compressed later off the
 	 * capture path; without it, cheaply at zstd level 1 right away. */
 	kt_store_set_zstd_level(st, index ? 0 : 1);
+	/* Ring records are given back to the kernel once their commit
+	 * returns: that commit must be on disk, not in the page cache, or a
+	 * filesystem failure (read-only after an error, I/O errors) or a node
+	 * crash before writeback loses records no ring holds any more
+	 * (tests/e2e/store_ioerr_test.sh found it).  About one fsync per tick
+	 * (100 ms) with data. */
+	err = kt_store_set_durable(st);
+	if (err)
+		goto cleanup;
 
 	/* The recorder is created before the ring buffer so the callback has a
 	 * context; it only touches the loader once events arrive. */
