@@ -498,13 +498,18 @@ static int adopt(struct kt_loader *l, const struct kt_loader_opts *o)
 static void drop_foreign(const char *path, int layout, void *ctx)
 {
 	struct kt_loader *l = ctx;
+	char abi[32];
 
 	if (layout < 0) {
 		kt_pin_rmtree(path);
 		return;
 	}
-	if (l && l->from_layout && strcmp(path, l->from_dir) == 0) {
-		/* its maps and rings live on under this layout; its programs
+	snprintf(abi, sizeof(abi), KT_ABI_PIN_FMT, KT_EVENT_ABI);
+	if (l && ((l->from_layout && strcmp(path, l->from_dir) == 0) ||
+		  (l->adopted && !l->from_layout && kt_loader_exists_at(path, abi)))) {
+		/* taken over now, or by a recorder that pinned this layout
+		 * and stopped before removing the old one (kt_handover_claim):
+		 * its maps and rings live on under this layout; its programs
 		 * stopped recording at the switch and detach now */
 		pr_info("%s: kernel state of layout v%d handed over to v%d: removing its programs",
 			path, layout, l->layout);
