@@ -7,15 +7,16 @@ recorder counted loss: walks the client's output and the recording's "o"
 events (gap notices left out) together; every recorded byte must match in
 order, and the bytes skipped must add up exactly to the sum of the gap
 markers ("m" events "[kubetape: N bytes lost here]") and to LOST_BYTES.
-Needs output whose every 64-byte window is unique (a counter flood): the
-end of a hole is found by searching the next recorded bytes.
+Needs output whose lines never repeat (a counter flood): the end of a hole
+is found by searching the next recorded bytes (64 of them, fewer when
+holes are closer than that: a lost record can be a few bytes).
 Prints one line (the figures, or what is wrong); exit 0 when exact.
 """
 import json
 import re
 import sys
 
-WIN = 64
+WINDOWS = (64, 32, 16, 10)
 
 
 def load_cast(path):
@@ -76,8 +77,12 @@ def main():
         j += k
         if i >= len(rec):
             break
-        w = rec[i:i + WIN]
-        p = out.find(w, j)
+        p = -1
+        for win in WINDOWS:
+            w = rec[i:i + win]
+            p = out.find(w, j)
+            if p >= 0:
+                break
         if p < 0:
             print("recorded bytes at %d (%r) are not in the client's bytes after %d: "
                   "not a prefix plus continuation" % (i, w[:32], j))
