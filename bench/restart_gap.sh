@@ -14,8 +14,10 @@
 #               and whether its recording equals the client's bytes
 #   rate        the session's achieved output rate (MB/s)
 #
-# The session prints 100 KB + "\r\n" every 0.1 s for SECS seconds; the
-# restart happens after a third of it.  With the default 16 MiB ring, 1 MB/s
+# The session prints 1 MB + "\r\n" at the start of every second (paced by
+# bash's $SECONDS: a fixed sleep after each write gave ~0.5 MB/s on a
+# loaded 2-core machine) for SECS seconds; the restart happens after a
+# third of it.  With the default 16 MiB ring, 1 MB/s
 # would need 16 s of absence to lose anything.  Env: BENCH_RESTART_SECS,
 # BENCH_RUNS.
 . "$(dirname "$0")/lib.sh"
@@ -30,10 +32,9 @@ PIN=/sys/fs/bpf/kubetape-bench-restart-$$
 at_exit '"$KT_REC" --unpin --pin-dir "$PIN" >/dev/null 2>&1'
 pod_up || exit 1
 
-N=$((SECS * 10))
 cat >"$BENCH_TMP/rate.script" <<EOF
 expect "# " 20
-send "i=0; while [ \$i -lt $N ]; do head -c 100000 /dev/zero | tr '\\\\0' x; echo; sleep 0.1; i=\$((i + 1)); done; echo RATE-DONE\\r"
+send "s=\$SECONDS; i=0; while [ \$i -lt $SECS ]; do head -c 1000000 /dev/zero | tr '\\\\0' x; echo; i=\$((i + 1)); while [ \$SECONDS -lt \$((s + i)) ]; do sleep 0.02; done; done; echo RATE-DONE\\r"
 expect "^RATE-DONE" $((SECS * 4 + 20))
 send "exit\\r"
 wait-exit 10
