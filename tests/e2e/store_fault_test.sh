@@ -67,7 +67,7 @@ pass pod_up
 start_recorder recorder_start "$DB" "$KT_TMP/rec1.log" --node-name e2e-node --ringbuf-mb 1
 pass recorder_start
 
-# Q: quiet.  F: ~250 KB/s until told to stop.  N: starts during the outage.
+# Q: quiet.  F: ~500 KB/s until told to stop (a counter: holes can be placed).  N: starts during the outage.
 cat >"$KT_TMP/q.script" <<EOF
 expect "# " 10
 send "echo q-\${E}before\\r"
@@ -81,7 +81,7 @@ wait-exit 10
 EOF
 cat >"$KT_TMP/f.script" <<EOF
 expect "# " 10
-send "i=0; until [ -e /tmp/$G-stopf ]; do seq \$i \$((i + 6999)); i=\$((i + 7000)); sleep 0.2; done; echo; echo F-DONE\\r"
+send "i=0; until [ -e /tmp/$G-stopf ]; do seq \$i \$((i + 13999)); i=\$((i + 14000)); sleep 0.2; done; echo; echo F-DONE\\r"
 expect "^F-DONE" 120
 send "exit 5\\r"
 wait-exit 10
@@ -163,6 +163,8 @@ if [ -n "${ID_f:-}" ]; then
 		"$(json "$KT_TMP/f.json" "print(d['session']['lost_bytes'])")" 2>&1); hrc=$?
 	echo "# figure: session f recording vs client: $holes"
 	check flood_holes_exact "$holes" test "$hrc" = 0
+	check flood_lost_some "F lost nothing: the outage did not overflow its 1 MiB ring, so the gap path was not exercised" \
+		json "$KT_TMP/f.json" "sys.exit(d['session']['lost_bytes'] == 0)"
 fi
 # each session's bytes and commands only in its own recording
 check isolation_bytes "a session's marker in another's recording" sh -c "
