@@ -170,7 +170,7 @@ int BPF_PROG(kt_sys_exit, struct pt_regs *regs, long ret)
 	__u64 sid, key;
 	long nr;
 
-	if (!kt_nr_ttys)
+	if (!kt_nr_ttys || !kt_recording())
 		return 0;
 	nr = KT_SYSCALL_NR(regs);
 	if (nr == KT_NR_READ || nr == KT_NR_WRITE) {
