@@ -84,7 +84,7 @@ LIBKT := $(OUT)/libkubetape.a
 RECORDER_SRCS := $(wildcard recorder/*.c)
 RECORDER_OBJS := $(patsubst %.c,$(OUT)/%.o,$(RECORDER_SRCS))
 # recorder files that need no BPF (attribution parsers) are also unit-tested
-RECORDER_LIB_OBJS := $(filter-out $(OUT)/recorder/main.o $(OUT)/recorder/loader.o $(OUT)/recorder/pin.o $(OUT)/recorder/ring.o $(OUT)/recorder/loader_ops.o $(OUT)/recorder/loader_progs.o $(OUT)/recorder/skips.o $(OUT)/recorder/indexer.o $(OUT)/recorder/rec_metrics.o,$(RECORDER_OBJS))
+RECORDER_LIB_OBJS := $(filter-out $(OUT)/recorder/main.o $(OUT)/recorder/loader.o $(OUT)/recorder/pin.o $(OUT)/recorder/ring.o $(OUT)/recorder/loader_ops.o $(OUT)/recorder/loader_progs.o $(OUT)/recorder/skips.o $(OUT)/recorder/indexer.o $(OUT)/recorder/rec_metrics.o $(OUT)/recorder/upgrade.o,$(RECORDER_OBJS))
 
 REPLAY_SRCS := $(wildcard replay/*.c)
 REPLAY_OBJS := $(patsubst %.c,$(OUT)/%.o,$(REPLAY_SRCS))
@@ -147,7 +147,7 @@ $(OUT)/tests/%: $(OUT)/tests/unit/%.o $(RECORDER_LIB_OBJS) $(LIBKT)
 	$(Q)$(CC) $(LDFLAGS) $^ -o $@ $(LIBS_STORE) $(LIBS_PG)
 
 $(OUT)/tests/bpf/%.o: | $(SKELS)
-$(OUT)/tests/bpf/%: $(OUT)/tests/bpf/%.o $(OUT)/recorder/loader.o $(OUT)/recorder/loader_ops.o $(OUT)/recorder/loader_progs.o $(OUT)/recorder/pin.o $(OUT)/recorder/ring.o $(LIBKT)
+$(OUT)/tests/bpf/%: $(OUT)/tests/bpf/%.o $(OUT)/recorder/loader.o $(OUT)/recorder/loader_ops.o $(OUT)/recorder/loader_progs.o $(OUT)/recorder/upgrade.o $(OUT)/recorder/pin.o $(OUT)/recorder/ring.o $(LIBKT)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ -o $@ $(LIBS_BPF) $(LIBS_STORE)
 

@@ -219,7 +219,7 @@ static __always_inline int kt_sys_exit_common(struct pt_regs *regs, long nr, lon
 SEC("tp_btf/sys_exit")
 int BPF_PROG(kt_sys_exit, struct pt_regs *regs, long ret)
 {
-	if (!kt_nr_ttys)
+	if (!kt_nr_ttys || !kt_recording())
 		return 0;
 	return kt_sys_exit_common(regs, KT_SYSCALL_NR(regs), ret);
 }
@@ -236,7 +236,7 @@ int kt_sys_exit_perf(struct trace_event_raw_sys_exit *ctx)
 {
 	struct pt_regs *regs;
 
-	if (!kt_nr_ttys)
+	if (!kt_nr_ttys || !kt_recording())
 		return 0;
 	regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
 	return kt_sys_exit_common(regs, BPF_CORE_READ(ctx, id), BPF_CORE_READ(ctx, ret));

@@ -89,7 +89,7 @@ static __always_inline void kt_pty_resized(struct tty_struct *tty, struct winsiz
 SEC("fexit/pty_write")
 int BPF_PROG(kt_tty_fentry_pty_write, struct tty_struct *tty, const char *buf, long c, long ret)
 {
-	if (!kt_nr_ttys)
+	if (!kt_nr_ttys || !kt_recording())
 		return 0;
 	kt_pty_written(tty, buf, kt_pty_count(ret));
 	return 0;
@@ -98,7 +98,7 @@ int BPF_PROG(kt_tty_fentry_pty_write, struct tty_struct *tty, const char *buf, l
 SEC("fentry/pty_resize")
 int BPF_PROG(kt_tty_fentry_pty_resize, struct tty_struct *tty, struct winsize *ws)
 {
-	if (!kt_nr_ttys)
+	if (!kt_nr_ttys || !kt_recording())
 		return 0;
 	kt_pty_resized(tty, ws);
 	return 0;
@@ -107,7 +107,7 @@ int BPF_PROG(kt_tty_fentry_pty_resize, struct tty_struct *tty, struct winsize *w
 SEC("fentry/tty_do_resize")
 int BPF_PROG(kt_tty_fentry_tty_do_resize, struct tty_struct *tty, struct winsize *ws)
 {
-	if (!kt_nr_ttys)
+	if (!kt_nr_ttys || !kt_recording())
 		return 0;
 	kt_pty_resized(tty, ws);
 	return 0;
@@ -135,7 +135,7 @@ int BPF_KPROBE(kt_tty_kprobe_pty_write, struct tty_struct *tty, const char *buf)
 	__u64 id, key;
 	__u16 type;
 
-	if (!kt_nr_ttys)
+	if (!kt_nr_ttys || !kt_recording())
 		return 0;
 	if (!kt_pty_session(tty, &key, &type))
 		return 0;
@@ -166,7 +166,7 @@ int BPF_KRETPROBE(kt_tty_kprobe_pty_write_ret, long ret)
 SEC("kprobe/pty_resize")
 int BPF_KPROBE(kt_tty_kprobe_pty_resize, struct tty_struct *tty, struct winsize *ws)
 {
-	if (!kt_nr_ttys)
+	if (!kt_nr_ttys || !kt_recording())
 		return 0;
 	kt_pty_resized(tty, ws);
 	return 0;
@@ -175,7 +175,7 @@ int BPF_KPROBE(kt_tty_kprobe_pty_resize, struct tty_struct *tty, struct winsize 
 SEC("kprobe/tty_do_resize")
 int BPF_KPROBE(kt_tty_kprobe_tty_do_resize, struct tty_struct *tty, struct winsize *ws)
 {
-	if (!kt_nr_ttys)
+	if (!kt_nr_ttys || !kt_recording())
 		return 0;
 	kt_pty_resized(tty, ws);
 	return 0;

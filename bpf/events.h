@@ -36,7 +36,19 @@
  * programs do.  A recorder adopts pinned state only of its own version: bump
  * it whenever any of these changes.  Pinned under <pin-dir>/v<N>/.
  */
-#define KT_PIN_LAYOUT    2
+#define KT_PIN_LAYOUT    3
+
+/*
+ * Version of what a newer recorder must read to take over another layout's
+ * state without a reload window (recorder/upgrade.c): the records in the two
+ * rings (the structs below) and the values of the sessions, ttys and procs
+ * maps.  Layouts with the same KT_EVENT_ABI share those maps and rings, and
+ * one store into the shared "handover" map moves recording from the old
+ * programs to the new ones.  Bump it whenever a ring record or one of those
+ * map values changes; then open sessions cannot be carried over (the
+ * recorder says so and marks them interrupted).
+ */
+#define KT_EVENT_ABI     1
 
 enum kt_event_type {
 	KT_EV_SESSION_START = 1, /* struct kt_ev_session                     */

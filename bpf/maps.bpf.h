@@ -34,6 +34,30 @@ __u32 kt_nr_ttys = 0;
  * ids stay unique across recorder restarts. */
 __u64 kt_next_session_id = 0;
 
+/*
+ * Which pinned layout records (recorder/upgrade.c).  Every program's entry
+ * checks it, so one map store moves recording from an older layout's
+ * programs to a newer one's that share its maps and rings: no window where
+ * neither records, none where both do.  Its shape never changes.  kt_layout
+ * is the KT_PIN_LAYOUT this object was loaded as (the loader sets it; tests
+ * fake an older layout with it).
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} handover SEC(".maps");
+
+const volatile __u32 kt_layout = KT_PIN_LAYOUT;
+
+static __always_inline bool kt_recording(void)
+{
+	__u32 zero = 0, *owner = bpf_map_lookup_elem(&handover, &zero);
+
+	return owner && *owner == kt_layout;
+}
+
 struct kt_proc {
 	__u64 session_id;
 };

@@ -353,6 +353,8 @@ int BPF_PROG(kt_sched_exec, struct task_struct *p, pid_t old_pid, struct linux_b
 	struct kt_proc *proc = bpf_map_lookup_elem(&procs, &tgid);
 	__u64 sid;
 
+	if (!kt_recording())
+		return 0;
 	if (proc) {
 		sid = proc->session_id;
 	} else {
@@ -375,6 +377,8 @@ int BPF_PROG(kt_sched_fork, struct task_struct *parent, struct task_struct *chil
 	struct kt_session *s;
 
 	if (ctgid == ptgid) /* a new thread, not a new process */
+		return 0;
+	if (!kt_recording())
 		return 0;
 	proc = bpf_map_lookup_elem(&procs, &ptgid);
 	if (!proc)
@@ -401,7 +405,7 @@ int BPF_PROG(kt_sched_exit, struct task_struct *p)
 	struct kt_session *s;
 	__u64 sid;
 
-	if (!proc)
+	if (!proc || !kt_recording())
 		return 0;
 	/* Only when the last thread of the process goes. */
 	if (BPF_CORE_READ(p, signal, live.counter) != 0)

@@ -34,8 +34,9 @@
 
 /* Maps user space touches, pinned by these names (the programs hold the
  * others: scratch buffers); in the order of kt_loader.fds[]. */
-static const char *const map_pin_names[M_N] = {
+const char *const kt_map_pin_names[M_N] = {
 	"map_ctl_events", "map_events", "map_sessions", "map_ttys", "map_procs", "map_stats", "map_bss",
+	"map_handover",
 };
 
 struct backend {
@@ -214,11 +215,16 @@ static int get_at(const char *dir, const char *name)
 	return fd < 0 ? -errno : fd;
 }
 
-static bool exists_at(const char *dir, const char *name)
+bool kt_loader_exists_at(const char *dir, const char *name)
 {
 	char p[PATH_MAX];
 
 	return kt_loader_path(p, dir, name) == 0 && kt_pin_exists(p);
+}
+
+static bool exists_at(const char *dir, const char *name)
+{
+	return kt_loader_exists_at(dir, name);
 }
 
 /* Pin everything a later recorder needs into `tmp`; the caller renames it
@@ -231,7 +237,7 @@ static int pin_all(struct kt_loader *l, const char *tmp)
 	if (mkdir(tmp, 0700))
 		return -errno;
 	for (int i = 0; i < M_N; i++) {
-		err = kt_loader_pin_at(tmp, map_pin_names[i], l->fds[i]);
+		err = kt_loader_pin_at(tmp, kt_map_pin_names[i], l->fds[i]);
 		if (err)
 			return err;
 	}
@@ -240,6 +246,14 @@ static int pin_all(struct kt_loader *l, const char *tmp)
 
 		snprintf(name, sizeof(name), "link_%.100s", l->link_names[i]);
 		err = kt_loader_pin_at(tmp, name, bpf_link__fd(l->links[i]));
+		if (err)
+			return err;
+	}
+	{
+		char abi[32];
+
+		snprintf(abi, sizeof(abi), KT_ABI_PIN_FMT, KT_EVENT_ABI);
+		err = kt_loader_pin_at(tmp, abi, l->fds[M_HANDOVER]);
 		if (err)
 			return err;
 	}
@@ -264,9 +278,16 @@ static int try_backend(struct kt_loader *l, const struct kt_loader_opts *o, cons
 		return err;
 	}
 	skel->bss->kt_capture_input = o->capture_input;
+	skel->rodata->kt_layout = (__u32)l->layout;
 	/* Ids stay unique across recorder restarts: start from the wall clock. */
 	skel->bss->kt_next_session_id = wall_us();
-	if (o->ringbuf_bytes) {
+	/* an upgrade loads onto the older layout's maps and rings */
+	err = kt_upgrade_reuse(l, skel);
+	if (err) {
+		describe(why, cap, "taking over the older layout's maps", err);
+		goto cleanup;
+	}
+	if (o->ringbuf_bytes && l->reuse[M_EVENTS] < 0) {
 		err = bpf_map__set_max_entries(skel->maps.events, o->ringbuf_bytes);
 		if (err) {
 			describe(why, cap, "ring buffer sizing", err);
@@ -292,6 +313,17 @@ static int try_backend(struct kt_loader *l, const struct kt_loader_opts *o, cons
 	if (err) {
 		describe(why, cap, "load", err);
 		goto cleanup;
+	}
+	if (l->reuse[M_HANDOVER] < 0) {
+		/* a new handover map: these programs record from their attach
+		 * on (an upgrade switches later, kt_upgrade_switch) */
+		__u32 zero = 0, me = (__u32)l->layout;
+
+		if (bpf_map_update_elem(bpf_map__fd(skel->maps.handover), &zero, &me, BPF_ANY)) {
+			err = -errno;
+			describe(why, cap, "handover map", err);
+			goto cleanup;
+		}
 	}
 	l->lazy_prog_fd = -1;
 	bpf_object__for_each_program(p, skel->obj) {
@@ -337,6 +369,7 @@ static int own_fds(struct kt_loader *l)
 	struct bpf_map *m[M_N] = {
 		l->skel->maps.ctl_events, l->skel->maps.events, l->skel->maps.sessions,
 		l->skel->maps.ttys, l->skel->maps.procs, l->skel->maps.stats, l->skel->maps.bss,
+		l->skel->maps.handover,
 	};
 
 	for (int i = 0; i < M_N; i++) {
@@ -449,9 +482,9 @@ static int adopt(struct kt_loader *l, const struct kt_loader_opts *o)
 		return -ENOENT;
 	}
 	for (int i = 0; i < M_N; i++) {
-		l->fds[i] = get_at(l->dir, map_pin_names[i]);
+		l->fds[i] = get_at(l->dir, kt_map_pin_names[i]);
 		if (l->fds[i] < 0) {
-			pr_warn("pinned state in %s: %s: %s; replacing it", l->dir, map_pin_names[i],
+			pr_warn("pinned state in %s: %s: %s; replacing it", l->dir, kt_map_pin_names[i],
 				strerror(-l->fds[i]));
 			return l->fds[i];
 		}
@@ -490,6 +523,9 @@ static int adopt(struct kt_loader *l, const struct kt_loader_opts *o)
 	__atomic_store_n((bool *)((char *)p + offsetof(struct kubetape_bpf__bss, kt_capture_input)),
 			 o->capture_input, __ATOMIC_SEQ_CST);
 	l->adopted = true;
+	/* a recorder that died between pinning a new layout and switching
+	 * recording to it (kt_upgrade_switch) left the older one recording */
+	kt_handover_claim(l);
 	pr_info("adopted the kernel state pinned in %s: backend %s%s; capture never stopped", l->dir,
 		l->backend, lazy ? (l->lazy_link_fd >= 0 ? " (attached)" : " (detached)") : "");
 	if (o->capture != KT_CAPTURE_AUTO || o->eager)
@@ -500,16 +536,34 @@ static int adopt(struct kt_loader *l, const struct kt_loader_opts *o)
 
 static void drop_foreign(const char *path, int layout, void *ctx)
 {
-	(void)ctx;
+	struct kt_loader *l = ctx;
+	char abi[32];
+
 	if (layout < 0) {
+		kt_pin_rmtree(path);
+		return;
+	}
+	snprintf(abi, sizeof(abi), KT_ABI_PIN_FMT, KT_EVENT_ABI);
+	if (l && ((l->from_layout && strcmp(path, l->from_dir) == 0) ||
+		  (l->adopted && !l->from_layout && kt_loader_exists_at(path, abi)))) {
+		/* taken over now, or by a recorder that pinned this layout
+		 * and stopped before removing the old one (kt_handover_claim):
+		 * its maps and rings live on under this layout; its programs
+		 * stopped recording at the switch and detach now */
+		pr_info("%s: kernel state of layout v%d handed over to v%d: removing its programs",
+			path, layout, l->layout);
 		kt_pin_rmtree(path);
 		return;
 	}
 	/* Another layout's maps cannot be read by this build: its sessions
 	 * end here (the recorder marks their rows interrupted). */
 	pr_warn("%s: kernel state of pinned layout v%d (this recorder uses v%d) cannot be carried "
-		"over: its open sessions are not continued; removing it now that this recorder's "
-		"programs are attached", path, layout, KT_PIN_LAYOUT);
+		"over (%s): the bytes still in its rings and its open sessions are not continued "
+		"(their rows are marked interrupted); removing it now that this recorder's "
+		"programs are attached", path, layout, l ? l->layout : KT_PIN_LAYOUT,
+		kt_loader_exists_at(path, "map_handover") ?
+		"its ring records or session maps have another format (KT_EVENT_ABI)" :
+		"it has no handover map: it predates layout 3");
 	kt_pin_rmtree(path);
 }
 
@@ -560,6 +614,9 @@ int kt_loader_open(const struct kt_loader_opts *o, ring_buffer_sample_fn cb, voi
 	l->lock_fd = l->epfd = l->lazy_prog_fd = l->lazy_link_fd = -1;
 	for (int i = 0; i < M_N; i++)
 		l->fds[i] = -1;
+	for (int i = 0; i < M_N; i++)
+		l->reuse[i] = -1;
+	l->layout = o->layout ? o->layout : KT_PIN_LAYOUT;
 	l->cb = cb;
 	l->ctx = ctx;
 	l->defer = o->defer_consume;
@@ -568,7 +625,7 @@ int kt_loader_open(const struct kt_loader_opts *o, ring_buffer_sample_fn cb, voi
 		if (err < 0)
 			goto cleanup;
 		l->lock_fd = err;
-		if (snprintf(l->dir, sizeof(l->dir), "%s/v%d", o->pin_dir, KT_PIN_LAYOUT) >=
+		if (snprintf(l->dir, sizeof(l->dir), "%s/v%d", o->pin_dir, l->layout) >=
 		    (int)sizeof(l->dir)) {
 			err = -ENAMETOOLONG;
 			goto cleanup;
@@ -581,6 +638,9 @@ int kt_loader_open(const struct kt_loader_opts *o, ring_buffer_sample_fn cb, voi
 		}
 	}
 	if (!l->adopted) {
+		/* an older layout whose maps these programs can share */
+		if (o->pin_dir)
+			kt_upgrade_find(l, o->pin_dir);
 		err = load_fresh(l, o);
 		if (err)
 			goto cleanup;
@@ -600,9 +660,13 @@ int kt_loader_open(const struct kt_loader_opts *o, ring_buffer_sample_fn cb, voi
 			pr_info("kernel state pinned in %s: it keeps recording while no recorder runs",
 				l->dir);
 		}
+		/* pinned first: a crash from here on leaves state the next
+		 * recorder adopts (and switches, kt_handover_claim) */
+		if (l->from_layout && (err = kt_upgrade_switch(l)))
+			goto cleanup;
 	}
 	if (o->pin_dir)
-		kt_pin_foreign(o->pin_dir, drop_foreign, NULL);
+		kt_pin_foreign(o->pin_dir, l->layout, drop_foreign, l);
 	err = open_rings(l);
 	if (err) {
 		pr_err("ring buffer setup failed: %s", strerror(-err));
@@ -640,6 +704,11 @@ static void release(struct kt_loader *l)
 			close(l->fds[i]);
 		l->fds[i] = -1;
 	}
+	for (int i = 0; i < M_N; i++) {
+		if (l->reuse[i] >= 0)
+			close(l->reuse[i]);
+		l->reuse[i] = -1;
+	}
 	if (l->bss_map)
 		munmap(l->bss_map, l->bss_len);
 	l->bss_map = NULL;
@@ -673,7 +742,7 @@ int kt_loader_unpin(const char *pin_dir)
 		return -ENAMETOOLONG;
 	err = kt_pin_rmtree(dir);
 	if (kt_pin_exists(pin_dir))
-		kt_pin_foreign(pin_dir, drop_foreign, NULL);
+		kt_pin_foreign(pin_dir, KT_PIN_LAYOUT, drop_foreign, NULL);
 	rmdir(pin_dir);
 	return err;
 }

@@ -37,9 +37,17 @@ struct kt_loader_opts {
 	 * programs go with the process.  With a pin dir, state of this
 	 * KT_PIN_LAYOUT found there is adopted as-is (backend, ring size and
 	 * --no-input of the recorder that loaded it); state of another layout
+	 * with this KT_EVENT_ABI is taken over (the new programs load onto its
+	 * maps and rings and one map store moves recording to them); any other
 	 * is replaced after the new programs are attached.
 	 */
 	const char *pin_dir;
+	/*
+	 * The layout to pin as (0: KT_PIN_LAYOUT).  Only tests set it, to
+	 * leave state that looks like another version's and check the
+	 * upgrade path (recorder/upgrade.c) with real kernel objects.
+	 */
+	int layout;
 	/* Records are given back to the kernel only by kt_loader_consume()
 	 * (after the caller's commit), not as soon as they are read. */
 	bool defer_consume;

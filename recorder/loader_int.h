@@ -16,7 +16,7 @@
 
 /* Maps user space touches, pinned by these names (the programs hold the
  * others: scratch buffers).  Order: the fds[] index. */
-enum { M_CTL, M_EVENTS, M_SESSIONS, M_TTYS, M_PROCS, M_STATS, M_BSS, M_N };
+enum { M_CTL, M_EVENTS, M_SESSIONS, M_TTYS, M_PROCS, M_STATS, M_BSS, M_HANDOVER, M_N };
 
 struct kt_loader {
 	struct kubetape_bpf *skel;     /* NULL when the state was adopted */
@@ -28,6 +28,13 @@ struct kt_loader {
 	int lock_fd;
 	bool adopted, defer;
 	int fds[M_N];                  /* our own fds (dup or bpf_obj_get) */
+	int layout;                    /* KT_PIN_LAYOUT, or the test's --pin-layout */
+	/* upgrade (recorder/upgrade.c): an older layout's maps the new
+	 * programs are loaded onto (-1: none), and that layout */
+	int reuse[M_N];
+	int from_layout;
+	uint64_t id_seed;              /* first session id of these programs */
+	char from_dir[PATH_MAX];
 	void *bss_map;                 /* adopted: our mmap of .bss */
 	size_t bss_len;
 	uint32_t *nr_ttys;
@@ -44,7 +51,19 @@ struct kt_loader {
 	void *ctx;
 };
 
+extern const char *const kt_map_pin_names[M_N];
+
 int kt_loader_path(char out[PATH_MAX], const char *dir, const char *name);
+bool kt_loader_exists_at(const char *dir, const char *name);
+/* The pin name that says which KT_EVENT_ABI a layout's maps and rings have
+ * (a second pin of its handover map). */
+#define KT_ABI_PIN_FMT "events_abi%d"
+
+/* recorder/upgrade.c: take over an older layout's state (see there). */
+int kt_upgrade_find(struct kt_loader *l, const char *pin_dir);
+int kt_upgrade_reuse(struct kt_loader *l, struct kubetape_bpf *skel);
+int kt_upgrade_switch(struct kt_loader *l);
+int kt_handover_claim(struct kt_loader *l);
 int kt_loader_pin_at(const char *dir, const char *name, int fd);
 int kt_loader_attach_sys_exit(int prog_fd, bool perf);
 /* fill prog_fds[] from the skeleton or, adopted, the pin dir */

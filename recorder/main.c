@@ -31,7 +31,7 @@
 #define DEFAULT_DB "/var/lib/kubetape/kubetape.db"
 #define TICK_MS 100
 
-enum { OPT_PIN_DIR = 0x100, OPT_UNPIN, OPT_LIFELINE, OPT_PARENT, OPT_SYS_EXIT };
+enum { OPT_PIN_DIR = 0x100, OPT_UNPIN, OPT_LIFELINE, OPT_PARENT, OPT_PIN_LAYOUT, OPT_SYS_EXIT };
 
 static volatile sig_atomic_t exiting;
 
@@ -109,11 +109,13 @@ static void usage(FILE *f)
 "counted per session and shown as a gap.  Records leave the rings only after\n"
 "they are committed, so even kill -9 loses nothing that reached them.  If the\n"
 "store cannot be written (disk full, read-only, I/O errors) the rings hold\n"
-"the backlog the same way (--ringbuf-mb) until it can.  Without pinned\n"
-"state of this version (first start, reboot, --pin-dir none, an upgrade that\n"
-"changes the layout) open sessions of an earlier recorder are marked\n"
-"interrupted, and sessions already running are not found: only new entries\n"
-"into a container are recorded.\n"
+"the backlog the same way (--ringbuf-mb) until it can; SIGTERM meanwhile\n"
+"leaves it there for the next recorder.  An upgrade to a new pinned layout\n"
+"with the same event format takes the old state over: the new programs share\n"
+"its maps and rings and one map store switches recording to them, so open\n"
+"sessions continue without a gap.  Without usable pinned state (first start,\n"
+"reboot, --pin-dir none, an upgrade across event formats, said in the log)\n"
+"open sessions of an earlier recorder are marked interrupted.\n"
 "\n"
 "Exit status: 0 after SIGTERM/SIGINT with everything written (or, when the\n"
 "store cannot be written, left in the pinned rings for the next recorder);\n"
@@ -212,6 +214,8 @@ int main(int argc, char **argv)
 		{ "worker-parent", required_argument, NULL, OPT_PARENT },
 		{ "unpin", no_argument, NULL, OPT_UNPIN },
 		{ "sys-exit", required_argument, NULL, OPT_SYS_EXIT },
+		/* tests only: pin as another layout, to test upgrades */
+		{ "pin-layout", required_argument, NULL, OPT_PIN_LAYOUT },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
@@ -355,6 +359,14 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			break;
+		case OPT_PIN_LAYOUT:
+			errno = 0;
+			lo.layout = (int)strtol(optarg, &end, 10);
+			if (errno || *end || lo.layout < 1 || lo.layout > 9999) {
+				pr_err("--pin-layout: '%s' is not a number from 1 to 9999", optarg);
+				return 2;
+			}
+			break;
 		case OPT_LIFELINE:	/* internal: set by the recorder for its worker */
 			life_fd = (int)strtol(optarg, NULL, 10);
 			break;
@@ -440,6 +452,15 @@ int main(int argc, char **argv)
 	/* With the worker, chunks are appended raw and compressed later off the
 	 * capture path; without it, cheaply at zstd level 1 right away. */
 	kt_store_set_zstd_level(st, index ? 0 : 1);
+	/* Ring records are given back to the kernel once their commit
+	 * returns: that commit must be on disk, not in the page cache, or a
+	 * filesystem failure (read-only after an error, I/O errors) or a node
+	 * crash before writeback loses records no ring holds any more
+	 * (tests/e2e/store_ioerr_test.sh found it).  About one fsync per tick
+	 * (100 ms) with data. */
+	err = kt_store_set_durable(st);
+	if (err)
+		goto cleanup;
 
 	/* The recorder is created before the ring buffer so the callback has a
 	 * context; it only touches the loader once events arrive. */

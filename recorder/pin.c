@@ -113,7 +113,8 @@ int kt_pin_rmtree(const char *dir)
 	return err;
 }
 
-int kt_pin_foreign(const char *root, void (*cb)(const char *path, int layout, void *ctx), void *ctx)
+int kt_pin_foreign(const char *root, int own, void (*cb)(const char *path, int layout, void *ctx),
+		   void *ctx)
 {
 	DIR *d = opendir(root);
 	struct dirent *e;
@@ -125,7 +126,7 @@ int kt_pin_foreign(const char *root, void (*cb)(const char *path, int layout, vo
 	while ((e = readdir(d))) {
 		if (e->d_type != DT_DIR)
 			continue;
-		if (sscanf(e->d_name, "v%d", &v) == 1 && v != KT_PIN_LAYOUT)
+		if (sscanf(e->d_name, "v%d", &v) == 1 && v != own)
 			;
 		else if (strncmp(e->d_name, "tmp-", 4) == 0)
 			v = -1;

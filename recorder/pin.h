@@ -25,9 +25,9 @@ int kt_pin_rmtree(const char *dir);
 /* Does path exist? */
 int kt_pin_exists(const char *path);
 
-/* Calls cb for every "v<N>" under root other than v<KT_PIN_LAYOUT> (pinned
- * state of another kubetape version) and every leftover "tmp-*" dir. */
-int kt_pin_foreign(const char *root, void (*cb)(const char *path, int layout, void *ctx),
+/* Calls cb for every "v<N>" under root other than v<own> (pinned state of
+ * another kubetape version) and every leftover "tmp-*" dir. */
+int kt_pin_foreign(const char *root, int own, void (*cb)(const char *path, int layout, void *ctx),
 		   void *ctx);
 
 #endif

@@ -273,14 +273,34 @@ void kt_rec_check_loss(struct kt_recorder *r, struct rec_session *s, int64_t now
 
 	if (r->k.session_lookup(r->k.ctx, s->kid, &ks))
 		return;
-	if (ks.lost_bytes == s->gap_bytes && ks.lost_events == s->gap_events)
+	if (ks.lost_bytes == s->gap_bytes && ks.lost_events == s->gap_events) {
+		/* one line when an episode of loss ends; none while the store
+		 * is down (this batch is rolled back and read again) */
+		if (s->losing_since_us && now - s->loss_last_us >= LOSS_QUIET_US && !r->store_down) {
+			pr_warn("session %" PRId64 ": no loss for %lld s: %" PRIu64 " bytes in %" PRIu64
+				" events were lost over %.1f s (ring buffer full), each marked as a gap; "
+				"%" PRIu64 " bytes in all", s->info.id, LOSS_QUIET_US / 1000000,
+				(uint64_t)(s->gap_bytes - s->loss_from_bytes),
+				(uint64_t)(s->gap_events - s->loss_from_events),
+				(s->loss_last_us - s->losing_since_us) / 1e6, (uint64_t)s->gap_bytes);
+			s->losing_since_us = 0;
+		}
 		return;
+	}
 	if (kt_chunk_add_gap(&s->cb, now, ks.lost_bytes - s->gap_bytes,
 			     ks.lost_events - s->gap_events) == 0) {
-		pr_warn("session %" PRId64 ": lost %" PRIu64 " bytes in %" PRIu64
-			" events (ring buffer full); gap marked", s->info.id,
-			(uint64_t)(ks.lost_bytes - s->gap_bytes),
-			(uint64_t)(ks.lost_events - s->gap_events));
+		if (!s->losing_since_us) {
+			if (!r->store_down)
+				pr_warn("session %" PRId64 ": losing output (ring buffer full): %" PRIu64
+					" bytes in %" PRIu64 " events so far, marked as a gap; said "
+					"again when it stops", s->info.id,
+					(uint64_t)(ks.lost_bytes - s->gap_bytes),
+					(uint64_t)(ks.lost_events - s->gap_events));
+			s->losing_since_us = now;
+			s->loss_from_bytes = s->gap_bytes;
+			s->loss_from_events = s->gap_events;
+		}
+		s->loss_last_us = now;
 		r->n.gaps++;
 		s->gap_bytes = ks.lost_bytes;
 		s->gap_events = ks.lost_events;

@@ -23,7 +23,15 @@ struct rec_session {
 	int64_t cp_us;             /* last checkpoint (wall), 0 = none yet */
 	bool dirty;                /* info changed since the last update */
 	bool orphan;               /* adopted with no kernel record left */
+	/* logging loss once per state change: since when it is losing (0:
+	 * not), the last new loss, and the totals when it started */
+	int64_t losing_since_us, loss_last_us;
+	uint64_t loss_from_bytes, loss_from_events;
 };
+
+/* A session that lost nothing new for this long is logged as no longer
+ * losing (one line per episode, not one per gap). */
+#define LOSS_QUIET_US 5000000LL
 
 /* Kernel state to drop once the closing rows are committed (before that a
  * crash must still find it: the next recorder re-reads the same events). */

@@ -626,3 +626,8 @@ cleanup:
 	free(ids);
 	return err;
 }
+
+int kt_store_set_durable(struct kt_store *st)
+{
+	return exec_simple(st, "PRAGMA synchronous=FULL");
+}

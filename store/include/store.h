@@ -84,6 +84,11 @@ int kt_store_skipped_add(struct kt_store *st, const char *boot_id, uint32_t prog
 /* While quiet, SQLite errors are logged at debug level: a caller that
  * retries through an outage logs the state change itself, once. */
 void kt_store_set_quiet(struct kt_store *st, bool quiet);
+/* Every commit reaches the disk before it returns (synchronous=FULL; the
+ * default, NORMAL, leaves the last commits in the page cache until a
+ * checkpoint).  For a writer that discards its source once a commit
+ * returns (the recorder gives ring space back to the kernel). */
+int kt_store_set_durable(struct kt_store *st);
 
 /* ---- sessions ---------------------------------------------------------- */
 

@@ -681,6 +681,77 @@ static void t_store_full_signed(void)
 	signer = NULL;
 }
 
+/* SIGTERM while the store cannot write: shutdown returns 0, gives nothing
+ * back to the kernel and leaves the rows as they were (active, not ended or
+ * interrupted); the next recorder, on a writable store, continues the open
+ * session and creates the one that started during the outage, each with
+ * only its own bytes. */
+static void t_shutdown_during_outage(void)
+{
+	struct kt_store *st = store_new("down_term");
+	struct kernel *k = calloc(1, sizeof(*k));
+	struct kt_recorder *r = rec_new(st, k);
+	struct kt_session_info i;
+	char big[4000];
+	uint64_t cons[2], gap;
+	int64_t id;
+	char *out;
+
+	big[sizeof(big) - 1] = 0;
+	ev_start(k, 81, 0xf1, true);
+	ev_out(k, 81, "a1 ");
+	kk_read(k, 0);
+	CHECK_EQ_INT(kt_recorder_tick(r), 0);
+	id = id_of(st, 81);
+	cons[0] = k->rings[0].cons;
+	cons[1] = k->rings[1].cons;
+	max_pages(st, page_count(st));
+	for (int j = 0; j < 20; j++) {
+		for (size_t c = 0; c < sizeof(big) - 1; c++)
+			big[c] = 'a' + (char)(rand() % 26);
+		ev_out(k, 81, big);
+	}
+	ev_start(k, 82, 0xf2, true);  /* starts during the outage */
+	ev_out(k, 82, "b1 ");
+	kk_read(k, 0);
+	CHECK(kt_recorder_tick(r) < 0);
+	CHECK(kt_recorder_store_down(r));
+	CHECK_EQ_INT(kt_recorder_shutdown(r), 0);
+	CHECK_EQ_INT(k->rings[0].cons, cons[0]);  /* the backlog stays */
+	CHECK_EQ_INT(k->rings[1].cons, cons[1]);
+	CHECK_EQ_INT(count_sessions(st), 1);
+	CHECK_EQ_INT(kt_store_session_get(st, id, &i), 0);
+	CHECK_EQ_INT(i.state, KT_SESSION_ACTIVE);
+	kt_recorder_free(r);
+	/* repaired; the next recorder adopts the pinned rings */
+	max_pages(st, 1000000);
+	kk_rewind(k);
+	k->adopted = true;
+	r = rec_new(st, k);
+	CHECK_EQ_INT(kt_recorder_adopt(r), 0);
+	ev_out(k, 81, "a2");
+	ev_exit(k, 81, 1081, true, true, 3);
+	ev_exit(k, 82, 1082, true, true, 4);
+	kk_read(k, 0);
+	CHECK_EQ_INT(kt_recorder_tick(r), 0);
+	CHECK_EQ_INT(kt_recorder_tick(r), 0);
+	CHECK_EQ_INT(count_sessions(st), 2);
+	CHECK_EQ_INT(id_of(st, 81), id);
+	out = stream_of(st, id, &gap);
+	CHECK_EQ_INT(strlen(out), 3 + 20 * (sizeof(big) - 1) + 2);
+	CHECK(strncmp(out, "a1 ", 3) == 0 && strcmp(out + strlen(out) - 2, "a2") == 0);
+	free(out);
+	out = stream_of(st, id_of(st, 82), &gap);
+	CHECK_EQ_STR(out, "b1 ");
+	free(out);
+	CHECK_EQ_INT(kt_store_session_get(st, id, &i), 0);
+	CHECK_EQ_INT(i.state, KT_SESSION_ENDED);
+	CHECK(i.has_exit && i.exit_status == 3 << 8);
+	kt_recorder_free(r);
+	kt_store_close(st);
+	k_free(k);
+}
+
 int main(void)
 {
 	kt_log_init("test_recorder", getenv("KT_DEBUG") ? KT_LOG_DEBUG : KT_LOG_WARN);
@@ -696,6 +767,7 @@ int main(void)
 	RUN(t_unadoptable_marked_interrupted);
 	RUN(t_store_full);
 	RUN(t_store_full_signed);
+	RUN(t_shutdown_during_outage);
 	kt_fx_rm_dir(dir);
 	return kt_test_done();
 }
