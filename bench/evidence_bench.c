@@ -23,6 +23,7 @@
 #include "store.h"
 #include "evidence.h"
 #include "evidence_int.h"
+#include "reader.h"
 
 #define T0 1795300000000000LL
 
@@ -197,10 +198,7 @@ int main(int argc, char **argv)
 	}
 
 	/* verify the big one after the worker's indexing and compaction */
-	while (kt_index_session(st, big, 0) == 1)
-		;
-	while (kt_store_compact_session(st, big, 0, &cs) == 1)
-		;
+	kt_store_maintain(st, big, &cs);
 	t = now_s();
 	if ((err = kt_verify_session(st, big, pk, 0, &r)) || r.state != KT_VERIFY_OK)
 		die("verify big", err ? err : -EBADMSG);

@@ -23,9 +23,10 @@
 #include "pin.h"
 #include "sessions.h"
 #include "rec_evidence.h"
+#include "reader.h"
 #include "store.h"
 
-#define DEFAULT_DB "/var/lib/kubetape/kubetape.db"
+#define DEFAULT_DB KT_DEFAULT_DB_PATH
 #define TICK_MS 100
 
 enum { OPT_PIN_DIR = 0x100, OPT_UNPIN, OPT_LIFELINE, OPT_PARENT };

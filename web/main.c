@@ -19,6 +19,7 @@
 #include "auth.h"
 #include "hostcheck.h"
 #include "peers.h"
+#include "reader.h"
 #include "log.h"
 #include "server.h"
 
@@ -67,7 +68,7 @@ static void usage(FILE *out)
 		"\n"
 		"  --listen ADDR:PORT  address to listen on (default " KT_WEB_DEFAULT_LISTEN ");\n"
 		"                      [::1]:PORT for IPv6; port 0 picks a free port\n"
-		"  --db PATH           store (default: $KUBETAPE_DB, else " KT_WEB_DEFAULT_DB ")\n"
+		"  --db PATH           store (default: $KUBETAPE_DB, else " KT_DEFAULT_DB_PATH ")\n"
 		"  --token-file F      require this bearer token (first line of F, 16-512\n"
 		"                      printable characters); mandatory off loopback\n"
 		"  --tls-cert F, --tls-key F\n"
@@ -165,7 +166,7 @@ int main(int argc, char **argv)
 	int opt, port, lvl, err = 0;
 
 	kt_log_init("kubetape-web", KT_LOG_INFO);
-	kt_web.db_path = getenv("KUBETAPE_DB") ? getenv("KUBETAPE_DB") : KT_WEB_DEFAULT_DB;
+	kt_web.db_path = kt_store_default_path();
 	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'l': listen = optarg; break;

@@ -26,7 +26,6 @@
 
 #include "store.h"
 
-#define KT_WEB_DEFAULT_DB "/var/lib/kubetape/kubetape.db"
 #define KT_WEB_DEFAULT_LISTEN "127.0.0.1:8321"
 /* bytes of response body produced per writeable callback */
 #define KT_WEB_WRITE_BUDGET (64 * 1024)
