@@ -195,7 +195,7 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
-	struct kt_loader_opts lo = { .capture = KT_CAPTURE_AUTO, .ringbuf_bytes = 16u << 20,
+	struct kt_loader_opts lo = { .capture = KT_CAPTURE_AUTO, .ringbuf_bytes = KT_RING_DATA_BYTES,
 				     .capture_input = false };
 	struct kt_recorder_opts ro = { .flush_age_us = 400000, .flush_bytes = 128 << 10,
 				       .close_grace_us = 1000000 };
