@@ -71,8 +71,10 @@ struct conn {
 	const uint8_t *body;
 	size_t body_len, body_off;
 	bool body_owned;
-	/* CONN_STREAM / CONN_EXPORT */
+	/* CONN_STREAM / CONN_EXPORT; stream_release frees it (set by stream.c,
+	 * so respond.c, which resets a conn, needs nothing of stream.c) */
 	struct web_stream *stream;
+	void (*stream_release)(struct conn *c);
 	/* CONN_LIVE */
 	struct web_live *live;
 	/* CONN_LOGIN */
@@ -81,7 +83,7 @@ struct conn {
 	bool form_too_big;
 };
 
-/* ---- http.c: responses ---------------------------------------------------- */
+/* ---- respond.c: responses ------------------------------------------------- */
 
 /*
  * Header block for a response: status, content type, length (or
@@ -104,6 +106,11 @@ int web_error(struct lws *wsi, struct conn *c, unsigned status, const char *fmt,
 /* The same with extra header lines (as in web_write_headers). */
 int web_respond_error(struct lws *wsi, struct conn *c, unsigned status, const char *extra,
 		      const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/* Drop what the conn holds (an owned body, a stream) and make it CONN_NONE. */
+void web_conn_reset(struct conn *c);
+/* CONN_BODY: the next piece of the buffered body; at its end the conn is
+ * reset and the transaction completed.  What the lws callback returns. */
+int web_body_writeable(struct lws *wsi, struct conn *c);
 /* The vhost's canned headers (info.headers): the security headers. */
 const struct lws_protocol_vhost_options *web_security_headers(bool tls);
 /* Logs a refused Host/Origin (rate-limited). */

@@ -214,6 +214,7 @@ int stream_start(struct lws *wsi, struct conn *c, int64_t id, bool export)
 	if (err)
 		goto cleanup;
 	c->stream = ws;
+	c->stream_release = stream_free;
 	c->kind = export ? CONN_EXPORT : CONN_STREAM;
 	limits_stream_sndbuf(wsi);
 	limits_stream_progress(wsi);
@@ -224,6 +225,7 @@ int stream_start(struct lws *wsi, struct conn *c, int64_t id, bool export)
 	return 0;
 cleanup:
 	c->stream = ws;
+	c->stream_release = stream_free;
 	stream_free(c);
 	return web_error(wsi, c, 500, "cannot stream the session: %s", strerror(-err));
 }
