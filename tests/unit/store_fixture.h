@@ -103,7 +103,4 @@ static inline const char *captured_stderr(void)
 	return buf;
 }
 
-/* ---------------------------------------------------------------- open */
-
-
 #endif
