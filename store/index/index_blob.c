@@ -14,42 +14,6 @@
 #include "log.h"
 #include "satint.h"
 
-int ix_buf_reserve(struct buf *b, size_t more)
-{
-	size_t cap = b->cap ? b->cap : 4096;
-	char *p;
-
-	if (b->len + more <= b->cap)
-		return 0;
-	while (cap < b->len + more)
-		cap *= 2;
-	p = realloc(b->p, cap);
-	if (!p)
-		return -ENOMEM;
-	b->p = p;
-	b->cap = cap;
-	return 0;
-}
-
-int ix_buf_put(struct buf *b, const void *data, size_t len)
-{
-	int err = ix_buf_reserve(b, len);
-
-	if (err)
-		return err;
-	if (len)
-		memcpy(b->p + b->len, data, len);
-	b->len += len;
-	return 0;
-}
-
-int ix_buf_varint(struct buf *b, uint64_t v)
-{
-	uint8_t t[KT_VARINT_MAX];
-
-	return ix_buf_put(b, t, kt_varint_put(t, v));
-}
-
 /* A line as stored and searched: invalid UTF-8 replaced (cells hold valid
  * codepoints, but keep every stored text valid).  Result in *scratch. */
 int ix_sanitize(struct buf *scratch, const char *text, size_t len, size_t *out)
