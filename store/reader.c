@@ -235,6 +235,47 @@ int kt_store_index_all(struct kt_store *st, int64_t session_id)
 	return ret;
 }
 
+struct round {
+	struct kt_store *st;
+	size_t budget;
+	const struct kt_maintain_ops *ops;
+	bool more;
+};
+
+static int index_one(int64_t id, void *ctx)
+{
+	struct round *r = ctx;
+	/* one budget per session per round: a flooding session cannot
+	 * starve the others' keyframes */
+	int ret = kt_index_session(r->st, id, r->budget);
+
+	if (ret > 0)
+		r->more = true;
+	return r->ops->done(id, false, ret, r->ops->ctx);
+}
+
+static int compact_one(int64_t id, void *ctx)
+{
+	struct round *r = ctx;
+	int ret = kt_store_compact_session(r->st, id, 4 * r->budget, NULL);
+
+	if (ret > 0)
+		r->more = true;
+	return r->ops->done(id, true, ret, r->ops->ctx);
+}
+
+int kt_store_maintain_round(struct kt_store *st, size_t budget, const struct kt_maintain_ops *ops)
+{
+	struct round r = { .st = st, .budget = budget, .ops = ops };
+
+	/* listing errors are the store's to log; the next round lists again */
+	kt_index_pending(st, index_one, &r);
+	/* compaction merges only chunks the index has passed: after it */
+	if (!ops->stop || !ops->stop(ops->ctx))
+		kt_compact_pending(st, compact_one, &r);
+	return r.more;
+}
+
 int kt_store_maintain(struct kt_store *st, int64_t session_id, struct kt_compact_stats *cs)
 {
 	int ret = kt_store_index_all(st, session_id);

@@ -122,4 +122,21 @@ int kt_store_index_all(struct kt_store *st, int64_t session_id);
  * budgeted rounds, for one session at once (bench, tests, tools). */
 int kt_store_maintain(struct kt_store *st, int64_t session_id, struct kt_compact_stats *cs);
 
+/*
+ * One round of the same over every session, in budgeted steps (the
+ * recorder's index worker): each session whose index is behind gets one
+ * kt_index_session(budget); then, unless ops->stop says so, each session
+ * with raw chunks before its index position one
+ * kt_store_compact_session(4 * budget).  ops->done sees every result
+ * (kt_index_session's or, compaction true, kt_store_compact_session's) and
+ * returns non-zero to end the round.  Returns 1 when a session had more to
+ * do, else 0.
+ */
+struct kt_maintain_ops {
+	int (*done)(int64_t session_id, bool compaction, int ret, void *ctx);
+	bool (*stop)(void *ctx);   /* NULL: never */
+	void *ctx;
+};
+int kt_store_maintain_round(struct kt_store *st, size_t budget, const struct kt_maintain_ops *ops);
+
 #endif
