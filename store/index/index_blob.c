@@ -157,3 +157,25 @@ int ix_pending_next(const uint8_t **p, const uint8_t *end, int64_t *line, int64_
 	*p += n;
 	return 1;
 }
+
+int ix_pending_walk(struct kt_store *st, int64_t id, const uint8_t *p, size_t n,
+		    int64_t first_line, ix_line_cb cb, void *ctx)
+{
+	/* an empty blob is NULL: NULL + 0 is undefined (fuzz_index_blobs) */
+	const uint8_t *q = p ? p : (const uint8_t *)"", *end = q + (p ? n : 0);
+	int64_t line = kt_sub_sat(first_line, 1), ts = 0;
+	const char *text;
+	size_t len;
+	int rc, err;
+
+	while ((rc = ix_pending_next(&q, end, &line, &ts, &text, &len)) == 1) {
+		err = cb(line, ts, text, len, ctx);
+		if (err)
+			return err;
+	}
+	if (rc < 0) {
+		pr_err("store %s: screen block %lld: corrupt pending lines", st->path, (long long)id);
+		return -EBADMSG;
+	}
+	return 0;
+}

@@ -139,6 +139,12 @@ static inline int64_t unzigzag(uint64_t v)
 /* One line of a screen_pending blob (index_blob.c explains the walk). */
 int ix_pending_next(const uint8_t **p, const uint8_t *end, int64_t *line, int64_t *ts,
 		    const char **text, size_t *len);
+/* Each line of one screen_pending blob of block `id` (lines numbered from
+ * first_line) to cb, which returns non-zero to stop (returned); -EBADMSG,
+ * logged, for a corrupt blob.  p may be NULL for an empty blob. */
+typedef int (*ix_line_cb)(int64_t line, int64_t ts, const char *text, size_t len, void *ctx);
+int ix_pending_walk(struct kt_store *st, int64_t id, const uint8_t *p, size_t n,
+		    int64_t first_line, ix_line_cb cb, void *ctx);
 
 /* Keyframe blobs: zstd level 3 out; as stored (codec, raw_len) -> malloc'd. */
 int ix_zcompress(const void *raw, size_t len, void **out, size_t *zlen);
@@ -175,5 +181,8 @@ int ix_render_span(struct kt_store *st, int64_t sid, struct kt_screen *scr, int6
 /* ---- one-off statements (index_write.c) ---- */
 int ix_prep(struct kt_store *st, const char *sql, sqlite3_stmt **q);
 int ix_step_done(struct kt_store *st, sqlite3_stmt *q);
+/* ix_pending_walk over every screen_pending row of block `id`, in line
+ * order; `what` names the caller in an SQL error. */
+int ix_pending_rows(struct kt_store *st, int64_t id, const char *what, ix_line_cb cb, void *ctx);
 
 #endif
