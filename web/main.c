@@ -23,7 +23,6 @@
 #include "log.h"
 #include "server.h"
 
-struct kt_web kt_web;
 extern const struct lws_protocols web_protocols[];
 
 static volatile sig_atomic_t stop;
@@ -33,28 +32,6 @@ static void on_signal(int sig)
 	stop = sig;
 	if (kt_web.ctx)
 		lws_cancel_service(kt_web.ctx);
-}
-
-struct kt_store *kt_web_store(void)
-{
-	static int last_err;
-	int err;
-
-	if (kt_web.st)
-		return kt_web.st;
-	err = kt_store_open(kt_web.db_path, KT_STORE_RDONLY, &kt_web.st);
-	if (err) {
-		kt_web.st = NULL;
-		if (err != last_err)
-			pr_err("cannot open the store %s: %s (will retry on the next request)",
-			       kt_web.db_path, strerror(-err));
-		last_err = err;
-		return NULL;
-	}
-	if (last_err)
-		pr_info("store %s opened", kt_web.db_path);
-	last_err = 0;
-	return kt_web.st;
 }
 
 static void usage(FILE *out)

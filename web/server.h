@@ -8,8 +8,9 @@
  * poll on a timer instead of blocking.  A slow client therefore only delays
  * itself: nothing is produced for it until its socket drains.
  *
- * Files: main.c (options, policy, loop), http.c (routing, responses,
- * security headers), auth.c (token, login cookie), params.c (query
+ * Files: main.c (options, policy, loop), state.c (kt_web, the store),
+ * http.c (routing, login form), respond.c (responses, security headers),
+ * auth.c (token, login cookie), params.c (query
  * validation), hostcheck.c (Host/Origin), peers.c (per-client caps, login
  * throttling), api.c (JSON endpoints), jsonenc.c (record -> JSON),
  * stream.c (frame stream + asciicast export), live.c (WebSocket follow),
