@@ -267,8 +267,9 @@ $(OUT)/tests/web/%: $(OUT)/tests/web/%.o $(LIBKT)
 # kubetape-webhook (web/webhook/; owner: identity): audit webhook + exec-id
 # admission webhook, its own process so a client never slows the recorder
 HOOK_SRCS := $(wildcard web/webhook/*.c)
-HOOK_OBJS := $(patsubst %.c,$(OUT)/%.o,$(HOOK_SRCS))
-$(HOOK_OBJS): CFLAGS += $(WEB_CFLAGS)
+# web/listen.c: the listen address and lws logger both servers use
+HOOK_OBJS := $(patsubst %.c,$(OUT)/%.o,$(HOOK_SRCS)) $(OUT)/web/listen.o
+$(HOOK_OBJS): CFLAGS += $(WEB_CFLAGS) -Iweb
 all: $(OUT)/kubetape-webhook
 $(OUT)/kubetape-webhook: $(HOOK_OBJS) $(LIBKT)
 	$(call msg,LINK,$@)

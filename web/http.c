@@ -64,16 +64,12 @@ static int route_api(struct lws *wsi, struct conn *c, const char *path, int meth
 	return web_error(wsi, c, 404, "no such endpoint");
 }
 
-static int route(struct lws *wsi, struct conn *c, const char *path)
+static int route_method(struct lws *wsi, struct conn *c, const char *path, int method)
 {
 	const struct web_asset *a;
 	const char *why;
 	unsigned status;
-	char *uri;
-	int ulen, method;
 
-	web_conn_reset(c);
-	method = lws_http_get_uri_and_method(wsi, &uri, &ulen);
 	if ((why = hostcheck_request(wsi, &status))) {
 		refused_log(wsi, status, why);
 		return web_error(wsi, c, status, "%s", why);
@@ -128,6 +124,22 @@ static int route(struct lws *wsi, struct conn *c, const char *path)
 	if (method != LWSHUMETH_GET)
 		return web_error(wsi, c, 405, "method not allowed");
 	return web_respond(wsi, c, 200, a->ctype, a->data, a->len, false, true, NULL);
+}
+
+static int route(struct lws *wsi, struct conn *c, const char *path)
+{
+	char *uri;
+	int ulen, method, r;
+
+	web_conn_reset(c);
+	method = lws_http_get_uri_and_method(wsi, &uri, &ulen);
+	r = route_method(wsi, c, path, method);
+	/* PUT, PATCH, DELETE...: refused (405), but lws would keep the
+	 * connection waiting for a body it cannot delimit: close it after
+	 * the answer */
+	if (method != LWSHUMETH_GET && method != LWSHUMETH_POST && c->kind == CONN_BODY)
+		c->close_after = true;
+	return r;
 }
 
 static int login_done(struct lws *wsi, struct conn *c)
@@ -205,6 +217,12 @@ static int callback_http(struct lws *wsi, enum lws_callback_reasons reason,
 		return live_writeable(wsi, c);
 	case LWS_CALLBACK_RECEIVE:
 		return 0;	/* viewers send nothing we act on */
+
+	/* not HTTP lws can parse, handed to the raw role: badreq.c */
+	case LWS_CALLBACK_RAW_ADOPT:
+	case LWS_CALLBACK_RAW_RX:
+	case LWS_CALLBACK_RAW_WRITEABLE:
+		return badreq_callback(wsi, c, reason, in, len);
 	case LWS_CALLBACK_CLOSED:
 		live_closed(c);
 		return 0;

@@ -101,6 +101,7 @@ void web_conn_reset(struct conn *c)
 	c->body = NULL;
 	c->body_len = c->body_off = 0;
 	c->body_owned = false;
+	c->close_after = false;
 	c->form_len = 0;
 	c->form_too_big = false;
 	c->kind = CONN_NONE;
@@ -175,6 +176,8 @@ int web_body_writeable(struct lws *wsi, struct conn *c)
 		lws_callback_on_writable(wsi);
 		return 0;
 	}
+	if (c->close_after)
+		return -1;	/* lws flushes what it holds, then closes */
 	web_conn_reset(c);
 	return lws_http_transaction_completed(wsi) ? -1 : 0;
 }

@@ -141,8 +141,8 @@ struct kt_session_filter {
 	int64_t after_id;            /* pagination: id < after_id (0 = start);
 				      * in search: command id < after_id */
 	int limit;                   /* 0 = no limit (search: max hits) */
-	bool substr;                 /* namespace and pod match as substrings
-				      * (case-sensitive), not exactly */
+	bool substr;                 /* namespace and pod match as substrings,
+				      * ASCII case-insensitive, not exactly */
 	bool by_start;               /* list: newest start first (start_us, id),
 				      * paginated after (after_start_us, after_id) */
 	int64_t after_start_us;
