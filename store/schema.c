@@ -246,11 +246,15 @@ static const char schema_v3[] =
 /* v4: audit requests (pods/exec, pods/attach) and followed audit logs;
  * the join itself is computed on read (store/audit_join.c). */
 extern const char kt_schema_audit[];
+/* v5: retention, legal holds and prune records (store/prune.c); new tables
+ * only, so it renumbers by changing its from_version. */
+extern const char kt_schema_retention[];
 
 const struct kt_migration kt_migrations[] = {
 	{ 0, schema_v1 },
 	{ 1, schema_v2 },
 	{ 2, schema_v3 },
 	{ 3, kt_schema_audit },
+	{ 4, kt_schema_retention },
 };
 const size_t kt_n_migrations = sizeof(kt_migrations) / sizeof(kt_migrations[0]);
