@@ -15,6 +15,7 @@
 #   cli_scale.sh  the CLI on a 10,000-session / 1,000,000-command store
 #   audit_ingest.sh  Kubernetes audit events into the store, per path (events/s)
 #   ship.sh       the cluster store: kubetape ship throughput, PostgreSQL bytes
+#   term.sh       the index worker's screen render rate: kt_screen vs fastvt (MB/CPU-s)
 #
 # Modes: default = the figures for RESULTS.md (under 20 minutes on a 2-core
 # machine); --quick scales sizes down; --smoke runs every harness for a few
@@ -52,7 +53,7 @@ export FAKEPOD_DIR=${BENCH_FAKEPOD_DIR:-/tmp/kubetape-bench-fakepod} BENCH_POD_S
 trap '"$REPO/tests/lib/fakepod.sh" down >/dev/null 2>&1; rm -rf "$WORK"' EXIT
 trap 'echo "run.sh: interrupted" >&2; exit 130' INT TERM
 
-SCRIPTS=(flood storage many tax cli_scale audit_ingest ship)
+SCRIPTS=(flood storage many tax cli_scale audit_ingest ship term)
 T0=$(date +%s)
 DATE=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 npass=0 nfail=0
