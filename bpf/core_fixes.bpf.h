@@ -97,9 +97,7 @@ static __always_inline bool kt_tty_echo_off(struct tty_struct *slave)
 	return !(BPF_CORE_READ(slave, termios.c_lflag) & KT_ECHO);
 }
 
-/* Kernel-internal dev_t encoding (include/linux/kdev_t.h), not the uapi one. */
-#define KT_MINORBITS 20
-#define KT_MKDEV(ma, mi) (((ma) << KT_MINORBITS) | (mi))
+/* KT_MKDEV: the kernel-internal dev_t encoding, bpf/events.h. */
 #define KT_DEV_PTMX KT_MKDEV(5, 2)
 /* UNIX98_PTY_SLAVE_MAJOR .. + UNIX98_PTY_MAJOR_COUNT - 1 */
 #define KT_PTS_MAJOR_FIRST 136

@@ -29,6 +29,22 @@
 #define KT_UTS_LEN       65
 #define KT_COMM_LEN      16
 
+/* Ring buffer sizes (bpf/maps.bpf.h): terminal bytes (the recorder may set
+ * another power of two before load, --ringbuf-mb) and the control ring. */
+#define KT_RING_DATA_BYTES (16u << 20)
+#define KT_RING_CTL_BYTES  (2u << 20)
+
+/*
+ * dev_t as the kernel keeps it inside (include/linux/kdev_t.h: MINORBITS
+ * 20), which is what BPF reads from struct fields such as a superblock's
+ * s_dev and an inode's i_rdev; not the uapi/new_encode_dev layout that
+ * stat(2) returns.
+ */
+#define KT_MINORBITS 20
+#define KT_MKDEV(ma, mi) (((ma) << KT_MINORBITS) | (mi))
+#define KT_DEV_MAJOR(d) ((d) >> KT_MINORBITS)
+#define KT_DEV_MINOR(d) ((d) & ((1u << KT_MINORBITS) - 1))
+
 /*
  * Version of the kernel state a recorder leaves pinned in bpffs for the next
  * one (recorder/loader.c, deploy/README.md "Restarts and upgrades"): the
@@ -99,7 +115,7 @@ struct kt_task {
 /* Controlling terminal: devpts instance + index, never major:minor alone. */
 struct kt_tty {
 	__u64 key;      /* opaque kernel identity of the slave tty (map key) */
-	__u32 dev;      /* s_dev of the devpts superblock (new_encode_dev) */
+	__u32 dev;      /* s_dev of the devpts superblock (kernel dev_t, KT_DEV_MAJOR) */
 	__u32 index;    /* N of /dev/pts/N */
 	__u16 rows, cols;
 	__u32 _pad;

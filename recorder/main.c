@@ -23,11 +23,12 @@
 #include "pin.h"
 #include "sessions.h"
 #include "rec_evidence.h"
+#include "reader.h"
 #include "rec_metrics.h"
 #include "retention.h"
 #include "store.h"
 
-#define DEFAULT_DB "/var/lib/kubetape/kubetape.db"
+#define DEFAULT_DB KT_DEFAULT_DB_PATH
 #define TICK_MS 100
 
 enum { OPT_PIN_DIR = 0x100, OPT_UNPIN, OPT_LIFELINE, OPT_PARENT, OPT_PIN_LAYOUT };
@@ -208,7 +209,7 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
-	struct kt_loader_opts lo = { .capture = KT_CAPTURE_AUTO, .ringbuf_bytes = 16u << 20,
+	struct kt_loader_opts lo = { .capture = KT_CAPTURE_AUTO, .ringbuf_bytes = KT_RING_DATA_BYTES,
 				     .capture_input = false };
 	struct kt_recorder_opts ro = { .flush_age_us = 400000, .flush_bytes = 128 << 10,
 				       .close_grace_us = 1000000 };

@@ -104,7 +104,8 @@ static void join_argv(char *dst, size_t cap, const char *argv, size_t len)
 
 static void tty_name(char *dst, size_t cap, const struct kt_tty *t)
 {
-	snprintf(dst, cap, "pts/%u on devpts %u:%u", t->index, t->dev >> 20, t->dev & 0xfffff);
+	snprintf(dst, cap, "pts/%u on devpts %u:%u", t->index, KT_DEV_MAJOR(t->dev),
+		 KT_DEV_MINOR(t->dev));
 }
 
 struct rec_session *session_open(struct kt_recorder *r, const struct kt_session *ks,

@@ -403,6 +403,15 @@ typedef int (*kt_screen_hit_cb)(const struct kt_session_info *s,
 int kt_store_screen_search(struct kt_store *st, const char *query,
 			   const struct kt_session_filter *f,
 			   kt_screen_hit_cb cb, void *ctx);
+/* The same with its cost (tests, bench/): candidate blocks examined (open
+ * ones among them), lines looked at, OUT bytes rendered again to verify
+ * candidates, hits delivered. */
+struct kt_screen_search_stats {
+	int64_t blocks, open_blocks, lines, rendered, hits;
+};
+int kt_store_screen_search_stats(struct kt_store *st, const char *query,
+				 const struct kt_session_filter *f, kt_screen_hit_cb cb,
+				 void *ctx, struct kt_screen_search_stats *stats);
 
 /* ---- utilities shared by the programs ------------------------------------ */
 

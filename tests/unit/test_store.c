@@ -715,12 +715,8 @@ static void t_reader_beside_writer(void)
 
 int main(void)
 {
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/kt_test_store.XXXXXX");
-	if (!mkdtemp(tmpdir)) {
-		perror("mkdtemp");
+	if (store_fx_begin("test_store"))
 		return 1;
-	}
-	kt_log_init("test_store", KT_LOG_WARN);
 
 	RUN(t_create_reopen);
 	RUN(t_open_missing);
@@ -735,12 +731,5 @@ int main(void)
 	RUN(t_search);
 	RUN(t_reader_beside_writer);
 
-	if (!getenv("KT_KEEP_TMP")) {
-		char cmd[128];
-
-		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-		if (system(cmd) != 0)
-			fprintf(stderr, "could not remove %s\n", tmpdir);
-	}
-	return kt_test_done();
+	return store_fx_end();
 }
