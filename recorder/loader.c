@@ -36,6 +36,7 @@
  * others: scratch buffers); in the order of kt_loader.fds[]. */
 static const char *const map_pin_names[M_N] = {
 	"map_ctl_events", "map_events", "map_sessions", "map_ttys", "map_procs", "map_stats", "map_bss",
+	"map_ctr_mntns",
 };
 
 struct backend {
@@ -314,6 +315,7 @@ static int own_fds(struct kt_loader *l)
 	struct bpf_map *m[M_N] = {
 		l->skel->maps.ctl_events, l->skel->maps.events, l->skel->maps.sessions,
 		l->skel->maps.ttys, l->skel->maps.procs, l->skel->maps.stats, l->skel->maps.bss,
+		l->skel->maps.ctr_mntns,
 	};
 
 	for (int i = 0; i < M_N; i++) {

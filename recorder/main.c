@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "attrib.h"
+#include "ctr_seed.h"
 #include "indexer.h"
 #include "loader.h"
 #include "log.h"
@@ -28,13 +29,20 @@
 #define DEFAULT_DB "/var/lib/kubetape/kubetape.db"
 #define TICK_MS 100
 
-enum { OPT_PIN_DIR = 0x100, OPT_UNPIN, OPT_LIFELINE, OPT_PARENT };
+enum { OPT_PIN_DIR = 0x100, OPT_UNPIN, OPT_LIFELINE, OPT_PARENT, OPT_PROC_ROOT };
 
 static volatile sig_atomic_t exiting;
 
 static void on_signal(int sig)
 {
 	exiting = sig;
+}
+
+static int seed_ctr_ns(uint32_t ino, const struct kt_ctr_ns *v, void *ld)
+{
+	int err = kt_loader_ctr_ns_seed(ld, ino, v);
+
+	return err == -EEXIST ? 0 : err;
 }
 
 static void usage(FILE *f)
@@ -56,6 +64,9 @@ static void usage(FILE *f)
 "                          default /run/containers/storage, /var/lib/containers/storage)\n"
 "  --docker-root DIR       docker data root (repeatable; default /var/lib/docker)\n"
 "  --node-name NAME        node name (default $NODE_NAME, else the host name)\n"
+"  --proc-root DIR         the node's /proc (host pid namespace; default /proc):\n"
+"                          containers already running at start, and which pod an\n"
+"                          nsenter from the node entered\n"
 "  --ringbuf-mb N          BPF ring buffer size in MiB, a power of two (default 16)\n"
 "  --input                 also record what users type (off by default);\n"
 "                          bytes typed while the terminal has ECHO off\n"
@@ -175,6 +186,7 @@ int main(int argc, char **argv)
 		{ "crio-state", required_argument, NULL, 'O' },
 		{ "docker-root", required_argument, NULL, 'D' },
 		{ "node-name", required_argument, NULL, 'n' },
+		{ "proc-root", required_argument, NULL, OPT_PROC_ROOT },
 		{ "ringbuf-mb", required_argument, NULL, 'r' },
 		{ "no-input", no_argument, NULL, 'I' },
 		{ "input", no_argument, NULL, 'i' },
@@ -262,6 +274,9 @@ int main(int argc, char **argv)
 		}
 		case 'n':
 			ac.node_name = optarg;
+			break;
+		case OPT_PROC_ROOT:
+			ac.proc_root = optarg;
 			break;
 		case 'r':
 			errno = 0;
@@ -407,6 +422,12 @@ int main(int argc, char **argv)
 	kt_recorder_set_kops(rec, &kops);
 	/* sessions of a previous recorder: continued, or marked interrupted */
 	kt_recorder_adopt(rec);
+	int n = kt_ctr_scan(ac.proc_root, seed_ctr_ns, ld);
+	if (n < 0)
+		pr_warn("cannot scan %s (%s): execs into hostPID containers that started before now are not recorded",
+			ac.proc_root, strerror(-n));
+	else
+		pr_info("%d container mount namespaces already on the node", n);
 	if (index && kt_indexer_start(db, &ix))
 		pr_warn("screen indexing is off: seeking and screen search will lag until it runs");
 	pr_info("recording into %s (backend %s); ready", db, kt_loader_backend(ld));

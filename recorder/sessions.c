@@ -143,7 +143,7 @@ struct rec_session *session_open(struct kt_recorder *r, const struct kt_session 
 		i->cols = ks->tty.cols;
 	}
 	snprintf(i->capture, sizeof(i->capture), "%s", r->k.backend(r->k.ctx));
-	kt_attribute_session(r->o.attrib, i);
+	kt_attribute_entry(r->o.attrib, i, ks->entry, ks->ctr_tgid, ks->ctr_cgroup_id);
 
 	err = kt_rec_ensure_tx(r);
 	if (!err)
@@ -169,11 +169,13 @@ struct rec_session *session_open(struct kt_recorder *r, const struct kt_session 
 	/* while the store is failing the batch is rolled back and re-read at
 	 * every retry: not logged then (the recovery line counts sessions) */
 	if (!r->store_down)
-		pr_info("session %" PRId64 " started%s: %s/%s/%s%s pid %u (%s)%s", i->id,
+		pr_info("session %" PRId64 " started%s: %s/%s/%s%s pid %u (%s)%s%s%s", i->id,
 			recovered ? " (rebuilt from kernel state, its start event was lost)" : "",
 			i->k8s_namespace[0] ? i->k8s_namespace : "-", i->pod[0] ? i->pod : "-",
 			i->container[0] ? i->container : "-", i->attribution_guess ? " (guessed)" : "",
-			i->leader_pid, i->leader_comm, i->has_tty ? "" : ", no tty");
+			i->leader_pid, i->leader_comm, i->has_tty ? "" : ", no tty",
+			i->entry_flags & KT_SESSION_F_FROM_NODE ? ", entered from the node" : "",
+			i->entry_flags & KT_SESSION_F_INTERACTIVE ? ", interactive container" : "");
 	return s;
 }
 
