@@ -243,18 +243,18 @@ static const char schema_v3[] =
 	");"
 	"CREATE INDEX checkpoints_session ON checkpoints (session_id, seq);";
 
-/* v4: how the session's leader got into the container (FORMAT.md) */
-static const char schema_v4_entry[] =
-	"ALTER TABLE sessions ADD COLUMN entry_flags INTEGER NOT NULL DEFAULT 0;";
-/* v5: audit requests (pods/exec, pods/attach) and followed audit logs;
+/* v4: audit requests (pods/exec, pods/attach) and followed audit logs;
  * the join itself is computed on read (store/audit_join.c). */
 extern const char kt_schema_audit[];
+/* v5: how the session's leader got into the container (FORMAT.md) */
+static const char schema_v5_entry[] =
+	"ALTER TABLE sessions ADD COLUMN entry_flags INTEGER NOT NULL DEFAULT 0;";
 
 const struct kt_migration kt_migrations[] = {
 	{ 0, schema_v1 },
 	{ 1, schema_v2 },
 	{ 2, schema_v3 },
-	{ 3, schema_v4_entry },
-	{ 4, kt_schema_audit },
+	{ 3, kt_schema_audit },
+	{ 4, schema_v5_entry },
 };
 const size_t kt_n_migrations = sizeof(kt_migrations) / sizeof(kt_migrations[0]);

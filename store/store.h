@@ -76,7 +76,7 @@ enum kt_session_state {
 };
 
 /*
- * kt_session_info.entry_flags (schema v3).  0: an exec into a running
+ * kt_session_info.entry_flags (schema v5).  0: an exec into a running
  * container by its runtime (kubectl exec, crictl exec).
  */
 #define KT_SESSION_F_FROM_NODE   (1u << 0) /* entered the container's namespaces from the
