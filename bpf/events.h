@@ -36,7 +36,7 @@
  * programs do.  A recorder adopts pinned state only of its own version: bump
  * it whenever any of these changes.  Pinned under <pin-dir>/v<N>/.
  */
-#define KT_PIN_LAYOUT    2
+#define KT_PIN_LAYOUT    3
 
 enum kt_event_type {
 	KT_EV_SESSION_START = 1, /* struct kt_ev_session                     */
@@ -70,6 +70,9 @@ enum kt_event_type {
 #define KT_ENTRY_INTERACTIVE (1u << 2) /* it is the container's own first process, on a
 					* terminal of its own (OCI process.terminal);
 					* without it the leader entered a running one */
+#define KT_ENTRY_LATE        (1u << 3) /* found running when the programs loaded (the
+					* start-up task iterator, late.bpf.h), by the
+					* same rule: recorded from then on only */
 
 /*
  * Value of the BPF "ctr_mntns" map (key: mount namespace inode): the first
@@ -136,6 +139,8 @@ struct kt_session {
 	 * 0: not known (the container started before the programs loaded). */
 	__u32 ctr_tgid;
 	__u64 ctr_cgroup_id;  /* cgroup v2 id of that process at its start */
+	__u64 leader_start_ns; /* CLOCK_BOOTTIME start of the leader process: before
+				* start_ns for a session found late */
 	struct kt_task leader;
 	struct kt_tty tty;    /* tty.key == 0: no controlling tty; rows/cols are
 			       * the last size reported (the start event has the

@@ -231,6 +231,14 @@ static __always_inline bool kt_own_pty(struct task_struct *p, struct task_struct
 	return tty && tty != BPF_CORE_READ(parent, signal, tty) && kt_tty_is_pty_slave(tty);
 }
 
+/* cgroup v2 id of p, as bpf_get_current_cgroup_id() gives it for current
+ * (the kernfs node id of its default-hierarchy cgroup).  Read from p, not
+ * current: the start-up task iterator (late.bpf.h) runs in the recorder. */
+static __always_inline __u64 kt_task_cgroup_id(struct task_struct *p)
+{
+	return BPF_CORE_READ(p, cgroups, dfl_cgrp, kn, id);
+}
+
 /* Remember the first process of a container-like mount namespace, so a
  * later entry whose cgroup is not the container's (nsenter) can be
  * attributed to it. */
@@ -239,7 +247,7 @@ static __always_inline void kt_ctr_note(struct mnt_namespace *mnt, struct task_s
 	__u32 ino = BPF_CORE_READ(mnt, ns.inum);
 	struct kt_ctr_ns v = {
 		.ns_id = kt_mntns_id(mnt),
-		.cgroup_id = bpf_get_current_cgroup_id(),
+		.cgroup_id = kt_task_cgroup_id(p),
 		.tgid = BPF_CORE_READ(p, tgid),
 	};
 	struct kt_ctr_ns *old = bpf_map_lookup_elem(&ctr_mntns, &ino);
@@ -315,10 +323,16 @@ static __always_inline __u32 kt_entry_rule(struct task_struct *p, struct kt_ctr_
 	v = bpf_map_lookup_elem(&ctr_mntns, &ino);
 	if (v && !v->ns_id)
 		v->ns_id = ns_id; /* seeded without an id: it is this one */
-	if (v && v->ns_id == ns_id)
+	if (v && v->ns_id == ns_id) {
+		/* the container's own first process, met again after others
+		 * joined its namespace: its init re-exec'ing, or the start-up
+		 * task iterator visiting a running container (late.bpf.h) */
+		if (v->tgid == BPF_CORE_READ(p, tgid))
+			return kt_own_pty(p, parent) ? entry | KT_ENTRY_INTERACTIVE : 0;
 		*w = *v;
-	else if (entry == KT_ENTRY_MNTNS)
+	} else if (entry == KT_ENTRY_MNTNS) {
 		return 0;
+	}
 	return entry;
 }
 
@@ -360,7 +374,8 @@ static __always_inline __u64 kt_session_start(struct task_struct *p, __u32 entry
 	sid = __sync_fetch_and_add(&kt_next_session_id, 1);
 	s->id = sid;
 	s->start_ns = bpf_ktime_get_boot_ns();
-	s->cgroup_id = bpf_get_current_cgroup_id();
+	s->leader_start_ns = BPF_CORE_READ(p, start_boottime);
+	s->cgroup_id = kt_task_cgroup_id(p);
 	pid = BPF_CORE_READ(p, thread_pid);
 	s->pid_level = BPF_CORE_READ(pid, level);
 	{

@@ -132,6 +132,8 @@ int kt_attribute_entry(const struct kt_attrib_config *c, struct kt_session_info 
 	if (err)
 		return err;
 	s->entry_flags = 0;
+	if (kentry & KT_ENTRY_LATE)
+		s->entry_flags |= KT_SESSION_F_LATE;
 	if (kentry & KT_ENTRY_INTERACTIVE)
 		s->entry_flags |= KT_SESSION_F_INTERACTIVE;
 	if (kentry & KT_ENTRY_MNTNS)

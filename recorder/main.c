@@ -110,8 +110,10 @@ static void usage(FILE *f)
 "the backlog the same way (--ringbuf-mb) until it can.  Without pinned\n"
 "state of this version (first start, reboot, --pin-dir none, an upgrade that\n"
 "changes the layout) open sessions of an earlier recorder are marked\n"
-"interrupted, and sessions already running are not found: only new entries\n"
-"into a container are recorded.\n"
+"interrupted; the sessions running on the node are found again (a BPF task\n"
+"iterator applying the same rule as the exec hook) and recorded from that\n"
+"moment as new sessions marked \"recording started late\" with the time:\n"
+"what they showed before is not recorded.\n"
 "\n"
 "Exit status: 0 after SIGTERM/SIGINT with everything written (or, when the\n"
 "store cannot be written, left in the pinned rings for the next recorder);\n"
@@ -428,6 +430,17 @@ int main(int argc, char **argv)
 			ac.proc_root, strerror(-n));
 	else
 		pr_info("%d container mount namespaces already on the node", n);
+	if (!kt_loader_adopted(ld)) {
+		/* no kernel state to adopt: sessions already running are found
+		 * by the same rule and recorded from now on, marked late */
+		n = kt_loader_find_running(ld);
+		if (n < 0)
+			pr_warn("cannot look for sessions already running (%s): only new entries "
+				"into a container are recorded", strerror(-n));
+		else
+			pr_info("%d session(s) already running: recorded from now on, marked "
+				"\"recording started late\"", n);
+	}
 	if (index && kt_indexer_start(db, &ix))
 		pr_warn("screen indexing is off: seeking and screen search will lag until it runs");
 	pr_info("recording into %s (backend %s); ready", db, kt_loader_backend(ld));

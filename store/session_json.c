@@ -75,6 +75,7 @@ const char *kt_session_flag_name(uint32_t flag)
 	case KT_SESSION_F_FROM_NODE: return "entered-from-node";
 	case KT_SESSION_F_INTERACTIVE: return "interactive-container";
 	case KT_SESSION_F_HOST_PID: return "host-pid";
+	case KT_SESSION_F_LATE: return "recording-started-late";
 	default: return NULL;
 	}
 }

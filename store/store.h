@@ -87,9 +87,15 @@ enum kt_session_state {
 #define KT_SESSION_F_HOST_PID    (1u << 2) /* the leader shares the node's pid
 					    * namespace: a hostPID pod's container,
 					    * or nsenter without -p */
-#define KT_SESSION_F_ALL         0x7u
+#define KT_SESSION_F_LATE        (1u << 3) /* recording started late: the session was
+					    * running when the recorder started with no
+					    * kernel state to adopt (found by the start-up
+					    * task iterator); nothing before start_us is
+					    * recorded (a LATE frame marks it) */
+#define KT_SESSION_F_ALL         0xfu
 
-/* "entered-from-node", "interactive-container", "host-pid" (flag: one bit) */
+/* "entered-from-node", "interactive-container", "host-pid",
+ * "recording-started-late" (flag: one bit) */
 const char *kt_session_flag_name(uint32_t flag);
 /* Comma-separated names of the set bits into buf ("" if none); buf. */
 const char *kt_session_flags_str(uint32_t flags, char *buf, size_t len);
@@ -247,6 +253,9 @@ enum kt_frame_type {
 	KT_FRAME_CMD = 7,    /* a command row as stored */
 	KT_FRAME_EXIT = 8,   /* a command's exit as stored */
 	KT_FRAME_END = 9,    /* the session's end as stored */
+	/* recording started late (KT_SESSION_F_LATE): at this frame's time;
+	 * payload: varint leader_start_us, when the session's leader started */
+	KT_FRAME_LATE = 10,
 };
 
 struct kt_frame {

@@ -558,6 +558,63 @@ static void t_older_container_seeded(void)
 	free(got.p);
 }
 
+/*
+ * Recording started late: a session that entered a container before the
+ * programs loaded is found by the start-up task iterator (bpf/late.bpf.h,
+ * the same rule), flagged KT_ENTRY_LATE, and what it shows afterwards is
+ * recorded exactly.  The containers' own processes and the helper that
+ * joined the namespaces (and waits, like nsenter) are not sessions.
+ */
+static pid_t late_ctr = -1, late_h = -1, late_leader = -1;
+static int late_master = -1;
+
+static void late_begin(void)
+{
+	int slave;
+
+	late_ctr = ctr_start(true, -1, LOOP);
+	if (late_ctr <= 0 || openpty(&late_master, &slave, NULL, NULL, NULL))
+		return;
+	late_h = setns_exec(late_ctr, true, slave, -1, "read x; echo got-$x; exit 9", true,
+			    &late_leader);
+	close(slave);
+}
+
+static void t_late_start(void)
+{
+	struct kt_fx_buf got = {0};
+	int n, late = 0, st;
+	struct sess *x;
+
+	if (!L || late_h <= 0 || late_leader <= 0)
+		{ CHECK(!"setup"); return; }
+	n = kt_loader_find_running(L);
+	CHECK(n >= 1);
+	settle(L);
+	x = find(late_leader, false);
+	CHECK(x != NULL);
+	CHECK(write(late_master, "late-input\n", 11) == 11);
+	pump(late_master, &got, NULL, NULL);
+	close(late_master);
+	waitpid(late_h, &st, 0);
+	settle(L);
+	for (int i = 0; i < nS; i++)
+		late += (S[i].s.entry & KT_ENTRY_LATE) != 0;
+	printf("# late start: iterator found %d, %d late session(s) on this node\n", n, late);
+	CHECK(memmem(got.p ?: "", got.len, "got-late-input", 14) != NULL);
+	if (x) {
+		CHECK_EQ_INT(x->s.entry, KT_ENTRY_PIDNS | KT_ENTRY_LATE);
+		CHECK(x->s.leader_start_ns && x->s.leader_start_ns < x->s.start_ns);
+		CHECK(x->s.tty.key != 0);
+		check_bytes(x, &got);
+		CHECK_EQ_INT(x->ends, 1);
+		CHECK_EQ_INT(x->end_status, 9 << 8);
+	}
+	CHECK_EQ_INT(count(late_h, false) + count(late_ctr, false) + count(late_ctr, true), 0);
+	CHECK_EQ_INT(count(hp_ctr, false) + count(pid_ctr, false) + count(old_ctr, false), 0);
+	free(got.p);
+}
+
 int main(void)
 {
 	kt_log_init("test_entry", KT_LOG_WARN);
@@ -571,6 +628,7 @@ int main(void)
 		return 1;
 	}
 	old_ctr = ctr_start(false, -1, LOOP); /* before the programs load */
+	late_begin();
 	RUN(t_load);
 	RUN(t_hostpid_exec_tty);
 	RUN(t_hostpid_exec_notty);
@@ -580,8 +638,11 @@ int main(void)
 	RUN(t_interactive_pidns);
 	RUN(t_older_container_seeded);
 	RUN(t_not_sessions);
+	RUN(t_late_start);
+	printf("# matrix: kernel=- backend=%s sessions=%d\n", L ? kt_loader_backend(L) : "-", nS);
+	printf("# backend: %s\n", L ? kt_loader_backend(L) : "none");
 	kt_loader_close(L);
-	for (pid_t p, *c = (pid_t[]){ hp_ctr, pid_ctr, old_ctr, 0 }; *c; c++)
+	for (pid_t p, *c = (pid_t[]){ hp_ctr, pid_ctr, old_ctr, late_ctr, 0 }; *c; c++)
 		if ((p = *c) > 0)
 			kill(p, SIGKILL);
 	while (wait(NULL) > 0)
