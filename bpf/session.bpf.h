@@ -214,6 +214,25 @@ static __always_inline struct mnt_namespace *kt_exe_mntns(struct task_struct *t)
 	return BPF_CORE_READ(kt_real_mount(v), mnt_ns);
 }
 
+/*
+ * Where the parent came from, for the crossing test.  A parent in do_exit
+ * has no mm any more (exit_mm runs long before exit_notify hands its
+ * children on), so its executable cannot be read: this is `runc exec
+ * --detach` (containerd's shim uses it) exiting just as its [2:INIT] child
+ * execs the user's command, which made hostPID execs a session only when
+ * runc happened to exit before or after that window.  The child is about
+ * to be handed to an ancestor (the shim, a subreaper, or init): judge by
+ * the exiting parent's own parent instead.
+ */
+static __always_inline struct mnt_namespace *kt_parent_exe_mntns(struct task_struct *parent)
+{
+	struct mnt_namespace *m = kt_exe_mntns(parent);
+
+	if (!m && !BPF_CORE_READ(parent, mm))
+		m = kt_exe_mntns(BPF_CORE_READ(parent, real_parent));
+	return m;
+}
+
 /* Its root is not its parent's: it pivot_root'ed (or chroot'ed) into a
  * rootfs, as every container's init does.  A host service with a private
  * mount namespace (PrivateTmp=, unshare -m) keeps the host's root dentry. */
@@ -302,7 +321,7 @@ static __always_inline __u32 kt_entry_rule(struct task_struct *p, struct kt_ctr_
 	if (level > plevel) {
 		entry = KT_ENTRY_PIDNS;
 	} else {
-		pmnt = kt_exe_mntns(parent);
+		pmnt = kt_parent_exe_mntns(parent);
 		if (!pmnt || pmnt == mnt || KT_PTR_IS_ERR(pmnt))
 			return 0; /* the common case: no boundary */
 		entry = KT_ENTRY_MNTNS;

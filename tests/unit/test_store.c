@@ -307,12 +307,12 @@ static void t_session_crud(void)
 	CHECK(got.attribution_guess);
 	CHECK_EQ_INT(got.entry_flags, KT_SESSION_F_FROM_NODE | KT_SESSION_F_HOST_PID);
 	{
-		char fl[64];
+		char fl[128];
 
 		CHECK_EQ_STR(kt_session_flags_str(got.entry_flags, fl, sizeof(fl)), "entered-from-node,host-pid");
 		CHECK_EQ_STR(kt_session_flags_str(0, fl, sizeof(fl)), "");
 		CHECK_EQ_STR(kt_session_flags_str(KT_SESSION_F_ALL | 0x100, fl, sizeof(fl)),
-			     "entered-from-node,interactive-container,host-pid");
+			     "entered-from-node,interactive-container,host-pid,recording-started-late");
 	}
 	CHECK_EQ_STR(got.hostname, "web-7d9f");
 	CHECK_EQ_STR(got.cgroup_path, s.cgroup_path);
