@@ -47,7 +47,7 @@ ARCH := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
 
 CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Wshadow -Wformat=2 \
-	  -D_GNU_SOURCE -MMD -MP -I$(OUT) -Ibpf -Istore -Irecorder $(SANFLAGS)
+	  -D_GNU_SOURCE -MMD -MP -I$(OUT) -Ibpf -Istore/include -Istore -Istore/term -Istore/index -Istore/export -Irecorder $(SANFLAGS)
 LDFLAGS += $(SANFLAGS)
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -Wno-gnu-variable-sized-type-not-at-end -D__TARGET_ARCH_$(ARCH) -D__KUBETAPE_BPF__ \
 	      -I$(OUT) -Ibpf -Wall -Wno-unused-function -MMD -MP
@@ -73,7 +73,7 @@ BPF_SRCS := $(wildcard bpf/*.bpf.c)
 BPF_OBJS := $(patsubst bpf/%.bpf.c,$(OUT)/%.bpf.o,$(BPF_SRCS))
 SKELS := $(patsubst bpf/%.bpf.c,$(OUT)/%.skel.h,$(BPF_SRCS))
 
-STORE_SRCS := $(wildcard store/*.c)
+STORE_SRCS := $(wildcard store/*.c store/*/*.c)
 STORE_OBJS := $(patsubst %.c,$(OUT)/%.o,$(STORE_SRCS))
 LIBKT := $(OUT)/libkubetape.a
 
@@ -203,7 +203,7 @@ $(OUT)/tests/%: $(OUT)/tests/helpers/%.o
 # from `npm ci --prefix web` (make deps); it is only re-run here when
 # package-lock.json changed, so builds need no network once it exists.
 WEB_SRCS := $(filter-out web/embed.c,$(wildcard web/*.c))
-WEB_OBJS := $(patsubst %.c,$(OUT)/%.o,$(WEB_SRCS)) $(OUT)/web/assets_gen.o $(OUT)/replay/asciicast.o
+WEB_OBJS := $(patsubst %.c,$(OUT)/%.o,$(WEB_SRCS)) $(OUT)/web/assets_gen.o
 XTERM_DIR := web/node_modules/@xterm/xterm
 WEB_ASSETS := /index.html=web/ui/index.html /login.html=web/ui/login.html \
 	      /app.css=web/ui/app.css /app.js=web/ui/app.js /player.js=web/ui/player.js \

@@ -4,7 +4,7 @@
  * ceilings: the parser alone (no-op callbacks) and the state layer with
  * no-op callbacks.  Prints MB/s per workload.
  *
- *   cc -O2 -Istore bench/screen_bench.c build/libkubetape.a -lvterm -o /tmp/screen_bench
+ *   cc -O2 -Istore/include bench/screen_bench.c build/libkubetape.a -lvterm -o /tmp/screen_bench
  *   /tmp/screen_bench [MiB per workload, default 64]
  */
 #include <stdint.h>

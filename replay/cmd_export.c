@@ -122,41 +122,6 @@ struct acx {
 	int32_t next_seq;   /* commands before it have their marker */
 };
 
-static int cast_frame(struct acx *a, const struct kt_frame *f)
-{
-	uint64_t bytes = 0, events = 0;
-	uint16_t cols, rows;
-
-	switch (f->type) {
-	case KT_FRAME_OUT:
-		return kt_acast_output(&a->w, f->ts_us, f->data, f->len);
-	case KT_FRAME_IN:
-		return a->x->input ? kt_acast_input(&a->w, f->ts_us, f->data, f->len) : 0;
-	case KT_FRAME_RESIZE:
-		if (kt_frame_resize_parse(f, &cols, &rows))
-			return 0; /* the store validated it on write; skip, not fail */
-		return kt_acast_resize(&a->w, f->ts_us, cols, rows);
-	case KT_FRAME_GAP:
-		/* warned about on stderr by framesrc */
-		if (kt_frame_gap_parse(f, &bytes, &events))
-			return kt_acast_gap(&a->w, f->ts_us, 0, false);
-		return kt_acast_gap(&a->w, f->ts_us, bytes, true);
-	case KT_FRAME_WITHHELD: {
-		/* input typed with echo off: only its count was ever recorded */
-		char label[80];
-		int n;
-
-		if (!a->x->input || kt_frame_withheld_parse(f, &bytes))
-			return 0;
-		n = snprintf(label, sizeof(label), "%llu bytes typed with echo off withheld",
-			     (unsigned long long)bytes);
-		return kt_acast_marker(&a->w, f->ts_us, label, (size_t)n);
-	}
-	default:
-		return 0; /* a newer frame type: skipped, as store.h asks */
-	}
-}
-
 /* Frames up to until_us; 0 at the end of what is stored (or later frames). */
 static int cast_pump(struct acx *a, int64_t until_us)
 {
@@ -164,7 +129,7 @@ static int cast_pump(struct acx *a, int64_t until_us)
 	int err;
 
 	while ((err = kt_src_next(&a->x->src, until_us, &f)) > 0) {
-		err = cast_frame(a, &f);
+		err = kt_acast_frame(&a->w, &f, f.data, f.len, a->x->input);
 		if (err)
 			return err;
 		kt_progress_update(&a->x->pg, a->x->src.payload);

@@ -346,7 +346,7 @@ static int plan_query(const char *q, size_t len, struct kt_search_plan *p)
 	return 0;
 }
 
-/* Shared with the screen text search (index.c). */
+/* Shared with the screen text search (index/index_search.c). */
 int kt_search_plan_make(const char *query, struct kt_search_plan *p)
 {
 	size_t qlen = strnlen(query, KT_QUERY_MAX + 1);

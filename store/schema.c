@@ -129,7 +129,7 @@ static const char schema_v1[] =
 	"CREATE INDEX chunks_end ON chunks (session_id, end_us);";
 
 /*
- * v2: the screen index (store/index.c, FORMAT.md "Screen index").
+ * v2: the screen index (store/index/, FORMAT.md "Screen index").
  * keyframes: redraw bytes (zstd) of the screen after frame_index frames of
  * chunk chunk_seq; "last keyframe at or before T" is keyframes_ts.
  * screen_blocks: the lines that left the screen between two keyframes (and

@@ -152,7 +152,7 @@ struct kt_search_plan {
 int kt_search_plan_make(const char *query, struct kt_search_plan *p);
 void kt_search_plan_free(struct kt_search_plan *p);
 
-/* Screen text search with its cost (index.c; tests and bench/): candidate
+/* Screen text search with its cost (index/index_search.c; tests and bench/): candidate
  * blocks examined (open ones among them), lines looked at, OUT bytes
  * rendered again to verify candidates, hits delivered. */
 struct kt_screen_search_stats {

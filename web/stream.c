@@ -12,7 +12,7 @@
  * The META record tells the player where `from` is, so it plays the frames
  * between the keyframe and `from` without delay.  A seek costs one keyframe
  * plus less than one keyframe interval of frames, never the whole session.  The export reuses
- * replay/asciicast.c through a FILE that appends to the output buffer.
+ * store/export/asciicast.c through a FILE that appends to the output buffer.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -22,7 +22,7 @@
 #include <jansson.h>
 
 #include "access.h"
-#include "../replay/asciicast.h"
+#include "asciicast.h"
 #include "screen.h"
 #include "framefmt.h"
 #include "jsonenc.h"
@@ -69,25 +69,9 @@ static ssize_t cookie_write(void *ctx, const char *buf, size_t len)
 static int enc_acast(void *ctx, const struct kt_frame *f, const uint8_t *data, size_t len)
 {
 	struct web_stream *ws = ctx;
-	uint64_t lb = 0, le = 0;
-	uint16_t cols, rows;
 
-	switch (f->type) {
-	case KT_FRAME_OUT:
-		return kt_acast_output(&ws->ac, f->ts_us, data, len);
-	case KT_FRAME_IN:
-		return kt_acast_input(&ws->ac, f->ts_us, data, len);
-	case KT_FRAME_RESIZE:
-		if (kt_frame_resize_parse(f, &cols, &rows))
-			return 0;
-		return kt_acast_resize(&ws->ac, f->ts_us, cols, rows);
-	case KT_FRAME_GAP: {
-		bool known = kt_frame_gap_parse(f, &lb, &le) == 0;
-
-		return kt_acast_gap(&ws->ac, f->ts_us, lb, known);
-	}
-	}
-	return 0;
+	/* IN frames reach it only when asked for (web_cursor_fill) */
+	return kt_acast_frame(&ws->ac, f, data, len, true);
 }
 
 static int meta(struct web_stream *ws, const struct kt_session_info *s, int64_t from,

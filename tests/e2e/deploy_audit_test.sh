@@ -85,7 +85,7 @@ check("deploy_audit_service", all(labels.get(k) == v for k, v in svc["spec"]["se
       and str(svc["spec"]["ports"][0]["targetPort"]) == port
       and any(str(p["containerPort"]) == port for p in c["ports"]), "Service selector/targetPort vs pod")
 mwc = by["MutatingWebhookConfiguration"]["webhooks"][0]
-hdr = open(os.path.join(repo, "store/audit.h")).read()
+hdr = open(os.path.join(repo, "store/include/audit.h")).read()
 ann = re.search(r'#define KT_AUDIT_EXEC_ID_ANNOTATION "([^"]+)"', hdr).group(1)
 rule = mwc["rules"][0]
 check("deploy_audit_admission", ann == mwc["name"] + "/exec-id" and rule["operations"] == ["CONNECT"]

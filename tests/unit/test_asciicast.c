@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * The asciicast v2 writer (replay/asciicast.c) on its own: escaping of every
+ * The asciicast v2 writer (store/export/asciicast.c) on its own: escaping of every
  * control byte, invalid UTF-8 replaced as Python's decoder does (so as
  * asciinema records it), UTF-8 split across frames, NUL, header fields,
  * event order and times, resize/marker/gap events.  Every line produced is
@@ -11,7 +11,7 @@
 #include <stdint.h>
 
 #include "kt_test.h"
-#include "../../replay/asciicast.c"
+#include "../../store/export/asciicast.c"
 #include "../../replay/humanfmt.c"
 #include "../../replay/progress.c"
 

@@ -388,7 +388,7 @@ static bool screen_api_built(void)
 	char p[4200];
 	const char *repo = getenv("KT_REPO");
 
-	snprintf(p, sizeof(p), "%s/store/screen.h", repo && *repo ? repo : ".");
+	snprintf(p, sizeof(p), "%s/store/include/screen.h", repo && *repo ? repo : ".");
 	return stat(p, &sb) == 0;
 }
 

@@ -66,6 +66,16 @@ int kt_acast_marker(struct kt_acast *w, int64_t ts_us, const void *label, size_t
  * The notice is not part of the recorded output; see replay/README.md.
  */
 int kt_acast_gap(struct kt_acast *w, int64_t ts_us, uint64_t lost_bytes, bool known);
+/*
+ * One stored frame (store.h) as its event, the mapping every exporter
+ * shares (CLI export, web export): OUT "o", IN "i" and a WITHHELD frame's
+ * marker only when `input`, RESIZE "r", GAP the loss notice; a frame that
+ * does not parse or of a newer type is skipped.  data/len: the payload (or
+ * a slice of it, for a reader that cuts long frames).
+ */
+struct kt_frame;
+int kt_acast_frame(struct kt_acast *w, const struct kt_frame *f, const void *data, size_t len,
+		   bool input);
 /* Held-back incomplete characters become U+FFFD; flushes the FILE. */
 int kt_acast_finish(struct kt_acast *w);
 

@@ -5,6 +5,8 @@
 #include <string.h>
 
 #include "asciicast.h"
+#include "evidence.h"
+#include "store.h"
 #include "screen.h"
 #include "satint.h"
 
@@ -320,4 +322,39 @@ int kt_acast_finish(struct kt_acast *w)
 	if (fflush(w->out))
 		return -EIO;
 	return status(w);
+}
+
+int kt_acast_frame(struct kt_acast *w, const struct kt_frame *f, const void *data, size_t len,
+		   bool input)
+{
+	uint64_t bytes = 0, events = 0;
+	uint16_t cols, rows;
+
+	switch (f->type) {
+	case KT_FRAME_OUT:
+		return kt_acast_output(w, f->ts_us, data, len);
+	case KT_FRAME_IN:
+		return input ? kt_acast_input(w, f->ts_us, data, len) : 0;
+	case KT_FRAME_RESIZE:
+		if (kt_frame_resize_parse(f, &cols, &rows))
+			return 0; /* the store validated it on write; skip, not fail */
+		return kt_acast_resize(w, f->ts_us, cols, rows);
+	case KT_FRAME_GAP:
+		if (kt_frame_gap_parse(f, &bytes, &events))
+			return kt_acast_gap(w, f->ts_us, 0, false);
+		return kt_acast_gap(w, f->ts_us, bytes, true);
+	case KT_FRAME_WITHHELD: {
+		/* input typed with echo off: only its count was ever recorded */
+		char label[80];
+		int n;
+
+		if (!input || kt_frame_withheld_parse(f, &bytes))
+			return 0;
+		n = snprintf(label, sizeof(label), "%llu bytes typed with echo off withheld",
+			     (unsigned long long)bytes);
+		return kt_acast_marker(w, f->ts_us, label, (size_t)n);
+	}
+	default:
+		return 0; /* a newer frame type: skipped, as store.h asks */
+	}
 }

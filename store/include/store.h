@@ -370,7 +370,7 @@ int kt_compact_pending(struct kt_store *st, int (*cb)(int64_t session_id, void *
  * chunks; defaults KT_COMPACT_LEVEL, KT_COMPACT_TARGET.  -EINVAL. */
 int kt_store_set_compaction(struct kt_store *st, int level, size_t target);
 
-/* ---- screen index: keyframes and screen text (store/index.c) ----------- */
+/* ---- screen index: keyframes and screen text (store/index/) --------------- */
 
 /*
  * Seeking.  Finds the last keyframe at or before target_us and returns its

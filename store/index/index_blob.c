@@ -1,0 +1,195 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * What the screen index stores, as bytes (no SQL, no rendering): the rule
+ * for a line's stored text, the screen_pending line encoding (FORMAT.md)
+ * and keyframe compression.  Design in index_int.h.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zstd.h>
+
+#include "index_int.h"
+#include "log.h"
+#include "satint.h"
+
+int ix_buf_reserve(struct buf *b, size_t more)
+{
+	size_t cap = b->cap ? b->cap : 4096;
+	char *p;
+
+	if (b->len + more <= b->cap)
+		return 0;
+	while (cap < b->len + more)
+		cap *= 2;
+	p = realloc(b->p, cap);
+	if (!p)
+		return -ENOMEM;
+	b->p = p;
+	b->cap = cap;
+	return 0;
+}
+
+int ix_buf_put(struct buf *b, const void *data, size_t len)
+{
+	int err = ix_buf_reserve(b, len);
+
+	if (err)
+		return err;
+	if (len)
+		memcpy(b->p + b->len, data, len);
+	b->len += len;
+	return 0;
+}
+
+int ix_buf_varint(struct buf *b, uint64_t v)
+{
+	uint8_t t[KT_VARINT_MAX];
+
+	return ix_buf_put(b, t, kt_varint_put(t, v));
+}
+
+/* A line as stored and searched: invalid UTF-8 replaced (cells hold valid
+ * codepoints, but keep every stored text valid).  Result in *scratch. */
+int ix_sanitize(struct buf *scratch, const char *text, size_t len, size_t *out)
+{
+	scratch->len = 0;
+	if (ix_buf_reserve(scratch, len * 3 + 1))
+		return -ENOMEM;
+	*out = kt_utf8_sanitize(scratch->p, text, len);
+	return 0;
+}
+
+/*
+ * A line carrying an encoded blob is not indexed: one with a run of at
+ * least 48 characters without a space that uses only the base64, base64url
+ * and hex alphabet ([A-Za-z0-9+/=_-]) and looks random: digits together
+ * with either hex letters only or both upper and lower case (so numbers,
+ * paths and words are kept: a dot, no digit or one case).  Nearly every
+ * trigram of random text is new, so such lines cost an index as large as
+ * the text itself, for searches nobody makes.  The whole line is skipped
+ * (other words on it are not found either); it stays in the recording
+ * (replay, export).
+ */
+bool ix_encoded_line(const char *t, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len) {
+		bool alphabet = true, hex = true, hexletter = false, up = false, low = false;
+		bool dig = false;
+		size_t start;
+
+		while (i < len && (t[i] == ' ' || t[i] == '\t'))
+			i++;
+		start = i;
+		for (; i < len && t[i] != ' ' && t[i] != '\t'; i++) {
+			char c = t[i];
+
+			if (c >= '0' && c <= '9') {
+				dig = true;
+			} else if (c >= 'a' && c <= 'z') {
+				low = true;
+				hex = hex && c <= 'f';
+				hexletter = true;
+			} else if (c >= 'A' && c <= 'Z') {
+				up = true;
+				hex = hex && c <= 'F';
+				hexletter = true;
+			} else if (c == '+' || c == '/' || c == '=' || c == '_' || c == '-') {
+				hex = false;
+			} else {
+				alphabet = false;
+			}
+		}
+		if (i - start >= ENCODED_RUN_MIN && alphabet && dig &&
+		    ((hex && hexletter) || (up && low)))
+			return true;
+	}
+	return false;
+}
+
+/* ---------------------------------------------------------------- zstd */
+
+int ix_zcompress(const void *raw, size_t len, void **out, size_t *zlen)
+{
+	size_t bound = ZSTD_compressBound(len), n;
+	void *z = malloc(bound ? bound : 1);
+
+	if (!z)
+		return -ENOMEM;
+	n = ZSTD_compress(z, bound, raw, len, 3);
+	if (ZSTD_isError(n)) {
+		pr_err("screen index: zstd: %s", ZSTD_getErrorName(n));
+		free(z);
+		return -EIO;
+	}
+	*out = z;
+	*zlen = n;
+	return 0;
+}
+
+/* A keyframe blob as stored (codec, raw_len) -> malloc'd raw bytes. */
+int ix_zdecompress(struct kt_store *st, int codec, int64_t raw_len, const void *z,
+		   size_t zlen, uint8_t **out)
+{
+	uint8_t *raw;
+	size_t n;
+
+	if (raw_len < 0 || raw_len > KF_RAW_MAX) {
+		pr_err("store %s: keyframe raw_len %lld out of range", st->path, (long long)raw_len);
+		return -EBADMSG;
+	}
+	raw = malloc(raw_len ? raw_len : 1);
+	if (!raw)
+		return -ENOMEM;
+	if (codec == KT_CODEC_NONE && zlen == (size_t)raw_len) {
+		if (zlen)
+			memcpy(raw, z, zlen);
+	} else if (codec == KT_CODEC_ZSTD) {
+		n = ZSTD_decompress(raw, raw_len, z ? z : "", zlen);
+		if (ZSTD_isError(n) || n != (size_t)raw_len) {
+			pr_err("store %s: corrupt keyframe: %s", st->path,
+			       ZSTD_isError(n) ? ZSTD_getErrorName(n) : "size differs from raw_len");
+			free(raw);
+			return -EBADMSG;
+		}
+	} else {
+		pr_err("store %s: keyframe with unknown codec %d", st->path, codec);
+		free(raw);
+		return -EBADMSG;
+	}
+	*out = raw;
+	return 0;
+}
+
+
+/*
+ * Walking one screen_pending blob (FORMAT.md): per line the line number
+ * minus the previous one minus 1 (the first: minus first_line), the time
+ * minus the previous line's (the first: minus 0) zigzag-coded, the length
+ * and the text.  *line and *ts carry the previous values: start them at
+ * kt_sub_sat(first_line, 1) and 0.  1 with a line, 0 at the end, -EBADMSG
+ * (also for a hostile first_line outside 0..BLOCK_LINES_MAX).
+ */
+int ix_pending_next(const uint8_t **p, const uint8_t *end, int64_t *line, int64_t *ts,
+		    const char **text, size_t *len)
+{
+	uint64_t l, t, n;
+
+	if (*line < -1 || *line > BLOCK_LINES_MAX)
+		return -EBADMSG;
+	if (*p == end)
+		return 0;
+	if (kt_varint_get(p, end, &l) || kt_varint_get(p, end, &t) ||
+	    kt_varint_get(p, end, &n) || n > (uint64_t)(end - *p) || l > BLOCK_LINES_MAX ||
+	    *line + 1 + (int64_t)l > BLOCK_LINES_MAX)
+		return -EBADMSG;
+	*line += 1 + (int64_t)l;
+	*ts = (int64_t)((uint64_t)*ts + (uint64_t)unzigzag(t));
+	*text = (const char *)*p;
+	*len = (size_t)n;
+	*p += n;
+	return 1;
+}

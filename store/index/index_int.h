@@ -1,0 +1,129 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The screen index: a session's OUT and RESIZE frames rendered through a
+ * kt_screen, giving keyframes (seeking without replaying from the start)
+ * and a search index over what was displayed.  Schema v2 in schema.c; the
+ * tables and their meaning in FORMAT.md, "Screen index".
+ *
+ * Why blocks: one row and one FTS document per screen line made the index
+ * ~100x the size of the compressed recording.  Text is now indexed in
+ * blocks, the lines that left the screen between two keyframes, as one
+ * document of a contentless trigram FTS5 table with detail=none (a set of
+ * trigrams per block, no text, no positions).  A search turns its words
+ * into trigrams, asks the FTS for the blocks holding all of them (a
+ * superset), and verifies each candidate by rendering it again from its
+ * keyframe: only lines that really contain every word are reported, with
+ * the time and text the re-rendering gives.  A block spans at most one
+ * keyframe interval (1 MiB of output), so one candidate costs at most one
+ * keyframe restore and 1 MiB of rendering.
+ *
+ * The block still being filled (lines since the last keyframe) is "open":
+ * its lines wait in screen_pending (text, line number, time) and search
+ * reads them directly, so output is searchable as soon as it is indexed,
+ * not only once a keyframe or the session end closes its block.  Closing a
+ * block writes its FTS document from those rows and deletes them.
+ *
+ * kt_index_session renders outside any transaction and writes what it
+ * found in short ones (one per MiB of output, and one per keyframe), so the
+ * recorder, the other writer, is never held up by rendering.  Each write
+ * transaction also moves the session's screen_index row: the position
+ * reached, the open block and the screen there as a keyframe, so a run that
+ * dies between transactions redoes exactly the frames after that.  Should
+ * screen_index be lost anyway, the redo renders the same blocks again:
+ * blocks are numbered per session (screen_blocks.seq), closed ones are left
+ * alone and an open one's pending lines are rewritten, so nothing is
+ * indexed twice.
+ *
+ * The files, by job (private to store/index/):
+ *   index_write.c   kt_index_session / kt_index_pending: rendering a
+ *                   session forward and writing keyframes, blocks and
+ *                   pending lines (the only writer of the index tables);
+ *   index_seek.c    kt_stream_open_at: the keyframe at or before a time;
+ *   index_search.c  kt_store_screen_search: the query, candidate blocks
+ *                   (SQL) and verifying them;
+ *   index_render.c  the rendering the writer and search share, no SQL:
+ *                   the session's first screen, one frame, a span of
+ *                   frames re-rendered from a keyframe;
+ *   index_blob.c    the bytes the index stores, no SQL: line text rules,
+ *                   the screen_pending encoding, keyframe compression.
+ */
+#ifndef KUBETAPE_INDEX_INT_H
+#define KUBETAPE_INDEX_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store_int.h"
+#include "screen.h"
+
+#define KF_EVERY_BYTES (1u << 20)        /* a keyframe per MiB of output */
+#define KF_EVERY_US (30 * 1000000LL)     /* or per 30 s of session time */
+#define KF_MIN_BYTES (64u << 10)         /* but never two within 64 KiB */
+#define TXN_BYTES (1u << 20)             /* output rendered per write transaction */
+#define DEFAULT_BUDGET (4u << 20)
+#define KF_RAW_MAX (16u << 20)           /* largest keyframe a reader accepts */
+/* search hit id = block id << LINE_BITS | line number within the block */
+#define LINE_BITS 24
+#define BLOCK_LINES_MAX ((1 << LINE_BITS) - 1)
+/* sequence numbers and byte offsets read back from the store: far above
+ * anything real, low enough that the indexer's sums cannot overflow */
+#define KT_DB_SEQ_MAX ((int64_t)1 << 56)
+#ifndef ENCODED_RUN_MIN /* overridable to measure its effect (bench/screen_index_size.c) */
+#define ENCODED_RUN_MIN 48               /* see encoded_line() */
+#endif
+#define QUERY_TRIGRAMS_MAX 32            /* FTS terms per query, see squery_make() */
+
+
+/* ---- growable byte buffer and stored text (index_blob.c) ---- */
+struct buf {
+	char *p;
+	size_t len, cap;
+};
+
+int ix_buf_reserve(struct buf *b, size_t more);
+int ix_buf_put(struct buf *b, const void *data, size_t len);
+int ix_buf_varint(struct buf *b, uint64_t v);
+/* A line as stored and searched: invalid UTF-8 replaced; in *scratch. */
+int ix_sanitize(struct buf *scratch, const char *text, size_t len, size_t *out);
+/* A line carrying an encoded blob, never indexed (see index_blob.c). */
+bool ix_encoded_line(const char *t, size_t len);
+
+static inline uint64_t zigzag(int64_t v)
+{
+	return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
+}
+
+static inline int64_t unzigzag(uint64_t v)
+{
+	return (int64_t)(v >> 1) ^ -(int64_t)(v & 1);
+}
+
+/* One line of a screen_pending blob (index_blob.c explains the walk). */
+int ix_pending_next(const uint8_t **p, const uint8_t *end, int64_t *line, int64_t *ts,
+		    const char **text, size_t *len);
+
+/* Keyframe blobs: zstd level 3 out; as stored (codec, raw_len) -> malloc'd. */
+int ix_zcompress(const void *raw, size_t len, void **out, size_t *zlen);
+int ix_zdecompress(struct kt_store *st, int codec, int64_t raw_len, const void *z,
+		   size_t zlen, uint8_t **out);
+
+/* ---- rendering, no SQL (index_render.c) ---- */
+int ix_screen_fresh(const struct kt_session_info *s, struct kt_screen **out);
+int ix_render_frame(struct kt_screen *scr, const struct kt_frame *f);
+int ix_pos_cmp(int64_t ca, uint32_t fa, int64_t cb, uint32_t fb);
+/*
+ * Render the session's frames from position (cs, fi) through (end_cs,
+ * end_fi) into scr, skipping corrupt chunks as the indexer does; lines
+ * leave through scr's line callback.  Stops early once *stop is set (by
+ * that callback).  *rendered (may be NULL) grows by the OUT bytes fed.
+ */
+int ix_render_span(struct kt_store *st, int64_t sid, struct kt_screen *scr, int64_t cs,
+		   uint32_t fi, int64_t end_cs, uint32_t end_fi, const bool *stop,
+		   int64_t *rendered);
+
+/* ---- one-off statements (index_write.c) ---- */
+int ix_prep(struct kt_store *st, const char *sql, sqlite3_stmt **q);
+int ix_step_done(struct kt_store *st, sqlite3_stmt *q);
+
+#endif

@@ -1,0 +1,86 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * The screen index's rendering, shared by the writer and the search so
+ * that both see the same screen (no SQL here; frames come from the store's
+ * stream reader).  Design in index_int.h.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "index_int.h"
+#include "log.h"
+#include "satint.h"
+
+/* ---------------------------------------------------------------- rendering */
+
+/* The screen at the session's start: its starting size, and without a tty
+ * LNM on (the user's own terminal turned \n into \r\n). */
+int ix_screen_fresh(const struct kt_session_info *s, struct kt_screen **out)
+{
+	/* any recorded size: kt_screen_new normalises it (screen.h) */
+	int err = kt_screen_new(s->rows, s->cols, out);
+
+	if (!err && !s->has_tty)
+		err = kt_screen_feed(*out, "\x1b[20h", 5);
+	return err;
+}
+
+/* One frame, as the indexer renders it (search renders blocks again the
+ * same way).  Returns what kt_screen_feed/resize return. */
+int ix_render_frame(struct kt_screen *scr, const struct kt_frame *f)
+{
+	uint16_t cols, rows;
+
+	kt_screen_set_time(scr, f->ts_us);
+	if (f->type == KT_FRAME_OUT)
+		return kt_screen_feed(scr, f->data, f->len);
+	if (f->type == KT_FRAME_RESIZE && !kt_frame_resize_parse(f, &cols, &rows))
+		return kt_screen_resize(scr, rows, cols);
+	return 0;
+}
+
+/*
+ * (chunk, frame) positions in stream order.  A position is the session
+ * frame number chunk_seq + frame_index (FORMAT.md): the same point may be
+ * written relative to a chunk that compaction has since merged into an
+ * earlier one, so compare the sums, never the pairs.
+ */
+int ix_pos_cmp(int64_t ca, uint32_t fa, int64_t cb, uint32_t fb)
+{
+	int64_t a = kt_add_sat(ca, fa), b = kt_add_sat(cb, fb);
+
+	return a < b ? -1 : a > b;
+}
+
+int ix_render_span(struct kt_store *st, int64_t sid, struct kt_screen *scr, int64_t cs,
+		   uint32_t fi, int64_t end_cs, uint32_t end_fi, const bool *stop,
+		   int64_t *rendered)
+{
+	struct kt_stream *stream = NULL;
+	struct kt_frame f;
+	int ret, err;
+
+	err = kt_stream_open_pos(st, sid, cs, fi, &stream);
+	if (err)
+		return err;
+	while (!*stop && (ret = kt_stream_next(stream, &f)) != 0) {
+		if (ret == -EBADMSG)
+			continue; /* the indexer skipped the same frames */
+		if (ret < 0) {
+			err = ret;
+			break;
+		}
+		kt_stream_tell(stream, &cs, &fi);
+		if (ix_pos_cmp(cs, fi, end_cs, end_fi) > 0)
+			break;
+		if (rendered && f.type == KT_FRAME_OUT)
+			*rendered += f.len;
+		err = ix_render_frame(scr, &f);
+		if (err || !ix_pos_cmp(cs, fi, end_cs, end_fi))
+			break;
+	}
+	kt_stream_close(stream);
+	return err;
+}
