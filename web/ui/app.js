@@ -113,6 +113,7 @@ const ENTRY_BADGES = {
   'entered-from-node': ['node', "entered the container's namespaces from the node (nsenter), not through its runtime"],
   'interactive-container': ['interactive', "the container's own process on its terminal (kubectl run -it, kubectl debug)"],
   'host-pid': ['hostPID', "the session shares the node's pid namespace (hostPID pod, or nsenter without -p)"],
+  'recording-started-late': ['late', 'recording started late: the session was running when the recorder started; only what came after is recorded'],
 };
 // Who ran it: the Kubernetes user joined from the API server's audit log
 // (store/audit.h); no "identity" when the store has no audit events.
