@@ -67,6 +67,10 @@ LIBS_VTERM := -lvterm
 endif
 LIBS_STORE := -lsqlite3 -lzstd -ljansson $(LIBS_VTERM) -lsodium -lm
 LIBS_BPF := -lbpf -lelf -lz
+# libpq: only the shipper (store/pg_*.c) uses it; linked into kubetape and
+# the tests, not into the recorder
+PG_CFLAGS := $(shell pkg-config --cflags libpq 2>/dev/null || echo -I/usr/include/postgresql)
+LIBS_PG := $(shell pkg-config --libs libpq 2>/dev/null || echo -lpq)
 
 # ---------------------------------------------------------------- sources
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
@@ -80,7 +84,7 @@ LIBKT := $(OUT)/libkubetape.a
 RECORDER_SRCS := $(wildcard recorder/*.c)
 RECORDER_OBJS := $(patsubst %.c,$(OUT)/%.o,$(RECORDER_SRCS))
 # recorder files that need no BPF (attribution parsers) are also unit-tested
-RECORDER_LIB_OBJS := $(filter-out $(OUT)/recorder/main.o $(OUT)/recorder/loader.o $(OUT)/recorder/pin.o $(OUT)/recorder/ring.o $(OUT)/recorder/loader_ops.o $(OUT)/recorder/indexer.o,$(RECORDER_OBJS))
+RECORDER_LIB_OBJS := $(filter-out $(OUT)/recorder/main.o $(OUT)/recorder/loader.o $(OUT)/recorder/pin.o $(OUT)/recorder/ring.o $(OUT)/recorder/loader_ops.o $(OUT)/recorder/indexer.o $(OUT)/recorder/rec_metrics.o,$(RECORDER_OBJS))
 
 REPLAY_SRCS := $(wildcard replay/*.c)
 REPLAY_OBJS := $(patsubst %.c,$(OUT)/%.o,$(REPLAY_SRCS))
@@ -124,6 +128,7 @@ $(OUT)/%.o: %.c
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
 $(RECORDER_OBJS): | $(SKELS)
+$(OUT)/store/pg/%.o: CFLAGS += $(PG_CFLAGS)
 
 $(LIBKT): $(STORE_OBJS) | $(VTERM_LIB)
 	$(call msg,AR,$@)
@@ -135,11 +140,11 @@ $(OUT)/kubetape-recorder: $(RECORDER_OBJS) $(LIBKT)
 
 $(OUT)/kubetape: $(REPLAY_OBJS) $(LIBKT)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(LDFLAGS) $^ -o $@ $(LIBS_STORE)
+	$(Q)$(CC) $(LDFLAGS) $^ -o $@ $(LIBS_STORE) $(LIBS_PG)
 
 $(OUT)/tests/%: $(OUT)/tests/unit/%.o $(RECORDER_LIB_OBJS) $(LIBKT)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(LDFLAGS) $^ -o $@ $(LIBS_STORE)
+	$(Q)$(CC) $(LDFLAGS) $^ -o $@ $(LIBS_STORE) $(LIBS_PG)
 
 $(OUT)/tests/bpf/%.o: | $(SKELS)
 $(OUT)/tests/bpf/%: $(OUT)/tests/bpf/%.o $(OUT)/recorder/loader.o $(OUT)/recorder/loader_ops.o $(OUT)/recorder/pin.o $(OUT)/recorder/ring.o $(OUT)/recorder/ctr_seed.o $(LIBKT)
@@ -252,8 +257,9 @@ $(OUT)/tests/web/%: $(OUT)/tests/web/%.o $(LIBKT)
 # kubetape-webhook (web/webhook/; owner: identity): audit webhook + exec-id
 # admission webhook, its own process so a client never slows the recorder
 HOOK_SRCS := $(wildcard web/webhook/*.c)
-HOOK_OBJS := $(patsubst %.c,$(OUT)/%.o,$(HOOK_SRCS))
-$(HOOK_OBJS): CFLAGS += $(WEB_CFLAGS)
+# web/listen.c: the listen address and lws logger both servers use
+HOOK_OBJS := $(patsubst %.c,$(OUT)/%.o,$(HOOK_SRCS)) $(OUT)/web/listen.o
+$(HOOK_OBJS): CFLAGS += $(WEB_CFLAGS) -Iweb
 all: $(OUT)/kubetape-webhook
 $(OUT)/kubetape-webhook: $(HOOK_OBJS) $(LIBKT)
 	$(call msg,LINK,$@)

@@ -18,6 +18,7 @@
 
 #include "indexer.h"
 #include "log.h"
+#include "retention.h"
 #include "store.h"
 
 #define IDLE_MS 500          /* how often to look for new output */
@@ -228,6 +229,8 @@ int kt_indexer_worker(const char *db, int lifeline, long ppid)
 		if (!worker_stop)
 			kt_compact_pending(r.st, compact_one, &r);
 		round_done();
+		if (!worker_stop)
+			kt_retention_tick(r.st);
 		if (worker_stop) {
 			/* finish what is quick (ended sessions' last chunks); the
 			 * rest resumes at the next start */
@@ -251,9 +254,9 @@ int kt_indexer_worker(const char *db, int lifeline, long ppid)
 static int spawn(struct kt_indexer *ix)
 {
 	char fdarg[16], ppidarg[24];
-	char *argv[] = { "kubetape-recorder", "--index-worker", "--db", ix->db,
-			 "--log-level", ix->level, "--worker-lifeline", fdarg,
-			 "--worker-parent", ppidarg, NULL };
+	char *argv[16] = { "kubetape-recorder", "--index-worker", "--db", ix->db,
+			   "--log-level", ix->level, "--worker-lifeline", fdarg,
+			   "--worker-parent", ppidarg, NULL };
 	pid_t parent = getpid(), pid;
 	int p[2];
 
@@ -261,6 +264,7 @@ static int spawn(struct kt_indexer *ix)
 		close(ix->life_fd);
 		ix->life_fd = -1;
 	}
+	kt_retention_argv(argv + 10); /* retention runs in the worker */
 	if (pipe2(p, O_CLOEXEC))
 		return -errno;
 	pid = fork();

@@ -24,6 +24,8 @@
 #include "pin.h"
 #include "sessions.h"
 #include "rec_evidence.h"
+#include "rec_metrics.h"
+#include "retention.h"
 #include "store.h"
 
 #define DEFAULT_DB "/var/lib/kubetape/kubetape.db"
@@ -85,6 +87,11 @@ static void usage(FILE *f)
 "                          recovering up to 4 KiB shown before that from the\n"
 "                          pty and counting anything older as lost\n"
 "  --stats-file PATH       write counters as JSON here on exit\n"
+"  --retain-older-than D   prune sessions ended more than D ago (30d, 12h, 90m;\n"
+"                          in the worker, every 10 minutes; never held/active)\n"
+"  --retain-max-bytes N    prune the oldest sessions beyond N stored bytes (K/M/G)\n"
+"  --metrics-listen ADDR   Prometheus metrics on http://ADDR/metrics (loopback\n"
+"                          only, e.g. 127.0.0.1:9321)\n"
 "  --nice N                scheduling priority (default -4, like auditd's\n"
 "                          priority_boost: capture keeps up on a busy node)\n"
 "  --no-index              do not run the screen indexer (an unprivileged\n"
@@ -206,6 +213,9 @@ int main(int argc, char **argv)
 		{ "key", required_argument, NULL, 'K' },
 		{ "print-pubkey", no_argument, NULL, 'P' },
 		{ "stats-file", required_argument, NULL, 's' },
+		{ "metrics-listen", required_argument, NULL, 0x4d4c },
+		{ "retain-older-than", required_argument, NULL, 0x5241 },
+		{ "retain-max-bytes", required_argument, NULL, 0x5242 },
 		{ "no-index", no_argument, NULL, 'X' },
 		{ "index-worker", no_argument, NULL, 'W' },
 		{ "nice", required_argument, NULL, 'N' },
@@ -224,7 +234,8 @@ int main(int argc, char **argv)
 				       .close_grace_us = 1000000 };
 	struct kt_attrib_config ac;
 	bool containerd_set = false, crio_set = false, docker_set = false;
-	const char *db = DEFAULT_DB, *stats_file = NULL;
+	const char *db = DEFAULT_DB, *stats_file = NULL, *metrics_addr = NULL;
+	struct kt_rec_metrics *metrics = NULL;
 	struct kt_store *st = NULL;
 	struct kt_loader *ld = NULL;
 	struct kt_recorder *rec = NULL;
@@ -316,6 +327,17 @@ int main(int argc, char **argv)
 			break;
 		case 's':
 			stats_file = optarg;
+			break;
+		case 0x4d4c:
+			metrics_addr = optarg;
+			break;
+		case 0x5241:
+		case 0x5242:
+			if (kt_retention_set(opt == 0x5241, optarg)) {
+				pr_err("--%s: malformed '%s' (see --help)",
+				       opt == 0x5241 ? "retain-older-than" : "retain-max-bytes", optarg);
+				return 2;
+			}
 			break;
 		case 'X':
 			index = false;
@@ -453,6 +475,8 @@ int main(int argc, char **argv)
 	}
 	if (index && kt_indexer_start(db, &ix))
 		pr_warn("screen indexing is off: seeking and screen search will lag until it runs");
+	if (metrics_addr && kt_rec_metrics_start(metrics_addr, db, &metrics))
+		goto cleanup; /* said why */
 	pr_info("recording into %s (backend %s); ready", db, kt_loader_backend(ld));
 
 	while (!exiting) {
@@ -463,6 +487,7 @@ int main(int argc, char **argv)
 		}
 		kt_recorder_tick(rec);
 		kt_indexer_check(ix);
+		kt_rec_metrics_tick(metrics, ld, rec);
 	}
 	pr_info("%s: flushing", exiting == SIGINT ? "SIGINT" : "SIGTERM");
 	err = kt_recorder_shutdown(rec);
@@ -471,6 +496,7 @@ int main(int argc, char **argv)
 	kt_indexer_stop(ix, 2000);
 	ix = NULL;
 cleanup:
+	kt_rec_metrics_stop(metrics);
 	kt_indexer_stop(ix, 0);
 	kt_recorder_free(rec);
 	kt_loader_close(ld);

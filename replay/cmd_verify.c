@@ -9,6 +9,8 @@
 #include "evidence_cli.h"
 #include "humanfmt.h"
 #include "log.h"
+#include "prune.h"
+#include "timefmt.h"
 
 enum { OPT_ALL = KT_OPT_CMD_BASE, OPT_PUBKEY, OPT_HEAD, OPT_STATS };
 
@@ -59,6 +61,16 @@ static int verify_one(struct vctx *v, int64_t id)
 		return KT_EXIT_RUNTIME;
 	err = kt_verify_session(st, id, v->pk, 0, &r);
 	if (err == -ENOENT) {
+		struct kt_prune_record pr;
+		char when[64];
+
+		if (kt_store_prune_get(st, id, &pr) == 0) {
+			/* what the node chain says of it is checked by kt_verify_node */
+			tf_format_time(pr.ts_us, when, sizeof(when));
+			printf("%-6lld pruned         by rule '%s' at %s (session %s)\n", (long long)id,
+			       pr.rule, when, pr.uuid);
+			return KT_EXIT_OK;
+		}
 		printf("%-6lld BROKEN         no such session (deleted?)\n", (long long)id);
 		v->broken++;
 		return KT_EXIT_OK;

@@ -18,5 +18,8 @@ extern const struct kt_cmd kt_cmd_replay;
 extern const struct kt_cmd kt_cmd_verify;
 extern const struct kt_cmd kt_cmd_access_log;
 extern const struct kt_cmd kt_cmd_audit;
+extern const struct kt_cmd kt_cmd_ship;
+extern const struct kt_cmd kt_cmd_prune;
+extern const struct kt_cmd kt_cmd_hold;
 
 #endif

@@ -24,6 +24,9 @@ static const struct kt_cmd *const commands[] = {
 	&kt_cmd_verify,
 	&kt_cmd_access_log,
 	&kt_cmd_audit,
+	&kt_cmd_ship,
+	&kt_cmd_prune,
+	&kt_cmd_hold,
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 

@@ -246,8 +246,11 @@ static const char schema_v3[] =
 /* v4: audit requests (pods/exec, pods/attach) and followed audit logs;
  * the join itself is computed on read (store/audit_join.c). */
 extern const char kt_schema_audit[];
-/* v5: how the session's leader got into the container (FORMAT.md) */
-static const char schema_v5_entry[] =
+/* v5: retention, legal holds and prune records (store/prune.c); new tables
+ * only, so it renumbers by changing its from_version. */
+extern const char kt_schema_retention[];
+/* v6: how the session's leader got into the container (FORMAT.md) */
+static const char schema_v6_entry[] =
 	"ALTER TABLE sessions ADD COLUMN entry_flags INTEGER NOT NULL DEFAULT 0;";
 
 const struct kt_migration kt_migrations[] = {
@@ -255,6 +258,7 @@ const struct kt_migration kt_migrations[] = {
 	{ 1, schema_v2 },
 	{ 2, schema_v3 },
 	{ 3, kt_schema_audit },
-	{ 4, schema_v5_entry },
+	{ 4, kt_schema_retention },
+	{ 5, schema_v6_entry },
 };
 const size_t kt_n_migrations = sizeof(kt_migrations) / sizeof(kt_migrations[0]);

@@ -328,12 +328,15 @@ int kt_session_filter_sql(const struct kt_session_filter *f, const char *alias,
 
 	/* Parameters are numbered in a fixed order, unused ones left unbound
 	 * (NULL) and absent from the SQL; kt_session_filter_bind mirrors it. */
+	/* substr: ASCII case-insensitive (SQLite's lower() folds ASCII only;
+	 * Kubernetes names are lower-case ASCII, what an auditor types may not
+	 * be).  instr, not LIKE: '%' and '_' in the text stay literal. */
 	if (f->k8s_namespace && f->substr)
-		ADD(" AND instr(%sk8s_namespace, ?%d) > 0", alias, n + 1);
+		ADD(" AND instr(lower(%sk8s_namespace), lower(?%d)) > 0", alias, n + 1);
 	else if (f->k8s_namespace)
 		ADD(" AND %sk8s_namespace = ?%d", alias, n + 1);
 	if (f->pod && f->substr)
-		ADD(" AND instr(%spod, ?%d) > 0", alias, n + 2);
+		ADD(" AND instr(lower(%spod), lower(?%d)) > 0", alias, n + 2);
 	else if (f->pod)
 		ADD(" AND %spod = ?%d", alias, n + 2);
 	if (f->container)

@@ -20,6 +20,7 @@
 
 #include "evidence_int.h"
 #include "log.h"
+#include "prune.h"
 
 const char *kt_verify_state_name(int state)
 {
@@ -594,9 +595,18 @@ int kt_verify_node(struct kt_store *st, const uint8_t *pk, const char *head_path
 				     cp.node_seq, cp.uuid);
 		sqlite3_bind_int64(sq, 1, cp.session_id);
 		sqlite3_bind_text(sq, 2, cp.uuid, -1, SQLITE_STATIC);
-		if (sqlite3_step(sq) != SQLITE_ROW)
-			NODE_PROBLEM("node chain: session %s (id %" PRId64 ") signed by checkpoint %" PRId64 " is not in the store: deleted",
-				     cp.uuid, cp.session_id, cp.node_seq);
+		if (sqlite3_step(sq) != SQLITE_ROW) {
+			struct kt_prune_record pr;
+
+			/* pruned (prune.c keeps the checkpoints): not tampering, as
+			 * long as the signed end is as old as the rule says */
+			if (kt_store_prune_get(st, cp.session_id, &pr) || strcmp(pr.uuid, cp.uuid))
+				NODE_PROBLEM("node chain: session %s (id %" PRId64 ") signed by checkpoint %" PRId64 " is not in the store: deleted",
+					     cp.uuid, cp.session_id, cp.node_seq);
+			else if (cp.final && pr.min_age_us && cp.ts_us > pr.ts_us - pr.min_age_us)
+				NODE_PROBLEM("node chain: session %s (id %" PRId64 ") was removed as pruned by rule '%s', but its final checkpoint %" PRId64 " was signed less than that before the prune",
+					     cp.uuid, cp.session_id, pr.rule, cp.node_seq);
+		}
 		sqlite3_reset(sq);
 		kt_cp_hash(&cp, prev);
 		if (cp.node_seq == head_seq && memcmp(prev, head_hash, KT_HASH_LEN))

@@ -35,30 +35,35 @@ int web_access(struct lws *wsi, const char *action, int64_t session_id, const ch
 	return kt_access_log(kt_web.db_path, who, action, session_id, detail);
 }
 
-json_t *web_verification(int64_t session_id)
+void web_verify_key_load(struct web_verify_key *k)
+{
+	const char *slash = strrchr(kt_web.db_path, '/');
+	char pub[4096];
+
+	_Static_assert(sizeof(k->pk) == KT_PK_LEN, "web_verify_key.pk is a public key");
+	k->trusted = false;
+	snprintf(pub, sizeof(pub), "%.*s%snode.key.pub", slash ? (int)(slash - kt_web.db_path) : 0,
+		 kt_web.db_path, slash ? "/" : "");
+	if (access(pub, R_OK) == 0 && kt_pubkey_load(pub, k->pk) == 0)
+		k->trusted = true;
+}
+
+json_t *web_verification(const struct web_verify_key *k, int64_t session_id)
 {
 	struct kt_store *st = kt_web_store();
 	struct kt_verify_result r;
-	uint8_t pk[KT_PK_LEN];
-	const char *slash = strrchr(kt_web.db_path, '/');
-	char pub[4096];
-	bool trusted = false;
 	json_t *j;
 
 	if (!st)
 		return NULL;
-	snprintf(pub, sizeof(pub), "%.*s%snode.key.pub", slash ? (int)(slash - kt_web.db_path) : 0,
-		 kt_web.db_path, slash ? "/" : "");
-	if (access(pub, R_OK) == 0 && kt_pubkey_load(pub, pk) == 0)
-		trusted = true;
 	/* signatures and coverage only: the API answers fast; kubetape
 	 * verify rehashes every frame */
-	if (kt_verify_session(st, session_id, trusted ? pk : NULL, KT_VERIFY_QUICK, &r))
+	if (kt_verify_session(st, session_id, k->trusted ? k->pk : NULL, KT_VERIFY_QUICK, &r))
 		return NULL;
 	j = json_pack("{s:s, s:s, s:I, s:I, s:i, s:b, s:b}",
 		      "state", kt_verify_state_name(r.state), "checked", "signatures",
 		      "frames", (json_int_t)r.frames, "frames_signed", (json_int_t)r.frames_signed,
-		      "checkpoints", (int)r.checkpoints, "final", r.final, "key_from_store", !trusted);
+		      "checkpoints", (int)r.checkpoints, "final", r.final, "key_from_store", !k->trusted);
 	if (j && r.problems)
 		json_object_set_new(j, "problems", json_string(r.why));
 	return j;

@@ -9,6 +9,7 @@
 #define KUBETAPE_WEB_ACCESS_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 struct lws;
@@ -20,8 +21,19 @@ struct lws;
  */
 int web_access(struct lws *wsi, const char *action, int64_t session_id, const char *detail);
 
-/* {"state": ..., "checked": "signatures", ...} for the session, against
- * the public key next to the store (else the store's own); NULL on error. */
-json_t *web_verification(int64_t session_id);
+/*
+ * The key sessions are checked against: node.key.pub next to the store
+ * (trusted), else none (the store's own key, which whoever edits the store
+ * can replace: "key_from_store" says so).  Read once per request.
+ */
+struct web_verify_key {
+	bool trusted;
+	uint8_t pk[32];         /* KT_PK_LEN */
+};
+void web_verify_key_load(struct web_verify_key *k);
+
+/* {"state": ..., "checked": "signatures", ...} for the session (quick:
+ * signatures and coverage, no frame rehashed); NULL on error. */
+json_t *web_verification(const struct web_verify_key *k, int64_t session_id);
 
 #endif

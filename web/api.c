@@ -119,6 +119,7 @@ static json_t *session_with_identity(struct kt_store *st, const struct kt_sessio
 }
 
 struct list_ctx {
+	struct web_verify_key key;
 	json_t *arr;
 	int limit, n;
 	int64_t next;          /* id to continue after, 0 = no more */
@@ -139,6 +140,8 @@ static int list_cb(const struct kt_session_info *s, void *ctx)
 	if (l->n == l->limit)	/* the one extra row: there is a next page */
 		return 1;
 	j = session_with_identity(l->st, s, l->id);
+	if (j)
+		json_object_set_new(j, "verification", web_verification(&l->key, s->id) ?: json_null());
 	if (!j || json_array_append_new(l->arr, j)) {
 		l->oom = true;
 		return 1;
@@ -188,6 +191,7 @@ int api_sessions(struct lws *wsi, struct conn *c)
 	l.arr = json_array();
 	l.limit = (int)limit;
 	l.st = st;
+	web_verify_key_load(&l.key);
 	if (!l.arr)
 		return web_error(wsi, c, 500, "out of memory");
 	if (have_audit(st) && !(l.id = malloc(sizeof(*l.id)))) {
@@ -214,6 +218,7 @@ int api_session(struct lws *wsi, struct conn *c, int64_t id)
 {
 	static const char *const allowed[] = { NULL };
 	struct kt_audit_identity *ident = NULL;
+	struct web_verify_key key;
 	struct kt_session_info s;
 	struct kt_store *st;
 	struct web_query q;
@@ -233,7 +238,10 @@ int api_session(struct lws *wsi, struct conn *c, int64_t id)
 	j = session_with_identity(st, &s, ident);
 	free(ident);
 	{
-		json_t *v = web_verification(id);
+		json_t *v;
+
+		web_verify_key_load(&key);
+		v = web_verification(&key, id);
 
 		if (j)
 			json_object_set_new(j, "verification", v ? v : json_null());

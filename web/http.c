@@ -103,6 +103,7 @@ static void conn_reset(struct conn *c)
 	c->body = NULL;
 	c->body_len = c->body_off = 0;
 	c->body_owned = false;
+	c->close_after = false;
 	c->form_len = 0;
 	c->form_too_big = false;
 	c->kind = CONN_NONE;
@@ -177,6 +178,8 @@ static int body_writeable(struct lws *wsi, struct conn *c)
 		lws_callback_on_writable(wsi);
 		return 0;
 	}
+	if (c->close_after)
+		return -1;	/* lws flushes what it holds, then closes */
 	conn_reset(c);
 	return lws_http_transaction_completed(wsi) ? -1 : 0;
 }
@@ -263,16 +266,12 @@ void refused_log(struct lws *wsi, unsigned status, const char *why)
 		host, origin);
 }
 
-static int route(struct lws *wsi, struct conn *c, const char *path)
+static int route_method(struct lws *wsi, struct conn *c, const char *path, int method)
 {
 	const struct web_asset *a;
 	const char *why;
 	unsigned status;
-	char *uri;
-	int ulen, method;
 
-	conn_reset(c);
-	method = lws_http_get_uri_and_method(wsi, &uri, &ulen);
 	if ((why = hostcheck_request(wsi, &status))) {
 		refused_log(wsi, status, why);
 		return web_error(wsi, c, status, "%s", why);
@@ -327,6 +326,22 @@ static int route(struct lws *wsi, struct conn *c, const char *path)
 	if (method != LWSHUMETH_GET)
 		return web_error(wsi, c, 405, "method not allowed");
 	return web_respond(wsi, c, 200, a->ctype, a->data, a->len, false, true, NULL);
+}
+
+static int route(struct lws *wsi, struct conn *c, const char *path)
+{
+	char *uri;
+	int ulen, method, r;
+
+	conn_reset(c);
+	method = lws_http_get_uri_and_method(wsi, &uri, &ulen);
+	r = route_method(wsi, c, path, method);
+	/* PUT, PATCH, DELETE...: refused (405), but lws would keep the
+	 * connection waiting for a body it cannot delimit: close it after
+	 * the answer */
+	if (method != LWSHUMETH_GET && method != LWSHUMETH_POST && c->kind == CONN_BODY)
+		c->close_after = true;
+	return r;
 }
 
 static int login_done(struct lws *wsi, struct conn *c)
@@ -404,6 +419,12 @@ static int callback_http(struct lws *wsi, enum lws_callback_reasons reason,
 		return live_writeable(wsi, c);
 	case LWS_CALLBACK_RECEIVE:
 		return 0;	/* viewers send nothing we act on */
+
+	/* not HTTP lws can parse, handed to the raw role: badreq.c */
+	case LWS_CALLBACK_RAW_ADOPT:
+	case LWS_CALLBACK_RAW_RX:
+	case LWS_CALLBACK_RAW_WRITEABLE:
+		return badreq_callback(wsi, c, reason, in, len);
 	case LWS_CALLBACK_CLOSED:
 		live_closed(c);
 		return 0;

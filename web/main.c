@@ -8,7 +8,6 @@
  * clear.  With a token, every API request and WebSocket needs it (bearer
  * header or the login form's cookie), also on loopback.
  */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -18,6 +17,7 @@
 
 #include "auth.h"
 #include "hostcheck.h"
+#include "listen.h"
 #include "peers.h"
 #include "log.h"
 #include "server.h"
@@ -86,58 +86,6 @@ static void usage(FILE *out)
 		"                      (default %d, 0 = no limit)\n"
 		"  --log-level L       error, warn, info (default) or debug\n",
 		KT_WEB_DEFAULT_CONNS_PER_IP, KT_WEB_DEFAULT_STREAMS_PER_IP);
-}
-
-/* "1.2.3.4:80", "[::1]:80", "localhost:80" -> host, port; loopback? */
-static int parse_listen(const char *s, char *host, size_t hlen, int *port, bool *loopback)
-{
-	const char *colon;
-	struct in_addr a4;
-	struct in6_addr a6;
-	char *end;
-	long p;
-
-	if (s[0] == '[') {
-		const char *rb = strchr(s, ']');
-
-		if (!rb || rb[1] != ':' || (size_t)(rb - s - 1) >= hlen)
-			return -EINVAL;
-		snprintf(host, hlen, "%.*s", (int)(rb - s - 1), s + 1);
-		colon = rb + 1;
-	} else {
-		colon = strrchr(s, ':');
-		if (!colon || (size_t)(colon - s) >= hlen || colon == s)
-			return -EINVAL;
-		snprintf(host, hlen, "%.*s", (int)(colon - s), s);
-	}
-	errno = 0;
-	p = strtol(colon + 1, &end, 10);
-	if (errno || *end || end == colon + 1 || p < 0 || p > 65535)
-		return -EINVAL;
-	*port = (int)p;
-	if (!strcmp(host, "localhost")) {
-		snprintf(host, hlen, "127.0.0.1");
-		*loopback = true;
-	} else if (inet_pton(AF_INET, host, &a4) == 1) {
-		*loopback = (ntohl(a4.s_addr) >> 24) == 127;
-	} else if (inet_pton(AF_INET6, host, &a6) == 1) {
-		*loopback = IN6_IS_ADDR_LOOPBACK(&a6);
-	} else {
-		return -EINVAL;	/* interface names are ambiguous: addresses only */
-	}
-	return 0;
-}
-
-static void lws_logger(int level, const char *line)
-{
-	char buf[512];
-	size_t n;
-
-	snprintf(buf, sizeof(buf), "%s", line);
-	n = strlen(buf);
-	while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
-		buf[--n] = 0;
-	kt_log(level & LLL_ERR ? KT_LOG_ERROR : KT_LOG_WARN, "lws: %s", buf);
 }
 
 int main(int argc, char **argv)
@@ -215,7 +163,7 @@ int main(int argc, char **argv)
 		pr_err("unexpected argument '%s'", argv[optind]);
 		return 2;
 	}
-	if (parse_listen(listen, host, sizeof(host), &port, &loopback)) {
+	if (web_parse_listen(listen, host, sizeof(host), &port, &loopback)) {
 		pr_err("--listen: '%s' is not ADDR:PORT with an IP address (or localhost)", listen);
 		return 2;
 	}
@@ -245,7 +193,7 @@ int main(int argc, char **argv)
 		kt_web.auth = true;
 	}
 
-	lws_set_log_level(LLL_ERR | LLL_WARN, lws_logger);
+	lws_set_log_level(LLL_ERR | LLL_WARN, web_lws_logger);
 	memset(&info, 0, sizeof(info));
 	info.port = port;
 	info.iface = host;
@@ -263,10 +211,18 @@ int main(int argc, char **argv)
 	info.timeout_secs_ah_idle = KT_WEB_HEADER_DEADLINE_S;
 	info.timeout_secs = 30;
 	info.options = LWS_SERVER_OPTION_VALIDATE_UTF8;
+	/* a method lws does not know, or plain HTTP to the TLS port: handed
+	 * to the raw role, which answers a JSON error (badreq.c) */
+	info.options |= LWS_SERVER_OPTION_FALLBACK_TO_APPLY_LISTEN_ACCEPT_CONFIG;
+	info.listen_accept_role = "raw-skt";
+	info.listen_accept_protocol = "kubetape";
 	if (strchr(host, ':') == NULL)
 		info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
 	if (kt_web.tls) {
 		info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+		/* plain HTTP to this port is not served: with the fallback
+		 * above it only gets badreq.c's JSON 400 (lws would hang up) */
+		info.options |= LWS_SERVER_OPTION_ALLOW_NON_SSL_ON_SSL_PORT;
 		info.ssl_cert_filepath = cert;
 		info.ssl_private_key_filepath = key;
 	}

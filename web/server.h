@@ -13,7 +13,8 @@
  * validation), hostcheck.c (Host/Origin), peers.c (per-client caps, login
  * throttling), api.c (JSON endpoints), jsonenc.c (record -> JSON),
  * stream.c (frame stream + asciicast export), live.c (WebSocket follow),
- * assets.c (built-in UI files).
+ * assets.c (built-in UI files), badreq.c (what lws's HTTP parser gives
+ * up on), listen.c (--listen and lws's log, shared with the webhook).
  */
 #ifndef KUBETAPE_WEB_SERVER_H
 #define KUBETAPE_WEB_SERVER_H
@@ -59,6 +60,7 @@ enum conn_kind {
 	CONN_EXPORT,    /* asciicast export, produced per writeable */
 	CONN_LIVE,      /* WebSocket following a session */
 	CONN_LOGIN,     /* POST /login: collecting the form body */
+	CONN_RAW,       /* not HTTP lws can parse: a canned JSON error (badreq.c) */
 };
 
 struct web_stream;
@@ -72,6 +74,7 @@ struct conn {
 	const uint8_t *body;
 	size_t body_len, body_off;
 	bool body_owned;
+	bool close_after;      /* not kept alive: the client may still be sending */
 	/* CONN_STREAM / CONN_EXPORT */
 	struct web_stream *stream;
 	/* CONN_LIVE */
@@ -80,6 +83,9 @@ struct conn {
 	char form[KT_WEB_MAX_BODY + 1];
 	size_t form_len;
 	bool form_too_big;
+	/* CONN_RAW */
+	unsigned raw_status;
+	bool raw_plain_on_tls, raw_sent, raw_done;
 };
 
 /* ---- http.c: responses ---------------------------------------------------- */
@@ -107,6 +113,13 @@ int web_respond_error(struct lws *wsi, struct conn *c, unsigned status, const ch
 		      const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 /* The vhost's canned headers (info.headers): the security headers. */
 const struct lws_protocol_vhost_options *web_security_headers(bool tls);
+/* ---- badreq.c: requests with a method lws does not know ------------------- */
+
+/* The lws callback reasons of a connection lws handed to the raw role
+ * (LWS_SERVER_OPTION_FALLBACK_TO_APPLY_LISTEN_ACCEPT_CONFIG). */
+int badreq_callback(struct lws *wsi, struct conn *c, enum lws_callback_reasons reason,
+		    const void *in, size_t len);
+
 /* Logs a refused Host/Origin (rate-limited). */
 void refused_log(struct lws *wsi, unsigned status, const char *why);
 

@@ -18,7 +18,7 @@
 #include <stdint.h>
 #include <stdbool.h>
 
-#define KT_SCHEMA_VERSION 5
+#define KT_SCHEMA_VERSION 6
 #define KT_STREAM_VERSION 1
 
 struct kt_store;
@@ -76,7 +76,7 @@ enum kt_session_state {
 };
 
 /*
- * kt_session_info.entry_flags (schema v5).  0: an exec into a running
+ * kt_session_info.entry_flags (schema v6).  0: an exec into a running
  * container by its runtime (kubectl exec, crictl exec).
  */
 #define KT_SESSION_F_FROM_NODE   (1u << 0) /* entered the container's namespaces from the
@@ -167,8 +167,8 @@ struct kt_session_filter {
 	int64_t after_id;            /* pagination: id < after_id (0 = start);
 				      * in search: command id < after_id */
 	int limit;                   /* 0 = no limit (search: max hits) */
-	bool substr;                 /* namespace and pod match as substrings
-				      * (case-sensitive), not exactly */
+	bool substr;                 /* namespace and pod match as substrings,
+				      * ASCII case-insensitive, not exactly */
 	bool by_start;               /* list: newest start first (start_us, id),
 				      * paginated after (after_start_us, after_id) */
 	int64_t after_start_us;

@@ -9,8 +9,9 @@
 # command timeline; a second stays open while the browser follows it live
 # and the test types into it through ptyrun's script fifo.  The list and
 # filter tests use a 10,001-session store written through the store API.
-# Screenshots: $KT_OUT/test-artifacts/web/.  The assertions live in
-# tests/web/browser_test.mjs.
+# Screenshots: $KT_OUT/test-artifacts/web/ (checked to be written, below).
+# The assertions live in tests/web/browser_test.mjs, browser_seek.mjs
+# (seek correctness) and browser_ui.mjs (the auditor's features).
 . "$(dirname "$0")/../lib/common.sh"
 
 require_root
@@ -25,6 +26,7 @@ require_built "$KT_OUT/kubetape-recorder" "$KT_OUT/kubetape-web" "$KT_OUT/tests/
 
 ARTIFACTS=$KT_OUT/test-artifacts/web
 mkdir -p "$ARTIFACTS"
+touch "$KT_TMP/artifacts.t0"	# the screenshots must be newer than this
 
 # server SERVER_VAR DB LOG — start kubetape-web on a free port; sets $SERVER_VAR to its URL
 server() {
@@ -117,6 +119,22 @@ KT_OUT=$KT_OUT KT_WEB_REC_URL=$REC_URL KT_WEB_REC_ID=$REC_ID KT_WEB_REC_DB=$KT_T
 	KT_WEB_LIST_URL=$LIST_URL KT_WEB_ARTIFACTS=$ARTIFACTS node browser_ui.mjs 8>&- || rc=1
 exec 8>&-
 wait_for 15 sh -c "! kill -0 $LIVE 2>/dev/null" || fail web_live_session_exit "the live session's ptyrun did not exit"
+# The screenshots the issue's closing note names stay under the build dir
+# (CI keeps $KT_OUT/test-artifacts/): the list, a session with its process
+# tree, a deep link, search results (commands; screen text), and the rest.
+step_start
+missing=
+for f in list search session-process-tree deep-link search-screen-hit search-results-filtered \
+	list-filtered-ns session-tampered-broken player-132x40-1280x720 player-fullscreen underscore-row \
+	session-played session-seek-ls session-seek-cat session-live; do
+	[ -s "$ARTIFACTS/$f.png" ] && [ "$ARTIFACTS/$f.png" -nt "$KT_TMP/artifacts.t0" ] || missing="$missing $f.png"
+done
+if [ -z "$missing" ]; then
+	pass web_screenshots_kept
+	echo "# screenshots: $ARTIFACTS"
+else
+	fail web_screenshots_kept "not written by this run:$missing (in $ARTIFACTS)"
+fi
 if [ "$rc" != 0 ]; then
 	kt_failed=$((kt_failed + 1))	# node printed the FAIL lines
 	show "$KT_TMP/web-rec.log"

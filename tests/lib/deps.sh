@@ -14,12 +14,16 @@
 set -euo pipefail
 
 BUILD=(make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libsqlite3-dev
-       libzstd-dev libjansson-dev libvterm-dev libwebsockets-dev libsodium-dev pkg-config)
+       libzstd-dev libjansson-dev libvterm-dev libwebsockets-dev libsodium-dev libpq-dev pkg-config)
 RUNTIME=(containerd runc busybox-static bash coreutils tmux python3 python3-yaml sqlite3
          util-linux procps iproute2)
 # the real-runtime e2e tests (tests/e2e/runtime_*.sh): CRI-O's shape with
 # podman+conmon, docker, the CRI client (Debian's python3 + grpcio)
 RUNTIMES=(podman conmon docker.io python3-grpcio)
+# the cluster store (kubetape ship; tests/e2e/pg_ship_test.sh starts its own
+# server with initdb): Debian 12's PostgreSQL 15 and psql; openssl for its
+# TLS test, curl for the metrics scrapes
+POSTGRES=(postgresql postgresql-client openssl curl)
 QEMU=(qemu-system-x86 cpio kmod zstd xz-utils debian-archive-keyring)
 BROWSER=(chromium)
 BENCH=(asciinema tlog sudo hyperfine linux-perf)
@@ -37,7 +41,7 @@ installed() {
 }
 
 missing=()
-for p in "${BUILD[@]}" "${RUNTIME[@]}" "${RUNTIMES[@]}" "${QEMU[@]}" "${BROWSER[@]}" "${BENCH[@]}" "${FUZZ[@]}"; do
+for p in "${BUILD[@]}" "${RUNTIME[@]}" "${RUNTIMES[@]}" "${POSTGRES[@]}" "${QEMU[@]}" "${BROWSER[@]}" "${BENCH[@]}" "${FUZZ[@]}"; do
 	installed "$p" || missing+=("$p")
 done
 # nodejs: any provider (Debian or nodesource) will do.

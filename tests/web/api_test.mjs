@@ -85,6 +85,11 @@ await test('list_substring_filters', async () => {
   assert(r.body.sessions.every((s) => s.k8s_namespace === 'ns-3'), 'namespace substring');
   r = await json('/api/sessions?pod=%25&limit=5');
   eq(r.body.total, 0, '% is literal');
+  // case-insensitive: an auditor types "POD-0" or "Ns-3"
+  r = await json('/api/sessions?pod=OD-0&limit=5');
+  eq(r.body.total, (N / 50) * 10, 'pod substring, other case');
+  r = await json('/api/sessions?namespace=NS-3&pod=Pod&limit=5');
+  eq(r.body.total, N / 5, 'namespace and pod, other case');
 });
 
 await test('list_pagination_10000', async () => {
@@ -438,6 +443,14 @@ await test('tls', async () => {
   eq(res.status, 200, 'https status');
   assert(/max-age=/.test(res.headers['strict-transport-security'] || ''), 'HSTS over TLS');
   eq(JSON.parse(res.body).sessions.length, 1, 'https body');
+  // plain HTTP to the HTTPS port: a JSON 400 that says so (badreq.c),
+  // not a connection dropped without a word
+  const plain = await get(s.port, '/api/info');
+  eq(plain.status, 400, 'plain HTTP on the TLS port');
+  assert(/application\/json/.test(plain.headers['content-type'] || ''), `content-type ${plain.headers['content-type']}`);
+  assert(/default-src 'none'/.test(plain.headers['content-security-policy'] || ''), 'no CSP');
+  eq(JSON.parse(plain.body.toString()).error.message, 'this server speaks HTTPS only', 'message');
+  eq((await get(s.port, '/api/info')).status, 400, 'and again (the server survived it)');
   await stopServer(s);
 });
 

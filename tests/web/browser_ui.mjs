@@ -7,6 +7,7 @@
 // environment of browser_test.mjs plus KT_WEB_REC_DB; screenshots go to
 // KT_WEB_ARTIFACTS.
 import fs from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { test, fatal, finish, assert, eq, sleep, tmpdir, REPO, startServer, stopServer } from './lib.mjs';
 
@@ -230,8 +231,9 @@ await test('ui_non_tty_explained', async () => {
 await test('ui_list_and_search_results', async () => {
   await page.goto(`${LIST}/#/?namespace=ns-2`);
   await page.waitForSelector('#sessions tbody tr');
-  assert(/From \(UTC\)/.test(await page.textContent('#filters')), 'no time zone label on the date pickers');
-  await shot('list');
+  assert(/From \(UTC\)/.test(await page.textContent('#filters')) && /To \(UTC\)/.test(await page.textContent('#filters')),
+    'no time zone label on the date pickers');
+  await shot('list-filtered-ns');
   await page.fill('#q', 'session-7');
   await page.click('#search-form button');
   await until(async () => (await page.locator('#hits tbody tr').count()) > 0, 5000, 'hits');
@@ -240,7 +242,107 @@ await test('ui_list_and_search_results', async () => {
   assert(rows.every((r) => r[3].startsWith('ns-2 / ')), `a hit outside namespace ns-2: ${JSON.stringify(rows[0])}`);
   assert(rows.every((r) => /^\d+:\d\d\.\d{3}$/.test(r[2])), 'offset column');
   eq(await page.locator('#hits tbody tr').first().locator('mark').first().textContent(), 'session-7', 'highlighted match');
-  await shot('search');
+  await shot('search-results-filtered');
+});
+
+// a fresh document each time: a hash change alone keeps the old rows
+// until the new ones load
+const fresh = async (url) => { await page.goto('about:blank'); await page.goto(url); };
+
+await test('ui_list_sorted_with_total', async () => {
+  await fresh(`${LIST}/#/`);
+  await page.waitForSelector('#sessions tbody tr');
+  const st = await page.textContent('#list-status');
+  const total = (await (await fetch(`${LIST}/api/sessions?limit=1`)).json()).total;
+  assert(st.includes(`of ${total.toLocaleString('en')} sessions`) && /newest start first/.test(st), `status: ${st}`);
+  assert(/Start \(UTC\)/.test(await page.textContent('#sessions thead')), 'no time zone on the start column');
+  const starts = await page.locator('#sessions tbody tr td:nth-child(2)').allTextContents();
+  assert(starts.length === 100 && starts.every((t, i) => i === 0 || t <= starts[i - 1]), 'rows not sorted by start time, newest first');
+});
+
+await test('ui_filters_case_insensitive_substring', async () => {
+  await fresh(`${LIST}/#/`);
+  await page.waitForSelector('#sessions tbody tr');
+  const total = (await (await fetch(`${LIST}/api/sessions?pod=POD-07&namespace=S-2&limit=1`)).json()).total;
+  assert(total > 0, 'the API finds nothing for POD-07 in S-2');
+  await page.fill('#filters input[name=pod]', 'POD-07');
+  await page.fill('#filters input[name=namespace]', 'S-2');
+  await page.click('#filters button[type=submit]');
+  await until(async () => (await page.textContent('#list-status')).includes(`of ${total.toLocaleString('en')} session`), 5000, `the filtered list (${total})`);
+  const where = await page.locator('#sessions tbody tr td:nth-child(4)').allTextContents();
+  assert(where.length > 0 && where.every((t) => /^ns-2 \/ pod-07 \//.test(t)), `rows: ${where.slice(0, 3).join(' | ')}`);
+});
+
+await test('ui_gap_marker', async () => {
+  const r = await (await fetch(`${LIST}/api/sessions?pod=web-demo&limit=1`)).json();
+  const d = r.sessions[0];
+  assert(d && d.lost_bytes > 0, 'no session with a gap in the list store');
+  await open(`${LIST}/#/s/${d.id}`);
+  await page.evaluate(() => window.ktPlayer.seek(window.ktPlayer.duration()));
+  await until(async () => (await page.locator('#markers span.gap').count()) > 0, 5000, 'a gap marker on the seek bar');
+  const left = await page.locator('#markers span.gap').first().evaluate((e) => parseFloat(e.style.left));
+  const want = (7e6 / (d.end_us - d.start_us)) * 100;   // kt_webfill: 3000 bytes lost at 7 s
+  assert(Math.abs(left - want) < 1, `gap marker at ${left}%, want ${want.toFixed(1)}%`);
+  assert(/3000 bytes lost/.test(await page.locator('#markers span.gap').first().getAttribute('title')), 'gap marker title');
+});
+
+// Tamper evidence (issue 10) on the list and the session page: the real
+// recorder's signed session is "verified"; an unsigned store says
+// "unsigned"; a copy whose checkpoint signature was altered says BROKEN.
+await test('ui_verification_state', async () => {
+  const badge = async (id) => page.locator(`#sessions tr[data-id="${id}"] td.evidence .badge`).getAttribute('data-state');
+  await fresh(`${REC}/#/`);
+  await page.waitForSelector(`#sessions tr[data-id="${RID}"]`);
+  eq(await badge(RID), 'verified', 'the recorded session on the list');
+  await open(`${REC}/#/s/${RID}`);
+  let v = await page.textContent('#meta .verify');
+  assert(/verified/.test(v) && /frames signed/.test(v) && /final/.test(v), `session page: ${v}`);
+  assert(!/key stored in the database/.test(v), 'the key next to the store was not used');
+  await fresh(`${LIST}/#/?pod=web-demo`);
+  await page.waitForSelector('#sessions tbody tr');
+  eq(await page.locator('#sessions tbody tr td.evidence .badge').first().getAttribute('data-state'), 'unsigned', 'an unsigned store');
+  // a tampered copy
+  const dir = tmpdir('webui-tamper');
+  execFileSync('sqlite3', [DB, `.backup ${dir}/kt.db`]);
+  fs.copyFileSync(path.join(path.dirname(DB), 'node.key.pub'), `${dir}/node.key.pub`);
+  execFileSync('sqlite3', [`${dir}/kt.db`, `UPDATE checkpoints SET sig = zeroblob(64) WHERE session_id = ${Number(RID)}`]);
+  const s = await startServer(['--db', `${dir}/kt.db`, '--listen', '127.0.0.1:0']);
+  try {
+    await fresh(`${s.url}/#/`);
+    await page.waitForSelector(`#sessions tr[data-id="${RID}"]`);
+    eq(await badge(RID), 'broken', 'the tampered session on the list');
+    eq(await page.locator(`#sessions tr[data-id="${RID}"] td.evidence .badge`).textContent(), 'BROKEN', 'badge text');
+    await open(`${s.url}/#/s/${RID}`);
+    v = await page.textContent('#meta .verify');
+    assert(/BROKEN/.test(v) && /signature invalid/.test(v), `tampered session page: ${v}`);
+    await shot('session-tampered-broken');
+  } finally {
+    await stopServer(s);
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+// Screen text found by search, in the browser: the hit says where (its
+// namespace, its offset), highlights the match, and its link opens the
+// player at that moment with the text on screen.  "B-4" is only ever on
+// screen (the command line says B-$((2+2))).
+await test('ui_search_screen_hit', async () => {
+  const ns = session.k8s_namespace;
+  await until(async () => (await (await fetch(`${REC}/api/search?q=B-4&in=screen`)).json()).hits.length > 0, 20000, 'the screen index');
+  await fresh(`${REC}/#/search?q=B-4&in=all`);
+  await until(async () => (await page.locator('#hits tbody tr.screen').count()) > 0, 5000, 'screen hits');
+  const row = page.locator('#hits tbody tr.screen').first();
+  const cells = await row.locator('td').allTextContents();
+  assert(cells[3].startsWith(`${ns} / `), `namespace column: ${cells[3]}`);
+  assert(/^\d+:\d\d\.\d{3}$/.test(cells[2]), `offset column: ${cells[2]}`);
+  assert(/screen/.test(cells[4]), `in column: ${cells[4]}`);
+  eq(await row.locator('mark').first().textContent(), 'B-4', 'highlighted match');
+  await shot('search-screen-hit');
+  await page.evaluate(() => { window.ktSessionReady = null; });
+  await row.locator('a').first().click();
+  await page.waitForFunction(() => window.ktSessionReady, null, { timeout: 10000 });
+  await page.evaluate(() => window.ktSessionReady);
+  assert((await screen()).includes('B-4'), 'the hit\'s link does not show the text on screen');
 });
 
 await test('ui_no_page_errors', async () => eq(problems.length, 0, problems.join(' | ').slice(0, 300)));

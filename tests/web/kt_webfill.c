@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "store.h"
@@ -38,7 +39,8 @@ static int mk_session(struct kt_store *st, const char *ns, const char *pod, cons
 	static unsigned seq;
 
 	memset(s, 0, sizeof(*s));
-	snprintf(s->uuid, sizeof(s->uuid), "webfill-%08x-%u", (unsigned)(base_us / S), seq++);
+	/* the pid: several `live` writers may share a store and a second */
+	snprintf(s->uuid, sizeof(s->uuid), "webfill-%08x-%d-%u", (unsigned)(base_us / S), (int)getpid(), seq++);
 	s->kernel_id = seq;
 	s->start_us = start;
 	s->state = KT_SESSION_ACTIVE;

@@ -131,6 +131,23 @@ function userCell(s) {
   return el('td', { class: 'user' }, who(i), badge);
 }
 
+// Tamper evidence (store/evidence.h): the server checks the signatures
+// and what they cover (kubetape verify also rehashes every frame).
+const VERIFY_TEXT = { verified: 'verified', 'unsigned tail': 'unsigned tail', unsigned: 'unsigned', broken: 'BROKEN' };
+function verifyTitle(v) {
+  if (!v) return 'verification state not available';
+  let t = `${v.frames_signed} of ${v.frames} frames signed, ${v.checkpoints} checkpoint${v.checkpoints === 1 ? '' : 's'}` +
+    `${v.final ? ', final' : ''}; signatures checked (kubetape verify rehashes every frame)`;
+  if (v.key_from_store) t += '; against the key stored in the database (no node.key.pub next to it: weaker)';
+  if (v.problems) t += `; ${v.problems}`;
+  return t;
+}
+function verifyBadge(v) {
+  const st = v ? v.state : 'unknown';
+  return el('span', { class: `badge verify v-${st.replace(/\s+/g, '-')}`, title: verifyTitle(v), 'data-state': st },
+    VERIFY_TEXT[st] || st);
+}
+
 function sessionRow(s) {
   const where = `${s.k8s_namespace || '?'} / ${s.pod || '?'} / ${s.container || '?'}`;
   const dur = s.end_us ? s.end_us - s.start_us : Date.now() * 1000 - s.start_us;
@@ -142,6 +159,7 @@ function sessionRow(s) {
       ...(s.entry_flags || []).filter((f) => ENTRY_BADGES[f]).map((f) => el('span', { class: 'badge guess', title: ENTRY_BADGES[f][1] }, ENTRY_BADGES[f][0]))),
     el('td', {}, s.node),
     userCell(s),
+    el('td', { class: 'evidence' }, verifyBadge(s.verification)),
     el('td', { class: 'cmd', title: s.first_command }, s.first_command),
     el('td', {}, exitText(s)),
     el('td', {}, fmtBytes(s.bytes_out), s.lost_bytes || s.lost_events ? el('span', { class: 'badge lost', title: `${s.lost_bytes} bytes lost` }, 'loss') : null));
@@ -235,11 +253,13 @@ async function searchPage(params) {
     if (afterScreen) base.set('after_screen', String(afterScreen));
     const r = await api('/api/search?' + base);
     for (const h of r.hits) {
+      // t= is in ms, the hit in us: rounded up, so the frame that wrote
+      // the match is on screen when the link opens
       const s = h.session, c = h.command;
       const rel = h.offset_us;
       const text = c ? c.argv.join(' ') : h.screen.text;
       tbody.append(el('tr', { class: `hit ${h.kind}` },
-        el('td', {}, el('a', { href: `#/s/${s.id}?t=${Math.max(0, Math.floor(rel / 1000))}` }, `#${s.id}`), s.active ? el('span', { class: 'badge live' }, 'LIVE') : null),
+        el('td', {}, el('a', { href: `#/s/${s.id}?t=${Math.max(0, Math.ceil(rel / 1000))}` }, `#${s.id}`), s.active ? el('span', { class: 'badge live' }, 'LIVE') : null),
         el('td', {}, fmtTime(s.start_us + rel)),
         el('td', { class: 'offset' }, fmtOffset(rel)),
         el('td', {}, `${s.k8s_namespace} / ${s.pod} / ${s.container}`),

@@ -50,6 +50,12 @@ function fitTerminal(termEl) {
   if (!fs && player && player.getBoundingClientRect().bottom > window.innerHeight) player.scrollIntoView({ block: 'end' });
 }
 
+// The verification state, with what was checked and what is wrong.
+function verifyItem(v) {
+  const dd = el('dd', {}, verifyBadge(v), ' ', v ? verifyTitle(v) : '');
+  return el('div', { class: 'verify' }, el('dt', {}, 'Tamper evidence'), dd);
+}
+
 async function sessionPage(id, params) {
   show('session-view');
   const [{ session: s }, cr] = await Promise.all([api(`/api/sessions/${id}`), api(`/api/sessions/${id}/commands?limit=5000`)]);
@@ -61,6 +67,7 @@ async function sessionPage(id, params) {
     ...(s.identity ? [metaItem('User', who(s.identity) || 'none: no exec request (entered from the node?)'), metaItem('Join', s.identity.tier),
       metaItem('Source IPs', s.identity.request ? s.identity.request.source_ips.join(', ') : ''),
       metaItem('User agent', s.identity.request ? s.identity.request.user_agent : '')] : []),
+    verifyItem(s.verification),
     metaItem('Start (UTC)', fmtTime(s.start_us)),
     metaItem('End (UTC)', s.end_us ? fmtTime(s.end_us) : (s.active ? 'live' : '')),
     metaItem('Duration', fmtDur(s.end_us ? s.end_us - s.start_us : null)),

@@ -11,7 +11,6 @@
  * HTTPS only, and every request authenticated (client certificate or
  * bearer token): the audit log is evidence, nobody else may write to it.
  */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -23,6 +22,7 @@
 #include <unistd.h>
 
 #include "hook.h"
+#include "listen.h"
 #include "log.h"
 
 static volatile sig_atomic_t stop;
@@ -104,42 +104,6 @@ static int load_token(const char *path)
 	return kt_hook.token ? 0 : -ENOMEM;
 }
 
-static int parse_listen(const char *s, char *host, size_t hlen, int *port)
-{
-	const char *colon = strrchr(s, ':');
-	struct in_addr a4;
-	struct in6_addr a6;
-	char *end;
-	long p;
-
-	if (!colon || colon == s || (size_t)(colon - s) >= hlen)
-		return -EINVAL;
-	if (s[0] == '[' && colon[-1] == ']')
-		snprintf(host, hlen, "%.*s", (int)(colon - s - 2), s + 1);
-	else
-		snprintf(host, hlen, "%.*s", (int)(colon - s), s);
-	errno = 0;
-	p = strtol(colon + 1, &end, 10);
-	if (errno || *end || end == colon + 1 || p < 0 || p > 65535)
-		return -EINVAL;
-	if (inet_pton(AF_INET, host, &a4) != 1 && inet_pton(AF_INET6, host, &a6) != 1)
-		return -EINVAL;
-	*port = (int)p;
-	return 0;
-}
-
-static void lws_logger(int level, const char *line)
-{
-	char buf[512];
-	size_t n;
-
-	snprintf(buf, sizeof(buf), "%s", line);
-	n = strlen(buf);
-	while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
-		buf[--n] = 0;
-	kt_log(level & LLL_ERR ? KT_LOG_ERROR : KT_LOG_WARN, "lws: %s", buf);
-}
-
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -209,8 +173,8 @@ int main(int argc, char **argv)
 		pr_err("refusing to run without authentication: give --client-ca and/or --token-file");
 		return 2;
 	}
-	if (parse_listen(listen, host, sizeof(host), &port)) {
-		pr_err("--listen: '%s' is not ADDR:PORT with an IP address", listen);
+	if (web_parse_listen(listen, host, sizeof(host), &port, NULL)) {
+		pr_err("--listen: '%s' is not ADDR:PORT with an IP address (or localhost)", listen);
 		return 2;
 	}
 	if (token_file && load_token(token_file))
@@ -221,7 +185,7 @@ int main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	lws_set_log_level(LLL_ERR | LLL_WARN, lws_logger);
+	lws_set_log_level(LLL_ERR | LLL_WARN, web_lws_logger);
 	memset(&info, 0, sizeof(info));
 	info.port = port;
 	info.iface = host;

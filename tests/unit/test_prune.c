@@ -1,0 +1,287 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * Retention on real SQLite stores with real signed checkpoints: prune by
+ * age and by size budget, per namespace; held and active sessions are never
+ * pruned; a dry run deletes nothing; every row of a pruned session goes
+ * (commands_fts stays consistent), its checkpoints stay; verify reports a
+ * pruned session as pruned and the node chain as intact, but a session
+ * deleted without a prune record, or under a rule its signed end
+ * contradicts, as broken; VACUUM gives the space back.
+ */
+#include <errno.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "evidence.h"
+#include "rec_evidence.h"
+#include "log.h"
+#include "prune.h"
+#include "kt_test.h"
+#include "kt_fixture.h"
+
+#define DAY (86400 * 1000000LL)
+
+static char g_dir[128], g_key[256], g_head[300];
+
+/* A signed session: META, `n` chunks of output and a command each, END and
+ * the final checkpoint (unless active). */
+static int64_t record(struct kt_store *st, struct kt_signer *sg, const char *uuid, const char *ns,
+		      int64_t t0, int n, bool end)
+{
+	struct kt_session_info s = kt_fx_session(uuid, ns, "pod", t0);
+	struct kt_chunk_builder b;
+	char line[80];
+
+	kt_chunk_builder_init(&b);
+	CHECK_EQ_INT(kt_store_session_create(st, &s), 0);
+	CHECK_EQ_INT(kt_rec_ev_meta(&b, &s), 0);
+	for (int c = 0; c < n; c++) {
+		struct kt_command cmd = kt_fx_cmd(s.id, t0 + c * 1000 + 1, 100 + c, 99,
+						  ARGV("grep\0needle-word"));
+
+		CHECK_EQ_INT(kt_store_command_add(st, &cmd), 0);
+		CHECK_EQ_INT(kt_rec_ev_cmd(&b, &cmd), 0);
+		for (int i = 0; i < 100; i++) {
+			int len = snprintf(line, sizeof(line), "%s chunk %d line %d %x\r\n", uuid, c, i,
+					   (unsigned)(i * 2654435761u));
+
+			CHECK_EQ_INT(kt_chunk_add(&b, KT_FRAME_OUT, t0 + c * 1000 + 10 + i, line, len), 0);
+		}
+		CHECK_EQ_INT(kt_store_chunk_append(st, s.id, &b), 0);
+		kt_chunk_builder_reset(&b);
+		CHECK(kt_store_checkpoint(st, sg, s.id, t0 + c * 1000 + 500, false) >= 0);
+	}
+	if (end) {
+		CHECK_EQ_INT(kt_store_session_get(st, s.id, &s), 0);
+		s.state = KT_SESSION_ENDED;
+		s.end_us = t0 + n * 1000 + 900;
+		s.has_exit = true;
+		CHECK_EQ_INT(kt_rec_ev_end(&b, &s, s.end_us), 0);
+		CHECK_EQ_INT(kt_store_chunk_append(st, s.id, &b), 0);
+		CHECK_EQ_INT(kt_store_session_update(st, &s), 0);
+		CHECK_EQ_INT(kt_store_checkpoint(st, sg, s.id, s.end_us, true), 1);
+	}
+	kt_chunk_builder_free(&b);
+	return s.id;
+}
+
+struct nodep {
+	int n;
+	char first[512];
+};
+
+static void on_problem(const char *p, void *ctx)
+{
+	struct nodep *np = ctx;
+
+	if (!np->n++)
+		snprintf(np->first, sizeof(np->first), "%s", p);
+}
+
+static int node_problems(const char *path, struct nodep *np)
+{
+	struct kt_store *st = NULL;
+	uint8_t pk[KT_PK_LEN];
+	char pub[300];
+	int n = -1;
+
+	memset(np, 0, sizeof(*np));
+	snprintf(pub, sizeof(pub), "%s.pub", g_key);
+	CHECK_EQ_INT(kt_pubkey_load(pub, pk), 0);
+	CHECK_EQ_INT(kt_store_open(path, KT_STORE_RDONLY, &st), 0);
+	if (st)
+		n = kt_verify_node(st, pk, g_head, on_problem, np, NULL);
+	kt_store_close(st);
+	return n;
+}
+
+static int count_cb(const struct kt_session_info *s, int64_t bytes, const char *rule, void *ctx)
+{
+	(void)s;
+	(void)bytes;
+	(void)rule;
+	(*(int *)ctx)++;
+	return 0;
+}
+
+/* Ages: a (old, ns a), b (old, held), c (old, ns b), d (2 days, ns a),
+ * e (active, old start). */
+static void t_age_and_hold(void)
+{
+	struct kt_store *st = NULL;
+	struct kt_signer *sg = NULL;
+	struct kt_prune_rule r = { .older_than_us = DAY, .who = "test" };
+	struct kt_prune_stats stats;
+	struct kt_prune_record pr;
+	struct nodep np;
+	char db[300];
+	int64_t now = kt_now_us(), a, b, c, d, e;
+	int n = 0;
+
+	snprintf(db, sizeof(db), "%s/age.db", g_dir);
+	CHECK_EQ_INT(kt_store_open(db, KT_STORE_CREATE, &st), 0);
+	CHECK_EQ_INT(kt_signer_open(g_key, &sg), 0);
+	if (!st || !sg)
+		goto out;
+	CHECK_EQ_INT(kt_signer_attach(sg, st), 0);
+	a = record(st, sg, "boot-a", "a", now - 30 * DAY, 3, true);
+	b = record(st, sg, "boot-b", "a", now - 29 * DAY, 3, true);
+	c = record(st, sg, "boot-c", "b", now - 28 * DAY, 3, true);
+	d = record(st, sg, "boot-d", "a", now - 2 * DAY, 3, true);
+	e = record(st, sg, "boot-e", "a", now - 40 * DAY, 2, false);
+	CHECK_EQ_INT(kt_signer_save_head(sg), 0);
+
+	CHECK_EQ_INT(kt_store_hold(st, b, "test", "case 42"), 0);
+	CHECK_EQ_INT(kt_store_hold(st, b, "test", "again"), -EEXIST);
+	CHECK_EQ_INT(kt_store_hold(st, 999, "test", ""), -ENOENT);
+
+	/* dry run: reports, deletes nothing */
+	r.dry_run = true;
+	r.older_than_us = 7 * DAY;
+	CHECK_EQ_INT(kt_store_prune(st, &r, count_cb, &n, &stats), 0);
+	CHECK_EQ_INT(n, 2);
+	CHECK_EQ_INT(stats.held, 1);
+	CHECK_EQ_INT(kt_fx_sql_int(db, "SELECT count(*) FROM sessions"), 5);
+	CHECK_EQ_INT(kt_fx_sql_int(db, "SELECT count(*) FROM prunes"), 0);
+
+	/* namespace b only */
+	r.dry_run = false;
+	r.k8s_namespace = "b";
+	CHECK_EQ_INT(kt_store_prune(st, &r, NULL, NULL, &stats), 0);
+	CHECK_EQ_INT(stats.sessions, 1);
+	CHECK_EQ_INT(kt_fx_sql_int(db, "SELECT count(*) FROM sessions WHERE k8s_namespace = 'b'"), 0);
+
+	r.k8s_namespace = NULL;
+	CHECK_EQ_INT(kt_store_prune(st, &r, NULL, NULL, &stats), 0);
+	CHECK_EQ_INT(stats.sessions, 1); /* a; b held, d young, e active */
+	CHECK_EQ_INT(stats.held, 1);
+	kt_store_close(st);
+	st = NULL;
+
+	CHECK_EQ_INT(kt_fx_sql_int(db, "SELECT count(*) FROM sessions"), 3);
+	for (int64_t id = a; id <= c; id += c - a) {
+		char sql[256];
+
+		snprintf(sql, sizeof(sql), "SELECT (SELECT count(*) FROM chunks WHERE session_id = %lld) +"
+			 " (SELECT count(*) FROM commands WHERE session_id = %lld) +"
+			 " (SELECT count(*) FROM chain_heads WHERE session_id = %lld)",
+			 (long long)id, (long long)id, (long long)id);
+		CHECK_EQ_INT(kt_fx_sql_int(db, sql), 0);
+	}
+	/* checkpoints stay; the external-content FTS index agrees with commands */
+	CHECK_EQ_INT(kt_fx_sql_int(db, "SELECT count(*) FROM checkpoints WHERE session_id IN (1, 3)"), 8);
+	CHECK_EQ_INT(kt_fx_sql_int(db, "SELECT count(*) FROM commands_fts WHERE commands_fts MATCH 'needle'"),
+		     kt_fx_sql_int(db, "SELECT count(*) FROM commands"));
+	CHECK_EQ_INT(kt_fx_sql_int(db, "SELECT count(*) FROM prunes WHERE rule = 'older-than 604800s'"), 1);
+	CHECK_EQ_INT(kt_fx_sql_int(db, "SELECT count(*) FROM prunes WHERE rule = 'older-than 604800s namespace=b'"), 1);
+
+	CHECK_EQ_INT(kt_store_open(db, KT_STORE_RDONLY, &st), 0);
+	if (st) {
+		CHECK_EQ_INT(kt_store_prune_get(st, a, &pr), 0);
+		CHECK_EQ_STR(pr.uuid, "boot-a");
+		CHECK_EQ_STR(pr.who, "test");
+		CHECK_EQ_INT(kt_store_prune_get(st, b, &pr), -ENOENT);
+		kt_store_close(st);
+		st = NULL;
+	}
+	/* pruned is not tampering */
+	CHECK_EQ_INT(node_problems(db, &np), 0);
+
+	/* release b: now it goes */
+	CHECK_EQ_INT(kt_store_open(db, 0, &st), 0);
+	if (st) {
+		CHECK_EQ_INT(kt_store_release(st, b), 0);
+		CHECK_EQ_INT(kt_store_release(st, b), -ENOENT);
+		CHECK_EQ_INT(kt_store_prune(st, &r, NULL, NULL, &stats), 0);
+		CHECK_EQ_INT(stats.sessions, 1);
+		kt_store_close(st);
+		st = NULL;
+	}
+	CHECK_EQ_INT(kt_fx_sql_int(db, "SELECT count(*) FROM sessions WHERE state = 0"), 1);
+	(void)d;
+	(void)e;
+
+	/* a prune record whose rule the signed end contradicts: broken */
+	{
+		sqlite3 *h;
+
+		CHECK_EQ_INT(sqlite3_open(db, &h), SQLITE_OK);
+		CHECK_EQ_INT(sqlite3_exec(h, "UPDATE prunes SET min_age_us = 100 * 365 * 86400000000"
+					  " WHERE uuid = 'boot-a'", NULL, NULL, NULL), SQLITE_OK);
+		sqlite3_close(h);
+	}
+	CHECK_EQ_INT(node_problems(db, &np), 1);
+	CHECK(strstr(np.first, "pruned by rule") != NULL);
+	/* a session deleted without a prune record: broken, as before */
+	{
+		sqlite3 *h;
+
+		CHECK_EQ_INT(sqlite3_open(db, &h), SQLITE_OK);
+		CHECK_EQ_INT(sqlite3_exec(h, "UPDATE prunes SET min_age_us = 0;"
+					  " DELETE FROM chunks WHERE session_id = 4;"
+					  " DELETE FROM commands WHERE session_id = 4;"
+					  " DELETE FROM sessions WHERE id = 4", NULL, NULL, NULL), SQLITE_OK);
+		sqlite3_close(h);
+	}
+	CHECK(node_problems(db, &np) >= 1);
+	CHECK(strstr(np.first, "deleted") != NULL);
+out:
+	kt_signer_free(sg);
+	kt_store_close(st);
+}
+
+/* Size budget: oldest first, held exempt, the file shrinks after reclaim. */
+static void t_size(void)
+{
+	struct kt_store *st = NULL;
+	struct kt_signer *sg = NULL;
+	struct kt_prune_rule r = { .who = "test" };
+	struct kt_prune_stats stats;
+	int64_t now = kt_now_us(), ids[6], one, freed = 0;
+	char db[300], uuid[16];
+
+	char key[300];
+
+	snprintf(db, sizeof(db), "%s/size.db", g_dir);
+	snprintf(key, sizeof(key), "%s/size.key", g_dir); /* its own chain */
+	CHECK_EQ_INT(kt_store_open(db, KT_STORE_CREATE, &st), 0);
+	CHECK_EQ_INT(kt_signer_open(key, &sg), 0);
+	if (!st || !sg)
+		goto out;
+	CHECK_EQ_INT(kt_signer_attach(sg, st), 0);
+	for (int i = 0; i < 6; i++) {
+		snprintf(uuid, sizeof(uuid), "boot-s%d", i);
+		ids[i] = record(st, sg, uuid, "a", now - (20 - i) * DAY, 40, true);
+	}
+	one = kt_fx_sql_int(db, "SELECT sum(length(data)) FROM chunks WHERE session_id = 1");
+	CHECK(one > 10000);
+	CHECK_EQ_INT(kt_store_hold(st, ids[0], "test", ""), 0);
+	/* budget of ~3.5 sessions: s0 held, so s1, s2, s3 go (the oldest) */
+	r.max_bytes = (uint64_t)(one * 7 / 2);
+	CHECK_EQ_INT(kt_store_prune(st, &r, NULL, NULL, &stats), 0);
+	CHECK_EQ_INT(stats.sessions, 3);
+	CHECK_EQ_INT(stats.held, 1);
+	CHECK(stats.total_after <= (int64_t)r.max_bytes);
+	CHECK_EQ_INT(kt_fx_sql_int(db, "SELECT group_concat(id) = '1,5,6' FROM (SELECT id FROM sessions ORDER BY id)"), 1);
+	CHECK_EQ_INT(kt_store_reclaim(st, &freed), 0);
+	CHECK(freed > one * 2);
+	CHECK_EQ_INT(kt_fx_sql_int(db, "PRAGMA auto_vacuum"), 2);
+out:
+	kt_signer_free(sg);
+	kt_store_close(st);
+}
+
+int main(void)
+{
+	kt_log_init("test_prune", KT_LOG_WARN);
+	if (kt_fx_mkdtemp(g_dir, sizeof(g_dir), "prune"))
+		return 1;
+	snprintf(g_key, sizeof(g_key), "%s/node.key", g_dir);
+	snprintf(g_head, sizeof(g_head), "%s.head", g_key);
+	RUN(t_age_and_hold);
+	RUN(t_size);
+	kt_fx_rm_dir(g_dir);
+	return kt_test_done();
+}
