@@ -10,6 +10,13 @@
 # levels, the parent's executable's mount namespace and the task's own),
 # plus the fork and exit hooks' one hash lookup each.
 #
+# Limits: the figure is a difference of two ~1.5 ms means; on a loaded
+# shared machine they move by up to ~1 ms between rounds (measured at
+# 17:10 UTC 2026-12-06 with ~7 test runs queued: medians -59 us and -27 us,
+# i.e. noise), so only a quiet machine gives sub-µs figures.  For the exec
+# program alone, `sysctl kernel.bpf_stats_enabled=1` and bpftool's
+# run_time_ns / run_cnt of kt_sched_exec are independent of load.
+#
 # BENCH_EXEC_BASE=PATH adds a third point: another kubetape-recorder binary
 # (e.g. one built before a rule change), so before/after are measured in the
 # same rounds.  The recorders run with --pin-dir none (nothing left behind).
