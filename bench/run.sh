@@ -16,6 +16,7 @@
 #   cli_scale.sh  the CLI on a 10,000-session / 1,000,000-command store
 #   audit_ingest.sh  Kubernetes audit events into the store, per path (events/s)
 #   ship.sh       the cluster store: kubetape ship throughput, PostgreSQL bytes
+#   term.sh       the index worker's screen render rate: kt_screen vs fastvt (MB/CPU-s)
 #
 # Modes: default = the figures for RESULTS.md (under 20 minutes on a 2-core
 # machine); --quick scales sizes down; --smoke runs every harness for a few
@@ -36,7 +37,7 @@ for a in "$@"; do
 	case "$a" in
 	--quick) MODE=quick ;;
 	--smoke) MODE=smoke ;;
-	-h|--help) sed -n '4,29p' "$0"; exit 0 ;;
+	-h|--help) sed -n '4,30p' "$0"; exit 0 ;;
 	-*) echo "run.sh: unknown option '$a'" >&2; exit 2 ;;
 	*) OUT=$a ;;
 	esac
@@ -53,7 +54,7 @@ export FAKEPOD_DIR=${BENCH_FAKEPOD_DIR:-/tmp/kubetape-bench-fakepod} BENCH_POD_S
 trap '"$REPO/tests/lib/fakepod.sh" down >/dev/null 2>&1; rm -rf "$WORK"' EXIT
 trap 'echo "run.sh: interrupted" >&2; exit 130' INT TERM
 
-SCRIPTS=(flood storage many tax exec_tax cli_scale audit_ingest ship)
+SCRIPTS=(flood storage many tax exec_tax cli_scale audit_ingest ship term)
 T0=$(date +%s)
 DATE=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 npass=0 nfail=0

@@ -122,6 +122,11 @@ int ix_render_span(struct kt_store *st, int64_t sid, struct kt_screen *scr, int6
 		   uint32_t fi, int64_t end_cs, uint32_t end_fi, const bool *stop,
 		   int64_t *rendered);
 
+/* ---- the writer's screen model: fastvt (index_model.c) ---- */
+struct fv;
+int ixw_screen_fresh(const struct kt_session_info *s, struct fv **out);
+int ixw_render_frame(struct fv *scr, const struct kt_frame *f);
+
 /* ---- one-off statements (index_write.c) ---- */
 int ix_prep(struct kt_store *st, const char *sql, sqlite3_stmt **q);
 int ix_step_done(struct kt_store *st, sqlite3_stmt *q);

@@ -13,6 +13,7 @@
 #include "index_int.h"
 #include "log.h"
 #include "satint.h"
+#include "term/fastvt.h"
 
 /* ---------------------------------------------------------------- writing */
 
@@ -27,7 +28,7 @@ struct pend_kf {
 struct indexer {
 	struct kt_store *st;
 	int64_t sid;
-	struct kt_screen *scr;
+	struct fv *scr;           /* fastvt: index_model.c says why */
 	int err;                  /* first error of a line callback */
 	/* where rendering stands: right after frame_index frames of chunk_seq */
 	int64_t chunk_seq;
@@ -118,7 +119,7 @@ static int snapshot(struct indexer *ix, void **z, size_t *zlen, size_t *raw_len)
 	size_t len;
 	int err;
 
-	err = kt_screen_serialize(ix->scr, &raw, &len);
+	err = fv_serialize(ix->scr, &raw, &len);
 	if (err)
 		return err;
 	err = ix_zcompress(raw, len, z, zlen);
@@ -143,7 +144,7 @@ static int keyframe(struct indexer *ix)
 	k->frame_index = ix->frame_index;
 	k->ts_us = ix->ts_us;
 	k->out_offset = ix->out_offset;
-	kt_screen_size(ix->scr, &k->rows, &k->cols);
+	fv_size(ix->scr, &k->rows, &k->cols);
 	ix->have_kf = true;
 	ix->kf_offset = ix->out_offset;
 	ix->kf_us = ix->ts_us;
@@ -458,7 +459,7 @@ static int flush(struct indexer *ix, bool cut, bool done)
 			      " block_frame_index, block_lines, done, rows, cols, state)"
 			      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)", &q);
 		if (!err) {
-			kt_screen_size(ix->scr, &rows, &cols);
+			fv_size(ix->scr, &rows, &cols);
 			sqlite3_bind_int64(q, 1, ix->sid);
 			sqlite3_bind_int64(q, 2, ix->chunk_seq);
 			sqlite3_bind_int64(q, 3, ix->frame_index);
@@ -568,8 +569,8 @@ static int resume(struct indexer *ix, const struct kt_session_info *s, bool *don
 		}
 		err = ix_zdecompress(st, KT_CODEC_ZSTD, (int64_t)raw_len, z, zlen, &raw);
 		if (!err)
-			err = kt_screen_restore(sqlite3_column_int(q, 11), sqlite3_column_int(q, 12),
-						raw, (size_t)raw_len, &ix->scr);
+			err = fv_restore(sqlite3_column_int(q, 11), sqlite3_column_int(q, 12),
+					 raw, (size_t)raw_len, &ix->scr);
 		goto out;
 	}
 	if (rc != SQLITE_DONE) {
@@ -578,7 +579,7 @@ static int resume(struct indexer *ix, const struct kt_session_info *s, bool *don
 	}
 	/* first run */
 	ix->kf_us = s->start_us;
-	err = ix_screen_fresh(s, &ix->scr);
+	err = ixw_screen_fresh(s, &ix->scr);
 out:
 	sqlite3_finalize(q);
 	free(raw);
@@ -611,7 +612,7 @@ int kt_index_session(struct kt_store *st, int64_t session_id, size_t budget)
 	err = resume(&ix, s, &finished);
 	if (err || finished)
 		goto cleanup;
-	kt_screen_set_line_cb(ix.scr, on_line, &ix);
+	fv_set_line_cb(ix.scr, on_line, &ix);
 	err = kt_stream_open_pos(st, session_id, ix.chunk_seq, ix.frame_index, &stream);
 	if (err)
 		goto cleanup;
@@ -623,7 +624,7 @@ int kt_index_session(struct kt_store *st, int64_t session_id, size_t budget)
 			err = ret;
 			goto cleanup;
 		}
-		err = ix_render_frame(ix.scr, &f);
+		err = ixw_render_frame(ix.scr, &f);
 		if (err)
 			goto cleanup;
 		if (f.type == KT_FRAME_OUT) {
@@ -663,7 +664,7 @@ int kt_index_session(struct kt_store *st, int64_t session_id, size_t budget)
 	}
 	if (!more && s->state != KT_SESSION_ACTIVE) {
 		/* ended and every stored chunk rendered: the final screen */
-		err = kt_screen_visible_lines(ix.scr, final_line, &ix);
+		err = fv_visible_lines(ix.scr, final_line, &ix);
 		if (!err)
 			err = flush(&ix, false, true);
 		goto cleanup;
@@ -675,7 +676,7 @@ cleanup:
 	free(ix.pend.p);
 	free(ix.scratch.p);
 	free(ix.fin.p);
-	kt_screen_free(ix.scr);
+	fv_free(ix.scr);
 	free(s);
 	if (err)
 		return err;

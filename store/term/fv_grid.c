@@ -1,0 +1,727 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * fastvt's cells: glyphs, erase, scroll, resize, lines leaving the main
+ * screen.  Each operation does what libvterm 0.1.4's state layer does
+ * followed by what kt_screen's callback (store/screen.c) does with it, in
+ * one step and without the per-glyph callback.
+ *
+ * Speed: rows are pointers (a full-width scroll rotates them), and each row
+ * knows its high-water column (hw): beyond it every cell is a default blank
+ * whatever its bytes say (fv_row_fill makes them so before they are read or
+ * written), so clearing a scrolled-in row costs nothing and reading a
+ * leaving row's text touches only the written part (a `seq` line is 7 cells
+ * of 80).  Printable ASCII runs are written a row piece at a time from a
+ * template cell (fv_put_ascii).
+ */
+#include <assert.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fv_int.h"
+
+static const struct kt_pen default_pen;
+
+static inline bool pen_is_default(const struct kt_pen *p)
+{
+	return !memcmp(p, &default_pen, sizeof(*p));
+}
+
+/* The templates written glyphs and erased cells copy, after the pen
+ * changed (done once before they are used: an SGR-dense stream changes
+ * the pen several times between two glyphs). */
+void fv_pen_sync(struct fv *s)
+{
+	s->pen_dirty = false;
+	memset(&s->glyph, 0, sizeof(s->glyph));
+	s->glyph.width = 1;
+	s->glyph.pen = s->pen;
+	s->blank = s->glyph;
+	s->blank.pen.attrs &= ~(KT_ATTR_PROTECTED | FV_ATTR_ODD);
+	if (s->protected_cell)
+		s->glyph.pen.attrs |= KT_ATTR_PROTECTED;
+	s->pen_default = pen_is_default(&s->blank.pen);
+}
+
+struct fv_row *fv_row_new(int cols)
+{
+	struct fv_row *r = malloc(sizeof(*r) + (size_t)cols * sizeof(struct kt_cell));
+
+	if (!r)
+		return NULL;
+	r->hw = 0;
+	r->ts = 0;
+	r->wrapped = false;
+	return r;
+}
+
+void fv_free_rows(struct fv_row **rows, int n)
+{
+	if (!rows)
+		return;
+	for (int i = 0; i < n; i++)
+		free(rows[i]);
+	free(rows);
+}
+
+/* Cells from hw up to `upto` become real default blanks (see the top). */
+void fv_row_fill(struct fv_row *r, int upto)
+{
+	assert(r->hw >= 0);
+	static const struct kt_cell blank = { .width = 1 };
+
+	for (int i = r->hw; i < upto; i++)
+		r->cells[i] = blank;
+	if (r->hw < upto)
+		r->hw = upto;
+}
+
+/* kt_screen's row_clear with the current pen (nothing to write when the
+ * pen is the default one). */
+static void row_clear(struct fv *s, struct fv_row *r)
+{
+	if (s->pen_dirty)
+		fv_pen_sync(s);
+	if (s->pen_default) {
+		r->hw = 0;
+	} else {
+		for (int i = 0; i < s->cols; i++)
+			r->cells[i] = s->blank;
+		r->hw = s->cols;
+	}
+	r->wrapped = false;
+	r->ts = 0;
+}
+
+/* kt_screen's fix_wide: no half wide glyphs at the col-1 | col boundary. */
+static void fix_wide(struct fv_row *r, int col, int cols)
+{
+	if (col > 0 && col <= cols && col - 1 < r->hw) {
+		struct kt_cell *l = &r->cells[col - 1];
+
+		if (l->width == 2 && (col == cols || col >= r->hw || r->cells[col].width != 0)) {
+			memset(l->ch, 0, sizeof(l->ch));
+			l->width = 1;
+			l->pen.attrs &= ~(KT_ATTR_PROTECTED | FV_ATTR_ODD);
+		}
+	}
+	if (col >= 0 && col < cols && col < r->hw) {
+		struct kt_cell *c = &r->cells[col];
+
+		if (c->width == 0 && (col == 0 || r->cells[col - 1].width != 2)) {
+			memset(c->ch, 0, sizeof(c->ch));
+			c->width = 1;
+			c->pen.attrs &= ~(KT_ATTR_PROTECTED | FV_ATTR_ODD);
+		}
+	}
+}
+
+/* ------------------------------------------------------------- lines */
+
+static size_t utf8_put(char *o, uint32_t cp)
+{
+	if (cp > 0x10ffff)
+		cp = 0xfffd;
+	if (cp < 0x80) {
+		o[0] = (char)cp;
+		return 1;
+	}
+	if (cp < 0x800) {
+		o[0] = (char)(0xc0 | cp >> 6);
+		o[1] = (char)(0x80 | (cp & 0x3f));
+		return 2;
+	}
+	if (cp < 0x10000) {
+		o[0] = (char)(0xe0 | cp >> 12);
+		o[1] = (char)(0x80 | (cp >> 6 & 0x3f));
+		o[2] = (char)(0x80 | (cp & 0x3f));
+		return 3;
+	}
+	o[0] = (char)(0xf0 | cp >> 18);
+	o[1] = (char)(0x80 | (cp >> 12 & 0x3f));
+	o[2] = (char)(0x80 | (cp >> 6 & 0x3f));
+	o[3] = (char)(0x80 | (cp & 0x3f));
+	return 4;
+}
+
+/* kt_screen's row_text_k: erased cells as spaces, trailing blanks trimmed
+ * unless keep; dst has room for cols * KT_CELL_CHARS * 4 + 1. */
+size_t fv_row_text_k(const struct fv_row *r, int cols, char *dst, bool keep)
+{
+	int hw = r->hw < cols ? r->hw : cols;
+	size_t o = 0;
+
+	for (int i = 0; i < hw; i++) {
+		const struct kt_cell *c = &r->cells[i];
+
+		if (c->width == 0)
+			continue;
+		if (c->ch[0] < 0x80 && !c->ch[1]) {
+			dst[o++] = c->ch[0] ? (char)c->ch[0] : ' ';
+			continue;
+		}
+		for (int k = 0; k < KT_CELL_CHARS && c->ch[k]; k++)
+			o += utf8_put(dst + o, c->ch[k]);
+	}
+	if (keep) {
+		memset(dst + o, ' ', (size_t)(cols - hw));
+		o += (size_t)(cols - hw);
+	}
+	while (!keep && o && dst[o - 1] == ' ')
+		o--;
+	dst[o] = 0;
+	return o;
+}
+
+size_t fv_line_part(const struct fv_row *r, int cols, char *dst)
+{
+	size_t n = fv_row_text_k(r, cols, dst, false);
+
+	return r->wrapped && n ? fv_row_text_k(r, cols, dst, true) : n;
+}
+
+void fv_emit(struct fv *s, const char *text, size_t len, int64_t ts)
+{
+	int err;
+
+	if (!len || !s->line_cb)
+		return;
+	err = s->line_cb(text, len, ts, s->line_ctx);
+	if (err && !s->cb_err)
+		s->cb_err = err;
+}
+
+/* kt_screen's leave_row: wrapped rows collect until the line ends. */
+static void leave_row(struct fv *s, struct fv_row *r)
+{
+	size_t n;
+	int64_t ts;
+
+	if (!s->pend_len && !r->wrapped) {
+		/* the common case, a line of its own: straight from the row */
+		n = fv_row_text_k(r, s->cols, s->tmp, false);
+		fv_emit(s, s->tmp, n, r->ts > s->pend_ts ? r->ts : s->pend_ts);
+		s->pend_ts = 0;
+		return;
+	}
+	n = fv_line_part(r, s->cols, s->tmp);
+	ts = r->ts > s->pend_ts ? r->ts : s->pend_ts;
+	if (s->pend_len + n > FV_LINE_MAX) {
+		fv_emit(s, s->pend, s->pend_len, s->pend_ts);
+		s->pend_len = 0;
+		s->pend_ts = 0;
+		ts = r->ts;
+	}
+	memcpy(s->pend + s->pend_len, s->tmp, n);
+	s->pend_len += n;
+	s->pend_ts = ts;
+	if (r->wrapped && n)
+		return;
+	fv_emit(s, s->pend, s->pend_len, s->pend_ts);
+	s->pend_len = 0;
+	s->pend_ts = 0;
+}
+
+/* ------------------------------------------------------------- glyphs */
+
+/* kt_screen's wrap mark: the glyph lands at the start of the row below the
+ * last one, which reached its row's end, and the cursor never moved. */
+static inline void mark_wrap(struct fv *s, int row, int col)
+{
+	if (s->g_valid && col == 0 && s->g_crow >= 0 && row == s->g_crow + 1 &&
+	    s->g_end >= s->g_rw - 1)
+		s->buf[s->cur][s->g_crow]->wrapped = true;
+}
+
+static inline void set_g(struct fv *s, int row, int col, int w, int rw)
+{
+	s->g_valid = true;
+	s->g_row = s->g_crow = row;
+	s->g_col = col;
+	s->g_end = col + w;
+	s->g_rw = rw;
+	s->g_has = true;
+	s->g_w = w;
+}
+
+/* libvterm's putglyph and kt_screen's cb_putglyph. */
+void fv_put_glyph(struct fv *s, const uint32_t *chars, int width, int row, int col)
+{
+	struct fv_row *r;
+	struct kt_cell *c;
+	int w = width;
+	uint8_t odd = 0;
+
+	if (row < 0 || row >= s->rows || col < 0 || col >= s->cols)
+		return;
+	if (w < 1 || w > 2 || col + w > s->cols) {
+		odd = FV_ATTR_ODD;
+		w = 1;
+	}
+	r = s->buf[s->cur][row];
+	mark_wrap(s, row, col);
+	fv_row_fill(r, col + w);
+	if (s->pen_dirty)
+		fv_pen_sync(s);
+	c = &r->cells[col];
+	*c = s->glyph;
+	for (int k = 0; k < KT_CELL_CHARS && chars[k]; k++)
+		c->ch[k] = chars[k];
+	c->width = (uint8_t)w;
+	c->pen.attrs |= odd;
+	if (w == 2) {
+		c[1] = *c;
+		memset(c[1].ch, 0, sizeof(c[1].ch));
+		c[1].width = 0;
+	}
+	fix_wide(r, col, s->cols);
+	fix_wide(r, col + w, s->cols);
+	r->ts = s->now;
+	set_g(s, row, col, width, fv_rowwidth(s, row));
+	memcpy(s->g_ch, c->ch, sizeof(s->g_ch));
+}
+
+/* Text wraps to the next line (libvterm's on_text). */
+static void wrap(struct fv *s)
+{
+	fv_linefeed(s);
+	s->col = 0;
+	s->phantom = false;
+}
+
+/* One glyph of a text run at the cursor (libvterm's on_text loop body). */
+static void text_glyph(struct fv *s, const uint32_t *chars, int width)
+{
+	int rw = fv_rowwidth(s, s->row);
+
+	if (s->phantom || s->col + width > rw) {
+		wrap(s);
+		rw = fv_rowwidth(s, s->row);
+	}
+	if (s->insert)
+		fv_scroll(s, s->row, s->row + 1, s->col, rw, 0, -1);
+	fv_put_glyph(s, chars, width, s->row, s->col);
+	memset(s->comb, 0, sizeof(s->comb));
+	for (int k = 0; k < KT_CELL_CHARS && chars[k]; k++)
+		s->comb[k] = chars[k];
+	s->comb_w = width;
+	s->comb_row = s->row;
+	s->comb_col = s->col;
+	s->run = true;
+	if (s->col + width >= rw) {
+		if (s->autowrap)
+			s->phantom = true;
+	} else {
+		s->col += width;
+	}
+}
+
+/* One decoded character of a text run. */
+void fv_text_cp(struct fv *s, uint32_t cp)
+{
+	uint32_t chars[KT_CELL_CHARS] = { cp, 0, 0, 0 };
+
+	if (fv_is_combining(cp)) {
+		/* in the same run it joins the glyph before it; in a later one
+		 * only with the cursor still right behind that glyph */
+		if (s->run || (s->row == s->comb_row && s->col == s->comb_col + s->comb_w)) {
+			int k = 0;
+
+			while (k < KT_CELL_CHARS && s->comb[k])
+				k++;
+			if (k < KT_CELL_CHARS)
+				s->comb[k] = cp;
+			fv_put_glyph(s, s->comb, s->comb_w, s->comb_row, s->comb_col);
+			return;
+		}
+	}
+	text_glyph(s, chars, fv_width(cp));
+}
+
+/*
+ * A run of printable ASCII through an identity charset, without insert
+ * mode: whole row pieces at a time, with exactly the per-glyph rules of
+ * text_glyph (wrap, pending wrap, autowrap off overwriting the last column).
+ */
+void fv_put_ascii(struct fv *s, const uint8_t *p, size_t n)
+{
+	if (s->pen_dirty)
+		fv_pen_sync(s);
+	while (n) {
+		int rw = fv_rowwidth(s, s->row), col, k;
+		struct fv_row *r;
+		struct kt_cell *c;
+
+		if (s->phantom || s->col + 1 > rw) {
+			wrap(s);
+			rw = fv_rowwidth(s, s->row);
+		}
+		col = s->col;
+		if (col >= s->cols)
+			return; /* no cell (cannot happen: CSIs and wraps clamp) */
+		k = rw - col;
+		if ((size_t)k > n)
+			k = (int)n;
+		r = s->buf[s->cur][s->row];
+		mark_wrap(s, s->row, col);
+		if (r->hw < col)
+			fv_row_fill(r, col);
+		c = &r->cells[col];
+		for (int i = 0; i < k; i++) {
+			c[i] = s->glyph;
+			c[i].ch[0] = p[i];
+		}
+		p += k;
+		n -= (size_t)k;
+		if (col + k >= rw && !s->autowrap && n) {
+			/* every further glyph lands on the last column */
+			c[k - 1].ch[0] = p[n - 1];
+			p += n;
+			n = 0;
+		}
+		if (r->hw < col + k)
+			r->hw = col + k;
+		fix_wide(r, col, s->cols);
+		fix_wide(r, col + k, s->cols);
+		r->ts = s->now;
+		set_g(s, s->row, col + k - 1, 1, rw);
+		memset(s->g_ch, 0, sizeof(s->g_ch));
+		s->g_ch[0] = p[-1];
+		memset(s->comb, 0, sizeof(s->comb));
+		s->comb[0] = p[-1];
+		s->comb_w = 1;
+		s->comb_row = s->row;
+		s->comb_col = col + k - 1;
+		s->run = true;
+		if (col + k >= rw) {
+			s->col = rw - 1;
+			if (s->autowrap)
+				s->phantom = true;
+		} else {
+			s->col = col + k;
+		}
+	}
+}
+
+/* ------------------------------------------------------------- erase, scroll */
+
+static void erase_rect(struct fv *s, int r0, int r1, int c0, int c1, bool selective)
+{
+	bool full = c0 == 0 && c1 == s->cols;
+
+	if (s->pen_dirty)
+		fv_pen_sync(s);
+	for (int i = r0; i < r1; i++) {
+		struct fv_row *r = s->buf[s->cur][i];
+		int end = c1;
+
+		if (s->pen_default && !selective) {
+			/* beyond hw the cells already are what erasing makes */
+			if (end > r->hw)
+				end = r->hw > c0 ? r->hw : c0;
+			for (int k = c0; k < end; k++)
+				r->cells[k] = s->blank;
+			if (c1 >= r->hw && c0 < r->hw)
+				r->hw = c0;
+		} else {
+			fv_row_fill(r, c1);
+			for (int k = c0; k < end; k++) {
+				if (selective && (r->cells[k].pen.attrs & KT_ATTR_PROTECTED))
+					continue;
+				r->cells[k] = s->blank;
+			}
+		}
+		fix_wide(r, c0, s->cols);
+		fix_wide(r, c1, s->cols);
+		if (full && !selective)
+			r->wrapped = false;
+	}
+}
+
+/* kt_screen's cb_erase (rect clipped to the screen). */
+void fv_erase(struct fv *s, int r0, int r1, int c0, int c1, bool selective)
+{
+	r0 = fv_clamp(r0, 0, s->rows);
+	r1 = fv_clamp(r1, 0, s->rows);
+	c0 = fv_clamp(c0, 0, s->cols);
+	c1 = fv_clamp(c1, 0, s->cols);
+	if (r1 <= r0 || c1 <= c0)
+		return;
+	/* `clear` and friends: what was on the main screen leaves it */
+	if (s->cur == 0 && c0 == 0 && c1 == s->cols && r1 - r0 >= 2 && !selective)
+		for (int i = r0; i < r1; i++)
+			leave_row(s, s->buf[0][i]);
+	erase_rect(s, r0, r1, c0, c1, selective);
+}
+
+static void move_cells(struct fv_row *d, struct fv_row *src, int to, int from, int n)
+{
+	fv_row_fill(src, from + n);
+	fv_row_fill(d, to + n);
+	memmove(&d->cells[to], &src->cells[from], (size_t)n * sizeof(struct kt_cell));
+	if (src->ts > d->ts)
+		d->ts = src->ts;
+}
+
+/* libvterm's scroll() (its line info) and kt_screen's cb_scrollrect. */
+void fv_scroll(struct fv *s, int r0, int r1, int c0, int c1, int down, int right)
+{
+	struct fv_row **rows = s->buf[s->cur];
+	int h, w;
+
+	if (!down && !right)
+		return;
+	if (down == 1 && !right && c0 == 0 && c1 == s->cols && r0 >= 0 && r1 <= s->rows &&
+	    r1 > r0) {
+		/* a line feed at the bottom: the same as below, for one row */
+		struct fv_row *first = rows[r0];
+
+		memmove(s->li + r0, s->li + r0 + 1, (size_t)(r1 - r0 - 1));
+		if (s->cur == 0 && r0 == 0)
+			leave_row(s, first);
+		memmove(rows + r0, rows + r0 + 1, (size_t)(r1 - r0 - 1) * sizeof(*rows));
+		rows[r1 - 1] = first;
+		row_clear(s, first);
+		if (s->g_crow >= r0 && s->g_crow < r1 && --s->g_crow < r0)
+			s->g_crow = -1;
+		return;
+	}
+	h = r1 - r0;
+	w = c1 - c0;
+	down = fv_clamp(down, -(h > 0 ? h : 0), h > 0 ? h : 0);
+	right = fv_clamp(right, -(w > 0 ? w : 0), w > 0 ? w : 0);
+	if (c0 == 0 && c1 == s->cols && right == 0 && h > 0) {
+		int height = h - abs(down);
+
+		if (down > 0)
+			memmove(s->li + r0, s->li + r0 + down, (size_t)height);
+		else
+			memmove(s->li + r0 - down, s->li + r0, (size_t)height);
+	}
+	r0 = fv_clamp(r0, 0, s->rows);
+	r1 = fv_clamp(r1, 0, s->rows);
+	c0 = fv_clamp(c0, 0, s->cols);
+	c1 = fv_clamp(c1, 0, s->cols);
+	if (r1 <= r0 || c1 <= c0)
+		return;
+	h = r1 - r0;
+	w = c1 - c0;
+	down = fv_clamp(down, -h, h);
+	right = fv_clamp(right, -w, w);
+
+	if (right == 0 && c0 == 0 && c1 == s->cols) {
+		int n = down > 0 ? down : -down;
+
+		if (!n)
+			return;
+		if (down > 0 && s->cur == 0 && r0 == 0)
+			for (int i = 0; i < n; i++)
+				leave_row(s, rows[i]);
+		if (down > 0) {
+			memcpy(s->rowtmp, rows + r0, n * sizeof(*rows));
+			memmove(rows + r0, rows + r0 + n, (h - n) * sizeof(*rows));
+			memcpy(rows + r1 - n, s->rowtmp, n * sizeof(*rows));
+			for (int i = r1 - n; i < r1; i++)
+				row_clear(s, rows[i]);
+		} else {
+			memcpy(s->rowtmp, rows + r1 - n, n * sizeof(*rows));
+			memmove(rows + r0 + n, rows + r0, (h - n) * sizeof(*rows));
+			memcpy(rows + r0, s->rowtmp, n * sizeof(*rows));
+			for (int i = r0; i < r0 + n; i++)
+				row_clear(s, rows[i]);
+		}
+		if (s->g_crow >= r0 && s->g_crow < r1) {
+			s->g_crow -= down;
+			if (s->g_crow < r0 || s->g_crow >= r1)
+				s->g_crow = -1;
+		}
+		return;
+	}
+
+	/* a part of the width: move cells (ICH/DCH, scrolling inside margins) */
+	{
+		int from = c0 + (right > 0 ? right : 0), to = c0 + (right < 0 ? -right : 0);
+		int n = w - (right > 0 ? right : -right);
+
+		if (down >= 0) {
+			for (int i = r0; i < r1; i++)
+				if (i + down < r1 && (down || right))
+					move_cells(rows[i], rows[i + down], to, from, n);
+		} else {
+			for (int i = r1 - 1; i >= r0; i--)
+				if (i + down >= r0)
+					move_cells(rows[i], rows[i + down], to, from, n);
+		}
+	}
+	if (down > 0)
+		erase_rect(s, r1 - down, r1, c0, c1, false);
+	else if (down < 0)
+		erase_rect(s, r0, r0 - down, c0, c1, false);
+	if (right > 0)
+		erase_rect(s, r0, r1, c1 - right, c1, false);
+	else if (right < 0)
+		erase_rect(s, r0, r1, c0, c0 - right, false);
+	for (int i = r0; i < r1; i++) {
+		fix_wide(rows[i], c0, s->cols);
+		fix_wide(rows[i], c1, s->cols);
+	}
+}
+
+/* libvterm's linefeed. */
+void fv_linefeed(struct fv *s)
+{
+	if (s->row == fv_bottom(s) - 1)
+		fv_scroll(s, s->top, fv_bottom(s), fv_left(s), fv_right(s), 1, 0);
+	else if (s->row < s->rows - 1)
+		s->row++;
+}
+
+/* ------------------------------------------------------------- resize */
+
+static bool row_blank(const struct fv_row *r, int cols)
+{
+	int hw = r->hw < cols ? r->hw : cols;
+
+	for (int i = 0; i < hw; i++)
+		if (r->cells[i].ch[0])
+			return false;
+	return true;
+}
+
+/* kt_screen's resize_buf: see there for which rows go. */
+static int resize_buf(struct fv *s, int b, int rows, int cols, int keep_row,
+		      struct fv_row ***nbp, int *moved, int *dropped)
+{
+	struct fv_row **old = s->buf[b], **nb;
+	int push = 0, drop_bottom = 0, ncopy = cols < s->cols ? cols : s->cols;
+
+	*moved = 0;
+	*dropped = 0;
+	nb = calloc(rows, sizeof(*nb));
+	if (!nb)
+		return -ENOMEM;
+	if (rows < s->rows) {
+		int lose = s->rows - rows;
+
+		keep_row = fv_clamp(keep_row, 0, s->rows - 1);
+		while (drop_bottom < lose && s->rows - 1 - drop_bottom > keep_row &&
+		       row_blank(old[s->rows - 1 - drop_bottom], s->cols))
+			drop_bottom++;
+		push = lose - drop_bottom;
+		if (push > keep_row) {
+			drop_bottom += push - keep_row;
+			push = keep_row;
+		}
+	}
+	for (int i = 0; i < rows; i++) {
+		int src = i + push;
+
+		nb[i] = fv_row_new(cols);
+		if (!nb[i]) {
+			fv_free_rows(nb, i);
+			return -ENOMEM;
+		}
+		if (src < s->rows - drop_bottom) {
+			int hw = old[src]->hw < ncopy ? old[src]->hw : ncopy;
+
+			memcpy(nb[i]->cells, old[src]->cells, (size_t)hw * sizeof(struct kt_cell));
+			nb[i]->hw = hw;
+			nb[i]->ts = old[src]->ts;
+			nb[i]->wrapped = old[src]->wrapped && cols == s->cols;
+			fix_wide(nb[i], cols, cols);
+		}
+	}
+	*nbp = nb;
+	*moved = push;
+	*dropped = drop_bottom;
+	return 0;
+}
+
+/* libvterm's on_resize around kt_screen's cb_resize; rows x cols normalised. */
+int fv_resize_grid(struct fv *s, int rows, int cols)
+{
+	struct fv_row **nb[2] = { NULL, NULL }, **tmp;
+	size_t text_cap = (size_t)(cols > s->cols ? cols : s->cols) * KT_CELL_CHARS * 6 + 1;
+	int moved[2] = { 0, 0 }, dropped[2] = { 0, 0 }, err = -ENOMEM;
+	int orow = s->row, ocol = s->col;
+	uint8_t *tabs, *li;
+	char *t, *p;
+
+	tmp = realloc(s->rowtmp, rows * sizeof(*tmp));
+	if (tmp)
+		s->rowtmp = tmp;
+	t = realloc(s->tmp, text_cap);
+	if (t)
+		s->tmp = t;
+	p = realloc(s->pend, FV_LINE_MAX + text_cap);
+	if (p)
+		s->pend = p;
+	tabs = calloc((size_t)(cols + 7) / 8, 1);
+	li = calloc((size_t)rows, 1);
+	if (!tmp || !t || !p || !tabs || !li)
+		goto fail;
+	for (int b = 0; b < 2; b++) {
+		int keep = b == s->cur ? s->row : b == 0 && s->kt_saved ? s->kt_saved_row : 0;
+
+		err = resize_buf(s, b, rows, cols, keep, &nb[b], &moved[b], &dropped[b]);
+		if (err)
+			goto fail;
+	}
+	/* libvterm: tab stops and line info keep what fits */
+	memcpy(tabs, s->tabs, (size_t)((cols < s->cols ? cols : s->cols) + 7) / 8);
+	memcpy(li, s->li, (size_t)(rows < s->rows ? rows : s->rows));
+	for (int i = 0; i < moved[0]; i++)
+		leave_row(s, s->buf[0][i]);
+	for (int i = s->rows - dropped[0]; i < s->rows; i++) {
+		size_t n = fv_row_text_k(s->buf[0][i], s->cols, s->tmp, false);
+
+		fv_emit(s, s->tmp, n, s->buf[0][i]->ts);
+	}
+	for (int b = 0; b < 2; b++) {
+		fv_free_rows(s->buf[b], s->rows);
+		s->buf[b] = nb[b];
+	}
+	free(s->tabs);
+	s->tabs = tabs;
+	free(s->li);
+	s->li = li;
+	if (s->kt_saved && s->cur == 1) {
+		s->kt_saved_row = fv_clamp(s->kt_saved_row - moved[0], 0, rows - 1);
+		s->kt_saved_col = fv_clamp(s->kt_saved_col, 0, cols - 1);
+	}
+	if (s->g_valid && s->g_end >= s->g_rw && s->row == s->g_row && s->col == s->g_col &&
+	    s->col < cols - 1)
+		s->g_valid = false;
+	s->g_crow = -1;
+	{
+		int ocols = s->cols;
+
+		s->rows = rows;
+		s->cols = cols;
+		fv_tabs_default(s, ocols);
+	}
+	if (s->bottom > -1 && s->bottom > rows)
+		s->bottom = rows;
+	if (s->right > -1 && s->right > cols)
+		s->right = cols;
+	if (s->phantom && s->col < cols - 1) {
+		s->phantom = false;
+		s->col++;
+	}
+	s->row -= moved[s->cur];
+	assert(s->row >= 0);
+	if (s->row >= rows)
+		s->row = rows - 1;
+	if (s->col >= cols)
+		s->col = cols - 1;
+	assert(s->row < rows && s->col >= 0);
+	if (s->row != orow || s->col != ocol)
+		s->phantom = false, fv_moved(s);
+	return 0;
+fail:
+	free(tabs);
+	free(li);
+	fv_free_rows(nb[0], nb[0] ? rows : 0);
+	s->broken = err;
+	return err;
+}
