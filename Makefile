@@ -162,7 +162,7 @@ $(OUT)/tests/%: $(OUT)/tests/unit/%.o $(RECORDER_LIB_OBJS) $(LIBKT)
 	$(Q)$(CC) $(LDFLAGS) $^ -o $@ $(LIBS_STORE) $(LIBS_PG)
 
 $(OUT)/tests/bpf/%.o: | $(SKELS)
-$(OUT)/tests/bpf/%: $(OUT)/tests/bpf/%.o $(OUT)/recorder/loader.o $(OUT)/recorder/loader_ops.o $(OUT)/recorder/upgrade.o $(OUT)/recorder/pin.o $(OUT)/recorder/ring.o $(LIBKT)
+$(OUT)/tests/bpf/%: $(OUT)/tests/bpf/%.o $(OUT)/recorder/loader.o $(OUT)/recorder/loader_ops.o $(OUT)/recorder/upgrade.o $(OUT)/recorder/pin.o $(OUT)/recorder/ring.o $(OUT)/recorder/ctr_seed.o $(LIBKT)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ -o $@ $(LIBS_BPF) $(LIBS_STORE)
 

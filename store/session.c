@@ -49,6 +49,7 @@ static const struct col cols[] = {
 	COL(container_id, C_STR, U_SET),
 	COL(runtime, C_STR, U_SET),
 	COL(attribution_guess, C_BOOL, U_SET),
+	COL(entry_flags, C_U32, U_SET),
 	COL(hostname, C_STR, U_SET),
 	COL(cgroup_path, C_STR, U_SET),
 	COL(cgroup_id, C_U64, U_SET),
@@ -77,7 +78,7 @@ static const struct col cols[] = {
 const char *const kt_session_cols_sql =
 	"id, uuid, kernel_id, start_us, end_us, state, has_exit, exit_status, node,"
 	" k8s_namespace, pod, pod_uid, container, container_id, runtime,"
-	" attribution_guess, hostname, cgroup_path, cgroup_id, pidns_ino, mntns_ino,"
+	" attribution_guess, entry_flags, hostname, cgroup_path, cgroup_id, pidns_ino, mntns_ino,"
 	" leader_pid, leader_ns_pid, leader_uid, leader_gid, leader_comm, has_tty,"
 	" tty_name, rows, cols, capture, bytes_out, bytes_in, lost_bytes, lost_events,"
 	" n_commands, first_command";

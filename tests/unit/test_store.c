@@ -162,6 +162,7 @@ static void fill_session(struct kt_session_info *s)
 	strcpy(s->container_id, "containerd://abcdef");
 	strcpy(s->runtime, "containerd");
 	s->attribution_guess = true;
+	s->entry_flags = KT_SESSION_F_FROM_NODE | KT_SESSION_F_HOST_PID;
 	strcpy(s->hostname, "web-7d9f");
 	strcpy(s->cgroup_path, "/kubepods.slice/kubepods-pod.slice/cri-containerd-abc.scope");
 	s->cgroup_id = 0x8000000000000123ull;
@@ -209,6 +210,15 @@ static void t_session_crud(void)
 	CHECK_EQ_STR(got.container_id, "containerd://abcdef");
 	CHECK_EQ_STR(got.runtime, "containerd");
 	CHECK(got.attribution_guess);
+	CHECK_EQ_INT(got.entry_flags, KT_SESSION_F_FROM_NODE | KT_SESSION_F_HOST_PID);
+	{
+		char fl[128];
+
+		CHECK_EQ_STR(kt_session_flags_str(got.entry_flags, fl, sizeof(fl)), "entered-from-node,host-pid");
+		CHECK_EQ_STR(kt_session_flags_str(0, fl, sizeof(fl)), "");
+		CHECK_EQ_STR(kt_session_flags_str(KT_SESSION_F_ALL | 0x100, fl, sizeof(fl)),
+			     "entered-from-node,interactive-container,host-pid,recording-started-late");
+	}
 	CHECK_EQ_STR(got.hostname, "web-7d9f");
 	CHECK_EQ_STR(got.cgroup_path, s.cgroup_path);
 	CHECK(got.cgroup_id == s.cgroup_id);
