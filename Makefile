@@ -47,7 +47,7 @@ ARCH := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
 
 CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Wshadow -Wformat=2 \
-	  -D_GNU_SOURCE -MMD -MP -I$(OUT) -Ibpf -Istore/include -Istore -Istore/term -Istore/index -Istore/export -Irecorder $(SANFLAGS)
+	  -D_GNU_SOURCE -MMD -MP -I$(OUT) $(SANFLAGS)
 LDFLAGS += $(SANFLAGS)
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -Wno-gnu-variable-sized-type-not-at-end -D__TARGET_ARCH_$(ARCH) -D__KUBETAPE_BPF__ \
 	      -I$(OUT) -Ibpf -Wall -Wno-unused-function -MMD -MP
@@ -71,6 +71,21 @@ LIBS_BPF := -lbpf -lelf -lz
 # the tests, not into the recorder
 PG_CFLAGS := $(shell pkg-config --cflags libpq 2>/dev/null || echo -I/usr/include/postgresql)
 LIBS_PG := $(shell pkg-config --libs libpq 2>/dev/null || echo -lpq)
+
+# ---------------------------------------------------------------- include paths
+# Each component sees what it may use, so the boundaries are the build's,
+# not a habit: the store's public headers are store/include/ (replay/, web/
+# and the recorder see only those); its internals (store/*.h,
+# store/term/screen_int.h, store/index/index_int.h) only the store itself
+# and its unit tests and fuzz targets.  bpf/ (events.h) is the recorder's.
+# A pattern's % also matches '/': web/% covers web/webhook/.
+INC_STORE := -Istore/include
+INC_STORE_INT := -Istore -Istore/term -Istore/index -Istore/export
+$(OUT)/store/%.o: CFLAGS += $(INC_STORE) $(INC_STORE_INT)
+$(OUT)/recorder/%.o: CFLAGS += -Ibpf -Irecorder $(INC_STORE)
+$(OUT)/replay/%.o: CFLAGS += $(INC_STORE)
+$(OUT)/web/%.o: CFLAGS += $(INC_STORE)
+$(OUT)/tests/%.o: CFLAGS += $(INC_STORE) $(INC_STORE_INT) -Ibpf -Irecorder
 
 # ---------------------------------------------------------------- sources
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
@@ -147,7 +162,7 @@ $(OUT)/tests/%: $(OUT)/tests/unit/%.o $(RECORDER_LIB_OBJS) $(LIBKT)
 	$(Q)$(CC) $(LDFLAGS) $^ -o $@ $(LIBS_STORE) $(LIBS_PG)
 
 $(OUT)/tests/bpf/%.o: | $(SKELS)
-$(OUT)/tests/bpf/%: $(OUT)/tests/bpf/%.o $(OUT)/recorder/loader.o $(OUT)/recorder/loader_ops.o $(OUT)/recorder/loader_progs.o $(OUT)/recorder/upgrade.o $(OUT)/recorder/pin.o $(OUT)/recorder/ring.o $(LIBKT)
+$(OUT)/tests/bpf/%: $(OUT)/tests/bpf/%.o $(OUT)/recorder/loader.o $(OUT)/recorder/loader_ops.o $(OUT)/recorder/loader_progs.o $(OUT)/recorder/upgrade.o $(OUT)/recorder/pin.o $(OUT)/recorder/ring.o $(OUT)/recorder/ctr_seed.o $(LIBKT)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ -o $@ $(LIBS_BPF) $(LIBS_STORE)
 

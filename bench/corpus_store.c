@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "store.h"
+#include "reader.h"
 
 #define FRAME_MAX   8192
 #define FLUSH_BYTES (128 << 10)
@@ -135,10 +136,7 @@ int main(int argc, char **argv)
 	kt_store_session_update(st, &s);
 	/* what the recorder's worker then does: screen index (keyframes and
 	 * screen text, part of the stored bytes) and compaction */
-	while (kt_index_session(st, s.id, 1 << 20) == 1)
-		;
-	while (kt_store_compact_session(st, s.id, 0, NULL) == 1)
-		;
+	kt_store_maintain(st, s.id, NULL);
 	kt_chunk_builder_free(&cb);
 	kt_store_close(st);
 	if (f)

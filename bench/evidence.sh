@@ -11,6 +11,6 @@ OUT=${1:-build}
 case "$OUT" in /*) ;; *) OUT=$REPO/$OUT ;; esac
 tmp=$(mktemp -d /tmp/kubetape-evidence-bench.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
-cc -O2 -std=gnu11 -D_GNU_SOURCE -I"$REPO/store/include" -I"$REPO/store" -o "$tmp/evidence_bench" "$HERE/evidence_bench.c" \
+cc -O2 -std=gnu11 -D_GNU_SOURCE -I"$REPO/store/include" -o "$tmp/evidence_bench" "$HERE/evidence_bench.c" \
 	"$OUT/libkubetape.a" -lsqlite3 -lzstd -ljansson -lvterm -lsodium -lm
 "$tmp/evidence_bench" "$tmp" "${2:-64}"

@@ -22,6 +22,7 @@
 #include <time.h>
 
 #include "store.h"
+#include "reader.h"
 
 static uint64_t rng = 0x9e3779b97f4a7c15ull;
 static uint32_t rnd(uint32_t n)
@@ -118,8 +119,7 @@ static int big_session(const char *db, long mib, long secs)
 	kt_store_commit(st);
 	kt_store_session_update(st, &s);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
-	while ((more = kt_index_session(st, s.id, 0)) == 1)
-		;
+	more = kt_store_index_all(st, s.id);
 	if (more < 0)
 		return fail("index", more);
 	clock_gettime(CLOCK_MONOTONIC, &t2);

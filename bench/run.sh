@@ -12,6 +12,7 @@
 #   storage.sh    workload 3: bytes on disk per byte of terminal output
 #   many.sh       workload 4: many concurrent sessions
 #   tax.sh        workload 5: node-wide syscall tax (host; qemu guest)
+#   exec_tax.sh   workload 6: the session detection rule's cost per exec
 #   cli_scale.sh  the CLI on a 10,000-session / 1,000,000-command store
 #   audit_ingest.sh  Kubernetes audit events into the store, per path (events/s)
 #   ship.sh       the cluster store: kubetape ship throughput, PostgreSQL bytes
@@ -37,7 +38,7 @@ for a in "$@"; do
 	case "$a" in
 	--quick) MODE=quick ;;
 	--smoke) MODE=smoke ;;
-	-h|--help) sed -n '4,27p' "$0"; exit 0 ;;
+	-h|--help) sed -n '4,30p' "$0"; exit 0 ;;
 	-*) echo "run.sh: unknown option '$a'" >&2; exit 2 ;;
 	*) OUT=$a ;;
 	esac
@@ -54,7 +55,7 @@ export FAKEPOD_DIR=${BENCH_FAKEPOD_DIR:-/tmp/kubetape-bench-fakepod} BENCH_POD_S
 trap '"$REPO/tests/lib/fakepod.sh" down >/dev/null 2>&1; rm -rf "$WORK"' EXIT
 trap 'echo "run.sh: interrupted" >&2; exit 130' INT TERM
 
-SCRIPTS=(flood storage many tax cli_scale audit_ingest ship term restart_gap)
+SCRIPTS=(flood storage many tax exec_tax cli_scale audit_ingest ship term restart_gap)
 T0=$(date +%s)
 DATE=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 npass=0 nfail=0

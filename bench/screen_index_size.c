@@ -19,7 +19,7 @@
  * where screen_index is screen_blocks, screen_fts*, screen_pending and
  * screen_index with their indexes, free the file's free pages.
  *
- * Build: cc -O2 -D_GNU_SOURCE -Istore/include -Istore bench/screen_index_size.c \
+ * Build: cc -O2 -D_GNU_SOURCE -Istore/include bench/screen_index_size.c \
  *          build/libkubetape.a -lsqlite3 -lzstd -ljansson -lvterm -lsodium -lm
  * Limits: one session, no commands; times are virtual, not wall clock.
  */
@@ -32,7 +32,6 @@
 #include <time.h>
 
 #include "store.h"
-#include "store_int.h"
 
 #define FLUSH_BYTES (128 << 10)
 #define FLUSH_AGE 400000

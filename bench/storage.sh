@@ -37,7 +37,7 @@ WL=storage
 SCALE=$(by_mode 1 0.5 0.03)
 CS=$BENCH_TMP/corpus_store
 # shellcheck disable=SC2086
-cc -O2 -std=gnu11 -D_GNU_SOURCE -I"$KT_REPO/store/include" -I"$KT_REPO/store" -o "$CS" "$BENCH_DIR/corpus_store.c" \
+cc -O2 -std=gnu11 -D_GNU_SOURCE -I"$KT_REPO/store/include" -o "$CS" "$BENCH_DIR/corpus_store.c" \
 	"$BENCH_OUT/libkubetape.a" -lsqlite3 -lzstd -ljansson -lvterm -lsodium -lm ||
 	{ msg "cannot build corpus_store against $BENCH_OUT/libkubetape.a (make first)"; exit 1; }
 command -v sqlite3 >/dev/null || { msg "sqlite3 CLI missing (make deps)"; exit 1; }

@@ -69,7 +69,7 @@ static __always_inline __u64 kt_fd_session(unsigned long fd, __u64 *key, bool sl
 	if (!f)
 		return 0;
 	rdev = BPF_CORE_READ(f, f_inode, i_rdev);
-	major = rdev >> KT_MINORBITS;
+	major = KT_DEV_MAJOR(rdev);
 	if (rdev != KT_DEV_PTMX && !(slave_ok && major >= KT_PTS_MAJOR_FIRST && major <= KT_PTS_MAJOR_LAST))
 		return 0;
 	priv = BPF_CORE_READ(f, private_data);

@@ -80,6 +80,79 @@ static __always_inline long kt_pty_count(long v)
 }
 
 /*
+ * Namespace reference count.  6.18's namespace rework (Christian Brauner,
+ * "ns: rename to __ns_ref") renamed ns_common::count to __ns_ref; from 5.11
+ * to 6.17 it is ns_common::count (a refcount_t either way).  Each nsproxy
+ * that points at a mount namespace holds one reference, as does every open
+ * /proc/PID/ns/mnt file and bind mount of one.
+ */
+struct ns_common___old {
+	refcount_t count;
+} __attribute__((preserve_access_index));
+
+struct mnt_namespace___refs_old {
+	struct ns_common___old ns;
+} __attribute__((preserve_access_index));
+
+struct ns_common___new {
+	refcount_t __ns_ref;
+} __attribute__((preserve_access_index));
+
+struct mnt_namespace___refs_new {
+	struct ns_common___new ns;
+} __attribute__((preserve_access_index));
+
+static __always_inline int kt_mntns_refs_raw(struct mnt_namespace *m)
+{
+	if (bpf_core_field_exists(((struct mnt_namespace___refs_new *)m)->ns.__ns_ref))
+		return BPF_CORE_READ((struct mnt_namespace___refs_new *)m, ns.__ns_ref.refs.counter);
+	return BPF_CORE_READ((struct mnt_namespace___refs_old *)m, ns.count.refs.counter);
+}
+
+/*
+ * 6.19 "ns: make all reference counts on initial namespace a nop" (Christian
+ * Brauner, commit 657aeb436d70, the nstree series; in every 7.x) stopped
+ * counting references to the boot-time namespaces: ns_ref_get/put on them
+ * do nothing and __ns_ref stays 1 for ever, however many tasks share them.
+ * Read as a count, the node's own mount namespace then looks like a brand
+ * new one with a single user, and kt_entry_rule took every entry from the
+ * host (runc exec into a pod without a mount namespace of its own, nsenter
+ * -p) for a namespace being created: no session at all on 7.x.  The same
+ * series numbered the initial namespaces (enum init_ns_id, MNT_NS_INIT_ID,
+ * next to ns_common::ns_id): where that enum exists the initial mount
+ * namespace is recognised by its id and reported as shared.  Before it,
+ * references to it are counted like any other's.
+ */
+enum init_ns_id___nop {
+	MNT_NS_INIT_ID___nop = 8, /* the value is the target kernel's, relocated */
+};
+#define KT_REFS_SHARED 0x40000000
+static __always_inline int kt_mntns_refs(struct mnt_namespace *m)
+{
+	if (bpf_core_enum_value_exists(enum init_ns_id___nop, MNT_NS_INIT_ID___nop) &&
+	    BPF_CORE_READ(m, ns.ns_id) ==
+		    bpf_core_enum_value(enum init_ns_id___nop, MNT_NS_INIT_ID___nop))
+		return KT_REFS_SHARED;
+	return kt_mntns_refs_raw(m);
+}
+
+/*
+ * A mount namespace's boot-unique id (never reused, unlike its inode
+ * number).  6.18 ("mnt: use ns_common->ns_id", part of the same namespace
+ * rework) moved it from mnt_namespace::seq to ns_common::ns_id.
+ */
+struct mnt_namespace___old {
+	u64 seq;
+} __attribute__((preserve_access_index));
+
+static __always_inline __u64 kt_mntns_id(struct mnt_namespace *m)
+{
+	if (bpf_core_field_exists(m->ns.ns_id))
+		return BPF_CORE_READ(m, ns.ns_id);
+	return BPF_CORE_READ((struct mnt_namespace___old *)m, seq);
+}
+
+/*
  * Is ECHO off on this (slave) tty right now?  What n_tty will do with the
  * bytes being written to its master: with ECHO off nothing typed is shown,
  * so it is a secret by the user's terminal's own account (read -s, stty
@@ -138,9 +211,7 @@ static __always_inline bool kt_tp_runs_preemptible(void)
 	return BPF_CORE_READ(t, migration_disabled) != 0;
 }
 
-/* Kernel-internal dev_t encoding (include/linux/kdev_t.h), not the uapi one. */
-#define KT_MINORBITS 20
-#define KT_MKDEV(ma, mi) (((ma) << KT_MINORBITS) | (mi))
+/* KT_MKDEV: the kernel-internal dev_t encoding, bpf/events.h. */
 #define KT_DEV_PTMX KT_MKDEV(5, 2)
 /* UNIX98_PTY_SLAVE_MAJOR .. + UNIX98_PTY_MAJOR_COUNT - 1 */
 #define KT_PTS_MAJOR_FIRST 136

@@ -29,6 +29,22 @@
 #define KT_UTS_LEN       65
 #define KT_COMM_LEN      16
 
+/* Ring buffer sizes (bpf/maps.bpf.h): terminal bytes (the recorder may set
+ * another power of two before load, --ringbuf-mb) and the control ring. */
+#define KT_RING_DATA_BYTES (16u << 20)
+#define KT_RING_CTL_BYTES  (2u << 20)
+
+/*
+ * dev_t as the kernel keeps it inside (include/linux/kdev_t.h: MINORBITS
+ * 20), which is what BPF reads from struct fields such as a superblock's
+ * s_dev and an inode's i_rdev; not the uapi/new_encode_dev layout that
+ * stat(2) returns.
+ */
+#define KT_MINORBITS 20
+#define KT_MKDEV(ma, mi) (((ma) << KT_MINORBITS) | (mi))
+#define KT_DEV_MAJOR(d) ((d) >> KT_MINORBITS)
+#define KT_DEV_MINOR(d) ((d) & ((1u << KT_MINORBITS) - 1))
+
 /*
  * Version of the kernel state a recorder leaves pinned in bpffs for the next
  * one (recorder/loader.c, deploy/README.md "Restarts and upgrades"): the
@@ -36,7 +52,7 @@
  * programs do.  A recorder adopts pinned state only of its own version: bump
  * it whenever any of these changes.  Pinned under <pin-dir>/v<N>/.
  */
-#define KT_PIN_LAYOUT    3
+#define KT_PIN_LAYOUT    4
 
 /*
  * Version of what a newer recorder must read to take over another layout's
@@ -48,7 +64,7 @@
  * map values changes; then open sessions cannot be carried over (the
  * recorder says so and marks them interrupted).
  */
-#define KT_EVENT_ABI     1
+#define KT_EVENT_ABI     2
 
 enum kt_event_type {
 	KT_EV_SESSION_START = 1, /* struct kt_ev_session                     */
@@ -70,6 +86,33 @@ enum kt_event_type {
 #define KT_F_NO_TTY         (1u << 3) /* session: leader has no controlling tty */
 #define KT_F_FILENAME_TRUNC (1u << 4)
 #define KT_F_LAST_PROC      (1u << 5) /* exit: the session has no process left */
+
+/*
+ * kt_session.entry: how the leader came into the container.  Decided at its
+ * execve by kt_entry_rule() in session.bpf.h (the rule is described there).
+ */
+#define KT_ENTRY_PIDNS       (1u << 0) /* it crossed into a deeper pid namespace */
+#define KT_ENTRY_MNTNS       (1u << 1) /* it crossed into another mount namespace at
+					* its parent's pid-namespace level (a hostPID
+					* container, or nsenter -m) */
+#define KT_ENTRY_INTERACTIVE (1u << 2) /* it is the container's own first process, on a
+					* terminal of its own (OCI process.terminal);
+					* without it the leader entered a running one */
+#define KT_ENTRY_LATE        (1u << 3) /* found running when the programs loaded (the
+					* start-up task iterator, late.bpf.h), by the
+					* same rule: recorded from then on only */
+
+/*
+ * Value of the BPF "ctr_mntns" map (key: mount namespace inode): the first
+ * process seen in a container-like mount namespace.  ns_id tells a recycled
+ * inode number from the namespace that was recorded.
+ */
+struct kt_ctr_ns {
+	__u64 ns_id;      /* unique mount namespace id (kt_mntns_id) */
+	__u64 cgroup_id;  /* its cgroup v2 id */
+	__u32 tgid;       /* host tgid */
+	__u32 _pad;
+};
 
 /* Which capture path produced a data event (kt_ev_data.source). */
 enum kt_capture_source {
@@ -99,7 +142,7 @@ struct kt_task {
 /* Controlling terminal: devpts instance + index, never major:minor alone. */
 struct kt_tty {
 	__u64 key;      /* opaque kernel identity of the slave tty (map key) */
-	__u32 dev;      /* s_dev of the devpts superblock (new_encode_dev) */
+	__u32 dev;      /* s_dev of the devpts superblock (kernel dev_t, KT_DEV_MAJOR) */
 	__u32 index;    /* N of /dev/pts/N */
 	__u16 rows, cols;
 	__u32 _pad;
@@ -117,6 +160,15 @@ struct kt_session {
 	__u32 pidns_ino, mntns_ino;
 	__u32 pid_level;      /* depth of the session's pid namespace */
 	__s32 nprocs;         /* live processes; the entry goes at 0 */
+	__u32 entry;          /* KT_ENTRY_*: which detection rule made it a session */
+	/* A process of the container whose mount namespace the leader entered
+	 * (its first process, seen by the kernel when it started), for
+	 * attributing sessions whose cgroup is not the container's (nsenter).
+	 * 0: not known (the container started before the programs loaded). */
+	__u32 ctr_tgid;
+	__u64 ctr_cgroup_id;  /* cgroup v2 id of that process at its start */
+	__u64 leader_start_ns; /* CLOCK_BOOTTIME start of the leader process: before
+				* start_ns for a session found late */
 	struct kt_task leader;
 	struct kt_tty tty;    /* tty.key == 0: no controlling tty; rows/cols are
 			       * the last size reported (the start event has the
@@ -207,6 +259,8 @@ _Static_assert(sizeof(struct kt_ev_data) == 24 + 16, "kt_ev_data layout");
 _Static_assert(sizeof(struct kt_ev_winsize) == 24 + 16, "kt_ev_winsize layout");
 _Static_assert(sizeof(struct kt_ev_withheld) == 24 + 16, "kt_ev_withheld layout");
 _Static_assert(__builtin_offsetof(struct kt_session, cgroup_path) % 8 == 0, "kt_session layout");
+_Static_assert(__builtin_offsetof(struct kt_session, leader) % 8 == 0, "kt_session layout");
+_Static_assert(sizeof(struct kt_ctr_ns) == 24, "kt_ctr_ns layout");
 _Static_assert((KT_ARGV_MAX & (KT_ARGV_MAX - 1)) == 0, "KT_ARGV_MAX is masked");
 _Static_assert((KT_DATA_MAX & (KT_DATA_MAX - 1)) == 0, "KT_DATA_MAX is masked");
 _Static_assert((KT_PATH_MAX & (KT_PATH_MAX - 1)) == 0, "KT_PATH_MAX is masked");

@@ -3,6 +3,7 @@
  * kubetape's BPF programs: one object, one skeleton.
  *
  *   session.bpf.h          exec/fork/exit: sessions and their process trees
+ *   late.bpf.h             start-up task iterator: sessions already running
  *   capture_syscall.bpf.h  tty bytes via read/write/ioctl on pty masters
  *   capture_tty.bpf.h      tty bytes in the pty driver (fentry or kprobe)
  *
@@ -18,6 +19,7 @@
 #include "events.h"
 #include "maps.bpf.h"
 #include "session.bpf.h"
+#include "late.bpf.h"
 #include "capture_syscall.bpf.h"
 #include "capture_tty.bpf.h"
 

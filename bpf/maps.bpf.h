@@ -65,7 +65,7 @@ struct kt_proc {
 /* Terminal bytes.  The recorder may resize it before load (--ringbuf-mb). */
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 16 << 20);
+	__uint(max_entries, KT_RING_DATA_BYTES);
 } events SEC(".maps");
 
 /*
@@ -75,7 +75,7 @@ struct {
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 2 << 20);
+	__uint(max_entries, KT_RING_CTL_BYTES);
 } ctl_events SEC(".maps");
 
 /* host tgid -> session it belongs to */

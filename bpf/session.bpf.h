@@ -5,7 +5,8 @@
  *
  * These run on exec, fork and exit of every process on the node (not on
  * the read/write path).  A process outside any session costs one hash
- * lookup, plus, on exec only, a few loads to compare pid-namespace depths.
+ * lookup, plus, on exec only, the loads of kt_entry_rule's first step (two
+ * pid-namespace levels and two mount-namespace pointers).
  */
 #ifndef KUBETAPE_SESSION_BPF_H
 #define KUBETAPE_SESSION_BPF_H
@@ -184,18 +185,174 @@ static __always_inline void kt_cgroup_path(struct kt_session_buf *b, struct task
 			      &b->path[pos & (KT_CGPATH_MAX - 1)]);
 }
 
-/*
- * An exec entering a container: the task's pid namespace is deeper than its
- * parent's, and it is not that namespace's init.  runc exec's final process
- * (kubectl exec, crictl exec, docker exec) and nsenter's child both match;
- * a container's own init (pid 1) and anything it forks do not.
- */
-static __always_inline bool kt_is_container_entry(struct task_struct *p)
-{
-	unsigned int level = BPF_CORE_READ(p, thread_pid, level);
-	unsigned int plevel = BPF_CORE_READ(p, real_parent, thread_pid, level);
+/* mount namespace inode -> first process seen in that container-like
+ * namespace (see kt_ctr_note); LRU: a dead container's entry ages out */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, KT_MAX_SESSIONS);
+	__type(key, __u32);
+	__type(value, struct kt_ctr_ns);
+} ctr_mntns SEC(".maps");
 
-	return level > plevel && kt_ns_pid(p) != 1;
+/* internal mounts (a memfd's, pipefs...) have no namespace: MNT_NS_INTERNAL
+ * is ERR_PTR(-EINVAL) (older kernels) or NULL */
+#define KT_PTR_IS_ERR(p) ((unsigned long)(p) >= (unsigned long)-4095)
+
+static __always_inline struct mount *kt_real_mount(struct vfsmount *v)
+{
+	return container_of(v, struct mount, mnt);
+}
+
+/* The mount namespace the mount holding t's executable belongs to: where
+ * t came from, whatever namespaces it joined since it exec'd. */
+static __always_inline struct mnt_namespace *kt_exe_mntns(struct task_struct *t)
+{
+	struct vfsmount *v = BPF_CORE_READ(t, mm, exe_file, f_path.mnt);
+
+	if (!v)
+		return NULL;
+	return BPF_CORE_READ(kt_real_mount(v), mnt_ns);
+}
+
+/*
+ * Where the parent came from, for the crossing test.  A parent in do_exit
+ * has no mm any more (exit_mm runs long before exit_notify hands its
+ * children on), so its executable cannot be read: this is `runc exec
+ * --detach` (containerd's shim uses it) exiting just as its [2:INIT] child
+ * execs the user's command, which made hostPID execs a session only when
+ * runc happened to exit before or after that window.  The child is about
+ * to be handed to an ancestor (the shim, a subreaper, or init): judge by
+ * the exiting parent's own parent instead.
+ */
+static __always_inline struct mnt_namespace *kt_parent_exe_mntns(struct task_struct *parent)
+{
+	struct mnt_namespace *m = kt_exe_mntns(parent);
+
+	if (!m && !BPF_CORE_READ(parent, mm))
+		m = kt_exe_mntns(BPF_CORE_READ(parent, real_parent));
+	return m;
+}
+
+/* Its root is not its parent's: it pivot_root'ed (or chroot'ed) into a
+ * rootfs, as every container's init does.  A host service with a private
+ * mount namespace (PrivateTmp=, unshare -m) keeps the host's root dentry. */
+static __always_inline bool kt_root_moved(struct task_struct *p, struct task_struct *parent)
+{
+	return BPF_CORE_READ(p, fs, root.dentry) != BPF_CORE_READ(parent, fs, root.dentry);
+}
+
+/* A pty of its own: its controlling tty is a pty slave that its parent does
+ * not have (runc gave it the console of terminal: true). */
+static __always_inline bool kt_own_pty(struct task_struct *p, struct task_struct *parent)
+{
+	struct tty_struct *tty = BPF_CORE_READ(p, signal, tty);
+
+	return tty && tty != BPF_CORE_READ(parent, signal, tty) && kt_tty_is_pty_slave(tty);
+}
+
+/* cgroup v2 id of p, as bpf_get_current_cgroup_id() gives it for current
+ * (the kernfs node id of its default-hierarchy cgroup).  Read from p, not
+ * current: the start-up task iterator (late.bpf.h) runs in the recorder. */
+static __always_inline __u64 kt_task_cgroup_id(struct task_struct *p)
+{
+	return BPF_CORE_READ(p, cgroups, dfl_cgrp, kn, id);
+}
+
+/* Remember the first process of a container-like mount namespace, so a
+ * later entry whose cgroup is not the container's (nsenter) can be
+ * attributed to it. */
+static __always_inline void kt_ctr_note(struct mnt_namespace *mnt, struct task_struct *p)
+{
+	__u32 ino = BPF_CORE_READ(mnt, ns.inum);
+	struct kt_ctr_ns v = {
+		.ns_id = kt_mntns_id(mnt),
+		.cgroup_id = kt_task_cgroup_id(p),
+		.tgid = BPF_CORE_READ(p, tgid),
+	};
+	struct kt_ctr_ns *old = bpf_map_lookup_elem(&ctr_mntns, &ino);
+
+	if (old && old->ns_id == v.ns_id)
+		return; /* the init re-exec'ing (sh -c 'exec app') */
+	bpf_map_update_elem(&ctr_mntns, &ino, &v, BPF_ANY);
+}
+
+/*
+ * Is this execve a way into a container?  Returns KT_ENTRY_* (0: not a
+ * session) and, for an entry, the container's first process in *w if known.
+ *
+ *  1. Crossing: a namespace boundary between the new image and where its
+ *     parent came from.  Either its pid namespace is deeper than its
+ *     parent's (runc exec into a pod, nsenter -p), or, at the same level, its
+ *     mount namespace is not the one holding its parent's executable (runc
+ *     exec into a hostPID pod: the parent is runc, from the host; nsenter -m:
+ *     the parent is nsenter, which joined the namespace after it exec'd from
+ *     the host).  Everything else bails out here: host processes, and a
+ *     container's own processes (their parent's executable is on the
+ *     container's rootfs, in the container's mount namespace).  Their cost:
+ *     loads of two pid levels and two mount-namespace pointers, no map
+ *     operation.
+ *  2. Created or entered.  A mount namespace with a single reference (one
+ *     nsproxy) belongs to this process alone: it is the namespace's first
+ *     process.  So is pid 1 of a new pid namespace.  If its root moved
+ *     (pivot_root into a rootfs) it is a container's init: remembered in
+ *     ctr_mntns, and a session only if it runs on a pty of its own
+ *     (terminal: true: kubectl run -it, kubectl debug).
+ *     Limit: a parent that shares the new mount namespace and had its root
+ *     moved by the child's pivot_root (it moves every root in the namespace)
+ *     hides the move; runtimes' parents (runc, crun, the shim) stay outside.
+ *  3. Otherwise it entered a populated namespace.  Into a deeper pid
+ *     namespace: a session, as before.  At the same pid level: a session if
+ *     the mount namespace is a known container's (ctr_mntns: noted by step 2,
+ *     or seeded by the recorder from /proc for containers older than these
+ *     programs), so nsenter -m into a host service's private mounts is not.
+ */
+static __always_inline __u32 kt_entry_rule(struct task_struct *p, struct kt_ctr_ns *w)
+{
+	struct task_struct *parent = BPF_CORE_READ(p, real_parent);
+	unsigned int level = BPF_CORE_READ(p, thread_pid, level);
+	unsigned int plevel = BPF_CORE_READ(parent, thread_pid, level);
+	struct mnt_namespace *mnt = BPF_CORE_READ(p, nsproxy, mnt_ns);
+	struct mnt_namespace *pmnt;
+	struct kt_ctr_ns *v;
+	__u64 ns_id;
+	__u32 ino, entry;
+	bool first;
+
+	if (level > plevel) {
+		entry = KT_ENTRY_PIDNS;
+	} else {
+		pmnt = kt_parent_exe_mntns(parent);
+		if (!pmnt || pmnt == mnt || KT_PTR_IS_ERR(pmnt))
+			return 0; /* the common case: no boundary */
+		entry = KT_ENTRY_MNTNS;
+	}
+	/* rare from here on: container starts, execs, nsenter, sandboxes */
+	if (!mnt)
+		return 0;
+	first = kt_mntns_refs(mnt) <= 1;
+	if (first || (entry == KT_ENTRY_PIDNS && kt_ns_pid(p) == 1)) {
+		if (!kt_root_moved(p, parent))
+			return 0; /* unshare -p / -m on the host */
+		if (first)
+			kt_ctr_note(mnt, p);
+		return kt_own_pty(p, parent) ? entry | KT_ENTRY_INTERACTIVE : 0;
+	}
+	ino = BPF_CORE_READ(mnt, ns.inum);
+	ns_id = kt_mntns_id(mnt);
+	v = bpf_map_lookup_elem(&ctr_mntns, &ino);
+	if (v && !v->ns_id)
+		v->ns_id = ns_id; /* seeded without an id: it is this one */
+	if (v && v->ns_id == ns_id) {
+		/* the container's own first process, met again after others
+		 * joined its namespace: its init re-exec'ing, or the start-up
+		 * task iterator visiting a running container (late.bpf.h) */
+		if (v->tgid == BPF_CORE_READ(p, tgid))
+			return kt_own_pty(p, parent) ? entry | KT_ENTRY_INTERACTIVE : 0;
+		*w = *v;
+	} else if (entry == KT_ENTRY_MNTNS) {
+		return 0;
+	}
+	return entry;
 }
 
 static __always_inline void kt_session_tty(struct kt_session *s, struct task_struct *p)
@@ -219,7 +376,8 @@ static __always_inline void kt_session_tty(struct kt_session *s, struct task_str
 	s->out_next = ld ? BPF_CORE_READ(ld, read_tail) : ~0ULL;
 }
 
-static __always_inline __u64 kt_session_start(struct task_struct *p)
+static __always_inline __u64 kt_session_start(struct task_struct *p, __u32 entry,
+					      const struct kt_ctr_ns *w)
 {
 	__u32 zero = 0;
 	struct kt_session_buf *b = bpf_map_lookup_elem(&session_buf, &zero);
@@ -235,7 +393,8 @@ static __always_inline __u64 kt_session_start(struct task_struct *p)
 	sid = __sync_fetch_and_add(&kt_next_session_id, 1);
 	s->id = sid;
 	s->start_ns = bpf_ktime_get_boot_ns();
-	s->cgroup_id = bpf_get_current_cgroup_id();
+	s->leader_start_ns = BPF_CORE_READ(p, start_boottime);
+	s->cgroup_id = kt_task_cgroup_id(p);
 	pid = BPF_CORE_READ(p, thread_pid);
 	s->pid_level = BPF_CORE_READ(pid, level);
 	{
@@ -246,6 +405,9 @@ static __always_inline __u64 kt_session_start(struct task_struct *p)
 	}
 	s->mntns_ino = BPF_CORE_READ(p, nsproxy, mnt_ns, ns.inum);
 	s->nprocs = 1;
+	s->entry = entry;
+	s->ctr_tgid = w->tgid;
+	s->ctr_cgroup_id = w->cgroup_id;
 	kt_fill_task(&s->leader, p);
 	BPF_CORE_READ_STR_INTO(&s->uts_name, p, nsproxy, uts_ns, name.nodename);
 	kt_session_tty(s, p);
@@ -358,9 +520,12 @@ int BPF_PROG(kt_sched_exec, struct task_struct *p, pid_t old_pid, struct linux_b
 	if (proc) {
 		sid = proc->session_id;
 	} else {
-		if (!kt_is_container_entry(p))
+		struct kt_ctr_ns w = {};
+		__u32 entry = kt_entry_rule(p, &w);
+
+		if (!entry)
 			return 0;
-		sid = kt_session_start(p);
+		sid = kt_session_start(p, entry, &w);
 		if (!sid)
 			return 0;
 	}

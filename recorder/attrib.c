@@ -30,6 +30,7 @@ void kt_attrib_config_defaults(struct kt_attrib_config *c)
 	c->n_crio = 2;
 	c->docker_roots[0] = "/var/lib/docker";
 	c->n_docker = 1;
+	c->proc_root = "/proc";
 }
 
 const char *kt_runtime_name(enum kt_runtime_hint rt)

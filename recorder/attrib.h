@@ -16,6 +16,7 @@
 #define KUBETAPE_ATTRIB_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include "store.h"
 
 #define KT_ATTRIB_MAX_ROOTS 8
@@ -37,6 +38,9 @@ struct kt_attrib_config {
 	int n_docker;
 	/* value for kt_session_info.node; NULL -> $NODE_NAME, else gethostname() */
 	const char *node_name;
+	/* the node's procfs (host pid namespace), to find which container a
+	 * namespace belongs to (attrib_ns.c); NULL -> "/proc" */
+	const char *proc_root;
 };
 
 /* {"/run/containerd"}, {"/run/containers/storage", "/var/lib/containers/storage"},
@@ -122,6 +126,23 @@ int kt_oci_annotations_parse(const char *json, size_t len, struct kt_pod_meta *o
  * Returns 0, or -EINVAL if s is NULL.
  */
 int kt_attribute_session(const struct kt_attrib_config *c, struct kt_session_info *s);
+
+/*
+ * kt_attribute_session, then how the leader got in (attrib_ns.c):
+ * s->entry_flags from the kernel's KT_ENTRY_* bits `kentry`, and, for a
+ * leader that entered a container's namespaces without joining its cgroup
+ * (nsenter from the node), attribution to the container whose mount
+ * namespace (s->mntns_ino) it entered, found through `ctr_tgid`/
+ * `ctr_cgroup_id` (the namespace's first process, as the kernel saw it) or a
+ * scan of proc_root, with KT_SESSION_F_FROM_NODE set.
+ * Returns 0, or -EINVAL if s is NULL.
+ */
+int kt_attribute_entry(const struct kt_attrib_config *c, struct kt_session_info *s,
+		       uint32_t kentry, uint32_t ctr_tgid, uint64_t ctr_cgroup_id);
+
+/* The cgroup v2 path ("0::" line) of /proc/<pid>/cgroup under proc_root
+ * into out; 0, -ENOENT (no v2 line) or -errno. */
+int kt_proc_cgroup_path(const char *proc_root, uint32_t pid, char *out, size_t len);
 
 /* Helpers, exposed for tests and other modules. */
 const char *kt_runtime_name(enum kt_runtime_hint rt); /* "containerd", "cri-o", "docker", "" */

@@ -18,6 +18,7 @@
 
 #include "indexer.h"
 #include "log.h"
+#include "reader.h"
 #include "retention.h"
 #include "store.h"
 
@@ -125,11 +126,6 @@ static int drop_privileges(void)
 	return 0;
 }
 
-struct round {
-	struct kt_store *st;
-	bool more;      /* a session had more to index this round */
-};
-
 /* A store that cannot be written (disk full) fails every call, every
  * round: log when a round's first error changes and when a whole round
  * went through again, not each time. */
@@ -160,41 +156,26 @@ static void round_done(void)
 	round_wrote = false;
 }
 
-static int index_one(int64_t id, void *ctx)
+/* each session's result of the round (store/reader.c) */
+static int on_result(int64_t id, bool compaction, int ret, void *ctx)
 {
-	struct round *r = ctx;
-	int ret;
-
-	/* one budget per session per round: a flooding session cannot starve
-	 * the others' keyframes */
-	ret = kt_index_session(r->st, id, BUDGET);
-	if (ret > 0)
-		r->more = true;
-	note_result(ret, id, "");
+	note_result(ret, id, compaction ? "compaction: " : "");
 	if (recorder_gone())
 		_exit(1);
 	return worker_stop ? 1 : 0;
 }
 
-/* Compaction after indexing: merge the raw chunks the recorder appended
- * into large zstd chunks (store/compact.c), off the capture path. */
-static int compact_one(int64_t id, void *ctx)
+static bool stopping(void *ctx)
 {
-	struct round *r = ctx;
-	int ret = kt_store_compact_session(r->st, id, 4 * BUDGET, NULL);
-
-	if (ret > 0)
-		r->more = true;
-	note_result(ret, id, "compaction: ");
-	if (recorder_gone())
-		_exit(1);
-	return worker_stop ? 1 : 0;
+	return worker_stop;
 }
 
 int kt_indexer_worker(const char *db, int lifeline, long ppid)
 {
 	struct sigaction sa = { .sa_handler = on_term };
-	struct round r = {0};
+	struct kt_maintain_ops ops = { .done = on_result, .stop = stopping };
+	struct kt_store *st = NULL;
+	bool more;
 	int64_t stop_deadline = 0;
 	int err, lock;
 
@@ -219,32 +200,30 @@ int kt_indexer_worker(const char *db, int lifeline, long ppid)
 		return 1;
 	}
 	setpriority(PRIO_PROCESS, 0, NICE);
-	err = kt_store_open(db, 0, &r.st);
+	err = kt_store_open(db, 0, &st);
 	if (err)
 		return 1;
-	kt_store_set_quiet(r.st, true); /* note_result logs, once per change */
+	kt_store_set_quiet(st, true); /* note_result logs, once per change */
 	for (;;) {
-		r.more = false;
-		kt_index_pending(r.st, index_one, &r);
-		if (!worker_stop)
-			kt_compact_pending(r.st, compact_one, &r);
+		/* index, then compact (budgeted): the store's rule */
+		more = kt_store_maintain_round(st, BUDGET, &ops) > 0;
 		round_done();
 		if (!worker_stop)
-			kt_retention_tick(r.st);
+			kt_retention_tick(st);
 		if (worker_stop) {
 			/* finish what is quick (ended sessions' last chunks); the
 			 * rest resumes at the next start */
 			if (!stop_deadline)
 				stop_deadline = kt_now_us() + 1500000;
-			if (!r.more || kt_now_us() >= stop_deadline)
+			if (!more || kt_now_us() >= stop_deadline)
 				break;
-			worker_stop = 0;	/* let index_one run this round */
+			worker_stop = 0;	/* let this round index */
 			continue;
 		}
-		if (!r.more && idle_wait(IDLE_MS))
+		if (!more && idle_wait(IDLE_MS))
 			break;	/* the recorder is gone: so are we */
 	}
-	kt_store_close(r.st);
+	kt_store_close(st);
 	close(lock);
 	return 0;
 }

@@ -37,6 +37,7 @@
 const char *const kt_map_pin_names[M_N] = {
 	"map_ctl_events", "map_events", "map_sessions", "map_ttys", "map_procs", "map_stats", "map_bss",
 	"map_handover",
+	"map_ctr_mntns",
 };
 
 struct backend {
@@ -329,6 +330,8 @@ static int try_backend(struct kt_loader *l, const struct kt_loader_opts *o, cons
 	bpf_object__for_each_program(p, skel->obj) {
 		if (!bpf_program__autoload(p))
 			continue;
+		if (p == skel->progs.kt_iter_late)
+			continue; /* run once, by kt_loader_find_running */
 		if (b->lazy && !o->eager &&
 		    (p == skel->progs.kt_sys_exit || p == skel->progs.kt_sys_exit_perf)) {
 			/* prove now that it can attach, so auto mode can fall through */
@@ -370,6 +373,7 @@ static int own_fds(struct kt_loader *l)
 		l->skel->maps.ctl_events, l->skel->maps.events, l->skel->maps.sessions,
 		l->skel->maps.ttys, l->skel->maps.procs, l->skel->maps.stats, l->skel->maps.bss,
 		l->skel->maps.handover,
+		l->skel->maps.ctr_mntns,
 	};
 
 	for (int i = 0; i < M_N; i++) {
@@ -532,6 +536,36 @@ static int adopt(struct kt_loader *l, const struct kt_loader_opts *o)
 		pr_warn("--capture, --eager-capture and --ringbuf-mb take effect only when "
 			"the programs are loaded again (kubetape-recorder --unpin, then start)");
 	return 0;
+}
+
+int kt_loader_find_running(struct kt_loader *l)
+{
+	struct bpf_link *link;
+	char buf[4096];
+	int fd, err = 0, n = 0;
+	ssize_t r;
+
+	if (!l->skel)
+		return -EALREADY; /* adopted: those sessions are continued instead */
+	link = bpf_program__attach_iter(l->skel->progs.kt_iter_late, NULL);
+	if (!link)
+		return -errno;
+	fd = bpf_iter_create(bpf_link__fd(link));
+	if (fd < 0) {
+		err = -errno;
+		goto cleanup;
+	}
+	/* one line per session found ("leader-tgid session-id"); the sessions
+	 * themselves come as start events on the control ring */
+	while ((r = read(fd, buf, sizeof(buf))) > 0)
+		for (ssize_t i = 0; i < r; i++)
+			n += buf[i] == '\n';
+	if (r < 0)
+		err = -errno;
+	close(fd);
+cleanup:
+	bpf_link__destroy(link);
+	return err ? err : n;
 }
 
 static void drop_foreign(const char *path, int layout, void *ctx)

@@ -103,6 +103,19 @@ const char *kt_loader_backend(const struct kt_loader *l);
 
 /* Copy of the kernel's record of a live session; -ENOENT if it is gone. */
 int kt_loader_session_lookup(struct kt_loader *l, uint64_t sid, struct kt_session *out);
+/* Tell the kernel side that mntns_ino is a container's mount namespace
+ * (see ctr_seed.h); -EEXIST if it already knows it. */
+int kt_loader_ctr_ns_seed(struct kt_loader *l, uint32_t mntns_ino, const struct kt_ctr_ns *v);
+/*
+ * Find the sessions that were running before these programs were loaded
+ * (the task iterator in bpf/late.bpf.h, same rule as the exec hook) and
+ * record them from now on, flagged KT_ENTRY_LATE; their start events come
+ * through the control ring.  Only for freshly loaded programs (-EALREADY
+ * when the state was adopted: its sessions are continued).  Call after
+ * seeding container namespaces (kt_loader_ctr_ns_seed).  Returns the
+ * number found or -errno.
+ */
+int kt_loader_find_running(struct kt_loader *l);
 /* Forget a finished session's kernel state: its tty entry (if it still maps
  * to sid) and record. */
 void kt_loader_session_retire(struct kt_loader *l, uint64_t sid, uint64_t tty_key);

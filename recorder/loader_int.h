@@ -16,7 +16,7 @@
 
 /* Maps user space touches, pinned by these names (the programs hold the
  * others: scratch buffers).  Order: the fds[] index. */
-enum { M_CTL, M_EVENTS, M_SESSIONS, M_TTYS, M_PROCS, M_STATS, M_BSS, M_HANDOVER, M_N };
+enum { M_CTL, M_EVENTS, M_SESSIONS, M_TTYS, M_PROCS, M_STATS, M_BSS, M_HANDOVER, M_CTR_MNTNS, M_N };
 
 struct kt_loader {
 	struct kubetape_bpf *skel;     /* NULL when the state was adopted */

@@ -125,6 +125,14 @@ int kt_loader_session_lookup(struct kt_loader *l, uint64_t sid, struct kt_sessio
 	return 0;
 }
 
+/* a container's mount namespace found by the start-up /proc scan (ctr_seed.c) */
+int kt_loader_ctr_ns_seed(struct kt_loader *l, uint32_t mntns_ino, const struct kt_ctr_ns *v)
+{
+	if (bpf_map_update_elem(l->fds[M_CTR_MNTNS], &mntns_ino, v, BPF_NOEXIST))
+		return -errno;
+	return 0;
+}
+
 int kt_loader_sessions_each(struct kt_loader *l, int (*cb)(const struct kt_session *s, void *ctx),
 			    void *ctx)
 {

@@ -17,27 +17,36 @@
 #include <unistd.h>
 
 #include "attrib.h"
+#include "ctr_seed.h"
 #include "indexer.h"
 #include "loader.h"
 #include "log.h"
 #include "pin.h"
 #include "sessions.h"
 #include "rec_evidence.h"
+#include "reader.h"
 #include "rec_metrics.h"
 #include "retention.h"
 #include "skips.h"
 #include "store.h"
 
-#define DEFAULT_DB "/var/lib/kubetape/kubetape.db"
+#define DEFAULT_DB KT_DEFAULT_DB_PATH
 #define TICK_MS 100
 
-enum { OPT_PIN_DIR = 0x100, OPT_UNPIN, OPT_LIFELINE, OPT_PARENT, OPT_PIN_LAYOUT, OPT_SYS_EXIT };
+enum { OPT_PIN_DIR = 0x100, OPT_UNPIN, OPT_LIFELINE, OPT_PARENT, OPT_PIN_LAYOUT, OPT_SYS_EXIT, OPT_PROC_ROOT };
 
 static volatile sig_atomic_t exiting;
 
 static void on_signal(int sig)
 {
 	exiting = sig;
+}
+
+static int seed_ctr_ns(uint32_t ino, const struct kt_ctr_ns *v, void *ld)
+{
+	int err = kt_loader_ctr_ns_seed(ld, ino, v);
+
+	return err == -EEXIST ? 0 : err;
 }
 
 static void usage(FILE *f)
@@ -59,6 +68,9 @@ static void usage(FILE *f)
 "                          default /run/containers/storage, /var/lib/containers/storage)\n"
 "  --docker-root DIR       docker data root (repeatable; default /var/lib/docker)\n"
 "  --node-name NAME        node name (default $NODE_NAME, else the host name)\n"
+"  --proc-root DIR         the node's /proc (host pid namespace; default /proc):\n"
+"                          containers already running at start, and which pod an\n"
+"                          nsenter from the node entered\n"
 "  --ringbuf-mb N          BPF ring buffer size in MiB, a power of two (default 16)\n"
 "  --input                 also record what users type (off by default);\n"
 "                          bytes typed while the terminal has ECHO off\n"
@@ -100,6 +112,16 @@ static void usage(FILE *f)
 "                          recorder exits, at once if none runs)\n"
 "  -h, --help              this help\n"
 "\n"
+"What is a session: every way into a container, decided in the kernel at\n"
+"execve (kt_entry_rule): an exec through the runtime (kubectl, crictl or\n"
+"docker exec, with or without a tty, into pods with their own pid namespace\n"
+"or hostPID ones), nsenter or any setns from the node (attributed to the\n"
+"container whose namespaces it entered, marked entered-from-node; needs the\n"
+"node's /proc, --proc-root), and a container's own process started on a\n"
+"terminal of its own (kubectl run -it, kubectl debug -it: marked\n"
+"interactive-container).  Host processes and containers' own\n"
+"non-interactive processes never are.\n"
+"\n"
 "Sessions across restarts: the BPF programs, maps and ring buffers stay\n"
 "pinned in --pin-dir while no recorder runs, so capture never stops.  A\n"
 "recorder that starts (after SIGTERM, kill -9, OOM, a crash or an upgrade of\n"
@@ -115,7 +137,11 @@ static void usage(FILE *f)
 "its maps and rings and one map store switches recording to them, so open\n"
 "sessions continue without a gap.  Without usable pinned state (first start,\n"
 "reboot, --pin-dir none, an upgrade across event formats, said in the log)\n"
-"open sessions of an earlier recorder are marked interrupted.\n"
+"open sessions of an earlier recorder are marked interrupted; the sessions\n"
+"running on the node are found again (a BPF task iterator applying the same\n"
+"rule as the exec hook) and recorded from that moment as new sessions marked\n"
+"\"recording started late\" with the time: what they showed before is not\n"
+"recorded.\n"
 "\n"
 "Exit status: 0 after SIGTERM/SIGINT with everything written (or, when the\n"
 "store cannot be written, left in the pinned rings for the next recorder);\n"
@@ -194,6 +220,7 @@ int main(int argc, char **argv)
 		{ "crio-state", required_argument, NULL, 'O' },
 		{ "docker-root", required_argument, NULL, 'D' },
 		{ "node-name", required_argument, NULL, 'n' },
+		{ "proc-root", required_argument, NULL, OPT_PROC_ROOT },
 		{ "ringbuf-mb", required_argument, NULL, 'r' },
 		{ "no-input", no_argument, NULL, 'I' },
 		{ "input", no_argument, NULL, 'i' },
@@ -219,7 +246,7 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
-	struct kt_loader_opts lo = { .capture = KT_CAPTURE_AUTO, .ringbuf_bytes = 16u << 20,
+	struct kt_loader_opts lo = { .capture = KT_CAPTURE_AUTO, .ringbuf_bytes = KT_RING_DATA_BYTES,
 				     .capture_input = false };
 	struct kt_recorder_opts ro = { .flush_age_us = 400000, .flush_bytes = 128 << 10,
 				       .close_grace_us = 1000000 };
@@ -289,6 +316,9 @@ int main(int argc, char **argv)
 		}
 		case 'n':
 			ac.node_name = optarg;
+			break;
+		case OPT_PROC_ROOT:
+			ac.proc_root = optarg;
 			break;
 		case 'r':
 			errno = 0;
@@ -477,6 +507,23 @@ int main(int argc, char **argv)
 		goto cleanup;
 	/* sessions of a previous recorder: continued, or marked interrupted */
 	kt_recorder_adopt(rec);
+	int n = kt_ctr_scan(ac.proc_root, seed_ctr_ns, ld);
+	if (n < 0)
+		pr_warn("cannot scan %s (%s): execs into hostPID containers that started before now are not recorded",
+			ac.proc_root, strerror(-n));
+	else
+		pr_info("%d container mount namespaces already on the node", n);
+	if (!kt_loader_adopted(ld)) {
+		/* no kernel state to adopt: sessions already running are found
+		 * by the same rule and recorded from now on, marked late */
+		n = kt_loader_find_running(ld);
+		if (n < 0)
+			pr_warn("cannot look for sessions already running (%s): only new entries "
+				"into a container are recorded", strerror(-n));
+		else
+			pr_info("%d session(s) already running: recorded from now on, marked "
+				"\"recording started late\"", n);
+	}
 	if (index && kt_indexer_start(db, &ix))
 		pr_warn("screen indexing is off: seeking and screen search will lag until it runs");
 	if (metrics_addr && kt_rec_metrics_start(metrics_addr, db, &metrics))

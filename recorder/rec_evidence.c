@@ -53,17 +53,26 @@ int kt_rec_ev_end(struct kt_chunk_builder *cb, const struct kt_session_info *i, 
 	return kt_chunk_add(cb, KT_FRAME_END, ts_us, p, (uint32_t)len);
 }
 
-int kt_rec_ev_withheld(struct kt_chunk_builder *cb, int64_t ts_us, uint32_t bytes)
+static int add_varint(struct kt_chunk_builder *cb, uint8_t type, int64_t ts_us, uint64_t v)
 {
 	uint8_t p[10];
 	size_t n = 0;
-	uint64_t v = bytes;
 
 	do {	/* LEB128, as every varint of the stream (FORMAT.md) */
 		p[n++] = (uint8_t)((v & 0x7f) | (v > 0x7f ? 0x80 : 0));
 		v >>= 7;
 	} while (v);
-	return kt_chunk_add(cb, KT_FRAME_WITHHELD, ts_us, p, (uint32_t)n);
+	return kt_chunk_add(cb, type, ts_us, p, (uint32_t)n);
+}
+
+int kt_rec_ev_withheld(struct kt_chunk_builder *cb, int64_t ts_us, uint32_t bytes)
+{
+	return add_varint(cb, KT_FRAME_WITHHELD, ts_us, bytes);
+}
+
+int kt_rec_ev_late(struct kt_chunk_builder *cb, int64_t ts_us, int64_t leader_start_us)
+{
+	return add_varint(cb, KT_FRAME_LATE, ts_us, leader_start_us > 0 ? (uint64_t)leader_start_us : 0);
 }
 
 int kt_rec_key_path(const char *db, const char *key, char *buf, size_t len)

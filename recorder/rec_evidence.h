@@ -19,6 +19,9 @@ int kt_rec_ev_cmd(struct kt_chunk_builder *cb, const struct kt_command *c);
 int kt_rec_ev_exit(struct kt_chunk_builder *cb, int32_t seq, int64_t end_us, int status);
 int kt_rec_ev_end(struct kt_chunk_builder *cb, const struct kt_session_info *i, int64_t ts_us);
 int kt_rec_ev_withheld(struct kt_chunk_builder *cb, int64_t ts_us, uint32_t bytes);
+/* "recording started late" at ts_us (the session's start); its leader
+ * started at leader_start_us */
+int kt_rec_ev_late(struct kt_chunk_builder *cb, int64_t ts_us, int64_t leader_start_us);
 
 /* The node key's path: `key` if given, else node.key in the store's
  * directory (outside the database file: whoever edits the store must not

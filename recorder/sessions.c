@@ -104,7 +104,8 @@ static void join_argv(char *dst, size_t cap, const char *argv, size_t len)
 
 static void tty_name(char *dst, size_t cap, const struct kt_tty *t)
 {
-	snprintf(dst, cap, "pts/%u on devpts %u:%u", t->index, t->dev >> 20, t->dev & 0xfffff);
+	snprintf(dst, cap, "pts/%u on devpts %u:%u", t->index, KT_DEV_MAJOR(t->dev),
+		 KT_DEV_MINOR(t->dev));
 }
 
 struct rec_session *session_open(struct kt_recorder *r, const struct kt_session *ks,
@@ -143,7 +144,7 @@ struct rec_session *session_open(struct kt_recorder *r, const struct kt_session 
 		i->cols = ks->tty.cols;
 	}
 	snprintf(i->capture, sizeof(i->capture), "%s", r->k.backend(r->k.ctx));
-	kt_attribute_session(r->o.attrib, i);
+	kt_attribute_entry(r->o.attrib, i, ks->entry, ks->ctr_tgid, ks->ctr_cgroup_id);
 
 	err = kt_rec_ensure_tx(r);
 	if (!err)
@@ -157,6 +158,8 @@ struct rec_session *session_open(struct kt_recorder *r, const struct kt_session 
 		return NULL;
 	}
 	kt_rec_ev_meta(&s->cb, i); /* the signed chain covers the metadata */
+	if (i->entry_flags & KT_SESSION_F_LATE)
+		kt_rec_ev_late(&s->cb, i->start_us, wall_us(r, ks->leader_start_ns));
 	if (i->has_tty) {
 		/* Attach the lazy capture hook now; what the session showed before
 		 * it attached is recovered (or counted) by the BPF side. */
@@ -169,11 +172,14 @@ struct rec_session *session_open(struct kt_recorder *r, const struct kt_session 
 	/* while the store is failing the batch is rolled back and re-read at
 	 * every retry: not logged then (the recovery line counts sessions) */
 	if (!r->store_down)
-		pr_info("session %" PRId64 " started%s: %s/%s/%s%s pid %u (%s)%s", i->id,
+		pr_info("session %" PRId64 " started%s: %s/%s/%s%s pid %u (%s)%s%s%s%s", i->id,
 			recovered ? " (rebuilt from kernel state, its start event was lost)" : "",
 			i->k8s_namespace[0] ? i->k8s_namespace : "-", i->pod[0] ? i->pod : "-",
 			i->container[0] ? i->container : "-", i->attribution_guess ? " (guessed)" : "",
-			i->leader_pid, i->leader_comm, i->has_tty ? "" : ", no tty");
+			i->leader_pid, i->leader_comm, i->has_tty ? "" : ", no tty",
+			i->entry_flags & KT_SESSION_F_FROM_NODE ? ", entered from the node" : "",
+			i->entry_flags & KT_SESSION_F_INTERACTIVE ? ", interactive container" : "",
+			i->entry_flags & KT_SESSION_F_LATE ? ", recording started late" : "");
 	return s;
 }
 

@@ -42,7 +42,8 @@
 #include "kubetape.skel.h"
 
 /* maps an upgrade shares with the older layout (not .bss: per object) */
-static const int shared[] = { M_CTL, M_EVENTS, M_SESSIONS, M_TTYS, M_PROCS, M_STATS, M_HANDOVER };
+static const int shared[] = { M_CTL, M_EVENTS, M_SESSIONS, M_TTYS, M_PROCS, M_STATS, M_HANDOVER,
+			       M_CTR_MNTNS };
 #define NSHARED (int)(sizeof(shared) / sizeof(shared[0]))
 
 static void close_reuse(struct kt_loader *l)
@@ -119,6 +120,7 @@ int kt_upgrade_reuse(struct kt_loader *l, struct kubetape_bpf *skel)
 	struct bpf_map *m[M_N] = {
 		skel->maps.ctl_events, skel->maps.events, skel->maps.sessions, skel->maps.ttys,
 		skel->maps.procs, skel->maps.stats, skel->maps.bss, skel->maps.handover,
+		skel->maps.ctr_mntns,
 	};
 	int err;
 

@@ -28,9 +28,6 @@ enum kt_exit {
 	KT_EXIT_BROKEN = 4,    /* verify: tamper evidence does not hold */
 };
 
-#define KT_DEFAULT_DB "/var/lib/kubetape/kubetape.db"
-#define KT_DB_ENV "KUBETAPE_DB"
-
 struct kt_cli;
 
 struct kt_cmd {

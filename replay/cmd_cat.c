@@ -6,6 +6,7 @@
 #include "commands.h"
 #include "framesrc.h"
 #include "log.h"
+#include "timefmt.h"
 
 enum { OPT_INPUT = KT_OPT_CMD_BASE };
 
@@ -17,7 +18,8 @@ static void usage(FILE *out)
 	      "timing, no translation).  Escape sequences in them reach your terminal as\n"
 	      "they reached the user's: redirect to a file or a pager when in doubt.\n"
 	      "Where the recorder lost data nothing is written and a warning with the\n"
-	      "lost byte count goes to stderr.\n"
+	      "lost byte count goes to stderr, as does a note when recording started\n"
+	      "late (the session was already running when the recorder started).\n"
 	      "\n"
 	      "Options:\n"
 	      "      --input          the bytes the user typed instead (echo off too,\n"
@@ -73,6 +75,13 @@ static int run(struct kt_cli *cli, int argc, char **argv)
 			out = stdout;
 			goto cleanup;
 		}
+	}
+	if (s.entry_flags & KT_SESSION_F_LATE) {
+		char t[TF_TIME_LEN];
+
+		pr_warn("cat: session %lld: recording started late, at %s (the recorder found it "
+			"running): what it showed before then is not recorded", (long long)s.id,
+			tf_format_time(s.start_us, t, sizeof(t)));
 	}
 	if (follow)
 		kt_src_catch_signals();

@@ -186,9 +186,8 @@ static int write_asciicast(struct exp *x)
 		 *s->k8s_namespace ? s->k8s_namespace : "-", *s->pod ? s->pod : "-",
 		 *s->container ? s->container : "-", (long long)s->id);
 	/* width and height are required: a session without a terminal (or
-	 * without a known size) gets the classic 80x24 */
-	h.width = s->cols ? s->cols : 80;
-	h.height = s->rows ? s->rows : 24;
+	 * without a known size) gets the classic 80x24 (reader.h) */
+	kt_session_term_size(s, &h.width, &h.height);
 	h.timestamp = s->start_us / 1000000;
 	h.title = title;
 	/* env (TERM, SHELL) is not recorded by kubetape: omitted */

@@ -4,7 +4,8 @@
  * timing.  This file is the command and the terminal loop only: option
  * parsing, the size warning, keys and signals around ppoll(); timing,
  * seeking and the command index are the player core (player.c), frames and
- * keyframes come from playsrc.c, terminal modes from termio.c.
+ * keyframes come from the store's reader (reader.h, via playsrc.c),
+ * terminal modes from termio.c.
  */
 #include <errno.h>
 #include <math.h>
@@ -299,7 +300,7 @@ static int run(struct kt_cli *cli, int argc, char **argv)
 	};
 	struct kt_player_cfg cfg = { .speed = 1 };
 	struct kt_session_info s;
-	struct kt_playsrc ps = { 0 };
+	struct kt_reader ps = { 0 };
 	struct kt_player p = { 0 };
 	struct kt_play_src src;
 	struct cmdlist cmds = { 0 };
@@ -376,7 +377,7 @@ static int run(struct kt_cli *cli, int argc, char **argv)
 		target = cmds.ts[from_cmd - 1];
 	}
 
-	kt_playsrc_open(&ps, cli->store, &s, follow);
+	kt_reader_init(&ps, cli->store, &s, follow);
 	ps.no_keyframes = no_kf;
 	src = kt_playsrc_ops(&ps);
 	kt_player_init(&p, &cfg, &src, write_all, NULL, s.start_us,
@@ -430,7 +431,7 @@ cleanup:
 	if (entered)
 		kt_tty_leave(kt_play_reset_seq);
 	kt_player_free(&p);
-	kt_playsrc_close(&ps);
+	kt_reader_close(&ps);
 	free(cmds.ts);
 	return ret;
 }

@@ -52,7 +52,7 @@ struct list_ctx {
 	bool json;
 	struct tbl tbl;
 	size_t n;
-	bool any_guess, any_lost;
+	bool any_guess, any_lost, any_node, any_it, any_late;
 	int err;
 	/* identity: computed when the store holds audit requests */
 	bool audit;
@@ -83,7 +83,10 @@ static int add_row(struct list_ctx *x, const struct kt_session_info *s)
 	if (!s->k8s_namespace[0] && !s->pod[0] && !s->container[0])
 		err |= tbl_cell(t, "-");
 	else
-		err |= tbl_cellf(t, "%s/%s/%s%s", ns, pod, ctr, s->attribution_guess ? "?" : "");
+		err |= tbl_cellf(t, "%s/%s/%s%s%s%s", ns, pod, ctr, s->attribution_guess ? "?" : "",
+				 s->entry_flags & KT_SESSION_F_FROM_NODE ? " (node)" :
+				 s->entry_flags & KT_SESSION_F_INTERACTIVE ? " (it)" : "",
+				 s->entry_flags & KT_SESSION_F_LATE ? " (late)" : "");
 	if (x->audit) {
 		char w[600];
 
@@ -110,6 +113,9 @@ static int add_row(struct list_ctx *x, const struct kt_session_info *s)
 		x->any_lost = true;
 	}
 	x->any_guess |= s->attribution_guess;
+	x->any_node |= s->entry_flags & KT_SESSION_F_FROM_NODE;
+	x->any_it |= s->entry_flags & KT_SESSION_F_INTERACTIVE;
+	x->any_late |= s->entry_flags & KT_SESSION_F_LATE;
 	return err ? -ENOMEM : 0;
 }
 
@@ -255,6 +261,12 @@ static int run(struct kt_cli *cli, int argc, char **argv)
 			goto cleanup;
 		if (x.any_guess)
 			printf("? = pod guessed from the session's hostname (no runtime state)\n");
+		if (x.any_node)
+			printf("(node) = entered the container's namespaces from the node (nsenter), not through its runtime\n");
+		if (x.any_it)
+			printf("(it) = an interactive container: the container's own process on its terminal\n");
+		if (x.any_late)
+			printf("(late) = recording started late: the session was running when the recorder started; only what came after is recorded\n");
 		if (x.any_lost)
 			printf("! = the recorder lost data in these sessions: their recordings are incomplete\n");
 	}

@@ -81,6 +81,20 @@ static void print_session(const struct kt_session_info *s, int64_t now_us)
 	kv("Container", "%s", or_dash(s->container));
 	kv("Container ID", "%s", or_dash(s->container_id));
 	kv("Runtime", "%s", or_dash(s->runtime));
+	kv("Entry", "%s", s->entry_flags & KT_SESSION_F_FROM_NODE ?
+	   "entered from the node (nsenter or another setns), not through the runtime" :
+	   s->entry_flags & KT_SESSION_F_INTERACTIVE ?
+	   "interactive container: the container's own process on its terminal" :
+	   "exec into the running container");
+	if (s->entry_flags) {
+		char f[128];
+
+		kv("Flags", "%s", kt_session_flags_str(s->entry_flags, f, sizeof(f)));
+	}
+	if (s->entry_flags & KT_SESSION_F_LATE)
+		kv("Recorded from", "%s: recording started late (the session was running when "
+		   "the recorder started with no kernel state to adopt); nothing before is recorded",
+		   tf_format_time(s->start_us, a, sizeof(a)));
 	kv("Hostname", "%s", or_dash(s->hostname));
 	kv("Cgroup", "%s (id %llu)", or_dash(s->cgroup_path), (unsigned long long)s->cgroup_id);
 	kv("Namespaces", "pid %u, mnt %u", s->pidns_ino, s->mntns_ino);

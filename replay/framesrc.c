@@ -39,20 +39,17 @@ int kt_src_open(struct kt_src *s, struct kt_store *st,
 		const struct kt_session_info *si, const char *cmd, bool follow)
 {
 	memset(s, 0, sizeof(*s));
-	s->st = st;
-	s->session_id = si->id;
+	kt_reader_init(&s->r, st, si, follow);
 	s->start_us = si->start_us;
 	s->cmd = cmd;
-	s->follow = follow;
-	return kt_stream_open(st, si->id, 0, &s->stream);
+	return kt_reader_rewind(&s->r);
 }
 
 void kt_src_close(struct kt_src *s)
 {
 	if (!s)
 		return;
-	kt_stream_close(s->stream);
-	s->stream = NULL;
+	kt_reader_close(&s->r);
 }
 
 static void warn_gap(struct kt_src *s, const struct kt_frame *f)
@@ -82,19 +79,11 @@ int kt_src_next(struct kt_src *s, int64_t until_us, struct kt_frame *f)
 
 	if (caught)
 		return -EINTR;
-	if (!s->have_peek) {
-		/* 0 = end of what is stored now.  A corrupt chunk (-EBADMSG,
-		 * logged by the store) is skipped so the rest still comes. */
-		while ((err = kt_stream_next(s->stream, &s->peek)) == -EBADMSG)
-			s->corrupt++;
-		if (err <= 0)
-			return err;
-		s->have_peek = true;
-	}
-	if (s->peek.ts_us > until_us)
-		return 0;
-	s->have_peek = false;
-	*f = s->peek;
+	/* 0 = end of what is stored now (or a later frame, kept).  A corrupt
+	 * chunk (logged by the store) is skipped so the rest still comes. */
+	err = kt_reader_next(&s->r, until_us, f);
+	if (err <= 0)
+		return err;
 	if (f->type == KT_FRAME_OUT || f->type == KT_FRAME_IN)
 		s->payload += f->len;
 	else if (f->type == KT_FRAME_GAP)
@@ -104,23 +93,18 @@ int kt_src_next(struct kt_src *s, int64_t until_us, struct kt_frame *f)
 
 int kt_src_wait(struct kt_src *s)
 {
-	struct kt_session_info si;
 	struct timespec ts = { 0, KT_SRC_POLL_MS * 1000000L };
-	int err;
+	int ret;
 
-	if (!s->follow || s->ended)
+	if (!kt_reader_following(&s->r))
 		return 0;
 	if (caught)
 		return -EINTR;
-	err = kt_store_session_get(s->st, s->session_id, &si);
-	if (err)
-		return err;
-	if (si.state != KT_SESSION_ACTIVE) {
-		/* its last chunks were committed before the state changed:
-		 * one more drain gets everything */
-		s->ended = true;
+	ret = kt_reader_more(&s->r);
+	if (ret < 0)
+		return ret;
+	if (ret == KT_FOLLOW_DRAIN)
 		return 1;
-	}
 	if (nanosleep(&ts, NULL) && caught)
 		return -EINTR;
 	return 1;
@@ -133,9 +117,9 @@ int kt_src_finish(struct kt_src *s)
 		pr_warn("%s: %llu gaps in all, %llu bytes (%llu events) lost", s->cmd,
 			(unsigned long long)s->gaps, (unsigned long long)s->gap_bytes,
 			(unsigned long long)s->gap_events);
-	if (s->corrupt) {
+	if (s->r.corrupt) {
 		pr_err("%s: %u corrupt chunk(s) skipped: the output is incomplete",
-		       s->cmd, s->corrupt);
+		       s->cmd, s->r.corrupt);
 		return -EBADMSG;
 	}
 	return 0;
@@ -156,7 +140,7 @@ int kt_src_copy(struct kt_src *s, uint8_t type, FILE *out, struct kt_progress *p
 		if (err < 0)
 			return err;
 		/* a follower (tail -f | grep) sees each batch as it comes */
-		if (s->follow && fflush(out))
+		if (s->r.follow && fflush(out))
 			return -EIO;
 		err = kt_src_wait(s);
 		if (err <= 0)

@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * A session's frames for the commands that write terminal data (cat,
- * export): kt_stream plus what each of them would otherwise repeat:
- *   - following an active session (`--follow`): kt_stream returns 0 at the
- *     current end; kt_src_wait() polls every KT_SRC_POLL_MS until the
- *     session is no longer active, then lets the caller drain the rest;
+ * export): the store's reader (reader.h) plus what each of them would
+ * otherwise repeat:
+ *   - following an active session (`--follow`): the reader returns 0 at the
+ *     current end; kt_src_wait() polls every KT_SRC_POLL_MS while the
+ *     reader's follow rule says wait, and lets the caller drain the rest
+ *     once the session ended;
  *   - Ctrl-C / SIGTERM: kt_src_catch_signals() turns them into -EINTR from
  *     kt_src_next()/kt_src_wait(), so the caller can clean up (temp files)
  *     and flush what it wrote;
@@ -22,7 +24,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "store.h"
+#include "reader.h"
 
 #define KT_SRC_POLL_MS 150
 #define KT_SRC_MAX_GAP_WARNINGS 10
@@ -30,15 +32,9 @@
 struct kt_progress;
 
 struct kt_src {
-	struct kt_store *st;
-	struct kt_stream *stream;
-	int64_t session_id, start_us;
+	struct kt_reader r;        /* stream, peek, follow rule, corrupt chunks */
+	int64_t start_us;
 	const char *cmd;           /* command name for messages */
-	bool follow;
-	bool ended;                /* seen not active: one last drain, then done */
-	bool have_peek;            /* `peek` is the next frame, not yet returned */
-	struct kt_frame peek;
-	unsigned corrupt;          /* chunks skipped */
 	uint64_t gaps, gap_bytes, gap_events;
 	uint64_t payload;          /* OUT + IN bytes returned so far */
 };

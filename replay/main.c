@@ -13,6 +13,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "log.h"
+#include "reader.h"
 
 static const struct kt_cmd *const commands[] = {
 	&kt_cmd_sessions,
@@ -44,7 +45,7 @@ static void usage(FILE *out)
 		"\n"
 		"Global options (before or after COMMAND):\n"
 		"  --db PATH          store to read (default: $" KT_DB_ENV ", else\n"
-		"                     " KT_DEFAULT_DB "); opened read-only, safe\n"
+		"                     " KT_DEFAULT_DB_PATH "); opened read-only, safe\n"
 		"                     while the recorder writes\n"
 		"  --log-level LEVEL  error, warn (default), info or debug\n"
 		"  -h, --help         this help; 'kubetape COMMAND --help' for a command\n"
@@ -73,11 +74,10 @@ int main(int argc, char **argv)
 {
 	static const struct option top_opts[] = { { 0 } };
 	struct kt_cli cli = { .prog = "kubetape" };
-	const char *env = getenv(KT_DB_ENV);
 	int c, ret;
 
 	kt_log_init("kubetape", KT_LOG_WARN);
-	cli.db_path = env && *env ? env : KT_DEFAULT_DB;
+	cli.db_path = kt_store_default_path();
 
 	/* "+": stop at the command name; its options are its own to parse */
 	while ((c = kt_cli_getopt(&cli, argc, argv, "+", top_opts)) != -1) {

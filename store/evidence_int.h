@@ -7,9 +7,6 @@
 #include "evidence.h"
 #include "store_int.h"
 
-/* Chain step: h = BLAKE2b-256(h || type || ts_us || len || payload). */
-void kt_chain_step(uint8_t h[KT_HASH_LEN], const struct kt_frame *f);
-
 /* The bytes a checkpoint signs (KT_CP_MSG_MAX at most); returns the length. */
 struct kt_cp {
 	int64_t node_seq, session_id, seq, ts_us, n_frames;

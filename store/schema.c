@@ -249,6 +249,9 @@ extern const char kt_schema_audit[];
 /* v5: retention, legal holds and prune records (store/prune.c); new tables
  * only, so it renumbers by changing its from_version. */
 extern const char kt_schema_retention[];
+/* v6: how the session's leader got into the container (FORMAT.md) */
+static const char schema_v6_entry[] =
+	"ALTER TABLE sessions ADD COLUMN entry_flags INTEGER NOT NULL DEFAULT 0;";
 
 const struct kt_migration kt_migrations[] = {
 	{ 0, schema_v1 },
@@ -256,5 +259,6 @@ const struct kt_migration kt_migrations[] = {
 	{ 2, schema_v3 },
 	{ 3, kt_schema_audit },
 	{ 4, kt_schema_retention },
+	{ 5, schema_v6_entry },
 };
 const size_t kt_n_migrations = sizeof(kt_migrations) / sizeof(kt_migrations[0]);

@@ -49,6 +49,7 @@ static const struct col cols[] = {
 	COL(container_id, C_STR, U_SET),
 	COL(runtime, C_STR, U_SET),
 	COL(attribution_guess, C_BOOL, U_SET),
+	COL(entry_flags, C_U32, U_SET),
 	COL(hostname, C_STR, U_SET),
 	COL(cgroup_path, C_STR, U_SET),
 	COL(cgroup_id, C_U64, U_SET),
@@ -77,7 +78,7 @@ static const struct col cols[] = {
 const char *const kt_session_cols_sql =
 	"id, uuid, kernel_id, start_us, end_us, state, has_exit, exit_status, node,"
 	" k8s_namespace, pod, pod_uid, container, container_id, runtime,"
-	" attribution_guess, hostname, cgroup_path, cgroup_id, pidns_ino, mntns_ino,"
+	" attribution_guess, entry_flags, hostname, cgroup_path, cgroup_id, pidns_ino, mntns_ino,"
 	" leader_pid, leader_ns_pid, leader_uid, leader_gid, leader_comm, has_tty,"
 	" tty_name, rows, cols, capture, bytes_out, bytes_in, lost_bytes, lost_events,"
 	" n_commands, first_command";
@@ -215,6 +216,24 @@ void kt_session_from_row(sqlite3_stmt *stmt, int first, struct kt_session_info *
 	}
 }
 
+/* The cached session statements: their SQL comes from the column table
+ * here, so the store's statement cache (store.c) needs nothing of ours. */
+static sqlite3_stmt *session_stmt(struct kt_store *st, enum kt_stmt_id id)
+{
+	char buf[4096];
+	const char *sql = NULL;
+
+	if (!st->stmts[id]) {
+		if (id == ST_SESSION_INSERT)
+			sql = kt_session_insert_sql(buf, sizeof(buf));
+		else if (id == ST_SESSION_UPDATE)
+			sql = kt_session_update_sql(buf, sizeof(buf));
+		else
+			sql = kt_session_get_sql(buf, sizeof(buf));
+	}
+	return kt_stmt_sql(st, id, sql);
+}
+
 int kt_store_session_create(struct kt_store *st, struct kt_session_info *s)
 {
 	sqlite3_stmt *stmt;
@@ -225,7 +244,7 @@ int kt_store_session_create(struct kt_store *st, struct kt_session_info *s)
 		return err;
 	if (!s || !s->uuid[0])
 		return -EINVAL;
-	stmt = kt_stmt(st, ST_SESSION_INSERT);
+	stmt = session_stmt(st, ST_SESSION_INSERT);
 	if (!stmt)
 		return -ENOMEM;
 	for (int i = 1; i < NCOLS; i++)
@@ -255,7 +274,7 @@ int kt_store_session_update(struct kt_store *st, const struct kt_session_info *s
 		return err;
 	if (!s)
 		return -EINVAL;
-	stmt = kt_stmt(st, ST_SESSION_UPDATE);
+	stmt = session_stmt(st, ST_SESSION_UPDATE);
 	if (!stmt)
 		return -ENOMEM;
 	for (int i = 0; i < NCOLS; i++)
@@ -277,7 +296,7 @@ int kt_store_session_get(struct kt_store *st, int64_t id, struct kt_session_info
 
 	if (!st || !out)
 		return -EINVAL;
-	stmt = kt_stmt(st, ST_SESSION_GET);
+	stmt = session_stmt(st, ST_SESSION_GET);
 	if (!stmt)
 		return -ENOMEM;
 	sqlite3_bind_int64(stmt, 1, id);

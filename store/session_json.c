@@ -69,6 +69,52 @@ const char *kt_session_state_name(int state)
 	}
 }
 
+const char *kt_session_flag_name(uint32_t flag)
+{
+	switch (flag) {
+	case KT_SESSION_F_FROM_NODE: return "entered-from-node";
+	case KT_SESSION_F_INTERACTIVE: return "interactive-container";
+	case KT_SESSION_F_HOST_PID: return "host-pid";
+	case KT_SESSION_F_LATE: return "recording-started-late";
+	default: return NULL;
+	}
+}
+
+const char *kt_session_flags_str(uint32_t flags, char *buf, size_t len)
+{
+	size_t o = 0;
+
+	if (!len)
+		return buf;
+	buf[0] = 0;
+	for (uint32_t f = 1; f && f <= flags; f <<= 1) {
+		const char *n = (flags & f) ? kt_session_flag_name(f) : NULL;
+		int w;
+
+		if (!n)
+			continue;
+		w = snprintf(buf + o, len - o, "%s%s", o ? "," : "", n);
+		if (w < 0 || (size_t)w >= len - o)
+			break;
+		o += (size_t)w;
+	}
+	return buf;
+}
+
+/* entry_flags as an array of names; unknown bits (a newer writer) as numbers */
+static json_t *jflags(uint32_t flags)
+{
+	json_t *a = json_array();
+
+	for (uint32_t f = 1; a && f && f <= flags; f <<= 1) {
+		const char *n = kt_session_flag_name(f);
+
+		if (flags & f)
+			json_array_append_new(a, n ? json_string(n) : json_integer(f));
+	}
+	return a;
+}
+
 /* json_object_set_new() frees the value on failure: remember one failure */
 #define SET(o, k, v) do { if (json_object_set_new(o, k, v)) bad = true; } while (0)
 
@@ -129,6 +175,7 @@ json_t *kt_json_session(const struct kt_session_info *s, const struct kt_json_st
 	SET(o, "container_id", jstr(s->container_id));
 	SET(o, "runtime", jstr(s->runtime));
 	SET(o, "attribution_guess", json_boolean(s->attribution_guess));
+	SET(o, "entry_flags", jflags(s->entry_flags));
 	SET(o, "hostname", jstr(s->hostname));
 	if (cli) {
 		SET(o, "cgroup_path", jstr(s->cgroup_path));

@@ -3,6 +3,7 @@
  * Opening the database, schema version checks and migrations, the statement
  * cache, transactions and error mapping.  The schema itself is in schema.c.
  */
+#include <assert.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -108,9 +109,12 @@ int kt_sql_err(struct kt_store *st, int rc, const char *what)
 
 sqlite3_stmt *kt_stmt(struct kt_store *st, enum kt_stmt_id id)
 {
+	return kt_stmt_sql(st, id, stmt_sql[id]);
+}
+
+sqlite3_stmt *kt_stmt_sql(struct kt_store *st, enum kt_stmt_id id, const char *sql)
+{
 	sqlite3_stmt *stmt = st->stmts[id];
-	char buf[4096];
-	const char *sql;
 	int rc;
 
 	if (stmt) {
@@ -118,18 +122,11 @@ sqlite3_stmt *kt_stmt(struct kt_store *st, enum kt_stmt_id id)
 		sqlite3_clear_bindings(stmt);
 		return stmt;
 	}
-	switch (id) {
-	case ST_SESSION_INSERT:
-		sql = kt_session_insert_sql(buf, sizeof(buf));
-		break;
-	case ST_SESSION_UPDATE:
-		sql = kt_session_update_sql(buf, sizeof(buf));
-		break;
-	case ST_SESSION_GET:
-		sql = kt_session_get_sql(buf, sizeof(buf));
-		break;
-	default:
-		sql = stmt_sql[id];
+	/* the session statements' SQL comes from session.c (session_stmt) */
+	assert(sql);
+	if (!sql) {
+		pr_err("store %s: statement %d has no SQL", st->path, (int)id);
+		return NULL;
 	}
 	rc = sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, NULL);
 	if (rc != SQLITE_OK) {

@@ -85,6 +85,9 @@ int kt_sqlite_errno(int rc);
  * logging on failure.  Callers sqlite3_reset() it when done so no read
  * snapshot outlives the call (followers must see later commits). */
 sqlite3_stmt *kt_stmt(struct kt_store *st, enum kt_stmt_id id);
+/* The same for a statement whose SQL its own file generates (session.c):
+ * sql is only read the first time (may be NULL once cached). */
+sqlite3_stmt *kt_stmt_sql(struct kt_store *st, enum kt_stmt_id id, const char *sql);
 
 /* Step a statement expected to finish (no rows wanted): 0 or -errno. */
 int kt_stmt_done(struct kt_store *st, sqlite3_stmt *stmt, const char *what);
@@ -151,16 +154,6 @@ struct kt_search_plan {
 /* Validates the query (length, UTF-8, not empty; logged) and plans it. */
 int kt_search_plan_make(const char *query, struct kt_search_plan *p);
 void kt_search_plan_free(struct kt_search_plan *p);
-
-/* Screen text search with its cost (index/index_search.c; tests and bench/): candidate
- * blocks examined (open ones among them), lines looked at, OUT bytes
- * rendered again to verify candidates, hits delivered. */
-struct kt_screen_search_stats {
-	int64_t blocks, open_blocks, lines, rendered, hits;
-};
-int kt_store_screen_search_stats(struct kt_store *st, const char *query,
-				 const struct kt_session_filter *f, kt_screen_hit_cb cb,
-				 void *ctx, struct kt_screen_search_stats *stats);
 
 /* Streams positioned by the screen index (stream.c): the first frame
  * returned is frame `frame_index` (0-based) of chunk `chunk_seq`, i.e. the

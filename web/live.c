@@ -32,6 +32,7 @@
 #include "peers.h"
 #include "log.h"
 #include "params.h"
+#include "reader.h"
 #include "routes.h"
 #include "screen.h"
 
@@ -45,6 +46,7 @@ struct web_live {
 	lws_sorted_usec_list_t sul;
 	int64_t id;
 	int64_t last_check_us;
+	struct kt_follow fw;   /* the store's rule: drain once more after the end */
 	bool caught_up;        /* the last fill reached the end of what is stored */
 	bool ended;            /* END queued: close once `out` is sent */
 };
@@ -157,6 +159,7 @@ int live_established(struct lws *wsi, struct conn *c)
 		return -1;
 	l->wsi = wsi;
 	l->id = id;
+	kt_follow_init(&l->fw, id);
 	err = kt_stream_open(st, id, 0, &l->cur.s);
 	if (!err)
 		err = put_meta(l, &s);
@@ -177,26 +180,24 @@ int live_established(struct lws *wsi, struct conn *c)
 /* Queue END once the session is over and everything stored was sent. */
 static int check_ended(struct web_live *l)
 {
-	struct kt_session_info s;
 	int64_t now = lws_now_usecs();
 	int err;
 
 	if (now - l->last_check_us < STATE_CHECK_US)
 		return 0;
 	l->last_check_us = now;
-	err = kt_store_session_get(kt_web_store(), l->id, &s);
-	if (err)
+	err = kt_follow_caught_up(&l->fw, kt_web_store());
+	if (err < 0)
 		return err;
-	if (s.state == KT_SESSION_ACTIVE)
+	if (err == KT_FOLLOW_WAIT)
 		return 0;
-	/* the recorder wrote its last chunk before ending the session:
-	 * one more fill drains it */
+	/* ended (kt_follow_caught_up says why): one more fill drains it */
 	err = web_cursor_fill(&l->cur, &l->out, KT_WEB_WRITE_BUDGET, web_enc_binary, &l->out);
 	if (err < 0)
 		return err;
 	if (err == 0) {
 		l->ended = true;
-		return web_rec_put(&l->out, WEB_REC_END, s.end_us, NULL, 0);
+		return web_rec_put(&l->out, WEB_REC_END, l->fw.end_us, NULL, 0);
 	}
 	return 0;
 }

@@ -19,10 +19,10 @@
 #include "hostcheck.h"
 #include "listen.h"
 #include "peers.h"
+#include "reader.h"
 #include "log.h"
 #include "server.h"
 
-struct kt_web kt_web;
 extern const struct lws_protocols web_protocols[];
 
 static volatile sig_atomic_t stop;
@@ -32,28 +32,6 @@ static void on_signal(int sig)
 	stop = sig;
 	if (kt_web.ctx)
 		lws_cancel_service(kt_web.ctx);
-}
-
-struct kt_store *kt_web_store(void)
-{
-	static int last_err;
-	int err;
-
-	if (kt_web.st)
-		return kt_web.st;
-	err = kt_store_open(kt_web.db_path, KT_STORE_RDONLY, &kt_web.st);
-	if (err) {
-		kt_web.st = NULL;
-		if (err != last_err)
-			pr_err("cannot open the store %s: %s (will retry on the next request)",
-			       kt_web.db_path, strerror(-err));
-		last_err = err;
-		return NULL;
-	}
-	if (last_err)
-		pr_info("store %s opened", kt_web.db_path);
-	last_err = 0;
-	return kt_web.st;
 }
 
 static void usage(FILE *out)
@@ -67,7 +45,7 @@ static void usage(FILE *out)
 		"\n"
 		"  --listen ADDR:PORT  address to listen on (default " KT_WEB_DEFAULT_LISTEN ");\n"
 		"                      [::1]:PORT for IPv6; port 0 picks a free port\n"
-		"  --db PATH           store (default: $KUBETAPE_DB, else " KT_WEB_DEFAULT_DB ")\n"
+		"  --db PATH           store (default: $KUBETAPE_DB, else " KT_DEFAULT_DB_PATH ")\n"
 		"  --token-file F      require this bearer token (first line of F, 16-512\n"
 		"                      printable characters); mandatory off loopback\n"
 		"  --tls-cert F, --tls-key F\n"
@@ -113,7 +91,7 @@ int main(int argc, char **argv)
 	int opt, port, lvl, err = 0;
 
 	kt_log_init("kubetape-web", KT_LOG_INFO);
-	kt_web.db_path = getenv("KUBETAPE_DB") ? getenv("KUBETAPE_DB") : KT_WEB_DEFAULT_DB;
+	kt_web.db_path = kt_store_default_path();
 	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'l': listen = optarg; break;

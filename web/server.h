@@ -8,8 +8,9 @@
  * poll on a timer instead of blocking.  A slow client therefore only delays
  * itself: nothing is produced for it until its socket drains.
  *
- * Files: main.c (options, policy, loop), http.c (routing, responses,
- * security headers), auth.c (token, login cookie), params.c (query
+ * Files: main.c (options, policy, loop), state.c (kt_web, the store),
+ * http.c (routing, login form), respond.c (responses, security headers),
+ * auth.c (token, login cookie), params.c (query
  * validation), hostcheck.c (Host/Origin), peers.c (per-client caps, login
  * throttling), api.c (JSON endpoints), jsonenc.c (record -> JSON),
  * stream.c (frame stream + asciicast export), live.c (WebSocket follow),
@@ -27,7 +28,6 @@
 
 #include "store.h"
 
-#define KT_WEB_DEFAULT_DB "/var/lib/kubetape/kubetape.db"
 #define KT_WEB_DEFAULT_LISTEN "127.0.0.1:8321"
 /* bytes of response body produced per writeable callback */
 #define KT_WEB_WRITE_BUDGET (64 * 1024)
@@ -75,8 +75,10 @@ struct conn {
 	size_t body_len, body_off;
 	bool body_owned;
 	bool close_after;      /* not kept alive: the client may still be sending */
-	/* CONN_STREAM / CONN_EXPORT */
+	/* CONN_STREAM / CONN_EXPORT; stream_release frees it (set by stream.c,
+	 * so respond.c, which resets a conn, needs nothing of stream.c) */
 	struct web_stream *stream;
+	void (*stream_release)(struct conn *c);
 	/* CONN_LIVE */
 	struct web_live *live;
 	/* CONN_LOGIN */
@@ -88,7 +90,7 @@ struct conn {
 	bool raw_plain_on_tls, raw_sent, raw_done;
 };
 
-/* ---- http.c: responses ---------------------------------------------------- */
+/* ---- respond.c: responses ------------------------------------------------- */
 
 /*
  * Header block for a response: status, content type, length (or
@@ -111,6 +113,11 @@ int web_error(struct lws *wsi, struct conn *c, unsigned status, const char *fmt,
 /* The same with extra header lines (as in web_write_headers). */
 int web_respond_error(struct lws *wsi, struct conn *c, unsigned status, const char *extra,
 		      const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/* Drop what the conn holds (an owned body, a stream) and make it CONN_NONE. */
+void web_conn_reset(struct conn *c);
+/* CONN_BODY: the next piece of the buffered body; at its end the conn is
+ * reset and the transaction completed.  What the lws callback returns. */
+int web_body_writeable(struct lws *wsi, struct conn *c);
 /* The vhost's canned headers (info.headers): the security headers. */
 const struct lws_protocol_vhost_options *web_security_headers(bool tls);
 /* ---- badreq.c: requests with a method lws does not know ------------------- */

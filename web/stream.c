@@ -27,6 +27,7 @@
 #include "framefmt.h"
 #include "jsonenc.h"
 #include "peers.h"
+#include "reader.h"
 #include "params.h"
 #include "routes.h"
 #include "satint.h"
@@ -37,6 +38,7 @@ struct web_stream {
 	bool export;
 	bool produced;         /* everything is in `out` */
 	bool ended;            /* the session was over when the stream reached its end */
+	struct kt_follow fw;   /* the store's rule: drain once more after the end */
 	int64_t session_id;
 	FILE *fp;              /* export: writes into `out` */
 	struct lws *wsi;       /* counted by limits_stream_begin */
@@ -176,6 +178,7 @@ int stream_start(struct lws *wsi, struct conn *c, int64_t id, bool export)
 	ws->wsi = wsi;
 	ws->export = export;
 	ws->session_id = id;
+	kt_follow_init(&ws->fw, id);
 	ws->cur.with_input = input;
 	if (export)
 		err = kt_stream_open(st, id, 0, &ws->cur.s);
@@ -185,7 +188,6 @@ int stream_start(struct lws *wsi, struct conn *c, int64_t id, bool export)
 		goto cleanup;
 	if (export) {
 		struct kt_acast_header h = {
-			.width = s.cols ? s.cols : 80, .height = s.rows ? s.rows : 24,
 			.timestamp = s.start_us / 1000000, .title = NULL, .term = "xterm-256color",
 		};
 		char title[KT_STR_LONG * 3 + 32];
@@ -193,6 +195,7 @@ int stream_start(struct lws *wsi, struct conn *c, int64_t id, bool export)
 		snprintf(title, sizeof(title), "%s/%s/%s session %lld", s.k8s_namespace, s.pod,
 			 s.container, (long long)id);
 		h.title = title;
+		kt_session_term_size(&s, &h.width, &h.height);
 		ws->fp = fopencookie(ws, "w", io);
 		if (!ws->fp) {
 			err = -ENOMEM;
@@ -211,6 +214,7 @@ int stream_start(struct lws *wsi, struct conn *c, int64_t id, bool export)
 	if (err)
 		goto cleanup;
 	c->stream = ws;
+	c->stream_release = stream_free;
 	c->kind = export ? CONN_EXPORT : CONN_STREAM;
 	limits_stream_sndbuf(wsi);
 	limits_stream_progress(wsi);
@@ -221,6 +225,7 @@ int stream_start(struct lws *wsi, struct conn *c, int64_t id, bool export)
 	return 0;
 cleanup:
 	c->stream = ws;
+	c->stream_release = stream_free;
 	stream_free(c);
 	return web_error(wsi, c, 500, "cannot stream the session: %s", strerror(-err));
 }
@@ -228,7 +233,6 @@ cleanup:
 /* Fill `out` to one write's worth; at the end, close the encoding. */
 static int produce(struct web_stream *ws)
 {
-	struct kt_session_info s;
 	int r;
 
 	if (ws->export)
@@ -237,18 +241,32 @@ static int produce(struct web_stream *ws)
 		r = web_cursor_fill(&ws->cur, &ws->out, KT_WEB_WRITE_BUDGET, web_enc_binary, &ws->out);
 	if (r < 0)
 		return r;
-	if (r == 0) {
-		ws->produced = true;
-		if (ws->export) {
-			if (kt_acast_finish(&ws->ac))
-				return -ENOMEM;
-		} else if (kt_store_session_get(kt_web_store(), ws->session_id, &s) == 0 &&
-			   s.state != KT_SESSION_ACTIVE) {
-			ws->ended = true;
-			r = web_rec_put(&ws->out, WEB_REC_END, s.end_us, NULL, 0);
-			if (r)
+	if (r == 0 && !ws->export) {
+		/* the end of what is stored: END when the session is over (a
+		 * store error reads as not over, the client may reconnect) */
+		int k = kt_follow_caught_up(&ws->fw, kt_web_store());
+
+		if (k == KT_FOLLOW_DRAIN) {
+			/* just ended: its last chunks may have been committed
+			 * after the fill above; one more fill drains them */
+			r = web_cursor_fill(&ws->cur, &ws->out, KT_WEB_WRITE_BUDGET, web_enc_binary,
+					    &ws->out);
+			if (r < 0)
 				return r;
 		}
+		if (r == 0) {
+			ws->produced = true;
+			if (k == KT_FOLLOW_DRAIN || k == KT_FOLLOW_DONE) {
+				ws->ended = true;
+				r = web_rec_put(&ws->out, WEB_REC_END, ws->fw.end_us, NULL, 0);
+				if (r)
+					return r;
+			}
+		}
+	} else if (r == 0) {
+		ws->produced = true;
+		if (kt_acast_finish(&ws->ac))
+			return -ENOMEM;
 	}
 	if (ws->export && fflush(ws->fp))
 		return -ENOMEM;

@@ -37,6 +37,10 @@ int kt_evidence_cmd(const struct kt_command *c, uint8_t **out, size_t *len);
 size_t kt_evidence_exit(int32_t seq, int64_t end_us, int exit_status, uint8_t out[32]);
 size_t kt_evidence_end(const struct kt_session_info *s, uint8_t out[32]);
 
+/* Chain step: h = BLAKE2b-256(h || type || ts_us || len || payload)
+ * (FORMAT.md, "Tamper evidence"; public for bench/ and tools). */
+void kt_chain_step(uint8_t h[KT_HASH_LEN], const struct kt_frame *f);
+
 /* The count in a KT_FRAME_WITHHELD payload; -EBADMSG if malformed. */
 int kt_frame_withheld_parse(const struct kt_frame *f, uint64_t *bytes);
 

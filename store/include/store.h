@@ -18,7 +18,7 @@
 #include <stdint.h>
 #include <stdbool.h>
 
-#define KT_SCHEMA_VERSION 5
+#define KT_SCHEMA_VERSION 6
 #define KT_STREAM_VERSION 1
 
 struct kt_store;
@@ -98,6 +98,31 @@ enum kt_session_state {
 	KT_SESSION_INTERRUPTED = 2, /* recorder stopped while it was open */
 };
 
+/*
+ * kt_session_info.entry_flags (schema v6).  0: an exec into a running
+ * container by its runtime (kubectl exec, crictl exec).
+ */
+#define KT_SESSION_F_FROM_NODE   (1u << 0) /* entered the container's namespaces from the
+					    * node without its runtime (nsenter): its cgroup
+					    * is not the container's */
+#define KT_SESSION_F_INTERACTIVE (1u << 1) /* the container's own process, started on a
+					    * terminal (kubectl run -it, kubectl debug) */
+#define KT_SESSION_F_HOST_PID    (1u << 2) /* the leader shares the node's pid
+					    * namespace: a hostPID pod's container,
+					    * or nsenter without -p */
+#define KT_SESSION_F_LATE        (1u << 3) /* recording started late: the session was
+					    * running when the recorder started with no
+					    * kernel state to adopt (found by the start-up
+					    * task iterator); nothing before start_us is
+					    * recorded (a LATE frame marks it) */
+#define KT_SESSION_F_ALL         0xfu
+
+/* "entered-from-node", "interactive-container", "host-pid",
+ * "recording-started-late" (flag: one bit) */
+const char *kt_session_flag_name(uint32_t flag);
+/* Comma-separated names of the set bits into buf ("" if none); buf. */
+const char *kt_session_flags_str(uint32_t flags, char *buf, size_t len);
+
 #define KT_STR_SHORT 72
 #define KT_STR_LONG 256
 
@@ -119,6 +144,7 @@ struct kt_session_info {
 	char container_id[KT_STR_SHORT + 64];
 	char runtime[24];           /* "containerd", "cri-o", "" */
 	bool attribution_guess;     /* pod from uts hostname, no runtime state */
+	uint32_t entry_flags;       /* KT_SESSION_F_*: how the leader got in */
 	char hostname[72];          /* uts nodename inside the session */
 	char cgroup_path[1024];
 	uint64_t cgroup_id;
@@ -250,6 +276,9 @@ enum kt_frame_type {
 	KT_FRAME_CMD = 7,    /* a command row as stored */
 	KT_FRAME_EXIT = 8,   /* a command's exit as stored */
 	KT_FRAME_END = 9,    /* the session's end as stored */
+	/* recording started late (KT_SESSION_F_LATE): at this frame's time;
+	 * payload: varint leader_start_us, when the session's leader started */
+	KT_FRAME_LATE = 10,
 };
 
 struct kt_frame {
@@ -421,6 +450,15 @@ typedef int (*kt_screen_hit_cb)(const struct kt_session_info *s,
 int kt_store_screen_search(struct kt_store *st, const char *query,
 			   const struct kt_session_filter *f,
 			   kt_screen_hit_cb cb, void *ctx);
+/* The same with its cost (tests, bench/): candidate blocks examined (open
+ * ones among them), lines looked at, OUT bytes rendered again to verify
+ * candidates, hits delivered. */
+struct kt_screen_search_stats {
+	int64_t blocks, open_blocks, lines, rendered, hits;
+};
+int kt_store_screen_search_stats(struct kt_store *st, const char *query,
+				 const struct kt_session_filter *f, kt_screen_hit_cb cb,
+				 void *ctx, struct kt_screen_search_stats *stats);
 
 /* ---- utilities shared by the programs ------------------------------------ */
 

@@ -14,42 +14,6 @@
 #include "log.h"
 #include "satint.h"
 
-int ix_buf_reserve(struct buf *b, size_t more)
-{
-	size_t cap = b->cap ? b->cap : 4096;
-	char *p;
-
-	if (b->len + more <= b->cap)
-		return 0;
-	while (cap < b->len + more)
-		cap *= 2;
-	p = realloc(b->p, cap);
-	if (!p)
-		return -ENOMEM;
-	b->p = p;
-	b->cap = cap;
-	return 0;
-}
-
-int ix_buf_put(struct buf *b, const void *data, size_t len)
-{
-	int err = ix_buf_reserve(b, len);
-
-	if (err)
-		return err;
-	if (len)
-		memcpy(b->p + b->len, data, len);
-	b->len += len;
-	return 0;
-}
-
-int ix_buf_varint(struct buf *b, uint64_t v)
-{
-	uint8_t t[KT_VARINT_MAX];
-
-	return ix_buf_put(b, t, kt_varint_put(t, v));
-}
-
 /* A line as stored and searched: invalid UTF-8 replaced (cells hold valid
  * codepoints, but keep every stored text valid).  Result in *scratch. */
 int ix_sanitize(struct buf *scratch, const char *text, size_t len, size_t *out)
@@ -192,4 +156,26 @@ int ix_pending_next(const uint8_t **p, const uint8_t *end, int64_t *line, int64_
 	*len = (size_t)n;
 	*p += n;
 	return 1;
+}
+
+int ix_pending_walk(struct kt_store *st, int64_t id, const uint8_t *p, size_t n,
+		    int64_t first_line, ix_line_cb cb, void *ctx)
+{
+	/* an empty blob is NULL: NULL + 0 is undefined (fuzz_index_blobs) */
+	const uint8_t *q = p ? p : (const uint8_t *)"", *end = q + (p ? n : 0);
+	int64_t line = kt_sub_sat(first_line, 1), ts = 0;
+	const char *text;
+	size_t len;
+	int rc, err;
+
+	while ((rc = ix_pending_next(&q, end, &line, &ts, &text, &len)) == 1) {
+		err = cb(line, ts, text, len, ctx);
+		if (err)
+			return err;
+	}
+	if (rc < 0) {
+		pr_err("store %s: screen block %lld: corrupt pending lines", st->path, (long long)id);
+		return -EBADMSG;
+	}
+	return 0;
 }

@@ -50,11 +50,15 @@
 #ifndef KUBETAPE_INDEX_INT_H
 #define KUBETAPE_INDEX_INT_H
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "store_int.h"
+#include "satint.h"
 #include "screen.h"
 
 #define KF_EVERY_BYTES (1u << 20)        /* a keyframe per MiB of output */
@@ -81,9 +85,42 @@ struct buf {
 	size_t len, cap;
 };
 
-int ix_buf_reserve(struct buf *b, size_t more);
-int ix_buf_put(struct buf *b, const void *data, size_t len);
-int ix_buf_varint(struct buf *b, uint64_t v);
+static inline int ix_buf_reserve(struct buf *b, size_t more)
+{
+	size_t cap = b->cap ? b->cap : 4096;
+	char *p;
+
+	if (b->len + more <= b->cap)
+		return 0;
+	while (cap < b->len + more)
+		cap *= 2;
+	p = realloc(b->p, cap);
+	if (!p)
+		return -ENOMEM;
+	b->p = p;
+	b->cap = cap;
+	return 0;
+}
+
+static inline int ix_buf_put(struct buf *b, const void *data, size_t len)
+{
+	int err = ix_buf_reserve(b, len);
+
+	if (err)
+		return err;
+	if (len)
+		memcpy(b->p + b->len, data, len);
+	b->len += len;
+	return 0;
+}
+
+static inline int ix_buf_varint(struct buf *b, uint64_t v)
+{
+	uint8_t t[KT_VARINT_MAX];
+
+	return ix_buf_put(b, t, kt_varint_put(t, v));
+}
+
 /* A line as stored and searched: invalid UTF-8 replaced; in *scratch. */
 int ix_sanitize(struct buf *scratch, const char *text, size_t len, size_t *out);
 /* A line carrying an encoded blob, never indexed (see index_blob.c). */
@@ -102,16 +139,35 @@ static inline int64_t unzigzag(uint64_t v)
 /* One line of a screen_pending blob (index_blob.c explains the walk). */
 int ix_pending_next(const uint8_t **p, const uint8_t *end, int64_t *line, int64_t *ts,
 		    const char **text, size_t *len);
+/* Each line of one screen_pending blob of block `id` (lines numbered from
+ * first_line) to cb, which returns non-zero to stop (returned); -EBADMSG,
+ * logged, for a corrupt blob.  p may be NULL for an empty blob. */
+typedef int (*ix_line_cb)(int64_t line, int64_t ts, const char *text, size_t len, void *ctx);
+int ix_pending_walk(struct kt_store *st, int64_t id, const uint8_t *p, size_t n,
+		    int64_t first_line, ix_line_cb cb, void *ctx);
 
 /* Keyframe blobs: zstd level 3 out; as stored (codec, raw_len) -> malloc'd. */
 int ix_zcompress(const void *raw, size_t len, void **out, size_t *zlen);
 int ix_zdecompress(struct kt_store *st, int codec, int64_t raw_len, const void *z,
 		   size_t zlen, uint8_t **out);
 
+/* ---- positions ---- */
+/*
+ * (chunk, frame) positions in stream order.  A position is the session
+ * frame number chunk_seq + frame_index (FORMAT.md): the same point may be
+ * written relative to a chunk that compaction has since merged into an
+ * earlier one, so compare the sums, never the pairs.
+ */
+static inline int ix_pos_cmp(int64_t ca, uint32_t fa, int64_t cb, uint32_t fb)
+{
+	int64_t a = kt_add_sat(ca, fa), b = kt_add_sat(cb, fb);
+
+	return a < b ? -1 : a > b;
+}
+
 /* ---- rendering, no SQL (index_render.c) ---- */
 int ix_screen_fresh(const struct kt_session_info *s, struct kt_screen **out);
 int ix_render_frame(struct kt_screen *scr, const struct kt_frame *f);
-int ix_pos_cmp(int64_t ca, uint32_t fa, int64_t cb, uint32_t fb);
 /*
  * Render the session's frames from position (cs, fi) through (end_cs,
  * end_fi) into scr, skipping corrupt chunks as the indexer does; lines
@@ -130,5 +186,8 @@ int ixw_render_frame(struct fv *scr, const struct kt_frame *f);
 /* ---- one-off statements (index_write.c) ---- */
 int ix_prep(struct kt_store *st, const char *sql, sqlite3_stmt **q);
 int ix_step_done(struct kt_store *st, sqlite3_stmt *q);
+/* ix_pending_walk over every screen_pending row of block `id`, in line
+ * order; `what` names the caller in an SQL error. */
+int ix_pending_rows(struct kt_store *st, int64_t id, const char *what, ix_line_cb cb, void *ctx);
 
 #endif

@@ -41,19 +41,6 @@ int ix_render_frame(struct kt_screen *scr, const struct kt_frame *f)
 	return 0;
 }
 
-/*
- * (chunk, frame) positions in stream order.  A position is the session
- * frame number chunk_seq + frame_index (FORMAT.md): the same point may be
- * written relative to a chunk that compaction has since merged into an
- * earlier one, so compare the sums, never the pairs.
- */
-int ix_pos_cmp(int64_t ca, uint32_t fa, int64_t cb, uint32_t fb)
-{
-	int64_t a = kt_add_sat(ca, fa), b = kt_add_sat(cb, fb);
-
-	return a < b ? -1 : a > b;
-}
-
 int ix_render_span(struct kt_store *st, int64_t sid, struct kt_screen *scr, int64_t cs,
 		   uint32_t fi, int64_t end_cs, uint32_t end_fi, const bool *stop,
 		   int64_t *rendered)

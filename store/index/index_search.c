@@ -251,44 +251,17 @@ struct block {
 	bool final, open;
 };
 
+static int open_line(int64_t line, int64_t ts, const char *text, size_t len, void *ctx)
+{
+	struct verify *v = ctx;
+
+	return line >= v->stop_at ? 0 : consider(v, line, ts, text, len);
+}
+
 /* An open block: its lines are in screen_pending. */
 static int verify_open(struct kt_store *st, const struct block *b, struct verify *v)
 {
-	sqlite3_stmt *q = NULL;
-	int rc, err;
-
-	err = ix_prep(st, "SELECT first_line, lines FROM screen_pending WHERE block_id = ?1"
-		      " ORDER BY first_line", &q);
-	if (err)
-		return err;
-	sqlite3_bind_int64(q, 1, b->id);
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		/* an empty blob is NULL: NULL + 0 is undefined (fuzz_index_blobs) */
-		const uint8_t *p = sqlite3_column_blob(q, 1) ?: (const uint8_t *)"";
-		const uint8_t *end = p + sqlite3_column_bytes(q, 1);
-		int64_t line = kt_sub_sat(sqlite3_column_int64(q, 0), 1), ts = 0;
-		const char *text;
-		size_t len;
-
-		while ((rc = ix_pending_next(&p, end, &line, &ts, &text, &len)) == 1) {
-			if (line >= v->stop_at)
-				continue;
-			err = consider(v, line, ts, text, len);
-			if (err)
-				goto cleanup;
-		}
-		if (rc < 0) {
-			pr_err("store %s: screen block %lld: corrupt pending lines", st->path,
-			       (long long)b->id);
-			err = -EBADMSG;
-			goto cleanup;
-		}
-	}
-	if (rc != SQLITE_DONE)
-		err = kt_sql_err(st, rc, "screen search");
-cleanup:
-	sqlite3_finalize(q);
-	return err;
+	return ix_pending_rows(st, b->id, "screen search", open_line, v);
 }
 
 /*

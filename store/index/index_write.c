@@ -178,35 +178,9 @@ static int exec_id(struct kt_store *st, const char *sql, int64_t id)
 	sqlite3_bind_int64(q, 1, id);
 	return ix_step_done(st, q);
 }
-/* Append the lines of one screen_pending blob to doc, '\n'-separated. */
-static int doc_add(struct kt_store *st, int64_t id, struct buf *doc, const uint8_t *p,
-		   const uint8_t *end, int64_t first_line)
-{
-	int64_t line = kt_sub_sat(first_line, 1), ts = 0;
-	const char *text;
-	size_t len;
-	int rc, err;
 
-	while ((rc = ix_pending_next(&p, end, &line, &ts, &text, &len)) == 1) {
-		err = doc->len ? ix_buf_put(doc, "\n", 1) : 0;
-		if (!err)
-			err = ix_buf_put(doc, text, len);
-		if (err)
-			return err;
-	}
-	if (rc < 0) {
-		pr_err("store %s: screen block %lld: corrupt pending lines", st->path, (long long)id);
-		return -EBADMSG;
-	}
-	return 0;
-}
-
-/* The FTS document of block `id`: its pending lines (written earlier, and
- * those found since, still in memory) joined by '\n'. */
-static int close_block(struct indexer *ix, int64_t id)
+int ix_pending_rows(struct kt_store *st, int64_t id, const char *what, ix_line_cb cb, void *ctx)
 {
-	struct kt_store *st = ix->st;
-	struct buf doc = { 0 };
 	sqlite3_stmt *q = NULL;
 	int rc, err;
 
@@ -216,25 +190,44 @@ static int close_block(struct indexer *ix, int64_t id)
 		return err;
 	sqlite3_bind_int64(q, 1, id);
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		/* an empty blob is NULL: NULL + 0 is undefined (fuzz_index_blobs) */
-		const uint8_t *p = sqlite3_column_blob(q, 1) ?: (const uint8_t *)"";
-
-		err = doc_add(st, id, &doc, p, p + sqlite3_column_bytes(q, 1),
-			      sqlite3_column_int64(q, 0));
+		err = ix_pending_walk(st, id, sqlite3_column_blob(q, 1),
+				      (size_t)sqlite3_column_bytes(q, 1), sqlite3_column_int64(q, 0),
+				      cb, ctx);
 		if (err)
 			goto cleanup;
 	}
-	if (rc != SQLITE_DONE) {
-		err = kt_sql_err(st, rc, "screen index");
-		goto cleanup;
-	}
+	if (rc != SQLITE_DONE)
+		err = kt_sql_err(st, rc, what);
+cleanup:
 	sqlite3_finalize(q);
-	q = NULL;
-	/* pend.p is NULL when no line came since the resume (NULL + 0 is
-	 * undefined: found by fuzz_index_blobs) */
-	err = doc_add(st, id, &doc, ix->pend.p ? (const uint8_t *)ix->pend.p : (const uint8_t *)"",
-		      ix->pend.p ? (const uint8_t *)ix->pend.p + ix->pend.len : (const uint8_t *)"",
-		      ix->blk_saved);
+	return err;
+}
+
+/* Append a line to the FTS document, '\n'-separated. */
+static int doc_line(int64_t line, int64_t ts, const char *text, size_t len, void *ctx)
+{
+	struct buf *doc = ctx;
+	int err = doc->len ? ix_buf_put(doc, "\n", 1) : 0;
+
+	return err ? err : ix_buf_put(doc, text, len);
+}
+
+/* The FTS document of block `id`: its pending lines (written earlier, and
+ * those found since, still in memory) joined by '\n'. */
+static int close_block(struct indexer *ix, int64_t id)
+{
+	struct kt_store *st = ix->st;
+	struct buf doc = { 0 };
+	sqlite3_stmt *q = NULL;
+	int err;
+
+	err = ix_pending_rows(st, id, "screen index", doc_line, &doc);
+	if (err)
+		goto cleanup;
+	/* the lines found since, still in memory (pend.p is NULL when none
+	 * came since the resume: fuzz_index_blobs) */
+	err = ix_pending_walk(st, id, (const uint8_t *)ix->pend.p, ix->pend.len, ix->blk_saved,
+			      doc_line, &doc);
 	if (err)
 		goto cleanup;
 	if (doc.len) {

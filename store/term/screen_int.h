@@ -25,6 +25,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <vterm.h>
 
 #include "screen.h"
@@ -128,13 +129,52 @@ static inline int clampi(int v, int lo, int hi)
 	return v < lo ? lo : v > hi ? hi : v;
 }
 
+/* ---- cells (inline: every glyph the feed puts goes through them) ---- */
+static inline void scr_cell_erase(struct kt_cell *c, const struct kt_pen *pen)
+{
+	memset(c->ch, 0, sizeof(c->ch));
+	c->width = 1;
+	c->pen = *pen;
+	c->pen.attrs &= ~(KT_ATTR_PROTECTED | KT_ATTR_ODD);
+}
+
+static inline bool scr_cell_default_blank(const struct kt_cell *c)
+{
+	return !c->ch[0] && c->width == 1 && !memcmp(&c->pen, &default_pen, sizeof(default_pen));
+}
+
+static inline void scr_row_clear(struct row *r, int cols, const struct kt_pen *pen)
+{
+	for (int i = 0; i < cols; i++)
+		scr_cell_erase(&r->cells[i], pen);
+	r->wrapped = false;
+	r->ts = 0;
+}
+
+/*
+ * No half wide glyphs: at the boundary between col-1 and col, a wide glyph
+ * whose right half was replaced, or a right half whose glyph is gone, is
+ * erased (what a terminal shows).  Keeps redraws exact: a keyframe never
+ * has to reproduce an orphan half.
+ */
+static inline void scr_fix_wide(struct row *r, int col, int cols)
+{
+	if (col > 0 && col <= cols) {
+		struct kt_cell *l = &r->cells[col - 1];
+
+		if (l->width == 2 && (col == cols || r->cells[col].width != 0))
+			scr_cell_erase(l, &l->pen);
+	}
+	if (col >= 0 && col < cols) {
+		struct kt_cell *c = &r->cells[col];
+
+		if (c->width == 0 && (col == 0 || r->cells[col - 1].width != 2))
+			scr_cell_erase(c, &c->pen);
+	}
+}
+
 /* ---- cells and text (screen.c) ---- */
-void scr_cell_erase(struct kt_cell *c, const struct kt_pen *pen);
-bool scr_cell_default_blank(const struct kt_cell *c);
-void scr_row_clear(struct row *r, int cols, const struct kt_pen *pen);
 struct row *scr_row_new(int cols);
-/* No half wide glyphs at the boundary between col-1 and col. */
-void scr_fix_wide(struct row *r, int col, int cols);
 /* One codepoint as UTF-8 at o (text: invalid ones as U+FFFD); its length. */
 size_t scr_utf8_put(char *o, uint32_t cp, bool text);
 /* A row's text, trailing blanks dropped (not NUL-terminated); its length. */

@@ -8,7 +8,7 @@
 #   - no privilege: drop ALL, not privileged, read-only root, RuntimeDefault
 #   - the Service selects the pods and targets the container's port
 #   - the MutatingWebhookConfiguration: its webhook name is the prefix of
-#     the audit annotation the store reads (store/audit.h), CONNECT on
+#     the audit annotation the store reads (store/include/audit.h), CONNECT on
 #     pods/exec, path /admit (served with --admission), opt-in per
 #     namespace, failurePolicy Ignore
 #   - deploy/audit-webhook-kubeconfig.yaml posts to /audit

@@ -10,6 +10,12 @@
 #   6.12, the newest 6.x and newest 7.x in
 #   the archive (stock kernels under qemu,
 #   resolved at run time by fetch-kernels.sh)
+#   every guest kernel from 6.1               entry: tests/bpf/test_entry.c,
+#                                             who becomes a session (hostPID
+#                                             execs, nsenter, interactive
+#                                             containers, sessions found late
+#                                             by the task iterator), with the
+#                                             backend auto picks (tty-fentry)
 #   the newest 7.x                            recorder: kubetape-recorder
 #                                             --capture auto + a pty session
 #                                             into a new pid namespace, read
@@ -189,6 +195,7 @@ run_cell() {
 		local cmd
 		case "$be" in
 		recorder) cmd="exec bash $(printf '%q' "$VM/guest_recorder.sh") $(printf '%q' "$OUT") auto" ;;
+		entry) cmd="exec $(printf '%q' "$OUT/tests/bpf/test_entry")" ;;
 		refused) cmd="$(printf '%q' "$OUT/kubetape-recorder") --db /tmp/kt.db; echo \"# recorder exit: \$?\"" ;;
 		*) cmd="exec $(printf '%q' "$BIN") --capture $be --expect-backend $be" ;;
 		esac
@@ -213,7 +220,7 @@ run_cell() {
 	e=$(date +%s%N)
 	secs=$(printf '%d.%d' $(((e - s) / 1000000000)) $((((e - s) / 100000000) % 10)))
 	case "$be" in
-	recorder) judge "$kver" "$be" "$log" "$rc" "$secs" tty-fentry ;;
+	recorder | entry) judge "$kver" "$be" "$log" "$rc" "$secs" tty-fentry ;;
 	refused) judge_refused "$kver" "$log" "$rc" "$secs" ;;
 	*) judge "$kver" "$be" "$log" "$rc" "$secs" ;;
 	esac
@@ -279,6 +286,7 @@ for g in "${GUESTS[@]}"; do
 	floor) bes=refused ;;
 	newest7) bes="$bes recorder" ;;
 	esac
+	[ "$name" != floor ] && bes="$bes entry"
 	[ "$name" != floor ] && below_floor "$kver" && bes=refused
 	for be in $bes; do
 		wanted "$kver" "$be" || continue

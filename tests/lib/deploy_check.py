@@ -24,7 +24,7 @@ except ImportError:
     sys.exit(1)
 
 # The documented capability set of the recorder (deploy/README.md, Privileges).
-RECORDER_CAPS = {"BPF", "PERFMON"}
+RECORDER_CAPS = {"BPF", "PERFMON", "SYS_PTRACE"}
 # Where the runtimes keep their API sockets: no hostPath may contain one (a
 # read-only mount does not stop connect(2)).
 RUNTIME_SOCKETS = [
@@ -217,7 +217,14 @@ def main():
             socks = [s for s in RUNTIME_SOCKETS if under(s, p)]
             if socks:
                 problems.append(f"{c['name']}: hostPath {p} contains runtime sockets {socks}")
-            if m["mountPath"].rstrip("/") != os.path.join(p, m.get("subPath", "")).rstrip("/"):
+            if c is rec and p.rstrip("/") == "/proc":
+                # the node's procfs for --proc-root: it cannot be at /proc,
+                # the container's own; read-only (checked above) and the
+                # recorder must be told where it is
+                if m["mountPath"].rstrip("/") != (arg_value(rargs, "--proc-root") or "/proc").rstrip("/"):
+                    problems.append(f"{c['name']}: the node's /proc is at {m['mountPath']}, "
+                                    f"but --proc-root is {arg_value(rargs, '--proc-root')}")
+            elif m["mountPath"].rstrip("/") != os.path.join(p, m.get("subPath", "")).rstrip("/"):
                 problems.append(f"{c['name']}: hostPath {p} mounted at {m['mountPath']}: paths the recorder "
                                 "reports would not be the node's")
     check("deploy_host_mounts_safe", not problems, "; ".join(problems))

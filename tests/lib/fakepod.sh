@@ -15,6 +15,15 @@
 #                            (no tty; stdin attached only with -i)
 #   fakepod.sh rootfs        build (once, cached) the app rootfs and print its
 #                            path (the runtime tests make images from it)
+#   fakepod.sh run [--host-pid] [--tty] NAME -- CMD...
+#                            one more container NAME in the pod: without a pid
+#                            namespace of its own (a hostPID pod's), and/or
+#                            started on a terminal (process.terminal, as
+#                            kubectl run -it / kubectl debug -it; runs in the
+#                            foreground, stdin must be a terminal, exit status
+#                            is the container's).  Without --tty it runs
+#                            detached and prints NAME_ID= and NAME_PID= lines.
+#   FAKEPOD_TARGET=ID fakepod.sh exec[-tty] ...   exec into container ID
 #   fakepod.sh down          stop everything; idempotent, works after a
 #                            half-failed up; leaves no process, mount or
 #                            cgroup dir behind (keeps the rootfs cache)
@@ -346,14 +355,42 @@ exec-tty)
 	need_root; load_ids
 	[ -t 0 ] || die "exec-tty needs a terminal on stdin (drive it with ptyrun)"
 	[ $# -gt 0 ] || set -- bash
-	exec "${CTR[@]}" task exec --tty --fifo-dir "$P/fifo" --exec-id "$(exec_id)" "$CONTAINER_ID" "$@" ;;
+	exec "${CTR[@]}" task exec --tty --fifo-dir "$P/fifo" --exec-id "$(exec_id)" "${FAKEPOD_TARGET:-$CONTAINER_ID}" "$@" ;;
 exec)
 	need_root; load_ids
 	stdin=/dev/null
 	if [ "${1:-}" = -i ]; then stdin=/dev/stdin; shift; fi
 	[ $# -gt 0 ] || die "usage: $0 exec [-i] CMD [ARGS...]"
-	exec "${CTR[@]}" task exec --fifo-dir "$P/fifo" --exec-id "$(exec_id)" "$CONTAINER_ID" "$@" <"$stdin" ;;
+	exec "${CTR[@]}" task exec --fifo-dir "$P/fifo" --exec-id "$(exec_id)" "${FAKEPOD_TARGET:-$CONTAINER_ID}" "$@" <"$stdin" ;;
+run)
+	need_root; load_ids
+	opts=(); tty=0
+	while :; do
+		case "${1:-}" in
+		--host-pid) opts+=(--host-pid) ;;
+		--tty) opts+=(--terminal); tty=1 ;;
+		*) break ;;
+		esac
+		shift
+	done
+	name=${1:-}; shift
+	[ "${1:-}" = -- ] && shift
+	[ -n "$name" ] && [ $# -gt 0 ] || die "usage: $0 run [--host-pid] [--tty] NAME -- CMD..."
+	id=$(head -c32 /dev/urandom | sha256sum | cut -c1-64)
+	python3 "$LIBDIR/mkspec.py" "${opts[@]}" "$P/pod/base.json" "$P/pod/$name.json" container "$id" \
+		"$SANDBOX_ID" "$POD_NAME" "$POD_NAMESPACE" "$POD_UID" "$name" "$P/rootfs" \
+		"/kubepods/besteffort/pod$POD_UID/$id" "$P/pod" "$SANDBOX_INIT_PID" -- "$@" || die "mkspec ($name) failed"
+	if [ $tty = 1 ]; then
+		[ -t 0 ] || die "run --tty needs a terminal on stdin (drive it with ptyrun)"
+		exec "${CTR[@]}" run -t --rm --runc-root "$RUNC_ROOT" --fifo-dir "$P/fifo" \
+			--config "$P/pod/$name.json" "$id"
+	fi
+	"${CTR[@]}" run -d --null-io --runc-root "$RUNC_ROOT" --fifo-dir "$P/fifo" \
+		--config "$P/pod/$name.json" "$id" >/dev/null || die "starting container $name failed (log: $P/containerd.log)"
+	var=$(echo "$name" | tr a-z- A-Z_)
+	echo "${var}_ID=$id"
+	echo "${var}_PID=$(cat "$TASKS/$id/init.pid")" ;;
 rootfs) need_root; mkdir -p "$P" && build_rootfs && echo "$P/rootfs" ;;
 down) do_down; msg "down" ;;
-*) echo "usage: $0 up | env | rootfs | exec-tty [CMD...] | exec [-i] CMD... | down" >&2; exit 2 ;;
+*) echo "usage: $0 up | env | rootfs | exec-tty [CMD...] | exec [-i] CMD... | run [--host-pid] [--tty] NAME -- CMD... | down" >&2; exit 2 ;;
 esac

@@ -5,10 +5,12 @@ CRI plugin of containerd gives runc for a kubelet pod: CRI annotations, a
 kubepods cgroupfs path, and (for app containers) the sandbox's net/ipc/uts
 namespaces joined, /etc/hostname and /etc/hosts bind-mounted from the pod dir.
 
-usage: mkspec.py BASE_SPEC OUT ROLE CID SANDBOX_ID POD_NAME POD_NS POD_UID
+usage: mkspec.py [--host-pid] [--terminal] BASE_SPEC OUT ROLE CID SANDBOX_ID POD_NAME POD_NS POD_UID
                  CONTAINER_NAME ROOTFS CGROUPS_PATH POD_DIR [SANDBOX_INIT_PID]
                  -- ARGS...
 ROLE is sandbox or container.  BASE_SPEC is `ctr oci spec` output.
+--host-pid: no pid namespace of its own (a hostPID pod's container);
+--terminal: process.terminal = true (kubectl run -it, kubectl debug -it).
 """
 import json
 import sys
@@ -19,6 +21,9 @@ def main(a):
         sys.exit("mkspec.py: missing -- before the container's command")
     dd = a.index("--")
     pos, args = a[1:dd], a[dd + 1:]
+    host_pid = "--host-pid" in pos
+    terminal = "--terminal" in pos
+    pos = [x for x in pos if x not in ("--host-pid", "--terminal")]
     if len(pos) not in (12, 13) or not args:
         sys.exit(__doc__)
     base, out, role, cid, sbid, pname, pns, puid, cname, rootfs, cgpath, poddir = pos[:12]
@@ -33,6 +38,8 @@ def main(a):
     s["root"] = {"path": rootfs, "readonly": False}
     s["process"]["args"] = args
     s["process"]["cwd"] = "/"
+    if terminal:
+        s["process"]["terminal"] = True
     # kubelet passes TERM for tty execs; HOME lets bash find ~ like in a pod.
     s["process"]["env"] = ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
                            "HOSTNAME=" + pname, "TERM=xterm", "HOME=/root"]
@@ -54,6 +61,8 @@ def main(a):
             {"type": "network", "path": f"/proc/{sbpid}/ns/net"},
             {"type": "ipc", "path": f"/proc/{sbpid}/ns/ipc"},
             {"type": "uts", "path": f"/proc/{sbpid}/ns/uts"}]
+        if host_pid:
+            s["linux"]["namespaces"].pop(0)
         for name in ("hostname", "hosts"):
             s["mounts"].append({"destination": f"/etc/{name}", "type": "bind",
                                 "source": f"{poddir}/{name}",

@@ -169,7 +169,4 @@ static inline int index_all(struct kt_store *st, int64_t sid, size_t budget)
 	return ret < 0 ? ret : calls;
 }
 
-/* ---------------------------------------------------------------- tests */
-
-
 #endif

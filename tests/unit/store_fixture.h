@@ -103,7 +103,28 @@ static inline const char *captured_stderr(void)
 	return buf;
 }
 
-/* ---------------------------------------------------------------- open */
+/* main()'s start and end: a fresh temp directory (kept with KT_KEEP_TMP). */
+static inline int store_fx_begin(const char *name)
+{
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/kt_%s.XXXXXX", name);
+	if (!mkdtemp(tmpdir)) {
+		perror("mkdtemp");
+		return 1;
+	}
+	kt_log_init(name, KT_LOG_WARN);
+	return 0;
+}
 
+static inline int store_fx_end(void)
+{
+	if (!getenv("KT_KEEP_TMP")) {
+		char cmd[128];
+
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+		if (system(cmd) != 0)
+			fprintf(stderr, "could not remove %s\n", tmpdir);
+	}
+	return kt_test_done();
+}
 
 #endif

@@ -148,6 +148,7 @@ static void t_build_store(void)
 	snprintf(bb.pod, sizeof(bb.pod), "coredns-x");
 	snprintf(bb.container, sizeof(bb.container), "coredns");
 	bb.attribution_guess = true;
+	bb.entry_flags = KT_SESSION_F_FROM_NODE;
 	CHECK_EQ_INT(kt_store_session_create(st, &bb), 0);
 	put_cmd(st, bb.id, t0 + 3600 * S, 200, 190, ARGV("cat\0/etc/resolv.conf"), "/", 0, 0);
 
@@ -307,7 +308,7 @@ static void t_sessions_json(void)
 	static const char *const keys[] = {
 		"id", "uuid", "kernel_id", "start_us", "end_us", "state", "has_exit",
 		"exit_status", "node", "k8s_namespace", "pod", "pod_uid", "container",
-		"container_id", "runtime", "attribution_guess", "hostname",
+		"container_id", "runtime", "attribution_guess", "entry_flags", "hostname",
 		"cgroup_path", "cgroup_id", "pidns_ino", "mntns_ino", "leader_pid",
 		"leader_ns_pid", "leader_uid", "leader_gid", "leader_comm", "has_tty",
 		"tty_name", "rows", "cols", "capture", "bytes_out", "bytes_in",
@@ -340,6 +341,10 @@ static void t_sessions_json(void)
 	CHECK_EQ_INT(json_integer_value(json_object_get(s1, "start_us")), g_t0);
 	CHECK_EQ_INT(json_integer_value(json_object_get(s1, "exit_code")), 0);
 	CHECK(json_is_true(json_object_get(s2, "attribution_guess")));
+	CHECK_EQ_INT(json_array_size(json_object_get(s2, "entry_flags")), 1);
+	CHECK_EQ_STR(json_string_value(json_array_get(json_object_get(s2, "entry_flags"), 0)),
+		     "entered-from-node");
+	CHECK_EQ_INT(json_array_size(json_object_get(s1, "entry_flags")), 0);
 	CHECK_EQ_STR(json_string_value(json_object_get(s2, "state")), "active");
 	CHECK(json_is_false(json_object_get(s2, "has_tty")));
 	CHECK_EQ_STR(json_string_value(json_object_get(s3, "exit_signal")), "SIGKILL");

@@ -614,6 +614,8 @@ static void t_migrate_v1(void)
 	CHECK_EQ_INT(sqlite3_exec(db, kt_migrations[0].sql, NULL, NULL, NULL), SQLITE_OK);
 	snprintf(sql, sizeof(sql),
 		 "ATTACH '%s' AS v2;"
+		 /* v1's sessions table: without the columns later versions add */
+		 "ALTER TABLE v2.sessions DROP COLUMN entry_flags;"
 		 "INSERT INTO meta VALUES ('schema_version', 1), ('stream_version', 1);"
 		 "INSERT INTO sessions SELECT * FROM v2.sessions;"
 		 "INSERT INTO chunks SELECT session_id, row_number() OVER"

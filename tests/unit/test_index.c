@@ -28,6 +28,7 @@ static void t_migrate_v1(void)
 	CHECK_EQ_INT(kt_store_open(path, KT_STORE_CREATE, &st), 0);
 	kt_store_close(st);
 	CHECK_EQ_INT(kt_fx_sql_int(path, "SELECT value FROM meta WHERE key = 'schema_version'"), KT_SCHEMA_VERSION);
+	CHECK_EQ_INT(kt_fx_sql_int(path, "SELECT entry_flags FROM sessions"), 0);
 	CHECK_EQ_INT(kt_fx_sql_int(path, "SELECT count(*) FROM keyframes"), 0);
 	CHECK_EQ_INT(kt_fx_sql_int(path, "SELECT count(*) FROM screen_blocks"), 0);
 	CHECK_EQ_INT(kt_fx_sql_int(path, "SELECT count(*) FROM sqlite_master WHERE name = 'screen_fts'"), 1);

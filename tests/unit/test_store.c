@@ -162,6 +162,7 @@ static void fill_session(struct kt_session_info *s)
 	strcpy(s->container_id, "containerd://abcdef");
 	strcpy(s->runtime, "containerd");
 	s->attribution_guess = true;
+	s->entry_flags = KT_SESSION_F_FROM_NODE | KT_SESSION_F_HOST_PID;
 	strcpy(s->hostname, "web-7d9f");
 	strcpy(s->cgroup_path, "/kubepods.slice/kubepods-pod.slice/cri-containerd-abc.scope");
 	s->cgroup_id = 0x8000000000000123ull;
@@ -209,6 +210,15 @@ static void t_session_crud(void)
 	CHECK_EQ_STR(got.container_id, "containerd://abcdef");
 	CHECK_EQ_STR(got.runtime, "containerd");
 	CHECK(got.attribution_guess);
+	CHECK_EQ_INT(got.entry_flags, KT_SESSION_F_FROM_NODE | KT_SESSION_F_HOST_PID);
+	{
+		char fl[128];
+
+		CHECK_EQ_STR(kt_session_flags_str(got.entry_flags, fl, sizeof(fl)), "entered-from-node,host-pid");
+		CHECK_EQ_STR(kt_session_flags_str(0, fl, sizeof(fl)), "");
+		CHECK_EQ_STR(kt_session_flags_str(KT_SESSION_F_ALL | 0x100, fl, sizeof(fl)),
+			     "entered-from-node,interactive-container,host-pid,recording-started-late");
+	}
 	CHECK_EQ_STR(got.hostname, "web-7d9f");
 	CHECK_EQ_STR(got.cgroup_path, s.cgroup_path);
 	CHECK(got.cgroup_id == s.cgroup_id);
@@ -715,12 +725,8 @@ static void t_reader_beside_writer(void)
 
 int main(void)
 {
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/kt_test_store.XXXXXX");
-	if (!mkdtemp(tmpdir)) {
-		perror("mkdtemp");
+	if (store_fx_begin("test_store"))
 		return 1;
-	}
-	kt_log_init("test_store", KT_LOG_WARN);
 
 	RUN(t_create_reopen);
 	RUN(t_open_missing);
@@ -735,12 +741,5 @@ int main(void)
 	RUN(t_search);
 	RUN(t_reader_beside_writer);
 
-	if (!getenv("KT_KEEP_TMP")) {
-		char cmd[128];
-
-		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-		if (system(cmd) != 0)
-			fprintf(stderr, "could not remove %s\n", tmpdir);
-	}
-	return kt_test_done();
+	return store_fx_end();
 }

@@ -287,12 +287,8 @@ static void t_now(void)
 
 int main(void)
 {
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/kt_test_store_stream.XXXXXX");
-	if (!mkdtemp(tmpdir)) {
-		perror("mkdtemp");
+	if (store_fx_begin("test_store_stream"))
 		return 1;
-	}
-	kt_log_init("test_store_stream", KT_LOG_WARN);
 
 	RUN(t_stream_chunks);
 	RUN(t_stream_follow);
@@ -300,12 +296,5 @@ int main(void)
 	RUN(t_stream_corrupt_chunk);
 	RUN(t_now);
 
-	if (!getenv("KT_KEEP_TMP")) {
-		char cmd[128];
-
-		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-		if (system(cmd) != 0)
-			fprintf(stderr, "could not remove %s\n", tmpdir);
-	}
-	return kt_test_done();
+	return store_fx_end();
 }

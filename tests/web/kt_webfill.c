@@ -28,6 +28,7 @@
 
 #include "log.h"
 #include "store.h"
+#include "reader.h"
 
 #define S 1000000LL
 
@@ -176,8 +177,8 @@ static int populate(struct kt_store *st, int n)
 	err = kt_store_commit(st);
 	/* keyframes and screen text of the demo session, as the recorder's
 	 * worker writes them (the screen search tests find its output) */
-	while (!err && (err = kt_index_session(st, demo_id, 0)) == 1)
-		err = 0;
+	if (!err)
+		err = kt_store_index_all(st, demo_id);
 	if (err)
 		goto cleanup;
 	printf("%lld\n", (long long)demo_id);
@@ -239,8 +240,8 @@ static int big(struct kt_store *st, long mib)
 		err = kt_store_chunk_append(st, s.id, &b) ?: end_session(st, &s, s.start_us + dur, 0) ?:
 		      kt_store_commit(st);
 	/* keyframes and screen text, as the recorder's worker writes them */
-	while (!err && (err = kt_index_session(st, s.id, 0)) == 1)
-		err = 0;
+	if (!err)
+		err = kt_store_index_all(st, s.id);
 	if (!err)
 		printf("%lld\n", (long long)s.id);
 cleanup:

@@ -108,6 +108,13 @@ function filterQuery(params) {
   return q;
 }
 
+// session entry_flags (store/FORMAT.md) shown as badges: [label, tooltip]
+const ENTRY_BADGES = {
+  'entered-from-node': ['node', "entered the container's namespaces from the node (nsenter), not through its runtime"],
+  'interactive-container': ['interactive', "the container's own process on its terminal (kubectl run -it, kubectl debug)"],
+  'host-pid': ['hostPID', "the session shares the node's pid namespace (hostPID pod, or nsenter without -p)"],
+  'recording-started-late': ['late', 'recording started late: the session was running when the recorder started; only what came after is recorded'],
+};
 // Who ran it: the Kubernetes user joined from the API server's audit log
 // (store/audit.h); no "identity" when the store has no audit events.
 function who(i) {
@@ -148,7 +155,8 @@ function sessionRow(s) {
     el('td', {}, el('a', { href: `#/s/${s.id}` }, `#${s.id}`), s.active ? el('span', { class: 'badge live' }, 'LIVE') : null),
     el('td', {}, fmtTime(s.start_us)),
     el('td', {}, fmtDur(dur)),
-    el('td', {}, where, s.attribution_guess ? el('span', { class: 'badge guess', title: 'pod guessed from hostname' }, 'guess') : null),
+    el('td', {}, where, s.attribution_guess ? el('span', { class: 'badge guess', title: 'pod guessed from hostname' }, 'guess') : null,
+      ...(s.entry_flags || []).filter((f) => ENTRY_BADGES[f]).map((f) => el('span', { class: 'badge guess', title: ENTRY_BADGES[f][1] }, ENTRY_BADGES[f][0]))),
     el('td', {}, s.node),
     userCell(s),
     el('td', { class: 'evidence' }, verifyBadge(s.verification)),

@@ -24,6 +24,7 @@
 #include "hook.h"
 #include "listen.h"
 #include "log.h"
+#include "reader.h"
 
 static volatile sig_atomic_t stop;
 static struct lws_context *ctx;
@@ -48,7 +49,7 @@ static void usage(FILE *out)
 		"exec-id mutating admission webhook (AdmissionReview v1, CONNECT pods/exec).\n"
 		"\n"
 		"  --listen ADDR:PORT  default 0.0.0.0:8443; port 0 picks a free one\n"
-		"  --db PATH           store (default: $KUBETAPE_DB, else /var/lib/kubetape/kubetape.db)\n"
+		"  --db PATH           store (default: $" KT_DB_ENV ", else " KT_DEFAULT_DB_PATH ")\n"
 		"  --tls-cert F, --tls-key F   server certificate and key (PEM); required\n"
 		"  --client-ca F       accept clients with a certificate signed by this CA\n"
 		"  --token-file F      accept \"Authorization: Bearer <first line of F>\"\n"
@@ -121,7 +122,7 @@ int main(int argc, char **argv)
 		{ 0 }
 	};
 	const char *listen = "0.0.0.0:8443", *cert = NULL, *key = NULL, *token_file = NULL;
-	const char *port_file = NULL, *db = getenv("KUBETAPE_DB");
+	const char *port_file = NULL, *db = kt_store_default_path();
 	struct lws_context_creation_info info;
 	struct sigaction sa = { .sa_handler = on_signal };
 	char host[64], *end;
@@ -129,8 +130,6 @@ int main(int argc, char **argv)
 
 	kt_log_init("kubetape-webhook", KT_LOG_INFO);
 	kt_hook.max_body = KT_HOOK_DEFAULT_MAX_BODY;
-	if (!db || !*db)
-		db = "/var/lib/kubetape/kubetape.db";
 	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'l': listen = optarg; break;
