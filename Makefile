@@ -99,7 +99,7 @@ LIBKT := $(OUT)/libkubetape.a
 RECORDER_SRCS := $(wildcard recorder/*.c)
 RECORDER_OBJS := $(patsubst %.c,$(OUT)/%.o,$(RECORDER_SRCS))
 # recorder files that need no BPF (attribution parsers) are also unit-tested
-RECORDER_LIB_OBJS := $(filter-out $(OUT)/recorder/main.o $(OUT)/recorder/loader.o $(OUT)/recorder/pin.o $(OUT)/recorder/ring.o $(OUT)/recorder/loader_ops.o $(OUT)/recorder/loader_progs.o $(OUT)/recorder/skips.o $(OUT)/recorder/indexer.o $(OUT)/recorder/rec_metrics.o $(OUT)/recorder/upgrade.o,$(RECORDER_OBJS))
+RECORDER_LIB_OBJS := $(filter-out $(OUT)/recorder/main.o $(OUT)/recorder/daemon.o $(OUT)/recorder/options.o $(OUT)/recorder/loader.o $(OUT)/recorder/pin.o $(OUT)/recorder/ring.o $(OUT)/recorder/loader_ops.o $(OUT)/recorder/loader_progs.o $(OUT)/recorder/skips.o $(OUT)/recorder/indexer.o $(OUT)/recorder/rec_metrics.o $(OUT)/recorder/upgrade.o,$(RECORDER_OBJS))
 
 REPLAY_SRCS := $(wildcard replay/*.c)
 REPLAY_OBJS := $(patsubst %.c,$(OUT)/%.o,$(REPLAY_SRCS))

@@ -21,10 +21,9 @@
 #include "outfile.h"
 #include "humanfmt.h"
 #include "progress.h"
-#include "screen.h"
 #include "shquote.h"
+#include "textexport.h"
 #include "timefmt.h"
-#include "satint.h"
 
 enum { OPT_FORMAT = KT_OPT_CMD_BASE, OPT_FORCE, OPT_NO_INPUT };
 
@@ -218,85 +217,24 @@ static int write_asciicast(struct exp *x)
 
 /* ------------------------------------------------------------- text */
 
-/*
- * What the terminal displayed, as text: OUT and RESIZE frames go through a
- * kt_screen (the store's terminal model), each line is printed as it leaves
- * the screen (scrolled off, or wiped by a clear) with the offset at which it
- * was last written, then the lines of the final screen.  Full-screen
- * programs on the alternate screen (vim, less, top) leave no lines: only
- * their effect on the main screen shows.  Memory: one screen.
- */
-struct txt {
-	struct exp *x;
-	char *buf;     /* sanitized line */
-	size_t cap;
-	int err;
+/* What the terminal displayed, as text: store/include/textexport.h. */
+static const struct kt_text_ops text_ops = {
+	.sanitize = hf_sanitize,
+	.offset = tf_format_offset,
 };
-
-static int text_line(const char *text, size_t len, int64_t ts_us, void *ctx)
-{
-	struct txt *t = ctx;
-	char off[32];
-
-	if (len * 4 + 1 > t->cap) {
-		char *b = realloc(t->buf, len * 4 + 1);
-
-		if (!b)
-			return t->err = -ENOMEM;
-		t->buf = b;
-		t->cap = len * 4 + 1;
-	}
-	/* the model's text is what a program drew: keep escapes out */
-	hf_sanitize(text, len, t->buf, t->cap);
-	if (fprintf(t->x->out, "%s %s\n",
-		    tf_format_offset(kt_sub_sat(ts_us, t->x->s->start_us), off, sizeof(off)), t->buf) < 0)
-		return t->err = -EIO;
-	return 0;
-}
-
-static int text_frame(struct txt *t, struct kt_screen *scr, const struct kt_frame *f)
-{
-	uint64_t bytes = 0, events = 0;
-	uint16_t cols, rows;
-	char off[32];
-
-	switch (f->type) {
-	case KT_FRAME_OUT:
-		kt_screen_set_time(scr, f->ts_us);
-		return kt_screen_feed(scr, f->data, f->len);
-	case KT_FRAME_RESIZE:
-		if (kt_frame_resize_parse(f, &cols, &rows))
-			return 0;
-		kt_screen_set_time(scr, f->ts_us);
-		return kt_screen_resize(scr, rows, cols);
-	case KT_FRAME_GAP:
-		/* warned about on stderr by framesrc; marked in the text too */
-		tf_format_offset(kt_sub_sat(f->ts_us, t->x->s->start_us), off, sizeof(off));
-		if (kt_frame_gap_parse(f, &bytes, &events))
-			return fprintf(t->x->out, "%s [kubetape: data lost here]\n", off) < 0 ? -EIO : 0;
-		return fprintf(t->x->out, "%s [kubetape: %llu bytes lost here]\n", off,
-			       (unsigned long long)bytes) < 0 ? -EIO : 0;
-	default:
-		return 0;
-	}
-}
 
 static int write_text(struct exp *x)
 {
-	const struct kt_session_info *s = x->s;
-	struct kt_screen *scr = NULL;
-	struct txt t = { .x = x };
+	struct kt_text t = { 0 };
 	struct kt_frame f;
 	int err;
 
-	err = kt_screen_new(s->rows, s->cols, &scr); /* any size: screen.h's rule */
+	err = kt_text_init(&t, x->out, x->s, &text_ops);
 	if (err)
-		return err;
-	kt_screen_set_line_cb(scr, text_line, &t);
-	kt_screen_set_time(scr, s->start_us);
+		goto cleanup;
 	for (;;) {
 		while ((err = kt_src_next(&x->src, INT64_MAX, &f)) > 0) {
-			err = text_frame(&t, scr, &f);
+			err = kt_text_frame(&t, &f);
 			if (err)
 				goto cleanup;
 			kt_progress_update(&x->pg, x->src.payload);
@@ -311,17 +249,10 @@ static int write_text(struct exp *x)
 		if (err <= 0)
 			break;
 	}
-	if (!err || (err == -EINTR && x->follow)) {
-		if (fputs("--- final screen ---\n", x->out) == EOF)
-			err = -EIO;
-		else
-			err = kt_screen_visible_lines(scr, text_line, &t);
-	}
+	if (!err || (err == -EINTR && x->follow))
+		err = kt_text_finish(&t);
 cleanup:
-	if (t.err && (!err || err == -EIO))
-		err = t.err; /* a callback's error, returned by feed */
-	kt_screen_free(scr);
-	free(t.buf);
+	kt_text_free(&t);
 	return err;
 }
 
