@@ -71,6 +71,14 @@
 #define KT_SCREEN_DEFAULT_ROWS 24
 #define KT_SCREEN_DEFAULT_COLS 80
 #define KT_CELL_CHARS 4        /* base + up to 3 combining marks (more are dropped) */
+/*
+ * What both screen models feed themselves when a resize shrinks the rows:
+ * DECSTBM with no arguments (the whole screen scrolls again), then CUP back
+ * to the cursor's row and column (1-based).  libvterm keeps the region's
+ * top across a shrink and clamps only its bottom, which can leave it
+ * inverted (see kt_screen_resize).
+ */
+#define KT_SCREEN_REGION_RESET_FMT "\x1b[r\x1b[%d;%dH"
 
 enum kt_color_type {
 	KT_COLOR_DEFAULT = 0,

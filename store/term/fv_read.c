@@ -80,8 +80,40 @@ int fv_resize(struct fv *s, int rows, int cols)
 	if (s->broken)
 		return s->broken;
 	s->cb_err = 0;
+	bool shrink = rows < s->rows;
+
 	if (fv_resize_grid(s, rows, cols))
 		return s->broken;
+	if (shrink) {
+		/*
+		 * As kt_screen_resize: reset the scroll region libvterm could
+		 * leave inverted, then CUP back to the cursor
+		 * (KT_SCREEN_REGION_RESET_FMT).  kt_screen holds a sequence
+		 * cut at the end of a feed back from libvterm, so its parser
+		 * is idle there; here the two CSIs are dispatched directly and
+		 * the parser's state (a cut sequence or UTF-8 character) is
+		 * left as it is.
+		 */
+		int row = s->row + 1, col = s->col + 1, argi = s->argi;
+		uint8_t nl = s->nleader, ni = s->ninter;
+		long a0 = s->args[0], a1 = s->args[1];
+
+		s->nleader = s->ninter = 0;
+		s->argi = 1;
+		s->args[0] = FV_ARG_MISSING;
+		fv_csi(s, 'r');
+		s->argi = 2;
+		s->args[0] = row;
+		s->args[1] = col;
+		fv_csi(s, 'H');
+		s->argi = argi;
+		s->nleader = nl;
+		s->ninter = ni;
+		s->args[0] = a0;
+		s->args[1] = a1;
+		if (s->broken)
+			return s->broken;
+	}
 	return s->cb_err;
 }
 

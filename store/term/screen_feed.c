@@ -523,7 +523,30 @@ int kt_screen_resize(struct kt_screen *s, int rows, int cols)
 	if (s->broken)
 		return s->broken;
 	s->cb_err = 0;
+	bool shrink = rows < s->rows;
 	vterm_set_size(s->vt, rows, cols);
+	if (shrink && !s->broken) {
+		/*
+		 * libvterm clamps only the scroll region's bottom to the new
+		 * height: a region whose top is now at or below it makes the
+		 * next scroll memmove a negative size (heap overflow, ASan
+		 * negative-size-param in libvterm's scroll()).  The recorded
+		 * program chooses both the region and the window size, so a
+		 * shrink resets the region (DECSTBM with no arguments, as
+		 * xterm does on a resize) and puts the cursor back where it
+		 * was.  fastvt does the same (fv_resize); libvterm has no call
+		 * that sets the region, hence the bytes.  tests/unit/
+		 * test_screen_region.c.
+		 */
+		VTermPos pos;
+		char b[32];
+		int n;
+
+		vterm_state_get_cursorpos(s->vs, &pos);
+		n = snprintf(b, sizeof(b), KT_SCREEN_REGION_RESET_FMT, pos.row + 1, pos.col + 1);
+		assert(n > 0 && (size_t)n < sizeof(b));
+		vt_write(s, (const uint8_t *)b, (size_t)n);
+	}
 	if (!s->broken) {
 		VTermPos pos;
 
