@@ -93,6 +93,8 @@ static const char pg_v1[] =
 	"  lost_events bigint NOT NULL DEFAULT 0,"
 	"  n_commands bigint NOT NULL DEFAULT 0,"
 	"  first_command text NOT NULL DEFAULT '',"
+	/* SQLite schema v6: how the leader got into the container (KT_ENTRY_*) */
+	"  entry_flags bigint NOT NULL DEFAULT 0,"
 	"  PRIMARY KEY (src, id),"
 	"  UNIQUE (src, uuid));"
 	"CREATE INDEX sessions_ns_pod_start ON sessions (k8s_namespace, pod, start_us);"
