@@ -49,7 +49,11 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 mkdir -p "$DEMO_DIR"
-rm -f "$DB" "$DB-wal" "$DB-shm"
+# a new demo is a new node: its signing key and the head of its checkpoint
+# chain go with the store (kept, a new store under the old key would verify
+# as "checkpoints 1..N missing": the earlier demo's store was deleted)
+rm -f "$DB" "$DB-wal" "$DB-shm" "$DB-journal" "$DEMO_DIR"/node.key "$DEMO_DIR"/node.key.head "$DEMO_DIR"/node.key.pub
+rm -rf "$DEMO_DIR/access"
 
 # ------------------------------------------------------------------ pod
 say "a pod: containerd $(containerd --version | awk '{print $3}') + runc, no kubelet"
