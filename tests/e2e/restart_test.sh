@@ -28,6 +28,7 @@
 #     recorded byte matches in order and the bytes skipped add up exactly
 #     to the gap markers' sum, which is the session's lost_bytes.
 . "$(dirname "$0")/../lib/common.sh"
+. "$(dirname "$0")/../lib/outage.sh"
 
 require_root
 require_containerd
@@ -37,31 +38,10 @@ require_built "$KT_OUT/kubetape-recorder" "$KT_OUT/kubetape" "$PTYRUN"
 
 DB=$KT_TMP/kt.db
 KT="$KT_OUT/kubetape --db $DB"
-json() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); $2" "$@"; }
-ctr_exec_tty() {
-	echo ctr --address "$CONTAINERD_ADDRESS" -n "$CONTAINERD_NAMESPACE" task exec --tty --exec-id "$1" "$CONTAINER_ID" bash
-}
 rec_n=0
 rec_up() {	# rec_up: a recorder on $DB (same pin dir every time), log recN.log
 	rec_n=$((rec_n + 1))
 	start_recorder "recorder_start_$rec_n" "$DB" "$KT_TMP/rec$rec_n.log" --node-name e2e-node "$@"
-}
-# typed SCRIPT: bytes the script types (send lines, escapes decoded as
-# ptyrun does): the kernel's loss counter covers both directions
-typed() { python3 - "$1" <<'PY'
-import re, sys
-n = 0
-for line in open(sys.argv[1]):
-    line = line.rstrip("\n")
-    if not line.startswith("send "):
-        continue
-    t = line[5:]
-    if len(t) >= 2 and t[0] == '"' and t[-1] == '"':
-        t = t[1:-1]
-    t = re.sub(r"\\x[0-9a-fA-F]{2}|\\[rnte\\]", "X", t)
-    n += len(t)
-print(n)
-PY
 }
 # accounted NAME SCRIPT OUT REC JSON: recorded out + in + counted lost
 # covers what was shown (plus at most what was typed); byte-exact output
@@ -85,7 +65,6 @@ accounted() {
 workers() { procs_mentioning "--index-worker" | grep -F -- "$DB" || true; }
 # the newest session id
 # ended ID: the session is closed (show --json is pretty-printed)
-ended() { $KT show "$1" --json 2>/dev/null | python3 -c "import json,sys; sys.exit(json.load(sys.stdin)['session']['state'] != 'ended')"; }
 last_id() { $KT sessions --json | python3 -c "import json,sys; d=json.load(sys.stdin); print(max(s['id'] for s in d) if d else 0)"; }
 
 step_start

@@ -17,6 +17,7 @@
 # SIGTERM during an outage, read-only and I/O-error stores:
 # tests/e2e/store_ioerr_test.sh (a tmpfs can do neither).
 . "$(dirname "$0")/../lib/common.sh"
+. "$(dirname "$0")/../lib/outage.sh"
 
 require_root
 require_containerd
@@ -30,28 +31,6 @@ mount -t tmpfs -o size=24m tmpfs "$SMALL" || fatal tmpfs_mount "cannot mount a t
 at_exit "umount -l '$SMALL'"
 DB=$SMALL/kt.db
 KT="$KT_OUT/kubetape --db $DB"
-json() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); $2" "$@"; }
-ctr_exec_tty() {
-	echo ctr --address "$CONTAINERD_ADDRESS" -n "$CONTAINERD_NAMESPACE" task exec --tty --exec-id "$1" "$CONTAINER_ID" bash
-}
-# typed SCRIPT: bytes the script types (its send lines, escapes decoded as
-# ptyrun does); the kernel's loss counter covers both directions
-typed() { python3 - "$1" <<'PY'
-import re, sys
-n = 0
-for line in open(sys.argv[1]):
-    line = line.rstrip("\n")
-    if not line.startswith("send "):
-        continue
-    t = line[5:]
-    if len(t) >= 2 and t[0] == '"' and t[-1] == '"':
-        t = t[1:-1]
-    t = re.sub(r"\\x[0-9a-fA-F]{2}|\\[rnte\\]", "X", t)
-    n += len(t)
-print(n)
-PY
-}
-ended() { $KT show "$1" --json 2>/dev/null | python3 -c "import json,sys; sys.exit(json.load(sys.stdin)['session']['state'] != 'ended')"; }
 fill_disk() { dd if=/dev/zero of="$SMALL/fill" bs=64k 2>/dev/null; sync; }
 free_disk() { rm -f "$SMALL/fill"; }
 

@@ -25,6 +25,7 @@
 # up exactly to its gap markers and lost_bytes, each session's bytes and
 # commands only in its own recording, exit codes, PRAGMA integrity_check.
 . "$(dirname "$0")/../lib/common.sh"
+. "$(dirname "$0")/../lib/outage.sh"
 
 require_root
 require_containerd
@@ -45,26 +46,6 @@ mnt_up || fatal loop_mount "cannot loop-mount an ext4 image (no loop devices?)"
 at_exit "umount '$MNT' 2>/dev/null || umount -l '$MNT'"
 dev_name() { basename "$(findmnt -n -o SOURCE "$MNT")"; }
 
-json() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); $2" "$@"; }
-ctr_exec_tty() {
-	echo ctr --address "$CONTAINERD_ADDRESS" -n "$CONTAINERD_NAMESPACE" task exec --tty --exec-id "$1" "$CONTAINER_ID" bash
-}
-typed() { python3 - "$1" <<'PY'
-import re, sys
-n = 0
-for line in open(sys.argv[1]):
-    line = line.rstrip("\n")
-    if not line.startswith("send "):
-        continue
-    t = line[5:]
-    if len(t) >= 2 and t[0] == '"' and t[-1] == '"':
-        t = t[1:-1]
-    t = re.sub(r"\\x[0-9a-fA-F]{2}|\\[rnte\\]", "X", t)
-    n += len(t)
-print(n)
-PY
-}
-ended() { $KT show "$1" --json 2>/dev/null | python3 -c "import json,sys; sys.exit(json.load(sys.stdin)['session']['state'] != 'ended')"; }
 
 G=kt-ioerr-$$
 at_exit "rm -f '$FAKEPOD_DIR'/rootfs/tmp/$G-*"
