@@ -543,10 +543,12 @@ int BPF_PROG(kt_sched_fork, struct task_struct *parent, struct task_struct *chil
 
 	if (ctgid == ptgid) /* a new thread, not a new process */
 		return 0;
-	if (!kt_recording())
-		return 0;
 	proc = bpf_map_lookup_elem(&procs, &ptgid);
 	if (!proc)
+		return 0;
+	/* after the "not in a session" bail-out: every fork on the node gets
+	 * this far, only a session's reach the handover check */
+	if (!kt_recording())
 		return 0;
 	s = bpf_map_lookup_elem(&sessions, &proc->session_id);
 	if (!s)
