@@ -41,4 +41,9 @@ int kt_pgr_sessions_list(struct kt_store *st, const struct kt_session_filter *f,
 int kt_pgr_sessions_count(struct kt_store *st, const struct kt_session_filter *f,
 			  int64_t *count);
 
+/* commands (pgr_command.c) */
+int kt_pgr_commands_list(struct kt_store *st, int64_t gid, kt_command_cb cb, void *ctx);
+int kt_pgr_commands_search(struct kt_store *st, const char *query,
+			   const struct kt_session_filter *f, kt_command_hit_cb cb, void *ctx);
+
 #endif

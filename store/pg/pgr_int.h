@@ -112,6 +112,12 @@ const char *kt_pgr_i64_param(int64_t v, char buf[24]);
  */
 int kt_pgr_session_key(struct kt_pgr *pg, int64_t gid, char src[/*256*/], int64_t *node_id);
 
+/* A command's id on the cluster store: its session's gid and its seq
+ * (pgr_command.c). */
+#define KT_PGR_CMD_SEQ_BITS 24
+#define KT_PGR_CMD_SEQ_MAX (INT64_C(1) << KT_PGR_CMD_SEQ_BITS)
+#define KT_PGR_CMD_ID(gid, seq) ((int64_t)(gid) << KT_PGR_CMD_SEQ_BITS | (int64_t)(seq))
+
 /* The sessions columns in kt_session_cols_sql order with `gid` for `id`,
  * each prefixed with `prefix` ("" or "s."), into buf. */
 const char *kt_pgr_session_cols(const char *prefix, char *buf, size_t len);

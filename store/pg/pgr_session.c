@@ -102,8 +102,13 @@ int kt_pgr_filter_sql(const struct kt_session_filter *f, const char *alias, char
 		ADD(" AND %spod = $%d", alias, kt_pgr_param_str(p, f->pod));
 	if (f->container)
 		ADD(" AND %scontainer = $%d", alias, kt_pgr_param_str(p, f->container));
-	if (f->node)
-		ADD(" AND %snode = $%d", alias, kt_pgr_param_str(p, f->node));
+	/* the Kubernetes node name the recorder was given, or the name the
+	 * node ships under (src; the same in deploy/, both $NODE_NAME) */
+	if (f->node) {
+		int a = kt_pgr_param_str(p, f->node);
+
+		ADD(" AND (%snode = $%d OR %ssrc = $%d)", alias, a, alias, a);
+	}
 	if (f->until_us)
 		ADD(" AND %sstart_us <= $%d", alias, kt_pgr_param_i64(p, f->until_us));
 	if (f->since_us)
