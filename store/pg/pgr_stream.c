@@ -29,6 +29,29 @@ void kt_pgr_row_free(void *hold)
 	PQclear(hold);
 }
 
+/*
+ * The row of a one-row query r (NULL: the query failed with err): its
+ * bigint columns 0..n-1 into *out[i], column n (bytea) into *data and *len,
+ * the shape of a chunk and of a keyframe row.  1 = a row (r is kept for
+ * the data), 0 = none, <0 error (r is cleared in both cases).
+ */
+static int one_row(struct kt_pgr *pg, PGresult *r, int err, const char *what,
+		   int64_t *const *out, int n, const void **data, size_t *len)
+{
+	if (!r)
+		return err;
+	err = PQntuples(r) == 0 ? 1 : 0;
+	for (int i = 0; !err && i < n; i++)
+		err = kt_pgr_i64(pg, r, 0, i, what, out[i]);
+	if (!err)
+		err = kt_pgr_bytes(pg, r, 0, n, what, false, (const char **)data, len);
+	if (err) {
+		PQclear(r);
+		return err > 0 ? 0 : err;
+	}
+	return 1;
+}
+
 /* One bigint of row 0 (NULL: *found false). */
 static int one_i64(struct kt_pgr *pg, const char *name, const char *sql, int n,
 		   const char *const *vals, const char *what, int64_t *v, bool *found)
@@ -102,27 +125,10 @@ int kt_pgr_chunk_at(struct kt_pgr *pg, const struct kt_pgr_skey *key, int64_t ne
 			    " WHERE src = $1 AND session_id = $2 AND seq >= coalesce((SELECT max(seq)"
 			    "  FROM chunks WHERE src = $1 AND session_id = $2 AND seq <= $3), $3)"
 			    " AND seq + nframes > $3 ORDER BY seq LIMIT 1", 3, v, what, &err);
-	if (!r)
+	err = one_row(pg, r, err, what, (int64_t *const[]){ &row->seq, &row->nframes,
+		      &row->start_us, &row->raw_len, &codec }, 5, &row->data, &row->len);
+	if (err <= 0)
 		return err;
-	if (PQntuples(r) == 0) {
-		PQclear(r);
-		return 0;
-	}
-	err = kt_pgr_i64(pg, r, 0, 0, what, &row->seq);
-	if (!err)
-		err = kt_pgr_i64(pg, r, 0, 1, what, &row->nframes);
-	if (!err)
-		err = kt_pgr_i64(pg, r, 0, 2, what, &row->start_us);
-	if (!err)
-		err = kt_pgr_i64(pg, r, 0, 3, what, &row->raw_len);
-	if (!err)
-		err = kt_pgr_i64(pg, r, 0, 4, what, &codec);
-	if (!err)
-		err = kt_pgr_bytes(pg, r, 0, 5, what, false, (const char **)&row->data, &row->len);
-	if (err) {
-		PQclear(r);
-		return err;
-	}
 	/* out of range: the decoder rejects it as an unknown codec */
 	row->codec = codec >= 0 && codec <= 255 ? (int)codec : 255;
 	*hold = r;
@@ -147,34 +153,15 @@ int kt_pgr_keyframe_at(struct kt_pgr *pg, const struct kt_pgr_skey *key, int64_t
 			    " FROM keyframes WHERE src = $1 AND session_id = $2 AND ts_us <= $3"
 			    " ORDER BY ts_us DESC, chunk_seq + frame_index DESC LIMIT 1", 3, v, what,
 			    &err);
-	if (!r)
+	err = one_row(pg, r, err, what, (int64_t *const[]){ &row->chunk_seq, &row->frame_index,
+		      &row->ts_us, &rows, &cols, &row->raw_len, &codec }, 7, &row->data, &row->len);
+	if (err <= 0)
 		return err;
-	if (PQntuples(r) == 0) {
+	if (rows < 0 || rows > UINT16_MAX || cols < 0 || cols > UINT16_MAX ||
+	    row->frame_index < 0 || row->frame_index > UINT32_MAX) {
 		PQclear(r);
-		return 0;
-	}
-	err = kt_pgr_i64(pg, r, 0, 0, what, &row->chunk_seq);
-	if (!err)
-		err = kt_pgr_i64(pg, r, 0, 1, what, &row->frame_index);
-	if (!err)
-		err = kt_pgr_i64(pg, r, 0, 2, what, &row->ts_us);
-	if (!err)
-		err = kt_pgr_i64(pg, r, 0, 3, what, &rows);
-	if (!err)
-		err = kt_pgr_i64(pg, r, 0, 4, what, &cols);
-	if (!err)
-		err = kt_pgr_i64(pg, r, 0, 5, what, &row->raw_len);
-	if (!err)
-		err = kt_pgr_i64(pg, r, 0, 6, what, &codec);
-	if (!err)
-		err = kt_pgr_bytes(pg, r, 0, 7, what, false, (const char **)&row->data, &row->len);
-	if (!err && (rows < 0 || rows > UINT16_MAX || cols < 0 || cols > UINT16_MAX ||
-		     row->frame_index < 0 || row->frame_index > UINT32_MAX))
-		err = kt_pgr_corrupt(pg, what, "keyframe size %lldx%lld or frame %lld out of range",
-				     (long long)cols, (long long)rows, (long long)row->frame_index);
-	if (err) {
-		PQclear(r);
-		return err;
+		return kt_pgr_corrupt(pg, what, "keyframe size %lldx%lld or frame %lld out of range",
+				      (long long)cols, (long long)rows, (long long)row->frame_index);
 	}
 	row->rows = (uint16_t)rows;
 	row->cols = (uint16_t)cols;
