@@ -122,6 +122,12 @@ static int open_log(const char *db_path, int flags, sqlite3 **db)
 	return rc;
 }
 
+/* A cluster store's URI as logged (no password). */
+static const char *st_label(const char *db_path)
+{
+	return kt_pgr_is_uri(db_path) ? "(cluster store)" : db_path;
+}
+
 int kt_access_log(const char *db_path, const char *who, const char *action,
 		  int64_t session_id, const char *detail)
 {
@@ -148,7 +154,11 @@ int kt_access_log(const char *db_path, const char *who, const char *action,
 	}
 	if (rc != SQLITE_OK) {
 		err = kt_sqlite_errno(rc);
-		pr_err("store %s: cannot write its access log (access/ in its directory): %s", db_path,
+		char where[4096];
+
+		if (log_path(db_path, where, sizeof(where), false))
+			snprintf(where, sizeof(where), "access/ in its directory");
+		pr_err("store %s: cannot write its access log (%s): %s", st_label(db_path), where,
 		       db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
 		if (err >= 0)
 			err = -EIO;

@@ -63,6 +63,26 @@ static const char *const stmt_sql[ST__COUNT] = {
 };
 
 
+static int64_t sq_i64(struct kt_row *row, int col)
+{
+	return sqlite3_column_int64((sqlite3_stmt *)row->q, col);
+}
+
+static const char *sq_bytes(struct kt_row *row, int col, size_t *len)
+{
+	sqlite3_stmt *q = (sqlite3_stmt *)row->q;
+	/* text first: blobs are then NUL-terminated too (sqlite3 adds one) */
+	const char *p = (const char *)sqlite3_column_text(q, col);
+
+	*len = p ? (size_t)sqlite3_column_bytes(q, col) : 0;
+	return p ? p : "";
+}
+
+void kt_row_sqlite(struct kt_row *row, sqlite3_stmt *q)
+{
+	*row = (struct kt_row){ .i64 = sq_i64, .bytes = sq_bytes, .q = q };
+}
+
 int kt_sqlite_errno(int rc)
 {
 	switch (rc & 0xff) {

@@ -46,4 +46,22 @@ int kt_pgr_commands_list(struct kt_store *st, int64_t gid, kt_command_cb cb, voi
 int kt_pgr_commands_search(struct kt_store *st, const char *query,
 			   const struct kt_session_filter *f, kt_command_hit_cb cb, void *ctx);
 
+/* the identity join's rows (pgr_audit.c; the join is audit_join.c's) */
+struct kt_audit_request;
+/* The join's node: the node of session gid. */
+int kt_pgr_audit_scope(struct kt_store *st, int64_t gid);
+/* Session gid's first argv, malloc'd (NULL, 0: no command yet). */
+int kt_pgr_first_argv(struct kt_store *st, int64_t gid, char **argv, size_t *len);
+typedef int (*kt_pgr_jsess_cb)(int64_t gid, int64_t start_us, const char *container,
+			       const char *argv, size_t argv_len, void *ctx);
+int kt_pgr_pod_sessions(struct kt_store *st, const char *ns, const char *pod, int64_t from,
+			int64_t to, kt_pgr_jsess_cb cb, void *ctx);
+int kt_pgr_pod_requests(struct kt_store *st, const char *ns, const char *pod, int64_t from,
+			int64_t to, const char *exec_id,
+			int (*cb)(const struct kt_audit_request *r, void *ctx), void *ctx);
+int kt_pgr_audit_requests_list(struct kt_store *st, int64_t since_us, int64_t until_us,
+			       int (*cb)(const struct kt_audit_request *r, void *ctx), void *ctx);
+int kt_pgr_audit_span(struct kt_store *st, int64_t *first_us, int64_t *last_us);
+bool kt_pgr_audit_any(struct kt_store *st);
+
 #endif

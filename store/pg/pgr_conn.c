@@ -223,6 +223,41 @@ int kt_pgr_str(struct kt_pgr *pg, const PGresult *r, int row, int col, const cha
 	return 0;
 }
 
+static int64_t row_i64(struct kt_row *row, int col)
+{
+	int64_t v = 0;
+	int err;
+
+	if (row->err)
+		return 0;
+	err = kt_pgr_i64(row->pg, row->q, row->n, col, row->what, &v);
+	if (err)
+		row->err = err;
+	return err ? 0 : v;
+}
+
+static const char *row_bytes(struct kt_row *row, int col, size_t *len)
+{
+	const char *p = NULL;
+	int err;
+
+	*len = 0;
+	if (row->err)
+		return "";
+	/* bytea and text alike: PQgetvalue's binary value is NUL-terminated */
+	err = kt_pgr_bytes(row->pg, row->q, row->n, col, row->what, false, &p, len);
+	if (err)
+		row->err = err;
+	return err ? "" : p;
+}
+
+void kt_pgr_row(struct kt_row *row, struct kt_pgr *pg, const PGresult *r, int n,
+		const char *what)
+{
+	*row = (struct kt_row){ .i64 = row_i64, .bytes = row_bytes, .q = r, .pg = pg, .n = n,
+				.what = what };
+}
+
 const char *kt_pgr_i64_param(int64_t v, char buf[24])
 {
 	snprintf(buf, 24, "%lld", (long long)v);
