@@ -128,6 +128,17 @@ static void print_session(const struct kt_session_info *s, int64_t now_us)
 
 /* Runs the kernel skipped on this node while the session was open (see
  * jo_skipped_overlaps): loss no session can be charged with. */
+/* On the cluster store: which node shipped it, under which id there. */
+static void print_origin(struct kt_store *st, const struct kt_session_info *s)
+{
+	char node[256];
+	int64_t id;
+
+	if (kt_store_session_origin(st, s->id, node, sizeof(node), &id) == 1)
+		kv("Shipped from", "%s, session %lld there (also: kubetape show %s:%lld)", node,
+		   (long long)id, node, (long long)id);
+}
+
 static void print_skipped(struct kt_store *st, const struct kt_session_info *s, int64_t now_us)
 {
 	char a[TF_TIME_LEN], b[TF_TIME_LEN];
@@ -307,6 +318,7 @@ static int run(struct kt_cli *cli, int argc, char **argv)
 		err = print_json(cli, &s, &l);
 	} else {
 		print_session(&s, kt_now_us());
+		print_origin(cli->store, &s);
 		print_skipped(cli->store, &s, kt_now_us());
 		print_evidence(cli, &s);
 		err = print_identity(cli->store, &s);

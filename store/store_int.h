@@ -99,6 +99,16 @@ struct kt_row {
 	int err;
 };
 void kt_row_sqlite(struct kt_row *row, sqlite3_stmt *q);
+/*
+ * Rows of one session's query on either backend: sqlite_sql with ?1 the
+ * session id, or on the cluster store pg_sql with $1 the session's node
+ * (src) and $2 its id there (session_id is the user-facing gid).  cb per
+ * row; stops at its first non-zero result (returned).  A session the
+ * cluster store does not have: no rows.
+ */
+int kt_session_rows(struct kt_store *st, int64_t session_id, const char *sqlite_sql,
+		    const char *pg_sql, const char *what,
+		    int (*cb)(struct kt_row *row, void *ctx), void *ctx);
 #define KT_CMD_COLS(p) \
 	p "id, " p "session_id, " p "seq, " p "ts_us, " p "end_us, " p "has_exit, " \
 	p "exit_status, " p "pid, " p "ns_pid, " p "ppid, " p "uid, " p "gid, " \

@@ -72,8 +72,7 @@ int kt_pgr_bool(struct kt_pgr *pg, const PGresult *r, int row, int col, const ch
  * them); NULL -> -EBADMSG unless allow_null (then *p NULL, *len 0). */
 int kt_pgr_bytes(struct kt_pgr *pg, const PGresult *r, int row, int col, const char *what,
 		 bool allow_null, const char **p, size_t *len);
-/* A text value into a fixed field: -EBADMSG if it does not fit or holds a
- * NUL byte (the node's field could not have held it). */
+/* A text value into a fixed field, clipped as kt_strlcpy clips. */
 int kt_pgr_str(struct kt_pgr *pg, const PGresult *r, int row, int col, const char *what,
 	       char *dst, size_t size);
 
