@@ -143,8 +143,15 @@ static void print_skipped(struct kt_store *st, const struct kt_session_info *s, 
 {
 	char a[TF_TIME_LEN], b[TF_TIME_LEN];
 	struct kt_skipped k;
+	int err = kt_store_skipped_get(st, &k);
 
-	if (kt_store_skipped_get(st, &k) || !jo_skipped_overlaps(&k, s, now_us))
+	if (err == -EOPNOTSUPP) {
+		/* a node's count, in its meta: not shipped (FORMAT-pg.md) */
+		kv("Skipped runs", "not known on the cluster store: the node counts runs its kernel "
+		   "skipped in its own store (kubetape --db NODE.db show ID)");
+		return;
+	}
+	if (err || !jo_skipped_overlaps(&k, s, now_us))
 		return;
 	kv("SKIPPED", "the kernel skipped %llu runs of the recorder's programs on this node "
 	   "(recursion_misses, counted %s .. %s); they cannot be attributed to a session: "
