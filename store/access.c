@@ -14,6 +14,9 @@
  * that cannot log refuses to show data (the callers' policy), so reading
  * stays audited.  The log is not part of the sessions' evidence: reading
  * never changes a session's chain.
+ *
+ * On the cluster store (--db postgres://) the log is the server's
+ * access_log table (store/pg/pgr_access.c, FORMAT-pg.md "Access log").
  */
 #include <errno.h>
 #include <pwd.h>
@@ -27,7 +30,7 @@
 #include "evidence_int.h"
 #include "log.h"
 #include "pg/pgr.h"
-#include "reader.h"
+#include "pg/pgr_access.h"
 
 static const char access_schema[] =
 	"PRAGMA journal_mode = WAL;"
@@ -40,53 +43,12 @@ static const char access_schema[] =
 	"  detail TEXT NOT NULL DEFAULT ''"
 	");";
 
-/*
- * The cluster store's reads are logged on the reading host: in
- * $KUBETAPE_ACCESS_DIR, else the access/ directory beside the default
- * node store (KT_DEFAULT_DB_PATH), one file per server and database,
- * named from the URI's host, port and database only (never its user or
- * password).  The reader role cannot write to the server (FORMAT-pg.md).
- */
-static int pg_log_path(const char *uri, char *path, size_t len, bool mkdirs)
-{
-	const char *env = getenv("KUBETAPE_ACCESS_DIR");
-	const char *h = strstr(uri, "://") + 3, *end, *at;
-	char name[256], dir[4096];
-	size_t o = 0;
-	int n;
-
-	end = h + strcspn(h, "?#");
-	at = memrchr(h, '@', (size_t)(h + strcspn(h, "/?#") - h));
-	if (at)
-		h = at + 1;
-	for (; h < end && o < sizeof(name) - 1; h++)
-		name[o++] = strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-",
-				   *h) ? *h : '_';
-	name[o] = 0;
-	if (env && *env) {
-		n = snprintf(dir, sizeof(dir), "%s", env);
-	} else {
-		const char *d = KT_DEFAULT_DB_PATH, *sl = strrchr(d, '/');
-
-		n = snprintf(dir, sizeof(dir), "%.*s/access", (int)(sl - d), d);
-	}
-	if (n < 0 || (size_t)n >= sizeof(dir))
-		return -ENAMETOOLONG;
-	if (mkdirs && mkdir(dir, 02770) == 0)
-		chmod(dir, 02770);
-	n = snprintf(path, len, "%s/cluster-%s.access", dir, name);
-	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
-}
-
 static int log_path(const char *db_path, char *path, size_t len, bool mkdirs)
 {
 	const char *slash = strrchr(db_path, '/');
 	int dl = slash ? (int)(slash - db_path) : 1;
 	const char *dir = slash ? db_path : ".";
 	int n;
-
-	if (kt_pgr_is_uri(db_path))
-		return pg_log_path(db_path, path, len, mkdirs);
 
 	n = snprintf(path, len, "%.*s/access", dl, dir);
 	if (n < 0 || (size_t)n >= len)
@@ -122,10 +84,14 @@ static int open_log(const char *db_path, int flags, sqlite3 **db)
 	return rc;
 }
 
-/* A cluster store's URI as logged (no password). */
-static const char *st_label(const char *db_path)
+int kt_store_access_log(struct kt_store *st, const char *who, const char *action,
+			int64_t session_id, const char *detail)
 {
-	return kt_pgr_is_uri(db_path) ? "(cluster store)" : db_path;
+	if (!st)
+		return -EINVAL;
+	if (st->pg)
+		return kt_pgr_access_log(st->pg, who, action, session_id, detail);
+	return kt_access_log(st->path, who, action, session_id, detail);
 }
 
 int kt_access_log(const char *db_path, const char *who, const char *action,
@@ -135,6 +101,18 @@ int kt_access_log(const char *db_path, const char *who, const char *action,
 	sqlite3_stmt *q = NULL;
 	int rc, err = 0;
 
+	if (kt_pgr_is_uri(db_path)) {
+		/* the cluster store's log is on the server: a connection of
+		 * its own (callers holding the store use kt_store_access_log) */
+		struct kt_store *st;
+
+		err = kt_store_open(db_path, KT_STORE_RDONLY, &st);
+		if (err)
+			return err;
+		err = kt_store_access_log(st, who, action, session_id, detail);
+		kt_store_close(st);
+		return err;
+	}
 	rc = open_log(db_path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, &db);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_exec(db, access_schema, NULL, NULL, NULL);
@@ -154,11 +132,7 @@ int kt_access_log(const char *db_path, const char *who, const char *action,
 	}
 	if (rc != SQLITE_OK) {
 		err = kt_sqlite_errno(rc);
-		char where[4096];
-
-		if (log_path(db_path, where, sizeof(where), false))
-			snprintf(where, sizeof(where), "access/ in its directory");
-		pr_err("store %s: cannot write its access log (%s): %s", st_label(db_path), where,
+		pr_err("store %s: cannot write its access log (access/ in its directory): %s", db_path,
 		       db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
 		if (err >= 0)
 			err = -EIO;
@@ -189,6 +163,8 @@ int kt_access_list(struct kt_store *st, int64_t session_id, int64_t since_us, in
 	sqlite3 *db = NULL;
 	int rc, err = 0;
 
+	if (st->pg)
+		return kt_pgr_access_list(st->pg, session_id, since_us, limit, cb, ctx);
 	rc = open_log(st->path, SQLITE_OPEN_READONLY, &db);
 	if (rc == SQLITE_CANTOPEN) {
 		sqlite3_close(db);
