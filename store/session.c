@@ -354,6 +354,41 @@ int kt_store_session_get(struct kt_store *st, int64_t id, struct kt_session_info
 	return err;
 }
 
+int kt_store_session_origin(struct kt_store *st, int64_t id, char *node, size_t len,
+			    int64_t *node_id)
+{
+	if (!st || !node || !len || !node_id)
+		return -EINVAL;
+	return st->pg ? kt_pgr_session_origin(st, id, node, len, node_id) : 0;
+}
+
+int kt_store_session_find(struct kt_store *st, const char *node, int64_t node_id,
+			  int64_t *id)
+{
+	sqlite3_stmt *q = NULL;
+	int rc, err = 0;
+
+	if (!st || !node || !id)
+		return -EINVAL;
+	if (st->pg)
+		return kt_pgr_session_find(st, node, node_id, id);
+	rc = sqlite3_prepare_v2(st->db, "SELECT id FROM sessions WHERE id = ?1 AND node = ?2",
+				-1, &q, NULL);
+	if (rc != SQLITE_OK)
+		return kt_sql_err(st, rc, "session find");
+	sqlite3_bind_int64(q, 1, node_id);
+	sqlite3_bind_text(q, 2, node, -1, SQLITE_STATIC);
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW)
+		*id = sqlite3_column_int64(q, 0);
+	else if (rc == SQLITE_DONE)
+		err = -ENOENT;
+	else
+		err = kt_sql_err(st, rc, "session find");
+	sqlite3_finalize(q);
+	return err;
+}
+
 int kt_store_sessions_interrupt_open(struct kt_store *st, int64_t now_us, int *count)
 {
 	sqlite3_stmt *stmt;

@@ -63,6 +63,50 @@ static const char *const stmt_sql[ST__COUNT] = {
 };
 
 
+static int64_t sq_i64(struct kt_row *row, int col)
+{
+	return sqlite3_column_int64((sqlite3_stmt *)row->q, col);
+}
+
+static const char *sq_bytes(struct kt_row *row, int col, size_t *len)
+{
+	sqlite3_stmt *q = (sqlite3_stmt *)row->q;
+	/* text first: blobs are then NUL-terminated too (sqlite3 adds one) */
+	const char *p = (const char *)sqlite3_column_text(q, col);
+
+	*len = p ? (size_t)sqlite3_column_bytes(q, col) : 0;
+	return p ? p : "";
+}
+
+void kt_row_sqlite(struct kt_row *row, sqlite3_stmt *q)
+{
+	*row = (struct kt_row){ .i64 = sq_i64, .bytes = sq_bytes, .q = q };
+}
+
+int kt_session_rows(struct kt_store *st, int64_t session_id, const char *sqlite_sql,
+		    const char *pg_sql, const char *what,
+		    int (*cb)(struct kt_row *row, void *ctx), void *ctx)
+{
+	struct kt_row row;
+	sqlite3_stmt *q = NULL;
+	int rc, err = 0;
+
+	if (st->pg)
+		return kt_pgr_session_rows(st, session_id, pg_sql, what, cb, ctx);
+	/* not cached: callbacks may call back into the store */
+	rc = sqlite3_prepare_v2(st->db, sqlite_sql, -1, &q, NULL);
+	if (rc != SQLITE_OK)
+		return kt_sql_err(st, rc, what);
+	sqlite3_bind_int64(q, 1, session_id);
+	kt_row_sqlite(&row, q);
+	while (!err && (rc = sqlite3_step(q)) == SQLITE_ROW)
+		err = cb(&row, ctx);
+	if (!err && rc != SQLITE_DONE)
+		err = kt_sql_err(st, rc, what);
+	sqlite3_finalize(q);
+	return err;
+}
+
 int kt_sqlite_errno(int rc)
 {
 	switch (rc & 0xff) {

@@ -81,6 +81,44 @@ struct kt_store {
 	struct kt_pgr *pg;
 };
 
+/*
+ * One row of either backend, read column by column: a SQLite statement
+ * (kt_row_sqlite) or a PostgreSQL result row (store/pg/, kt_pgr_row), so
+ * that one function fills a struct from a row whatever the backend
+ * (commands, audit requests).  A reader that meets a bad value (only the
+ * PostgreSQL one can: wrong width, NULL) returns 0 / "" and sets err.
+ */
+struct kt_row {
+	int64_t (*i64)(struct kt_row *row, int col);
+	/* a text or blob column's bytes (*len), NUL-terminated; "" for NULL */
+	const char *(*bytes)(struct kt_row *row, int col, size_t *len);
+	const void *q;          /* sqlite3_stmt or PGresult */
+	void *pg;               /* struct kt_pgr */
+	int n;                  /* the result's row */
+	const char *what;
+	int err;
+};
+void kt_row_sqlite(struct kt_row *row, sqlite3_stmt *q);
+/*
+ * Rows of one session's query on either backend: sqlite_sql with ?1 the
+ * session id, or on the cluster store pg_sql with $1 the session's node
+ * (src) and $2 its id there (session_id is the user-facing gid).  cb per
+ * row; stops at its first non-zero result (returned).  A session the
+ * cluster store does not have: no rows.
+ */
+int kt_session_rows(struct kt_store *st, int64_t session_id, const char *sqlite_sql,
+		    const char *pg_sql, const char *what,
+		    int (*cb)(struct kt_row *row, void *ctx), void *ctx);
+#define KT_CMD_COLS(p) \
+	p "id, " p "session_id, " p "seq, " p "ts_us, " p "end_us, " p "has_exit, " \
+	p "exit_status, " p "pid, " p "ns_pid, " p "ppid, " p "uid, " p "gid, " \
+	p "euid, " p "egid, " p "comm, " p "filename, " p "argv, " p "argc, " p "cwd, " \
+	p "argv_truncated, " p "cwd_truncated"
+/* Columns [first, first + 21) of KT_CMD_COLS order (command.c) into *c;
+ * pointers valid while the row is. */
+#define KT_CMD_NCOLS 21
+void kt_command_read(struct kt_row *row, int first, struct kt_command *c);
+
 /* Log "<what>: <sqlite message>" once and return a negative errno. */
 int kt_sql_err(struct kt_store *st, int rc, const char *what);
 int kt_sqlite_errno(int rc);

@@ -11,6 +11,7 @@
 
 #include "index_int.h"
 #include "log.h"
+#include "pg/pgr.h"
 #include "satint.h"
 
 /* ---------------------------------------------------------------- search */
@@ -343,6 +344,8 @@ int kt_store_screen_search_stats(struct kt_store *st, const char *query,
 
 	if (!st || !query || !cb)
 		return -EINVAL;
+	if (st->pg)
+		return kt_pgr_unsupported(st, "screen-text search");
 	if (!f)
 		f = &any;
 	if (stats)

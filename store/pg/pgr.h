@@ -34,16 +34,56 @@ void kt_pgr_close(struct kt_pgr *pg);
 /* The one line a write or maintenance call on the cluster store logs. */
 int kt_pgr_rofs(struct kt_store *st, const char *what);
 
+/* What the cluster store cannot do (yet): one line naming it, -EOPNOTSUPP. */
+int kt_pgr_unsupported(struct kt_store *st, const char *what);
+
+/* retention records (pgr_retention.c) */
+struct kt_hold;
+struct kt_prune_record;
+int kt_pgr_holds_list(struct kt_store *st, int (*cb)(const struct kt_hold *h, void *ctx),
+		      void *ctx);
+int kt_pgr_prune_get(struct kt_store *st, int64_t gid, struct kt_prune_record *out);
+/* sessions whose screen index is behind on their node (search's note) */
+int kt_pgr_index_pending(struct kt_store *st, int (*cb)(int64_t gid, void *ctx), void *ctx);
+
+/* kt_session_rows on the cluster store (store_int.h) */
+struct kt_row;
+int kt_pgr_session_rows(struct kt_store *st, int64_t gid, const char *sql, const char *what,
+			int (*cb)(struct kt_row *row, void *ctx), void *ctx);
+/* The public key of session gid's node (kt_nodes.pubkey): 0, -ENOENT. */
+int kt_pgr_session_pubkey(struct kt_store *st, int64_t gid, uint8_t pk[32]);
+
 /* sessions (pgr_session.c) */
 int kt_pgr_session_get(struct kt_store *st, int64_t gid, struct kt_session_info *out);
 int kt_pgr_sessions_list(struct kt_store *st, const struct kt_session_filter *f,
 			 kt_session_cb cb, void *ctx);
 int kt_pgr_sessions_count(struct kt_store *st, const struct kt_session_filter *f,
 			  int64_t *count);
+int kt_pgr_session_origin(struct kt_store *st, int64_t gid, char *node, size_t len,
+			  int64_t *node_id);
+int kt_pgr_session_find(struct kt_store *st, const char *node, int64_t node_id, int64_t *gid);
 
 /* commands (pgr_command.c) */
 int kt_pgr_commands_list(struct kt_store *st, int64_t gid, kt_command_cb cb, void *ctx);
 int kt_pgr_commands_search(struct kt_store *st, const char *query,
 			   const struct kt_session_filter *f, kt_command_hit_cb cb, void *ctx);
+
+/* the identity join's rows (pgr_audit.c; the join is audit_join.c's) */
+struct kt_audit_request;
+/* The join's node: the node of session gid. */
+int kt_pgr_audit_scope(struct kt_store *st, int64_t gid);
+/* Session gid's first argv, malloc'd (NULL, 0: no command yet). */
+int kt_pgr_first_argv(struct kt_store *st, int64_t gid, char **argv, size_t *len);
+typedef int (*kt_pgr_jsess_cb)(int64_t gid, int64_t start_us, const char *container,
+			       const char *argv, size_t argv_len, void *ctx);
+int kt_pgr_pod_sessions(struct kt_store *st, const char *ns, const char *pod, int64_t from,
+			int64_t to, kt_pgr_jsess_cb cb, void *ctx);
+int kt_pgr_pod_requests(struct kt_store *st, const char *ns, const char *pod, int64_t from,
+			int64_t to, const char *exec_id,
+			int (*cb)(const struct kt_audit_request *r, void *ctx), void *ctx);
+int kt_pgr_audit_requests_list(struct kt_store *st, int64_t since_us, int64_t until_us,
+			       int (*cb)(const struct kt_audit_request *r, void *ctx), void *ctx);
+int kt_pgr_audit_span(struct kt_store *st, int64_t *first_us, int64_t *last_us);
+bool kt_pgr_audit_any(struct kt_store *st);
 
 #endif

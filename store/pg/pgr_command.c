@@ -27,65 +27,24 @@
 #include "log.h"
 #include "pgr_int.h"
 
-#define CMD_COLS(p) \
-	p "seq, " p "ts_us, " p "end_us, " p "has_exit, " \
-	p "exit_status, " p "pid, " p "ns_pid, " p "ppid, " p "uid, " p "gid, " \
-	p "euid, " p "egid, " p "comm, " p "filename, " p "argv, " p "argc, " p "cwd, " \
-	p "argv_truncated, " p "cwd_truncated"
-#define CMD_NCOLS 19
+#define CMD_COLS(p) KT_CMD_COLS(p)
 
-/* Fill *c from r's columns [k, k + CMD_NCOLS); session_id is the gid. */
+/* Fill *c from r's columns [k, k + KT_CMD_NCOLS): the node's row, with
+ * the cluster's ids (session gid, command gid<<24|seq). */
 static int command_row(struct kt_pgr *pg, const PGresult *r, int row, int k, int64_t gid,
 		       struct kt_command *c)
 {
-	int64_t v[12];
-	const char *comm;
-	size_t len;
-	int err = 0;
+	struct kt_row rd;
 
-	memset(c, 0, sizeof(*c));
-	for (int i = 0; !err && i < 12; i++)
-		err = kt_pgr_i64(pg, r, row, k + i, "command", &v[i]);
-	if (err)
-		return err;
-	if (v[0] < 0 || v[0] >= KT_PGR_CMD_SEQ_MAX)
-		return kt_pgr_corrupt(pg, "command", "seq %lld", (long long)v[0]);
+	kt_pgr_row(&rd, pg, r, row, "command");
+	kt_command_read(&rd, k, c);
+	if (rd.err)
+		return rd.err;
+	if (c->seq < 0 || c->seq >= KT_PGR_CMD_SEQ_MAX)
+		return kt_pgr_corrupt(pg, "command", "seq %d", c->seq);
 	c->session_id = gid;
-	c->seq = (int32_t)v[0];
 	c->id = KT_PGR_CMD_ID(gid, c->seq);
-	c->ts_us = v[1];
-	c->end_us = v[2];
-	c->has_exit = v[3] != 0;
-	c->exit_status = (int)v[4];
-	c->pid = (uint32_t)v[5];
-	c->ns_pid = (uint32_t)v[6];
-	c->ppid = (uint32_t)v[7];
-	c->uid = (uint32_t)v[8];
-	c->gid = (uint32_t)v[9];
-	c->euid = (uint32_t)v[10];
-	c->egid = (uint32_t)v[11];
-	err = kt_pgr_bytes(pg, r, row, k + 12, "command", false, &comm, &len);
-	if (!err)
-		kt_strlcpy(c->comm, comm, len + 1 < sizeof(c->comm) ? len + 1 : sizeof(c->comm));
-	if (!err)
-		err = kt_pgr_bytes(pg, r, row, k + 13, "command", false, &c->filename, &len);
-	if (!err)
-		err = kt_pgr_bytes(pg, r, row, k + 14, "command", false, &c->argv, &c->argv_len);
-	if (!err)
-		err = kt_pgr_i64(pg, r, row, k + 15, "command", &v[0]);
-	if (!err)
-		c->argc = (uint32_t)v[0];
-	if (!err)
-		err = kt_pgr_bytes(pg, r, row, k + 16, "command", false, &c->cwd, &len);
-	if (!err)
-		err = kt_pgr_i64(pg, r, row, k + 17, "command", &v[0]);
-	if (!err)
-		c->argv_truncated = v[0] != 0;
-	if (!err)
-		err = kt_pgr_i64(pg, r, row, k + 18, "command", &v[0]);
-	if (!err)
-		c->cwd_truncated = v[0] != 0;
-	return err;
+	return 0;
 }
 
 struct list_ctx {

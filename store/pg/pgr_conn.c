@@ -19,6 +19,7 @@
 #include "log.h"
 #include "pg_int.h"
 #include "pgr_int.h"
+#include "evidence.h"
 
 bool kt_pgr_is_uri(const char *path)
 {
@@ -215,12 +216,47 @@ int kt_pgr_str(struct kt_pgr *pg, const PGresult *r, int row, int col, const cha
 
 	if (err)
 		return err;
-	if (len >= size || memchr(p, 0, len))
-		return kt_pgr_corrupt(pg, what, "%s is %zu bytes, at most %zu fit",
-				      PQfname(r, col), len, size - 1);
+	/* clipped as kt_strlcpy clips the node's copy of the same value */
+	if (len >= size)
+		len = size - 1;
 	memcpy(dst, p, len);
 	dst[len] = 0;
 	return 0;
+}
+
+static int64_t row_i64(struct kt_row *row, int col)
+{
+	int64_t v = 0;
+	int err;
+
+	if (row->err)
+		return 0;
+	err = kt_pgr_i64(row->pg, row->q, row->n, col, row->what, &v);
+	if (err)
+		row->err = err;
+	return err ? 0 : v;
+}
+
+static const char *row_bytes(struct kt_row *row, int col, size_t *len)
+{
+	const char *p = NULL;
+	int err;
+
+	*len = 0;
+	if (row->err)
+		return "";
+	/* bytea and text alike: PQgetvalue's binary value is NUL-terminated */
+	err = kt_pgr_bytes(row->pg, row->q, row->n, col, row->what, false, &p, len);
+	if (err)
+		row->err = err;
+	return err ? "" : p;
+}
+
+void kt_pgr_row(struct kt_row *row, struct kt_pgr *pg, const PGresult *r, int n,
+		const char *what)
+{
+	*row = (struct kt_row){ .i64 = row_i64, .bytes = row_bytes, .q = r, .pg = pg, .n = n,
+				.what = what };
 }
 
 const char *kt_pgr_i64_param(int64_t v, char buf[24])
@@ -327,6 +363,63 @@ int kt_pgr_session_key(struct kt_pgr *pg, int64_t gid, char src[], int64_t *node
 		pg->key_id = *node_id;
 		memcpy(pg->key_src, src, KT_PGR_SRC_MAX);
 	}
+	return err;
+}
+
+struct rows_ctx {
+	struct kt_pgr *pg;
+	const char *what;
+	int (*cb)(struct kt_row *row, void *ctx);
+	void *ctx;
+};
+
+static int rows_row(const PGresult *r, int n, void *ctx)
+{
+	struct rows_ctx *x = ctx;
+	struct kt_row row;
+	int err;
+
+	kt_pgr_row(&row, x->pg, r, n, x->what);
+	err = x->cb(&row, x->ctx);
+	return err ? err : row.err;
+}
+
+int kt_pgr_session_rows(struct kt_store *st, int64_t gid, const char *sql, const char *what,
+			int (*cb)(struct kt_row *row, void *ctx), void *ctx)
+{
+	struct rows_ctx x = { st->pg, what, cb, ctx };
+	char src[KT_PGR_SRC_MAX], b[24];
+	const char *v[] = { src, b };
+	int64_t id;
+	int err = kt_pgr_session_key(st->pg, gid, src, &id);
+
+	if (err)
+		return err == -ENOENT ? 0 : err;
+	kt_pgr_i64_param(id, b);
+	return kt_pgr_each(st->pg, sql, 2, v, what, rows_row, &x);
+}
+
+int kt_pgr_session_pubkey(struct kt_store *st, int64_t gid, uint8_t pk[32])
+{
+	char src[KT_PGR_SRC_MAX];
+	const char *v[] = { src }, *p;
+	size_t len;
+	int64_t id;
+	PGresult *r;
+	int err = kt_pgr_session_key(st->pg, gid, src, &id);
+
+	if (err)
+		return err;
+	r = kt_pgr_prepared(st->pg, "kt_pgr_pubkey", "SELECT pubkey FROM kt_nodes WHERE src = $1",
+			    1, v, "node public key", &err);
+	if (!r)
+		return err;
+	err = -ENOENT;
+	if (PQntuples(r) && !kt_pgr_bytes(st->pg, r, 0, 0, "node public key", false, &p, &len) &&
+	    len)
+		err = kt_pubkey_parse(p, pk) ? kt_pgr_corrupt(st->pg, "node public key",
+							      "kt_nodes.pubkey of %s", src) : 0;
+	PQclear(r);
 	return err;
 }
 
@@ -438,4 +531,11 @@ int kt_pgr_rofs(struct kt_store *st, const char *what)
 	pr_err("store %s: %s: the cluster store is read-only (nodes write their own SQLite "
 	       "store; 'kubetape ship' copies it)", st->path, what);
 	return -EROFS;
+}
+
+int kt_pgr_unsupported(struct kt_store *st, const char *what)
+{
+	pr_err("store %s: %s is not available on the cluster store: run it on the node's own "
+	       "store (--db NODE.db; 'kubetape show ID' names the node)", st->path, what);
+	return -EOPNOTSUPP;
 }

@@ -28,6 +28,7 @@ struct kt_pgr {
 	/* the last gid resolved by kt_pgr_session_key (show/cat/verify ask
 	 * for the same session many times) */
 	int64_t key_gid, key_id;
+	char scope_src[KT_PGR_SRC_MAX]; /* the identity join's node (pgr_audit.c) */
 	int cursors;            /* open kt_pgr_each cursors (nesting) */
 	unsigned cursor_seq;
 	char key_src[KT_PGR_SRC_MAX];
@@ -71,8 +72,7 @@ int kt_pgr_bool(struct kt_pgr *pg, const PGresult *r, int row, int col, const ch
  * them); NULL -> -EBADMSG unless allow_null (then *p NULL, *len 0). */
 int kt_pgr_bytes(struct kt_pgr *pg, const PGresult *r, int row, int col, const char *what,
 		 bool allow_null, const char **p, size_t *len);
-/* A text value into a fixed field: -EBADMSG if it does not fit or holds a
- * NUL byte (the node's field could not have held it). */
+/* A text value into a fixed field, clipped as kt_strlcpy clips. */
 int kt_pgr_str(struct kt_pgr *pg, const PGresult *r, int row, int col, const char *what,
 	       char *dst, size_t size);
 
@@ -101,6 +101,11 @@ int kt_pgr_filter_sql(const struct kt_session_filter *f, const char *alias, char
 int kt_pgr_each(struct kt_pgr *pg, const char *sql, int n, const char *const *vals,
 		const char *what, int (*row_cb)(const PGresult *r, int row, void *ctx),
 		void *ctx);
+
+/* A kt_row over row n of r: bad values (wrong width, NULL) read as 0 / ""
+ * and set row->err (-EBADMSG, logged once with what). */
+void kt_pgr_row(struct kt_row *row, struct kt_pgr *pg, const PGresult *r, int n,
+		const char *what);
 
 /* "%lld" of v into buf (a parameter for kt_pgr_query). */
 const char *kt_pgr_i64_param(int64_t v, char buf[24]);

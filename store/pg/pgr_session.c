@@ -205,3 +205,31 @@ int kt_pgr_sessions_count(struct kt_store *st, const struct kt_session_filter *f
 	}
 	return err;
 }
+
+int kt_pgr_session_origin(struct kt_store *st, int64_t gid, char *node, size_t len,
+			  int64_t *node_id)
+{
+	char src[KT_PGR_SRC_MAX];
+	int err = kt_pgr_session_key(st->pg, gid, src, node_id);
+
+	if (err)
+		return err;
+	kt_strlcpy(node, src, len);
+	return 1;
+}
+
+int kt_pgr_session_find(struct kt_store *st, const char *node, int64_t node_id, int64_t *gid)
+{
+	char b[24];
+	const char *v[] = { node, kt_pgr_i64_param(node_id, b) };
+	PGresult *r;
+	int err = -EIO;
+
+	r = kt_pgr_query(st->pg, "SELECT gid FROM sessions WHERE src = $1 AND id = $2", 2, v,
+			 "session find", &err);
+	if (!r)
+		return err;
+	err = PQntuples(r) ? kt_pgr_i64(st->pg, r, 0, 0, "session find", gid) : -ENOENT;
+	PQclear(r);
+	return err;
+}
