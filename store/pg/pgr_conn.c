@@ -104,6 +104,7 @@ static PGresult *check_result(struct kt_pgr *pg, PGresult *r, const char *what, 
 PGresult *kt_pgr_query(struct kt_pgr *pg, const char *sql, int n, const char *const *vals,
 		       const char *what, int *err)
 {
+	kt_pgr_revive(pg);
 	return check_result(pg, PQexecParams(pg->conn, sql, n, NULL, vals, NULL, NULL, 1),
 			    what, err);
 }
@@ -123,6 +124,7 @@ PGresult *kt_pgr_prepared(struct kt_pgr *pg, const char *name, const char *sql, 
 	PGresult *r;
 	int i;
 
+	kt_pgr_revive(pg);
 	for (i = 0; i < pg->n_prepared; i++)
 		if (pg->prepared[i] == name || strcmp(pg->prepared[i], name) == 0)
 			break;
@@ -291,7 +293,7 @@ int kt_pgr_each(struct kt_pgr *pg, const char *sql, int n, const char *const *va
 		void *ctx)
 {
 	char name[32], cmd[96], *decl = NULL;
-	bool own = PQtransactionStatus(pg->conn) == PQTRANS_IDLE;
+	bool own = (kt_pgr_revive(pg), PQtransactionStatus(pg->conn) == PQTRANS_IDLE);
 	PGresult *r = NULL;
 	int err = 0, rows;
 

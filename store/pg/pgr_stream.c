@@ -52,6 +52,19 @@ static int one_row(struct kt_pgr *pg, PGresult *r, int err, const char *what,
 	return 1;
 }
 
+/* kt_pgr_prepared, again once when the connection broke: a follower polls
+ * for as long as the session lasts and goes on after a server restart or
+ * a dropped connection (the retry reconnects, pgr_revive.c). */
+static PGresult *query(struct kt_pgr *pg, const char *name, const char *sql, int n,
+		       const char *const *vals, const char *what, int *err)
+{
+	PGresult *r = kt_pgr_prepared(pg, name, sql, n, vals, what, err);
+
+	if (!r && *err == -ECONNRESET)
+		r = kt_pgr_prepared(pg, name, sql, n, vals, what, err);
+	return r;
+}
+
 /* One bigint of row 0 (NULL: *found false). */
 static int one_i64(struct kt_pgr *pg, const char *name, const char *sql, int n,
 		   const char *const *vals, const char *what, int64_t *v, bool *found)
@@ -60,7 +73,7 @@ static int one_i64(struct kt_pgr *pg, const char *name, const char *sql, int n,
 	int err = -EIO;
 
 	*found = false;
-	r = kt_pgr_prepared(pg, name, sql, n, vals, what, &err);
+	r = query(pg, name, sql, n, vals, what, &err);
 	if (!r)
 		return err;
 	err = 0;
@@ -120,7 +133,7 @@ int kt_pgr_chunk_at(struct kt_pgr *pg, const struct kt_pgr_skey *key, int64_t ne
 	 * or after $3: that chunk, or the next one when it is fully consumed.
 	 * The primary key's range scan, one row sent.
 	 */
-	r = kt_pgr_prepared(pg, "kt_pgr_chunk_at",
+	r = query(pg, "kt_pgr_chunk_at",
 			    "SELECT seq, nframes, start_us, raw_len, codec, data FROM chunks"
 			    " WHERE src = $1 AND session_id = $2 AND seq >= coalesce((SELECT max(seq)"
 			    "  FROM chunks WHERE src = $1 AND session_id = $2 AND seq <= $3), $3)"
@@ -148,7 +161,7 @@ int kt_pgr_keyframe_at(struct kt_pgr *pg, const struct kt_pgr_skey *key, int64_t
 
 	*hold = NULL;
 	/* keyframes_ts; the same order as index_seek.c's */
-	r = kt_pgr_prepared(pg, "kt_pgr_keyframe_at",
+	r = query(pg, "kt_pgr_keyframe_at",
 			    "SELECT chunk_seq, frame_index, ts_us, rows, cols, raw_len, codec, data"
 			    " FROM keyframes WHERE src = $1 AND session_id = $2 AND ts_us <= $3"
 			    " ORDER BY ts_us DESC, chunk_seq + frame_index DESC LIMIT 1", 3, v, what,
@@ -184,7 +197,7 @@ int kt_pgr_follow_ended(struct kt_pgr *pg, int64_t gid, bool *ended, int64_t *en
 	/* kt_ship_sessions.fp is written only by a sync that was not cut by
 	 * the batch budget, in the transaction that shipped the chunks;
 	 * done: settled (FORMAT-pg.md) */
-	r = kt_pgr_prepared(pg, "kt_pgr_follow_ended",
+	r = query(pg, "kt_pgr_follow_ended",
 			    "SELECT s.state, s.end_us, coalesce(k.done OR k.fp <> '', false)"
 			    " FROM sessions s LEFT JOIN kt_ship_sessions k"
 			    "  ON k.src = s.src AND k.session_id = s.id WHERE s.gid = $1",

@@ -34,7 +34,7 @@ at_exit "kill -TERM $SHIPPER 2>/dev/null; wait $SHIPPER 2>/dev/null"
 pass pg_web_setup
 
 cd "$KT_REPO/tests/web" || fatal pg_web_cd "cannot cd to tests/web"
-KT_OUT=$KT_OUT KT_NODE_DB=$DB KT_PG_READER=$READER \
+KT_OUT=$KT_OUT KT_NODE_DB=$DB KT_PG_READER=$READER KT_PG_ADMIN=$PG_URL \
 	KT_DEMO_ID=$DEMO KT_BIG_ID=$BIG node pg_web_test.mjs || kt_failed=$((kt_failed + 1))
 check pg_web_access_logged "$(psqlq "SELECT action, count(*) FROM access_log GROUP BY 1" 2>&1 | tr '\n' ' ')" \
 	test "$(psqlq "SELECT count(DISTINCT action) FROM access_log WHERE db_user = 'kt_web' AND who LIKE 'web %' AND action IN ('view', 'replay', 'export', 'search', 'live')")" = 5

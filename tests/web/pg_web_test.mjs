@@ -8,10 +8,12 @@
 // search, the frame stream (from the start, with ?from= seeks through a
 // keyframe and before the first one, with input), the asciicast export,
 // and a live session followed over the WebSocket while it is written
-// (node commit -> WebSocket on the server's web: < 5 s, figure printed).
+// (node commit -> WebSocket on the server's web: < 5 s, figure printed),
+// also across the server dropping the web's connection.
 // Run by tests/e2e/pg_web_test.sh, which starts PostgreSQL and the
-// follow-mode shipper; env: KT_NODE_DB, KT_PG_READER.
-import { spawn } from 'node:child_process';
+// follow-mode shipper; env: KT_NODE_DB, KT_PG_READER (the web's role),
+// KT_PG_ADMIN (to drop its connections), KT_DEMO_ID, KT_BIG_ID.
+import { spawn, execFileSync } from 'node:child_process';
 import {
   test, fatal, finish, assert, eq, sleep, startServer, stopServer, wsConnect, parseFrames,
   FrameParser, REC, FILL,
@@ -19,12 +21,13 @@ import {
 
 const db = process.env.KT_NODE_DB;
 const reader = process.env.KT_PG_READER;
+const admin = process.env.KT_PG_ADMIN;
 const demo = Number(process.env.KT_DEMO_ID);
 const big = Number(process.env.KT_BIG_ID);
 let node, pg;
 
 try {
-  assert(db && reader && demo && big, 'KT_NODE_DB, KT_PG_READER, KT_DEMO_ID, KT_BIG_ID must be set');
+  assert(db && reader && admin && demo && big, 'KT_NODE_DB, KT_PG_READER, KT_PG_ADMIN, KT_DEMO_ID, KT_BIG_ID must be set');
   node = await startServer(['--db', db, '--listen', '127.0.0.1:0']);
   pg = await startServer(['--db', reader, '--listen', '127.0.0.1:0']);
 } catch (e) {
@@ -63,6 +66,14 @@ const toGid = (id) => {
   for (const e of gidOf.values()) if (e.node === id) return e.pg;
   throw new Error(`no server id for node session ${id}`);
 };
+
+// the server drops the web's connection (as a restart, a failover or an
+// administrator would); returns how many were terminated
+function dropReaders() {
+  const role = new URL(reader).username;
+  return Number(execFileSync('psql', ['-X', '-A', '-t', admin, '-c',
+    `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE usename = '${role}'`], { encoding: 'utf8' }).trim());
+}
 
 // a JSON value with the session ids taken out (they are the store's)
 function strip(v) {
@@ -171,8 +182,11 @@ await test('pg_web_stream_identical', async () => {
   assert(seeks >= 4, `only ${seeks} streams started at a keyframe`);
   const [a, b] = await Promise.all([fetch(`${node.url}/api/sessions/${big}/export.cast`),
     fetch(`${pg.url}/api/sessions/${toGid(big)}/export.cast`)]);
-  const ab = Buffer.from(await a.arrayBuffer()), bb = Buffer.from(await b.arrayBuffer());
-  assert(ab.length > 1e6 && ab.equals(bb), `export.cast: node ${ab.length} bytes, server ${bb.length}`);
+  // the header's title names the session by its store's id
+  const title = (buf, id) => buf.toString('latin1').replace(`"title": "bench/big-pod/app session ${id}"`, '"title": "…"');
+  const ab = title(Buffer.from(await a.arrayBuffer()), big), bb = title(Buffer.from(await b.arrayBuffer()), toGid(big));
+  assert(ab.length > 1e6 && ab === bb, `export.cast: node ${ab.length} bytes, server ${bb.length}, differ`);
+  assert(ab.includes('"title": "…"') && bb.includes('"title": "…"'), 'export.cast: title not found');
 });
 
 await test('pg_web_live_websocket', async () => {
@@ -203,6 +217,8 @@ await test('pg_web_live_websocket', async () => {
   assert(text.includes('LIVE-BEGIN'), 'history not replayed');
   const lags = [];
   for (let n = 0; n < 8; n++) {
+    // half way, the server drops the web's connection: the viewer goes on
+    if (n === 4) assert(dropReaders() >= 1, 'no connection of the web to drop');
     const mark = `pg-live-${n}-${'q'.repeat(50)}`;
     w.stdin.write(mark + '\n');
     // "ok <commit µs>": the chunk is committed in the node store
@@ -226,6 +242,20 @@ await test('pg_web_live_websocket', async () => {
   ws.close();
   // the whole live session, as recorded
   sameRecords(await records(`${node.url}/api/sessions/${id}/stream`), await records(`${pg.url}/api/sessions/${gid}/stream`), 'live session afterwards');
+});
+
+await test('pg_web_reconnects', async () => {
+  assert(dropReaders() >= 1, 'no connection of the web to drop');
+  // the request that finds the connection gone may fail; the next reconnects
+  const codes = [];
+  for (let i = 0; i < 3 && codes[codes.length - 1] !== 200; i++) {
+    codes.push((await fetch(`${pg.url}/api/sessions?limit=5`)).status);
+    if (codes[codes.length - 1] !== 200) await sleep(1100);
+  }
+  eq(codes[codes.length - 1], 200, `statuses ${codes.join(',')}`);
+  assert(codes.length <= 2, `more than one failed request: ${codes.join(',')}`);
+  const [a, b] = await bothJson(`/api/sessions/${demo}`, `/api/sessions/${toGid(demo)}`);
+  sameJson(a.body, b.body, 'session after the reconnect');
 });
 
 await test('pg_web_sigterm_exit0', async () => {
