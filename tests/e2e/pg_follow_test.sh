@@ -77,23 +77,29 @@ SRV_REPLAY=$!
 SRV_EXPORT=$!
 at_exit "kill $NODE_CAT $SRV_CAT $NODE_REPLAY $SRV_REPLAY $SRV_EXPORT 2>/dev/null || true"
 
-# seen MARK FILE... — epoch ms at which MARK was first committed in the live
-# session's chunks in the node store (the recorder writes raw chunks, so
-# the bytes are searchable), then at which it first appears in each FILE;
-# polled every 5 ms for up to 20 s; -1 if never
-seen() {
-	python3 - "$DB" "$LIVE_ID" "$@" <<'EOF'
+# watch MARK FILE... — start watching, in the background, for MARK: the
+# epoch ms at which it was first committed in the live session's chunks in
+# the node store (the recorder writes raw chunks, so the bytes are
+# searchable), then at which it first appears in each FILE; polled every
+# 5 ms for up to 20 s (-1: never).  Returns once the watcher polls (python
+# can take seconds to start on a loaded machine: started after the typing,
+# it would find everything already there); then `wait "$WATCHER"` and
+# read "$KT_TMP/watch.out".
+watch() {
+	rm -f "$KT_TMP/watch.ready" "$KT_TMP/watch.out"
+	python3 - "$DB" "$LIVE_ID" "$KT_TMP/watch.ready" "$@" >"$KT_TMP/watch.out" <<'EOF' &
 import sqlite3, sys, time
-db, sid, mark, files = sys.argv[1], int(sys.argv[2]), sys.argv[3].encode(), sys.argv[4:]
-con = sqlite3.connect(f'file:{db}?mode=ro', uri=True, timeout=5)
+db, sid, ready, mark, files = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4].encode(), sys.argv[5:]
+con = sqlite3.connect(f'file:{db}?mode=ro', uri=True, timeout=5, isolation_level=None)
 got = [-1] * (1 + len(files))
 end = time.time() + 20
+first = True
 while time.time() < end and -1 in got:
     now = int(time.time() * 1000)
     if got[0] < 0 and con.execute(
             'SELECT count(*) FROM chunks WHERE session_id = ? AND codec = 0 AND instr(data, ?) > 0'
             ' AND seq >= (SELECT max(seq) - 64 FROM chunks WHERE session_id = ?)',
-            (sid, mark, sid)).fetchone()[0]:
+            (sid, mark, sid)).fetchall()[0][0]:
         got[0] = now
     for i, f in enumerate(files):
         if got[i + 1] < 0:
@@ -102,17 +108,24 @@ while time.time() < end and -1 in got:
                     got[i + 1] = now
             except OSError:
                 pass
+    if first:
+        open(ready, 'w').close()
+        first = False
     time.sleep(0.005)
 print(' '.join(map(str, got)))
 EOF
+	WATCHER=$!
+	wait_for 30 test -e "$KT_TMP/watch.ready" || fatal watch "the watcher did not start"
 }
 
 lags=""
 worst=0
 for i in 1 2 3 4 5; do
+	watch "MARK-$i-42" "$KT_TMP/node-cat.out" "$KT_TMP/srv-cat.out"
 	t0=$(now_ms)
 	step "send \"echo MARK-$i-\$((6*7))\\r\"" "expect \"MARK-$i-42\" 10"
-	read -r t_commit t_node t_srv <<<"$(seen "MARK-$i-42" "$KT_TMP/node-cat.out" "$KT_TMP/srv-cat.out")"
+	wait "$WATCHER"
+	read -r t_commit t_node t_srv <"$KT_TMP/watch.out"
 	if [ "$t_commit" -lt 0 ] || [ "$t_srv" -lt 0 ]; then
 		fail live_follow_lag "mark $i never followed (node commit $t_commit, server $t_srv): $(tail -n 2 "$KT_TMP/srv-cat.err")"
 		worst=99999
@@ -129,8 +142,10 @@ check live_follow_lag_under_5s "worst lag $worst ms (lags:$lags)" test "$worst" 
 
 step_start
 # more than 1 MiB of output: the recorder's index writes keyframes in it
+watch BURST-42 "$KT_TMP/node-cat.out" "$KT_TMP/srv-cat.out"
 step 'send "seq 1 250000; echo BURST-$((6*7))\r"' 'expect "BURST-42" 60'
-read -r t_commit t_node t_srv <<<"$(seen BURST-42 "$KT_TMP/node-cat.out" "$KT_TMP/srv-cat.out")"
+wait "$WATCHER"
+read -r t_commit t_node t_srv <"$KT_TMP/watch.out"
 check live_follow_burst "the burst's end never reached a follower (commit $t_commit, node $t_node, server $t_srv)" \
 	sh -c "[ $t_commit -ge 0 ] && [ $t_srv -ge 0 ] && [ $((t_srv - t_commit)) -lt 5000 ]"
 echo "# figure: 1.7 MB burst: its last line committed on the node -> server cat --follow $((t_srv - t_commit)) ms (node cat --follow $((t_node - t_commit)) ms)"
