@@ -101,13 +101,15 @@ struct kt_row {
 void kt_row_sqlite(struct kt_row *row, sqlite3_stmt *q);
 /*
  * Rows of one session's query on either backend: sqlite_sql with ?1 the
- * session id, or on the cluster store pg_sql with $1 the session's node
- * (src) and $2 its id there (session_id is the user-facing gid).  cb per
- * row; stops at its first non-zero result (returned).  A session the
- * cluster store does not have: no rows.
+ * session id and ?2.. the nargs args, or on the cluster store pg_sql with
+ * $1 the session's node (src), $2 its id there (session_id is the
+ * user-facing gid) and $3.. the args.  cb per row; stops at its first
+ * non-zero result (returned).  A session the cluster store does not have:
+ * no rows.
  */
+#define KT_ROWS_ARGS_MAX 4
 int kt_session_rows(struct kt_store *st, int64_t session_id, const char *sqlite_sql,
-		    const char *pg_sql, const char *what,
+		    const char *pg_sql, int nargs, const int64_t *args, const char *what,
 		    int (*cb)(struct kt_row *row, void *ctx), void *ctx);
 #define KT_CMD_COLS(p) \
 	p "id, " p "session_id, " p "seq, " p "ts_us, " p "end_us, " p "has_exit, " \

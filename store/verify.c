@@ -391,7 +391,7 @@ static int walk_frames(struct walk *w)
 			      " FROM chunks WHERE session_id = ?1 ORDER BY seq",
 			      "SELECT seq, nframes, start_us, raw_len, codec, data"
 			      " FROM chunks WHERE src = $1 AND session_id = $2 ORDER BY seq",
-			      "verify (chunks)", walk_chunk, w);
+			      0, NULL, "verify (chunks)", walk_chunk, w);
 	w->r->frames = w->fno;
 	for (; !err && w->k < w->ncp; w->k++)
 		if (w->cps[w->k].n_frames > w->fno)
@@ -427,7 +427,7 @@ static int load_checkpoints(struct walk *w)
 				  " WHERE session_id = ?1 ORDER BY seq",
 				  "SELECT " CP_COLS " FROM checkpoints"
 				  " WHERE src = $1 AND session_id = $2 ORDER BY seq",
-				  "verify (checkpoints)", load_cp, w);
+				  0, NULL, "verify (checkpoints)", load_cp, w);
 
 	if (err)
 		return err;
@@ -506,7 +506,7 @@ static int quick_frames(struct kt_store *st, int64_t sid, struct kt_verify_resul
 			       " FROM chunks WHERE session_id = ?1",
 			       "SELECT coalesce(sum(nframes), 0)::bigint, coalesce(max(seq + nframes), 0)"
 			       " FROM chunks WHERE src = $1 AND session_id = $2",
-			       "verify (chunk count)", quick_row, r);
+			       0, NULL, "verify (chunk count)", quick_row, r);
 }
 
 int kt_verify_session(struct kt_store *st, int64_t session_id, const uint8_t *pk,

@@ -384,19 +384,22 @@ static int rows_row(const PGresult *r, int n, void *ctx)
 	return err ? err : row.err;
 }
 
-int kt_pgr_session_rows(struct kt_store *st, int64_t gid, const char *sql, const char *what,
+int kt_pgr_session_rows(struct kt_store *st, int64_t gid, const char *sql, int nargs,
+			const int64_t *args, const char *what,
 			int (*cb)(struct kt_row *row, void *ctx), void *ctx)
 {
 	struct rows_ctx x = { st->pg, what, cb, ctx };
-	char src[KT_PGR_SRC_MAX], b[24];
-	const char *v[] = { src, b };
+	char src[KT_PGR_SRC_MAX], b[2 + KT_ROWS_ARGS_MAX][24];
+	const char *v[2 + KT_ROWS_ARGS_MAX] = { src, b[1] };
 	int64_t id;
 	int err = kt_pgr_session_key(st->pg, gid, src, &id);
 
 	if (err)
 		return err == -ENOENT ? 0 : err;
-	kt_pgr_i64_param(id, b);
-	return kt_pgr_each(st->pg, sql, 2, v, what, rows_row, &x);
+	kt_pgr_i64_param(id, b[1]);
+	for (int i = 0; i < nargs; i++)
+		v[2 + i] = kt_pgr_i64_param(args[i], b[2 + i]);
+	return kt_pgr_each(st->pg, sql, 2 + nargs, v, what, rows_row, &x);
 }
 
 int kt_pgr_session_pubkey(struct kt_store *st, int64_t gid, uint8_t pk[32])

@@ -12,7 +12,8 @@
 # rowid; tables are compared without their ID column, JSON without ids):
 # sessions with every filter (namespace, pod, container, node, since, until,
 # active, tty/no-tty, limit, user) and --json, show (text and --json, read
-# by NODE:ID), command search, verify, the Kubernetes identity join (audit
+# by NODE:ID), command search, screen-text search (candidates by trigrams,
+# verified by rendering), verify, the Kubernetes identity join (audit
 # events imported on the nodes, joined per node on the server) and audit
 # gaps; cluster-wide listing and counts across the three nodes; the reader
 # role (a node role, a missing schema and an unreachable server are refused
@@ -157,6 +158,9 @@ for n in $NODES; do
 	grep -q "alice-$n.*matched" "$KT_TMP/sessions_$n.pg" ||
 		fail "identity_$n" "the server did not join alice-$n: $(cat "$KT_TMP/sessions_$n.pg")"
 	same "search_$n" "search --in commands echo" "search --in commands --node $n echo" strip_id
+	same "search_screen_$n" "search --in screen pgread-done" "search --in screen --node $n pgread-done" strip_id
+	same "search_all_$n" "search hello-$n" "search --node $n hello-$n" strip_id
+	same "search_screen_short_$n" "search --in screen --json 3000" "search --in screen --json --node $n 3000" json_noid
 	same "search_short_$n" "search --in commands --json id" "search --in commands --json --node $n id" json_noid
 	for id in $(sqlite3 "$NDB" "SELECT id FROM sessions ORDER BY id"); do
 		gid=$(psqlq "SELECT gid FROM sessions WHERE src = '$n' AND id = $id")
