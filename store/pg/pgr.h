@@ -69,8 +69,15 @@ int kt_pgr_screen_candidates(struct kt_store *st, const char *trigrams,
 			     int (*cb)(const struct kt_session_info *s,
 				       const struct kt_pgr_block *b, void *ctx), void *ctx);
 
-/* kt_session_rows on the cluster store (store_int.h) */
 struct kt_row;
+/* The node chains (verify.c): every node in kt_nodes with its key
+ * (NULL when it has none), by name; and one node's rows of sql ($1 src). */
+int kt_pgr_nodes_each(struct kt_store *st,
+		      int (*cb)(const char *src, const uint8_t *pk, void *ctx), void *ctx);
+int kt_pgr_node_checkpoints(struct kt_store *st, const char *src, const char *sql,
+			    int (*cb)(struct kt_row *row, void *ctx), void *ctx);
+
+/* kt_session_rows on the cluster store (store_int.h) */
 int kt_pgr_session_rows(struct kt_store *st, int64_t gid, const char *sql, int nargs,
 			const int64_t *args, const char *what,
 			int (*cb)(struct kt_row *row, void *ctx), void *ctx);

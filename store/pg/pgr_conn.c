@@ -426,6 +426,44 @@ int kt_pgr_session_pubkey(struct kt_store *st, int64_t gid, uint8_t pk[32])
 	return err;
 }
 
+int kt_pgr_node_checkpoints(struct kt_store *st, const char *src, const char *sql,
+			    int (*cb)(struct kt_row *row, void *ctx), void *ctx)
+{
+	struct rows_ctx x = { st->pg, "verify (node chain)", cb, ctx };
+	const char *v[] = { src };
+
+	return kt_pgr_each(st->pg, sql, 1, v, x.what, rows_row, &x);
+}
+
+int kt_pgr_nodes_each(struct kt_store *st,
+		      int (*cb)(const char *src, const uint8_t *pk, void *ctx), void *ctx)
+{
+	static const char what[] = "verify (nodes)";
+	char src[KT_PGR_SRC_MAX];
+	uint8_t pk[32];
+	const char *key;
+	size_t len;
+	PGresult *r;
+	int err = -EIO;
+
+	/* all at once: a few rows per node, and the callback queries */
+	r = kt_pgr_query(st->pg, "SELECT src, pubkey FROM kt_nodes ORDER BY src", 0, NULL, what, &err);
+	if (!r)
+		return err;
+	err = 0;
+	for (int i = 0; !err && i < PQntuples(r); i++) {
+		err = kt_pgr_str(st->pg, r, i, 0, what, src, sizeof(src));
+		if (!err)
+			err = kt_pgr_bytes(st->pg, r, i, 1, what, false, &key, &len);
+		if (!err && len && kt_pubkey_parse(key, pk))
+			err = kt_pgr_corrupt(st->pg, what, "kt_nodes.pubkey of %s", src);
+		if (!err)
+			err = cb(src, len ? pk : NULL, ctx);
+	}
+	PQclear(r);
+	return err;
+}
+
 /* ---------------------------------------------------------------- open */
 
 /* A reader must see every node's rows: a node role (kubetape_node) sees
