@@ -194,6 +194,19 @@ int kt_session_filter_sql(const struct kt_session_filter *f, const char *alias,
 			  char *sql, size_t len, int *nparam);
 int kt_session_filter_bind(sqlite3_stmt *stmt, const struct kt_session_filter *f,
 			   int first_param);
+/* The same terms in another backend's spelling: its substring function
+ * (instr's argument order), another column the node filter also matches
+ * (or NULL), and the placeholder of filter value slot 1..6 (namespace,
+ * pod, container, node, until, since) written into buf. */
+struct kt_filter_dialect {
+	const char *instr;
+	const char *node_alt;
+	const char *(*ph)(void *ctx, int slot, const struct kt_session_filter *f, char *buf,
+			  size_t len);
+	void *ctx;
+};
+int kt_session_filter_sql_d(const struct kt_session_filter *f, const char *alias,
+			    char *sql, size_t len, const struct kt_filter_dialect *d);
 
 /* Search queries (command.c): user text -> one FTS5 phrase per word of 3+
  * characters and one LIKE pattern (\ escapes) per word. */
