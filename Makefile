@@ -86,7 +86,7 @@ $(OUT)/store/%.o: CFLAGS += $(INC_STORE) $(INC_STORE_INT)
 $(OUT)/recorder/%.o: CFLAGS += -Ibpf -Irecorder $(INC_STORE)
 $(OUT)/replay/%.o: CFLAGS += $(INC_STORE)
 $(OUT)/web/%.o: CFLAGS += $(INC_STORE)
-$(OUT)/tests/%.o: CFLAGS += $(INC_STORE) $(INC_STORE_INT) -Ibpf -Irecorder
+$(OUT)/tests/%.o: CFLAGS += $(INC_STORE) $(INC_STORE_INT) -Ibpf -Irecorder $(PG_CFLAGS)
 
 # ---------------------------------------------------------------- sources
 BPF_SRCS := $(wildcard bpf/*.bpf.c)

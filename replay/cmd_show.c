@@ -23,6 +23,9 @@ static void usage(FILE *out)
 {
 	fputs("Usage: kubetape show ID [--json]\n"
 	      "\n"
+	      "ID as listed by 'sessions', or NODE:ID (the session's id on the node\n"
+	      "that recorded it; on the cluster store, NODE is its shipping name).\n"
+	      "\n"
 	      "Show one session: who (namespace, pod, container, node), when, how it\n"
 	      "ended, its terminal and what the recorder lost, then every command it ran.\n"
 	      "\n"

@@ -411,47 +411,77 @@ int kt_store_sessions_interrupt_open(struct kt_store *st, int64_t now_us, int *c
 
 /* ---------------------------------------------------------------- filters */
 
+/* SQLite: parameters numbered in a fixed order after *nparam, bound by
+ * kt_session_filter_bind. */
+static const char *sqlite_ph(void *ctx, int slot, const struct kt_session_filter *f,
+			     char *buf, size_t len)
+{
+	(void)f;
+	snprintf(buf, len, "?%d", *(int *)ctx + slot);
+	return buf;
+}
+
 int kt_session_filter_sql(const struct kt_session_filter *f, const char *alias,
 			  char *sql, size_t len, int *nparam)
 {
+	struct kt_filter_dialect d = { .instr = "instr", .ph = sqlite_ph, .ctx = nparam };
+	int err = kt_session_filter_sql_d(f, alias, sql, len, &d);
+
+	if (!err)
+		*nparam += 6;
+	return err;
+}
+
+int kt_session_filter_sql_d(const struct kt_session_filter *f, const char *alias,
+			    char *sql, size_t len, const struct kt_filter_dialect *d)
+{
 	size_t o = strlen(sql);
-	int n = *nparam;
+	char ph[24];
 
 #define ADD(...) do { \
 		int _w = snprintf(sql + o, len - o, __VA_ARGS__); \
 		if (_w < 0 || (size_t)_w >= len - o) return -ENAMETOOLONG; \
 		o += _w; } while (0)
+#define PH(slot) d->ph(d->ctx, slot, f, ph, sizeof(ph))
 
-	/* Parameters are numbered in a fixed order, unused ones left unbound
-	 * (NULL) and absent from the SQL; kt_session_filter_bind mirrors it. */
-	/* substr: ASCII case-insensitive (SQLite's lower() folds ASCII only;
+	/* Slots 1..6 in a fixed order (SQLite numbers its parameters by
+	 * them, unused ones left unbound and absent from the SQL;
+	 * kt_session_filter_bind mirrors it). */
+	/* substr: ASCII case-insensitive (SQLite's lower() folds ASCII only,
+	 * as PostgreSQL's does in the cluster store's SQL_ASCII/C database;
 	 * Kubernetes names are lower-case ASCII, what an auditor types may not
-	 * be).  instr, not LIKE: '%' and '_' in the text stay literal. */
+	 * be).  instr/strpos, not LIKE: '%' and '_' in the text stay literal. */
 	if (f->k8s_namespace && f->substr)
-		ADD(" AND instr(lower(%sk8s_namespace), lower(?%d)) > 0", alias, n + 1);
+		ADD(" AND %s(lower(%sk8s_namespace), lower(%s)) > 0", d->instr, alias, PH(1));
 	else if (f->k8s_namespace)
-		ADD(" AND %sk8s_namespace = ?%d", alias, n + 1);
+		ADD(" AND %sk8s_namespace = %s", alias, PH(1));
 	if (f->pod && f->substr)
-		ADD(" AND instr(lower(%spod), lower(?%d)) > 0", alias, n + 2);
+		ADD(" AND %s(lower(%spod), lower(%s)) > 0", d->instr, alias, PH(2));
 	else if (f->pod)
-		ADD(" AND %spod = ?%d", alias, n + 2);
+		ADD(" AND %spod = %s", alias, PH(2));
 	if (f->container)
-		ADD(" AND %scontainer = ?%d", alias, n + 3);
-	if (f->node)
-		ADD(" AND %snode = ?%d", alias, n + 4);
+		ADD(" AND %scontainer = %s", alias, PH(3));
+	if (f->node && d->node_alt) {
+		ADD(" AND (%snode = %s", alias, PH(4));
+		ADD(" OR %s%s = %s)", alias, d->node_alt, PH(4));
+	} else if (f->node) {
+		ADD(" AND %snode = %s", alias, PH(4));
+	}
 	/* overlap of [start, end or +inf while open] with [since, until] */
 	if (f->until_us)
-		ADD(" AND %sstart_us <= ?%d", alias, n + 5);
-	if (f->since_us)
-		ADD(" AND (%send_us = 0 OR %send_us >= ?%d)", alias, alias, n + 6);
+		ADD(" AND %sstart_us <= %s", alias, PH(5));
+	if (f->since_us) {
+		PH(6);
+		ADD(" AND (%send_us = 0 OR %send_us >= %s)", alias, alias, ph);
+	}
 	if (f->active == 1)
 		ADD(" AND %sstate = 0", alias);
 	else if (f->active == 0)
 		ADD(" AND %sstate <> 0", alias);
 	if (f->tty == 0 || f->tty == 1)
 		ADD(" AND %shas_tty = %d", alias, f->tty);
+#undef PH
 #undef ADD
-	*nparam = n + 6;
 	return 0;
 }
 

@@ -84,20 +84,23 @@ void kt_row_sqlite(struct kt_row *row, sqlite3_stmt *q)
 }
 
 int kt_session_rows(struct kt_store *st, int64_t session_id, const char *sqlite_sql,
-		    const char *pg_sql, const char *what,
+		    const char *pg_sql, int nargs, const int64_t *args, const char *what,
 		    int (*cb)(struct kt_row *row, void *ctx), void *ctx)
 {
 	struct kt_row row;
 	sqlite3_stmt *q = NULL;
 	int rc, err = 0;
 
+	assert(nargs >= 0 && nargs <= KT_ROWS_ARGS_MAX);
 	if (st->pg)
-		return kt_pgr_session_rows(st, session_id, pg_sql, what, cb, ctx);
+		return kt_pgr_session_rows(st, session_id, pg_sql, nargs, args, what, cb, ctx);
 	/* not cached: callbacks may call back into the store */
 	rc = sqlite3_prepare_v2(st->db, sqlite_sql, -1, &q, NULL);
 	if (rc != SQLITE_OK)
 		return kt_sql_err(st, rc, what);
 	sqlite3_bind_int64(q, 1, session_id);
+	for (int i = 0; i < nargs; i++)
+		sqlite3_bind_int64(q, i + 2, args[i]);
 	kt_row_sqlite(&row, q);
 	while (!err && (rc = sqlite3_step(q)) == SQLITE_ROW)
 		err = cb(&row, ctx);

@@ -101,13 +101,15 @@ struct kt_row {
 void kt_row_sqlite(struct kt_row *row, sqlite3_stmt *q);
 /*
  * Rows of one session's query on either backend: sqlite_sql with ?1 the
- * session id, or on the cluster store pg_sql with $1 the session's node
- * (src) and $2 its id there (session_id is the user-facing gid).  cb per
- * row; stops at its first non-zero result (returned).  A session the
- * cluster store does not have: no rows.
+ * session id and ?2.. the nargs args, or on the cluster store pg_sql with
+ * $1 the session's node (src), $2 its id there (session_id is the
+ * user-facing gid) and $3.. the args.  cb per row; stops at its first
+ * non-zero result (returned).  A session the cluster store does not have:
+ * no rows.
  */
+#define KT_ROWS_ARGS_MAX 4
 int kt_session_rows(struct kt_store *st, int64_t session_id, const char *sqlite_sql,
-		    const char *pg_sql, const char *what,
+		    const char *pg_sql, int nargs, const int64_t *args, const char *what,
 		    int (*cb)(struct kt_row *row, void *ctx), void *ctx);
 #define KT_CMD_COLS(p) \
 	p "id, " p "session_id, " p "seq, " p "ts_us, " p "end_us, " p "has_exit, " \
@@ -192,6 +194,19 @@ int kt_session_filter_sql(const struct kt_session_filter *f, const char *alias,
 			  char *sql, size_t len, int *nparam);
 int kt_session_filter_bind(sqlite3_stmt *stmt, const struct kt_session_filter *f,
 			   int first_param);
+/* The same terms in another backend's spelling: its substring function
+ * (instr's argument order), another column the node filter also matches
+ * (or NULL), and the placeholder of filter value slot 1..6 (namespace,
+ * pod, container, node, until, since) written into buf. */
+struct kt_filter_dialect {
+	const char *instr;
+	const char *node_alt;
+	const char *(*ph)(void *ctx, int slot, const struct kt_session_filter *f, char *buf,
+			  size_t len);
+	void *ctx;
+};
+int kt_session_filter_sql_d(const struct kt_session_filter *f, const char *alias,
+			    char *sql, size_t len, const struct kt_filter_dialect *d);
 
 /* Search queries (command.c): user text -> one FTS5 phrase per word of 3+
  * characters and one LIKE pattern (\ escapes) per word. */

@@ -74,14 +74,9 @@ static void cp_read(struct kt_row *q, struct kt_cp *cp)
 	cp_blob(q, 9, cp->sig, KT_SIG_LEN);
 }
 
-static void cp_from_row(sqlite3_stmt *q, struct kt_cp *cp)
-{
-	struct kt_row row;
-
-	kt_row_sqlite(&row, q);
-	cp_read(&row, cp);
-}
 #define CP_COLS "node_seq, session_id, uuid, seq, ts_us, n_frames, head, final, prev, sig"
+#define CP_COLS_C "c.node_seq, c.session_id, c.uuid, c.seq, c.ts_us, c.n_frames, c.head," \
+	" c.final, c.prev, c.sig"
 
 static bool cp_sig_ok(const struct kt_cp *cp, const uint8_t *pk)
 {
@@ -391,7 +386,7 @@ static int walk_frames(struct walk *w)
 			      " FROM chunks WHERE session_id = ?1 ORDER BY seq",
 			      "SELECT seq, nframes, start_us, raw_len, codec, data"
 			      " FROM chunks WHERE src = $1 AND session_id = $2 ORDER BY seq",
-			      "verify (chunks)", walk_chunk, w);
+			      0, NULL, "verify (chunks)", walk_chunk, w);
 	w->r->frames = w->fno;
 	for (; !err && w->k < w->ncp; w->k++)
 		if (w->cps[w->k].n_frames > w->fno)
@@ -427,7 +422,7 @@ static int load_checkpoints(struct walk *w)
 				  " WHERE session_id = ?1 ORDER BY seq",
 				  "SELECT " CP_COLS " FROM checkpoints"
 				  " WHERE src = $1 AND session_id = $2 ORDER BY seq",
-				  "verify (checkpoints)", load_cp, w);
+				  0, NULL, "verify (checkpoints)", load_cp, w);
 
 	if (err)
 		return err;
@@ -506,7 +501,7 @@ static int quick_frames(struct kt_store *st, int64_t sid, struct kt_verify_resul
 			       " FROM chunks WHERE session_id = ?1",
 			       "SELECT coalesce(sum(nframes), 0)::bigint, coalesce(max(seq + nframes), 0)"
 			       " FROM chunks WHERE src = $1 AND session_id = $2",
-			       "verify (chunk count)", quick_row, r);
+			       0, NULL, "verify (chunk count)", quick_row, r);
 }
 
 int kt_verify_session(struct kt_store *st, int64_t session_id, const uint8_t *pk,
@@ -585,72 +580,137 @@ cleanup:
 
 /* ---- the node chain ----------------------------------------------------------- */
 
+/* The node chain, one checkpoint at a time in node_seq order. */
+struct node_walk {
+	struct kt_store *st;
+	const uint8_t *pk;
+	const char *node;          /* the cluster store: whose chain ("" on a node) */
+	const char *head_path;
+	int64_t head_seq, expect, n;
+	uint8_t prev[KT_HASH_LEN], head_hash[KT_HASH_LEN];
+	sqlite3_stmt *sq;          /* a node's own store: does the session exist */
+	void (*cb)(const char *problem, void *ctx);
+	void *ctx;
+	int problems;
+};
+
+#define NODE_PROBLEM(w, ...) do { \
+		char _m[512]; int _o = snprintf(_m, sizeof(_m), "node chain%s%s: ", \
+						*(w)->node ? " of " : "", (w)->node); \
+		snprintf(_m + _o, sizeof(_m) - _o, __VA_ARGS__); \
+		(w)->cb(_m, (w)->ctx); (w)->problems++; } while (0)
+
+static int node_cp(struct kt_row *q, void *ctx)
+{
+	struct node_walk *w = ctx;
+	struct kt_cp cp;
+	bool exists = true;
+
+	cp_read(q, &cp);
+	if (q->err)
+		return q->err;
+	w->n++;
+	if (cp.node_seq != w->expect)
+		NODE_PROBLEM(w, "checkpoints %" PRId64 "..%" PRId64 " missing (a session or its checkpoints were deleted)",
+			     w->expect, cp.node_seq - 1);
+	else if (memcmp(cp.prev, w->prev, KT_HASH_LEN))
+		NODE_PROBLEM(w, "checkpoint %" PRId64 " does not follow checkpoint %" PRId64,
+			     cp.node_seq, cp.node_seq - 1);
+	if (!cp_sig_ok(&cp, w->pk))
+		NODE_PROBLEM(w, "checkpoint %" PRId64 " (session %s): signature invalid",
+			     cp.node_seq, cp.uuid);
+	if (w->sq) {
+		sqlite3_bind_int64(w->sq, 1, cp.session_id);
+		sqlite3_bind_text(w->sq, 2, cp.uuid, -1, SQLITE_STATIC);
+		exists = sqlite3_step(w->sq) == SQLITE_ROW;
+		sqlite3_reset(w->sq);
+	} else {
+		/* the cluster store's query joined sessions: column 10 */
+		exists = q->i64(q, 10) != 0;
+	}
+	if (!exists) {
+		struct kt_prune_record pr;
+
+		/* pruned (prune.c keeps the checkpoints): not tampering, as
+		 * long as the signed end is as old as the rule says */
+		if (w->sq ? kt_store_prune_get(w->st, cp.session_id, &pr) || strcmp(pr.uuid, cp.uuid)
+			  : true)
+			NODE_PROBLEM(w, "session %s (id %" PRId64 ") signed by checkpoint %" PRId64 " is not in the store: deleted",
+				     cp.uuid, cp.session_id, cp.node_seq);
+		else if (cp.final && pr.min_age_us && cp.ts_us > pr.ts_us - pr.min_age_us)
+			NODE_PROBLEM(w, "session %s (id %" PRId64 ") was removed as pruned by rule '%s', but its final checkpoint %" PRId64 " was signed less than that before the prune",
+				     cp.uuid, cp.session_id, pr.rule, cp.node_seq);
+	}
+	kt_cp_hash(&cp, w->prev);
+	if (cp.node_seq == w->head_seq && memcmp(w->prev, w->head_hash, KT_HASH_LEN))
+		NODE_PROBLEM(w, "checkpoint %" PRId64 " is not the one the head file names", cp.node_seq);
+	w->expect = cp.node_seq + 1;
+	return 0;
+}
+
+/* The cluster store: every node's chain with that node's key (or pk). */
+static int node_src(const char *src, const uint8_t *node_pk, void *ctx)
+{
+	struct node_walk *w = ctx;
+	const uint8_t *pk = w->pk;
+	int err;
+
+	w->node = src;
+	if (!w->pk)
+		w->pk = node_pk;
+	w->expect = 1;
+	memset(w->prev, 0, sizeof(w->prev));
+	err = kt_pgr_node_checkpoints(w->st, src, "SELECT " CP_COLS_C ", (s.id IS NOT NULL)::int::int8"
+				      " FROM checkpoints c LEFT JOIN sessions s ON s.src = c.src"
+				      " AND s.id = c.session_id AND s.uuid = c.uuid"
+				      " WHERE c.src = $1 ORDER BY c.node_seq", node_cp, w);
+	w->pk = pk;
+	return err;
+}
+
 int kt_verify_node(struct kt_store *st, const uint8_t *pk, const char *head_path,
 		   void (*cb)(const char *problem, void *ctx), void *ctx, int64_t *ncheckpoints)
 {
-	uint8_t prev[KT_HASH_LEN] = {0}, head_hash[KT_HASH_LEN], own_pk[KT_PK_LEN];
-	sqlite3_stmt *q = NULL, *sq = NULL;
-	int64_t expect = 1, head_seq = -1, n = 0;
-	int problems = 0, rc, err = 0;
-	char msg[512];
-	struct kt_cp cp;
+	struct node_walk w = { .st = st, .node = "", .head_path = head_path, .head_seq = -1,
+			       .expect = 1, .cb = cb, .ctx = ctx };
+	uint8_t own_pk[KT_PK_LEN];
+	sqlite3_stmt *q = NULL;
+	struct kt_row row;
+	int rc, err = 0;
 
-#define NODE_PROBLEM(...) do { snprintf(msg, sizeof(msg), __VA_ARGS__); cb(msg, ctx); problems++; } while (0)
 	if (sodium_init() < 0)
 		return -EIO;
+	if (st->pg) {
+		/* no head file: it is on each node, beside its key */
+		w.pk = pk;
+		err = kt_pgr_nodes_each(st, node_src, &w);
+		goto out;
+	}
 	if (!pk && kt_store_pubkey(st, own_pk) == 0)
 		pk = own_pk;
-	if (head_path && kt_head_read(head_path, &head_seq, head_hash))
-		head_seq = -1;
+	w.pk = pk;
+	if (head_path && kt_head_read(head_path, &w.head_seq, w.head_hash))
+		w.head_seq = -1;
 	rc = sqlite3_prepare_v2(st->db, "SELECT " CP_COLS " FROM checkpoints ORDER BY node_seq", -1, &q, NULL);
 	if (rc == SQLITE_OK)
-		rc = sqlite3_prepare_v2(st->db, "SELECT 1 FROM sessions WHERE id = ?1 AND uuid = ?2", -1, &sq, NULL);
+		rc = sqlite3_prepare_v2(st->db, "SELECT 1 FROM sessions WHERE id = ?1 AND uuid = ?2", -1, &w.sq, NULL);
 	if (rc != SQLITE_OK) {
 		err = kt_sql_err(st, rc, "verify (node chain)");
 		goto cleanup;
 	}
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		cp_from_row(q, &cp);
-		n++;
-		if (cp.node_seq != expect)
-			NODE_PROBLEM("node chain: checkpoints %" PRId64 "..%" PRId64 " missing (a session or its checkpoints were deleted)",
-				     expect, cp.node_seq - 1);
-		else if (memcmp(cp.prev, prev, KT_HASH_LEN))
-			NODE_PROBLEM("node chain: checkpoint %" PRId64 " does not follow checkpoint %" PRId64,
-				     cp.node_seq, cp.node_seq - 1);
-		if (!cp_sig_ok(&cp, pk))
-			NODE_PROBLEM("node chain: checkpoint %" PRId64 " (session %s): signature invalid",
-				     cp.node_seq, cp.uuid);
-		sqlite3_bind_int64(sq, 1, cp.session_id);
-		sqlite3_bind_text(sq, 2, cp.uuid, -1, SQLITE_STATIC);
-		if (sqlite3_step(sq) != SQLITE_ROW) {
-			struct kt_prune_record pr;
-
-			/* pruned (prune.c keeps the checkpoints): not tampering, as
-			 * long as the signed end is as old as the rule says */
-			if (kt_store_prune_get(st, cp.session_id, &pr) || strcmp(pr.uuid, cp.uuid))
-				NODE_PROBLEM("node chain: session %s (id %" PRId64 ") signed by checkpoint %" PRId64 " is not in the store: deleted",
-					     cp.uuid, cp.session_id, cp.node_seq);
-			else if (cp.final && pr.min_age_us && cp.ts_us > pr.ts_us - pr.min_age_us)
-				NODE_PROBLEM("node chain: session %s (id %" PRId64 ") was removed as pruned by rule '%s', but its final checkpoint %" PRId64 " was signed less than that before the prune",
-					     cp.uuid, cp.session_id, pr.rule, cp.node_seq);
-		}
-		sqlite3_reset(sq);
-		kt_cp_hash(&cp, prev);
-		if (cp.node_seq == head_seq && memcmp(prev, head_hash, KT_HASH_LEN))
-			NODE_PROBLEM("node chain: checkpoint %" PRId64 " is not the one the head file names", cp.node_seq);
-		expect = cp.node_seq + 1;
-	}
-	if (rc != SQLITE_DONE)
+	kt_row_sqlite(&row, q);
+	while (!err && (rc = sqlite3_step(q)) == SQLITE_ROW)
+		err = node_cp(&row, &w);
+	if (!err && rc != SQLITE_DONE)
 		err = kt_sql_err(st, rc, "verify (node chain)");
-	if (!err && head_seq >= expect)
-		NODE_PROBLEM("node chain: ends at checkpoint %" PRId64 " but the head file %s says %" PRId64 ": the last checkpoints were deleted",
-			     expect - 1, head_path, head_seq);
-	if (ncheckpoints)
-		*ncheckpoints = n;
-#undef NODE_PROBLEM
+	if (!err && w.head_seq >= w.expect)
+		NODE_PROBLEM(&w, "ends at checkpoint %" PRId64 " but the head file %s says %" PRId64 ": the last checkpoints were deleted",
+			     w.expect - 1, head_path, w.head_seq);
 cleanup:
 	sqlite3_finalize(q);
-	sqlite3_finalize(sq);
-	return err ? err : problems;
+	sqlite3_finalize(w.sq);
+out:
+	if (ncheckpoints)
+		*ncheckpoints = w.n;
+	return err ? err : w.problems;
 }

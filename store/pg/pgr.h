@@ -46,9 +46,40 @@ int kt_pgr_prune_get(struct kt_store *st, int64_t gid, struct kt_prune_record *o
 /* sessions whose screen index is behind on their node (search's note) */
 int kt_pgr_index_pending(struct kt_store *st, int (*cb)(int64_t gid, void *ctx), void *ctx);
 
-/* kt_session_rows on the cluster store (store_int.h) */
+/* screen search candidates (pgr_screen.c; the search is index_search.c's) */
+struct kt_pgr_block {
+	int64_t id;              /* the node's screen_blocks.id */
+	int64_t key;             /* KT_PGR_BLOCK_KEY: hit ids and the cursor */
+	int64_t chunk_seq, end_chunk_seq;
+	uint32_t frame_index, end_frame_index;
+	bool final, open;
+};
+/* A block's cluster-wide key: its session's gid and its seq. */
+#define KT_PGR_BLOCK_SEQ_BITS 16
+#define KT_PGR_BLOCK_KEY(gid, seq) ((int64_t)(gid) << KT_PGR_BLOCK_SEQ_BITS | (int64_t)(seq))
+/*
+ * Candidate blocks newest first (session gid, then block seq, down from
+ * the block key after_key when not 0): with trigrams (a text[] literal),
+ * the closed blocks whose trigram set holds them, those whose trigrams
+ * are not shipped yet, and the open ones; without, every block.  The
+ * filter restricts the sessions.  cb's non-zero result stops (returned).
+ */
+int kt_pgr_screen_candidates(struct kt_store *st, const char *trigrams,
+			     const struct kt_session_filter *f, int64_t after_key,
+			     int (*cb)(const struct kt_session_info *s,
+				       const struct kt_pgr_block *b, void *ctx), void *ctx);
+
 struct kt_row;
-int kt_pgr_session_rows(struct kt_store *st, int64_t gid, const char *sql, const char *what,
+/* The node chains (verify.c): every node in kt_nodes with its key
+ * (NULL when it has none), by name; and one node's rows of sql ($1 src). */
+int kt_pgr_nodes_each(struct kt_store *st,
+		      int (*cb)(const char *src, const uint8_t *pk, void *ctx), void *ctx);
+int kt_pgr_node_checkpoints(struct kt_store *st, const char *src, const char *sql,
+			    int (*cb)(struct kt_row *row, void *ctx), void *ctx);
+
+/* kt_session_rows on the cluster store (store_int.h) */
+int kt_pgr_session_rows(struct kt_store *st, int64_t gid, const char *sql, int nargs,
+			const int64_t *args, const char *what,
 			int (*cb)(struct kt_row *row, void *ctx), void *ctx);
 /* The public key of session gid's node (kt_nodes.pubkey): 0, -ENOENT. */
 int kt_pgr_session_pubkey(struct kt_store *st, int64_t gid, uint8_t pk[32]);

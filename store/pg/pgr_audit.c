@@ -29,36 +29,36 @@ int kt_pgr_audit_scope(struct kt_store *st, int64_t gid)
 	return err;
 }
 
+struct argv_ctx {
+	char **argv;
+	size_t *len;
+};
+
+static int argv_row(struct kt_row *q, void *ctx)
+{
+	struct argv_ctx *x = ctx;
+	const char *p = q->bytes(q, 0, x->len);
+
+	if (q->err)
+		return q->err;
+	if (*x->len && !(*x->argv = malloc(*x->len)))
+		return -ENOMEM;
+	if (*x->len)
+		memcpy(*x->argv, p, *x->len);
+	return 1; /* one row */
+}
+
 int kt_pgr_first_argv(struct kt_store *st, int64_t gid, char **argv, size_t *len)
 {
-	char src[KT_PGR_SRC_MAX], b[24];
-	const char *v[] = { src, b };
-	const char *p;
-	int64_t id;
-	PGresult *r;
-	int err = kt_pgr_session_key(st->pg, gid, src, &id);
+	struct argv_ctx x = { argv, len };
+	int err;
 
 	*argv = NULL;
 	*len = 0;
-	if (err)
-		return err;
-	kt_pgr_i64_param(id, b);
-	r = kt_pgr_prepared(st->pg, "kt_pgr_first_argv", "SELECT argv FROM commands"
-			    " WHERE src = $1 AND session_id = $2 AND seq = 0", 2, v,
-			    "first command", &err);
-	if (!r)
-		return err;
-	if (PQntuples(r))
-		err = kt_pgr_bytes(st->pg, r, 0, 0, "first command", false, &p, len);
-	if (!err && *len) {
-		*argv = malloc(*len);
-		if (*argv)
-			memcpy(*argv, p, *len);
-		else
-			err = -ENOMEM;
-	}
-	PQclear(r);
-	return err;
+	err = kt_pgr_session_rows(st, gid, "SELECT argv FROM commands"
+				  " WHERE src = $1 AND session_id = $2 AND seq = 0", 0, NULL,
+				  "first command", argv_row, &x);
+	return err > 0 ? 0 : err;
 }
 
 struct sess_ctx {

@@ -29,57 +29,43 @@
 
 #define CMD_COLS(p) KT_CMD_COLS(p)
 
-/* Fill *c from r's columns [k, k + KT_CMD_NCOLS): the node's row, with
+/* Columns [k, k + KT_CMD_NCOLS) of a row into *c: the node's row, with
  * the cluster's ids (session gid, command gid<<24|seq). */
-static int command_row(struct kt_pgr *pg, const PGresult *r, int row, int k, int64_t gid,
-		       struct kt_command *c)
+static int command_read(struct kt_row *q, int k, int64_t gid, struct kt_command *c)
 {
-	struct kt_row rd;
-
-	kt_pgr_row(&rd, pg, r, row, "command");
-	kt_command_read(&rd, k, c);
-	if (rd.err)
-		return rd.err;
+	kt_command_read(q, k, c);
+	if (q->err)
+		return q->err;
 	if (c->seq < 0 || c->seq >= KT_PGR_CMD_SEQ_MAX)
-		return kt_pgr_corrupt(pg, "command", "seq %d", c->seq);
+		return kt_pgr_corrupt(q->pg, "command", "seq %d", c->seq);
 	c->session_id = gid;
 	c->id = KT_PGR_CMD_ID(gid, c->seq);
 	return 0;
 }
 
 struct list_ctx {
-	struct kt_pgr *pg;
 	int64_t gid;
 	kt_command_cb cb;
 	void *ctx;
 };
 
-static int list_row(const PGresult *r, int row, void *ctx)
+static int list_row(struct kt_row *q, void *ctx)
 {
 	struct list_ctx *x = ctx;
 	struct kt_command c;
-	int err = command_row(x->pg, r, row, 0, x->gid, &c);
+	int err = command_read(q, 0, x->gid, &c);
 
 	return err ? err : x->cb(&c, x->ctx);
 }
 
+/* No such session: no commands, as on a node. */
 int kt_pgr_commands_list(struct kt_store *st, int64_t gid, kt_command_cb cb, void *ctx)
 {
-	struct list_ctx x = { .pg = st->pg, .gid = gid, .cb = cb, .ctx = ctx };
-	char src[KT_PGR_SRC_MAX], b[24];
-	const char *v[2] = { src, b };
-	int64_t id;
-	int err = kt_pgr_session_key(st->pg, gid, src, &id);
+	struct list_ctx x = { .gid = gid, .cb = cb, .ctx = ctx };
 
-	/* no such session: no commands, as on a node */
-	if (err == -ENOENT)
-		return 0;
-	if (err)
-		return err;
-	kt_pgr_i64_param(id, b);
-	return kt_pgr_each(st->pg, "SELECT " CMD_COLS("") " FROM commands"
-			   " WHERE src = $1 AND session_id = $2 ORDER BY seq",
-			   2, v, "commands list", list_row, &x);
+	return kt_pgr_session_rows(st, gid, "SELECT " CMD_COLS("") " FROM commands"
+				   " WHERE src = $1 AND session_id = $2 ORDER BY seq", 0, NULL,
+				   "commands list", list_row, &x);
 }
 
 /* ---------------------------------------------------------------- search */
@@ -102,8 +88,12 @@ static int hit_row(const PGresult *r, int row, void *ctx)
 	/* hits come in runs from one session: copy it once per run */
 	if (!err && gid != x->s->id)
 		err = kt_pgr_session_row(x->pg, r, row, 0, x->s);
-	if (!err)
-		err = command_row(x->pg, r, row, x->ncols, x->s->id, &c);
+	if (!err) {
+		struct kt_row q;
+
+		kt_pgr_row(&q, x->pg, r, row, "commands search");
+		err = command_read(&q, x->ncols, x->s->id, &c);
+	}
 	return err ? err : x->cb(x->s, &c, x->ctx);
 }
 

@@ -386,19 +386,22 @@ static int rows_row(const PGresult *r, int n, void *ctx)
 	return err ? err : row.err;
 }
 
-int kt_pgr_session_rows(struct kt_store *st, int64_t gid, const char *sql, const char *what,
+int kt_pgr_session_rows(struct kt_store *st, int64_t gid, const char *sql, int nargs,
+			const int64_t *args, const char *what,
 			int (*cb)(struct kt_row *row, void *ctx), void *ctx)
 {
 	struct rows_ctx x = { st->pg, what, cb, ctx };
-	char src[KT_PGR_SRC_MAX], b[24];
-	const char *v[] = { src, b };
+	char src[KT_PGR_SRC_MAX], b[2 + KT_ROWS_ARGS_MAX][24];
+	const char *v[2 + KT_ROWS_ARGS_MAX] = { src, b[1] };
 	int64_t id;
 	int err = kt_pgr_session_key(st->pg, gid, src, &id);
 
 	if (err)
 		return err == -ENOENT ? 0 : err;
-	kt_pgr_i64_param(id, b);
-	return kt_pgr_each(st->pg, sql, 2, v, what, rows_row, &x);
+	kt_pgr_i64_param(id, b[1]);
+	for (int i = 0; i < nargs; i++)
+		v[2 + i] = kt_pgr_i64_param(args[i], b[2 + i]);
+	return kt_pgr_each(st->pg, sql, 2 + nargs, v, what, rows_row, &x);
 }
 
 int kt_pgr_session_pubkey(struct kt_store *st, int64_t gid, uint8_t pk[32])
@@ -421,6 +424,44 @@ int kt_pgr_session_pubkey(struct kt_store *st, int64_t gid, uint8_t pk[32])
 	    len)
 		err = kt_pubkey_parse(p, pk) ? kt_pgr_corrupt(st->pg, "node public key",
 							      "kt_nodes.pubkey of %s", src) : 0;
+	PQclear(r);
+	return err;
+}
+
+int kt_pgr_node_checkpoints(struct kt_store *st, const char *src, const char *sql,
+			    int (*cb)(struct kt_row *row, void *ctx), void *ctx)
+{
+	struct rows_ctx x = { st->pg, "verify (node chain)", cb, ctx };
+	const char *v[] = { src };
+
+	return kt_pgr_each(st->pg, sql, 1, v, x.what, rows_row, &x);
+}
+
+int kt_pgr_nodes_each(struct kt_store *st,
+		      int (*cb)(const char *src, const uint8_t *pk, void *ctx), void *ctx)
+{
+	static const char what[] = "verify (nodes)";
+	char src[KT_PGR_SRC_MAX];
+	uint8_t pk[32];
+	const char *key;
+	size_t len;
+	PGresult *r;
+	int err = -EIO;
+
+	/* all at once: a few rows per node, and the callback queries */
+	r = kt_pgr_query(st->pg, "SELECT src, pubkey FROM kt_nodes ORDER BY src", 0, NULL, what, &err);
+	if (!r)
+		return err;
+	err = 0;
+	for (int i = 0; !err && i < PQntuples(r); i++) {
+		err = kt_pgr_str(st->pg, r, i, 0, what, src, sizeof(src));
+		if (!err)
+			err = kt_pgr_bytes(st->pg, r, i, 1, what, false, &key, &len);
+		if (!err && len && kt_pubkey_parse(key, pk))
+			err = kt_pgr_corrupt(st->pg, what, "kt_nodes.pubkey of %s", src);
+		if (!err)
+			err = cb(src, len ? pk : NULL, ctx);
+	}
 	PQclear(r);
 	return err;
 }

@@ -51,44 +51,33 @@ int kt_pgr_holds_list(struct kt_store *st, int (*cb)(const struct kt_hold *h, vo
 			   0, NULL, "holds", hold_row, &x);
 }
 
+static int prune_row(struct kt_row *q, void *ctx)
+{
+	struct kt_prune_record *out = ctx;
+	size_t len;
+
+	out->ts_us = q->i64(q, 0);
+	out->min_age_us = q->i64(q, 1);
+	out->start_us = q->i64(q, 2);
+	out->end_us = q->i64(q, 3);
+	out->bytes = q->i64(q, 4);
+	/* clipped as the node's copy is (prune.c) */
+	kt_strlcpy(out->uuid, q->bytes(q, 5, &len), sizeof(out->uuid));
+	kt_strlcpy(out->rule, q->bytes(q, 6, &len), sizeof(out->rule));
+	kt_strlcpy(out->who, q->bytes(q, 7, &len), sizeof(out->who));
+	return q->err ? q->err : 1; /* one row */
+}
+
 int kt_pgr_prune_get(struct kt_store *st, int64_t gid, struct kt_prune_record *out)
 {
-	char src[KT_PGR_SRC_MAX], b[24];
-	const char *v[] = { src, b };
-	int64_t id;
-	PGresult *r;
-	int err = kt_pgr_session_key(st->pg, gid, src, &id);
+	int err;
 
-	if (err)
-		return err;
-	kt_pgr_i64_param(id, b);
-	r = kt_pgr_query(st->pg, "SELECT ts_us, min_age_us, start_us, end_us, bytes, uuid, rule, who"
-			 " FROM prunes WHERE src = $1 AND session_id = $2 ORDER BY id DESC LIMIT 1",
-			 2, v, "prune record", &err);
-	if (!r)
-		return err;
 	memset(out, 0, sizeof(*out));
+	err = kt_pgr_session_rows(st, gid, "SELECT ts_us, min_age_us, start_us, end_us, bytes, uuid,"
+				  " rule, who FROM prunes WHERE src = $1 AND session_id = $2"
+				  " ORDER BY id DESC LIMIT 1", 0, NULL, "prune record", prune_row, out);
 	out->session_id = gid;
-	if (!PQntuples(r))
-		err = -ENOENT;
-	if (!err)
-		err = kt_pgr_i64(st->pg, r, 0, 0, "prune record", &out->ts_us);
-	if (!err)
-		err = kt_pgr_i64(st->pg, r, 0, 1, "prune record", &out->min_age_us);
-	if (!err)
-		err = kt_pgr_i64(st->pg, r, 0, 2, "prune record", &out->start_us);
-	if (!err)
-		err = kt_pgr_i64(st->pg, r, 0, 3, "prune record", &out->end_us);
-	if (!err)
-		err = kt_pgr_i64(st->pg, r, 0, 4, "prune record", &out->bytes);
-	if (!err)
-		err = kt_pgr_str(st->pg, r, 0, 5, "prune record", out->uuid, sizeof(out->uuid));
-	if (!err)
-		err = kt_pgr_str(st->pg, r, 0, 6, "prune record", out->rule, sizeof(out->rule));
-	if (!err)
-		err = kt_pgr_str(st->pg, r, 0, 7, "prune record", out->who, sizeof(out->who));
-	PQclear(r);
-	return err;
+	return err > 0 ? 0 : err ? err : -ENOENT;
 }
 
 struct ids_ctx {

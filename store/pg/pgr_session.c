@@ -78,50 +78,28 @@ int kt_pgr_session_get(struct kt_store *st, int64_t gid, struct kt_session_info 
 
 /* ---------------------------------------------------------------- filters */
 
+/* PostgreSQL: each value a parameter of its own, numbered as added. */
+static const char *pg_ph(void *ctx, int slot, const struct kt_session_filter *f, char *buf,
+			 size_t len)
+{
+	struct kt_pgr_params *p = ctx;
+	const char *const str[] = { NULL, f->k8s_namespace, f->pod, f->container, f->node };
+	int n = slot <= 4 ? kt_pgr_param_str(p, str[slot])
+			  : kt_pgr_param_i64(p, slot == 5 ? f->until_us : f->since_us);
+
+	snprintf(buf, len, "$%d", n);
+	return buf;
+}
+
 int kt_pgr_filter_sql(const struct kt_session_filter *f, const char *alias, char *sql,
 		      size_t len, struct kt_pgr_params *p)
 {
-	size_t o = strlen(sql);
+	/* --node: the recorder's node name, or the name the node ships under
+	 * (src; the same in deploy/, both $NODE_NAME) */
+	struct kt_filter_dialect d = { .instr = "strpos", .node_alt = "src", .ph = pg_ph, .ctx = p };
+	int err = kt_session_filter_sql_d(f, alias, sql, len, &d);
 
-#define ADD(...) do { \
-		int _w = snprintf(sql + o, len - o, __VA_ARGS__); \
-		if (_w < 0 || (size_t)_w >= len - o) return -ENAMETOOLONG; \
-		o += _w; } while (0)
-
-	/* as kt_session_filter_sql: lower() folds ASCII only in this database
-	 * (SQL_ASCII, collation C), as SQLite's does; strpos keeps % and _
-	 * literal as instr does */
-	if (f->k8s_namespace && f->substr)
-		ADD(" AND strpos(lower(%sk8s_namespace), lower($%d)) > 0", alias,
-		    kt_pgr_param_str(p, f->k8s_namespace));
-	else if (f->k8s_namespace)
-		ADD(" AND %sk8s_namespace = $%d", alias, kt_pgr_param_str(p, f->k8s_namespace));
-	if (f->pod && f->substr)
-		ADD(" AND strpos(lower(%spod), lower($%d)) > 0", alias, kt_pgr_param_str(p, f->pod));
-	else if (f->pod)
-		ADD(" AND %spod = $%d", alias, kt_pgr_param_str(p, f->pod));
-	if (f->container)
-		ADD(" AND %scontainer = $%d", alias, kt_pgr_param_str(p, f->container));
-	/* the Kubernetes node name the recorder was given, or the name the
-	 * node ships under (src; the same in deploy/, both $NODE_NAME) */
-	if (f->node) {
-		int a = kt_pgr_param_str(p, f->node);
-
-		ADD(" AND (%snode = $%d OR %ssrc = $%d)", alias, a, alias, a);
-	}
-	if (f->until_us)
-		ADD(" AND %sstart_us <= $%d", alias, kt_pgr_param_i64(p, f->until_us));
-	if (f->since_us)
-		ADD(" AND (%send_us = 0 OR %send_us >= $%d)", alias, alias,
-		    kt_pgr_param_i64(p, f->since_us));
-	if (f->active == 1)
-		ADD(" AND %sstate = 0", alias);
-	else if (f->active == 0)
-		ADD(" AND %sstate <> 0", alias);
-	if (f->tty == 0 || f->tty == 1)
-		ADD(" AND %shas_tty = %d", alias, f->tty);
-#undef ADD
-	return p->n < 0 ? -E2BIG : 0;
+	return err ? err : p->n < 0 ? -E2BIG : 0;
 }
 
 struct list_ctx {

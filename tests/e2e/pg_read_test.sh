@@ -12,7 +12,8 @@
 # rowid; tables are compared without their ID column, JSON without ids):
 # sessions with every filter (namespace, pod, container, node, since, until,
 # active, tty/no-tty, limit, user) and --json, show (text and --json, read
-# by NODE:ID), command search, verify, the Kubernetes identity join (audit
+# by NODE:ID), command search, screen-text search (candidates by trigrams,
+# verified by rendering), verify, the Kubernetes identity join (audit
 # events imported on the nodes, joined per node on the server) and audit
 # gaps; cluster-wide listing and counts across the three nodes; the reader
 # role (a node role, a missing schema and an unreachable server are refused
@@ -136,6 +137,9 @@ same() {
 }
 show_filter() { sed -E 's/^Session [0-9]+ /Session ID /; /^  Shipped from /d; /^  Skipped runs /d'; }
 cat_filter() { cat; }
+# the session lines of verify (its node line is the node's chain on a node,
+# every node's chain on the server: checked below)
+verify_filter() { grep -v '^node ' | strip_id; }
 
 since=$(date -u -d '-1 hour' +%Y-%m-%dT%H:%M:%SZ)
 until=$(date -u -d '+1 minute' +%Y-%m-%dT%H:%M:%SZ)
@@ -157,12 +161,15 @@ for n in $NODES; do
 	grep -q "alice-$n.*matched" "$KT_TMP/sessions_$n.pg" ||
 		fail "identity_$n" "the server did not join alice-$n: $(cat "$KT_TMP/sessions_$n.pg")"
 	same "search_$n" "search --in commands echo" "search --in commands --node $n echo" strip_id
+	same "search_screen_$n" "search --in screen pgread-done" "search --in screen --node $n pgread-done" strip_id
+	same "search_all_$n" "search hello-$n" "search --node $n hello-$n" strip_id
+	same "search_screen_short_$n" "search --in screen --json 3000" "search --in screen --json --node $n 3000" json_noid
 	same "search_short_$n" "search --in commands --json id" "search --in commands --json --node $n id" json_noid
 	for id in $(sqlite3 "$NDB" "SELECT id FROM sessions ORDER BY id"); do
 		gid=$(psqlq "SELECT gid FROM sessions WHERE src = '$n' AND id = $id")
 		same "show_${n}_$id" "show $id" "show $n:$id" show_filter
 		same "show_json_${n}_$id" "show --json $id" "show --json $n:$id" json_noid
-		same "verify_${n}_$id" "verify $id" "verify $gid" strip_id
+		same "verify_${n}_$id" "verify $id" "verify $gid" verify_filter
 	done
 	grep -q "^  Shipped from   $n, session 1 there" "$KT_TMP/show_${n}_1.pg" ||
 		fail "show_origin_$n" "show on the server does not name the node: $(head -n 3 "$KT_TMP/show_${n}_1.pg")"
@@ -179,6 +186,12 @@ echo "# the cluster-wide listing:"; cat "$KT_TMP/all.txt"
 "$K" --db "$R" search --in commands who >"$KT_TMP/who.txt" 2>&1
 check cluster_search "search across nodes: $(cat "$KT_TMP/who.txt")" \
 	sh -c "[ \$(grep -c 'command  sh -c echo who-n' '$KT_TMP/who.txt') = 3 ]"
+# verify --all: every session, and every node's chain with its own key
+"$K" --db "$R" verify --all >"$KT_TMP/verify-all.pg" 2>"$KT_TMP/verify-all.err"
+rc=$?
+ncp=$(for n in $NODES; do sqlite3 "$KT_TMP/$n.db" "SELECT count(*) FROM checkpoints"; done | paste -sd+ | bc)
+check verify_all_cluster "verify --all on the server (rc $rc): $(tail -n 3 "$KT_TMP/verify-all.pg") $(head -c 300 "$KT_TMP/verify-all.err")" \
+	sh -c "[ $rc = 0 ] && grep -q '^node   verified       $ncp checkpoints, linked and signed' '$KT_TMP/verify-all.pg' && [ \$(grep -c ' verified ' '$KT_TMP/verify-all.pg') = $((total + 1)) ]"
 # audit gaps: per node on the server; the requests are the nodes' together
 "$K" --db "$R" audit gaps --json >"$KT_TMP/gaps.pg" 2>"$KT_TMP/gaps.pg.err"
 for n in $NODES; do "$K" --db "$KT_TMP/$n.db" audit gaps --json; done >"$KT_TMP/gaps.nodes" 2>/dev/null
