@@ -11,6 +11,11 @@
 static int sibling(const char *db, const char *name, char *buf, size_t len)
 {
 	const char *slash = strrchr(db, '/');
+
+	/* the cluster store (a URL) has no directory: each node's key is on
+	 * the server (kt_nodes), its head file on the node */
+	if (strstr(db, "://"))
+		return -EINVAL;
 	int n = slash ? snprintf(buf, len, "%.*s/%s", (int)(slash - db), db, name) :
 			snprintf(buf, len, "%s", name);
 

@@ -101,10 +101,37 @@ static PGresult *check_result(struct kt_pgr *pg, PGresult *r, const char *what, 
 	return NULL;
 }
 
+/*
+ * A connection that broke (server restarted, network cut) is reset before
+ * the next query, so a long-lived reader (kubetape-web, a follower) goes on
+ * once the server is back; what the connection held (prepared statements,
+ * the read-only setting, an open transaction) is gone with it.  One log
+ * line per outage: the failed query's.
+ */
+static void revive(struct kt_pgr *pg)
+{
+	PGresult *r;
+
+	if (PQstatus(pg->conn) == CONNECTION_OK)
+		return;
+	PQreset(pg->conn);
+	if (PQstatus(pg->conn) != CONNECTION_OK)
+		return;
+	pg->n_prepared = 0;
+	pg->cursors = 0;
+	r = PQexec(pg->conn, "SET default_transaction_read_only = on");
+	if (PQresultStatus(r) != PGRES_COMMAND_OK)
+		pr_warn("store %s: reconnected, but not read-only: %s", pg->label,
+			PQerrorMessage(pg->conn));
+	else
+		pr_info("store %s: reconnected", pg->label);
+	PQclear(r);
+}
+
 PGresult *kt_pgr_query(struct kt_pgr *pg, const char *sql, int n, const char *const *vals,
 		       const char *what, int *err)
 {
-	kt_pgr_revive(pg);
+	revive(pg);
 	return check_result(pg, PQexecParams(pg->conn, sql, n, NULL, vals, NULL, NULL, 1),
 			    what, err);
 }
@@ -124,7 +151,7 @@ PGresult *kt_pgr_prepared(struct kt_pgr *pg, const char *name, const char *sql, 
 	PGresult *r;
 	int i;
 
-	kt_pgr_revive(pg);
+	revive(pg);
 	for (i = 0; i < pg->n_prepared; i++)
 		if (pg->prepared[i] == name || strcmp(pg->prepared[i], name) == 0)
 			break;
@@ -293,7 +320,7 @@ int kt_pgr_each(struct kt_pgr *pg, const char *sql, int n, const char *const *va
 		void *ctx)
 {
 	char name[32], cmd[96], *decl = NULL;
-	bool own = (kt_pgr_revive(pg), PQtransactionStatus(pg->conn) == PQTRANS_IDLE);
+	bool own = PQtransactionStatus(pg->conn) == PQTRANS_IDLE;
 	PGresult *r = NULL;
 	int err = 0, rows;
 

@@ -30,14 +30,9 @@ struct kt_pgr {
 	int64_t key_gid, key_id;
 	char scope_src[KT_PGR_SRC_MAX]; /* the identity join's node (pgr_audit.c) */
 	int cursors;            /* open kt_pgr_each cursors (nesting) */
-	int64_t revive_us;      /* last reconnect attempt (pgr_revive.c) */
 	unsigned cursor_seq;
 	char key_src[KT_PGR_SRC_MAX];
 };
-
-/* Reconnect a broken connection, between statements (pgr_revive.c);
- * called before each statement. */
-void kt_pgr_revive(struct kt_pgr *pg);
 
 /* Log "store <label>: <what>: <server message>" once and return a
  * negative errno: -ECONNRESET when the connection is gone, -EACCES for a

@@ -12,7 +12,7 @@
 # rowid; tables are compared without their ID column, JSON without ids):
 # sessions with every filter (namespace, pod, container, node, since, until,
 # active, tty/no-tty, limit, user) and --json, show (text and --json, read
-# by NODE:ID), command search, screen-text search (candidates by trigrams,
+# by NODE:ID), cat (pgstream's stream), command search, screen-text search (candidates by trigrams,
 # verified by rendering), verify, the Kubernetes identity join (audit
 # events imported on the nodes, joined per node on the server) and audit
 # gaps; cluster-wide listing and counts across the three nodes; the reader
@@ -52,7 +52,9 @@ now_s() { date +%s.%N; }
 : >"$KT_TMP/events.jsonl"
 for n in $NODES; do
 	step_start
-	start_recorder "record_$n" "$KT_TMP/$n.db" "$KT_TMP/rec-$n.log" --node-name "$n"
+	# a directory per node: its own signing key and chain head beside it
+	mkdir -p "$KT_TMP/$n"
+	start_recorder "record_$n" "$KT_TMP/$n/node.db" "$KT_TMP/rec-$n.log" --node-name "$n"
 	cat >"$KT_TMP/$n.script" <<EOF
 expect "# " 10
 send "echo hello-$n; ls /; id\r"
@@ -62,29 +64,31 @@ expect "^pgread-done-$n" 30
 send "exit 3\r"
 wait-exit 10
 EOF
+	# the session exits 3: ptyrun passes its status on
 	$PTYRUN --raw --rows 24 --cols 80 --script "$KT_TMP/$n.script" --out "$KT_TMP/$n.out" \
-		-- $(ctr_exec_tty "pgread-$n") >"$KT_TMP/$n.log" 2>&1 ||
-		{ show "$KT_TMP/$n.log"; fail "record_$n" "the tty session's client failed"; }
+		-- $(ctr_exec_tty "pgread-$n") >"$KT_TMP/$n.log" 2>&1
+	rc=$?
+	[ "$rc" = 3 ] || { show "$KT_TMP/$n.log"; fail "record_$n" "the tty session's client exited $rc, not 3"; }
 	t=$(now_s)
 	fakepod exec sh -c "echo who-$n" >"$KT_TMP/$n.exec1" 2>&1 || fail "record_$n" "fakepod exec failed"
 	$GEN "id=e2e-$n-who,t=$t,user=alice-$n,verb=create,cmd=sh+-c+echo who-$n,$where" >>"$KT_TMP/events.jsonl"
 	fakepod exec sh -c "echo nobody-$n" >"$KT_TMP/$n.exec2" 2>&1 || fail "record_$n" "fakepod exec failed"
-	wait_for 15 sh -c "[ \"\$(sqlite3 '$KT_TMP/$n.db' 'SELECT count(*) FROM sessions WHERE state != 0')\" -ge 3 ]" ||
+	wait_for 15 sh -c "[ \"\$(sqlite3 '$KT_TMP/$n/node.db' 'SELECT count(*) FROM sessions WHERE state != 0')\" -ge 3 ]" ||
 		fail "record_$n" "three ended sessions expected in $n.db"
-	wait_for 30 sh -c "[ \"\$(sqlite3 '$KT_TMP/$n.db' 'SELECT count(*) FROM screen_index WHERE done = 1')\" -ge 1 ]" ||
+	wait_for 30 sh -c "[ \"\$(sqlite3 '$KT_TMP/$n/node.db' 'SELECT count(*) FROM screen_index WHERE done = 1')\" -ge 1 ]" ||
 		fail "record_$n" "the recorder did not finish indexing in 30 s"
 	stop_recorder || fail "record_$n" "recorder exit status $?"
 	pass "record_$n"
 done
 $GEN "id=e2e-ghost,t=$(now_s),user=eve,cmd=vi+/etc/passwd,$where" >>"$KT_TMP/events.jsonl"
 for n in $NODES; do
-	$K --db "$KT_TMP/$n.db" audit import "$KT_TMP/events.jsonl" >/dev/null 2>"$KT_TMP/import-$n.err" ||
+	$K --db "$KT_TMP/$n/node.db" audit import "$KT_TMP/events.jsonl" >/dev/null 2>"$KT_TMP/import-$n.err" ||
 		fail "audit_import_$n" "$(cat "$KT_TMP/import-$n.err")"
 done
 
 step_start
 for n in $NODES; do
-	"$K" --db "$KT_TMP/$n.db" ship --to "$PG_URL" --node-name "$n" --once --migrate \
+	"$K" --db "$KT_TMP/$n/node.db" ship --to "$PG_URL" --node-name "$n" --once --migrate \
 		>"$KT_TMP/ship-$n.log" 2>&1 &
 	eval "SHIP_$n=\$!"
 done
@@ -101,15 +105,16 @@ R="postgresql://kt_reader@127.0.0.1:$PORT/kubetape"
 # ------------------------------------------------------------------ same output
 # strip_id: a table without its first column (the ids), leading spaces gone
 strip_id() { sed -E 's/^ *[0-9]+ +//; s/^ID +//; s/^SESSION +//'; }
-# json_noid: JSON with every "id"/"session_id"/"other_sessions" value
-# removed, and node_skipped_runs (the node's meta, not shipped: null on the
-# server), keys sorted
+# json_noid: JSON without ids ("id", "session_id", "other_sessions",
+# "line_id"), node_skipped_runs (the node's meta, not shipped: null on the
+# server) and key_from_store (true on the server: the key is kt_nodes',
+# false on the node: its node.key.pub lies beside the store), keys sorted
 json_noid() {
 	python3 -c '
 import json, sys
 def walk(x):
     if isinstance(x, dict):
-        return {k: walk(v) for k, v in sorted(x.items()) if k not in ("id", "session_id", "other_sessions", "node_skipped_runs")}
+        return {k: walk(v) for k, v in sorted(x.items()) if k not in ("id", "session_id", "other_sessions", "line_id", "node_skipped_runs", "key_from_store")}
     if isinstance(x, list):
         return [walk(v) for v in x]
     return x
@@ -145,7 +150,7 @@ since=$(date -u -d '-1 hour' +%Y-%m-%dT%H:%M:%SZ)
 until=$(date -u -d '+1 minute' +%Y-%m-%dT%H:%M:%SZ)
 for n in $NODES; do
 	step_start
-	NDB=$KT_TMP/$n.db
+	NDB=$KT_TMP/$n/node.db
 	same "sessions_$n" "sessions" "sessions --node $n" strip_id
 	same "sessions_json_$n" "sessions --json" "sessions --json --node $n" json_noid
 	same "sessions_tty_$n" "sessions --tty" "sessions --tty --node $n" strip_id
@@ -170,6 +175,7 @@ for n in $NODES; do
 		same "show_${n}_$id" "show $id" "show $n:$id" show_filter
 		same "show_json_${n}_$id" "show --json $id" "show --json $n:$id" json_noid
 		same "verify_${n}_$id" "verify $id" "verify $gid" verify_filter
+		same "cat_${n}_$id" "cat $id" "cat $n:$id" cat_filter empty-ok
 	done
 	grep -q "^  Shipped from   $n, session 1 there" "$KT_TMP/show_${n}_1.pg" ||
 		fail "show_origin_$n" "show on the server does not name the node: $(head -n 3 "$KT_TMP/show_${n}_1.pg")"
@@ -177,7 +183,7 @@ done
 
 # ------------------------------------------------------------------ the cluster
 step_start
-total=$(for n in $NODES; do sqlite3 "$KT_TMP/$n.db" "SELECT count(*) FROM sessions"; done | paste -sd+ | bc)
+total=$(for n in $NODES; do sqlite3 "$KT_TMP/$n/node.db" "SELECT count(*) FROM sessions"; done | paste -sd+ | bc)
 "$K" --db "$R" sessions --json >"$KT_TMP/all.json" 2>"$KT_TMP/all.err"
 check cluster_sessions "the server lists $(json "$KT_TMP/all.json" 'print(len(d))') sessions, the nodes $total: $(cat "$KT_TMP/all.err")" \
 	json "$KT_TMP/all.json" "sys.exit(not (len(d) == $total and sorted(s['id'] for s in d) == list(range(1, $total + 1)) and sorted(set(s['node'] for s in d)) == ['n1', 'n2', 'n3']))"
@@ -185,16 +191,16 @@ check cluster_sessions "the server lists $(json "$KT_TMP/all.json" 'print(len(d)
 echo "# the cluster-wide listing:"; cat "$KT_TMP/all.txt"
 "$K" --db "$R" search --in commands who >"$KT_TMP/who.txt" 2>&1
 check cluster_search "search across nodes: $(cat "$KT_TMP/who.txt")" \
-	sh -c "[ \$(grep -c 'command  sh -c echo who-n' '$KT_TMP/who.txt') = 3 ]"
+	sh -c "[ \$(grep -c \"command  sh -c 'echo who-n\" '$KT_TMP/who.txt') = 3 ]"
 # verify --all: every session, and every node's chain with its own key
 "$K" --db "$R" verify --all >"$KT_TMP/verify-all.pg" 2>"$KT_TMP/verify-all.err"
 rc=$?
-ncp=$(for n in $NODES; do sqlite3 "$KT_TMP/$n.db" "SELECT count(*) FROM checkpoints"; done | paste -sd+ | bc)
+ncp=$(for n in $NODES; do sqlite3 "$KT_TMP/$n/node.db" "SELECT count(*) FROM checkpoints"; done | paste -sd+ | bc)
 check verify_all_cluster "verify --all on the server (rc $rc): $(tail -n 3 "$KT_TMP/verify-all.pg") $(head -c 300 "$KT_TMP/verify-all.err")" \
 	sh -c "[ $rc = 0 ] && grep -q '^node   verified       $ncp checkpoints, linked and signed' '$KT_TMP/verify-all.pg' && [ \$(grep -c ' verified ' '$KT_TMP/verify-all.pg') = $((total + 1)) ]"
 # audit gaps: per node on the server; the requests are the nodes' together
 "$K" --db "$R" audit gaps --json >"$KT_TMP/gaps.pg" 2>"$KT_TMP/gaps.pg.err"
-for n in $NODES; do "$K" --db "$KT_TMP/$n.db" audit gaps --json; done >"$KT_TMP/gaps.nodes" 2>/dev/null
+for n in $NODES; do "$K" --db "$KT_TMP/$n/node.db" audit gaps --json; done >"$KT_TMP/gaps.nodes" 2>/dev/null
 check audit_gaps_cluster "gaps differ: $(head -c 300 "$KT_TMP/gaps.pg.err")" python3 -c "
 import json
 pg = json.load(open('$KT_TMP/gaps.pg'))
@@ -205,7 +211,7 @@ req = sorted(r['audit_id'] for n in nodes for r in n['requests'])
 ses = sorted(s['first_command'] for n in nodes for s in n['sessions'])
 assert sorted(r['audit_id'] for r in pg['requests']) == req, (pg['requests'], req)
 assert sorted(s['first_command'] for s in pg['sessions']) == ses
-assert len(req) > 0 and len(ses) == 3
+assert len(req) > 0 and len(ses) == 6  # per node: the tty session and nobody-N
 "
 
 # ------------------------------------------------------------------ refusals
@@ -242,7 +248,7 @@ psqlq "UPDATE sessions SET pod = repeat('p', 100000), first_command = repeat('c'
 "$K" --db "$R" show "$gid" >"$KT_TMP/long.out" 2>&1
 rc=$?
 check oversized_strings_clipped "show of oversized strings (rc $rc): $(head -c 300 "$KT_TMP/long.out")" \
-	sh -c "[ $rc = 0 ] && grep -q '^  Pod            ppppp' '$KT_TMP/long.out' && [ \$(grep '^  Pod ' '$KT_TMP/long.out' | wc -c) -lt 300 ]"
+	sh -c "[ $rc = 0 ] && grep -q '^  Pod            ppppp' '$KT_TMP/long.out' && [ \$(grep '^  Pod ' '$KT_TMP/long.out' | wc -c) -lt 400 ]"
 "$K" --db "$R" sessions --json >/dev/null 2>"$KT_TMP/long-list.err"
 check oversized_strings_list "sessions with oversized strings: $(cat "$KT_TMP/long-list.err")" test $? = 0
 
