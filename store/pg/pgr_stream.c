@@ -54,7 +54,7 @@ static int one_row(struct kt_pgr *pg, PGresult *r, int err, const char *what,
 
 /* kt_pgr_prepared, again once when the connection broke: a follower polls
  * for as long as the session lasts and goes on after a server restart or
- * a dropped connection (the retry reconnects, pgr_revive.c). */
+ * a dropped connection (the retry reconnects: pgr_conn.c). */
 static PGresult *query(struct kt_pgr *pg, const char *name, const char *sql, int n,
 		       const char *const *vals, const char *what, int *err)
 {
