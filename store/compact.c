@@ -207,6 +207,27 @@ static int add_chunk(struct compactor *cp, const struct cchunk *c, int64_t start
 	return nframes == c->nframes ? 0 : -EBADMSG;
 }
 
+/*
+ * An ended session's last chunks, v[0..n), that would make a merged chunk
+ * of their own below a quarter of the target: merged into the run before
+ * them instead (raw so far), up to 1.25x the target.  A small last chunk
+ * costs a row, its page tails and a zstd frame whose window starts empty
+ * (on a 4.3 MB session the tail was a 240 KB chunk of its own).
+ */
+static bool short_tail(const struct cchunk *v, size_t n, size_t raw, size_t target, bool ended)
+{
+	size_t rest = 0;
+
+	if (!ended)
+		return false;
+	for (size_t k = 0; k < n; k++) {
+		if (v[k].codec != KT_CODEC_NONE && (size_t)v[k].raw_len >= target / 2)
+			return false;
+		rest += (size_t)v[k].raw_len;
+	}
+	return rest <= target / 4 && raw + rest <= KT_CHUNK_RAW_MAX;
+}
+
 static ssize_t zcompress(struct compactor *cp, int level)
 {
 	size_t bound = ZSTD_compressBound(cp->b.len), n;
@@ -416,7 +437,8 @@ int kt_store_compact_session(struct kt_store *st, int64_t session_id, size_t bud
 		for (j = i; j < n; j++) {
 			if (v[j].codec != KT_CODEC_NONE && (size_t)v[j].raw_len >= target / 2)
 				break;
-			if (j > i && raw + (size_t)v[j].raw_len > target)
+			if (j > i && raw + (size_t)v[j].raw_len > target &&
+			    !short_tail(v + j, n - j, raw, target, ended))
 				break;
 			raw += (size_t)v[j].raw_len;
 			any_raw |= v[j].codec == KT_CODEC_NONE;
