@@ -18,6 +18,9 @@
  * gap; compression happens before the transaction, so the recorder waits
  * only for the rows to be written.
  *
+ * An ended session's short last chunks join the run (or the merged chunk)
+ * before them (short_tail).
+ *
  * Only chunks the screen indexer has passed are merged (it reads raw
  * chunks for free), and in an active session never the last chunk, which a
  * live viewer is probably reading.
@@ -429,10 +432,22 @@ int kt_store_compact_session(struct kt_store *st, int64_t session_id, size_t bud
 		bool any_raw = false, closed;
 
 		/* A merged chunk (compressed, at least half the target) ends
-		 * runs; so does the target size. */
+		 * runs; so does the target size.  Except before an ended
+		 * session's short tail: rewritten once with it (the worker
+		 * merged it while the session ran, so the tail came later). */
 		if (v[i].codec != KT_CODEC_NONE && (size_t)v[i].raw_len >= target / 2) {
-			j = i + 1;
-			continue;
+			if ((size_t)v[i].raw_len > target || i + 1 >= n ||
+			    !short_tail(v + i + 1, n - i - 1, (size_t)v[i].raw_len, target, ended)) {
+				j = i + 1;
+				continue;
+			}
+			for (j = i; j < n; j++) {
+				raw += (size_t)v[j].raw_len;
+				any_raw |= v[j].codec == KT_CODEC_NONE;
+			}
+			if (!any_raw)
+				continue; /* nothing new: never rewrite merged chunks alone */
+			goto merge;
 		}
 		for (j = i; j < n; j++) {
 			if (v[j].codec != KT_CODEC_NONE && (size_t)v[j].raw_len >= target / 2)
@@ -451,6 +466,7 @@ int kt_store_compact_session(struct kt_store *st, int64_t session_id, size_t bud
 		closed = j < n || raw >= target / 2 || ended || v[j - 1].end_us < now - COMPACT_IDLE_US;
 		if (!closed)
 			break;
+merge:
 		if (done >= budget) {
 			more = true;
 			break;

@@ -4,7 +4,8 @@
  * a v6 store (keyframes WITHOUT ROWID, as the code before v7 wrote it) is
  * migrated to v7 by the writer with the same keyframes and the same seeks; screen_fts stays close to fully merged (usermerge 2) and search
  * still finds the first and the last block; compaction folds an ended
- * session's short last chunks into the run before them, and only then.
+ * session's short last chunks into the run before them (or, once, into
+ * the chunk merged while it ran), and only then.
  */
 #include "index_fixture.h"
 
@@ -182,14 +183,28 @@ static void t_compact_short_tail(void)
 	snprintf(sql, sizeof(sql), "SELECT count(*) FROM chunks WHERE session_id = %lld AND codec = 2",
 		 (long long)s3);
 	CHECK_EQ_INT(kt_fx_sql_int(path, sql), 1);
-	/* every frame still there, in order, with its bytes */
+	/* once it ends, its tail joins the chunk merged while it ran */
+	kt_fx_end_id(st, s3, ts);
+	CHECK(index_all(st, s3, 0) >= 0);
+	CHECK(kt_store_compact_session(st, s3, 0, NULL) >= 0);
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM chunks WHERE session_id = %lld", (long long)s3);
+	CHECK_EQ_INT(kt_fx_sql_int(path, sql), 1);
+	/* and a merged chunk is not rewritten again */
+	snprintf(sql, sizeof(sql), "SELECT length(data) FROM chunks WHERE session_id = %lld", (long long)s3);
 	{
+		int64_t len = kt_fx_sql_int(path, sql);
+
+		CHECK(kt_store_compact_session(st, s3, 0, NULL) >= 0);
+		CHECK_EQ_INT(kt_fx_sql_int(path, sql), len);
+	}
+	/* every frame still there, in order, with its bytes */
+	for (int64_t sid = s1; sid <= s3; sid += s3 - s1) {
 		struct kt_stream *x = NULL;
 		struct kt_frame f;
 		int64_t n = 0, bytes = 0, last = 0;
 		int ret;
 
-		CHECK_EQ_INT(kt_stream_open(st, s1, INT64_MIN, &x), 0);
+		CHECK_EQ_INT(kt_stream_open(st, sid, INT64_MIN, &x), 0);
 		while ((ret = kt_stream_next(x, &f)) == 1) {
 			CHECK(f.ts_us >= last);
 			last = f.ts_us;
@@ -198,9 +213,9 @@ static void t_compact_short_tail(void)
 		}
 		CHECK_EQ_INT(ret, 0);
 		kt_stream_close(x);
-		snprintf(sql, sizeof(sql), "SELECT bytes_out FROM sessions WHERE id = %lld", (long long)s1);
+		snprintf(sql, sizeof(sql), "SELECT bytes_out FROM sessions WHERE id = %lld", (long long)sid);
 		CHECK_EQ_INT(bytes, kt_fx_sql_int(path, sql));
-		snprintf(sql, sizeof(sql), "SELECT nframes FROM chunks WHERE session_id = %lld", (long long)s1);
+		snprintf(sql, sizeof(sql), "SELECT nframes FROM chunks WHERE session_id = %lld", (long long)sid);
 		CHECK_EQ_INT(n, kt_fx_sql_int(path, sql));
 	}
 	kt_store_close(st);
