@@ -47,6 +47,7 @@
 set -u
 OUT=$1 BLOCK_SRC=$2 REP=$3 ROUNDS=$4 STATS=${5:-1}
 REC=$OUT/kubetape-recorder KT=$OUT/kubetape PTYRUN=$OUT/tests/ptyrun
+# cpu_tree_s, cpu_threads, hwm_kib, bpf_time
 # shellcheck source=bench/proc.sh
 . "$(dirname "$0")/proc.sh"
 W=$(mktemp -d /tmp/kt-gflood.XXXXXX) || exit 1
@@ -82,17 +83,6 @@ wait_ended() {
 	done
 	return 1
 }
-# bpf_time PID: "NS RUNS" summed over the BPF programs PID holds
-bpf_time() {
-	local f ns=0 cnt=0 a b
-	for f in /proc/"$1"/fdinfo/*; do
-		grep -q '^prog_type:' "$f" 2>/dev/null || continue
-		a=$(sed -n 's/^run_time_ns:[[:space:]]*//p' "$f"); b=$(sed -n 's/^run_cnt:[[:space:]]*//p' "$f")
-		ns=$((ns + ${a:-0})) cnt=$((cnt + ${b:-0}))
-	done
-	echo "$ns $cnt"
-}
-
 # flood: one session catting the block REP times; prints its wall seconds
 flood() {
 	local t0 t1 ns tgt="" rc
