@@ -18,6 +18,8 @@
 #   plain    no recorder
 #   tty      kubetape-recorder --capture tty (the pty-driver hooks)
 #   syscall  kubetape-recorder --capture syscall (the host's backend)
+# Each flood starts once the guest is quiet (settle: a stopped recorder's
+# kernel state is torn down in the background for seconds under TCG).
 # Prints per variant and round
 #   FLOOD ROUND VARIANT SECONDS RECEIVED RECORDED LOST CPU_S HWM_KIB SKIPPED
 # (RECORDED..SKIPPED are "-" for plain): wall seconds of the flood, bytes
@@ -83,6 +85,23 @@ wait_ended() {
 	done
 	return 1
 }
+# settle: until the guest's CPUs were 80% idle over a second (at most 30
+# s).  A stopped recorder's programs, links and 16 MiB ring are torn down by
+# kernel workers after it exits (RCU grace periods, trampoline unpatching),
+# which under TCG takes seconds: a flood started then would be charged
+# for them.
+settle() {
+	local a b _
+	for _ in $(seq 30); do
+		a=$(awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9, $5 + $6 }' /proc/stat)
+		sleep 1
+		b=$(awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9, $5 + $6 }' /proc/stat)
+		awk -v a="$a" -v b="$b" 'BEGIN { split(a, x, " "); split(b, y, " ")
+			busy = y[1] - x[1]; idle = y[2] - x[2]; exit !(idle >= 0.8 * (busy + idle)) }' && return 0
+	done
+	echo "# not settled after 30 s" >&2
+}
+
 # flood: one session catting the block REP times; prints its wall seconds
 flood() {
 	local t0 t1 ns tgt="" rc
@@ -91,6 +110,7 @@ flood() {
 	for _ in $(seq 100); do tgt=$(pgrep -P "$ns" sleep) && break; sleep 0.05; done
 	[ -n "$tgt" ] || { echo "ERROR no process in the new pid namespace" >&2; return 1; }
 	rm -f "$W/client.out"
+	settle
 	t0=$(date +%s%N)
 	"$PTYRUN" --raw --timeout 1800 --out "$W/client.out" -- nsenter -t "$tgt" -p -- \
 		sh -c "i=0; while [ \$i -lt $REP ]; do cat $W/block || exit 1; i=\$((i+1)); done" \
