@@ -227,6 +227,7 @@ bench_row recorder "CPU per GiB recorded ($A_MIB MiB flood)" CPU-s/GiB "<=5" ${K
 if [ "$STATS" = 1 ]; then
 	# shellcheck disable=SC2086
 	bench_row recorder "BPF programs' run time per GiB recorded ($A_MIB MiB flood, in the kernel)" CPU-s/GiB - ${KT_BPF[A]:-}
+	bench_note "recorder: the BPF run time is every run of the recorder's programs on the node from ready to idle, whoever ran them (the syscall backend's hook runs on every syscall exit while a tty is recorded): on a busy node it includes other processes' syscalls (load average at the end: $(cut -d' ' -f1-3 /proc/loadavg))"
 else
 	bench_na recorder "BPF programs' run time per GiB recorded" "cannot set kernel.bpf_stats_enabled"
 fi
