@@ -51,6 +51,11 @@ done
 case "$OUT" in /*) ;; *) OUT=$REPO/$OUT ;; esac
 [ "$(id -u)" = 0 ] || { echo "run.sh: benchmarks need root (BPF, containerd); uid $(id -u)" >&2; exit 1; }
 
+# The e2e lock once for the whole suite (bench/lib.sh would take it per
+# script, and another e2e run slipping in between two workloads would both
+# wait for the rest and distort it)
+# shellcheck source=tests/lib/e2e_lock.sh
+. "$REPO/tests/lib/e2e_lock.sh"
 export BENCH_MODE=$MODE
 WORK=$(mktemp -d /tmp/kubetape-bench-run.XXXXXX) || exit 1
 export BENCH_ROWS=$WORK/rows.tsv BENCH_NOTES=$WORK/notes.txt
@@ -119,6 +124,19 @@ MD_CMD="bench/run.sh ${OUT#"$REPO"/}$([ "$MODE" = full ] || echo " --$MODE")" MD
 	python3 "$HERE/results_md.py" "$BENCH_ROWS" "$BENCH_NOTES" "$HERE/results" "$HERE/results/issue14-before.tsv" >"$MD.tmp" &&
 	mv -f "$MD.tmp" "$MD" || { echo "run.sh: writing $MD failed" >&2; rm -f "$MD.tmp"; nfail=$((nfail + 1)); }
 echo "run.sh: wrote ${MD#"$REPO"/}" >&2
+if [ "$MODE" = smoke ]; then
+	# the file's structure: the table, the before/after table, each section
+	miss=""
+	for h in "## The one-run table" "## Issue 14: before / after" $(sed -n 's/^## /##_/p' "$HERE"/results/*.md | tr ' ' '_'); do
+		grep -qxF -- "${h//_/ }" "$MD" || miss+=" '${h//_/ }'"
+	done
+	if [ -z "$miss" ]; then
+		echo "PASS bench_results_md"
+	else
+		echo "FAIL bench_results_md: ${MD#"$REPO"/} lacks$miss"
+		nfail=$((nfail + 1))
+	fi
+fi
 if [ "$MODE" = smoke ]; then
 	echo "bench_smoke: $npass passed, $nfail failed (${SECS}s)" >&2
 	[ "$nfail" = 0 ]
