@@ -104,6 +104,7 @@ SECS=$(($(date +%s) - T0))
 
 # ------------------------------------------------------------------ report
 echo "run time per script: ${TIMES%, } (whole run ${SECS} s)" >>"$BENCH_NOTES"
+# shellcheck disable=SC2034 # (read by bench_print_table, sourced below)
 BENCH_DIR=$HERE
 # shellcheck source=bench/lib.sh disable=SC1091
 . <(sed -n '/^bench_print_table()/,/^}/p; /^machine_line()/,/^}/p' "$HERE/lib.sh")
