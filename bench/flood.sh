@@ -35,8 +35,13 @@
 # counters, sustained lossless MB/s; recorder CPU-s per GiB recorded (user +
 # sys from /proc/PID/stat of the recorder and of the worker processes it
 # forks (the screen indexer), sampled after the recorder went ready and again
-# after the session ended, so BPF loading is excluded) with per-thread
-# figures, and its peak RSS (VmHWM, whole life; the worker's separately).  Round 1 also checks the
+# once the session ended and the recorder and its worker went idle (under
+# 3% of a CPU for a second: the worker's backlog counts), so BPF loading is
+# excluded) with per-thread
+# figures, and its peak RSS (VmHWM, whole life; the worker's separately);
+# the BPF programs' own run time per GiB (kernel.bpf_stats_enabled, from
+# /proc/PID/fdinfo of the recorder's program fds: the kernel side of the
+# capture, charged to the writing processes, not to the recorder).  Round 1 also checks the
 # recording byte for byte (`kubetape cat` vs the client's bytes).
 #
 # Limits: emitted bytes are what the client's pty received (the container's
@@ -59,31 +64,7 @@ pod_up || exit 1
 # ------------------------------------------------------------------ the block
 BLOCK=$FAKEPOD_DIR/rootfs/tmp/ktb-flood-block
 at_exit 'rm -f "$BLOCK"'
-python3 - "$BLOCK" $((BLOCK_MIB << 20)) <<'EOF' || { msg "generating the flood block failed"; exit 1; }
-import base64, os, subprocess, sys
-path, size = sys.argv[1], int(sys.argv[2])
-find = subprocess.run(["find", "/usr"], capture_output=True).stdout[: 8 << 20]
-lsr = subprocess.run(["ls", "-lR", "/usr/share"], capture_output=True).stdout[: 8 << 20]
-seq_n = [1]
-def seq_piece(n):
-    s = seq_n[0]; seq_n[0] += 40000
-    return "".join("%d\n" % i for i in range(s, s + 40000)).encode()[:n]
-def b64_piece(n):
-    return base64.encodebytes(os.urandom(n * 3 // 4))[:n]
-offs = {"find": 0, "ls": 0}
-def text_piece(name, src, n):
-    o = offs[name]
-    if o + n > len(src): o = 0
-    offs[name] = o + n
-    return src[o:o + n]
-makers = [seq_piece, lambda n: text_piece("find", find, n), b64_piece, lambda n: text_piece("ls", lsr, n)]
-with open(path, "wb") as f:
-    done, i = 0, 0
-    while done < size:
-        n = min(256 << 10, size - done)
-        p = makers[i % len(makers)](n)
-        f.write(p); done += len(p); i += 1
-EOF
+python3 "$BENCH_DIR/flood_block.py" "$BLOCK" $((BLOCK_MIB << 20)) || { msg "generating the flood block failed"; exit 1; }
 flood_cmd() { echo "i=0; while [ \$i -lt $1 ]; do cat /tmp/ktb-flood-block || exit 1; i=\$((i+1)); done"; }
 
 # ------------------------------------------------------------------ variants
@@ -103,8 +84,17 @@ fi
 # Results, keyed by phase (A or B) and variant, per round.
 declare -A T	# T[phase,variant,round] = seconds
 declare -A RECORDED	# [phase,variant] = "file bytes / emitted" per round
-declare -A KT_RATIO KT_LOST KT_MBPS KT_CPU KT_HWM KT_IDX_HWM PLAIN_MBPS	# [phase] = list
-KT_THREADS=""
+declare -A KT_RATIO KT_LOST KT_MBPS KT_CPU KT_BPF KT_HWM KT_IDX_HWM PLAIN_MBPS	# [phase] = list
+# The BPF programs' own run time (kernel.bpf_stats_enabled: two clock reads
+# per program run, a few ms over a whole flood): capture work charged to
+# the processes writing to the pty, in no process's recorder CPU figure.
+STATS=0
+# shellcheck disable=SC2034 # (OLD_STATS: used by the at_exit string)
+if OLD_STATS=$(sysctl -n kernel.bpf_stats_enabled 2>/dev/null) && sysctl -qw kernel.bpf_stats_enabled=1; then
+	STATS=1
+	at_exit 'sysctl -qw kernel.bpf_stats_enabled="$OLD_STATS"'
+fi
+KT_THREADS="" BACKEND="?"
 
 # run_flood OUTFILE CMD...: time one flood driven through a pty; prints seconds
 run_flood() {
@@ -132,17 +122,23 @@ run_variant() {	# run_variant PHASE REPEAT VARIANT ROUND
 		db=$BENCH_TMP/kt-$ph$r.db
 		rec_start "$db" || return 1
 		cpu0=$(cpu_tree_s "$REC_PID")
+		b0=$(bpf_time "$REC_PID")
 		ctr_tty sh -c "$cmd"
 		secs=$(run_flood "$out" "${CTR_ARGV[@]}") || { rec_stop; return 1; }
 		emitted=$(stat -c %s "$out")
 		# the session ends 1 s (close grace) after its leader: then every
 		# byte is in the store and the recorder's work for it is done
 		wait_ended "$db" 1 60 || msg "round $r: session not ended after 60 s"
+		# the worker indexes what was committed last after the session
+		# ended: its CPU counts only once it is idle
+		wait_cpu_idle "$REC_PID" 120 || msg "round $r: recorder still busy 120 s after the session ended"
 		cpu1=$(cpu_tree_s "$REC_PID")
+		b1=$(bpf_time "$REC_PID")
 		hwm=$(hwm_kib "$REC_PID")
 		KT_IDX_HWM[$ph]+="$(awk -v k="$(child_hwm_kib "$REC_PID")" 'BEGIN { printf "%.1f", k / 1024 }') "
 		KT_THREADS="$(cpu_threads "$REC_PID")$(for c in $(children "$REC_PID"); do printf 'child %s: %s ' "$c" "$(cpu_threads "$c")"; done)"
 		rec_stop
+		BACKEND=$(python3 -c "import json; print(json.load(open('$db.stats'))['backend'])" 2>/dev/null || echo "?")
 		got=$(kt_json "$db" "d[0]['bytes_out']" sessions)
 		# the store's count (its gap markers) and the kernel's are the same
 		# loss seen twice: take the larger, never the sum
@@ -154,6 +150,7 @@ run_variant() {	# run_variant PHASE REPEAT VARIANT ROUND
 		KT_RATIO[$ph]+="$(awk -v a="$got" -v b="$emitted" 'BEGIN { printf "%.6f", a / b }') "
 		KT_LOST[$ph]+="$lost "
 		KT_CPU[$ph]+="$(awk -v c0="$cpu0" -v c1="$cpu1" -v b="$got" 'BEGIN { printf "%.3f", (c1 - c0) / (b / 1073741824) }') "
+		[ "$STATS" = 1 ] && KT_BPF[$ph]+="$(awk -v a="${b0% *}" -v c="${b1% *}" -v b="$got" 'BEGIN { printf "%.4f", (c - a) / 1e9 / (b / 1073741824) }') "
 		KT_HWM[$ph]+="$(awk -v k="$hwm" 'BEGIN { printf "%.1f", k / 1024 }') "
 		[ "$lost" = 0 ] && KT_MBPS[$ph]+="$(mbps "$emitted" "$secs") "
 		if [ "$r" = 1 ] && [ "$ph" = A ]; then
@@ -213,7 +210,8 @@ bench_row $WL "plain: wall time, $A_MIB MiB" s - $(times A plain)
 # shellcheck disable=SC2086
 bench_row $WL "plain: client throughput, $A_MIB MiB" MB/s - ${PLAIN_MBPS[A]}
 # shellcheck disable=SC2046
-bench_row $WL "kubetape: time / plain, $A_MIB MiB" x "<=1.10" $(ratios A kubetape)
+# issue 14's goals: 1.25 for the syscall backend, 1.10 for the tty one
+bench_row $WL "kubetape ($BACKEND): time / plain, $A_MIB MiB" x "$(case "$BACKEND" in tty*) echo "<=1.10" ;; *) echo "<=1.25" ;; esac)" $(ratios A kubetape)
 # shellcheck disable=SC2086
 bench_row $WL "kubetape: recorded / emitted bytes" x "==1" ${KT_RATIO[A]}
 # shellcheck disable=SC2086
@@ -225,7 +223,14 @@ else
 	bench_na $WL "kubetape: sustained lossless throughput" "every round lost bytes (see lost bytes)"
 fi
 # shellcheck disable=SC2086
-bench_row recorder "CPU per GiB recorded ($A_MIB MiB flood)" CPU-s/GiB "<=2" ${KT_CPU[A]}
+bench_row recorder "CPU per GiB recorded ($A_MIB MiB flood)" CPU-s/GiB "<=5" ${KT_CPU[A]}
+if [ "$STATS" = 1 ]; then
+	# shellcheck disable=SC2086
+	bench_row recorder "BPF programs' run time per GiB recorded ($A_MIB MiB flood, in the kernel)" CPU-s/GiB - ${KT_BPF[A]:-}
+	bench_note "recorder: the BPF run time is every run of the recorder's programs on the node from ready to idle, whoever ran them (the syscall backend's hook runs on every syscall exit while a tty is recorded): on a busy node it includes other processes' syscalls (load average at the end: $(cut -d' ' -f1-3 /proc/loadavg))"
+else
+	bench_na recorder "BPF programs' run time per GiB recorded" "cannot set kernel.bpf_stats_enabled"
+fi
 # shellcheck disable=SC2086
 bench_row recorder "peak RSS, $A_MIB MiB session" MiB "<64" ${KT_HWM[A]}
 # shellcheck disable=SC2086

@@ -131,32 +131,10 @@ bench_na() {	# bench_na WORKLOAD FIGURE WHY
 }
 bench_note() { echo "$*" >>"$BENCH_NOTES"; msg "note: $*"; }
 
-# bench_print_table ROWS text|md
+# bench_print_table ROWS text|md: the rows as one table, each workload's
+# rows together (bench/results_md.py: the one printer of the table)
 bench_print_table() {
-	python3 - "$1" "$2" <<-'EOF'
-	import sys
-	rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1]) if l.strip()]
-	hdr = ["workload", "figure", "median", "min", "max", "n", "unit", "goal", "verdict"]
-	out = []
-	for r in rows:
-	    r = (r + [""] * 9)[:9]
-	    if r[2] == "n/a":   # the reason sits in the verdict column
-	        r = [r[0], r[1], "n/a", "", "", "", "", "", r[8]]
-	    out.append(r)
-	if sys.argv[2] == "md":
-	    print("| " + " | ".join(hdr) + " |")
-	    print("|" + "|".join("---" for _ in hdr) + "|")
-	    for r in out:
-	        print("| " + " | ".join(c.replace("|", "\\|") for c in r) + " |")
-	else:
-	    w = [max(len(h), *(len(r[i]) for r in out)) if out else len(h) for i, h in enumerate(hdr)]
-	    w[8] = len(hdr[8])  # the last column is free text
-	    line = lambda r: "  ".join(c.ljust(w[i]) if i < 8 else c for i, c in enumerate(r)).rstrip()
-	    print(line(hdr))
-	    print("  ".join("-" * x for x in w))
-	    for r in out:
-	        print(line(r))
-	EOF
+	python3 "$BENCH_DIR/results_md.py" --table "$1" "$2"
 }
 
 # ------------------------------------------------------------------ machine
@@ -169,44 +147,10 @@ machine_line() {
 }
 
 # ------------------------------------------------------------------ processes
-# cpu_s PID: user+sys CPU seconds of the process, summed over its threads
-# (/proc/PID/stat fields 14+15 count the whole process; per-thread figures
-# come from /proc/PID/task/*/stat, see cpu_threads).
-cpu_s() {
-	awk -v hz="$(getconf CLK_TCK)" '{ sub(/^.*\) /, ""); printf "%.2f\n", ($12 + $13) / hz }' "/proc/$1/stat" 2>/dev/null
-}
-# cpu_threads PID: "comm=seconds ..." per thread
-cpu_threads() {
-	local t
-	for t in /proc/"$1"/task/*; do
-		awk -v hz="$(getconf CLK_TCK)" '{ c = $0; sub(/^[^(]*\(/, "", c); sub(/\).*$/, "", c); sub(/^.*\) /, "")
-			printf "%s=%.2f ", c, ($12 + $13) / hz }' "$t/stat" 2>/dev/null
-	done
-}
-hwm_kib() { awk '/^VmHWM/ { print $2 }' "/proc/$1/status" 2>/dev/null; }
-# children PID: direct child pids (the recorder forks its screen indexer as
-# an unprivileged worker process: that is recorder cost too)
-children() { cat /proc/"$1"/task/*/children 2>/dev/null; }
-# cpu_tree_s PID: CPU seconds of PID (incl. children it reaped: cutime and
-# cstime) plus its live children's
-cpu_tree_s() {
-	local hz c t
-	hz=$(getconf CLK_TCK)
-	t=$(awk -v hz="$hz" '{ sub(/^.*\) /, ""); printf "%.2f\n", ($12 + $13 + $14 + $15) / hz }' "/proc/$1/stat" 2>/dev/null)
-	for c in $(children "$1"); do
-		t=$(awk -v a="$t" -v b="$(cpu_s "$c")" 'BEGIN { printf "%.2f", a + b }')
-	done
-	echo "$t"
-}
-# child_hwm_kib PID: the largest VmHWM among PID's live children (0 if none)
-child_hwm_kib() {
-	local c m=0 h
-	for c in $(children "$1"); do
-		h=$(hwm_kib "$c"); [ "${h:-0}" -gt "$m" ] && m=$h
-	done
-	echo "$m"
-}
-alive() { local s; s=$(cut -d' ' -f3 "/proc/$1/stat" 2>/dev/null) && [ -n "$s" ] && [ "$s" != Z ]; }
+# cpu_s, cpu_tree_s, cpu_threads, hwm_kib, children, child_hwm_kib, alive,
+# wait_cpu_idle (shared with the scripts that run inside qemu guests)
+# shellcheck source=bench/proc.sh
+. "$BENCH_DIR/proc.sh"
 
 # ------------------------------------------------------------------ fake pod
 # pod_up: start (or reuse) the benchmarks' own fake pod; sources its env.

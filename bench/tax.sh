@@ -16,14 +16,10 @@
 # and "5 sessions" is its real cost).  Each round measures all four points
 # in an order that alternates between rounds, so drift cancels.
 #
-# qemu cell (full mode, if tests/vm and a cached kernel are there): the same
-# in a stock Debian kernel under qemu with `--capture tty` (fentry on
-# pty_write: nothing fires for /dev/null), sessions made with nsenter into
-# an `unshare -p` namespace under `script` (bench/tax_guest.sh); plus the
-# flood ratio there: an 8 MiB cat through one recorded pty, recorder on vs
-# off (the production backend's throughput cost).  Without
-# KVM the guest is emulated (TCG): absolute ns are meaningless there, only
-# the ratios, and they are noisier.
+# The qemu cell (the same with `--capture tty`, fentry on pty_write: nothing
+# fires for /dev/null; sessions made with nsenter into an `unshare -p`
+# namespace under `script`) runs in bench/guest.sh's guest, with the flood
+# there: bench/tax_guest.sh.
 #
 # BENCH_TAX_REC_ARGS adds recorder options to the host cell, e.g.
 # "--sys-exit perf" for the cost of the syscall backend's perf-tracepoint
@@ -97,49 +93,6 @@ else
 	bench_na $WL "host ($BACKEND): recorder / none, 5 sessions" "skipped in --smoke"
 fi
 
-# ------------------------------------------------------------------ qemu
-VM=$KT_REPO/tests/vm
-CACHE=${KT_VM_CACHE:-/var/cache/kubetape-vm}
-if [ "$BENCH_MODE" != full ] && [ "${BENCH_QEMU:-0}" != 1 ]; then
-	bench_na $WL "qemu (tty): recorder / none, 5 sessions" "skipped in --$BENCH_MODE (BENCH_QEMU=1 forces it)"
-	exit 0
-fi
-if ! command -v qemu-system-x86_64 >/dev/null || [ ! -s "$CACHE/kernels.list" ]; then
-	bench_na $WL "qemu (tty): recorder / none, 5 sessions" "no qemu or no cached kernel ($CACHE; tests/vm/fetch-kernels.sh)"
-	exit 0
-fi
-# the newest cached kernel (last line of kernels.list: "name kver kroot")
-read -r _ KVER KROOT < <(tail -1 "$CACHE/kernels.list")
-GUEST_RUNS=$RUNS
-log=$BENCH_TMP/guest.log
-msg "qemu: $KVER, $GUEST_RUNS rounds in one boot"
-bash "$VM/vmrun.sh" -v -c "$CACHE" -r "$KROOT" -k "$KVER" -t 420 -- \
-	"ulimit -l unlimited; exec bash $(printf '%q' "$BENCH_DIR/tax_guest.sh") $(printf '%q' "$KT_REC") $(printf '%q' "$TAX") 100000 $GUEST_RUNS" \
-	>"$log" 2>&1 </dev/null
-rc=$?
-accel=$(sed -n 's/^vmrun: .*accel=\([a-z]*\).*/\1/p' "$log" | tail -1)
-if [ "$rc" != 0 ] || ! grep -q '^TAX ' "$log"; then
-	tail -15 "$log" >&2
-	bench_na $WL "qemu $KVER (tty): recorder / none" "guest run failed (rc $rc): $(grep -m1 -E 'ERROR|FAIL' "$log" | cut -c1-80)"
-	exit 0
-fi
-GB=$(sed -n 's/^# backend: //p' "$log" | head -1)
-G0=() G5=()
-while read -r _ off0 on0 on5 off5; do
-	G0+=("$(awk -v a="$on0" -v b="$off0" 'BEGIN { printf "%.4f", a / b }')")
-	G5+=("$(awk -v a="$on5" -v b="$off5" 'BEGIN { printf "%.4f", a / b }')")
-done < <(grep '^TAX ' "$log")
-bench_row $WL "qemu $KVER ($GB, ${accel:-?}): recorder / none, no session" x "<=1.05" "${G0[@]}"
-bench_row $WL "qemu $KVER ($GB, ${accel:-?}): recorder / none, 5 sessions" x "<=1.05" "${G5[@]}"
-F=() FOFF=()
-while read -r _ off on rec recv; do
-	F+=("$(awk -v a="$on" -v b="$off" 'BEGIN { printf "%.4f", a / b }')")
-	FOFF+=("$off")
-	[ "$rec" = "$recv" ] || bench_note "tax: qemu flood round recorded $rec of $recv bytes"
-done < <(grep '^FLOOD ' "$log")
-if [ ${#F[@]} -gt 0 ]; then
-	bench_row $WL "qemu $KVER ($GB, ${accel:-?}): 8 MiB flood s, no recorder" s - "${FOFF[@]}"
-	bench_row $WL "qemu $KVER ($GB, ${accel:-?}): flood recorder / none" x - "${F[@]}"
-fi
-grep -q '^SESSIONS ' "$log" && bench_note "tax: qemu guest sessions recorded per round: $(sed -n 's/^SESSIONS //p' "$log" | tr '\n' ' ')"
+# The same with the tty backend, in a qemu guest: bench/guest.sh (one boot
+# for the guest's flood and tax).
 exit 0

@@ -2,15 +2,12 @@
 # SPDX-License-Identifier: Apache-2.0
 #
 # bench/tax_guest.sh REC TAX_LOOP ITER ROUNDS — runs INSIDE a qemu guest
-# (started by bench/tax.sh through tests/vm/vmrun.sh; the guest sees the
+# (started by bench/guest.sh through tests/vm/vmrun.sh; the guest sees the
 # host's root read-only under a tmpfs overlay, so host paths work).  Per
 # round prints "TAX off0 on0 on5 off5" (ns per syscall from tax_loop):
 #   off0  no recorder          on0  recorder running (--capture tty), no session
 #   on5   recorder + 5 sessions                off5  the same 5 sessions, recorder stopped
-# and "FLOOD off_s on_s recorded received": the wall time of an 8 MiB `cat`
-# inside one such session through a ptyrun-driven pty, without and with the
-# recorder (the production tty backend), and the bytes the recorder stored
-# vs the bytes the pty gave (the same round, order alternating).
+# (the flood in the guest is bench/guest_flood.sh, in the same boot).
 # Sessions: an `unshare -p` namespace and 5 `script`-driven ttys whose shells
 # nsenter into it (the recorder's detection sees a process entering a deeper
 # pid namespace: exactly what runc exec does, without a container runtime).
@@ -64,35 +61,6 @@ sessions_stop() {
 	SP=()
 }
 
-# flood ON|OFF: one session catting the 8 MiB block; prints its wall seconds
-BLK=/tmp/kt-flood.blk
-seq 1 2000000 | head -c 8388608 >"$BLK"
-PTYRUN=$(dirname "$REC")/tests/ptyrun
-flood() {
-	local t0 t1
-	unshare -p -f --mount-proc sleep 1000 &
-	local ns=$! tgt="" i
-	for i in $(seq 100); do tgt=$(pgrep -P "$ns" sleep) && break; sleep 0.05; done
-	t0=$(date +%s%N)
-	"$PTYRUN" --timeout 600 --out /tmp/kt-flood.out -- nsenter -t "$tgt" -p -- cat "$BLK" >/dev/null 2>&1
-	t1=$(date +%s%N)
-	kill -KILL "$tgt" 2>/dev/null
-	wait "$ns" 2>/dev/null
-	awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", (b - a) / 1e9 }'
-}
-flood_round() {
-	local off on rec recv
-	if [ $(($1 % 2)) = 1 ]; then
-		off=$(flood); rec_start; on=$(flood); sleep 1.5; rec_stop
-	else
-		rec_start; on=$(flood); sleep 1.5; rec_stop; off=$(flood)
-	fi
-	recv=$(stat -c %s /tmp/kt-flood.out)
-	rec=$("$(dirname "$REC")/kubetape" --db "$DB" sessions --json 2>/dev/null |
-		python3 -c "import json,sys; d=json.load(sys.stdin); print(max(d, key=lambda s: s['id'])['bytes_out'] if d else 0)")
-	echo "FLOOD $off $on $rec $recv"
-}
-
 count() { "$(dirname "$REC")/kubetape" --db "$DB" sessions --json 2>/dev/null | grep -o '"id":' | wc -l; }
 for r in $(seq "$ROUNDS"); do
 	# the order alternates between rounds so drift hits both sides alike
@@ -120,6 +88,5 @@ for r in $(seq "$ROUNDS"); do
 	fi
 	echo "SESSIONS $(count)"
 	echo "TAX $off0 $on0 $on5 $off5"
-	flood_round "$r"
 	echo "# round $r done at $(($(date +%s) - T0)) s"
 done
