@@ -97,6 +97,11 @@ void kt_loader_rewind(struct kt_loader *l);
 /* Visit every session the kernel is tracking. */
 int kt_loader_sessions_each(struct kt_loader *l, int (*cb)(const struct kt_session *s, void *ctx),
 			    void *ctx);
+/* The same in batches (BPF_MAP_LOOKUP_BATCH, Linux 5.6): one system call
+ * per 64 sessions instead of two per session; a kernel without it gives
+ * -EINVAL or -EOPNOTSUPP before any callback (the caller falls back). */
+int kt_loader_sessions_batch(struct kt_loader *l, int (*cb)(const struct kt_session *s, void *ctx),
+			     void *ctx);
 
 /* The backend in use: "syscall", "tty-fentry", "tty-kprobe". */
 const char *kt_loader_backend(const struct kt_loader *l);

@@ -26,6 +26,11 @@ struct kt_kops {
 	bool (*adopted)(void *ctx);
 	/* the kernel's record of a live session; -ENOENT if it is gone */
 	int (*session_lookup)(void *ctx, uint64_t sid, struct kt_session *out);
+	/* every live session's record, in as few calls as the kernel allows
+	 * (the loss counters, each tick); NULL or an error: session_lookup
+	 * one by one */
+	int (*sessions_batch)(void *ctx, int (*cb)(const struct kt_session *s, void *cb_ctx),
+			      void *cb_ctx);
 	/* forget a finished session (its tty entry if it still maps to it) */
 	void (*session_retire)(void *ctx, uint64_t sid, uint64_t tty_key);
 	void (*tty_claim)(void *ctx, uint64_t tty_key, uint64_t sid);
