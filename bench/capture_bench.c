@@ -254,6 +254,10 @@ static int worker_loop(const char *db)
 	if (kt_store_open(db, 0, &st))
 		return 1;
 	kt_store_set_quiet(st, true);
+	/* CB_CLEVEL: the compaction's zstd level (default KT_COMPACT_LEVEL) */
+	if (getenv("CB_CLEVEL") &&
+	    kt_store_set_compaction(st, atoi(getenv("CB_CLEVEL")), KT_COMPACT_TARGET))
+		return 1;
 	setpriority(PRIO_PROCESS, 0, 10);
 	for (;;) {
 		if (getppid() == 1)
