@@ -217,6 +217,8 @@ int kt_rec_daemon_run(const struct kt_rec_opts *o)
 		goto cleanup;
 	kt_loader_kops(ld, &kops);
 	kt_recorder_set_kops(rec, &kops);
+	for (int i = 0; i < KT_KOPS_RINGS; i++)
+		kt_recorder_set_ring_size(rec, i, kt_loader_ring_size(ld, i));
 	err = kt_skips_new(&skips);
 	if (err)
 		goto cleanup;

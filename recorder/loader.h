@@ -86,6 +86,8 @@ int kt_loader_wait(struct kt_loader *l, int timeout_ms);
 #define KT_LOADER_RINGS 2
 uint32_t kt_loader_ring_id(const struct kt_loader *l, int i);
 uint64_t kt_loader_ring_read_pos(const struct kt_loader *l, int i);
+/* ring i's data size in bytes (what a pinned ring was made with) */
+size_t kt_loader_ring_size(const struct kt_loader *l, int i);
 int kt_loader_ring_skip_to(struct kt_loader *l, int i, uint64_t pos);
 /* bytes read and not consumed, over all rings */
 uint64_t kt_loader_held(const struct kt_loader *l);

@@ -79,6 +79,11 @@ uint64_t kt_loader_ring_read_pos(const struct kt_loader *l, int i)
 	return kt_ring_read_pos(l->rings[i]);
 }
 
+size_t kt_loader_ring_size(const struct kt_loader *l, int i)
+{
+	return kt_ring_size(l->rings[i]);
+}
+
 int kt_loader_ring_skip_to(struct kt_loader *l, int i, uint64_t pos)
 {
 	return kt_ring_skip_to(l->rings[i], pos);

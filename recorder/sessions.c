@@ -665,9 +665,19 @@ bool kt_rec_commit_due(const struct kt_recorder *r, int64_t now)
 {
 	if (r->in_tx || r->force_commit || r->o.flush_age_us <= 0)
 		return true;
-	if (r->held_bytes >= HOLD_MAX_BYTES ||
-	    (r->held_since_us && now - r->held_since_us >= r->o.flush_age_us))
+	if (r->held_since_us && now - r->held_since_us >= r->o.flush_age_us)
 		return true;
+	for (int i = 0; i < KT_KOPS_RINGS; i++) {
+		if (!r->ring_size[i]) {
+			if (r->held_bytes >= HOLD_MAX_BYTES)
+				return true;
+			continue;
+		}
+		/* an eighth of the ring held: room for a burst stays */
+		if (!r->saved_valid ||
+		    r->k.ring_read_pos(r->k.ctx, i) - r->saved_pos[i] >= r->ring_size[i] / 8)
+			return true;
+	}
 	for (int b = 0; b < NBUCKETS; b++)
 		for (const struct rec_session *s = r->buckets[b]; s; s = s->next)
 			if (s->closing_since_us && now - s->closing_since_us >= r->o.close_grace_us)
@@ -706,6 +716,12 @@ int kt_recorder_new(struct kt_store *st, const struct kt_recorder_opts *o,
 void kt_recorder_set_kops(struct kt_recorder *r, const struct kt_kops *k)
 {
 	r->k = *k;
+}
+
+void kt_recorder_set_ring_size(struct kt_recorder *r, int i, size_t bytes)
+{
+	if (i >= 0 && i < KT_KOPS_RINGS)
+		r->ring_size[i] = bytes;
 }
 
 void kt_recorder_free(struct kt_recorder *r)

@@ -75,6 +75,9 @@ void kt_recorder_free(struct kt_recorder *r);
 /* The kernel side is set up after the recorder (it needs the callback
  * context), before any other call. */
 void kt_recorder_set_kops(struct kt_recorder *r, const struct kt_kops *k);
+/* Ring i's size: output waiting for flush_age never holds more than an
+ * eighth of it (without it, HOLD_MAX_BYTES over all rings). */
+void kt_recorder_set_ring_size(struct kt_recorder *r, int i, size_t bytes);
 
 /* ring_buffer_sample_fn: one kernel event */
 int kt_recorder_event(void *ctx, void *data, size_t size);

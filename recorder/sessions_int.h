@@ -40,9 +40,9 @@ struct retire {
 };
 
 #define STORE_RETRY_US 1000000LL
-/* Read but not committed (so not given back to the kernel): commit once
- * this much is held, whatever the age, so the rings keep room for a burst
- * (1/8 of the default --ringbuf-mb). */
+/* Read but not committed (so not given back to the kernel): commit once an
+ * eighth of a ring is held, whatever the age, so the rings keep room for a
+ * burst; this much over all rings when their sizes are not known (tests). */
 #define HOLD_MAX_BYTES (2u << 20)
 /* While catching up after an outage, commit every this many ring bytes, so
  * a disk with less room than the whole backlog still makes progress. */
@@ -76,6 +76,7 @@ struct kt_recorder {
 	int64_t held_since_us;
 	uint64_t held_bytes;
 	bool force_commit;         /* shutdown: write everything now */
+	size_t ring_size[KT_KOPS_RINGS]; /* 0: not known */
 };
 
 bool kt_rec_store_fault(int err);

@@ -5,7 +5,8 @@
  *   - output of a quiet session waits for flush_age: nothing committed and
  *     nothing given back to the kernel before, everything at once after;
  *   - a session start commits at once (its row), whatever the age;
- *   - more than the hold bound read commits without waiting;
+ *   - more than the hold bound read commits without waiting (2 MiB, or an
+ *     eighth of each ring when the recorder knows their sizes);
  *   - SIGTERM's shutdown writes what waits, whatever the age;
  *   - store fault while output waits: nothing lost, nothing twice;
  *   - loss counters of every session read in one batch call, not one
@@ -101,6 +102,46 @@ static void t_hold_bound(void)
 	n = strlen(out);
 	free(out);
 	CHECK_EQ_INT(n, 1000 + 600 * 4000);
+	kt_recorder_free(r);
+	kt_store_close(st);
+	k_free(k);
+	rec_flush_age_us = 0;
+	rec_flush_bytes = 1 << 20;
+}
+
+/* The same bound from the ring's real size: an eighth of a 1 MiB ring. */
+static void t_hold_bound_ring_size(void)
+{
+	struct kt_store *st;
+	struct kernel *k = calloc(1, sizeof(*k));
+	struct kt_recorder *r;
+	uint64_t gap;
+	char *out;
+	size_t n;
+
+	rec_flush_age_us = 60 * 1000000LL;
+	rec_flush_bytes = 64u << 20;
+	st = store_new("holdring");
+	r = rec_new(st, k);
+	kt_recorder_set_ring_size(r, 0, 1u << 20);
+	kt_recorder_set_ring_size(r, 1, 1u << 20);
+	ev_start(k, 97, 0xb7, true);
+	kk_read(k, 0);
+	CHECK_EQ_INT(kt_recorder_tick(r), 0);
+	for (int i = 0; i < 20; i++)
+		out_n(k, 97, 'z', 4000);        /* 80 KB: under 128 KiB */
+	kk_read(k, 0);
+	CHECK_EQ_INT(kt_recorder_tick(r), 0);
+	CHECK(!consumed(k));
+	for (int i = 0; i < 20; i++)
+		out_n(k, 97, 'z', 4000);        /* 160 KB: over */
+	kk_read(k, 0);
+	CHECK_EQ_INT(kt_recorder_tick(r), 0);
+	CHECK(consumed(k));
+	out = stream_of(st, id_of(st, 97), &gap);
+	n = strlen(out);
+	free(out);
+	CHECK_EQ_INT(n, 40 * 4000);
 	kt_recorder_free(r);
 	kt_store_close(st);
 	k_free(k);
@@ -256,6 +297,7 @@ int main(void)
 		return 1;
 	RUN(t_age_flush);
 	RUN(t_hold_bound);
+	RUN(t_hold_bound_ring_size);
 	RUN(t_shutdown_writes_waiting);
 	RUN(t_fault_while_waiting);
 	RUN(t_loss_batch);
