@@ -72,45 +72,13 @@ static void t_age_flush(void)
 	rec_flush_age_us = 0;
 }
 
-static void t_hold_bound(void)
-{
-	struct kt_store *st;
-	struct kernel *k = calloc(1, sizeof(*k));
-	struct kt_recorder *r;
-	uint64_t gap;
-	char *out;
-	size_t n = 0;
-
-	rec_flush_age_us = 60 * 1000000LL;
-	rec_flush_bytes = 64u << 20;           /* no chunk cut by size */
-	st = store_new("hold");
-	r = rec_new(st, k);
-	ev_start(k, 91, 0xb1, true);
-	kk_read(k, 0);
-	CHECK_EQ_INT(kt_recorder_tick(r), 0);
-	out_n(k, 91, 'x', 1000);
-	kk_read(k, 0);
-	CHECK_EQ_INT(kt_recorder_tick(r), 0);
-	CHECK(!consumed(k));
-	/* past the hold bound (2 MiB): committed without waiting a minute */
-	for (int i = 0; i < 600; i++)
-		out_n(k, 91, 'y', 4000);
-	kk_read(k, 0);
-	CHECK_EQ_INT(kt_recorder_tick(r), 0);
-	CHECK(consumed(k));
-	out = stream_of(st, id_of(st, 91), &gap);
-	n = strlen(out);
-	free(out);
-	CHECK_EQ_INT(n, 1000 + 600 * 4000);
-	kt_recorder_free(r);
-	kt_store_close(st);
-	k_free(k);
-	rec_flush_age_us = 0;
-	rec_flush_bytes = 1 << 20;
-}
-
-/* The same bound from the ring's real size: an eighth of a 1 MiB ring. */
-static void t_hold_bound_ring_size(void)
+/*
+ * Held output past the bound commits without waiting a minute: `under`
+ * frames of 4000 bytes stay held, `under + over` do not.  ring_mib 0: the
+ * recorder does not know the ring sizes (2 MiB over all rings); else an
+ * eighth of each ring of that size.
+ */
+static void hold_case(const char *name, size_t ring_mib, int under, int over)
 {
 	struct kt_store *st;
 	struct kernel *k = calloc(1, sizeof(*k));
@@ -120,33 +88,44 @@ static void t_hold_bound_ring_size(void)
 	size_t n;
 
 	rec_flush_age_us = 60 * 1000000LL;
-	rec_flush_bytes = 64u << 20;
-	st = store_new("holdring");
+	rec_flush_bytes = 64u << 20;           /* no chunk cut by size */
+	st = store_new(name);
 	r = rec_new(st, k);
-	kt_recorder_set_ring_size(r, 0, 1u << 20);
-	kt_recorder_set_ring_size(r, 1, 1u << 20);
-	ev_start(k, 97, 0xb7, true);
+	for (int i = 0; ring_mib && i < KT_KOPS_RINGS; i++)
+		kt_recorder_set_ring_size(r, i, ring_mib << 20);
+	ev_start(k, 91, 0xb1, true);
 	kk_read(k, 0);
 	CHECK_EQ_INT(kt_recorder_tick(r), 0);
-	for (int i = 0; i < 20; i++)
-		out_n(k, 97, 'z', 4000);        /* 80 KB: under 128 KiB */
+	for (int i = 0; i < under; i++)
+		out_n(k, 91, 'x', 4000);
 	kk_read(k, 0);
 	CHECK_EQ_INT(kt_recorder_tick(r), 0);
 	CHECK(!consumed(k));
-	for (int i = 0; i < 20; i++)
-		out_n(k, 97, 'z', 4000);        /* 160 KB: over */
+	for (int i = 0; i < over; i++)
+		out_n(k, 91, 'y', 4000);
 	kk_read(k, 0);
 	CHECK_EQ_INT(kt_recorder_tick(r), 0);
 	CHECK(consumed(k));
-	out = stream_of(st, id_of(st, 97), &gap);
+	out = stream_of(st, id_of(st, 91), &gap);
 	n = strlen(out);
 	free(out);
-	CHECK_EQ_INT(n, 40 * 4000);
+	CHECK_EQ_INT(n, (size_t)(under + over) * 4000);
 	kt_recorder_free(r);
 	kt_store_close(st);
 	k_free(k);
 	rec_flush_age_us = 0;
 	rec_flush_bytes = 1 << 20;
+}
+
+static void t_hold_bound(void)
+{
+	hold_case("hold", 0, 1, 600);          /* 2.4 MB > 2 MiB */
+}
+
+/* an eighth of a 1 MiB ring: 80 KB stays, 160 KB commits */
+static void t_hold_bound_ring_size(void)
+{
+	hold_case("holdring", 1, 20, 20);
 }
 
 static void t_shutdown_writes_waiting(void)
