@@ -212,6 +212,8 @@ static void store_failed(struct kt_recorder *r, int err, int64_t now)
 	kt_rec_drop_all(r);
 	r->saved_valid = false;
 	r->tx_err = 0;
+	r->held_since_us = 0;	/* all of it is read again */
+	r->held_bytes = 0;
 	r->retry_at_us = now + STORE_RETRY_US;
 	if (!r->store_down) {
 		r->store_down = true;
@@ -249,6 +251,11 @@ int kt_recorder_tick(struct kt_recorder *r)
 			return r->tx_err ?: err;
 		}
 	}
+	/* nothing due: what was read waits in memory and in the rings */
+	if (!r->store_down && !kt_rec_commit_due(r, now)) {
+		kt_rec_lazy_capture_tick(r, now);
+		return 0;
+	}
 	/* Loss is marked in the stream where the reading stands: at the end of
 	 * what the rings hold, not in the middle of a backlog being replayed.
 	 * Under a sustained flood the rings are never empty: mark it at least
@@ -277,6 +284,9 @@ int kt_recorder_tick(struct kt_recorder *r)
 	 * space back to the kernel, then closed sessions' kernel records */
 	kt_signer_save_head(r->o.signer);
 	r->k.consume(r->k.ctx);
+	r->held_since_us = 0;
+	r->held_bytes = 0;
+	r->force_commit = false;
 	for (int i = 0; i < KT_KOPS_RINGS; i++)
 		r->saved_pos[i] = r->k.ring_read_pos(r->k.ctx, i);
 	r->saved_valid = true;
@@ -301,6 +311,7 @@ int kt_recorder_shutdown(struct kt_recorder *r)
 {
 	int n_open = 0, err;
 
+	r->force_commit = true;	/* whatever the flush age */
 	if (r->store_down) {
 		r->retry_at_us = 0;
 		kt_recorder_tick(r);
@@ -320,6 +331,7 @@ int kt_recorder_shutdown(struct kt_recorder *r)
 		}
 	if (!r->store_down) {
 		r->retry_at_us = 0;
+		r->force_commit = true;
 		err = kt_recorder_tick(r);
 	} else {
 		err = -EIO;

@@ -28,6 +28,7 @@
 #include "store.h"
 
 #define TICK_MS 100
+#define WAL_BACKSTOP_PAGES 16384
 
 static volatile sig_atomic_t exiting;
 
@@ -196,6 +197,13 @@ int kt_rec_daemon_run(const struct kt_rec_opts *o)
 	 * (tests/e2e/store_ioerr_test.sh found it).  About one fsync per tick
 	 * (100 ms) with data. */
 	err = kt_store_set_durable(st);
+	/* With the worker, it copies the WAL into the database after each of
+	 * its rounds (recorder/indexer.c): a third of the capture path's CPU
+	 * in a flood was SQLite's automatic checkpoint inside our commits,
+	 * while ring space is held.  The automatic one stays as a backstop
+	 * (64 MiB of WAL) for a worker that is down. */
+	if (!err && index)
+		err = kt_store_set_wal_autocheckpoint(st, WAL_BACKSTOP_PAGES);
 	if (err)
 		goto cleanup;
 
@@ -209,6 +217,8 @@ int kt_rec_daemon_run(const struct kt_rec_opts *o)
 		goto cleanup;
 	kt_loader_kops(ld, &kops);
 	kt_recorder_set_kops(rec, &kops);
+	for (int i = 0; i < KT_KOPS_RINGS; i++)
+		kt_recorder_set_ring_size(rec, i, kt_loader_ring_size(ld, i));
 	err = kt_skips_new(&skips);
 	if (err)
 		goto cleanup;

@@ -207,6 +207,8 @@ int kt_indexer_worker(const char *db, int lifeline, long ppid)
 	for (;;) {
 		/* index, then compact (budgeted): the store's rule */
 		more = kt_store_maintain_round(st, BUDGET, &ops) > 0;
+		/* the recorder's commits leave checkpoints to us (daemon.c) */
+		note_result(kt_store_wal_checkpoint(st), 0, "WAL checkpoint: ");
 		round_done();
 		if (!worker_stop)
 			kt_retention_tick(st);

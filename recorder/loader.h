@@ -86,6 +86,8 @@ int kt_loader_wait(struct kt_loader *l, int timeout_ms);
 #define KT_LOADER_RINGS 2
 uint32_t kt_loader_ring_id(const struct kt_loader *l, int i);
 uint64_t kt_loader_ring_read_pos(const struct kt_loader *l, int i);
+/* ring i's data size in bytes (what a pinned ring was made with) */
+size_t kt_loader_ring_size(const struct kt_loader *l, int i);
 int kt_loader_ring_skip_to(struct kt_loader *l, int i, uint64_t pos);
 /* bytes read and not consumed, over all rings */
 uint64_t kt_loader_held(const struct kt_loader *l);
@@ -97,6 +99,11 @@ void kt_loader_rewind(struct kt_loader *l);
 /* Visit every session the kernel is tracking. */
 int kt_loader_sessions_each(struct kt_loader *l, int (*cb)(const struct kt_session *s, void *ctx),
 			    void *ctx);
+/* The same in batches (BPF_MAP_LOOKUP_BATCH, Linux 5.6): one system call
+ * per 64 sessions instead of two per session; a kernel without it gives
+ * -EINVAL or -EOPNOTSUPP before any callback (the caller falls back). */
+int kt_loader_sessions_batch(struct kt_loader *l, int (*cb)(const struct kt_session *s, void *ctx),
+			     void *ctx);
 
 /* The backend in use: "syscall", "tty-fentry", "tty-kprobe". */
 const char *kt_loader_backend(const struct kt_loader *l);

@@ -79,6 +79,11 @@ uint64_t kt_loader_ring_read_pos(const struct kt_loader *l, int i)
 	return kt_ring_read_pos(l->rings[i]);
 }
 
+size_t kt_loader_ring_size(const struct kt_loader *l, int i)
+{
+	return kt_ring_size(l->rings[i]);
+}
+
 int kt_loader_ring_skip_to(struct kt_loader *l, int i, uint64_t pos)
 {
 	return kt_ring_skip_to(l->rings[i], pos);
@@ -153,6 +158,39 @@ int kt_loader_sessions_each(struct kt_loader *l, int (*cb)(const struct kt_sessi
 			break;
 	}
 	free(ks);
+	return err;
+}
+
+int kt_loader_sessions_batch(struct kt_loader *l, int (*cb)(const struct kt_session *s, void *ctx),
+			     void *ctx)
+{
+	enum { BATCH = 64 };
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	/* the hash map's batch token is a bucket number (u32); room for more */
+	uint64_t keys[BATCH], in_tok = 0, out_tok = 0;
+	struct kt_session *vals = malloc(BATCH * sizeof(*vals));
+	bool first = true, last = false;
+	int err = 0;
+
+	if (!vals)
+		return -ENOMEM;
+	while (!last && !err) {
+		__u32 n = BATCH;
+
+		if (bpf_map_lookup_batch(l->fds[M_SESSIONS], first ? NULL : &in_tok, &out_tok, keys,
+					 vals, &n, &opts)) {
+			err = -errno;
+			if (err != -ENOENT)
+				break;	/* -ENOSPC: a bucket over BATCH; -EINVAL: old kernel */
+			err = 0;
+			last = true;	/* the map's end; n entries still came with it */
+		}
+		for (__u32 i = 0; i < n && !err; i++)
+			err = cb(&vals[i], ctx);
+		in_tok = out_tok;
+		first = false;
+	}
+	free(vals);
 	return err;
 }
 
@@ -252,6 +290,7 @@ int kt_loader_stats(struct kt_loader *l, uint64_t out[KT_STAT_MAX])
 static const char *k_backend(void *c) { return kt_loader_backend(c); }
 static bool k_adopted(void *c) { return kt_loader_adopted(c); }
 static int k_lookup(void *c, uint64_t sid, struct kt_session *o) { return kt_loader_session_lookup(c, sid, o); }
+static int k_batch(void *c, int (*cb)(const struct kt_session *s, void *x), void *x) { return kt_loader_sessions_batch(c, cb, x); }
 static void k_retire(void *c, uint64_t sid, uint64_t key) { kt_loader_session_retire(c, sid, key); }
 static void k_claim(void *c, uint64_t key, uint64_t sid) { kt_loader_tty_claim(c, key, sid); }
 static bool k_lazy(void *c) { return kt_loader_capture_lazy(c); }
@@ -273,6 +312,7 @@ void kt_loader_kops(struct kt_loader *l, struct kt_kops *o)
 	_Static_assert(KT_KOPS_RINGS == KT_LOADER_RINGS, "one ring layout");
 	*o = (struct kt_kops){
 		.ctx = l, .backend = k_backend, .adopted = k_adopted, .session_lookup = k_lookup,
+		.sessions_batch = k_batch,
 		.session_retire = k_retire, .tty_claim = k_claim, .capture_lazy = k_lazy,
 		.capture_is_up = k_is_up, .capture_up = k_up, .capture_down = k_down,
 		.nr_ttys = k_nr_ttys, .wait = k_wait, .read = k_read, .ring_id = k_ring_id,

@@ -212,8 +212,9 @@ int kt_rec_session_flush(struct kt_recorder *r, struct rec_session *s)
 			note_err(r, err);
 			return err;
 		}
+		/* the chunk's totals went onto the row with it (the store adds
+		 * them): no row update for output alone */
 		kt_chunk_builder_reset(&s->cb);
-		s->dirty = true;
 	}
 	if (s->dirty) {
 		err = kt_rec_ensure_tx(r);
@@ -273,13 +274,12 @@ static int add_frame(struct kt_recorder *r, struct rec_session *s, uint8_t type,
 
 /* Compare the kernel's loss counters with what the stream already says, and
  * mark the difference as a gap at `now`. */
-void kt_rec_check_loss(struct kt_recorder *r, struct rec_session *s, int64_t now)
+static void loss_apply(struct kt_recorder *r, struct rec_session *s, const struct kt_session *kp,
+		       int64_t now)
 {
-	struct kt_session ks;
+	uint64_t lb = kp->lost_bytes, le = kp->lost_events;
 
-	if (r->k.session_lookup(r->k.ctx, s->kid, &ks))
-		return;
-	if (ks.lost_bytes == s->gap_bytes && ks.lost_events == s->gap_events) {
+	if (lb == s->gap_bytes && le == s->gap_events) {
 		/* one line when an episode of loss ends; none while the store
 		 * is down (this batch is rolled back and read again) */
 		if (s->losing_since_us && now - s->loss_last_us >= LOSS_QUIET_US && !r->store_down) {
@@ -293,27 +293,60 @@ void kt_rec_check_loss(struct kt_recorder *r, struct rec_session *s, int64_t now
 		}
 		return;
 	}
-	if (kt_chunk_add_gap(&s->cb, now, ks.lost_bytes - s->gap_bytes,
-			     ks.lost_events - s->gap_events) == 0) {
+	if (kt_chunk_add_gap(&s->cb, now, lb - s->gap_bytes,
+			     le - s->gap_events) == 0) {
 		if (!s->losing_since_us) {
 			if (!r->store_down)
 				pr_warn("session %" PRId64 ": losing output (ring buffer full): %" PRIu64
 					" bytes in %" PRIu64 " events so far, marked as a gap; said "
 					"again when it stops", s->info.id,
-					(uint64_t)(ks.lost_bytes - s->gap_bytes),
-					(uint64_t)(ks.lost_events - s->gap_events));
+					(uint64_t)(lb - s->gap_bytes),
+					(uint64_t)(le - s->gap_events));
 			s->losing_since_us = now;
 			s->loss_from_bytes = s->gap_bytes;
 			s->loss_from_events = s->gap_events;
 		}
 		s->loss_last_us = now;
 		r->n.gaps++;
-		s->gap_bytes = ks.lost_bytes;
-		s->gap_events = ks.lost_events;
-		s->info.lost_bytes = ks.lost_bytes;
-		s->info.lost_events = ks.lost_events;
+		s->gap_bytes = lb;
+		s->gap_events = le;
+		s->info.lost_bytes = lb;
+		s->info.lost_events = le;
 		s->dirty = true;
 	}
+}
+
+void kt_rec_check_loss(struct kt_recorder *r, struct rec_session *s, int64_t now)
+{
+	struct kt_session ks;
+
+	if (r->k.session_lookup(r->k.ctx, s->kid, &ks) == 0)
+		loss_apply(r, s, &ks, now);
+}
+
+struct loss_batch {
+	struct kt_recorder *r;
+	int64_t now;
+};
+
+static int loss_batch_one(const struct kt_session *ks, void *ctx)
+{
+	struct loss_batch *b = ctx;
+	struct rec_session *s = *kt_rec_slot(b->r, ks->id);
+
+	if (s)
+		loss_apply(b->r, s, ks, b->now);
+	return 0;
+}
+
+/* Every session's loss counters in one pass over the kernel's map (a few
+ * system calls for all sessions, instead of one lookup each); false: not
+ * available here, look each one up. */
+static bool check_loss_all(struct kt_recorder *r, int64_t now)
+{
+	struct loss_batch b = { r, now };
+
+	return r->k.sessions_batch && r->k.sessions_batch(r->k.ctx, loss_batch_one, &b) == 0;
 }
 
 /* size: the bytes the ring delivered (hdr.size is only checked against it) */
@@ -410,6 +443,10 @@ int kt_recorder_event(void *ctx, void *data, size_t size)
 	 * is read again once the store writes */
 	if (r->tx_err)
 		return -EAGAIN;
+	/* held in memory until the next commit gives it back (continuity.c) */
+	if (!r->held_since_us)
+		r->held_since_us = kt_now_us();
+	r->held_bytes += size;
 	r->n.events++;
 	if (kt_ev_check(data, size)) {
 		r->n.bad_events++;
@@ -584,8 +621,14 @@ void kt_rec_lazy_capture_tick(struct kt_recorder *r, int64_t now)
 /* Flush every session: nothing read stays only in memory past a commit. */
 void kt_rec_flush_all(struct kt_recorder *r, int64_t now)
 {
+	bool loss_done = false;
+
 	if (now - r->clock_at_us > CLOCK_REFRESH_US)
 		kt_rec_refresh_clock(r);
+	/* see kt_recorder_tick; a failed batch may have applied some: the
+	 * lookups one by one then mark only what is still new */
+	if (r->caught_up)
+		loss_done = check_loss_all(r, now);
 	for (int b = 0; b < NBUCKETS; b++) {
 		struct rec_session **pp = &r->buckets[b];
 
@@ -597,8 +640,7 @@ void kt_rec_flush_all(struct kt_recorder *r, int64_t now)
 						     KT_SESSION_INTERRUPTED : KT_SESSION_ENDED);
 				continue;
 			}
-			/* see kt_recorder_tick */
-			if (r->caught_up)
+			if (r->caught_up && !loss_done)
 				kt_rec_check_loss(r, s, now);
 			if (s->cb.nframes || s->dirty)
 				kt_rec_session_flush(r, s);
@@ -606,6 +648,41 @@ void kt_rec_flush_all(struct kt_recorder *r, int64_t now)
 			pp = &s->next;
 		}
 	}
+}
+
+/*
+ * Whether this tick commits.  Output of small sessions waits in memory (and
+ * in the rings, not given back) up to flush_age: one commit then writes a
+ * chunk per session for several ticks' worth, instead of a chunk, a row
+ * update and a WAL sync per session per tick.  Anything already written
+ * into the transaction (a session row, a command, a chunk cut at
+ * flush_bytes), a close that is due, or more than HOLD_MAX_BYTES held
+ * commits now.  A commit writes every session's frames (kt_rec_flush_all):
+ * the rings are given back as a whole, so nothing read may stay behind in
+ * memory past one.
+ */
+bool kt_rec_commit_due(const struct kt_recorder *r, int64_t now)
+{
+	if (r->in_tx || r->force_commit || r->o.flush_age_us <= 0)
+		return true;
+	if (r->held_since_us && now - r->held_since_us >= r->o.flush_age_us)
+		return true;
+	for (int i = 0; i < KT_KOPS_RINGS; i++) {
+		if (!r->ring_size[i]) {
+			if (r->held_bytes >= HOLD_MAX_BYTES)
+				return true;
+			continue;
+		}
+		/* an eighth of the ring held: room for a burst stays */
+		if (!r->saved_valid ||
+		    r->k.ring_read_pos(r->k.ctx, i) - r->saved_pos[i] >= r->ring_size[i] / 8)
+			return true;
+	}
+	for (int b = 0; b < NBUCKETS; b++)
+		for (const struct rec_session *s = r->buckets[b]; s; s = s->next)
+			if (s->closing_since_us && now - s->closing_since_us >= r->o.close_grace_us)
+				return true;
+	return false;
 }
 
 void kt_rec_drop_all(struct kt_recorder *r)
@@ -639,6 +716,12 @@ int kt_recorder_new(struct kt_store *st, const struct kt_recorder_opts *o,
 void kt_recorder_set_kops(struct kt_recorder *r, const struct kt_kops *k)
 {
 	r->k = *k;
+}
+
+void kt_recorder_set_ring_size(struct kt_recorder *r, int i, size_t bytes)
+{
+	if (i >= 0 && i < KT_KOPS_RINGS)
+		r->ring_size[i] = bytes;
 }
 
 void kt_recorder_free(struct kt_recorder *r)

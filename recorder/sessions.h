@@ -26,6 +26,11 @@ struct kt_kops {
 	bool (*adopted)(void *ctx);
 	/* the kernel's record of a live session; -ENOENT if it is gone */
 	int (*session_lookup)(void *ctx, uint64_t sid, struct kt_session *out);
+	/* every live session's record, in as few calls as the kernel allows
+	 * (the loss counters, each tick); NULL or an error: session_lookup
+	 * one by one */
+	int (*sessions_batch)(void *ctx, int (*cb)(const struct kt_session *s, void *cb_ctx),
+			      void *cb_ctx);
 	/* forget a finished session (its tty entry if it still maps to it) */
 	void (*session_retire)(void *ctx, uint64_t sid, uint64_t tty_key);
 	void (*tty_claim)(void *ctx, uint64_t tty_key, uint64_t sid);
@@ -70,6 +75,9 @@ void kt_recorder_free(struct kt_recorder *r);
 /* The kernel side is set up after the recorder (it needs the callback
  * context), before any other call. */
 void kt_recorder_set_kops(struct kt_recorder *r, const struct kt_kops *k);
+/* Ring i's size: output waiting for flush_age never holds more than an
+ * eighth of it (without it, HOLD_MAX_BYTES over all rings). */
+void kt_recorder_set_ring_size(struct kt_recorder *r, int i, size_t bytes);
 
 /* ring_buffer_sample_fn: one kernel event */
 int kt_recorder_event(void *ctx, void *data, size_t size);

@@ -40,6 +40,10 @@ struct retire {
 };
 
 #define STORE_RETRY_US 1000000LL
+/* Read but not committed (so not given back to the kernel): commit once an
+ * eighth of a ring is held, whatever the age, so the rings keep room for a
+ * burst; this much over all rings when their sizes are not known (tests). */
+#define HOLD_MAX_BYTES (2u << 20)
 /* While catching up after an outage, commit every this many ring bytes, so
  * a disk with less room than the whole backlog still makes progress. */
 #define CATCHUP_BYTES (1u << 20)
@@ -67,6 +71,12 @@ struct kt_recorder {
 	int64_t loss_checked_us;   /* last time loss was marked anyway */
 	uint64_t saved_pos[KT_KOPS_RINGS]; /* ring positions in the store */
 	bool saved_valid;
+	/* what was read since the last commit and is only in memory: since
+	 * when (kt_now_us, 0 = nothing) and how many ring bytes */
+	int64_t held_since_us;
+	uint64_t held_bytes;
+	bool force_commit;         /* shutdown: write everything now */
+	size_t ring_size[KT_KOPS_RINGS]; /* 0: not known */
 };
 
 bool kt_rec_store_fault(int err);
@@ -88,6 +98,7 @@ void kt_rec_session_close(struct kt_recorder *r, struct rec_session **pp, int st
 void kt_rec_retire_committed(struct kt_recorder *r);
 void kt_rec_lazy_capture_tick(struct kt_recorder *r, int64_t now);
 void kt_rec_flush_all(struct kt_recorder *r, int64_t now);
+bool kt_rec_commit_due(const struct kt_recorder *r, int64_t now);
 void kt_rec_drop_all(struct kt_recorder *r);
 
 #endif

@@ -708,3 +708,23 @@ int kt_store_set_durable(struct kt_store *st)
 		return kt_pgr_rofs(st, "durable commits");
 	return exec_simple(st, "PRAGMA synchronous=FULL");
 }
+
+int kt_store_set_wal_autocheckpoint(struct kt_store *st, int pages)
+{
+	char sql[64];
+
+	if (pages < 0)
+		return -EINVAL;
+	snprintf(sql, sizeof(sql), "PRAGMA wal_autocheckpoint=%d", pages);
+	return exec_simple(st, sql);
+}
+
+int kt_store_wal_checkpoint(struct kt_store *st)
+{
+	int rc = sqlite3_wal_checkpoint_v2(st->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+
+	/* BUSY: another checkpoint runs; the next call does it */
+	if (rc == SQLITE_OK || rc == SQLITE_BUSY)
+		return 0;
+	return kt_sql_err(st, rc, "WAL checkpoint");
+}

@@ -89,6 +89,17 @@ void kt_store_set_quiet(struct kt_store *st, bool quiet);
  * checkpoint).  For a writer that discards its source once a commit
  * returns (the recorder gives ring space back to the kernel). */
 int kt_store_set_durable(struct kt_store *st);
+/*
+ * WAL checkpoints off the writer's commits: the connection's automatic
+ * checkpoint waits until the WAL holds `pages` pages (a backstop), and
+ * another process (the recorder's index worker) copies the WAL into the
+ * database with kt_store_wal_checkpoint, off the capture path.  The copy
+ * costs the same CPU; it just is not paid while ring space is held.
+ */
+int kt_store_set_wal_autocheckpoint(struct kt_store *st, int pages);
+/* A PASSIVE checkpoint: copies what no reader still needs, never waits
+ * for (nor blocks) the writer; 0 or -errno. */
+int kt_store_wal_checkpoint(struct kt_store *st);
 
 /* ---- sessions ---------------------------------------------------------- */
 

@@ -53,6 +53,8 @@ struct kernel {
 	uint64_t ttys[MAXSESS][2]; /* tty key -> sid */
 	int nttys;
 	bool adopted;
+	int batch_err;             /* sessions_batch fails with this (0: works) */
+	int batch_calls, lookup_calls;
 	struct kt_recorder *r;     /* where read() delivers */
 };
 
@@ -83,9 +85,22 @@ static inline int kk_lookup(void *c, uint64_t sid, struct kt_session *o)
 {
 	struct kt_session *s = k_sess(c, sid);
 
+	((struct kernel *)c)->lookup_calls++;
 	if (!s)
 		return -ENOENT;
 	*o = *s;
+	return 0;
+}
+static inline int kk_batch(void *c, int (*cb)(const struct kt_session *s, void *x), void *x)
+{
+	struct kernel *k = c;
+
+	k->batch_calls++;
+	if (k->batch_err)
+		return k->batch_err;
+	for (int i = 0; i < k->nsess; i++)
+		if (k->sess[i].id && cb(&k->sess[i], x))
+			return -ECANCELED;
 	return 0;
 }
 static inline void kk_retire(void *c, uint64_t sid, uint64_t key)
@@ -273,13 +288,19 @@ static char dir[128], path[256];
 static struct kt_attrib_config ac;
 static struct kt_signer *signer; /* set: recorders sign checkpoints */
 
+/* flush_age_us 0: every tick commits (the recorder's default is 400 ms;
+ * test_recorder_batch.c sets it with rec_new_aged) */
+static int64_t rec_flush_age_us;
+static size_t rec_flush_bytes = 1 << 20;
+
 static inline struct kt_recorder *rec_new(struct kt_store *st, struct kernel *k)
 {
-	struct kt_recorder_opts o = { .attrib = &ac, .flush_age_us = 0, .flush_bytes = 1 << 20,
+	struct kt_recorder_opts o = { .attrib = &ac, .flush_age_us = rec_flush_age_us,
+				      .flush_bytes = rec_flush_bytes,
 				      .close_grace_us = 0, .keep_kernel_state = true, .signer = signer };
 	struct kt_kops ops = {
 		.ctx = k, .backend = kk_backend, .adopted = kk_adopted, .session_lookup = kk_lookup,
-		.session_retire = kk_retire, .tty_claim = kk_claim, .capture_lazy = kk_false,
+		.sessions_batch = kk_batch, .session_retire = kk_retire, .tty_claim = kk_claim, .capture_lazy = kk_false,
 		.capture_is_up = kk_true, .capture_up = kk_zero, .capture_down = kk_none,
 		.nr_ttys = kk_nr, .wait = kk_wait, .read = kk_read, .ring_id = kk_ring_id,
 		.ring_read_pos = kk_read_pos, .ring_skip_to = kk_skip_to, .caught_up = kk_caught_up,
