@@ -32,15 +32,17 @@ static inline bool pen_is_default(const struct kt_pen *p)
  * the pen several times between two glyphs). */
 void fv_pen_sync(struct fv *s)
 {
+	struct kt_cell c = { .width = 1, .pen = s->pen };
+
+	/* built in a local and judged from it: reading back the fields just
+	 * stored in *s stalled on store forwarding (12% of ls-color) */
 	s->pen_dirty = false;
-	memset(&s->glyph, 0, sizeof(s->glyph));
-	s->glyph.width = 1;
-	s->glyph.pen = s->pen;
-	s->blank = s->glyph;
-	s->blank.pen.attrs &= ~(KT_ATTR_PROTECTED | FV_ATTR_ODD);
+	c.pen.attrs &= (uint8_t)~(KT_ATTR_PROTECTED | FV_ATTR_ODD);
+	s->pen_default = pen_is_default(&c.pen);
+	s->blank = c;
 	if (s->protected_cell)
-		s->glyph.pen.attrs |= KT_ATTR_PROTECTED;
-	s->pen_default = pen_is_default(&s->blank.pen);
+		c.pen.attrs |= KT_ATTR_PROTECTED;
+	s->glyph = c;
 }
 
 struct fv_row *fv_row_new(int cols)
@@ -94,7 +96,7 @@ static void row_clear(struct fv *s, struct fv_row *r)
 }
 
 /* kt_screen's fix_wide: no half wide glyphs at the col-1 | col boundary. */
-static void fix_wide(struct fv_row *r, int col, int cols)
+static void fix_wide_slow(struct fv_row *r, int col, int cols)
 {
 	if (col > 0 && col <= cols && col - 1 < r->hw) {
 		struct kt_cell *l = &r->cells[col - 1];
@@ -114,6 +116,15 @@ static void fix_wide(struct fv_row *r, int col, int cols)
 			c->pen.attrs &= ~(KT_ATTR_PROTECTED | FV_ATTR_ODD);
 		}
 	}
+}
+
+/* Called twice per text run and per erase: the common case (no wide glyph
+ * or right half at the boundary) is decided inline. */
+static inline void fix_wide(struct fv_row *r, int col, int cols)
+{
+	if ((col > 0 && col <= cols && col - 1 < r->hw && r->cells[col - 1].width == 2) ||
+	    (col >= 0 && col < cols && col < r->hw && r->cells[col].width == 0))
+		fix_wide_slow(r, col, cols);
 }
 
 /* ------------------------------------------------------------- lines */
@@ -154,12 +165,17 @@ size_t fv_row_text_k(const struct fv_row *r, int cols, char *dst, bool keep)
 	for (int i = 0; i < hw; i++) {
 		const struct kt_cell *c = &r->cells[i];
 
-		if (c->width == 0)
-			continue;
-		if (c->ch[0] < 0x80 && !c->ch[1]) {
-			dst[o++] = c->ch[0] ? (char)c->ch[0] : ' ';
+		uint32_t c0 = c->ch[0];
+
+		if (c0 < 0x80 && !c->ch[1]) {
+			/* branch-free: a wide glyph's right half (width 0, ch 0)
+			 * writes a byte the next cell overwrites */
+			dst[o] = c0 ? (char)c0 : ' ';
+			o += c->width != 0;
 			continue;
 		}
+		if (c->width == 0)
+			continue;
 		for (int k = 0; k < KT_CELL_CHARS && c->ch[k]; k++)
 			o += utf8_put(dst + o, c->ch[k]);
 	}
@@ -367,9 +383,15 @@ void fv_put_ascii(struct fv *s, const uint8_t *p, size_t n)
 		if (r->hw < col)
 			fv_row_fill(r, col);
 		c = &r->cells[col];
-		for (int i = 0; i < k; i++) {
-			c[i] = s->glyph;
-			c[i].ch[0] = p[i];
+		{
+			/* a local template: s->glyph could alias the row for the
+			 * compiler, which then reloaded it for every cell */
+			const struct kt_cell g = s->glyph;
+
+			for (int i = 0; i < k; i++) {
+				c[i] = g;
+				c[i].ch[0] = p[i];
+			}
 		}
 		p += k;
 		n -= (size_t)k;
