@@ -12,6 +12,7 @@
 #include "index_int.h"
 #include "log.h"
 #include "satint.h"
+#include "term/fastvt.h"
 
 /* ---------------------------------------------------------------- search */
 
@@ -273,7 +274,7 @@ static int verify_open(struct kt_store *st, const struct block *b, struct verify
 static int verify_closed(struct kt_store *st, const struct kt_session_info *s,
 			 const struct block *b, struct verify *v)
 {
-	struct kt_screen *scr = NULL;
+	struct fv *scr = NULL;
 	sqlite3_stmt *q = NULL;
 	uint8_t *raw = NULL;
 	int rc, err;
@@ -296,8 +297,8 @@ static int verify_closed(struct kt_store *st, const struct kt_session_info *s,
 					     sqlite3_column_blob(q, 4),
 					     (size_t)sqlite3_column_bytes(q, 4), &raw);
 			if (!err)
-				err = kt_screen_restore(sqlite3_column_int(q, 0), sqlite3_column_int(q, 1),
-							raw, (size_t)raw_len, &scr);
+				err = fv_restore(sqlite3_column_int(q, 0), sqlite3_column_int(q, 1), raw,
+						 (size_t)raw_len, &scr);
 		} else if (rc == SQLITE_DONE) {
 			pr_err("store %s: screen block %lld: no keyframe at its start", st->path,
 			       (long long)b->id);
@@ -310,13 +311,13 @@ static int verify_closed(struct kt_store *st, const struct kt_session_info *s,
 	if (err)
 		goto cleanup;
 	if (!b->final)
-		kt_screen_set_line_cb(scr, verify_line, v);
+		fv_set_line_cb(scr, verify_line, v);
 	err = ix_render_span(st, s->id, scr, b->chunk_seq, b->frame_index, b->end_chunk_seq,
 			     b->end_frame_index, &v->stop, v->stats ? &v->stats->rendered : NULL);
 	if (!err && b->final)
-		err = kt_screen_visible_lines(scr, verify_line, v);
+		err = fv_visible_lines(scr, verify_line, v);
 cleanup:
-	kt_screen_free(scr);
+	fv_free(scr);
 	free(raw);
 	return err;
 }
