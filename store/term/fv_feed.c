@@ -349,6 +349,61 @@ static bool seq_byte(struct fv *s, uint8_t c)
 /* ------------------------------------------------------------- feed */
 
 /*
+ * A whole, plain CSI right here (p is after its ESC): "[", at most one
+ * leader, parameters and separators within kt_screen's guards, a final
+ * byte, all in this feed.  It does what seq_byte would do byte by byte
+ * (which SGR-dense output such as ls --color spent its time in) and
+ * returns where it ended; NULL leaves anything else (intermediates,
+ * controls inside, a cut, a guard that cancels) to seq_byte, with nothing
+ * changed.
+ */
+static const uint8_t *csi_whole(struct fv *s, const uint8_t *p, const uint8_t *end)
+{
+	long args[CSI_SEPS_MAX + 1];
+	uint8_t leader = 0;
+	int argi = 0;
+
+	if (p >= end || *p != '[')
+		return NULL;
+	p++;
+	if (p < end && *p >= 0x3c && *p <= 0x3f)
+		leader = *p++;
+	args[0] = FV_ARG_MISSING;
+	for (; p < end; p++) {
+		uint8_t c = *p;
+
+		if (c >= '0' && c <= '9') {
+			long n = args[argi] == FV_ARG_MISSING ? 0 : args[argi];
+
+			if (n * 10 + (c - '0') > 99999)
+				return NULL;
+			args[argi] = n * 10 + (c - '0');
+		} else if (c == ';' || c == ':') {
+			if (argi >= CSI_SEPS_MAX)
+				return NULL;
+			if (c == ':')
+				args[argi] |= FV_ARG_MORE;
+			args[++argi] = FV_ARG_MISSING;
+		} else if (c >= 0x40 && c <= 0x7e) {
+			break;
+		} else {
+			return NULL;
+		}
+	}
+	if (p >= end)
+		return NULL;
+	assert(!s->nctl && !s->passthru);
+	s->nleader = leader ? 1 : 0;
+	s->leader = leader;
+	s->ninter = 0;
+	s->argi = argi;
+	memcpy(s->args, args, (size_t)(argi + 1) * sizeof(args[0]));
+	s->ps = FV_GROUND;
+	csi_final(s, *p);
+	return p + 1;
+}
+
+/*
  * The end of a run of printable ASCII (0x20-0x7e) starting at p: where the
  * time goes on plain output, so 16 bytes at a time where SSE2 is there
  * (every x86-64).  Bytes XOR 0x80 are signed: printable ones fall in
@@ -473,6 +528,12 @@ int fv_feed(struct fv *s, const void *buf, size_t len)
 				fv_moved(s);
 			}
 		} else if (c == 0x1b) {
+			const uint8_t *q = csi_whole(s, p, end);
+
+			if (q) {
+				p = q;
+				continue;
+			}
 			s->ninter = 0;
 			s->ps = FV_ESC;
 			s->chain_len = 1;

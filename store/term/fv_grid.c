@@ -189,11 +189,28 @@ size_t fv_row_text_k(const struct fv_row *r, int cols, char *dst, bool keep)
 	return o;
 }
 
+/* A row's part of a logical line: a wrapped row with text keeps its
+ * trailing blanks (the line goes on below), any other row is trimmed.
+ * The trimmed text is the kept one without its trailing spaces, so the
+ * row is read once (wrapped rows are most of a long-line workload). */
 size_t fv_line_part(const struct fv_row *r, int cols, char *dst)
 {
-	size_t n = fv_row_text_k(r, cols, dst, false);
+	size_t n;
 
-	return r->wrapped && n ? fv_row_text_k(r, cols, dst, true) : n;
+	if (!r->wrapped)
+		return fv_row_text_k(r, cols, dst, false);
+	n = fv_row_text_k(r, cols, dst, true);
+	{
+		size_t t = n;
+
+		while (t && dst[t - 1] == ' ')
+			t--;
+		if (!t) {
+			dst[0] = 0;
+			return 0;
+		}
+	}
+	return n;
 }
 
 void fv_emit(struct fv *s, const char *text, size_t len, int64_t ts)
@@ -498,7 +515,8 @@ void fv_scroll(struct fv *s, int r0, int r1, int c0, int c1, int down, int right
 		/* a line feed at the bottom: the same as below, for one row */
 		struct fv_row *first = rows[r0];
 
-		memmove(s->li + r0, s->li + r0 + 1, (size_t)(r1 - r0 - 1));
+		if (s->li_any) /* else every row's line info is 0 */
+			memmove(s->li + r0, s->li + r0 + 1, (size_t)(r1 - r0 - 1));
 		if (s->cur == 0 && r0 == 0)
 			leave_row(s, first);
 		memmove(rows + r0, rows + r0 + 1, (size_t)(r1 - r0 - 1) * sizeof(*rows));

@@ -80,6 +80,7 @@ struct fv {
 	int g_row, g_col, g_crow, g_end, g_rw, g_w;
 	uint32_t g_ch[KT_CELL_CHARS];
 	uint8_t *li;               /* libvterm's line info per row: 1 DWL, 2/4 DHL top/bottom */
+	bool li_any;               /* some row ever had line info (else li is all 0) */
 
 	/* parser */
 	uint8_t ps;
