@@ -63,8 +63,8 @@ struct sbuf {
 
 static void sb_put(struct sbuf *b, const void *d, size_t n)
 {
-	if (b->err)
-		return;
+	if (b->err || !n)
+		return; /* d may be NULL then (no held-back bytes) */
 	if (b->len + n > b->cap) {
 		size_t cap = (b->len + n) * 2 + 256;
 		char *p = realloc(b->p, cap);
