@@ -54,6 +54,7 @@ struct fv_row *fv_row_new(int cols)
 	r->hw = 0;
 	r->ts = 0;
 	r->wrapped = false;
+	r->mixed = false;
 	return r;
 }
 
@@ -92,6 +93,7 @@ static void row_clear(struct fv *s, struct fv_row *r)
 		r->hw = s->cols;
 	}
 	r->wrapped = false;
+	r->mixed = false;
 	r->ts = 0;
 }
 
@@ -162,9 +164,17 @@ size_t fv_row_text_k(const struct fv_row *r, int cols, char *dst, bool keep)
 	int hw = r->hw < cols ? r->hw : cols;
 	size_t o = 0;
 
-	for (int i = 0; i < hw; i++) {
-		const struct kt_cell *c = &r->cells[i];
+	/* a row of ASCII and blanks (most rows): a byte per cell */
+	for (int i = 0; !r->mixed && i < hw; i++) {
+		uint32_t c0 = r->cells[i].ch[0];
 
+#ifdef __SANITIZE_ADDRESS__ /* the hot loop: checked in the SAN build */
+		assert(c0 < 0x80 && !r->cells[i].ch[1] && r->cells[i].width == 1);
+#endif
+		dst[o++] = c0 ? (char)c0 : ' ';
+	}
+	for (int i = 0; r->mixed && i < hw; i++) {
+		const struct kt_cell *c = &r->cells[i];
 		uint32_t c0 = c->ch[0];
 
 		if (c0 < 0x80 && !c->ch[1]) {
@@ -294,6 +304,8 @@ void fv_put_glyph(struct fv *s, const uint32_t *chars, int width, int row, int c
 	r = s->buf[s->cur][row];
 	mark_wrap(s, row, col);
 	fv_row_fill(r, col + w);
+	if (chars[0] >= 0x80 || chars[1] || w != 1 || odd)
+		r->mixed = true;
 	if (s->pen_dirty)
 		fv_pen_sync(s);
 	c = &r->cells[col];
@@ -498,6 +510,7 @@ static void move_cells(struct fv_row *d, struct fv_row *src, int to, int from, i
 	fv_row_fill(src, from + n);
 	fv_row_fill(d, to + n);
 	memmove(&d->cells[to], &src->cells[from], (size_t)n * sizeof(struct kt_cell));
+	d->mixed |= src->mixed;
 	if (src->ts > d->ts)
 		d->ts = src->ts;
 }
@@ -668,6 +681,7 @@ static int resize_buf(struct fv *s, int b, int rows, int cols, int keep_row,
 			nb[i]->hw = hw;
 			nb[i]->ts = old[src]->ts;
 			nb[i]->wrapped = old[src]->wrapped && cols == s->cols;
+			nb[i]->mixed = old[src]->mixed;
 			fix_wide(nb[i], cols, cols);
 		}
 	}

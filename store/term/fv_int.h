@@ -31,6 +31,8 @@ struct fv_row {
 	int64_t ts;        /* when a glyph was last written */
 	int hw;            /* cells at hw and beyond are default blanks (fv_grid.c) */
 	bool wrapped;      /* autowrapped: the logical line continues below */
+	bool mixed;        /* may hold a cell other than 1-wide ASCII or a blank
+			    * (else its text is one byte per cell: fv_row_text_k) */
 	struct kt_cell cells[];
 };
 
