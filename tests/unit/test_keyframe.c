@@ -31,10 +31,7 @@ static uint64_t rng = 88172645463325252ull;
 
 static uint32_t rnd(void)
 {
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return (uint32_t)(rng >> 11);
+	return kt_fx_rnd(&rng);
 }
 
 static void puts_(struct kt_fx_buf *g, const char *s)
@@ -42,18 +39,7 @@ static void puts_(struct kt_fx_buf *g, const char *s)
 	kt_fx_buf_add(g, s, strlen(s));
 }
 
-__attribute__((format(printf, 2, 3)))
-static void putf(struct kt_fx_buf *g, const char *fmt, ...)
-{
-	char b[512];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(b, sizeof(b), fmt, ap);
-	va_end(ap);
-	kt_fx_buf_add(g, b, n < (int)sizeof(b) ? n : (int)sizeof(b) - 1);
-}
+#define putf kt_fx_buf_printf
 
 static void gen_shell(struct kt_fx_buf *g)
 {

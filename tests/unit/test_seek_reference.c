@@ -15,7 +15,6 @@
  * characters and combining marks, scroll regions, long wrapped lines.  It
  * stays inside what a keyframe can carry (screen.h, "Limits").
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,24 +32,10 @@ static uint64_t rng = 0x2545f4914f6cdd1dull;
 
 static uint32_t rnd(void)
 {
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return (uint32_t)(rng >> 11);
+	return kt_fx_rnd(&rng);
 }
 
-__attribute__((format(printf, 2, 3)))
-static void putf(struct kt_fx_buf *g, const char *fmt, ...)
-{
-	char b[1024];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(b, sizeof(b), fmt, ap);
-	va_end(ap);
-	kt_fx_buf_add(g, b, n < (int)sizeof(b) ? n : (int)sizeof(b) - 1);
-}
+#define putf kt_fx_buf_printf
 
 /* One burst of a session: a prompt and one of a few kinds of output. */
 static void burst(struct kt_fx_buf *g)
