@@ -223,13 +223,33 @@ int kt_cli_get_session(struct kt_cli *cli, const char *id_arg,
 	int64_t id;
 	int err;
 
+	const char *colon = id_arg ? strrchr(id_arg, ':') : NULL;
+	char node[256];
+	int64_t nid;
+
 	if (!id_arg)
 		return kt_cli_usage_error(cli, "missing session ID");
-	if (kt_parse_session_id(id_arg, &id))
+	/* NODE:ID, the session's id on the node that recorded it (show prints
+	 * it on the cluster store) */
+	if (colon && (colon == id_arg || (size_t)(colon - id_arg) >= sizeof(node) ||
+		      kt_parse_session_id(colon + 1, &nid)))
+		return kt_cli_usage_error(cli, "invalid session ID '%s' (ID, or NODE:ID with the node's own ID)", id_arg);
+	if (!colon && kt_parse_session_id(id_arg, &id))
 		return kt_cli_usage_error(cli, "invalid session ID '%s' (a positive integer, as listed by 'sessions')", id_arg);
 	err = kt_cli_store(cli, &st);
 	if (err)
 		return KT_EXIT_RUNTIME;
+	if (colon) {
+		snprintf(node, sizeof(node), "%.*s", (int)(colon - id_arg), id_arg);
+		err = kt_store_session_find(st, node, nid, &id);
+		if (err == -ENOENT) {
+			pr_err("%s: no session %s in %s", cli->cmd ? cli->cmd->name : "kubetape",
+			       id_arg, cli->db_path);
+			return KT_EXIT_NOTFOUND;
+		}
+		if (err)
+			return KT_EXIT_RUNTIME;
+	}
 	err = kt_store_session_get(st, id, out);
 	if (err == -ENOENT) {
 		pr_err("%s: no session %lld in %s", cli->cmd ? cli->cmd->name : "kubetape",

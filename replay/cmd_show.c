@@ -23,6 +23,9 @@ static void usage(FILE *out)
 {
 	fputs("Usage: kubetape show ID [--json]\n"
 	      "\n"
+	      "ID as listed by 'sessions', or NODE:ID (the session's id on the node\n"
+	      "that recorded it; on the cluster store, NODE is its shipping name).\n"
+	      "\n"
 	      "Show one session: who (namespace, pod, container, node), when, how it\n"
 	      "ended, its terminal and what the recorder lost, then every command it ran.\n"
 	      "\n"
@@ -128,12 +131,30 @@ static void print_session(const struct kt_session_info *s, int64_t now_us)
 
 /* Runs the kernel skipped on this node while the session was open (see
  * jo_skipped_overlaps): loss no session can be charged with. */
+/* On the cluster store: which node shipped it, under which id there. */
+static void print_origin(struct kt_store *st, const struct kt_session_info *s)
+{
+	char node[256];
+	int64_t id;
+
+	if (kt_store_session_origin(st, s->id, node, sizeof(node), &id) == 1)
+		kv("Shipped from", "%s, session %lld there (also: kubetape show %s:%lld)", node,
+		   (long long)id, node, (long long)id);
+}
+
 static void print_skipped(struct kt_store *st, const struct kt_session_info *s, int64_t now_us)
 {
 	char a[TF_TIME_LEN], b[TF_TIME_LEN];
 	struct kt_skipped k;
+	int err = kt_store_skipped_get(st, &k);
 
-	if (kt_store_skipped_get(st, &k) || !jo_skipped_overlaps(&k, s, now_us))
+	if (err == -EOPNOTSUPP) {
+		/* a node's count, in its meta: not shipped (FORMAT-pg.md) */
+		kv("Skipped runs", "not known on the cluster store: the node counts runs its kernel "
+		   "skipped in its own store (kubetape --db NODE.db show ID)");
+		return;
+	}
+	if (err || !jo_skipped_overlaps(&k, s, now_us))
 		return;
 	kv("SKIPPED", "the kernel skipped %llu runs of the recorder's programs on this node "
 	   "(recursion_misses, counted %s .. %s); they cannot be attributed to a session: "
@@ -307,6 +328,7 @@ static int run(struct kt_cli *cli, int argc, char **argv)
 		err = print_json(cli, &s, &l);
 	} else {
 		print_session(&s, kt_now_us());
+		print_origin(cli->store, &s);
 		print_skipped(cli->store, &s, kt_now_us());
 		print_evidence(cli, &s);
 		err = print_identity(cli->store, &s);

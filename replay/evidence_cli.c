@@ -11,6 +11,11 @@
 static int sibling(const char *db, const char *name, char *buf, size_t len)
 {
 	const char *slash = strrchr(db, '/');
+
+	/* the cluster store (a URL) has no directory: each node's key is on
+	 * the server (kt_nodes), its head file on the node */
+	if (strstr(db, "://"))
+		return -EINVAL;
 	int n = slash ? snprintf(buf, len, "%.*s/%s", (int)(slash - db), db, name) :
 			snprintf(buf, len, "%s", name);
 
@@ -89,7 +94,12 @@ int kt_cli_access(struct kt_cli *cli, int64_t session_id)
 	detail[0] = 0;
 	for (int i = 1; i < cli->argc && n < sizeof(detail) - 1; i++)
 		n += (size_t)snprintf(detail + n, sizeof(detail) - n, "%s%s", n ? " " : "", cli->argv[i]);
-	if (kt_access_log(cli->db_path, who, cli->cmd ? cli->cmd->name : "?", session_id, detail)) {
+	/* through the open store when there is one (the cluster store's log
+	 * is on the server: its connection) */
+	if (cli->store ? kt_store_access_log(cli->store, who, cli->cmd ? cli->cmd->name : "?",
+					     session_id, detail)
+		       : kt_access_log(cli->db_path, who, cli->cmd ? cli->cmd->name : "?", session_id,
+				       detail)) {
 		pr_err("%s: refusing to show recorded data that cannot be logged as read (the access log needs write access to %s)",
 		       cli->cmd ? cli->cmd->name : "kubetape", cli->db_path);
 		return KT_EXIT_RUNTIME;

@@ -14,6 +14,9 @@
  * that cannot log refuses to show data (the callers' policy), so reading
  * stays audited.  The log is not part of the sessions' evidence: reading
  * never changes a session's chain.
+ *
+ * On the cluster store (--db postgres://) the log is the server's
+ * access_log table (store/pg/pgr_access.c, FORMAT-pg.md "Access log").
  */
 #include <errno.h>
 #include <pwd.h>
@@ -26,6 +29,8 @@
 
 #include "evidence_int.h"
 #include "log.h"
+#include "pg/pgr.h"
+#include "pg/pgr_access.h"
 
 static const char access_schema[] =
 	"PRAGMA journal_mode = WAL;"
@@ -79,6 +84,16 @@ static int open_log(const char *db_path, int flags, sqlite3 **db)
 	return rc;
 }
 
+int kt_store_access_log(struct kt_store *st, const char *who, const char *action,
+			int64_t session_id, const char *detail)
+{
+	if (!st)
+		return -EINVAL;
+	if (st->pg)
+		return kt_pgr_access_log(st->pg, who, action, session_id, detail);
+	return kt_access_log(st->path, who, action, session_id, detail);
+}
+
 int kt_access_log(const char *db_path, const char *who, const char *action,
 		  int64_t session_id, const char *detail)
 {
@@ -86,6 +101,18 @@ int kt_access_log(const char *db_path, const char *who, const char *action,
 	sqlite3_stmt *q = NULL;
 	int rc, err = 0;
 
+	if (kt_pgr_is_uri(db_path)) {
+		/* the cluster store's log is on the server: a connection of
+		 * its own (callers holding the store use kt_store_access_log) */
+		struct kt_store *st;
+
+		err = kt_store_open(db_path, KT_STORE_RDONLY, &st);
+		if (err)
+			return err;
+		err = kt_store_access_log(st, who, action, session_id, detail);
+		kt_store_close(st);
+		return err;
+	}
 	rc = open_log(db_path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, &db);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_exec(db, access_schema, NULL, NULL, NULL);
@@ -136,6 +163,8 @@ int kt_access_list(struct kt_store *st, int64_t session_id, int64_t since_us, in
 	sqlite3 *db = NULL;
 	int rc, err = 0;
 
+	if (st->pg)
+		return kt_pgr_access_list(st->pg, session_id, since_us, limit, cb, ctx);
 	rc = open_log(st->path, SQLITE_OPEN_READONLY, &db);
 	if (rc == SQLITE_CANTOPEN) {
 		sqlite3_close(db);

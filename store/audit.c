@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "audit_int.h"
+#include "pg/pgr.h"
 #include "log.h"
 
 const char kt_schema_audit[] =
@@ -67,18 +68,20 @@ const char kt_schema_audit[] =
 
 const char *const kt_audit_req_cols = REQ_COLS;
 
-static void col_str(sqlite3_stmt *q, int i, char *dst, size_t cap)
+static void col_str(struct kt_row *q, int i, char *dst, size_t cap)
 {
-	kt_strlcpy(dst, (const char *)sqlite3_column_text(q, i), cap);
+	size_t len;
+
+	kt_strlcpy(dst, q->bytes(q, i, &len), cap);
 }
 
-void kt_audit_request_from_row(sqlite3_stmt *q, int f, struct kt_audit_request *r)
+void kt_audit_request_read(struct kt_row *q, int f, struct kt_audit_request *r)
 {
 	const void *argv;
-	int n;
+	size_t n;
 
 	memset(r, 0, sizeof(*r));
-	r->id = sqlite3_column_int64(q, f + 0);
+	r->id = q->i64(q, f + 0);
 	col_str(q, f + 1, r->audit_id, sizeof(r->audit_id));
 	col_str(q, f + 2, r->verb, sizeof(r->verb));
 	col_str(q, f + 3, r->subresource, sizeof(r->subresource));
@@ -92,10 +95,9 @@ void kt_audit_request_from_row(sqlite3_stmt *q, int f, struct kt_audit_request *
 	col_str(q, f + 11, r->k8s_namespace, sizeof(r->k8s_namespace));
 	col_str(q, f + 12, r->pod, sizeof(r->pod));
 	col_str(q, f + 13, r->container, sizeof(r->container));
-	argv = sqlite3_column_blob(q, f + 14);
-	n = sqlite3_column_bytes(q, f + 14);
-	if (argv && n > 0) {
-		r->argv_len = (size_t)n < sizeof(r->argv) ? (size_t)n : sizeof(r->argv);
+	argv = q->bytes(q, f + 14, &n);
+	if (n > 0) {
+		r->argv_len = n < sizeof(r->argv) ? n : sizeof(r->argv);
 		memcpy(r->argv, argv, r->argv_len);
 		/* a corrupt row must not hand out an unterminated argv */
 		if (r->argv[r->argv_len - 1]) {
@@ -103,20 +105,28 @@ void kt_audit_request_from_row(sqlite3_stmt *q, int f, struct kt_audit_request *
 			r->argv_truncated = true;
 		}
 	}
-	r->argc = (uint32_t)sqlite3_column_int64(q, f + 15);
-	r->argv_truncated |= sqlite3_column_int(q, f + 16) != 0;
-	r->tty = sqlite3_column_int(q, f + 17) != 0;
-	r->stdin_ = sqlite3_column_int(q, f + 18) != 0;
-	r->stdout_ = sqlite3_column_int(q, f + 19) != 0;
-	r->stderr_ = sqlite3_column_int(q, f + 20) != 0;
+	r->argc = (uint32_t)q->i64(q, f + 15);
+	r->argv_truncated |= q->i64(q, f + 16) != 0;
+	r->tty = q->i64(q, f + 17) != 0;
+	r->stdin_ = q->i64(q, f + 18) != 0;
+	r->stdout_ = q->i64(q, f + 19) != 0;
+	r->stderr_ = q->i64(q, f + 20) != 0;
 	col_str(q, f + 21, r->decision, sizeof(r->decision));
 	col_str(q, f + 22, r->reason, sizeof(r->reason));
-	r->code = sqlite3_column_int(q, f + 23);
-	r->stages = (unsigned)sqlite3_column_int(q, f + 24);
-	r->received_us = sqlite3_column_int64(q, f + 25);
-	r->started_us = sqlite3_column_int64(q, f + 26);
-	r->completed_us = sqlite3_column_int64(q, f + 27);
+	r->code = (int)q->i64(q, f + 23);
+	r->stages = (unsigned)q->i64(q, f + 24);
+	r->received_us = q->i64(q, f + 25);
+	r->started_us = q->i64(q, f + 26);
+	r->completed_us = q->i64(q, f + 27);
 	col_str(q, f + 28, r->exec_id, sizeof(r->exec_id));
+}
+
+void kt_audit_request_from_row(sqlite3_stmt *q, int f, struct kt_audit_request *r)
+{
+	struct kt_row row;
+
+	kt_row_sqlite(&row, q);
+	kt_audit_request_read(&row, f, r);
 }
 
 static int get_where(struct kt_store *st, const char *where, int64_t id, const char *text,
@@ -151,6 +161,9 @@ int kt_audit_request_get(struct kt_store *st, int64_t id, struct kt_audit_reques
 {
 	if (!st || !out)
 		return -EINVAL;
+	/* a request's id is its node's: it names no one request in the cluster */
+	if (st->pg)
+		return -EOPNOTSUPP;
 	return get_where(st, "id = ?1", id, NULL, out);
 }
 
@@ -317,6 +330,8 @@ int kt_audit_requests_list(struct kt_store *st, int64_t since_us, int64_t until_
 
 	if (!st || !cb)
 		return -EINVAL;
+	if (st->pg)
+		return kt_pgr_audit_requests_list(st, since_us, until_us, cb, ctx);
 	r = malloc(sizeof(*r));
 	if (!r)
 		return -ENOMEM;

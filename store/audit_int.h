@@ -9,5 +9,7 @@
 
 extern const char *const kt_audit_req_cols; /* "id, audit_id, ..." */
 void kt_audit_request_from_row(sqlite3_stmt *q, int first, struct kt_audit_request *r);
+/* The same from a row of either backend (store_int.h kt_row). */
+void kt_audit_request_read(struct kt_row *q, int first, struct kt_audit_request *r);
 
 #endif

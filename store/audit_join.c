@@ -26,6 +26,7 @@
 
 #include "satint.h"
 #include "audit_int.h"
+#include "pg/pgr.h"
 #include "log.h"
 
 /* Requests whose ResponseStarted is this much later than their
@@ -98,6 +99,17 @@ static int first_argv(struct kt_store *st, int64_t session_id, struct jsess *j)
 	sqlite3_stmt *q = NULL;
 	int rc, err;
 
+	if (st->pg) {
+		char *argv;
+		size_t len;
+
+		err = kt_pgr_first_argv(st, session_id, &argv, &len);
+		if (!err)
+			err = jsess_argv(j, argv, (int)len);
+		free(argv);
+		return err;
+	}
+
 	rc = sqlite3_prepare_v2(st->db, "SELECT argv FROM commands WHERE session_id = ?1 AND seq = 0",
 				-1, &q, NULL);
 	if (rc != SQLITE_OK)
@@ -135,11 +147,37 @@ static bool candidate(const struct kt_audit_request *r, const struct jsess *j, i
 
 /* Sessions of r's pod starting in [from, to], each with its first argv. */
 typedef int (*jsess_cb)(const struct jsess *j, void *ctx);
+struct pg_jsess {
+	jsess_cb cb;
+	void *ctx;
+};
+
+static int pg_jsess(int64_t gid, int64_t start_us, const char *container, const char *argv,
+		    size_t argv_len, void *ctx)
+{
+	struct pg_jsess *x = ctx;
+	struct jsess j = { .id = gid, .start_us = start_us };
+	int err;
+
+	kt_strlcpy(j.container, container, sizeof(j.container));
+	err = jsess_argv(&j, argv, (int)argv_len);
+	if (!err)
+		err = x->cb(&j, x->ctx);
+	jsess_free(&j);
+	return err;
+}
+
 static int pod_sessions(struct kt_store *st, const char *ns, const char *pod, int64_t from,
 			int64_t to, jsess_cb cb, void *ctx)
 {
 	sqlite3_stmt *q = NULL;
 	int rc, err = 0;
+
+	if (st->pg) {
+		struct pg_jsess x = { cb, ctx };
+
+		return kt_pgr_pod_sessions(st, ns, pod, from, to, pg_jsess, &x);
+	}
 
 	rc = sqlite3_prepare_v2(st->db,
 				"SELECT s.id, s.start_us, s.container, c.argv FROM sessions s"
@@ -181,6 +219,8 @@ static int pod_requests(struct kt_store *st, const char *ns, const char *pod, in
 	char sql[1024];
 	int rc, err = 0;
 
+	if (st->pg)
+		return kt_pgr_pod_requests(st, ns, pod, from, to, exec_id, cb, ctx);
 	r = malloc(sizeof(*r));
 	if (!r)
 		return -ENOMEM;
@@ -281,6 +321,9 @@ int kt_audit_session_identity(struct kt_store *st, const struct kt_session_info 
 		return -EINVAL;
 	memset(out, 0, sizeof(*out));
 	out->tier = KT_TIER_NONE;
+	/* the cluster store joins on the session's own node's requests */
+	if (st->pg && (err = kt_pgr_audit_scope(st, s->id)))
+		return err;
 	j.id = s->id;
 	j.start_us = s->start_us;
 	kt_strlcpy(j.container, s->container, sizeof(j.container));
@@ -516,6 +559,8 @@ int kt_audit_span(struct kt_store *st, int64_t *first_us, int64_t *last_us)
 	if (!st || !first_us || !last_us)
 		return -EINVAL;
 	*first_us = *last_us = 0;
+	if (st->pg)
+		return kt_pgr_audit_span(st, first_us, last_us);
 	rc = sqlite3_prepare_v2(st->db, "SELECT min(received_us), max(max(received_us, started_us,"
 				" completed_us)) FROM audit_requests", -1, &q, NULL);
 	if (rc != SQLITE_OK)
@@ -536,6 +581,8 @@ bool kt_audit_any(struct kt_store *st)
 	sqlite3_stmt *q = NULL;
 	bool any = false;
 
+	if (st && st->pg)
+		return kt_pgr_audit_any(st);
 	if (!st || sqlite3_prepare_v2(st->db, "SELECT 1 FROM audit_requests LIMIT 1", -1, &q, NULL) != SQLITE_OK)
 		return false;
 	any = sqlite3_step(q) == SQLITE_ROW;

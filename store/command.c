@@ -17,47 +17,46 @@
 #include <string.h>
 
 #include "store_int.h"
+#include "pg/pgr.h"
 #include "evidence.h"
 #include "log.h"
 
-#define CMD_COLS(p) \
-	p "id, " p "session_id, " p "seq, " p "ts_us, " p "end_us, " p "has_exit, " \
-	p "exit_status, " p "pid, " p "ns_pid, " p "ppid, " p "uid, " p "gid, " \
-	p "euid, " p "egid, " p "comm, " p "filename, " p "argv, " p "argc, " p "cwd, " \
-	p "argv_truncated, " p "cwd_truncated"
+#define CMD_COLS(p) KT_CMD_COLS(p)
 
-/* Fill *c from columns [k, k + 21); pointers are valid until the next step. */
-static void command_from_row(sqlite3_stmt *stmt, int k, struct kt_command *c)
+void kt_command_read(struct kt_row *row, int k, struct kt_command *c)
 {
-	const char *s;
+	size_t len;
 
 	memset(c, 0, sizeof(*c));
-	c->id = sqlite3_column_int64(stmt, k + 0);
-	c->session_id = sqlite3_column_int64(stmt, k + 1);
-	c->seq = sqlite3_column_int(stmt, k + 2);
-	c->ts_us = sqlite3_column_int64(stmt, k + 3);
-	c->end_us = sqlite3_column_int64(stmt, k + 4);
-	c->has_exit = sqlite3_column_int(stmt, k + 5) != 0;
-	c->exit_status = sqlite3_column_int(stmt, k + 6);
-	c->pid = (uint32_t)sqlite3_column_int64(stmt, k + 7);
-	c->ns_pid = (uint32_t)sqlite3_column_int64(stmt, k + 8);
-	c->ppid = (uint32_t)sqlite3_column_int64(stmt, k + 9);
-	c->uid = (uint32_t)sqlite3_column_int64(stmt, k + 10);
-	c->gid = (uint32_t)sqlite3_column_int64(stmt, k + 11);
-	c->euid = (uint32_t)sqlite3_column_int64(stmt, k + 12);
-	c->egid = (uint32_t)sqlite3_column_int64(stmt, k + 13);
-	kt_strlcpy(c->comm, (const char *)sqlite3_column_text(stmt, k + 14), sizeof(c->comm));
-	s = (const char *)sqlite3_column_text(stmt, k + 15);
-	c->filename = s ? s : "";
-	c->argv = sqlite3_column_blob(stmt, k + 16);
-	c->argv_len = (size_t)sqlite3_column_bytes(stmt, k + 16);
-	if (!c->argv)
-		c->argv = "";
-	c->argc = (uint32_t)sqlite3_column_int64(stmt, k + 17);
-	s = (const char *)sqlite3_column_text(stmt, k + 18);
-	c->cwd = s ? s : "";
-	c->argv_truncated = sqlite3_column_int(stmt, k + 19) != 0;
-	c->cwd_truncated = sqlite3_column_int(stmt, k + 20) != 0;
+	c->id = row->i64(row, k + 0);
+	c->session_id = row->i64(row, k + 1);
+	c->seq = (int32_t)row->i64(row, k + 2);
+	c->ts_us = row->i64(row, k + 3);
+	c->end_us = row->i64(row, k + 4);
+	c->has_exit = row->i64(row, k + 5) != 0;
+	c->exit_status = (int)row->i64(row, k + 6);
+	c->pid = (uint32_t)row->i64(row, k + 7);
+	c->ns_pid = (uint32_t)row->i64(row, k + 8);
+	c->ppid = (uint32_t)row->i64(row, k + 9);
+	c->uid = (uint32_t)row->i64(row, k + 10);
+	c->gid = (uint32_t)row->i64(row, k + 11);
+	c->euid = (uint32_t)row->i64(row, k + 12);
+	c->egid = (uint32_t)row->i64(row, k + 13);
+	kt_strlcpy(c->comm, row->bytes(row, k + 14, &len), sizeof(c->comm));
+	c->filename = row->bytes(row, k + 15, &len);
+	c->argv = row->bytes(row, k + 16, &c->argv_len);
+	c->argc = (uint32_t)row->i64(row, k + 17);
+	c->cwd = row->bytes(row, k + 18, &len);
+	c->argv_truncated = row->i64(row, k + 19) != 0;
+	c->cwd_truncated = row->i64(row, k + 20) != 0;
+}
+
+static void command_from_row(sqlite3_stmt *stmt, int k, struct kt_command *c)
+{
+	struct kt_row row;
+
+	kt_row_sqlite(&row, stmt);
+	kt_command_read(&row, k, c);
 }
 
 /*
@@ -241,6 +240,8 @@ int kt_store_commands_list(struct kt_store *st, int64_t session_id,
 
 	if (!st || !cb)
 		return -EINVAL;
+	if (st->pg)
+		return kt_pgr_commands_list(st, session_id, cb, ctx);
 	/* Not cached: the callback may call back into the store. */
 	rc = sqlite3_prepare_v2(st->db, "SELECT " CMD_COLS("") " FROM commands"
 				" WHERE session_id = ?1 ORDER BY seq", -1, &stmt, NULL);
@@ -425,6 +426,8 @@ int kt_store_commands_search(struct kt_store *st, const char *query,
 
 	if (!st || !query || !cb)
 		return -EINVAL;
+	if (st->pg)
+		return kt_pgr_commands_search(st, query, f, cb, ctx);
 	if (!f)
 		f = &any;
 	err = kt_search_plan_make(query, &plan);

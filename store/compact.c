@@ -32,6 +32,7 @@
 
 #include "store_int.h"
 #include "log.h"
+#include "pg/pgr.h"
 
 /* An active session's run shorter than the target waits this long after
  * its last frame for more output (an idle shell), then is merged anyway. */
@@ -499,6 +500,8 @@ int kt_compact_pending(struct kt_store *st, int (*cb)(int64_t session_id, void *
 
 	if (!st || !cb)
 		return -EINVAL;
+	if (st->pg)
+		return 0; /* the nodes compact; the server copies what they did */
 	/* chunks_raw holds only raw chunks: small however large the store */
 	err = prep(st, "SELECT r.session_id FROM (SELECT session_id, min(seq) AS first FROM chunks"
 		   "  WHERE codec = 0 GROUP BY session_id) r"

@@ -6,6 +6,7 @@
 
 #include "store_int.h"
 #include "log.h"
+#include "pg/pgr.h"
 
 int kt_store_rollback(struct kt_store *st)
 {
@@ -22,6 +23,9 @@ int kt_store_meta_get_int(struct kt_store *st, const char *key, int64_t *val)
 	sqlite3_stmt *q = NULL;
 	int rc, err = -ENOENT;
 
+	/* a node's bookkeeping; the cluster store does not carry it */
+	if (st->pg)
+		return -ENOENT;
 	rc = sqlite3_prepare_v2(st->db, "SELECT value FROM meta WHERE key = ?1", -1, &q, NULL);
 	if (rc != SQLITE_OK)
 		return kt_sql_err(st, rc, "meta get");

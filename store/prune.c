@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "pg/pgr.h"
 #include "prune.h"
 #include "store_int.h"
 
@@ -418,6 +419,8 @@ int kt_store_holds_list(struct kt_store *st, int (*cb)(const struct kt_hold *h, 
 	sqlite3_stmt *q;
 	int rc, ret = 0;
 
+	if (st->pg)
+		return kt_pgr_holds_list(st, cb, ctx);
 	rc = sqlite3_prepare_v2(st->db, "SELECT session_id, ts_us, uuid, who, reason FROM holds"
 				" ORDER BY session_id", -1, &q, NULL);
 	if (rc != SQLITE_OK)
@@ -443,6 +446,8 @@ int kt_store_prune_get(struct kt_store *st, int64_t session_id, struct kt_prune_
 	sqlite3_stmt *q;
 	int rc;
 
+	if (st->pg)
+		return kt_pgr_prune_get(st, session_id, out);
 	rc = sqlite3_prepare_v2(st->db, "SELECT session_id, ts_us, min_age_us, start_us, end_us,"
 				" bytes, uuid, rule, who FROM prunes WHERE session_id = ?1"
 				" ORDER BY id DESC LIMIT 1", -1, &q, NULL);

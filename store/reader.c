@@ -9,6 +9,8 @@
 
 #include "reader.h"
 #include "screen.h"
+#include "store_int.h"
+#include "pg/pgr_stream.h"
 #include "term/fastvt.h"
 
 const char *kt_store_default_path(void)
@@ -39,6 +41,13 @@ int kt_follow_caught_up(struct kt_follow *fw, struct kt_store *st)
 
 	if (fw->ended)
 		return KT_FOLLOW_DONE;
+	if (st->pg) {
+		/* the server's rule for "its last chunks are in" (pgr_stream.h) */
+		err = kt_pgr_follow_ended(st->pg, fw->session_id, &fw->ended, &fw->end_us);
+		if (err)
+			return err;
+		return fw->ended ? KT_FOLLOW_DRAIN : KT_FOLLOW_WAIT;
+	}
 	s = malloc(sizeof(*s)); /* large (strings inline): not on a caller's stack */
 	if (!s)
 		return -ENOMEM;

@@ -12,6 +12,7 @@
 
 #include "store_int.h"
 #include "log.h"
+#include "pg/pgr.h"
 
 enum col_type { C_I64, C_U64, C_INT, C_U32, C_U16, C_BOOL, C_STR };
 
@@ -95,6 +96,46 @@ const char *kt_session_cols_prefixed(const char *prefix, char *buf, size_t len)
 		o += n;
 	}
 	return buf;
+}
+
+int kt_session_ncols(void)
+{
+	return NCOLS;
+}
+
+bool kt_session_col_is_str(int i)
+{
+	return i >= 0 && i < NCOLS && cols[i].type == C_STR;
+}
+
+/* Integer columns as kt_session_from_row converts them (same widths). */
+void kt_session_col_set_int(struct kt_session_info *s, int i, int64_t v)
+{
+	const struct col *c = &cols[i];
+	char *p = (char *)s + c->off;
+
+	switch (c->type) {
+	case C_I64: *(int64_t *)p = v; break;
+	case C_U64: *(uint64_t *)p = (uint64_t)v; break;
+	case C_INT: *(int *)p = (int)v; break;
+	case C_U32: *(uint32_t *)p = (uint32_t)v; break;
+	case C_U16: *(uint16_t *)p = (uint16_t)v; break;
+	case C_BOOL: *(bool *)p = v != 0; break;
+	case C_STR: break;
+	}
+}
+
+void kt_session_col_set_str(struct kt_session_info *s, int i, const char *v, size_t len)
+{
+	const struct col *c = &cols[i];
+	char *p = (char *)s + c->off;
+
+	/* clipped as kt_strlcpy clips the node's value in kt_session_from_row */
+	if (c->type != C_STR)
+		return;
+	len = len < c->size - 1 ? len : c->size - 1;
+	memcpy(p, v, len);
+	p[len] = 0;
 }
 
 /* Statement text is built into the caller's buffer (no shared state: stores
@@ -296,6 +337,8 @@ int kt_store_session_get(struct kt_store *st, int64_t id, struct kt_session_info
 
 	if (!st || !out)
 		return -EINVAL;
+	if (st->pg)
+		return kt_pgr_session_get(st, id, out);
 	stmt = session_stmt(st, ST_SESSION_GET);
 	if (!stmt)
 		return -ENOMEM;
@@ -308,6 +351,41 @@ int kt_store_session_get(struct kt_store *st, int64_t id, struct kt_session_info
 	else
 		err = kt_sql_err(st, rc, "session get");
 	sqlite3_reset(stmt);
+	return err;
+}
+
+int kt_store_session_origin(struct kt_store *st, int64_t id, char *node, size_t len,
+			    int64_t *node_id)
+{
+	if (!st || !node || !len || !node_id)
+		return -EINVAL;
+	return st->pg ? kt_pgr_session_origin(st, id, node, len, node_id) : 0;
+}
+
+int kt_store_session_find(struct kt_store *st, const char *node, int64_t node_id,
+			  int64_t *id)
+{
+	sqlite3_stmt *q = NULL;
+	int rc, err = 0;
+
+	if (!st || !node || !id)
+		return -EINVAL;
+	if (st->pg)
+		return kt_pgr_session_find(st, node, node_id, id);
+	rc = sqlite3_prepare_v2(st->db, "SELECT id FROM sessions WHERE id = ?1 AND node = ?2",
+				-1, &q, NULL);
+	if (rc != SQLITE_OK)
+		return kt_sql_err(st, rc, "session find");
+	sqlite3_bind_int64(q, 1, node_id);
+	sqlite3_bind_text(q, 2, node, -1, SQLITE_STATIC);
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW)
+		*id = sqlite3_column_int64(q, 0);
+	else if (rc == SQLITE_DONE)
+		err = -ENOENT;
+	else
+		err = kt_sql_err(st, rc, "session find");
+	sqlite3_finalize(q);
 	return err;
 }
 
@@ -333,47 +411,77 @@ int kt_store_sessions_interrupt_open(struct kt_store *st, int64_t now_us, int *c
 
 /* ---------------------------------------------------------------- filters */
 
+/* SQLite: parameters numbered in a fixed order after *nparam, bound by
+ * kt_session_filter_bind. */
+static const char *sqlite_ph(void *ctx, int slot, const struct kt_session_filter *f,
+			     char *buf, size_t len)
+{
+	(void)f;
+	snprintf(buf, len, "?%d", *(int *)ctx + slot);
+	return buf;
+}
+
 int kt_session_filter_sql(const struct kt_session_filter *f, const char *alias,
 			  char *sql, size_t len, int *nparam)
 {
+	struct kt_filter_dialect d = { .instr = "instr", .ph = sqlite_ph, .ctx = nparam };
+	int err = kt_session_filter_sql_d(f, alias, sql, len, &d);
+
+	if (!err)
+		*nparam += 6;
+	return err;
+}
+
+int kt_session_filter_sql_d(const struct kt_session_filter *f, const char *alias,
+			    char *sql, size_t len, const struct kt_filter_dialect *d)
+{
 	size_t o = strlen(sql);
-	int n = *nparam;
+	char ph[24];
 
 #define ADD(...) do { \
 		int _w = snprintf(sql + o, len - o, __VA_ARGS__); \
 		if (_w < 0 || (size_t)_w >= len - o) return -ENAMETOOLONG; \
 		o += _w; } while (0)
+#define PH(slot) d->ph(d->ctx, slot, f, ph, sizeof(ph))
 
-	/* Parameters are numbered in a fixed order, unused ones left unbound
-	 * (NULL) and absent from the SQL; kt_session_filter_bind mirrors it. */
-	/* substr: ASCII case-insensitive (SQLite's lower() folds ASCII only;
+	/* Slots 1..6 in a fixed order (SQLite numbers its parameters by
+	 * them, unused ones left unbound and absent from the SQL;
+	 * kt_session_filter_bind mirrors it). */
+	/* substr: ASCII case-insensitive (SQLite's lower() folds ASCII only,
+	 * as PostgreSQL's does in the cluster store's SQL_ASCII/C database;
 	 * Kubernetes names are lower-case ASCII, what an auditor types may not
-	 * be).  instr, not LIKE: '%' and '_' in the text stay literal. */
+	 * be).  instr/strpos, not LIKE: '%' and '_' in the text stay literal. */
 	if (f->k8s_namespace && f->substr)
-		ADD(" AND instr(lower(%sk8s_namespace), lower(?%d)) > 0", alias, n + 1);
+		ADD(" AND %s(lower(%sk8s_namespace), lower(%s)) > 0", d->instr, alias, PH(1));
 	else if (f->k8s_namespace)
-		ADD(" AND %sk8s_namespace = ?%d", alias, n + 1);
+		ADD(" AND %sk8s_namespace = %s", alias, PH(1));
 	if (f->pod && f->substr)
-		ADD(" AND instr(lower(%spod), lower(?%d)) > 0", alias, n + 2);
+		ADD(" AND %s(lower(%spod), lower(%s)) > 0", d->instr, alias, PH(2));
 	else if (f->pod)
-		ADD(" AND %spod = ?%d", alias, n + 2);
+		ADD(" AND %spod = %s", alias, PH(2));
 	if (f->container)
-		ADD(" AND %scontainer = ?%d", alias, n + 3);
-	if (f->node)
-		ADD(" AND %snode = ?%d", alias, n + 4);
+		ADD(" AND %scontainer = %s", alias, PH(3));
+	if (f->node && d->node_alt) {
+		ADD(" AND (%snode = %s", alias, PH(4));
+		ADD(" OR %s%s = %s)", alias, d->node_alt, PH(4));
+	} else if (f->node) {
+		ADD(" AND %snode = %s", alias, PH(4));
+	}
 	/* overlap of [start, end or +inf while open] with [since, until] */
 	if (f->until_us)
-		ADD(" AND %sstart_us <= ?%d", alias, n + 5);
-	if (f->since_us)
-		ADD(" AND (%send_us = 0 OR %send_us >= ?%d)", alias, alias, n + 6);
+		ADD(" AND %sstart_us <= %s", alias, PH(5));
+	if (f->since_us) {
+		PH(6);
+		ADD(" AND (%send_us = 0 OR %send_us >= %s)", alias, alias, ph);
+	}
 	if (f->active == 1)
 		ADD(" AND %sstate = 0", alias);
 	else if (f->active == 0)
 		ADD(" AND %sstate <> 0", alias);
 	if (f->tty == 0 || f->tty == 1)
 		ADD(" AND %shas_tty = %d", alias, f->tty);
+#undef PH
 #undef ADD
-	*nparam = n + 6;
 	return 0;
 }
 
@@ -406,6 +514,8 @@ int kt_store_sessions_list(struct kt_store *st, const struct kt_session_filter *
 
 	if (!st || !cb)
 		return -EINVAL;
+	if (st->pg)
+		return kt_pgr_sessions_list(st, f, cb, ctx);
 	if (!f)
 		f = &any;
 	snprintf(sql, sizeof(sql), "SELECT %s FROM sessions WHERE 1", kt_session_cols_sql);
@@ -461,6 +571,8 @@ int kt_store_sessions_count(struct kt_store *st, const struct kt_session_filter 
 
 	if (!st || !count)
 		return -EINVAL;
+	if (st->pg)
+		return kt_pgr_sessions_count(st, f, count);
 	if (!f)
 		f = &any;
 	err = kt_session_filter_sql(f, "", sql, sizeof(sql), &n);

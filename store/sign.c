@@ -18,6 +18,7 @@
 
 #include "evidence_int.h"
 #include "log.h"
+#include "pg/pgr.h"
 
 #define PUB_PREFIX "kubetape-ed25519 "
 
@@ -273,6 +274,10 @@ int kt_store_pubkey(struct kt_store *st, uint8_t pk[KT_PK_LEN])
 	sqlite3_stmt *q = NULL;
 	int rc, err = -ENOENT;
 
+	/* the cluster store has one key per node (kt_nodes.pubkey), used by
+	 * kt_verify_session for each session's own node; no store-wide key */
+	if (st->pg)
+		return -ENOENT;
 	rc = sqlite3_prepare_v2(st->db, "SELECT value FROM meta WHERE key = 'node_pubkey'", -1, &q, NULL);
 	if (rc != SQLITE_OK)
 		return kt_sql_err(st, rc, "public key");

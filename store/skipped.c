@@ -16,6 +16,7 @@
 
 #include "store_int.h"
 #include "log.h"
+#include "pg/pgr.h"
 
 #define K_RUNS "skipped.runs"
 #define K_FIRST "skipped.first_us"
@@ -43,6 +44,9 @@ int kt_store_skipped_get(struct kt_store *st, struct kt_skipped *out)
 	int err;
 
 	memset(out, 0, sizeof(*out));
+	/* node meta, not shipped (FORMAT-pg.md): callers say so */
+	if (st->pg)
+		return -EOPNOTSUPP;
 	err = get0(st, K_RUNS, &runs) ?: get0(st, K_FIRST, &first) ?: get0(st, K_LAST, &last);
 	if (err)
 		return err;

@@ -14,6 +14,7 @@
 
 #include "store_int.h"
 #include "log.h"
+#include "pg/pgr.h"
 
 #define KT_BUSY_TIMEOUT_MS 5000
 #define KT_APPLICATION_ID 0x4b544150 /* "KTAP": lets file(1) and others tell */
@@ -61,6 +62,53 @@ static const char *const stmt_sql[ST__COUNT] = {
 		" VALUES (?1, ?2, ?3)",
 };
 
+
+static int64_t sq_i64(struct kt_row *row, int col)
+{
+	return sqlite3_column_int64((sqlite3_stmt *)row->q, col);
+}
+
+static const char *sq_bytes(struct kt_row *row, int col, size_t *len)
+{
+	sqlite3_stmt *q = (sqlite3_stmt *)row->q;
+	/* text first: blobs are then NUL-terminated too (sqlite3 adds one) */
+	const char *p = (const char *)sqlite3_column_text(q, col);
+
+	*len = p ? (size_t)sqlite3_column_bytes(q, col) : 0;
+	return p ? p : "";
+}
+
+void kt_row_sqlite(struct kt_row *row, sqlite3_stmt *q)
+{
+	*row = (struct kt_row){ .i64 = sq_i64, .bytes = sq_bytes, .q = q };
+}
+
+int kt_session_rows(struct kt_store *st, int64_t session_id, const char *sqlite_sql,
+		    const char *pg_sql, int nargs, const int64_t *args, const char *what,
+		    int (*cb)(struct kt_row *row, void *ctx), void *ctx)
+{
+	struct kt_row row;
+	sqlite3_stmt *q = NULL;
+	int rc, err = 0;
+
+	assert(nargs >= 0 && nargs <= KT_ROWS_ARGS_MAX);
+	if (st->pg)
+		return kt_pgr_session_rows(st, session_id, pg_sql, nargs, args, what, cb, ctx);
+	/* not cached: callbacks may call back into the store */
+	rc = sqlite3_prepare_v2(st->db, sqlite_sql, -1, &q, NULL);
+	if (rc != SQLITE_OK)
+		return kt_sql_err(st, rc, what);
+	sqlite3_bind_int64(q, 1, session_id);
+	for (int i = 0; i < nargs; i++)
+		sqlite3_bind_int64(q, i + 2, args[i]);
+	kt_row_sqlite(&row, q);
+	while (!err && (rc = sqlite3_step(q)) == SQLITE_ROW)
+		err = cb(&row, ctx);
+	if (!err && rc != SQLITE_DONE)
+		err = kt_sql_err(st, rc, what);
+	sqlite3_finalize(q);
+	return err;
+}
 
 int kt_sqlite_errno(int rc)
 {
@@ -181,6 +229,8 @@ int kt_store_check_writable(struct kt_store *st, const char *what)
 {
 	if (!st)
 		return -EINVAL;
+	if (st->pg)
+		return kt_pgr_rofs(st, what);
 	if (st->flags & KT_STORE_RDONLY) {
 		pr_err("store %s: %s: store is open read-only", st->path, what);
 		return -EROFS;
@@ -403,6 +453,31 @@ static int exec_simple(struct kt_store *st, const char *sql)
 	return rc == SQLITE_OK ? 0 : kt_sql_err(st, rc, sql);
 }
 
+/* The cluster store (store/pg/pgr.h): read-only, whatever the caller
+ * wanted; a writer is told so at once rather than at its first write. */
+static int open_pg(const char *uri, unsigned flags, struct kt_store **out)
+{
+	struct kt_store *st;
+	int err;
+
+	if (!(flags & KT_STORE_RDONLY)) {
+		struct kt_store tmp = { .path = (char *)"postgres" };
+
+		return kt_pgr_rofs(&tmp, flags & KT_STORE_CREATE ? "create" : "open for writing");
+	}
+	st = calloc(1, sizeof(*st));
+	if (!st)
+		return -ENOMEM;
+	st->flags = KT_STORE_RDONLY;
+	err = kt_pgr_open(uri, &st->pg, &st->path);
+	if (err) {
+		free(st);
+		return err;
+	}
+	*out = st;
+	return 0;
+}
+
 int kt_store_open(const char *path, unsigned flags, struct kt_store **out)
 {
 	struct kt_store *st = NULL;
@@ -412,6 +487,8 @@ int kt_store_open(const char *path, unsigned flags, struct kt_store **out)
 	if (!path || !out || ((flags & KT_STORE_RDONLY) && (flags & KT_STORE_CREATE)))
 		return -EINVAL;
 	*out = NULL;
+	if (kt_pgr_is_uri(path))
+		return open_pg(path, flags, out);
 
 	/* SQLite would say "unable to open database file"; be precise. */
 	if (!(flags & KT_STORE_CREATE) && stat(path, &sb) < 0) {
@@ -484,6 +561,7 @@ void kt_store_close(struct kt_store *st)
 {
 	if (!st)
 		return;
+	kt_pgr_close(st->pg);
 	if (st->db && !sqlite3_get_autocommit(st->db)) {
 		/* Every operation is atomic on its own; keep what was batched. */
 		pr_warn("store %s: closed inside a transaction; committing it", st->path);
@@ -626,5 +704,7 @@ cleanup:
 
 int kt_store_set_durable(struct kt_store *st)
 {
+	if (st->pg)
+		return kt_pgr_rofs(st, "durable commits");
 	return exec_simple(st, "PRAGMA synchronous=FULL");
 }

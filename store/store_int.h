@@ -62,6 +62,7 @@ enum kt_stmt_id {
 };
 
 struct ZSTD_CCtx_s;
+struct kt_pgr;
 
 struct kt_store {
 	sqlite3 *db;
@@ -75,7 +76,50 @@ struct kt_store {
 	size_t zbuf_cap;
 	sqlite3_stmt *stmts[ST__COUNT];
 	bool quiet;                 /* kt_store_set_quiet: errors at debug level */
+	/* the cluster store (store/pg/pgr.h): db is NULL, every public read
+	 * function dispatches to kt_pgr_*; NULL on SQLite */
+	struct kt_pgr *pg;
 };
+
+/*
+ * One row of either backend, read column by column: a SQLite statement
+ * (kt_row_sqlite) or a PostgreSQL result row (store/pg/, kt_pgr_row), so
+ * that one function fills a struct from a row whatever the backend
+ * (commands, audit requests).  A reader that meets a bad value (only the
+ * PostgreSQL one can: wrong width, NULL) returns 0 / "" and sets err.
+ */
+struct kt_row {
+	int64_t (*i64)(struct kt_row *row, int col);
+	/* a text or blob column's bytes (*len), NUL-terminated; "" for NULL */
+	const char *(*bytes)(struct kt_row *row, int col, size_t *len);
+	const void *q;          /* sqlite3_stmt or PGresult */
+	void *pg;               /* struct kt_pgr */
+	int n;                  /* the result's row */
+	const char *what;
+	int err;
+};
+void kt_row_sqlite(struct kt_row *row, sqlite3_stmt *q);
+/*
+ * Rows of one session's query on either backend: sqlite_sql with ?1 the
+ * session id and ?2.. the nargs args, or on the cluster store pg_sql with
+ * $1 the session's node (src), $2 its id there (session_id is the
+ * user-facing gid) and $3.. the args.  cb per row; stops at its first
+ * non-zero result (returned).  A session the cluster store does not have:
+ * no rows.
+ */
+#define KT_ROWS_ARGS_MAX 4
+int kt_session_rows(struct kt_store *st, int64_t session_id, const char *sqlite_sql,
+		    const char *pg_sql, int nargs, const int64_t *args, const char *what,
+		    int (*cb)(struct kt_row *row, void *ctx), void *ctx);
+#define KT_CMD_COLS(p) \
+	p "id, " p "session_id, " p "seq, " p "ts_us, " p "end_us, " p "has_exit, " \
+	p "exit_status, " p "pid, " p "ns_pid, " p "ppid, " p "uid, " p "gid, " \
+	p "euid, " p "egid, " p "comm, " p "filename, " p "argv, " p "argc, " p "cwd, " \
+	p "argv_truncated, " p "cwd_truncated"
+/* Columns [first, first + 21) of KT_CMD_COLS order (command.c) into *c;
+ * pointers valid while the row is. */
+#define KT_CMD_NCOLS 21
+void kt_command_read(struct kt_row *row, int first, struct kt_command *c);
 
 /* Log "<what>: <sqlite message>" once and return a negative errno. */
 int kt_sql_err(struct kt_store *st, int rc, const char *what);
@@ -127,6 +171,14 @@ extern const size_t kt_n_migrations;
 extern const char *const kt_session_cols_sql; /* "id, uuid, ..." unprefixed */
 /* Fill *s from `stmt` columns [first, first + n_session_cols). */
 void kt_session_from_row(sqlite3_stmt *stmt, int first, struct kt_session_info *s);
+/* The column table itself (cols[] in session.c, kt_session_cols_sql
+ * order), for a reader of another backend (store/pg/): column i set from
+ * an integer (converted as kt_session_from_row does) or from len bytes of
+ * text (clipped to the field as kt_strlcpy clips). */
+int kt_session_ncols(void);
+bool kt_session_col_is_str(int i);
+void kt_session_col_set_int(struct kt_session_info *s, int i, int64_t v);
+void kt_session_col_set_str(struct kt_session_info *s, int i, const char *v, size_t len);
 /* session statements, generated from the column table into buf */
 const char *kt_session_insert_sql(char *buf, size_t len);
 const char *kt_session_update_sql(char *buf, size_t len);
@@ -142,6 +194,19 @@ int kt_session_filter_sql(const struct kt_session_filter *f, const char *alias,
 			  char *sql, size_t len, int *nparam);
 int kt_session_filter_bind(sqlite3_stmt *stmt, const struct kt_session_filter *f,
 			   int first_param);
+/* The same terms in another backend's spelling: its substring function
+ * (instr's argument order), another column the node filter also matches
+ * (or NULL), and the placeholder of filter value slot 1..6 (namespace,
+ * pod, container, node, until, since) written into buf. */
+struct kt_filter_dialect {
+	const char *instr;
+	const char *node_alt;
+	const char *(*ph)(void *ctx, int slot, const struct kt_session_filter *f, char *buf,
+			  size_t len);
+	void *ctx;
+};
+int kt_session_filter_sql_d(const struct kt_session_filter *f, const char *alias,
+			    char *sql, size_t len, const struct kt_filter_dialect *d);
 
 /* Search queries (command.c): user text -> one FTS5 phrase per word of 3+
  * characters and one LIKE pattern (\ escapes) per word. */

@@ -13,10 +13,12 @@
 #include "store_int.h"
 #include "log.h"
 #include "satint.h"
+#include "pg/pgr_stream.h"
 
 struct kt_stream {
 	struct kt_store *st;
-	sqlite3_stmt *q_chunk;
+	sqlite3_stmt *q_chunk;     /* SQLite */
+	struct kt_pgr_skey pgkey;  /* PostgreSQL (st->pg): the session's rows */
 	ZSTD_DCtx *dctx;
 	int64_t session_id;
 	int64_t next;         /* session frame number of the next frame to load */
@@ -58,22 +60,67 @@ static int query_i64(struct kt_store *st, const char *sql, int64_t session_id,
 	return err;
 }
 
+/* SQLite: the chunk query, and the frame to start at for from_us. */
+static int sqlite_locate(struct kt_stream *s, int64_t from_us)
+{
+	struct kt_store *st = s->st;
+	int64_t v;
+	bool found;
+	int rc, err;
+
+	rc = sqlite3_prepare_v3(st->db,
+				/*
+				 * The chunk holding frame ?2, then the one after it.
+				 * Chunk seq is the session frame number of the chunk's
+				 * first frame, so this survives compaction replacing
+				 * the chunk we read last by one that starts earlier.
+				 * A hole (no chunk at or before ?2): the first after.
+				 */
+				"SELECT seq, nframes, start_us, raw_len, codec, data FROM chunks"
+				" WHERE session_id = ?1 AND seq >= coalesce((SELECT max(seq) FROM chunks"
+				"  WHERE session_id = ?1 AND seq <= ?2), ?2) ORDER BY seq LIMIT 2",
+				-1, SQLITE_PREPARE_PERSISTENT, &s->q_chunk, NULL);
+	if (rc != SQLITE_OK)
+		return kt_sql_err(st, rc, "stream open");
+	if (!from_us)
+		return 0;
+	/* end_us grows with seq, so the chunks_end index finds the first
+	 * chunk that can hold a frame at or after from_us. */
+	err = query_i64(st, "SELECT seq FROM chunks WHERE session_id = ?1 AND end_us >= ?2"
+			" ORDER BY end_us, seq LIMIT 1", s->session_id, from_us, &v, &found);
+	if (err)
+		return err;
+	if (found) {
+		s->next = v;
+		return 0;
+	}
+	/* everything stored is older: follow from the next chunk */
+	err = query_i64(st, "SELECT max(seq + nframes) FROM chunks WHERE session_id = ?1",
+			s->session_id, 0, &v, &found);
+	if (!err)
+		s->next = found ? v : 0;
+	return err;
+}
+
 int kt_stream_open(struct kt_store *st, int64_t session_id, int64_t from_us,
 		   struct kt_stream **out)
 {
 	struct kt_stream *s = NULL;
 	int64_t v;
 	bool found;
-	int rc, err;
+	int err;
 
 	if (!st || !out)
 		return -EINVAL;
 	*out = NULL;
-	err = query_i64(st, "SELECT 1 FROM sessions WHERE id = ?1", session_id, 0, &v, &found);
-	if (err)
-		return err;
-	if (!found)
-		return -ENOENT;
+	if (!st->pg) {
+		err = query_i64(st, "SELECT 1 FROM sessions WHERE id = ?1", session_id, 0, &v,
+				&found);
+		if (err)
+			return err;
+		if (!found)
+			return -ENOENT;
+	}
 
 	s = calloc(1, sizeof(*s));
 	if (!s)
@@ -87,41 +134,12 @@ int kt_stream_open(struct kt_store *st, int64_t session_id, int64_t from_us,
 		err = -ENOMEM;
 		goto cleanup;
 	}
-	rc = sqlite3_prepare_v3(st->db,
-				/*
-				 * The chunk holding frame ?2, then the one after it.
-				 * Chunk seq is the session frame number of the chunk's
-				 * first frame, so this survives compaction replacing
-				 * the chunk we read last by one that starts earlier.
-				 * A hole (no chunk at or before ?2): the first after.
-				 */
-				"SELECT seq, nframes, start_us, raw_len, codec, data FROM chunks"
-				" WHERE session_id = ?1 AND seq >= coalesce((SELECT max(seq) FROM chunks"
-				"  WHERE session_id = ?1 AND seq <= ?2), ?2) ORDER BY seq LIMIT 2",
-				-1, SQLITE_PREPARE_PERSISTENT, &s->q_chunk, NULL);
-	if (rc != SQLITE_OK) {
-		err = kt_sql_err(st, rc, "stream open");
+	if (st->pg)
+		err = kt_pgr_stream_locate(st->pg, session_id, from_us, &s->pgkey, &s->next);
+	else
+		err = sqlite_locate(s, from_us);
+	if (err)
 		goto cleanup;
-	}
-
-	if (from_us) {
-		/* end_us grows with seq, so the chunks_end index finds the first
-		 * chunk that can hold a frame at or after from_us. */
-		err = query_i64(st, "SELECT seq FROM chunks WHERE session_id = ?1 AND end_us >= ?2"
-				" ORDER BY end_us, seq LIMIT 1", session_id, from_us, &v, &found);
-		if (err)
-			goto cleanup;
-		if (found) {
-			s->next = v;
-		} else {
-			/* everything stored is older: follow from the next chunk */
-			err = query_i64(st, "SELECT max(seq + nframes) FROM chunks WHERE session_id = ?1",
-					session_id, 0, &v, &found);
-			if (err)
-				goto cleanup;
-			s->next = found ? v : 0;
-		}
-	}
 	*out = s;
 	return 0;
 cleanup:
@@ -147,15 +165,12 @@ static int corrupt(struct kt_stream *s, int64_t seq, const char *why)
 	return -EBADMSG;
 }
 
-/* 1 = next chunk loaded, 0 = none stored yet, <0 error. */
-static int load_chunk(struct kt_stream *s)
+/* SQLite: the chunk holding frame s->next, else the next one (1), none
+ * (0), <0.  Row pointers valid until the statement is reset. */
+static int sqlite_chunk_at(struct kt_stream *s, struct kt_chunk_row *row)
 {
 	sqlite3_stmt *q = s->q_chunk;
-	int64_t seq, nframes, start_us, raw_len;
-	const void *data;
-	const char *why;
-	size_t zlen;
-	int codec, rc, err = 0;
+	int rc;
 
 	sqlite3_reset(q);
 	sqlite3_bind_int64(q, 1, s->session_id);
@@ -165,58 +180,74 @@ static int load_chunk(struct kt_stream *s)
 	if (rc == SQLITE_ROW &&
 	    sqlite3_column_int64(q, 0) + sqlite3_column_int64(q, 1) <= s->next)
 		rc = sqlite3_step(q);
-	if (rc == SQLITE_DONE) {
-		sqlite3_reset(q);
+	if (rc == SQLITE_DONE)
 		return 0;
-	}
-	if (rc != SQLITE_ROW) {
-		err = kt_sql_err(s->st, rc, "stream read");
-		sqlite3_reset(q);
-		return err;
-	}
-	seq = sqlite3_column_int64(q, 0);
-	nframes = sqlite3_column_int64(q, 1);
-	start_us = sqlite3_column_int64(q, 2);
-	raw_len = sqlite3_column_int64(q, 3);
-	codec = sqlite3_column_int(q, 4);
-	data = sqlite3_column_blob(q, 5);
-	zlen = (size_t)sqlite3_column_bytes(q, 5);
+	if (rc != SQLITE_ROW)
+		return kt_sql_err(s->st, rc, "stream read");
+	row->seq = sqlite3_column_int64(q, 0);
+	row->nframes = sqlite3_column_int64(q, 1);
+	row->start_us = sqlite3_column_int64(q, 2);
+	row->raw_len = sqlite3_column_int64(q, 3);
+	row->codec = sqlite3_column_int(q, 4);
+	row->data = sqlite3_column_blob(q, 5);
+	row->len = (size_t)sqlite3_column_bytes(q, 5);
+	return 1;
+}
+
+/* 1 = next chunk loaded, 0 = none stored yet, <0 error. */
+static int load_chunk(struct kt_stream *s)
+{
+	struct kt_chunk_row row;
+	void *hold = NULL;
+	const char *why;
+	int err;
+
+	if (s->st->pg)
+		err = kt_pgr_chunk_at(s->st->pg, &s->pgkey, s->next, &row, &hold);
+	else
+		err = sqlite_chunk_at(s, &row);
+	if (err <= 0)
+		goto out;
 	/* frames before s->next were returned already (from a chunk that
 	 * compaction has merged into this one since) or are to be skipped
 	 * (kt_stream_open_pos) */
-	s->skip = s->next > seq ? kt_sub_sat(s->next, seq) : 0;
+	s->skip = s->next > row.seq ? kt_sub_sat(s->next, row.seq) : 0;
 	/* whatever happens to this chunk, the next call moves on */
-	s->next = kt_add_sat(seq, nframes > 0 ? nframes : 1);
+	s->next = kt_add_sat(row.seq, row.nframes > 0 ? row.nframes : 1);
 
-	if (raw_len < 0 || raw_len > KT_CHUNK_RAW_MAX) {
-		err = corrupt(s, seq, "raw_len out of range");
+	if (row.raw_len < 0 || row.raw_len > KT_CHUNK_RAW_MAX) {
+		err = corrupt(s, row.seq, "raw_len out of range");
 		goto out;
 	}
-	if ((size_t)raw_len > s->cap) {
-		void *p = realloc(s->buf, raw_len);
+	if ((size_t)row.raw_len > s->cap) {
+		void *p = realloc(s->buf, row.raw_len);
 
 		if (!p) {
 			err = -ENOMEM;
 			goto out;
 		}
 		s->buf = p;
-		s->cap = raw_len;
+		s->cap = row.raw_len;
 	}
-	err = kt_chunk_decode(s->dctx, codec, data, zlen, s->buf, raw_len, &s->scratch,
-			      &s->scratch_cap, &why);
+	err = kt_chunk_decode(s->dctx, row.codec, row.data, row.len, s->buf, row.raw_len,
+			      &s->scratch, &s->scratch_cap, &why);
 	if (err) {
 		if (err == -EBADMSG)
-			corrupt(s, seq, why);
+			corrupt(s, row.seq, why);
 		goto out;
 	}
-	kt_frame_decoder_init(&s->dec, s->buf, raw_len, start_us);
+	kt_frame_decoder_init(&s->dec, s->buf, row.raw_len, row.start_us);
 	s->in_chunk = true;
-	s->cur_seq = seq;
+	s->cur_seq = row.seq;
 	s->cur_frame = 0;
 	err = 1;
 out:
-	/* release the read snapshot before handing frames out */
-	sqlite3_reset(q);
+	/* release the read snapshot (SQLite) or the result before handing
+	 * frames out */
+	if (s->st->pg)
+		kt_pgr_row_free(hold);
+	else
+		sqlite3_reset(s->q_chunk);
 	return err;
 }
 

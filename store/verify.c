@@ -21,6 +21,7 @@
 #include "evidence_int.h"
 #include "log.h"
 #include "prune.h"
+#include "pg/pgr.h"
 
 const char *kt_verify_state_name(int state)
 {
@@ -47,24 +48,35 @@ static void problem(struct kt_verify_result *r, const char *fmt, ...)
 	va_end(ap);
 }
 
-static void cp_from_row(sqlite3_stmt *q, struct kt_cp *cp)
+static void cp_blob(struct kt_row *q, int col, uint8_t *dst, size_t len)
 {
-	memset(cp, 0, sizeof(*cp));
-	cp->node_seq = sqlite3_column_int64(q, 0);
-	cp->session_id = sqlite3_column_int64(q, 1);
-	kt_strlcpy(cp->uuid, (const char *)sqlite3_column_text(q, 2), sizeof(cp->uuid));
-	cp->seq = sqlite3_column_int64(q, 3);
-	cp->ts_us = sqlite3_column_int64(q, 4);
-	cp->n_frames = sqlite3_column_int64(q, 5);
-	if (sqlite3_column_bytes(q, 6) == KT_HASH_LEN)
-		memcpy(cp->head, sqlite3_column_blob(q, 6), KT_HASH_LEN);
-	cp->final = sqlite3_column_int(q, 7);
-	if (sqlite3_column_bytes(q, 8) == KT_HASH_LEN)
-		memcpy(cp->prev, sqlite3_column_blob(q, 8), KT_HASH_LEN);
-	if (sqlite3_column_bytes(q, 9) == KT_SIG_LEN)
-		memcpy(cp->sig, sqlite3_column_blob(q, 9), KT_SIG_LEN);
+	size_t n;
+	const char *p = q->bytes(q, col, &n);
+
+	if (n == len)
+		memcpy(dst, p, len);
 }
+
+static void cp_read(struct kt_row *q, struct kt_cp *cp)
+{
+	size_t n;
+
+	memset(cp, 0, sizeof(*cp));
+	cp->node_seq = q->i64(q, 0);
+	cp->session_id = q->i64(q, 1);
+	kt_strlcpy(cp->uuid, q->bytes(q, 2, &n), sizeof(cp->uuid));
+	cp->seq = q->i64(q, 3);
+	cp->ts_us = q->i64(q, 4);
+	cp->n_frames = q->i64(q, 5);
+	cp_blob(q, 6, cp->head, KT_HASH_LEN);
+	cp->final = q->i64(q, 7) != 0;
+	cp_blob(q, 8, cp->prev, KT_HASH_LEN);
+	cp_blob(q, 9, cp->sig, KT_SIG_LEN);
+}
+
 #define CP_COLS "node_seq, session_id, uuid, seq, ts_us, n_frames, head, final, prev, sig"
+#define CP_COLS_C "c.node_seq, c.session_id, c.uuid, c.seq, c.ts_us, c.n_frames, c.head," \
+	" c.final, c.prev, c.sig"
 
 static bool cp_sig_ok(const struct kt_cp *cp, const uint8_t *pk)
 {
@@ -262,149 +274,158 @@ struct walk {
 	struct kt_store *st;
 	int64_t sid;
 	struct kt_cp *cps;
-	int ncp;
+	int ncp, cap;
 	struct kt_verify_result *r;
 	struct ev_state ev;
 	bool *cp_ok;
+	/* walk_frames' state across chunks */
+	uint8_t h[KT_HASH_LEN], *raw, *scratch;
+	size_t raw_cap, scratch_cap;
+	int64_t fno, seg_chunk, last_chunk;
+	ZSTD_DCtx *dctx;
+	int k;
 };
+
+/* One chunk: rehash its frames, compare at each checkpoint it completes. */
+static int walk_chunk(struct kt_row *q, void *ctx)
+{
+	struct walk *w = ctx;
+	int64_t seq = q->i64(q, 0), nframes = q->i64(q, 1);
+	int64_t raw_len = q->i64(q, 3);
+	const char *why = NULL, *data;
+	struct kt_frame_decoder d;
+	struct kt_frame f;
+	size_t dlen;
+	int64_t n = 0;
+	int rc, err;
+
+	if (q->err)
+		return q->err;
+	if (seq > w->fno)
+		problem(w->r, "frames %" PRId64 "..%" PRId64 " missing: no chunk holds them (chunk deleted before chunk seq %" PRId64 ")",
+			w->fno, seq - 1, seq);
+	else if (seq < w->fno)
+		problem(w->r, "chunk seq %" PRId64 " overlaps the chunk before it (frames up to %" PRId64 "): chunks reordered or altered",
+			seq, w->fno - 1);
+	if (w->seg_chunk < 0)
+		w->seg_chunk = seq;
+	w->last_chunk = seq;
+	if (raw_len < 0 || raw_len > KT_CHUNK_RAW_MAX) {
+		problem(w->r, "chunk seq %" PRId64 ": corrupt (raw_len %" PRId64 ")", seq, raw_len);
+		w->fno = seq + nframes;
+		return 0;
+	}
+	if ((size_t)raw_len > w->raw_cap) {
+		uint8_t *p = realloc(w->raw, raw_len ? raw_len : 1);
+
+		if (!p)
+			return -ENOMEM;
+		w->raw = p;
+		w->raw_cap = raw_len;
+	}
+	data = q->bytes(q, 5, &dlen);
+	err = kt_chunk_decode(w->dctx, (int)q->i64(q, 4), data, dlen, w->raw, raw_len,
+			      &w->scratch, &w->scratch_cap, &why);
+	if (err == -ENOMEM)
+		return err;
+	if (err) {
+		problem(w->r, "chunk seq %" PRId64 ": does not decode (%s)", seq, why ? why : "corrupt");
+		w->fno = seq + nframes;
+		return 0;
+	}
+	w->r->bytes += raw_len;
+	kt_frame_decoder_init(&d, w->raw, raw_len, q->i64(q, 2));
+	w->fno = seq;
+	while ((rc = kt_frame_next(&d, &f)) == 1) {
+		kt_chain_step(w->h, &f);
+		if (ev_add(&w->ev, &f, w->fno) == -ENOMEM)
+			return -ENOMEM;
+		w->fno++;
+		n++;
+		while (w->k < w->ncp && w->cps[w->k].n_frames == w->fno) {
+			struct kt_cp *cp = &w->cps[w->k];
+
+			if (memcmp(w->h, cp->head, KT_HASH_LEN)) {
+				problem(w->r, "checkpoint %" PRId64 ": frames %" PRId64 "..%" PRId64 " (chunks seq %" PRId64 "..%" PRId64 ") do not match what was signed",
+					cp->seq, w->k ? w->cps[w->k - 1].n_frames : 0, w->fno - 1,
+					w->seg_chunk, seq);
+				/* continue from the signed head: later segments
+				 * are checked on their own, so the report names
+				 * the altered segment only */
+				memcpy(w->h, cp->head, KT_HASH_LEN);
+			} else {
+				w->cp_ok[w->k] = true;
+			}
+			w->k++;
+			/* the next segment starts here, or in the next chunk */
+			w->seg_chunk = d.p < d.end ? seq : -1;
+		}
+	}
+	if (rc < 0)
+		problem(w->r, "chunk seq %" PRId64 ": corrupt frame after frame %" PRId64, seq, w->fno);
+	if (n != nframes)
+		problem(w->r, "chunk seq %" PRId64 ": holds %" PRId64 " frames, its row says %" PRId64,
+			seq, n, nframes);
+	return 0;
+}
 
 /* Rehash every frame in order, compare at each checkpoint, collect the
  * evidence frames. */
 static int walk_frames(struct walk *w)
 {
-	uint8_t h[KT_HASH_LEN] = {0}, *raw = NULL, *scratch = NULL;
-	size_t raw_cap = 0, scratch_cap = 0;
-	int64_t fno = 0, seg_chunk = -1, last_chunk = -1;
-	ZSTD_DCtx *dctx = ZSTD_createDCtx();
-	sqlite3_stmt *q = NULL;
-	int k = 0, rc, err = 0;
+	int err;
 
-	if (!dctx)
+	memset(w->h, 0, sizeof(w->h));
+	w->fno = 0;
+	w->seg_chunk = w->last_chunk = -1;
+	w->k = 0;
+	w->dctx = ZSTD_createDCtx();
+	if (!w->dctx)
 		return -ENOMEM;
-	rc = sqlite3_prepare_v2(w->st->db, "SELECT seq, nframes, start_us, raw_len, codec, data"
-				" FROM chunks WHERE session_id = ?1 ORDER BY seq", -1, &q, NULL);
-	if (rc != SQLITE_OK) {
-		err = kt_sql_err(w->st, rc, "verify (chunks)");
-		goto cleanup;
-	}
-	sqlite3_bind_int64(q, 1, w->sid);
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		int64_t seq = sqlite3_column_int64(q, 0), nframes = sqlite3_column_int64(q, 1);
-		int64_t raw_len = sqlite3_column_int64(q, 3);
-		const char *why = NULL;
-		struct kt_frame_decoder d;
-		struct kt_frame f;
-		int64_t n = 0;
-
-		if (seq > fno)
-			problem(w->r, "frames %" PRId64 "..%" PRId64 " missing: no chunk holds them (chunk deleted before chunk seq %" PRId64 ")",
-				fno, seq - 1, seq);
-		else if (seq < fno)
-			problem(w->r, "chunk seq %" PRId64 " overlaps the chunk before it (frames up to %" PRId64 "): chunks reordered or altered",
-				seq, fno - 1);
-		if (seg_chunk < 0)
-			seg_chunk = seq;
-		last_chunk = seq;
-		if (raw_len < 0 || raw_len > KT_CHUNK_RAW_MAX) {
-			problem(w->r, "chunk seq %" PRId64 ": corrupt (raw_len %" PRId64 ")", seq, raw_len);
-			fno = seq + nframes;
-			continue;
-		}
-		if ((size_t)raw_len > raw_cap) {
-			uint8_t *p = realloc(raw, raw_len ? raw_len : 1);
-
-			if (!p) {
-				err = -ENOMEM;
-				goto cleanup;
-			}
-			raw = p;
-			raw_cap = raw_len;
-		}
-		err = kt_chunk_decode(dctx, sqlite3_column_int(q, 4), sqlite3_column_blob(q, 5),
-				      sqlite3_column_bytes(q, 5), raw, raw_len, &scratch, &scratch_cap, &why);
-		if (err == -ENOMEM)
-			goto cleanup;
-		if (err) {
-			problem(w->r, "chunk seq %" PRId64 ": does not decode (%s)", seq, why ? why : "corrupt");
-			err = 0;
-			fno = seq + nframes;
-			continue;
-		}
-		w->r->bytes += raw_len;
-		kt_frame_decoder_init(&d, raw, raw_len, sqlite3_column_int64(q, 2));
-		fno = seq;
-		while ((rc = kt_frame_next(&d, &f)) == 1) {
-			kt_chain_step(h, &f);
-			if (ev_add(&w->ev, &f, fno) == -ENOMEM) {
-				err = -ENOMEM;
-				goto cleanup;
-			}
-			fno++;
-			n++;
-			while (k < w->ncp && w->cps[k].n_frames == fno) {
-				if (memcmp(h, w->cps[k].head, KT_HASH_LEN)) {
-					problem(w->r, "checkpoint %" PRId64 ": frames %" PRId64 "..%" PRId64 " (chunks seq %" PRId64 "..%" PRId64 ") do not match what was signed",
-						w->cps[k].seq, k ? w->cps[k - 1].n_frames : 0, fno - 1, seg_chunk, seq);
-					/* continue from the signed head: later segments
-					 * are checked on their own, so the report names
-					 * the altered segment only */
-					memcpy(h, w->cps[k].head, KT_HASH_LEN);
-				} else {
-					w->cp_ok[k] = true;
-				}
-				k++;
-				/* the next segment starts here, or in the next chunk */
-				seg_chunk = d.p < d.end ? seq : -1;
-			}
-		}
-		if (rc < 0)
-			problem(w->r, "chunk seq %" PRId64 ": corrupt frame after frame %" PRId64, seq, fno);
-		if (n != nframes)
-			problem(w->r, "chunk seq %" PRId64 ": holds %" PRId64 " frames, its row says %" PRId64,
-				seq, n, nframes);
-	}
-	if (rc != SQLITE_DONE && !err)
-		err = kt_sql_err(w->st, rc, "verify (chunks)");
-	w->r->frames = fno;
-	for (; k < w->ncp; k++)
-		if (w->cps[k].n_frames > fno)
+	err = kt_session_rows(w->st, w->sid, "SELECT seq, nframes, start_us, raw_len, codec, data"
+			      " FROM chunks WHERE session_id = ?1 ORDER BY seq",
+			      "SELECT seq, nframes, start_us, raw_len, codec, data"
+			      " FROM chunks WHERE src = $1 AND session_id = $2 ORDER BY seq",
+			      0, NULL, "verify (chunks)", walk_chunk, w);
+	w->r->frames = w->fno;
+	for (; !err && w->k < w->ncp; w->k++)
+		if (w->cps[w->k].n_frames > w->fno)
 			problem(w->r, "checkpoint %" PRId64 " signed %" PRId64 " frames, only %" PRId64 " are stored (chunks after seq %" PRId64 " deleted)",
-				w->cps[k].seq, w->cps[k].n_frames, fno, last_chunk);
-cleanup:
-	sqlite3_finalize(q);
-	ZSTD_freeDCtx(dctx);
-	free(raw);
-	free(scratch);
+				w->cps[w->k].seq, w->cps[w->k].n_frames, w->fno, w->last_chunk);
+	ZSTD_freeDCtx(w->dctx);
+	free(w->raw);
+	free(w->scratch);
+	w->raw = w->scratch = NULL;
 	return err;
+}
+
+static int load_cp(struct kt_row *q, void *ctx)
+{
+	struct walk *w = ctx;
+
+	if (w->ncp == w->cap) {
+		struct kt_cp *p;
+
+		w->cap = w->cap ? w->cap * 2 : 16;
+		p = realloc(w->cps, w->cap * sizeof(*p));
+		if (!p)
+			return -ENOMEM;
+		w->cps = p;
+	}
+	cp_read(q, &w->cps[w->ncp++]);
+	return 0;
 }
 
 static int load_checkpoints(struct walk *w)
 {
-	sqlite3_stmt *q = NULL;
-	int rc, cap = 0;
+	int err = kt_session_rows(w->st, w->sid, "SELECT " CP_COLS " FROM checkpoints"
+				  " WHERE session_id = ?1 ORDER BY seq",
+				  "SELECT " CP_COLS " FROM checkpoints"
+				  " WHERE src = $1 AND session_id = $2 ORDER BY seq",
+				  0, NULL, "verify (checkpoints)", load_cp, w);
 
-	rc = sqlite3_prepare_v2(w->st->db, "SELECT " CP_COLS " FROM checkpoints WHERE session_id = ?1"
-				" ORDER BY seq", -1, &q, NULL);
-	if (rc != SQLITE_OK)
-		return kt_sql_err(w->st, rc, "verify (checkpoints)");
-	sqlite3_bind_int64(q, 1, w->sid);
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		if (w->ncp == cap) {
-			struct kt_cp *p;
-
-			cap = cap ? cap * 2 : 16;
-			p = realloc(w->cps, cap * sizeof(*p));
-			if (!p) {
-				sqlite3_finalize(q);
-				return -ENOMEM;
-			}
-			w->cps = p;
-		}
-		cp_from_row(q, &w->cps[w->ncp++]);
-	}
-	sqlite3_finalize(q);
-	if (rc != SQLITE_DONE)
-		return kt_sql_err(w->st, rc, "verify (checkpoints)");
+	if (err)
+		return err;
 	w->cp_ok = calloc(w->ncp + 1, sizeof(bool));
 	return w->cp_ok ? 0 : -ENOMEM;
 }
@@ -462,25 +483,25 @@ static void check_rows(struct walk *w, const struct kt_session_info *s, int64_t 
 	}
 }
 
+static int quick_row(struct kt_row *q, void *ctx)
+{
+	struct kt_verify_result *r = ctx;
+	int64_t sum = q->i64(q, 0), end = q->i64(q, 1);
+
+	r->frames = end;
+	if (sum != end)
+		problem(r, "chunks do not cover frames 0..%" PRId64 " exactly: chunk deleted or altered", end - 1);
+	return q->err;
+}
+
 static int quick_frames(struct kt_store *st, int64_t sid, struct kt_verify_result *r)
 {
-	sqlite3_stmt *q = NULL;
-	int rc;
-
-	rc = sqlite3_prepare_v2(st->db, "SELECT coalesce(sum(nframes), 0), coalesce(max(seq + nframes), 0)"
-				" FROM chunks WHERE session_id = ?1", -1, &q, NULL);
-	if (rc != SQLITE_OK)
-		return kt_sql_err(st, rc, "verify (chunk count)");
-	sqlite3_bind_int64(q, 1, sid);
-	if (sqlite3_step(q) == SQLITE_ROW) {
-		int64_t sum = sqlite3_column_int64(q, 0), end = sqlite3_column_int64(q, 1);
-
-		r->frames = end;
-		if (sum != end)
-			problem(r, "chunks do not cover frames 0..%" PRId64 " exactly: chunk deleted or altered", end - 1);
-	}
-	sqlite3_finalize(q);
-	return 0;
+	/* ::bigint: sum() of bigint is numeric on PostgreSQL */
+	return kt_session_rows(st, sid, "SELECT coalesce(sum(nframes), 0), coalesce(max(seq + nframes), 0)"
+			       " FROM chunks WHERE session_id = ?1",
+			       "SELECT coalesce(sum(nframes), 0)::bigint, coalesce(max(seq + nframes), 0)"
+			       " FROM chunks WHERE src = $1 AND session_id = $2",
+			       0, NULL, "verify (chunk count)", quick_row, r);
 }
 
 int kt_verify_session(struct kt_store *st, int64_t session_id, const uint8_t *pk,
@@ -498,7 +519,9 @@ int kt_verify_session(struct kt_store *st, int64_t session_id, const uint8_t *pk
 	err = kt_store_session_get(st, session_id, &s);
 	if (err)
 		return err;
-	if (!pk && kt_store_pubkey(st, own_pk) == 0)
+	/* the cluster store: the key of the node that shipped the session */
+	if (!pk && (st->pg ? kt_pgr_session_pubkey(st, session_id, own_pk)
+			   : kt_store_pubkey(st, own_pk)) == 0)
 		pk = own_pk;
 	err = load_checkpoints(&w);
 	if (err)
@@ -557,72 +580,137 @@ cleanup:
 
 /* ---- the node chain ----------------------------------------------------------- */
 
+/* The node chain, one checkpoint at a time in node_seq order. */
+struct node_walk {
+	struct kt_store *st;
+	const uint8_t *pk;
+	const char *node;          /* the cluster store: whose chain ("" on a node) */
+	const char *head_path;
+	int64_t head_seq, expect, n;
+	uint8_t prev[KT_HASH_LEN], head_hash[KT_HASH_LEN];
+	sqlite3_stmt *sq;          /* a node's own store: does the session exist */
+	void (*cb)(const char *problem, void *ctx);
+	void *ctx;
+	int problems;
+};
+
+#define NODE_PROBLEM(w, ...) do { \
+		char _m[512]; int _o = snprintf(_m, sizeof(_m), "node chain%s%s: ", \
+						*(w)->node ? " of " : "", (w)->node); \
+		snprintf(_m + _o, sizeof(_m) - _o, __VA_ARGS__); \
+		(w)->cb(_m, (w)->ctx); (w)->problems++; } while (0)
+
+static int node_cp(struct kt_row *q, void *ctx)
+{
+	struct node_walk *w = ctx;
+	struct kt_cp cp;
+	bool exists = true;
+
+	cp_read(q, &cp);
+	if (q->err)
+		return q->err;
+	w->n++;
+	if (cp.node_seq != w->expect)
+		NODE_PROBLEM(w, "checkpoints %" PRId64 "..%" PRId64 " missing (a session or its checkpoints were deleted)",
+			     w->expect, cp.node_seq - 1);
+	else if (memcmp(cp.prev, w->prev, KT_HASH_LEN))
+		NODE_PROBLEM(w, "checkpoint %" PRId64 " does not follow checkpoint %" PRId64,
+			     cp.node_seq, cp.node_seq - 1);
+	if (!cp_sig_ok(&cp, w->pk))
+		NODE_PROBLEM(w, "checkpoint %" PRId64 " (session %s): signature invalid",
+			     cp.node_seq, cp.uuid);
+	if (w->sq) {
+		sqlite3_bind_int64(w->sq, 1, cp.session_id);
+		sqlite3_bind_text(w->sq, 2, cp.uuid, -1, SQLITE_STATIC);
+		exists = sqlite3_step(w->sq) == SQLITE_ROW;
+		sqlite3_reset(w->sq);
+	} else {
+		/* the cluster store's query joined sessions: column 10 */
+		exists = q->i64(q, 10) != 0;
+	}
+	if (!exists) {
+		struct kt_prune_record pr;
+
+		/* pruned (prune.c keeps the checkpoints): not tampering, as
+		 * long as the signed end is as old as the rule says */
+		if (w->sq ? kt_store_prune_get(w->st, cp.session_id, &pr) || strcmp(pr.uuid, cp.uuid)
+			  : true)
+			NODE_PROBLEM(w, "session %s (id %" PRId64 ") signed by checkpoint %" PRId64 " is not in the store: deleted",
+				     cp.uuid, cp.session_id, cp.node_seq);
+		else if (cp.final && pr.min_age_us && cp.ts_us > pr.ts_us - pr.min_age_us)
+			NODE_PROBLEM(w, "session %s (id %" PRId64 ") was removed as pruned by rule '%s', but its final checkpoint %" PRId64 " was signed less than that before the prune",
+				     cp.uuid, cp.session_id, pr.rule, cp.node_seq);
+	}
+	kt_cp_hash(&cp, w->prev);
+	if (cp.node_seq == w->head_seq && memcmp(w->prev, w->head_hash, KT_HASH_LEN))
+		NODE_PROBLEM(w, "checkpoint %" PRId64 " is not the one the head file names", cp.node_seq);
+	w->expect = cp.node_seq + 1;
+	return 0;
+}
+
+/* The cluster store: every node's chain with that node's key (or pk). */
+static int node_src(const char *src, const uint8_t *node_pk, void *ctx)
+{
+	struct node_walk *w = ctx;
+	const uint8_t *pk = w->pk;
+	int err;
+
+	w->node = src;
+	if (!w->pk)
+		w->pk = node_pk;
+	w->expect = 1;
+	memset(w->prev, 0, sizeof(w->prev));
+	err = kt_pgr_node_checkpoints(w->st, src, "SELECT " CP_COLS_C ", (s.id IS NOT NULL)::int::int8"
+				      " FROM checkpoints c LEFT JOIN sessions s ON s.src = c.src"
+				      " AND s.id = c.session_id AND s.uuid = c.uuid"
+				      " WHERE c.src = $1 ORDER BY c.node_seq", node_cp, w);
+	w->pk = pk;
+	return err;
+}
+
 int kt_verify_node(struct kt_store *st, const uint8_t *pk, const char *head_path,
 		   void (*cb)(const char *problem, void *ctx), void *ctx, int64_t *ncheckpoints)
 {
-	uint8_t prev[KT_HASH_LEN] = {0}, head_hash[KT_HASH_LEN], own_pk[KT_PK_LEN];
-	sqlite3_stmt *q = NULL, *sq = NULL;
-	int64_t expect = 1, head_seq = -1, n = 0;
-	int problems = 0, rc, err = 0;
-	char msg[512];
-	struct kt_cp cp;
+	struct node_walk w = { .st = st, .node = "", .head_path = head_path, .head_seq = -1,
+			       .expect = 1, .cb = cb, .ctx = ctx };
+	uint8_t own_pk[KT_PK_LEN];
+	sqlite3_stmt *q = NULL;
+	struct kt_row row;
+	int rc, err = 0;
 
-#define NODE_PROBLEM(...) do { snprintf(msg, sizeof(msg), __VA_ARGS__); cb(msg, ctx); problems++; } while (0)
 	if (sodium_init() < 0)
 		return -EIO;
+	if (st->pg) {
+		/* no head file: it is on each node, beside its key */
+		w.pk = pk;
+		err = kt_pgr_nodes_each(st, node_src, &w);
+		goto out;
+	}
 	if (!pk && kt_store_pubkey(st, own_pk) == 0)
 		pk = own_pk;
-	if (head_path && kt_head_read(head_path, &head_seq, head_hash))
-		head_seq = -1;
+	w.pk = pk;
+	if (head_path && kt_head_read(head_path, &w.head_seq, w.head_hash))
+		w.head_seq = -1;
 	rc = sqlite3_prepare_v2(st->db, "SELECT " CP_COLS " FROM checkpoints ORDER BY node_seq", -1, &q, NULL);
 	if (rc == SQLITE_OK)
-		rc = sqlite3_prepare_v2(st->db, "SELECT 1 FROM sessions WHERE id = ?1 AND uuid = ?2", -1, &sq, NULL);
+		rc = sqlite3_prepare_v2(st->db, "SELECT 1 FROM sessions WHERE id = ?1 AND uuid = ?2", -1, &w.sq, NULL);
 	if (rc != SQLITE_OK) {
 		err = kt_sql_err(st, rc, "verify (node chain)");
 		goto cleanup;
 	}
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		cp_from_row(q, &cp);
-		n++;
-		if (cp.node_seq != expect)
-			NODE_PROBLEM("node chain: checkpoints %" PRId64 "..%" PRId64 " missing (a session or its checkpoints were deleted)",
-				     expect, cp.node_seq - 1);
-		else if (memcmp(cp.prev, prev, KT_HASH_LEN))
-			NODE_PROBLEM("node chain: checkpoint %" PRId64 " does not follow checkpoint %" PRId64,
-				     cp.node_seq, cp.node_seq - 1);
-		if (!cp_sig_ok(&cp, pk))
-			NODE_PROBLEM("node chain: checkpoint %" PRId64 " (session %s): signature invalid",
-				     cp.node_seq, cp.uuid);
-		sqlite3_bind_int64(sq, 1, cp.session_id);
-		sqlite3_bind_text(sq, 2, cp.uuid, -1, SQLITE_STATIC);
-		if (sqlite3_step(sq) != SQLITE_ROW) {
-			struct kt_prune_record pr;
-
-			/* pruned (prune.c keeps the checkpoints): not tampering, as
-			 * long as the signed end is as old as the rule says */
-			if (kt_store_prune_get(st, cp.session_id, &pr) || strcmp(pr.uuid, cp.uuid))
-				NODE_PROBLEM("node chain: session %s (id %" PRId64 ") signed by checkpoint %" PRId64 " is not in the store: deleted",
-					     cp.uuid, cp.session_id, cp.node_seq);
-			else if (cp.final && pr.min_age_us && cp.ts_us > pr.ts_us - pr.min_age_us)
-				NODE_PROBLEM("node chain: session %s (id %" PRId64 ") was removed as pruned by rule '%s', but its final checkpoint %" PRId64 " was signed less than that before the prune",
-					     cp.uuid, cp.session_id, pr.rule, cp.node_seq);
-		}
-		sqlite3_reset(sq);
-		kt_cp_hash(&cp, prev);
-		if (cp.node_seq == head_seq && memcmp(prev, head_hash, KT_HASH_LEN))
-			NODE_PROBLEM("node chain: checkpoint %" PRId64 " is not the one the head file names", cp.node_seq);
-		expect = cp.node_seq + 1;
-	}
-	if (rc != SQLITE_DONE)
+	kt_row_sqlite(&row, q);
+	while (!err && (rc = sqlite3_step(q)) == SQLITE_ROW)
+		err = node_cp(&row, &w);
+	if (!err && rc != SQLITE_DONE)
 		err = kt_sql_err(st, rc, "verify (node chain)");
-	if (!err && head_seq >= expect)
-		NODE_PROBLEM("node chain: ends at checkpoint %" PRId64 " but the head file %s says %" PRId64 ": the last checkpoints were deleted",
-			     expect - 1, head_path, head_seq);
-	if (ncheckpoints)
-		*ncheckpoints = n;
-#undef NODE_PROBLEM
+	if (!err && w.head_seq >= w.expect)
+		NODE_PROBLEM(&w, "ends at checkpoint %" PRId64 " but the head file %s says %" PRId64 ": the last checkpoints were deleted",
+			     w.expect - 1, head_path, w.head_seq);
 cleanup:
 	sqlite3_finalize(q);
-	sqlite3_finalize(sq);
-	return err ? err : problems;
+	sqlite3_finalize(w.sq);
+out:
+	if (ncheckpoints)
+		*ncheckpoints = w.n;
+	return err ? err : w.problems;
 }

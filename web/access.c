@@ -13,6 +13,17 @@
 #include "evidence.h"
 #include "server.h"
 
+/* Through the open store (on the cluster store the log is on the server,
+ * through its connection); the node store's access/ file also before the
+ * store could be opened. */
+static int log_entry(const char *who, const char *action, int64_t session_id, const char *detail)
+{
+	struct kt_store *st = kt_web_store();
+
+	return st ? kt_store_access_log(st, who, action, session_id, detail)
+		  : kt_access_log(kt_web.db_path, who, action, session_id, detail);
+}
+
 int web_access(struct lws *wsi, const char *action, int64_t session_id, const char *detail)
 {
 	char who[160], peer[64] = "?", buf[KT_AUTH_MAX_TOKEN + 16];
@@ -28,11 +39,11 @@ int web_access(struct lws *wsi, const char *action, int64_t session_id, const ch
 		/* a prefix names the login without handing out the cookie */
 		snprintf(who, sizeof(who), "web cookie %.8s from %s", buf, peer);
 		explicit_bzero(buf, sizeof(buf));
-		return kt_access_log(kt_web.db_path, who, action, session_id, detail);
+		return log_entry(who, action, session_id, detail);
 	}
 	explicit_bzero(buf, sizeof(buf));
 	snprintf(who, sizeof(who), "%s from %s", kt_web.auth ? how : "web (no auth)", peer);
-	return kt_access_log(kt_web.db_path, who, action, session_id, detail);
+	return log_entry(who, action, session_id, detail);
 }
 
 void web_verify_key_load(struct web_verify_key *k)

@@ -149,6 +149,14 @@ int kt_verify_node(struct kt_store *st, const uint8_t *pk, const char *head_path
  */
 int kt_access_log(const char *db_path, const char *who, const char *action,
 		  int64_t session_id, const char *detail);
+/*
+ * The same for an open store: a node store's access/ file, or on the
+ * cluster store (postgres://) the server's access_log table through the
+ * store's connection (session_id is then the cluster id).  kt_access_log
+ * with a postgres:// path opens a connection for the one entry.
+ */
+int kt_store_access_log(struct kt_store *st, const char *who, const char *action,
+			int64_t session_id, const char *detail);
 /* "uid 1000 (alice)" [+ " via sudo from uid N"] for the CLI */
 void kt_access_who_cli(char *buf, size_t len);
 

@@ -179,6 +179,19 @@ int kt_store_session_create(struct kt_store *st, struct kt_session_info *s);
  */
 int kt_store_session_update(struct kt_store *st, const struct kt_session_info *s);
 int kt_store_session_get(struct kt_store *st, int64_t id, struct kt_session_info *out);
+/*
+ * Sessions by the node that recorded them.  On the cluster store
+ * (--db postgres://, FORMAT-pg.md) a session's id is its cluster-wide gid;
+ * origin gives the node it was shipped from (its --node-name) and the
+ * session's id on that node, and returns 1.  On a node's own store it
+ * returns 0 and sets nothing.  find is the way back: the id of session
+ * node_id of `node` (the shipping node's name on the cluster store, the
+ * recorder's node name on a node's store).  -ENOENT if none.
+ */
+int kt_store_session_origin(struct kt_store *st, int64_t id, char *node, size_t len,
+			    int64_t *node_id);
+int kt_store_session_find(struct kt_store *st, const char *node, int64_t node_id,
+			  int64_t *id);
 /* Mark every ACTIVE session INTERRUPTED at `now_us` (recorder start/stop). */
 int kt_store_sessions_interrupt_open(struct kt_store *st, int64_t now_us, int *count);
 

@@ -11,6 +11,7 @@
 
 #include "index_int.h"
 #include "log.h"
+#include "pg/pgr.h"
 #include "satint.h"
 #include "term/fastvt.h"
 
@@ -21,6 +22,11 @@ struct squery {
 	size_t *wlen;
 	int nwords;
 	char *fts;           /* "t1" AND "t2" ...: single trigrams, bound as a parameter */
+	/* the same trigrams that are ASCII, as a PostgreSQL text[] literal for
+	 * screen_blocks.trigrams (the cluster store); a non-ASCII trigram is
+	 * left out there, its case folding being FTS5's (a superset of
+	 * candidates, each verified by rendering like every other) */
+	char *pgarr;
 };
 
 static bool is_space(char ch)
@@ -40,6 +46,7 @@ static void squery_free(struct squery *q)
 	free(q->words);
 	free(q->wlen);
 	free(q->fts);
+	free(q->pgarr);
 }
 
 /*
@@ -54,10 +61,26 @@ static void squery_free(struct squery *q)
  * 1000-term AND would walk 1000 doclists.  No user byte reaches SQL text.
  * Only words of 1-2 characters: q->fts NULL (no trigram to look up).
  */
+/* One ASCII trigram (3 bytes) into the text[] literal at *o, quoted with
+ * " and \ escaped. */
+static void pg_term(char *arr, size_t *o, const char *t)
+{
+	arr[0] = '{';
+	if (*o > 1)
+		arr[(*o)++] = ',';
+	arr[(*o)++] = '"';
+	for (int k = 0; k < 3; k++) {
+		if (t[k] == '"' || t[k] == '\\')
+			arr[(*o)++] = '\\';
+		arr[(*o)++] = t[k];
+	}
+	arr[(*o)++] = '"';
+}
+
 static int squery_make(const char *query, struct squery *q)
 {
 	struct kt_search_plan plan;
-	size_t len, maxw, o = 0, nterms = 0;
+	size_t len, maxw, o = 0, nterms = 0, po = 1;
 	size_t **starts = NULL, *nchars = NULL;
 	const char *terms[QUERY_TRIGRAMS_MAX];
 	size_t tlen[QUERY_TRIGRAMS_MAX];
@@ -78,7 +101,9 @@ static int squery_make(const char *query, struct squery *q)
 	nchars = calloc(maxw, sizeof(*nchars));
 	/* each term: 3 characters of <= 4 bytes, quotes doubled, "" and " AND " */
 	q->fts = malloc(QUERY_TRIGRAMS_MAX * (3 * 4 * 2 + 2 + 5) + 1);
-	if (!q->words || !q->wlen || !starts || !nchars || !q->fts) {
+	/* "{" + per term: quotes, 3 characters escaped, comma + "}" */
+	q->pgarr = malloc(QUERY_TRIGRAMS_MAX * (2 + 3 * 2 + 1) + 3);
+	if (!q->words || !q->wlen || !starts || !nchars || !q->fts || !q->pgarr) {
 		err = -ENOMEM;
 		goto cleanup;
 	}
@@ -139,11 +164,15 @@ static int squery_make(const char *query, struct squery *q)
 				q->fts[o++] = t[k];
 			}
 			q->fts[o++] = '"';
+			if (tl == 3)
+				pg_term(q->pgarr, &po, t);
 		}
 		if (!any)
 			break;
 	}
 	q->fts[o] = 0;
+	q->pgarr[po] = '}';
+	q->pgarr[po + 1] = 0;
 	if (!indexable) {
 		/* only words of 1-2 characters: no trigram, every block is a candidate */
 		free(q->fts);
@@ -250,6 +279,10 @@ struct block {
 	int64_t id, chunk_seq, end_chunk_seq;
 	uint32_t frame_index, end_frame_index;
 	bool final, open;
+	/* hit ids are hit_base << LINE_BITS | line: the block's id on a node;
+	 * on the cluster store its session's gid and its seq
+	 * (KT_PGR_BLOCK_KEY), block ids being a node's own */
+	int64_t hit_base;
 };
 
 static int open_line(int64_t line, int64_t ts, const char *text, size_t len, void *ctx)
@@ -259,10 +292,59 @@ static int open_line(int64_t line, int64_t ts, const char *text, size_t len, voi
 	return line >= v->stop_at ? 0 : consider(v, line, ts, text, len);
 }
 
-/* An open block: its lines are in screen_pending. */
-static int verify_open(struct kt_store *st, const struct block *b, struct verify *v)
+struct open_ctx {
+	struct kt_store *st;
+	const struct block *b;
+	struct verify *v;
+};
+
+static int open_row(struct kt_row *q, void *ctx)
 {
-	return ix_pending_rows(st, b->id, "screen search", open_line, v);
+	struct open_ctx *x = ctx;
+	size_t len;
+	const char *lines = q->bytes(q, 1, &len);
+
+	return q->err ? q->err : ix_pending_walk(x->st, x->b->id, (const uint8_t *)lines, len,
+						  q->i64(q, 0), open_line, x->v);
+}
+
+/* An open block: its lines are in screen_pending. */
+static int verify_open(struct kt_store *st, const struct kt_session_info *s,
+		       const struct block *b, struct verify *v)
+{
+	struct open_ctx x = { st, b, v };
+
+	if (!st->pg)
+		return ix_pending_rows(st, b->id, "screen search", open_line, v);
+	/* the cluster store: the block's node is its session's */
+	return kt_session_rows(st, s->id, NULL,
+			       "SELECT p.first_line, p.lines FROM screen_pending p JOIN screen_blocks b"
+			       " ON b.src = p.src AND b.id = p.block_id WHERE p.src = $1"
+			       " AND b.session_id = $2 AND p.block_id = $3 ORDER BY p.first_line",
+			       1, &b->id, "screen search", open_row, &x);
+}
+
+struct kf_ctx {
+	struct kt_store *st;
+	struct fv *scr;
+	uint8_t *raw;
+};
+
+/* The keyframe a closed block starts from, restored into a screen. */
+static int kf_row(struct kt_row *q, void *ctx)
+{
+	struct kf_ctx *k = ctx;
+	int64_t raw_len = q->i64(q, 2);
+	size_t len;
+	const char *data = q->bytes(q, 4, &len);
+	int err = q->err;
+
+	if (!err)
+		err = ix_zdecompress(k->st, (int)q->i64(q, 3), raw_len, data, len, &k->raw);
+	if (!err)
+		err = fv_restore((int)q->i64(q, 0), (int)q->i64(q, 1), k->raw, (size_t)raw_len,
+				 &k->scr);
+	return err ? err : 1; /* one row */
 }
 
 /*
@@ -275,38 +357,29 @@ static int verify_closed(struct kt_store *st, const struct kt_session_info *s,
 			 const struct block *b, struct verify *v)
 {
 	struct fv *scr = NULL;
-	sqlite3_stmt *q = NULL;
 	uint8_t *raw = NULL;
-	int rc, err;
+	int err;
 
 	if (!b->chunk_seq && !b->frame_index) {
 		err = ix_screen_fresh(s, &scr);
 	} else {
-		err = ix_prep(st, "SELECT rows, cols, raw_len, codec, data FROM keyframes"
-			      " WHERE session_id = ?1 AND chunk_seq = ?2 AND frame_index = ?3", &q);
-		if (err)
-			return err;
-		sqlite3_bind_int64(q, 1, s->id);
-		sqlite3_bind_int64(q, 2, b->chunk_seq);
-		sqlite3_bind_int64(q, 3, b->frame_index);
-		rc = sqlite3_step(q);
-		if (rc == SQLITE_ROW) {
-			int64_t raw_len = sqlite3_column_int64(q, 2);
+		struct kf_ctx k = { .st = st };
+		const int64_t at[2] = { b->chunk_seq, b->frame_index };
 
-			err = ix_zdecompress(st, sqlite3_column_int(q, 3), raw_len,
-					     sqlite3_column_blob(q, 4),
-					     (size_t)sqlite3_column_bytes(q, 4), &raw);
-			if (!err)
-				err = fv_restore(sqlite3_column_int(q, 0), sqlite3_column_int(q, 1), raw,
-						 (size_t)raw_len, &scr);
-		} else if (rc == SQLITE_DONE) {
+		err = kt_session_rows(st, s->id, "SELECT rows, cols, raw_len, codec, data FROM keyframes"
+				      " WHERE session_id = ?1 AND chunk_seq = ?2 AND frame_index = ?3",
+				      "SELECT rows, cols, raw_len, codec, data FROM keyframes"
+				      " WHERE src = $1 AND session_id = $2 AND chunk_seq = $3"
+				      " AND frame_index = $4", 2, at, "screen search", kf_row, &k);
+		scr = k.scr;
+		raw = k.raw;
+		if (err > 0)
+			err = 0;
+		if (!err && !scr) {
 			pr_err("store %s: screen block %lld: no keyframe at its start", st->path,
 			       (long long)b->id);
 			err = -EBADMSG;
-		} else {
-			err = kt_sql_err(st, rc, "screen search");
 		}
-		sqlite3_finalize(q);
 	}
 	if (err)
 		goto cleanup;
@@ -327,18 +400,78 @@ cleanup:
 	p "end_frame_index, " p "final, " p "open"
 #define NBLOCK_COLS 7
 
+/* One candidate search, its cursor and its callback. */
+struct search {
+	struct kt_store *st;
+	const struct kt_session_filter *f;
+	struct verify v;
+	kt_screen_hit_cb cb;
+	void *ctx;
+	int64_t after_block, after_line, nhits;
+	bool full;           /* the limit was reached (search_block returned 1) */
+};
+
+/* Verify one candidate block and deliver its hits: 0, 1 when the limit is
+ * reached, <0 error. */
+static int search_block(struct search *x, const struct kt_session_info *s, const struct block *b)
+{
+	struct verify *v = &x->v;
+	int err;
+
+	if (v->stats) {
+		v->stats->blocks++;
+		v->stats->open_blocks += b->open;
+	}
+	verify_reset(v, b->hit_base == x->after_block ? x->after_line : BLOCK_LINES_MAX + 1);
+	err = b->open ? verify_open(x->st, s, b, v) : verify_closed(x->st, s, b, v);
+	if (err)
+		return err;
+	/* newest first within the block too: ids must only go down */
+	for (size_t i = v->n; i-- > 0;) {
+		struct kt_screen_hit h = {
+			.id = b->hit_base << LINE_BITS | v->m[i].line,
+			.session_id = s->id,
+			.ts_us = v->m[i].ts_us,
+			.final = b->final,
+			.text = v->m[i].text,
+		};
+
+		if (v->stats)
+			v->stats->hits++;
+		err = x->cb(s, &h, x->ctx);
+		if (err)
+			return err;
+		if (x->f->limit > 0 && ++x->nhits >= x->f->limit) {
+			x->full = true;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* The cluster store's candidates (store/pg/pgr_screen.c), as blocks. */
+static int pg_block(const struct kt_session_info *s, const struct kt_pgr_block *pb, void *ctx)
+{
+	struct block b = {
+		.id = pb->id, .chunk_seq = pb->chunk_seq, .end_chunk_seq = pb->end_chunk_seq,
+		.frame_index = pb->frame_index, .end_frame_index = pb->end_frame_index,
+		.final = pb->final, .open = pb->open, .hit_base = pb->key,
+	};
+
+	return search_block(ctx, s, &b);
+}
+
 int kt_store_screen_search_stats(struct kt_store *st, const char *query,
 				 const struct kt_session_filter *f, kt_screen_hit_cb cb,
 				 void *ctx, struct kt_screen_search_stats *stats)
 {
 	static const struct kt_session_filter any = KT_SESSION_FILTER_INIT;
 	struct squery sq;
-	struct verify v = { .q = &sq, .stats = stats };
+	struct search x = { .st = st, .cb = cb, .ctx = ctx };
 	struct kt_session_info *s = NULL;
 	sqlite3_stmt *stmt = NULL;
 	char scols[1024], *sql = NULL;
 	const size_t sqlcap = 8192;
-	int64_t after_block = 0, after_line = 0, nhits = 0;
 	size_t o;
 	int n = 0, rc, err;
 
@@ -346,11 +479,22 @@ int kt_store_screen_search_stats(struct kt_store *st, const char *query,
 		return -EINVAL;
 	if (!f)
 		f = &any;
+	x.f = f;
 	if (stats)
 		memset(stats, 0, sizeof(*stats));
 	err = squery_make(query, &sq);
 	if (err)
 		return err;
+	x.v = (struct verify){ .q = &sq, .stats = stats };
+	if (f->after_id > 0) {
+		x.after_block = f->after_id >> LINE_BITS;
+		x.after_line = f->after_id & BLOCK_LINES_MAX;
+	}
+	if (st->pg) {
+		err = kt_pgr_screen_candidates(st, sq.fts ? sq.pgarr : NULL, f, x.after_block,
+					       pg_block, &x);
+		goto cleanup;
+	}
 	sql = malloc(sqlcap);
 	s = malloc(sizeof(*s));
 	if (!sql || !s) {
@@ -360,10 +504,6 @@ int kt_store_screen_search_stats(struct kt_store *st, const char *query,
 	if (!kt_session_cols_prefixed("s.", scols, sizeof(scols))) {
 		err = -ENAMETOOLONG;
 		goto cleanup;
-	}
-	if (f->after_id > 0) {
-		after_block = f->after_id >> LINE_BITS;
-		after_line = f->after_id & BLOCK_LINES_MAX;
 	}
 	/*
 	 * Candidate blocks newest first: closed ones whose trigram set holds
@@ -377,7 +517,7 @@ int kt_store_screen_search_stats(struct kt_store *st, const char *query,
 			 " CROSS JOIN screen_blocks b ON b.id = screen_fts.rowid"
 			 " CROSS JOIN sessions s ON s.id = b.session_id"
 			 " WHERE screen_fts MATCH ?7%s", scols,
-			 after_block ? " AND screen_fts.rowid <= ?8" : "");
+			 x.after_block ? " AND screen_fts.rowid <= ?8" : "");
 		err = kt_session_filter_sql(f, "s.", sql, sqlcap, &n);
 		if (err)
 			goto cleanup;
@@ -386,13 +526,13 @@ int kt_store_screen_search_stats(struct kt_store *st, const char *query,
 		snprintf(sql + o, sqlcap - o,
 			 " UNION ALL SELECT %s, " BLOCK_COLS("b.") " FROM screen_blocks b"
 			 " CROSS JOIN sessions s ON s.id = b.session_id WHERE b.open = 1%s",
-			 scols, after_block ? " AND b.id <= ?8" : "");
+			 scols, x.after_block ? " AND b.id <= ?8" : "");
 	} else {
 		/* short words only: every block of the filter's sessions */
 		snprintf(sql, sqlcap,
 			 "SELECT %s, " BLOCK_COLS("b.") " FROM screen_blocks b"
 			 " CROSS JOIN sessions s ON s.id = b.session_id WHERE 1%s",
-			 scols, after_block ? " AND b.id <= ?8" : "");
+			 scols, x.after_block ? " AND b.id <= ?8" : "");
 	}
 	err = kt_session_filter_sql(f, "s.", sql, sqlcap, &n);
 	if (err)
@@ -410,8 +550,8 @@ int kt_store_screen_search_stats(struct kt_store *st, const char *query,
 	kt_session_filter_bind(stmt, f, 1);
 	if (sq.fts)
 		sqlite3_bind_text(stmt, 7, sq.fts, -1, SQLITE_STATIC);
-	if (after_block)
-		sqlite3_bind_int64(stmt, 8, after_block);
+	if (x.after_block)
+		sqlite3_bind_int64(stmt, 8, x.after_block);
 
 	s->id = 0;
 	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
@@ -428,47 +568,27 @@ int kt_store_screen_search_stats(struct kt_store *st, const char *query,
 			err = -EBADMSG;
 			goto cleanup;
 		}
+		b.hit_base = b.id;
 		b.chunk_seq = sqlite3_column_int64(stmt, k + 1);
 		b.frame_index = (uint32_t)sqlite3_column_int64(stmt, k + 2);
 		b.end_chunk_seq = sqlite3_column_int64(stmt, k + 3);
 		b.end_frame_index = (uint32_t)sqlite3_column_int64(stmt, k + 4);
 		b.final = sqlite3_column_int(stmt, k + 5) != 0;
 		b.open = sqlite3_column_int(stmt, k + 6) != 0;
-		if (stats) {
-			stats->blocks++;
-			stats->open_blocks += b.open;
-		}
-		verify_reset(&v, b.id == after_block ? after_line : BLOCK_LINES_MAX + 1);
-		err = b.open ? verify_open(st, &b, &v) : verify_closed(st, s, &b, &v);
+		err = search_block(&x, s, &b);
 		if (err)
 			goto cleanup;
-		/* newest first within the block too: ids must only go down */
-		for (size_t i = v.n; i-- > 0;) {
-			struct kt_screen_hit h = {
-				.id = b.id << LINE_BITS | v.m[i].line,
-				.session_id = s->id,
-				.ts_us = v.m[i].ts_us,
-				.final = b.final,
-				.text = v.m[i].text,
-			};
-
-			if (stats)
-				stats->hits++;
-			err = cb(s, &h, ctx);
-			if (err)
-				goto cleanup;
-			if (f->limit > 0 && ++nhits >= f->limit)
-				goto cleanup;
-		}
 	}
 	if (rc != SQLITE_DONE)
 		err = kt_sql_err(st, rc, "screen search");
 cleanup:
+	if (x.full && err == 1)
+		err = 0; /* the limit was reached */
 	sqlite3_finalize(stmt);
-	verify_reset(&v, 0);
-	free(v.m);
-	free(v.scratch.p);
-	free(v.low.p);
+	verify_reset(&x.v, 0);
+	free(x.v.m);
+	free(x.v.scratch.p);
+	free(x.v.low.p);
 	squery_free(&sq);
 	free(sql);
 	free(s);

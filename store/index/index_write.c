@@ -12,6 +12,7 @@
 
 #include "index_int.h"
 #include "log.h"
+#include "pg/pgr.h"
 #include "satint.h"
 #include "term/fastvt.h"
 
@@ -685,6 +686,8 @@ int kt_index_pending(struct kt_store *st, kt_index_pending_cb cb, void *ctx)
 
 	if (!st || !cb)
 		return -EINVAL;
+	if (st->pg)
+		return kt_pgr_index_pending(st, cb, ctx);
 	rc = sqlite3_prepare_v2(st->db,
 				"SELECT s.id FROM sessions s LEFT JOIN screen_index x ON x.session_id = s.id"
 				" WHERE (x.session_id IS NULL AND (s.bytes_out > 0 OR s.state != 0))"

@@ -17,6 +17,8 @@ int kt_pg_err(PGconn *c, const PGresult *r, const char *what);
 int kt_pg_exec(PGconn *c, const char *sql, const char *what);
 int kt_pg_check_server(PGconn *c);
 int kt_pg_migrate(PGconn *c, bool allow);
+/* Schema steps kept in files of their own (pg_schema_*.c). */
+extern const char kt_pg_step_access_log[];
 
 #define KT_SHIP_MAX_PREPARED 32
 

@@ -348,6 +348,7 @@ static const struct {
 	const char *sql;
 } pg_migrations[] = {
 	{ 0, pg_v1 },
+	{ 1, kt_pg_step_access_log },  /* pg_schema_access.c */
 };
 
 int kt_pg_err(PGconn *c, const PGresult *r, const char *what)

@@ -20,6 +20,7 @@
 # Prints the figures (lag, recovery time, PG bytes per node byte).
 . "$(dirname "$0")/../lib/common.sh"
 . "$KT_REPO/tests/lib/pg.sh"
+. "$KT_REPO/tests/lib/outage.sh"
 
 require_root
 require_containerd
@@ -34,10 +35,6 @@ step_start
 pg_start "$PORT"
 pass pg_start
 pod_up pod_up
-
-ctr_exec_tty() {
-	echo ctr --address "$CONTAINERD_ADDRESS" -n "$CONTAINERD_NAMESPACE" task exec --tty --exec-id "$1" "$CONTAINER_ID" bash
-}
 
 # ------------------------------------------------------------------ three nodes
 for n in n1 n2 n3; do
@@ -80,7 +77,8 @@ done
 ms=$(($(now_ms) - t0))
 check ship_concurrent "a shipper failed" test "$ok" = 1
 check pg_schema_version "kt_meta: $(psqlq "SELECT * FROM kt_meta" 2>&1)" \
-	test "$(psqlq "SELECT value FROM kt_meta WHERE key = 'schema_version'")" = 1
+	test "$(psqlq "SELECT value FROM kt_meta WHERE key = 'schema_version'")" = \
+	"$(sed -n 's/^#define KT_PG_SCHEMA_VERSION \([0-9]*\).*/\1/p' "$KT_REPO/store/include/pg.h")"
 bytes=$(psqlq "SELECT sum(length(data)) FROM chunks")
 echo "# figure: 3 stores shipped concurrently in $ms ms ($bytes chunk bytes)"
 
@@ -157,13 +155,7 @@ MPORT=$((PORT + 1000))
 	--status-file "$KT_TMP/ship.json" --metrics-listen "127.0.0.1:$MPORT" >"$KT_TMP/ship-live.log" 2>&1 &
 SHIPPER=$!
 at_exit "kill -TERM $SHIPPER 2>/dev/null; wait $SHIPPER 2>/dev/null"
-mkfifo "$KT_TMP/live.fifo"
-$PTYRUN --raw --rows 24 --cols 80 --script - --out "$KT_TMP/live.out" --expect-timeout 60 \
-	-- $(ctr_exec_tty pgship-live) <"$KT_TMP/live.fifo" >"$KT_TMP/live.log" 2>&1 &
-LIVE=$!
-exec 7>"$KT_TMP/live.fifo"
-at_exit "exec 7>&-; kill $LIVE 2>/dev/null || true"
-step() { printf '%s\n' "$@" >&7; }
+live_tty pgship-live "$KT_TMP/live.out" "$KT_TMP/live.log"
 step 'expect "# " 10'
 LIVE_ID=""
 wait_for 10 sh -c "[ -n \"\$(sqlite3 '$KT_TMP/n1.db' 'SELECT id FROM sessions WHERE state = 0')\" ]" ||

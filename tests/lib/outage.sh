@@ -28,3 +28,15 @@ PY
 }
 # ended ID: the session's row says ended
 ended() { $KT show "$1" --json 2>/dev/null | python3 -c "import json,sys; sys.exit(json.load(sys.stdin)['session']['state'] != 'ended')"; }
+# live_tty EXEC_ID OUT LOG: a tty exec into the pod, typed into by a ptyrun
+# script fed line by line through fd 7 (`step LINE...`), its terminal
+# output in OUT; $LIVE is its pid.  Close fd 7 (exec 7>&-) to end the script.
+live_tty() {
+	mkfifo "$KT_TMP/live-$1.fifo" || fatal live_tty "mkfifo failed"
+	$PTYRUN --raw --rows 24 --cols 80 --script - --out "$2" --expect-timeout 60 \
+		-- $(ctr_exec_tty "$1") <"$KT_TMP/live-$1.fifo" >"$3" 2>&1 &
+	LIVE=$!
+	exec 7>"$KT_TMP/live-$1.fifo"
+	at_exit "exec 7>&-; kill $LIVE 2>/dev/null || true"
+}
+step() { printf '%s\n' "$@" >&7; }

@@ -153,3 +153,11 @@ pg_trigram_diff() {
 	b=$(psqlq "SELECT id || '|' || t FROM screen_blocks, unnest(trigrams) t WHERE src = '$src' ORDER BY id, t" | md5sum)
 	[ "$a" = "$b" ] || { echo "screen trigrams differ"; return 1; }
 }
+
+# pg_reader ROLE — a login role with kubetape_reader (what the CLI and the
+# web use on the cluster store, FORMAT-pg.md "Roles"; the schema must be
+# migrated); prints its URL (no password: the server trusts loopback)
+pg_reader() {
+	psqlq "CREATE ROLE $1 LOGIN; GRANT kubetape_reader TO $1" >/dev/null || return 1
+	echo "postgresql://$1@127.0.0.1:$PG_PORT/kubetape"
+}

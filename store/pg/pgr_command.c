@@ -1,0 +1,163 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * Commands on the cluster store: a session's commands in order, and the
+ * command search across nodes.
+ *
+ * Ids.  A command's id on a node is its rowid there, unique on that node
+ * only.  On the cluster store a command is named by its session's gid and
+ * its seq: kt_command.id = gid * 2^24 + seq (KT_PGR_CMD_ID), so the search
+ * pages on one integer as on a node (after_id) and the web's cursor works
+ * unchanged; kt_command.session_id is the gid.  Everything else in a row
+ * is the node's, byte for byte.
+ *
+ * Search.  The same query plan as command.c (kt_search_plan_make: every
+ * word a substring, ASCII case-insensitive, % _ and \ literal) with ILIKE
+ * for LIKE: PostgreSQL's trigram index (commands_argv_trgm, gin_trgm_ops)
+ * serves ILIKE for words of 3 or more characters, as commands_fts does on
+ * a node; shorter words are checked on the rows it selects.  Order:
+ * newest session first (gid), its latest command first; on one node with
+ * sessions one after another that is the node's order (command rowid),
+ * on overlapping sessions a node interleaves their commands by rowid.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "pgr_int.h"
+
+#define CMD_COLS(p) KT_CMD_COLS(p)
+
+/* Columns [k, k + KT_CMD_NCOLS) of a row into *c: the node's row, with
+ * the cluster's ids (session gid, command gid<<24|seq). */
+static int command_read(struct kt_row *q, int k, int64_t gid, struct kt_command *c)
+{
+	kt_command_read(q, k, c);
+	if (q->err)
+		return q->err;
+	if (c->seq < 0 || c->seq >= KT_PGR_CMD_SEQ_MAX)
+		return kt_pgr_corrupt(q->pg, "command", "seq %d", c->seq);
+	c->session_id = gid;
+	c->id = KT_PGR_CMD_ID(gid, c->seq);
+	return 0;
+}
+
+struct list_ctx {
+	int64_t gid;
+	kt_command_cb cb;
+	void *ctx;
+};
+
+static int list_row(struct kt_row *q, void *ctx)
+{
+	struct list_ctx *x = ctx;
+	struct kt_command c;
+	int err = command_read(q, 0, x->gid, &c);
+
+	return err ? err : x->cb(&c, x->ctx);
+}
+
+/* No such session: no commands, as on a node. */
+int kt_pgr_commands_list(struct kt_store *st, int64_t gid, kt_command_cb cb, void *ctx)
+{
+	struct list_ctx x = { .gid = gid, .cb = cb, .ctx = ctx };
+
+	return kt_pgr_session_rows(st, gid, "SELECT " CMD_COLS("") " FROM commands"
+				   " WHERE src = $1 AND session_id = $2 ORDER BY seq", 0, NULL,
+				   "commands list", list_row, &x);
+}
+
+/* ---------------------------------------------------------------- search */
+
+struct hit_ctx {
+	struct kt_pgr *pg;
+	struct kt_session_info *s;
+	int ncols;
+	kt_command_hit_cb cb;
+	void *ctx;
+};
+
+static int hit_row(const PGresult *r, int row, void *ctx)
+{
+	struct hit_ctx *x = ctx;
+	struct kt_command c;
+	int64_t gid;
+	int err = kt_pgr_i64(x->pg, r, row, 0, "commands search", &gid);
+
+	/* hits come in runs from one session: copy it once per run */
+	if (!err && gid != x->s->id)
+		err = kt_pgr_session_row(x->pg, r, row, 0, x->s);
+	if (!err) {
+		struct kt_row q;
+
+		kt_pgr_row(&q, x->pg, r, row, "commands search");
+		err = command_read(&q, x->ncols, x->s->id, &c);
+	}
+	return err ? err : x->cb(x->s, &c, x->ctx);
+}
+
+int kt_pgr_commands_search(struct kt_store *st, const char *query,
+			   const struct kt_session_filter *f, kt_command_hit_cb cb, void *ctx)
+{
+	static const struct kt_session_filter any = KT_SESSION_FILTER_INIT;
+	struct hit_ctx x = { .pg = st->pg, .cb = cb, .ctx = ctx, .ncols = kt_session_ncols() };
+	struct kt_search_plan plan = { 0 };
+	struct kt_pgr_params p = { 0 };
+	char scols[2048], *sql = NULL;
+	size_t cap, o;
+	int err;
+
+	if (!query || !cb)
+		return -EINVAL;
+	if (!f)
+		f = &any;
+	err = kt_search_plan_make(query, &plan);
+	if (err)
+		return err;
+	if (plan.nlike > KT_PGR_MAX_PARAMS - 12) {
+		pr_err("search: more than %d words", KT_PGR_MAX_PARAMS - 12);
+		err = -EINVAL;
+		goto cleanup;
+	}
+	cap = 4096 + (size_t)plan.nlike * 64;
+	sql = malloc(cap);
+	x.s = calloc(1, sizeof(*x.s));
+	if (!sql || !x.s) {
+		err = -ENOMEM;
+		goto cleanup;
+	}
+	if (!kt_pgr_session_cols("s.", scols, sizeof(scols))) {
+		err = -ENAMETOOLONG;
+		goto cleanup;
+	}
+	o = (size_t)snprintf(sql, cap, "SELECT %s, " CMD_COLS("c.") " FROM commands c"
+			     " JOIN sessions s ON s.src = c.src AND s.id = c.session_id WHERE true",
+			     scols);
+	for (int i = 0; i < plan.nlike; i++)
+		o += (size_t)snprintf(sql + o, cap - o, " AND c.argv_text ILIKE $%d",
+				      kt_pgr_param_str(&p, plan.like[i]));
+	if (f->after_id > 0) {
+		int a = kt_pgr_param_i64(&p, f->after_id >> KT_PGR_CMD_SEQ_BITS);
+
+		o += (size_t)snprintf(sql + o, cap - o, " AND (s.gid, c.seq) < ($%d, $%d)", a,
+				      kt_pgr_param_i64(&p, f->after_id & (KT_PGR_CMD_SEQ_MAX - 1)));
+	}
+	err = kt_pgr_filter_sql(f, "s.", sql, cap, &p);
+	if (err)
+		goto cleanup;
+	o = strlen(sql);
+	o += (size_t)snprintf(sql + o, cap - o, " ORDER BY s.gid DESC, c.seq DESC");
+	if (f->limit > 0)
+		snprintf(sql + o, cap - o, " LIMIT $%d", kt_pgr_param_i64(&p, f->limit));
+	if (p.n < 0) {
+		err = -E2BIG;
+		goto cleanup;
+	}
+	err = kt_pgr_each(st->pg, sql, p.n, p.vals, "commands search", hit_row, &x);
+cleanup:
+	kt_search_plan_free(&plan);
+	free(sql);
+	free(x.s);
+	return err;
+}
