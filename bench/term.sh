@@ -1,10 +1,11 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
 #
-# bench/term.sh OUT [--quick|--smoke] — the screen render rate of the index
-# worker: kt_screen (libvterm 0.1.4's parser and state layer behind
-# store/term/screen*.c, which the worker rendered with before) against
-# fastvt (store/term/fastvt.h, what the index writer renders with now), in
+# bench/term.sh OUT [--quick|--smoke] — the screen render rate of the store:
+# kt_screen (libvterm 0.1.4's parser and state layer behind
+# store/term/screen*.c, which the store rendered with before, now the tests'
+# reference) against fastvt (store/term/fastvt.h, what the index writer,
+# search verification, seeking and text export render with now), in
 # MB of terminal output per CPU second, side by side in each round (bench/term_bench.c: same bytes, frames of at most 4 KiB as
 # recorded, the clock set per frame, every leaving line taken).
 #
@@ -43,4 +44,4 @@ for name in "${NAMES[@]}"; do
 	# shellcheck disable=SC2086
 	bench_row $WL "render $name: fastvt" MB/CPU-s ">=200" ${FV[$name]}
 done
-bench_note "term: render rate = MB of terminal output per CPU second of one model alone (bench/term_bench.c); $MIB MiB per workload per round; the index writer renders with fastvt (same index bytes as kt_screen), search, seek and replay with kt_screen"
+bench_note "term: render rate = MB of terminal output per CPU second of one model alone (bench/term_bench.c); $MIB MiB per workload per round; the store renders with fastvt (index writer, search verification, seek fast-forward, text export; same lines and keyframe bytes as kt_screen); profile in bench/RESULTS.md, Profile: screen model"

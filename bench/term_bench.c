@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * Screen render rate for the index: kt_screen (libvterm 0.1.4's parser and
- * state layer behind store/screen.c, what the worker uses) against fastvt
- * (store/term/fastvt.h), on the same bytes fed the way the worker feeds
- * them: one feed per recorded write (frames of at most 4 KiB), the clock set
+ * Screen render rate of the store: kt_screen (libvterm 0.1.4's parser and
+ * state layer behind store/term/screen*.c, the reference) against fastvt
+ * (store/term/fastvt.h, what the store renders with), on the same bytes
+ * fed the way the worker feeds them: one feed per recorded write (frames of at most 4 KiB), the clock set
  * per frame, a line callback taking every line that leaves the screen.
  *
  *   term_bench MIB [CORPUS_DIR [REPS]]
@@ -31,6 +31,8 @@
  * 80-95 MB/s.  fastvt after the rewrite: seq is per-line bound (put_ascii
  * 15%, scroll 14% rotating pointers, row text 9%, the parser 10%); ls-color
  * spends its time on SGR (the pen templates are rebuilt once per text run).
+ * Second pass (issue 14, all workloads >= 200): see bench/RESULTS.md,
+ * "Profile: screen model".
  */
 #include <stdint.h>
 #include <stdio.h>

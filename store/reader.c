@@ -11,6 +11,7 @@
 #include "screen.h"
 #include "store_int.h"
 #include "pg/pgr_stream.h"
+#include "term/fastvt.h"
 
 const char *kt_store_default_path(void)
 {
@@ -139,18 +140,18 @@ int kt_reader_more(struct kt_reader *r)
 
 /*
  * No keyframe at or before the target: render the frames before it into a
- * kt_screen and serialize that.  r->stream is at the session start.  The
+ * fastvt (the store's screen model, store/term/fastvt.h) and serialize that.  r->stream is at the session start.  The
  * first frame at or after the target is kept in r->peek.
  */
 static int fast_forward(struct kt_reader *r, int64_t target_us, uint16_t rows,
 			uint16_t cols, uint8_t **redraw, size_t *len)
 {
-	struct kt_screen *scr = NULL;
+	struct fv *scr = NULL;
 	struct kt_frame f;
 	char notice[96];
 	int err;
 
-	err = kt_screen_new(rows, cols, &scr); /* normalised there (screen.h) */
+	err = fv_new(rows, cols, &scr); /* normalised there (screen.h) */
 	if (err)
 		return err;
 	r->ff_seeks++;
@@ -169,7 +170,7 @@ static int fast_forward(struct kt_reader *r, int64_t target_us, uint16_t rows,
 		/* -EAGAIN: a long unfinished sequence is passing through; the
 		 * state after the next frames can be drawn */
 		if (f.ts_us >= target_us) {
-			err = kt_screen_serialize(scr, redraw, len);
+			err = fv_serialize(scr, redraw, len);
 			if (err != -EAGAIN) {
 				r->peek = f;
 				r->have_peek = true;
@@ -180,17 +181,17 @@ static int fast_forward(struct kt_reader *r, int64_t target_us, uint16_t rows,
 		switch (f.type) {
 		case KT_FRAME_OUT:
 			r->ff_bytes += f.len;
-			err = kt_screen_feed(scr, f.data, f.len);
+			err = fv_feed(scr, f.data, f.len);
 			break;
 		case KT_FRAME_RESIZE:
 			err = 0;
 			if (!kt_frame_resize_parse(&f, &c, &h))
-				err = kt_screen_resize(scr, h, c);
+				err = fv_resize(scr, h, c);
 			break;
 		case KT_FRAME_GAP:
 			/* the notice the player draws, so both paths agree */
 			err = r->gap_notice ?
-			      kt_screen_feed(scr, notice, r->gap_notice(&f, notice, sizeof(notice))) : 0;
+			      fv_feed(scr, notice, r->gap_notice(&f, notice, sizeof(notice))) : 0;
 			break;
 		default:
 			err = 0;
@@ -199,9 +200,9 @@ static int fast_forward(struct kt_reader *r, int64_t target_us, uint16_t rows,
 			goto cleanup;
 	}
 	/* the end of what is stored comes before the target */
-	err = kt_screen_serialize(scr, redraw, len);
+	err = fv_serialize(scr, redraw, len);
 cleanup:
-	kt_screen_free(scr);
+	fv_free(scr);
 	return err;
 }
 

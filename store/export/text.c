@@ -6,6 +6,7 @@
 
 #include "satint.h"
 #include "screen.h"
+#include "term/fastvt.h"
 #include "store.h"
 #include "textexport.h"
 
@@ -44,11 +45,11 @@ int kt_text_init(struct kt_text *t, FILE *out, const struct kt_session_info *s,
 
 	assert(ops && ops->sanitize && ops->offset);
 	*t = (struct kt_text){ .out = out, .start_us = s->start_us, .ops = ops };
-	err = kt_screen_new(s->rows, s->cols, &t->scr); /* any size: screen.h's rule */
+	err = fv_new(s->rows, s->cols, &t->scr); /* any size: screen.h's rule */
 	if (err)
 		return err;
-	kt_screen_set_line_cb(t->scr, text_line, t);
-	kt_screen_set_time(t->scr, s->start_us);
+	fv_set_line_cb(t->scr, text_line, t);
+	fv_set_time(t->scr, s->start_us);
 	return 0;
 }
 
@@ -60,13 +61,13 @@ int kt_text_frame(struct kt_text *t, const struct kt_frame *f)
 
 	switch (f->type) {
 	case KT_FRAME_OUT:
-		kt_screen_set_time(t->scr, f->ts_us);
-		return text_err(t, kt_screen_feed(t->scr, f->data, f->len));
+		fv_set_time(t->scr, f->ts_us);
+		return text_err(t, fv_feed(t->scr, f->data, f->len));
 	case KT_FRAME_RESIZE:
 		if (kt_frame_resize_parse(f, &cols, &rows))
 			return 0;
-		kt_screen_set_time(t->scr, f->ts_us);
-		return text_err(t, kt_screen_resize(t->scr, rows, cols));
+		fv_set_time(t->scr, f->ts_us);
+		return text_err(t, fv_resize(t->scr, rows, cols));
 	case KT_FRAME_GAP:
 		/* the reader warns on stderr; marked in the text too */
 		t->ops->offset(kt_sub_sat(f->ts_us, t->start_us), off, sizeof(off));
@@ -83,12 +84,12 @@ int kt_text_finish(struct kt_text *t)
 {
 	if (fputs("--- final screen ---\n", t->out) == EOF)
 		return text_err(t, -EIO);
-	return text_err(t, kt_screen_visible_lines(t->scr, text_line, t));
+	return text_err(t, fv_visible_lines(t->scr, text_line, t));
 }
 
 void kt_text_free(struct kt_text *t)
 {
-	kt_screen_free(t->scr);
+	fv_free(t->scr);
 	free(t->buf);
 	t->scr = NULL;
 	t->buf = NULL;

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The `text` export format: what the terminal displayed, as text.  OUT and
- * RESIZE frames go through a kt_screen (screen.h), each line is written as
+ * RESIZE frames go through the store's screen model (fastvt, screen.h's rules), each line is written as
  * it leaves the screen (scrolled off, or wiped by a clear) with the offset
  * at which it was last written, then, at the end, the lines of the final
  * screen.  A recorded loss is a "[kubetape: N bytes lost here]" line.
@@ -23,7 +23,7 @@
 #include <stdio.h>
 
 struct kt_frame;
-struct kt_screen;
+struct fv;
 struct kt_session_info;
 
 struct kt_text_ops {
@@ -38,7 +38,7 @@ struct kt_text {
 	FILE *out;
 	int64_t start_us;
 	const struct kt_text_ops *ops;
-	struct kt_screen *scr;
+	struct fv *scr;
 	char *buf;     /* sanitized line */
 	size_t cap;
 	int err;       /* a line callback's error, returned through feed */

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The screen index: a session's OUT and RESIZE frames rendered through a
- * kt_screen, giving keyframes (seeking without replaying from the start)
+ * The screen index: a session's OUT and RESIZE frames rendered through the
+ * store's screen model (fastvt, index_render.c), giving keyframes (seeking without replaying from the start)
  * and a search index over what was displayed.  Schema v2 in schema.c; the
  * tables and their meaning in FORMAT.md, "Screen index".
  *
@@ -165,23 +165,19 @@ static inline int ix_pos_cmp(int64_t ca, uint32_t fa, int64_t cb, uint32_t fb)
 	return a < b ? -1 : a > b;
 }
 
-/* ---- rendering, no SQL (index_render.c) ---- */
-int ix_screen_fresh(const struct kt_session_info *s, struct kt_screen **out);
-int ix_render_frame(struct kt_screen *scr, const struct kt_frame *f);
+/* ---- rendering with fastvt, no SQL (index_render.c) ---- */
+struct fv;
+int ix_screen_fresh(const struct kt_session_info *s, struct fv **out);
+int ix_render_frame(struct fv *scr, const struct kt_frame *f);
 /*
  * Render the session's frames from position (cs, fi) through (end_cs,
  * end_fi) into scr, skipping corrupt chunks as the indexer does; lines
  * leave through scr's line callback.  Stops early once *stop is set (by
  * that callback).  *rendered (may be NULL) grows by the OUT bytes fed.
  */
-int ix_render_span(struct kt_store *st, int64_t sid, struct kt_screen *scr, int64_t cs,
+int ix_render_span(struct kt_store *st, int64_t sid, struct fv *scr, int64_t cs,
 		   uint32_t fi, int64_t end_cs, uint32_t end_fi, const bool *stop,
 		   int64_t *rendered);
-
-/* ---- the writer's screen model: fastvt (index_model.c) ---- */
-struct fv;
-int ixw_screen_fresh(const struct kt_session_info *s, struct fv **out);
-int ixw_render_frame(struct fv *scr, const struct kt_frame *f);
 
 /* ---- one-off statements (index_write.c) ---- */
 int ix_prep(struct kt_store *st, const char *sql, sqlite3_stmt **q);

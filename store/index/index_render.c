@@ -2,7 +2,10 @@
 /*
  * The screen index's rendering, shared by the writer and the search so
  * that both see the same screen (no SQL here; frames come from the store's
- * stream reader).  Design in index_int.h.
+ * stream reader).  Design in index_int.h.  The model is fastvt
+ * (store/term/fastvt.h): libvterm's rules without libvterm, 5-10 times its
+ * rate (bench/term.sh), held to libvterm's kt_screen by the differential
+ * tests (tests/unit/test_fastvt.c, tests/fuzz/fuzz_term_diff.c).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -12,36 +15,37 @@
 #include "index_int.h"
 #include "log.h"
 #include "satint.h"
+#include "term/fastvt.h"
 
 /* ---------------------------------------------------------------- rendering */
 
 /* The screen at the session's start: its starting size, and without a tty
  * LNM on (the user's own terminal turned \n into \r\n). */
-int ix_screen_fresh(const struct kt_session_info *s, struct kt_screen **out)
+int ix_screen_fresh(const struct kt_session_info *s, struct fv **out)
 {
-	/* any recorded size: kt_screen_new normalises it (screen.h) */
-	int err = kt_screen_new(s->rows, s->cols, out);
+	/* any recorded size: fv_new normalises it (screen.h) */
+	int err = fv_new(s->rows, s->cols, out);
 
 	if (!err && !s->has_tty)
-		err = kt_screen_feed(*out, "\x1b[20h", 5);
+		err = fv_feed(*out, "\x1b[20h", 5);
 	return err;
 }
 
 /* One frame, as the indexer renders it (search renders blocks again the
- * same way).  Returns what kt_screen_feed/resize return. */
-int ix_render_frame(struct kt_screen *scr, const struct kt_frame *f)
+ * same way).  Returns what fv_feed/fv_resize return. */
+int ix_render_frame(struct fv *scr, const struct kt_frame *f)
 {
 	uint16_t cols, rows;
 
-	kt_screen_set_time(scr, f->ts_us);
+	fv_set_time(scr, f->ts_us);
 	if (f->type == KT_FRAME_OUT)
-		return kt_screen_feed(scr, f->data, f->len);
+		return fv_feed(scr, f->data, f->len);
 	if (f->type == KT_FRAME_RESIZE && !kt_frame_resize_parse(f, &cols, &rows))
-		return kt_screen_resize(scr, rows, cols);
+		return fv_resize(scr, rows, cols);
 	return 0;
 }
 
-int ix_render_span(struct kt_store *st, int64_t sid, struct kt_screen *scr, int64_t cs,
+int ix_render_span(struct kt_store *st, int64_t sid, struct fv *scr, int64_t cs,
 		   uint32_t fi, int64_t end_cs, uint32_t end_fi, const bool *stop,
 		   int64_t *rendered)
 {

@@ -13,6 +13,7 @@
 #include "log.h"
 #include "pg/pgr.h"
 #include "satint.h"
+#include "term/fastvt.h"
 
 /* ---------------------------------------------------------------- search */
 
@@ -325,7 +326,7 @@ static int verify_open(struct kt_store *st, const struct kt_session_info *s,
 
 struct kf_ctx {
 	struct kt_store *st;
-	struct kt_screen *scr;
+	struct fv *scr;
 	uint8_t *raw;
 };
 
@@ -341,8 +342,8 @@ static int kf_row(struct kt_row *q, void *ctx)
 	if (!err)
 		err = ix_zdecompress(k->st, (int)q->i64(q, 3), raw_len, data, len, &k->raw);
 	if (!err)
-		err = kt_screen_restore((int)q->i64(q, 0), (int)q->i64(q, 1), k->raw,
-					(size_t)raw_len, &k->scr);
+		err = fv_restore((int)q->i64(q, 0), (int)q->i64(q, 1), k->raw, (size_t)raw_len,
+				 &k->scr);
 	return err ? err : 1; /* one row */
 }
 
@@ -355,7 +356,7 @@ static int kf_row(struct kt_row *q, void *ctx)
 static int verify_closed(struct kt_store *st, const struct kt_session_info *s,
 			 const struct block *b, struct verify *v)
 {
-	struct kt_screen *scr = NULL;
+	struct fv *scr = NULL;
 	uint8_t *raw = NULL;
 	int err;
 
@@ -383,13 +384,13 @@ static int verify_closed(struct kt_store *st, const struct kt_session_info *s,
 	if (err)
 		goto cleanup;
 	if (!b->final)
-		kt_screen_set_line_cb(scr, verify_line, v);
+		fv_set_line_cb(scr, verify_line, v);
 	err = ix_render_span(st, s->id, scr, b->chunk_seq, b->frame_index, b->end_chunk_seq,
 			     b->end_frame_index, &v->stop, v->stats ? &v->stats->rendered : NULL);
 	if (!err && b->final)
-		err = kt_screen_visible_lines(scr, verify_line, v);
+		err = fv_visible_lines(scr, verify_line, v);
 cleanup:
-	kt_screen_free(scr);
+	fv_free(scr);
 	free(raw);
 	return err;
 }

@@ -29,7 +29,7 @@ struct pend_kf {
 struct indexer {
 	struct kt_store *st;
 	int64_t sid;
-	struct fv *scr;           /* fastvt: index_model.c says why */
+	struct fv *scr;           /* fastvt: index_render.c says why */
 	int err;                  /* first error of a line callback */
 	/* where rendering stands: right after frame_index frames of chunk_seq */
 	int64_t chunk_seq;
@@ -575,7 +575,7 @@ static int resume(struct indexer *ix, const struct kt_session_info *s, bool *don
 	}
 	/* first run */
 	ix->kf_us = s->start_us;
-	err = ixw_screen_fresh(s, &ix->scr);
+	err = ix_screen_fresh(s, &ix->scr);
 out:
 	sqlite3_finalize(q);
 	free(raw);
@@ -620,7 +620,7 @@ int kt_index_session(struct kt_store *st, int64_t session_id, size_t budget)
 			err = ret;
 			goto cleanup;
 		}
-		err = ixw_render_frame(ix.scr, &f);
+		err = ix_render_frame(ix.scr, &f);
 		if (err)
 			goto cleanup;
 		if (f.type == KT_FRAME_OUT) {

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * fastvt: a terminal screen model for the indexer, without libvterm.
+ * fastvt: the store's terminal screen model, without libvterm.
  *
  * Why: kt_screen (screen.h) runs every byte through libvterm's parser and
  * state layer, whose no-op callbacks alone top out at 80-95 MB/s here;
@@ -9,10 +9,15 @@
  * runs of printable ASCII, writing straight into a flat cell grid of row
  * pointers: a scroll rotates pointers, rows know how far they were ever
  * written (clearing one costs nothing, a leaving line is read only as far
- * as it has text), the pen is a template cell.  bench/term.sh: 4-8 times
- * kt_screen's rate on the same bytes, about 170-300 MB/s (see the figures
- * there; the machine is shared).  The index writer renders with it
- * (store/index/index_model.c).
+ * as it has text), the pen is a template cell.  bench/term.sh: 5-8 times
+ * kt_screen's rate on the same bytes, 200-350 MB/s (bench/RESULTS.md,
+ * "Profile: screen model"; the machine is shared).  Everything in the store
+ * that renders renders with it: the index writer and the screen-text search
+ * verification (store/index/index_render.c), seeking without a keyframe
+ * (store/reader.c, the redraw the CLI and web players draw) and the text
+ * export (store/export/text.c).  kt_screen stays as the reference the tests
+ * hold fastvt to; its keyframes and fastvt's come from one writer
+ * (keyframe.c).
  *
  * What it models is what kt_screen gives the index, and the same way: the
  * reference is kt_screen itself (libvterm 0.1.4 plus kt_screen's feed-layer

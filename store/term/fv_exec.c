@@ -401,6 +401,7 @@ void fv_escape(struct fv *s, uint8_t final)
 		     final == '4' ? FV_LI_DWL | FV_LI_DHL_BOTTOM :
 		     final == '6' ? FV_LI_DWL : 0;
 		s->li[s->row] = li;
+		s->li_any |= li != 0;
 	} else if (s->inter >= '(' && s->inter <= '+') {
 		if (final == '0' || final == 'A' || final == 'B')
 			s->cs[s->inter - '('] = final;

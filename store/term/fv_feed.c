@@ -21,6 +21,9 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "fv_int.h"
 
@@ -345,6 +348,88 @@ static bool seq_byte(struct fv *s, uint8_t c)
 
 /* ------------------------------------------------------------- feed */
 
+/*
+ * A whole, plain CSI right here (p is after its ESC): "[", at most one
+ * leader, parameters and separators within kt_screen's guards, a final
+ * byte, all in this feed.  It does what seq_byte would do byte by byte
+ * (which SGR-dense output such as ls --color spent its time in) and
+ * returns where it ended; NULL leaves anything else (intermediates,
+ * controls inside, a cut, a guard that cancels) to seq_byte, with nothing
+ * changed.
+ */
+static const uint8_t *csi_whole(struct fv *s, const uint8_t *p, const uint8_t *end)
+{
+	long args[CSI_SEPS_MAX + 1];
+	uint8_t leader = 0;
+	int argi = 0;
+
+	if (p >= end || *p != '[')
+		return NULL;
+	p++;
+	if (p < end && *p >= 0x3c && *p <= 0x3f)
+		leader = *p++;
+	args[0] = FV_ARG_MISSING;
+	for (; p < end; p++) {
+		uint8_t c = *p;
+
+		if (c >= '0' && c <= '9') {
+			long n = args[argi] == FV_ARG_MISSING ? 0 : args[argi];
+
+			if (n * 10 + (c - '0') > 99999)
+				return NULL;
+			args[argi] = n * 10 + (c - '0');
+		} else if (c == ';' || c == ':') {
+			if (argi >= CSI_SEPS_MAX)
+				return NULL;
+			if (c == ':')
+				args[argi] |= FV_ARG_MORE;
+			args[++argi] = FV_ARG_MISSING;
+		} else if (c >= 0x40 && c <= 0x7e) {
+			break;
+		} else {
+			return NULL;
+		}
+	}
+	if (p >= end)
+		return NULL;
+	assert(!s->nctl && !s->passthru);
+	s->nleader = leader ? 1 : 0;
+	s->leader = leader;
+	s->ninter = 0;
+	s->argi = argi;
+	memcpy(s->args, args, (size_t)(argi + 1) * sizeof(args[0]));
+	s->ps = FV_GROUND;
+	csi_final(s, *p);
+	return p + 1;
+}
+
+/*
+ * The end of a run of printable ASCII (0x20-0x7e) starting at p: where the
+ * time goes on plain output, so 16 bytes at a time where SSE2 is there
+ * (every x86-64).  Bytes XOR 0x80 are signed: printable ones fall in
+ * -96..-2, everything else (controls, DEL, >= 0x80) outside.
+ */
+static inline const uint8_t *ascii_span(const uint8_t *p, const uint8_t *end)
+{
+#ifdef __SSE2__
+	const __m128i flip = _mm_set1_epi8((char)0x80), lo = _mm_set1_epi8(-96),
+		      hi = _mm_set1_epi8(-2);
+
+	while (end - p >= 16) {
+		__m128i v = _mm_xor_si128(_mm_loadu_si128((const __m128i *)p), flip);
+		unsigned bad = (unsigned)_mm_movemask_epi8(
+			_mm_or_si128(_mm_cmpgt_epi8(v, hi), _mm_cmplt_epi8(v, lo)));
+
+		if (bad)
+			return p + __builtin_ctz(bad);
+		p += 16;
+	}
+#endif
+	while (p < end && *p >= 0x20 && *p < 0x7f)
+		p++;
+	return p;
+}
+
 int fv_feed(struct fv *s, const void *buf, size_t len)
 {
 	const uint8_t *p = buf, *end = p + len;
@@ -386,10 +471,8 @@ int fv_feed(struct fv *s, const void *buf, size_t len)
 			continue;
 		}
 		if (c >= 0x20 && c < 0x7f) {
-			const uint8_t *q = p + 1;
+			const uint8_t *q = ascii_span(p + 1, end);
 
-			while (q < end && *q >= 0x20 && *q < 0x7f)
-				q++;
 			/* kt_screen ends its write after UTF-8 when a DEC graphics
 			 * or UK set is designated, so the ASCII is translated */
 			if (s->run_row >= 0 && s->run_dec == DEC_UTF8 && s->last_high && table_cs(s))
@@ -425,7 +508,32 @@ int fv_feed(struct fv *s, const void *buf, size_t len)
 		}
 		run_end(s);
 		p++;
-		if (c == 0x1b) {
+		if (c == 0x0d) {
+			/* CR and LF inline (every line of output): fv_control's
+			 * rules, without the dispatch; a CR where the cursor
+			 * already is keeps the pending wrap, as there */
+			if (s->col) {
+				s->col = 0;
+				s->phantom = false;
+				fv_moved(s);
+			}
+		} else if (c == 0x0a) {
+			int orow = s->row, ocol = s->col;
+
+			fv_linefeed(s);
+			if (s->newline)
+				s->col = 0;
+			if (s->row != orow || s->col != ocol) {
+				s->phantom = false;
+				fv_moved(s);
+			}
+		} else if (c == 0x1b) {
+			const uint8_t *q = csi_whole(s, p, end);
+
+			if (q) {
+				p = q;
+				continue;
+			}
 			s->ninter = 0;
 			s->ps = FV_ESC;
 			s->chain_len = 1;

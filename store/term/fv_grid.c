@@ -32,15 +32,17 @@ static inline bool pen_is_default(const struct kt_pen *p)
  * the pen several times between two glyphs). */
 void fv_pen_sync(struct fv *s)
 {
+	struct kt_cell c = { .width = 1, .pen = s->pen };
+
+	/* built in a local and judged from it: reading back the fields just
+	 * stored in *s stalled on store forwarding (12% of ls-color) */
 	s->pen_dirty = false;
-	memset(&s->glyph, 0, sizeof(s->glyph));
-	s->glyph.width = 1;
-	s->glyph.pen = s->pen;
-	s->blank = s->glyph;
-	s->blank.pen.attrs &= ~(KT_ATTR_PROTECTED | FV_ATTR_ODD);
+	c.pen.attrs &= (uint8_t)~(KT_ATTR_PROTECTED | FV_ATTR_ODD);
+	s->pen_default = pen_is_default(&c.pen);
+	s->blank = c;
 	if (s->protected_cell)
-		s->glyph.pen.attrs |= KT_ATTR_PROTECTED;
-	s->pen_default = pen_is_default(&s->blank.pen);
+		c.pen.attrs |= KT_ATTR_PROTECTED;
+	s->glyph = c;
 }
 
 struct fv_row *fv_row_new(int cols)
@@ -52,6 +54,7 @@ struct fv_row *fv_row_new(int cols)
 	r->hw = 0;
 	r->ts = 0;
 	r->wrapped = false;
+	r->mixed = false;
 	return r;
 }
 
@@ -90,11 +93,12 @@ static void row_clear(struct fv *s, struct fv_row *r)
 		r->hw = s->cols;
 	}
 	r->wrapped = false;
+	r->mixed = false;
 	r->ts = 0;
 }
 
 /* kt_screen's fix_wide: no half wide glyphs at the col-1 | col boundary. */
-static void fix_wide(struct fv_row *r, int col, int cols)
+static void fix_wide_slow(struct fv_row *r, int col, int cols)
 {
 	if (col > 0 && col <= cols && col - 1 < r->hw) {
 		struct kt_cell *l = &r->cells[col - 1];
@@ -114,6 +118,15 @@ static void fix_wide(struct fv_row *r, int col, int cols)
 			c->pen.attrs &= ~(KT_ATTR_PROTECTED | FV_ATTR_ODD);
 		}
 	}
+}
+
+/* Called twice per text run and per erase: the common case (no wide glyph
+ * or right half at the boundary) is decided inline. */
+static inline void fix_wide(struct fv_row *r, int col, int cols)
+{
+	if ((col > 0 && col <= cols && col - 1 < r->hw && r->cells[col - 1].width == 2) ||
+	    (col >= 0 && col < cols && col < r->hw && r->cells[col].width == 0))
+		fix_wide_slow(r, col, cols);
 }
 
 /* ------------------------------------------------------------- lines */
@@ -151,15 +164,28 @@ size_t fv_row_text_k(const struct fv_row *r, int cols, char *dst, bool keep)
 	int hw = r->hw < cols ? r->hw : cols;
 	size_t o = 0;
 
-	for (int i = 0; i < hw; i++) {
-		const struct kt_cell *c = &r->cells[i];
+	/* a row of ASCII and blanks (most rows): a byte per cell */
+	for (int i = 0; !r->mixed && i < hw; i++) {
+		uint32_t c0 = r->cells[i].ch[0];
 
-		if (c->width == 0)
-			continue;
-		if (c->ch[0] < 0x80 && !c->ch[1]) {
-			dst[o++] = c->ch[0] ? (char)c->ch[0] : ' ';
+#ifdef __SANITIZE_ADDRESS__ /* the hot loop: checked in the SAN build */
+		assert(c0 < 0x80 && !r->cells[i].ch[1] && r->cells[i].width == 1);
+#endif
+		dst[o++] = c0 ? (char)c0 : ' ';
+	}
+	for (int i = 0; r->mixed && i < hw; i++) {
+		const struct kt_cell *c = &r->cells[i];
+		uint32_t c0 = c->ch[0];
+
+		if (c0 < 0x80 && !c->ch[1]) {
+			/* branch-free: a wide glyph's right half (width 0, ch 0)
+			 * writes a byte the next cell overwrites */
+			dst[o] = c0 ? (char)c0 : ' ';
+			o += c->width != 0;
 			continue;
 		}
+		if (c->width == 0)
+			continue;
 		for (int k = 0; k < KT_CELL_CHARS && c->ch[k]; k++)
 			o += utf8_put(dst + o, c->ch[k]);
 	}
@@ -173,11 +199,28 @@ size_t fv_row_text_k(const struct fv_row *r, int cols, char *dst, bool keep)
 	return o;
 }
 
+/* A row's part of a logical line: a wrapped row with text keeps its
+ * trailing blanks (the line goes on below), any other row is trimmed.
+ * The trimmed text is the kept one without its trailing spaces, so the
+ * row is read once (wrapped rows are most of a long-line workload). */
 size_t fv_line_part(const struct fv_row *r, int cols, char *dst)
 {
-	size_t n = fv_row_text_k(r, cols, dst, false);
+	size_t n;
 
-	return r->wrapped && n ? fv_row_text_k(r, cols, dst, true) : n;
+	if (!r->wrapped)
+		return fv_row_text_k(r, cols, dst, false);
+	n = fv_row_text_k(r, cols, dst, true);
+	{
+		size_t t = n;
+
+		while (t && dst[t - 1] == ' ')
+			t--;
+		if (!t) {
+			dst[0] = 0;
+			return 0;
+		}
+	}
+	return n;
 }
 
 void fv_emit(struct fv *s, const char *text, size_t len, int64_t ts)
@@ -261,6 +304,8 @@ void fv_put_glyph(struct fv *s, const uint32_t *chars, int width, int row, int c
 	r = s->buf[s->cur][row];
 	mark_wrap(s, row, col);
 	fv_row_fill(r, col + w);
+	if (chars[0] >= 0x80 || chars[1] || w != 1 || odd)
+		r->mixed = true;
 	if (s->pen_dirty)
 		fv_pen_sync(s);
 	c = &r->cells[col];
@@ -367,9 +412,15 @@ void fv_put_ascii(struct fv *s, const uint8_t *p, size_t n)
 		if (r->hw < col)
 			fv_row_fill(r, col);
 		c = &r->cells[col];
-		for (int i = 0; i < k; i++) {
-			c[i] = s->glyph;
-			c[i].ch[0] = p[i];
+		{
+			/* a local template: s->glyph could alias the row for the
+			 * compiler, which then reloaded it for every cell */
+			const struct kt_cell g = s->glyph;
+
+			for (int i = 0; i < k; i++) {
+				c[i] = g;
+				c[i].ch[0] = p[i];
+			}
 		}
 		p += k;
 		n -= (size_t)k;
@@ -459,6 +510,7 @@ static void move_cells(struct fv_row *d, struct fv_row *src, int to, int from, i
 	fv_row_fill(src, from + n);
 	fv_row_fill(d, to + n);
 	memmove(&d->cells[to], &src->cells[from], (size_t)n * sizeof(struct kt_cell));
+	d->mixed |= src->mixed;
 	if (src->ts > d->ts)
 		d->ts = src->ts;
 }
@@ -476,7 +528,8 @@ void fv_scroll(struct fv *s, int r0, int r1, int c0, int c1, int down, int right
 		/* a line feed at the bottom: the same as below, for one row */
 		struct fv_row *first = rows[r0];
 
-		memmove(s->li + r0, s->li + r0 + 1, (size_t)(r1 - r0 - 1));
+		if (s->li_any) /* else every row's line info is 0 */
+			memmove(s->li + r0, s->li + r0 + 1, (size_t)(r1 - r0 - 1));
 		if (s->cur == 0 && r0 == 0)
 			leave_row(s, first);
 		memmove(rows + r0, rows + r0 + 1, (size_t)(r1 - r0 - 1) * sizeof(*rows));
@@ -628,6 +681,7 @@ static int resize_buf(struct fv *s, int b, int rows, int cols, int keep_row,
 			nb[i]->hw = hw;
 			nb[i]->ts = old[src]->ts;
 			nb[i]->wrapped = old[src]->wrapped && cols == s->cols;
+			nb[i]->mixed = old[src]->mixed;
 			fix_wide(nb[i], cols, cols);
 		}
 	}

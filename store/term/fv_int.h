@@ -31,6 +31,8 @@ struct fv_row {
 	int64_t ts;        /* when a glyph was last written */
 	int hw;            /* cells at hw and beyond are default blanks (fv_grid.c) */
 	bool wrapped;      /* autowrapped: the logical line continues below */
+	bool mixed;        /* may hold a cell other than 1-wide ASCII or a blank
+			    * (else its text is one byte per cell: fv_row_text_k) */
 	struct kt_cell cells[];
 };
 
@@ -80,6 +82,7 @@ struct fv {
 	int g_row, g_col, g_crow, g_end, g_rw, g_w;
 	uint32_t g_ch[KT_CELL_CHARS];
 	uint8_t *li;               /* libvterm's line info per row: 1 DWL, 2/4 DHL top/bottom */
+	bool li_any;               /* some row ever had line info (else li is all 0) */
 
 	/* parser */
 	uint8_t ps;

@@ -1,401 +1,48 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * fastvt keyframes: kt_screen_serialize's format, byte for byte, from
- * fastvt's state (the drawing below is store/term/screen_keyframe.c's,
- * reading the same state from fastvt's fields instead of asking libvterm),
- * so kt_screen_restore takes them for seeking and replay, and fv_restore
- * takes both.  The limits of that format are screen.h's.
+ * fastvt keyframes: fastvt's state handed to the one keyframe writer
+ * (keyframe.c, which kt_screen uses too), and restore.  kt_screen_restore
+ * and fv_restore both take them.  The limits of that format are screen.h's.
  */
 #include <errno.h>
-#include <stdarg.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "fv_int.h"
+#include "keyframe.h"
 
-#define KT_OSC_META "\x1b]7717;kt1;"
-
-static const struct kt_pen default_pen;
-
-struct pos {
-	int row, col;
-};
-
-struct last_glyph {
-	bool has, edge;
-	int row, col, w;
-	uint32_t ch[KT_CELL_CHARS];
-};
-
-struct modes {
-	int ckm, origin, autowrap, lrmm, paste, screen;  /* 1 set */
-	int top, bottom, left, right;                    /* 1-based, inclusive */
-	int protected;
-};
-
-/* What kt_screen learns by DECRQSS and its feed layer, from the fields. */
-static int fv_modes(struct fv *s, struct modes *m)
-{
-	if (s->passthru)
-		return -EAGAIN; /* an unfinished sequence too long to carry */
-	memset(m, 0, sizeof(*m));
-	m->ckm = s->ckm;
-	m->screen = s->reverse;
-	m->origin = s->origin;
-	m->autowrap = s->autowrap;
-	m->lrmm = s->lrmm;
-	m->paste = s->paste;
-	m->top = s->top + 1;
-	m->bottom = fv_bottom(s);
-	m->left = fv_left(s) + 1;
-	m->right = fv_right(s);
-	m->protected = s->protected_cell;
-	return 0;
-}
-
-static bool cell_default_blank(const struct kt_cell *c)
-{
-	return !c->ch[0] && c->width == 1 && !memcmp(&c->pen, &default_pen, sizeof(default_pen));
-}
-
-/* UTF-8 as libvterm decodes it back (5- and 6-byte forms included). */
-static size_t utf8_put_raw(char *o, uint32_t cp)
-{
-	int n = cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : cp < 0x200000 ? 4 :
-		cp < 0x4000000 ? 5 : 6;
-	static const uint8_t lead[7] = { 0, 0, 0xc0, 0xe0, 0xf0, 0xf8, 0xfc };
-
-	if (n == 1) {
-		o[0] = (char)cp;
-		return 1;
-	}
-	for (int i = n - 1; i > 0; i--) {
-		o[i] = (char)(0x80 | (cp & 0x3f));
-		cp >>= 6;
-	}
-	o[0] = (char)(lead[n] | cp);
-	return (size_t)n;
-}
-
+_Static_assert(FV_LI_DWL == KF_LI_DWL && FV_LI_DHL_TOP == KF_LI_DHL_TOP &&
+	       FV_LI_DHL_BOTTOM == KF_LI_DHL_BOTTOM && FV_ATTR_ODD == KF_ATTR_ODD,
+	       "fastvt's line info and odd-glyph mark are the keyframe writer's");
 
 /* ------------------------------------------------------------- serialize */
 
-struct sbuf {
-	char *p;
-	size_t len, cap;
-	int err;
-};
-
-static void sb_put(struct sbuf *b, const void *d, size_t n)
+static const struct kt_cell *fv_kf_cells(const void *m, int b, int row)
 {
-	if (b->err)
-		return;
-	if (b->len + n > b->cap) {
-		size_t cap = (b->len + n) * 2 + 256;
-		char *p = realloc(b->p, cap);
+	const struct fv *s = m;
 
-		if (!p) {
-			b->err = -ENOMEM;
-			return;
-		}
-		b->p = p;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, d, n);
-	b->len += n;
+	return s->buf[b][row]->cells; /* fv_serialize made every cell real */
 }
 
-__attribute__((format(printf, 2, 3)))
-static void sb_printf(struct sbuf *b, const char *fmt, ...)
+static uint8_t fv_kf_lineinfo(const void *m, int row)
 {
-	char tmp[128];
-	va_list ap;
-	int n;
+	const struct fv *s = m;
 
-	va_start(ap, fmt);
-	n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
-	va_end(ap);
-	if (n > 0)
-		sb_put(b, tmp, (size_t)n < sizeof(tmp) ? (size_t)n : sizeof(tmp) - 1);
+	return s->li[row]; /* FV_LI_* are KF_LI_* */
 }
 
-static void sb_color(struct sbuf *b, const struct kt_color *c, int base)
+static void fv_kf_row_meta(const void *m, int row, int64_t *ts, bool *wrapped)
 {
-	switch (c->type) {
-	case KT_COLOR_INDEXED:
-		if (c->r < 8)
-			sb_printf(b, ";%d", base + c->r);
-		else if (c->r < 16)
-			sb_printf(b, ";%d", base + 60 + c->r - 8);
-		else
-			sb_printf(b, ";%d;5;%d", base + 8, c->r);
-		break;
-	case KT_COLOR_RGB:
-		sb_printf(b, ";%d;2;%d;%d;%d", base + 8, c->r, c->g, c->b);
-		break;
-	default:
-		break;
-	}
-}
+	const struct fv *s = m;
 
-/* SGR that sets exactly this pen (from any pen: it starts with 0). */
-static void sb_sgr(struct sbuf *b, const struct kt_pen *p)
-{
-	sb_put(b, "\x1b[0", 3);
-	if (p->attrs & KT_ATTR_BOLD)
-		sb_put(b, ";1", 2);
-	if (p->attrs & KT_ATTR_ITALIC)
-		sb_put(b, ";3", 2);
-	if (p->underline == 1)
-		sb_put(b, ";4", 2);
-	else if (p->underline == 2)
-		sb_put(b, ";21", 3);
-	else if (p->underline == 3)
-		sb_put(b, ";4:3", 4);
-	if (p->attrs & KT_ATTR_BLINK)
-		sb_put(b, ";5", 2);
-	if (p->attrs & KT_ATTR_REVERSE)
-		sb_put(b, ";7", 2);
-	if (p->attrs & KT_ATTR_STRIKE)
-		sb_put(b, ";9", 2);
-	if (p->font)
-		sb_printf(b, ";%d", 10 + p->font);
-	sb_color(b, &p->fg, 30);
-	sb_color(b, &p->bg, 40);
-	sb_put(b, "m", 1);
-}
-
-static bool pen_eq(const struct kt_pen *a, const struct kt_pen *b)
-{
-	return a->attrs == b->attrs && a->underline == b->underline && a->font == b->font &&
-	       !memcmp(&a->fg, &b->fg, sizeof(a->fg)) && !memcmp(&a->bg, &b->bg, sizeof(a->bg));
-}
-
-struct draw {
-	struct kt_pen pen;  /* what the terminal's pen is */
-	bool prot;          /* DECSCA state */
-};
-
-static void draw_pen(struct sbuf *b, struct draw *d, const struct kt_pen *want)
-{
-	struct kt_pen p = *want;
-	bool prot = p.attrs & KT_ATTR_PROTECTED;
-
-	p.attrs &= ~(KT_ATTR_PROTECTED | FV_ATTR_ODD);
-	if (!pen_eq(&p, &d->pen)) {
-		sb_sgr(b, &p);
-		d->pen = p;
-	}
-	if (prot != d->prot) {
-		sb_put(b, prot ? "\x1b[1\"q" : "\x1b[0\"q", 5);
-		d->prot = prot;
-	}
-}
-
-static void draw_glyph(struct sbuf *b, const struct kt_cell *c)
-{
-	char u[6];
-
-	for (int k = 0; k < KT_CELL_CHARS && c->ch[k]; k++)
-		sb_put(b, u, utf8_put_raw(u, c->ch[k]));
-}
-
-/*
- * One buffer's cells, row by row, on a terminal with autowrap on, no
- * margins, no insert mode.  Glyphs libvterm gave width < 1 (a combining
- * mark it could not join, say) go first on their row: drawn right after
- * their left neighbour, libvterm would join them to it.
- */
-static void draw_rows(struct fv *s, struct sbuf *b, struct draw *d, struct fv_row **rows)
-{
-	for (int i = 0; i < s->rows; i++) {
-		struct fv_row *r = rows[i];
-		int last = s->cols - 1, col = 0, skip = 0;
-		bool any_odd = false;
-
-		while (last >= 0 && cell_default_blank(&r->cells[last]))
-			last--;
-		if (last < 0)
-			continue;
-		for (int k = 0; k <= last; k++) {
-			const struct kt_cell *c = &r->cells[k];
-
-			if (c->ch[0] && (c->pen.attrs & FV_ATTR_ODD)) {
-				sb_printf(b, "\x1b[%d;%dH", i + 1, k + 1);
-				draw_pen(b, d, &c->pen);
-				draw_glyph(b, c);
-				any_odd = true;
-			}
-		}
-		sb_printf(b, "\x1b[%d;1H", i + 1);
-		while (col <= last) {
-			const struct kt_cell *c = &r->cells[col];
-			int run = 1;
-
-			if (c->width == 0) { /* never alone, see scr_fix_wide */
-				col++;
-				continue;
-			}
-			if (cell_default_blank(c) || (c->ch[0] && (c->pen.attrs & FV_ATTR_ODD))) {
-				skip++;
-				col++;
-				continue;
-			}
-			if (skip) {
-				sb_printf(b, "\x1b[%dC", skip);
-				skip = 0;
-			}
-			draw_pen(b, d, &c->pen);
-			if (!c->ch[0]) {
-				while (col + run <= last && !r->cells[col + run].ch[0] &&
-				       r->cells[col + run].width == 1 &&
-				       pen_eq(&r->cells[col + run].pen, &c->pen))
-					run++;
-				/* ECH does not move the cursor */
-				sb_printf(b, "\x1b[%dX", run);
-				skip = run;
-				col += run;
-				continue;
-			}
-			draw_glyph(b, c);
-			col += c->width;
-		}
-		(void)any_odd;
-	}
-}
-
-static void draw_cursor_look(struct sbuf *b, bool visible, bool blink, int shape)
-{
-	int ps = shape == 2 ? 3 :
-		 shape == 3 ? 5 : 1;
-
-	sb_printf(b, "\x1b[%d q", blink ? ps : ps + 1);
-	sb_put(b, blink ? "\x1b[?12h" : "\x1b[?12l", 6);
-	sb_put(b, visible ? "\x1b[?25h" : "\x1b[?25l", 6);
-}
-
-/*
- * Cursor to absolute (row, col) with the margins and origin mode already
- * set.  In origin mode CUP is relative and every CSI clamps the cursor into
- * the margins, but controls do not: a column left of the margin is reached
- * with BS, one right of it with HT (default tab stops, as after RIS) and BS.
- * A row outside the region cannot be reached (libvterm only gets there by
- * ESC 8 or a resize); it is clamped.
- */
-static void draw_cup(struct sbuf *b, const struct modes *m, int row, int col)
-{
-	int top = 0, left = 0, right = INT32_MAX, c;
-
-	if (!m->origin) {
-		sb_printf(b, "\x1b[%d;%dH", row + 1, col + 1);
-		return;
-	}
-	top = m->top - 1;
-	row = fv_clamp(row, top, m->bottom - 1);
-	if (m->lrmm) {
-		left = m->left - 1;
-		right = m->right - 1;
-	}
-	if (col >= left && col <= right) {
-		sb_printf(b, "\x1b[%d;%dH", row - top + 1, col - left + 1);
-		return;
-	}
-	sb_printf(b, "\x1b[%d;1H", row - top + 1);
-	c = left;
-	while (c < col) {
-		sb_put(b, "\t", 1);
-		c = (c / 8 + 1) * 8;
-	}
-	if (c - col > 0)
-		for (int i = 0; i < c - col; i++)
-			sb_put(b, "\b", 1);
-}
-
-/*
- * Write libvterm's last glyph again where it is, so what REP repeats, what
- * a combining mark joins and the pending wrap come back; when the cell still
- * shows that glyph (or was erased since) the cells do not change.  True when
- * that left the cursor where the screen has it (pending wrap included);
- * otherwise the caller places it.
- */
-static bool draw_last_glyph(struct fv *s, struct sbuf *b, struct draw *d,
-			    const struct modes *m, struct pos pos, bool phantom)
-{
-	const struct last_glyph gg = {
-		.has = s->g_has, .edge = s->g_end >= s->g_rw, .row = s->g_row, .col = s->g_col,
-		.w = s->g_w, .ch = { s->g_ch[0], s->g_ch[1], s->g_ch[2], s->g_ch[3] },
-	}, *g = &gg;
-	const struct kt_cell *c;
-	int w;
-	bool same, erased;
-	struct pos after;
-
-	if (!g->has || g->row < 0 || g->row >= s->rows || g->col < 0 || g->col >= s->cols)
-		return false;
-	c = fv_cell(s, g->row, g->col);
-	w = g->w < 1 || g->w > 2 || g->col + g->w > s->cols ? 1 : g->w;
-	same = c->width == w && !memcmp(c->ch, g->ch, sizeof(c->ch));
-	erased = !c->ch[0] && c->width == 1 && w == 1;
-	if (!same && !erased)
-		return false;
-	/* a double-width row is half as wide: the glyph would wrap */
-	if ((s->li[g->row] & FV_LI_DWL) && g->col + w > s->cols / 2)
-		return false;
-	/* origin mode: inside the margins, or the CSIs after it would move it */
-	if (m->origin && (g->row < m->top - 1 || g->row > m->bottom - 1 ||
-			  (m->lrmm && (g->col < m->left - 1 || g->col > m->right - 1))))
-		return false;
-	draw_cup(b, m, g->row, g->col);
-	draw_pen(b, d, &c->pen);
-	draw_glyph(b, &(struct kt_cell){ .ch = { g->ch[0], g->ch[1], g->ch[2], g->ch[3] } });
-	after.row = g->row;
-	after.col = g->col + (g->edge && m->autowrap ? 0 : g->w);
-	if (g->edge)
-		after.col = g->col;
-	if (erased) {
-		if (after.col != g->col)
-			sb_printf(b, "\x1b[%dD", after.col - g->col);
-		sb_put(b, "\x1b[X", 4);
-		after.col = g->col;
-	}
-	/* the caller places the cursor unless it is already right */
-	return after.row == pos.row && after.col == pos.col && !(!phantom && g->edge && m->autowrap);
-}
-
-/* ESC # for row i's line attributes, if any (move there first if cup). */
-static void draw_lineinfo(struct fv *s, struct sbuf *b, int i, bool cup)
-{
-	uint8_t li = s->li[i];
-
-	if (!li)
-		return;
-	if (cup)
-		sb_printf(b, "\x1b[%d;1H", i + 1);
-	sb_printf(b, "\x1b#%c", li & FV_LI_DHL_TOP ? '3' : li & FV_LI_DHL_BOTTOM ? '4' : '6');
-}
-
-/* Row stamps and wrap marks (index-only state) in a private OSC. */
-static void draw_meta(struct fv *s, struct sbuf *b)
-{
-	struct fv_row **rows = s->buf[0];
-
-	sb_put(b, KT_OSC_META, sizeof(KT_OSC_META) - 1);
-	for (int i = 0; i < s->rows; i++)
-		sb_printf(b, "%lld%s,", (long long)rows[i]->ts, rows[i]->wrapped ? "w" : "");
-	sb_printf(b, ";%lld;", (long long)s->pend_ts);
-	sb_put(b, s->pend, s->pend_len);
-	sb_put(b, "\x07", 1);
+	*ts = s->buf[0][row]->ts;
+	*wrapped = s->buf[0][row]->wrapped;
 }
 
 int fv_serialize(struct fv *s, uint8_t **out, size_t *len)
 {
-	struct sbuf b = { 0 };
-	struct draw d = { 0 };
-	struct modes m;
-	struct pos pos;
-	bool phantom, at_pos;
-	int err;
+	struct kf_src k = {
+		.cells = fv_kf_cells, .lineinfo = fv_kf_lineinfo, .row_meta = fv_kf_row_meta,
+	};
 
 	if (!s || !out || !len)
 		return -EINVAL;
@@ -403,153 +50,73 @@ int fv_serialize(struct fv *s, uint8_t **out, size_t *len)
 	*len = 0;
 	if (s->broken)
 		return s->broken;
-	err = fv_modes(s, &m);
-	if (err)
-		return err;
-	pos.row = s->row;
-	pos.col = s->col;
-	phantom = s->g_valid && s->g_end >= s->g_rw && m.autowrap && pos.row == s->g_row &&
-		  pos.col == s->g_col;
+	if (s->passthru)
+		return -EAGAIN; /* an unfinished sequence too long to carry */
 	/* every cell is drawn: make the blanks past the high-water marks real */
 	for (int bi = 0; bi < 2; bi++)
 		for (int i = 0; i < s->rows; i++)
 			fv_row_fill(s->buf[bi][i], s->cols);
-
-	draw_meta(s, &b);
-	/* RIS: a known state (modes, margins, charsets, tabs, pen) */
-	sb_put(&b, "\x1b" "c", 2);
-	draw_rows(s, &b, &d, s->buf[0]);
-	if (s->cur == 1) {
-		/* 1049 saves the main screen's cursor and clears the alt one */
-		draw_pen(&b, &d, &default_pen);
-		sb_put(&b, "\x1b[?1049h\x1b[2J", 13);
-		draw_rows(s, &b, &d, s->buf[1]);
+	k.m = s;
+	k.rows = s->rows;
+	k.cols = s->cols;
+	k.cur = s->cur;
+	/* what kt_screen learns by DECRQSS and its feed layer */
+	k.modes = (struct kf_modes){
+		.ckm = s->ckm, .screen = s->reverse, .origin = s->origin,
+		.autowrap = s->autowrap, .lrmm = s->lrmm, .paste = s->paste,
+		.top = s->top + 1, .bottom = fv_bottom(s),
+		.left = fv_left(s) + 1, .right = fv_right(s),
+		.protected = s->protected_cell,
+	};
+	k.crow = s->row;
+	k.ccol = s->col;
+	k.g_has = s->g_has;
+	k.g_edge = s->g_end >= s->g_rw;
+	k.g_row = s->g_row;
+	k.g_col = s->g_col;
+	k.g_w = s->g_w;
+	memcpy(k.g_ch, s->g_ch, sizeof(k.g_ch));
+	k.phantom = s->g_valid && k.g_edge && s->autowrap && s->row == s->g_row &&
+		    s->col == s->g_col;
+	k.insert = s->insert;
+	k.newline = s->newline;
+	k.pen = s->pen;
+	k.visible = s->visible;
+	k.blink = s->blink;
+	k.shape = s->shape;
+	k.saved = s->kt_saved;
+	k.saved_row = s->kt_saved_row;
+	k.saved_col = s->kt_saved_col;
+	k.saved_pen = s->sv.pen;
+	k.saved_visible = s->sv.visible;
+	k.saved_blink = s->sv.blink;
+	k.saved_shape = s->sv.shape;
+	k.charset = s->cs;
+	k.title = s->title;
+	k.title_len = s->title_len;
+	k.pend = s->pend;
+	k.pend_len = s->pend_len;
+	k.pend_ts = s->pend_ts;
+	if (s->utf_need) {
+		k.hold = s->utf_buf;
+		k.hold_len = s->utf_have;
+	} else if (s->ps != FV_GROUND) {
+		k.hold = s->hold;
+		k.hold_len = s->hold_len;
 	}
-	if (s->kt_saved) {
-		sb_printf(&b, "\x1b[%d;%dH", s->kt_saved_row + 1, s->kt_saved_col + 1);
-		draw_pen(&b, &d, &s->sv.pen);
-		draw_cursor_look(&b, s->sv.visible, s->sv.blink, s->sv.shape);
-		sb_put(&b, "\x1b" "7", 2);
-	}
-	/*
-	 * Line attributes after every absolute CUP (a double-width row clamps
-	 * the column to half the width) and before DECLRMM (which makes libvterm
-	 * ignore them); the cursor's own row last, once the cursor is there.
-	 */
-	for (int i = 0; i < s->rows; i++)
-		if (i != pos.row || m.lrmm || s->g_row == pos.row)
-			draw_lineinfo(s, &b, i, true);
-	if (m.top != 1 || m.bottom != s->rows)
-		sb_printf(&b, "\x1b[%d;%dr", m.top, m.bottom);
-	if (m.lrmm) {
-		sb_put(&b, "\x1b[?69h", 6);
-		if (m.left != 1 || m.right != s->cols)
-			sb_printf(&b, "\x1b[%d;%ds", m.left, m.right);
-	}
-	if (m.origin)
-		sb_put(&b, "\x1b[?6h", 5);
-	if (!m.autowrap)
-		sb_put(&b, "\x1b[?7l", 5);
-	/*
-	 * Every CSI clamps the cursor into the row (half of it on a
-	 * double-width row) and, in origin mode, into the margins, as the
-	 * stream's own cursor need not be: the last glyph, then every mode,
-	 * pen and cursor CSI, and only then the cursor, its row's line
-	 * attributes and the ESC / OSC tail, which do not move it.
-	 */
-	at_pos = draw_last_glyph(s, &b, &d, &m, pos, phantom);
-	if (s->insert)
-		sb_put(&b, "\x1b[4h", 4);
-	if (s->newline)
-		sb_put(&b, "\x1b[20h", 5);
-	if (m.ckm)
-		sb_put(&b, "\x1b[?1h", 5);
-	if (m.paste)
-		sb_put(&b, "\x1b[?2004h", 8);
-	if (m.screen)
-		sb_put(&b, "\x1b[?5h", 5);
-	draw_pen(&b, &d, &s->pen);
-	if (m.protected != d.prot)
-		sb_put(&b, m.protected ? "\x1b[1\"q" : "\x1b[0\"q", 5);
-	draw_cursor_look(&b, s->visible, s->blink, s->shape);
-	if (!at_pos)
-		draw_cup(&b, &m, pos.row, pos.col);
-	if (!m.lrmm && s->g_row != pos.row)
-		draw_lineinfo(s, &b, pos.row, false);
-	/* after every glyph: cells hold translated characters */
-	for (int i = 0; i < 4; i++)
-		if (s->cs[i])
-			sb_printf(&b, "\x1b%c%c", '(' + i, s->cs[i]);
-	if (s->title_len) {
-		sb_put(&b, "\x1b]2;", 4);
-		sb_put(&b, s->title, s->title_len);
-		sb_put(&b, "\x07", 1);
-	}
-	/* an unfinished sequence or character continues after the keyframe */
-	if (s->utf_need)
-		sb_put(&b, s->utf_buf, s->utf_have);
-	else if (s->ps != FV_GROUND)
-		sb_put(&b, s->hold, s->hold_len);
-	if (b.err) {
-		free(b.p);
-		return b.err;
-	}
-	*out = (uint8_t *)b.p;
-	*len = b.len;
-	return 0;
+	return kf_write(&k, out, len);
 }
 
-static int64_t parse_i64(const char **p, const char *end)
+/* ------------------------------------------------------------- restore */
+
+static void fv_kf_set_row(void *ctx, int i, int64_t ts, bool wrapped)
 {
-	int64_t v = 0;
-	bool neg = false;
+	struct fv *s = ctx;
 
-	if (*p < end && **p == '-') {
-		neg = true;
-		(*p)++;
-	}
-	while (*p < end && **p >= '0' && **p <= '9') {
-		if (v < INT64_MAX / 10)
-			v = v * 10 + (**p - '0');
-		(*p)++;
-	}
-	return neg ? -v : v;
+	s->buf[0][i]->ts = ts;
+	s->buf[0][i]->wrapped = wrapped;
 }
 
-/* Apply the private OSC at the start of a keyframe; returns bytes used. */
-size_t fv_apply_meta(struct fv *s, const char *kf, size_t len)
-{
-	const size_t hl = sizeof(KT_OSC_META) - 1;
-	const char *p, *end, *bel;
-
-	if (len < hl || memcmp(kf, KT_OSC_META, hl))
-		return 0;
-	bel = memchr(kf + hl, 0x07, len - hl);
-	if (!bel)
-		return 0;
-	p = kf + hl;
-	end = bel;
-	for (int i = 0; i < s->rows && p < end && *p != ';'; i++) {
-		s->buf[0][i]->ts = parse_i64(&p, end);
-		s->buf[0][i]->wrapped = p < end && *p == 'w';
-		while (p < end && *p != ',' && *p != ';')
-			p++;
-		if (p < end && *p == ',')
-			p++;
-	}
-	if (p < end && *p == ';') {
-		p++;
-		s->pend_ts = parse_i64(&p, end);
-		if (p < end && *p == ';')
-			p++;
-		/* text only: a hostile keyframe may carry anything here */
-		s->pend_len = 0;
-		for (; p < end && s->pend_len < FV_LINE_MAX; p++)
-			if ((unsigned char)*p >= 0x20 && *p != 0x7f)
-				s->pend[s->pend_len++] = *p;
-	}
-	return (size_t)(bel + 1 - kf);
-}
 int fv_restore(int rows, int cols, const void *kf, size_t len, struct fv **out)
 {
 	struct fv *s = NULL;
@@ -565,7 +132,8 @@ int fv_restore(int rows, int cols, const void *kf, size_t len, struct fv **out)
 		fv_free(s);
 		return err;
 	}
-	fv_apply_meta(s, kf, len);
+	kf_meta_parse(kf, len, s->rows, fv_kf_set_row, s, &s->pend_ts, s->pend, &s->pend_len,
+		      FV_LINE_MAX);
 	*out = s;
 	return 0;
 }

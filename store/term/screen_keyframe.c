@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * kt_screen keyframes: serialization to ordinary terminal sequences (plus
- * the private OSC 7717 for row times and wrap marks), restore, and the
- * cell-by-cell comparison the keyframe tests use (screen.h).
+ * kt_screen keyframes: its state (modes asked of libvterm) handed to the
+ * one keyframe writer (keyframe.c, which fastvt uses too), restore, and
+ * the cell-by-cell comparison the keyframe tests use (screen.h).
  */
 #include <assert.h>
 #include <errno.h>
@@ -11,15 +11,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "keyframe.h"
 #include "screen_int.h"
+
+_Static_assert(VTERM_PROP_CURSORSHAPE_BLOCK == KF_SHAPE_BLOCK &&
+	       VTERM_PROP_CURSORSHAPE_UNDERLINE == KF_SHAPE_UNDERLINE &&
+	       VTERM_PROP_CURSORSHAPE_BAR_LEFT == KF_SHAPE_BAR && KT_ATTR_ODD == KF_ATTR_ODD,
+	       "kt_screen's cursor shapes and odd-glyph mark are the keyframe writer's");
 
 /* ------------------------------------------------------------- modes */
 
-struct modes {
-	int ckm, origin, autowrap, lrmm, paste, screen;  /* DECRQM answers: 1 set */
-	int top, bottom, left, right;                    /* 1-based, inclusive */
-	int protected;
-};
 
 /* "DCS 1 $ r a;b<final>" -> a, b; false if absent. */
 static bool reply_status(const char *r, size_t len, const char *final, int *a, int *b)
@@ -56,7 +57,7 @@ static bool reply_status(const char *r, size_t len, const char *final, int *a, i
  * in origin mode, so asking changes nothing.  Only called at a clean point:
  * feed holds back unfinished sequences.
  */
-static int query_modes(struct kt_screen *s, struct modes *m)
+static int query_modes(struct kt_screen *s, struct kf_modes *m)
 {
 	static const char q[] = "\x1bP$qr\x1b\\\x1bP$qs\x1b\\\x1bP$q\"q\x1b\\";
 	int x, y;
@@ -96,321 +97,39 @@ static int query_modes(struct kt_screen *s, struct modes *m)
 
 /* ------------------------------------------------------------- serialize */
 
-struct sbuf {
-	char *p;
-	size_t len, cap;
-	int err;
-};
-
-static void sb_put(struct sbuf *b, const void *d, size_t n)
+static const struct kt_cell *scr_kf_cells(const void *m, int b, int row)
 {
-	if (b->err)
-		return;
-	if (b->len + n > b->cap) {
-		size_t cap = (b->len + n) * 2 + 256;
-		char *p = realloc(b->p, cap);
+	const struct kt_screen *s = m;
 
-		if (!p) {
-			b->err = -ENOMEM;
-			return;
-		}
-		b->p = p;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, d, n);
-	b->len += n;
+	return s->buf[b][row]->cells;
 }
 
-__attribute__((format(printf, 2, 3)))
-static void sb_printf(struct sbuf *b, const char *fmt, ...)
+static uint8_t scr_kf_lineinfo(const void *m, int row)
 {
-	char tmp[128];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
-	va_end(ap);
-	if (n > 0)
-		sb_put(b, tmp, (size_t)n < sizeof(tmp) ? (size_t)n : sizeof(tmp) - 1);
-}
-
-static void sb_color(struct sbuf *b, const struct kt_color *c, int base)
-{
-	switch (c->type) {
-	case KT_COLOR_INDEXED:
-		if (c->r < 8)
-			sb_printf(b, ";%d", base + c->r);
-		else if (c->r < 16)
-			sb_printf(b, ";%d", base + 60 + c->r - 8);
-		else
-			sb_printf(b, ";%d;5;%d", base + 8, c->r);
-		break;
-	case KT_COLOR_RGB:
-		sb_printf(b, ";%d;2;%d;%d;%d", base + 8, c->r, c->g, c->b);
-		break;
-	default:
-		break;
-	}
-}
-
-/* SGR that sets exactly this pen (from any pen: it starts with 0). */
-static void sb_sgr(struct sbuf *b, const struct kt_pen *p)
-{
-	sb_put(b, "\x1b[0", 3);
-	if (p->attrs & KT_ATTR_BOLD)
-		sb_put(b, ";1", 2);
-	if (p->attrs & KT_ATTR_ITALIC)
-		sb_put(b, ";3", 2);
-	if (p->underline == 1)
-		sb_put(b, ";4", 2);
-	else if (p->underline == 2)
-		sb_put(b, ";21", 3);
-	else if (p->underline == 3)
-		sb_put(b, ";4:3", 4);
-	if (p->attrs & KT_ATTR_BLINK)
-		sb_put(b, ";5", 2);
-	if (p->attrs & KT_ATTR_REVERSE)
-		sb_put(b, ";7", 2);
-	if (p->attrs & KT_ATTR_STRIKE)
-		sb_put(b, ";9", 2);
-	if (p->font)
-		sb_printf(b, ";%d", 10 + p->font);
-	sb_color(b, &p->fg, 30);
-	sb_color(b, &p->bg, 40);
-	sb_put(b, "m", 1);
-}
-
-static bool pen_eq(const struct kt_pen *a, const struct kt_pen *b)
-{
-	return a->attrs == b->attrs && a->underline == b->underline && a->font == b->font &&
-	       !memcmp(&a->fg, &b->fg, sizeof(a->fg)) && !memcmp(&a->bg, &b->bg, sizeof(a->bg));
-}
-
-struct draw {
-	struct kt_pen pen;  /* what the terminal's pen is */
-	bool prot;          /* DECSCA state */
-};
-
-static void draw_pen(struct sbuf *b, struct draw *d, const struct kt_pen *want)
-{
-	struct kt_pen p = *want;
-	bool prot = p.attrs & KT_ATTR_PROTECTED;
-
-	p.attrs &= ~(KT_ATTR_PROTECTED | KT_ATTR_ODD);
-	if (!pen_eq(&p, &d->pen)) {
-		sb_sgr(b, &p);
-		d->pen = p;
-	}
-	if (prot != d->prot) {
-		sb_put(b, prot ? "\x1b[1\"q" : "\x1b[0\"q", 5);
-		d->prot = prot;
-	}
-}
-
-static void draw_glyph(struct sbuf *b, const struct kt_cell *c)
-{
-	char u[6];
-
-	for (int k = 0; k < KT_CELL_CHARS && c->ch[k]; k++)
-		sb_put(b, u, scr_utf8_put(u, c->ch[k], false));
-}
-
-/*
- * One buffer's cells, row by row, on a terminal with autowrap on, no
- * margins, no insert mode.  Glyphs libvterm gave width < 1 (a combining
- * mark it could not join, say) go first on their row: drawn right after
- * their left neighbour, libvterm would join them to it.
- */
-static void draw_rows(struct kt_screen *s, struct sbuf *b, struct draw *d, struct row **rows)
-{
-	for (int i = 0; i < s->rows; i++) {
-		struct row *r = rows[i];
-		int last = s->cols - 1, col = 0, skip = 0;
-		bool any_odd = false;
-
-		while (last >= 0 && scr_cell_default_blank(&r->cells[last]))
-			last--;
-		if (last < 0)
-			continue;
-		for (int k = 0; k <= last; k++) {
-			const struct kt_cell *c = &r->cells[k];
-
-			if (c->ch[0] && (c->pen.attrs & KT_ATTR_ODD)) {
-				sb_printf(b, "\x1b[%d;%dH", i + 1, k + 1);
-				draw_pen(b, d, &c->pen);
-				draw_glyph(b, c);
-				any_odd = true;
-			}
-		}
-		sb_printf(b, "\x1b[%d;1H", i + 1);
-		while (col <= last) {
-			const struct kt_cell *c = &r->cells[col];
-			int run = 1;
-
-			if (c->width == 0) { /* never alone, see scr_fix_wide */
-				col++;
-				continue;
-			}
-			if (scr_cell_default_blank(c) || (c->ch[0] && (c->pen.attrs & KT_ATTR_ODD))) {
-				skip++;
-				col++;
-				continue;
-			}
-			if (skip) {
-				sb_printf(b, "\x1b[%dC", skip);
-				skip = 0;
-			}
-			draw_pen(b, d, &c->pen);
-			if (!c->ch[0]) {
-				while (col + run <= last && !r->cells[col + run].ch[0] &&
-				       r->cells[col + run].width == 1 &&
-				       pen_eq(&r->cells[col + run].pen, &c->pen))
-					run++;
-				/* ECH does not move the cursor */
-				sb_printf(b, "\x1b[%dX", run);
-				skip = run;
-				col += run;
-				continue;
-			}
-			draw_glyph(b, c);
-			col += c->width;
-		}
-		(void)any_odd;
-	}
-}
-
-static void draw_cursor_look(struct sbuf *b, bool visible, bool blink, int shape)
-{
-	int ps = shape == VTERM_PROP_CURSORSHAPE_UNDERLINE ? 3 :
-		 shape == VTERM_PROP_CURSORSHAPE_BAR_LEFT ? 5 : 1;
-
-	sb_printf(b, "\x1b[%d q", blink ? ps : ps + 1);
-	sb_put(b, blink ? "\x1b[?12h" : "\x1b[?12l", 6);
-	sb_put(b, visible ? "\x1b[?25h" : "\x1b[?25l", 6);
-}
-
-/*
- * Cursor to absolute (row, col) with the margins and origin mode already
- * set.  In origin mode CUP is relative and every CSI clamps the cursor into
- * the margins, but controls do not: a column left of the margin is reached
- * with BS, one right of it with HT (default tab stops, as after RIS) and BS.
- * A row outside the region cannot be reached (libvterm only gets there by
- * ESC 8 or a resize); it is clamped.
- */
-static void draw_cup(struct sbuf *b, const struct modes *m, int row, int col)
-{
-	int top = 0, left = 0, right = INT32_MAX, c;
-
-	if (!m->origin) {
-		sb_printf(b, "\x1b[%d;%dH", row + 1, col + 1);
-		return;
-	}
-	top = m->top - 1;
-	row = clampi(row, top, m->bottom - 1);
-	if (m->lrmm) {
-		left = m->left - 1;
-		right = m->right - 1;
-	}
-	if (col >= left && col <= right) {
-		sb_printf(b, "\x1b[%d;%dH", row - top + 1, col - left + 1);
-		return;
-	}
-	sb_printf(b, "\x1b[%d;1H", row - top + 1);
-	c = left;
-	while (c < col) {
-		sb_put(b, "\t", 1);
-		c = (c / 8 + 1) * 8;
-	}
-	if (c - col > 0)
-		for (int i = 0; i < c - col; i++)
-			sb_put(b, "\b", 1);
-}
-
-/*
- * Write libvterm's last glyph again where it is, so what REP repeats, what
- * a combining mark joins and the pending wrap come back; when the cell still
- * shows that glyph (or was erased since) the cells do not change.  True when
- * that left the cursor where the screen has it (pending wrap included);
- * otherwise the caller places it.
- */
-static bool draw_last_glyph(struct kt_screen *s, struct sbuf *b, struct draw *d,
-			    const struct modes *m, VTermPos pos, bool phantom)
-{
-	const struct last_glyph *g = &s->g;
-	const struct kt_cell *c;
-	int w;
-	bool same, erased;
-	VTermPos after;
-
-	if (!g->has || g->row < 0 || g->row >= s->rows || g->col < 0 || g->col >= s->cols)
-		return false;
-	c = &s->buf[s->cur][g->row]->cells[g->col];
-	w = g->w < 1 || g->w > 2 || g->col + g->w > s->cols ? 1 : g->w;
-	same = c->width == w && !memcmp(c->ch, g->ch, sizeof(c->ch));
-	erased = !c->ch[0] && c->width == 1 && w == 1;
-	if (!same && !erased)
-		return false;
-	/* a double-width row is half as wide: the glyph would wrap */
-	{
-		const VTermLineInfo *li = vterm_state_get_lineinfo(s->vs, g->row);
-
-		if (li && li->doublewidth && g->col + w > s->cols / 2)
-			return false;
-	}
-	/* origin mode: inside the margins, or the CSIs after it would move it */
-	if (m->origin && (g->row < m->top - 1 || g->row > m->bottom - 1 ||
-			  (m->lrmm && (g->col < m->left - 1 || g->col > m->right - 1))))
-		return false;
-	draw_cup(b, m, g->row, g->col);
-	draw_pen(b, d, &c->pen);
-	draw_glyph(b, &(struct kt_cell){ .ch = { g->ch[0], g->ch[1], g->ch[2], g->ch[3] } });
-	after.row = g->row;
-	after.col = g->col + (g->edge && m->autowrap ? 0 : g->w);
-	if (g->edge)
-		after.col = g->col;
-	if (erased) {
-		if (after.col != g->col)
-			sb_printf(b, "\x1b[%dD", after.col - g->col);
-		sb_put(b, "\x1b[X", 4);
-		after.col = g->col;
-	}
-	/* the caller places the cursor unless it is already right */
-	return after.row == pos.row && after.col == pos.col && !(!phantom && g->edge && m->autowrap);
-}
-
-/* ESC # for row i's line attributes, if any (move there first if cup). */
-static void draw_lineinfo(struct kt_screen *s, struct sbuf *b, int i, bool cup)
-{
-	const VTermLineInfo *li = vterm_state_get_lineinfo(s->vs, i);
+	const struct kt_screen *s = m;
+	const VTermLineInfo *li = vterm_state_get_lineinfo(s->vs, row);
 
 	if (!li || (!li->doublewidth && !li->doubleheight))
-		return;
-	if (cup)
-		sb_printf(b, "\x1b[%d;1H", i + 1);
-	sb_printf(b, "\x1b#%c", li->doubleheight == 1 ? '3' : li->doubleheight == 2 ? '4' : '6');
+		return 0;
+	return KF_LI_DWL | (li->doubleheight == 1 ? KF_LI_DHL_TOP :
+			    li->doubleheight == 2 ? KF_LI_DHL_BOTTOM : 0);
 }
 
-/* Row stamps and wrap marks (index-only state) in a private OSC. */
-static void draw_meta(struct kt_screen *s, struct sbuf *b)
+static void scr_kf_row_meta(const void *m, int row, int64_t *ts, bool *wrapped)
 {
-	struct row **rows = s->buf[0];
+	const struct kt_screen *s = m;
 
-	sb_put(b, KT_OSC_META, sizeof(KT_OSC_META) - 1);
-	for (int i = 0; i < s->rows; i++)
-		sb_printf(b, "%lld%s,", (long long)rows[i]->ts, rows[i]->wrapped ? "w" : "");
-	sb_printf(b, ";%lld;", (long long)s->pend_ts);
-	sb_put(b, s->pend, s->pend_len);
-	sb_put(b, "\x07", 1);
+	*ts = s->buf[0][row]->ts;
+	*wrapped = s->buf[0][row]->wrapped;
 }
 
+/* kt_screen's state for the one keyframe writer (keyframe.c). */
 int kt_screen_serialize(struct kt_screen *s, uint8_t **out, size_t *len)
 {
-	struct sbuf b = { 0 };
-	struct draw d = { 0 };
-	struct modes m;
+	struct kf_src k = {
+		.cells = scr_kf_cells, .lineinfo = scr_kf_lineinfo, .row_meta = scr_kf_row_meta,
+	};
 	VTermPos pos;
-	bool phantom, at_pos;
 	int err;
 
 	if (!s || !out || !len)
@@ -419,144 +138,54 @@ int kt_screen_serialize(struct kt_screen *s, uint8_t **out, size_t *len)
 	*len = 0;
 	if (s->broken)
 		return s->broken;
-	err = query_modes(s, &m);
+	err = query_modes(s, &k.modes);
 	if (err)
 		return err;
 	vterm_state_get_cursorpos(s->vs, &pos);
-	phantom = s->g.valid && s->g.edge && m.autowrap && pos.row == s->g.row &&
-		  pos.col == s->g.col;
-
-	draw_meta(s, &b);
-	/* RIS: a known state (modes, margins, charsets, tabs, pen) */
-	sb_put(&b, "\x1b" "c", 2);
-	draw_rows(s, &b, &d, s->buf[0]);
-	if (s->cur == 1) {
-		/* 1049 saves the main screen's cursor and clears the alt one */
-		draw_pen(&b, &d, &default_pen);
-		sb_put(&b, "\x1b[?1049h\x1b[2J", 13);
-		draw_rows(s, &b, &d, s->buf[1]);
-	}
-	if (s->saved.valid) {
-		sb_printf(&b, "\x1b[%d;%dH", s->saved.row + 1, s->saved.col + 1);
-		draw_pen(&b, &d, &s->saved.pen);
-		draw_cursor_look(&b, s->saved.visible, s->saved.blink, s->saved.shape);
-		sb_put(&b, "\x1b" "7", 2);
-	}
-	/*
-	 * Line attributes after every absolute CUP (a double-width row clamps
-	 * the column to half the width) and before DECLRMM (which makes libvterm
-	 * ignore them); the cursor's own row last, once the cursor is there.
-	 */
-	for (int i = 0; i < s->rows; i++)
-		if (i != pos.row || m.lrmm || s->g.row == pos.row)
-			draw_lineinfo(s, &b, i, true);
-	if (m.top != 1 || m.bottom != s->rows)
-		sb_printf(&b, "\x1b[%d;%dr", m.top, m.bottom);
-	if (m.lrmm) {
-		sb_put(&b, "\x1b[?69h", 6);
-		if (m.left != 1 || m.right != s->cols)
-			sb_printf(&b, "\x1b[%d;%ds", m.left, m.right);
-	}
-	if (m.origin)
-		sb_put(&b, "\x1b[?6h", 5);
-	if (!m.autowrap)
-		sb_put(&b, "\x1b[?7l", 5);
-	/*
-	 * Every CSI clamps the cursor into the row (half of it on a
-	 * double-width row) and, in origin mode, into the margins, as the
-	 * stream's own cursor need not be: the last glyph, then every mode,
-	 * pen and cursor CSI, and only then the cursor, its row's line
-	 * attributes and the ESC / OSC tail, which do not move it.
-	 */
-	at_pos = draw_last_glyph(s, &b, &d, &m, pos, phantom);
-	if (s->insert)
-		sb_put(&b, "\x1b[4h", 4);
-	if (s->newline)
-		sb_put(&b, "\x1b[20h", 5);
-	if (m.ckm)
-		sb_put(&b, "\x1b[?1h", 5);
-	if (m.paste)
-		sb_put(&b, "\x1b[?2004h", 8);
-	if (m.screen)
-		sb_put(&b, "\x1b[?5h", 5);
-	draw_pen(&b, &d, &s->pen);
-	if (m.protected != d.prot)
-		sb_put(&b, m.protected ? "\x1b[1\"q" : "\x1b[0\"q", 5);
-	draw_cursor_look(&b, s->visible, s->blink, s->shape);
-	if (!at_pos)
-		draw_cup(&b, &m, pos.row, pos.col);
-	if (!m.lrmm && s->g.row != pos.row)
-		draw_lineinfo(s, &b, pos.row, false);
-	/* after every glyph: cells hold translated characters */
-	for (int i = 0; i < 4; i++)
-		if (s->charset[i])
-			sb_printf(&b, "\x1b%c%c", '(' + i, s->charset[i]);
-	if (s->title_len) {
-		sb_put(&b, "\x1b]2;", 4);
-		sb_put(&b, s->title, s->title_len);
-		sb_put(&b, "\x07", 1);
-	}
-	/* an unfinished sequence or character continues after the keyframe */
-	sb_put(&b, s->hold, s->hold_len);
-	if (b.err) {
-		free(b.p);
-		return b.err;
-	}
-	*out = (uint8_t *)b.p;
-	*len = b.len;
-	return 0;
+	k.m = s;
+	k.rows = s->rows;
+	k.cols = s->cols;
+	k.cur = s->cur;
+	k.crow = pos.row;
+	k.ccol = pos.col;
+	k.phantom = s->g.valid && s->g.edge && k.modes.autowrap && pos.row == s->g.row &&
+		    pos.col == s->g.col;
+	k.g_has = s->g.has;
+	k.g_edge = s->g.edge;
+	k.g_row = s->g.row;
+	k.g_col = s->g.col;
+	k.g_w = s->g.w;
+	memcpy(k.g_ch, s->g.ch, sizeof(k.g_ch));
+	k.insert = s->insert;
+	k.newline = s->newline;
+	k.pen = s->pen;
+	k.visible = s->visible;
+	k.blink = s->blink;
+	k.shape = s->shape; /* VTERM_PROP_CURSORSHAPE_* are KF_SHAPE_* */
+	k.saved = s->saved.valid;
+	k.saved_row = s->saved.row;
+	k.saved_col = s->saved.col;
+	k.saved_pen = s->saved.pen;
+	k.saved_visible = s->saved.visible;
+	k.saved_blink = s->saved.blink;
+	k.saved_shape = s->saved.shape;
+	k.charset = s->charset;
+	k.title = s->title;
+	k.title_len = s->title_len;
+	k.pend = s->pend;
+	k.pend_len = s->pend_len;
+	k.pend_ts = s->pend_ts;
+	k.hold = s->hold;
+	k.hold_len = s->hold_len;
+	return kf_write(&k, out, len);
 }
 
-static int64_t parse_i64(const char **p, const char *end)
+static void scr_kf_set_row(void *ctx, int i, int64_t ts, bool wrapped)
 {
-	int64_t v = 0;
-	bool neg = false;
+	struct kt_screen *s = ctx;
 
-	if (*p < end && **p == '-') {
-		neg = true;
-		(*p)++;
-	}
-	while (*p < end && **p >= '0' && **p <= '9') {
-		if (v < INT64_MAX / 10)
-			v = v * 10 + (**p - '0');
-		(*p)++;
-	}
-	return neg ? -v : v;
-}
-
-/* Apply the private OSC at the start of a keyframe; returns bytes used. */
-static size_t apply_meta(struct kt_screen *s, const char *kf, size_t len)
-{
-	const size_t hl = sizeof(KT_OSC_META) - 1;
-	const char *p, *end, *bel;
-
-	if (len < hl || memcmp(kf, KT_OSC_META, hl))
-		return 0;
-	bel = memchr(kf + hl, 0x07, len - hl);
-	if (!bel)
-		return 0;
-	p = kf + hl;
-	end = bel;
-	for (int i = 0; i < s->rows && p < end && *p != ';'; i++) {
-		s->buf[0][i]->ts = parse_i64(&p, end);
-		s->buf[0][i]->wrapped = p < end && *p == 'w';
-		while (p < end && *p != ',' && *p != ';')
-			p++;
-		if (p < end && *p == ',')
-			p++;
-	}
-	if (p < end && *p == ';') {
-		p++;
-		s->pend_ts = parse_i64(&p, end);
-		if (p < end && *p == ';')
-			p++;
-		/* text only: a hostile keyframe may carry anything here */
-		s->pend_len = 0;
-		for (; p < end && s->pend_len < LINE_MAX_BYTES; p++)
-			if ((unsigned char)*p >= 0x20 && *p != 0x7f)
-				s->pend[s->pend_len++] = *p;
-	}
-	return (size_t)(bel + 1 - kf);
+	s->buf[0][i]->ts = ts;
+	s->buf[0][i]->wrapped = wrapped;
 }
 
 int kt_screen_restore(int rows, int cols, const void *kf, size_t len,
@@ -572,7 +201,8 @@ int kt_screen_restore(int rows, int cols, const void *kf, size_t len,
 	 * metadata replaces what drawing stamped */
 	err = kt_screen_feed(s, kf, len);
 	if (!err)
-		apply_meta(s, kf, len);
+		kf_meta_parse(kf, len, s->rows, scr_kf_set_row, s, &s->pend_ts, s->pend,
+			      &s->pend_len, LINE_MAX_BYTES);
 	if (err) {
 		kt_screen_free(s);
 		return err;
@@ -585,7 +215,7 @@ int kt_screen_restore(int rows, int cols, const void *kf, size_t len,
 
 int kt_screen_compare(struct kt_screen *a, struct kt_screen *b, char *why, size_t whylen)
 {
-	struct modes ma, mb;
+	struct kf_modes ma, mb;
 	VTermPos pa, pb;
 	bool pha, phb;
 	char dummy[8];
@@ -607,7 +237,7 @@ int kt_screen_compare(struct kt_screen *a, struct kt_screen *b, char *why, size_
 				const struct kt_cell *y = &b->buf[bi][i]->cells[k];
 
 				if (memcmp(x->ch, y->ch, sizeof(x->ch)) || x->width != y->width ||
-				    !pen_eq(&x->pen, &y->pen)) {
+				    !kf_pen_eq(&x->pen, &y->pen)) {
 					snprintf(why, whylen,
 						 "%s screen cell %d,%d: U+%04X w%d a%02x fg%d/%d bg%d/%d"
 						 " vs U+%04X w%d a%02x fg%d/%d bg%d/%d",
@@ -634,7 +264,7 @@ int kt_screen_compare(struct kt_screen *a, struct kt_screen *b, char *why, size_
 		snprintf(why, whylen, "cursor %d,%d vs %d,%d", pa.row, pa.col, pb.row, pb.col);
 		return 1;
 	}
-	if (a->cur != b->cur || a->visible != b->visible || !pen_eq(&a->pen, &b->pen)) {
+	if (a->cur != b->cur || a->visible != b->visible || !kf_pen_eq(&a->pen, &b->pen)) {
 		snprintf(why, whylen, "alt %d/%d visible %d/%d or pen differ", a->cur, b->cur,
 			 a->visible, b->visible);
 		return 1;

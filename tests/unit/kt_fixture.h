@@ -11,13 +11,15 @@
  *   running       kt_fx_run_sh: a shell command line, its stdout, stderr and
  *                 exit status in a struct kt_fx_res
  *   files         kt_fx_slurp, kt_fx_slurp_path
- *   bytes         struct kt_fx_buf, kt_fx_buf_add
+ *   bytes         struct kt_fx_buf, kt_fx_buf_add, kt_fx_buf_printf, kt_fx_rnd
  *   store         kt_fx_session, kt_fx_cmd, kt_fx_end_session, ARGV()
  */
 #ifndef KT_FIXTURE_H
 #define KT_FIXTURE_H
 
 #include <errno.h>
+#include <stdarg.h>
+#include <stdint.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,6 +48,29 @@ static inline void kt_fx_buf_add(struct kt_fx_buf *b, const void *d, size_t n)
 	}
 	memcpy(b->p + b->len, d, n);
 	b->len += n;
+}
+
+/* printf onto b (1 KiB at most per call: the generators' lines). */
+__attribute__((format(printf, 2, 3)))
+static inline void kt_fx_buf_printf(struct kt_fx_buf *b, const char *fmt, ...)
+{
+	char t[1024];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(t, sizeof(t), fmt, ap);
+	va_end(ap);
+	kt_fx_buf_add(b, t, n < (int)sizeof(t) ? (size_t)(n > 0 ? n : 0) : sizeof(t) - 1);
+}
+
+/* xorshift64: the seeded generators' random numbers (*state != 0). */
+static inline uint32_t kt_fx_rnd(uint64_t *state)
+{
+	*state ^= *state << 13;
+	*state ^= *state >> 7;
+	*state ^= *state << 17;
+	return (uint32_t)(*state >> 11);
 }
 
 /* ------------------------------------------------------------ files */

@@ -9,6 +9,12 @@
  * stop changes (ESC H, CSI g), SO/SI, mode 1047 (alt screen without saving
  * the cursor), and cursor moves onto the cursor's own cell right after a
  * glyph in the last column.
+ *
+ * The store reads with fastvt (store/term/fastvt.h: seeking, search
+ * verification, text export), so each cut also runs fastvt beside the
+ * reference: fed the same frames it must write the same keyframe bytes,
+ * and restored from the keyframe and fed the tail it must end in the same
+ * state as the restored reference (the same keyframe bytes again).
  */
 #include <stdarg.h>
 #include <stdint.h>
@@ -19,15 +25,13 @@
 #include "kt_test.h"
 #include "kt_fixture.h"
 #include "screen.h"
+#include "term/fastvt.h"
 
 static uint64_t rng = 88172645463325252ull;
 
 static uint32_t rnd(void)
 {
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return (uint32_t)(rng >> 11);
+	return kt_fx_rnd(&rng);
 }
 
 static void puts_(struct kt_fx_buf *g, const char *s)
@@ -35,18 +39,7 @@ static void puts_(struct kt_fx_buf *g, const char *s)
 	kt_fx_buf_add(g, s, strlen(s));
 }
 
-__attribute__((format(printf, 2, 3)))
-static void putf(struct kt_fx_buf *g, const char *fmt, ...)
-{
-	char b[512];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(b, sizeof(b), fmt, ap);
-	va_end(ap);
-	kt_fx_buf_add(g, b, n < (int)sizeof(b) ? n : (int)sizeof(b) - 1);
-}
+#define putf kt_fx_buf_printf
 
 static void gen_shell(struct kt_fx_buf *g)
 {
@@ -147,8 +140,9 @@ static void gen_random(struct kt_fx_buf *g, size_t n)
 }
 #pragma GCC diagnostic pop
 
-/* Feed [from, to) in random-sized frames. */
-static void feed_frames(struct kt_screen *s, const char *p, size_t from, size_t to)
+/* Feed [from, to) in random-sized frames (to fastvt too, the same frames,
+ * when f is not NULL). */
+static void feed_frames2(struct kt_screen *s, struct fv *f, const char *p, size_t from, size_t to)
 {
 	while (from < to) {
 		size_t n = 1 + rnd() % 300;
@@ -156,8 +150,32 @@ static void feed_frames(struct kt_screen *s, const char *p, size_t from, size_t 
 		if (n > to - from)
 			n = to - from;
 		kt_screen_feed(s, p + from, n);
+		if (f)
+			fv_feed(f, p + from, n);
 		from += n;
 	}
+}
+
+static void feed_frames(struct kt_screen *s, const char *p, size_t from, size_t to)
+{
+	feed_frames2(s, NULL, p, from, to);
+}
+
+/* "" when fastvt's keyframe is the reference's, byte for byte. */
+static const char *same_keyframe(struct kt_screen *ref, struct fv *f)
+{
+	uint8_t *x = NULL, *y = NULL;
+	size_t nx = 0, ny = 0;
+	int ex = kt_screen_serialize(ref, &x, &nx), ey = fv_serialize(f, &y, &ny);
+	const char *why = "";
+
+	if (ex != ey)
+		why = "serialize results differ";
+	else if (!ex && (nx != ny || memcmp(x, y, nx)))
+		why = "keyframe bytes differ";
+	free(x);
+	free(y);
+	return why;
 }
 
 static int roundtrip(const struct kt_fx_buf *g, int rows, int cols, int cuts, const char *name)
@@ -166,24 +184,35 @@ static int roundtrip(const struct kt_fx_buf *g, int rows, int cols, int cuts, co
 
 	for (int i = 0; i < cuts; i++) {
 		struct kt_screen *a = NULL, *b = NULL;
+		struct fv *fa = NULL, *fb = NULL;
 		size_t cut = rnd() % (g->len + 1);
+		const char *fwhy;
 		uint8_t *kf = NULL;
 		size_t kflen;
 		char why[512];
 		int err;
 
-		if (kt_screen_new(rows, cols, &a))
+		if (kt_screen_new(rows, cols, &a) || fv_new(rows, cols, &fa)) {
+			kt_screen_free(a);
 			return -1;
-		feed_frames(a, g->p, 0, cut);
+		}
+		feed_frames2(a, fa, g->p, 0, cut);
+		fwhy = same_keyframe(a, fa);
+		if (*fwhy) {
+			printf("  %s %dx%d cut %zu/%zu fastvt: %s\n", name, rows, cols, cut, g->len, fwhy);
+			failures++;
+		}
 		err = kt_screen_serialize(a, &kf, &kflen);
 		if (err) {
 			printf("  %s cut %zu: serialize: %d\n", name, cut, err);
 			/* only while an over-long sequence passes through */
 			skipped++;
 			kt_screen_free(a);
+			fv_free(fa);
 			continue;
 		}
-		if (kt_screen_restore(rows, cols, kf, kflen, &b)) {
+		if (kt_screen_restore(rows, cols, kf, kflen, &b) ||
+		    fv_restore(rows, cols, kf, kflen, &fb)) {
 			failures++;
 			goto next;
 		}
@@ -202,7 +231,13 @@ static int roundtrip(const struct kt_fx_buf *g, int rows, int cols, int cuts, co
 			goto next;
 		}
 		feed_frames(a, g->p, cut, g->len);
-		feed_frames(b, g->p, cut, g->len);
+		feed_frames2(b, fb, g->p, cut, g->len);
+		fwhy = same_keyframe(b, fb);
+		if (*fwhy) {
+			printf("  %s %dx%d cut %zu/%zu fastvt restored, after the tail: %s\n", name,
+			       rows, cols, cut, g->len, fwhy);
+			failures++;
+		}
 		if (kt_screen_compare(a, b, why, sizeof(why))) {
 			printf("  %s %dx%d cut %zu/%zu after the tail: %s\n", name, rows, cols, cut, g->len, why);
 			failures++;
@@ -219,6 +254,8 @@ next:
 		free(kf);
 		kt_screen_free(a);
 		kt_screen_free(b);
+		fv_free(fa);
+		fv_free(fb);
 	}
 	if (skipped > cuts / 4)
 		failures++;
