@@ -557,6 +557,62 @@ cleanup:
 
 /* ---- the node chain ----------------------------------------------------------- */
 
+/* A prune checkpoint's rule and age live in its prunes row (same session,
+ * uuid and time): fill them in.  false if there is no such row. */
+static bool prune_fill(struct kt_store *st, struct kt_cp *cp)
+{
+	sqlite3_stmt *q = NULL;
+	bool found = false;
+
+	if (sqlite3_prepare_v2(st->db, "SELECT rule, min_age_us FROM prunes WHERE session_id = ?1"
+			       " AND uuid = ?2 AND ts_us = ?3 ORDER BY id DESC LIMIT 1", -1, &q, NULL) != SQLITE_OK)
+		return false;
+	sqlite3_bind_int64(q, 1, cp->session_id);
+	sqlite3_bind_text(q, 2, cp->uuid, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 3, cp->ts_us);
+	if (sqlite3_step(q) == SQLITE_ROW) {
+		kt_strlcpy(cp->rule, (const char *)sqlite3_column_text(q, 0), sizeof(cp->rule));
+		cp->min_age_us = sqlite3_column_int64(q, 1);
+		found = true;
+	}
+	sqlite3_finalize(q);
+	return found;
+}
+
+int kt_verify_pruned(struct kt_store *st, const uint8_t *pk, int64_t session_id,
+		     struct kt_prune_record *pr)
+{
+	uint8_t own_pk[KT_PK_LEN];
+	sqlite3_stmt *q = NULL;
+	struct kt_cp cp;
+	int rc, err;
+
+	err = kt_store_prune_get(st, session_id, pr);
+	if (err)
+		return err;
+	if (sodium_init() < 0)
+		return -EIO;
+	if (!pk && kt_store_pubkey(st, own_pk) == 0)
+		pk = own_pk;
+	rc = sqlite3_prepare_v2(st->db, "SELECT " CP_COLS " FROM checkpoints WHERE session_id = ?1"
+				" AND uuid = ?2 AND ts_us = ?3 AND final = 2", -1, &q, NULL);
+	if (rc != SQLITE_OK)
+		return kt_sql_err(st, rc, "verify (prune record)");
+	sqlite3_bind_int64(q, 1, session_id);
+	sqlite3_bind_text(q, 2, pr->uuid, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 3, pr->ts_us);
+	err = -EBADMSG; /* no signed record, or a signature that does not cover this one */
+	while (err && sqlite3_step(q) == SQLITE_ROW) {
+		cp_from_row(q, &cp);
+		kt_strlcpy(cp.rule, pr->rule, sizeof(cp.rule));
+		cp.min_age_us = pr->min_age_us;
+		if (cp_sig_ok(&cp, pk))
+			err = 0;
+	}
+	sqlite3_finalize(q);
+	return err;
+}
+
 int kt_verify_node(struct kt_store *st, const uint8_t *pk, const char *head_path,
 		   void (*cb)(const char *problem, void *ctx), void *ctx, int64_t *ncheckpoints)
 {
@@ -590,19 +646,29 @@ int kt_verify_node(struct kt_store *st, const uint8_t *pk, const char *head_path
 		else if (memcmp(cp.prev, prev, KT_HASH_LEN))
 			NODE_PROBLEM("node chain: checkpoint %" PRId64 " does not follow checkpoint %" PRId64,
 				     cp.node_seq, cp.node_seq - 1);
-		if (!cp_sig_ok(&cp, pk))
-			NODE_PROBLEM("node chain: checkpoint %" PRId64 " (session %s): signature invalid",
-				     cp.node_seq, cp.uuid);
+		if (cp.final == KT_CP_PRUNE && !prune_fill(st, &cp))
+			NODE_PROBLEM("node chain: checkpoint %" PRId64 " signs the prune of session %s (id %" PRId64 ") but its prune record is missing or altered",
+				     cp.node_seq, cp.uuid, cp.session_id);
+		else if (!cp_sig_ok(&cp, pk))
+			NODE_PROBLEM("node chain: checkpoint %" PRId64 " (session %s%s): signature invalid",
+				     cp.node_seq, cp.uuid, cp.final == KT_CP_PRUNE ? ", prune record" : "");
 		sqlite3_bind_int64(sq, 1, cp.session_id);
 		sqlite3_bind_text(sq, 2, cp.uuid, -1, SQLITE_STATIC);
-		if (sqlite3_step(sq) != SQLITE_ROW) {
+		if (cp.final != KT_CP_PRUNE && sqlite3_step(sq) != SQLITE_ROW) {
 			struct kt_prune_record pr;
+			int perr = kt_verify_pruned(st, pk, cp.session_id, &pr);
 
-			/* pruned (prune.c keeps the checkpoints): not tampering, as
-			 * long as the signed end is as old as the rule says */
-			if (kt_store_prune_get(st, cp.session_id, &pr) || strcmp(pr.uuid, cp.uuid))
+			/* pruned (prune.c keeps the checkpoints and signs the
+			 * record into this chain): not tampering, as long as the
+			 * signed end is as old as the rule says */
+			if (perr == -ENOENT || (!perr && strcmp(pr.uuid, cp.uuid)))
 				NODE_PROBLEM("node chain: session %s (id %" PRId64 ") signed by checkpoint %" PRId64 " is not in the store: deleted",
 					     cp.uuid, cp.session_id, cp.node_seq);
+			else if (perr == -EBADMSG)
+				NODE_PROBLEM("node chain: session %s (id %" PRId64 ") signed by checkpoint %" PRId64 " is not in the store, and its prune record ('%s') is not signed into the chain: deleted",
+					     cp.uuid, cp.session_id, cp.node_seq, pr.rule);
+			else if (perr)
+				err = perr;
 			else if (cp.final && pr.min_age_us && cp.ts_us > pr.ts_us - pr.min_age_us)
 				NODE_PROBLEM("node chain: session %s (id %" PRId64 ") was removed as pruned by rule '%s', but its final checkpoint %" PRId64 " was signed less than that before the prune",
 					     cp.uuid, cp.session_id, pr.rule, cp.node_seq);
