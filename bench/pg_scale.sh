@@ -78,7 +78,12 @@ migrate() {
 		>"$BENCH_TMP/migrate.log" 2>&1 || { show "$BENCH_TMP/migrate.log"; fatal schema "kubetape ship --migrate failed"; }
 	grep -q 'schema migrated' "$BENCH_TMP/migrate.log" &&
 		msg "schema migrated in $((($(now_ns) - t0) / 1000000)) ms: $(grep -o 'from version.*' "$BENCH_TMP/migrate.log")"
-	psqlq "DELETE FROM kt_nodes WHERE src = 'gen-schema'" >/dev/null
+	# what that store held (kt_webfill writes a session even for 0) goes
+	psqlq "DO \$\$ DECLARE t text; BEGIN
+		FOR t IN SELECT c.relname FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid
+			WHERE c.relkind = 'r' AND a.attname = 'src' AND c.relnamespace = 'public'::regnamespace LOOP
+			EXECUTE format('DELETE FROM %I WHERE src = %L', t, 'gen-schema');
+		END LOOP; END \$\$" >/dev/null || fatal schema "cannot remove the schema store's rows"
 }
 
 build_set() {
