@@ -137,30 +137,38 @@ POD_SUB=${POD_RARE%-*}
 TOKEN=$(psqlq "SELECT split_part(argv_text, '/tmp/', 2) FROM commands WHERE argv_text LIKE 'rm -rf /tmp/%' LIMIT 1")
 [ -n "$POD_RARE" ] && [ -n "$TOKEN" ] || fatal params "the data set lacks the expected rows"
 
+# The shapes, as the read backend (store/pg/pgr_session.c, pgr_command.c)
+# writes them for the CLI (newest session first: gid) and the web (by start
+# time, limit + 1, and the total): NAME<TAB>SQL, one line each.  Search as
+# kt_search_plan_make splits it: one ILIKE per word, newest session first,
+# its latest command first; the CLI's default limit is 1000, the web's 50.
 COLS="s.src, s.id, s.gid, s.uuid, s.start_us, s.end_us, s.state, s.node, s.k8s_namespace, s.pod, s.container, s.leader_comm, s.has_tty, s.bytes_out, s.bytes_in, s.n_commands, s.first_command"
-CCOLS="c.src, c.id, c.session_id, c.seq, c.ts_us, c.end_us, c.exit_status, c.uid, c.argv_text, c.cwd, s.gid, s.k8s_namespace, s.pod"
-# the shapes: NAME<TAB>SQL (one line each)
-QUERIES=$BENCH_TMP/queries.tsv
+CCOLS="$COLS, c.seq, c.ts_us, c.end_us, c.exit_status, c.uid, c.argv, c.argv_text, c.cwd"
+SFROM="FROM commands c JOIN sessions s ON s.src = c.src AND s.id = c.session_id WHERE true"
+SORDER="ORDER BY s.gid DESC, c.seq DESC"
+q() { printf '%s\t%s\n' "$1" "$2"; }
 {
-	printf 'sessions newest 50\tSELECT %s FROM sessions s ORDER BY s.start_us DESC, s.gid DESC LIMIT 50\n' "$COLS"
-	printf 'sessions page 3 (keyset)\tSELECT %s FROM sessions s WHERE (s.start_us, s.gid) < (SELECT start_us, gid FROM sessions ORDER BY start_us DESC, gid DESC OFFSET 99 LIMIT 1) ORDER BY s.start_us DESC, s.gid DESC LIMIT 50\n' "$COLS"
-	printf 'sessions --namespace payments\tSELECT %s FROM sessions s WHERE s.k8s_namespace = '"'payments'"' ORDER BY s.start_us DESC, s.gid DESC LIMIT 50\n' "$COLS"
-	printf 'sessions --namespace sandbox (rare)\tSELECT %s FROM sessions s WHERE s.k8s_namespace = '"'sandbox'"' ORDER BY s.start_us DESC, s.gid DESC LIMIT 50\n' "$COLS"
-	printf 'sessions --pod exact (rare)\tSELECT %s FROM sessions s WHERE s.pod = '"'$POD_RARE'"' ORDER BY s.start_us DESC, s.gid DESC LIMIT 50\n' "$COLS"
-	printf 'sessions pod substring (rare, web filter)\tSELECT %s FROM sessions s WHERE position(lower('"'$POD_SUB'"') IN lower(s.pod)) > 0 ORDER BY s.start_us DESC, s.gid DESC LIMIT 50\n' "$COLS"
-	printf 'sessions namespace substring "pay"\tSELECT %s FROM sessions s WHERE position(lower('"'PAY'"') IN lower(s.k8s_namespace)) > 0 ORDER BY s.start_us DESC, s.gid DESC LIMIT 50\n' "$COLS"
-	printf 'sessions --node node-07 --since 7d\tSELECT %s FROM sessions s WHERE s.node = '"'node-07'"' AND (s.end_us = 0 OR s.end_us >= %s) ORDER BY s.start_us DESC, s.gid DESC LIMIT 50\n' "$COLS" "$WEEK"
-	printf 'sessions --active\tSELECT %s FROM sessions s WHERE s.state = 0 ORDER BY s.start_us DESC, s.gid DESC LIMIT 50\n' "$COLS"
-	printf 'sessions --namespace payments, week 3 window\tSELECT %s FROM sessions s WHERE s.k8s_namespace = '"'payments'"' AND s.start_us <= %s AND (s.end_us = 0 OR s.end_us >= %s) ORDER BY s.start_us DESC, s.gid DESC LIMIT 50\n' "$COLS" "$((WEEK - 14 * 86400000000))" "$((WEEK - 21 * 86400000000))"
-	printf 'sessions count --namespace payments\tSELECT count(*) FROM sessions s WHERE s.k8s_namespace = '"'payments'"'\n'
-	printf 'search "rm -rf" newest 50\tSELECT %s FROM commands c JOIN sessions s ON s.src = c.src AND s.id = c.session_id WHERE c.argv_text ILIKE '"'%%rm%%'"' AND c.argv_text ILIKE '"'%%-rf%%'"' ORDER BY c.ts_us DESC, c.src DESC, c.id DESC LIMIT 50\n' "$CCOLS"
-	printf 'search "/proc/1/environ" (rare)\tSELECT %s FROM commands c JOIN sessions s ON s.src = c.src AND s.id = c.session_id WHERE c.argv_text ILIKE '"'%%/proc/1/environ%%'"' ORDER BY c.ts_us DESC, c.src DESC, c.id DESC LIMIT 50\n' "$CCOLS"
-	printf 'search unique token\tSELECT %s FROM commands c JOIN sessions s ON s.src = c.src AND s.id = c.session_id WHERE c.argv_text ILIKE '"'%%$TOKEN%%'"' ORDER BY c.ts_us DESC, c.src DESC, c.id DESC LIMIT 50\n' "$CCOLS"
-	printf 'search no match\tSELECT %s FROM commands c JOIN sessions s ON s.src = c.src AND s.id = c.session_id WHERE c.argv_text ILIKE '"'%%zqxjv-none%%'"' ORDER BY c.ts_us DESC, c.src DESC, c.id DESC LIMIT 50\n' "$CCOLS"
-	printf 'search "ls" (short word, common)\tSELECT %s FROM commands c JOIN sessions s ON s.src = c.src AND s.id = c.session_id WHERE c.argv_text ILIKE '"'%%ls%%'"' ORDER BY c.ts_us DESC, c.src DESC, c.id DESC LIMIT 50\n' "$CCOLS"
-	printf 'search "password" --namespace payments --since 7d\tSELECT %s FROM commands c JOIN sessions s ON s.src = c.src AND s.id = c.session_id WHERE c.argv_text ILIKE '"'%%password%%'"' AND s.k8s_namespace = '"'payments'"' AND (s.end_us = 0 OR s.end_us >= %s) ORDER BY c.ts_us DESC, c.src DESC, c.id DESC LIMIT 50\n' "$CCOLS" "$WEEK"
-	printf 'search "secret" --pod exact (rare)\tSELECT %s FROM commands c JOIN sessions s ON s.src = c.src AND s.id = c.session_id WHERE c.argv_text ILIKE '"'%%secret%%'"' AND s.pod = '"'$POD_RARE'"' ORDER BY c.ts_us DESC, c.src DESC, c.id DESC LIMIT 50\n' "$CCOLS"
-	printf 'show: one session'"'"'s commands\tSELECT %s FROM commands c JOIN sessions s ON s.src = c.src AND s.id = c.session_id WHERE s.gid = %s ORDER BY c.seq\n' "$CCOLS" "$((NS / 2))"
+	q "sessions --limit 50" "SELECT $COLS FROM sessions s WHERE true ORDER BY gid DESC LIMIT 50"
+	q "web list (by start, 51)" "SELECT $COLS FROM sessions s WHERE true ORDER BY start_us DESC, gid DESC LIMIT 51"
+	q "web list total" "SELECT count(*) FROM sessions s WHERE true"
+	q "sessions --namespace payments" "SELECT $COLS FROM sessions s WHERE true AND s.k8s_namespace = 'payments' ORDER BY gid DESC LIMIT 50"
+	q "sessions --namespace sandbox (rare)" "SELECT $COLS FROM sessions s WHERE true AND s.k8s_namespace = 'sandbox' ORDER BY gid DESC LIMIT 50"
+	q "sessions --pod (rare)" "SELECT $COLS FROM sessions s WHERE true AND s.pod = '$POD_RARE' ORDER BY gid DESC LIMIT 50"
+	q "sessions --node node-07 --since 7d" "SELECT $COLS FROM sessions s WHERE true AND (s.node = 'node-07' OR s.src = 'node-07') AND (s.end_us = 0 OR s.end_us >= $WEEK) ORDER BY gid DESC LIMIT 50"
+	q "sessions --active" "SELECT $COLS FROM sessions s WHERE true AND s.state = 0 ORDER BY gid DESC LIMIT 50"
+	q "sessions --namespace payments, a week 3 weeks ago" "SELECT $COLS FROM sessions s WHERE true AND s.k8s_namespace = 'payments' AND s.start_us <= $((WEEK - 14 * 86400000000)) AND (s.end_us = 0 OR s.end_us >= $((WEEK - 21 * 86400000000))) ORDER BY gid DESC LIMIT 50"
+	q "web pod substring (rare)" "SELECT $COLS FROM sessions s WHERE true AND strpos(lower(s.pod), lower('$POD_SUB')) > 0 ORDER BY start_us DESC, gid DESC LIMIT 51"
+	q "web pod substring total" "SELECT count(*) FROM sessions s WHERE true AND strpos(lower(s.pod), lower('$POD_SUB')) > 0"
+	q "web namespace substring PAY" "SELECT $COLS FROM sessions s WHERE true AND strpos(lower(s.k8s_namespace), lower('PAY')) > 0 ORDER BY start_us DESC, gid DESC LIMIT 51"
+	q "search rm -rf" "SELECT $CCOLS $SFROM AND c.argv_text ILIKE '%rm%' AND c.argv_text ILIKE '%-rf%' $SORDER LIMIT 1000"
+	q "search /proc/1/environ (rare)" "SELECT $CCOLS $SFROM AND c.argv_text ILIKE '%/proc/1/environ%' $SORDER LIMIT 1000"
+	q "search a unique token" "SELECT $CCOLS $SFROM AND c.argv_text ILIKE '%$TOKEN%' $SORDER LIMIT 1000"
+	q "search, no match" "SELECT $CCOLS $SFROM AND c.argv_text ILIKE '%zqxjv-none%' $SORDER LIMIT 1000"
+	q "search ls (short, common)" "SELECT $CCOLS $SFROM AND c.argv_text ILIKE '%ls%' $SORDER LIMIT 1000"
+	q "search password (web, 51)" "SELECT $CCOLS $SFROM AND c.argv_text ILIKE '%password%' $SORDER LIMIT 51"
+	q "search password --namespace payments --since 7d" "SELECT $CCOLS $SFROM AND c.argv_text ILIKE '%password%' AND s.k8s_namespace = 'payments' AND (s.end_us = 0 OR s.end_us >= $WEEK) $SORDER LIMIT 1000"
+	q "search secret --pod (rare)" "SELECT $CCOLS $SFROM AND c.argv_text ILIKE '%secret%' AND s.pod = '$POD_RARE' $SORDER LIMIT 1000"
+	q "show: one session's commands" "SELECT c.seq, c.ts_us, c.argv FROM commands c WHERE c.src = 'node-25' AND c.session_id = $((NS / NN / 2)) ORDER BY seq"
 } >"$QUERIES"
 
 EXPLAIN=$BENCH_OUT/pg_scale-explain.txt
@@ -199,15 +207,29 @@ if "$KT_CLI" --db "$PG_URL" sessions --limit 1 >/dev/null 2>"$BENCH_TMP/cli.err"
 		done
 		bench_row $WL "CLI $fig" "ms" "<100" "${v[@]}"
 	}
-	time_cli "sessions (newest 50)" sessions --limit 50
+	time_cli "sessions --limit 50" sessions --limit 50
 	time_cli "sessions --namespace payments" sessions --namespace payments --limit 50
 	time_cli "sessions --pod (rare)" sessions --pod "$POD_RARE" --limit 50
 	time_cli "sessions --node node-07" sessions --node node-07 --limit 50
 	time_cli "sessions --active" sessions --active --limit 50
-	time_cli "search rm -rf" search --limit 50 rm -rf
-	time_cli "search /proc/1/environ" search --limit 50 /proc/1/environ
-	time_cli "search unique token" search --limit 50 "$TOKEN"
-	time_cli "search password --namespace payments" search --limit 50 --namespace payments password
+	time_cli "search rm -rf" search --in commands --limit 1000 -- rm -rf
+	time_cli "search /proc/1/environ" search --in commands --limit 1000 /proc/1/environ
+	time_cli "search unique token" search --in commands --limit 1000 "$TOKEN"
+	time_cli "search password --namespace payments" search --in commands --limit 1000 --namespace payments password
+	# the library calls (the same store API, one connection, no printing)
+	if cc -O2 -std=gnu11 -D_GNU_SOURCE -I"$KT_REPO/store/include" -o "$BENCH_TMP/pg_scale_lib" \
+		"$BENCH_DIR/pg_scale_lib.c" "$BENCH_OUT/libkubetape.a" -lsqlite3 -lzstd -ljansson -lvterm \
+		-lsodium -lpq -lm 2>"$BENCH_TMP/cc.err"; then
+		"$BENCH_TMP/pg_scale_lib" "$PG_URL" "$ROUNDS" "$POD_RARE" "$TOKEN" >"$BENCH_TMP/lib.tsv" 2>"$BENCH_TMP/lib.err" ||
+			{ show "$BENCH_TMP/lib.err"; msg "pg_scale_lib failed"; }
+		while IFS=$'\t' read -r name nhits ms; do
+			# shellcheck disable=SC2086
+			bench_row $WL "API $name ($nhits hits)" "ms" "<100" $ms
+		done <"$BENCH_TMP/lib.tsv"
+	else
+		show "$BENCH_TMP/cc.err"
+		bench_na $WL "API kt_store_sessions_list|commands_search on postgres://" "cannot build bench/pg_scale_lib.c"
+	fi
 else
 	bench_na $WL "CLI kubetape --db postgres:// sessions|search" \
 		"the CLI has no PostgreSQL read backend in this build: $(head -c 120 "$BENCH_TMP/cli.err" | tr '\n' ' ')"
