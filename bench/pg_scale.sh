@@ -30,6 +30,7 @@
 # EXPLAIN ANALYZE of each shape is written to OUT/pg_scale-explain.txt.
 #
 # Takes no recorder, pod or containerd: the e2e lock is not needed.
+# BENCH_PG_URL=postgres://… times a server already holding a data set.
 # Server settings: PostgreSQL 15 defaults but shared_buffers=1GB (the
 # tables and indexes of the full set are ~5 GB; the rest is the page cache).
 KT_E2E_LOCKED=${KT_E2E_LOCKED:-pg_scale}
@@ -114,16 +115,22 @@ build_set() {
 	PG_DIR=$CACHE/$SET
 }
 
-if [ -f "$PG_DIR/data/PG_VERSION" ]; then
-	msg "using the cached data set $PG_DIR"
+if [ -n "${BENCH_PG_URL:-}" ]; then
+	# a server already holding a data set (index experiments): only read
+	PG_URL=$BENCH_PG_URL
+	PG_DIR=""
 else
-	build_set
+	if [ -f "$PG_DIR/data/PG_VERSION" ]; then
+		msg "using the cached data set $PG_DIR"
+	else
+		build_set
+	fi
+	pg_restart || fatal pg_start "postgres did not start on the data set $PG_DIR"
+	PG_URL="postgresql://postgres@127.0.0.1:$PG_PORT/kubetape"
+	# a set generated under an older schema gets this build's migration
+	# steps, as a server in the field would (indexes built on full tables)
+	migrate
 fi
-pg_restart || fatal pg_start "postgres did not start on the data set $PG_DIR"
-PG_URL="postgresql://postgres@127.0.0.1:$PG_PORT/kubetape"
-# a set generated under an older schema gets this build's migration steps,
-# as a server in the field would (new indexes are built on the full tables)
-migrate
 read -r NS NC NN <<<"$(psqlq "SELECT (SELECT count(*) FROM sessions), (SELECT count(*) FROM commands), (SELECT count(DISTINCT src) FROM sessions)" | tr '|' ' ')"
 SIZE=$(psqlq "SELECT pg_size_pretty(pg_database_size('kubetape'))")
 msg "data set: $NS sessions, $NC commands, $NN nodes, $SIZE"
@@ -147,6 +154,7 @@ CCOLS="$COLS, c.seq, c.ts_us, c.end_us, c.exit_status, c.uid, c.argv, c.argv_tex
 SFROM="FROM commands c JOIN sessions s ON s.src = c.src AND s.id = c.session_id WHERE true"
 SORDER="ORDER BY s.gid DESC, c.seq DESC"
 q() { printf '%s\t%s\n' "$1" "$2"; }
+QUERIES=$BENCH_TMP/queries.tsv
 {
 	q "sessions --limit 50" "SELECT $COLS FROM sessions s WHERE true ORDER BY gid DESC LIMIT 50"
 	q "web list (by start, 51)" "SELECT $COLS FROM sessions s WHERE true ORDER BY start_us DESC, gid DESC LIMIT 51"

@@ -12,7 +12,8 @@
 --     two per node still active (state 0, end_us 0); 40 namespaces and 25
 --     apps with a skewed popularity (a few hot namespaces, a long tail);
 --     pod names as a Deployment makes them (app-<rs hash>-<5 chars>, the
---     ReplicaSet hash changing weekly); 90% with a tty.
+--     ReplicaSet hash changing weekly); 90% with a tty; the cluster-wide
+--     gid in start order (as concurrent shippers number them).
 --   * commands: per session a skewed count (1 .. ~3x the mean), dense ids
 --     per node in time order, timestamps inside the session; argv from 48
 --     templates with a skewed popularity (ls, cat, ps … common; rm -rf,
@@ -104,7 +105,10 @@ FROM (
        LATERAL generate_series(1, p.per) g(id)) s
 JOIN ns ON ns.i = s.nsi JOIN app ON app.i = s.api,
 LATERAL (SELECT app.n || '-' || substr(md5(ns.n || app.n || ((s.start_us / 604800000000))::text), 1, 10)
-    || '-' || substr(md5(ns.n || app.n || (s.start_us / 604800000000)::text || floor(s.r3 * 6)::text), 1, 5) AS pod) p;
+    || '-' || substr(md5(ns.n || app.n || (s.start_us / 604800000000)::text || floor(s.r3 * 6)::text), 1, 5) AS pod) p
+-- gid (identity) in start order: the shippers of a cluster ship sessions
+-- as they start, so the server's numbering follows time across nodes
+ORDER BY s.start_us;
 
 -- commands: dense ids per node, time order
 INSERT INTO commands (src, id, session_id, seq, ts_us, end_us, has_exit, exit_status, pid, ns_pid,
