@@ -65,12 +65,13 @@ else
 VTERM_LIB :=
 LIBS_VTERM := -lvterm
 endif
-LIBS_STORE := -lsqlite3 -lzstd -ljansson $(LIBS_VTERM) -lsodium -lm
-LIBS_BPF := -lbpf -lelf -lz
-# libpq: only the shipper (store/pg_*.c) uses it; linked into kubetape and
-# the tests, not into the recorder
+# libpq: the shipper and the cluster store's read backend (store/pg/);
+# kt_store_open reaches it, so whatever links the store links libpq (the
+# recorder only ever opens SQLite, but the archive does not know that)
 PG_CFLAGS := $(shell pkg-config --cflags libpq 2>/dev/null || echo -I/usr/include/postgresql)
 LIBS_PG := $(shell pkg-config --libs libpq 2>/dev/null || echo -lpq)
+LIBS_STORE := -lsqlite3 -lzstd -ljansson $(LIBS_VTERM) -lsodium $(LIBS_PG) -lm
+LIBS_BPF := -lbpf -lelf -lz
 
 # ---------------------------------------------------------------- include paths
 # Each component sees what it may use, so the boundaries are the build's,

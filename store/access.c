@@ -26,6 +26,8 @@
 
 #include "evidence_int.h"
 #include "log.h"
+#include "pg/pgr.h"
+#include "reader.h"
 
 static const char access_schema[] =
 	"PRAGMA journal_mode = WAL;"
@@ -38,12 +40,53 @@ static const char access_schema[] =
 	"  detail TEXT NOT NULL DEFAULT ''"
 	");";
 
+/*
+ * The cluster store's reads are logged on the reading host: in
+ * $KUBETAPE_ACCESS_DIR, else the access/ directory beside the default
+ * node store (KT_DEFAULT_DB_PATH), one file per server and database,
+ * named from the URI's host, port and database only (never its user or
+ * password).  The reader role cannot write to the server (FORMAT-pg.md).
+ */
+static int pg_log_path(const char *uri, char *path, size_t len, bool mkdirs)
+{
+	const char *env = getenv("KUBETAPE_ACCESS_DIR");
+	const char *h = strstr(uri, "://") + 3, *end, *at;
+	char name[256], dir[4096];
+	size_t o = 0;
+	int n;
+
+	end = h + strcspn(h, "?#");
+	at = memrchr(h, '@', (size_t)(h + strcspn(h, "/?#") - h));
+	if (at)
+		h = at + 1;
+	for (; h < end && o < sizeof(name) - 1; h++)
+		name[o++] = strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-",
+				   *h) ? *h : '_';
+	name[o] = 0;
+	if (env && *env) {
+		n = snprintf(dir, sizeof(dir), "%s", env);
+	} else {
+		const char *d = KT_DEFAULT_DB_PATH, *sl = strrchr(d, '/');
+
+		n = snprintf(dir, sizeof(dir), "%.*s/access", (int)(sl - d), d);
+	}
+	if (n < 0 || (size_t)n >= sizeof(dir))
+		return -ENAMETOOLONG;
+	if (mkdirs && mkdir(dir, 02770) == 0)
+		chmod(dir, 02770);
+	n = snprintf(path, len, "%s/cluster-%s.access", dir, name);
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
 static int log_path(const char *db_path, char *path, size_t len, bool mkdirs)
 {
 	const char *slash = strrchr(db_path, '/');
 	int dl = slash ? (int)(slash - db_path) : 1;
 	const char *dir = slash ? db_path : ".";
 	int n;
+
+	if (kt_pgr_is_uri(db_path))
+		return pg_log_path(db_path, path, len, mkdirs);
 
 	n = snprintf(path, len, "%.*s/access", dl, dir);
 	if (n < 0 || (size_t)n >= len)

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "store_int.h"
+#include "pg/pgr.h"
 #include "evidence.h"
 #include "log.h"
 
@@ -241,6 +242,8 @@ int kt_store_commands_list(struct kt_store *st, int64_t session_id,
 
 	if (!st || !cb)
 		return -EINVAL;
+	if (st->pg)
+		return kt_pgr_commands_list(st, session_id, cb, ctx);
 	/* Not cached: the callback may call back into the store. */
 	rc = sqlite3_prepare_v2(st->db, "SELECT " CMD_COLS("") " FROM commands"
 				" WHERE session_id = ?1 ORDER BY seq", -1, &stmt, NULL);
@@ -425,6 +428,8 @@ int kt_store_commands_search(struct kt_store *st, const char *query,
 
 	if (!st || !query || !cb)
 		return -EINVAL;
+	if (st->pg)
+		return kt_pgr_commands_search(st, query, f, cb, ctx);
 	if (!f)
 		f = &any;
 	err = kt_search_plan_make(query, &plan);

@@ -12,6 +12,7 @@
 
 #include "store_int.h"
 #include "log.h"
+#include "pg/pgr.h"
 
 enum col_type { C_I64, C_U64, C_INT, C_U32, C_U16, C_BOOL, C_STR };
 
@@ -95,6 +96,46 @@ const char *kt_session_cols_prefixed(const char *prefix, char *buf, size_t len)
 		o += n;
 	}
 	return buf;
+}
+
+int kt_session_ncols(void)
+{
+	return NCOLS;
+}
+
+bool kt_session_col_is_str(int i)
+{
+	return i >= 0 && i < NCOLS && cols[i].type == C_STR;
+}
+
+/* Integer columns as kt_session_from_row converts them (same widths). */
+void kt_session_col_set_int(struct kt_session_info *s, int i, int64_t v)
+{
+	const struct col *c = &cols[i];
+	char *p = (char *)s + c->off;
+
+	switch (c->type) {
+	case C_I64: *(int64_t *)p = v; break;
+	case C_U64: *(uint64_t *)p = (uint64_t)v; break;
+	case C_INT: *(int *)p = (int)v; break;
+	case C_U32: *(uint32_t *)p = (uint32_t)v; break;
+	case C_U16: *(uint16_t *)p = (uint16_t)v; break;
+	case C_BOOL: *(bool *)p = v != 0; break;
+	case C_STR: break;
+	}
+}
+
+void kt_session_col_set_str(struct kt_session_info *s, int i, const char *v, size_t len)
+{
+	const struct col *c = &cols[i];
+	char *p = (char *)s + c->off;
+
+	/* clipped as kt_strlcpy clips the node's value in kt_session_from_row */
+	if (c->type != C_STR)
+		return;
+	len = len < c->size - 1 ? len : c->size - 1;
+	memcpy(p, v, len);
+	p[len] = 0;
 }
 
 /* Statement text is built into the caller's buffer (no shared state: stores
@@ -296,6 +337,8 @@ int kt_store_session_get(struct kt_store *st, int64_t id, struct kt_session_info
 
 	if (!st || !out)
 		return -EINVAL;
+	if (st->pg)
+		return kt_pgr_session_get(st, id, out);
 	stmt = session_stmt(st, ST_SESSION_GET);
 	if (!stmt)
 		return -ENOMEM;
@@ -406,6 +449,8 @@ int kt_store_sessions_list(struct kt_store *st, const struct kt_session_filter *
 
 	if (!st || !cb)
 		return -EINVAL;
+	if (st->pg)
+		return kt_pgr_sessions_list(st, f, cb, ctx);
 	if (!f)
 		f = &any;
 	snprintf(sql, sizeof(sql), "SELECT %s FROM sessions WHERE 1", kt_session_cols_sql);
@@ -461,6 +506,8 @@ int kt_store_sessions_count(struct kt_store *st, const struct kt_session_filter 
 
 	if (!st || !count)
 		return -EINVAL;
+	if (st->pg)
+		return kt_pgr_sessions_count(st, f, count);
 	if (!f)
 		f = &any;
 	err = kt_session_filter_sql(f, "", sql, sizeof(sql), &n);

@@ -14,6 +14,7 @@
 
 #include "store_int.h"
 #include "log.h"
+#include "pg/pgr.h"
 
 #define KT_BUSY_TIMEOUT_MS 5000
 #define KT_APPLICATION_ID 0x4b544150 /* "KTAP": lets file(1) and others tell */
@@ -181,6 +182,8 @@ int kt_store_check_writable(struct kt_store *st, const char *what)
 {
 	if (!st)
 		return -EINVAL;
+	if (st->pg)
+		return kt_pgr_rofs(st, what);
 	if (st->flags & KT_STORE_RDONLY) {
 		pr_err("store %s: %s: store is open read-only", st->path, what);
 		return -EROFS;
@@ -403,6 +406,31 @@ static int exec_simple(struct kt_store *st, const char *sql)
 	return rc == SQLITE_OK ? 0 : kt_sql_err(st, rc, sql);
 }
 
+/* The cluster store (store/pg/pgr.h): read-only, whatever the caller
+ * wanted; a writer is told so at once rather than at its first write. */
+static int open_pg(const char *uri, unsigned flags, struct kt_store **out)
+{
+	struct kt_store *st;
+	int err;
+
+	if (!(flags & KT_STORE_RDONLY)) {
+		struct kt_store tmp = { .path = (char *)"postgres" };
+
+		return kt_pgr_rofs(&tmp, flags & KT_STORE_CREATE ? "create" : "open for writing");
+	}
+	st = calloc(1, sizeof(*st));
+	if (!st)
+		return -ENOMEM;
+	st->flags = KT_STORE_RDONLY;
+	err = kt_pgr_open(uri, &st->pg, &st->path);
+	if (err) {
+		free(st);
+		return err;
+	}
+	*out = st;
+	return 0;
+}
+
 int kt_store_open(const char *path, unsigned flags, struct kt_store **out)
 {
 	struct kt_store *st = NULL;
@@ -412,6 +440,8 @@ int kt_store_open(const char *path, unsigned flags, struct kt_store **out)
 	if (!path || !out || ((flags & KT_STORE_RDONLY) && (flags & KT_STORE_CREATE)))
 		return -EINVAL;
 	*out = NULL;
+	if (kt_pgr_is_uri(path))
+		return open_pg(path, flags, out);
 
 	/* SQLite would say "unable to open database file"; be precise. */
 	if (!(flags & KT_STORE_CREATE) && stat(path, &sb) < 0) {
@@ -484,6 +514,7 @@ void kt_store_close(struct kt_store *st)
 {
 	if (!st)
 		return;
+	kt_pgr_close(st->pg);
 	if (st->db && !sqlite3_get_autocommit(st->db)) {
 		/* Every operation is atomic on its own; keep what was batched. */
 		pr_warn("store %s: closed inside a transaction; committing it", st->path);
@@ -626,5 +657,7 @@ cleanup:
 
 int kt_store_set_durable(struct kt_store *st)
 {
+	if (st->pg)
+		return kt_pgr_rofs(st, "durable commits");
 	return exec_simple(st, "PRAGMA synchronous=FULL");
 }

@@ -62,6 +62,7 @@ enum kt_stmt_id {
 };
 
 struct ZSTD_CCtx_s;
+struct kt_pgr;
 
 struct kt_store {
 	sqlite3 *db;
@@ -75,6 +76,9 @@ struct kt_store {
 	size_t zbuf_cap;
 	sqlite3_stmt *stmts[ST__COUNT];
 	bool quiet;                 /* kt_store_set_quiet: errors at debug level */
+	/* the cluster store (store/pg/pgr.h): db is NULL, every public read
+	 * function dispatches to kt_pgr_*; NULL on SQLite */
+	struct kt_pgr *pg;
 };
 
 /* Log "<what>: <sqlite message>" once and return a negative errno. */
@@ -127,6 +131,14 @@ extern const size_t kt_n_migrations;
 extern const char *const kt_session_cols_sql; /* "id, uuid, ..." unprefixed */
 /* Fill *s from `stmt` columns [first, first + n_session_cols). */
 void kt_session_from_row(sqlite3_stmt *stmt, int first, struct kt_session_info *s);
+/* The column table itself (cols[] in session.c, kt_session_cols_sql
+ * order), for a reader of another backend (store/pg/): column i set from
+ * an integer (converted as kt_session_from_row does) or from len bytes of
+ * text (clipped to the field as kt_strlcpy clips). */
+int kt_session_ncols(void);
+bool kt_session_col_is_str(int i);
+void kt_session_col_set_int(struct kt_session_info *s, int i, int64_t v);
+void kt_session_col_set_str(struct kt_session_info *s, int i, const char *v, size_t len);
 /* session statements, generated from the column table into buf */
 const char *kt_session_insert_sql(char *buf, size_t len);
 const char *kt_session_update_sql(char *buf, size_t len);

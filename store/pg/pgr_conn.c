@@ -1,0 +1,441 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * The cluster store's read connection (pgr.h): open and close, the checks a
+ * reader needs before it trusts what it reads (server encoding and schema
+ * version as the shipper checks them, a role that sees every node's rows),
+ * error mapping, query helpers and checked access to binary results.
+ *
+ * TLS and credentials are libpq's, as for the shipper (FORMAT-pg.md
+ * "Connection, TLS, credentials"): sslmode/sslrootcert in the URI or
+ * PGSSLMODE/PGSSLROOTCERT, the password from PGPASSWORD or a passfile,
+ * never in the URI (argv is visible to every process).
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "pg_int.h"
+#include "pgr_int.h"
+
+bool kt_pgr_is_uri(const char *path)
+{
+	return path && (strncmp(path, "postgres://", 11) == 0 ||
+			strncmp(path, "postgresql://", 13) == 0);
+}
+
+/* The URI with the password (user:PASSWORD@ and password=...) masked. */
+static char *uri_label(const char *uri)
+{
+	const char *auth = strstr(uri, "://") + 3, *end, *at, *colon;
+	char *out = malloc(strlen(uri) + 8), *o = out, *pw;
+
+	if (!out)
+		return NULL;
+	end = auth + strcspn(auth, "/?");
+	at = memrchr(auth, '@', (size_t)(end - auth));
+	colon = at ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
+	if (colon) {
+		memcpy(o, uri, (size_t)(colon + 1 - uri));
+		o += colon + 1 - uri;
+		o = stpcpy(o, "***");
+		strcpy(o, at);
+	} else {
+		strcpy(o, uri);
+	}
+	pw = strstr(out, "password=");
+	if (pw) {
+		char *v = pw + 9, *e = v + strcspn(v, "&");
+
+		memmove(v + 3, e, strlen(e) + 1);
+		memcpy(v, "***", 3);
+	}
+	return out;
+}
+
+int kt_pgr_err(struct kt_pgr *pg, const PGresult *r, const char *what)
+{
+	const char *msg = r ? PQresultErrorMessage(r) : NULL;
+	const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+
+	if (!msg || !*msg)
+		msg = pg->conn ? PQerrorMessage(pg->conn) : "no connection";
+	/* libpq messages end with a newline (sometimes several lines) */
+	pr_err("store %s: %s: %.*s", pg->label, what, (int)strcspn(msg, "\n"), msg);
+	if (!pg->conn || PQstatus(pg->conn) != CONNECTION_OK)
+		return -ECONNRESET;
+	/* 42501 insufficient_privilege */
+	if (state && strcmp(state, "42501") == 0)
+		return -EACCES;
+	return -EIO;
+}
+
+int kt_pgr_corrupt(struct kt_pgr *pg, const char *what, const char *fmt, ...)
+{
+	char why[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	pr_err("store %s: %s: corrupt row from the server: %s", pg->label, what, why);
+	return -EBADMSG;
+}
+
+static PGresult *check_result(struct kt_pgr *pg, PGresult *r, const char *what, int *err)
+{
+	ExecStatusType s = PQresultStatus(r);
+	int e;
+
+	if (s == PGRES_TUPLES_OK || s == PGRES_COMMAND_OK)
+		return r;
+	e = r ? kt_pgr_err(pg, r, what) : -ENOMEM;
+	if (!r)
+		pr_err("store %s: %s: out of memory", pg->label, what);
+	PQclear(r);
+	if (err)
+		*err = e;
+	return NULL;
+}
+
+PGresult *kt_pgr_query(struct kt_pgr *pg, const char *sql, int n, const char *const *vals,
+		       const char *what, int *err)
+{
+	return check_result(pg, PQexecParams(pg->conn, sql, n, NULL, vals, NULL, NULL, 1),
+			    what, err);
+}
+
+int kt_pgr_exec(struct kt_pgr *pg, const char *sql, const char *what)
+{
+	int err = 0;
+	PGresult *r = kt_pgr_query(pg, sql, 0, NULL, what, &err);
+
+	PQclear(r);
+	return r ? 0 : err;
+}
+
+PGresult *kt_pgr_prepared(struct kt_pgr *pg, const char *name, const char *sql, int n,
+			  const char *const *vals, const char *what, int *err)
+{
+	PGresult *r;
+	int i;
+
+	for (i = 0; i < pg->n_prepared; i++)
+		if (pg->prepared[i] == name || strcmp(pg->prepared[i], name) == 0)
+			break;
+	if (i == pg->n_prepared) {
+		if (pg->n_prepared == KT_PGR_MAX_PREPARED)
+			return kt_pgr_query(pg, sql, n, vals, what, err);
+		r = check_result(pg, PQprepare(pg->conn, name, sql, n, NULL), what, err);
+		if (!r)
+			return NULL;
+		PQclear(r);
+		pg->prepared[pg->n_prepared++] = name;
+	}
+	return check_result(pg, PQexecPrepared(pg->conn, name, n, vals, NULL, NULL, 1), what, err);
+}
+
+/* ---------------------------------------------------------------- values */
+
+static int value(struct kt_pgr *pg, const PGresult *r, int row, int col, const char *what,
+		 bool allow_null, int want_len)
+{
+	if (row < 0 || row >= PQntuples(r) || col < 0 || col >= PQnfields(r))
+		return kt_pgr_corrupt(pg, what, "row %d column %d missing", row, col);
+	if (PQfformat(r, col) != 1)
+		return kt_pgr_corrupt(pg, what, "column %s not binary", PQfname(r, col));
+	if (PQgetisnull(r, row, col))
+		return allow_null ? 1 : kt_pgr_corrupt(pg, what, "%s is NULL", PQfname(r, col));
+	if (want_len >= 0 && PQgetlength(r, row, col) != want_len)
+		return kt_pgr_corrupt(pg, what, "%s is %d bytes, not %d", PQfname(r, col),
+				      PQgetlength(r, row, col), want_len);
+	return 0;
+}
+
+int kt_pgr_i64_null(struct kt_pgr *pg, const PGresult *r, int row, int col,
+		    const char *what, int64_t dflt, int64_t *out)
+{
+	const uint8_t *p;
+	uint64_t v = 0;
+	int err = value(pg, r, row, col, what, true, 8);
+
+	if (err < 0)
+		return err;
+	if (err) {
+		*out = dflt;
+		return 0;
+	}
+	/* int8send: big-endian two's complement */
+	p = (const uint8_t *)PQgetvalue(r, row, col);
+	for (int i = 0; i < 8; i++)
+		v = v << 8 | p[i];
+	*out = (int64_t)v;
+	return 0;
+}
+
+int kt_pgr_i64(struct kt_pgr *pg, const PGresult *r, int row, int col, const char *what,
+	       int64_t *out)
+{
+	int err = value(pg, r, row, col, what, false, 8);
+
+	return err ? err : kt_pgr_i64_null(pg, r, row, col, what, 0, out);
+}
+
+int kt_pgr_bool(struct kt_pgr *pg, const PGresult *r, int row, int col, const char *what,
+		bool *out)
+{
+	int err = value(pg, r, row, col, what, false, 1);
+
+	if (err)
+		return err;
+	*out = PQgetvalue(r, row, col)[0] != 0;
+	return 0;
+}
+
+int kt_pgr_bytes(struct kt_pgr *pg, const PGresult *r, int row, int col, const char *what,
+		 bool allow_null, const char **p, size_t *len)
+{
+	int err = value(pg, r, row, col, what, allow_null, -1);
+
+	if (err < 0)
+		return err;
+	*p = err ? NULL : PQgetvalue(r, row, col);
+	*len = err ? 0 : (size_t)PQgetlength(r, row, col);
+	return 0;
+}
+
+int kt_pgr_str(struct kt_pgr *pg, const PGresult *r, int row, int col, const char *what,
+	       char *dst, size_t size)
+{
+	const char *p;
+	size_t len;
+	int err = kt_pgr_bytes(pg, r, row, col, what, false, &p, &len);
+
+	if (err)
+		return err;
+	if (len >= size || memchr(p, 0, len))
+		return kt_pgr_corrupt(pg, what, "%s is %zu bytes, at most %zu fit",
+				      PQfname(r, col), len, size - 1);
+	memcpy(dst, p, len);
+	dst[len] = 0;
+	return 0;
+}
+
+const char *kt_pgr_i64_param(int64_t v, char buf[24])
+{
+	snprintf(buf, 24, "%lld", (long long)v);
+	return buf;
+}
+
+int kt_pgr_param_str(struct kt_pgr_params *p, const char *v)
+{
+	if (p->n < 0 || p->n >= KT_PGR_MAX_PARAMS) {
+		p->n = -1;
+		return 0;
+	}
+	p->vals[p->n] = v;
+	return ++p->n;
+}
+
+int kt_pgr_param_i64(struct kt_pgr_params *p, int64_t v)
+{
+	if (p->n < 0 || p->n >= KT_PGR_MAX_PARAMS) {
+		p->n = -1;
+		return 0;
+	}
+	return kt_pgr_param_str(p, kt_pgr_i64_param(v, p->ints[p->n]));
+}
+
+/* ---------------------------------------------------------------- cursors */
+
+int kt_pgr_each(struct kt_pgr *pg, const char *sql, int n, const char *const *vals,
+		const char *what, int (*row_cb)(const PGresult *r, int row, void *ctx),
+		void *ctx)
+{
+	char name[32], cmd[96], *decl = NULL;
+	bool own = PQtransactionStatus(pg->conn) == PQTRANS_IDLE;
+	PGresult *r = NULL;
+	int err = 0, rows;
+
+	snprintf(name, sizeof(name), "kt_c%u", ++pg->cursor_seq);
+	if (own && (err = kt_pgr_exec(pg, "BEGIN READ ONLY", what)))
+		return err;
+	if (asprintf(&decl, "DECLARE %s NO SCROLL CURSOR FOR %s", name, sql) < 0) {
+		decl = NULL;
+		err = -ENOMEM;
+		goto out;
+	}
+	r = kt_pgr_query(pg, decl, n, vals, what, &err);
+	if (!r)
+		goto out;
+	PQclear(r);
+	pg->cursors++;
+	snprintf(cmd, sizeof(cmd), "FETCH %d FROM %s", KT_PGR_FETCH, name);
+	do {
+		r = kt_pgr_query(pg, cmd, 0, NULL, what, &err);
+		if (!r)
+			break;
+		rows = PQntuples(r);
+		for (int i = 0; !err && i < rows; i++)
+			err = row_cb(r, i, ctx);
+		PQclear(r);
+	} while (!err && rows == KT_PGR_FETCH);
+	pg->cursors--;
+	if (!own && PQtransactionStatus(pg->conn) == PQTRANS_INTRANS) {
+		snprintf(cmd, sizeof(cmd), "CLOSE %s", name);
+		kt_pgr_exec(pg, cmd, what);
+	}
+out:
+	free(decl);
+	/* a failed statement aborted the transaction: ours ends either way */
+	if (own)
+		kt_pgr_exec(pg, PQtransactionStatus(pg->conn) == PQTRANS_INERROR ? "ROLLBACK" : "COMMIT",
+			    what);
+	return err;
+}
+
+/* ---------------------------------------------------------------- sessions */
+
+int kt_pgr_session_key(struct kt_pgr *pg, int64_t gid, char src[], int64_t *node_id)
+{
+	char b[24];
+	const char *v[] = { kt_pgr_i64_param(gid, b) };
+	PGresult *r;
+	int err = -EIO;
+
+	if (gid > 0 && gid == pg->key_gid) {
+		memcpy(src, pg->key_src, KT_PGR_SRC_MAX);
+		*node_id = pg->key_id;
+		return 0;
+	}
+	r = kt_pgr_prepared(pg, "kt_pgr_key", "SELECT src, id FROM sessions WHERE gid = $1",
+			    1, v, "session key", &err);
+	if (!r)
+		return err;
+	if (PQntuples(r) == 0) {
+		err = -ENOENT;
+	} else {
+		err = kt_pgr_str(pg, r, 0, 0, "session key", src, KT_PGR_SRC_MAX);
+		if (!err)
+			err = kt_pgr_i64(pg, r, 0, 1, "session key", node_id);
+	}
+	PQclear(r);
+	if (!err) {
+		pg->key_gid = gid;
+		pg->key_id = *node_id;
+		memcpy(pg->key_src, src, KT_PGR_SRC_MAX);
+	}
+	return err;
+}
+
+/* ---------------------------------------------------------------- open */
+
+/* A reader must see every node's rows: a node role (kubetape_node) sees
+ * only its own through row-level security, and would list a part of the
+ * cluster as if it were all of it. */
+static int check_reader(struct kt_pgr *pg)
+{
+	PGresult *r;
+	bool can_select = false, sees_all = false;
+	const char *user;
+	size_t ulen;
+	int err = -EIO;
+
+	r = kt_pgr_query(pg, "SELECT current_user::text, has_table_privilege('sessions', 'SELECT'),"
+			 " coalesce((SELECT rolsuper OR rolbypassrls FROM pg_roles"
+			 "           WHERE rolname = current_user), false)"
+			 " OR pg_has_role((SELECT relowner FROM pg_class"
+			 "                 WHERE oid = 'sessions'::regclass), 'MEMBER')"
+			 " OR pg_has_role('kubetape_reader', 'USAGE')",
+			 0, NULL, "checking the reader role", &err);
+	if (!r)
+		return err;
+	err = kt_pgr_bytes(pg, r, 0, 0, "reader role", false, &user, &ulen);
+	if (!err)
+		err = kt_pgr_bool(pg, r, 0, 1, "reader role", &can_select);
+	if (!err)
+		err = kt_pgr_bool(pg, r, 0, 2, "reader role", &sees_all);
+	if (!err && (!can_select || !sees_all)) {
+		pr_err("store %s: role %.*s cannot read the whole cluster store: a reader needs "
+		       "the role kubetape_reader (GRANT kubetape_reader TO %.*s; FORMAT-pg.md "
+		       "\"Roles\")", pg->label, (int)ulen, user, (int)ulen, user);
+		err = -EACCES;
+	}
+	PQclear(r);
+	return err;
+}
+
+int kt_pgr_open(const char *uri, struct kt_pgr **out, char **label)
+{
+	/* ours first: the URI overrides them, except the encoding, which must
+	 * be bytes in and out (node strings are not always UTF-8) */
+	const char *keys[] = { "connect_timeout", "keepalives", "keepalives_idle",
+			       "keepalives_interval", "keepalives_count", "application_name",
+			       "dbname", "client_encoding", NULL };
+	const char *vals[] = { "5", "1", "10", "5", "3", "kubetape", uri, "SQL_ASCII", NULL };
+	struct kt_pgr *pg;
+	int err;
+
+	*out = NULL;
+	*label = NULL;
+	if (!kt_pgr_is_uri(uri))
+		return -EINVAL;
+	pg = calloc(1, sizeof(*pg));
+	if (!pg || !(pg->label = uri_label(uri))) {
+		free(pg);
+		return -ENOMEM;
+	}
+	pg->conn = PQconnectdbParams(keys, vals, 1);
+	if (!pg->conn) {
+		err = -ENOMEM;
+		goto fail;
+	}
+	if (PQstatus(pg->conn) != CONNECTION_OK) {
+		const char *m = PQerrorMessage(pg->conn);
+
+		pr_err("store %s: cannot connect: %.*s", pg->label, (int)strcspn(m, "\n"), m);
+		err = -ECONNREFUSED;
+		goto fail;
+	}
+	/* encoding, server version and schema version, as the shipper checks
+	 * them (never migrating: readers do not own the schema) */
+	if (kt_pg_migrate(pg->conn, false)) {
+		err = -EPROTO;
+		goto fail;
+	}
+	err = check_reader(pg);
+	if (err)
+		goto fail;
+	/* the backend is read-only; make the server hold us to it */
+	err = kt_pgr_exec(pg, "SET default_transaction_read_only = on", "read-only session");
+	if (err)
+		goto fail;
+	*label = strdup(pg->label);
+	if (!*label) {
+		err = -ENOMEM;
+		goto fail;
+	}
+	*out = pg;
+	return 0;
+fail:
+	kt_pgr_close(pg);
+	return err;
+}
+
+void kt_pgr_close(struct kt_pgr *pg)
+{
+	if (!pg)
+		return;
+	PQfinish(pg->conn);
+	free(pg->label);
+	free(pg);
+}
+
+int kt_pgr_rofs(struct kt_store *st, const char *what)
+{
+	pr_err("store %s: %s: the cluster store is read-only (nodes write their own SQLite "
+	       "store; 'kubetape ship' copies it)", st->path, what);
+	return -EROFS;
+}
