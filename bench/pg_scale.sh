@@ -167,6 +167,8 @@ QUERIES=$BENCH_TMP/queries.tsv
 	q "sessions --namespace payments, a week 3 weeks ago" "SELECT $COLS FROM sessions s WHERE true AND s.k8s_namespace = 'payments' AND s.start_us <= $((WEEK - 14 * 86400000000)) AND (s.end_us = 0 OR s.end_us >= $((WEEK - 21 * 86400000000))) ORDER BY gid DESC LIMIT 50"
 	q "web pod substring (rare)" "SELECT $COLS FROM sessions s WHERE true AND strpos(lower(s.pod), lower('$POD_SUB')) > 0 ORDER BY start_us DESC, gid DESC LIMIT 51"
 	q "web pod substring total" "SELECT count(*) FROM sessions s WHERE true AND strpos(lower(s.pod), lower('$POD_SUB')) > 0"
+	q "web pod substring (rare), as ILIKE (v2 index)" "SELECT $COLS FROM sessions s WHERE true AND s.pod ILIKE '%$POD_SUB%' ORDER BY start_us DESC, gid DESC LIMIT 51"
+	q "web pod substring total, as ILIKE (v2 index)" "SELECT count(*) FROM sessions s WHERE true AND s.pod ILIKE '%$POD_SUB%'"
 	q "web namespace substring PAY" "SELECT $COLS FROM sessions s WHERE true AND strpos(lower(s.k8s_namespace), lower('PAY')) > 0 ORDER BY start_us DESC, gid DESC LIMIT 51"
 	q "search rm -rf" "SELECT $CCOLS $SFROM AND c.argv_text ILIKE '%rm%' AND c.argv_text ILIKE '%-rf%' $SORDER LIMIT 1000"
 	q "search /proc/1/environ (rare)" "SELECT $CCOLS $SFROM AND c.argv_text ILIKE '%/proc/1/environ%' $SORDER LIMIT 1000"
