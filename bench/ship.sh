@@ -32,14 +32,7 @@ ROUNDS=$(by_mode 3 2 1)
 FILL=$BENCH_OUT/tests/web/kt_webfill
 [ -x "$KT_CLI" ] && [ -x "$FILL" ] || { msg "$KT_CLI or $FILL not built"; exit 1; }
 
-# tests/lib/pg.sh expects common.sh's helpers
-kt_failed=0
-KT_TEST_NAME=bench_ship
-fatal() { msg "$1: $2"; exit 1; }
-show() { sed 's/^/    | /' "$1" >&2; }
-wait_for() { local end=$(($(date +%s) + $1)); shift; until "$@"; do [ "$(date +%s)" -ge "$end" ] && return 1; sleep 0.05; done; }
-# shellcheck source=tests/lib/pg.sh
-. "$KT_REPO/tests/lib/pg.sh"
+bench_pg_lib
 pg_start $((56000 + $$ % 1000))
 
 DB=$BENCH_TMP/node.db
