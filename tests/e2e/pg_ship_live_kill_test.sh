@@ -47,7 +47,8 @@ start_shipper() {
 		--status-file "$KT_TMP/ship.json" >>"$KT_TMP/ship.log" 2>&1 7>&- &
 	SHIPPER=$!
 }
-at_exit '[ -n "$SHIPPER" ] && kill -TERM $SHIPPER 2>/dev/null; wait $SHIPPER 2>/dev/null'
+# (never a bare `wait`: it would wait for the e2e lock's holder too)
+at_exit '[ -z "$SHIPPER" ] || { kill -TERM $SHIPPER 2>/dev/null; wait $SHIPPER 2>/dev/null; }'
 # the server's answer to SQL is "t" (for wait_for)
 pgt() { [ "$(psql -X -q -A -t "$PG_URL" -c "$1" 2>/dev/null)" = t ]; }
 node_out() { sqlite3 "$DB" "SELECT coalesce(sum(out_bytes), 0) FROM chunks WHERE session_id = $LIVE_ID"; }
