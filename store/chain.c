@@ -273,15 +273,57 @@ int kt_chain_extend(struct kt_store *st, int64_t session_id, const uint8_t *fram
 
 /* ---- checkpoints --------------------------------------------------------- */
 
+/*
+ * Sign `cp` (its session, seq, time, frames, head and final set) as the
+ * node chain's next checkpoint after catching up with the store's tail,
+ * insert it, and advance sg: every writer of the node chain goes here.
+ */
+static int sign_append(struct kt_store *st, struct kt_signer *sg, struct kt_cp *cp)
+{
+	uint8_t msg[KT_CP_MSG_MAX];
+	sqlite3_stmt *q = NULL;
+	size_t mlen;
+	int rc, err;
+
+	err = kt_signer_sync(sg, st);
+	if (err)
+		return err;
+	cp->node_seq = sg->node_seq + 1;
+	memcpy(cp->prev, sg->prev, KT_HASH_LEN);
+	mlen = kt_cp_message(cp, msg);
+	crypto_sign_detached(cp->sig, NULL, msg, mlen, sg->sk);
+	rc = sqlite3_prepare_v2(st->db,
+		"INSERT INTO checkpoints (node_seq, session_id, uuid, seq, ts_us, n_frames, head,"
+		" final, prev, sig) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)", -1, &q, NULL);
+	if (rc != SQLITE_OK)
+		return kt_sql_err(st, rc, "checkpoint (prepare insert)");
+	sqlite3_bind_int64(q, 1, cp->node_seq);
+	sqlite3_bind_int64(q, 2, cp->session_id);
+	sqlite3_bind_text(q, 3, cp->uuid, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 4, cp->seq);
+	sqlite3_bind_int64(q, 5, cp->ts_us);
+	sqlite3_bind_int64(q, 6, cp->n_frames);
+	sqlite3_bind_blob(q, 7, cp->head, KT_HASH_LEN, SQLITE_STATIC);
+	sqlite3_bind_int(q, 8, cp->final);
+	sqlite3_bind_blob(q, 9, cp->prev, KT_HASH_LEN, SQLITE_STATIC);
+	sqlite3_bind_blob(q, 10, cp->sig, KT_SIG_LEN, SQLITE_STATIC);
+	err = kt_stmt_done(st, q, "checkpoint insert");
+	sqlite3_finalize(q);
+	if (err)
+		return err;
+	sg->node_seq = cp->node_seq;
+	kt_cp_hash(cp, sg->prev);
+	sg->head_dirty = true;
+	return 0;
+}
+
 int kt_store_checkpoint(struct kt_store *st, struct kt_signer *sg, int64_t session_id,
 			int64_t now_us, bool final)
 {
 	struct kt_cp cp = { .session_id = session_id, .ts_us = now_us, .final = final };
-	uint8_t msg[KT_CP_MSG_MAX];
 	sqlite3_stmt *q = NULL;
 	int64_t last_n = -1;
 	bool last_final = false, own = false;
-	size_t mlen;
 	int rc, err;
 
 	err = kt_store_check_writable(st, "checkpoint");
@@ -327,37 +369,10 @@ int kt_store_checkpoint(struct kt_store *st, struct kt_signer *sg, int64_t sessi
 	if ((last_n == cp.n_frames && (last_final || !final)) || (!cp.n_frames && !final))
 		goto end; /* nothing (new) to sign: err stays 0 */
 
-	err = kt_signer_sync(sg, st);
+	cp.final = final;
+	err = sign_append(st, sg, &cp);
 	if (err)
 		goto end;
-	cp.node_seq = sg->node_seq + 1;
-	memcpy(cp.prev, sg->prev, KT_HASH_LEN);
-	mlen = kt_cp_message(&cp, msg);
-	crypto_sign_detached(cp.sig, NULL, msg, mlen, sg->sk);
-
-	rc = sqlite3_prepare_v2(st->db,
-		"INSERT INTO checkpoints (node_seq, session_id, uuid, seq, ts_us, n_frames, head,"
-		" final, prev, sig) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)", -1, &q, NULL);
-	if (rc != SQLITE_OK) {
-		err = kt_sql_err(st, rc, "checkpoint (prepare insert)");
-		goto end;
-	}
-	sqlite3_bind_int64(q, 1, cp.node_seq);
-	sqlite3_bind_int64(q, 2, session_id);
-	sqlite3_bind_text(q, 3, cp.uuid, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(q, 4, cp.seq);
-	sqlite3_bind_int64(q, 5, cp.ts_us);
-	sqlite3_bind_int64(q, 6, cp.n_frames);
-	sqlite3_bind_blob(q, 7, cp.head, KT_HASH_LEN, SQLITE_STATIC);
-	sqlite3_bind_int(q, 8, final);
-	sqlite3_bind_blob(q, 9, cp.prev, KT_HASH_LEN, SQLITE_STATIC);
-	sqlite3_bind_blob(q, 10, cp.sig, KT_SIG_LEN, SQLITE_STATIC);
-	err = kt_stmt_done(st, q, "checkpoint insert");
-	if (err)
-		goto end;
-	sg->node_seq = cp.node_seq;
-	kt_cp_hash(&cp, sg->prev);
-	sg->head_dirty = true;
 	err = 1;
 end:
 	sqlite3_finalize(q);
@@ -367,43 +382,8 @@ end:
 
 int kt_chain_sign_prune(struct kt_store *st, struct kt_signer *sg, struct kt_cp *cp)
 {
-	uint8_t msg[KT_CP_MSG_MAX];
-	sqlite3_stmt *q = NULL;
-	size_t mlen;
-	int rc, err;
-
-	err = kt_signer_sync(sg, st);
-	if (err)
-		return err;
+	/* the caller's commit makes it real; after a rollback the caller puts
+	 * sg back (prune.c does) */
 	cp->final = KT_CP_PRUNE;
-	cp->node_seq = sg->node_seq + 1;
-	memcpy(cp->prev, sg->prev, KT_HASH_LEN);
-	mlen = kt_cp_message(cp, msg);
-	crypto_sign_detached(cp->sig, NULL, msg, mlen, sg->sk);
-	rc = sqlite3_prepare_v2(st->db,
-		"INSERT INTO checkpoints (node_seq, session_id, uuid, seq, ts_us, n_frames, head,"
-		" final, prev, sig) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)", -1, &q, NULL);
-	if (rc != SQLITE_OK)
-		return kt_sql_err(st, rc, "prune checkpoint (prepare)");
-	sqlite3_bind_int64(q, 1, cp->node_seq);
-	sqlite3_bind_int64(q, 2, cp->session_id);
-	sqlite3_bind_text(q, 3, cp->uuid, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(q, 4, cp->seq);
-	sqlite3_bind_int64(q, 5, cp->ts_us);
-	sqlite3_bind_int64(q, 6, cp->n_frames);
-	sqlite3_bind_blob(q, 7, cp->head, KT_HASH_LEN, SQLITE_STATIC);
-	sqlite3_bind_int(q, 8, KT_CP_PRUNE);
-	sqlite3_bind_blob(q, 9, cp->prev, KT_HASH_LEN, SQLITE_STATIC);
-	sqlite3_bind_blob(q, 10, cp->sig, KT_SIG_LEN, SQLITE_STATIC);
-	err = kt_stmt_done(st, q, "prune checkpoint insert");
-	sqlite3_finalize(q);
-	if (err)
-		return err;
-	/* the caller's commit makes it real; a rollback leaves sg ahead of
-	 * the store, which the next kt_signer_sync cannot see: the caller
-	 * re-attaches (prune.c does) */
-	sg->node_seq = cp->node_seq;
-	kt_cp_hash(cp, sg->prev);
-	sg->head_dirty = true;
-	return 0;
+	return sign_append(st, sg, cp);
 }
