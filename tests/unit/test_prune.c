@@ -292,7 +292,12 @@ static void t_forged(void)
 	CHECK_EQ_INT(kt_store_open(db, KT_STORE_CREATE, &st), 0);
 	CHECK_EQ_INT(kt_signer_open(key, &sg), 0);
 	CHECK_EQ_INT(kt_signer_open(okey, &other), 0);
-	CHECK_EQ_INT(kt_signer_load("/nonexistent/kubetape.key", &other), -ENOENT);
+	{
+		struct kt_signer *none = NULL;
+
+		CHECK_EQ_INT(kt_signer_load("/nonexistent/kubetape.key", &none), -ENOENT);
+		CHECK(none == NULL);
+	}
 	if (!st || !sg || !other)
 		goto out;
 	CHECK_EQ_INT(kt_signer_attach(sg, st), 0);
