@@ -81,7 +81,8 @@ done
 ms=$(($(now_ms) - t0))
 check ship_concurrent "a shipper failed" test "$ok" = 1
 check pg_schema_version "kt_meta: $(psqlq "SELECT * FROM kt_meta" 2>&1)" \
-	test "$(psqlq "SELECT value FROM kt_meta WHERE key = 'schema_version'")" = 1
+	test "$(psqlq "SELECT value FROM kt_meta WHERE key = 'schema_version'")" = \
+	"$(awk '/^#define KT_PG_SCHEMA_VERSION/ { print $3 }' "$KT_REPO/store/include/pg.h")"
 bytes=$(psqlq "SELECT sum(length(data)) FROM chunks")
 echo "# figure: 3 stores shipped concurrently in $ms ms ($bytes chunk bytes)"
 
