@@ -130,6 +130,10 @@ fi
 	fi
 	echo "How each figure is measured, and its limits: the header comment of each"
 	echo "script in bench/ (flood.sh, storage.sh, many.sh, tax.sh, cli_scale.sh)."
+	# hand-written analysis sections (bench/results-*.md), kept across runs
+	for f in "$HERE"/results-*.md; do
+		[ -f "$f" ] && { echo; cat "$f"; }
+	done
 } >"$MD"
 echo "run.sh: wrote ${MD#"$REPO"/}" >&2
 if [ "$MODE" = smoke ]; then

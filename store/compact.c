@@ -18,6 +18,9 @@
  * gap; compression happens before the transaction, so the recorder waits
  * only for the rows to be written.
  *
+ * An ended session's short last chunks join the run (or the merged chunk)
+ * before them (short_tail).
+ *
  * Only chunks the screen indexer has passed are merged (it reads raw
  * chunks for free), and in an active session never the last chunk, which a
  * live viewer is probably reading.
@@ -205,6 +208,27 @@ static int add_chunk(struct compactor *cp, const struct cchunk *c, int64_t start
 		return ret;
 	/* positions count frames: a chunk whose nframes lies cannot move */
 	return nframes == c->nframes ? 0 : -EBADMSG;
+}
+
+/*
+ * An ended session's last chunks, v[0..n), that would make a merged chunk
+ * of their own below a quarter of the target: merged into the run before
+ * them instead (raw so far), up to 1.25x the target.  A small last chunk
+ * costs a row, its page tails and a zstd frame whose window starts empty
+ * (on a 4.3 MB session the tail was a 240 KB chunk of its own).
+ */
+static bool short_tail(const struct cchunk *v, size_t n, size_t raw, size_t target, bool ended)
+{
+	size_t rest = 0;
+
+	if (!ended)
+		return false;
+	for (size_t k = 0; k < n; k++) {
+		if (v[k].codec != KT_CODEC_NONE && (size_t)v[k].raw_len >= target / 2)
+			return false;
+		rest += (size_t)v[k].raw_len;
+	}
+	return rest <= target / 4 && raw + rest <= KT_CHUNK_RAW_MAX;
 }
 
 static ssize_t zcompress(struct compactor *cp, int level)
@@ -408,15 +432,28 @@ int kt_store_compact_session(struct kt_store *st, int64_t session_id, size_t bud
 		bool any_raw = false, closed;
 
 		/* A merged chunk (compressed, at least half the target) ends
-		 * runs; so does the target size. */
+		 * runs; so does the target size.  Except before an ended
+		 * session's short tail: rewritten once with it (the worker
+		 * merged it while the session ran, so the tail came later). */
 		if (v[i].codec != KT_CODEC_NONE && (size_t)v[i].raw_len >= target / 2) {
-			j = i + 1;
-			continue;
+			if ((size_t)v[i].raw_len > target || i + 1 >= n ||
+			    !short_tail(v + i + 1, n - i - 1, (size_t)v[i].raw_len, target, ended)) {
+				j = i + 1;
+				continue;
+			}
+			for (j = i; j < n; j++) {
+				raw += (size_t)v[j].raw_len;
+				any_raw |= v[j].codec == KT_CODEC_NONE;
+			}
+			if (!any_raw)
+				continue; /* nothing new: never rewrite merged chunks alone */
+			goto merge;
 		}
 		for (j = i; j < n; j++) {
 			if (v[j].codec != KT_CODEC_NONE && (size_t)v[j].raw_len >= target / 2)
 				break;
-			if (j > i && raw + (size_t)v[j].raw_len > target)
+			if (j > i && raw + (size_t)v[j].raw_len > target &&
+			    !short_tail(v + j, n - j, raw, target, ended))
 				break;
 			raw += (size_t)v[j].raw_len;
 			any_raw |= v[j].codec == KT_CODEC_NONE;
@@ -429,6 +466,7 @@ int kt_store_compact_session(struct kt_store *st, int64_t session_id, size_t bud
 		closed = j < n || raw >= target / 2 || ended || v[j - 1].end_us < now - COMPACT_IDLE_US;
 		if (!closed)
 			break;
+merge:
 		if (done >= budget) {
 			more = true;
 			break;

@@ -186,6 +186,9 @@ int ixw_render_frame(struct fv *scr, const struct kt_frame *f);
 /* ---- one-off statements (index_write.c) ---- */
 int ix_prep(struct kt_store *st, const char *sql, sqlite3_stmt **q);
 int ix_step_done(struct kt_store *st, sqlite3_stmt *q);
+/* index_fts.c: merge screen_fts's segments after a document, inside the
+ * write transaction */
+int ix_fts_merge(struct kt_store *st);
 /* ix_pending_walk over every screen_pending row of block `id`, in line
  * order; `what` names the caller in an SQL error. */
 int ix_pending_rows(struct kt_store *st, int64_t id, const char *what, ix_line_cb cb, void *ctx);

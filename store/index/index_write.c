@@ -236,7 +236,7 @@ static int close_block(struct indexer *ix, int64_t id)
 			goto cleanup;
 		sqlite3_bind_int64(q, 1, id);
 		sqlite3_bind_text(q, 2, doc.p, (int)doc.len, SQLITE_STATIC);
-		err = ix_step_done(st, q);
+		err = ix_step_done(st, q) ?: ix_fts_merge(st);
 		q = NULL;
 		if (err)
 			goto cleanup;
@@ -359,6 +359,7 @@ static int final_block(struct indexer *ix, int64_t seq)
 {
 	struct kt_store *st = ix->st;
 	sqlite3_stmt *q = NULL;
+	int64_t id;
 	int err;
 
 	if (!ix->fin_lines)
@@ -380,12 +381,13 @@ static int final_block(struct indexer *ix, int64_t seq)
 	err = ix_step_done(st, q);
 	if (err || !sqlite3_changes(st->db) || !ix->fin.len)
 		return err;
+	id = sqlite3_last_insert_rowid(st->db);
 	err = ix_prep(st, "INSERT INTO screen_fts (rowid, x) VALUES (?1, ?2)", &q);
 	if (err)
 		return err;
-	sqlite3_bind_int64(q, 1, sqlite3_last_insert_rowid(st->db));
+	sqlite3_bind_int64(q, 1, id);
 	sqlite3_bind_text(q, 2, ix->fin.p, (int)ix->fin.len, SQLITE_STATIC);
-	return ix_step_done(st, q);
+	return ix_step_done(st, q) ?: ix_fts_merge(st);
 }
 
 /*
