@@ -65,9 +65,9 @@ exec 7>"$KT_TMP/live.fifo"
 at_exit "exec 7>&-; kill $LIVE 2>/dev/null || true"
 step() { printf '%s\n' "$@" >&7; }
 step 'expect "# " 10'
-wait_for 10 sh -c "[ -n \"\$(sqlite3 '$DB' 'SELECT id FROM sessions WHERE state = 0')\" ]" ||
+wait_for 10 sh -c "[ -n \"\$(sqlite3 '$DB' \"SELECT id FROM sessions WHERE state = 0 AND leader_comm = 'bash'\")\" ]" ||
 	fatal live_session "no active session"
-LIVE_ID=$(sqlite3 "$DB" "SELECT max(id) FROM sessions WHERE state = 0")
+LIVE_ID=$(sqlite3 "$DB" "SELECT max(id) FROM sessions WHERE state = 0 AND leader_comm = 'bash'")
 # a 4 KB line every 50 ms for 45 s: the recorder commits all the time
 # (expected in the same step: ptyrun drains the terminal only while it
 # works on a script line, and a full pty would stall the loop)

@@ -187,9 +187,9 @@ at_exit "exec 7>&-; kill $LIVE 2>/dev/null || true"
 step() { printf '%s\n' "$@" >&7; }
 step 'expect "# " 10'
 LIVE_ID=""
-wait_for 10 sh -c "[ -n \"\$(sqlite3 '$KT_TMP/n1.db' 'SELECT id FROM sessions WHERE state = 0')\" ]" ||
+wait_for 10 sh -c "[ -n \"\$(sqlite3 '$KT_TMP/n1.db' \"SELECT id FROM sessions WHERE state = 0 AND leader_comm = 'bash'\")\" ]" ||
 	fatal live_session "no active session in n1.db"
-LIVE_ID=$(sqlite3 "$KT_TMP/n1.db" "SELECT max(id) FROM sessions WHERE state = 0")
+LIVE_ID=$(sqlite3 "$KT_TMP/n1.db" "SELECT max(id) FROM sessions WHERE state = 0 AND leader_comm = 'bash'")
 
 # lag_of MARK: ms from MARK being readable in the node store (polled with
 # kubetape cat every 50 ms) to the server holding that much of the live
