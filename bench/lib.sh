@@ -290,3 +290,15 @@ wait_ended() {
 		sleep 0.1
 	done
 }
+
+# bench_pg_lib — tests/lib/pg.sh (a private PostgreSQL: pg_start, psqlq …)
+# with the helpers it expects from tests/lib/common.sh
+bench_pg_lib() {
+	kt_failed=0
+	KT_TEST_NAME=bench_$BENCH_NAME
+	fatal() { msg "$1: $2"; exit 1; }
+	show() { sed 's/^/    | /' "$1" >&2; }
+	wait_for() { local end=$(($(date +%s) + $1)); shift; until "$@"; do [ "$(date +%s)" -ge "$end" ] && return 1; sleep 0.05; done; }
+	# shellcheck source=tests/lib/pg.sh
+	. "$KT_REPO/tests/lib/pg.sh"
+}

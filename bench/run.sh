@@ -21,6 +21,9 @@
 #   cli_scale.sh  the CLI on a 10,000-session / 1,000,000-command store
 #   audit_ingest.sh  Kubernetes audit events into the store, per path (events/s)
 #   ship.sh       the cluster store: kubetape ship throughput, PostgreSQL bytes
+#   pg_scale.sh   the cluster store's reads on 100,000 sessions / 10,000,000
+#                 commands from 50 nodes (data set cached: the first run builds
+#                 it, ~12 min on 2 cores, ~4.5 GB in /var/cache/kubetape-bench)
 #   term.sh       the index worker's screen render rate: kt_screen vs fastvt (MB/CPU-s)
 #   restart_gap.sh   a recorder restart under a 1 MB/s session: gap (ms), bytes lost
 #   capture.sh    the recorder's capture path on a synthetic kernel (CPU per GiB)
@@ -66,7 +69,7 @@ export FAKEPOD_DIR=${BENCH_FAKEPOD_DIR:-/tmp/kubetape-bench-fakepod} BENCH_POD_S
 trap '"$REPO/tests/lib/fakepod.sh" down >/dev/null 2>&1; rm -rf "$WORK"' EXIT
 trap 'echo "run.sh: interrupted" >&2; exit 130' INT TERM
 
-SCRIPTS=(flood storage many tax guest exec_tax cli_scale audit_ingest ship term restart_gap capture)
+SCRIPTS=(flood storage many tax guest exec_tax cli_scale audit_ingest ship pg_scale term restart_gap capture)
 T0=$(date +%s)
 DATE=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 npass=0 nfail=0 TIMES=""

@@ -23,6 +23,7 @@
 #include "log.h"
 #include "sessions.h"
 #include "rec_evidence.h"
+#include "retention.h"
 #include "rec_metrics.h"
 #include "skips.h"
 #include "store.h"
@@ -148,12 +149,14 @@ int kt_rec_daemon_run(const struct kt_rec_opts *o)
 		pr_info("removed the kernel state pinned in %s", pin_dir);
 		return 0;
 	}
+	if (kt_rec_key_path(db, key_path, key_buf, sizeof(key_buf)))
+		return 2;
+	/* retention in the worker signs its prune records with the node key */
+	kt_retention_set_key(key_buf);
 	if (worker) {
 		kt_log_init("kubetape-indexer", kt_log_get_level());
 		return kt_indexer_worker(db, life_fd, worker_ppid);
 	}
-	if (kt_rec_key_path(db, key_path, key_buf, sizeof(key_buf)))
-		return 2;
 	if (print_pubkey) {
 		if (mkdir_parent(key_buf) || kt_signer_open(key_buf, &signer))
 			return 1;

@@ -225,6 +225,7 @@ int kt_indexer_worker(const char *db, int lifeline, long ppid)
 		if (!more && idle_wait(IDLE_MS))
 			break;	/* the recorder is gone: so are we */
 	}
+	kt_retention_done();
 	kt_store_close(st);
 	close(lock);
 	return 0;
@@ -235,7 +236,7 @@ int kt_indexer_worker(const char *db, int lifeline, long ppid)
 static int spawn(struct kt_indexer *ix)
 {
 	char fdarg[16], ppidarg[24];
-	char *argv[16] = { "kubetape-recorder", "--index-worker", "--db", ix->db,
+	char *argv[20] = { "kubetape-recorder", "--index-worker", "--db", ix->db,
 			   "--log-level", ix->level, "--worker-lifeline", fdarg,
 			   "--worker-parent", ppidarg, NULL };
 	pid_t parent = getpid(), pid;

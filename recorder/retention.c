@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "evidence.h"
 #include "log.h"
 #include "prune.h"
 #include "retention.h"
@@ -18,6 +19,13 @@ static int64_t older_us;
 static uint64_t max_bytes;
 static char older_arg[32], bytes_arg[32];
 static int64_t next_us;
+static char key_path[4096];
+static struct kt_signer *signer;
+
+void kt_retention_set_key(const char *path)
+{
+	snprintf(key_path, sizeof(key_path), "%s", path ? path : "");
+}
 
 int kt_retention_set(bool older, const char *arg)
 {
@@ -74,6 +82,10 @@ int kt_retention_argv(char **argv)
 		argv[n++] = "--retain-max-bytes";
 		argv[n++] = bytes_arg;
 	}
+	if (n && key_path[0]) {
+		argv[n++] = "--key";
+		argv[n++] = key_path;
+	}
 	return n;
 }
 
@@ -92,6 +104,13 @@ void kt_retention_tick(struct kt_store *st)
 	if (now < next_us)
 		return;
 	next_us = now + INTERVAL_US;
+	/* the recorder created the key before starting the worker */
+	if (!signer && key_path[0] && kt_signer_load(key_path, &signer)) {
+		pr_warn("retention: the node key %s cannot be loaded: not pruning (an unsigned "
+			"prune would read as a deletion); next try in 10 minutes", key_path);
+		return;
+	}
+	r.signer = signer;
 	err = kt_store_prune(st, &r, NULL, NULL, &stats);
 	if (err)
 		pr_warn("retention: prune failed (%s); next try in 10 minutes", strerror(-err));
@@ -99,4 +118,10 @@ void kt_retention_tick(struct kt_store *st)
 		pr_info("retention: pruned %" PRId64 " sessions (%" PRId64 " bytes); exempt %" PRId64
 			" held, %" PRId64 " active or not settled", stats.sessions, stats.bytes,
 			stats.held, stats.active);
+}
+
+void kt_retention_done(void)
+{
+	kt_signer_free(signer);
+	signer = NULL;
 }

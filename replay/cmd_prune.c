@@ -13,6 +13,8 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "evidence.h"
+#include "evidence_cli.h"
 #include "humanfmt.h"
 #include "log.h"
 #include "pg.h"
@@ -30,6 +32,7 @@ enum {
 	OPT_REASON,
 	OPT_SHIPPED,
 	OPT_NODE,
+	OPT_KEY,
 };
 
 static void who_am_i(char *buf, size_t len)
@@ -49,14 +52,16 @@ static int open_rw(struct kt_cli *cli, struct kt_store **st)
 static void prune_usage(FILE *out)
 {
 	fputs("Usage: kubetape prune (--older-than DURATION | --max-bytes N)... [--namespace NS]\n"
-	      "                      [--shipped-to CONNINFO [--node-name NAME]] [--dry-run] [--vacuum]\n"
+	      "                      [--shipped-to CONNINFO [--node-name NAME]] [--key FILE]\n"
+	      "                      [--dry-run] [--vacuum]\n"
 	      "\n"
 	      "Delete old sessions from the node store.  Never: active sessions, sessions\n"
 	      "under a legal hold (kubetape hold), and sessions ended less than 10 minutes\n"
 	      "ago whose screen index or compaction is not finished.  Every prune is\n"
-	      "recorded (what, when, which rule, by whom) and the session's checkpoints\n"
-	      "stay, so `kubetape verify` reports it as pruned, not as deleted.  Safe\n"
-	      "next to a running recorder and readers.\n"
+	      "recorded (what, when, which rule, by whom) and signed into the node chain\n"
+	      "with the node key, and the session's checkpoints stay, so `kubetape\n"
+	      "verify` reports it as pruned, not as deleted.  Safe next to a running\n"
+	      "recorder and readers.\n"
 	      "\n"
 	      "Options:\n"
 	      "      --older-than D   sessions that ended more than D ago (30d, 12h, 90m)\n"
@@ -69,6 +74,9 @@ static void prune_usage(FILE *out)
 	      "                       (kubetape ship; settled on the server for this node)\n"
 	      "      --node-name NAME this node's name on the server (default: $NODE_NAME,\n"
 	      "                       else the host name), as given to kubetape ship\n"
+	      "      --key FILE       the node's signing key (default: node.key next to\n"
+	      "                       the store, the recorder's); a signed store is not\n"
+	      "                       pruned without it\n"
 	      "      --dry-run        print what would be pruned, delete nothing\n"
 	      "      --vacuum         then give the freed space back to the file system\n"
 	      "                       (VACUUM the first time: the recorder waits for it)\n", out);
@@ -99,9 +107,12 @@ static int prune_run(struct kt_cli *cli, int argc, char **argv)
 		{ "vacuum", no_argument, NULL, OPT_VACUUM },
 		{ "shipped-to", required_argument, NULL, OPT_SHIPPED },
 		{ "node-name", required_argument, NULL, OPT_NODE },
+		{ "key", required_argument, NULL, OPT_KEY },
 		{ 0 },
 	};
 	struct kt_prune_rule r = { 0 };
+	const char *key = NULL;
+	char key_buf[4096];
 	const char *shipped_to = NULL, *node = getenv("NODE_NAME");
 	char host[256];
 	int64_t *ids = NULL;
@@ -139,6 +150,7 @@ static int prune_run(struct kt_cli *cli, int argc, char **argv)
 		case OPT_SHIPPED: shipped_to = optarg; break;
 		case OPT_NODE: node = optarg; break;
 		case OPT_VACUUM: vacuum = true; break;
+		case OPT_KEY: key = optarg; break;
 		}
 	}
 	if (optind < argc)
@@ -160,9 +172,21 @@ static int prune_run(struct kt_cli *cli, int argc, char **argv)
 		r.n_only_ids = nids;
 		r.only_ids_set = true;
 	}
+	if (!r.dry_run) {
+		/* the recorder's key; without one, an unsigned store prunes
+		 * unsigned and a signed one refuses (kt_store_prune says so) */
+		if (!key && kt_cli_key_path(cli, key_buf, sizeof(key_buf)) == 0 &&
+		    access(key_buf, F_OK) == 0)
+			key = key_buf;
+		if (key && kt_signer_load(key, &r.signer)) {
+			free(ids);
+			return KT_EXIT_RUNTIME; /* said why */
+		}
+	}
 	ret = r.dry_run ? (kt_store_open(cli->db_path, KT_STORE_RDONLY, &st) ? KT_EXIT_RUNTIME : 0)
 			: open_rw(cli, &st);
 	if (ret) {
+		kt_signer_free(r.signer);
 		free(ids);
 		return ret;
 	}
@@ -193,6 +217,7 @@ static int prune_run(struct kt_cli *cli, int argc, char **argv)
 	ret = KT_EXIT_OK;
 cleanup:
 	kt_store_close(st);
+	kt_signer_free(r.signer);
 	free(ids);
 	return ret;
 }

@@ -64,8 +64,15 @@ static int verify_one(struct vctx *v, int64_t id)
 		struct kt_prune_record pr;
 		char when[64];
 
-		if (kt_store_prune_get(st, id, &pr) == 0) {
-			/* what the node chain says of it is checked by kt_verify_node */
+		err = kt_verify_pruned(st, v->pk, id, &pr);
+		if (err == -EBADMSG) {
+			printf("%-6lld BROKEN         not in the store; its prune record (rule '%s') is not signed into the node chain: deleted\n",
+			       (long long)id, pr.rule);
+			v->broken++;
+			return KT_EXIT_OK;
+		}
+		if (err == 0) {
+			/* its place in the node chain is checked by kt_verify_node */
 			tf_format_time(pr.ts_us, when, sizeof(when));
 			printf("%-6lld pruned         by rule '%s' at %s (session %s)\n", (long long)id,
 			       pr.rule, when, pr.uuid);

@@ -49,6 +49,11 @@ int kt_cli_pubkey(struct kt_cli *cli, const char *path, uint8_t pk[KT_PK_LEN], b
 	return 0;
 }
 
+int kt_cli_key_path(struct kt_cli *cli, char *buf, size_t len)
+{
+	return sibling(cli->db_path, "node.key", buf, len);
+}
+
 const char *kt_cli_head_path(struct kt_cli *cli, char *buf, size_t len)
 {
 	if (sibling(cli->db_path, "node.key.head", buf, len) || access(buf, R_OK))

@@ -23,6 +23,9 @@ int kt_cli_pubkey(struct kt_cli *cli, const char *path, uint8_t pk[KT_PK_LEN], b
 		  bool *trusted);
 /* "<store dir>/node.key.head" if it exists and is readable, else NULL */
 const char *kt_cli_head_path(struct kt_cli *cli, char *buf, size_t len);
+/* node.key next to the store (the recorder's default), whether or not it
+ * exists; -ENAMETOOLONG */
+int kt_cli_key_path(struct kt_cli *cli, char *buf, size_t len);
 
 /* {"state": "verified", "frames": N, "frames_signed": N, "checkpoints": N,
  *  "checked": "frames"|"signatures", "problems": "..."}; NULL on error */

@@ -39,8 +39,10 @@ void kt_chain_step(uint8_t h[KT_HASH_LEN], const struct kt_frame *f)
 size_t kt_cp_message(const struct kt_cp *cp, uint8_t out[KT_CP_MSG_MAX])
 {
 	size_t n = 0, ulen = strnlen(cp->uuid, sizeof(cp->uuid) - 1);
+	size_t rlen = strnlen(cp->rule, sizeof(cp->rule) - 1);
+	bool prune = cp->final == KT_CP_PRUNE;
 
-	memcpy(out, "KTCP\x01", 5);
+	memcpy(out, prune ? "KTPR\x01" : "KTCP\x01", 5);
 	n = 5;
 	put_le(out + n, (uint64_t)cp->node_seq, 8), n += 8;
 	memcpy(out + n, cp->prev, KT_HASH_LEN), n += KT_HASH_LEN;
@@ -51,6 +53,12 @@ size_t kt_cp_message(const struct kt_cp *cp, uint8_t out[KT_CP_MSG_MAX])
 	put_le(out + n, (uint64_t)cp->n_frames, 8), n += 8;
 	memcpy(out + n, cp->head, KT_HASH_LEN), n += KT_HASH_LEN;
 	out[n++] = cp->final;
+	if (prune) {
+		/* what verify judges a prune by: the rule and its age */
+		put_le(out + n, (uint64_t)cp->min_age_us, 8), n += 8;
+		out[n++] = (uint8_t)rlen;
+		memcpy(out + n, cp->rule, rlen), n += rlen;
+	}
 	assert(n <= KT_CP_MSG_MAX);
 	return n;
 }
@@ -265,15 +273,57 @@ int kt_chain_extend(struct kt_store *st, int64_t session_id, const uint8_t *fram
 
 /* ---- checkpoints --------------------------------------------------------- */
 
+/*
+ * Sign `cp` (its session, seq, time, frames, head and final set) as the
+ * node chain's next checkpoint after catching up with the store's tail,
+ * insert it, and advance sg: every writer of the node chain goes here.
+ */
+static int sign_append(struct kt_store *st, struct kt_signer *sg, struct kt_cp *cp)
+{
+	uint8_t msg[KT_CP_MSG_MAX];
+	sqlite3_stmt *q = NULL;
+	size_t mlen;
+	int rc, err;
+
+	err = kt_signer_sync(sg, st);
+	if (err)
+		return err;
+	cp->node_seq = sg->node_seq + 1;
+	memcpy(cp->prev, sg->prev, KT_HASH_LEN);
+	mlen = kt_cp_message(cp, msg);
+	crypto_sign_detached(cp->sig, NULL, msg, mlen, sg->sk);
+	rc = sqlite3_prepare_v2(st->db,
+		"INSERT INTO checkpoints (node_seq, session_id, uuid, seq, ts_us, n_frames, head,"
+		" final, prev, sig) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)", -1, &q, NULL);
+	if (rc != SQLITE_OK)
+		return kt_sql_err(st, rc, "checkpoint (prepare insert)");
+	sqlite3_bind_int64(q, 1, cp->node_seq);
+	sqlite3_bind_int64(q, 2, cp->session_id);
+	sqlite3_bind_text(q, 3, cp->uuid, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 4, cp->seq);
+	sqlite3_bind_int64(q, 5, cp->ts_us);
+	sqlite3_bind_int64(q, 6, cp->n_frames);
+	sqlite3_bind_blob(q, 7, cp->head, KT_HASH_LEN, SQLITE_STATIC);
+	sqlite3_bind_int(q, 8, cp->final);
+	sqlite3_bind_blob(q, 9, cp->prev, KT_HASH_LEN, SQLITE_STATIC);
+	sqlite3_bind_blob(q, 10, cp->sig, KT_SIG_LEN, SQLITE_STATIC);
+	err = kt_stmt_done(st, q, "checkpoint insert");
+	sqlite3_finalize(q);
+	if (err)
+		return err;
+	sg->node_seq = cp->node_seq;
+	kt_cp_hash(cp, sg->prev);
+	sg->head_dirty = true;
+	return 0;
+}
+
 int kt_store_checkpoint(struct kt_store *st, struct kt_signer *sg, int64_t session_id,
 			int64_t now_us, bool final)
 {
 	struct kt_cp cp = { .session_id = session_id, .ts_us = now_us, .final = final };
-	uint8_t msg[KT_CP_MSG_MAX];
 	sqlite3_stmt *q = NULL;
 	int64_t last_n = -1;
 	bool last_final = false, own = false;
-	size_t mlen;
 	int rc, err;
 
 	err = kt_store_check_writable(st, "checkpoint");
@@ -319,37 +369,21 @@ int kt_store_checkpoint(struct kt_store *st, struct kt_signer *sg, int64_t sessi
 	if ((last_n == cp.n_frames && (last_final || !final)) || (!cp.n_frames && !final))
 		goto end; /* nothing (new) to sign: err stays 0 */
 
-	cp.node_seq = sg->node_seq + 1;
-	memcpy(cp.prev, sg->prev, KT_HASH_LEN);
-	mlen = kt_cp_message(&cp, msg);
-	crypto_sign_detached(cp.sig, NULL, msg, mlen, sg->sk);
-
-	rc = sqlite3_prepare_v2(st->db,
-		"INSERT INTO checkpoints (node_seq, session_id, uuid, seq, ts_us, n_frames, head,"
-		" final, prev, sig) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)", -1, &q, NULL);
-	if (rc != SQLITE_OK) {
-		err = kt_sql_err(st, rc, "checkpoint (prepare insert)");
-		goto end;
-	}
-	sqlite3_bind_int64(q, 1, cp.node_seq);
-	sqlite3_bind_int64(q, 2, session_id);
-	sqlite3_bind_text(q, 3, cp.uuid, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(q, 4, cp.seq);
-	sqlite3_bind_int64(q, 5, cp.ts_us);
-	sqlite3_bind_int64(q, 6, cp.n_frames);
-	sqlite3_bind_blob(q, 7, cp.head, KT_HASH_LEN, SQLITE_STATIC);
-	sqlite3_bind_int(q, 8, final);
-	sqlite3_bind_blob(q, 9, cp.prev, KT_HASH_LEN, SQLITE_STATIC);
-	sqlite3_bind_blob(q, 10, cp.sig, KT_SIG_LEN, SQLITE_STATIC);
-	err = kt_stmt_done(st, q, "checkpoint insert");
+	cp.final = final;
+	err = sign_append(st, sg, &cp);
 	if (err)
 		goto end;
-	sg->node_seq = cp.node_seq;
-	kt_cp_hash(&cp, sg->prev);
-	sg->head_dirty = true;
 	err = 1;
 end:
 	sqlite3_finalize(q);
 	rc = kt_op_end(st, own, err < 0 ? err : 0);
 	return rc < 0 ? rc : err;
+}
+
+int kt_chain_sign_prune(struct kt_store *st, struct kt_signer *sg, struct kt_cp *cp)
+{
+	/* the caller's commit makes it real; after a rollback the caller puts
+	 * sg back (prune.c does) */
+	cp->final = KT_CP_PRUNE;
+	return sign_append(st, sg, cp);
 }

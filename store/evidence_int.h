@@ -12,9 +12,15 @@ struct kt_cp {
 	int64_t node_seq, session_id, seq, ts_us, n_frames;
 	char uuid[40];
 	uint8_t head[KT_HASH_LEN], prev[KT_HASH_LEN], sig[KT_SIG_LEN];
-	bool final;
+	uint8_t final;          /* 0, 1 (the session's end) or KT_CP_PRUNE */
+	/* KT_CP_PRUNE only: the prunes row's rule and min_age_us, signed */
+	int64_t min_age_us;
+	char rule[128];
 };
-#define KT_CP_MSG_MAX 160
+/* checkpoints.final of a prune record signed into the node chain
+ * (FORMAT.md "Retention"): message "KTPR" instead of "KTCP" */
+#define KT_CP_PRUNE 2
+#define KT_CP_MSG_MAX 320
 size_t kt_cp_message(const struct kt_cp *cp, uint8_t out[KT_CP_MSG_MAX]);
 /* BLAKE2b-256 of the message: what the next checkpoint's prev holds */
 void kt_cp_hash(const struct kt_cp *cp, uint8_t out[KT_HASH_LEN]);
@@ -32,6 +38,11 @@ struct kt_signer {
 	uint8_t prev[KT_HASH_LEN];   /* its hash */
 	bool head_dirty;
 };
+
+/* Sign and insert a prune record's checkpoint (cp: session_id, uuid, seq,
+ * ts_us, n_frames, head, rule, min_age_us set) after sg's chain position,
+ * inside the prune's transaction; advances sg.  0 or -errno. */
+int kt_chain_sign_prune(struct kt_store *st, struct kt_signer *sg, struct kt_cp *cp);
 
 int kt_hex_decode(const char *hex, uint8_t *out, size_t n);
 void kt_hex_encode(const uint8_t *in, size_t n, char *out);

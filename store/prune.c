@@ -12,16 +12,23 @@
  * documents in the contentless screen_fts cannot be deleted without their
  * text (SQLite 3.40 has no contentless_delete); they stay as orphans,
  * never returned (search joins screen_blocks), costing ~0.05-0.1x the
- * pruned session's screen text.  A prune record is not signed: whoever
- * can write the store can forge one, but only for a session whose signed
- * final checkpoint is old enough for the rule named (verify checks that).
+ * pruned session's screen text.
+ *
+ * The prune record is signed into the node chain (a KT_CP_PRUNE
+ * checkpoint over its rule, age, time and the session's chain head, in the
+ * same transaction), so verify tells a pruned session (signed record) from
+ * a deleted one (no record, or an unsigned or altered one).  A signed
+ * store is therefore pruned only with its key (rule.signer); an unsigned
+ * one (no key ever attached) keeps unsigned records.
  */
+#include <assert.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "evidence_int.h"
 #include "log.h"
 #include "pg/pgr.h"
 #include "prune.h"
@@ -73,9 +80,46 @@ static int exec_sql(struct kt_store *st, const char *sql, const char *what)
 	" i.session_id = " s ".id AND i.done = 1) AND NOT EXISTS (SELECT 1 FROM chunks c" \
 	" WHERE c.session_id = " s ".id AND c.codec = 0)))"
 
+/* Sign the prunes row just inserted into the node chain (same transaction). */
+static int sign_prune(struct kt_store *st, struct kt_signer *sg, int64_t prune_id)
+{
+	struct kt_cp cp = {0};
+	sqlite3_stmt *q = NULL;
+	int rc, err = 0;
+
+	rc = sqlite3_prepare_v2(st->db,
+		"SELECT p.session_id, p.uuid, p.ts_us, p.rule, p.min_age_us, p.n_frames, p.head,"
+		" coalesce((SELECT max(seq) + 1 FROM checkpoints c WHERE c.session_id = p.session_id), 0)"
+		" FROM prunes p WHERE p.id = ?1", -1, &q, NULL);
+	if (rc != SQLITE_OK)
+		return kt_sql_err(st, rc, "prune: sign");
+	sqlite3_bind_int64(q, 1, prune_id);
+	rc = sqlite3_step(q);
+	if (rc != SQLITE_ROW) {
+		err = rc == SQLITE_DONE ? -ENOENT : kt_sql_err(st, rc, "prune: sign");
+		goto out;
+	}
+	cp.session_id = sqlite3_column_int64(q, 0);
+	kt_strlcpy(cp.uuid, (const char *)sqlite3_column_text(q, 1), sizeof(cp.uuid));
+	cp.ts_us = sqlite3_column_int64(q, 2);
+	kt_strlcpy(cp.rule, (const char *)sqlite3_column_text(q, 3), sizeof(cp.rule));
+	cp.min_age_us = sqlite3_column_int64(q, 4);
+	cp.n_frames = sqlite3_column_int64(q, 5);
+	if (sqlite3_column_bytes(q, 6) == KT_HASH_LEN)
+		memcpy(cp.head, sqlite3_column_blob(q, 6), KT_HASH_LEN);
+	cp.seq = sqlite3_column_int64(q, 7);
+	/* the signature covers the rule as stored; kt_store_prune builds it
+	 * shorter than kt_prune_record.rule, so readers get it whole */
+	assert(strcmp(cp.rule, (const char *)sqlite3_column_text(q, 3)) == 0);
+	err = kt_chain_sign_prune(st, sg, &cp);
+out:
+	sqlite3_finalize(q);
+	return err;
+}
+
 /* Delete one session in its own transaction, re-checking it is prunable. */
 static int prune_one(struct kt_store *st, int64_t id, const char *rule, int64_t min_age_us,
-		     const char *who, int64_t now, bool *pruned)
+		     const char *who, struct kt_signer *sg, int64_t now, bool *pruned)
 {
 	static const char *const dels[] = {
 		"DELETE FROM screen_pending WHERE block_id IN"
@@ -89,9 +133,13 @@ static int prune_one(struct kt_store *st, int64_t id, const char *rule, int64_t 
 		"DELETE FROM sessions WHERE id = ?1",
 	};
 	sqlite3_stmt *q = NULL;
+	int64_t sg_seq = sg ? sg->node_seq : 0;
+	uint8_t sg_prev[KT_HASH_LEN];
 	int rc, err;
 
 	*pruned = false;
+	if (sg)
+		memcpy(sg_prev, sg->prev, KT_HASH_LEN);
 	err = exec_sql(st, "BEGIN IMMEDIATE", "prune: begin");
 	if (err)
 		return err;
@@ -120,6 +168,8 @@ static int prune_one(struct kt_store *st, int64_t id, const char *rule, int64_t 
 	}
 	if (sqlite3_changes(st->db) == 0)
 		goto out; /* held or became unprunable meanwhile: nothing */
+	if (sg)
+		err = sign_prune(st, sg, sqlite3_last_insert_rowid(st->db));
 	for (size_t i = 0; i < sizeof(dels) / sizeof(dels[0]) && !err; i++) {
 		rc = sqlite3_prepare_v2(st->db, dels[i], -1, &q, NULL);
 		if (rc == SQLITE_OK) {
@@ -133,17 +183,35 @@ static int prune_one(struct kt_store *st, int64_t id, const char *rule, int64_t 
 	if (!err)
 		*pruned = true;
 out:
+	if (!err)
+		err = exec_sql(st, "COMMIT", "prune: commit");
 	if (err) {
 		exec_sql(st, "ROLLBACK", "prune: rollback");
 		*pruned = false;
+		if (sg) { /* the chain position of what was rolled back */
+			sg->node_seq = sg_seq;
+			memcpy(sg->prev, sg_prev, KT_HASH_LEN);
+		}
 		return err;
 	}
-	err = exec_sql(st, "COMMIT", "prune: commit");
-	if (err) {
-		exec_sql(st, "ROLLBACK", "prune: rollback");
-		*pruned = false;
-	}
-	return err;
+	/* the anchor outside the store follows the commit */
+	return *pruned && sg ? kt_signer_save_head(sg) : 0;
+}
+
+/* Does the store carry a node chain (a key was attached)?  Then every
+ * prune must be signed. */
+static int store_signed(struct kt_store *st, bool *is_signed)
+{
+	sqlite3_stmt *q = NULL;
+	int rc = sqlite3_prepare_v2(st->db, "SELECT EXISTS (SELECT 1 FROM meta WHERE key = 'node_pubkey')"
+				    " OR EXISTS (SELECT 1 FROM checkpoints)", -1, &q, NULL);
+
+	if (rc != SQLITE_OK)
+		return kt_sql_err(st, rc, "prune: signed?");
+	rc = sqlite3_step(q);
+	*is_signed = rc == SQLITE_ROW && sqlite3_column_int(q, 0);
+	sqlite3_finalize(q);
+	return rc == SQLITE_ROW ? 0 : kt_sql_err(st, rc, "prune: signed?");
 }
 
 static int cmp_id(const void *a, const void *b)
@@ -245,7 +313,7 @@ static int apply(struct kt_store *st, const struct kt_prune_rule *r, int64_t id,
 	if (err)
 		return err;
 	if (!r->dry_run) {
-		err = prune_one(st, id, rule, min_age, r->who, now, done);
+		err = prune_one(st, id, rule, min_age, r->who, r->signer, now, done);
 		if (err || !*done)
 			return err;
 	}
@@ -271,9 +339,31 @@ int kt_store_prune(struct kt_store *st, const struct kt_prune_rule *r, kt_prune_
 	if (!r || (r->older_than_us <= 0 && !r->max_bytes))
 		return -EINVAL;
 	if (!r->dry_run) {
+		bool is_signed = false;
+
 		err = kt_store_check_writable(st, "prune");
+		if (!err && !r->signer)
+			err = store_signed(st, &is_signed);
 		if (err)
 			return err;
+		if (is_signed) {
+			pr_err("prune: this store's sessions are signed (node chain): a prune must be "
+			       "signed with the node key too, or verify reports the sessions as deleted "
+			       "(kubetape prune --key, default node.key next to the store)");
+			return -EPERM;
+		}
+		if (r->signer) {
+			uint8_t pk[KT_PK_LEN];
+
+			/* another node's key would sign a chain verify rejects */
+			if (kt_store_pubkey(st, pk) == 0 && memcmp(pk, r->signer->pk, KT_PK_LEN)) {
+				pr_err("prune: the key given is not this store's node key (meta node_pubkey)");
+				return -EKEYREJECTED;
+			}
+			err = kt_signer_attach(r->signer, st);
+			if (err)
+				return err;
+		}
 	}
 	if (r->k8s_namespace)
 		snprintf(ns, sizeof(ns), " namespace=%.80s", r->k8s_namespace);

@@ -438,6 +438,9 @@ int kt_session_filter_sql_d(const struct kt_session_filter *f, const char *alias
 	size_t o = strlen(sql);
 	char ph[24];
 
+/* '%' || value with \ % _ escaped || '%' (LIKE's default escape is \) */
+#define KT_ILIKE_SUBSTR "('%%' || replace(replace(replace(%s, '\\', '\\\\'), '%%', '\\%%'), '_', '\\_') || '%%')"
+
 #define ADD(...) do { \
 		int _w = snprintf(sql + o, len - o, __VA_ARGS__); \
 		if (_w < 0 || (size_t)_w >= len - o) return -ENAMETOOLONG; \
@@ -451,11 +454,15 @@ int kt_session_filter_sql_d(const struct kt_session_filter *f, const char *alias
 	 * as PostgreSQL's does in the cluster store's SQL_ASCII/C database;
 	 * Kubernetes names are lower-case ASCII, what an auditor types may not
 	 * be).  instr/strpos, not LIKE: '%' and '_' in the text stay literal. */
-	if (f->k8s_namespace && f->substr)
+	if (f->k8s_namespace && f->substr && d->ilike)
+		ADD(" AND %sk8s_namespace ILIKE " KT_ILIKE_SUBSTR, alias, PH(1));
+	else if (f->k8s_namespace && f->substr)
 		ADD(" AND %s(lower(%sk8s_namespace), lower(%s)) > 0", d->instr, alias, PH(1));
 	else if (f->k8s_namespace)
 		ADD(" AND %sk8s_namespace = %s", alias, PH(1));
-	if (f->pod && f->substr)
+	if (f->pod && f->substr && d->ilike)
+		ADD(" AND %spod ILIKE " KT_ILIKE_SUBSTR, alias, PH(2));
+	else if (f->pod && f->substr)
 		ADD(" AND %s(lower(%spod), lower(%s)) > 0", d->instr, alias, PH(2));
 	else if (f->pod)
 		ADD(" AND %spod = %s", alias, PH(2));

@@ -110,14 +110,14 @@ static int write_file(const char *path, const void *data, size_t len, mode_t mod
 	return err;
 }
 
-static int load_or_create_key(struct kt_signer *sg, const char *path)
+static int load_or_create_key(struct kt_signer *sg, const char *path, bool create)
 {
 	struct stat stb;
 	ssize_t n;
 	int fd, err = 0;
 
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0 && errno == ENOENT) {
+	if (fd < 0 && errno == ENOENT && create) {
 		crypto_sign_keypair(sg->pk, sg->sk);
 		err = write_file(path, sg->sk, sizeof(sg->sk), 0600);
 		if (err)
@@ -145,7 +145,7 @@ static int load_or_create_key(struct kt_signer *sg, const char *path)
 	return err;
 }
 
-int kt_signer_open(const char *key_path, struct kt_signer **out)
+static int signer_open(const char *key_path, bool create, struct kt_signer **out)
 {
 	struct kt_signer *sg;
 	char pub[4096], text[160];
@@ -159,7 +159,7 @@ int kt_signer_open(const char *key_path, struct kt_signer **out)
 	sg = calloc(1, sizeof(*sg));
 	if (!sg)
 		return -ENOMEM;
-	err = load_or_create_key(sg, key_path);
+	err = load_or_create_key(sg, key_path, create);
 	if (err)
 		goto cleanup;
 	memcpy(sg->pk_text, PUB_PREFIX, strlen(PUB_PREFIX));
@@ -183,6 +183,16 @@ cleanup:
 	return err;
 }
 
+int kt_signer_open(const char *key_path, struct kt_signer **out)
+{
+	return signer_open(key_path, true, out);
+}
+
+int kt_signer_load(const char *key_path, struct kt_signer **out)
+{
+	return signer_open(key_path, false, out);
+}
+
 void kt_signer_free(struct kt_signer *sg)
 {
 	if (!sg)
@@ -197,22 +207,25 @@ const char *kt_signer_pubkey_text(const struct kt_signer *sg)
 	return sg->pk_text;
 }
 
-int kt_signer_attach(struct kt_signer *sg, struct kt_store *st)
+/*
+ * The store's last checkpoint: *node_seq (0: none) and its hash.  A prune
+ * checkpoint's hash covers its prunes row's rule (FORMAT.md "Retention"),
+ * read here too.
+ */
+static int chain_tail(struct kt_store *st, int64_t *node_seq, uint8_t hash[KT_HASH_LEN])
 {
 	sqlite3_stmt *q = NULL;
 	struct kt_cp cp = {0};
-	int64_t head_seq = 0;
-	uint8_t head_hash[KT_HASH_LEN];
-	int rc, err;
+	int rc, err = 0;
 
-	err = kt_store_check_writable(st, "signer attach");
-	if (err)
-		return err;
-	rc = sqlite3_prepare_v2(st->db, "SELECT node_seq, session_id, uuid, seq, ts_us, n_frames,"
-				" head, final, prev FROM checkpoints ORDER BY node_seq DESC LIMIT 1",
-				-1, &q, NULL);
+	*node_seq = 0;
+	rc = sqlite3_prepare_v2(st->db, "SELECT c.node_seq, c.session_id, c.uuid, c.seq, c.ts_us,"
+				" c.n_frames, c.head, c.final, c.prev, p.rule, p.min_age_us"
+				" FROM checkpoints c LEFT JOIN prunes p ON c.final = 2 AND"
+				" p.session_id = c.session_id AND p.uuid = c.uuid AND p.ts_us = c.ts_us"
+				" ORDER BY c.node_seq DESC LIMIT 1", -1, &q, NULL);
 	if (rc != SQLITE_OK)
-		return kt_sql_err(st, rc, "signer attach");
+		return kt_sql_err(st, rc, "node chain tail");
 	rc = sqlite3_step(q);
 	if (rc == SQLITE_ROW && sqlite3_column_bytes(q, 6) == KT_HASH_LEN &&
 	    sqlite3_column_bytes(q, 8) == KT_HASH_LEN) {
@@ -223,14 +236,48 @@ int kt_signer_attach(struct kt_signer *sg, struct kt_store *st)
 		cp.ts_us = sqlite3_column_int64(q, 4);
 		cp.n_frames = sqlite3_column_int64(q, 5);
 		memcpy(cp.head, sqlite3_column_blob(q, 6), KT_HASH_LEN);
-		cp.final = sqlite3_column_int(q, 7);
+		cp.final = (uint8_t)sqlite3_column_int(q, 7);
 		memcpy(cp.prev, sqlite3_column_blob(q, 8), KT_HASH_LEN);
-		sg->node_seq = cp.node_seq;
-		kt_cp_hash(&cp, sg->prev);
+		if (sqlite3_column_text(q, 9))
+			kt_strlcpy(cp.rule, (const char *)sqlite3_column_text(q, 9), sizeof(cp.rule));
+		cp.min_age_us = sqlite3_column_int64(q, 10);
+		*node_seq = cp.node_seq;
+		kt_cp_hash(&cp, hash);
 	} else if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
-		err = kt_sql_err(st, rc, "signer attach");
+		err = kt_sql_err(st, rc, "node chain tail");
 	}
 	sqlite3_finalize(q);
+	return err;
+}
+
+int kt_signer_sync(struct kt_signer *sg, struct kt_store *st)
+{
+	uint8_t hash[KT_HASH_LEN];
+	int64_t n;
+	int err = chain_tail(st, &n, hash);
+
+	/* only forward: a store behind sg is a cut tail (attach continues
+	 * after the head file on purpose) */
+	if (!err && n > sg->node_seq) {
+		sg->node_seq = n;
+		memcpy(sg->prev, hash, KT_HASH_LEN);
+	}
+	return err;
+}
+
+int kt_signer_attach(struct kt_signer *sg, struct kt_store *st)
+{
+	sqlite3_stmt *q = NULL;
+	int64_t head_seq = 0;
+	uint8_t head_hash[KT_HASH_LEN];
+	int rc, err;
+
+	err = kt_store_check_writable(st, "signer attach");
+	if (err)
+		return err;
+	sg->node_seq = 0;
+	memset(sg->prev, 0, sizeof(sg->prev));
+	err = kt_signer_sync(sg, st);
 	if (err)
 		return err;
 	/* The head file is the anchor outside the store: when it is ahead,

@@ -200,6 +200,10 @@ int kt_session_filter_bind(sqlite3_stmt *stmt, const struct kt_session_filter *f
  * pod, container, node, until, since) written into buf. */
 struct kt_filter_dialect {
 	const char *instr;
+	/* substring filters as ILIKE with % _ \ escaped (PostgreSQL: its
+	 * trigram indexes serve ILIKE, not strpos; same ASCII folding in the
+	 * cluster store's C collation) instead of instr(lower, lower) */
+	bool ilike;
 	const char *node_alt;
 	const char *(*ph)(void *ctx, int slot, const struct kt_session_filter *f, char *buf,
 			  size_t len);

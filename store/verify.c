@@ -69,7 +69,7 @@ static void cp_read(struct kt_row *q, struct kt_cp *cp)
 	cp->ts_us = q->i64(q, 4);
 	cp->n_frames = q->i64(q, 5);
 	cp_blob(q, 6, cp->head, KT_HASH_LEN);
-	cp->final = q->i64(q, 7) != 0;
+	cp->final = (uint8_t)q->i64(q, 7);  /* 0, 1 or KT_CP_PRUNE */
 	cp_blob(q, 8, cp->prev, KT_HASH_LEN);
 	cp_blob(q, 9, cp->sig, KT_SIG_LEN);
 }
@@ -419,9 +419,9 @@ static int load_cp(struct kt_row *q, void *ctx)
 static int load_checkpoints(struct walk *w)
 {
 	int err = kt_session_rows(w->st, w->sid, "SELECT " CP_COLS " FROM checkpoints"
-				  " WHERE session_id = ?1 ORDER BY seq",
+				  " WHERE session_id = ?1 AND final < 2 ORDER BY seq",
 				  "SELECT " CP_COLS " FROM checkpoints"
-				  " WHERE src = $1 AND session_id = $2 ORDER BY seq",
+				  " WHERE src = $1 AND session_id = $2 AND final < 2 ORDER BY seq",
 				  0, NULL, "verify (checkpoints)", load_cp, w);
 
 	if (err)
@@ -580,6 +580,64 @@ cleanup:
 
 /* ---- the node chain ----------------------------------------------------------- */
 
+/* A prune checkpoint's rule and age live in its prunes row (same session,
+ * uuid and time): fill them in.  false if there is no such row. */
+static bool prune_fill_sqlite(struct kt_store *st, struct kt_cp *cp)
+{
+	sqlite3_stmt *q = NULL;
+	bool found = false;
+
+	if (sqlite3_prepare_v2(st->db, "SELECT rule, min_age_us FROM prunes WHERE session_id = ?1"
+			       " AND uuid = ?2 AND ts_us = ?3 ORDER BY id DESC LIMIT 1", -1, &q, NULL) != SQLITE_OK)
+		return false;
+	sqlite3_bind_int64(q, 1, cp->session_id);
+	sqlite3_bind_text(q, 2, cp->uuid, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 3, cp->ts_us);
+	if (sqlite3_step(q) == SQLITE_ROW) {
+		kt_strlcpy(cp->rule, (const char *)sqlite3_column_text(q, 0), sizeof(cp->rule));
+		cp->min_age_us = sqlite3_column_int64(q, 1);
+		found = true;
+	}
+	sqlite3_finalize(q);
+	return found;
+}
+
+int kt_verify_pruned(struct kt_store *st, const uint8_t *pk, int64_t session_id,
+		     struct kt_prune_record *pr)
+{
+	uint8_t own_pk[KT_PK_LEN];
+	sqlite3_stmt *q = NULL;
+	struct kt_row row;
+	struct kt_cp cp;
+	int rc, err;
+
+	err = kt_store_prune_get(st, session_id, pr);
+	if (err)
+		return err;
+	if (sodium_init() < 0)
+		return -EIO;
+	if (!pk && kt_store_pubkey(st, own_pk) == 0)
+		pk = own_pk;
+	rc = sqlite3_prepare_v2(st->db, "SELECT " CP_COLS " FROM checkpoints WHERE session_id = ?1"
+				" AND uuid = ?2 AND ts_us = ?3 AND final = 2", -1, &q, NULL);
+	if (rc != SQLITE_OK)
+		return kt_sql_err(st, rc, "verify (prune record)");
+	sqlite3_bind_int64(q, 1, session_id);
+	sqlite3_bind_text(q, 2, pr->uuid, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 3, pr->ts_us);
+	err = -EBADMSG; /* no signed record, or a signature that does not cover this one */
+	kt_row_sqlite(&row, q);
+	while (err && sqlite3_step(q) == SQLITE_ROW) {
+		cp_read(&row, &cp);
+		kt_strlcpy(cp.rule, pr->rule, sizeof(cp.rule));
+		cp.min_age_us = pr->min_age_us;
+		if (cp_sig_ok(&cp, pk))
+			err = 0;
+	}
+	sqlite3_finalize(q);
+	return err;
+}
+
 /* The node chain, one checkpoint at a time in node_seq order. */
 struct node_walk {
 	struct kt_store *st;
@@ -600,6 +658,21 @@ struct node_walk {
 		snprintf(_m + _o, sizeof(_m) - _o, __VA_ARGS__); \
 		(w)->cb(_m, (w)->ctx); (w)->problems++; } while (0)
 
+/* A prune checkpoint's rule and age: from the prunes row on a node, from
+ * the node query's join on the cluster store (columns 11..13). */
+static bool prune_fill(struct node_walk *w, struct kt_row *q, struct kt_cp *cp)
+{
+	size_t n;
+
+	if (w->sq)
+		return prune_fill_sqlite(w->st, cp);
+	if (!q->i64(q, 13))
+		return false;
+	kt_strlcpy(cp->rule, q->bytes(q, 11, &n), sizeof(cp->rule));
+	cp->min_age_us = q->i64(q, 12);
+	return true;
+}
+
 static int node_cp(struct kt_row *q, void *ctx)
 {
 	struct node_walk *w = ctx;
@@ -616,27 +689,43 @@ static int node_cp(struct kt_row *q, void *ctx)
 	else if (memcmp(cp.prev, w->prev, KT_HASH_LEN))
 		NODE_PROBLEM(w, "checkpoint %" PRId64 " does not follow checkpoint %" PRId64,
 			     cp.node_seq, cp.node_seq - 1);
-	if (!cp_sig_ok(&cp, w->pk))
-		NODE_PROBLEM(w, "checkpoint %" PRId64 " (session %s): signature invalid",
-			     cp.node_seq, cp.uuid);
-	if (w->sq) {
-		sqlite3_bind_int64(w->sq, 1, cp.session_id);
-		sqlite3_bind_text(w->sq, 2, cp.uuid, -1, SQLITE_STATIC);
-		exists = sqlite3_step(w->sq) == SQLITE_ROW;
-		sqlite3_reset(w->sq);
-	} else {
-		/* the cluster store's query joined sessions: column 10 */
-		exists = q->i64(q, 10) != 0;
+	if (cp.final == KT_CP_PRUNE && !prune_fill(w, q, &cp))
+		NODE_PROBLEM(w, "checkpoint %" PRId64 " signs the prune of session %s (id %" PRId64 ") but its prune record is missing or altered",
+			     cp.node_seq, cp.uuid, cp.session_id);
+	else if (!cp_sig_ok(&cp, w->pk))
+		NODE_PROBLEM(w, "checkpoint %" PRId64 " (session %s%s): signature invalid",
+			     cp.node_seq, cp.uuid, cp.final == KT_CP_PRUNE ? ", prune record" : "");
+	if (cp.final != KT_CP_PRUNE) {
+		if (w->sq) {
+			sqlite3_bind_int64(w->sq, 1, cp.session_id);
+			sqlite3_bind_text(w->sq, 2, cp.uuid, -1, SQLITE_STATIC);
+			exists = sqlite3_step(w->sq) == SQLITE_ROW;
+			sqlite3_reset(w->sq);
+		} else {
+			/* the cluster store's query joined sessions: column 10 */
+			exists = q->i64(q, 10) != 0;
+		}
 	}
-	if (!exists) {
+	if (!exists && !w->sq) {
+		/* the server keeps what nodes prune: a session missing there
+		 * was deleted on the server */
+		NODE_PROBLEM(w, "session %s (id %" PRId64 ") signed by checkpoint %" PRId64 " is not in the store: deleted",
+			     cp.uuid, cp.session_id, cp.node_seq);
+	} else if (!exists) {
 		struct kt_prune_record pr;
+		int perr = kt_verify_pruned(w->st, w->pk, cp.session_id, &pr);
 
-		/* pruned (prune.c keeps the checkpoints): not tampering, as
-		 * long as the signed end is as old as the rule says */
-		if (w->sq ? kt_store_prune_get(w->st, cp.session_id, &pr) || strcmp(pr.uuid, cp.uuid)
-			  : true)
+		/* pruned (prune.c keeps the checkpoints and signs the record
+		 * into this chain): not tampering, as long as the signed end
+		 * is as old as the rule says */
+		if (perr == -ENOENT || (!perr && strcmp(pr.uuid, cp.uuid)))
 			NODE_PROBLEM(w, "session %s (id %" PRId64 ") signed by checkpoint %" PRId64 " is not in the store: deleted",
 				     cp.uuid, cp.session_id, cp.node_seq);
+		else if (perr == -EBADMSG)
+			NODE_PROBLEM(w, "session %s (id %" PRId64 ") signed by checkpoint %" PRId64 " is not in the store, and its prune record ('%s') is not signed into the chain: deleted",
+				     cp.uuid, cp.session_id, cp.node_seq, pr.rule);
+		else if (perr)
+			return perr;
 		else if (cp.final && pr.min_age_us && cp.ts_us > pr.ts_us - pr.min_age_us)
 			NODE_PROBLEM(w, "session %s (id %" PRId64 ") was removed as pruned by rule '%s', but its final checkpoint %" PRId64 " was signed less than that before the prune",
 				     cp.uuid, cp.session_id, pr.rule, cp.node_seq);
@@ -660,9 +749,13 @@ static int node_src(const char *src, const uint8_t *node_pk, void *ctx)
 		w->pk = node_pk;
 	w->expect = 1;
 	memset(w->prev, 0, sizeof(w->prev));
-	err = kt_pgr_node_checkpoints(w->st, src, "SELECT " CP_COLS_C ", (s.id IS NOT NULL)::int::int8"
+	err = kt_pgr_node_checkpoints(w->st, src, "SELECT " CP_COLS_C ", (s.id IS NOT NULL)::int::int8,"
+				      " p.rule, p.min_age_us, (p.rule IS NOT NULL)::int::int8"
 				      " FROM checkpoints c LEFT JOIN sessions s ON s.src = c.src"
 				      " AND s.id = c.session_id AND s.uuid = c.uuid"
+				      " LEFT JOIN LATERAL (SELECT rule, min_age_us FROM prunes p"
+				      "  WHERE c.final = 2 AND p.src = c.src AND p.session_id = c.session_id"
+				      "  AND p.uuid = c.uuid AND p.ts_us = c.ts_us ORDER BY p.id DESC LIMIT 1) p ON true"
 				      " WHERE c.src = $1 ORDER BY c.node_seq", node_cp, w);
 	w->pk = pk;
 	return err;

@@ -62,6 +62,9 @@ struct kt_signer;
  * A key file of the wrong size or with group/other access: -EINVAL, logged.
  */
 int kt_signer_open(const char *key_path, struct kt_signer **out);
+/* The same for a key that must exist (`kubetape prune`, the recorder's
+ * worker): -ENOENT (logged) instead of creating one. */
+int kt_signer_load(const char *key_path, struct kt_signer **out);
 void kt_signer_free(struct kt_signer *sg);
 /* "kubetape-ed25519 <64 hex digits>" */
 const char *kt_signer_pubkey_text(const struct kt_signer *sg);
@@ -81,6 +84,12 @@ int kt_store_checkpoint(struct kt_store *st, struct kt_signer *sg, int64_t sessi
 			int64_t now_us, bool final);
 /* Write the head file (atomically), after the checkpoints are committed. */
 int kt_signer_save_head(struct kt_signer *sg);
+/*
+ * Catch up with checkpoints another process appended to the node chain
+ * (a prune by `kubetape prune` or the worker while the recorder signs):
+ * inside the caller's write transaction, before signing.  0 or -errno.
+ */
+int kt_signer_sync(struct kt_signer *sg, struct kt_store *st);
 
 /* "kubetape-ed25519 <hex>" (a .pub file's first line) -> pk; -EINVAL */
 int kt_pubkey_parse(const char *text, uint8_t pk[KT_PK_LEN]);

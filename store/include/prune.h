@@ -22,12 +22,17 @@
 
 #define KT_PRUNE_SETTLE_US (600 * 1000000LL)
 
+struct kt_signer;
+
 struct kt_prune_rule {
 	int64_t older_than_us;       /* >0: sessions that ended before now - this */
 	uint64_t max_bytes;          /* >0: oldest first until the stored bytes are <= this */
 	const char *k8s_namespace;   /* NULL: every namespace (and the budget is the node's) */
 	bool dry_run;                /* report, delete nothing */
 	const char *who;             /* recorded with each prune */
+	/* signs each prune record into the node chain (kt_signer_load); NULL
+	 * only for a store that was never signed (else -EPERM) */
+	struct kt_signer *signer;
 	/* only these sessions (ascending), e.g. the ones settled on the cluster
 	 * store (kt_pg_shipped_sessions); only_ids_set with none: nothing */
 	const int64_t *only_ids;
@@ -78,5 +83,13 @@ struct kt_prune_record {
 	char who[128];
 };
 int kt_store_prune_get(struct kt_store *st, int64_t session_id, struct kt_prune_record *out);
+/*
+ * The same, checked against the node chain (store/verify.c): 0 when the
+ * record is signed by a prune checkpoint valid under `pk` (NULL: meta's
+ * key), -EBADMSG when it is not (unsigned, forged or altered: the session
+ * counts as deleted), -ENOENT when there is no record.
+ */
+int kt_verify_pruned(struct kt_store *st, const uint8_t *pk, int64_t session_id,
+		     struct kt_prune_record *pr);
 
 #endif

@@ -119,7 +119,7 @@ static void revive(struct kt_pgr *pg)
 		return;
 	pg->n_prepared = 0;
 	pg->cursors = 0;
-	r = PQexec(pg->conn, "SET default_transaction_read_only = on");
+	r = PQexec(pg->conn, "SET default_transaction_read_only = on; SET jit = off");
 	if (PQresultStatus(r) != PGRES_COMMAND_OK)
 		pr_warn("store %s: reconnected, but not read-only: %s", pg->label,
 			PQerrorMessage(pg->conn));
@@ -571,8 +571,12 @@ int kt_pgr_open(const char *uri, struct kt_pgr **out, char **label)
 	err = check_reader(pg);
 	if (err)
 		goto fail;
-	/* the backend is read-only; make the server hold us to it */
-	err = kt_pgr_exec(pg, "SET default_transaction_read_only = on", "read-only session");
+	/* the backend is read-only; make the server hold us to it.  jit off:
+	 * PostgreSQL 15 JIT-compiles a command search whose estimated cost
+	 * passes 100,000 (~400 ms of compiling on a 50 ms query,
+	 * bench/pg_scale.sh); the reader's queries are short index walks. */
+	err = kt_pgr_exec(pg, "SET default_transaction_read_only = on; SET jit = off",
+			  "read-only session");
 	if (err)
 		goto fail;
 	*label = strdup(pg->label);

@@ -96,7 +96,7 @@ int kt_pgr_filter_sql(const struct kt_session_filter *f, const char *alias, char
 {
 	/* --node: the recorder's node name, or the name the node ships under
 	 * (src; the same in deploy/, both $NODE_NAME) */
-	struct kt_filter_dialect d = { .instr = "strpos", .node_alt = "src", .ph = pg_ph, .ctx = p };
+	struct kt_filter_dialect d = { .instr = "strpos", .ilike = true, .node_alt = "src", .ph = pg_ph, .ctx = p };
 	int err = kt_session_filter_sql_d(f, alias, sql, len, &d);
 
 	return err ? err : p->n < 0 ? -E2BIG : 0;

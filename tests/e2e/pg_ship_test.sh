@@ -39,7 +39,8 @@ pod_up pod_up
 # ------------------------------------------------------------------ three nodes
 for n in n1 n2 n3; do
 	step_start
-	start_recorder "record_$n" "$KT_TMP/$n.db" "$KT_TMP/rec-$n.log" --node-name "$n-k8s"
+	# a key per node: each node store its own node chain (verified below)
+	start_recorder "record_$n" "$KT_TMP/$n.db" "$KT_TMP/rec-$n.log" --node-name "$n-k8s" --key "$KT_TMP/$n.key"
 	cat >"$KT_TMP/$n.script" <<EOF
 expect "# " 10
 send "echo hello-$n; ls /; id\r"
@@ -139,17 +140,36 @@ pg_store_diff "$KT_TMP/n2.db" n2 >/dev/null || fail ship_tls_verify_full "n2 dif
 # ------------------------------------------------------------------ prune what is shipped
 step_start
 settled=$(psqlq "SELECT count(*) FROM kt_ship_sessions WHERE src = 'n3' AND done")
-"$K" --db "$KT_TMP/n3.db" prune --older-than 1s --shipped-to "$PG_URL" --node-name n3 >"$KT_TMP/prune-n3.out" 2>&1
+# the node store is signed: no prune without the node key (no node.key here)
+"$K" --db "$KT_TMP/n3.db" prune --older-than 1s --shipped-to "$PG_URL" --node-name n3 >"$KT_TMP/prune-nokey.out" 2>&1
+rc=$?
+check prune_needs_node_key "rc $rc: $(cat "$KT_TMP/prune-nokey.out")" \
+	sh -c "[ $rc != 0 ] && grep -q 'signed' '$KT_TMP/prune-nokey.out' && [ \"\$(sqlite3 '$KT_TMP/n3.db' 'SELECT count(*) FROM prunes')\" = 0 ]"
+"$K" --db "$KT_TMP/n3.db" prune --older-than 1s --shipped-to "$PG_URL" --node-name n3 --key "$KT_TMP/n3.key" \
+	>"$KT_TMP/prune-n3.out" 2>&1
 check prune_shipped "$(cat "$KT_TMP/prune-n3.out"); settled on the server: $settled" \
 	sh -c "[ '$settled' -ge 1 ] && grep -q '^pruned $settled sessions' '$KT_TMP/prune-n3.out' &&
 		[ \"\$(sqlite3 '$KT_TMP/n3.db' 'SELECT count(*) FROM sessions')\" = 0 ]"
 "$K" --db "$KT_TMP/n3.db" ship --to "$PG_URL" --node-name n3 --once >>"$KT_TMP/prune-n3.out" 2>&1
 check server_keeps_pruned "the server lost n3's session or did not get the prune record" \
 	test "$(psqlq "SELECT (SELECT count(*) FROM sessions WHERE src = 'n3'), (SELECT count(*) FROM chunks WHERE src = 'n3') > 0, (SELECT count(*) FROM prunes WHERE src = 'n3' AND rule = 'older-than 1s shipped')")" = "$settled|t|$settled"
+# the node's tamper evidence still holds: pruned by a signed record, not deleted
+"$K" --db "$KT_TMP/n3.db" verify --all --pubkey "$KT_TMP/n3.key.pub" --head "$KT_TMP/n3.key.head" >"$KT_TMP/verify-n3.out" 2>&1
+rc=$?
+check node_verify_after_prune "verify --all (rc $rc): $(head -n 5 "$KT_TMP/verify-n3.out")" \
+	sh -c "[ $rc = 0 ] && grep -q '^node   verified' '$KT_TMP/verify-n3.out' && ! grep -q BROKEN '$KT_TMP/verify-n3.out'"
+sid=$(psqlq "SELECT min(session_id) FROM prunes WHERE src = 'n3'")
+"$K" --db "$KT_TMP/n3.db" verify "$sid" --pubkey "$KT_TMP/n3.key.pub" >"$KT_TMP/verify-n3-one.out" 2>&1
+check node_verify_says_pruned "$(cat "$KT_TMP/verify-n3-one.out")" grep -q "pruned *by rule 'older-than 1s shipped'" "$KT_TMP/verify-n3-one.out"
+# the server holds the signed prune records in the node's chain, as the node has it
+check server_has_signed_prunes "prune checkpoints on the server: $(psqlq "SELECT count(*) FROM checkpoints WHERE src = 'n3' AND final = 2")" \
+	test "$(psqlq "SELECT count(*) FROM checkpoints WHERE src = 'n3' AND final = 2")" = "$settled"
+pg_store_diff "$KT_TMP/n3.db" n3 >"$KT_TMP/diff-n3.txt"
+check server_chain_equals_node "$(cat "$KT_TMP/diff-n3.txt")" sh -c "! grep -qE '^(checkpoints|prunes):' '$KT_TMP/diff-n3.txt'"
 
 # ------------------------------------------------------------------ live + outage
 step_start
-start_recorder record_live "$KT_TMP/n1.db" "$KT_TMP/rec-live.log" --node-name n1-k8s
+start_recorder record_live "$KT_TMP/n1.db" "$KT_TMP/rec-live.log" --node-name n1-k8s --key "$KT_TMP/n1.key"
 MPORT=$((PORT + 1000))
 "$K" --db "$KT_TMP/n1.db" ship --to "$PG_URL" --node-name n1 --poll-ms 200 \
 	--status-file "$KT_TMP/ship.json" --metrics-listen "127.0.0.1:$MPORT" >"$KT_TMP/ship-live.log" 2>&1 &
@@ -158,9 +178,9 @@ at_exit "kill -TERM $SHIPPER 2>/dev/null; wait $SHIPPER 2>/dev/null"
 live_tty pgship-live "$KT_TMP/live.out" "$KT_TMP/live.log"
 step 'expect "# " 10'
 LIVE_ID=""
-wait_for 10 sh -c "[ -n \"\$(sqlite3 '$KT_TMP/n1.db' 'SELECT id FROM sessions WHERE state = 0')\" ]" ||
+wait_for 10 sh -c "[ -n \"\$(sqlite3 '$KT_TMP/n1.db' \"SELECT id FROM sessions WHERE state = 0 AND leader_comm = 'bash'\")\" ]" ||
 	fatal live_session "no active session in n1.db"
-LIVE_ID=$(sqlite3 "$KT_TMP/n1.db" "SELECT max(id) FROM sessions WHERE state = 0")
+LIVE_ID=$(sqlite3 "$KT_TMP/n1.db" "SELECT max(id) FROM sessions WHERE state = 0 AND leader_comm = 'bash'")
 
 # lag_of MARK: ms from MARK being readable in the node store (polled with
 # kubetape cat every 50 ms) to the server holding that much of the live

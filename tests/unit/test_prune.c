@@ -6,7 +6,10 @@
  * (commands_fts stays consistent), its checkpoints stay; verify reports a
  * pruned session as pruned and the node chain as intact, but a session
  * deleted without a prune record, or under a rule its signed end
- * contradicts, as broken; VACUUM gives the space back.
+ * contradicts, as broken; VACUUM gives the space back.  Prune records are
+ * signed into the node chain: an unsigned, forged (other key) or altered
+ * one reads as a deletion; a signed store is not pruned without its key;
+ * the recorder's signer continues the chain after another process's prune.
  */
 #include <errno.h>
 #include <sqlite3.h>
@@ -115,6 +118,7 @@ static void t_age_and_hold(void)
 	struct kt_prune_rule r = { .older_than_us = DAY, .who = "test" };
 	struct kt_prune_stats stats;
 	struct kt_prune_record pr;
+	struct kt_signer *psg = NULL;
 	struct nodep np;
 	char db[300];
 	int64_t now = kt_now_us(), a, b, c, d, e;
@@ -132,6 +136,9 @@ static void t_age_and_hold(void)
 	d = record(st, sg, "boot-d", "a", now - 2 * DAY, 3, true);
 	e = record(st, sg, "boot-e", "a", now - 40 * DAY, 2, false);
 	CHECK_EQ_INT(kt_signer_save_head(sg), 0);
+	/* `kubetape prune` loads the recorder's key (never creates one) */
+	CHECK_EQ_INT(kt_signer_load(g_key, &psg), 0);
+	r.signer = psg;
 
 	CHECK_EQ_INT(kt_store_hold(st, b, "test", "case 42"), 0);
 	CHECK_EQ_INT(kt_store_hold(st, b, "test", "again"), -EEXIST);
@@ -157,6 +164,19 @@ static void t_age_and_hold(void)
 	CHECK_EQ_INT(kt_store_prune(st, &r, NULL, NULL, &stats), 0);
 	CHECK_EQ_INT(stats.sessions, 1); /* a; b held, d young, e active */
 	CHECK_EQ_INT(stats.held, 1);
+	/* the recorder's signer goes on after the prunes another signer
+	 * appended to the chain (kt_signer_sync): no fork, no gap */
+	CHECK_EQ_INT(kt_store_checkpoint(st, sg, e, now, false), 0);
+	{
+		struct kt_chunk_builder cb;
+
+		kt_chunk_builder_init(&cb);
+		CHECK_EQ_INT(kt_chunk_add(&cb, KT_FRAME_OUT, now, "more\r\n", 6), 0);
+		CHECK_EQ_INT(kt_store_chunk_append(st, e, &cb), 0);
+		kt_chunk_builder_free(&cb);
+	}
+	CHECK_EQ_INT(kt_store_checkpoint(st, sg, e, now + 1, false), 1);
+	CHECK_EQ_INT(kt_signer_save_head(sg), 0);
 	kt_store_close(st);
 	st = NULL;
 
@@ -171,11 +191,16 @@ static void t_age_and_hold(void)
 		CHECK_EQ_INT(kt_fx_sql_int(db, sql), 0);
 	}
 	/* checkpoints stay; the external-content FTS index agrees with commands */
-	CHECK_EQ_INT(kt_fx_sql_int(db, "SELECT count(*) FROM checkpoints WHERE session_id IN (1, 3)"), 8);
+	/* 4 each, and the signed prune record's */
+	CHECK_EQ_INT(kt_fx_sql_int(db, "SELECT count(*) FROM checkpoints WHERE session_id IN (1, 3)"), 10);
 	CHECK_EQ_INT(kt_fx_sql_int(db, "SELECT count(*) FROM commands_fts WHERE commands_fts MATCH 'needle'"),
 		     kt_fx_sql_int(db, "SELECT count(*) FROM commands"));
 	CHECK_EQ_INT(kt_fx_sql_int(db, "SELECT count(*) FROM prunes WHERE rule = 'older-than 604800s'"), 1);
 	CHECK_EQ_INT(kt_fx_sql_int(db, "SELECT count(*) FROM prunes WHERE rule = 'older-than 604800s namespace=b'"), 1);
+	/* each record signed into the node chain, after the session's own */
+	CHECK_EQ_INT(kt_fx_sql_int(db, "SELECT count(*) FROM checkpoints c JOIN prunes p ON"
+				   " p.session_id = c.session_id AND p.uuid = c.uuid AND p.ts_us = c.ts_us"
+				   " WHERE c.final = 2 AND c.seq = 4"), 2);
 
 	CHECK_EQ_INT(kt_store_open(db, KT_STORE_RDONLY, &st), 0);
 	if (st) {
@@ -183,6 +208,9 @@ static void t_age_and_hold(void)
 		CHECK_EQ_STR(pr.uuid, "boot-a");
 		CHECK_EQ_STR(pr.who, "test");
 		CHECK_EQ_INT(kt_store_prune_get(st, b, &pr), -ENOENT);
+		CHECK_EQ_INT(kt_verify_pruned(st, NULL, a, &pr), 0);
+		CHECK_EQ_STR(pr.rule, "older-than 604800s");
+		CHECK_EQ_INT(kt_verify_pruned(st, NULL, b, &pr), -ENOENT);
 		kt_store_close(st);
 		st = NULL;
 	}
@@ -203,7 +231,9 @@ static void t_age_and_hold(void)
 	(void)d;
 	(void)e;
 
-	/* a prune record whose rule the signed end contradicts: broken */
+	CHECK_EQ_INT(node_problems(db, &np), 0);
+	/* a prune record altered after signing (its rule's age): broken, and
+	 * the session counts as deleted */
 	{
 		sqlite3 *h;
 
@@ -212,8 +242,15 @@ static void t_age_and_hold(void)
 					  " WHERE uuid = 'boot-a'", NULL, NULL, NULL), SQLITE_OK);
 		sqlite3_close(h);
 	}
-	CHECK_EQ_INT(node_problems(db, &np), 1);
-	CHECK(strstr(np.first, "pruned by rule") != NULL);
+	CHECK(node_problems(db, &np) >= 1);
+	CHECK(strstr(np.first, "not signed into the chain: deleted") != NULL ||
+	      strstr(np.first, "signature invalid") != NULL);
+	CHECK_EQ_INT(kt_store_open(db, KT_STORE_RDONLY, &st), 0);
+	if (st) {
+		CHECK_EQ_INT(kt_verify_pruned(st, NULL, a, &pr), -EBADMSG);
+		kt_store_close(st);
+		st = NULL;
+	}
 	/* a session deleted without a prune record: broken, as before */
 	{
 		sqlite3 *h;
@@ -228,6 +265,106 @@ static void t_age_and_hold(void)
 	CHECK(node_problems(db, &np) >= 1);
 	CHECK(strstr(np.first, "deleted") != NULL);
 out:
+	kt_signer_free(psg);
+	kt_signer_free(sg);
+	kt_store_close(st);
+}
+
+/* A prune record written by hand for a deleted session (unsigned), and one
+ * signed with another key: both BROKEN; no key: no prune. */
+static void t_forged(void)
+{
+	struct kt_store *st = NULL;
+	struct kt_signer *sg = NULL, *other = NULL;
+	struct kt_prune_rule r = { .older_than_us = DAY, .who = "test" };
+	struct kt_prune_record pr;
+	struct nodep np;
+	char db[300], key[300], okey[300];
+	int64_t now = kt_now_us(), a, b;
+	sqlite3 *h;
+
+	snprintf(db, sizeof(db), "%s/forged.db", g_dir);
+	/* node_problems checks against this key and its head file */
+	snprintf(g_key, sizeof(g_key), "%s/forged.key", g_dir);
+	snprintf(g_head, sizeof(g_head), "%s.head", g_key);
+	snprintf(key, sizeof(key), "%s", g_key);
+	snprintf(okey, sizeof(okey), "%s/other.key", g_dir);
+	CHECK_EQ_INT(kt_store_open(db, KT_STORE_CREATE, &st), 0);
+	CHECK_EQ_INT(kt_signer_open(key, &sg), 0);
+	CHECK_EQ_INT(kt_signer_open(okey, &other), 0);
+	{
+		struct kt_signer *none = NULL;
+
+		CHECK_EQ_INT(kt_signer_load("/nonexistent/kubetape.key", &none), -ENOENT);
+		CHECK(none == NULL);
+	}
+	if (!st || !sg || !other)
+		goto out;
+	CHECK_EQ_INT(kt_signer_attach(sg, st), 0);
+	a = record(st, sg, "forge-a", "a", now - 30 * DAY, 2, true);
+	b = record(st, sg, "forge-b", "a", now - 29 * DAY, 2, true);
+	CHECK_EQ_INT(kt_signer_save_head(sg), 0);
+	CHECK_EQ_INT(node_problems(db, &np), 0);
+
+	/* unsigned prune of a signed store: refused, nothing deleted */
+	CHECK_EQ_INT(kt_store_prune(st, &r, NULL, NULL, NULL), -EPERM);
+	/* another node's key: refused */
+	r.signer = other;
+	CHECK_EQ_INT(kt_store_prune(st, &r, NULL, NULL, NULL), -EKEYREJECTED);
+	CHECK_EQ_INT(kt_fx_sql_int(db, "SELECT count(*) FROM sessions"), 2);
+	kt_store_close(st);
+	st = NULL;
+
+	/* a: deleted by hand with a prune record that is not signed */
+	CHECK_EQ_INT(sqlite3_open(db, &h), SQLITE_OK);
+	CHECK_EQ_INT(sqlite3_exec(h, "INSERT INTO prunes (session_id, uuid, ts_us, rule, start_us, end_us)"
+				  " SELECT id, uuid, end_us + 31 * 86400000000, 'older-than 86400s', start_us, end_us"
+				  " FROM sessions WHERE uuid = 'forge-a';"
+				  " DELETE FROM chunks WHERE session_id = 1; DELETE FROM commands WHERE session_id = 1;"
+				  " DELETE FROM chain_heads WHERE session_id = 1; DELETE FROM sessions WHERE id = 1",
+				  NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(h);
+	CHECK(node_problems(db, &np) >= 1);
+	CHECK(strstr(np.first, "forge-a") && strstr(np.first, "is not signed into the chain: deleted"));
+	CHECK_EQ_INT(kt_store_open(db, KT_STORE_RDONLY, &st), 0);
+	if (st) {
+		CHECK_EQ_INT(kt_verify_pruned(st, NULL, a, &pr), -EBADMSG);
+		kt_store_close(st);
+		st = NULL;
+	}
+
+	/* b: pruned with another key, after replacing meta's key (what an
+	 * editor of the store without the node key can do): broken under the
+	 * node's real public key */
+	CHECK_EQ_INT(sqlite3_open(db, &h), SQLITE_OK);
+	CHECK_EQ_INT(sqlite3_exec(h, "DELETE FROM meta WHERE key = 'node_pubkey'", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(h);
+	CHECK_EQ_INT(kt_store_open(db, 0, &st), 0);
+	if (st) {
+		struct kt_prune_stats stats;
+
+		CHECK_EQ_INT(kt_store_prune(st, &r, NULL, NULL, &stats), 0);
+		CHECK_EQ_INT(stats.sessions, 1);
+		kt_store_close(st);
+		st = NULL;
+	}
+	CHECK(node_problems(db, &np) >= 2);
+	CHECK_EQ_INT(kt_fx_sql_int(db, "SELECT count(*) FROM sessions"), 0);
+	{
+		struct kt_store *ro = NULL;
+		uint8_t pk[KT_PK_LEN];
+		char pub[320];
+
+		snprintf(pub, sizeof(pub), "%s.pub", key);
+		CHECK_EQ_INT(kt_pubkey_load(pub, pk), 0);
+		CHECK_EQ_INT(kt_store_open(db, KT_STORE_RDONLY, &ro), 0);
+		if (ro) {
+			CHECK_EQ_INT(kt_verify_pruned(ro, pk, b, &pr), -EBADMSG);
+			kt_store_close(ro);
+		}
+	}
+out:
+	kt_signer_free(other);
 	kt_signer_free(sg);
 	kt_store_close(st);
 }
@@ -251,6 +388,7 @@ static void t_size(void)
 	if (!st || !sg)
 		goto out;
 	CHECK_EQ_INT(kt_signer_attach(sg, st), 0);
+	r.signer = sg;
 	for (int i = 0; i < 6; i++) {
 		snprintf(uuid, sizeof(uuid), "boot-s%d", i);
 		ids[i] = record(st, sg, uuid, "a", now - (20 - i) * DAY, 40, true);
@@ -282,6 +420,7 @@ int main(void)
 	snprintf(g_head, sizeof(g_head), "%s.head", g_key);
 	RUN(t_age_and_hold);
 	RUN(t_size);
+	RUN(t_forged);
 	kt_fx_rm_dir(g_dir);
 	return kt_test_done();
 }
