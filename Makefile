@@ -73,6 +73,7 @@ LIBS_PG := $(shell pkg-config --libs libpq 2>/dev/null || echo -lpq)
 LIBS_STORE := -lsqlite3 -lzstd -ljansson $(LIBS_VTERM) -lsodium $(LIBS_PG) -lm
 LIBS_BPF := -lbpf -lelf -lz
 
+
 # ---------------------------------------------------------------- include paths
 # Each component sees what it may use, so the boundaries are the build's,
 # not a habit: the store's public headers are store/include/ (replay/, web/
@@ -119,6 +120,12 @@ HELPER_BINS := $(patsubst tests/helpers/%.c,$(OUT)/tests/%,$(HELPER_SRCS))
 
 .PHONY: all deps test test-unit test-e2e demo bench clean fuzz
 all: $(PROGS) $(UNIT_BINS) $(FUZZ_BINS) $(HELPER_BINS) $(BPFTEST_BINS)
+
+# What a program linked with $(OUT)/libkubetape.a also needs (bench/ builds
+# its harnesses against the library: one list, here).
+print-store-libs:
+	@echo $(LIBS_STORE)
+.PHONY: print-store-libs
 
 # ---------------------------------------------------------------- BPF
 # vmlinux.h is generated from the running kernel's BTF at build time, never

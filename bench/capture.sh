@@ -32,7 +32,7 @@ done
 # shellcheck disable=SC2086
 cc -O2 -std=gnu11 -D_GNU_SOURCE -I"$KT_REPO/store/include" -I"$KT_REPO/store" -I"$KT_REPO/bpf" \
 	-I"$KT_REPO/recorder" -o "$CB" "$BENCH_DIR/capture_bench.c" $objs "$BENCH_OUT/libkubetape.a" \
-	-lsqlite3 -lzstd -ljansson -lvterm -lsodium -lm ||
+	$STORE_LIBS ||
 	{ msg "cannot build capture_bench against $BENCH_OUT (make first)"; exit 1; }
 
 declare -A CAP WRK

@@ -26,7 +26,7 @@ NCMD=$(by_mode 1000000 300000 2000)
 REPS=$(by_mode 7 5 1)
 GEN=$BENCH_TMP/gen_store
 cc -O2 -std=gnu11 -D_GNU_SOURCE -I"$KT_REPO/store/include" -o "$GEN" "$BENCH_DIR/gen_store.c" \
-	"$BENCH_OUT/libkubetape.a" -lsqlite3 -lzstd -ljansson -lvterm -lsodium -lm ||
+	"$BENCH_OUT/libkubetape.a" $STORE_LIBS ||
 	{ msg "cannot build gen_store against $BENCH_OUT/libkubetape.a (make first)"; exit 1; }
 [ -x "$KT_CLI" ] || { msg "$KT_CLI not built"; exit 1; }
 

@@ -12,5 +12,5 @@ case "$OUT" in /*) ;; *) OUT=$REPO/$OUT ;; esac
 tmp=$(mktemp -d /tmp/kubetape-evidence-bench.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 cc -O2 -std=gnu11 -D_GNU_SOURCE -I"$REPO/store/include" -o "$tmp/evidence_bench" "$HERE/evidence_bench.c" \
-	"$OUT/libkubetape.a" -lsqlite3 -lzstd -ljansson -lvterm -lsodium -lm
+	"$OUT/libkubetape.a" $(make -s --no-print-directory -C "$(dirname "$0")/.." print-store-libs)
 "$tmp/evidence_bench" "$tmp" "${2:-64}"

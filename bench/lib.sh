@@ -43,6 +43,8 @@ for a in "$@"; do
 	esac
 done
 case "$BENCH_OUT" in /*) ;; *) BENCH_OUT=$KT_REPO/$BENCH_OUT ;; esac
+# the libraries a harness linked with libkubetape.a needs (the Makefile's list)
+STORE_LIBS=$(make -s --no-print-directory -C "$KT_REPO" print-store-libs)
 KT_REC=$BENCH_OUT/kubetape-recorder
 KT_CLI=$BENCH_OUT/kubetape
 PTYRUN=$BENCH_OUT/tests/ptyrun

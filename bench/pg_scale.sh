@@ -238,8 +238,7 @@ if "$KT_CLI" --db "$PG_URL" sessions --limit 1 >/dev/null 2>"$BENCH_TMP/cli.err"
 	time_cli "search password --namespace payments" search --in commands --limit 1000 --namespace payments password
 	# the library calls (the same store API, one connection, no printing)
 	if cc -O2 -std=gnu11 -D_GNU_SOURCE -I"$KT_REPO/store/include" -o "$BENCH_TMP/pg_scale_lib" \
-		"$BENCH_DIR/pg_scale_lib.c" "$BENCH_OUT/libkubetape.a" -lsqlite3 -lzstd -ljansson -lvterm \
-		-lsodium -lpq -lm 2>"$BENCH_TMP/cc.err"; then
+		"$BENCH_DIR/pg_scale_lib.c" "$BENCH_OUT/libkubetape.a" $STORE_LIBS 2>"$BENCH_TMP/cc.err"; then
 		"$BENCH_TMP/pg_scale_lib" "$PG_URL" "$ROUNDS" "$POD_RARE" "$TOKEN" >"$BENCH_TMP/lib.tsv" 2>"$BENCH_TMP/lib.err" ||
 			{ show "$BENCH_TMP/lib.err"; msg "pg_scale_lib failed"; }
 		while IFS=$'\t' read -r name nhits ms; do

@@ -43,7 +43,7 @@ SCALE=$(by_mode 1 0.5 0.03)
 CS=$BENCH_TMP/corpus_store CB=$BENCH_TMP/corpus_breakdown
 for p in corpus_store corpus_breakdown; do
 	cc -O2 -std=gnu11 -D_GNU_SOURCE -I"$KT_REPO/store/include" -o "$BENCH_TMP/$p" "$BENCH_DIR/$p.c" \
-		"$BENCH_OUT/libkubetape.a" -lsqlite3 -lzstd -ljansson -lvterm -lsodium -lm ||
+		"$BENCH_OUT/libkubetape.a" $STORE_LIBS ||
 		{ msg "cannot build $p against $BENCH_OUT/libkubetape.a (make first)"; exit 1; }
 done
 command -v sqlite3 >/dev/null || { msg "sqlite3 CLI missing (make deps)"; exit 1; }

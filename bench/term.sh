@@ -22,7 +22,7 @@ SCALE=$(by_mode 0.5 0.3 0.03)
 TB=$BENCH_TMP/term_bench
 # shellcheck disable=SC2086
 cc -O2 -std=gnu11 -D_GNU_SOURCE -I"$KT_REPO/store/include" -I"$KT_REPO/store" -o "$TB" "$BENCH_DIR/term_bench.c" \
-	"$BENCH_OUT/libkubetape.a" -lsqlite3 -lzstd -ljansson -lvterm -lsodium -lm ||
+	"$BENCH_OUT/libkubetape.a" $STORE_LIBS ||
 	{ msg "cannot build term_bench against $BENCH_OUT/libkubetape.a (make first)"; exit 1; }
 BENCH_CORPUS_SCALE=$SCALE python3 "$BENCH_DIR/corpus.py" 1 "$BENCH_TMP/corpus" ||
 	{ msg "corpus.py failed"; exit 1; }

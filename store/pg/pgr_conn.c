@@ -575,8 +575,9 @@ int kt_pgr_open(const char *uri, struct kt_pgr **out, char **label)
 	 * PostgreSQL 15 JIT-compiles a command search whose estimated cost
 	 * passes 100,000 (~400 ms of compiling on a 50 ms query,
 	 * bench/pg_scale.sh); the reader's queries are short index walks. */
-	err = kt_pgr_exec(pg, "SET default_transaction_read_only = on; SET jit = off",
-			  "read-only session");
+	err = kt_pgr_exec(pg, "SET default_transaction_read_only = on", "read-only session");
+	if (!err)
+		err = kt_pgr_exec(pg, "SET jit = off", "jit off");
 	if (err)
 		goto fail;
 	*label = strdup(pg->label);
