@@ -25,6 +25,15 @@ size_t kt_cp_message(const struct kt_cp *cp, uint8_t out[KT_CP_MSG_MAX]);
 /* BLAKE2b-256 of the message: what the next checkpoint's prev holds */
 void kt_cp_hash(const struct kt_cp *cp, uint8_t out[KT_HASH_LEN]);
 
+/* verify.c: a checkpoints row in CP_COLS order (either backend), and
+ * whether its signature verifies under pk (false without pk) */
+#define CP_COLS "node_seq, session_id, uuid, seq, ts_us, n_frames, head, final, prev, sig"
+#define CP_COLS_C "c.node_seq, c.session_id, c.uuid, c.seq, c.ts_us, c.n_frames, c.head," \
+	" c.final, c.prev, c.sig"
+struct kt_row;
+void kt_cp_read(struct kt_row *q, struct kt_cp *cp);
+bool kt_cp_sig_ok(const struct kt_cp *cp, const uint8_t *pk);
+
 /* Fold the frames of a chunk being appended into the session's chain head
  * (chunk.c, inside the append's transaction). */
 int kt_chain_extend(struct kt_store *st, int64_t session_id, const uint8_t *frames,
