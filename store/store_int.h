@@ -58,6 +58,11 @@ enum kt_stmt_id {
 	ST_CHUNK_INSERT,
 	ST_CHAIN_GET,
 	ST_CHAIN_PUT,
+	ST_COMPACT_LIMIT,	/* compact.c gives the SQL of these */
+	ST_COMPACT_LIST,
+	ST_COMPACT_READ,
+	ST_COMPACT_CHECK,
+	ST_COMPACT_DELETE,
 	ST__COUNT,
 };
 
