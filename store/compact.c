@@ -160,9 +160,9 @@ static int compact_limit(struct kt_store *st, int64_t sid, int64_t *limit, bool 
 	*ended = false;
 	err = cached(st, ST_COMPACT_LIMIT,
 		     "SELECT s.state != 0, coalesce(x.chunk_seq + x.frame_index, 0),"
-		   " (SELECT max(seq) FROM chunks WHERE session_id = s.id)"
-		   " FROM sessions s LEFT JOIN screen_index x ON x.session_id = s.id"
-		   " WHERE s.id = ?1", &q);
+		     " (SELECT max(seq) FROM chunks WHERE session_id = s.id)"
+		     " FROM sessions s LEFT JOIN screen_index x ON x.session_id = s.id"
+		     " WHERE s.id = ?1", &q);
 	if (err)
 		return err;
 	sqlite3_bind_int64(q, 1, sid);
@@ -200,11 +200,11 @@ static int list_chunks(struct kt_store *st, int64_t sid, int64_t limit,
 	*n = 0;
 	err = cached(st, ST_COMPACT_LIST,
 		     "SELECT seq, nframes, raw_len, length(data), codec, end_us, out_offset,"
-		   " in_offset, start_us FROM chunks WHERE session_id = ?1 AND seq + nframes <= ?2"
-		   " AND seq >= coalesce((SELECT max(seq) FROM chunks WHERE session_id = ?1"
-		   "   AND seq < (SELECT min(seq) FROM chunks WHERE session_id = ?1 AND codec = 0)),"
-		   "  (SELECT min(seq) FROM chunks WHERE session_id = ?1 AND codec = 0))"
-		   " ORDER BY seq", &q);
+		     " in_offset, start_us FROM chunks WHERE session_id = ?1 AND seq + nframes <= ?2"
+		     " AND seq >= coalesce((SELECT max(seq) FROM chunks WHERE session_id = ?1"
+		     "   AND seq < (SELECT min(seq) FROM chunks WHERE session_id = ?1 AND codec = 0)),"
+		     "  (SELECT min(seq) FROM chunks WHERE session_id = ?1 AND codec = 0))"
+		     " ORDER BY seq", &q);
 	if (err)
 		return err;
 	sqlite3_bind_int64(q, 1, sid);
@@ -374,7 +374,7 @@ static int replace_run(struct compactor *cp, const struct cchunk *run, size_t n,
 	if (err)
 		return err;
 	err = cached(st, ST_COMPACT_CHECK, "SELECT count(*), total(nframes) FROM chunks"
-		   " WHERE session_id = ?1 AND seq >= ?2 AND seq < ?3", &q);
+		     " WHERE session_id = ?1 AND seq >= ?2 AND seq < ?3", &q);
 	if (err)
 		goto end;
 	sqlite3_bind_int64(q, 1, cp->sid);
@@ -454,7 +454,7 @@ static int merge_run(struct compactor *cp, const struct cchunk *run, size_t n,
 
 	kt_chunk_builder_reset(&cp->x->b);
 	err = cached(st, ST_COMPACT_READ, "SELECT seq, start_us, data FROM chunks"
-		   " WHERE session_id = ?1 AND seq >= ?2 AND seq <= ?3 ORDER BY seq", &q);
+		     " WHERE session_id = ?1 AND seq >= ?2 AND seq <= ?3 ORDER BY seq", &q);
 	if (err)
 		return err;
 	sqlite3_bind_int64(q, 1, cp->sid);
