@@ -30,9 +30,10 @@ static int exec_simple(struct kt_pgr *pg, const char *sql, const char *what)
 
 /*
  * BEGIN READ WRITE, the insert and COMMIT in one round trip (libpq's
- * pipeline mode) instead of four: the CLI logs once per run, before it
- * reads, and every round trip is a wake-up of the server process
- * (bench/pg_scale.sh times the CLI).  1 when the pipeline could not be
+ * pipeline mode) instead of four (the first time on a connection, with its
+ * PREPARE; three after): the CLI logs once per run and the web once per
+ * request, before reading, so against a remote server that is three
+ * network round-trip times less each.  1 when the pipeline could not be
  * used (the connection is not idle and healthy): nothing was sent.  An
  * error is logged once, with the transaction rolled back.
  */

@@ -531,9 +531,10 @@ static int check_reader(struct kt_pgr *pg)
 }
 
 /*
- * Every check of a fresh connection and its settings in one statement (one
- * round trip instead of five: each costs a wake-up of the server process,
- * milliseconds on a loaded host; bench/pg_scale.sh times the CLI): the
+ * Every check of a fresh connection and its settings in one statement: one
+ * round trip instead of five, four network round-trip times less per CLI
+ * run against a remote server (on loopback it is within the noise of the
+ * CLI's wall time, whose fixed cost is elsewhere: FORMAT-pg.md).  The
  * schema version, the reader role as check_reader() has it, then
  * read-only and jit off as set_config().  1 when anything is not as
  * expected (an error, an older schema, a role that does not see every
