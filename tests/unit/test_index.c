@@ -288,7 +288,7 @@ static void t_keyframe_spacing(void)
 	while (sqlite3_step(q) == SQLITE_ROW) {
 		int64_t off = sqlite3_column_int64(q, 0), ts = sqlite3_column_int64(q, 1);
 
-		CHECK(off - prev_off >= 64 * 1024);
+		CHECK(off - prev_off >= 256 * 1024);
 		CHECK(off - prev_off <= (1 << 20) + 200);
 		/* whichever first: 30 s without 1 MiB also gives one */
 		CHECK(off - prev_off >= (1 << 20) || ts - prev_ts >= 30000000);
