@@ -111,7 +111,7 @@ static inline void rec_free(struct rec *r)
 
 /*
  * A shell session: commands, colourful output, an editor, a resize.  A
- * round is ~225 bytes every 20 ms (~11 KB/s): 30 s of it passes the
+ * round is ~205 bytes every 20 ms (~300 KB in 30 s), which passes the
  * indexer's 256 KiB minimum between keyframes (KF_MIN_BYTES), so these
  * recordings get a keyframe (and a new search block) every 30 s.
  */
