@@ -17,7 +17,12 @@
  * Two attach variants feed the same events:
  *   kt_tty_fentry_*  fexit: arguments and return value in one program;
  *   kt_tty_kprobe_*  kprobe + kretprobe, for kernels or policies (lockdown,
- *                    no BPF trampoline) that refuse fentry/fexit.
+ *                    no BPF trampoline) that refuse fentry/fexit, and first
+ *                    choice where fexit runs can be preempted (kernels with
+ *                    the full or lazy preemption model: Debian's 6.18 and
+ *                    7.x), because there a preempted fexit run makes the
+ *                    kernel skip every other task's run on that CPU, and
+ *                    those bytes would be lost unattributed.
  * Only the bytes pty_write accepted (its return value) are recorded: the
  * flip buffer can take less than asked, and the line discipline retries.
  *
@@ -115,9 +120,16 @@ int BPF_PROG(kt_tty_fentry_tty_do_resize, struct tty_struct *tty, struct winsize
 
 /* ---- kprobe variant ----------------------------------------------------- */
 
+/*
+ * The preferred variant where fexit runs can be preempted (the loader's
+ * probe, bpf/core_fixes.bpf.h kt_kernel_preempt_mode): kprobe programs run
+ * with preemption off, so no task can find them in flight and be skipped.
+ */
 struct kt_pty_call {
 	__u64 tty;
 	__u64 buf;
+	__u64 sid;   /* session of the write (its loss is counted there) */
+	__u64 count; /* bytes asked for: at most this many were written */
 };
 
 /* pty_write in flight on a recorded pty, by thread (entry -> return) */
@@ -129,19 +141,32 @@ struct {
 } pty_calls SEC(".maps");
 
 SEC("kprobe/pty_write")
-int BPF_KPROBE(kt_tty_kprobe_pty_write, struct tty_struct *tty, const char *buf)
+int BPF_KPROBE(kt_tty_kprobe_pty_write, struct tty_struct *tty, const char *buf, long c)
 {
-	struct kt_pty_call call;
-	__u64 id, key;
+	struct kt_pty_call call, *stale;
+	__u64 id, key, sid;
 	__u16 type;
 
 	if (!kt_nr_ttys || !kt_recording())
 		return 0;
-	if (!kt_pty_session(tty, &key, &type))
+	sid = kt_pty_session(tty, &key, &type);
+	if (!sid)
 		return 0;
 	call.tty = (__u64)tty;
 	call.buf = (__u64)buf;
+	call.sid = sid;
+	call.count = kt_pty_count(c);
 	id = bpf_get_current_pid_tgid();
+	/*
+	 * A call of this thread still here: its return was never seen (the
+	 * kretprobe ran out of instances, maxactive, or its program run was
+	 * skipped).  pty_write does not nest, so those bytes went through
+	 * unrecorded: counted against their session (up to what was asked
+	 * for), never dropped silently.
+	 */
+	stale = bpf_map_lookup_elem(&pty_calls, &id);
+	if (stale && stale->count > 0 && stale->count <= 0x7fffffff)
+		kt_count_loss(stale->sid, stale->count);
 	bpf_map_update_elem(&pty_calls, &id, &call, BPF_ANY);
 	return 0;
 }
