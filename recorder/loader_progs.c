@@ -66,8 +66,8 @@ int kt_loader_probe_tp(void)
 
 /*
  * The static preemption models are named in the kernel's version string
- * (scripts/mkcompile_h: "PREEMPT_DYNAMIC", "PREEMPT_RT", or "PREEMPT" for
- * a build that preempts kernel code, full or lazy).
+ * (scripts/mkcompile_h: "PREEMPT_DYNAMIC", "PREEMPT_RT", "PREEMPT_LAZY" on
+ * kernels that name it, or "PREEMPT" for a build that preempts kernel code).
  */
 int kt_preempt_from_version(const char *v)
 {
@@ -75,7 +75,7 @@ int kt_preempt_from_version(const char *v)
 
 	if (!v)
 		return -EINVAL;
-	if (strstr(v, " PREEMPT_RT"))
+	if (strstr(v, " PREEMPT_RT") || strstr(v, " PREEMPT_LAZY"))
 		return 1;
 	if (strstr(v, " PREEMPT_DYNAMIC"))
 		return -ENODATA; /* the model is chosen at boot: only the probe knows */
