@@ -304,9 +304,10 @@ static void t_pty_session(void)
 	const char *script = "printf 'ready\\n'; read line; echo \"got:$line\"; "
 			     "stty size; seq 1 20000 | tail -n 2; exit 5";
 	struct kt_fx_buf got = {0};
-	uint64_t k[KT_STAT_MAX];
+	uint64_t k[KT_STAT_MAX], skipped;
 	struct kt_session ks;
 	int master, st;
+	bool skips_allowed;
 	pid_t helper, leader;
 
 	if (!L)
@@ -320,17 +321,23 @@ static void t_pty_session(void)
 	waitpid(helper, &st, 0);
 	settle(L);
 
-	{
-		/* A skipped capture run is a write recorded nowhere: the byte
-		 * comparison below fails too, but this names the cause (on a
-		 * kernel that preempts fexit runs, --capture tty-fentry). */
-		uint64_t capture_runs_skipped = capture_misses(L);
-
-		if (capture_runs_skipped)
-			printf("# %llu run(s) of the %s programs skipped (recursion_misses): %zu of %zu bytes recorded\n",
-			       (unsigned long long)capture_runs_skipped, kt_loader_backend(L), C.out.len, got.len);
-		CHECK_EQ_INT(capture_runs_skipped, 0);
-	}
+	/*
+	 * A skipped capture run is a write recorded nowhere, so any skip fails
+	 * the test, named before the byte comparison.  One exception: fexit
+	 * forced (--capture tty-fentry) on a kernel that preempts it, where
+	 * skips are the kernel's documented behaviour and the recorder counts
+	 * them (kubetape show); there bytes may be missing only if a skip was
+	 * counted: a shortfall with no skip still fails.
+	 */
+	skipped = capture_misses(L);
+	skips_allowed = !strcmp(kt_loader_backend(L), "tty-fentry") &&
+			kt_loader_probe_fentry_preemptible(NULL) != 0;
+	if (skipped)
+		printf("# %llu run(s) of the %s programs skipped (recursion_misses): %zu of %zu bytes recorded%s\n",
+		       (unsigned long long)skipped, kt_loader_backend(L), C.out.len, got.len,
+		       skips_allowed ? " (fexit on a preemptible kernel: counted, allowed)" : "");
+	if (!skips_allowed)
+		CHECK_EQ_INT(skipped, 0);
 	CHECK_EQ_INT(WEXITSTATUS(st), 5);
 	CHECK_EQ_INT(C.starts, 1);
 	CHECK_EQ_INT(C.ends, 1);
@@ -340,8 +347,13 @@ static void t_pty_session(void)
 	CHECK_EQ_INT(C.start.tty.cols, 80);
 	CHECK(C.start.tty.key != 0);
 	/* byte for byte what the pty master delivered: echo, \r\n and all */
-	CHECK_EQ_INT(C.out.len, got.len);
-	CHECK(C.out.len == got.len && memcmp(C.out.p, got.p, got.len) == 0);
+	if (skips_allowed && skipped && C.out.len < got.len) {
+		printf("# %zu byte(s) unrecorded, with %llu skipped run(s) counted\n", got.len - C.out.len,
+		       (unsigned long long)skipped);
+	} else {
+		CHECK_EQ_INT(C.out.len, got.len);
+		CHECK(C.out.len == got.len && memcmp(C.out.p, got.p, got.len) == 0);
+	}
 	CHECK(memmem(got.p, got.len, "abc\r\n", 5) != NULL);     /* kernel echo */
 	CHECK(memmem(got.p, got.len, "got:abc\r\n", 9) != NULL); /* ONLCR */
 	CHECK(memmem(got.p, got.len, "40 120", 6) != NULL);
