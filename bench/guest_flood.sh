@@ -48,6 +48,10 @@
 # flood has one), so the guest's plain flood is proportionally faster.
 set -u
 OUT=$1 BLOCK_SRC=$2 REP=$3 ROUNDS=$4 STATS=${5:-1}
+# VARIANTS (optional 6th argument): the recorded floods of a round, in its
+# order for odd rounds and reversed for even ones; default "tty syscall".
+# E.g. "tty-fentry tty-kprobe syscall" compares the two tty attach variants.
+read -r -a VARIANTS <<<"${6:-tty syscall}"
 REC=$OUT/kubetape-recorder KT=$OUT/kubetape PTYRUN=$OUT/tests/ptyrun
 # cpu_tree_s, cpu_threads, hwm_kib, bpf_time
 # shellcheck source=bench/proc.sh
@@ -161,6 +165,8 @@ run() {
 		fi
 	fi
 	echo "# backend $v: $(python3 -c "import json; print(json.load(open('$DB.stats'))['backend'])" 2>/dev/null)"
+	# ring records per recorded byte: what the recorder's user space pays per event
+	echo "# $v: $(python3 -c "import json; print(json.load(open('$DB.stats'))['recorder']['events'])" 2>/dev/null) ring records for $got bytes"
 }
 
 if [ "$STATS" = 1 ] && ! sysctl -qw kernel.bpf_stats_enabled=1; then
@@ -168,8 +174,10 @@ if [ "$STATS" = 1 ] && ! sysctl -qw kernel.bpf_stats_enabled=1; then
 	STATS=0
 fi
 for r in $(seq "$ROUNDS"); do
-	if [ $((r % 2)) = 1 ]; then A=tty B=syscall; else A=syscall B=tty; fi
-	for v in plain "$A" plain "$B" plain; do run "$v" "$r"; done
+	order=("${VARIANTS[@]}")
+	[ $((r % 2)) = 1 ] || for ((i = 0; i < ${#VARIANTS[@]}; i++)); do order[i]=${VARIANTS[${#VARIANTS[@]} - 1 - i]}; done
+	run plain "$r"
+	for v in "${order[@]}"; do run "$v" "$r"; run plain "$r"; done
 	echo "# round $r done at $(($(date +%s) - T0)) s"
 done
 rm -rf "$W"

@@ -17,7 +17,12 @@
  * Two attach variants feed the same events:
  *   kt_tty_fentry_*  fexit: arguments and return value in one program;
  *   kt_tty_kprobe_*  kprobe + kretprobe, for kernels or policies (lockdown,
- *                    no BPF trampoline) that refuse fentry/fexit.
+ *                    no BPF trampoline) that refuse fentry/fexit, and first
+ *                    choice where fexit runs can be preempted (kernels with
+ *                    the full or lazy preemption model: Debian's 6.18 and
+ *                    7.x), because there a preempted fexit run makes the
+ *                    kernel skip every other task's run on that CPU, and
+ *                    those bytes would be lost unattributed.
  * Only the bytes pty_write accepted (its return value) are recorded: the
  * flip buffer can take less than asked, and the line discipline retries.
  *
@@ -55,6 +60,17 @@ static __always_inline __u64 kt_pty_session(struct tty_struct *tty, __u64 *key, 
 	return 0;
 }
 
+/* `ret` bytes at `buf` went through a pty of session `sid` (kt_pty_session) */
+static __always_inline void kt_pty_emit(__u64 sid, __u64 key, __u16 type, const char *buf, long ret)
+{
+	if (ret <= 0)
+		return;
+	if (type == KT_EV_TTY_OUT)
+		kt_emit_data(sid, key, type, KT_SRC_TTY, buf, ret, false);
+	else	/* typed: withheld when the slave (key) has ECHO off now */
+		kt_emit_input(sid, (struct tty_struct *)key, KT_SRC_TTY, buf, ret, false);
+}
+
 static __always_inline void kt_pty_written(struct tty_struct *tty, const char *buf, long ret)
 {
 	__u16 type;
@@ -63,12 +79,8 @@ static __always_inline void kt_pty_written(struct tty_struct *tty, const char *b
 	if (ret <= 0)
 		return;
 	sid = kt_pty_session(tty, &key, &type);
-	if (!sid)
-		return;
-	if (type == KT_EV_TTY_OUT)
-		kt_emit_data(sid, key, type, KT_SRC_TTY, buf, ret, false);
-	else	/* typed: withheld when the slave (key) has ECHO off now */
-		kt_emit_input(sid, (struct tty_struct *)key, KT_SRC_TTY, buf, ret, false);
+	if (sid)
+		kt_pty_emit(sid, key, type, buf, ret);
 }
 
 static __always_inline void kt_pty_resized(struct tty_struct *tty, struct winsize *ws)
@@ -115,51 +127,88 @@ int BPF_PROG(kt_tty_fentry_tty_do_resize, struct tty_struct *tty, struct winsize
 
 /* ---- kprobe variant ----------------------------------------------------- */
 
+/*
+ * The preferred variant where fexit runs can be preempted (the loader's
+ * probe, bpf/core_fixes.bpf.h kt_kernel_preempt_mode): kprobe programs run
+ * with preemption off, so no task can find them in flight and be skipped.
+ */
 struct kt_pty_call {
-	__u64 tty;
+	__u64 key;   /* kt_pty_session's key; 0: no call in flight */
 	__u64 buf;
+	__u64 sid;   /* session of the write (its loss is counted there) */
+	__u64 count; /* bytes asked for: at most this many were written */
+	__u16 type;  /* KT_EV_TTY_OUT / KT_EV_TTY_IN */
+	__u16 _pad[3];
 };
 
-/* pty_write in flight on a recorded pty, by thread (entry -> return) */
+/*
+ * pty_write in flight on a recorded pty, by thread (entry -> return).  A
+ * thread's slot stays once made and is reused in place (key 0 between
+ * calls): no map update or delete per write, only lookups.  LRU: slots of
+ * threads gone are reclaimed; a slot in flight was used microseconds ago.
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 1024);
+	__uint(max_entries, 4096);
 	__type(key, __u64);
 	__type(value, struct kt_pty_call);
 } pty_calls SEC(".maps");
 
 SEC("kprobe/pty_write")
-int BPF_KPROBE(kt_tty_kprobe_pty_write, struct tty_struct *tty, const char *buf)
+int BPF_KPROBE(kt_tty_kprobe_pty_write, struct tty_struct *tty, const char *buf, long c)
 {
-	struct kt_pty_call call;
-	__u64 id, key;
+	struct kt_pty_call call = {}, *slot;
+	__u64 id, key, sid;
 	__u16 type;
 
 	if (!kt_nr_ttys || !kt_recording())
 		return 0;
-	if (!kt_pty_session(tty, &key, &type))
+	sid = kt_pty_session(tty, &key, &type);
+	if (!sid)
 		return 0;
-	call.tty = (__u64)tty;
-	call.buf = (__u64)buf;
 	id = bpf_get_current_pid_tgid();
-	bpf_map_update_elem(&pty_calls, &id, &call, BPF_ANY);
+	slot = bpf_map_lookup_elem(&pty_calls, &id);
+	if (!slot) {
+		call.key = key;
+		call.buf = (__u64)buf;
+		call.sid = sid;
+		call.count = kt_pty_count(c);
+		call.type = type;
+		bpf_map_update_elem(&pty_calls, &id, &call, BPF_ANY);
+		return 0;
+	}
+	/*
+	 * A call of this thread still in flight: its return was never seen
+	 * (the kretprobe ran out of instances, maxactive, or its program run
+	 * was skipped).  pty_write does not nest, so those bytes went through
+	 * unrecorded: counted against their session (up to what was asked
+	 * for), never dropped silently.
+	 */
+	if (slot->key && slot->count > 0 && slot->count <= 0x7fffffff)
+		kt_count_loss(slot->sid, slot->count);
+	slot->buf = (__u64)buf;
+	slot->sid = sid;
+	slot->count = kt_pty_count(c);
+	slot->type = type;
+	slot->key = key;
 	return 0;
 }
 
 SEC("kretprobe/pty_write")
 int BPF_KRETPROBE(kt_tty_kprobe_pty_write_ret, long ret)
 {
-	struct kt_pty_call *call;
-	__u64 id;
+	struct kt_pty_call *slot;
+	__u64 id, key;
 
 	if (!kt_nr_ttys)
 		return 0;
 	id = bpf_get_current_pid_tgid();
-	call = bpf_map_lookup_elem(&pty_calls, &id);
-	if (!call)
+	slot = bpf_map_lookup_elem(&pty_calls, &id);
+	if (!slot || !slot->key)
 		return 0;
-	kt_pty_written((struct tty_struct *)call->tty, (const char *)call->buf, kt_pty_count(ret));
-	bpf_map_delete_elem(&pty_calls, &id);
+	key = slot->key;
+	slot->key = 0;
+	kt_pty_emit(slot->sid, key, slot->type, (const char *)slot->buf, kt_pty_count(ret));
 	return 0;
 }
 

@@ -211,6 +211,41 @@ static __always_inline bool kt_tp_runs_preemptible(void)
 	return BPF_CORE_READ(t, migration_disabled) != 0;
 }
 
+/*
+ * The kernel's preemption model at run time, which decides whether a
+ * fentry/fexit program can be preempted mid-run.  The BPF trampoline runs
+ * them with only migration disabled (__bpf_prog_enter_recur: rcu_read_lock
+ * + migrate_disable, then the per-program, per-CPU recursion guard
+ * prog->active), on every kernel we support.  Under the "none" and
+ * "voluntary" models kernel code is never preempted involuntarily, so a run
+ * completes before another task gets the CPU.  Under "full" and "lazy"
+ * (Debian's 6.18 and 7.x default: CONFIG_PREEMPT_LAZY, 6.13's "sched: Add
+ * Lazy preemption model") a tick can preempt a run; every run of the same
+ * program by another task on that CPU is then skipped and only counted in
+ * recursion_misses: a pty_write that is never recorded.  kprobe programs
+ * run with preemption off (the kprobe/ftrace handler holds it, and
+ * trace_call_bpf asserts it), so they cannot be preempted there.
+ *
+ * With CONFIG_PREEMPT_DYNAMIC (5.12, "sched: Add boot-time preemption
+ * model selection", also "preempt=" on the command line) the model is the
+ * int preempt_dynamic_mode in kernel/sched/core.c (its enum: undefined -1,
+ * none 0, voluntary 1, full 2, lazy 3 since 6.13), read as a typeless ksym
+ * (kallsyms: CONFIG_KALLSYMS_ALL, as Debian builds).  Without the symbol
+ * the answer is "unknown" and user space decides (uname -v names the
+ * static models).  The values: KT_PREEMPT_MODE_* in bpf/events.h.
+ */
+extern const void preempt_dynamic_mode __ksym __weak;
+
+static __always_inline int kt_kernel_preempt_mode(void)
+{
+	int mode = KT_PREEMPT_MODE_UNKNOWN;
+
+	if (!&preempt_dynamic_mode ||
+	    bpf_probe_read_kernel(&mode, sizeof(mode), &preempt_dynamic_mode))
+		return KT_PREEMPT_MODE_UNKNOWN;
+	return mode;
+}
+
 /* KT_MKDEV: the kernel-internal dev_t encoding, bpf/events.h. */
 #define KT_DEV_PTMX KT_MKDEV(5, 2)
 /* UNIX98_PTY_SLAVE_MAJOR .. + UNIX98_PTY_MAJOR_COUNT - 1 */

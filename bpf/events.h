@@ -52,7 +52,7 @@
  * programs do.  A recorder adopts pinned state only of its own version: bump
  * it whenever any of these changes.  Pinned under <pin-dir>/v<N>/.
  */
-#define KT_PIN_LAYOUT    4
+#define KT_PIN_LAYOUT    5
 
 /*
  * Version of what a newer recorder must read to take over another layout's
@@ -238,6 +238,18 @@ struct kt_ev_withheld {
 	__u16 _pad;
 	__u64 tty_key;
 };
+
+/*
+ * The kernel's preemption model as bpf/probe.bpf.c reads it (the kernel's
+ * own preempt_dynamic_mode values; bpf/core_fixes.bpf.h,
+ * kt_kernel_preempt_mode): from FULL up, fentry/fexit runs can be
+ * preempted and other tasks' runs on that CPU skipped.
+ */
+#define KT_PREEMPT_MODE_UNKNOWN   (-2)
+#define KT_PREEMPT_MODE_NONE      0
+#define KT_PREEMPT_MODE_VOLUNTARY 1
+#define KT_PREEMPT_MODE_FULL      2
+#define KT_PREEMPT_MODE_LAZY      3
 
 /* Global counters (BPF "stats" array, one slot per CPU). */
 enum kt_stat {

@@ -394,11 +394,18 @@ static int load_fresh(struct kt_loader *l, const struct kt_loader_opts *o)
 {
 	char refused[1024] = "", why[256];
 	const struct backend *chosen = NULL;
+	unsigned order[] = { 0, 1, 2 };
 	size_t nref = 0;
 	int err = -ENOENT;
 
-	for (unsigned i = 0; i < sizeof(backends) / sizeof(backends[0]); i++) {
-		const struct backend *b = &backends[i];
+	_Static_assert(sizeof(order) == sizeof(backends) / sizeof(backends[0]) * sizeof(order[0]),
+		       "one slot per backend");
+	if (kt_loader_prefer_kprobe(o->capture)) {
+		order[0] = 1; /* backends[]: tty-kprobe before tty-fentry */
+		order[1] = 0;
+	}
+	for (unsigned k = 0; k < sizeof(order) / sizeof(order[0]); k++) {
+		const struct backend *b = &backends[order[k]];
 
 		if (!backend_allowed(b, o->capture))
 			continue;

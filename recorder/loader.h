@@ -168,6 +168,17 @@ void kt_loader_kops(struct kt_loader *l, struct kt_kops *out);
  * can be skipped: bpf/core_fixes.bpf.h), 0 when not, -errno if unknown. */
 int kt_loader_probe_tp(void);
 
+/*
+ * 1 when fentry/fexit programs can be preempted mid-run on this kernel (its
+ * preemption model is full, lazy or RT: bpf/core_fixes.bpf.h,
+ * kt_kernel_preempt_mode), so that other tasks' runs are skipped; 0 when
+ * not; -errno if unknown.  *mode gets the model read (KT_PREEMPT_MODE_*).
+ */
+int kt_loader_probe_fentry_preemptible(int *mode);
+/* The same from a kernel version string (uname -v) alone: -ENODATA for
+ * PREEMPT_DYNAMIC kernels, whose model is chosen at boot.  For tests. */
+int kt_preempt_from_version(const char *version);
+
 /* Pre-flight, exposed for tests: 0 if the kernel release is new enough. */
 int kt_kernel_release_ok(const char *release, int *major, int *minor);
 

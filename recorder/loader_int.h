@@ -69,5 +69,7 @@ int kt_loader_attach_sys_exit(int prog_fd, bool perf);
 /* fill prog_fds[] from the skeleton or, adopted, the pin dir */
 int kt_loader_collect_progs(struct kt_loader *l);
 void kt_loader_release_progs(struct kt_loader *l);
+/* try tty-kprobe before tty-fentry (logs why); loader_progs.c */
+bool kt_loader_prefer_kprobe(enum kt_capture capture);
 
 #endif

@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include <fcntl.h>
 #include <sys/syscall.h>
+#include <sys/utsname.h>
 #include <linux/perf_event.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -23,12 +24,13 @@
 #include "probe.skel.h"
 
 /*
- * Does this kernel run BTF raw tracepoint programs preemptible (7.x; see
- * bpf/core_fixes.bpf.h)?  1 yes, 0 no, negative errno when the probe could
- * not run (tp_btf refused: then only the perf tracepoint can work anyway).
- * Attaches bpf/probe.bpf.c's sys_exit program for one syscall of ours.
+ * Runs bpf/probe.bpf.c's sys_exit program for one syscall of ours: whether
+ * this kernel runs BTF raw tracepoint programs preemptible (7.x; see
+ * bpf/core_fixes.bpf.h) and its preemption model (KT_PREEMPT_MODE_*).
+ * Negative errno when the probe could not run (tp_btf refused: then only
+ * the perf tracepoint can work anyway).
  */
-int kt_loader_probe_tp(void)
+static int run_probe(bool *tp_preemptible, int *mode)
 {
 	struct probe_bpf *pr = probe_bpf__open();
 	int err;
@@ -45,10 +47,95 @@ int kt_loader_probe_tp(void)
 		(void)getppid();
 		err = __atomic_load_n(&pr->bss->kt_probe_runs, __ATOMIC_SEQ_CST) ? 0 : -ENODATA;
 	}
-	if (!err)
-		err = __atomic_load_n(&pr->bss->kt_probe_preemptible, __ATOMIC_SEQ_CST) != 0;
+	if (!err) {
+		*tp_preemptible = __atomic_load_n(&pr->bss->kt_probe_preemptible, __ATOMIC_SEQ_CST) != 0;
+		*mode = __atomic_load_n(&pr->data->kt_probe_preempt_mode, __ATOMIC_SEQ_CST);
+	}
 	probe_bpf__destroy(pr);
 	return err;
+}
+
+/* 1 yes, 0 no, negative errno: see run_probe. */
+int kt_loader_probe_tp(void)
+{
+	bool pre = false;
+	int mode, err = run_probe(&pre, &mode);
+
+	return err ? err : pre;
+}
+
+/*
+ * The static preemption models are named in the kernel's version string
+ * (scripts/mkcompile_h: "PREEMPT_DYNAMIC", "PREEMPT_RT", "PREEMPT_LAZY" on
+ * kernels that name it, or "PREEMPT" for a build that preempts kernel code).
+ */
+int kt_preempt_from_version(const char *v)
+{
+	const char *p;
+
+	if (!v)
+		return -EINVAL;
+	if (strstr(v, " PREEMPT_RT") || strstr(v, " PREEMPT_LAZY"))
+		return 1;
+	if (strstr(v, " PREEMPT_DYNAMIC"))
+		return -ENODATA; /* the model is chosen at boot: only the probe knows */
+	for (p = strstr(v, " PREEMPT"); p; p = strstr(p + 1, " PREEMPT"))
+		if (p[8] == ' ' || p[8] == 0)
+			return 1;
+	return 0;
+}
+
+int kt_loader_probe_fentry_preemptible(int *mode_out)
+{
+	struct utsname u;
+	bool pre = false;
+	int mode = KT_PREEMPT_MODE_UNKNOWN, err = run_probe(&pre, &mode);
+
+	if (mode_out)
+		*mode_out = mode;
+	if (!err && mode != KT_PREEMPT_MODE_UNKNOWN)
+		return mode >= KT_PREEMPT_MODE_FULL;
+	if (uname(&u))
+		return -errno;
+	return kt_preempt_from_version(u.version);
+}
+
+static const char *mode_name(int pre, int mode)
+{
+	if (pre < 0)
+		return "unknown";
+	return mode == KT_PREEMPT_MODE_LAZY ? "lazy" : mode == KT_PREEMPT_MODE_FULL ? "full" :
+	       "preemptible";
+}
+
+/*
+ * Should the tty capture try its kprobe variant before its fentry one?
+ * Where fexit runs can be preempted, a preempted run makes the kernel skip
+ * every other task's run of it on that CPU: pty writes recorded nowhere and
+ * only counted as skipped runs (bpf/core_fixes.bpf.h, kt_kernel_preempt_mode).
+ * kprobes run with preemption off.  An unknown model counts as preemptible.
+ */
+bool kt_loader_prefer_kprobe(enum kt_capture capture)
+{
+	int mode = KT_PREEMPT_MODE_UNKNOWN, pre;
+
+	if (capture != KT_CAPTURE_AUTO && capture != KT_CAPTURE_TTY &&
+	    capture != KT_CAPTURE_TTY_FENTRY)
+		return false;
+	pre = kt_loader_probe_fentry_preemptible(&mode);
+	if (pre == 0)
+		return false;
+	if (capture == KT_CAPTURE_TTY_FENTRY) {
+		pr_warn("this kernel can preempt fentry/fexit programs (preemption model %s): with "
+			"--capture tty-fentry some pty writes can go unrecorded; they are counted as "
+			"skipped runs (kubetape show), not attributed to a session. --capture tty "
+			"uses the kprobe variant here", mode_name(pre, mode));
+		return false;
+	}
+	pr_info("this kernel can preempt fentry/fexit programs (preemption model %s): tty "
+		"capture prefers its kprobe variant, whose runs cannot be skipped that way",
+		mode_name(pre, mode));
+	return true;
 }
 
 #define SYS_EXIT_TP_ID "/sys/kernel/tracing/events/raw_syscalls/sys_exit/id"

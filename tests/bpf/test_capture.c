@@ -280,6 +280,23 @@ static uint64_t print_misses(struct kt_loader *ld, const char *when)
 	return sum;
 }
 
+/*
+ * Runs of the capture backend's own programs the kernel skipped: each one a
+ * pty_write (or syscall) whose bytes were never recorded.  Program names
+ * are cut at 15 characters, the backend prefixes are not.
+ */
+static uint64_t capture_misses(struct kt_loader *ld)
+{
+	struct kt_prog_misses m[16];
+	int n = kt_loader_prog_misses(ld, m, 16);
+	uint64_t sum = 0;
+
+	for (int i = 0; i < n; i++)
+		if (!strncmp(m[i].name, "kt_tty_", 7) || !strncmp(m[i].name, "kt_sys_", 7))
+			sum += m[i].misses;
+	return sum;
+}
+
 /* The whole path: detection, exec argv/cwd, byte-exact output with echo
  * and \r\n, typed input, resize, exit status, no loss. */
 static void t_pty_session(void)
@@ -287,9 +304,10 @@ static void t_pty_session(void)
 	const char *script = "printf 'ready\\n'; read line; echo \"got:$line\"; "
 			     "stty size; seq 1 20000 | tail -n 2; exit 5";
 	struct kt_fx_buf got = {0};
-	uint64_t k[KT_STAT_MAX];
+	uint64_t k[KT_STAT_MAX], skipped;
 	struct kt_session ks;
 	int master, st;
+	bool skips_allowed;
 	pid_t helper, leader;
 
 	if (!L)
@@ -303,6 +321,23 @@ static void t_pty_session(void)
 	waitpid(helper, &st, 0);
 	settle(L);
 
+	/*
+	 * A skipped capture run is a write recorded nowhere, so any skip fails
+	 * the test, named before the byte comparison.  One exception: fexit
+	 * forced (--capture tty-fentry) on a kernel that preempts it, where
+	 * skips are the kernel's documented behaviour and the recorder counts
+	 * them (kubetape show); there bytes may be missing only if a skip was
+	 * counted: a shortfall with no skip still fails.
+	 */
+	skipped = capture_misses(L);
+	skips_allowed = !strcmp(kt_loader_backend(L), "tty-fentry") &&
+			kt_loader_probe_fentry_preemptible(NULL) != 0;
+	if (skipped)
+		printf("# %llu run(s) of the %s programs skipped (recursion_misses): %zu of %zu bytes recorded%s\n",
+		       (unsigned long long)skipped, kt_loader_backend(L), C.out.len, got.len,
+		       skips_allowed ? " (fexit on a preemptible kernel: counted, allowed)" : "");
+	if (!skips_allowed)
+		CHECK_EQ_INT(skipped, 0);
 	CHECK_EQ_INT(WEXITSTATUS(st), 5);
 	CHECK_EQ_INT(C.starts, 1);
 	CHECK_EQ_INT(C.ends, 1);
@@ -312,16 +347,31 @@ static void t_pty_session(void)
 	CHECK_EQ_INT(C.start.tty.cols, 80);
 	CHECK(C.start.tty.key != 0);
 	/* byte for byte what the pty master delivered: echo, \r\n and all */
-	CHECK_EQ_INT(C.out.len, got.len);
-	CHECK(C.out.len == got.len && memcmp(C.out.p, got.p, got.len) == 0);
+	if (skips_allowed && skipped && C.out.len < got.len) {
+		printf("# %zu byte(s) unrecorded, with %llu skipped run(s) counted\n", got.len - C.out.len,
+		       (unsigned long long)skipped);
+	} else {
+		CHECK_EQ_INT(C.out.len, got.len);
+		CHECK(C.out.len == got.len && memcmp(C.out.p, got.p, got.len) == 0);
+	}
 	CHECK(memmem(got.p, got.len, "abc\r\n", 5) != NULL);     /* kernel echo */
 	CHECK(memmem(got.p, got.len, "got:abc\r\n", 9) != NULL); /* ONLCR */
 	CHECK(memmem(got.p, got.len, "40 120", 6) != NULL);
-	CHECK_EQ_INT(C.in.len, 4);
-	CHECK(C.in.len == 4 && memcmp(C.in.p, "abc\r", 4) == 0);
-	CHECK_EQ_INT(C.nwinsize, 1);
-	CHECK_EQ_INT(C.winsize_rows, 40);
-	CHECK_EQ_INT(C.winsize_cols, 120);
+	/* a skipped run loses a write in either direction (seen on 7.3: the
+	 * typed "abc\r", one skipped run) or a resize */
+	if (skips_allowed && skipped && C.in.len != 4) {
+		printf("# typed bytes: %zu of 4 recorded, with skipped runs counted\n", C.in.len);
+	} else {
+		CHECK_EQ_INT(C.in.len, 4);
+		CHECK(C.in.len == 4 && memcmp(C.in.p, "abc\r", 4) == 0);
+	}
+	if (skips_allowed && skipped && C.nwinsize != 1) {
+		printf("# resize not recorded, with skipped runs counted\n");
+	} else {
+		CHECK_EQ_INT(C.nwinsize, 1);
+		CHECK_EQ_INT(C.winsize_rows, 40);
+		CHECK_EQ_INT(C.winsize_cols, 120);
+	}
 	kt_fx_buf_add(&C.execs, "", 1);
 	CHECK(strstr(C.execs.p, "/bin/sh|sh -c printf") == C.execs.p);
 	CHECK(strstr(C.execs.p, "|seq 1 20000|/tmp\n") != NULL);
@@ -612,8 +662,15 @@ static void t_loss_counted(void)
 	CHECK_EQ_INT(C.starts, 1);
 	CHECK(kt_loader_session_lookup(small, C.sid, &ks) == 0);
 	CHECK(ks.lost_bytes > 0);
-	/* nothing vanishes: delivered + counted as lost == what the pty gave */
-	CHECK_EQ_INT(C.out.len + ks.lost_bytes, got.len);
+	/* nothing vanishes: delivered + counted as lost == what the pty gave;
+	 * but forced fexit on a preemptible kernel (t_pty_session) may also
+	 * lose writes to skipped runs, counted only as such */
+	if (!strcmp(kt_loader_backend(small), "tty-fentry") && capture_misses(small) &&
+	    kt_loader_probe_fentry_preemptible(NULL) != 0 && C.out.len + ks.lost_bytes < got.len)
+		printf("# loss test: %zu byte(s) neither delivered nor counted lost, with %llu skipped run(s) counted\n",
+		       got.len - C.out.len - (size_t)ks.lost_bytes, (unsigned long long)capture_misses(small));
+	else
+		CHECK_EQ_INT(C.out.len + ks.lost_bytes, got.len);
 	CHECK_EQ_INT(kt_loader_stats(small, k), 0);
 	CHECK(k[KT_STAT_LOST_BYTES] >= ks.lost_bytes);
 	CHECK(k[KT_STAT_LOST_EVENTS] >= ks.lost_events && ks.lost_events > 0);
@@ -628,6 +685,48 @@ static void t_loss_counted(void)
 	       (unsigned long long)ks.lost_events);
 	kt_loader_close(small);
 	free(got.p);
+}
+
+/*
+ * The preemption-model probe that orders the tty variants
+ * (kt_loader_probe_fentry_preemptible): its reading of the kernel's
+ * preempt_dynamic_mode against the kernel's own report in debugfs where
+ * that is mounted (the qemu guests), and the version-string fallback.  With
+ * --capture auto or tty on a preemptible kernel the kprobe variant must be
+ * the one that loaded (where kprobes work at all).
+ */
+static void t_preempt_model(void)
+{
+	static const char *const names[] = { "none", "voluntary", "full", "lazy" };
+	char buf[128] = "", *open_p, *close_p;
+	int mode = -100, pre = kt_loader_probe_fentry_preemptible(&mode);
+	FILE *f;
+
+	CHECK_EQ_INT(kt_preempt_from_version("#1 SMP PREEMPT_DYNAMIC Debian 6.18.15-1"), -ENODATA);
+	CHECK_EQ_INT(kt_preempt_from_version("#1 SMP PREEMPT_RT Thu Jan 1"), 1);
+	CHECK_EQ_INT(kt_preempt_from_version("#1 SMP PREEMPT Thu Jan 1"), 1);
+	CHECK_EQ_INT(kt_preempt_from_version("#1 SMP PREEMPT_LAZY Thu Jan 1"), 1);
+	CHECK_EQ_INT(kt_preempt_from_version("#1 SMP Debian 5.15"), 0);
+	CHECK_EQ_INT(kt_preempt_from_version("#1 SMP PREEMPTIVE"), 0);
+	printf("# preemption model: probe read %d (%s), fentry runs preemptible: %d\n", mode,
+	       mode >= 0 && mode < 4 ? names[mode] : "unknown", pre);
+	f = fopen("/sys/kernel/debug/sched/preempt", "re");
+	if (f) {
+		/* "none voluntary (full) lazy": the model in use is in brackets */
+		if (fgets(buf, sizeof(buf), f) && (open_p = strchr(buf, '(')) &&
+		    (close_p = strchr(open_p, ')'))) {
+			*close_p = 0;
+			printf("# debugfs sched/preempt: %s\n", open_p + 1);
+			CHECK(mode >= 0 && mode < 4);
+			if (mode >= 0 && mode < 4)
+				CHECK_EQ_STR(names[mode], open_p + 1);
+			CHECK_EQ_INT(pre, strcmp(open_p + 1, "full") == 0 || strcmp(open_p + 1, "lazy") == 0);
+		}
+		fclose(f);
+	}
+	if (L && pre != 0 && (capture == KT_CAPTURE_AUTO || capture == KT_CAPTURE_TTY) &&
+	    strncmp(kt_loader_backend(L), "tty-", 4) == 0)
+		CHECK_EQ_STR(kt_loader_backend(L), "tty-kprobe");
 }
 
 int main(int argc, char **argv)
@@ -662,6 +761,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	RUN(t_load);
+	RUN(t_preempt_model);
 	RUN(t_pty_session);
 	RUN(t_lazy_first_bytes);
 	RUN(t_lazy_overflow_counted);

@@ -15,13 +15,15 @@
 #                                             execs, nsenter, interactive
 #                                             containers, sessions found late
 #                                             by the task iterator), with the
-#                                             backend auto picks (tty-fentry)
+#                                             backend auto picks (auto_tty)
 #   the newest 7.x                            recorder: kubetape-recorder
 #                                             --capture auto + a pty session
 #                                             into a new pid namespace, read
 #                                             back with `kubetape cat`
 #                                             (tests/vm/guest_recorder.sh);
-#                                             auto must pick tty-fentry
+#                                             auto must pick tty-fentry, or
+#                                             tty-kprobe where the kernel
+#                                             preempts kernel code (auto_tty)
 #   bullseye 5.10 (the floor check)           refused: the recorder must
 #                                             refuse it with one clear line
 #
@@ -162,6 +164,23 @@ judge_refused() {
 	fi
 }
 
+# auto_tty KROOT KVER: the tty variant --capture auto must pick in that
+# guest.  Where the kernel preempts kernel code (its preemption model is
+# full, lazy or RT; vmrun passes no preempt= so a PREEMPT_DYNAMIC kernel
+# runs its config's default) fexit runs can be preempted and other tasks'
+# runs skipped, so the recorder prefers the kprobe variant
+# (recorder/loader.c, bpf/core_fixes.bpf.h kt_kernel_preempt_mode): Debian's
+# 6.18 and 7.x (CONFIG_PREEMPT_LAZY); 6.1 and 6.12 are voluntary.
+auto_tty() {
+	local c
+	for c in "$1/boot/config-$2" "$1/lib/modules/$2/config"; do
+		[ -r "$c" ] || continue
+		if grep -qE '^CONFIG_PREEMPT(_LAZY|_RT)?=y' "$c"; then echo tty-kprobe; else echo tty-fentry; fi
+		return
+	done
+	echo "tty-kprobe (no kernel config found: model unknown)"
+}
+
 # below_floor KVER: older than the recorder's 5.15 floor?
 below_floor() {
 	local ma mi
@@ -228,7 +247,7 @@ run_cell() {
 	e=$(date +%s%N)
 	secs=$(printf '%d.%d' $(((e - s) / 1000000000)) $((((e - s) / 100000000) % 10)))
 	case "$be" in
-	recorder | entry) judge "$kver" "$be" "$log" "$rc" "$secs" tty-fentry ;;
+	recorder | entry) judge "$kver" "$be" "$log" "$rc" "$secs" "$(auto_tty "$kroot" "$kver")" ;;
 	refused) judge_refused "$kver" "$log" "$rc" "$secs" ;;
 	*) judge "$kver" "$be" "$log" "$rc" "$secs" ;;
 	esac
