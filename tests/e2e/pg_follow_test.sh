@@ -151,7 +151,9 @@ check live_follow_lag_under_5s "worst lag $worst ms (lags:$lags)" test "$worst" 
 # KUBETAPE_FOLLOW_STALL_S, keeps waiting, says when the node syncs again,
 # and gets what was typed meanwhile (store/reader.c watch_node).
 step_start
-KUBETAPE_FOLLOW_STALL_S=3 "$K" --db "$READER" cat --follow "$GID" >"$KT_TMP/stall-cat.out" 2>"$KT_TMP/stall-cat.err" &
+# (7>&-: nothing started here may hold the script fifo open, or ptyrun
+# never sees its end)
+KUBETAPE_FOLLOW_STALL_S=3 "$K" --db "$READER" cat --follow "$GID" >"$KT_TMP/stall-cat.out" 2>"$KT_TMP/stall-cat.err" 7>&- &
 STALL_CAT=$!
 at_exit "kill $STALL_CAT 2>/dev/null || true"
 wait_for 10 grep -q MARK-5-42 "$KT_TMP/stall-cat.out" || fail stall_follower_started "the new follower did not catch up"
@@ -176,7 +178,7 @@ check stall_resumed "the follower did not get STALL-42 within 10 s of the shippe
 # KUBETAPE_FOLLOW_OUTAGE_S gives up with one clear line, in bounded time;
 # meanwhile reconnects back off (pgr_conn.c revive: one line per outage).
 step_start
-KUBETAPE_FOLLOW_OUTAGE_S=4 "$K" --db "$READER" cat --follow "$GID" >"$KT_TMP/giveup-cat.out" 2>"$KT_TMP/giveup-cat.err" &
+KUBETAPE_FOLLOW_OUTAGE_S=4 "$K" --db "$READER" cat --follow "$GID" >"$KT_TMP/giveup-cat.out" 2>"$KT_TMP/giveup-cat.err" 7>&- &
 GIVEUP_CAT=$!
 at_exit "kill $GIVEUP_CAT 2>/dev/null || true"
 wait_for 10 grep -q STALL-42 "$KT_TMP/giveup-cat.out" || fail outage_follower_started "the new follower did not catch up"
@@ -191,7 +193,8 @@ check outage_gives_up "rc $rc after $t_gone ms: $(cat "$KT_TMP/giveup-cat.err")"
 check outage_waits "the follower with the default limit ended: $(cat "$KT_TMP/stall-cat.err")" \
 	sh -c "kill -0 $STALL_CAT && grep -q 'following session $GID: the server is unreachable; waiting for it' '$KT_TMP/stall-cat.err'"
 step 'send "echo OUTAGE-$((6*7))\r"' 'expect "OUTAGE-42" 10'
-pg_restart || fatal pg_restart "postgres did not restart"
+# the postmaster outlives the session: it must not hold the script fifo
+pg_restart 7>&- || fatal pg_restart "postgres did not restart"
 wait_for 20 grep -q OUTAGE-42 "$KT_TMP/stall-cat.out"
 check outage_resumed "OUTAGE-42 not followed 20 s after the server came back: $(cat "$KT_TMP/stall-cat.err")" \
 	sh -c "grep -q OUTAGE-42 '$KT_TMP/stall-cat.out' && grep -q 'the server is back after' '$KT_TMP/stall-cat.err' && [ \$(grep -c 'cannot reconnect' '$KT_TMP/stall-cat.err') = 1 ]"
@@ -299,7 +302,7 @@ check access_log_append_only "$(cat "$KT_TMP/del.log")" \
 # "out of memory", before the backoff).
 step_start
 psqlq "INSERT INTO sessions (src, id, uuid, start_us, node, k8s_namespace, pod, container)
-	SELECT 'bulk', g, 'bulk-' || g, 1700000000000000 + g * 1000000, 'bulk', 'ns', 'pod-' || g, 'c'
+	SELECT 'bulk', g, 'bulk-' || g, 1700000000000000 + g::bigint * 1000000, 'bulk', 'ns', 'pod-' || g, 'c'
 	FROM generate_series(1, 20000) g" >/dev/null
 "$K" --db "$READER" sessions --json >"$KT_TMP/list.out" 2>"$KT_TMP/list.err" &
 LIST=$!
