@@ -173,10 +173,15 @@ for r in $(seq 1 "$ROUNDS"); do
 	fi
 done
 if [ "${#fl[@]}" -gt 0 ]; then
-	bench_row $WL "ship throughput, $NL active sessions (recorded output)" "MB/s" - \
-		$(for x in "${fl[@]}"; do set -- $x; awk -v b="$1" -v w="$2" -v d="$3" 'BEGIN { printf "%.3f\n", b / 1048576 / (w + d) }'; done)
-	bench_row $WL "node write rate, $NL active sessions (the offered load)" "MB/s" - \
-		$(for x in "${fl[@]}"; do set -- $x; awk -v b="$1" -v w="$2" 'BEGIN { printf "%.3f\n", b / 1048576 / w }'; done)
-	bench_row $WL "drain after $NL writers stop" "s" "<=5" $(for x in "${fl[@]}"; do set -- $x; echo "$3"; done)
+	thr=() wr=() dr=()
+	for x in "${fl[@]}"; do
+		read -r fb fw fd <<<"$x"
+		thr+=("$(awk -v b="$fb" -v w="$fw" -v d="$fd" 'BEGIN { printf "%.3f", b / 1048576 / (w + d) }')")
+		wr+=("$(awk -v b="$fb" -v w="$fw" 'BEGIN { printf "%.3f", b / 1048576 / w }')")
+		dr+=("$fd")
+	done
+	bench_row $WL "ship throughput, $NL active sessions (recorded output)" "MB/s" - "${thr[@]}"
+	bench_row $WL "node write rate, $NL active sessions (the offered load)" "MB/s" - "${wr[@]}"
+	bench_row $WL "drain after $NL writers stop" "s" "<=5" "${dr[@]}"
 	bench_note "ship flood: $NL kt_webfill writers as fast as the node store commits (4,000-byte lines, a chunk each), ${DUR}s, one shipper (--poll-ms 500); throughput = bytes written / (writing + drain); when it equals the node write rate the shipper kept up and the writers are the limit"
 fi
