@@ -225,6 +225,11 @@ $(OUT)/tests/%: $(OUT)/tests/helpers/%.o
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ -o $@ -lutil
 
+# a helper that reads a store through the store API (tests/e2e/pg_read_test.sh)
+$(OUT)/tests/kt_search_pages: $(OUT)/tests/helpers/kt_search_pages.o $(LIBKT)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) $^ -o $@ $(LIBS_STORE)
+
 # ---------------------------------------------------------------- kubetape-web (web/; owner: web)
 # The browser UI (web/ui/ plus @xterm/xterm from web/node_modules) is
 # embedded into the binary at build time by web/embed.c.  node_modules comes

@@ -77,6 +77,10 @@ int main(int argc, char **argv)
 		{ "search /proc/1/environ", SEARCH, "/proc/1/environ",
 		  { .active = -1, .tty = -1, .limit = 1000 } },
 		{ "search a unique token", SEARCH, argv[4], { .active = -1, .tty = -1, .limit = 1000 } },
+		{ "search password", SEARCH, "password", { .active = -1, .tty = -1, .limit = 1000 } },
+		{ "search password (web, 51)", SEARCH, "password",
+		  { .active = -1, .tty = -1, .limit = 51 } },
+		{ "search ls (short, common)", SEARCH, "ls", { .active = -1, .tty = -1, .limit = 1000 } },
 		{ "search password --namespace payments", SEARCH, "password",
 		  { .k8s_namespace = "payments", .active = -1, .tty = -1, .limit = 1000 } },
 	};

@@ -365,6 +365,7 @@ static const struct {
 	{ 0, pg_v1 },
 	{ 1, kt_pg_step_access_log },  /* pg_schema_access.c */
 	{ 2, pg_v3 },  /* the read side's indexes (bench/pg_scale.sh) */
+	{ 3, kt_pg_step_search_walk },  /* pg_schema_search.c */
 };
 
 int kt_pg_err(PGconn *c, const PGresult *r, const char *what)

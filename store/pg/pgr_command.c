@@ -18,6 +18,17 @@
  * newest session first (gid), its latest command first; on one node with
  * sessions one after another that is the node's order (command rowid),
  * on overlapping sessions a node interleaves their commands by rowid.
+ *
+ * Two stages, one statement.  The inner query finds the hits' keys
+ * (session gid, src, session_id, seq) in order, with the limit; it reads
+ * only argv_text and keys, so the planner may answer it from
+ * commands_session_text (schema step 4: the commands' keys with argv_text)
+ * by an index-only walk of the newest sessions, stopping at the limit,
+ * or from the trigram index for a rare word (then a sort of its few
+ * hits).  The outer query fetches the whole rows of those hits only.  The
+ * same SQL without the split made the walk fetch and deform every command
+ * of every session walked (~180,000 for `password` at limit 1,000 on
+ * bench/pg_scale.sh's 10 M commands) to test argv_text.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -120,7 +131,7 @@ int kt_pgr_commands_search(struct kt_store *st, const char *query,
 		err = -EINVAL;
 		goto cleanup;
 	}
-	cap = 4096 + (size_t)plan.nlike * 64;
+	cap = 8192 + (size_t)plan.nlike * 64;
 	sql = malloc(cap);
 	x.s = calloc(1, sizeof(*x.s));
 	if (!sql || !x.s) {
@@ -131,26 +142,31 @@ int kt_pgr_commands_search(struct kt_store *st, const char *query,
 		err = -ENAMETOOLONG;
 		goto cleanup;
 	}
-	o = (size_t)snprintf(sql, cap, "SELECT %s, " CMD_COLS("c.") " FROM commands c"
-			     " JOIN sessions s ON s.src = c.src AND s.id = c.session_id WHERE true",
+	o = (size_t)snprintf(sql, cap, "SELECT %s, " CMD_COLS("c.") " FROM (SELECT s.gid AS h_gid,"
+			     " m.src AS h_src, m.session_id AS h_sid, m.seq AS h_seq FROM commands m"
+			     " JOIN sessions s ON s.src = m.src AND s.id = m.session_id WHERE true",
 			     scols);
 	for (int i = 0; i < plan.nlike; i++)
-		o += (size_t)snprintf(sql + o, cap - o, " AND c.argv_text ILIKE $%d",
+		o += (size_t)snprintf(sql + o, cap - o, " AND m.argv_text ILIKE $%d",
 				      kt_pgr_param_str(&p, plan.like[i]));
 	if (f->after_id > 0) {
 		int a = kt_pgr_param_i64(&p, f->after_id >> KT_PGR_CMD_SEQ_BITS);
 
-		o += (size_t)snprintf(sql + o, cap - o, " AND (s.gid, c.seq) < ($%d, $%d)", a,
+		o += (size_t)snprintf(sql + o, cap - o, " AND (s.gid, m.seq) < ($%d, $%d)", a,
 				      kt_pgr_param_i64(&p, f->after_id & (KT_PGR_CMD_SEQ_MAX - 1)));
 	}
+	/* the session filters on the inner query's sessions (alias s) */
 	err = kt_pgr_filter_sql(f, "s.", sql, cap, &p);
 	if (err)
 		goto cleanup;
 	o = strlen(sql);
-	o += (size_t)snprintf(sql + o, cap - o, " ORDER BY s.gid DESC, c.seq DESC");
+	o += (size_t)snprintf(sql + o, cap - o, " ORDER BY s.gid DESC, m.seq DESC");
 	if (f->limit > 0)
-		snprintf(sql + o, cap - o, " LIMIT $%d", kt_pgr_param_i64(&p, f->limit));
-	if (p.n < 0) {
+		o += (size_t)snprintf(sql + o, cap - o, " LIMIT $%d", kt_pgr_param_i64(&p, f->limit));
+	o += (size_t)snprintf(sql + o, cap - o, ") h JOIN sessions s ON s.gid = h.h_gid"
+			      " JOIN commands c ON c.src = h.h_src AND c.session_id = h.h_sid"
+			      " AND c.seq = h.h_seq ORDER BY h.h_gid DESC, h.h_seq DESC");
+	if (p.n < 0 || o >= cap) {
 		err = -E2BIG;
 		goto cleanup;
 	}

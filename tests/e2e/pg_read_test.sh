@@ -12,7 +12,9 @@
 # rowid; tables are compared without their ID column, JSON without ids):
 # sessions with every filter (namespace, pod, container, node, since, until,
 # active, tty/no-tty, limit, user) and --json, show (text and --json, read
-# by NODE:ID), cat (pgstream's stream), command search, screen-text search (candidates by trigrams,
+# by NODE:ID), cat (pgstream's stream), command search (and its pages as
+# the web turns them, limit and after_id, with boundaries inside a
+# session), screen-text search (candidates by trigrams,
 # verified by rendering), verify, the Kubernetes identity join (audit
 # events imported on the nodes, joined per node on the server) and audit
 # gaps; cluster-wide listing and counts across the three nodes; the reader
@@ -27,7 +29,7 @@ require_root
 require_containerd
 require_bpf
 require_cmd python3 sqlite3 psql
-require_built "$KT_OUT/kubetape-recorder" "$KT_OUT/kubetape" "$PTYRUN"
+require_built "$KT_OUT/kubetape-recorder" "$KT_OUT/kubetape" "$PTYRUN" "$KT_OUT/tests/kt_search_pages"
 
 K="$KT_OUT/kubetape"
 GEN="python3 $KT_REPO/tests/lib/audit_events.py"
@@ -170,6 +172,25 @@ for n in $NODES; do
 	same "search_all_$n" "search hello-$n" "search --node $n hello-$n" strip_id
 	same "search_screen_short_$n" "search --in screen --json 3000" "search --in screen --json --node $n 3000" json_noid
 	same "search_short_$n" "search --in commands --json id" "search --in commands --json --node $n id" json_noid
+	# paging newest first (kt_search_pages: after_id = the last hit's id)
+	# with page boundaries between sessions and inside one: the node's
+	# pages, hit for hit
+	for lim in 1 2 3; do
+		"$KT_OUT/tests/kt_search_pages" "$NDB" s "$lim" >"$KT_TMP/pages-$n-$lim.node" 2>&1
+		rc1=$?
+		"$KT_OUT/tests/kt_search_pages" "$R" s "$lim" "$n" >"$KT_TMP/pages-$n-$lim.pg" 2>&1
+		rc2=$?
+		hits=$(grep -vc '^page ' "$KT_TMP/pages-$n-$lim.node")
+		if [ "$rc1$rc2" != 00 ]; then
+			fail "search_pages_${n}_$lim" "exit $rc1 on the node, $rc2 on the server: $(tail -n 2 "$KT_TMP/pages-$n-$lim.pg" | tr '\n' '|')"
+		elif ! cmp -s "$KT_TMP/pages-$n-$lim.node" "$KT_TMP/pages-$n-$lim.pg"; then
+			fail "search_pages_${n}_$lim" "pages differ: $(diff "$KT_TMP/pages-$n-$lim.node" "$KT_TMP/pages-$n-$lim.pg" | head -n 8 | tr '\n' '|')"
+		elif [ "$hits" -lt 4 ]; then
+			fail "search_pages_${n}_$lim" "only $hits hits for 's' on the node: $(tr '\n' '|' <"$KT_TMP/pages-$n-$lim.node")"
+		else
+			pass "search_pages_${n}_$lim"
+		fi
+	done
 	for id in $(sqlite3 "$NDB" "SELECT id FROM sessions ORDER BY id"); do
 		gid=$(psqlq "SELECT gid FROM sessions WHERE src = '$n' AND id = $id")
 		same "show_${n}_$id" "show $id" "show $n:$id" show_filter
