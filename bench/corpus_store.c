@@ -75,7 +75,9 @@ int main(int argc, char **argv)
 	/* as the recorder with its worker: raw appends, compressed later */
 	kt_store_set_zstd_level(st, 0);
 	memset(&s, 0, sizeof(s));
-	snprintf(s.uuid, sizeof(s.uuid), "bench-corpus");
+	/* CORPUS_UUID: another session of a store holding others (the
+	 * marginal-cost figure of bench/results/20-storage.md) */
+	snprintf(s.uuid, sizeof(s.uuid), "%s", getenv("CORPUS_UUID") ? getenv("CORPUS_UUID") : "bench-corpus");
 	s.start_us = T0;
 	snprintf(s.node, sizeof(s.node), "bench-node");
 	snprintf(s.k8s_namespace, sizeof(s.k8s_namespace), "shop");

@@ -27,6 +27,7 @@
 #   term.sh       the index worker's screen render rate: kt_screen vs fastvt (MB/CPU-s)
 #   restart_gap.sh   a recorder restart under a 1 MB/s session: gap (ms), bytes lost
 #   capture.sh    the recorder's capture path on a synthetic kernel (CPU per GiB)
+#   worker.sh     the index worker alone on the flood's text (CPU per GiB)
 #
 # Modes: default = the figures for RESULTS.md (under 20 minutes on a 2-core
 # machine); --quick scales sizes down; --smoke runs every harness for a few
@@ -69,7 +70,7 @@ export FAKEPOD_DIR=${BENCH_FAKEPOD_DIR:-/tmp/kubetape-bench-fakepod} BENCH_POD_S
 trap '"$REPO/tests/lib/fakepod.sh" down >/dev/null 2>&1; rm -rf "$WORK"' EXIT
 trap 'echo "run.sh: interrupted" >&2; exit 130' INT TERM
 
-SCRIPTS=(flood storage many tax guest exec_tax cli_scale audit_ingest ship pg_scale term restart_gap capture)
+SCRIPTS=(flood storage many tax guest exec_tax cli_scale audit_ingest ship pg_scale term restart_gap capture worker)
 T0=$(date +%s)
 DATE=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 npass=0 nfail=0 TIMES=""

@@ -21,6 +21,19 @@
  * An ended session's short last chunks join the run (or the merged chunk)
  * before them (short_tail).
  *
+ * The level: the dense one (KT_COMPACT_LEVEL) for output at a human pace,
+ * the fast one (KT_COMPACT_FAST_LEVEL) for a run written faster than
+ * KT_COMPACT_FAST_RATE (a flood, a cat of a large file).  The worker's CPU
+ * is paid per second of output: level 9 runs at ~25-45 MB/s here, so a
+ * 20 MB/s flood kept half a core compressing, while a 1 MB/s session costs
+ * it a few per cent.  What the fast level loses is small on flood-like
+ * output (bench/results/10-recorder.md: 0.5-2 % on the flood block, none on
+ * random data) and at human rates nothing changes (the storage corpora).
+ *
+ * The zstd contexts and buffers live as long as the store (kt_compact_ctx):
+ * a context created per call allocated and zeroed its match tables (~10 MB
+ * at level 9) for every session in every round of the worker.
+ *
  * Only chunks the screen indexer has passed are merged (it reads raw
  * chunks for free), and in an active session never the last chunk, which a
  * live viewer is probably reading.
@@ -41,15 +54,15 @@
 #define COMPACT_DEFAULT_BUDGET (16u << 20)
 
 struct cchunk {
-	int64_t seq, nframes, raw_len, stored, end_us, out_offset, in_offset;
+	int64_t seq, nframes, raw_len, stored, start_us, end_us, out_offset, in_offset;
 	int codec;
 };
 
-struct compactor {
-	struct kt_store *st;
-	int64_t sid;
+/* What compaction keeps across calls (st->compact); see the top. */
+struct kt_compact_ctx {
 	ZSTD_CCtx *cctx;
 	ZSTD_DCtx *dctx;
+	int cctx_level;             /* the level cctx is set to; 0: none yet */
 	uint8_t *raw, *zbuf;        /* one old chunk decompressed; the output */
 	size_t raw_cap, zbuf_cap;
 	uint8_t *scratch;           /* codec 2 layouts, in and out */
@@ -57,11 +70,70 @@ struct compactor {
 	struct kt_chunk_builder b;  /* the merged chunk */
 };
 
+struct compactor {
+	struct kt_store *st;
+	int64_t sid;
+	struct kt_compact_ctx *x;
+};
+
+void kt_compact_ctx_free(struct kt_compact_ctx *x)
+{
+	if (!x)
+		return;
+	ZSTD_freeCCtx(x->cctx);
+	ZSTD_freeDCtx(x->dctx);
+	kt_chunk_builder_free(&x->b);
+	free(x->raw);
+	free(x->zbuf);
+	free(x->scratch);
+	free(x);
+}
+
+static int compact_ctx(struct kt_store *st, struct kt_compact_ctx **out)
+{
+	struct kt_compact_ctx *x = st->compact;
+
+	if (!x) {
+		x = calloc(1, sizeof(*x));
+		if (!x)
+			return -ENOMEM;
+		x->cctx = ZSTD_createCCtx();
+		x->dctx = ZSTD_createDCtx();
+		if (!x->cctx || !x->dctx) {
+			kt_compact_ctx_free(x);
+			return -ENOMEM;
+		}
+		kt_chunk_builder_init(&x->b);
+		st->compact = x;
+	}
+	*out = x;
+	return 0;
+}
+
 static int prep(struct kt_store *st, const char *sql, sqlite3_stmt **q)
 {
 	int rc = sqlite3_prepare_v2(st->db, sql, -1, q, NULL);
 
 	return rc == SQLITE_OK ? 0 : kt_sql_err(st, rc, "compaction");
+}
+
+/* The store's cached statement `id` (prepared once: parsing them for every
+ * session in every round was 2-3 % of the worker with 100 sessions).
+ * Reset after use, never finalized: a SELECT left stepped would hold a
+ * read snapshot while we compress. */
+static int cached(struct kt_store *st, enum kt_stmt_id id, const char *sql, sqlite3_stmt **q)
+{
+	*q = kt_stmt_sql(st, id, sql);
+	return *q ? 0 : -EIO; /* logged */
+}
+
+int kt_store_set_compaction_fast(struct kt_store *st, int level, uint64_t rate)
+{
+	if (!st || level < 1 || level > ZSTD_maxCLevel() || !rate)
+		return -EINVAL;
+	st->compact_fast_level = level;
+	st->compact_fast_rate = rate;
+	return 0;
 }
 
 int kt_store_set_compaction(struct kt_store *st, int level, size_t target)
@@ -86,10 +158,11 @@ static int compact_limit(struct kt_store *st, int64_t sid, int64_t *limit, bool 
 
 	*limit = 0;
 	*ended = false;
-	err = prep(st, "SELECT s.state != 0, coalesce(x.chunk_seq + x.frame_index, 0),"
-		   " (SELECT max(seq) FROM chunks WHERE session_id = s.id)"
-		   " FROM sessions s LEFT JOIN screen_index x ON x.session_id = s.id"
-		   " WHERE s.id = ?1", &q);
+	err = cached(st, ST_COMPACT_LIMIT,
+		     "SELECT s.state != 0, coalesce(x.chunk_seq + x.frame_index, 0),"
+		     " (SELECT max(seq) FROM chunks WHERE session_id = s.id)"
+		     " FROM sessions s LEFT JOIN screen_index x ON x.session_id = s.id"
+		     " WHERE s.id = ?1", &q);
 	if (err)
 		return err;
 	sqlite3_bind_int64(q, 1, sid);
@@ -105,7 +178,7 @@ static int compact_limit(struct kt_store *st, int64_t sid, int64_t *limit, bool 
 	} else {
 		err = kt_sql_err(st, rc, "compaction");
 	}
-	sqlite3_finalize(q);
+	sqlite3_reset(q);
 	return err;
 }
 
@@ -125,12 +198,13 @@ static int list_chunks(struct kt_store *st, int64_t sid, int64_t limit,
 
 	*out = NULL;
 	*n = 0;
-	err = prep(st, "SELECT seq, nframes, raw_len, length(data), codec, end_us, out_offset,"
-		   " in_offset FROM chunks WHERE session_id = ?1 AND seq + nframes <= ?2"
-		   " AND seq >= coalesce((SELECT max(seq) FROM chunks WHERE session_id = ?1"
-		   "   AND seq < (SELECT min(seq) FROM chunks WHERE session_id = ?1 AND codec = 0)),"
-		   "  (SELECT min(seq) FROM chunks WHERE session_id = ?1 AND codec = 0))"
-		   " ORDER BY seq", &q);
+	err = cached(st, ST_COMPACT_LIST,
+		     "SELECT seq, nframes, raw_len, length(data), codec, end_us, out_offset,"
+		     " in_offset, start_us FROM chunks WHERE session_id = ?1 AND seq + nframes <= ?2"
+		     " AND seq >= coalesce((SELECT max(seq) FROM chunks WHERE session_id = ?1"
+		     "   AND seq < (SELECT min(seq) FROM chunks WHERE session_id = ?1 AND codec = 0)),"
+		     "  (SELECT min(seq) FROM chunks WHERE session_id = ?1 AND codec = 0))"
+		     " ORDER BY seq", &q);
 	if (err)
 		return err;
 	sqlite3_bind_int64(q, 1, sid);
@@ -158,11 +232,12 @@ static int list_chunks(struct kt_store *st, int64_t sid, int64_t limit,
 		c->end_us = sqlite3_column_int64(q, 5);
 		c->out_offset = sqlite3_column_int64(q, 6);
 		c->in_offset = sqlite3_column_int64(q, 7);
+		c->start_us = sqlite3_column_int64(q, 8);
 	}
 	if (rc != SQLITE_DONE)
 		err = kt_sql_err(st, rc, "compaction");
 cleanup:
-	sqlite3_finalize(q);
+	sqlite3_reset(q);
 	if (err) {
 		free(v);
 		*n = 0;
@@ -181,26 +256,27 @@ static int add_chunk(struct compactor *cp, const struct cchunk *c, int64_t start
 	const char *why;
 	int64_t nframes = 0;
 	int ret;
+	struct kt_compact_ctx *x = cp->x;
 
 	if (c->raw_len < 0 || c->raw_len > KT_CHUNK_RAW_MAX)
 		return -EBADMSG;
-	if ((size_t)c->raw_len > cp->raw_cap) {
-		void *p = realloc(cp->raw, c->raw_len);
+	if ((size_t)c->raw_len > x->raw_cap) {
+		void *p = realloc(x->raw, c->raw_len);
 
 		if (!p)
 			return -ENOMEM;
-		cp->raw = p;
-		cp->raw_cap = c->raw_len;
+		x->raw = p;
+		x->raw_cap = c->raw_len;
 	}
-	ret = kt_chunk_decode(cp->dctx, c->codec, data, len, cp->raw, c->raw_len, &cp->scratch,
-			      &cp->scratch_cap, &why);
+	ret = kt_chunk_decode(x->dctx, c->codec, data, len, x->raw, c->raw_len, &x->scratch,
+			      &x->scratch_cap, &why);
 	if (ret)
 		return ret;
 	/* Re-encoded, not concatenated: a chunk's first delta is relative to
 	 * its own start_us, and kt_chunk_add clamps times as readers do. */
-	kt_frame_decoder_init(&d, cp->raw, c->raw_len, start_us);
+	kt_frame_decoder_init(&d, x->raw, c->raw_len, start_us);
 	while ((ret = kt_frame_next(&d, &f)) == 1) {
-		ret = kt_chunk_add(&cp->b, f.type, f.ts_us, f.data, f.len);
+		ret = kt_chunk_add(&x->b, f.type, f.ts_us, f.data, f.len);
 		if (ret)
 			return ret == -EINVAL ? -EBADMSG : ret;
 		nframes++;
@@ -234,34 +310,47 @@ static bool short_tail(const struct cchunk *v, size_t n, size_t raw, size_t targ
 
 static ssize_t zcompress(struct compactor *cp, int level)
 {
-	size_t bound = ZSTD_compressBound(cp->b.len), n;
+	struct kt_compact_ctx *x = cp->x;
+	size_t bound = ZSTD_compressBound(x->b.len), n;
 
-	if (bound > cp->zbuf_cap) {
-		void *p = realloc(cp->zbuf, bound);
+	if (bound > x->zbuf_cap) {
+		void *p = realloc(x->zbuf, bound);
 
 		if (!p)
 			return -ENOMEM;
-		cp->zbuf = p;
-		cp->zbuf_cap = bound;
+		x->zbuf = p;
+		x->zbuf_cap = bound;
 	}
-	if (cp->b.len > cp->scratch_cap) {
-		void *p = realloc(cp->scratch, cp->b.len);
+	if (x->b.len > x->scratch_cap) {
+		void *p = realloc(x->scratch, x->b.len);
 
 		if (!p)
 			return -ENOMEM;
-		cp->scratch = p;
-		cp->scratch_cap = cp->b.len;
+		x->scratch = p;
+		x->scratch_cap = x->b.len;
 	}
 	/* the builder wrote these frames: they parse */
-	if (kt_frames_split(cp->b.buf, cp->b.len, cp->scratch))
+	if (kt_frames_split(x->b.buf, x->b.len, x->scratch))
 		return -EBADMSG;
-	ZSTD_CCtx_reset(cp->cctx, ZSTD_reset_session_and_parameters);
-	ZSTD_CCtx_setParameter(cp->cctx, ZSTD_c_compressionLevel, level);
-	/* readers check the content size against raw_len (FORMAT.md) */
-	ZSTD_CCtx_setParameter(cp->cctx, ZSTD_c_contentSizeFlag, 1);
-	n = ZSTD_compress2(cp->cctx, cp->zbuf, cp->zbuf_cap, cp->scratch, cp->b.len);
+	/*
+	 * A session reset keeps the context's tables: zstd 1.5 continues its
+	 * match indexes past the previous frame's instead of zeroing them
+	 * (only a larger table or an index near 2^31 forces a clean reset).
+	 * ZSTD_compress2 pledges the content size, which also shrinks the
+	 * window and tables for a short run.
+	 */
+	ZSTD_CCtx_reset(x->cctx, ZSTD_reset_session_only);
+	if (x->cctx_level != level) {
+		ZSTD_CCtx_reset(x->cctx, ZSTD_reset_parameters);
+		ZSTD_CCtx_setParameter(x->cctx, ZSTD_c_compressionLevel, level);
+		/* readers check the content size against raw_len (FORMAT.md) */
+		ZSTD_CCtx_setParameter(x->cctx, ZSTD_c_contentSizeFlag, 1);
+		x->cctx_level = level;
+	}
+	n = ZSTD_compress2(x->cctx, x->zbuf, x->zbuf_cap, x->scratch, x->b.len);
 	if (ZSTD_isError(n)) {
 		pr_err("store %s: compaction: zstd: %s", cp->st->path, ZSTD_getErrorName(n));
+		x->cctx_level = 0; /* whatever state it is in: set again */
 		return -EIO;
 	}
 	return (ssize_t)n;
@@ -284,8 +373,8 @@ static int replace_run(struct compactor *cp, const struct cchunk *run, size_t n,
 	err = kt_op_begin(st, &own);
 	if (err)
 		return err;
-	err = prep(st, "SELECT count(*), total(nframes) FROM chunks"
-		   " WHERE session_id = ?1 AND seq >= ?2 AND seq < ?3", &q);
+	err = cached(st, ST_COMPACT_CHECK, "SELECT count(*), total(nframes) FROM chunks"
+		     " WHERE session_id = ?1 AND seq >= ?2 AND seq < ?3", &q);
 	if (err)
 		goto end;
 	sqlite3_bind_int64(q, 1, cp->sid);
@@ -297,19 +386,19 @@ static int replace_run(struct compactor *cp, const struct cchunk *run, size_t n,
 	else if (sqlite3_column_int64(q, 0) != (int64_t)n ||
 		 sqlite3_column_int64(q, 1) != end - first)
 		err = -EAGAIN;
-	sqlite3_finalize(q);
+	sqlite3_reset(q);
 	q = NULL;
 	if (err)
 		goto end;
 
-	err = prep(st, "DELETE FROM chunks WHERE session_id = ?1 AND seq >= ?2 AND seq < ?3", &q);
+	err = cached(st, ST_COMPACT_DELETE,
+		     "DELETE FROM chunks WHERE session_id = ?1 AND seq >= ?2 AND seq < ?3", &q);
 	if (err)
 		goto end;
 	sqlite3_bind_int64(q, 1, cp->sid);
 	sqlite3_bind_int64(q, 2, first);
 	sqlite3_bind_int64(q, 3, end);
 	err = kt_stmt_done(st, q, "compaction (delete)");
-	sqlite3_finalize(q);
 	q = NULL;
 	if (err)
 		goto end;
@@ -322,14 +411,14 @@ static int replace_run(struct compactor *cp, const struct cchunk *run, size_t n,
 	}
 	sqlite3_bind_int64(q, 1, cp->sid);
 	sqlite3_bind_int64(q, 2, first);
-	sqlite3_bind_int64(q, 3, cp->b.start_us);
-	sqlite3_bind_int64(q, 4, cp->b.last_us);
+	sqlite3_bind_int64(q, 3, cp->x->b.start_us);
+	sqlite3_bind_int64(q, 4, cp->x->b.last_us);
 	sqlite3_bind_int64(q, 5, run[0].out_offset);
 	sqlite3_bind_int64(q, 6, run[0].in_offset);
-	sqlite3_bind_int64(q, 7, (int64_t)cp->b.out_bytes);
-	sqlite3_bind_int64(q, 8, (int64_t)cp->b.in_bytes);
-	sqlite3_bind_int64(q, 9, cp->b.nframes);
-	sqlite3_bind_int64(q, 10, (int64_t)cp->b.len);
+	sqlite3_bind_int64(q, 7, (int64_t)cp->x->b.out_bytes);
+	sqlite3_bind_int64(q, 8, (int64_t)cp->x->b.in_bytes);
+	sqlite3_bind_int64(q, 9, cp->x->b.nframes);
+	sqlite3_bind_int64(q, 10, (int64_t)cp->x->b.len);
 	sqlite3_bind_int(q, 11, KT_CODEC_ZSTD_SPLIT);
 	sqlite3_bind_blob(q, 12, z, (int)zlen, SQLITE_STATIC);
 	err = kt_stmt_done(st, q, "compaction (insert)");
@@ -338,20 +427,34 @@ end:
 	return kt_op_end(st, own, err);
 }
 
+/* The level for run[0..n) of `raw` bytes: see the top. */
+static int run_level(const struct kt_store *st, const struct cchunk *run, size_t n, size_t raw)
+{
+	int dense = st->compact_level ? st->compact_level : KT_COMPACT_LEVEL;
+	int fast = st->compact_fast_level ? st->compact_fast_level : KT_COMPACT_FAST_LEVEL;
+	uint64_t rate = st->compact_fast_rate ? st->compact_fast_rate : KT_COMPACT_FAST_RATE;
+	int64_t span = run[n - 1].end_us - run[0].start_us;
+
+	if (fast >= dense)
+		return dense;
+	/* raw * 1e6 / span >= rate, without the division (raw < 2^27) */
+	return (uint64_t)raw * 1000000 >= rate * (uint64_t)(span > 0 ? span : 1) ? fast : dense;
+}
+
 /* Merge run[0..n): read, re-encode, compress, replace.  -EBADMSG: a chunk
  * of the run is corrupt (left as it is, logged). */
-static int merge_run(struct compactor *cp, const struct cchunk *run, size_t n, int level,
+static int merge_run(struct compactor *cp, const struct cchunk *run, size_t n,
 		     struct kt_compact_stats *stats)
 {
 	struct kt_store *st = cp->st;
 	sqlite3_stmt *q = NULL;
 	size_t i = 0;
 	ssize_t zlen;
-	int rc = SQLITE_DONE, err;
+	int rc = SQLITE_DONE, level, err;
 
-	kt_chunk_builder_reset(&cp->b);
-	err = prep(st, "SELECT seq, start_us, data FROM chunks"
-		   " WHERE session_id = ?1 AND seq >= ?2 AND seq <= ?3 ORDER BY seq", &q);
+	kt_chunk_builder_reset(&cp->x->b);
+	err = cached(st, ST_COMPACT_READ, "SELECT seq, start_us, data FROM chunks"
+		     " WHERE session_id = ?1 AND seq >= ?2 AND seq <= ?3 ORDER BY seq", &q);
 	if (err)
 		return err;
 	sqlite3_bind_int64(q, 1, cp->sid);
@@ -373,22 +476,25 @@ static int merge_run(struct compactor *cp, const struct cchunk *run, size_t n, i
 	if (!err && rc != SQLITE_DONE)
 		err = kt_sql_err(st, rc, "compaction (read)");
 	/* no read snapshot while compressing: the recorder checkpoints */
-	sqlite3_finalize(q);
+	sqlite3_reset(q);
 	if (!err && i != n)
 		err = -EAGAIN;
 	if (err)
 		return err;
 
+	level = run_level(st, run, n, cp->x->b.len);
 	zlen = zcompress(cp, level);
 	if (zlen < 0)
 		return (int)zlen;
-	err = replace_run(cp, run, n, cp->zbuf, (size_t)zlen);
+	err = replace_run(cp, run, n, cp->x->zbuf, (size_t)zlen);
 	if (err)
 		return err;
 	if (stats) {
 		stats->chunks_in += n;
 		stats->chunks_out++;
-		stats->raw_bytes += cp->b.len;
+		if (level != (st->compact_level ? st->compact_level : KT_COMPACT_LEVEL))
+			stats->chunks_fast++;
+		stats->raw_bytes += cp->x->b.len;
 		for (i = 0; i < n; i++)
 			stats->stored_in += run[i].stored;
 		stats->stored_out += zlen;
@@ -403,7 +509,7 @@ int kt_store_compact_session(struct kt_store *st, int64_t session_id, size_t bud
 	struct cchunk *v = NULL;
 	size_t n = 0, i, j, target, done = 0;
 	int64_t limit, now = kt_now_us();
-	int level, err;
+	int err;
 	bool ended, more = false;
 
 	err = kt_store_check_writable(st, "compaction");
@@ -411,9 +517,7 @@ int kt_store_compact_session(struct kt_store *st, int64_t session_id, size_t bud
 		return err;
 	if (!budget)
 		budget = COMPACT_DEFAULT_BUDGET;
-	level = st->compact_level ? st->compact_level : KT_COMPACT_LEVEL;
 	target = st->compact_target ? st->compact_target : KT_COMPACT_TARGET;
-	kt_chunk_builder_init(&cp.b);
 
 	err = compact_limit(st, session_id, &limit, &ended);
 	if (err || limit <= 0)
@@ -421,12 +525,9 @@ int kt_store_compact_session(struct kt_store *st, int64_t session_id, size_t bud
 	err = list_chunks(st, session_id, limit, &v, &n);
 	if (err || !n)
 		goto cleanup;
-	cp.cctx = ZSTD_createCCtx();
-	cp.dctx = ZSTD_createDCtx();
-	if (!cp.cctx || !cp.dctx) {
-		err = -ENOMEM;
+	err = compact_ctx(st, &cp.x);
+	if (err)
 		goto cleanup;
-	}
 
 	for (i = 0; i < n; i = j) {
 		size_t raw = 0;
@@ -472,7 +573,7 @@ merge:
 			more = true;
 			break;
 		}
-		err = merge_run(&cp, v + i, j - i, level, stats);
+		err = merge_run(&cp, v + i, j - i, stats);
 		if (err == -EBADMSG || err == -EAGAIN) {
 			err = 0; /* logged (corrupt) or someone else's: skip it */
 			continue;
@@ -482,12 +583,6 @@ merge:
 		done += raw;
 	}
 cleanup:
-	kt_chunk_builder_free(&cp.b);
-	ZSTD_freeCCtx(cp.cctx);
-	ZSTD_freeDCtx(cp.dctx);
-	free(cp.raw);
-	free(cp.zbuf);
-	free(cp.scratch);
 	free(v);
 	return err ? err : more;
 }

@@ -576,6 +576,7 @@ void kt_store_close(struct kt_store *st)
 		sqlite3_exec(st->db, "PRAGMA optimize", NULL, NULL, NULL);
 	sqlite3_close_v2(st->db);
 	ZSTD_freeCCtx(st->cctx);
+	kt_compact_ctx_free(st->compact);
 	free(st->zbuf);
 	free(st->path);
 	free(st);
@@ -654,6 +655,21 @@ size_t kt_utf8_sanitize(char *dst, const char *s, size_t len)
 	size_t i = 0, o = 0, n;
 
 	while (i < len) {
+		/* ASCII 8 bytes at a time: nearly all terminal text (the index
+		 * worker sanitizes every line it stores, 4 % of its time byte
+		 * by byte) */
+		while (len - i >= 8) {
+			uint64_t w;
+
+			memcpy(&w, p + i, 8);
+			if (w & 0x8080808080808080ull)
+				break;
+			memcpy(dst + o, &w, 8);
+			o += 8;
+			i += 8;
+		}
+		if (i >= len)
+			break;
 		n = utf8_seq(p + i, len - i);
 		if (n) {
 			memcpy(dst + o, p + i, n);

@@ -58,11 +58,18 @@ enum kt_stmt_id {
 	ST_CHUNK_INSERT,
 	ST_CHAIN_GET,
 	ST_CHAIN_PUT,
+	ST_COMPACT_LIMIT,	/* compact.c gives the SQL of these */
+	ST_COMPACT_LIST,
+	ST_COMPACT_READ,
+	ST_COMPACT_CHECK,
+	ST_COMPACT_DELETE,
 	ST__COUNT,
 };
 
 struct ZSTD_CCtx_s;
 struct kt_pgr;
+struct kt_compact_ctx;
+void kt_compact_ctx_free(struct kt_compact_ctx *x);
 
 struct kt_store {
 	sqlite3 *db;
@@ -71,6 +78,9 @@ struct kt_store {
 	int zstd_level;             /* 0: chunks stored raw */
 	int compact_level;          /* kt_store_set_compaction; 0 = default */
 	size_t compact_target;
+	int compact_fast_level;     /* kt_store_set_compaction_fast; 0 = default */
+	uint64_t compact_fast_rate;
+	struct kt_compact_ctx *compact; /* compact.c: zstd contexts, buffers */
 	struct ZSTD_CCtx_s *cctx;   /* lazily created by the first chunk append */
 	void *zbuf;                 /* compression output, reused */
 	size_t zbuf_cap;

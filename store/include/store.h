@@ -402,8 +402,14 @@ void kt_stream_close(struct kt_stream *s);
  */
 #define KT_COMPACT_LEVEL 9
 #define KT_COMPACT_TARGET (4u << 20)
+/* a run written at KT_COMPACT_FAST_RATE bytes/s or faster (raw bytes over
+ * its first frame's chunk start to its last chunk's end) is compressed at
+ * KT_COMPACT_FAST_LEVEL instead (compact.c says why) */
+#define KT_COMPACT_FAST_LEVEL 3
+#define KT_COMPACT_FAST_RATE (1000u * 1000u)
 struct kt_compact_stats {
 	uint64_t chunks_in, chunks_out;   /* chunks replaced, chunks written */
+	uint64_t chunks_fast;             /* of chunks_out, at the fast level */
 	uint64_t raw_bytes;               /* frame bytes merged */
 	uint64_t stored_in, stored_out;   /* their data bytes before and after */
 };
@@ -416,6 +422,10 @@ int kt_compact_pending(struct kt_store *st, int (*cb)(int64_t session_id, void *
 /* zstd level (1..max) and target raw size (4 KiB..64 MiB) for merged
  * chunks; defaults KT_COMPACT_LEVEL, KT_COMPACT_TARGET.  -EINVAL. */
 int kt_store_set_compaction(struct kt_store *st, int level, size_t target);
+/* The fast level (1..max) and the rate (bytes/s, > 0) from which a run
+ * uses it; defaults KT_COMPACT_FAST_LEVEL, KT_COMPACT_FAST_RATE.  A fast
+ * level not below the compaction level is not used.  -EINVAL. */
+int kt_store_set_compaction_fast(struct kt_store *st, int level, uint64_t rate);
 
 /* ---- screen index: keyframes and screen text (store/index/) --------------- */
 

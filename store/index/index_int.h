@@ -63,7 +63,14 @@
 
 #define KF_EVERY_BYTES (1u << 20)        /* a keyframe per MiB of output */
 #define KF_EVERY_US (30 * 1000000LL)     /* or per 30 s of session time */
-#define KF_MIN_BYTES (64u << 10)         /* but never two within 64 KiB */
+/*
+ * ... but never two within 256 KiB: a keyframe ends a search block, and
+ * each block stores its own copy of every trigram it shares with the
+ * others, so a slow session (a shell: ~100 KB in an hour) cut every 30 s
+ * paid for its index several times over (bench/results/20-storage.md).
+ * Seeking renders at most KF_EVERY_BYTES from a keyframe either way.
+ */
+#define KF_MIN_BYTES (256u << 10)
 #define TXN_BYTES (1u << 20)             /* output rendered per write transaction */
 #define DEFAULT_BUDGET (4u << 20)
 #define KF_RAW_MAX (16u << 20)           /* largest keyframe a reader accepts */

@@ -109,10 +109,18 @@ static inline void rec_free(struct rec *r)
 	kt_chunk_builder_free(&r->b);
 }
 
-/* A shell session: commands, colourful output, an editor, a resize. */
+/*
+ * A shell session: commands, colourful output, an editor, a resize.  A
+ * round is ~205 bytes every 20 ms (~300 KB in 30 s), which passes the
+ * indexer's 256 KiB minimum between keyframes (KF_MIN_BYTES), so these
+ * recordings get a keyframe (and a new search block) every 30 s.
+ */
 static inline void record_shell(struct rec *r, int rounds)
 {
-	char buf[256];
+	static const char pad[] = "owner=app group=app mode=0644 size=4096 "
+				  "path=/var/lib/app/data/cache/objects/by-id/ "
+				  "checksum=sha256:0f3c9a7e51b2d8c4 labels=tier:web,env:prod";
+	char buf[512];
 	uint32_t x = 7;
 
 	r->ts = T0;
@@ -121,8 +129,8 @@ static inline void record_shell(struct rec *r, int rounds)
 	rec_out(r, "root:$y$j9T$secrethash:19000:0:99999:7:::\r\n", 1000);
 	for (int i = 0; i < rounds; i++) {
 		x = x * 1103515245 + 12345;
-		snprintf(buf, sizeof(buf), "\x1b[0m\x1b[01;34mdir%05d\x1b[0m  file-%u.txt  \x1b[31mcore.%d\x1b[0m\r\n",
-			 i, x % 100000, i);
+		snprintf(buf, sizeof(buf), "\x1b[0m\x1b[01;34mdir%05d\x1b[0m  file-%u.txt  \x1b[31mcore.%d\x1b[0m  %s\r\n",
+			 i, x % 100000, i, pad);
 		rec_out(r, buf, 20000);
 		if (i % 500 == 250) {
 			rec_out(r, "\x1b[?1049h\x1b[H\x1b[2J~\r\n~\r\n\x1b[24;1H-- INSERT --", 100000);

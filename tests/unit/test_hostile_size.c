@@ -136,7 +136,8 @@ static void t_build_store(void)
 	finish(st, g_id[2], &b, t + 60 * S);
 
 	/* 3: huge, and the shrink below a homed cursor; 32 KB frames so
-	 * there is a keyframe to seek to (one per 30 s and 64 KiB) */
+	 * there is a keyframe to seek to (one per 30 s and 256 KiB, at 34 s:
+	 * checked below) */
 	t = g_t0 + 200 * S;
 	g_id[3] = session(st, "tall", t, 2000, 300);
 	lines(&b, t + S, "tall");
@@ -145,7 +146,8 @@ static void t_build_store(void)
 		big[i] = i % 100 == 99 ? '\n' : 'a' + i % 26;
 	big[sizeof(big) - 1] = 0;
 	CHECK_EQ_INT(kt_chunk_add_resize(&b, t + 3 * S, 65535, 65535), 0);
-	out(&b, t + 4 * S, big);
+	for (int i = 0; i < 9; i++)
+		out(&b, t + (4 + i) * S, big);
 	out(&b, t + 34 * S, big);
 	out(&b, t + 35 * S, big);
 	CHECK_EQ_INT(kt_chunk_add_resize(&b, t + 36 * S, 300, 1000), 0);
@@ -156,6 +158,13 @@ static void t_build_store(void)
 	CHECK_EQ_INT(kt_chunk_add_resize(&b, t + 39 * S + 2, 1000, 19), 0);
 	out(&b, t + 40 * S, "\x1b" "8after shrink\r\n");
 	finish(st, g_id[3], &b, t + 60 * S);
+	{
+		char q[96];
+
+		snprintf(q, sizeof(q), "SELECT count(*) FROM keyframes WHERE session_id = %lld",
+			 (long long)g_id[3]);
+		CHECK(kt_fx_sql_int(g_db, q) >= 1);
+	}
 
 	/* 4: ordinary, then its times edited in the file */
 	t = g_t0 + 300 * S;
