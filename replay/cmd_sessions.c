@@ -1,5 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
-/* `kubetape sessions`: list recorded sessions, newest first. */
+/*
+ * `kubetape sessions`: list recorded sessions, newest start first (ties by
+ * id), on a node's store and on the cluster store alike: the server's gids
+ * follow shipping order, not start time, so ordering by id there would
+ * interleave nodes at random.
+ */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,9 +27,10 @@ static void usage(FILE *out)
 {
 	fputs("Usage: kubetape sessions [FILTERS] [--user NAME] [--group NAME] [--json] [--limit N]\n"
 	      "\n"
-	      "List recorded sessions, newest first.  Times are UTC.\n"
+	      "List recorded sessions, newest start first.  Times are UTC.\n"
 	      "\n"
-	      "Columns: ID, START, DURATION ('active' while recorded), NAMESPACE/POD/CONTAINER\n"
+	      "Columns: ID, START, DURATION ('active' while recorded), NODE (the recorder's\n"
+	      "--node-name), NAMESPACE/POD/CONTAINER\n"
 	      "('?' = pod guessed from the hostname), FIRST COMMAND (clipped to the\n"
 	      "terminal), BYTES (terminal output + input), EXIT (code or signal of the\n"
 	      "session's first process), STATE (active, ended, interrupted = the recorder\n"
@@ -45,7 +51,7 @@ static void usage(FILE *out)
 	      "      --limit N        at most N sessions\n", out);
 }
 
-enum col { C_ID, C_START, C_DUR, C_WHO, C_USER, C_JOIN, C_CMD, C_BYTES, C_EXIT, C_STATE, C_LOST, C_N };
+enum col { C_ID, C_START, C_DUR, C_NODE, C_WHO, C_USER, C_JOIN, C_CMD, C_BYTES, C_EXIT, C_STATE, C_LOST, C_N };
 
 struct list_ctx {
 	struct kt_cli *cli;
@@ -80,6 +86,7 @@ static int add_row(struct list_ctx *x, const struct kt_session_info *s)
 		err |= tbl_cell(t, tf_format_duration(kt_sub_sat(s->end_us, s->start_us), b, sizeof(b)));
 	else
 		err |= tbl_cell(t, "-");
+	err |= tbl_cell(t, s->node[0] ? s->node : "-");
 	if (!s->k8s_namespace[0] && !s->pod[0] && !s->container[0])
 		err |= tbl_cell(t, "-");
 	else
@@ -163,6 +170,7 @@ static int run(struct kt_cli *cli, int argc, char **argv)
 		[C_ID] = { .header = "ID", .align = TBL_RIGHT },
 		[C_START] = { .header = "START", .align = TBL_LEFT },
 		[C_DUR] = { .header = "DURATION", .align = TBL_RIGHT },
+		[C_NODE] = { .header = "NODE", .align = TBL_LEFT },
 		[C_WHO] = { .header = "NAMESPACE/POD/CONTAINER", .align = TBL_LEFT },
 		[C_USER] = { .header = "USER", .align = TBL_LEFT },
 		[C_JOIN] = { .header = "JOIN", .align = TBL_LEFT },
@@ -187,6 +195,7 @@ static int run(struct kt_cli *cli, int argc, char **argv)
 	int c, err, ret = KT_EXIT_RUNTIME;
 
 	kt_filter_init(&f);
+	f.by_start = true;
 	while ((c = kt_filter_getopt(cli, argc, argv, opts, &f)) != -1) {
 		if (c < 0)
 			return kt_cli_opt_exit(c);
@@ -279,7 +288,7 @@ cleanup:
 
 const struct kt_cmd kt_cmd_sessions = {
 	.name = "sessions",
-	.summary = "list recorded sessions, newest first (filters, --json)",
+	.summary = "list recorded sessions, newest start first (filters, --json)",
 	.run = run,
 	.usage = usage,
 };

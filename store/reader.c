@@ -4,9 +4,12 @@
  * the defaults every reader shares (reader.h says why each rule holds).
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "log.h"
 #include "reader.h"
 #include "screen.h"
 #include "store_int.h"
@@ -28,10 +31,96 @@ void kt_session_term_size(const struct kt_session_info *s, unsigned *cols, unsig
 
 /* ------------------------------------------------------------- following */
 
+static int64_t mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static int64_t env_seconds(const char *name, int64_t dflt)
+{
+	const char *v = getenv(name);
+	char *end;
+	long long n;
+
+	if (!v || !*v)
+		return dflt * 1000000;
+	errno = 0;
+	n = strtoll(v, &end, 10);
+	if (errno || *end || n <= 0 || n > 86400) {
+		pr_warn("%s='%s' is not a number of seconds (1..86400): using %lld", name, v,
+			(long long)dflt);
+		n = dflt;
+	}
+	return (int64_t)n * 1000000;
+}
+
 void kt_follow_init(struct kt_follow *fw, int64_t session_id)
 {
 	memset(fw, 0, sizeof(*fw));
 	fw->session_id = session_id;
+	fw->stall_us = env_seconds(KT_FOLLOW_STALL_ENV, KT_FOLLOW_STALL_S);
+	fw->outage_max_us = env_seconds(KT_FOLLOW_OUTAGE_ENV, KT_FOLLOW_OUTAGE_S);
+}
+
+int kt_follow_read_error(struct kt_follow *fw, struct kt_store *st, int err)
+{
+	int64_t now = mono_us(), down;
+
+	if (err != -ECONNRESET || !st->pg || fw->ended)
+		return err;
+	if (!fw->down_since) {
+		fw->down_since = now;
+		pr_warn("store %s: following session %" PRId64 ": the server is unreachable; "
+			"waiting for it (at most %" PRId64 " s)", st->path, fw->session_id,
+			fw->outage_max_us / 1000000);
+	}
+	/* the connection's own count starts at its first reconnect try */
+	down = now - fw->down_since;
+	if (down < kt_pgr_down_us(st->pg))
+		down = kt_pgr_down_us(st->pg);
+	if (down >= fw->outage_max_us) {
+		pr_err("store %s: following session %" PRId64 ": the server has been unreachable "
+		       "for %" PRId64 " s: giving up (the session is recorded on its node either "
+		       "way; follow it again when the server is back)", st->path, fw->session_id,
+		       down / 1000000);
+		return err;
+	}
+	return 0;
+}
+
+/* The node's shipper, seen from the server: its commit mark has moved
+ * (or not) since the follower last looked.  The follower's own clock
+ * times it: the node's and the server's need not agree. */
+static void watch_node(struct kt_follow *fw, struct kt_store *st, const char *src,
+		       int64_t synced_us)
+{
+	int64_t now = mono_us();
+	char when[32] = "never";
+	struct tm tm;
+	time_t t;
+
+	if (!fw->sync_seen || synced_us != fw->sync_mark) {
+		if (fw->stall_noted)
+			pr_warn("store %s: following session %" PRId64 ": node %s syncs again",
+				st->path, fw->session_id, src);
+		fw->sync_mark = synced_us;
+		fw->sync_seen = now;
+		fw->stall_noted = false;
+		return;
+	}
+	if (fw->stall_noted || now - fw->sync_seen < fw->stall_us)
+		return;
+	fw->stall_noted = true;
+	t = (time_t)(synced_us / 1000000);
+	if (synced_us > 0 && gmtime_r(&t, &tm))
+		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	pr_warn("store %s: following session %" PRId64 ": node %s has not synced for %" PRId64
+		" s (its last sync: %s, node clock): its shipper is stopped or cannot reach "
+		"the server; still waiting", st->path, fw->session_id, src,
+		(now - fw->sync_seen) / 1000000, when);
 }
 
 int kt_follow_caught_up(struct kt_follow *fw, struct kt_store *st)
@@ -42,10 +131,21 @@ int kt_follow_caught_up(struct kt_follow *fw, struct kt_store *st)
 	if (fw->ended)
 		return KT_FOLLOW_DONE;
 	if (st->pg) {
+		char src[256];
+		int64_t synced;
+
 		/* the server's rule for "its last chunks are in" (pgr_stream.h) */
-		err = kt_pgr_follow_ended(st->pg, fw->session_id, &fw->ended, &fw->end_us);
+		err = kt_pgr_follow_ended(st->pg, fw->session_id, &fw->ended, &fw->end_us, src,
+					  &synced);
 		if (err)
-			return err;
+			return kt_follow_read_error(fw, st, err) ?: KT_FOLLOW_WAIT;
+		if (fw->down_since) {
+			pr_warn("store %s: following session %" PRId64 ": the server is back after "
+				"%.1f s", st->path, fw->session_id, (mono_us() - fw->down_since) / 1e6);
+			fw->down_since = 0;
+		}
+		if (!fw->ended)
+			watch_node(fw, st, src, synced);
 		return fw->ended ? KT_FOLLOW_DRAIN : KT_FOLLOW_WAIT;
 	}
 	s = malloc(sizeof(*s)); /* large (strings inline): not on a caller's stack */
@@ -111,8 +211,11 @@ int kt_reader_next(struct kt_reader *r, int64_t until_us, struct kt_frame *f)
 	if (!r->stream)
 		return 0;
 	if (!r->have_peek) {
-		/* 0 = end of what is stored now */
+		/* 0 = end of what is stored now; a follower waits out the
+		 * server's outage (the stream stays at its position) */
 		err = stream_next(r, &r->peek);
+		if (err < 0 && r->follow)
+			err = kt_follow_read_error(&r->fw, r->st, err);
 		if (err <= 0)
 			return err;
 		r->have_peek = true;

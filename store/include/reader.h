@@ -58,15 +58,43 @@ struct kt_follow {
 	int64_t session_id;
 	bool ended;          /* seen not active (the drain is the caller's) */
 	int64_t end_us;      /* the session's end, once ended */
+	/* the cluster store only (reader.c; CLOCK_MONOTONIC us) */
+	int64_t stall_us;    /* note a node that has not synced for this long */
+	int64_t outage_max_us; /* give up when the server is down this long */
+	int64_t down_since;  /* the server is unreachable since (0: it is not) */
+	int64_t sync_mark;   /* the node's last sync (kt_nodes.shipped_us) */
+	int64_t sync_seen;   /* when sync_mark was first seen */
+	bool stall_noted;
 };
+/* Defaults of kt_follow's limits; the environment overrides them in
+ * whole seconds (tests shorten them). */
+#define KT_FOLLOW_STALL_S 30
+#define KT_FOLLOW_STALL_ENV "KUBETAPE_FOLLOW_STALL_S"
+#define KT_FOLLOW_OUTAGE_S 120
+#define KT_FOLLOW_OUTAGE_ENV "KUBETAPE_FOLLOW_OUTAGE_S"
 
 void kt_follow_init(struct kt_follow *fw, int64_t session_id);
 /*
  * Call when the reader has read everything stored (kt_stream_next gave 0).
  * Returns an enum kt_follow_state, or a negative errno from reading the
  * session.  After KT_FOLLOW_DONE it does no I/O.
+ *
+ * On the cluster store a follower also watches what a node's SQLite
+ * cannot go wrong with:
+ *   - the server going away (-ECONNRESET): KT_FOLLOW_WAIT, one line when
+ *     it goes and one when it is back (the connection's reconnect backoff
+ *     spaces the tries: pgr_conn.c), until it has been unreachable for
+ *     KT_FOLLOW_OUTAGE_S: then one line and -ECONNRESET;
+ *   - the session's node no longer syncing (its shipper stopped, or cut
+ *     off from the server): after KT_FOLLOW_STALL_S without a commit of
+ *     that node's shipper, one line naming the node and how long, and
+ *     the follower goes on waiting (the session may well still be
+ *     recorded there: only its node knows); one line when it syncs again.
  */
 int kt_follow_caught_up(struct kt_follow *fw, struct kt_store *st);
+/* A read error while following: 0 when it is the server's outage and the
+ * follower should wait (as above), else err. */
+int kt_follow_read_error(struct kt_follow *fw, struct kt_store *st, int err);
 
 /* ---- a session reader --------------------------------------------------- */
 

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "log.h"
 #include "pg_int.h"
@@ -92,31 +93,87 @@ static PGresult *check_result(struct kt_pgr *pg, PGresult *r, const char *what, 
 
 	if (s == PGRES_TUPLES_OK || s == PGRES_COMMAND_OK)
 		return r;
-	e = r ? kt_pgr_err(pg, r, what) : -ENOMEM;
-	if (!r)
+	/* libpq returns no result when it could not send the query: on a
+	 * broken connection that is the outage (kt_pgr_err says so), not
+	 * memory */
+	if (r || PQstatus(pg->conn) != CONNECTION_OK) {
+		e = kt_pgr_err(pg, r, what);
+	} else {
 		pr_err("store %s: %s: out of memory", pg->label, what);
+		e = -ENOMEM;
+	}
 	PQclear(r);
 	if (err)
 		*err = e;
 	return NULL;
 }
 
+static int64_t mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+int64_t kt_pgr_down_us(const struct kt_pgr *pg)
+{
+	return pg->down_since_us ? mono_us() - pg->down_since_us : 0;
+}
+
 /*
  * A connection that broke (server restarted, network cut) is reset before
  * the next query, so a long-lived reader (kubetape-web, a follower) goes on
  * once the server is back; what the connection held (prepared statements,
- * the read-only setting, an open transaction) is gone with it.  One log
- * line per outage: the failed query's.
+ * the read-only setting, an open transaction) is gone with it.
+ *
+ * Not before every query: a reader whose server is down would otherwise
+ * try to connect for each one (kubetape-web for every request, a listing
+ * for every row, a follower 7 times a second), each try up to
+ * connect_timeout when the server is unreachable rather than refusing.
+ * The first try of an outage is at once (a server restart between two
+ * queries costs nothing), then at most one every KT_PGR_BACKOFF_MIN_US,
+ * doubling up to KT_PGR_BACKOFF_MAX_US; the queries in between fail at
+ * once with -ECONNRESET.  Logged: the query that met the outage (its own
+ * line), the first failed reconnect (one line naming the backoff), the
+ * reconnect; the tries in between at debug level only.
  */
-static void revive(struct kt_pgr *pg)
+static int revive(struct kt_pgr *pg)
 {
+	int64_t now, wait;
 	PGresult *r;
 
 	if (PQstatus(pg->conn) == CONNECTION_OK)
-		return;
+		return 0;
+	now = mono_us();
+	if (!pg->down_since_us) {
+		pg->down_since_us = now;
+		pg->retry_at_us = now;
+		pg->tries = 0;
+	}
+	if (now < pg->retry_at_us) {
+		pr_debug("store %s: server down for %.1f s: next reconnect in %.1f s", pg->label,
+			 (now - pg->down_since_us) / 1e6, (pg->retry_at_us - now) / 1e6);
+		return -ECONNRESET;
+	}
 	PQreset(pg->conn);
-	if (PQstatus(pg->conn) != CONNECTION_OK)
-		return;
+	if (PQstatus(pg->conn) != CONNECTION_OK) {
+		const char *m = PQerrorMessage(pg->conn);
+
+		wait = KT_PGR_BACKOFF_MIN_US << (pg->tries < 8 ? pg->tries : 8);
+		if (wait > KT_PGR_BACKOFF_MAX_US)
+			wait = KT_PGR_BACKOFF_MAX_US;
+		now = mono_us(); /* the try itself may have taken connect_timeout */
+		pg->retry_at_us = now + wait;
+		if (pg->tries++ == 0)
+			pr_err("store %s: lost the connection to the server and cannot reconnect: "
+			       "%.*s (further tries at most every %d s)", pg->label,
+			       (int)strcspn(m, "\n"), m, (int)(KT_PGR_BACKOFF_MAX_US / 1000000));
+		else
+			pr_debug("store %s: reconnect try %u failed: %.*s", pg->label, pg->tries,
+				 (int)strcspn(m, "\n"), m);
+		return -ECONNRESET;
+	}
 	pg->n_prepared = 0;
 	pg->cursors = 0;
 	r = PQexec(pg->conn, "SET default_transaction_read_only = on; SET jit = off");
@@ -124,14 +181,27 @@ static void revive(struct kt_pgr *pg)
 		pr_warn("store %s: reconnected, but not read-only: %s", pg->label,
 			PQerrorMessage(pg->conn));
 	else
-		pr_info("store %s: reconnected", pg->label);
+		pr_info("store %s: reconnected after %.1f s", pg->label,
+			(mono_us() - pg->down_since_us) / 1e6);
 	PQclear(r);
+	pg->down_since_us = 0;
+	return 0;
+}
+
+/* The failure of a query not sent because the server is down (revive). */
+static PGresult *down(struct kt_pgr *pg, const char *what, int *err)
+{
+	pr_debug("store %s: %s: not sent: the server is down", pg->label, what);
+	if (err)
+		*err = -ECONNRESET;
+	return NULL;
 }
 
 PGresult *kt_pgr_query(struct kt_pgr *pg, const char *sql, int n, const char *const *vals,
 		       const char *what, int *err)
 {
-	revive(pg);
+	if (revive(pg))
+		return down(pg, what, err);
 	return check_result(pg, PQexecParams(pg->conn, sql, n, NULL, vals, NULL, NULL, 1),
 			    what, err);
 }
@@ -151,7 +221,8 @@ PGresult *kt_pgr_prepared(struct kt_pgr *pg, const char *name, const char *sql, 
 	PGresult *r;
 	int i;
 
-	revive(pg);
+	if (revive(pg))
+		return down(pg, what, err);
 	for (i = 0; i < pg->n_prepared; i++)
 		if (pg->prepared[i] == name || strcmp(pg->prepared[i], name) == 0)
 			break;

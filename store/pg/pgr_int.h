@@ -32,7 +32,16 @@ struct kt_pgr {
 	int cursors;            /* open kt_pgr_each cursors (nesting) */
 	unsigned cursor_seq;
 	char key_src[KT_PGR_SRC_MAX];
+	/* an outage (pgr_conn.c revive): since when (CLOCK_MONOTONIC us, 0:
+	 * connected), the next reconnect try, the tries so far */
+	int64_t down_since_us, retry_at_us;
+	unsigned tries;
 };
+
+/* Reconnect backoff (pgr_conn.c): the first try of an outage at once,
+ * then 0.25 s, doubling, at most 4 s apart. */
+#define KT_PGR_BACKOFF_MIN_US INT64_C(250000)
+#define KT_PGR_BACKOFF_MAX_US INT64_C(4000000)
 
 /* Log "store <label>: <what>: <server message>" once and return a
  * negative errno: -ECONNRESET when the connection is gone, -EACCES for a

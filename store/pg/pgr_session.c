@@ -140,8 +140,13 @@ int kt_pgr_sessions_list(struct kt_store *st, const struct kt_session_filter *f,
 	if (f->after_id > 0 && f->by_start) {
 		int a = kt_pgr_param_i64(&p, f->after_start_us);
 
+		/* the same rows as "start_us < a OR (start_us = a AND gid < id)",
+		 * spelt so that `start_us <= a` is an index condition: the page
+		 * starts where it starts in sessions_start (or the node's,
+		 * namespace's index) instead of walking every newer session
+		 * (the OR alone is only a filter); ties on start_us are few */
 		n += snprintf(sql + n, sizeof(sql) - n,
-			      " AND (start_us < $%d OR (start_us = $%d AND gid < $%d))", a, a,
+			      " AND start_us <= $%d AND (start_us < $%d OR gid < $%d)", a, a,
 			      kt_pgr_param_i64(&p, f->after_id));
 	} else if (f->after_id > 0) {
 		n += snprintf(sql + n, sizeof(sql) - n, " AND gid < $%d",

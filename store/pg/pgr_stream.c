@@ -183,7 +183,8 @@ int kt_pgr_keyframe_at(struct kt_pgr *pg, const struct kt_pgr_skey *key, int64_t
 	return 1;
 }
 
-int kt_pgr_follow_ended(struct kt_pgr *pg, int64_t gid, bool *ended, int64_t *end_us)
+int kt_pgr_follow_ended(struct kt_pgr *pg, int64_t gid, bool *ended, int64_t *end_us,
+			char src[], int64_t *synced_us)
 {
 	static const char what[] = "following a session";
 	char b[24];
@@ -194,13 +195,16 @@ int kt_pgr_follow_ended(struct kt_pgr *pg, int64_t gid, bool *ended, int64_t *en
 	int err = -EIO;
 
 	*ended = false;
+	*synced_us = 0;
 	/* kt_ship_sessions.fp is written only by a sync that was not cut by
 	 * the batch budget, in the transaction that shipped the chunks;
 	 * done: settled (FORMAT-pg.md) */
 	r = query(pg, "kt_pgr_follow_ended",
-			    "SELECT s.state, s.end_us, coalesce(k.done OR k.fp <> '', false)"
+			    "SELECT s.state, s.end_us, coalesce(k.done OR k.fp <> '', false),"
+			    " s.src, coalesce(n.shipped_us, 0)"
 			    " FROM sessions s LEFT JOIN kt_ship_sessions k"
-			    "  ON k.src = s.src AND k.session_id = s.id WHERE s.gid = $1",
+			    "  ON k.src = s.src AND k.session_id = s.id"
+			    " LEFT JOIN kt_nodes n ON n.src = s.src WHERE s.gid = $1",
 			    1, v, what, &err);
 	if (!r)
 		return err;
@@ -213,6 +217,10 @@ int kt_pgr_follow_ended(struct kt_pgr *pg, int64_t gid, bool *ended, int64_t *en
 		err = kt_pgr_i64(pg, r, 0, 1, what, end_us);
 	if (!err)
 		err = kt_pgr_bool(pg, r, 0, 2, what, &complete);
+	if (!err)
+		err = kt_pgr_str(pg, r, 0, 3, what, src, KT_PGR_SRC_MAX);
+	if (!err)
+		err = kt_pgr_i64(pg, r, 0, 4, what, synced_us);
 	PQclear(r);
 	if (!err)
 		*ended = state != KT_SESSION_ACTIVE && complete;

@@ -68,8 +68,16 @@ int kt_pgr_keyframe_at(struct kt_pgr *pg, const struct kt_pgr_skey *key, int64_t
  * chunks and may cut a batch between them, so "not active" alone does not
  * promise that the last chunks are on the server yet; the completeness
  * mark (kt_ship_sessions) is committed in the transaction that ships them.
- * *end_us: the session's end.  -ENOENT for no such session.
+ * *end_us: the session's end.  src (256 bytes): the shipping node;
+ * *synced_us: its shipper's last commit (kt_nodes.shipped_us, the node's
+ * clock; 0 unknown): a shipper commits every poll, idle or not, so a mark
+ * that stops moving means the node's shipper stopped or lost the server.
+ * -ENOENT for no such session.
  */
-int kt_pgr_follow_ended(struct kt_pgr *pg, int64_t gid, bool *ended, int64_t *end_us);
+int kt_pgr_follow_ended(struct kt_pgr *pg, int64_t gid, bool *ended, int64_t *end_us,
+			char src[/*256*/], int64_t *synced_us);
+/* How long the connection has been down (CLOCK_MONOTONIC us; 0 while it
+ * is up or no query has met the outage yet: pgr_conn.c). */
+int64_t kt_pgr_down_us(const struct kt_pgr *pg);
 
 #endif

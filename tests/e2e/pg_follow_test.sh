@@ -15,7 +15,12 @@
 # replay --from (a keyframe seek, and the same without keyframes) give
 # byte-identical output on the server and on the node store; the reads
 # are in the server's access log under the reader's role, which cannot
-# rewrite it.
+# rewrite it.  Faults (bounded in time): the node's shipper stopped while
+# a server follower waits (it names the node after
+# KUBETAPE_FOLLOW_STALL_S, goes on, and resumes); PostgreSQL stopped
+# mid-follow (followers wait and resume losing nothing; a short
+# KUBETAPE_FOLLOW_OUTAGE_S gives up with one line) and mid-list (the
+# listing fails at once with one line about the outage).
 . "$(dirname "$0")/../lib/common.sh"
 . "$KT_REPO/tests/lib/pg.sh"
 . "$KT_REPO/tests/lib/outage.sh"
@@ -140,6 +145,60 @@ done
 echo "# figure: node store commit -> output of 'kubetape --db postgresql://… cat --follow' (ship default --poll-ms 500, CLI poll 150 ms):$lags ms; worst $worst ms"
 check live_follow_lag_under_5s "worst lag $worst ms (lags:$lags)" test "$worst" -lt 5000
 
+# ------------------------------------------------------------------ stalled shipper
+# The node's shipper stops (SIGSTOP: alive, silent): a follower on the
+# server names the node and how long since its last sync after
+# KUBETAPE_FOLLOW_STALL_S, keeps waiting, says when the node syncs again,
+# and gets what was typed meanwhile (store/reader.c watch_node).
+step_start
+# (7>&-: nothing started here may hold the script fifo open, or ptyrun
+# never sees its end)
+KUBETAPE_FOLLOW_STALL_S=3 "$K" --db "$READER" cat --follow "$GID" >"$KT_TMP/stall-cat.out" 2>"$KT_TMP/stall-cat.err" 7>&- &
+STALL_CAT=$!
+at_exit "kill $STALL_CAT 2>/dev/null || true"
+wait_for 10 grep -q MARK-5-42 "$KT_TMP/stall-cat.out" || fail stall_follower_started "the new follower did not catch up"
+kill -STOP "$SHIPPER"
+t0=$(now_ms)
+step 'send "echo STALL-$((6*7))\r"' 'expect "STALL-42" 10'
+wait_for 15 grep -q "node n1 has not synced for" "$KT_TMP/stall-cat.err"
+t_note=$(($(now_ms) - t0))
+check stall_noted "no stall line after $t_note ms: $(cat "$KT_TMP/stall-cat.err")" \
+	sh -c "grep -q 'following session $GID: node n1 has not synced for [0-9]* s (its last sync: 20.*Z, node clock): its shipper is stopped or cannot reach the server; still waiting' '$KT_TMP/stall-cat.err' && [ $t_note -lt 12000 ] && [ \$(wc -l <'$KT_TMP/stall-cat.err') = 1 ]"
+check stall_keeps_waiting "the follower ended on a stalled shipper" kill -0 "$STALL_CAT"
+check stall_not_shipped "STALL-42 reached the server with its shipper stopped" sh -c "! grep -q STALL-42 '$KT_TMP/stall-cat.out'"
+kill -CONT "$SHIPPER"
+wait_for 10 grep -q STALL-42 "$KT_TMP/stall-cat.out"
+check stall_resumed "the follower did not get STALL-42 within 10 s of the shipper going on: $(cat "$KT_TMP/stall-cat.err")" \
+	sh -c "grep -q STALL-42 '$KT_TMP/stall-cat.out' && grep -q 'node n1 syncs again' '$KT_TMP/stall-cat.err'"
+
+# ------------------------------------------------------------------ server outage
+# PostgreSQL stopped mid-follow: followers wait (one line each way) and
+# go on when it is back, losing nothing (the end of this test compares
+# every server follower with the node's); one with a short
+# KUBETAPE_FOLLOW_OUTAGE_S gives up with one clear line, in bounded time;
+# meanwhile reconnects back off (pgr_conn.c revive: one line per outage).
+step_start
+KUBETAPE_FOLLOW_OUTAGE_S=4 "$K" --db "$READER" cat --follow "$GID" >"$KT_TMP/giveup-cat.out" 2>"$KT_TMP/giveup-cat.err" 7>&- &
+GIVEUP_CAT=$!
+at_exit "kill $GIVEUP_CAT 2>/dev/null || true"
+wait_for 10 grep -q STALL-42 "$KT_TMP/giveup-cat.out" || fail outage_follower_started "the new follower did not catch up"
+t0=$(now_ms)
+pg_stop
+wait_for 20 sh -c "! kill -0 $GIVEUP_CAT 2>/dev/null"
+t_gone=$(($(now_ms) - t0))
+wait "$GIVEUP_CAT"
+rc=$?
+check outage_gives_up "rc $rc after $t_gone ms: $(cat "$KT_TMP/giveup-cat.err")" \
+	sh -c "[ $rc = 1 ] && [ $t_gone -ge 3000 ] && [ $t_gone -lt 15000 ] && grep -q 'following session $GID: the server has been unreachable for [0-9]* s: giving up' '$KT_TMP/giveup-cat.err' && [ \$(grep -c 'cannot reconnect' '$KT_TMP/giveup-cat.err') = 1 ] && [ \$(wc -l <'$KT_TMP/giveup-cat.err') -le 6 ]"
+check outage_waits "the follower with the default limit ended: $(cat "$KT_TMP/stall-cat.err")" \
+	sh -c "kill -0 $STALL_CAT && grep -q 'following session $GID: the server is unreachable; waiting for it' '$KT_TMP/stall-cat.err'"
+step 'send "echo OUTAGE-$((6*7))\r"' 'expect "OUTAGE-42" 10'
+# the postmaster outlives the session: it must not hold the script fifo
+pg_restart 7>&- || fatal pg_restart "postgres did not restart"
+wait_for 20 grep -q OUTAGE-42 "$KT_TMP/stall-cat.out"
+check outage_resumed "OUTAGE-42 not followed 20 s after the server came back: $(cat "$KT_TMP/stall-cat.err")" \
+	sh -c "grep -q OUTAGE-42 '$KT_TMP/stall-cat.out' && grep -q 'the server is back after' '$KT_TMP/stall-cat.err' && [ \$(grep -c 'cannot reconnect' '$KT_TMP/stall-cat.err') = 1 ]"
+
 step_start
 # more than 1 MiB of output: the recorder's index writes keyframes in it
 watch BURST-42 "$KT_TMP/node-cat.out" "$KT_TMP/srv-cat.out"
@@ -157,7 +216,7 @@ wait "$LIVE" || fail live_client "client exited $?"
 step_start
 gone() { ! kill -0 "$1" 2>/dev/null; }
 ok=1
-for p in $NODE_CAT $SRV_CAT $NODE_REPLAY $SRV_REPLAY $SRV_EXPORT; do
+for p in $NODE_CAT $SRV_CAT $NODE_REPLAY $SRV_REPLAY $SRV_EXPORT $STALL_CAT; do
 	wait_for 30 gone "$p" || ok=0
 done
 check followers_end "a follower still runs 30 s after the session ended" test "$ok" = 1
@@ -174,6 +233,8 @@ check follow_replay_identical "server replay --follow ($(wc -c <"$KT_TMP/srv-rep
 	cmp -s "$KT_TMP/node-replay.out" "$KT_TMP/srv-replay.out"
 check follow_cat_complete "the follower missed output: the session's own cat differs" \
 	sh -c "'$K' --db '$DB' cat $LIVE_ID | cmp -s - '$KT_TMP/srv-cat.out'"
+check follow_outage_complete "the follower that lived through the stall and the outage missed output" \
+	sh -c "'$K' --db '$DB' cat $LIVE_ID | cmp -s - '$KT_TMP/stall-cat.out'"
 check follow_export_text "export --follow -F text differs from the node's export -F text" \
 	sh -c "'$K' --db '$DB' export $LIVE_ID -F text | cmp -s - '$KT_TMP/srv-export.txt'"
 
@@ -231,6 +292,32 @@ psql -X -q "$READER" -c "DELETE FROM access_log" >"$KT_TMP/del.log" 2>&1
 psql -X -q "$READER" -c "INSERT INTO access_log (who, action, db_user) VALUES ('x', 'cat', 'postgres')" >>"$KT_TMP/del.log" 2>&1
 check access_log_append_only "$(cat "$KT_TMP/del.log")" \
 	sh -c "[ \"\$(grep -c 'permission denied' '$KT_TMP/del.log')\" = 2 ]"
+
+# ------------------------------------------------------------------ outage mid-list
+# PostgreSQL stopped while `sessions --json` is half way through 20,000
+# rows (rows of a node 'bulk' made here; the listing verifies each, so it
+# takes seconds): the listing fails, at once, with the outage named once,
+# and no complete JSON array (a consumer cannot take the part for the
+# whole); no reconnect per remaining row (it was one line per row, each
+# "out of memory", before the backoff).
+step_start
+psqlq "INSERT INTO sessions (src, id, uuid, start_us, node, k8s_namespace, pod, container)
+	SELECT 'bulk', g, 'bulk-' || g, 1700000000000000 + g::bigint * 1000000, 'bulk', 'ns', 'pod-' || g, 'c'
+	FROM generate_series(1, 20000) g" >/dev/null
+"$K" --db "$READER" sessions --json >"$KT_TMP/list.out" 2>"$KT_TMP/list.err" &
+LIST=$!
+wait_for 20 sh -c "[ \$(wc -c <'$KT_TMP/list.out') -gt 100000 ]" || fail outage_list_started "the listing did not start"
+kill -STOP "$LIST"
+pg_stop
+kill -CONT "$LIST"
+t0=$(now_ms)
+wait_for 20 sh -c "! kill -0 $LIST 2>/dev/null"
+t_gone=$(($(now_ms) - t0))
+wait "$LIST"
+rc=$?
+check outage_mid_list "rc $rc after $t_gone ms, $(wc -l <"$KT_TMP/list.err") lines: $(head -c 600 "$KT_TMP/list.err")" \
+	sh -c "[ $rc = 1 ] && [ $t_gone -lt 10000 ] && [ \$(grep -c 'cannot reconnect' '$KT_TMP/list.err') = 1 ] && [ \$(grep -c 'out of memory' '$KT_TMP/list.err') = 0 ] && [ \$(wc -l <'$KT_TMP/list.err') -le 5 ] && ! python3 -c 'import json, sys; json.load(open(sys.argv[1]))' '$KT_TMP/list.out' 2>/dev/null"
+pg_restart || fatal pg_restart "postgres did not restart"
 
 kill -TERM "$SHIPPER"
 wait "$SHIPPER"

@@ -236,6 +236,10 @@ static void t_sessions_table(void)
 	CHECK_EQ_INT(r.err_lines, 0);
 	CHECK(strncmp(r.out, "ID  START", 9) == 0);
 	CHECK(strstr(r.out, "NAMESPACE/POD/CONTAINER") != NULL);
+	/* the recorder's node name, between the duration and the pod */
+	CHECK(strstr(r.out, " NODE ") != NULL);
+	CHECK(strstr(r.out, "node-b  kube-system/coredns-x") != NULL);
+	CHECK(strstr(r.out, "node-a  default/web-1/nginx") != NULL);
 	/* newest first */
 	l1 = strchr(r.out, '\n');
 	l2 = l1 ? strchr(l1 + 1, '\n') : NULL;
@@ -579,6 +583,15 @@ static void t_concurrent_writer(void)
 	CHECK_EQ_INT(r.status, 0);
 	CHECK_EQ_STR(r.out, "live\n");
 	kt_fx_res_free(&r);
+
+	/* a session stored after the others but started before them (one the
+	 * recorder found running at its start): listed by start time, not id */
+	s = base_session("0badf00d-5", g_t0 - 3600 * S);
+	CHECK_EQ_INT(kt_store_session_create(st, &s), 0);
+	json_ids("", ids, sizeof(ids));
+	CHECK_EQ_STR(ids, "4,3,2,1,5");
+	json_ids("--limit 2", ids, sizeof(ids));
+	CHECK_EQ_STR(ids, "4,3");
 	kt_chunk_builder_free(&b);
 	kt_store_close(st);
 }
