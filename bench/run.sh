@@ -29,8 +29,8 @@
 #   capture.sh    the recorder's capture path on a synthetic kernel (CPU per GiB)
 #   worker.sh     the index worker alone on the flood's text (CPU per GiB)
 #
-# Modes: default = the figures for RESULTS.md (under 20 minutes on a 2-core
-# machine); --quick scales sizes down; --smoke runs every harness for a few
+# Modes: default = the figures for RESULTS.md (36 minutes on a quiet 2-core
+# machine, 2026-12-06, with the pg_scale data set cached); --quick scales sizes down; --smoke runs every harness for a few
 # seconds and prints PASS/FAIL lines per script (for CI: the harness works;
 # thresholds are NOT checked), exit status 1 if one failed.
 #
