@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <sqlite3.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -70,17 +71,12 @@ static struct digest read_all(struct kt_store *st, int64_t sid)
 static int64_t session(struct kt_store *st, const char *uuid, size_t bytes, size_t frame,
 		       int64_t dt_us)
 {
-	struct kt_session_info s = { 0 };
+	struct kt_session_info s = kt_fx_session(uuid, "default", "app-1", T0);
 	struct kt_chunk_builder b;
 	char buf[4096];
 	int64_t ts = T0;
 	uint32_t x = 11;
 
-	snprintf(s.uuid, sizeof(s.uuid), "%s", uuid);
-	s.start_us = T0;
-	s.has_tty = true;
-	s.rows = 24;
-	s.cols = 80;
 	if (kt_store_session_create(st, &s))
 		return -1;
 	kt_chunk_builder_init(&b);
@@ -116,6 +112,28 @@ static int compact(struct kt_store *st, int64_t sid, struct kt_compact_stats *cs
 	while ((ret = kt_store_compact_session(st, sid, 0, cs)) == 1)
 		;
 	return ret;
+}
+
+/*
+ * A new session compacted on `st`: at least two merged chunks, `fast_all`
+ * (every one at the fast level) or none at it, frames read back unchanged.
+ */
+static void check_session_level(struct kt_store *st, const char *uuid, size_t frame,
+				int64_t dt_us, bool fast_all)
+{
+	struct kt_compact_stats cs;
+	struct digest before, after;
+	int64_t sid = session(st, uuid, 1u << 20, frame, dt_us);
+
+	CHECK(sid > 0);
+	if (sid <= 0)
+		return;
+	before = read_all(st, sid);
+	CHECK_EQ_INT(compact(st, sid, &cs), 0);
+	CHECK(cs.chunks_out >= 2);
+	CHECK_EQ_INT(cs.chunks_fast, fast_all ? cs.chunks_out : 0);
+	after = read_all(st, sid);
+	CHECK(before.n > 100 && after.n == before.n && after.h == before.h);
 }
 
 static void t_level_by_rate(void)
@@ -163,9 +181,6 @@ static void t_fast_setter(void)
 {
 	char path[128];
 	struct kt_store *st = NULL;
-	struct kt_compact_stats cs;
-	struct digest before, after;
-	int64_t sid;
 
 	snprintf(path, sizeof(path), "%s/setter.db", tmpdir);
 	CHECK_EQ_INT(kt_store_open(path, KT_STORE_CREATE, &st), 0);
@@ -179,25 +194,11 @@ static void t_fast_setter(void)
 	/* dense level 3, fast level 5: the fast one is never used */
 	CHECK_EQ_INT(kt_store_set_compaction(st, 3, 256 << 10), 0);
 	CHECK_EQ_INT(kt_store_set_compaction_fast(st, 5, 1), 0);
-	sid = session(st, "flood", 1u << 20, 4096, 100);
-	CHECK(sid > 0);
-	before = read_all(st, sid);
-	CHECK_EQ_INT(compact(st, sid, &cs), 0);
-	CHECK(cs.chunks_out >= 2);
-	CHECK_EQ_INT(cs.chunks_fast, 0);
-	after = read_all(st, sid);
-	CHECK(before.n > 100 && after.n == before.n && after.h == before.h);
+	check_session_level(st, "flood", 4096, 100, false);
 	/* a threshold of 1 byte/s: even the slow session is fast */
 	CHECK_EQ_INT(kt_store_set_compaction(st, 9, 256 << 10), 0);
 	CHECK_EQ_INT(kt_store_set_compaction_fast(st, 1, 1), 0);
-	sid = session(st, "slow", 1u << 20, 2048, 50000);
-	CHECK(sid > 0);
-	before = read_all(st, sid);
-	CHECK_EQ_INT(compact(st, sid, &cs), 0);
-	CHECK(cs.chunks_out >= 2);
-	CHECK_EQ_INT(cs.chunks_fast, cs.chunks_out);
-	after = read_all(st, sid);
-	CHECK(before.n > 100 && after.n == before.n && after.h == before.h);
+	check_session_level(st, "slow", 2048, 50000, true);
 	kt_store_close(st);
 }
 
