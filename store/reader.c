@@ -31,14 +31,6 @@ void kt_session_term_size(const struct kt_session_info *s, unsigned *cols, unsig
 
 /* ------------------------------------------------------------- following */
 
-static int64_t mono_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 static int64_t env_seconds(const char *name, int64_t dflt)
 {
 	const char *v = getenv(name);
@@ -67,7 +59,7 @@ void kt_follow_init(struct kt_follow *fw, int64_t session_id)
 
 int kt_follow_read_error(struct kt_follow *fw, struct kt_store *st, int err)
 {
-	int64_t now = mono_us(), down;
+	int64_t now = kt_mono_us(), down;
 
 	if (err != -ECONNRESET || !st->pg || fw->ended)
 		return err;
@@ -97,7 +89,7 @@ int kt_follow_read_error(struct kt_follow *fw, struct kt_store *st, int err)
 static void watch_node(struct kt_follow *fw, struct kt_store *st, const char *src,
 		       int64_t synced_us)
 {
-	int64_t now = mono_us();
+	int64_t now = kt_mono_us();
 	char when[32] = "never";
 	struct tm tm;
 	time_t t;
@@ -141,7 +133,7 @@ int kt_follow_caught_up(struct kt_follow *fw, struct kt_store *st)
 			return kt_follow_read_error(fw, st, err) ?: KT_FOLLOW_WAIT;
 		if (fw->down_since) {
 			pr_warn("store %s: following session %" PRId64 ": the server is back after "
-				"%.1f s", st->path, fw->session_id, (mono_us() - fw->down_since) / 1e6);
+				"%.1f s", st->path, fw->session_id, (kt_mono_us() - fw->down_since) / 1e6);
 			fw->down_since = 0;
 		}
 		if (!fw->ended)

@@ -590,6 +590,14 @@ int64_t kt_now_us(void)
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
+int64_t kt_mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
 /* ---------------------------------------------------------------- strings */
 
 void kt_strlcpy(char *dst, const char *src, size_t size)

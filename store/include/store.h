@@ -497,5 +497,7 @@ int kt_store_screen_search_stats(struct kt_store *st, const char *query,
 /* ---- utilities shared by the programs ------------------------------------ */
 
 int64_t kt_now_us(void);
+/* CLOCK_MONOTONIC in microseconds: intervals (outages, stalls), never stored */
+int64_t kt_mono_us(void);
 
 #endif /* KUBETAPE_STORE_H */

@@ -108,17 +108,9 @@ static PGresult *check_result(struct kt_pgr *pg, PGresult *r, const char *what, 
 	return NULL;
 }
 
-static int64_t mono_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 int64_t kt_pgr_down_us(const struct kt_pgr *pg)
 {
-	return pg->down_since_us ? mono_us() - pg->down_since_us : 0;
+	return pg->down_since_us ? kt_mono_us() - pg->down_since_us : 0;
 }
 
 /*
@@ -145,7 +137,7 @@ static int revive(struct kt_pgr *pg)
 
 	if (PQstatus(pg->conn) == CONNECTION_OK)
 		return 0;
-	now = mono_us();
+	now = kt_mono_us();
 	if (!pg->down_since_us) {
 		pg->down_since_us = now;
 		pg->retry_at_us = now;
@@ -163,7 +155,7 @@ static int revive(struct kt_pgr *pg)
 		wait = KT_PGR_BACKOFF_MIN_US << (pg->tries < 8 ? pg->tries : 8);
 		if (wait > KT_PGR_BACKOFF_MAX_US)
 			wait = KT_PGR_BACKOFF_MAX_US;
-		now = mono_us(); /* the try itself may have taken connect_timeout */
+		now = kt_mono_us(); /* the try itself may have taken connect_timeout */
 		pg->retry_at_us = now + wait;
 		if (pg->tries++ == 0)
 			pr_err("store %s: lost the connection to the server and cannot reconnect: "
@@ -182,7 +174,7 @@ static int revive(struct kt_pgr *pg)
 			PQerrorMessage(pg->conn));
 	else
 		pr_info("store %s: reconnected after %.1f s", pg->label,
-			(mono_us() - pg->down_since_us) / 1e6);
+			(kt_mono_us() - pg->down_since_us) / 1e6);
 	PQclear(r);
 	pg->down_since_us = 0;
 	return 0;
