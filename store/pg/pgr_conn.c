@@ -558,6 +558,16 @@ int kt_pgr_nodes_each(struct kt_store *st,
 
 /* ---------------------------------------------------------------- open */
 
+/* The current role sees every node's rows: row-level security does not
+ * apply to it (superuser, BYPASSRLS, the tables' owner) or it is a
+ * kubetape_reader.  One expression for check_reader and checks_at_once. */
+#define SEES_ALL_SQL \
+	"coalesce((SELECT rolsuper OR rolbypassrls FROM pg_roles" \
+	"          WHERE rolname = current_user), false)" \
+	" OR pg_has_role((SELECT relowner FROM pg_class" \
+	"                 WHERE oid = 'sessions'::regclass), 'MEMBER')" \
+	" OR pg_has_role('kubetape_reader', 'USAGE')"
+
 /* A reader must see every node's rows: a node role (kubetape_node) sees
  * only its own through row-level security, and would list a part of the
  * cluster as if it were all of it. */
@@ -569,13 +579,8 @@ static int check_reader(struct kt_pgr *pg)
 	size_t ulen;
 	int err = -EIO;
 
-	r = kt_pgr_query(pg, "SELECT current_user::text, has_table_privilege('sessions', 'SELECT'),"
-			 " coalesce((SELECT rolsuper OR rolbypassrls FROM pg_roles"
-			 "           WHERE rolname = current_user), false)"
-			 " OR pg_has_role((SELECT relowner FROM pg_class"
-			 "                 WHERE oid = 'sessions'::regclass), 'MEMBER')"
-			 " OR pg_has_role('kubetape_reader', 'USAGE')",
-			 0, NULL, "checking the reader role", &err);
+	r = kt_pgr_query(pg, "SELECT current_user::text, has_table_privilege('sessions', 'SELECT'), "
+			 SEES_ALL_SQL, 0, NULL, "checking the reader role", &err);
 	if (!r)
 		return err;
 	err = kt_pgr_bytes(pg, r, 0, 0, "reader role", false, &user, &ulen);
@@ -607,12 +612,7 @@ static int checks_at_once(struct kt_pgr *pg)
 {
 	static const char sql[] =
 		"SELECT (SELECT value FROM kt_meta WHERE key = 'schema_version'),"
-		" has_table_privilege('sessions', 'SELECT') AND"
-		" (coalesce((SELECT rolsuper OR rolbypassrls FROM pg_roles"
-		"            WHERE rolname = current_user), false)"
-		"  OR pg_has_role((SELECT relowner FROM pg_class"
-		"                  WHERE oid = 'sessions'::regclass), 'MEMBER')"
-		"  OR pg_has_role('kubetape_reader', 'USAGE')),"
+		" has_table_privilege('sessions', 'SELECT') AND (" SEES_ALL_SQL "),"
 		" set_config('default_transaction_read_only', 'on', false),"
 		" set_config('jit', 'off', false)";
 	PGresult *r = PQexecParams(pg->conn, sql, 0, NULL, NULL, NULL, NULL, 0);
