@@ -30,7 +30,7 @@
  * Negative errno when the probe could not run (tp_btf refused: then only
  * the perf tracepoint can work anyway).
  */
-static int run_probe(bool *tp_preemptible, int *mode)
+static int run_probe_once(bool *tp_preemptible, int *mode)
 {
 	struct probe_bpf *pr = probe_bpf__open();
 	int err;
@@ -52,6 +52,25 @@ static int run_probe(bool *tp_preemptible, int *mode)
 		*mode = __atomic_load_n(&pr->data->kt_probe_preempt_mode, __ATOMIC_SEQ_CST);
 	}
 	probe_bpf__destroy(pr);
+	return err;
+}
+
+/*
+ * The probe's answers are the kernel's and do not change while we run: it
+ * loads and attaches once per process (the backend choice asks for the
+ * preemption model, a fallback to the syscall backend or an adopted hook
+ * for the tracepoint; each used to load the probe object again).
+ */
+static int run_probe(bool *tp_preemptible, int *mode)
+{
+	static int err = 1; /* 1: not run yet */
+	static bool pre;
+	static int pmode = KT_PREEMPT_MODE_UNKNOWN;
+
+	if (err == 1)
+		err = run_probe_once(&pre, &pmode);
+	*tp_preemptible = pre;
+	*mode = pmode;
 	return err;
 }
 
