@@ -282,6 +282,38 @@ static const char schema_v7_keyframes[] =
 	"ALTER TABLE keyframes_v7 RENAME TO keyframes;"
 	"CREATE INDEX keyframes_ts ON keyframes (session_id, ts_us);";
 
+/*
+ * v8: screen search by trigram sets (store/index/index_set.c,
+ * index_group.c; FORMAT.md "Screen index").  screen_sets: each closed
+ * block's sorted distinct trigram codes (a blob); screen_groups:
+ * consecutive closed blocks of a session; screen_gfts: one contentless
+ * FTS5 row per closed group (rowid = group id), the union of its blocks'
+ * codes as words.  New tables only (self-contained, renumbers by its
+ * from_version).  screen_fts keeps the v2-v7 blocks' documents and is
+ * still searched for them; nothing writes it any more.
+ */
+static const char schema_v8_sets[] =
+	"CREATE TABLE screen_groups ("
+	"  id INTEGER PRIMARY KEY,"
+	"  session_id INTEGER NOT NULL REFERENCES sessions (id),"
+	"  open INTEGER NOT NULL DEFAULT 1,"
+	"  n_blocks INTEGER NOT NULL DEFAULT 0,"
+	"  n_pairs INTEGER NOT NULL DEFAULT 0"
+	");"
+	"CREATE INDEX screen_groups_session ON screen_groups (session_id);"
+	/* small: at most one open group per session */
+	"CREATE INDEX screen_groups_open ON screen_groups (id) WHERE open = 1;"
+	"CREATE TABLE screen_sets ("
+	"  block_id INTEGER PRIMARY KEY,"
+	"  group_id INTEGER NOT NULL,"
+	"  n INTEGER NOT NULL,"
+	"  data BLOB NOT NULL"
+	");"
+	"CREATE INDEX screen_sets_group ON screen_sets (group_id);"
+	"CREATE VIRTUAL TABLE screen_gfts USING fts5 ("
+	"  x, tokenize = 'ascii', detail = 'none', content = '', columnsize = 0"
+	");";
+
 const struct kt_migration kt_migrations[] = {
 	{ 0, schema_v1 },
 	{ 1, schema_v2 },
@@ -290,5 +322,6 @@ const struct kt_migration kt_migrations[] = {
 	{ 4, kt_schema_retention },
 	{ 5, schema_v6_entry },
 	{ 6, schema_v7_keyframes },
+	{ 7, schema_v8_sets },
 };
 const size_t kt_n_migrations = sizeof(kt_migrations) / sizeof(kt_migrations[0]);

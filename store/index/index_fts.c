@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * screen_fts's merging.  FTS5 writes every document (one closed block) as
+ * screen_gfts's merging (screen_fts's until v8, which no longer grows).
+ * FTS5 writes every document (one closed block, v8: one closed group) as
  * a new segment, and each segment holds its own copy of every trigram it
  * shares with the others (the term, its doclist header, page slack).  Left
  * to FTS5's automerge, tiny one-block segments pile up: a 4.6 MB log
@@ -13,7 +14,7 @@
  * soon as there are two, a binary counter (log2(documents) segments; each
  * document rewritten once per level, a few KB per block against the ~1 MiB
  * of output rendered to make it).  usermerge is a row in
- * screen_fts_config: set once, it persists.  Nothing a reader sees
+ * screen_gfts_config: set once, it persists.  Nothing a reader sees
  * changes; an old store's segments merge as new documents arrive.
  */
 #include "index_int.h"
@@ -28,14 +29,14 @@ int ix_fts_merge(struct kt_store *st)
 	sqlite3_stmt *q = NULL;
 	int have = -1, err;
 
-	err = ix_prep(st, "SELECT v FROM screen_fts_config WHERE k = 'usermerge'", &q);
+	err = ix_prep(st, "SELECT v FROM screen_gfts_config WHERE k = 'usermerge'", &q);
 	if (err)
 		return err;
 	if (sqlite3_step(q) == SQLITE_ROW)
 		have = sqlite3_column_int(q, 0);
 	sqlite3_finalize(q);
 	if (have != FTS_USERMERGE) {
-		err = ix_prep(st, "INSERT INTO screen_fts (screen_fts, rank) VALUES ('usermerge', ?1)",
+		err = ix_prep(st, "INSERT INTO screen_gfts (screen_gfts, rank) VALUES ('usermerge', ?1)",
 			      &q);
 		if (err)
 			return err;
@@ -44,7 +45,7 @@ int ix_fts_merge(struct kt_store *st)
 		if (err)
 			return err;
 	}
-	err = ix_prep(st, "INSERT INTO screen_fts (screen_fts, rank) VALUES ('merge', ?1)", &q);
+	err = ix_prep(st, "INSERT INTO screen_gfts (screen_gfts, rank) VALUES ('merge', ?1)", &q);
 	if (err)
 		return err;
 	sqlite3_bind_int(q, 1, MERGE_PAGES);

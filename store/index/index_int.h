@@ -189,11 +189,56 @@ int ix_render_span(struct kt_store *st, int64_t sid, struct fv *scr, int64_t cs,
 /* ---- one-off statements (index_write.c) ---- */
 int ix_prep(struct kt_store *st, const char *sql, sqlite3_stmt **q);
 int ix_step_done(struct kt_store *st, sqlite3_stmt *q);
-/* index_fts.c: merge screen_fts's segments after a document, inside the
+/* index_fts.c: merge screen_gfts's segments after a document, inside the
  * write transaction */
 int ix_fts_merge(struct kt_store *st);
 /* ix_pending_walk over every screen_pending row of block `id`, in line
  * order; `what` names the caller in an SQL error. */
 int ix_pending_rows(struct kt_store *st, int64_t id, const char *what, ix_line_cb cb, void *ctx);
+
+/* ---- trigram sets (index_set.c, no SQL but the tokenizer lookup) ---- */
+#define IX_SET_MAX (1u << 24)            /* codes in one stored set, a reader's bound */
+#define IX_CODE_MAX ((1ull << 21) + (0x10FFFFull << 42 | 0x10FFFFull << 21 | 0x10FFFFull))
+uint64_t ix_tri_code(uint32_t a, uint32_t b, uint32_t c);
+/* code -> its 3 code points, or -EBADMSG; -> UTF-8 (NUL-terminated), its length */
+int ix_tri_chars(uint64_t code, uint32_t cp[3]);
+int ix_tri_text(uint64_t code, char out[13]);
+struct ix_tri_set;
+/* db: whose FTS5 trigram tokenizer folds non-ASCII lines (may be NULL
+ * when only ASCII text or codes are added) */
+int ix_tri_set_new(sqlite3 *db, struct ix_tri_set **out);
+void ix_tri_set_free(struct ix_tri_set *s);
+void ix_tri_set_clear(struct ix_tri_set *s);
+int ix_tri_set_line(struct ix_tri_set *s, const char *text, size_t len);
+int ix_tri_set_code(struct ix_tri_set *s, uint64_t code);
+/* the set so far, sorted, each code once (valid until the next add/clear) */
+const uint64_t *ix_tri_set_codes(struct ix_tri_set *s, size_t *n);
+/* sorted distinct codes <-> a screen_sets blob; decode: -EBADMSG for a
+ * corrupt blob (the caller logs it with its context), *codes malloc'd */
+int ix_set_encode(const uint64_t *codes, size_t n, struct buf *out);
+int ix_set_decode(const void *blob, size_t len, uint64_t **codes, size_t *n);
+bool ix_set_has_all(const uint64_t *codes, size_t n, const uint64_t *want, size_t nwant);
+
+/* ---- groups of closed blocks (index_group.c), inside the write transaction ---- */
+/* block `id` of session sid closed with this set: its screen_sets row, in
+ * the session's open group (made if none), closed once full */
+int ix_group_add(struct kt_store *st, int64_t sid, int64_t id, struct ix_tri_set *set);
+/* the session's open group, if any, closed: its union into screen_gfts */
+int ix_group_close(struct kt_store *st, int64_t sid);
+/* ---- candidate blocks on a node store (index_cand.c) ---- */
+struct ix_ids {
+	int64_t *v;
+	size_t n, cap;
+};
+/* a query's trigrams (strings, folded as FTS5 folds them) -> sorted codes */
+int ix_query_codes(struct kt_store *st, const char *const *terms, const size_t *tlen,
+		   size_t nterms, uint64_t **codes, size_t *n);
+/* closed blocks (of f's sessions, id <= after when after > 0) that may hold
+ * every code: ids appended, in no order; fts is the same query for the
+ * pre-v8 screen_fts */
+int ix_candidates(struct kt_store *st, const char *fts, const uint64_t *codes, size_t ncodes,
+		  const struct kt_session_filter *f, int64_t after, struct ix_ids *ids);
+/* a code as a screen_gfts word (base 32, lower case), NUL-terminated */
+size_t ix_code_word(uint64_t code, char out[14]);
 
 #endif

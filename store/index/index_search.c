@@ -27,6 +27,10 @@ struct squery {
 	 * left out there, its case folding being FTS5's (a superset of
 	 * candidates, each verified by rendering like every other) */
 	char *pgarr;
+	/* the same trigrams (pointers into words), for the trigram sets */
+	const char *term[QUERY_TRIGRAMS_MAX];
+	size_t tlen[QUERY_TRIGRAMS_MAX];
+	size_t nterms;
 };
 
 static bool is_space(char ch)
@@ -82,8 +86,8 @@ static int squery_make(const char *query, struct squery *q)
 	struct kt_search_plan plan;
 	size_t len, maxw, o = 0, nterms = 0, po = 1;
 	size_t **starts = NULL, *nchars = NULL;
-	const char *terms[QUERY_TRIGRAMS_MAX];
-	size_t tlen[QUERY_TRIGRAMS_MAX];
+	const char **terms = q->term;
+	size_t *tlen = q->tlen;
 	bool indexable;
 	int err;
 
@@ -170,6 +174,7 @@ static int squery_make(const char *query, struct squery *q)
 		if (!any)
 			break;
 	}
+	q->nterms = nterms;
 	q->fts[o] = 0;
 	q->pgarr[po] = '}';
 	q->pgarr[po + 1] = 0;
@@ -461,6 +466,21 @@ static int pg_block(const struct kt_session_info *s, const struct kt_pgr_block *
 	return search_block(ctx, s, &b);
 }
 
+/* Candidate block ids as a JSON array for json_each (SQLite has no
+ * array parameter; the ids are numbers, nothing to escape). */
+static int ids_json(const struct ix_ids *ids, struct buf *out)
+{
+	char t[24];
+	int err = ix_buf_put(out, "[", 1);
+
+	for (size_t i = 0; i < ids->n && !err; i++) {
+		int k = snprintf(t, sizeof(t), "%s%lld", i ? "," : "", (long long)ids->v[i]);
+
+		err = ix_buf_put(out, t, (size_t)k);
+	}
+	return err ?: ix_buf_put(out, "]", 1);
+}
+
 int kt_store_screen_search_stats(struct kt_store *st, const char *query,
 				 const struct kt_session_filter *f, kt_screen_hit_cb cb,
 				 void *ctx, struct kt_screen_search_stats *stats)
@@ -472,7 +492,10 @@ int kt_store_screen_search_stats(struct kt_store *st, const char *query,
 	sqlite3_stmt *stmt = NULL;
 	char scols[1024], *sql = NULL;
 	const size_t sqlcap = 8192;
-	size_t o;
+	struct ix_ids ids = { 0 };
+	struct buf json = { 0 };
+	uint64_t *codes = NULL;
+	size_t o, ncodes = 0;
 	int n = 0, rc, err;
 
 	if (!st || !query || !cb)
@@ -507,17 +530,22 @@ int kt_store_screen_search_stats(struct kt_store *st, const char *query,
 	}
 	/*
 	 * Candidate blocks newest first: closed ones whose trigram set holds
-	 * every query trigram, and the open ones (not in the FTS yet).
-	 * ?1..?6 session filter, ?7 FTS query, ?8 last block (pagination).
-	 * CROSS JOIN keeps the FTS index the outer loop.
+	 * every query trigram (index_cand.c, passed as a JSON array), and the
+	 * open ones (not in a set yet).  ?1..?6 session filter, ?7 the closed
+	 * candidates, ?8 last block (pagination).
 	 */
 	if (sq.fts) {
+		err = ix_query_codes(st, sq.term, sq.tlen, sq.nterms, &codes, &ncodes);
+		if (!err && ncodes)
+			err = ix_candidates(st, sq.fts, codes, ncodes, f, x.after_block, &ids);
+		if (!err)
+			err = ids_json(&ids, &json);
+		if (err)
+			goto cleanup;
 		snprintf(sql, sqlcap,
-			 "SELECT %s, " BLOCK_COLS("b.") " FROM screen_fts"
-			 " CROSS JOIN screen_blocks b ON b.id = screen_fts.rowid"
-			 " CROSS JOIN sessions s ON s.id = b.session_id"
-			 " WHERE screen_fts MATCH ?7%s", scols,
-			 x.after_block ? " AND screen_fts.rowid <= ?8" : "");
+			 "SELECT %s, " BLOCK_COLS("b.") " FROM json_each(?7) j"
+			 " CROSS JOIN screen_blocks b ON b.id = j.value"
+			 " CROSS JOIN sessions s ON s.id = b.session_id WHERE 1", scols);
 		err = kt_session_filter_sql(f, "s.", sql, sqlcap, &n);
 		if (err)
 			goto cleanup;
@@ -549,7 +577,7 @@ int kt_store_screen_search_stats(struct kt_store *st, const char *query,
 	}
 	kt_session_filter_bind(stmt, f, 1);
 	if (sq.fts)
-		sqlite3_bind_text(stmt, 7, sq.fts, -1, SQLITE_STATIC);
+		sqlite3_bind_text(stmt, 7, json.p, (int)json.len, SQLITE_STATIC);
 	if (x.after_block)
 		sqlite3_bind_int64(stmt, 8, x.after_block);
 
@@ -592,6 +620,9 @@ cleanup:
 	squery_free(&sq);
 	free(sql);
 	free(s);
+	free(ids.v);
+	free(json.p);
+	free(codes);
 	return err;
 }
 

@@ -50,6 +50,7 @@ struct indexer {
 	/* the final screen (set once the session is done) */
 	struct buf fin;           /* its indexable lines joined by '\n' */
 	int64_t fin_lines, fin_ts_min, fin_ts_max;
+	struct ix_tri_set *tri;   /* a closing block's trigrams (index_set.c) */
 };
 
 static void ts_span(int64_t ts, int64_t n, int64_t *lo, int64_t *hi)
@@ -204,50 +205,43 @@ cleanup:
 	return err;
 }
 
-/* Append a line to the FTS document, '\n'-separated. */
-static int doc_line(int64_t line, int64_t ts, const char *text, size_t len, void *ctx)
+/* A line of the closing block into its trigram set. */
+static int set_line(int64_t line, int64_t ts, const char *text, size_t len, void *ctx)
 {
-	struct buf *doc = ctx;
-	int err = doc->len ? ix_buf_put(doc, "\n", 1) : 0;
-
-	return err ? err : ix_buf_put(doc, text, len);
+	(void)line; (void)ts;
+	return ix_tri_set_line(ctx, text, len);
 }
 
-/* The FTS document of block `id`: its pending lines (written earlier, and
- * those found since, still in memory) joined by '\n'. */
+/* The indexer's trigram set, empty (made on first use: a 256 KiB bitmap). */
+static int tri_set(struct indexer *ix, struct ix_tri_set **out)
+{
+	int err = ix->tri ? 0 : ix_tri_set_new(ix->st->db, &ix->tri);
+
+	if (!err)
+		ix_tri_set_clear(ix->tri);
+	*out = ix->tri;
+	return err;
+}
+
+/* The trigram set of block `id` (index_set.c): its pending lines (written
+ * earlier, and those found since, still in memory), into the session's
+ * open group (index_group.c). */
 static int close_block(struct indexer *ix, int64_t id)
 {
 	struct kt_store *st = ix->st;
-	struct buf doc = { 0 };
-	sqlite3_stmt *q = NULL;
+	struct ix_tri_set *set;
 	int err;
 
-	err = ix_pending_rows(st, id, "screen index", doc_line, &doc);
-	if (err)
-		goto cleanup;
+	err = tri_set(ix, &set) ?: ix_pending_rows(st, id, "screen index", set_line, set);
 	/* the lines found since, still in memory (pend.p is NULL when none
 	 * came since the resume: fuzz_index_blobs) */
-	err = ix_pending_walk(st, id, (const uint8_t *)ix->pend.p, ix->pend.len, ix->blk_saved,
-			      doc_line, &doc);
-	if (err)
-		goto cleanup;
-	if (doc.len) {
-		err = ix_prep(st, "INSERT INTO screen_fts (rowid, x) VALUES (?1, ?2)", &q);
-		if (err)
-			goto cleanup;
-		sqlite3_bind_int64(q, 1, id);
-		sqlite3_bind_text(q, 2, doc.p, (int)doc.len, SQLITE_STATIC);
-		err = ix_step_done(st, q) ?: ix_fts_merge(st);
-		q = NULL;
-		if (err)
-			goto cleanup;
-	}
-	err = exec_id(st, "DELETE FROM screen_pending WHERE block_id = ?1", id) ?:
-	      exec_id(st, "UPDATE screen_blocks SET open = 0 WHERE id = ?1", id);
-cleanup:
-	sqlite3_finalize(q);
-	free(doc.p);
-	return err;
+	if (!err)
+		err = ix_pending_walk(st, id, (const uint8_t *)ix->pend.p, ix->pend.len,
+				      ix->blk_saved, set_line, set);
+	if (!err)
+		err = ix_group_add(st, ix->sid, id, set);
+	return err ?: exec_id(st, "DELETE FROM screen_pending WHERE block_id = ?1", id) ?:
+	       exec_id(st, "UPDATE screen_blocks SET open = 0 WHERE id = ?1", id);
 }
 
 /*
@@ -359,6 +353,7 @@ static int sync_block(struct indexer *ix, bool close)
 static int final_block(struct indexer *ix, int64_t seq)
 {
 	struct kt_store *st = ix->st;
+	struct ix_tri_set *set;
 	sqlite3_stmt *q = NULL;
 	int64_t id;
 	int err;
@@ -383,12 +378,15 @@ static int final_block(struct indexer *ix, int64_t seq)
 	if (err || !sqlite3_changes(st->db) || !ix->fin.len)
 		return err;
 	id = sqlite3_last_insert_rowid(st->db);
-	err = ix_prep(st, "INSERT INTO screen_fts (rowid, x) VALUES (?1, ?2)", &q);
-	if (err)
-		return err;
-	sqlite3_bind_int64(q, 1, id);
-	sqlite3_bind_text(q, 2, ix->fin.p, (int)ix->fin.len, SQLITE_STATIC);
-	return ix_step_done(st, q) ?: ix_fts_merge(st);
+	err = tri_set(ix, &set);
+	for (const char *p = ix->fin.p, *end = p + ix->fin.len; !err && p < end;) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+
+		err = ix_tri_set_line(set, p, n);
+		p += n + 1;
+	}
+	return err ?: ix_group_add(st, ix->sid, id, set);
 }
 
 /*
@@ -448,7 +446,7 @@ static int flush(struct indexer *ix, bool cut, bool done)
 		}
 	}
 	if (!err && done)
-		err = final_block(ix, next_seq);
+		err = final_block(ix, next_seq) ?: ix_group_close(st, ix->sid);
 	if (!err && (have_state || done)) {
 		err = ix_prep(st, "INSERT OR REPLACE INTO screen_index (session_id, chunk_seq, frame_index,"
 			      " ts_us, out_offset, kf_offset, kf_us, block_seq, block_chunk_seq,"
@@ -671,6 +669,7 @@ cleanup:
 	free(ix.kf.z);
 	free(ix.pend.p);
 	free(ix.scratch.p);
+	ix_tri_set_free(ix.tri);
 	free(ix.fin.p);
 	fv_free(ix.scr);
 	free(s);

@@ -2,7 +2,9 @@
 /*
  * What issue 14's storage changes promise, on real SQLite stores:
  * a v6 store (keyframes WITHOUT ROWID, as the code before v7 wrote it) is
- * migrated to v7 by the writer with the same keyframes and the same seeks; screen_fts stays close to fully merged (usermerge 2) and search
+ * migrated to v7 by the writer with the same keyframes and the same seeks;
+ * screen_gfts (v8; screen_fts before) stays close to fully merged
+ * (usermerge 2) and search
  * still finds the first and the last block; compaction folds an ended
  * session's short last chunks into the run before them (or, once, into
  * the chunk merged while it ran), and only then.
@@ -73,6 +75,8 @@ static void t_keyframes_v6_to_v7(void)
 		"INSERT INTO k6 SELECT * FROM keyframes; DROP TABLE keyframes;"
 		"ALTER TABLE k6 RENAME TO keyframes;"
 		"CREATE INDEX keyframes_ts ON keyframes (session_id, ts_us);"
+		/* and without v8's tables (its own test: test_index_sets.c) */
+		"DROP TABLE screen_sets; DROP TABLE screen_groups; DROP TABLE screen_gfts;"
 		"UPDATE meta SET value = 6 WHERE key = 'schema_version';", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
 
@@ -119,14 +123,16 @@ static void t_fts_merged(void)
 	kt_store_close(st);
 	/* close to what a full 'optimize' gives (here 1.31x; FTS5's own automerge
 	 * left 2x on the logs corpus) */
-	merged_bytes = kt_fx_sql_int(path, "SELECT sum(length(block)) FROM screen_fts_data");
+	merged_bytes = kt_fx_sql_int(path, "SELECT sum(length(block)) FROM screen_gfts_data");
 	CHECK_EQ_INT(sqlite3_open(path, &db), SQLITE_OK);
-	CHECK_EQ_INT(sqlite3_exec(db, "INSERT INTO screen_fts (screen_fts) VALUES ('optimize')",
+	CHECK_EQ_INT(sqlite3_exec(db, "INSERT INTO screen_gfts (screen_gfts) VALUES ('optimize')",
 				  NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
-	optimized_bytes = kt_fx_sql_int(path, "SELECT sum(length(block)) FROM screen_fts_data");
+	optimized_bytes = kt_fx_sql_int(path, "SELECT sum(length(block)) FROM screen_gfts_data");
 	CHECK(merged_bytes <= optimized_bytes * 3 / 2);
-	CHECK_EQ_INT(kt_fx_sql_int(path, "SELECT v FROM screen_fts_config WHERE k = 'usermerge'"), 2);
+	CHECK_EQ_INT(kt_fx_sql_int(path, "SELECT v FROM screen_gfts_config WHERE k = 'usermerge'"), 2);
+	/* v8 writes no screen_fts document (only pre-v8 blocks have one) */
+	CHECK_EQ_INT(kt_fx_sql_int(path, "SELECT count(*) FROM screen_fts_data WHERE id > 10"), 0);
 	rec_free(&r);
 }
 
