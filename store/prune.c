@@ -5,11 +5,12 @@
  *
  * What a prune deletes: the session's chunks, commands (commands_fts
  * follows through its trigger), keyframes, screen blocks, pending lines,
- * screen index row, chain head and sessions row.  What it keeps: the
+ * screen index row, trigram sets and groups (with their screen_gfts rows,
+ * store/index/index_group.c), chain head and sessions row.  What it keeps: the
  * session's checkpoints, so the node chain stays linked and signed (a
  * checkpoint is ~200 bytes), and one row in `prunes` (what, when, which
  * rule, by whom, the chain head), which verify reads.  Limits: the block
- * documents in the contentless screen_fts cannot be deleted without their
+ * documents of v2-v7 in the contentless screen_fts cannot be deleted without their
  * text (SQLite 3.40 has no contentless_delete); they stay as orphans,
  * never returned (search joins screen_blocks), costing ~0.05-0.1x the
  * pruned session's screen text.
@@ -170,6 +171,8 @@ static int prune_one(struct kt_store *st, int64_t id, const char *rule, int64_t 
 		goto out; /* held or became unprunable meanwhile: nothing */
 	if (sg)
 		err = sign_prune(st, sg, sqlite3_last_insert_rowid(st->db));
+	if (!err)
+		err = kt_index_prune(st, id); /* v8's trigram sets and groups */
 	for (size_t i = 0; i < sizeof(dels) / sizeof(dels[0]) && !err; i++) {
 		rc = sqlite3_prepare_v2(st->db, dels[i], -1, &q, NULL);
 		if (rc == SQLITE_OK) {

@@ -133,6 +133,9 @@ void kt_command_read(struct kt_row *row, int first, struct kt_command *c);
 
 /* Log "<what>: <sqlite message>" once and return a negative errno. */
 int kt_sql_err(struct kt_store *st, int rc, const char *what);
+/* a pruned session's trigram sets and groups (store/index/index_group.c),
+ * inside the caller's transaction */
+int kt_index_prune(struct kt_store *st, int64_t sid);
 int kt_sqlite_errno(int rc);
 
 /* The cached statement `id`, reset and with bindings cleared; NULL after

@@ -27,7 +27,7 @@
 int ix_fts_merge(struct kt_store *st)
 {
 	sqlite3_stmt *q = NULL;
-	int have = -1, err;
+	int have = -1, rc, err;
 
 	err = ix_prep(st, "SELECT v FROM screen_gfts_config WHERE k = 'usermerge'", &q);
 	if (err)
@@ -45,6 +45,12 @@ int ix_fts_merge(struct kt_store *st)
 		if (err)
 			return err;
 	}
+	/* the document just inserted is still in FTS5's memory: to disk first
+	 * (FTS5 flushes when a savepoint opens), or the merge would not see it
+	 * and, groups being rare, the newest would stay a segment of its own */
+	rc = sqlite3_exec(st->db, "SAVEPOINT ix_flush; RELEASE ix_flush", NULL, NULL, NULL);
+	if (rc != SQLITE_OK)
+		return kt_sql_err(st, rc, "screen index");
 	err = ix_prep(st, "INSERT INTO screen_gfts (screen_gfts, rank) VALUES ('merge', ?1)", &q);
 	if (err)
 		return err;

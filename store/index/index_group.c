@@ -213,3 +213,73 @@ cleanup:
 	free(doc.p);
 	return err;
 }
+
+/*
+ * A pruned session's groups and sets.  A contentless FTS5 row is deleted
+ * by giving FTS5 its document again ('delete'); the group's document is
+ * its sets' union, rebuilt from them, so screen_gfts keeps no orphans
+ * (v2-v7's per-block screen_fts documents could not be rebuilt and stay).
+ * A set that no longer decodes leaves its group's row as an orphan, never
+ * returned (search joins screen_groups).
+ */
+int kt_index_prune(struct kt_store *st, int64_t sid)
+{
+	sqlite3_stmt *q = NULL, *del = NULL;
+	struct buf doc = { 0 };
+	int rc, err;
+
+	err = ix_prep(st, "SELECT id FROM screen_groups WHERE session_id = ?1 AND open = 0", &q) ?:
+	      ix_prep(st, "INSERT INTO screen_gfts (screen_gfts, rowid, x) VALUES ('delete', ?1, ?2)",
+		      &del);
+	if (err)
+		goto cleanup;
+	sqlite3_bind_int64(q, 1, sid);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		int64_t gid = sqlite3_column_int64(q, 0);
+
+		doc.len = 0;
+		err = group_doc(st, gid, &doc);
+		if (err == -EBADMSG) {
+			err = 0;
+			continue;
+		}
+		if (err)
+			goto cleanup;
+		if (!doc.len)
+			continue;
+		sqlite3_reset(del);
+		sqlite3_bind_int64(del, 1, gid);
+		sqlite3_bind_text(del, 2, doc.p, (int)doc.len, SQLITE_STATIC);
+		rc = sqlite3_step(del);
+		if (rc != SQLITE_DONE) {
+			err = kt_sql_err(st, rc, "prune: screen groups");
+			goto cleanup;
+		}
+	}
+	if (rc != SQLITE_DONE) {
+		err = kt_sql_err(st, rc, "prune: screen groups");
+		goto cleanup;
+	}
+	sqlite3_finalize(q);
+	q = NULL;
+	err = ix_prep(st, "DELETE FROM screen_sets WHERE group_id IN"
+		      " (SELECT id FROM screen_groups WHERE session_id = ?1)", &q);
+	if (err)
+		goto cleanup;
+	sqlite3_bind_int64(q, 1, sid);
+	err = ix_step_done(st, q);
+	q = NULL;
+	if (err)
+		goto cleanup;
+	err = ix_prep(st, "DELETE FROM screen_groups WHERE session_id = ?1", &q);
+	if (err)
+		goto cleanup;
+	sqlite3_bind_int64(q, 1, sid);
+	err = ix_step_done(st, q);
+	q = NULL;
+cleanup:
+	sqlite3_finalize(q);
+	sqlite3_finalize(del);
+	free(doc.p);
+	return err;
+}
