@@ -230,6 +230,11 @@ $(OUT)/tests/kt_search_pages: $(OUT)/tests/helpers/kt_search_pages.o $(LIBKT)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ -o $@ $(LIBS_STORE)
 
+# every closed screen block's trigrams on a node store (tests/lib/pg.sh)
+$(OUT)/tests/kt_trigrams: $(OUT)/tests/helpers/kt_trigrams.o $(LIBKT)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) $^ -o $@ $(LIBS_STORE)
+
 # ---------------------------------------------------------------- kubetape-web (web/; owner: web)
 # The browser UI (web/ui/ plus @xterm/xterm from web/node_modules) is
 # embedded into the binary at build time by web/embed.c.  node_modules comes

@@ -136,6 +136,12 @@ int kt_sql_err(struct kt_store *st, int rc, const char *what);
 /* a pruned session's trigram sets and groups (store/index/index_group.c),
  * inside the caller's transaction */
 int kt_index_prune(struct kt_store *st, int64_t sid);
+/* each trigram (UTF-8, folded as FTS5's trigram tokenizer folds) of closed
+ * block block_id's set (schema v8), in code order, to cb (non-zero stops,
+ * returned); 1 when the block has no set (closed before v8, or no
+ * trigram), -EBADMSG (logged) for a corrupt one */
+typedef int (*kt_term_cb)(const char *term, size_t len, void *ctx);
+int kt_index_block_terms(struct kt_store *st, int64_t block_id, kt_term_cb cb, void *ctx);
 int kt_sqlite_errno(int rc);
 
 /* The cached statement `id`, reset and with bindings cleared; NULL after

@@ -177,3 +177,43 @@ cleanup:
 	free(sql);
 	return err;
 }
+
+int kt_index_block_terms(struct kt_store *st, int64_t block_id, kt_term_cb cb, void *ctx)
+{
+	sqlite3_stmt *q = NULL;
+	uint64_t *c = NULL;
+	size_t n = 0;
+	int rc, err;
+
+	err = ix_prep(st, "SELECT data FROM screen_sets WHERE block_id = ?1", &q);
+	if (err)
+		return err;
+	sqlite3_bind_int64(q, 1, block_id);
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_DONE) {
+		err = 1;
+	} else if (rc != SQLITE_ROW) {
+		err = kt_sql_err(st, rc, "screen trigrams");
+	} else {
+		err = ix_set_decode(sqlite3_column_blob(q, 0), (size_t)sqlite3_column_bytes(q, 0),
+				    &c, &n);
+		if (err == -EBADMSG)
+			pr_err("store %s: screen block %lld: corrupt trigram set", st->path,
+			       (long long)block_id);
+	}
+	for (size_t i = 0; !err && i < n; i++) {
+		char t[13];
+		int len = ix_tri_text(c[i], t);
+
+		if (len < 0) {
+			pr_err("store %s: screen block %lld: corrupt trigram set", st->path,
+			       (long long)block_id);
+			err = len;
+			break;
+		}
+		err = cb(t, (size_t)len, ctx);
+	}
+	sqlite3_finalize(q);
+	free(c);
+	return err;
+}

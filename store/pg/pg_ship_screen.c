@@ -4,12 +4,16 @@
  * the open blocks' screen_pending lines, screen_index, and each closed
  * block's trigram set (screen search candidates).
  *
- * screen_fts is contentless (no text to copy): its trigrams per block are
- * read through an fts5vocab 'instance' table and stored as a text[] in
+ * A closed block's trigrams are stored as a text[] in
  * screen_blocks.trigrams (GIN index), which answers the same question the
- * FTS5 query does: blocks holding every trigram of the words.  Limit: the
- * vocab table is scanned whole, so a batch in which blocks closed costs a
- * read of the node's screen_fts index (~0.05-0.1x the indexed text).
+ * node's index does: blocks holding every trigram of the words.  Since
+ * schema v8 they come from the block's trigram set (screen_sets, decoded
+ * by kt_index_block_terms; without whitespace and cross-line trigrams,
+ * which no query asks for).  Blocks closed before v8 have only their
+ * contentless screen_fts document, read through an fts5vocab 'instance'
+ * table.  Limit: that vocab table is scanned whole, so a batch holding
+ * such blocks costs a read of the node's screen_fts index (~0.05-0.1x the
+ * text indexed before v8); batches of v8 blocks do not read it.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -108,6 +112,7 @@ struct tri_doc {
 	int64_t id;
 	char *lit;
 	size_t len, cap;
+	bool legacy;          /* no v8 set: from screen_fts */
 };
 
 static int lit_add(struct tri_doc *d, const char *term, size_t tlen)
@@ -139,6 +144,11 @@ static int lit_add(struct tri_doc *d, const char *term, size_t tlen)
 	return 0;
 }
 
+static int set_term(const char *term, size_t len, void *ctx)
+{
+	return lit_add(ctx, term, len);
+}
+
 static int cmp_doc(const void *a, const void *b)
 {
 	int64_t x = *(const int64_t *)a, y = ((const struct tri_doc *)b)->id;
@@ -152,7 +162,7 @@ int kt_ship_trigrams(struct kt_shipper *sh)
 	struct tri_doc *docs = NULL;
 	sqlite3_stmt *q = NULL;
 	PGresult *r;
-	int n, rc, err = 0;
+	int n, rc, legacy = 0, err = 0;
 
 	r = kt_pg_query(sh, "SELECT id FROM screen_blocks WHERE src = $1 AND open = 0 AND"
 			" trigrams IS NULL ORDER BY id LIMIT 1000", 1, v, "blocks without trigrams");
@@ -172,6 +182,19 @@ int kt_ship_trigrams(struct kt_shipper *sh)
 		docs[i].id = strtoll(PQgetvalue(r, i, 0), NULL, 10);
 	PQclear(r);
 
+	/* v8: each block's own set; blocks closed before v8 from screen_fts */
+	for (int i = 0; i < n; i++) {
+		err = kt_index_block_terms(sh->st, docs[i].id, set_term, &docs[i]);
+		if (err == 1) {
+			docs[i].legacy = true;
+			legacy++;
+			err = 0;
+		}
+		if (err)
+			goto cleanup;
+	}
+	if (!legacy)
+		goto store;
 	q = kt_ship_prep(sh, "SELECT doc, term FROM temp.kt_ship_vocab WHERE doc BETWEEN ?1 AND ?2");
 	if (!q) {
 		err = -EIO;
@@ -183,7 +206,7 @@ int kt_ship_trigrams(struct kt_shipper *sh)
 		int64_t doc = sqlite3_column_int64(q, 0);
 		struct tri_doc *d = bsearch(&doc, docs, (size_t)n, sizeof(*docs), cmp_doc);
 
-		if (!d)
+		if (!d || !d->legacy)
 			continue;
 		err = lit_add(d, (const char *)sqlite3_column_text(q, 1),
 			      (size_t)sqlite3_column_bytes(q, 1));
@@ -194,6 +217,7 @@ int kt_ship_trigrams(struct kt_shipper *sh)
 		err = kt_sql_err(sh->st, rc, "ship: reading screen trigrams");
 		goto cleanup;
 	}
+store:
 	for (int i = 0; i < n && !err; i++) {
 		char id[24];
 		const char *uv[3] = { sh->src, id, docs[i].lit };
