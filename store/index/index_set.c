@@ -393,6 +393,8 @@ int ix_set_decode(const void *blob, size_t len, uint64_t **codes, size_t *n)
 		v = raw;
 	}
 	end = v + rawlen;
+	if (cnt > rawlen)
+		goto cleanup; /* each code takes a byte at least: before allocating */
 	c = malloc((cnt ? cnt : 1) * sizeof(*c));
 	if (!c) {
 		err = -ENOMEM;
