@@ -81,10 +81,11 @@ int ix_group_add(struct kt_store *st, int64_t sid, int64_t id, struct ix_tri_set
 	if (!n)
 		return 0; /* no trigram: no search can find this block by one */
 	if (n > IX_SET_MAX) {
-		/* a reader refuses such a set; a block is <= ~1 MiB of output */
-		pr_err("store %s: screen block %lld: %zu trigrams, more than %u", st->path,
-		       (long long)id, n, IX_SET_MAX);
-		return -E2BIG;
+		/* a reader refuses such a set (a block is ~1 MiB of output: not
+		 * seen); failing would stop the session's indexing for good */
+		pr_warn("store %s: screen block %lld: %zu trigrams, more than %u: its text is"
+			" not searchable", st->path, (long long)id, n, IX_SET_MAX);
+		return 0;
 	}
 	err = ix_set_encode(codes, n, &blob) ?: open_group(st, sid, &gid, &nb, &np);
 	if (err)

@@ -197,9 +197,9 @@ int ix_fts_merge(struct kt_store *st);
 int ix_pending_rows(struct kt_store *st, int64_t id, const char *what, ix_line_cb cb, void *ctx);
 
 /* ---- trigram sets (index_set.c, no SQL but the tokenizer lookup) ---- */
-/* codes in one stored set, a reader's bound: a block is <= ~1 MiB of
- * output (KF_EVERY_BYTES), so <= ~1M distinct trigrams */
-#define IX_SET_MAX (1u << 21)
+/* codes in one stored set, a reader's bound: a block is ~1 MiB of output
+ * (KF_EVERY_BYTES), so ~1M distinct trigrams at most */
+#define IX_SET_MAX (1u << 24)
 #define IX_CODE_MAX ((1ull << 21) + (0x10FFFFull << 42 | 0x10FFFFull << 21 | 0x10FFFFull))
 uint64_t ix_tri_code(uint32_t a, uint32_t b, uint32_t c);
 /* code -> its 3 code points, or -EBADMSG; -> UTF-8 (NUL-terminated), its length */
