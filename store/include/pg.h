@@ -12,7 +12,8 @@
  *
  * Limits: the server never deletes what the node prunes or deletes (it is
  * the archive).  A node's screen-search trigrams are read by scanning its
- * screen_fts index (fts5vocab), once per batch in which blocks closed.
+ * screen_fts index (fts5vocab), once per batch in which blocks closed before
+ * node schema v8 are shipped (v8 blocks: their trigram sets).
  */
 #ifndef KUBETAPE_STORE_PG_H
 #define KUBETAPE_STORE_PG_H
