@@ -10,7 +10,8 @@
  *   chunk_rows     chunk table pages minus the blobs (row fields, b-tree
  *                  slack, the primary key and chunks_end index)
  *   keyframes      keyframe table and index pages
- *   screen_fts     the screen search index (FTS5 tables)
+ *   screen_fts     the screen search index (v8: screen_sets, screen_groups,
+ *                  screen_gfts; before: screen_fts; the name is kept)
  *   screen_other   screen_blocks, screen_pending, screen_index (+ indexes)
  *   sessions       sessions rows and their indexes
  *   other          everything else (schema, meta, commands, chain heads...)
@@ -147,7 +148,8 @@ static void measure(const char *path, double *part)
 			part[P_ROWS] += b;
 		else if (!strncmp(n, "keyframes", 9) || !strcmp(n, "sqlite_autoindex_keyframes_1"))
 			part[P_KF] += b;
-		else if (!strncmp(n, "screen_fts", 10))
+		else if (!strncmp(n, "screen_fts", 10) || !strncmp(n, "screen_gfts", 11) ||
+			 !strncmp(n, "screen_sets", 11) || !strncmp(n, "screen_groups", 13))
 			part[P_FTS] += b;
 		else if (!strncmp(n, "screen_", 7) || strstr(n, "screen_pending"))
 			part[P_SCR] += b;
