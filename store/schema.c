@@ -288,7 +288,7 @@ static const char schema_v7_keyframes[] =
  * block's sorted distinct trigram codes (a blob); screen_groups:
  * consecutive closed blocks of a session; screen_gfts: one contentless
  * FTS5 row per closed group (rowid = group id), the union of its blocks'
- * codes as words.  New tables only (self-contained, renumbers by its
+ * codes as words (written lazily, index_group.c).  New tables only (self-contained, renumbers by its
  * from_version).  screen_fts keeps the v2-v7 blocks' documents and is
  * still searched for them; nothing writes it any more.
  */
@@ -301,8 +301,9 @@ static const char schema_v8_sets[] =
 	"  n_pairs INTEGER NOT NULL DEFAULT 0"
 	");"
 	"CREATE INDEX screen_groups_session ON screen_groups (session_id);"
-	/* small: at most one open group per session */
-	"CREATE INDEX screen_groups_open ON screen_groups (id) WHERE open = 1;"
+	/* small: at most one open group per session (open = 1), and the closed
+	 * ones waiting for their screen_gfts row (open = 2) */
+	"CREATE INDEX screen_groups_open ON screen_groups (id) WHERE open != 0;"
 	"CREATE TABLE screen_sets ("
 	"  block_id INTEGER PRIMARY KEY,"
 	"  group_id INTEGER NOT NULL,"

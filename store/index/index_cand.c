@@ -6,8 +6,9 @@
  *   - closed groups: screen_gfts (one FTS5 row per group, the union of its
  *     blocks' codes, index_group.c) names the groups holding every query
  *     code; only those groups' sets are decoded;
- *   - open groups (at most one per session, bounded by GROUP_BLOCKS):
- *     their sets are decoded directly;
+ *   - open groups (at most one per session, bounded by GROUP_BLOCKS) and
+ *     closed ones still waiting for their screen_gfts row (bounded by
+ *     LAZY_PAIRS in all): their sets are decoded directly;
  *   - blocks closed before v8: their screen_fts documents, as v2-v7 asked.
  *
  * A superset, like the FTS5 query it replaces: each candidate is verified
@@ -153,7 +154,7 @@ int ix_candidates(struct kt_store *st, const char *fts, const uint64_t *codes, s
 	o = strlen(sql);
 	n = 0;
 	snprintf(sql + o, sqlcap - o, " UNION ALL SELECT g.id FROM screen_groups g CROSS JOIN"
-		 " sessions s ON s.id = g.session_id WHERE g.open = 1");
+		 " sessions s ON s.id = g.session_id WHERE g.open != 0");
 	err = kt_session_filter_sql(f, "s.", sql, sqlcap, &n);
 	if (err)
 		goto cleanup;

@@ -17,6 +17,15 @@
  * Cost: one FTS5 insert per group of only the distinct codes (a few
  * thousand words), where v2-v7 fed FTS5 every character of every block.
  * Bounds: a candidate group costs at most GROUP_BLOCKS set decodes.
+ *
+ * Lazily: a closed group first waits without its screen_gfts row
+ * (open = 2) and is searched through its sets like an open one; once the
+ * waiting groups of the store hold more than LAZY_PAIRS (block, trigram)
+ * pairs, all of them get their rows in one go.  Why: FTS5 stores each
+ * distinct word of a row at ~5.5 B when no other row shares it, 5-10x a
+ * set's 0.4-0.7 B a pair; a store of a few sessions (or the bench's one)
+ * never needs the coarse level, while a search decodes at most
+ * LAZY_PAIRS waiting codes (~0.2 ms) besides the open groups.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -28,6 +37,7 @@
 
 #define GROUP_BLOCKS 16
 #define GROUP_PAIRS (256 * 1024)
+#define LAZY_PAIRS (64 * 1024)
 
 size_t ix_code_word(uint64_t code, char out[14])
 {
@@ -179,9 +189,69 @@ cleanup:
 	return err;
 }
 
+/* Closed groups still without their screen_gfts row (open = 2) get it,
+ * once they hold more than LAZY_PAIRS pairs in all (see the top). */
+static int coarse_rows(struct kt_store *st)
+{
+	sqlite3_stmt *q = NULL, *ins = NULL;
+	struct buf doc = { 0 };
+	int64_t pending = 0;
+	int rc, err, n = 0;
+
+	err = ix_prep(st, "SELECT total(n_pairs) FROM screen_groups WHERE open != 0 AND open = 2",
+		      &q);
+	if (err)
+		return err;
+	if (sqlite3_step(q) == SQLITE_ROW)
+		pending = sqlite3_column_int64(q, 0);
+	sqlite3_finalize(q);
+	q = NULL;
+	if (pending <= LAZY_PAIRS)
+		return 0;
+	err = ix_prep(st, "SELECT id FROM screen_groups WHERE open != 0 AND open = 2", &q) ?:
+	      ix_prep(st, "INSERT INTO screen_gfts (rowid, x) VALUES (?1, ?2)", &ins);
+	if (err)
+		goto cleanup;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		int64_t gid = sqlite3_column_int64(q, 0);
+
+		doc.len = 0;
+		err = group_doc(st, gid, &doc);
+		if (err)
+			goto cleanup;
+		if (!doc.len)
+			continue;
+		sqlite3_reset(ins);
+		sqlite3_bind_int64(ins, 1, gid);
+		sqlite3_bind_text(ins, 2, doc.p, (int)doc.len, SQLITE_STATIC);
+		rc = sqlite3_step(ins);
+		if (rc != SQLITE_DONE) {
+			err = kt_sql_err(st, rc, "screen index");
+			goto cleanup;
+		}
+		n++;
+	}
+	if (rc != SQLITE_DONE) {
+		err = kt_sql_err(st, rc, "screen index");
+		goto cleanup;
+	}
+	sqlite3_finalize(q);
+	q = NULL;
+	err = ix_prep(st, "UPDATE screen_groups SET open = 0 WHERE open != 0 AND open = 2", &q);
+	if (!err)
+		err = ix_step_done(st, q);
+	q = NULL;
+	if (!err && n)
+		err = ix_fts_merge(st);
+cleanup:
+	sqlite3_finalize(q);
+	sqlite3_finalize(ins);
+	free(doc.p);
+	return err;
+}
+
 int ix_group_close(struct kt_store *st, int64_t sid)
 {
-	struct buf doc = { 0 };
 	sqlite3_stmt *q = NULL;
 	int64_t gid, nb, np;
 	int err;
@@ -189,30 +259,11 @@ int ix_group_close(struct kt_store *st, int64_t sid)
 	err = open_group(st, sid, &gid, &nb, &np);
 	if (err || !gid)
 		return err;
-	err = group_doc(st, gid, &doc);
+	err = ix_prep(st, "UPDATE screen_groups SET open = 2 WHERE id = ?1", &q);
 	if (err)
-		goto cleanup;
-	if (doc.len) {
-		err = ix_prep(st, "INSERT INTO screen_gfts (rowid, x) VALUES (?1, ?2)", &q);
-		if (err)
-			goto cleanup;
-		sqlite3_bind_int64(q, 1, gid);
-		sqlite3_bind_text(q, 2, doc.p, (int)doc.len, SQLITE_STATIC);
-		err = ix_step_done(st, q) ?: ix_fts_merge(st);
-		q = NULL;
-		if (err)
-			goto cleanup;
-	}
-	err = ix_prep(st, "UPDATE screen_groups SET open = 0 WHERE id = ?1", &q);
-	if (err)
-		goto cleanup;
+		return err;
 	sqlite3_bind_int64(q, 1, gid);
-	err = ix_step_done(st, q);
-	q = NULL;
-cleanup:
-	sqlite3_finalize(q);
-	free(doc.p);
-	return err;
+	return ix_step_done(st, q) ?: coarse_rows(st);
 }
 
 /*

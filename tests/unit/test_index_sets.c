@@ -149,20 +149,79 @@ static void check_rounds(struct kt_store *st, const int *rounds, size_t n)
 	}
 }
 
+/* Lines of random lower-case words: many distinct trigrams (~17k a block),
+ * and a marker line every 1000 lines. */
+static void record_words(struct rec *r, int lines)
+{
+	char buf[160];
+	uint32_t x = 99;
+
+	r->ts = T0;
+	for (int i = 0; i < lines; i++) {
+		size_t o = 0;
+
+		if (i % 1000 == 500) {
+			snprintf(buf, sizeof(buf), "words-marker-%05d\r\n", i);
+		} else {
+			for (int w = 0; w < 12; w++) {
+				for (int k = 0; k < 7; k++) {
+					x = x * 1103515245 + 12345;
+					buf[o++] = (char)('a' + (x >> 16) % 26);
+				}
+				buf[o++] = ' ';
+			}
+			memcpy(buf + o, "\r\n", 3);
+		}
+		rec_out(r, buf, 20000);
+	}
+	rec_flush(r);
+}
+
+/* screen_gfts stays close to fully merged (usermerge 2, index_fts.c) */
+static void gfts_merged(const char *path)
+{
+	int64_t merged, optimized;
+	sqlite3 *db = NULL;
+
+	merged = kt_fx_sql_int(path, "SELECT sum(length(block)) FROM screen_gfts_data");
+	CHECK_EQ_INT(kt_fx_sql_int(path, "SELECT v FROM screen_gfts_config WHERE k = 'usermerge'"), 2);
+	CHECK_EQ_INT(sqlite3_open(path, &db), SQLITE_OK);
+	CHECK_EQ_INT(sqlite3_exec(db, "INSERT INTO screen_gfts (screen_gfts) VALUES ('optimize')",
+				  NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	optimized = kt_fx_sql_int(path, "SELECT sum(length(block)) FROM screen_gfts_data");
+	CHECK(merged > 0 && merged <= optimized * 3 / 2);
+}
+
 static void t_groups(void)
 {
 	static const int rounds[] = { 7, 3000, 12345, 24000, 33333, 41000 };
 	char path[128];
 	struct kt_store *st = create_store(path, sizeof(path));
-	struct rec r = { .st = st };
+	struct rec r = { .st = st }, w = { .st = st };
 	struct hits h;
 
 	r.sid = add_session(st, "s1", true);
 	record_shell(&r, 45000);
-	/* not ended: closed groups of 16 blocks and one open group */
+	/* not ended: closed groups of 16 blocks and one open group; few
+	 * pairs (repetitive text): the closed ones wait for their FTS5 row */
 	CHECK(index_all(st, r.sid, 0) >= 0);
-	CHECK(kt_fx_sql_int(path, "SELECT count(*) FROM screen_groups WHERE open = 0") >= 1);
+	CHECK(kt_fx_sql_int(path, "SELECT count(*) FROM screen_groups WHERE open = 2") >= 1);
 	CHECK_EQ_INT(kt_fx_sql_int(path, "SELECT count(*) FROM screen_groups WHERE open = 1"), 1);
+	CHECK_EQ_INT(kt_fx_sql_int(path, "SELECT count(*) FROM screen_groups WHERE open = 0"), 0);
+	check_rounds(st, rounds, sizeof(rounds) / sizeof(rounds[0]));
+	/* a session of many distinct trigrams: past LAZY_PAIRS, every closed
+	 * group gets its screen_gfts row */
+	w.sid = add_session(st, "s2", true);
+	record_words(&w, 12000);
+	kt_fx_end_id(st, w.sid, w.ts + 1);
+	CHECK(index_all(st, w.sid, 0) >= 0);
+	CHECK(kt_fx_sql_int(path, "SELECT count(*) FROM screen_groups WHERE open = 0") >= 2);
+	CHECK_EQ_INT(kt_fx_sql_int(path, "SELECT count(*) FROM screen_groups WHERE open = 2"), 0);
+	CHECK_EQ_INT(search_n(st, "WORDS-MARKER-03500", &h, NULL), 0);
+	CHECK_EQ_INT(h.n, 1);
+	gfts_merged(path);
+	rec_free(&w);
 	CHECK_EQ_INT(kt_fx_sql_int(path, "SELECT count(*) FROM screen_fts_data WHERE id > 10"), 0);
 	check_rounds(st, rounds, sizeof(rounds) / sizeof(rounds[0]));
 	/* ended: every group closed, same answers */
@@ -195,11 +254,11 @@ static void t_prune_groups(void)
 	struct kt_prune_stats stats;
 
 	r.sid = add_session(st, "s1", true);
-	record_shell(&r, 20000);
+	record_words(&r, 12000); /* past LAZY_PAIRS: screen_gfts rows */
 	kt_fx_end_id(st, r.sid, r.ts + 1);
 	CHECK(index_all(st, r.sid, 0) >= 0);
 	CHECK(kt_fx_sql_int(path, "SELECT count(*) FROM screen_sets") > 0);
-	ix_code_word(ix_tri_code('d', 'i', 'r'), w);
+	ix_code_word(ix_tri_code('m', 'a', 'r'), w);
 	snprintf(sql, sizeof(sql), "SELECT count(*) FROM screen_gfts WHERE screen_gfts MATCH '\"%s\"'", w);
 	CHECK(kt_fx_sql_int(path, sql) >= 1);
 	CHECK_EQ_INT(kt_store_prune(st, &pr, NULL, NULL, &stats), 0);
