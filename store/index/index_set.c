@@ -17,8 +17,8 @@
  * v2-v7 screen_fts used) would index.  ASCII characters fold A-Z as it
  * does; a line holding any non-ASCII byte is tokenized by FTS5's own
  * trigram tokenizer (fts5_api), so its Unicode case folding is FTS5's by
- * construction.  Left out on purpose: trigrams holding ASCII whitespace,
- * and trigrams across a line break (FTS5 indexed both): search words never
+ * construction.  Left out on purpose: trigrams holding ASCII whitespace
+ * or NUL, and trigrams across a line break (FTS5 indexed both): search words never
  * contain whitespace (index_search.c splits on it), so no query can ask
  * for them.
  *
@@ -45,9 +45,11 @@
 /* below this many raw bytes zstd's frame header costs more than it saves */
 #define SET_Z_MIN 64
 
+/* Characters no query trigram holds: ASCII whitespace (search splits
+ * words on it) and NUL (a query is a C string). */
 static bool ws(uint32_t c)
 {
-	return c == ' ' || (c >= '\t' && c <= '\r');
+	return c == ' ' || (c >= '\t' && c <= '\r') || !c;
 }
 
 uint64_t ix_tri_code(uint32_t a, uint32_t b, uint32_t c)
@@ -63,7 +65,7 @@ int ix_tri_chars(uint64_t code, uint32_t cp[3])
 		cp[0] = (uint32_t)(code >> 14);
 		cp[1] = (uint32_t)(code >> 7) & 0x7f;
 		cp[2] = (uint32_t)code & 0x7f;
-		return 0;
+		return !cp[0] || !cp[1] || !cp[2] ? -EBADMSG : 0; /* never written */
 	}
 	code -= ASCII_CODES;
 	cp[0] = (uint32_t)(code >> 42);
@@ -71,7 +73,7 @@ int ix_tri_chars(uint64_t code, uint32_t cp[3])
 	cp[2] = (uint32_t)code & 0x1fffff;
 	if (cp[0] > CP_MAX || cp[1] > CP_MAX || cp[2] > CP_MAX || (cp[0] | cp[1] | cp[2]) < 0x80)
 		return -EBADMSG;
-	return 0;
+	return !cp[0] || !cp[1] || !cp[2] ? -EBADMSG : 0;
 }
 
 static size_t utf8_put(char *o, uint32_t c)
