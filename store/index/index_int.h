@@ -6,13 +6,14 @@
  * tables and their meaning in FORMAT.md, "Screen index".
  *
  * Why blocks: one row and one FTS document per screen line made the index
- * ~100x the size of the compressed recording.  Text is now indexed in
- * blocks, the lines that left the screen between two keyframes, as one
- * document of a contentless trigram FTS5 table with detail=none (a set of
- * trigrams per block, no text, no positions).  A search turns its words
- * into trigrams, asks the FTS for the blocks holding all of them (a
- * superset), and verifies each candidate by rendering it again from its
- * keyframe: only lines that really contain every word are reported, with
+ * ~100x the size of the compressed recording.  Text is indexed in blocks,
+ * the lines that left the screen between two keyframes: since schema v8 as
+ * the block's set of trigram codes (index_set.c; v2-v7: one document of a
+ * contentless trigram FTS5 table, still searched for those blocks), with
+ * one FTS5 row per group of closed blocks as the coarse level
+ * (index_group.c).  A search turns its words into trigrams, finds the
+ * blocks holding all of them (a superset; index_cand.c), and verifies each
+ * candidate by rendering it again from its keyframe: only lines that really contain every word are reported, with
  * the time and text the re-rendering gives.  A block spans at most one
  * keyframe interval (1 MiB of output), so one candidate costs at most one
  * keyframe restore and 1 MiB of rendering.
@@ -21,7 +22,7 @@
  * its lines wait in screen_pending (text, line number, time) and search
  * reads them directly, so output is searchable as soon as it is indexed,
  * not only once a keyframe or the session end closes its block.  Closing a
- * block writes its FTS document from those rows and deletes them.
+ * block writes its trigram set from those rows and deletes them.
  *
  * kt_index_session renders outside any transaction and writes what it
  * found in short ones (one per MiB of output, and one per keyframe), so the
@@ -45,7 +46,11 @@
  *                   the session's first screen, one frame, a span of
  *                   frames re-rendered from a keyframe;
  *   index_blob.c    the bytes the index stores, no SQL: line text rules,
- *                   the screen_pending encoding, keyframe compression.
+ *                   the screen_pending encoding, keyframe compression;
+ *   index_set.c     trigram codes and sets, their blobs, no SQL;
+ *   index_group.c   sets into groups, the groups' screen_gfts rows, prune;
+ *   index_cand.c    search's closed candidate blocks on a node store;
+ *   index_fts.c     merging screen_gfts's segments.
  */
 #ifndef KUBETAPE_INDEX_INT_H
 #define KUBETAPE_INDEX_INT_H
