@@ -23,7 +23,7 @@
  * Env (experiments; capture.sh sets none): CB_BLOCK=FILE output from a file
  * instead of the built-in text (which is slices of a 68 KiB pool: zstd finds
  * it far more compressible than real output), CB_ZLEVEL=N compress chunks at
- * capture, CB_SQL, CB_NORMAL, CB_TICK_MS, and the worker's CB_CLEVEL,
+ * capture, CB_FLUSH_KIB=K cut chunks at K KiB, CB_SQL, CB_NORMAL, CB_TICK_MS, and the worker's CB_CLEVEL,
  * CB_IDLE_MS.
  */
 #include <errno.h>
@@ -331,6 +331,8 @@ int main(int argc, char **argv)
 	if (getenv("CB_SQL") && sqlite3_exec(st->db, getenv("CB_SQL"), NULL, NULL, NULL))
 		return 1;
 	tick_ms = getenv("CB_TICK_MS") ? atoi(getenv("CB_TICK_MS")) : 100;
+	if (getenv("CB_FLUSH_KIB"))	/* the chunk cut (options.c: 128 KiB) */
+		o.flush_bytes = (size_t)atoi(getenv("CB_FLUSH_KIB")) << 10;
 	o.signer = sg;
 	k.nsess = nsess;
 	k.sess = calloc((size_t)nsess, sizeof(*k.sess));
