@@ -706,12 +706,14 @@ void kt_rec_drop_all(struct kt_recorder *r)
  * each drop and the next commit faults it back in: with the default
  * thresholds that churn (brk, munmap, page faults, _int_malloc) was about a
  * quarter of the capture CPU in a flood (bench/results/11-capture.md).  Keep
- * freed memory up to TRIM_KEEP; the cost is that RSS stays at its peak
- * (a few MiB of page cache and chunk buffers) instead of shrinking.
- * Process-wide: the recorder daemon is the process this core runs in.
+ * up to TRIM_KEEP of freed heap; the cost is that RSS stays near its peak
+ * (page cache and chunk buffers) instead of shrinking, bounded well inside
+ * the pod's 256 MiB limit (deploy/kubetape.yaml).  16 MiB measured as good
+ * as 64 MiB (flood 5.23 vs 5.41 CPU-s/GiB, n = 3).  Process-wide: the
+ * recorder daemon is the process this core runs in.
  */
-#define TRIM_KEEP (64 << 20)
-#define TOP_PAD (16 << 20)
+#define TRIM_KEEP (16 << 20)
+#define TOP_PAD (4 << 20)
 
 static void tune_allocator(void)
 {
