@@ -134,6 +134,16 @@ while read -r _ r v secs recv got lost cpu _; do
 	x=$(awk -v c="$cpu" -v b="$got" 'BEGIN { printf "%.2f", c / (b / 1073741824) }')
 	if [ "$v" = tty ]; then CPT+=("$x"); else CPS+=("$x"); fi
 done < <(grep '^FLOOD ' "$log")
+# each recorded flood against the unrecorded floods just before and after
+# it under the same recorder (guest_flood.sh: IDLE lines)
+RTI=() RSI=()
+while read -r v x; do
+	if [ "$v" = tty ]; then RTI+=("$x"); else RSI+=("$x"); fi
+done < <(grep -E '^(FLOOD|IDLE) ' "$log" | awk '
+	$1 == "IDLE" { if (pend != "" && prev_ok) printf "%s %.4f\n", pv, pend / ((prev + $4) / 2)
+		prev = $4; prev_ok = ($4 > 0); pend = ""; next }
+	$3 == "plain" { pend = ""; prev_ok = 0; next }
+	{ pend = $4; pv = $3 }')
 while read -r _ r v skipped; do
 	[ "$skipped" = 0 ] || bench_note "guest: round $r, $v backend: $skipped BPF program runs skipped (recursion_misses; counted in the store)"
 done < <(grep '^SKIPPED ' "$log")
@@ -149,6 +159,8 @@ else
 	bench_row flood "$G (${accel:-?}): plain wall time, $MIB MiB" s - "${PLAIN[@]}"
 	bench_row flood "$TT: time / plain, $MIB MiB" x "<=1.10" "${RT[@]}"
 	bench_row flood "$TS: time / plain, $MIB MiB" x "<=1.25" "${RS[@]}"
+	bench_row flood "$TT: time / unrecorded flood beside it (recorder running), $MIB MiB" x - "${RTI[@]}"
+	bench_row flood "$TS: time / unrecorded flood beside it (recorder running), $MIB MiB" x - "${RSI[@]}"
 	bench_row flood "$G (tty, syscall): recorded / emitted bytes" x "==1" "${OK[@]}"
 	bench_row flood "$G (tty, syscall): lost bytes (counted)" bytes "==0" "${LOST[@]}"
 	bench_row recorder "$TT: CPU per GiB recorded (no indexer; guest CPU-s)" CPU-s/GiB - "${CPT[@]}"

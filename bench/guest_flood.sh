@@ -29,7 +29,14 @@
 # recorder from the flood's start until its session has ended, its peak
 # RSS; "THREADS VARIANT comm=s ..." per recorded flood; and per recorder
 # run "SKIPPED ROUND VARIANT N", the BPF runs the kernel skipped
-# (recursion_misses) over its floods.
+# (recursion_misses) over its floods.  Around and between a run's recorded
+# floods, the same flood on a pty that is no session ("IDLE ROUND VARIANT
+# SECONDS"): the recorder running, the hooks loaded, nothing recorded.  A
+# recorded flood against the IDLE floods just before and after it is the
+# cost of recording the session itself (not the node-wide tax, which
+# tax_guest.sh measures), paired seconds apart rather than across a
+# recorder start: the guest's speed follows the host's load, which swung
+# plain floods from 0.7 to 8 s within a minute on 2026-12-07.
 #
 # The recorder runs WITHOUT its screen indexer (--no-index): the worker's
 # work does not depend on the capture backend, and under TCG it is
@@ -114,33 +121,45 @@ settle() {
 	echo "# not settled after 30 s" >&2
 }
 
-# flood: one session catting the block REP times; prints its wall seconds
+# flood [idle]: one session catting the block REP times; prints its wall
+# seconds.  "idle": the same flood on a pty that is not a session (no new
+# pid namespace: the recorder's entry rule leaves it alone), for pairing
+# with a recorded flood seconds apart under one running recorder.
 flood() {
-	local t0 t1 ns tgt="" rc
-	unshare -p -f --mount-proc sleep 100000 </dev/null >/dev/null 2>&1 &
-	ns=$!
-	for _ in $(seq 100); do tgt=$(pgrep -P "$ns" sleep) && break; sleep 0.05; done
-	[ -n "$tgt" ] || { echo "ERROR no process in the new pid namespace" >&2; return 1; }
+	local t0 t1 ns="" tgt="" rc pre=()
+	if [ "${1:-}" != idle ]; then
+		unshare -p -f --mount-proc sleep 100000 </dev/null >/dev/null 2>&1 &
+		ns=$!
+		for _ in $(seq 100); do tgt=$(pgrep -P "$ns" sleep) && break; sleep 0.05; done
+		[ -n "$tgt" ] || { echo "ERROR no process in the new pid namespace" >&2; return 1; }
+		pre=(nsenter -t "$tgt" -p --)
+	fi
 	rm -f "$W/client.out"
 	settle
 	t0=$(date +%s%N)
-	"$PTYRUN" --raw --timeout 1800 --out "$W/client.out" -- nsenter -t "$tgt" -p -- \
+	"$PTYRUN" --raw --timeout 1800 --out "$W/client.out" -- "${pre[@]}" \
 		sh -c "i=0; while [ \$i -lt $REP ]; do cat $W/block || exit 1; i=\$((i+1)); done" \
 		</dev/null >"$W/ptyrun.log" 2>&1
 	rc=$?
 	t1=$(date +%s%N)
-	kill -KILL "$tgt" 2>/dev/null
-	wait "$ns" 2>/dev/null
+	if [ -n "$ns" ]; then
+		kill -KILL "$tgt" 2>/dev/null
+		wait "$ns" 2>/dev/null
+	fi
 	[ "$rc" = 0 ] || { echo "ERROR flood exited $rc: $(tail -2 "$W/ptyrun.log")" >&2; return 1; }
 	awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", (b - a) / 1e9 }'
 }
 
+# ctxsw PID: voluntary context switches over all its threads
+ctxsw() { awk '/^voluntary_ctxt_switches/ { n += $2 } END { print n + 0 }' /proc/"$1"/task/*/status 2>/dev/null; }
+
 # one_flood VARIANT ROUND K: the K-th recorded flood (session) of this
 # recorder run, each with its own figures
 one_flood() {
-	local v=$1 r=$2 k=$3 secs recv got lost cpu0 cpu1 hwm b0 b1 ns0 ns1 c0 c1 sid
+	local v=$1 r=$2 k=$3 secs recv got lost cs0 cpu0 cpu1 hwm b0 b1 ns0 ns1 c0 c1 sid
 	cpu0=$(cpu_tree_s "$RP")
 	b0=$(bpf_time "$RP")
+	cs0=$(ctxsw "$RP")
 	secs=$(flood) || { rec_stop; exit 1; }
 	recv=$(stat -c %s "$W/client.out")
 	wait_ended 120 "$k" || echo "# round $r $v: session $k not ended after 120 s"
@@ -149,6 +168,9 @@ one_flood() {
 	hwm=$(hwm_kib "$RP")
 	b1=$(bpf_time "$RP")
 	THREADS=$(cpu_threads "$RP")
+	# the recorder's wakeups: terminal bytes wake it only when a ring is
+	# half full (bpf/maps.bpf.h kt_data_wakeup), else its 100 ms tick does
+	echo "# $v: recorder woke $(($(ctxsw "$RP") - cs0)) times (voluntary context switches) from the flood's start to its session's end"
 	# (no process substitution: the guest's /dev has no /dev/fd)
 	read -r sid got lost <<<"$(sessions | python3 -c "import json,sys; d=json.load(sys.stdin); s=max(d, key=lambda s: s['id']); print(s['id'], s['bytes_out'], s['lost_bytes'])")"
 	echo "FLOOD $r $v $secs $recv $got $lost $(awk -v a="$cpu0" -v b="$cpu1" 'BEGIN { printf "%.2f", b - a }') $hwm -"
@@ -180,7 +202,13 @@ run() {
 	[ "$v" = "${v#*@}" ] || REC=${v#*@}/kubetape-recorder
 	rec_start "${v%%@*}"
 	echo "# $v: recorder ready at $(($(date +%s) - T0)) s"
-	for k in $(seq "$PER"); do one_flood "$v" "$r" "$k"; done
+	# each recorded flood between two unrecorded ones under the same
+	# recorder, seconds apart: "IDLE ROUND VARIANT SECONDS"
+	echo "IDLE $r $v $(flood idle)"
+	for k in $(seq "$PER"); do
+		one_flood "$v" "$r" "$k"
+		echo "IDLE $r $v $(flood idle)"
+	done
 	rec_stop
 	# BPF runs the kernel skipped (recursion_misses) over the run's floods
 	echo "SKIPPED $r $v $(python3 -c "import json; print(json.load(open('$DB.stats'))['kernel'].get('skipped_runs', 0))" 2>/dev/null || echo "?")"
