@@ -89,7 +89,7 @@ t0=$(date +%s) LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
 # ulimit -l: BPF maps on the 5.x kernels are charged to RLIMIT_MEMLOCK
 # (one CMD argument: vmrun.sh runs it as a shell command line)
 bash "$VM/vmrun.sh" -v -c "$CACHE" -r "$KROOT" -k "$KVER" -t "$(by_mode 1800 1200 600)" -- \
-	"ulimit -l unlimited; bash $(q "$BENCH_DIR/guest_flood.sh") $(q "$BENCH_OUT") $(q "$BLOCK") 1 $ROUNDS 1 "tty syscall" $PER; [ $TAX_ROUNDS = 0 ] || bash $(q "$BENCH_DIR/tax_guest.sh") $(q "$KT_REC") $(q "$TAX") $TAX_ITER $TAX_ROUNDS" \
+	"ulimit -l unlimited; bash $(q "$BENCH_DIR/guest_flood.sh") $(q "$BENCH_OUT") $(q "$BLOCK") 1 $ROUNDS 1 $(q "tty syscall") $PER; [ $TAX_ROUNDS = 0 ] || bash $(q "$BENCH_DIR/tax_guest.sh") $(q "$KT_REC") $(q "$TAX") $TAX_ITER $TAX_ROUNDS" \
 	>"$log" 2>&1 </dev/null
 rc=$?
 msg "qemu run: rc $rc, $(($(date +%s) - t0)) s"
