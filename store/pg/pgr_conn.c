@@ -643,6 +643,9 @@ int kt_pgr_open(const char *uri, struct kt_pgr **out, char **label)
 	*label = NULL;
 	if (!kt_pgr_is_uri(uri))
 		return -EINVAL;
+	err = kt_pq_load();
+	if (err)
+		return err;
 	pg = calloc(1, sizeof(*pg));
 	if (!pg || !(pg->label = uri_label(uri))) {
 		free(pg);
