@@ -115,9 +115,10 @@ int64_t kt_pgr_down_us(const struct kt_pgr *pg)
 
 /*
  * A connection that broke (server restarted, network cut) is reset before
- * the next query, so a long-lived reader (kubetape-web, a follower) goes on
- * once the server is back; what the connection held (prepared statements,
- * the read-only setting, an open transaction) is gone with it.
+ * the next query (kt_pgr_revive), so a long-lived reader (kubetape-web, a
+ * follower) goes on once the server is back; what the connection held
+ * (prepared statements, the read-only setting, an open transaction) is
+ * gone with it.
  *
  * Not before every query: a reader whose server is down would otherwise
  * try to connect for each one (kubetape-web for every request, a listing
@@ -130,7 +131,7 @@ int64_t kt_pgr_down_us(const struct kt_pgr *pg)
  * line), the first failed reconnect (one line naming the backoff), the
  * reconnect; the tries in between at debug level only.
  */
-static int revive(struct kt_pgr *pg)
+int kt_pgr_revive(struct kt_pgr *pg)
 {
 	int64_t now, wait;
 	PGresult *r;
@@ -192,7 +193,7 @@ static PGresult *down(struct kt_pgr *pg, const char *what, int *err)
 PGresult *kt_pgr_query(struct kt_pgr *pg, const char *sql, int n, const char *const *vals,
 		       const char *what, int *err)
 {
-	if (revive(pg))
+	if (kt_pgr_revive(pg))
 		return down(pg, what, err);
 	return check_result(pg, PQexecParams(pg->conn, sql, n, NULL, vals, NULL, NULL, 1),
 			    what, err);
@@ -213,7 +214,7 @@ PGresult *kt_pgr_prepared(struct kt_pgr *pg, const char *name, const char *sql, 
 	PGresult *r;
 	int i;
 
-	if (revive(pg))
+	if (kt_pgr_revive(pg))
 		return down(pg, what, err);
 	for (i = 0; i < pg->n_prepared; i++)
 		if (pg->prepared[i] == name || strcmp(pg->prepared[i], name) == 0)
@@ -374,54 +375,6 @@ int kt_pgr_param_i64(struct kt_pgr_params *p, int64_t v)
 		return 0;
 	}
 	return kt_pgr_param_str(p, kt_pgr_i64_param(v, p->ints[p->n]));
-}
-
-/* ---------------------------------------------------------------- cursors */
-
-int kt_pgr_each(struct kt_pgr *pg, const char *sql, int n, const char *const *vals,
-		const char *what, int (*row_cb)(const PGresult *r, int row, void *ctx),
-		void *ctx)
-{
-	char name[32], cmd[96], *decl = NULL;
-	bool own = PQtransactionStatus(pg->conn) == PQTRANS_IDLE;
-	PGresult *r = NULL;
-	int err = 0, rows;
-
-	snprintf(name, sizeof(name), "kt_c%u", ++pg->cursor_seq);
-	if (own && (err = kt_pgr_exec(pg, "BEGIN READ ONLY", what)))
-		return err;
-	if (asprintf(&decl, "DECLARE %s NO SCROLL CURSOR FOR %s", name, sql) < 0) {
-		decl = NULL;
-		err = -ENOMEM;
-		goto out;
-	}
-	r = kt_pgr_query(pg, decl, n, vals, what, &err);
-	if (!r)
-		goto out;
-	PQclear(r);
-	pg->cursors++;
-	snprintf(cmd, sizeof(cmd), "FETCH %d FROM %s", KT_PGR_FETCH, name);
-	do {
-		r = kt_pgr_query(pg, cmd, 0, NULL, what, &err);
-		if (!r)
-			break;
-		rows = PQntuples(r);
-		for (int i = 0; !err && i < rows; i++)
-			err = row_cb(r, i, ctx);
-		PQclear(r);
-	} while (!err && rows == KT_PGR_FETCH);
-	pg->cursors--;
-	if (!own && PQtransactionStatus(pg->conn) == PQTRANS_INTRANS) {
-		snprintf(cmd, sizeof(cmd), "CLOSE %s", name);
-		kt_pgr_exec(pg, cmd, what);
-	}
-out:
-	free(decl);
-	/* a failed statement aborted the transaction: ours ends either way */
-	if (own)
-		kt_pgr_exec(pg, PQtransactionStatus(pg->conn) == PQTRANS_INERROR ? "ROLLBACK" : "COMMIT",
-			    what);
-	return err;
 }
 
 /* ---------------------------------------------------------------- sessions */
