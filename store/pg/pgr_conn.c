@@ -512,14 +512,13 @@ int kt_pgr_nodes_each(struct kt_store *st,
 /* ---------------------------------------------------------------- open */
 
 /* The current role sees every node's rows: row-level security does not
- * apply to it (superuser, BYPASSRLS, the tables' owner) or it is a
- * kubetape_reader.  One expression for check_reader and checks_at_once. */
+ * apply to it (superuser, BYPASSRLS, the tables' owner: the server's own
+ * answer, row_security_active) or it is a kubetape_reader.  One
+ * expression for check_reader and checks_at_once.  Not through the
+ * pg_roles view (a join the fresh backend of every CLI run would plan
+ * and open: ~60 page faults, FORMAT-pg.md "Reader start cost"). */
 #define SEES_ALL_SQL \
-	"coalesce((SELECT rolsuper OR rolbypassrls FROM pg_roles" \
-	"          WHERE rolname = current_user), false)" \
-	" OR pg_has_role((SELECT relowner FROM pg_class" \
-	"                 WHERE oid = 'sessions'::regclass), 'MEMBER')" \
-	" OR pg_has_role('kubetape_reader', 'USAGE')"
+	"NOT row_security_active('sessions') OR pg_has_role('kubetape_reader', 'USAGE')"
 
 /* A reader must see every node's rows: a node role (kubetape_node) sees
  * only its own through row-level security, and would list a part of the
