@@ -170,9 +170,7 @@ int kt_pgr_commands_search(struct kt_store *st, const char *query,
 		err = -E2BIG;
 		goto cleanup;
 	}
-	/* the whole page in the first round trip (pgr_cursor.c) */
-	err = kt_pgr_each_first(st->pg, sql, p.n, p.vals, "commands search",
-				f->limit > 0 ? f->limit + 1 : 0, hit_row, &x);
+	err = kt_pgr_each(st->pg, sql, p.n, p.vals, "commands search", hit_row, &x);
 cleanup:
 	kt_search_plan_free(&plan);
 	free(sql);

@@ -111,13 +111,6 @@ int kt_pgr_filter_sql(const struct kt_session_filter *f, const char *alias, char
 int kt_pgr_each(struct kt_pgr *pg, const char *sql, int n, const char *const *vals,
 		const char *what, int (*row_cb)(const PGresult *r, int row, void *ctx),
 		void *ctx);
-/* The same, the first FETCH asking for `first` rows (at most
- * KT_PGR_FETCH_FIRST_MAX): a caller whose query has LIMIT L passes L + 1,
- * so one round trip fetches the whole answer and shows it ended. */
-#define KT_PGR_FETCH_FIRST_MAX 2048
-int kt_pgr_each_first(struct kt_pgr *pg, const char *sql, int n, const char *const *vals,
-		      const char *what, int first,
-		      int (*row_cb)(const PGresult *r, int row, void *ctx), void *ctx);
 /* Before sending on the connection: reconnect after an outage (with
  * backoff, pgr_conn.c).  0, or -ECONNRESET while the server is down. */
 int kt_pgr_revive(struct kt_pgr *pg);

@@ -162,9 +162,7 @@ int kt_pgr_sessions_list(struct kt_store *st, const struct kt_session_filter *f,
 	x.s = malloc(sizeof(*x.s));
 	if (!x.s)
 		return -ENOMEM;
-	/* the whole page in the first round trip (pgr_cursor.c) */
-	err = kt_pgr_each_first(st->pg, sql, p.n, p.vals, "sessions list",
-				f->limit > 0 ? f->limit + 1 : 0, list_row, &x);
+	err = kt_pgr_each(st->pg, sql, p.n, p.vals, "sessions list", list_row, &x);
 	free(x.s);
 	return err;
 }
