@@ -516,7 +516,7 @@ int kt_pgr_nodes_each(struct kt_store *st,
  * answer, row_security_active) or it is a kubetape_reader.  One
  * expression for check_reader and checks_at_once.  Not through the
  * pg_roles view (a join the fresh backend of every CLI run would plan
- * and open: ~60 page faults, FORMAT-pg.md "Reader start cost"). */
+ * and open: ~25 page faults per run, FORMAT-pg.md "Reader start cost"). */
 #define SEES_ALL_SQL \
 	"NOT row_security_active('sessions') OR pg_has_role('kubetape_reader', 'USAGE')"
 

@@ -6,7 +6,7 @@
  * Why: libpq brings ~20 shared libraries (libssl, libcrypto, GSSAPI and
  * Kerberos, OpenLDAP with GnuTLS, SASL, p11-kit ...).  Loading and
  * relocating them, and their constructors (GnuTLS's global init parses its
- * ASN.1 tables), cost every process start ~440 page faults and ~15 ms of
+ * ASN.1 tables), cost every process start ~440 page faults and ~19 ms of
  * CPU on the bench machine (bench/pg_scale.sh, FORMAT-pg.md "Reader start
  * cost") although only `--db postgres://`, `kubetape ship` and a shipping
  * recorder use it.  A run on a node's SQLite store, `--help`, or the
