@@ -273,9 +273,12 @@ if "$KT_CLI" --db "$PG_URL" sessions --limit 1 >/dev/null 2>"$BENCH_TMP/cli.err"
 		PGB=$(mktemp -d /tmp/kubetape-pgb.XXXXXX) || fatal mktemp "mktemp failed"
 		PGB_PORT=$((PG_PORT + 1000))
 		at_exit 'rm -rf "$PGB"'
+		# the server's address from PG_URL (BENCH_PG_URL: not PG_PORT)
+		hp=${PG_URL#*@}
+		hp=${hp%%/*}
 		cat >"$PGB/pgb.ini" <<-EOF
 		[databases]
-		kubetape = host=127.0.0.1 port=$PG_PORT dbname=kubetape user=postgres
+		kubetape = host=${hp%:*} port=${hp##*:} dbname=kubetape user=postgres
 		[pgbouncer]
 		listen_addr = 127.0.0.1
 		listen_port = $PGB_PORT
