@@ -19,6 +19,12 @@
  * lines to index.  Limits: no BPF, no ring-buffer wakeups, no attribution
  * (no container runtime state): what it measures is drain + chunk build +
  * hash chain + SQLite + fsync, and the worker's render/index/compaction.
+ *
+ * Env (experiments; capture.sh sets none): CB_BLOCK=FILE output from a file
+ * instead of the built-in text (which is slices of a 68 KiB pool: zstd finds
+ * it far more compressible than real output), CB_ZLEVEL=N compress chunks at
+ * capture, CB_FLUSH_KIB=K cut chunks at K KiB, CB_SQL, CB_NORMAL, CB_TICK_MS, and the worker's CB_CLEVEL,
+ * CB_IDLE_MS.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -293,6 +299,7 @@ int main(int argc, char **argv)
 	struct rusage u0, u1, wu;
 	char db[512], key[512];
 	uint8_t *ev, *pool;
+	size_t pool_len = 0, pool_at = 0;
 	uint64_t seed = 1, per_tick, bytes = 0;
 	double t0, t1, cpu;
 	int nsess, secs, frame, status, tick_ms;
@@ -317,20 +324,43 @@ int main(int argc, char **argv)
 	if (kt_store_open(db, KT_STORE_CREATE, &st) || kt_signer_open(key, &sg) ||
 	    kt_signer_attach(sg, st))
 		return 1;
-	kt_store_set_zstd_level(st, 0);
+	/* CB_ZLEVEL: compress chunks at capture (the daemon stores raw: 0) */
+	kt_store_set_zstd_level(st, getenv("CB_ZLEVEL") ? atoi(getenv("CB_ZLEVEL")) : 0);
 	if (!getenv("CB_NORMAL") && kt_store_set_durable(st))
 		return 1;
 	if (getenv("CB_SQL") && sqlite3_exec(st->db, getenv("CB_SQL"), NULL, NULL, NULL))
 		return 1;
 	tick_ms = getenv("CB_TICK_MS") ? atoi(getenv("CB_TICK_MS")) : 100;
+	if (getenv("CB_FLUSH_KIB"))	/* the chunk cut (options.c: 128 KiB) */
+		o.flush_bytes = (size_t)atoi(getenv("CB_FLUSH_KIB")) << 10;
 	o.signer = sg;
 	k.nsess = nsess;
 	k.sess = calloc((size_t)nsess, sizeof(*k.sess));
 	ev = malloc(sizeof(struct kt_ev_data) + KT_DATA_MAX);
-	pool = malloc(4096 * 16 + KT_DATA_MAX);
-	if (!pool)
-		return 1;
-	fill_text(pool, 4096 * 16 + KT_DATA_MAX, &seed);
+	/* CB_BLOCK=FILE: the output is FILE's bytes in order, cycled (e.g.
+	 * bench/flood_block.py's, or base64 of /dev/urandom): the built-in
+	 * text is slices of a 68 KiB pool, which zstd compresses far better
+	 * than any real output, so capture-time compression needs this. */
+	if (getenv("CB_BLOCK")) {
+		FILE *bf = fopen(getenv("CB_BLOCK"), "rb");
+
+		if (!bf || fseek(bf, 0, SEEK_END) || (pool_len = (size_t)ftell(bf)) < KT_DATA_MAX) {
+			fprintf(stderr, "capture_bench: CB_BLOCK: unreadable or under %u bytes\n",
+				(unsigned)KT_DATA_MAX);
+			return 2;
+		}
+		rewind(bf);
+		pool = malloc(pool_len + KT_DATA_MAX);
+		if (!pool || fread(pool, 1, pool_len, bf) != pool_len)
+			return 1;
+		memcpy(pool + pool_len, pool, KT_DATA_MAX);	/* a frame may wrap */
+		fclose(bf);
+	} else {
+		pool = malloc(4096 * 16 + KT_DATA_MAX);
+		if (!pool)
+			return 1;
+		fill_text(pool, 4096 * 16 + KT_DATA_MAX, &seed);
+	}
 	if (!k.sess || !ev || kt_recorder_new(st, &o, &r))
 		return 1;
 	kt_recorder_set_kops(r, &ops);
@@ -366,7 +396,12 @@ int main(int argc, char **argv)
 				e->hdr.session_id = s;
 				e->len = n;
 				e->source = KT_SRC_SYSCALL;
-				memcpy(e->data, pool + (seed++ % 4096) * 16, n);
+				if (pool_len) {
+					memcpy(e->data, pool + pool_at, n);
+					pool_at = (pool_at + n) % pool_len;
+				} else {
+					memcpy(e->data, pool + (seed++ % 4096) * 16, n);
+				}
 				push(&k.rings[1], e, sizeof(*e) + n);
 				left -= n;
 				bytes += n;

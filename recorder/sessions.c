@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -697,6 +698,34 @@ void kt_rec_drop_all(struct kt_recorder *r)
 	r->nretire = 0;
 }
 
+/*
+ * The recorder's store handle loses its page cache at nearly every
+ * transaction (the index worker writes the same DB from its own process, so
+ * SQLite drops the cache when it sees the WAL changed) and regrows it while
+ * writing the next commit.  glibc then trims the freed top of the heap at
+ * each drop and the next commit faults it back in: with the default
+ * thresholds that churn (brk, munmap, page faults, _int_malloc) was about a
+ * quarter of the capture CPU in a flood (bench/results/11-capture.md).  Keep
+ * up to TRIM_KEEP of freed heap; the cost is that RSS stays near its peak
+ * (page cache and chunk buffers) instead of shrinking, bounded well inside
+ * the pod's 256 MiB limit (deploy/kubetape.yaml).  16 MiB measured as good
+ * as 64 MiB (flood 5.23 vs 5.41 CPU-s/GiB, n = 3).  Process-wide: the
+ * recorder daemon is the process this core runs in.
+ */
+#define TRIM_KEEP (16 << 20)
+#define TOP_PAD (4 << 20)
+
+static void tune_allocator(void)
+{
+	static bool done;
+
+	if (done)
+		return;
+	done = true;
+	if (!mallopt(M_TRIM_THRESHOLD, TRIM_KEEP) || !mallopt(M_TOP_PAD, TOP_PAD))
+		pr_debug("mallopt refused; the heap is trimmed at the defaults");
+}
+
 int kt_recorder_new(struct kt_store *st, const struct kt_recorder_opts *o,
 		    struct kt_recorder **out)
 {
@@ -705,6 +734,7 @@ int kt_recorder_new(struct kt_store *st, const struct kt_recorder_opts *o,
 	*out = NULL;
 	if (!r)
 		return -ENOMEM;
+	tune_allocator();
 	r->st = st;
 	r->o = *o;
 	read_boot_id(r->boot_id);

@@ -281,9 +281,9 @@ int kt_chain_extend(struct kt_store *st, int64_t session_id, const uint8_t *fram
 static int sign_append(struct kt_store *st, struct kt_signer *sg, struct kt_cp *cp)
 {
 	uint8_t msg[KT_CP_MSG_MAX];
-	sqlite3_stmt *q = NULL;
+	sqlite3_stmt *q;
 	size_t mlen;
-	int rc, err;
+	int err;
 
 	err = kt_signer_sync(sg, st);
 	if (err)
@@ -292,11 +292,9 @@ static int sign_append(struct kt_store *st, struct kt_signer *sg, struct kt_cp *
 	memcpy(cp->prev, sg->prev, KT_HASH_LEN);
 	mlen = kt_cp_message(cp, msg);
 	crypto_sign_detached(cp->sig, NULL, msg, mlen, sg->sk);
-	rc = sqlite3_prepare_v2(st->db,
-		"INSERT INTO checkpoints (node_seq, session_id, uuid, seq, ts_us, n_frames, head,"
-		" final, prev, sig) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)", -1, &q, NULL);
-	if (rc != SQLITE_OK)
-		return kt_sql_err(st, rc, "checkpoint (prepare insert)");
+	q = kt_stmt(st, ST_CP_INSERT);
+	if (!q)
+		return -ENOMEM;
 	sqlite3_bind_int64(q, 1, cp->node_seq);
 	sqlite3_bind_int64(q, 2, cp->session_id);
 	sqlite3_bind_text(q, 3, cp->uuid, -1, SQLITE_STATIC);
@@ -308,7 +306,6 @@ static int sign_append(struct kt_store *st, struct kt_signer *sg, struct kt_cp *
 	sqlite3_bind_blob(q, 9, cp->prev, KT_HASH_LEN, SQLITE_STATIC);
 	sqlite3_bind_blob(q, 10, cp->sig, KT_SIG_LEN, SQLITE_STATIC);
 	err = kt_stmt_done(st, q, "checkpoint insert");
-	sqlite3_finalize(q);
 	if (err)
 		return err;
 	sg->node_seq = cp->node_seq;
@@ -334,15 +331,9 @@ int kt_store_checkpoint(struct kt_store *st, struct kt_signer *sg, int64_t sessi
 	err = kt_op_begin(st, &own);
 	if (err)
 		return err;
-	rc = sqlite3_prepare_v2(st->db,
-		"SELECT s.uuid, coalesce(h.n_frames, 0), h.head,"
-		" (SELECT seq FROM checkpoints WHERE session_id = s.id ORDER BY seq DESC LIMIT 1),"
-		" (SELECT n_frames FROM checkpoints WHERE session_id = s.id ORDER BY seq DESC LIMIT 1),"
-		" (SELECT final FROM checkpoints WHERE session_id = s.id ORDER BY seq DESC LIMIT 1)"
-		" FROM sessions s LEFT JOIN chain_heads h ON h.session_id = s.id WHERE s.id = ?1",
-		-1, &q, NULL);
-	if (rc != SQLITE_OK) {
-		err = kt_sql_err(st, rc, "checkpoint (prepare)");
+	q = kt_stmt(st, ST_CP_HEAD);
+	if (!q) {
+		err = -ENOMEM;
 		goto end;
 	}
 	sqlite3_bind_int64(q, 1, session_id);
@@ -364,7 +355,7 @@ int kt_store_checkpoint(struct kt_store *st, struct kt_signer *sg, int64_t sessi
 		last_n = sqlite3_column_int64(q, 4);
 		last_final = sqlite3_column_int(q, 5);
 	}
-	sqlite3_finalize(q);
+	sqlite3_reset(q);
 	q = NULL;
 	if ((last_n == cp.n_frames && (last_final || !final)) || (!cp.n_frames && !final))
 		goto end; /* nothing (new) to sign: err stays 0 */
@@ -375,7 +366,8 @@ int kt_store_checkpoint(struct kt_store *st, struct kt_signer *sg, int64_t sessi
 		goto end;
 	err = 1;
 end:
-	sqlite3_finalize(q);
+	if (q)
+		sqlite3_reset(q);
 	rc = kt_op_end(st, own, err < 0 ? err : 0);
 	return rc < 0 ? rc : err;
 }

@@ -214,18 +214,14 @@ const char *kt_signer_pubkey_text(const struct kt_signer *sg)
  */
 static int chain_tail(struct kt_store *st, int64_t *node_seq, uint8_t hash[KT_HASH_LEN])
 {
-	sqlite3_stmt *q = NULL;
 	struct kt_cp cp = {0};
+	sqlite3_stmt *q;
 	int rc, err = 0;
 
 	*node_seq = 0;
-	rc = sqlite3_prepare_v2(st->db, "SELECT c.node_seq, c.session_id, c.uuid, c.seq, c.ts_us,"
-				" c.n_frames, c.head, c.final, c.prev, p.rule, p.min_age_us"
-				" FROM checkpoints c LEFT JOIN prunes p ON c.final = 2 AND"
-				" p.session_id = c.session_id AND p.uuid = c.uuid AND p.ts_us = c.ts_us"
-				" ORDER BY c.node_seq DESC LIMIT 1", -1, &q, NULL);
-	if (rc != SQLITE_OK)
-		return kt_sql_err(st, rc, "node chain tail");
+	q = kt_stmt(st, ST_CP_TAIL);	/* per checkpoint: cached */
+	if (!q)
+		return -ENOMEM;
 	rc = sqlite3_step(q);
 	if (rc == SQLITE_ROW && sqlite3_column_bytes(q, 6) == KT_HASH_LEN &&
 	    sqlite3_column_bytes(q, 8) == KT_HASH_LEN) {
@@ -246,7 +242,7 @@ static int chain_tail(struct kt_store *st, int64_t *node_seq, uint8_t hash[KT_HA
 	} else if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
 		err = kt_sql_err(st, rc, "node chain tail");
 	}
-	sqlite3_finalize(q);
+	sqlite3_reset(q);
 	return err;
 }
 

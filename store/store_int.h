@@ -58,6 +58,9 @@ enum kt_stmt_id {
 	ST_CHUNK_INSERT,
 	ST_CHAIN_GET,
 	ST_CHAIN_PUT,
+	ST_CP_HEAD,		/* checkpoints: chain.c, sign.c */
+	ST_CP_INSERT,
+	ST_CP_TAIL,
 	ST_COMPACT_LIMIT,	/* compact.c gives the SQL of these */
 	ST_COMPACT_LIST,
 	ST_COMPACT_READ,
