@@ -65,12 +65,13 @@ else
 VTERM_LIB :=
 LIBS_VTERM := -lvterm
 endif
-# libpq: the shipper and the cluster store's read backend (store/pg/);
-# kt_store_open reaches it, so whatever links the store links libpq (the
-# recorder only ever opens SQLite, but the archive does not know that)
+# libpq: the shipper and the cluster store's read backend (store/pg/).
+# Only its headers at build time: store/pg/pq_load.c loads libpq.so.5 when
+# a PostgreSQL store is first used, so a program that never uses one (a
+# run on SQLite, --help, a recorder that does not ship) does not load it
+# and its ~20 libraries at every start (pq_load.c says why).
 PG_CFLAGS := $(shell pkg-config --cflags libpq 2>/dev/null || echo -I/usr/include/postgresql)
-LIBS_PG := $(shell pkg-config --libs libpq 2>/dev/null || echo -lpq)
-LIBS_STORE := -lsqlite3 -lzstd -ljansson $(LIBS_VTERM) -lsodium $(LIBS_PG) -lm
+LIBS_STORE := -lsqlite3 -lzstd -ljansson $(LIBS_VTERM) -lsodium -lm
 LIBS_BPF := -lbpf -lelf -lz
 
 
@@ -163,11 +164,11 @@ $(OUT)/kubetape-recorder: $(RECORDER_OBJS) $(LIBKT)
 
 $(OUT)/kubetape: $(REPLAY_OBJS) $(LIBKT)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(LDFLAGS) $^ -o $@ $(LIBS_STORE) $(LIBS_PG)
+	$(Q)$(CC) $(LDFLAGS) $^ -o $@ $(LIBS_STORE)
 
 $(OUT)/tests/%: $(OUT)/tests/unit/%.o $(RECORDER_LIB_OBJS) $(LIBKT)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(LDFLAGS) $^ -o $@ $(LIBS_STORE) $(LIBS_PG)
+	$(Q)$(CC) $(LDFLAGS) $^ -o $@ $(LIBS_STORE)
 
 $(OUT)/tests/bpf/%.o: | $(SKELS)
 $(OUT)/tests/bpf/%: $(OUT)/tests/bpf/%.o $(OUT)/recorder/loader.o $(OUT)/recorder/loader_ops.o $(OUT)/recorder/loader_progs.o $(OUT)/recorder/upgrade.o $(OUT)/recorder/pin.o $(OUT)/recorder/ring.o $(OUT)/recorder/ctr_seed.o $(LIBKT)

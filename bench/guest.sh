@@ -14,7 +14,8 @@
 #       bench/flood_block.py, one pass) in a session (nsenter into a new pid
 #       namespace, pty driven by ptyrun --raw), with no recorder, with
 #       --capture tty and with --capture syscall: plain, A, plain, B, plain
-#       per round, each ratio against its two plain neighbours.
+#       per round, PER floods per slot, each ratio against the plain floods
+#       of the two slots around it.
 #       Rows (workload flood): time / plain per backend (goals from issue
 #       14: syscall <= 1.25, tty <= 1.10), recorded / emitted bytes, lost
 #       bytes; (workload recorder): the recorder's CPU per GiB per backend
@@ -38,13 +39,18 @@
 # Budget: under TCG a recorder start (BPF load and verification) takes
 # 10-40 s and the recorder's catch-up after a flood about as long, so a
 # round costs 2-4 minutes on this 2-core machine, and more when it is
-# shared: quick mode with 2 rounds of 4 MiB and a tax round took 6.3 min at
-# a host load of 2.6 and 11 min at a load of 11 (2026-12-06); hence 4 MiB
-# and 1 tax round in full mode, 2 MiB in quick.
-# BENCH_GUEST_ROUNDS / BENCH_GUEST_MIB override.
+# shared (quick mode with 2 rounds of 4 MiB and a tax round took 6.3 min
+# at a host load of 2.6 and 11 min at a load of 11, 2026-12-06).  A 4 MiB
+# flood took ~0.5 s in the guest: too short for the ratio to be more than
+# noise (recorder drain, the host's load swings).  Hence 8 MiB floods and
+# PER=2 floods per slot (two sessions per recorder start: a second
+# recorded sample costs a flood, not a recorder start), 3 rounds in full
+# mode: 6 samples per backend, each against 4 plain floods around it.
+# BENCH_GUEST_ROUNDS / BENCH_GUEST_MIB / BENCH_GUEST_PER override.
 # (smoke: no tax; a tax round is 2 recorder starts, a minute or more under TCG)
-MIB=${BENCH_GUEST_MIB:-$(by_mode 4 2 1)}
+MIB=${BENCH_GUEST_MIB:-$(by_mode 8 4 1)}
 ROUNDS=${BENCH_GUEST_ROUNDS:-$(by_mode 3 2 1)}
+PER=${BENCH_GUEST_PER:-$(by_mode 2 2 1)}
 TAX_ROUNDS=$(by_mode 1 1 0)
 TAX_ITER=$(by_mode 100000 100000 20000)
 VM=$KT_REPO/tests/vm
@@ -78,12 +84,12 @@ python3 "$BENCH_DIR/flood_block.py" "$BLOCK" $((MIB << 20)) || { msg "generating
 
 log=$BENCH_TMP/guest.log
 q() { printf '%q' "$1"; }
-msg "qemu $KVER: flood $MIB MiB x $ROUNDS rounds (plain, tty, syscall), tax $TAX_ROUNDS rounds, one boot"
+msg "qemu $KVER: flood $MIB MiB x $PER x $ROUNDS rounds (plain, tty, syscall), tax $TAX_ROUNDS rounds, one boot"
 t0=$(date +%s) LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
 # ulimit -l: BPF maps on the 5.x kernels are charged to RLIMIT_MEMLOCK
 # (one CMD argument: vmrun.sh runs it as a shell command line)
 bash "$VM/vmrun.sh" -v -c "$CACHE" -r "$KROOT" -k "$KVER" -t "$(by_mode 1800 1200 600)" -- \
-	"ulimit -l unlimited; bash $(q "$BENCH_DIR/guest_flood.sh") $(q "$BENCH_OUT") $(q "$BLOCK") 1 $ROUNDS 1; [ $TAX_ROUNDS = 0 ] || bash $(q "$BENCH_DIR/tax_guest.sh") $(q "$KT_REC") $(q "$TAX") $TAX_ITER $TAX_ROUNDS" \
+	"ulimit -l unlimited; bash $(q "$BENCH_DIR/guest_flood.sh") $(q "$BENCH_OUT") $(q "$BLOCK") 1 $ROUNDS 1 $(q "tty syscall") $PER; [ $TAX_ROUNDS = 0 ] || bash $(q "$BENCH_DIR/tax_guest.sh") $(q "$KT_REC") $(q "$TAX") $TAX_ITER $TAX_ROUNDS" \
 	>"$log" 2>&1 </dev/null
 rc=$?
 msg "qemu run: rc $rc, $(($(date +%s) - t0)) s"
@@ -95,29 +101,52 @@ BT=$(be tty) BS=$(be syscall)
 TT="$G (${BT:-tty}, ${accel:-?})" TS="$G (${BS:-syscall}, ${accel:-?})"
 
 # ------------------------------------------------------------------ flood
-# FLOOD lines come in run order: plain, A, plain, B, plain per round; a
-# recorded flood's ratio is against the mean of its two plain neighbours
+# FLOOD lines come in run order: slots plain, A, plain, B, plain per round,
+# PER floods each; a recorded flood's ratio is against the mean of the
+# plain floods of the slots just before and after its slot
 RT=() RS=() OK=() LOST=() CPT=() CPS=() CR=() PLAIN=()
 declare -A CPU
-prev="" pend_v="" pend_s=""
-while read -r _ r v secs recv got lost cpu _ skipped; do
+while read -r v x; do
+	if [ "$v" = tty ]; then RT+=("$x"); else RS+=("$x"); fi
+done < <(grep '^FLOOD ' "$log" | awk '
+	{ key = $2 " " $3 }
+	key != last { n++; slot_v[n] = $3; last = key }
+	{ c[n]++; secs[n, c[n]] = $4 }
+	END {
+		for (i = 1; i <= n; i++) {
+			if (slot_v[i] == "plain") continue
+			s = 0; m = 0
+			for (j = i - 1; j <= i + 1; j += 2)
+				if (j >= 1 && j <= n && slot_v[j] == "plain")
+					for (k = 1; k <= c[j]; k++) { s += secs[j, k]; m++ }
+			if (!m) continue
+			for (k = 1; k <= c[i]; k++) printf "%s %.4f\n", slot_v[i], secs[i, k] / (s / m)
+		}
+	}')
+while read -r _ r v secs recv got lost cpu _; do
 	if [ "$v" = plain ]; then
 		PLAIN+=("$secs")
-		if [ -n "$pend_v" ] && [ -n "$prev" ]; then
-			x=$(awk -v a="$pend_s" -v p="$prev" -v q="$secs" 'BEGIN { printf "%.4f", a / ((p + q) / 2) }')
-			if [ "$pend_v" = tty ]; then RT+=("$x"); else RS+=("$x"); fi
-		fi
-		prev=$secs pend_v=""
 		continue
 	fi
-	pend_v=$v pend_s=$secs
 	OK+=("$(awk -v a="$got" -v b="$recv" 'BEGIN { printf "%.6f", a / b }')")
 	LOST+=("$lost")
-	CPU[$r,$v]=$cpu
+	CPU[$r,$v]=$(awk -v a="${CPU[$r,$v]:-0}" -v c="$cpu" 'BEGIN { print a + c }')
 	x=$(awk -v c="$cpu" -v b="$got" 'BEGIN { printf "%.2f", c / (b / 1073741824) }')
 	if [ "$v" = tty ]; then CPT+=("$x"); else CPS+=("$x"); fi
-	[ "$skipped" = 0 ] || bench_note "guest: round $r, $v backend: $skipped BPF program runs skipped (recursion_misses; counted in the store)"
 done < <(grep '^FLOOD ' "$log")
+# each recorded flood against the unrecorded floods just before and after
+# it under the same recorder (guest_flood.sh: IDLE lines)
+RTI=() RSI=()
+while read -r v x; do
+	if [ "$v" = tty ]; then RTI+=("$x"); else RSI+=("$x"); fi
+done < <(grep -E '^(FLOOD|IDLE) ' "$log" | awk '
+	$1 == "IDLE" { if (pend != "" && prev_ok) printf "%s %.4f\n", pv, pend / ((prev + $4) / 2)
+		prev = $4; prev_ok = ($4 > 0); pend = ""; next }
+	$3 == "plain" { pend = ""; prev_ok = 0; next }
+	{ pend = $4; pv = $3 }')
+while read -r _ r v skipped; do
+	[ "$skipped" = 0 ] || bench_note "guest: round $r, $v backend: $skipped BPF program runs skipped (recursion_misses; counted in the store)"
+done < <(grep '^SKIPPED ' "$log")
 for r in $(seq "$ROUNDS"); do
 	[ -n "${CPU[$r,tty]:-}" ] && [ -n "${CPU[$r,syscall]:-}" ] &&
 		CR+=("$(awk -v a="${CPU[$r,tty]}" -v b="${CPU[$r,syscall]}" 'BEGIN { if (b > 0) printf "%.4f", a / b }')")
@@ -130,6 +159,8 @@ else
 	bench_row flood "$G (${accel:-?}): plain wall time, $MIB MiB" s - "${PLAIN[@]}"
 	bench_row flood "$TT: time / plain, $MIB MiB" x "<=1.10" "${RT[@]}"
 	bench_row flood "$TS: time / plain, $MIB MiB" x "<=1.25" "${RS[@]}"
+	bench_row flood "$TT: time / unrecorded flood beside it (recorder running), $MIB MiB" x - "${RTI[@]}"
+	bench_row flood "$TS: time / unrecorded flood beside it (recorder running), $MIB MiB" x - "${RSI[@]}"
 	bench_row flood "$G (tty, syscall): recorded / emitted bytes" x "==1" "${OK[@]}"
 	bench_row flood "$G (tty, syscall): lost bytes (counted)" bytes "==0" "${LOST[@]}"
 	bench_row recorder "$TT: CPU per GiB recorded (no indexer; guest CPU-s)" CPU-s/GiB - "${CPT[@]}"

@@ -226,16 +226,34 @@ bench_note "pg_scale: $NS sessions, $NC commands from $NN nodes ($SIZE, PostgreS
 export KUBETAPE_ACCESS_DIR=$BENCH_TMP/access
 mkdir -p "$KUBETAPE_ACCESS_DIR"
 if "$KT_CLI" --db "$PG_URL" sessions --limit 1 >/dev/null 2>"$BENCH_TMP/cli.err"; then
-	time_cli() {
-		local fig=$1 v=() t i
-		shift
+	# time_cli FIGURE URL ARGS... (URL "" : no --db)
+	time_cli_at() {
+		local fig=$1 url=$2 v=() t i
+		shift 2
 		for i in $(seq 1 $((ROUNDS + 2))); do
 			t=$(now_ns)
-			"$KT_CLI" --db "$PG_URL" "$@" >/dev/null 2>"$BENCH_TMP/cli.err" || { show "$BENCH_TMP/cli.err"; return; }
+			"$KT_CLI" ${url:+--db "$url"} "$@" >/dev/null 2>"$BENCH_TMP/cli.err" || { show "$BENCH_TMP/cli.err"; return; }
 			[ "$i" -gt 2 ] && v+=("$(awk -v a="$t" -v z="$(now_ns)" 'BEGIN { printf "%.3f", (z - a) / 1e6 }')")
 		done
 		bench_row $WL "CLI $fig" "ms" "<100" "${v[@]}"
 	}
+	time_cli() { local fig=$1; shift; time_cli_at "$fig" "$PG_URL" "$@"; }
+	# what any run pays before its store: exec, the dynamic loader
+	# (libpq and its ~20 libraries only for a postgres:// store:
+	# store/pg/pq_load.c), and what this host charges a new process per
+	# page it touches first (bench/page_touch.c; a CLI run on the server
+	# is two new processes: the CLI and its server backend)
+	time_cli_at "--help (process start)" "" --help
+	if cc -O2 -o "$BENCH_TMP/page_touch" "$BENCH_DIR/page_touch.c" 2>"$BENCH_TMP/cc.err" &&
+		"$BENCH_TMP/page_touch" >"$BENCH_TMP/touch.tsv"; then
+		bench_row $WL "host: first touch of a 4 KB page, new process, private (malloc)" "us" "-" \
+			"$(awk '$1 == "anon" { print $2 }' "$BENCH_TMP/touch.tsv")"
+		bench_row $WL "host: first touch of a 4 KB page, forked process, shared memory (shared_buffers)" "us" "-" \
+			"$(awk '$1 == "shared" { print $2 }' "$BENCH_TMP/touch.tsv")"
+	else
+		show "$BENCH_TMP/cc.err"
+		bench_na $WL "host: first touch of a 4 KB page" "bench/page_touch.c failed"
+	fi
 	time_cli "sessions --limit 50" sessions --limit 50
 	time_cli "sessions --namespace payments" sessions --namespace payments --limit 50
 	time_cli "sessions --pod (rare)" sessions --pod "$POD_RARE" --limit 50
@@ -246,6 +264,49 @@ if "$KT_CLI" --db "$PG_URL" sessions --limit 1 >/dev/null 2>"$BENCH_TMP/cli.err"
 	time_cli "search /proc/1/environ" search --in commands --limit 1000 /proc/1/environ
 	time_cli "search unique token" search --in commands --limit 1000 "$TOKEN"
 	time_cli "search password --namespace payments" search --in commands --limit 1000 --namespace payments password
+	# A deployment option, not the CLI's own figure: pgbouncer (session
+	# pooling) between the CLI and the server keeps server processes,
+	# so a run's connection meets a warm backend (caches built, its
+	# pages mapped) instead of a new one (FORMAT-pg.md "Reader start cost")
+	if command -v pgbouncer >/dev/null; then
+		# not under $BENCH_TMP (0700 root): pgbouncer runs as postgres
+		PGB=$(mktemp -d /tmp/kubetape-pgb.XXXXXX) || fatal mktemp "mktemp failed"
+		PGB_PORT=$((PG_PORT + 1000))
+		at_exit 'rm -rf "$PGB"'
+		# the server's address from PG_URL (BENCH_PG_URL: not PG_PORT)
+		hp=${PG_URL#*@}
+		hp=${hp%%/*}
+		cat >"$PGB/pgb.ini" <<-EOF
+		[databases]
+		kubetape = host=${hp%:*} port=${hp##*:} dbname=kubetape user=postgres
+		[pgbouncer]
+		listen_addr = 127.0.0.1
+		listen_port = $PGB_PORT
+		unix_socket_dir =
+		auth_type = trust
+		auth_file = $PGB/users.txt
+		pool_mode = session
+		server_reset_query = DISCARD ALL
+		default_pool_size = 2
+		logfile = $PGB/pgb.log
+		pidfile = $PGB/pgb.pid
+		EOF
+		echo '"postgres" ""' >"$PGB/users.txt"
+		chown -R postgres: "$PGB"
+		if runuser -u postgres -- pgbouncer -d "$PGB/pgb.ini" >"$BENCH_TMP/pgb.out" 2>&1 &&
+			wait_for 10 test -s "$PGB/pgb.pid"; then
+			at_exit 'kill "$(cat "$PGB/pgb.pid")" 2>/dev/null'
+			PGB_URL="postgresql://postgres@127.0.0.1:$PGB_PORT/kubetape"
+			time_cli_at "via pgbouncer: sessions --limit 50" "$PGB_URL" sessions --limit 50
+			time_cli_at "via pgbouncer: search rm -rf" "$PGB_URL" search --in commands --limit 1000 -- rm -rf
+			time_cli_at "via pgbouncer: search password" "$PGB_URL" search --in commands --limit 1000 password
+		else
+			show "$BENCH_TMP/pgb.out"
+			bench_na $WL "CLI via pgbouncer" "pgbouncer did not start"
+		fi
+	else
+		bench_na $WL "CLI via pgbouncer" "pgbouncer not installed (make deps)"
+	fi
 	# the library calls (the same store API, one connection, no printing)
 	if cc -O2 -std=gnu11 -D_GNU_SOURCE -I"$KT_REPO/store/include" -o "$BENCH_TMP/pg_scale_lib" \
 		"$BENCH_DIR/pg_scale_lib.c" "$BENCH_OUT/libkubetape.a" $STORE_LIBS 2>"$BENCH_TMP/cc.err"; then

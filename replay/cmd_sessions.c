@@ -150,10 +150,24 @@ static int on_session(const struct kt_session_info *s, void *ctx)
 			j = NULL;
 		}
 		/* signatures and coverage only: a listing must stay fast
-		 * (kubetape verify rehashes the frames) */
-		if (j)
-			json_object_set_new(j, "verification",
-					    kt_cli_verification_json(x->cli, s->id, KT_VERIFY_QUICK, NULL) ?: json_null());
+		 * (kubetape verify rehashes the frames).  A verification
+		 * that could not run (the server went away mid-list, a
+		 * read error) ends the listing: a null in its place would
+		 * read as "nothing to verify" for a row that may well
+		 * have evidence; the array stays unterminated, so no
+		 * consumer takes the part for the whole. */
+		if (j) {
+			json_t *v = kt_cli_verification_json(x->cli, s->id, KT_VERIFY_QUICK, NULL);
+
+			if (!v) {
+				pr_err("sessions: cannot check the evidence of session %lld (the "
+				       "error above): the listing stops", (long long)s->id);
+				json_decref(j);
+				x->err = -EIO;
+				return 1;
+			}
+			json_object_set_new(j, "verification", v);
+		}
 		x->err = jo_array_item(j, x->n, stdout);
 		if (x->err == -ENOMEM)
 			pr_err("sessions: out of memory encoding session %lld", (long long)s->id);

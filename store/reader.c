@@ -111,7 +111,8 @@ static void watch_node(struct kt_follow *fw, struct kt_store *st, const char *sr
 		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	pr_warn("store %s: following session %" PRId64 ": node %s has not synced for %" PRId64
 		" s (its last sync: %s, node clock): its shipper is stopped or cannot reach "
-		"the server; still waiting", st->path, fw->session_id, src,
+		"the server, so the session may have ended on the node without the server "
+		"knowing; still waiting", st->path, fw->session_id, src,
 		(now - fw->sync_seen) / 1000000, when);
 }
 

@@ -13,6 +13,15 @@
  * between the keyframe and `from` without delay.  A seek costs one keyframe
  * plus less than one keyframe interval of frames, never the whole session.  The export reuses
  * store/export/asciicast.c through a FILE that appends to the output buffer.
+ *
+ * On the cluster store a server outage mid-stream is waited out as a
+ * follower waits it out (store/reader.c kt_follow_read_error: one line
+ * each way, giving up after KUBETAPE_FOLLOW_OUTAGE_S, 120 s): the stream
+ * keeps its position, nothing is written meanwhile (the retry resets the
+ * stall deadline: the client is not the one stalling), and it goes on
+ * where it was when the server is back.  Before, the response was cut
+ * (closing is the only way to tell an HTTP client mid-body) and the
+ * player had to start again.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -26,6 +35,7 @@
 #include "screen.h"
 #include "framefmt.h"
 #include "jsonenc.h"
+#include "log.h"
 #include "peers.h"
 #include "reader.h"
 #include "params.h"
@@ -43,7 +53,13 @@ struct web_stream {
 	FILE *fp;              /* export: writes into `out` */
 	struct lws *wsi;       /* counted by limits_stream_begin */
 	struct kt_acast ac;
+	bool waiting;          /* the server is down: produce again after a pause */
+	lws_sorted_usec_list_t sul; /* that pause */
 };
+
+/* A retry of a stream waiting out a server outage, this often (the
+ * connection's own backoff decides when it really tries the server). */
+#define STREAM_RETRY_US (250 * 1000)
 
 void stream_free(struct conn *c)
 {
@@ -53,6 +69,7 @@ void stream_free(struct conn *c)
 		return;
 	if (ws->fp)
 		fclose(ws->fp);
+	lws_sul_cancel(&ws->sul);
 	if (ws->wsi)
 		limits_stream_end(ws->wsi);
 	kt_stream_close(ws->cur.s);
@@ -230,17 +247,36 @@ cleanup:
 	return web_error(wsi, c, 500, "cannot stream the session: %s", strerror(-err));
 }
 
-/* Fill `out` to one write's worth; at the end, close the encoding. */
+static void retry_tick(lws_sorted_usec_list_t *sul)
+{
+	struct web_stream *ws = lws_container_of(sul, struct web_stream, sul);
+
+	lws_callback_on_writable(ws->wsi);
+}
+
+/* Fill `out` to one write's worth; at the end, close the encoding.  A
+ * server outage within the follower's limit sets ws->waiting (0). */
 static int produce(struct web_stream *ws)
 {
+	struct kt_store *st = kt_web_store();
 	int r;
 
+	ws->waiting = false;
 	if (ws->export)
 		r = web_cursor_fill(&ws->cur, &ws->out, KT_WEB_WRITE_BUDGET, enc_acast, ws);
 	else
 		r = web_cursor_fill(&ws->cur, &ws->out, KT_WEB_WRITE_BUDGET, web_enc_binary, &ws->out);
-	if (r < 0)
+	if (r < 0) {
+		/* what was filled before the error stays in `out` */
+		r = kt_follow_read_error(&ws->fw, st, r);
+		ws->waiting = !r;
 		return r;
+	}
+	if (ws->fw.down_since) {
+		pr_warn("streaming session %lld: the server is back after %.1f s",
+			(long long)ws->session_id, (kt_mono_us() - ws->fw.down_since) / 1e6);
+		ws->fw.down_since = 0;
+	}
 	if (r == 0 && !ws->export) {
 		/* the end of what is stored: END when the session is over (a
 		 * store error reads as not over, the client may reconnect) */
@@ -284,6 +320,11 @@ int stream_writeable(struct lws *wsi, struct conn *c)
 	if (!ws->produced && web_buf_avail(&ws->out) < KT_WEB_WRITE_BUDGET && produce(ws))
 		return -1;	/* mid-body: closing is the only way to tell the client */
 	n = web_buf_avail(&ws->out);
+	if (!n && ws->waiting) {
+		limits_stream_progress(wsi);
+		lws_sul_schedule(lws_get_context(wsi), 0, &ws->sul, retry_tick, STREAM_RETRY_US);
+		return 0;
+	}
 	if (n > KT_WEB_WRITE_BUDGET)
 		n = KT_WEB_WRITE_BUDGET;
 	last = ws->produced && n == web_buf_avail(&ws->out);

@@ -10,6 +10,10 @@
 
 extern const char *const kt_pg_node_tables[];
 
+/* Load libpq (pq_load.c) before the first libpq call of a connection:
+ * 0, or -errno with the reason logged (libpq5 not installed). */
+int kt_pq_load(void);
+
 /* Log "postgres: <what>: <message>" once; -ECONNRESET if the connection is
  * gone, else -EIO. */
 int kt_pg_err(PGconn *c, const PGresult *r, const char *what);

@@ -103,6 +103,9 @@ int kt_shipper_connect(struct kt_shipper *sh)
 	int err;
 
 	kt_shipper_disconnect(sh);
+	err = kt_pq_load();
+	if (err)
+		return err;
 	sh->conn = PQconnectdbParams(keys, vals, 1);
 	if (!sh->conn)
 		return -ENOMEM;
@@ -425,12 +428,15 @@ int kt_pg_shipped_sessions(const char *conninfo, const char *node_name, int64_t 
 	const char *keys[] = { "connect_timeout", "application_name", "dbname", "client_encoding", NULL };
 	const char *vals[] = { "5", "kubetape-prune", conninfo, "SQL_ASCII", NULL };
 	const char *v[1] = { node_name };
-	PGconn *c = PQconnectdbParams(keys, vals, 1);
+	PGconn *c;
 	PGresult *r = NULL;
-	int err = 0;
+	int err = kt_pq_load();
 
 	*ids = NULL;
 	*n = 0;
+	if (err)
+		return err;
+	c = PQconnectdbParams(keys, vals, 1);
 	if (!c)
 		return -ENOMEM;
 	if (PQstatus(c) != CONNECTION_OK) {

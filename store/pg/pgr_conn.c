@@ -115,9 +115,10 @@ int64_t kt_pgr_down_us(const struct kt_pgr *pg)
 
 /*
  * A connection that broke (server restarted, network cut) is reset before
- * the next query, so a long-lived reader (kubetape-web, a follower) goes on
- * once the server is back; what the connection held (prepared statements,
- * the read-only setting, an open transaction) is gone with it.
+ * the next query (kt_pgr_revive), so a long-lived reader (kubetape-web, a
+ * follower) goes on once the server is back; what the connection held
+ * (prepared statements, the read-only setting, an open transaction) is
+ * gone with it.
  *
  * Not before every query: a reader whose server is down would otherwise
  * try to connect for each one (kubetape-web for every request, a listing
@@ -130,7 +131,7 @@ int64_t kt_pgr_down_us(const struct kt_pgr *pg)
  * line), the first failed reconnect (one line naming the backoff), the
  * reconnect; the tries in between at debug level only.
  */
-static int revive(struct kt_pgr *pg)
+int kt_pgr_revive(struct kt_pgr *pg)
 {
 	int64_t now, wait;
 	PGresult *r;
@@ -192,7 +193,7 @@ static PGresult *down(struct kt_pgr *pg, const char *what, int *err)
 PGresult *kt_pgr_query(struct kt_pgr *pg, const char *sql, int n, const char *const *vals,
 		       const char *what, int *err)
 {
-	if (revive(pg))
+	if (kt_pgr_revive(pg))
 		return down(pg, what, err);
 	return check_result(pg, PQexecParams(pg->conn, sql, n, NULL, vals, NULL, NULL, 1),
 			    what, err);
@@ -213,7 +214,7 @@ PGresult *kt_pgr_prepared(struct kt_pgr *pg, const char *name, const char *sql, 
 	PGresult *r;
 	int i;
 
-	if (revive(pg))
+	if (kt_pgr_revive(pg))
 		return down(pg, what, err);
 	for (i = 0; i < pg->n_prepared; i++)
 		if (pg->prepared[i] == name || strcmp(pg->prepared[i], name) == 0)
@@ -376,54 +377,6 @@ int kt_pgr_param_i64(struct kt_pgr_params *p, int64_t v)
 	return kt_pgr_param_str(p, kt_pgr_i64_param(v, p->ints[p->n]));
 }
 
-/* ---------------------------------------------------------------- cursors */
-
-int kt_pgr_each(struct kt_pgr *pg, const char *sql, int n, const char *const *vals,
-		const char *what, int (*row_cb)(const PGresult *r, int row, void *ctx),
-		void *ctx)
-{
-	char name[32], cmd[96], *decl = NULL;
-	bool own = PQtransactionStatus(pg->conn) == PQTRANS_IDLE;
-	PGresult *r = NULL;
-	int err = 0, rows;
-
-	snprintf(name, sizeof(name), "kt_c%u", ++pg->cursor_seq);
-	if (own && (err = kt_pgr_exec(pg, "BEGIN READ ONLY", what)))
-		return err;
-	if (asprintf(&decl, "DECLARE %s NO SCROLL CURSOR FOR %s", name, sql) < 0) {
-		decl = NULL;
-		err = -ENOMEM;
-		goto out;
-	}
-	r = kt_pgr_query(pg, decl, n, vals, what, &err);
-	if (!r)
-		goto out;
-	PQclear(r);
-	pg->cursors++;
-	snprintf(cmd, sizeof(cmd), "FETCH %d FROM %s", KT_PGR_FETCH, name);
-	do {
-		r = kt_pgr_query(pg, cmd, 0, NULL, what, &err);
-		if (!r)
-			break;
-		rows = PQntuples(r);
-		for (int i = 0; !err && i < rows; i++)
-			err = row_cb(r, i, ctx);
-		PQclear(r);
-	} while (!err && rows == KT_PGR_FETCH);
-	pg->cursors--;
-	if (!own && PQtransactionStatus(pg->conn) == PQTRANS_INTRANS) {
-		snprintf(cmd, sizeof(cmd), "CLOSE %s", name);
-		kt_pgr_exec(pg, cmd, what);
-	}
-out:
-	free(decl);
-	/* a failed statement aborted the transaction: ours ends either way */
-	if (own)
-		kt_pgr_exec(pg, PQtransactionStatus(pg->conn) == PQTRANS_INERROR ? "ROLLBACK" : "COMMIT",
-			    what);
-	return err;
-}
-
 /* ---------------------------------------------------------------- sessions */
 
 int kt_pgr_session_key(struct kt_pgr *pg, int64_t gid, char src[], int64_t *node_id)
@@ -559,14 +512,13 @@ int kt_pgr_nodes_each(struct kt_store *st,
 /* ---------------------------------------------------------------- open */
 
 /* The current role sees every node's rows: row-level security does not
- * apply to it (superuser, BYPASSRLS, the tables' owner) or it is a
- * kubetape_reader.  One expression for check_reader and checks_at_once. */
+ * apply to it (superuser, BYPASSRLS, the tables' owner: the server's own
+ * answer, row_security_active) or it is a kubetape_reader.  One
+ * expression for check_reader and checks_at_once.  Not through the
+ * pg_roles view (a join the fresh backend of every CLI run would plan
+ * and open: ~25 page faults per run, FORMAT-pg.md "Reader start cost"). */
 #define SEES_ALL_SQL \
-	"coalesce((SELECT rolsuper OR rolbypassrls FROM pg_roles" \
-	"          WHERE rolname = current_user), false)" \
-	" OR pg_has_role((SELECT relowner FROM pg_class" \
-	"                 WHERE oid = 'sessions'::regclass), 'MEMBER')" \
-	" OR pg_has_role('kubetape_reader', 'USAGE')"
+	"NOT row_security_active('sessions') OR pg_has_role('kubetape_reader', 'USAGE')"
 
 /* A reader must see every node's rows: a node role (kubetape_node) sees
  * only its own through row-level security, and would list a part of the
@@ -643,6 +595,9 @@ int kt_pgr_open(const char *uri, struct kt_pgr **out, char **label)
 	*label = NULL;
 	if (!kt_pgr_is_uri(uri))
 		return -EINVAL;
+	err = kt_pq_load();
+	if (err)
+		return err;
 	pg = calloc(1, sizeof(*pg));
 	if (!pg || !(pg->label = uri_label(uri))) {
 		free(pg);

@@ -105,11 +105,15 @@ int kt_pgr_filter_sql(const struct kt_session_filter *f, const char *alias, char
  * (a read-only one opened here unless one is open).  The callback may run
  * other queries on the connection between rows, including nested
  * kt_pgr_each.  Stops at the first non-zero callback result (returned).
+ * (pgr_cursor.c)
  */
 #define KT_PGR_FETCH 256
 int kt_pgr_each(struct kt_pgr *pg, const char *sql, int n, const char *const *vals,
 		const char *what, int (*row_cb)(const PGresult *r, int row, void *ctx),
 		void *ctx);
+/* Before sending on the connection: reconnect after an outage (with
+ * backoff, pgr_conn.c).  0, or -ECONNRESET while the server is down. */
+int kt_pgr_revive(struct kt_pgr *pg);
 
 /* A kt_row over row n of r: bad values (wrong width, NULL) read as 0 / ""
  * and set row->err (-EBADMSG, logged once with what). */

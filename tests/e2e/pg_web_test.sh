@@ -38,6 +38,35 @@ KT_OUT=$KT_OUT KT_NODE_DB=$DB KT_PG_READER=$READER KT_PG_ADMIN=$PG_URL \
 	KT_DEMO_ID=$DEMO KT_BIG_ID=$BIG node pg_web_test.mjs || kt_failed=$((kt_failed + 1))
 check pg_web_access_logged "$(psqlq "SELECT action, count(*) FROM access_log GROUP BY 1" 2>&1 | tr '\n' ' ')" \
 	test "$(psqlq "SELECT count(DISTINCT action) FROM access_log WHERE db_user = 'kt_web' AND who LIKE 'web %' AND action IN ('view', 'replay', 'export', 'search', 'live')")" = 5
+# ------------------------------------------------------------------ outage mid-stream
+# PostgreSQL stopped while a slow client reads the big session's stream
+# (not a follow: the session is over) and started again 2 s later: the
+# stream waits it out (one line each way in the server's log) and the
+# client gets every byte, identical to a stream read without an outage
+# (web/stream.c).  Bounded: a 3 MiB stream at 400 KB/s.
+step_start
+WPORT=$((59000 + $$ % 1000))
+"$KT_OUT/kubetape-web" --db "$READER" --listen "127.0.0.1:$WPORT" >"$KT_TMP/web.log" 2>&1 &
+WEB=$!
+at_exit "kill $WEB 2>/dev/null || true"
+wait_for 10 curl -sf -o /dev/null "http://127.0.0.1:$WPORT/api/info" || fatal pg_web_outage_web "kubetape-web did not start: $(tail -n 3 "$KT_TMP/web.log")"
+BIG_GID=$(psqlq "SELECT gid FROM sessions WHERE src = 'w1' AND id = $BIG")
+STREAM_URL="http://127.0.0.1:$WPORT/api/sessions/$BIG_GID/stream"
+curl -sf -o "$KT_TMP/stream-full.bin" "$STREAM_URL" || fatal pg_web_outage_full "the stream failed without an outage"
+curl -sf --limit-rate 400k -o "$KT_TMP/stream-cut.bin" "$STREAM_URL" &
+CURL=$!
+wait_for 10 sh -c "[ \$(stat -c %s '$KT_TMP/stream-cut.bin' 2>/dev/null || echo 0) -gt 200000 ]" ||
+	fail pg_web_outage_started "the slow stream did not start"
+pg_stop
+sleep 2
+pg_restart || fatal pg_restart "postgres did not restart"
+wait_for 60 sh -c "! kill -0 $CURL 2>/dev/null"
+wait "$CURL"
+rc=$?
+check pg_web_stream_outage "curl rc $rc, $(stat -c %s "$KT_TMP/stream-cut.bin") of $(stat -c %s "$KT_TMP/stream-full.bin") bytes; log: $(grep -i 'session' "$KT_TMP/web.log" | head -n 4 | tr '\n' ' ')" \
+	sh -c "[ $rc = 0 ] && cmp -s '$KT_TMP/stream-full.bin' '$KT_TMP/stream-cut.bin' && grep -q 'session $BIG_GID: the server is unreachable; waiting for it' '$KT_TMP/web.log' && grep -q 'streaming session $BIG_GID: the server is back after' '$KT_TMP/web.log'"
+kill "$WEB" 2>/dev/null
+
 kill -TERM "$SHIPPER"
 wait "$SHIPPER"
 rc=$?

@@ -26,7 +26,8 @@ RUNTIMES=(podman conmon docker.io python3-grpcio)
 POSTGRES=(postgresql postgresql-client openssl curl)
 QEMU=(qemu-system-x86 cpio kmod zstd xz-utils debian-archive-keyring)
 BROWSER=(chromium)
-BENCH=(asciinema tlog sudo hyperfine linux-perf)
+# pgbouncer: bench/pg_scale.sh's pooled CLI rows (a deployment option)
+BENCH=(asciinema tlog sudo hyperfine linux-perf pgbouncer)
 # make SAN=1 / make fuzz: libvterm is rebuilt from Debian's source with the
 # sanitizers (tests/fuzz/get_libvterm.sh: apt-get source + dpkg-source), and
 # libFuzzer's runtime comes with clang's runtime libraries
