@@ -59,7 +59,8 @@ int ix_query_codes(struct kt_store *st, const char *const *terms, const size_t *
 		err = -ENOMEM;
 		goto cleanup;
 	}
-	memcpy(*codes, c, *n * sizeof(**codes));
+	if (*n) /* c is NULL for an empty set */
+		memcpy(*codes, c, *n * sizeof(**codes));
 cleanup:
 	ix_tri_set_free(set);
 	return err;

@@ -304,7 +304,8 @@ const uint64_t *ix_tri_set_codes(struct ix_tri_set *s, size_t *n)
 {
 	size_t o = 0;
 
-	qsort(s->codes, s->n, sizeof(*s->codes), cmp_u64);
+	if (s->n > 1) /* codes is NULL while empty: qsort wants an array */
+		qsort(s->codes, s->n, sizeof(*s->codes), cmp_u64);
 	for (size_t i = 0; i < s->n; i++)
 		if (!o || s->codes[i] != s->codes[o - 1])
 			s->codes[o++] = s->codes[i];
