@@ -259,11 +259,8 @@ static void session_checkpoint(struct kt_recorder *r, struct rec_session *s, int
 static int add_frame(struct kt_recorder *r, struct rec_session *s, uint8_t type, int64_t ts,
 		     const void *data, uint32_t len)
 {
-	/* back-to-back bytes of one direction: one frame (COALESCE_US) */
-	int err = kt_chunk_extend(&s->cb, type, ts, COALESCE_US, data, len);
+	int err = kt_chunk_add(&s->cb, type, ts, data, len);
 
-	if (err == -ESRCH)
-		err = kt_chunk_add(&s->cb, type, ts, data, len);
 	if (err) {
 		pr_err("session %" PRId64 ": frame not buffered: %s", s->info.id, strerror(-err));
 		note_err(r, err); /* -ENOMEM: retried from the ring */

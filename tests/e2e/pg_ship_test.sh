@@ -170,7 +170,7 @@ check server_chain_equals_node "$(cat "$KT_TMP/diff-n3.txt")" sh -c "! grep -qE 
 # ------------------------------------------------------------------ live + outage
 step_start
 start_recorder record_live "$KT_TMP/n1.db" "$KT_TMP/rec-live.log" --node-name n1-k8s --key "$KT_TMP/n1.key"
-MPORT=$((PORT + 1000))
+MPORT=$(free_port)
 "$K" --db "$KT_TMP/n1.db" ship --to "$PG_URL" --node-name n1 --poll-ms 200 \
 	--status-file "$KT_TMP/ship.json" --metrics-listen "127.0.0.1:$MPORT" >"$KT_TMP/ship-live.log" 2>&1 &
 SHIPPER=$!
