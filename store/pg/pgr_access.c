@@ -40,45 +40,10 @@ static int exec_simple(struct kt_pgr *pg, const char *sql, const char *what)
 static int log_pipelined(struct kt_pgr *pg, const char *const v[4], const char *what)
 {
 	static const char *const sqls[] = { "BEGIN READ WRITE", INSERT_SQL, "COMMIT" };
-	PGresult *r, *bad = NULL;
-	int err = 0, i;
-	bool synced;
+	int err = kt_pgr_pipeline3(pg, sqls, 4, v, 0, NULL, what);
 
-	if (PQstatus(pg->conn) != CONNECTION_OK ||
-	    PQtransactionStatus(pg->conn) != PQTRANS_IDLE || !PQenterPipelineMode(pg->conn))
-		return 1;
-	for (i = 0; i < 3; i++)
-		if (!PQsendQueryParams(pg->conn, sqls[i], i == 1 ? 4 : 0, NULL, i == 1 ? v : NULL,
-				       NULL, NULL, 0))
-			break;
-	if (i < 3 || !PQpipelineSync(pg->conn)) {
-		/* libpq could not send: the connection is gone (the next query
-		 * resets it) */
-		err = kt_pgr_err(pg, NULL, what);
-		PQexitPipelineMode(pg->conn);
-		return err;
-	}
-	/* per query its result then NULL, then the sync's; after an error the
-	 * server skips to the sync (PGRES_PIPELINE_ABORTED for the rest) */
-	for (i = 0; i < 3; i++) {
-		while ((r = PQgetResult(pg->conn))) {
-			ExecStatusType st = PQresultStatus(r);
-
-			if (st != PGRES_COMMAND_OK && st != PGRES_PIPELINE_ABORTED && !bad)
-				bad = r;
-			else
-				PQclear(r);
-		}
-	}
-	r = PQgetResult(pg->conn);
-	synced = r && PQresultStatus(r) == PGRES_PIPELINE_SYNC;
-	PQclear(r);
-	if (bad || !synced)
-		err = kt_pgr_err(pg, bad, what);
-	PQclear(bad);
-	PQexitPipelineMode(pg->conn);
 	/* a failed insert leaves the transaction open and aborted */
-	if (err && PQtransactionStatus(pg->conn) == PQTRANS_INERROR)
+	if (err < 0 && PQtransactionStatus(pg->conn) == PQTRANS_INERROR)
 		exec_simple(pg, "ROLLBACK", "rolling back the access log");
 	return err;
 }

@@ -675,3 +675,61 @@ int kt_pgr_unsupported(struct kt_store *st, const char *what)
 	       "store (--db NODE.db; 'kubetape show ID' names the node)", st->path, what);
 	return -EOPNOTSUPP;
 }
+
+/*
+ * Three statements in one round trip (libpq's pipeline mode), the middle one
+ * with parameters: what the cursor's BEGIN + DECLARE + first FETCH and the
+ * access log's BEGIN + INSERT + COMMIT share.  1 when the pipeline could
+ * not be used (the connection is not idle and healthy): nothing was sent.
+ * Else 0, or the error logged once (the caller rolls back what the server
+ * left open).  With rows, the last statement's PGRES_TUPLES_OK result is
+ * handed back there (required: no rows is an error).
+ */
+int kt_pgr_pipeline3(struct kt_pgr *pg, const char *const sqls[3], int n,
+		     const char *const *vals, int binary, PGresult **rows, const char *what)
+{
+	PGresult *r, *bad = NULL, *got = NULL;
+	bool synced;
+	int err, i;
+
+	if (PQstatus(pg->conn) != CONNECTION_OK ||
+	    PQtransactionStatus(pg->conn) != PQTRANS_IDLE || !PQenterPipelineMode(pg->conn))
+		return 1;
+	for (i = 0; i < 3; i++)
+		if (!PQsendQueryParams(pg->conn, sqls[i], i == 1 ? n : 0, NULL, i == 1 ? vals : NULL,
+				       NULL, NULL, binary))
+			break;
+	if (i < 3 || !PQpipelineSync(pg->conn)) {
+		/* libpq could not send: the connection is gone */
+		err = kt_pgr_err(pg, NULL, what);
+		PQexitPipelineMode(pg->conn);
+		return err;
+	}
+	/* per query its result then NULL, then the sync's; after an error the
+	 * server skips to the sync (PGRES_PIPELINE_ABORTED for the rest) */
+	for (i = 0; i < 3; i++) {
+		while ((r = PQgetResult(pg->conn))) {
+			ExecStatusType st = PQresultStatus(r);
+
+			if (rows && i == 2 && st == PGRES_TUPLES_OK && !got)
+				got = r;
+			else if (st != PGRES_COMMAND_OK && st != PGRES_PIPELINE_ABORTED && !bad)
+				bad = r;
+			else
+				PQclear(r);
+		}
+	}
+	r = PQgetResult(pg->conn);
+	synced = r && PQresultStatus(r) == PGRES_PIPELINE_SYNC;
+	PQclear(r);
+	err = bad || !synced || (rows && !got) ? kt_pgr_err(pg, bad, what) : 0;
+	PQclear(bad);
+	PQexitPipelineMode(pg->conn);
+	if (err) {
+		PQclear(got);
+		got = NULL;
+	}
+	if (rows)
+		*rows = got;
+	return err;
+}

@@ -34,52 +34,16 @@ static PGresult *start_pipelined(struct kt_pgr *pg, const char *decl, int n,
 				 const char *const *vals, const char *fetch, const char *what,
 				 int *err)
 {
-	const char *sqls[] = { "BEGIN READ ONLY", decl, fetch };
-	PGresult *r, *bad = NULL, *rows = NULL;
-	bool synced;
-	int i;
+	const char *const sqls[] = { "BEGIN READ ONLY", decl, fetch };
+	PGresult *rows = NULL;
 
 	*err = kt_pgr_revive(pg);
 	if (*err) {
 		pr_debug("store %s: %s: not sent: the server is down", pg->label, what);
 		return NULL;
 	}
-	*err = 1;
-	if (PQtransactionStatus(pg->conn) != PQTRANS_IDLE || !PQenterPipelineMode(pg->conn))
-		return NULL;
-	for (i = 0; i < 3; i++)
-		if (!PQsendQueryParams(pg->conn, sqls[i], i == 1 ? n : 0, NULL, i == 1 ? vals : NULL,
-				       NULL, NULL, 1))
-			break;
-	if (i < 3 || !PQpipelineSync(pg->conn)) {
-		/* libpq could not send: the connection is gone */
-		*err = kt_pgr_err(pg, NULL, what);
-		PQexitPipelineMode(pg->conn);
-		return NULL;
-	}
-	/* per query its result then NULL, then the sync's; after an error the
-	 * server skips to the sync (PGRES_PIPELINE_ABORTED for the rest) */
-	for (i = 0; i < 3; i++) {
-		while ((r = PQgetResult(pg->conn))) {
-			ExecStatusType st = PQresultStatus(r);
-
-			if (i == 2 && st == PGRES_TUPLES_OK && !rows)
-				rows = r;
-			else if (st != PGRES_COMMAND_OK && st != PGRES_PIPELINE_ABORTED && !bad)
-				bad = r;
-			else
-				PQclear(r);
-		}
-	}
-	r = PQgetResult(pg->conn);
-	synced = r && PQresultStatus(r) == PGRES_PIPELINE_SYNC;
-	PQclear(r);
-	*err = bad || !synced || !rows ? kt_pgr_err(pg, bad, what) : 0;
-	PQclear(bad);
-	PQexitPipelineMode(pg->conn);
-	if (*err) {
-		PQclear(rows);
-		rows = NULL;
+	*err = kt_pgr_pipeline3(pg, sqls, n, vals, 1, &rows, what);
+	if (*err < 0) {
 		/* a failed DECLARE leaves the transaction open and aborted */
 		if (PQtransactionStatus(pg->conn) != PQTRANS_IDLE &&
 		    PQstatus(pg->conn) == CONNECTION_OK)

@@ -111,6 +111,11 @@ int kt_pgr_filter_sql(const struct kt_session_filter *f, const char *alias, char
 int kt_pgr_each(struct kt_pgr *pg, const char *sql, int n, const char *const *vals,
 		const char *what, int (*row_cb)(const PGresult *r, int row, void *ctx),
 		void *ctx);
+/* Three statements in one round trip (pipeline), the middle one with
+ * parameters; with rows, the last one's result (pgr_conn.c).  1: not
+ * usable, nothing sent; else 0 or the error, logged once. */
+int kt_pgr_pipeline3(struct kt_pgr *pg, const char *const sqls[3], int n,
+		     const char *const *vals, int binary, PGresult **rows, const char *what);
 /* Before sending on the connection: reconnect after an outage (with
  * backoff, pgr_conn.c).  0, or -ECONNRESET while the server is down. */
 int kt_pgr_revive(struct kt_pgr *pg);
