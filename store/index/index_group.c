@@ -189,14 +189,56 @@ cleanup:
 	return err;
 }
 
+/*
+ * For each group id q returns: its document (group_doc) through stmt
+ * (?1 = id, ?2 = document): coarse_rows inserts, kt_index_prune deletes.
+ * A group whose set no longer decodes (logged by group_doc) is skipped:
+ * its blocks cannot be matched either way, and one bad blob must not stop
+ * every later group's row.  *n counts the rows written.
+ */
+static int group_docs(struct kt_store *st, sqlite3_stmt *q, sqlite3_stmt *stmt, const char *what,
+		      int *n)
+{
+	struct buf doc = { 0 };
+	int rc, err = 0;
+
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		int64_t gid = sqlite3_column_int64(q, 0);
+
+		doc.len = 0;
+		err = group_doc(st, gid, &doc);
+		if (err == -EBADMSG) {
+			err = 0;
+			continue;
+		}
+		if (err)
+			goto cleanup;
+		if (!doc.len)
+			continue;
+		sqlite3_reset(stmt);
+		sqlite3_bind_int64(stmt, 1, gid);
+		sqlite3_bind_text(stmt, 2, doc.p, (int)doc.len, SQLITE_STATIC);
+		rc = sqlite3_step(stmt);
+		if (rc != SQLITE_DONE) {
+			err = kt_sql_err(st, rc, what);
+			goto cleanup;
+		}
+		(*n)++;
+	}
+	if (rc != SQLITE_DONE)
+		err = kt_sql_err(st, rc, what);
+cleanup:
+	free(doc.p);
+	return err;
+}
+
 /* Closed groups still without their screen_gfts row (open = 2) get it,
  * once they hold more than LAZY_PAIRS pairs in all (see the top). */
 static int coarse_rows(struct kt_store *st)
 {
 	sqlite3_stmt *q = NULL, *ins = NULL;
-	struct buf doc = { 0 };
 	int64_t pending = 0;
-	int rc, err, n = 0;
+	int err, n = 0;
 
 	err = ix_prep(st, "SELECT total(n_pairs) FROM screen_groups WHERE open != 0 AND open = 2",
 		      &q);
@@ -212,29 +254,9 @@ static int coarse_rows(struct kt_store *st)
 	      ix_prep(st, "INSERT INTO screen_gfts (rowid, x) VALUES (?1, ?2)", &ins);
 	if (err)
 		goto cleanup;
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		int64_t gid = sqlite3_column_int64(q, 0);
-
-		doc.len = 0;
-		err = group_doc(st, gid, &doc);
-		if (err)
-			goto cleanup;
-		if (!doc.len)
-			continue;
-		sqlite3_reset(ins);
-		sqlite3_bind_int64(ins, 1, gid);
-		sqlite3_bind_text(ins, 2, doc.p, (int)doc.len, SQLITE_STATIC);
-		rc = sqlite3_step(ins);
-		if (rc != SQLITE_DONE) {
-			err = kt_sql_err(st, rc, "screen index");
-			goto cleanup;
-		}
-		n++;
-	}
-	if (rc != SQLITE_DONE) {
-		err = kt_sql_err(st, rc, "screen index");
+	err = group_docs(st, q, ins, "screen index", &n);
+	if (err)
 		goto cleanup;
-	}
 	sqlite3_finalize(q);
 	q = NULL;
 	err = ix_prep(st, "UPDATE screen_groups SET open = 0 WHERE open != 0 AND open = 2", &q);
@@ -246,7 +268,6 @@ static int coarse_rows(struct kt_store *st)
 cleanup:
 	sqlite3_finalize(q);
 	sqlite3_finalize(ins);
-	free(doc.p);
 	return err;
 }
 
@@ -277,8 +298,7 @@ int ix_group_close(struct kt_store *st, int64_t sid)
 int kt_index_prune(struct kt_store *st, int64_t sid)
 {
 	sqlite3_stmt *q = NULL, *del = NULL;
-	struct buf doc = { 0 };
-	int rc, err;
+	int err, n = 0;
 
 	err = ix_prep(st, "SELECT id FROM screen_groups WHERE session_id = ?1 AND open = 0", &q) ?:
 	      ix_prep(st, "INSERT INTO screen_gfts (screen_gfts, rowid, x) VALUES ('delete', ?1, ?2)",
@@ -286,32 +306,9 @@ int kt_index_prune(struct kt_store *st, int64_t sid)
 	if (err)
 		goto cleanup;
 	sqlite3_bind_int64(q, 1, sid);
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		int64_t gid = sqlite3_column_int64(q, 0);
-
-		doc.len = 0;
-		err = group_doc(st, gid, &doc);
-		if (err == -EBADMSG) {
-			err = 0;
-			continue;
-		}
-		if (err)
-			goto cleanup;
-		if (!doc.len)
-			continue;
-		sqlite3_reset(del);
-		sqlite3_bind_int64(del, 1, gid);
-		sqlite3_bind_text(del, 2, doc.p, (int)doc.len, SQLITE_STATIC);
-		rc = sqlite3_step(del);
-		if (rc != SQLITE_DONE) {
-			err = kt_sql_err(st, rc, "prune: screen groups");
-			goto cleanup;
-		}
-	}
-	if (rc != SQLITE_DONE) {
-		err = kt_sql_err(st, rc, "prune: screen groups");
+	err = group_docs(st, q, del, "prune: screen groups", &n);
+	if (err)
 		goto cleanup;
-	}
 	sqlite3_finalize(q);
 	q = NULL;
 	err = ix_prep(st, "DELETE FROM screen_sets WHERE group_id IN"
@@ -332,6 +329,5 @@ int kt_index_prune(struct kt_store *st, int64_t sid)
 cleanup:
 	sqlite3_finalize(q);
 	sqlite3_finalize(del);
-	free(doc.p);
 	return err;
 }
