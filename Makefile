@@ -71,7 +71,7 @@ endif
 # run on SQLite, --help, a recorder that does not ship) does not load it
 # and its ~20 libraries at every start (pq_load.c says why).
 PG_CFLAGS := $(shell pkg-config --cflags libpq 2>/dev/null || echo -I/usr/include/postgresql)
-LIBS_STORE := -lsqlite3 -lzstd -ljansson $(LIBS_VTERM) -lsodium -lm
+LIBS_STORE := -lsqlite3 -lzstd -ljansson $(LIBS_VTERM) -lsodium $(shell pkg-config --libs libcrypto 2>/dev/null || echo -lcrypto) -lm
 LIBS_BPF := -lbpf -lelf -lz
 
 

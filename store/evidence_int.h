@@ -13,6 +13,7 @@ struct kt_cp {
 	char uuid[40];
 	uint8_t head[KT_HASH_LEN], prev[KT_HASH_LEN], sig[KT_SIG_LEN];
 	uint8_t final;          /* 0, 1 (the session's end) or KT_CP_PRUNE */
+	int64_t ver;            /* chain version: KT_CHAIN_BLAKE2B, KT_CHAIN_SHA256 */
 	/* KT_CP_PRUNE only: the prunes row's rule and min_age_us, signed */
 	int64_t min_age_us;
 	char rule[128];
@@ -22,14 +23,15 @@ struct kt_cp {
 #define KT_CP_PRUNE 2
 #define KT_CP_MSG_MAX 320
 size_t kt_cp_message(const struct kt_cp *cp, uint8_t out[KT_CP_MSG_MAX]);
-/* BLAKE2b-256 of the message: what the next checkpoint's prev holds */
-void kt_cp_hash(const struct kt_cp *cp, uint8_t out[KT_HASH_LEN]);
+/* cp_hash, the hash of cp->ver over the message: what the next
+ * checkpoint's prev holds; -EPROTONOSUPPORT for an unknown version */
+int kt_cp_hash(const struct kt_cp *cp, uint8_t out[KT_HASH_LEN]);
 
 /* verify.c: a checkpoints row in CP_COLS order (either backend), and
  * whether its signature verifies under pk (false without pk) */
-#define CP_COLS "node_seq, session_id, uuid, seq, ts_us, n_frames, head, final, prev, sig"
+#define CP_COLS "node_seq, session_id, uuid, seq, ts_us, n_frames, head, final, prev, sig, ver"
 #define CP_COLS_C "c.node_seq, c.session_id, c.uuid, c.seq, c.ts_us, c.n_frames, c.head," \
-	" c.final, c.prev, c.sig"
+	" c.final, c.prev, c.sig, c.ver"
 struct kt_row;
 void kt_cp_read(struct kt_row *q, struct kt_cp *cp);
 bool kt_cp_sig_ok(const struct kt_cp *cp, const uint8_t *pk);

@@ -90,7 +90,8 @@ static int sign_prune(struct kt_store *st, struct kt_signer *sg, int64_t prune_i
 
 	rc = sqlite3_prepare_v2(st->db,
 		"SELECT p.session_id, p.uuid, p.ts_us, p.rule, p.min_age_us, p.n_frames, p.head,"
-		" coalesce((SELECT max(seq) + 1 FROM checkpoints c WHERE c.session_id = p.session_id), 0)"
+		" coalesce((SELECT max(seq) + 1 FROM checkpoints c WHERE c.session_id = p.session_id), 0),"
+		" (SELECT chain_ver FROM sessions s WHERE s.id = p.session_id)"
 		" FROM prunes p WHERE p.id = ?1", -1, &q, NULL);
 	if (rc != SQLITE_OK)
 		return kt_sql_err(st, rc, "prune: sign");
@@ -109,6 +110,9 @@ static int sign_prune(struct kt_store *st, struct kt_signer *sg, int64_t prune_i
 	if (sqlite3_column_bytes(q, 6) == KT_HASH_LEN)
 		memcpy(cp.head, sqlite3_column_blob(q, 6), KT_HASH_LEN);
 	cp.seq = sqlite3_column_int64(q, 7);
+	/* signed with the session's chain version (its head's hash); the
+	 * session row is still there (deleted after this, same transaction) */
+	cp.ver = sqlite3_column_int64(q, 8);
 	/* the signature covers the rule as stored; kt_store_prune builds it
 	 * shorter than kt_prune_record.rule, so readers get it whole */
 	assert(strcmp(cp.rule, (const char *)sqlite3_column_text(q, 3)) == 0);

@@ -315,6 +315,17 @@ static const char schema_v8_sets[] =
 	"  x, tokenize = 'ascii', detail = 'none', content = '', columnsize = 0"
 	");";
 
+/*
+ * v9: the tamper-evidence hash is recorded per session and per checkpoint
+ * (FORMAT.md "Chain versions"): 1 = BLAKE2b-256, 2 = SHA-256.  Existing
+ * rows are version 1 (what wrote them); new sessions default to 2, so no
+ * session insert has to name it.  Self-contained: renumbers by from_version.
+ */
+static const char schema_v9_chain_ver[] =
+	"ALTER TABLE sessions ADD COLUMN chain_ver INTEGER NOT NULL DEFAULT 2;"
+	"UPDATE sessions SET chain_ver = 1;"
+	"ALTER TABLE checkpoints ADD COLUMN ver INTEGER NOT NULL DEFAULT 1;";
+
 const struct kt_migration kt_migrations[] = {
 	{ 0, schema_v1 },
 	{ 1, schema_v2 },
@@ -324,5 +335,6 @@ const struct kt_migration kt_migrations[] = {
 	{ 5, schema_v6_entry },
 	{ 6, schema_v7_keyframes },
 	{ 7, schema_v8_sets },
+	{ 8, schema_v9_chain_ver },
 };
 const size_t kt_n_migrations = sizeof(kt_migrations) / sizeof(kt_migrations[0]);

@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -237,8 +238,13 @@ static int chain_tail(struct kt_store *st, int64_t *node_seq, uint8_t hash[KT_HA
 		if (sqlite3_column_text(q, 9))
 			kt_strlcpy(cp.rule, (const char *)sqlite3_column_text(q, 9), sizeof(cp.rule));
 		cp.min_age_us = sqlite3_column_int64(q, 10);
+		cp.ver = sqlite3_column_int64(q, 11);
 		*node_seq = cp.node_seq;
-		kt_cp_hash(&cp, hash);
+		/* a tail of an unknown version: nothing can follow it here */
+		err = kt_cp_hash(&cp, hash);
+		if (err)
+			pr_err("node chain: checkpoint %" PRId64 " has chain version %" PRId64 ", unknown to this kubetape",
+			       cp.node_seq, cp.ver);
 	} else if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
 		err = kt_sql_err(st, rc, "node chain tail");
 	}

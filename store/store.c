@@ -57,7 +57,8 @@ static const char *const stmt_sql[ST__COUNT] = {
 		" out_bytes, in_bytes, nframes, raw_len, codec, data)"
 		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
 	/* tamper evidence (chain.c) */
-	[ST_CHAIN_GET] = "SELECT n_frames, head FROM chain_heads WHERE session_id = ?1",
+	[ST_CHAIN_GET] = "SELECT coalesce(h.n_frames, 0), h.head, s.chain_ver FROM sessions s"
+		" LEFT JOIN chain_heads h ON h.session_id = s.id WHERE s.id = ?1",
 	[ST_CHAIN_PUT] = "INSERT OR REPLACE INTO chain_heads (session_id, n_frames, head)"
 		" VALUES (?1, ?2, ?3)",
 	/* checkpoints: cached, a recorder signs every session's head at its
@@ -66,14 +67,15 @@ static const char *const stmt_sql[ST__COUNT] = {
 		"SELECT s.uuid, coalesce(h.n_frames, 0), h.head,"
 		" (SELECT seq FROM checkpoints WHERE session_id = s.id ORDER BY seq DESC LIMIT 1),"
 		" (SELECT n_frames FROM checkpoints WHERE session_id = s.id ORDER BY seq DESC LIMIT 1),"
-		" (SELECT final FROM checkpoints WHERE session_id = s.id ORDER BY seq DESC LIMIT 1)"
+		" (SELECT final FROM checkpoints WHERE session_id = s.id ORDER BY seq DESC LIMIT 1),"
+		" s.chain_ver"
 		" FROM sessions s LEFT JOIN chain_heads h ON h.session_id = s.id WHERE s.id = ?1",
 	[ST_CP_INSERT] =
 		"INSERT INTO checkpoints (node_seq, session_id, uuid, seq, ts_us, n_frames, head,"
-		" final, prev, sig) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+		" final, prev, sig, ver) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
 	[ST_CP_TAIL] =
 		"SELECT c.node_seq, c.session_id, c.uuid, c.seq, c.ts_us,"
-		" c.n_frames, c.head, c.final, c.prev, p.rule, p.min_age_us"
+		" c.n_frames, c.head, c.final, c.prev, p.rule, p.min_age_us, c.ver"
 		" FROM checkpoints c LEFT JOIN prunes p ON c.final = 2 AND"
 		" p.session_id = c.session_id AND p.uuid = c.uuid AND p.ts_us = c.ts_us"
 		" ORDER BY c.node_seq DESC LIMIT 1",

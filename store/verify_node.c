@@ -97,17 +97,17 @@ struct node_walk {
 		(w)->cb(_m, (w)->ctx); (w)->problems++; } while (0)
 
 /* A prune checkpoint's rule and age: from the prunes row on a node, from
- * the node query's join on the cluster store (columns 11..13). */
+ * the node query's join on the cluster store (columns 12..14). */
 static bool prune_fill(struct node_walk *w, struct kt_row *q, struct kt_cp *cp)
 {
 	size_t n;
 
 	if (w->sq)
 		return prune_fill_sqlite(w->st, cp);
-	if (!q->i64(q, 13))
+	if (!q->i64(q, 14))
 		return false;
-	kt_strlcpy(cp->rule, q->bytes(q, 11, &n), sizeof(cp->rule));
-	cp->min_age_us = q->i64(q, 12);
+	kt_strlcpy(cp->rule, q->bytes(q, 12, &n), sizeof(cp->rule));
+	cp->min_age_us = q->i64(q, 13);
 	return true;
 }
 
@@ -140,8 +140,8 @@ static int node_cp(struct kt_row *q, void *ctx)
 			exists = sqlite3_step(w->sq) == SQLITE_ROW;
 			sqlite3_reset(w->sq);
 		} else {
-			/* the cluster store's query joined sessions: column 10 */
-			exists = q->i64(q, 10) != 0;
+			/* the cluster store's query joined sessions: column 11 */
+			exists = q->i64(q, 11) != 0;
 		}
 	}
 	if (!exists && !w->sq) {
@@ -168,7 +168,12 @@ static int node_cp(struct kt_row *q, void *ctx)
 			NODE_PROBLEM(w, "session %s (id %" PRId64 ") was removed as pruned by rule '%s', but its final checkpoint %" PRId64 " was signed less than that before the prune",
 				     cp.uuid, cp.session_id, pr.rule, cp.node_seq);
 	}
-	kt_cp_hash(&cp, w->prev);
+	if (kt_cp_hash(&cp, w->prev)) {
+		/* nothing after it can be linked: report once, go on from zeros */
+		NODE_PROBLEM(w, "checkpoint %" PRId64 " (session %s): chain version %" PRId64 " unknown to this kubetape",
+			     cp.node_seq, cp.uuid, cp.ver);
+		memset(w->prev, 0, sizeof(w->prev));
+	}
 	if (cp.node_seq == w->head_seq && memcmp(w->prev, w->head_hash, KT_HASH_LEN))
 		NODE_PROBLEM(w, "checkpoint %" PRId64 " is not the one the head file names", cp.node_seq);
 	w->expect = cp.node_seq + 1;

@@ -3,8 +3,9 @@
  * Tamper evidence and the access log (store/FORMAT.md, "Tamper evidence",
  * "Access log").
  *
- *  - Every session's frame stream is hash-chained frame by frame (BLAKE2b-256
- *    over the logical frames, so compaction and re-chunking change nothing).
+ *  - Every session's frame stream is hash-chained frame by frame (over the
+ *    logical frames, so compaction and re-chunking change nothing) with the
+ *    hash its chain version names: 1 BLAKE2b-256, 2 SHA-256.
  *    The recorder puts the session's metadata, each command, each exit and
  *    the end into the stream as evidence frames (KT_FRAME_META..END), so the
  *    chain covers them; the verifier checks the tables against them.
@@ -22,7 +23,7 @@
 #include <stdbool.h>
 #include "store.h"
 
-#define KT_HASH_LEN 32 /* BLAKE2b-256 */
+#define KT_HASH_LEN 32 /* BLAKE2b-256 (chain version 1) or SHA-256 (2) */
 #define KT_PK_LEN 32   /* Ed25519 public key */
 #define KT_SIG_LEN 64  /* Ed25519 signature */
 
@@ -37,9 +38,28 @@ int kt_evidence_cmd(const struct kt_command *c, uint8_t **out, size_t *len);
 size_t kt_evidence_exit(int32_t seq, int64_t end_us, int exit_status, uint8_t out[32]);
 size_t kt_evidence_end(const struct kt_session_info *s, uint8_t out[32]);
 
-/* Chain step: h = BLAKE2b-256(h || type || ts_us || len || payload)
- * (FORMAT.md, "Tamper evidence"; public for bench/ and tools). */
-void kt_chain_step(uint8_t h[KT_HASH_LEN], const struct kt_frame *f);
+/*
+ * Chain versions (FORMAT.md "Chain versions"): which hash a session's chain
+ * and its checkpoints use, recorded in sessions.chain_ver and
+ * checkpoints.ver (and signed: the checkpoint message's version byte).
+ * New sessions get KT_CHAIN_VER_NEW; every version stays verifiable.
+ */
+#define KT_CHAIN_BLAKE2B 1   /* BLAKE2b-256 (libsodium) */
+#define KT_CHAIN_SHA256 2    /* SHA-256 (OpenSSL libcrypto: SHA-NI where the CPU has it) */
+#define KT_CHAIN_VER_NEW KT_CHAIN_SHA256
+bool kt_chain_ver_known(int64_t ver);
+
+/*
+ * A hasher for one chain version, reused across frames (OpenSSL's context
+ * set-up is too dear per frame).  NULL with errno EPROTONOSUPPORT for an
+ * unknown version, ENOMEM.  Free accepts NULL.
+ */
+struct kt_chain;
+struct kt_chain *kt_chain_new(int64_t ver);
+void kt_chain_free(struct kt_chain *c);
+/* Chain step: h = H(h || type || ts_us || len || payload), H by c's
+ * version (FORMAT.md, "Tamper evidence"; public for bench/ and tools). */
+void kt_chain_step(struct kt_chain *c, uint8_t h[KT_HASH_LEN], const struct kt_frame *f);
 
 /* The count in a KT_FRAME_WITHHELD payload; -EBADMSG if malformed. */
 int kt_frame_withheld_parse(const struct kt_frame *f, uint64_t *bytes);

@@ -18,7 +18,7 @@
 #include <stdint.h>
 #include <stdbool.h>
 
-#define KT_SCHEMA_VERSION 8
+#define KT_SCHEMA_VERSION 9
 #define KT_STREAM_VERSION 1
 
 struct kt_store;

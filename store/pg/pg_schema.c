@@ -358,6 +358,16 @@ static const char pg_v3[] =
 	"CREATE INDEX sessions_ns_trgm ON sessions USING gin (k8s_namespace gin_trgm_ops);"
 	"CREATE INDEX sessions_ns_start ON sessions (k8s_namespace, start_us);";
 
+/*
+ * v5: the chain version of each session and checkpoint (FORMAT.md "Chain
+ * versions", SQLite v9), shipped like every other column so the cluster
+ * store verifies both hashes.  Rows shipped before are version 1 (BLAKE2b):
+ * nothing else wrote them.  Self-contained: renumbers by from_version.
+ */
+static const char pg_v5_chain_ver[] =
+	"ALTER TABLE sessions ADD COLUMN chain_ver bigint NOT NULL DEFAULT 1;"
+	"ALTER TABLE checkpoints ADD COLUMN ver bigint NOT NULL DEFAULT 1;";
+
 static const struct {
 	int from_version;
 	const char *sql;
@@ -366,6 +376,7 @@ static const struct {
 	{ 1, kt_pg_step_access_log },  /* pg_schema_access.c */
 	{ 2, pg_v3 },  /* the read side's indexes (bench/pg_scale.sh) */
 	{ 3, kt_pg_step_search_walk },  /* pg_schema_search.c */
+	{ 4, pg_v5_chain_ver },  /* the chain hash's version */
 };
 
 int kt_pg_err(PGconn *c, const PGresult *r, const char *what)

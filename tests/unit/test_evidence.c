@@ -5,7 +5,10 @@
  * checkpoints signed with a real key), then every tampering of the issue's
  * table applied to a copy with plain SQLite, each caught by
  * kt_verify_session / kt_verify_node with the right reason.  Also: a clean
- * store verifies before and after compaction; the redaction rules.
+ * store verifies before and after compaction; the redaction rules.  The
+ * evidence cases run once per chain version (FORMAT.md "Chain versions"):
+ * the new one (SHA-256) and version 1 (BLAKE2b), whose sessions are made
+ * version 1 before their first frame, as an upgraded store's old ones are.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -26,6 +29,16 @@
 
 static char g_dir[128], g_db[256], g_key[256], g_head[300];
 static int64_t g_sid[2];
+static int g_ver;           /* the chain version this round writes */
+static char g_name[64];
+
+/* RUN, with the chain version in the case's name */
+#define RUNV(fn) do { snprintf(g_name, sizeof(g_name), "%s_v%d", #fn, g_ver); \
+	kt_t_cur = g_name; kt_t_cur_failed = 0; fn(); \
+	if (kt_t_cur_failed) kt_t_failed_cases++; else printf("PASS %s\n", g_name); \
+	fflush(stdout); } while (0)
+
+static int sql(const char *path, const char *q);
 
 /* One session the recorder's way: META, output in several chunks, commands
  * with CMD/EXIT frames, checkpoints, END and the final checkpoint. */
@@ -40,6 +53,15 @@ static void record(struct kt_store *st, struct kt_signer *sg, const char *uuid, 
 	kt_chunk_builder_init(&b);
 	CHECK_EQ_INT(kt_store_session_create(st, &s), 0);
 	*sid = s.id;
+	CHECK_EQ_INT(kt_fx_sql_int(g_db, "SELECT chain_ver FROM sessions ORDER BY id DESC LIMIT 1"),
+		     KT_CHAIN_VER_NEW);
+	if (g_ver != KT_CHAIN_VER_NEW) {
+		char q[128];
+
+		snprintf(q, sizeof(q), "UPDATE sessions SET chain_ver = %d WHERE id = %lld", g_ver,
+			 (long long)s.id);
+		CHECK_EQ_INT(sql(g_db, q), 0);
+	}
 	CHECK_EQ_INT(kt_rec_ev_meta(&b, &s), 0);
 	for (int c = 0; c < 6; c++) {
 		struct kt_command cmd = kt_fx_cmd(s.id, t0 + c * 1000000 + 10, 100 + c, 99,
@@ -94,6 +116,14 @@ out:
 	kt_store_close(st);
 	/* the key is private, the public key next to it */
 	CHECK_EQ_INT(kt_fx_sql_int(g_db, "SELECT count(*) FROM checkpoints"), 8);
+	{
+		char q[128];
+
+		/* every checkpoint names its session's version */
+		snprintf(q, sizeof(q), "SELECT count(*) FROM checkpoints c JOIN sessions s ON"
+			 " s.id = c.session_id WHERE c.ver = %d AND s.chain_ver = %d", g_ver, g_ver);
+		CHECK_EQ_INT(kt_fx_sql_int(g_db, q), 8);
+	}
 	{
 		char cmd[1024];
 
@@ -503,25 +533,32 @@ static void t_access_log(void)
 int main(void)
 {
 	kt_log_init("test_evidence", KT_LOG_ERROR);
-	if (sodium_init() < 0 || kt_fx_mkdtemp(g_dir, sizeof(g_dir), "kt-evidence"))
+	if (sodium_init() < 0)
 		return 1;
-	snprintf(g_db, sizeof(g_db), "%s/kt.db", g_dir);
-	snprintf(g_key, sizeof(g_key), "%s/keys/node.key", g_dir);
-	snprintf(g_head, sizeof(g_head), "%s.head", g_key);
-	{
-		char d[300];
+	for (int round = 0; round < 2; round++) {
+		g_ver = round ? KT_CHAIN_BLAKE2B : KT_CHAIN_VER_NEW;
+		if (kt_fx_mkdtemp(g_dir, sizeof(g_dir), "kt-evidence"))
+			return 1;
+		snprintf(g_db, sizeof(g_db), "%s/kt.db", g_dir);
+		snprintf(g_key, sizeof(g_key), "%s/keys/node.key", g_dir);
+		snprintf(g_head, sizeof(g_head), "%s.head", g_key);
+		{
+			char d[300];
 
-		snprintf(d, sizeof(d), "%s/keys", g_dir);
-		mkdir(d, 0700);
+			snprintf(d, sizeof(d), "%s/keys", g_dir);
+			mkdir(d, 0700);
+		}
+		RUNV(t_record);
+		RUNV(t_clean_verifies);
+		RUNV(t_tamper_table);
+		RUNV(t_compaction_keeps_chain);
+		RUNV(t_tamper_table); /* again, on merged compressed chunks */
+		RUNV(t_unsigned_tail);
+		if (!round) {
+			RUN(t_redact_rules);
+			RUN(t_access_log);
+		}
+		kt_fx_rm_dir(g_dir);
 	}
-	RUN(t_record);
-	RUN(t_clean_verifies);
-	RUN(t_tamper_table);
-	RUN(t_compaction_keeps_chain);
-	RUN(t_tamper_table); /* again, on merged compressed chunks */
-	RUN(t_unsigned_tail);
-	RUN(t_redact_rules);
-	RUN(t_access_log);
-	kt_fx_rm_dir(g_dir);
 	return kt_test_done();
 }
