@@ -474,10 +474,13 @@ static void check_checkpoints(struct walk *w, const struct kt_session_info *s, c
 			problem(w->r, "checkpoint %d missing (the next stored one is %" PRId64 ")", k, cp->seq);
 		if (strcmp(cp->uuid, s->uuid))
 			problem(w->r, "checkpoint %" PRId64 " belongs to session %s, not this one", cp->seq, cp->uuid);
-		if (cp->ver != w->ver)
+		if (!kt_chain_ver_known(cp->ver))
+			problem(w->r, "checkpoint %" PRId64 ": chain version %" PRId64 " unknown to this kubetape",
+				cp->seq, cp->ver);
+		else if (cp->ver != w->ver)
 			problem(w->r, "checkpoint %" PRId64 ": chain version %" PRId64 ", the session's is %" PRId64 " (altered)",
 				cp->seq, cp->ver, w->ver);
-		if (!kt_cp_sig_ok(cp, pk))
+		if (kt_chain_ver_known(cp->ver) && !kt_cp_sig_ok(cp, pk))
 			problem(w->r, "checkpoint %" PRId64 ": signature invalid (not signed by this node's key, or altered)",
 				cp->seq);
 		if (k && cp->n_frames < w->cps[k - 1].n_frames)

@@ -127,7 +127,11 @@ static int node_cp(struct kt_row *q, void *ctx)
 	else if (memcmp(cp.prev, w->prev, KT_HASH_LEN))
 		NODE_PROBLEM(w, "checkpoint %" PRId64 " does not follow checkpoint %" PRId64,
 			     cp.node_seq, cp.node_seq - 1);
-	if (cp.final == KT_CP_PRUNE && !prune_fill(w, q, &cp))
+	if (!kt_chain_ver_known(cp.ver))
+		/* no message to check the signature of, no hash to link by */
+		NODE_PROBLEM(w, "checkpoint %" PRId64 " (session %s): chain version %" PRId64 " unknown to this kubetape",
+			     cp.node_seq, cp.uuid, cp.ver);
+	else if (cp.final == KT_CP_PRUNE && !prune_fill(w, q, &cp))
 		NODE_PROBLEM(w, "checkpoint %" PRId64 " signs the prune of session %s (id %" PRId64 ") but its prune record is missing or altered",
 			     cp.node_seq, cp.uuid, cp.session_id);
 	else if (!kt_cp_sig_ok(&cp, w->pk))
@@ -168,12 +172,10 @@ static int node_cp(struct kt_row *q, void *ctx)
 			NODE_PROBLEM(w, "session %s (id %" PRId64 ") was removed as pruned by rule '%s', but its final checkpoint %" PRId64 " was signed less than that before the prune",
 				     cp.uuid, cp.session_id, pr.rule, cp.node_seq);
 	}
-	if (kt_cp_hash(&cp, w->prev)) {
-		/* nothing after it can be linked: report once, go on from zeros */
-		NODE_PROBLEM(w, "checkpoint %" PRId64 " (session %s): chain version %" PRId64 " unknown to this kubetape",
-			     cp.node_seq, cp.uuid, cp.ver);
+	if (kt_cp_hash(&cp, w->prev))
+		/* unknown version (reported above): the next one cannot be
+		 * linked either, and is reported as not following */
 		memset(w->prev, 0, sizeof(w->prev));
-	}
 	if (cp.node_seq == w->head_seq && memcmp(w->prev, w->head_hash, KT_HASH_LEN))
 		NODE_PROBLEM(w, "checkpoint %" PRId64 " is not the one the head file names", cp.node_seq);
 	w->expect = cp.node_seq + 1;
