@@ -14,7 +14,8 @@
 set -euo pipefail
 
 BUILD=(make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libsqlite3-dev
-       libzstd-dev libjansson-dev libvterm-dev libwebsockets-dev libsodium-dev libpq-dev pkg-config)
+       libzstd-dev libjansson-dev libvterm-dev libwebsockets-dev libsodium-dev libpq-dev pkg-config
+       libssl-dev)  # libssl-dev: libcrypto's SHA-256 for chain version 2 (store/chain.c)
 RUNTIME=(containerd runc busybox-static bash coreutils tmux python3 python3-yaml sqlite3
          util-linux procps iproute2)
 # the real-runtime e2e tests (tests/e2e/runtime_*.sh): CRI-O's shape with
