@@ -616,6 +616,7 @@ static void t_migrate_v1(void)
 		 "ATTACH '%s' AS v2;"
 		 /* v1's sessions table: without the columns later versions add */
 		 "ALTER TABLE v2.sessions DROP COLUMN entry_flags;"
+		 "ALTER TABLE v2.sessions DROP COLUMN chain_ver;"
 		 "INSERT INTO meta VALUES ('schema_version', 1), ('stream_version', 1);"
 		 "INSERT INTO sessions SELECT * FROM v2.sessions;"
 		 "INSERT INTO chunks SELECT session_id, row_number() OVER"

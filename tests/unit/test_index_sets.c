@@ -311,6 +311,9 @@ static void to_v7(const char *path)
 	sqlite3_finalize(ins);
 	CHECK_EQ_INT(sqlite3_exec(db, "DROP TABLE screen_sets; DROP TABLE screen_groups;"
 				  " DROP TABLE screen_gfts;"
+				  /* nor v9's chain versions */
+				  " ALTER TABLE sessions DROP COLUMN chain_ver;"
+				  " ALTER TABLE checkpoints DROP COLUMN ver;"
 				  " UPDATE meta SET value = 7 WHERE key = 'schema_version';", NULL, NULL,
 				  NULL), SQLITE_OK);
 	sqlite3_close(db);

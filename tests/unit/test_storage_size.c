@@ -76,6 +76,8 @@ static void t_keyframes_v6_to_v7(void)
 		"CREATE INDEX keyframes_ts ON keyframes (session_id, ts_us);"
 		/* and without v8's tables (its own test: test_index_sets.c) */
 		"DROP TABLE screen_sets; DROP TABLE screen_groups; DROP TABLE screen_gfts;"
+		/* nor v9's chain versions */
+		"ALTER TABLE sessions DROP COLUMN chain_ver; ALTER TABLE checkpoints DROP COLUMN ver;"
 		"UPDATE meta SET value = 6 WHERE key = 'schema_version';", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
 
