@@ -88,14 +88,35 @@ bool ix_encoded_line(const char *t, size_t len)
 
 /* ---------------------------------------------------------------- zstd */
 
-int ix_zcompress(const void *raw, size_t len, void **out, size_t *zlen)
+/*
+ * The store's zstd context (created on first use, shared with chunk.c's
+ * compress, which also passes its level per call), or NULL when none can
+ * be allocated.  ZSTD_compress created and zeroed a context per keyframe,
+ * screen state and trigram set: ~3 % of the worker with 100 sessions
+ * (bench/results/31-worker.md).  The output is the same bytes.
+ */
+struct ZSTD_CCtx_s *ix_cctx(struct kt_store *st)
+{
+	if (st && !st->cctx)
+		st->cctx = ZSTD_createCCtx();
+	return st ? st->cctx : NULL;
+}
+
+size_t ix_zstd(struct ZSTD_CCtx_s *cctx, void *dst, size_t cap, const void *src, size_t len,
+	       int level)
+{
+	return cctx ? ZSTD_compressCCtx(cctx, dst, cap, src, len, level) :
+		      ZSTD_compress(dst, cap, src, len, level);
+}
+
+int ix_zcompress(struct kt_store *st, const void *raw, size_t len, void **out, size_t *zlen)
 {
 	size_t bound = ZSTD_compressBound(len), n;
 	void *z = malloc(bound ? bound : 1);
 
 	if (!z)
 		return -ENOMEM;
-	n = ZSTD_compress(z, bound, raw, len, 3);
+	n = ix_zstd(ix_cctx(st), z, bound, raw, len, 3);
 	if (ZSTD_isError(n)) {
 		pr_err("screen index: zstd: %s", ZSTD_getErrorName(n));
 		free(z);

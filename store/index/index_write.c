@@ -124,7 +124,7 @@ static int snapshot(struct indexer *ix, void **z, size_t *zlen, size_t *raw_len)
 	err = fv_serialize(ix->scr, &raw, &len);
 	if (err)
 		return err;
-	err = ix_zcompress(raw, len, z, zlen);
+	err = ix_zcompress(ix->st, raw, len, z, zlen);
 	*raw_len = len;
 	free(raw);
 	return err;
