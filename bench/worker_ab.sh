@@ -40,6 +40,7 @@ for l in open(sys.argv[1]):
     d[(f[1], f[0])].append(dict(x.split("=") for x in f[2:]))
 for (case, v), runs in sorted(d.items()):
     print(case, v, "median of", len(runs), " ".join(
-        "%s=%.2f" % (m, statistics.median(float(x[m]) for x in runs))
+        "%s=%.*f" % (m, 4 if m == "chunks" else 2,
+                     statistics.median(float(x[m]) for x in runs))
         for m in ("worker_cpu_per_gib", "index", "compact", "checkpoint", "chunks")))
 PY
