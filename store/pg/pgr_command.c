@@ -21,11 +21,14 @@
  *
  * Two stages, one statement.  The inner query finds the hits' keys
  * (session gid, src, session_id, seq) in order, with the limit; it reads
- * only argv_text and keys, so the planner may answer it from
- * commands_session_text (schema step 4: the commands' keys with argv_text)
- * by an index-only walk of the newest sessions, stopping at the limit,
- * or from the trigram index for a rare word (then a sort of its few
- * hits).  The outer query fetches the whole rows of those hits only.  The
+ * only argv_text and keys, so the planner may answer it from the
+ * commands' key index with argv_text included (schema step 4 added it as
+ * commands_session_text; step 5 made it the unique key's own index,
+ * pg_schema_onekey.c) by an index-only walk of the newest sessions,
+ * stopping at the limit, or from the trigram index for a rare word (then
+ * a sort of its few hits).  The outer query fetches the whole rows of
+ * those hits only, through the same index: their leaf pages are the ones
+ * the walk read, which a new server backend does not pay for twice.  The
  * same SQL without the split made the walk fetch and deform every command
  * of every session walked (~180,000 for `password` at limit 1,000 on
  * bench/pg_scale.sh's 10 M commands) to test argv_text.
