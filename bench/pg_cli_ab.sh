@@ -33,7 +33,7 @@ cpu() { # PID FILE -> perf stat on it into FILE; its pid in CPU_PID
 	CPU_PID=$!
 }
 shape() {
-	local name=$1 i pa pb
+	local name=$1 pa pb
 	shift
 	: >"$T/a" ; : >"$T/b"
 	rm -f "$T/pa" "$T/pb"
@@ -42,7 +42,7 @@ shape() {
 	cpu "${POSTMASTER_B:-}" "$T/pb"
 	pb=$CPU_PID
 	sleep 0.3
-	for i in $(seq 1 $((R + 1))); do
+	for _ in $(seq 1 $((R + 1))); do
 		# the first round of each warms the server's buffers: not counted
 		run "$A" "$UA" "$@" >>"$T/a" || return
 		cp "$T/out" "$T/out.a"
