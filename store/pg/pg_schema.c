@@ -366,6 +366,7 @@ static const struct {
 	{ 1, kt_pg_step_access_log },  /* pg_schema_access.c */
 	{ 2, pg_v3 },  /* the read side's indexes (bench/pg_scale.sh) */
 	{ 3, kt_pg_step_search_walk },  /* pg_schema_search.c */
+	{ 4, kt_pg_step_one_key },  /* pg_schema_onekey.c */
 };
 
 int kt_pg_err(PGconn *c, const PGresult *r, const char *what)
