@@ -151,11 +151,12 @@ TOKEN=$(psqlq "SELECT split_part(argv_text, '/tmp/', 2) FROM commands WHERE argv
 # kt_search_plan_make splits it: one ILIKE per word, newest session first,
 # its latest command first; the CLI's default limit is 1000, the web's 50.
 COLS="s.src, s.id, s.gid, s.uuid, s.start_us, s.end_us, s.state, s.node, s.k8s_namespace, s.pod, s.container, s.leader_comm, s.has_tty, s.bytes_out, s.bytes_in, s.n_commands, s.first_command"
-CCOLS="$COLS, c.seq, c.ts_us, c.end_us, c.exit_status, c.uid, c.argv, c.argv_text, c.cwd"
-# search (store/pg/pgr_command.c, schema step 4): the hits' keys in order
-# with the limit (words on m, filters on s), then the hits' whole rows
+# search (store/pg/pgr_command.c, schema steps 4 and 5): the hits' keys
+# with their sessions' columns in order with the limit (words on m,
+# filters on s), then the hits' whole command rows
+HCOLS=${COLS//s./h.}
 sq() {
-	printf '%s' "SELECT $CCOLS FROM (SELECT s.gid AS h_gid, m.src AS h_src, m.session_id AS h_sid, m.seq AS h_seq FROM commands m JOIN sessions s ON s.src = m.src AND s.id = m.session_id WHERE true $1 ORDER BY s.gid DESC, m.seq DESC LIMIT $2) h JOIN sessions s ON s.gid = h.h_gid JOIN commands c ON c.src = h.h_src AND c.session_id = h.h_sid AND c.seq = h.h_seq ORDER BY h.h_gid DESC, h.h_seq DESC"
+	printf '%s' "SELECT $HCOLS, c.seq, c.ts_us, c.end_us, c.exit_status, c.uid, c.argv, c.argv_text, c.cwd FROM (SELECT $COLS, m.src AS h_src, m.session_id AS h_sid, m.seq AS h_seq FROM commands m JOIN sessions s ON s.src = m.src AND s.id = m.session_id WHERE true $1 ORDER BY s.gid DESC, m.seq DESC LIMIT $2) h JOIN commands c ON c.src = h.h_src AND c.session_id = h.h_sid AND c.seq = h.h_seq ORDER BY h.gid DESC, h.h_seq DESC"
 }
 q() { printf '%s\t%s\n' "$1" "$2"; }
 QUERIES=$BENCH_TMP/queries.tsv

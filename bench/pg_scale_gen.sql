@@ -37,7 +37,16 @@ CREATE TEMP TABLE kt_gen_idx AS
 DO $$ DECLARE r record; BEGIN
   FOR r IN SELECT indexname FROM kt_gen_idx LOOP EXECUTE format('DROP INDEX %I', r.indexname); END LOOP;
 END $$;
-ALTER TABLE commands DROP CONSTRAINT commands_pkey, DROP CONSTRAINT commands_src_session_id_seq_key;
+-- and the commands' key constraints, as the migration defined them (their
+-- columns and INCLUDE lists are the schema's, not this file's)
+CREATE TEMP TABLE kt_gen_con AS
+  SELECT conname, pg_get_constraintdef(oid) AS def FROM pg_constraint
+  WHERE conrelid = 'commands'::regclass AND contype IN ('p', 'u');
+DO $$ DECLARE r record; BEGIN
+  FOR r IN SELECT conname FROM kt_gen_con LOOP
+    EXECUTE format('ALTER TABLE commands DROP CONSTRAINT %I', r.conname);
+  END LOOP;
+END $$;
 
 CREATE TEMP TABLE ns AS
   SELECT row_number() OVER () - 1 AS i, n FROM unnest(ARRAY[
@@ -139,7 +148,11 @@ UPDATE commands c SET end_us = 0, has_exit = 0, exit_status = 0 FROM sessions s
   WHERE s.state = 0 AND c.src = s.src AND c.session_id = s.id AND c.seq = s.n_commands - 1;
 INSERT INTO kt_nodes (src, hwm_session) SELECT src, max(id) FROM sessions GROUP BY src;
 
-ALTER TABLE commands ADD PRIMARY KEY (src, id), ADD UNIQUE (src, session_id, seq);
+DO $$ DECLARE r record; BEGIN
+  FOR r IN SELECT conname, def FROM kt_gen_con LOOP
+    EXECUTE format('ALTER TABLE commands ADD CONSTRAINT %I %s', r.conname, r.def);
+  END LOOP;
+END $$;
 DO $$ DECLARE r record; BEGIN
   FOR r IN SELECT indexdef FROM kt_gen_idx LOOP EXECUTE r.indexdef; END LOOP;
 END $$;

@@ -24,6 +24,7 @@ int kt_pg_migrate(PGconn *c, bool allow);
 /* Schema steps kept in files of their own (pg_schema_*.c). */
 extern const char kt_pg_step_access_log[];
 extern const char kt_pg_step_search_walk[];
+extern const char kt_pg_step_one_key[];
 
 #define KT_SHIP_MAX_PREPARED 32
 

@@ -359,12 +359,13 @@ static const char pg_v3[] =
 	"CREATE INDEX sessions_ns_start ON sessions (k8s_namespace, start_us);";
 
 /*
- * v5: the chain version of each session and checkpoint (FORMAT.md "Chain
+ * v6 (v5 on its branch; renumbered after the one-key step): the chain
+ * version of each session and checkpoint (FORMAT.md "Chain
  * versions", SQLite v9), shipped like every other column so the cluster
  * store verifies both hashes.  Rows shipped before are version 1 (BLAKE2b):
  * nothing else wrote them.  Self-contained: renumbers by from_version.
  */
-static const char pg_v5_chain_ver[] =
+static const char pg_v6_chain_ver[] =
 	"ALTER TABLE sessions ADD COLUMN chain_ver bigint NOT NULL DEFAULT 1;"
 	"ALTER TABLE checkpoints ADD COLUMN ver bigint NOT NULL DEFAULT 1;";
 
@@ -376,7 +377,8 @@ static const struct {
 	{ 1, kt_pg_step_access_log },  /* pg_schema_access.c */
 	{ 2, pg_v3 },  /* the read side's indexes (bench/pg_scale.sh) */
 	{ 3, kt_pg_step_search_walk },  /* pg_schema_search.c */
-	{ 4, pg_v5_chain_ver },  /* the chain hash's version */
+	{ 4, kt_pg_step_one_key },  /* pg_schema_onekey.c */
+	{ 5, pg_v6_chain_ver },  /* the chain hash's version */
 };
 
 int kt_pg_err(PGconn *c, const PGresult *r, const char *what)

@@ -20,12 +20,16 @@
  * on overlapping sessions a node interleaves their commands by rowid.
  *
  * Two stages, one statement.  The inner query finds the hits' keys
- * (session gid, src, session_id, seq) in order, with the limit; it reads
- * only argv_text and keys, so the planner may answer it from
- * commands_session_text (schema step 4: the commands' keys with argv_text)
- * by an index-only walk of the newest sessions, stopping at the limit,
- * or from the trigram index for a rare word (then a sort of its few
- * hits).  The outer query fetches the whole rows of those hits only.  The
+ * (src, session_id, seq, with their session's row) in order, with the
+ * limit; of commands it reads only argv_text and keys, so the planner may
+ * answer it from the
+ * commands' key index with argv_text included (schema step 4 added it as
+ * commands_session_text; step 5 made it the unique key's own index,
+ * pg_schema_onekey.c) by an index-only walk of the newest sessions,
+ * stopping at the limit, or from the trigram index for a rare word (then
+ * a sort of its few hits).  The outer query fetches the whole rows of
+ * those hits only, through the same index: their leaf pages are the ones
+ * the walk read, which a new server backend does not pay for twice.  The
  * same SQL without the split made the walk fetch and deform every command
  * of every session walked (~180,000 for `password` at limit 1,000 on
  * bench/pg_scale.sh's 10 M commands) to test argv_text.
@@ -115,7 +119,7 @@ int kt_pgr_commands_search(struct kt_store *st, const char *query,
 	struct hit_ctx x = { .pg = st->pg, .cb = cb, .ctx = ctx, .ncols = kt_session_ncols() };
 	struct kt_search_plan plan = { 0 };
 	struct kt_pgr_params p = { 0 };
-	char scols[2048], *sql = NULL;
+	char scols[2048], hcols[2048], *sql = NULL;
 	size_t cap, o;
 	int err;
 
@@ -138,14 +142,18 @@ int kt_pgr_commands_search(struct kt_store *st, const char *query,
 		err = -ENOMEM;
 		goto cleanup;
 	}
-	if (!kt_pgr_session_cols("s.", scols, sizeof(scols))) {
+	if (!kt_pgr_session_cols("s.", scols, sizeof(scols)) ||
+	    !kt_pgr_session_cols("h.", hcols, sizeof(hcols))) {
 		err = -ENAMETOOLONG;
 		goto cleanup;
 	}
-	o = (size_t)snprintf(sql, cap, "SELECT %s, " CMD_COLS("c.") " FROM (SELECT s.gid AS h_gid,"
+	/* the inner query carries the session's columns: it reads each walked
+	 * session's heap tuple anyway, and an outer join on gid would look
+	 * every hit's session up again (4,000 buffer reads for 1,000 hits) */
+	o = (size_t)snprintf(sql, cap, "SELECT %s, " CMD_COLS("c.") " FROM (SELECT %s,"
 			     " m.src AS h_src, m.session_id AS h_sid, m.seq AS h_seq FROM commands m"
 			     " JOIN sessions s ON s.src = m.src AND s.id = m.session_id WHERE true",
-			     scols);
+			     hcols, scols);
 	for (int i = 0; i < plan.nlike; i++)
 		o += (size_t)snprintf(sql + o, cap - o, " AND m.argv_text ILIKE $%d",
 				      kt_pgr_param_str(&p, plan.like[i]));
@@ -163,9 +171,9 @@ int kt_pgr_commands_search(struct kt_store *st, const char *query,
 	o += (size_t)snprintf(sql + o, cap - o, " ORDER BY s.gid DESC, m.seq DESC");
 	if (f->limit > 0)
 		o += (size_t)snprintf(sql + o, cap - o, " LIMIT $%d", kt_pgr_param_i64(&p, f->limit));
-	o += (size_t)snprintf(sql + o, cap - o, ") h JOIN sessions s ON s.gid = h.h_gid"
-			      " JOIN commands c ON c.src = h.h_src AND c.session_id = h.h_sid"
-			      " AND c.seq = h.h_seq ORDER BY h.h_gid DESC, h.h_seq DESC");
+	o += (size_t)snprintf(sql + o, cap - o, ") h JOIN commands c ON c.src = h.h_src"
+			      " AND c.session_id = h.h_sid AND c.seq = h.h_seq"
+			      " ORDER BY h.gid DESC, h.h_seq DESC");
 	if (p.n < 0 || o >= cap) {
 		err = -E2BIG;
 		goto cleanup;

@@ -80,6 +80,14 @@ check ship_concurrent "a shipper failed" test "$ok" = 1
 check pg_schema_version "kt_meta: $(psqlq "SELECT * FROM kt_meta" 2>&1)" \
 	test "$(psqlq "SELECT value FROM kt_meta WHERE key = 'schema_version'")" = \
 	"$(sed -n 's/^#define KT_PG_SCHEMA_VERSION \([0-9]*\).*/\1/p' "$KT_REPO/store/include/pg.h")"
+# schema step 5: one index on a command's key, unique, with argv_text
+# included (the search's walk and its hit lookups), and it still refuses a
+# second command with the same (src, session_id, seq)
+check pg_command_key "commands' key indexes: $(psqlq "SELECT string_agg(indexdef, '; ') FROM pg_indexes WHERE tablename = 'commands'" 2>&1)" \
+	test "$(psqlq "SELECT (SELECT indisunique AND indnkeyatts = 3 AND indnatts = 4 FROM pg_index WHERE indexrelid = 'commands_src_session_id_seq_key'::regclass), (SELECT count(*) FROM pg_indexes WHERE tablename = 'commands' AND indexdef LIKE '%(src, session_id, seq)%')")" = "t|1"
+dup=$(psqlq "INSERT INTO commands (src, id, session_id, seq, ts_us) SELECT src, id + 1000000000, session_id, seq, ts_us FROM commands LIMIT 1" 2>&1)
+check pg_command_key_unique "a duplicate (src, session_id, seq) was accepted: $dup" \
+	grep -q 'duplicate key value violates unique constraint "commands_src_session_id_seq_key"' <<<"$dup"
 bytes=$(psqlq "SELECT sum(length(data)) FROM chunks")
 echo "# figure: 3 stores shipped concurrently in $ms ms ($bytes chunk bytes)"
 
