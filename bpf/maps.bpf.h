@@ -112,6 +112,7 @@ struct {
 struct kt_data_buf {
 	/* loop state in map memory so the verifier prunes (see session.bpf.h) */
 	__u64 off;
+	__u64 take_loss; /* kt_emit_data: look the loss flag up for the next record */
 	struct kt_ev_data ev;
 	char data[KT_DATA_MAX];
 };
@@ -191,13 +192,11 @@ static __always_inline void kt_emit_data(__u64 sid, __u64 tty_key, __u16 type, _
 {
 	__u32 zero = 0;
 	struct kt_data_buf *b = bpf_map_lookup_elem(&data_buf, &zero);
-	struct kt_session *s;
 
 	if (!b)
 		return;
-	/* once per call, not per record: only kt_loss_take reads it */
-	s = bpf_map_lookup_elem(&sessions, &sid);
 	b->off = 0;
+	b->take_loss = 1;
 	for (int i = 0; i < KT_DATA_LOOPS; i++) {
 		__u64 off = b->off, n;
 
@@ -208,7 +207,15 @@ static __always_inline void kt_emit_data(__u64 sid, __u64 tty_key, __u16 type, _
 			n = KT_DATA_MAX;
 		b->off = off + n;
 		b->ev.hdr.type = type;
-		b->ev.hdr.flags = kt_loss_take(s);
+		/* the session's loss flag: looked up for the call's first
+		 * record and after a failed one only (kt_count_loss set it
+		 * then); the pointer stays inside this branch, so the
+		 * verifier's states stay one per loop step */
+		b->ev.hdr.flags = 0;
+		if (b->take_loss) {
+			b->take_loss = 0;
+			b->ev.hdr.flags = kt_loss_take(bpf_map_lookup_elem(&sessions, &sid));
+		}
 		b->ev.hdr.ts_ns = bpf_ktime_get_boot_ns();
 		b->ev.hdr.session_id = sid;
 		b->ev.source = source;
@@ -217,8 +224,10 @@ static __always_inline void kt_emit_data(__u64 sid, __u64 tty_key, __u16 type, _
 		b->ev.hdr.size = sizeof(b->ev) + n;
 		if ((user ? bpf_probe_read_user(b->data, n, src + off) :
 			    bpf_probe_read_kernel(b->data, n, src + off)) ||
-		    bpf_ringbuf_output(&events, &b->ev, sizeof(b->ev) + n, kt_data_wakeup()))
+		    bpf_ringbuf_output(&events, &b->ev, sizeof(b->ev) + n, kt_data_wakeup())) {
 			kt_count_loss(sid, n);
+			b->take_loss = 1;
+		}
 	}
 	if (b->off < len)
 		kt_count_loss(sid, len - b->off);
