@@ -158,8 +158,9 @@ static __always_inline void kt_count_loss(__u64 sid, __u64 bytes)
  * hole is still before a flagged record; one that sets it after the clear
  * flags the next record.  A flag is never lost, at worst it is one record
  * late for writers of one session racing on two CPUs, whose bytes have no
- * order between them anyway.  Cost per record: one load of a map value
- * the caller already looked up (a store only after a loss).
+ * order between them anyway.  Cost: one sessions map lookup and one load per
+ * call of kt_emit_data (a pty_write or a read, not per 8 KiB record), a
+ * store only after a loss.
  */
 static __always_inline __u16 kt_loss_take(struct kt_session *s)
 {
