@@ -32,7 +32,7 @@ require_cmd python3 sqlite3 psql
 require_built "$KT_OUT/kubetape-recorder" "$KT_OUT/kubetape" "$PTYRUN"
 
 K="$KT_OUT/kubetape"
-PORT=$((57000 + $$ % 1000))
+PORT=$(free_port)
 DB=$KT_TMP/n1.db
 
 step_start

@@ -33,7 +33,7 @@ require_built "$KT_OUT/kubetape-recorder" "$KT_OUT/kubetape" "$PTYRUN" "$KT_OUT/
 
 K="$KT_OUT/kubetape"
 GEN="python3 $KT_REPO/tests/lib/audit_events.py"
-PORT=$((56000 + $$ % 1000))
+PORT=$(free_port)
 export KUBETAPE_ACCESS_DIR=$KT_TMP/access
 export KUBETAPE_AUDIT_WINDOW=30
 NODES="n1 n2 n3"

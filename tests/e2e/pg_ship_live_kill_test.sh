@@ -31,7 +31,7 @@ require_built "$KT_OUT/kubetape-recorder" "$KT_OUT/kubetape" "$PTYRUN"
 K="$KT_OUT/kubetape"
 DB=$KT_TMP/node.db
 NODE=killnode
-PORT=$((58000 + $$ % 1000))
+PORT=$(free_port)
 
 step_start
 pg_start "$PORT"

@@ -29,7 +29,7 @@ require_cmd python3 sqlite3 psql curl openssl
 require_built "$KT_OUT/kubetape-recorder" "$KT_OUT/kubetape" "$PTYRUN"
 
 K="$KT_OUT/kubetape"
-PORT=$((55000 + $$ % 1000))
+PORT=$(free_port)
 
 step_start
 pg_start "$PORT"

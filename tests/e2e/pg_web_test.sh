@@ -17,7 +17,7 @@ require_cmd node psql
 require_built "$KT_OUT/kubetape" "$KT_OUT/kubetape-web" "$KT_OUT/tests/web/kt_webfill"
 
 K="$KT_OUT/kubetape"
-PORT=$((58000 + $$ % 1000))
+PORT=$(free_port)
 DB=$KT_TMP/w1.db
 
 step_start
@@ -45,7 +45,7 @@ check pg_web_access_logged "$(psqlq "SELECT action, count(*) FROM access_log GRO
 # client gets every byte, identical to a stream read without an outage
 # (web/stream.c).  Bounded: a 3 MiB stream at 400 KB/s.
 step_start
-WPORT=$((59000 + $$ % 1000))
+WPORT=$(free_port)
 "$KT_OUT/kubetape-web" --db "$READER" --listen "127.0.0.1:$WPORT" >"$KT_TMP/web.log" 2>&1 &
 WEB=$!
 at_exit "kill $WEB 2>/dev/null || true"

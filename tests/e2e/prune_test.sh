@@ -25,7 +25,7 @@ KT="$KT_OUT/kubetape --db $DB"
 
 step_start
 pod_up pod_up
-MPORT=$((20000 + $$ % 10000))
+MPORT=$(free_port)
 start_recorder recorder_start "$DB" "$KT_TMP/recorder.log" --node-name prune-node \
 	--stats-file "$KT_TMP/stats.json" --metrics-listen "127.0.0.1:$MPORT"
 pass recorder_start
