@@ -46,6 +46,7 @@
 #define BUDGET (1u << 20)	/* recorder/indexer.c BUDGET */
 #define FLUSH_BYTES (128u << 10)
 #define FLUSH_AGE_US 400000
+#define WAL_BACKSTOP_PAGES 16384	/* recorder/daemon.c, recorder/indexer.c */
 
 struct wsess {
 	struct kt_session_info info;
@@ -142,17 +143,29 @@ int main(int argc, char **argv)
 	if (err)
 		die("open store", err);
 	kt_store_set_zstd_level(st, 0);
+	/* as recorder/daemon.c sets the recorder's handle next to a worker:
+	 * the checkpoints are the worker's (counted here), not the writer's */
+	err = kt_store_set_wal_autocheckpoint(st, WAL_BACKSTOP_PAGES);
+	if (err)
+		die("writer autocheckpoint", err);
 	err = kt_store_open(argv[1], 0, &w);
 	if (err)
 		die("open worker store", err);
 	kt_store_set_quiet(w, true);
+	/* as recorder/indexer.c sets the worker's handle (WORKER_OLD=1: the
+	 * worker before bench/results/31-worker.md, checkpoints inside its
+	 * commits at SQLite's default 1000 pages) */
+	if (!getenv("WORKER_OLD") && (err = kt_store_set_wal_autocheckpoint(w, WAL_BACKSTOP_PAGES)))
+		die("worker autocheckpoint", err);
 	if (argc == 8 && (err = kt_store_set_compaction_fast(w, atoi(argv[7]), KT_COMPACT_FAST_RATE)))
 		die("fast level", err);
 
 	ss = calloc((size_t)n, sizeof(*ss));
 	if (!ss)
 		die("calloc", ENOMEM);
-	t0 = kt_now_us();
+	/* WORKER_T0 (µs): the same virtual clock for two runs whose stores are
+	 * compared byte for byte (screen states hold line times) */
+	t0 = getenv("WORKER_T0") ? strtoll(getenv("WORKER_T0"), NULL, 10) : kt_now_us();
 	for (int i = 0; i < n; i++) {
 		struct kt_session_info *s = &ss[i].info;
 

@@ -25,6 +25,9 @@
 #define IDLE_MS 500          /* how often to look for new output */
 #define BUDGET (1u << 20)    /* output bytes per call: short store locks */
 #define NICE 10
+/* recorder/daemon.c's backstop: the worker's own commits leave the WAL to
+ * the checkpoint after each round (below) */
+#define WAL_BACKSTOP_PAGES 16384
 #define MAX_RESTARTS 5       /* per RESTART_WINDOW, then give up */
 #define RESTART_WINDOW_US (600 * 1000000LL)
 
@@ -204,6 +207,14 @@ int kt_indexer_worker(const char *db, int lifeline, long ppid)
 	if (err)
 		return 1;
 	kt_store_set_quiet(st, true); /* note_result logs, once per change */
+	/* SQLite's automatic checkpoint (1000 pages) ran inside the worker's
+	 * own commits, several times a round, copying index pages each round
+	 * rewrites again and again: 9 % of the worker's CPU at 100 sessions
+	 * (bench/results/31-worker.md).  The checkpoint after each round copies
+	 * each page once; the automatic one stays as a backstop. */
+	err = kt_store_set_wal_autocheckpoint(st, WAL_BACKSTOP_PAGES);
+	if (err)
+		pr_warn("index worker: WAL backstop: %s", strerror(-err));
 	for (;;) {
 		/* index, then compact (budgeted): the store's rule */
 		more = kt_store_maintain_round(st, BUDGET, &ops) > 0;

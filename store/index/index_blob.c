@@ -36,39 +36,51 @@ int ix_sanitize(struct buf *scratch, const char *text, size_t len, size_t *out)
  * (other words on it are not found either); it stays in the recording
  * (replay, export).
  */
+/* Byte classes for ix_encoded_line: one table lookup and an OR a byte
+ * instead of a chain of range tests (the rule ran over every indexed line
+ * and was 9 % of the worker's CPU in a flood, bench/results/31-worker.md). */
+enum {
+	EC_SEP = 1,		/* ' ', '\t': ends a run */
+	EC_DIG = 2,
+	EC_LOWHEX = 4,		/* a-f */
+	EC_LOW = 8,		/* g-z */
+	EC_UPHEX = 16,		/* A-F */
+	EC_UP = 32,		/* G-Z */
+	EC_SYM = 64,		/* + / = _ - */
+	EC_IN = 128,		/* in the alphabet (every class above but EC_SEP) */
+};
+/* 0: outside the alphabet (any byte >= 0x80 too) */
+static const uint8_t enc_class[256] = {
+	[' '] = EC_SEP, ['\t'] = EC_SEP,
+	['0' ... '9'] = EC_IN | EC_DIG,
+	['a' ... 'f'] = EC_IN | EC_LOWHEX, ['g' ... 'z'] = EC_IN | EC_LOW,
+	['A' ... 'F'] = EC_IN | EC_UPHEX, ['G' ... 'Z'] = EC_IN | EC_UP,
+	['+'] = EC_IN | EC_SYM, ['/'] = EC_IN | EC_SYM, ['='] = EC_IN | EC_SYM,
+	['_'] = EC_IN | EC_SYM, ['-'] = EC_IN | EC_SYM,
+};
+
 bool ix_encoded_line(const char *t, size_t len)
 {
+	const uint8_t *u = (const uint8_t *)t;
 	size_t i = 0;
 
+	if (len < ENCODED_RUN_MIN)	/* no run can be long enough */
+		return false;
 	while (i < len) {
-		bool alphabet = true, hex = true, hexletter = false, up = false, low = false;
-		bool dig = false;
+		unsigned any = 0, all = EC_IN, k;
 		size_t start;
 
-		while (i < len && (t[i] == ' ' || t[i] == '\t'))
+		while (i < len && enc_class[u[i]] == EC_SEP)
 			i++;
 		start = i;
-		for (; i < len && t[i] != ' ' && t[i] != '\t'; i++) {
-			char c = t[i];
-
-			if (c >= '0' && c <= '9') {
-				dig = true;
-			} else if (c >= 'a' && c <= 'z') {
-				low = true;
-				hex = hex && c <= 'f';
-				hexletter = true;
-			} else if (c >= 'A' && c <= 'Z') {
-				up = true;
-				hex = hex && c <= 'F';
-				hexletter = true;
-			} else if (c == '+' || c == '/' || c == '=' || c == '_' || c == '-') {
-				hex = false;
-			} else {
-				alphabet = false;
-			}
+		for (; i < len && !((k = enc_class[u[i]]) & EC_SEP); i++) {
+			any |= k;
+			all &= k;
 		}
-		if (i - start >= ENCODED_RUN_MIN && alphabet && dig &&
-		    ((hex && hexletter) || (up && low)))
+		/* alphabet only, a digit, and hex letters only or both cases */
+		if (i - start >= ENCODED_RUN_MIN && all && (any & EC_DIG) &&
+		    ((!(any & (EC_LOW | EC_UP | EC_SYM)) && (any & (EC_LOWHEX | EC_UPHEX))) ||
+		     ((any & (EC_UPHEX | EC_UP)) && (any & (EC_LOWHEX | EC_LOW)))))
 			return true;
 	}
 	return false;
@@ -76,14 +88,35 @@ bool ix_encoded_line(const char *t, size_t len)
 
 /* ---------------------------------------------------------------- zstd */
 
-int ix_zcompress(const void *raw, size_t len, void **out, size_t *zlen)
+/*
+ * The store's zstd context (created on first use, shared with chunk.c's
+ * compress, which also passes its level per call), or NULL when none can
+ * be allocated.  ZSTD_compress created and zeroed a context per keyframe,
+ * screen state and trigram set: ~3 % of the worker with 100 sessions
+ * (bench/results/31-worker.md).  The output is the same bytes.
+ */
+struct ZSTD_CCtx_s *ix_cctx(struct kt_store *st)
+{
+	if (st && !st->cctx)
+		st->cctx = ZSTD_createCCtx();
+	return st ? st->cctx : NULL;
+}
+
+size_t ix_zstd(struct ZSTD_CCtx_s *cctx, void *dst, size_t cap, const void *src, size_t len,
+	       int level)
+{
+	return cctx ? ZSTD_compressCCtx(cctx, dst, cap, src, len, level) :
+		      ZSTD_compress(dst, cap, src, len, level);
+}
+
+int ix_zcompress(struct kt_store *st, const void *raw, size_t len, void **out, size_t *zlen)
 {
 	size_t bound = ZSTD_compressBound(len), n;
 	void *z = malloc(bound ? bound : 1);
 
 	if (!z)
 		return -ENOMEM;
-	n = ZSTD_compress(z, bound, raw, len, 3);
+	n = ix_zstd(ix_cctx(st), z, bound, raw, len, 3);
 	if (ZSTD_isError(n)) {
 		pr_err("screen index: zstd: %s", ZSTD_getErrorName(n));
 		free(z);

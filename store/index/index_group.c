@@ -97,7 +97,7 @@ int ix_group_add(struct kt_store *st, int64_t sid, int64_t id, struct ix_tri_set
 			" not searchable", st->path, (long long)id, n, IX_SET_MAX);
 		return 0;
 	}
-	err = ix_set_encode(codes, n, &blob) ?: open_group(st, sid, &gid, &nb, &np);
+	err = ix_set_encode(ix_cctx(st), codes, n, &blob) ?: open_group(st, sid, &gid, &nb, &np);
 	if (err)
 		goto cleanup;
 	if (!gid) {

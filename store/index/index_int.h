@@ -159,7 +159,13 @@ int ix_pending_walk(struct kt_store *st, int64_t id, const uint8_t *p, size_t n,
 		    int64_t first_line, ix_line_cb cb, void *ctx);
 
 /* Keyframe blobs: zstd level 3 out; as stored (codec, raw_len) -> malloc'd. */
-int ix_zcompress(const void *raw, size_t len, void **out, size_t *zlen);
+struct ZSTD_CCtx_s;
+/* the store's zstd context (NULL: none, use ZSTD_compress), and one
+ * compression with it at `level` (ZSTD_compress's result) */
+struct ZSTD_CCtx_s *ix_cctx(struct kt_store *st);
+size_t ix_zstd(struct ZSTD_CCtx_s *cctx, void *dst, size_t cap, const void *src, size_t len,
+	       int level);
+int ix_zcompress(struct kt_store *st, const void *raw, size_t len, void **out, size_t *zlen);
 int ix_zdecompress(struct kt_store *st, int codec, int64_t raw_len, const void *z,
 		   size_t zlen, uint8_t **out);
 
@@ -222,7 +228,7 @@ int ix_tri_set_code(struct ix_tri_set *s, uint64_t code);
 const uint64_t *ix_tri_set_codes(struct ix_tri_set *s, size_t *n);
 /* sorted distinct codes <-> a screen_sets blob; decode: -EBADMSG for a
  * corrupt blob (the caller logs it with its context), *codes malloc'd */
-int ix_set_encode(const uint64_t *codes, size_t n, struct buf *out);
+int ix_set_encode(struct ZSTD_CCtx_s *cctx, const uint64_t *codes, size_t n, struct buf *out);
 int ix_set_decode(const void *blob, size_t len, uint64_t **codes, size_t *n);
 bool ix_set_has_all(const uint64_t *codes, size_t n, const uint64_t *want, size_t nwant);
 

@@ -40,6 +40,8 @@
 #include "log.h"
 
 #define ASCII_CODES (1u << 21)
+/* ix_tri_set_codes reads this many ASCII codes or more from the bitmap */
+#define ASCII_WALK_MIN 2048
 #define CP_MAX 0x10FFFFu
 #define SET_ZLEVEL 9
 /* below this many raw bytes zstd's frame header costs more than it saves */
@@ -193,14 +195,19 @@ static int push(struct ix_tri_set *s, uint64_t code)
 	return 0;
 }
 
+/* A bit is set only once its code is in codes (ix_tri_set_codes reads the
+ * ASCII codes back from the bitmap; clear() walks codes). */
 static int add_ascii(struct ix_tri_set *s, uint64_t code)
 {
 	uint64_t bit = 1ull << (code & 63);
+	int err;
 
 	if (s->bits[code >> 6] & bit)
 		return 0;
-	s->bits[code >> 6] |= bit;
-	return push(s, code);
+	err = push(s, code);
+	if (!err)
+		s->bits[code >> 6] |= bit;
+	return err;
 }
 
 /* FTS5's trigram tokenizer, found once per set (fts5_api, the documented
@@ -299,15 +306,43 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* Sorted and without duplicates (non-ASCII codes may repeat). */
+/*
+ * Sorted and without duplicates (non-ASCII codes may repeat).  The ASCII
+ * codes (all below any other, each once) come sorted out of the bitmap,
+ * a walk of its 32768 words; only the others, usually few, are sorted.
+ * A qsort of every code was ~4 % of the worker's CPU in a flood
+ * (bench/results/31-worker.md).
+ */
 const uint64_t *ix_tri_set_codes(struct ix_tri_set *s, size_t *n)
 {
-	size_t o = 0;
+	size_t other = 0, ascii = 0, k = 0, o;
 
-	if (s->n > 1) /* codes is NULL while empty: qsort wants an array */
-		qsort(s->codes, s->n, sizeof(*s->codes), cmp_u64);
 	for (size_t i = 0; i < s->n; i++)
-		if (!o || s->codes[i] != s->codes[o - 1])
+		ascii += s->codes[i] < ASCII_CODES;
+	if (ascii < ASCII_WALK_MIN) {
+		/* a walk of the whole bitmap costs more than sorting a few */
+		if (s->n > 1) /* codes is NULL while empty: qsort wants an array */
+			qsort(s->codes, s->n, sizeof(*s->codes), cmp_u64);
+		ascii = 0;
+		goto dedup;
+	}
+	/* the non-ASCII codes to the front, then behind the ASCII ones */
+	for (size_t i = 0; i < s->n; i++)
+		if (s->codes[i] >= ASCII_CODES)
+			s->codes[other++] = s->codes[i];
+	if (other)
+		memmove(s->codes + ascii, s->codes, other * sizeof(*s->codes));
+	if (other > 1)
+		qsort(s->codes + ascii, other, sizeof(*s->codes), cmp_u64);
+	for (size_t w = 0; w < ASCII_CODES / 64 && k < ascii; w++)
+		for (uint64_t b = s->bits[w]; b && k < ascii; b &= b - 1)
+			s->codes[k++] = (uint64_t)w << 6 | (uint64_t)__builtin_ctzll(b);
+	/* add_ascii sets a bit only with its code pushed: one bit a code */
+	assert(k == ascii);
+dedup:
+	o = ascii;
+	for (size_t i = ascii; i < s->n; i++)
+		if (o == ascii || s->codes[i] != s->codes[o - 1])
 			s->codes[o++] = s->codes[i];
 	/* the bitmap bits of the ASCII codes stay set: clear() walks codes */
 	s->n = o;
@@ -322,7 +357,7 @@ int ix_tri_set_code(struct ix_tri_set *s, uint64_t code)
 
 /* ---------------------------------------------------------------- blobs */
 
-int ix_set_encode(const uint64_t *codes, size_t n, struct buf *out)
+int ix_set_encode(struct ZSTD_CCtx_s *cctx, const uint64_t *codes, size_t n, struct buf *out)
 {
 	struct buf raw = { 0 };
 	uint8_t hdr[1 + 2 * KT_VARINT_MAX];
@@ -343,7 +378,7 @@ int ix_set_encode(const uint64_t *codes, size_t n, struct buf *out)
 		err = ix_buf_reserve(out, 1 + 2 * KT_VARINT_MAX + bound);
 		if (err)
 			goto cleanup;
-		zn = ZSTD_compress(out->p + 1 + 2 * KT_VARINT_MAX, bound, raw.p, raw.len, SET_ZLEVEL);
+		zn = ix_zstd(cctx, out->p + 1 + 2 * KT_VARINT_MAX, bound, raw.p, raw.len, SET_ZLEVEL);
 		if (ZSTD_isError(zn)) {
 			pr_err("screen index: zstd: %s", ZSTD_getErrorName(zn));
 			err = -EIO;

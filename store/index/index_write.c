@@ -124,7 +124,7 @@ static int snapshot(struct indexer *ix, void **z, size_t *zlen, size_t *raw_len)
 	err = fv_serialize(ix->scr, &raw, &len);
 	if (err)
 		return err;
-	err = ix_zcompress(raw, len, z, zlen);
+	err = ix_zcompress(ix->st, raw, len, z, zlen);
 	*raw_len = len;
 	free(raw);
 	return err;
@@ -167,6 +167,25 @@ int ix_step_done(struct kt_store *st, sqlite3_stmt *q)
 
 	sqlite3_finalize(q);
 	return err;
+}
+
+/*
+ * The store's cached statement `id` (store.c kt_stmt_sql: prepared once per
+ * store, reset on reuse) for the statements every flush and resume runs:
+ * parsing them anew for every session in every round was ~5 % of the
+ * worker with 100 sessions (bench/results/31-worker.md).  Never finalized;
+ * ix_cached_done steps and resets, a SELECT is reset by its caller before
+ * anything else runs.
+ */
+static int ix_cached(struct kt_store *st, enum kt_stmt_id id, const char *sql, sqlite3_stmt **q)
+{
+	*q = kt_stmt_sql(st, id, sql);
+	return *q ? 0 : -EIO; /* logged */
+}
+
+static int ix_cached_done(struct kt_store *st, sqlite3_stmt *q)
+{
+	return kt_stmt_done(st, q, "screen index");
 }
 
 /* One write statement whose only parameter is ?1 = id. */
@@ -261,7 +280,8 @@ static int sync_block(struct indexer *ix, bool close)
 
 	if (!ix->blk_lines)
 		return 0;
-	err = ix_prep(st, "SELECT id, open FROM screen_blocks WHERE session_id = ?1 AND seq = ?2", &q);
+	err = ix_cached(st, ST_IX_BLOCK_GET,
+			"SELECT id, open FROM screen_blocks WHERE session_id = ?1 AND seq = ?2", &q);
 	if (err)
 		return err;
 	sqlite3_bind_int64(q, 1, ix->sid);
@@ -274,16 +294,17 @@ static int sync_block(struct indexer *ix, bool close)
 	} else if (rc != SQLITE_DONE) {
 		err = kt_sql_err(st, rc, "screen index");
 	}
-	sqlite3_finalize(q);
+	sqlite3_reset(q);
 	q = NULL;
 	if (err || (exists && !open))
 		return err;
 
 	if (ix->blk_lines > ix->blk_saved) {
 		if (!exists) {
-			err = ix_prep(st, "INSERT INTO screen_blocks (session_id, seq, chunk_seq, frame_index,"
-				      " end_chunk_seq, end_frame_index, ts_first_us, ts_last_us, n_lines,"
-				      " final, open) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 0, 1)", &q);
+			err = ix_cached(st, ST_IX_BLOCK_INSERT,
+					"INSERT INTO screen_blocks (session_id, seq, chunk_seq, frame_index,"
+					" end_chunk_seq, end_frame_index, ts_first_us, ts_last_us, n_lines,"
+					" final, open) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 0, 1)", &q);
 			if (err)
 				return err;
 			sqlite3_bind_int64(q, 1, ix->sid);
@@ -292,10 +313,11 @@ static int sync_block(struct indexer *ix, bool close)
 			sqlite3_bind_int64(q, 4, ix->blk_frame_index);
 		} else {
 			/* blk_saved 0 with a row: a redo from the block's start */
-			err = ix_prep(st, "UPDATE screen_blocks SET end_chunk_seq = ?5, end_frame_index = ?6,"
-				      " ts_first_us = CASE WHEN ?10 THEN min(ts_first_us, ?7) ELSE ?7 END,"
-				      " ts_last_us = CASE WHEN ?10 THEN max(ts_last_us, ?8) ELSE ?8 END,"
-				      " n_lines = ?9 WHERE id = ?11", &q);
+			err = ix_cached(st, ST_IX_BLOCK_GROW,
+					"UPDATE screen_blocks SET end_chunk_seq = ?5, end_frame_index = ?6,"
+					" ts_first_us = CASE WHEN ?10 THEN min(ts_first_us, ?7) ELSE ?7 END,"
+					" ts_last_us = CASE WHEN ?10 THEN max(ts_last_us, ?8) ELSE ?8 END,"
+					" n_lines = ?9 WHERE id = ?11", &q);
 			if (err)
 				return err;
 			sqlite3_bind_int(q, 10, ix->blk_saved > 0);
@@ -306,43 +328,46 @@ static int sync_block(struct indexer *ix, bool close)
 		sqlite3_bind_int64(q, 7, ix->new_ts_min);
 		sqlite3_bind_int64(q, 8, ix->new_ts_max);
 		sqlite3_bind_int64(q, 9, ix->blk_lines);
-		err = ix_step_done(st, q);
+		err = ix_cached_done(st, q);
 		if (err)
 			return err;
 		if (!exists)
 			id = sqlite3_last_insert_rowid(st->db);
 
 		/* parts from a run whose position was not saved are replaced */
-		err = ix_prep(st, "DELETE FROM screen_pending WHERE block_id = ?1 AND first_line >= ?2", &q);
+		err = ix_cached(st, ST_IX_PEND_DELETE,
+				"DELETE FROM screen_pending WHERE block_id = ?1 AND first_line >= ?2", &q);
 		if (err)
 			return err;
 		sqlite3_bind_int64(q, 1, id);
 		sqlite3_bind_int64(q, 2, ix->blk_saved);
-		err = ix_step_done(st, q);
+		err = ix_cached_done(st, q);
 		if (err)
 			return err;
 		if (ix->pend.len && !close) {
-			err = ix_prep(st, "INSERT INTO screen_pending (block_id, first_line, lines)"
-				      " VALUES (?1, ?2, ?3)", &q);
+			err = ix_cached(st, ST_IX_PEND_INSERT,
+					"INSERT INTO screen_pending (block_id, first_line, lines)"
+					" VALUES (?1, ?2, ?3)", &q);
 			if (err)
 				return err;
 			sqlite3_bind_int64(q, 1, id);
 			sqlite3_bind_int64(q, 2, ix->blk_saved);
 			sqlite3_bind_blob(q, 3, ix->pend.p, (int)ix->pend.len, SQLITE_STATIC);
-			err = ix_step_done(st, q);
+			err = ix_cached_done(st, q);
 			if (err)
 				return err;
 		}
 	} else if (close) {
 		/* the block ends where the last transaction left it, or here */
-		err = ix_prep(st, "UPDATE screen_blocks SET end_chunk_seq = ?1, end_frame_index = ?2"
-			      " WHERE id = ?3", &q);
+		err = ix_cached(st, ST_IX_BLOCK_END,
+				"UPDATE screen_blocks SET end_chunk_seq = ?1, end_frame_index = ?2"
+				" WHERE id = ?3", &q);
 		if (err)
 			return err;
 		sqlite3_bind_int64(q, 1, ix->chunk_seq);
 		sqlite3_bind_int64(q, 2, ix->frame_index);
 		sqlite3_bind_int64(q, 3, id);
-		err = ix_step_done(st, q);
+		err = ix_cached_done(st, q);
 		if (err)
 			return err;
 	}
@@ -427,9 +452,10 @@ static int flush(struct indexer *ix, bool cut, bool done)
 	if (!err && ix->have_kf) {
 		const struct pend_kf *k = &ix->kf;
 
-		err = ix_prep(st, "INSERT OR IGNORE INTO keyframes (session_id, chunk_seq, frame_index,"
-			      " ts_us, out_offset, rows, cols, raw_len, codec, data)"
-			      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)", &q);
+		err = ix_cached(st, ST_IX_KEYFRAME,
+				"INSERT OR IGNORE INTO keyframes (session_id, chunk_seq, frame_index,"
+				" ts_us, out_offset, rows, cols, raw_len, codec, data)"
+				" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)", &q);
 		if (!err) {
 			sqlite3_bind_int64(q, 1, ix->sid);
 			sqlite3_bind_int64(q, 2, k->chunk_seq);
@@ -441,17 +467,18 @@ static int flush(struct indexer *ix, bool cut, bool done)
 			sqlite3_bind_int64(q, 8, (int64_t)k->raw_len);
 			sqlite3_bind_int(q, 9, KT_CODEC_ZSTD);
 			sqlite3_bind_blob(q, 10, k->z, (int)k->zlen, SQLITE_STATIC);
-			err = ix_step_done(st, q);
+			err = ix_cached_done(st, q);
 			q = NULL;
 		}
 	}
 	if (!err && done)
 		err = final_block(ix, next_seq) ?: ix_group_close(st, ix->sid);
 	if (!err && (have_state || done)) {
-		err = ix_prep(st, "INSERT OR REPLACE INTO screen_index (session_id, chunk_seq, frame_index,"
-			      " ts_us, out_offset, kf_offset, kf_us, block_seq, block_chunk_seq,"
-			      " block_frame_index, block_lines, done, rows, cols, state)"
-			      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)", &q);
+		err = ix_cached(st, ST_IX_POSITION,
+				"INSERT OR REPLACE INTO screen_index (session_id, chunk_seq, frame_index,"
+				" ts_us, out_offset, kf_offset, kf_us, block_seq, block_chunk_seq,"
+				" block_frame_index, block_lines, done, rows, cols, state)"
+				" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)", &q);
 		if (!err) {
 			fv_size(ix->scr, &rows, &cols);
 			sqlite3_bind_int64(q, 1, ix->sid);
@@ -472,7 +499,7 @@ static int flush(struct indexer *ix, bool cut, bool done)
 				sqlite3_bind_blob(q, 15, z, (int)zlen, SQLITE_STATIC);
 			else
 				sqlite3_bind_null(q, 15);
-			err = ix_step_done(st, q);
+			err = ix_cached_done(st, q);
 			q = NULL;
 		}
 	}
@@ -511,9 +538,10 @@ static int resume(struct indexer *ix, const struct kt_session_info *s, bool *don
 	int rc, err = 0;
 
 	*done = false;
-	err = ix_prep(st, "SELECT chunk_seq, frame_index, ts_us, out_offset, kf_offset, kf_us,"
-		      " block_seq, block_chunk_seq, block_frame_index, block_lines, done, rows, cols,"
-		      " state FROM screen_index WHERE session_id = ?1", &q);
+	err = ix_cached(st, ST_IX_RESUME,
+			"SELECT chunk_seq, frame_index, ts_us, out_offset, kf_offset, kf_us,"
+			" block_seq, block_chunk_seq, block_frame_index, block_lines, done, rows, cols,"
+			" state FROM screen_index WHERE session_id = ?1", &q);
 	if (err)
 		return err;
 	sqlite3_bind_int64(q, 1, ix->sid);
@@ -575,7 +603,7 @@ static int resume(struct indexer *ix, const struct kt_session_info *s, bool *don
 	ix->kf_us = s->start_us;
 	err = ix_screen_fresh(s, &ix->scr);
 out:
-	sqlite3_finalize(q);
+	sqlite3_reset(q);	/* cached: ends its read */
 	free(raw);
 	return err;
 }

@@ -39,7 +39,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (len != -EBADMSG && (len < 3 || len > 12 || strlen(t) != (size_t)len))
 			abort();
 	}
-	if (ix_set_encode(c, n, &b) || ix_set_decode(b.p, b.len, &c2, &n2) || n2 != n ||
+	if (ix_set_encode(NULL, c, n, &b) || ix_set_decode(b.p, b.len, &c2, &n2) || n2 != n ||
 	    (n && memcmp(c, c2, n * sizeof(*c))))
 		abort();
 	free(c);
