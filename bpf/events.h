@@ -52,7 +52,7 @@
  * programs do.  A recorder adopts pinned state only of its own version: bump
  * it whenever any of these changes.  Pinned under <pin-dir>/v<N>/.
  */
-#define KT_PIN_LAYOUT    5
+#define KT_PIN_LAYOUT    6
 
 /*
  * Version of what a newer recorder must read to take over another layout's
@@ -64,7 +64,7 @@
  * map values changes; then open sessions cannot be carried over (the
  * recorder says so and marks them interrupted).
  */
-#define KT_EVENT_ABI     2
+#define KT_EVENT_ABI     3
 
 enum kt_event_type {
 	KT_EV_SESSION_START = 1, /* struct kt_ev_session                     */
@@ -86,6 +86,12 @@ enum kt_event_type {
 #define KT_F_NO_TTY         (1u << 3) /* session: leader has no controlling tty */
 #define KT_F_FILENAME_TRUNC (1u << 4)
 #define KT_F_LAST_PROC      (1u << 5) /* exit: the session has no process left */
+/* data ring record (TTY_OUT/IN, IN_WITHHELD): the first one sent for its
+ * session after one or more of the session's records were lost (any loss
+ * counted in kt_session.lost_*).  The hole lies just before this record, so
+ * a reader must not join it to the bytes before it (the recorder's
+ * coalescing, store/chunk_merge.c). */
+#define KT_F_AFTER_LOSS     (1u << 6)
 
 /*
  * kt_session.entry: how the leader came into the container.  Decided at its
@@ -180,6 +186,11 @@ struct kt_session {
 	/* syscall backend: position in the pty master's n_tty read stream
 	 * (n_tty_data.read_tail) up to which output is recorded; ~0 unknown */
 	__u64 out_next;
+	/* Non-zero: loss was counted (lost_*) since the last data ring record
+	 * sent; the next one carries KT_F_AFTER_LOSS and clears it (maps.bpf.h
+	 * kt_loss_take).  Set and cleared with plain stores: see there. */
+	__u32 loss_pending;
+	__u32 _pad2;
 	/* kernfs path of the cgroup, '/'-separated, NUL-terminated */
 	char cgroup_path[KT_CGPATH_MAX];
 };

@@ -32,6 +32,8 @@ static __always_inline void kt_emit_input(__u64 sid, struct tty_struct *slave, _
 	ev.bytes = len > 0xffffffffULL ? 0xffffffffU : (__u32)len;
 	ev.source = source;
 	ev.tty_key = (__u64)slave;
+	/* a data ring record too: it carries the loss flag like the bytes */
+	ev.hdr.flags = kt_loss_take(bpf_map_lookup_elem(&sessions, &sid));
 	if (bpf_ringbuf_output(&events, &ev, sizeof(ev), kt_data_wakeup()))
 		kt_count_loss(sid, 0);
 }

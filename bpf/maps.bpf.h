@@ -112,6 +112,7 @@ struct {
 struct kt_data_buf {
 	/* loop state in map memory so the verifier prunes (see session.bpf.h) */
 	__u64 off;
+	__u64 take_loss; /* kt_emit_data: look the loss flag up for the next record */
 	struct kt_ev_data ev;
 	char data[KT_DATA_MAX];
 };
@@ -138,9 +139,35 @@ static __always_inline void kt_count_loss(__u64 sid, __u64 bytes)
 	if (s) {
 		__sync_fetch_and_add(&s->lost_events, 1);
 		__sync_fetch_and_add(&s->lost_bytes, bytes);
+		s->loss_pending = 1; /* after the counters: see kt_loss_take */
 	}
 	kt_stat_add(KT_STAT_LOST_EVENTS, 1);
 	kt_stat_add(KT_STAT_LOST_BYTES, bytes);
+}
+
+/*
+ * The flags of a data ring record about to be sent for session `s`:
+ * KT_F_AFTER_LOSS once after any counted loss (kt_count_loss), so the
+ * recorder never joins bytes across a hole (its coalescing).  Taken before
+ * the record is sent; if sending fails, kt_count_loss sets it again, so the
+ * first record that does reach the ring carries it.
+ *
+ * Plain loads and stores, no atomic exchange (BPF_XCHG needs 5.12; the
+ * programs load on 5.10): a loss on another CPU that sets the flag between
+ * this load and the clear happened before this record was reserved, so the
+ * hole is still before a flagged record; one that sets it after the clear
+ * flags the next record.  A flag is never lost, at worst it is one record
+ * late for writers of one session racing on two CPUs, whose bytes have no
+ * order between them anyway.  Cost: one sessions map lookup and one load per
+ * call of kt_emit_data (a pty_write or a read, not per 8 KiB record), a
+ * store only after a loss.
+ */
+static __always_inline __u16 kt_loss_take(struct kt_session *s)
+{
+	if (!s || !s->loss_pending)
+		return 0;
+	s->loss_pending = 0;
+	return KT_F_AFTER_LOSS;
 }
 
 /*
@@ -170,6 +197,7 @@ static __always_inline void kt_emit_data(__u64 sid, __u64 tty_key, __u16 type, _
 	if (!b)
 		return;
 	b->off = 0;
+	b->take_loss = 1;
 	for (int i = 0; i < KT_DATA_LOOPS; i++) {
 		__u64 off = b->off, n;
 
@@ -180,7 +208,15 @@ static __always_inline void kt_emit_data(__u64 sid, __u64 tty_key, __u16 type, _
 			n = KT_DATA_MAX;
 		b->off = off + n;
 		b->ev.hdr.type = type;
+		/* the session's loss flag: looked up for the call's first
+		 * record and after a failed one only (kt_count_loss set it
+		 * then); the pointer stays inside this branch, so the
+		 * verifier's states stay one per loop step */
 		b->ev.hdr.flags = 0;
+		if (b->take_loss) {
+			b->take_loss = 0;
+			b->ev.hdr.flags = kt_loss_take(bpf_map_lookup_elem(&sessions, &sid));
+		}
 		b->ev.hdr.ts_ns = bpf_ktime_get_boot_ns();
 		b->ev.hdr.session_id = sid;
 		b->ev.source = source;
@@ -189,8 +225,10 @@ static __always_inline void kt_emit_data(__u64 sid, __u64 tty_key, __u16 type, _
 		b->ev.hdr.size = sizeof(b->ev) + n;
 		if ((user ? bpf_probe_read_user(b->data, n, src + off) :
 			    bpf_probe_read_kernel(b->data, n, src + off)) ||
-		    bpf_ringbuf_output(&events, &b->ev, sizeof(b->ev) + n, kt_data_wakeup()))
+		    bpf_ringbuf_output(&events, &b->ev, sizeof(b->ev) + n, kt_data_wakeup())) {
 			kt_count_loss(sid, n);
+			b->take_loss = 1;
+		}
 	}
 	if (b->off < len)
 		kt_count_loss(sid, len - b->off);

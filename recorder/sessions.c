@@ -256,11 +256,17 @@ static void session_checkpoint(struct kt_recorder *r, struct rec_session *s, int
 		s->cp_us = now;
 }
 
+/* after_loss: the kernel lost records of this session just before this one
+ * (KT_F_AFTER_LOSS): it starts a frame of its own, so the hole lies between
+ * two frames, where the reader can place it, never inside one */
 static int add_frame(struct kt_recorder *r, struct rec_session *s, uint8_t type, int64_t ts,
-		     const void *data, uint32_t len)
+		     const void *data, uint32_t len, bool after_loss)
 {
-	int err = kt_chunk_add(&s->cb, type, ts, data, len);
+	/* back-to-back bytes of one direction: one frame (COALESCE_US) */
+	int err = after_loss ? -ESRCH : kt_chunk_extend(&s->cb, type, ts, COALESCE_US, data, len);
 
+	if (err == -ESRCH)
+		err = kt_chunk_add(&s->cb, type, ts, data, len);
 	if (err) {
 		pr_err("session %" PRId64 ": frame not buffered: %s", s->info.id, strerror(-err));
 		note_err(r, err); /* -ENOMEM: retried from the ring */
@@ -274,7 +280,12 @@ static int add_frame(struct kt_recorder *r, struct rec_session *s, uint8_t type,
 }
 
 /* Compare the kernel's loss counters with what the stream already says, and
- * mark the difference as a gap at `now`. */
+ * mark the difference as a gap at `now`.  Called at commits, at a session's
+ * close, and at the first record the kernel sent after a loss
+ * (KT_F_AFTER_LOSS): there the gap lands just before that record's frame,
+ * where the hole is in the ring's order (the counters may already hold
+ * later loss too: then that is marked there as well, early but between
+ * frames, and the sum stays exact). */
 static void loss_apply(struct kt_recorder *r, struct rec_session *s, const struct kt_session *kp,
 		       int64_t now)
 {
@@ -490,8 +501,10 @@ int kt_recorder_event(void *ctx, void *data, size_t size)
 			r->n.bad_events++;
 			break;
 		}
+		if (h->flags & KT_F_AFTER_LOSS)
+			kt_rec_check_loss(r, s, wall_us(r, h->ts_ns));
 		if (add_frame(r, s, out ? KT_FRAME_OUT : KT_FRAME_IN, wall_us(r, h->ts_ns),
-			      e->data, e->len) == 0) {
+			      e->data, e->len, h->flags & KT_F_AFTER_LOSS) == 0) {
 			if (out) {
 				s->info.bytes_out += e->len;
 				r->n.bytes_out += e->len;
@@ -509,6 +522,8 @@ int kt_recorder_event(void *ctx, void *data, size_t size)
 			r->n.bad_events++;
 			break;
 		}
+		if (h->flags & KT_F_AFTER_LOSS)
+			kt_rec_check_loss(r, s, wall_us(r, h->ts_ns));
 		/* typed with ECHO off: the kernel sent only the count */
 		kt_rec_ev_withheld(&s->cb, wall_us(r, h->ts_ns), e->bytes);
 		break;

@@ -39,6 +39,14 @@ struct retire {
 	uint64_t kid, tty_key;
 };
 
+/* Terminal bytes of one direction arriving back to back, with nothing else
+ * of the session between them, go into one frame while within this span of
+ * its first byte (store/chunk_merge.c): far below a display frame, so a
+ * player shows the same; the tty backend sends a ring record per pty_write
+ * (~0.5-1.5 KiB in a flood) and each frame costs a header, a hash-chain
+ * step and a worker pass. */
+#define COALESCE_US 2000
+
 #define STORE_RETRY_US 1000000LL
 /* Read but not committed (so not given back to the kernel): commit once an
  * eighth of a ring is held, whatever the age, so the rings keep room for a

@@ -88,6 +88,7 @@ int kt_chunk_add(struct kt_chunk_builder *b, uint8_t type, int64_t ts_us,
 	/* ts >= last: the unsigned difference is exact even across zero */
 	delta = (uint64_t)ts_us - (uint64_t)b->last_us;
 
+	b->last_off = b->len;
 	b->buf[b->len++] = type;
 	b->len += kt_varint_put(b->buf + b->len, delta);
 	b->len += kt_varint_put(b->buf + b->len, len);

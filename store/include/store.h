@@ -320,6 +320,7 @@ struct kt_chunk_builder {
 	uint64_t out_bytes, in_bytes; /* payload totals in this chunk */
 	uint32_t nframes;
 	uint64_t lost_bytes, lost_events; /* sums of this chunk's GAP frames */
+	size_t last_off; /* where the last frame starts (kt_chunk_extend) */
 };
 
 void kt_chunk_builder_init(struct kt_chunk_builder *b);
@@ -333,6 +334,14 @@ void kt_chunk_builder_reset(struct kt_chunk_builder *b);
  */
 int kt_chunk_add(struct kt_chunk_builder *b, uint8_t type, int64_t ts_us,
 		 const void *data, uint32_t len);
+/*
+ * Append `len` bytes to the chunk's last frame if it is an OUT/IN frame of
+ * `type` and ts_us is at most span_us after its timestamp
+ * (store/chunk_merge.c says why and what stays exact).  -ESRCH when it
+ * cannot (add a new frame instead), -E2BIG, -ENOMEM.
+ */
+int kt_chunk_extend(struct kt_chunk_builder *b, uint8_t type, int64_t ts_us, int64_t span_us,
+		    const void *data, uint32_t len);
 int kt_chunk_add_resize(struct kt_chunk_builder *b, int64_t ts_us,
 			uint16_t cols, uint16_t rows);
 int kt_chunk_add_gap(struct kt_chunk_builder *b, int64_t ts_us,

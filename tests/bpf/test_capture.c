@@ -43,7 +43,16 @@ static struct {
 	int winsize_rows, winsize_cols, nwinsize;
 	uint64_t events;
 	uint64_t withheld, nwithheld; /* KT_EV_IN_WITHHELD: bytes, events */
+	/* OUT records in ring order: where each starts in `out`, and
+	 * whether it carried KT_F_AFTER_LOSS */
+	struct kt_fx_buf recs;     /* struct out_rec */
+	uint64_t nflagged;         /* data ring records with KT_F_AFTER_LOSS */
 } C;
+
+struct out_rec {
+	size_t off, len;
+	bool after_loss;
+};
 
 static int on_event(void *ctx, void *data, size_t size)
 {
@@ -87,12 +96,21 @@ static int on_event(void *ctx, void *data, size_t size)
 	case KT_EV_TTY_IN: {
 		const struct kt_ev_data *e = data;
 
+		if (h->type == KT_EV_TTY_OUT) {
+			struct out_rec r = { C.out.len, e->len, h->flags & KT_F_AFTER_LOSS };
+
+			kt_fx_buf_add(&C.recs, &r, sizeof(r));
+		}
+		if (h->flags & KT_F_AFTER_LOSS)
+			C.nflagged++;
 		kt_fx_buf_add(h->type == KT_EV_TTY_OUT ? &C.out : &C.in, e->data, e->len);
 		break;
 	}
 	case KT_EV_IN_WITHHELD: {
 		const struct kt_ev_withheld *e = data;
 
+		if (h->flags & KT_F_AFTER_LOSS)
+			C.nflagged++;
 		C.withheld += e->bytes;
 		C.nwithheld++;
 		break;
@@ -121,6 +139,7 @@ static void reset(void)
 	free(C.out.p);
 	free(C.in.p);
 	free(C.execs.p);
+	free(C.recs.p);
 	memset(&C, 0, sizeof(C));
 }
 
@@ -380,6 +399,7 @@ static void t_pty_session(void)
 	CHECK(kt_loader_session_lookup(L, C.sid, &ks) == 0);
 	CHECK_EQ_INT(ks.lost_bytes, 0);
 	CHECK_EQ_INT(ks.lost_events, 0);
+	CHECK_EQ_INT(C.nflagged, 0); /* nothing lost: no record says so */
 	CHECK_EQ_INT(kt_loader_stats(L, k), 0);
 	CHECK_EQ_INT(k[KT_STAT_LOST_EVENTS], 0);
 	CHECK_EQ_INT(k[KT_STAT_LOST_SESSION_EV], 0);
@@ -629,63 +649,7 @@ static void t_not_recorded(void)
 	free(got.p);
 }
 
-/*
- * A ring buffer too small for a flood: whatever is not delivered must be
- * counted, exactly, in the session's and the global counters.
- */
-static void t_loss_counted(void)
-{
-	struct kt_loader_opts o = { .capture = capture, .capture_input = true,
-				    .ringbuf_bytes = 64 << 10, .sys_exit = sys_exit_via };
-	struct kt_loader *small = NULL;
-	struct kt_fx_buf got = {0};
-	uint64_t k[KT_STAT_MAX];
-	struct kt_session ks;
-	int master, st, err;
-	pid_t helper, leader;
-
-	kt_loader_close(L);
-	L = NULL;
-	reset();
-	err = kt_loader_open(&o, on_event, NULL, &small);
-	CHECK_EQ_INT(err, 0);
-	if (err)
-		return;
-	CHECK_EQ_INT(kt_loader_capture_up(small), 0);
-	helper = enter_ns(ns_init, "sleep 0.3; seq 1 300000; /bin/echo flood-done", &master, &leader, 24, 80);
-	C.leader = leader;
-	kt_loader_poll(small, 200); /* deliver the session start */
-	pump(small, master, &got, NULL, NULL, false, true);
-	close(master);
-	waitpid(helper, &st, 0);
-	settle(small);
-	CHECK_EQ_INT(C.starts, 1);
-	CHECK(kt_loader_session_lookup(small, C.sid, &ks) == 0);
-	CHECK(ks.lost_bytes > 0);
-	/* nothing vanishes: delivered + counted as lost == what the pty gave;
-	 * but forced fexit on a preemptible kernel (t_pty_session) may also
-	 * lose writes to skipped runs, counted only as such */
-	if (!strcmp(kt_loader_backend(small), "tty-fentry") && capture_misses(small) &&
-	    kt_loader_probe_fentry_preemptible(NULL) != 0 && C.out.len + ks.lost_bytes < got.len)
-		printf("# loss test: %zu byte(s) neither delivered nor counted lost, with %llu skipped run(s) counted\n",
-		       got.len - C.out.len - (size_t)ks.lost_bytes, (unsigned long long)capture_misses(small));
-	else
-		CHECK_EQ_INT(C.out.len + ks.lost_bytes, got.len);
-	CHECK_EQ_INT(kt_loader_stats(small, k), 0);
-	CHECK(k[KT_STAT_LOST_BYTES] >= ks.lost_bytes);
-	CHECK(k[KT_STAT_LOST_EVENTS] >= ks.lost_events && ks.lost_events > 0);
-	/* the flood filled the data ring, never the control ring: who ran what
-	 * is complete */
-	kt_fx_buf_add(&C.execs, "", 1);
-	CHECK(strstr(C.execs.p, "|/bin/echo flood-done|") != NULL);
-	CHECK_EQ_INT(C.ends, 1);
-	print_misses(small, "loss test");
-	printf("# loss test: pty gave %zu bytes, delivered %zu, counted lost %llu in %llu events\n",
-	       got.len, C.out.len, (unsigned long long)ks.lost_bytes,
-	       (unsigned long long)ks.lost_events);
-	kt_loader_close(small);
-	free(got.p);
-}
+#include "capture_loss.h" /* t_loss_counted, t_loss_flagged */
 
 /*
  * The preemption-model probe that orders the tty variants
@@ -769,6 +733,7 @@ int main(int argc, char **argv)
 	RUN(t_echo_off_withheld);
 	RUN(t_input_off); /* reloads without input capture */
 	RUN(t_loss_counted); /* closes L, loads its own */
+	RUN(t_loss_flagged); /* the same */
 	kt_loader_close(L);
 	kill(ns_init, SIGKILL);
 	reset();
