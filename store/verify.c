@@ -340,8 +340,8 @@ static int walk_chunk(struct kt_row *q, void *ctx)
 	kt_frame_decoder_init(&d, w->raw, raw_len, q->i64(q, 2));
 	w->fno = seq;
 	while ((rc = kt_frame_next(&d, &f)) == 1) {
-		if (w->chain)
-			kt_chain_step(w->chain, w->h, &f);
+		if (w->chain && kt_chain_step(w->chain, w->h, &f))
+			return -EIO; /* OpenSSL failed: no verdict rather than a false one */
 		if (ev_add(&w->ev, &f, w->fno) == -ENOMEM)
 			return -ENOMEM;
 		w->fno++;

@@ -59,7 +59,7 @@ struct kt_chain *kt_chain_new(int64_t ver);
 void kt_chain_free(struct kt_chain *c);
 /* Chain step: h = H(h || type || ts_us || len || payload), H by c's
  * version (FORMAT.md, "Tamper evidence"; public for bench/ and tools). */
-void kt_chain_step(struct kt_chain *c, uint8_t h[KT_HASH_LEN], const struct kt_frame *f);
+int kt_chain_step(struct kt_chain *c, uint8_t h[KT_HASH_LEN], const struct kt_frame *f);
 
 /* The count in a KT_FRAME_WITHHELD payload; -EBADMSG if malformed. */
 int kt_frame_withheld_parse(const struct kt_frame *f, uint64_t *bytes);
