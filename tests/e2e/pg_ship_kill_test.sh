@@ -37,6 +37,8 @@ KT_TMP=$(mktemp -d /tmp/kubetape-pg-kill.XXXXXX) || fatal mktemp "mktemp failed"
 at_exit 'if [ "$kt_failed" = 0 ]; then rm -rf "$KT_TMP"; else echo "kept $KT_TMP" >&2; fi'
 # shellcheck source=tests/lib/pg.sh
 . "$KT_REPO/tests/lib/pg.sh"
+# shellcheck source=tests/lib/port.sh
+. "$KT_REPO/tests/lib/port.sh"
 pg_start "$(free_port)"
 pass pg_start
 

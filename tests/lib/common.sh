@@ -48,14 +48,8 @@ at_exit 'if [ "$kt_failed" = 0 ]; then rm -rf "$KT_TMP"; else echo "$KT_TEST_NAM
 
 # ------------------------------------------------------------------ timing
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
-# A loopback TCP port free now, chosen by the kernel.  A port computed
-# from $$ inside the ephemeral range (32768-60999) can be some client
-# socket's local port at that moment: bind then fails with EADDRINUSE (seen
-# once in CI for pg_ship_test's metrics port).  Closed before use, so
-# another bind may still take it in between; rare, and it fails loudly.
-free_port() {
-	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
+# free_port: a loopback port chosen by the kernel (tests/lib/port.sh)
+. "$KT_REPO/tests/lib/port.sh"
 kt_step_t0=$(now_ms)
 step_start() { kt_step_t0=$(now_ms); }	# pass() reports time since this
 
