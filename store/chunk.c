@@ -37,7 +37,7 @@ void kt_chunk_builder_reset(struct kt_chunk_builder *b)
 	b->cap = cap;
 }
 
-static int reserve(struct kt_chunk_builder *b, size_t need)
+int kt_chunk_reserve(struct kt_chunk_builder *b, size_t need)
 {
 	size_t cap;
 	uint8_t *p;
@@ -75,7 +75,7 @@ int kt_chunk_add(struct kt_chunk_builder *b, uint8_t type, int64_t ts_us,
 		if (kt_frame_gap_parse(&f, &lost_bytes, &lost_events))
 			return -EINVAL;
 	}
-	err = reserve(b, b->len + 1 + 2 * KT_VARINT_MAX + (size_t)len);
+	err = kt_chunk_reserve(b, b->len + 1 + 2 * KT_VARINT_MAX + (size_t)len);
 	if (err)
 		return err;
 

@@ -27,29 +27,6 @@
 #include "store.h"
 #include "store_int.h"
 
-/* kt_chunk_add's growth rule (store/chunk.c), for the bytes a merge adds */
-static int grow(struct kt_chunk_builder *b, size_t need)
-{
-	size_t cap;
-	uint8_t *p;
-
-	if (need > KT_CHUNK_RAW_MAX)
-		return -E2BIG;
-	if (need <= b->cap)
-		return 0;
-	cap = b->cap ? b->cap : 4096;
-	while (cap < need)
-		cap *= 2;
-	if (cap > KT_CHUNK_RAW_MAX)
-		cap = KT_CHUNK_RAW_MAX;
-	p = realloc(b->buf, cap);
-	if (!p)
-		return -ENOMEM;
-	b->buf = p;
-	b->cap = cap;
-	return 0;
-}
-
 /* Largest frame payload coalescing builds (a frame read back whole by the
  * worker and the player: keep it far below the chunk bound). */
 #define MERGE_MAX (64u << 10)
@@ -89,7 +66,7 @@ int kt_chunk_extend(struct kt_chunk_builder *b, uint8_t type, int64_t ts_us, int
 	nsz = kt_varint_put(lbuf, flen + len);
 	assert(nsz >= lsz);
 	if (b->len + (nsz - lsz) + len > b->cap) {
-		int err = grow(b, b->len + (nsz - lsz) + len);
+		int err = kt_chunk_reserve(b, b->len + (nsz - lsz) + len);
 
 		if (err)
 			return err;

@@ -31,6 +31,10 @@ int kt_frames_split(const uint8_t *in, size_t len, uint8_t *out);
 int kt_frames_join(const uint8_t *in, size_t len, uint8_t *out);
 /* A chunk's stored bytes -> raw_len bytes of frames in out.  Codec 2 goes
  * through *scratch (grown as needed).  -EBADMSG with *why, -ENOMEM. */
+/* Grow b's buffer to hold `need` bytes (doubling, capped at
+ * KT_CHUNK_RAW_MAX: -E2BIG beyond it); shared by kt_chunk_add and the
+ * recorder's frame merge (chunk_merge.c). */
+int kt_chunk_reserve(struct kt_chunk_builder *b, size_t need);
 int kt_chunk_decode(struct ZSTD_DCtx_s *dctx, int codec, const void *data, size_t len,
 		    uint8_t *out, size_t raw_len, uint8_t **scratch, size_t *scratch_cap,
 		    const char **why);
