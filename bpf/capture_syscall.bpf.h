@@ -32,6 +32,7 @@
 #include "maps.bpf.h"
 #include "core_fixes.bpf.h"
 #include "input.bpf.h"
+#include "echo.bpf.h"
 #include "catchup.h"
 #include <bpf/bpf_tracing.h>
 
@@ -193,17 +194,24 @@ static __always_inline int kt_sys_exit_common(struct pt_regs *regs, long nr, lon
 		if (nr == KT_NR_READ)
 			kt_emit_data(sid, key, KT_EV_TTY_OUT, KT_SRC_SYSCALL,
 				     (const char *)PT_REGS_PARM2_CORE_SYSCALL(regs), ret, true);
-		else	/* typed: withheld when the slave has ECHO off now */
+		else	/* typed: withheld when ECHO was off as n_tty took it in */
 			kt_emit_input(sid, (struct tty_struct *)key, KT_SRC_SYSCALL,
-				      (const char *)PT_REGS_PARM2_CORE_SYSCALL(regs), ret, true);
+				      (const char *)PT_REGS_PARM2_CORE_SYSCALL(regs), ret, true,
+				      kt_echo_withhold(sid, (struct tty_struct *)key, ret));
 	} else if (nr == KT_NR_IOCTL) {
-		if (ret != 0 || (unsigned int)PT_REGS_PARM2_CORE_SYSCALL(regs) != KT_TIOCSWINSZ)
+		unsigned int cmd = (unsigned int)PT_REGS_PARM2_CORE_SYSCALL(regs);
+		bool termios = kt_capture_input && kt_ioctl_sets_termios(cmd);
+
+		if (!termios && (ret != 0 || cmd != KT_TIOCSWINSZ))
 			return 0;
 		fd = PT_REGS_PARM1_CORE_SYSCALL(regs);
 		sid = kt_fd_session(fd, &key, true, &master);
 		if (!sid)
 			return 0;
-		kt_winsize_catch_up(sid, key);
+		if (termios)	/* whatever ret: what counts is ECHO now */
+			kt_echo_termios_set(sid, (struct tty_struct *)key);
+		else
+			kt_winsize_catch_up(sid, key);
 	}
 	return 0;
 }

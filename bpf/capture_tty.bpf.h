@@ -60,15 +60,25 @@ static __always_inline __u64 kt_pty_session(struct tty_struct *tty, __u64 *key, 
 	return 0;
 }
 
-/* `ret` bytes at `buf` went through a pty of session `sid` (kt_pty_session) */
-static __always_inline void kt_pty_emit(__u64 sid, __u64 key, __u16 type, const char *buf, long ret)
+/*
+ * `ret` bytes at `buf` went through a pty of session `sid` (kt_pty_session).
+ * Typed bytes are withheld when the slave (key) has ECHO off now or had it
+ * off at pty_write's entry (`off_at_entry`, the kprobe variant's): pty_write
+ * queues them for n_tty, which can take them in and let the reader turn ECHO
+ * back on before pty_write returns (bpf/echo.bpf.h tells the whole race).
+ * The fexit variant sees only the return: its window is pty_write's own
+ * tail after the queueing, on kernels that do not preempt it (the loader
+ * prefers kprobes where they do).
+ */
+static __always_inline void kt_pty_emit(__u64 sid, __u64 key, __u16 type, const char *buf, long ret,
+					bool off_at_entry)
 {
 	if (ret <= 0)
 		return;
 	if (type == KT_EV_TTY_OUT)
 		kt_emit_data(sid, key, type, KT_SRC_TTY, buf, ret, false);
-	else	/* typed: withheld when the slave (key) has ECHO off now */
-		kt_emit_input(sid, (struct tty_struct *)key, KT_SRC_TTY, buf, ret, false);
+	else
+		kt_emit_input(sid, (struct tty_struct *)key, KT_SRC_TTY, buf, ret, false, off_at_entry);
 }
 
 static __always_inline void kt_pty_written(struct tty_struct *tty, const char *buf, long ret)
@@ -80,7 +90,7 @@ static __always_inline void kt_pty_written(struct tty_struct *tty, const char *b
 		return;
 	sid = kt_pty_session(tty, &key, &type);
 	if (sid)
-		kt_pty_emit(sid, key, type, buf, ret);
+		kt_pty_emit(sid, key, type, buf, ret, false);
 }
 
 static __always_inline void kt_pty_resized(struct tty_struct *tty, struct winsize *ws)
@@ -138,7 +148,8 @@ struct kt_pty_call {
 	__u64 sid;   /* session of the write (its loss is counted there) */
 	__u64 count; /* bytes asked for: at most this many were written */
 	__u16 type;  /* KT_EV_TTY_OUT / KT_EV_TTY_IN */
-	__u16 _pad[3];
+	__u16 echo_off; /* typed, and the slave had ECHO off at entry */
+	__u16 _pad[2];
 };
 
 /*
@@ -174,6 +185,7 @@ int BPF_KPROBE(kt_tty_kprobe_pty_write, struct tty_struct *tty, const char *buf,
 		call.sid = sid;
 		call.count = kt_pty_count(c);
 		call.type = type;
+		call.echo_off = type == KT_EV_TTY_IN && kt_tty_echo_off((struct tty_struct *)key);
 		bpf_map_update_elem(&pty_calls, &id, &call, BPF_ANY);
 		return 0;
 	}
@@ -190,6 +202,7 @@ int BPF_KPROBE(kt_tty_kprobe_pty_write, struct tty_struct *tty, const char *buf,
 	slot->sid = sid;
 	slot->count = kt_pty_count(c);
 	slot->type = type;
+	slot->echo_off = type == KT_EV_TTY_IN && kt_tty_echo_off((struct tty_struct *)key);
 	slot->key = key;
 	return 0;
 }
@@ -208,7 +221,8 @@ int BPF_KRETPROBE(kt_tty_kprobe_pty_write_ret, long ret)
 		return 0;
 	key = slot->key;
 	slot->key = 0;
-	kt_pty_emit(slot->sid, key, slot->type, (const char *)slot->buf, kt_pty_count(ret));
+	kt_pty_emit(slot->sid, key, slot->type, (const char *)slot->buf, kt_pty_count(ret),
+		    slot->echo_off);
 	return 0;
 }
 

@@ -160,9 +160,8 @@ static __always_inline __u64 kt_mntns_id(struct mnt_namespace *m)
  * embedded struct ktermios since 3.7 ("tty: move the termios object into
  * the tty", a pointer before; below our 5.15 floor, so no flavor here).
  * ECHO is 0000010 on every architecture (uapi asm-generic/termbits-common.h
- * since 6.0, the per-arch termbits.h before, same value).  A racing
- * tcsetattr() is ordered like any other write: the state at the instant
- * the bytes are written decides.
+ * since 6.0, the per-arch termbits.h before, same value).  The state now is
+ * not always the state n_tty took the bytes in with: bpf/echo.bpf.h.
  */
 #define KT_ECHO 0000010
 static __always_inline bool kt_tty_echo_off(struct tty_struct *slave)

@@ -52,7 +52,7 @@
  * programs do.  A recorder adopts pinned state only of its own version: bump
  * it whenever any of these changes.  Pinned under <pin-dir>/v<N>/.
  */
-#define KT_PIN_LAYOUT    6
+#define KT_PIN_LAYOUT    7
 
 /*
  * Version of what a newer recorder must read to take over another layout's

@@ -15,13 +15,15 @@
 #include "core_fixes.bpf.h"
 
 /* `slave` is the recorded slave tty (its kt_tty.key) the bytes were written
- * towards; `src` user memory if `user`, else kernel memory. */
+ * towards; `src` user memory if `user`, else kernel memory.  `withhold`: the
+ * backend knows ECHO was (or may have been) off when n_tty took the bytes
+ * in, though it is on now (bpf/echo.bpf.h, the kprobe's entry state). */
 static __always_inline void kt_emit_input(__u64 sid, struct tty_struct *slave, __u16 source,
-					  const char *src, __u64 len, bool user)
+					  const char *src, __u64 len, bool user, bool withhold)
 {
 	struct kt_ev_withheld ev = {};
 
-	if (!kt_tty_echo_off(slave)) {
+	if (!withhold && !kt_tty_echo_off(slave)) {
 		kt_emit_data(sid, (__u64)slave, KT_EV_TTY_IN, source, src, len, user);
 		return;
 	}

@@ -650,6 +650,7 @@ static void t_not_recorded(void)
 }
 
 #include "capture_loss.h" /* t_loss_counted, t_loss_flagged */
+#include "capture_echo.h" /* t_echo_race */
 
 /*
  * The preemption-model probe that orders the tty variants
@@ -731,6 +732,7 @@ int main(int argc, char **argv)
 	RUN(t_lazy_overflow_counted);
 	RUN(t_not_recorded);
 	RUN(t_echo_off_withheld);
+	RUN(t_echo_race);
 	RUN(t_input_off); /* reloads without input capture */
 	RUN(t_loss_counted); /* closes L, loads its own */
 	RUN(t_loss_flagged); /* the same */
