@@ -236,6 +236,12 @@ $(OUT)/tests/kt_trigrams: $(OUT)/tests/helpers/kt_trigrams.o $(LIBKT)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ -o $@ $(LIBS_STORE)
 
+# the cluster store's schema migration alone, or up to a step
+# (tests/e2e/pg_upgrade_test.sh)
+$(OUT)/tests/kt_pg_migrate: $(OUT)/tests/helpers/kt_pg_migrate.o $(LIBKT)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) $^ -o $@ $(LIBS_STORE)
+
 # ---------------------------------------------------------------- kubetape-web (web/; owner: web)
 # The browser UI (web/ui/ plus @xterm/xterm from web/node_modules) is
 # embedded into the binary at build time by web/embed.c.  node_modules comes

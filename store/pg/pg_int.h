@@ -21,6 +21,9 @@ int kt_pg_err(PGconn *c, const PGresult *r, const char *what);
 int kt_pg_exec(PGconn *c, const char *sql, const char *what);
 int kt_pg_check_server(PGconn *c);
 int kt_pg_migrate(PGconn *c, bool allow);
+/* Up to step target only: tests/helpers/kt_pg_migrate.c (an older
+ * release's schema); production code calls kt_pg_migrate. */
+int kt_pg_migrate_to(PGconn *c, bool allow, int target);
 /* Schema steps kept in files of their own (pg_schema_*.c). */
 extern const char kt_pg_step_access_log[];
 extern const char kt_pg_step_search_walk[];

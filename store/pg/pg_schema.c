@@ -444,27 +444,36 @@ int kt_pg_check_server(PGconn *c)
 	return 0;
 }
 
-int kt_pg_migrate(PGconn *c, bool allow)
+/*
+ * Up to step `target` (kt_pg_migrate: KT_PG_SCHEMA_VERSION; a lower target
+ * only from tests/helpers/kt_pg_migrate.c, to build an older release's
+ * schema with the steps as released).  One transaction: a migration that
+ * is interrupted (killed, connection lost) leaves the version it started
+ * from.
+ */
+int kt_pg_migrate_to(PGconn *c, bool allow, int target)
 {
-	int version = 0, err;
+	int version = 0, from, err;
 	char sql[128];
 
+	if (target < 1 || target > KT_PG_SCHEMA_VERSION)
+		return -EINVAL;
 	err = kt_pg_check_server(c);
 	if (err)
 		return err;
 	err = pg_version(c, &version);
 	if (err)
 		return err;
-	if (version == KT_PG_SCHEMA_VERSION)
+	if (version == target)
 		return 0;
-	if (version > KT_PG_SCHEMA_VERSION) {
+	if (version > target) {
 		pr_err("postgres: schema version %d is newer than this kubetape's (%d): upgrade it",
-		       version, KT_PG_SCHEMA_VERSION);
+		       version, target);
 		return -EPROTO;
 	}
 	if (!allow) {
 		pr_err("postgres: schema version %d, %d needed: run 'kubetape ship --migrate' "
-		       "as the schema owner", version, KT_PG_SCHEMA_VERSION);
+		       "as the schema owner", version, target);
 		return -EPROTO;
 	}
 	err = kt_pg_exec(c, "BEGIN", "begin migration");
@@ -474,20 +483,39 @@ int kt_pg_migrate(PGconn *c, bool allow)
 	err = kt_pg_exec(c, "SELECT pg_advisory_xact_lock(1263818064)", "migration lock");
 	if (!err)
 		err = pg_version(c, &version);
+	/*
+	 * Decide again under the lock: another migrator may have committed
+	 * while this one waited.  Before, the steps were skipped but the
+	 * version was still written as `target`: a second shipper logged
+	 * "migrated from version 6 to 6", and one that lost the race to a
+	 * newer kubetape wrote its older number over the newer one (whose
+	 * next start would then re-run its own steps and fail on "already
+	 * exists").  tests/e2e/pg_upgrade_test.sh runs two migrators at once.
+	 */
+	if (!err && version >= target) {
+		kt_pg_exec(c, "ROLLBACK", "end migration");
+		if (version == target)
+			return 0;
+		pr_err("postgres: schema version %d is newer than this kubetape's (%d): upgrade it",
+		       version, target);
+		return -EPROTO;
+	}
+	from = version;
 	if (!err && version == 0)
 		err = kt_pg_exec(c, "CREATE EXTENSION IF NOT EXISTS pg_trgm;"
 				 "CREATE TABLE kt_meta (key text PRIMARY KEY, value text NOT NULL);"
 				 "INSERT INTO kt_meta VALUES ('schema_version', '0')",
 				 "creating kt_meta");
 	for (size_t i = 0; !err && i < sizeof(pg_migrations) / sizeof(pg_migrations[0]); i++) {
-		if (pg_migrations[i].from_version < version)
+		if (pg_migrations[i].from_version < version ||
+		    pg_migrations[i].from_version >= target)
 			continue;
 		snprintf(sql, sizeof(sql), "migration step %d", pg_migrations[i].from_version + 1);
 		err = kt_pg_exec(c, pg_migrations[i].sql, sql);
 	}
 	if (!err) {
 		snprintf(sql, sizeof(sql), "UPDATE kt_meta SET value = '%d' WHERE key = 'schema_version'",
-			 KT_PG_SCHEMA_VERSION);
+			 target);
 		err = kt_pg_exec(c, sql, "recording the schema version");
 	}
 	if (!err)
@@ -496,6 +524,11 @@ int kt_pg_migrate(PGconn *c, bool allow)
 		kt_pg_exec(c, "ROLLBACK", "rollback migration");
 		return err;
 	}
-	pr_info("postgres: schema migrated from version %d to %d", version, KT_PG_SCHEMA_VERSION);
+	pr_info("postgres: schema migrated from version %d to %d", from, target);
 	return 0;
+}
+
+int kt_pg_migrate(PGconn *c, bool allow)
+{
+	return kt_pg_migrate_to(c, allow, KT_PG_SCHEMA_VERSION);
 }

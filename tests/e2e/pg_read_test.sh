@@ -24,6 +24,7 @@
 . "$(dirname "$0")/../lib/common.sh"
 . "$KT_REPO/tests/lib/pg.sh"
 . "$KT_REPO/tests/lib/outage.sh"
+. "$KT_REPO/tests/lib/pg_same.sh"
 
 require_root
 require_containerd
@@ -105,48 +106,6 @@ psqlq "CREATE ROLE kt_reader LOGIN IN ROLE kubetape_reader" >/dev/null
 R="postgresql://kt_reader@127.0.0.1:$PORT/kubetape"
 
 # ------------------------------------------------------------------ same output
-# strip_id: a table without its first column (the ids), leading spaces gone
-strip_id() { sed -E 's/^ *[0-9]+ +//; s/^ID +//; s/^SESSION +//'; }
-# json_noid: JSON without ids ("id", "session_id", "other_sessions",
-# "line_id"), node_skipped_runs (the node's meta, not shipped: null on the
-# server) and key_from_store (true on the server: the key is kt_nodes',
-# false on the node: its node.key.pub lies beside the store), keys sorted
-json_noid() {
-	python3 -c '
-import json, sys
-def walk(x):
-    if isinstance(x, dict):
-        return {k: walk(v) for k, v in sorted(x.items()) if k not in ("id", "session_id", "other_sessions", "line_id", "node_skipped_runs", "key_from_store")}
-    if isinstance(x, list):
-        return [walk(v) for v in x]
-    return x
-print(json.dumps(walk(json.load(sys.stdin)), indent=1, sort_keys=True))'
-}
-# same NAME "NODE-ARGS" "SERVER-ARGS" FILTER: the command on the node's
-# store and on the server, through FILTER, must be byte-identical
-same() {
-	local name=$1 nargs=$2 sargs=$3 filt=$4 rc1 rc2
-	eval "\"$K\" --db \"\$NDB\" $nargs" >"$KT_TMP/$name.node" 2>"$KT_TMP/$name.node.err"
-	rc1=$?
-	eval "\"$K\" --db \"\$R\" $sargs" >"$KT_TMP/$name.pg" 2>"$KT_TMP/$name.pg.err"
-	rc2=$?
-	$filt <"$KT_TMP/$name.node" >"$KT_TMP/$name.node.f"
-	$filt <"$KT_TMP/$name.pg" >"$KT_TMP/$name.pg.f"
-	if [ "$rc1" != "$rc2" ]; then
-		fail "$name" "exit $rc1 on the node, $rc2 on the server: $(head -c 300 "$KT_TMP/$name.pg.err")"
-	elif ! cmp -s "$KT_TMP/$name.node.f" "$KT_TMP/$name.pg.f"; then
-		fail "$name" "output differs: $(diff "$KT_TMP/$name.node.f" "$KT_TMP/$name.pg.f" | head -n 8 | tr '\n' '|')"
-	elif [ ! -s "$KT_TMP/$name.node.f" ] && [ "$rc1" = 0 ] && [ "${5:-}" != empty-ok ]; then
-		fail "$name" "empty output on both: $(head -c 200 "$KT_TMP/$name.node.err")"
-	else
-		pass "$name"
-	fi
-}
-show_filter() { sed -E 's/^Session [0-9]+ /Session ID /; /^  Shipped from /d; /^  Skipped runs /d'; }
-cat_filter() { cat; }
-# the session lines of verify (its node line is the node's chain on a node,
-# every node's chain on the server: checked below)
-verify_filter() { grep -v '^node ' | strip_id; }
 
 since=$(date -u -d '-1 hour' +%Y-%m-%dT%H:%M:%SZ)
 until=$(date -u -d '+1 minute' +%Y-%m-%dT%H:%M:%SZ)
