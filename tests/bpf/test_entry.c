@@ -379,25 +379,45 @@ static void t_hostpid_exec_notty(void)
 	free(got.p);
 }
 
+/* The real nsenter(1): `nsenter -t target ns_flag -- /bin/sh -c script` on
+ * a pty of its own, its output read to the end into *got, its events
+ * delivered.  nsenter's pid, or -1 after a failed CHECK (no loader, pty or
+ * fork). */
+static pid_t nsenter_run(pid_t target, const char *ns_flag, const char *script, struct kt_fx_buf *got)
+{
+	char pid[16];
+	int master, slave;
+	pid_t n;
+
+	if (!L || openpty(&master, &slave, NULL, NULL, NULL)) {
+		CHECK(!"setup");
+		return -1;
+	}
+	snprintf(pid, sizeof(pid), "%d", target);
+	n = spawn_on(slave, (char *[]){ "nsenter", "-t", pid, (char *)ns_flag, "--", "/bin/sh", "-c",
+					(char *)script, NULL });
+	close(slave);
+	if (n <= 0) {
+		CHECK(!"fork");
+		close(master);
+		return -1;
+	}
+	pump(master, got, NULL, NULL);
+	close(master);
+	waitpid(n, NULL, 0);
+	settle(L);
+	return n;
+}
+
 /* the real nsenter(1), mount namespace only: nsenter joins, then execs */
 static void t_nsenter_mnt(void)
 {
 	struct kt_fx_buf got = {0};
-	char pid[16];
-	int master, slave;
 	struct sess *x;
-	pid_t n;
+	pid_t n = nsenter_run(hp_ctr, "-m", "echo via-nsenter; exit 4", &got);
 
-	if (!L || openpty(&master, &slave, NULL, NULL, NULL))
-		{ CHECK(!"setup"); return; }
-	snprintf(pid, sizeof(pid), "%d", hp_ctr);
-	n = spawn_on(slave, (char *[]){ "nsenter", "-t", pid, "-m", "--", "/bin/sh", "-c",
-					"echo via-nsenter; exit 4", NULL });
-	close(slave);
-	pump(master, &got, NULL, NULL);
-	close(master);
-	waitpid(n, NULL, 0);
-	settle(L);
+	if (n < 0)
+		return;
 	x = find(n, false);
 	CHECK(x != NULL);
 	if (!x)
@@ -414,21 +434,11 @@ static void t_nsenter_mnt(void)
 static void t_nsenter_all_pidns(void)
 {
 	struct kt_fx_buf got = {0};
-	char pid[16];
-	int master, slave;
 	struct sess *x;
-	pid_t n;
+	pid_t n = nsenter_run(pid_ctr, "-a", "echo all-ns; exit 5", &got);
 
-	if (!L || openpty(&master, &slave, NULL, NULL, NULL))
-		{ CHECK(!"setup"); return; }
-	snprintf(pid, sizeof(pid), "%d", pid_ctr);
-	n = spawn_on(slave, (char *[]){ "nsenter", "-t", pid, "-a", "--", "/bin/sh", "-c",
-					"echo all-ns; exit 5", NULL });
-	close(slave);
-	pump(master, &got, NULL, NULL);
-	close(master);
-	waitpid(n, NULL, 0);
-	settle(L);
+	if (n < 0)
+		return;
 	x = find(n, true);
 	CHECK(x != NULL);
 	if (!x) {
