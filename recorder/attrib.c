@@ -340,26 +340,36 @@ static bool ann_family_fill(json_t *ann, const struct ann_keys *k, struct kt_pod
 	return true;
 }
 
-int kt_oci_annotations_parse(const char *json, size_t len, struct kt_pod_meta *out)
+json_t *kt_attrib_json_object(const char *json, size_t len, struct kt_pod_meta *out, int *err)
 {
-	json_t *root = NULL;
 	json_error_t jerr;
-	int err;
+	json_t *root;
 
+	*err = -EINVAL;
 	if (!out)
-		return -EINVAL;
+		return NULL;
 	memset(out, 0, sizeof(*out));
 	if (!json)
-		return -EINVAL;
+		return NULL;
+	*err = -EFBIG;
 	if (len > KT_OCI_MAX_SIZE)
-		return -EFBIG;
-
+		return NULL;
 	/* embedded NULs are rejected by default (no JSON_ALLOW_NUL) */
 	root = json_loadb(json, len, 0, &jerr);
-	if (!root || !json_is_object(root)) {
-		err = -EBADMSG;
-		goto cleanup;
-	}
+	if (root && json_is_object(root))
+		return root;
+	json_decref(root);
+	*err = -EBADMSG;
+	return NULL;
+}
+
+int kt_oci_annotations_parse(const char *json, size_t len, struct kt_pod_meta *out)
+{
+	int err;
+	json_t *root = kt_attrib_json_object(json, len, out, &err);
+
+	if (!root)
+		return err;
 	json_t *ann = json_object_get(root, "annotations");
 	if (!json_is_object(ann)) {
 		err = -ENOENT;

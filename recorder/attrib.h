@@ -170,6 +170,12 @@ int kt_docker_meta_lookup(const struct kt_attrib_config *c, const char *cid,
 
 /* attrib.c internals shared with attrib_runtime.c */
 void kt_attrib_copy_clean(char *dst, size_t cap, const char *src);
+/* What both config parsers begin with: *out zeroed, then `json` parsed,
+ * which must be an object.  Its root (json_decref it), or NULL with *err
+ * -EINVAL (NULL argument), -EFBIG (over KT_OCI_MAX_SIZE) or -EBADMSG. */
+struct json_t;
+struct json_t *kt_attrib_json_object(const char *json, size_t len, struct kt_pod_meta *out,
+				     int *err);
 int kt_attrib_read_nofollow(int dirfd, const char *const *comps, int n, char **buf, size_t *len);
 
 #endif /* KUBETAPE_ATTRIB_H */

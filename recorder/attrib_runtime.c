@@ -39,23 +39,14 @@ enum kt_runtime_hint kt_cg_runtime_prefix(const char *s, size_t n, size_t *prefi
 
 int kt_docker_config_parse(const char *json, size_t len, struct kt_pod_meta *out)
 {
-	json_t *root = NULL, *labels;
-	json_error_t jerr;
+	json_t *root, *labels;
 	const char *name, *pod, *ns, *uid, *ctr, *type;
-	int err = 0;
+	int err;
 
-	if (!out)
-		return -EINVAL;
-	memset(out, 0, sizeof(*out));
-	if (!json)
-		return -EINVAL;
-	if (len > KT_OCI_MAX_SIZE)
-		return -EFBIG;
-	root = json_loadb(json, len, 0, &jerr);
-	if (!root || !json_is_object(root)) {
-		err = -EBADMSG;
-		goto cleanup;
-	}
+	root = kt_attrib_json_object(json, len, out, &err);
+	if (!root)
+		return err;
+	err = 0;
 	out->runtime = KT_RT_DOCKER;
 	name = json_string_value(json_object_get(root, "Name"));
 	labels = json_object_get(json_object_get(root, "Config"), "Labels");

@@ -205,7 +205,7 @@ int kt_loader_pin_at(const char *dir, const char *name, int fd)
 	return bpf_obj_pin(fd, p) ? -errno : 0;
 }
 
-static int get_at(const char *dir, const char *name)
+int kt_loader_get_at(const char *dir, const char *name)
 {
 	char p[PATH_MAX];
 	int fd;
@@ -493,7 +493,7 @@ static int adopt(struct kt_loader *l, const struct kt_loader_opts *o)
 		return -ENOENT;
 	}
 	for (int i = 0; i < M_N; i++) {
-		l->fds[i] = get_at(l->dir, kt_map_pin_names[i]);
+		l->fds[i] = kt_loader_get_at(l->dir, kt_map_pin_names[i]);
 		if (l->fds[i] < 0) {
 			pr_warn("pinned state in %s: %s: %s; replacing it", l->dir, kt_map_pin_names[i],
 				strerror(-l->fds[i]));
@@ -501,10 +501,10 @@ static int adopt(struct kt_loader *l, const struct kt_loader_opts *o)
 		}
 	}
 	if (lazy) {
-		l->lazy_prog_fd = get_at(l->dir, "prog_lazy");
+		l->lazy_prog_fd = kt_loader_get_at(l->dir, "prog_lazy");
 		if (l->lazy_prog_fd < 0)
 			return l->lazy_prog_fd;
-		l->lazy_link_fd = get_at(l->dir, "link_lazy"); /* absent: detached */
+		l->lazy_link_fd = kt_loader_get_at(l->dir, "link_lazy"); /* absent: detached */
 		if (l->lazy_link_fd < 0)
 			l->lazy_link_fd = -1;
 		{

@@ -55,6 +55,9 @@ extern const char *const kt_map_pin_names[M_N];
 
 int kt_loader_path(char out[PATH_MAX], const char *dir, const char *name);
 bool kt_loader_exists_at(const char *dir, const char *name);
+/* The pinned object dir/name opened (bpf_obj_get): its fd, or -errno
+ * (-ENAMETOOLONG, -ENOENT when it is not pinned). */
+int kt_loader_get_at(const char *dir, const char *name);
 /* The pin name that says which KT_EVENT_ABI a layout's maps and rings have
  * (a second pin of its handover map). */
 #define KT_ABI_PIN_FMT "events_abi%d"

@@ -78,17 +78,6 @@ static void consider(const char *path, int layout, void *ctx)
 	snprintf(f->dir, sizeof(f->dir), "%s", path);
 }
 
-static int get_at(const char *dir, const char *name)
-{
-	char p[PATH_MAX];
-	int fd;
-
-	if (kt_loader_path(p, dir, name))
-		return -ENAMETOOLONG;
-	fd = bpf_obj_get(p);
-	return fd < 0 ? -errno : fd;
-}
-
 int kt_upgrade_find(struct kt_loader *l, const char *pin_dir)
 {
 	struct find f = { .l = l, .best = 0 };
@@ -97,7 +86,7 @@ int kt_upgrade_find(struct kt_loader *l, const char *pin_dir)
 	if (!f.best)
 		return 0;
 	for (int k = 0; k < NSHARED; k++) {
-		int i = shared[k], fd = get_at(f.dir, kt_map_pin_names[i]);
+		int i = shared[k], fd = kt_loader_get_at(f.dir, kt_map_pin_names[i]);
 
 		if (fd < 0) {
 			pr_warn("%s: no %s (%s): its state cannot be taken over", f.dir,

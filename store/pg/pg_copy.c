@@ -193,3 +193,21 @@ int kt_ship_copy(struct kt_shipper *sh, sqlite3_stmt *q, const char *table,
 		*nrows = n;
 	return 0;
 }
+
+int kt_ship_copy_bound(struct kt_shipper *sh, const char *sql, int64_t id, int64_t a, int64_t b,
+		       const char *table, const char *key, unsigned flags)
+{
+	sqlite3_stmt *q = kt_ship_prep(sh, sql);
+	int err;
+
+	if (!q)
+		return -EIO;
+	sqlite3_bind_int64(q, 1, id);
+	if (sqlite3_bind_parameter_count(q) >= 2)
+		sqlite3_bind_int64(q, 2, a);
+	if (sqlite3_bind_parameter_count(q) >= 3)
+		sqlite3_bind_int64(q, 3, b);
+	err = kt_ship_copy(sh, q, table, key, flags, NULL);
+	sqlite3_finalize(q);
+	return err;
+}

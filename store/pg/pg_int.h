@@ -69,6 +69,10 @@ int kt_ship_copy(struct kt_shipper *sh, sqlite3_stmt *q, const char *table,
 		 const char *key, unsigned flags, int64_t *nrows);
 /* Prepare an SQLite statement on the node store, logged on failure. */
 sqlite3_stmt *kt_ship_prep(struct kt_shipper *sh, const char *sql);
+/* kt_ship_copy of the query `sql` prepared and bound with ?1 = id and,
+ * where it has them, ?2 = a and ?3 = b (no row count). */
+int kt_ship_copy_bound(struct kt_shipper *sh, const char *sql, int64_t id, int64_t a, int64_t b,
+		       const char *table, const char *key, unsigned flags);
 
 /* A session's rows (pg_ship_session.c).  *done: complete and settled. */
 int kt_ship_session(struct kt_shipper *sh, int64_t id, bool *done);

@@ -26,24 +26,6 @@
 
 #define TRIGRAM_BATCH 1000
 
-static int copy_bound(struct kt_shipper *sh, const char *sql, int64_t id, int64_t a,
-		      int64_t b, const char *table, const char *key, unsigned flags)
-{
-	sqlite3_stmt *q = kt_ship_prep(sh, sql);
-	int err;
-
-	if (!q)
-		return -EIO;
-	sqlite3_bind_int64(q, 1, id);
-	if (sqlite3_bind_parameter_count(q) >= 2)
-		sqlite3_bind_int64(q, 2, a);
-	if (sqlite3_bind_parameter_count(q) >= 3)
-		sqlite3_bind_int64(q, 3, b);
-	err = kt_ship_copy(sh, q, table, key, flags, NULL);
-	sqlite3_finalize(q);
-	return err;
-}
-
 static int pg_two(struct kt_shipper *sh, const char *sql, const char *const *v,
 		  int64_t *a, int64_t *b, const char *what)
 {
@@ -69,18 +51,19 @@ int kt_ship_screen(struct kt_shipper *sh, int64_t id, const char *sid)
 		     " WHERE src = $1 AND session_id = $2)), -1) FROM keyframes"
 		     " WHERE src = $1 AND session_id = $2", v, &a, &b, "keyframe position");
 	if (!err)
-		err = copy_bound(sh, "SELECT * FROM keyframes WHERE session_id = ?1 AND"
-				 " (chunk_seq, frame_index) > (?2, ?3) ORDER BY chunk_seq, frame_index",
-				 id, a, b, "keyframes", "src, session_id, chunk_seq, frame_index",
-				 KT_COPY_UPDATE | KT_COPY_BUDGET);
+		err = kt_ship_copy_bound(sh, "SELECT * FROM keyframes WHERE session_id = ?1 AND"
+					 " (chunk_seq, frame_index) > (?2, ?3) ORDER BY chunk_seq, frame_index",
+					 id, a, b, "keyframes", "src, session_id, chunk_seq, frame_index",
+					 KT_COPY_UPDATE | KT_COPY_BUDGET);
 	/* blocks from the first one the server has open (it may have closed) */
 	if (!err)
 		err = pg_two(sh, "SELECT coalesce(min(seq) FILTER (WHERE open = 1), max(seq) + 1, 0),"
 			     " 0 FROM screen_blocks WHERE src = $1 AND session_id = $2", v, &a, &b,
 			     "screen block position");
 	if (!err)
-		err = copy_bound(sh, "SELECT * FROM screen_blocks WHERE session_id = ?1 AND seq >= ?2"
-				 " ORDER BY seq", id, a, 0, "screen_blocks", "src, id", KT_COPY_UPDATE);
+		err = kt_ship_copy_bound(sh,
+					 "SELECT * FROM screen_blocks WHERE session_id = ?1 AND seq >= ?2"
+					 " ORDER BY seq", id, a, 0, "screen_blocks", "src, id", KT_COPY_UPDATE);
 	if (err)
 		return err;
 	/* pending lines: only while their block is open */
@@ -96,14 +79,16 @@ int kt_ship_screen(struct kt_shipper *sh, int64_t id, const char *sid)
 		     " ORDER BY p.block_id DESC, p.first_line DESC LIMIT 1) t",
 		     v, &a, &b, "pending lines position");
 	if (!err)
-		err = copy_bound(sh, "SELECT p.block_id, p.first_line, p.lines FROM screen_pending p"
-				 " JOIN screen_blocks b ON b.id = p.block_id WHERE b.session_id = ?1"
-				 " AND b.open = 1 AND (p.block_id, p.first_line) > (?2, ?3)"
-				 " ORDER BY p.block_id, p.first_line", id, a, b, "screen_pending",
-				 "src, block_id, first_line", KT_COPY_UPDATE);
+		err = kt_ship_copy_bound(sh,
+					 "SELECT p.block_id, p.first_line, p.lines FROM screen_pending p"
+					 " JOIN screen_blocks b ON b.id = p.block_id WHERE b.session_id = ?1"
+					 " AND b.open = 1 AND (p.block_id, p.first_line) > (?2, ?3)"
+					 " ORDER BY p.block_id, p.first_line", id, a, b, "screen_pending",
+					 "src, block_id, first_line", KT_COPY_UPDATE);
 	if (!err)
-		err = copy_bound(sh, "SELECT * FROM screen_index WHERE session_id = ?1", id, 0, 0,
-				 "screen_index", "src, session_id", KT_COPY_UPDATE);
+		err = kt_ship_copy_bound(sh,
+					 "SELECT * FROM screen_index WHERE session_id = ?1", id, 0, 0,
+					 "screen_index", "src, session_id", KT_COPY_UPDATE);
 	return err;
 }
 

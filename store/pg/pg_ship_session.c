@@ -67,25 +67,6 @@ static int pg_sig(struct kt_shipper *sh, const char *const *v, struct sig *s)
 	return 0;
 }
 
-/* Copy one SQLite query bound with (id, a, b) into table. */
-static int copy3(struct kt_shipper *sh, const char *sql, int64_t id, int64_t a, int64_t b,
-		 const char *table, const char *key, unsigned flags)
-{
-	sqlite3_stmt *q = kt_ship_prep(sh, sql);
-	int err;
-
-	if (!q)
-		return -EIO;
-	sqlite3_bind_int64(q, 1, id);
-	if (sqlite3_bind_parameter_count(q) >= 2)
-		sqlite3_bind_int64(q, 2, a);
-	if (sqlite3_bind_parameter_count(q) >= 3)
-		sqlite3_bind_int64(q, 3, b);
-	err = kt_ship_copy(sh, q, table, key, flags, NULL);
-	sqlite3_finalize(q);
-	return err;
-}
-
 /* Full resync after compaction (see the top of the file). */
 static int chunks_resync(struct kt_shipper *sh, int64_t id, const char *const *v)
 {
@@ -133,8 +114,9 @@ static int chunks_resync(struct kt_shipper *sh, int64_t id, const char *const *v
 			break;
 		}
 		PQclear(r);
-		err = copy3(sh, "SELECT * FROM chunks WHERE session_id = ?1 AND seq = ?2", id, seq, 0,
-			    "chunks", "src, session_id, seq", KT_COPY_UPDATE);
+		err = kt_ship_copy_bound(sh,
+					 "SELECT * FROM chunks WHERE session_id = ?1 AND seq = ?2", id, seq, 0,
+					 "chunks", "src, session_id, seq", KT_COPY_UPDATE);
 	}
 	if (!err && rc != SQLITE_ROW && rc != SQLITE_DONE)
 		err = kt_sql_err(sh->st, rc, "ship: listing chunks");
@@ -157,9 +139,10 @@ static int ship_chunks(struct kt_shipper *sh, int64_t id, const char *const *v,
 	if (sq->n == pg->n && sq->frames == pg->frames && sq->raw == pg->raw)
 		return 0;
 	if (pg->n + tail.n == sq->n && pg->raw + tail.raw == sq->raw)
-		err = copy3(sh, "SELECT * FROM chunks WHERE session_id = ?1 AND seq >= ?2 ORDER BY seq",
-			    id, pg->frames, 0, "chunks", "src, session_id, seq",
-			    KT_COPY_UPDATE | KT_COPY_BUDGET);
+		err = kt_ship_copy_bound(sh,
+					 "SELECT * FROM chunks WHERE session_id = ?1 AND seq >= ?2 ORDER BY seq",
+					 id, pg->frames, 0, "chunks", "src, session_id, seq",
+					 KT_COPY_UPDATE | KT_COPY_BUDGET);
 	else
 		err = chunks_resync(sh, id, v);
 	if (!err)
@@ -181,8 +164,9 @@ static int ship_commands(struct kt_shipper *sh, int64_t id, const char *const *v
 			2, v, 0, &maxid, "commands high-water mark");
 	if (err)
 		return err;
-	err = copy3(sh, "SELECT * FROM commands WHERE session_id = ?1 AND id > ?2 ORDER BY id",
-		    id, maxid, 0, "commands", "src, id", KT_COPY_UPDATE);
+	err = kt_ship_copy_bound(sh,
+				 "SELECT * FROM commands WHERE session_id = ?1 AND id > ?2 ORDER BY id",
+				 id, maxid, 0, "commands", "src, id", KT_COPY_UPDATE);
 	if (err)
 		return err;
 	/* few: the shell and what it runs now (bigints, so safe as SQL text) */
@@ -307,8 +291,9 @@ int kt_ship_session(struct kt_shipper *sh, int64_t id, bool *done)
 		return kt_sql_err(sh->st, rc, "ship: reading a session");
 	(void)have_cursor;
 
-	err = copy3(sh, "SELECT * FROM sessions WHERE id = ?1", id, 0, 0, "sessions", "src, id",
-		    KT_COPY_UPDATE);
+	err = kt_ship_copy_bound(sh,
+				 "SELECT * FROM sessions WHERE id = ?1", id, 0, 0, "sessions", "src, id",
+				 KT_COPY_UPDATE);
 	if (!err)
 		err = ship_commands(sh, id, v);
 	if (!err)
@@ -316,8 +301,9 @@ int kt_ship_session(struct kt_shipper *sh, int64_t id, bool *done)
 	if (!err)
 		err = kt_ship_screen(sh, id, sid);
 	if (!err)
-		err = copy3(sh, "SELECT * FROM chain_heads WHERE session_id = ?1", id, 0, 0,
-			    "chain_heads", "src, session_id", KT_COPY_UPDATE);
+		err = kt_ship_copy_bound(sh,
+					 "SELECT * FROM chain_heads WHERE session_id = ?1", id, 0, 0,
+					 "chain_heads", "src, session_id", KT_COPY_UPDATE);
 	if (err)
 		return err;
 

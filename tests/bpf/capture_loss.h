@@ -9,38 +9,72 @@
 #define KT_TEST_CAPTURE_LOSS_H
 
 /*
- * A ring buffer too small for a flood: whatever is not delivered must be
- * counted, exactly, in the session's and the global counters.
+ * Both loss tests' flood: closes L, loads a loader of its own with a 64 KiB
+ * data ring and runs `script` in a new session, reading the pty master to
+ * its end into *got.  The ring is left unread (full: records lost) until
+ * `drain_after` appears in what the pty gave (*drained), then polled as the
+ * pty is read; NULL: unread till the end (settle() reads the rest).  CHECKs
+ * that one session started and lost bytes (*ks: its kernel record).
+ * Returns the loader for the caller to close; NULL if it did not load.
  */
-static void t_loss_counted(void)
+static struct kt_loader *flood(const char *script, const char *drain_after, struct kt_fx_buf *got,
+			       bool *drained, struct kt_session *ks)
 {
 	struct kt_loader_opts o = { .capture = capture, .capture_input = true,
 				    .ringbuf_bytes = 64 << 10, .sys_exit = sys_exit_via };
 	struct kt_loader *small = NULL;
-	struct kt_fx_buf got = {0};
-	uint64_t k[KT_STAT_MAX];
-	struct kt_session ks;
 	int master, st, err;
 	pid_t helper, leader;
 
+	*drained = false;
+	memset(ks, 0, sizeof(*ks));
 	kt_loader_close(L);
 	L = NULL;
 	reset();
 	err = kt_loader_open(&o, on_event, NULL, &small);
 	CHECK_EQ_INT(err, 0);
 	if (err)
-		return;
+		return NULL;
 	CHECK_EQ_INT(kt_loader_capture_up(small), 0);
-	helper = enter_ns(ns_init, "sleep 0.3; seq 1 300000; /bin/echo flood-done", &master, &leader, 24, 80);
+	helper = enter_ns(ns_init, script, &master, &leader, 24, 80);
 	C.leader = leader;
 	kt_loader_poll(small, 200); /* deliver the session start */
-	pump(small, master, &got, NULL, NULL, false, true);
+	for (;;) {
+		char b[65536];
+		ssize_t n = read(master, b, sizeof(b));
+
+		if (n <= 0)
+			break;
+		kt_fx_buf_add(got, b, n);
+		if (!*drained && drain_after && memmem(got->p, got->len, drain_after, strlen(drain_after)))
+			*drained = true;
+		if (*drained)
+			kt_loader_poll(small, 0);
+	}
 	close(master);
 	waitpid(helper, &st, 0);
 	settle(small);
 	CHECK_EQ_INT(C.starts, 1);
-	CHECK(kt_loader_session_lookup(small, C.sid, &ks) == 0);
-	CHECK(ks.lost_bytes > 0);
+	CHECK(kt_loader_session_lookup(small, C.sid, ks) == 0);
+	CHECK(ks->lost_bytes > 0);
+	return small;
+}
+
+/*
+ * A ring buffer too small for a flood: whatever is not delivered must be
+ * counted, exactly, in the session's and the global counters.
+ */
+static void t_loss_counted(void)
+{
+	struct kt_loader *small;
+	struct kt_fx_buf got = {0};
+	uint64_t k[KT_STAT_MAX];
+	struct kt_session ks;
+	bool drained;
+
+	small = flood("sleep 0.3; seq 1 300000; /bin/echo flood-done", NULL, &got, &drained, &ks);
+	if (!small)
+		return;
 	/* nothing vanishes: delivered + counted as lost == what the pty gave;
 	 * but forced fexit on a preemptible kernel (t_pty_session) may also
 	 * lose writes to skipped runs, counted only as such */
@@ -80,50 +114,20 @@ static void t_loss_counted(void)
  */
 static void t_loss_flagged(void)
 {
-	struct kt_loader_opts o = { .capture = capture, .capture_input = true,
-				    .ringbuf_bytes = 64 << 10, .sys_exit = sys_exit_via };
-	const char *script = "sleep 0.3; seq 1 100000; sleep 1; seq 100001 130000; /bin/echo flood-done";
-	struct kt_loader *small = NULL;
+	struct kt_loader *small;
 	struct kt_fx_buf got = {0};
 	struct kt_session ks;
 	size_t j = 0, nrec, nruns = 0, short_runs = 0, holes = 0, hole_inside = 0, hole_unflagged = 0,
 	       flag_no_hole = 0;
-	int master, st, err;
-	bool drained = false, flag_before = false;
-	pid_t helper, leader;
+	bool drained, flag_before = false;
 
-	kt_loader_close(L);
-	L = NULL;
-	reset();
-	err = kt_loader_open(&o, on_event, NULL, &small);
-	CHECK_EQ_INT(err, 0);
-	if (err)
+	/* unread through the first flood; drained and read as it goes from
+	 * its last line on (the second waits a second) */
+	small = flood("sleep 0.3; seq 1 100000; sleep 1; seq 100001 130000; /bin/echo flood-done",
+		      "\n100000\r\n", &got, &drained, &ks);
+	if (!small)
 		return;
-	CHECK_EQ_INT(kt_loader_capture_up(small), 0);
-	helper = enter_ns(ns_init, script, &master, &leader, 24, 80);
-	C.leader = leader;
-	kt_loader_poll(small, 200); /* deliver the session start */
-	for (;;) {
-		char b[65536];
-		ssize_t n = read(master, b, sizeof(b));
-
-		if (n <= 0)
-			break;
-		kt_fx_buf_add(&got, b, n);
-		/* unread through the first flood; drained and read as it
-		 * goes from its last line on (the second waits a second) */
-		if (!drained && memmem(got.p, got.len, "\n100000\r\n", 9))
-			drained = true;
-		if (drained)
-			kt_loader_poll(small, 0);
-	}
-	close(master);
-	waitpid(helper, &st, 0);
-	settle(small);
 	CHECK(drained);
-	CHECK_EQ_INT(C.starts, 1);
-	CHECK(kt_loader_session_lookup(small, C.sid, &ks) == 0);
-	CHECK(ks.lost_bytes > 0);
 	nrec = C.recs.len / sizeof(struct out_rec);
 	for (size_t i = 0, e; i < nrec; i = e) {
 		const struct out_rec *r = (const struct out_rec *)C.recs.p;

@@ -222,9 +222,9 @@ static pid_t enter_ns(pid_t init, const char *script, int *master, pid_t *leader
 }
 
 /* Read the master until the child side closes (EIO), polling the ring
- * buffer as we go unless `starve` (the loss test wants it full). */
+ * buffer as we go (the loss tests, which want it full, read in flood()). */
 static void pump(struct kt_loader *ld, int master, struct kt_fx_buf *got, const char *answer_after,
-		 const char *answer, bool resize, bool starve)
+		 const char *answer, bool resize)
 {
 	char b[65536];
 	bool answered = !answer_after, resized = !resize;
@@ -246,8 +246,7 @@ static void pump(struct kt_loader *ld, int master, struct kt_fx_buf *got, const 
 				break;
 			answered = true;
 		}
-		if (!starve)
-			kt_loader_poll(ld, 0);
+		kt_loader_poll(ld, 0);
 	}
 }
 
@@ -335,7 +334,7 @@ static void t_pty_session(void)
 	helper = enter_ns(ns_init, script, &master, &leader, 24, 80);
 	CHECK(helper > 0 && leader > 0);
 	C.leader = leader;
-	pump(L, master, &got, "ready", "abc\r", true, false);
+	pump(L, master, &got, "ready", "abc\r", true);
 	close(master);
 	waitpid(helper, &st, 0);
 	settle(L);
@@ -557,7 +556,7 @@ static void lazy_session(const char *script, const char *until, struct kt_fx_buf
 	}
 	CHECK_EQ_INT(kt_loader_capture_up(L), 0);
 	CHECK(write(master, "zz\r", 3) == 3);
-	pump(L, master, got, NULL, NULL, false, false);
+	pump(L, master, got, NULL, NULL, false);
 	close(master);
 	waitpid(helper, &st, 0);
 	settle(L);
@@ -640,7 +639,7 @@ static void t_not_recorded(void)
 	}
 	C.watch_pid = p;
 	close(slave);
-	pump(L, master, &got, NULL, NULL, false, false);
+	pump(L, master, &got, NULL, NULL, false);
 	close(master);
 	waitpid(p, &st, 0);
 	settle(L);

@@ -379,33 +379,61 @@ static void t_hostpid_exec_notty(void)
 	free(got.p);
 }
 
-/* the real nsenter(1), mount namespace only: nsenter joins, then execs */
-static void t_nsenter_mnt(void)
+/*
+ * The real nsenter(1): `nsenter -t target ns_flag -- /bin/sh -c script` on
+ * a pty of its own, its output read to the end into *got, its events
+ * delivered.  The session it made, led by nsenter itself or (by_child) by
+ * the child nsenter forks, is CHECKed: entered as `entry`, tied to target's
+ * container, its bytes what the pty gave.  That session; NULL after a
+ * failed CHECK (no loader, pty or fork, or no such session: then nsenter's
+ * output is printed).
+ */
+static struct sess *nsenter_session(pid_t target, const char *ns_flag, const char *script,
+				    bool by_child, int entry, struct kt_fx_buf *got)
 {
-	struct kt_fx_buf got = {0};
 	char pid[16];
 	int master, slave;
 	struct sess *x;
 	pid_t n;
 
-	if (!L || openpty(&master, &slave, NULL, NULL, NULL))
-		{ CHECK(!"setup"); return; }
-	snprintf(pid, sizeof(pid), "%d", hp_ctr);
-	n = spawn_on(slave, (char *[]){ "nsenter", "-t", pid, "-m", "--", "/bin/sh", "-c",
-					"echo via-nsenter; exit 4", NULL });
+	if (!L || openpty(&master, &slave, NULL, NULL, NULL)) {
+		CHECK(!"setup");
+		return NULL;
+	}
+	snprintf(pid, sizeof(pid), "%d", target);
+	n = spawn_on(slave, (char *[]){ "nsenter", "-t", pid, (char *)ns_flag, "--", "/bin/sh", "-c",
+					(char *)script, NULL });
 	close(slave);
-	pump(master, &got, NULL, NULL);
+	if (n <= 0) {
+		CHECK(!"fork");
+		close(master);
+		return NULL;
+	}
+	pump(master, got, NULL, NULL);
 	close(master);
 	waitpid(n, NULL, 0);
 	settle(L);
-	x = find(n, false);
+	x = find(n, by_child);
 	CHECK(x != NULL);
-	if (!x)
-		return;
-	CHECK_EQ_INT(x->s.entry, KT_ENTRY_MNTNS);
-	CHECK_EQ_INT(x->s.ctr_tgid, hp_ctr);
-	check_bytes(x, &got);
-	CHECK_EQ_INT(x->end_status, 4 << 8);
+	if (!x) {
+		printf("# nsenter output: %.*s\n", (int)got->len, got->p ?: "");
+		return NULL;
+	}
+	CHECK_EQ_INT(x->s.entry, entry);
+	CHECK_EQ_INT(x->s.ctr_tgid, target);
+	check_bytes(x, got);
+	return x;
+}
+
+/* the real nsenter(1), mount namespace only: nsenter joins, then execs */
+static void t_nsenter_mnt(void)
+{
+	struct kt_fx_buf got = {0};
+	struct sess *x = nsenter_session(hp_ctr, "-m", "echo via-nsenter; exit 4", false,
+					 KT_ENTRY_MNTNS, &got);
+
+	if (x)
+		CHECK_EQ_INT(x->end_status, 4 << 8);
 	free(got.p);
 }
 
@@ -414,31 +442,11 @@ static void t_nsenter_mnt(void)
 static void t_nsenter_all_pidns(void)
 {
 	struct kt_fx_buf got = {0};
-	char pid[16];
-	int master, slave;
-	struct sess *x;
-	pid_t n;
+	struct sess *x = nsenter_session(pid_ctr, "-a", "echo all-ns; exit 5", true,
+					 KT_ENTRY_PIDNS, &got);
 
-	if (!L || openpty(&master, &slave, NULL, NULL, NULL))
-		{ CHECK(!"setup"); return; }
-	snprintf(pid, sizeof(pid), "%d", pid_ctr);
-	n = spawn_on(slave, (char *[]){ "nsenter", "-t", pid, "-a", "--", "/bin/sh", "-c",
-					"echo all-ns; exit 5", NULL });
-	close(slave);
-	pump(master, &got, NULL, NULL);
-	close(master);
-	waitpid(n, NULL, 0);
-	settle(L);
-	x = find(n, true);
-	CHECK(x != NULL);
-	if (!x) {
-		printf("# nsenter output: %.*s\n", (int)got.len, got.p ?: "");
-		return;
-	}
-	CHECK_EQ_INT(x->s.entry, KT_ENTRY_PIDNS);
-	CHECK_EQ_INT(x->s.ctr_tgid, pid_ctr);
-	CHECK(x->s.leader.ns_pid > 1);
-	check_bytes(x, &got);
+	if (x)
+		CHECK(x->s.leader.ns_pid > 1);
 	free(got.p);
 }
 

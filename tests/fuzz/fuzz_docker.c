@@ -11,17 +11,7 @@
 #include <string.h>
 
 #include "../../recorder/attrib.h"
-
-static void check_field(const char *f, size_t cap)
-{
-	const char *end = memchr(f, '\0', cap);
-
-	if (!end)
-		abort();
-	for (const char *p = f; p < end; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			abort();
-}
+#include "pod_meta_check.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -30,11 +20,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (rc != 0 && rc != -ENOENT && rc != -EBADMSG && rc != -EFBIG)
 		abort();
-	check_field(m.pod, sizeof(m.pod));
-	check_field(m.k8s_namespace, sizeof(m.k8s_namespace));
-	check_field(m.pod_uid, sizeof(m.pod_uid));
-	check_field(m.container, sizeof(m.container));
-	if (m.type == KT_CT_SANDBOX && m.container[0])
-		abort();
+	check_pod_meta(&m);
 	return 0;
 }

@@ -13,6 +13,8 @@
  *   files         kt_fx_slurp, kt_fx_slurp_path
  *   bytes         struct kt_fx_buf, kt_fx_buf_add, kt_fx_buf_printf, kt_fx_rnd
  *   store         kt_fx_session, kt_fx_cmd, kt_fx_end_session, ARGV()
+ *   plain SQLite  kt_fx_sql_int, kt_fx_sql_exec, kt_fx_db_copy (under the
+ *                 store API: what the tests read or tamper with)
  */
 #ifndef KT_FIXTURE_H
 #define KT_FIXTURE_H
@@ -288,6 +290,38 @@ static inline int64_t kt_fx_sql_int(const char *path, const char *sql)
 	sqlite3_finalize(q);
 	sqlite3_close(db);
 	return n;
+}
+
+/* Runs `sql` (one or more statements) on the store file `path` with plain
+ * SQLite, as a tamperer would; 0, or -1 after a "# sql:" line naming why. */
+static inline int kt_fx_sql_exec(const char *path, const char *sql)
+{
+	sqlite3 *db;
+	char *msg = NULL;
+	int rc;
+
+	if (sqlite3_open(path, &db) != SQLITE_OK) {
+		printf("# sql: cannot open %s\n", path);
+		sqlite3_close(db);
+		return -1;
+	}
+	rc = sqlite3_exec(db, sql, NULL, NULL, &msg);
+	if (rc != SQLITE_OK)
+		printf("# sql: %s: %s\n", sql, msg ? msg : sqlite3_errstr(rc));
+	sqlite3_free(msg);
+	sqlite3_close(db);
+	return rc == SQLITE_OK ? 0 : -1;
+}
+
+/* dst = a fresh copy of the store file src (its old -wal/-shm removed
+ * first), made by the sqlite3 CLI's VACUUM INTO: a copy to tamper with.
+ * 0, or the shell's non-zero status. */
+static inline int kt_fx_db_copy(const char *src, const char *dst)
+{
+	char cmd[1024];
+
+	snprintf(cmd, sizeof(cmd), "rm -f '%s'*; sqlite3 '%s' \"VACUUM INTO '%s'\"", dst, src, dst);
+	return system(cmd);
 }
 
 #endif

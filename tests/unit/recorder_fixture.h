@@ -324,6 +324,14 @@ static inline struct kt_store *store_new(const char *name)
 	return st;
 }
 
+/* While `on`, the store refuses every write (SQLite's query_only): a store
+ * fault under the recorder, which must lose nothing by it. */
+static inline void query_only(struct kt_store *st, bool on)
+{
+	CHECK_EQ_INT(sqlite3_exec(st->db, on ? "PRAGMA query_only = 1" : "PRAGMA query_only = 0",
+				  NULL, NULL, NULL), SQLITE_OK);
+}
+
 /* all OUT bytes of session id, and its GAP totals */
 static inline char *stream_of(struct kt_store *st, int64_t id, uint64_t *gap)
 {

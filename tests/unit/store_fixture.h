@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "kt_test.h"
+#include "kt_fixture.h" /* kt_fx_sql_exec: SQL under the store API */
 #include "log.h"
 #include "store.h"
 
@@ -37,15 +38,6 @@ static inline struct kt_store *create_store(char *path, size_t len)
 	if (kt_store_open(path, KT_STORE_CREATE, &st))
 		return NULL;
 	return st;
-}
-
-static inline void raw_exec(const char *path, const char *sql)
-{
-	sqlite3 *db;
-
-	if (sqlite3_open(path, &db) == SQLITE_OK)
-		sqlite3_exec(db, sql, NULL, NULL, NULL);
-	sqlite3_close(db);
 }
 
 static inline int64_t add_session(struct kt_store *st, const char *uuid, const char *ns,

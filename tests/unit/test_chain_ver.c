@@ -17,9 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sqlite3.h>
 #include <sodium.h>
-#include <sys/stat.h>
 
 #include "store.h"
 #include "evidence.h"
@@ -28,27 +26,12 @@
 #include "log.h"
 #include "kt_test.h"
 #include "kt_fixture.h"
+#include "evidence_fixture.h"
 
 #define DAY (86400 * 1000000LL)
 
-static char g_dir[128], g_db[256], g_key[256], g_head[300];
+static struct kt_ev_paths g;
 static int64_t g_old[2], g_new;
-
-static int sql(const char *path, const char *q)
-{
-	sqlite3 *db;
-	char *msg = NULL;
-	int rc;
-
-	if (sqlite3_open(path, &db) != SQLITE_OK)
-		return -1;
-	rc = sqlite3_exec(db, q, NULL, NULL, &msg);
-	if (rc != SQLITE_OK)
-		printf("# sql: %s: %s\n", q, msg);
-	sqlite3_free(msg);
-	sqlite3_close(db);
-	return rc == SQLITE_OK ? 0 : -1;
-}
 
 static void hex(const uint8_t *h, char *out)
 {
@@ -88,7 +71,8 @@ static void t_known_answer(void)
 }
 
 /* An ended session: META, two chunks of output, a checkpoint between, END
- * and the final checkpoint; ver 1 the way a v8 writer made it. */
+ * and the final checkpoint (kt_ev_end_session); ver 1 the way a v8 writer
+ * made it. */
 static int64_t record(struct kt_store *st, struct kt_signer *sg, const char *uuid, int64_t t0,
 		      int ver)
 {
@@ -101,7 +85,7 @@ static int64_t record(struct kt_store *st, struct kt_signer *sg, const char *uui
 	if (ver != KT_CHAIN_VER_NEW) {
 		snprintf(line, sizeof(line), "UPDATE sessions SET chain_ver = %d WHERE id = %lld",
 			 ver, (long long)s.id);
-		CHECK_EQ_INT(sql(g_db, line), 0);
+		CHECK_EQ_INT(kt_fx_sql_exec(g.db, line), 0);
 	}
 	CHECK_EQ_INT(kt_rec_ev_meta(&b, &s), 0);
 	for (int c = 0; c < 2; c++) {
@@ -115,54 +99,17 @@ static int64_t record(struct kt_store *st, struct kt_signer *sg, const char *uui
 		if (!c)
 			CHECK_EQ_INT(kt_store_checkpoint(st, sg, s.id, t0 + 500, false), 1);
 	}
-	kt_fx_end_session(st, &s, t0 + 5000);
-	CHECK_EQ_INT(kt_rec_ev_end(&b, &s, s.end_us), 0);
-	CHECK_EQ_INT(kt_store_chunk_append(st, s.id, &b), 0);
-	CHECK_EQ_INT(kt_store_checkpoint(st, sg, s.id, s.end_us, true), 1);
+	kt_ev_end_session(st, sg, &s, &b, t0 + 5000, 0);
 	kt_chunk_builder_free(&b);
 	return s.id;
-}
-
-struct nodep {
-	int n;
-	char first[512];
-};
-
-static void on_node_problem(const char *p, void *ctx)
-{
-	struct nodep *np = ctx;
-
-	if (!np->n++)
-		snprintf(np->first, sizeof(np->first), "%s", p);
-}
-
-/* Session sid's verify result (state -1: no such session) and the node
- * chain's problems, on `path`. */
-static void verify(const char *path, int64_t sid, struct kt_verify_result *r, struct nodep *np)
-{
-	struct kt_store *st = NULL;
-	uint8_t pk[KT_PK_LEN];
-	char pub[300];
-
-	memset(r, 0, sizeof(*r));
-	memset(np, 0, sizeof(*np));
-	snprintf(pub, sizeof(pub), "%s.pub", g_key);
-	CHECK_EQ_INT(kt_pubkey_load(pub, pk), 0);
-	CHECK_EQ_INT(kt_store_open(path, KT_STORE_RDONLY, &st), 0);
-	if (!st)
-		return;
-	if (kt_verify_session(st, sid, pk, 0, r) == -ENOENT)
-		r->state = -1;
-	CHECK(kt_verify_node(st, pk, g_head, on_node_problem, np, NULL) >= 0);
-	kt_store_close(st);
 }
 
 static void expect_clean(const char *path, int64_t sid)
 {
 	struct kt_verify_result r;
-	struct nodep np;
+	struct kt_ev_node np;
 
-	verify(path, sid, &r, &np);
+	kt_ev_verify(&g, path, sid, &r, &np);
 	CHECK_EQ_INT(r.state, KT_VERIFY_OK);
 	CHECK_EQ_INT(np.n, 0);
 	if (r.problems)
@@ -181,11 +128,8 @@ static void t_v8_store_upgraded_and_mixed(void)
 	struct kt_signer *sg = NULL;
 
 	/* what a v8 recorder left: BLAKE2b chains, "KTCP\x01" checkpoints */
-	CHECK_EQ_INT(kt_store_open(g_db, KT_STORE_CREATE, &st), 0);
-	CHECK_EQ_INT(kt_signer_open(g_key, &sg), 0);
-	if (!st || !sg)
+	if (kt_ev_open_signed(g.db, g.key, &st, &sg))
 		goto out;
-	CHECK_EQ_INT(kt_signer_attach(sg, st), 0);
 	kt_store_set_zstd_level(st, 0);
 	g_old[0] = record(st, sg, "old-1", now - 30 * DAY, KT_CHAIN_BLAKE2B);
 	g_old[1] = record(st, sg, "old-2", now - 29 * DAY, KT_CHAIN_BLAKE2B);
@@ -195,51 +139,51 @@ static void t_v8_store_upgraded_and_mixed(void)
 	kt_store_close(st);
 	st = NULL;
 	/* v8's schema exactly: no version columns */
-	CHECK_EQ_INT(sql(g_db, "ALTER TABLE sessions DROP COLUMN chain_ver;"
+	CHECK_EQ_INT(kt_fx_sql_exec(g.db, "ALTER TABLE sessions DROP COLUMN chain_ver;"
 			 "ALTER TABLE checkpoints DROP COLUMN ver;"
 			 "UPDATE meta SET value = 8 WHERE key = 'schema_version'"), 0);
 
 	/* upgraded: old rows are version 1 and verify unchanged */
-	CHECK_EQ_INT(kt_store_open(g_db, KT_STORE_CREATE, &st), 0);
+	CHECK_EQ_INT(kt_store_open(g.db, KT_STORE_CREATE, &st), 0);
 	if (!st)
 		goto out;
 	kt_store_set_zstd_level(st, 0);
-	CHECK_EQ_INT(kt_fx_sql_int(g_db, "SELECT value FROM meta WHERE key = 'schema_version'"), 9);
-	CHECK_EQ_INT(kt_fx_sql_int(g_db, "SELECT count(*) FROM sessions WHERE chain_ver = 1"), 2);
-	CHECK_EQ_INT(kt_fx_sql_int(g_db, "SELECT count(*) FROM checkpoints WHERE ver = 1"), 4);
-	expect_clean(g_db, g_old[0]);
-	expect_clean(g_db, g_old[1]);
+	CHECK_EQ_INT(kt_fx_sql_int(g.db, "SELECT value FROM meta WHERE key = 'schema_version'"), 9);
+	CHECK_EQ_INT(kt_fx_sql_int(g.db, "SELECT count(*) FROM sessions WHERE chain_ver = 1"), 2);
+	CHECK_EQ_INT(kt_fx_sql_int(g.db, "SELECT count(*) FROM checkpoints WHERE ver = 1"), 4);
+	expect_clean(g.db, g_old[0]);
+	expect_clean(g.db, g_old[1]);
 
 	/* a new session after the upgrade: version 2, on the same node chain */
-	CHECK_EQ_INT(kt_signer_open(g_key, &sg), 0);
+	CHECK_EQ_INT(kt_signer_open(g.key, &sg), 0);
 	if (!sg)
 		goto out;
 	CHECK_EQ_INT(kt_signer_attach(sg, st), 0);
 	g_new = record(st, sg, "new-1", now - 1 * DAY, KT_CHAIN_VER_NEW);
 	CHECK_EQ_INT(kt_signer_save_head(sg), 0);
-	CHECK_EQ_INT(kt_fx_sql_int(g_db, "SELECT chain_ver FROM sessions WHERE uuid = 'new-1'"), 2);
-	CHECK_EQ_INT(kt_fx_sql_int(g_db, "SELECT count(*) FROM checkpoints WHERE ver = 2"), 2);
-	CHECK_EQ_INT(kt_fx_sql_int(g_db, "SELECT min(node_seq) FROM checkpoints WHERE ver = 2"), 5);
+	CHECK_EQ_INT(kt_fx_sql_int(g.db, "SELECT chain_ver FROM sessions WHERE uuid = 'new-1'"), 2);
+	CHECK_EQ_INT(kt_fx_sql_int(g.db, "SELECT count(*) FROM checkpoints WHERE ver = 2"), 2);
+	CHECK_EQ_INT(kt_fx_sql_int(g.db, "SELECT min(node_seq) FROM checkpoints WHERE ver = 2"), 5);
 
 	/* an old session pruned after the upgrade: its prune record is signed
 	 * with its own version, after version-2 checkpoints */
 	ids[0] = g_old[0];
-	CHECK_EQ_INT(kt_signer_load(g_key, &rule.signer), 0);
+	CHECK_EQ_INT(kt_signer_load(g.key, &rule.signer), 0);
 	CHECK_EQ_INT(kt_store_prune(st, &rule, NULL, NULL, &stats), 0);
 	CHECK_EQ_INT(stats.sessions, 1);
 	CHECK_EQ_INT(kt_signer_save_head(rule.signer), 0);
 	kt_signer_free(rule.signer);
-	CHECK_EQ_INT(kt_fx_sql_int(g_db, "SELECT ver FROM checkpoints WHERE final = 2"), 1);
-	CHECK_EQ_INT(kt_fx_sql_int(g_db, "SELECT max(node_seq) FROM checkpoints"), 7);
+	CHECK_EQ_INT(kt_fx_sql_int(g.db, "SELECT ver FROM checkpoints WHERE final = 2"), 1);
+	CHECK_EQ_INT(kt_fx_sql_int(g.db, "SELECT max(node_seq) FROM checkpoints"), 7);
 out:
 	kt_signer_free(sg);
 	kt_store_close(st);
-	expect_clean(g_db, g_old[1]);
-	expect_clean(g_db, g_new);
+	expect_clean(g.db, g_old[1]);
+	expect_clean(g.db, g_new);
 	{
 		struct kt_prune_record pr;
 
-		CHECK_EQ_INT(kt_store_open(g_db, KT_STORE_RDONLY, &st), 0);
+		CHECK_EQ_INT(kt_store_open(g.db, KT_STORE_RDONLY, &st), 0);
 		if (st)
 			CHECK_EQ_INT(kt_verify_pruned(st, NULL, g_old[0], &pr), 0);
 		kt_store_close(st);
@@ -249,7 +193,7 @@ out:
 struct vcase {
 	const char *name, *sql;
 	int64_t *sid;
-	const char *want, *want_node;  /* substrings; NULL: clean */
+	const char *want, *want_node;  /* substrings (kt_ev_expect); want_node NULL: any */
 };
 
 static void t_versions_tampered(void)
@@ -269,29 +213,20 @@ static void t_versions_tampered(void)
 		  &g_old[1], "checkpoint 0: chain version 2, the session's is 1",
 		  "checkpoint 3 (session old-2): signature invalid" },
 	};
-	char copy[300], cmd[1024];
+	char copy[300];
 
-	snprintf(copy, sizeof(copy), "%s/copy.db", g_dir);
+	snprintf(copy, sizeof(copy), "%s/copy.db", g.dir);
 	for (size_t i = 0; i < sizeof(T) / sizeof(T[0]); i++) {
 		struct kt_verify_result r;
-		struct nodep np;
+		struct kt_ev_node np;
 
-		snprintf(cmd, sizeof(cmd), "rm -f '%s'*; sqlite3 '%s' \"VACUUM INTO '%s'\"", copy, g_db, copy);
-		if (system(cmd)) {
+		if (kt_fx_db_copy(g.db, copy)) {
 			CHECK(!"copy");
 			continue;
 		}
-		CHECK_EQ_INT(sql(copy, T[i].sql), 0);
-		verify(copy, *T[i].sid, &r, &np);
-		CHECK_EQ_INT(r.state, KT_VERIFY_BROKEN);
-		if (!strstr(r.why, T[i].want)) {
-			printf("# %s: got '%s', want '%s'\n", T[i].name, r.why, T[i].want);
-			CHECK(!"reason");
-		}
-		if (T[i].want_node && !strstr(np.first, T[i].want_node)) {
-			printf("# %s: node chain: got '%s', want '%s'\n", T[i].name, np.first, T[i].want_node);
-			CHECK(!"node reason");
-		}
+		CHECK_EQ_INT(kt_fx_sql_exec(copy, T[i].sql), 0);
+		kt_ev_verify(&g, copy, *T[i].sid, &r, &np);
+		kt_ev_expect(T[i].name, &r, &np, T[i].want, T[i].want_node);
 		printf("# version | %-28s | %s | %s%s%s\n", T[i].name, kt_verify_state_name(r.state),
 		       r.why, np.n ? " || node: " : "", np.n ? np.first : "");
 	}
@@ -305,16 +240,13 @@ static void t_versions_tampered(void)
 		char q[128];
 
 		kt_chunk_builder_init(&b);
-		CHECK_EQ_INT(kt_store_open(copy, KT_STORE_CREATE, &st), 0);
-		CHECK_EQ_INT(kt_signer_open(g_key, &sg), 0);
-		if (st && sg) {
-			CHECK_EQ_INT(kt_signer_attach(sg, st), 0);
+		if (!kt_ev_open_signed(copy, g.key, &st, &sg)) {
 			CHECK_EQ_INT(kt_store_session_create(st, &s), 0);
 			CHECK_EQ_INT(kt_rec_ev_meta(&b, &s), 0);
 			CHECK_EQ_INT(kt_store_chunk_append(st, s.id, &b), 0);
 			snprintf(q, sizeof(q), "UPDATE sessions SET chain_ver = 3 WHERE id = %lld",
 				 (long long)s.id);
-			CHECK_EQ_INT(sql(copy, q), 0);
+			CHECK_EQ_INT(kt_fx_sql_exec(copy, q), 0);
 			CHECK_EQ_INT(kt_store_chunk_append(st, s.id, &b), -EPROTONOSUPPORT);
 			CHECK_EQ_INT(kt_store_checkpoint(st, sg, s.id, s.start_us + 1, true),
 				     -EPROTONOSUPPORT);
@@ -328,20 +260,11 @@ static void t_versions_tampered(void)
 int main(void)
 {
 	kt_log_init("test_chain_ver", KT_LOG_ERROR);
-	if (sodium_init() < 0 || kt_fx_mkdtemp(g_dir, sizeof(g_dir), "kt-chain-ver"))
+	if (sodium_init() < 0 || kt_ev_paths_init(&g, "kt-chain-ver"))
 		return 1;
-	snprintf(g_db, sizeof(g_db), "%s/kt.db", g_dir);
-	snprintf(g_key, sizeof(g_key), "%s/keys/node.key", g_dir);
-	snprintf(g_head, sizeof(g_head), "%s.head", g_key);
-	{
-		char d[300];
-
-		snprintf(d, sizeof(d), "%s/keys", g_dir);
-		mkdir(d, 0700);
-	}
 	RUN(t_known_answer);
 	RUN(t_v8_store_upgraded_and_mixed);
 	RUN(t_versions_tampered);
-	kt_fx_rm_dir(g_dir);
+	kt_fx_rm_dir(g.dir);
 	return kt_test_done();
 }

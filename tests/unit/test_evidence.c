@@ -17,7 +17,6 @@
 #include <sqlite3.h>
 #include <sodium.h>
 #include <unistd.h>
-#include <sys/stat.h>
 
 #include "store.h"
 #include "evidence.h"
@@ -26,8 +25,9 @@
 #include "log.h"
 #include "kt_test.h"
 #include "kt_fixture.h"
+#include "evidence_fixture.h"
 
-static char g_dir[128], g_db[256], g_key[256], g_head[300];
+static struct kt_ev_paths g;
 static int64_t g_sid[2];
 static int g_ver;           /* the chain version this round writes */
 static char g_name[64];
@@ -37,8 +37,6 @@ static char g_name[64];
 	kt_t_cur = g_name; kt_t_cur_failed = 0; fn(); \
 	if (kt_t_cur_failed) kt_t_failed_cases++; else printf("PASS %s\n", g_name); \
 	fflush(stdout); } while (0)
-
-static int sql(const char *path, const char *q);
 
 /* One session the recorder's way: META, output in several chunks, commands
  * with CMD/EXIT frames, checkpoints, END and the final checkpoint. */
@@ -53,14 +51,14 @@ static void record(struct kt_store *st, struct kt_signer *sg, const char *uuid, 
 	kt_chunk_builder_init(&b);
 	CHECK_EQ_INT(kt_store_session_create(st, &s), 0);
 	*sid = s.id;
-	CHECK_EQ_INT(kt_fx_sql_int(g_db, "SELECT chain_ver FROM sessions ORDER BY id DESC LIMIT 1"),
+	CHECK_EQ_INT(kt_fx_sql_int(g.db, "SELECT chain_ver FROM sessions ORDER BY id DESC LIMIT 1"),
 		     KT_CHAIN_VER_NEW);
 	if (g_ver != KT_CHAIN_VER_NEW) {
 		char q[128];
 
 		snprintf(q, sizeof(q), "UPDATE sessions SET chain_ver = %d WHERE id = %lld", g_ver,
 			 (long long)s.id);
-		CHECK_EQ_INT(sql(g_db, q), 0);
+		CHECK_EQ_INT(kt_fx_sql_exec(g.db, q), 0);
 	}
 	CHECK_EQ_INT(kt_rec_ev_meta(&b, &s), 0);
 	for (int c = 0; c < 6; c++) {
@@ -83,15 +81,7 @@ static void record(struct kt_store *st, struct kt_signer *sg, const char *uuid, 
 		if (c % 2 == 0)
 			CHECK_EQ_INT(kt_store_checkpoint(st, sg, s.id, t0 + c * 1000000 + 950, false), 1);
 	}
-	CHECK_EQ_INT(kt_store_session_get(st, s.id, &s), 0);
-	s.state = KT_SESSION_ENDED;
-	s.end_us = t0 + 7000000;
-	s.has_exit = true;
-	s.exit_status = 3 << 8;
-	CHECK_EQ_INT(kt_rec_ev_end(&b, &s, s.end_us), 0);
-	CHECK_EQ_INT(kt_store_chunk_append(st, s.id, &b), 0);
-	CHECK_EQ_INT(kt_store_session_update(st, &s), 0);
-	CHECK_EQ_INT(kt_store_checkpoint(st, sg, s.id, s.end_us, true), 1);
+	kt_ev_end_session(st, sg, &s, &b, t0 + 7000000, 3 << 8);
 	/* nothing new: no second final checkpoint */
 	CHECK_EQ_INT(kt_store_checkpoint(st, sg, s.id, s.end_us, true), 0);
 	kt_chunk_builder_free(&b);
@@ -102,11 +92,8 @@ static void t_record(void)
 	struct kt_store *st = NULL;
 	struct kt_signer *sg = NULL;
 
-	CHECK_EQ_INT(kt_store_open(g_db, KT_STORE_CREATE, &st), 0);
-	CHECK_EQ_INT(kt_signer_open(g_key, &sg), 0);
-	if (!st || !sg)
+	if (kt_ev_open_signed(g.db, g.key, &st, &sg))
 		goto out;
-	CHECK_EQ_INT(kt_signer_attach(sg, st), 0);
 	kt_store_set_zstd_level(st, 0); /* raw appends, as the recorder writes */
 	record(st, sg, "boot0001-1", 1700000000000000, &g_sid[0]);
 	record(st, sg, "boot0001-2", 1700000100000000, &g_sid[1]);
@@ -115,64 +102,30 @@ out:
 	kt_signer_free(sg);
 	kt_store_close(st);
 	/* the key is private, the public key next to it */
-	CHECK_EQ_INT(kt_fx_sql_int(g_db, "SELECT count(*) FROM checkpoints"), 8);
+	CHECK_EQ_INT(kt_fx_sql_int(g.db, "SELECT count(*) FROM checkpoints"), 8);
 	{
 		char q[128];
 
 		/* every checkpoint names its session's version */
 		snprintf(q, sizeof(q), "SELECT count(*) FROM checkpoints c JOIN sessions s ON"
 			 " s.id = c.session_id WHERE c.ver = %d AND s.chain_ver = %d", g_ver, g_ver);
-		CHECK_EQ_INT(kt_fx_sql_int(g_db, q), 8);
+		CHECK_EQ_INT(kt_fx_sql_int(g.db, q), 8);
 	}
 	{
 		char cmd[1024];
 
-		snprintf(cmd, sizeof(cmd), "test \"$(stat -c %%a '%s')\" = 600 && test -s '%s.pub'", g_key, g_key);
+		snprintf(cmd, sizeof(cmd), "test \"$(stat -c %%a '%s')\" = 600 && test -s '%s.pub'", g.key, g.key);
 		CHECK_EQ_INT(system(cmd), 0);
 	}
-}
-
-struct nodep {
-	int n;
-	char first[512];
-};
-
-static void on_node_problem(const char *p, void *ctx)
-{
-	struct nodep *np = ctx;
-
-	if (!np->n++)
-		snprintf(np->first, sizeof(np->first), "%s", p);
-}
-
-/* Verify `path` as kubetape verify --all would: the state of session `sid`
- * and the node chain's problems. */
-static void verify(const char *path, int64_t sid, struct kt_verify_result *r, struct nodep *np)
-{
-	struct kt_store *st = NULL;
-	uint8_t pk[KT_PK_LEN];
-	char pub[300];
-
-	memset(r, 0, sizeof(*r));
-	memset(np, 0, sizeof(*np));
-	snprintf(pub, sizeof(pub), "%s.pub", g_key);
-	CHECK_EQ_INT(kt_pubkey_load(pub, pk), 0);
-	CHECK_EQ_INT(kt_store_open(path, KT_STORE_RDONLY, &st), 0);
-	if (!st)
-		return;
-	if (kt_verify_session(st, sid, pk, 0, r) == -ENOENT)
-		r->state = -1;
-	CHECK(kt_verify_node(st, pk, g_head, on_node_problem, np, NULL) >= 0);
-	kt_store_close(st);
 }
 
 static void t_clean_verifies(void)
 {
 	struct kt_verify_result r;
-	struct nodep np;
+	struct kt_ev_node np;
 
 	for (int i = 0; i < 2; i++) {
-		verify(g_db, g_sid[i], &r, &np);
+		kt_ev_verify(&g, g.db, g_sid[i], &r, &np);
 		CHECK_EQ_INT(r.state, KT_VERIFY_OK);
 		CHECK_EQ_INT(r.problems, 0);
 		CHECK_EQ_INT(r.final, 1);
@@ -193,11 +146,11 @@ static void t_compaction_keeps_chain(void)
 	struct kt_store *st = NULL;
 	struct kt_compact_stats cs = {0};
 	struct kt_verify_result r;
-	struct nodep np;
-	int64_t before = kt_fx_sql_int(g_db, "SELECT count(*) FROM chunks");
+	struct kt_ev_node np;
+	int64_t before = kt_fx_sql_int(g.db, "SELECT count(*) FROM chunks");
 	int ret;
 
-	CHECK_EQ_INT(kt_store_open(g_db, KT_STORE_CREATE, &st), 0);
+	CHECK_EQ_INT(kt_store_open(g.db, KT_STORE_CREATE, &st), 0);
 	if (!st)
 		return;
 	/* small merged chunks, so chunk-level tampering still has chunks to move */
@@ -211,10 +164,10 @@ static void t_compaction_keeps_chain(void)
 		CHECK_EQ_INT(ret, 0);
 	}
 	kt_store_close(st);
-	CHECK(kt_fx_sql_int(g_db, "SELECT count(*) FROM chunks") < before);
-	CHECK_EQ_INT(kt_fx_sql_int(g_db, "SELECT count(*) FROM chunks WHERE codec = 0"), 0);
+	CHECK(kt_fx_sql_int(g.db, "SELECT count(*) FROM chunks") < before);
+	CHECK_EQ_INT(kt_fx_sql_int(g.db, "SELECT count(*) FROM chunks WHERE codec = 0"), 0);
 	for (int i = 0; i < 2; i++) {
-		verify(g_db, g_sid[i], &r, &np);
+		kt_ev_verify(&g, g.db, g_sid[i], &r, &np);
 		CHECK_EQ_INT(r.state, KT_VERIFY_OK);
 		if (r.problems)
 			printf("# %s\n", r.why);
@@ -223,22 +176,6 @@ static void t_compaction_keeps_chain(void)
 }
 
 /* ---- the tamper table ------------------------------------------------------ */
-
-static int sql(const char *path, const char *q)
-{
-	sqlite3 *db;
-	char *msg = NULL;
-	int rc;
-
-	if (sqlite3_open(path, &db) != SQLITE_OK)
-		return -1;
-	rc = sqlite3_exec(db, q, NULL, NULL, &msg);
-	if (rc != SQLITE_OK)
-		printf("# sql: %s: %s\n", q, msg);
-	sqlite3_free(msg);
-	sqlite3_close(db);
-	return rc == SQLITE_OK ? 0 : -1;
-}
 
 /* Flip one byte in the middle of chunk `seq`'s stored data. */
 static int flip_byte(const char *path, int64_t sid, int64_t seq)
@@ -342,22 +279,21 @@ static void t_tamper_table(void)
 		  "session metadata: pod differs", NULL },
 		{ "frames appended after the end", NULL, -1, 0, 1, "after the final checkpoint", NULL },
 	};
-	char copy[300], cmd[1024];
+	char copy[300];
 
-	snprintf(copy, sizeof(copy), "%s/copy.db", g_dir);
+	snprintf(copy, sizeof(copy), "%s/copy.db", g.dir);
 	for (size_t i = 0; i < sizeof(T) / sizeof(T[0]); i++) {
 		const struct tamper *t = &T[i];
 		struct kt_verify_result r;
-		struct nodep np;
+		struct kt_ev_node np;
 		int64_t sid = g_sid[t->session];
 
-		snprintf(cmd, sizeof(cmd), "rm -f '%s'*; sqlite3 '%s' \"VACUUM INTO '%s'\"", copy, g_db, copy);
-		if (system(cmd)) {
+		if (kt_fx_db_copy(g.db, copy)) {
 			CHECK(!"copy");
 			continue;
 		}
 		if (t->sql)
-			CHECK_EQ_INT(sql(copy, t->sql), 0);
+			CHECK_EQ_INT(kt_fx_sql_exec(copy, t->sql), 0);
 		if (t->flip_chunk >= 0) {
 			/* the second chunk: a merged (compressed) one after compaction */
 			int64_t seq = kt_fx_sql_int(copy, "SELECT seq FROM chunks WHERE session_id = 1 ORDER BY seq LIMIT 1");
@@ -377,18 +313,8 @@ static void t_tamper_table(void)
 			kt_store_close(st);
 			kt_chunk_builder_free(&b);
 		}
-		verify(copy, sid, &r, &np);
-		if (t->want) {
-			CHECK_EQ_INT(r.state, KT_VERIFY_BROKEN);
-			if (*t->want && !strstr(r.why, t->want)) {
-				printf("# %s: got '%s', want '%s'\n", t->name, r.why, t->want);
-				CHECK(!"reason");
-			}
-		}
-		if (t->want_node && !strstr(np.first, t->want_node)) {
-			printf("# %s: node chain: got '%s', want '%s'\n", t->name, np.first, t->want_node);
-			CHECK(!"node reason");
-		}
+		kt_ev_verify(&g, copy, sid, &r, &np);
+		kt_ev_expect(t->name, &r, &np, t->want, t->want_node);
 		printf("# tamper | %-38s | %s | %s%s%s\n", t->name,
 		       r.state < 0 ? "session gone" : kt_verify_state_name(r.state), r.problems ? r.why : "",
 		       np.n ? " || node: " : "", np.n ? np.first : "");
@@ -399,25 +325,21 @@ static void t_tamper_table(void)
  * unsigned tail, not "broken". */
 static void t_unsigned_tail(void)
 {
-	char copy[300], cmd[1024];
+	char copy[300];
 	struct kt_verify_result r;
-	struct nodep np;
+	struct kt_ev_node np;
 	struct kt_store *st = NULL;
 	struct kt_chunk_builder b;
 
 	struct kt_signer *sg = NULL;
 	struct kt_session_info s = kt_fx_session("boot0001-3", "ns", "pod", 1700000300000000);
 
-	snprintf(copy, sizeof(copy), "%s/tail.db", g_dir);
-	snprintf(cmd, sizeof(cmd), "rm -f '%s'*; sqlite3 '%s' \"VACUUM INTO '%s'\"", copy, g_db, copy);
-	CHECK_EQ_INT(system(cmd), 0);
+	snprintf(copy, sizeof(copy), "%s/tail.db", g.dir);
+	CHECK_EQ_INT(kt_fx_db_copy(g.db, copy), 0);
 	/* a session whose recorder dies after a checkpoint and more output */
 	kt_chunk_builder_init(&b);
-	CHECK_EQ_INT(kt_store_open(copy, KT_STORE_CREATE, &st), 0);
-	CHECK_EQ_INT(kt_signer_open(g_key, &sg), 0);
-	if (!st || !sg)
+	if (kt_ev_open_signed(copy, g.key, &st, &sg))
 		goto out;
-	CHECK_EQ_INT(kt_signer_attach(sg, st), 0);
 	CHECK_EQ_INT(kt_store_session_create(st, &s), 0);
 	CHECK_EQ_INT(kt_rec_ev_meta(&b, &s), 0);
 	CHECK_EQ_INT(kt_chunk_add(&b, KT_FRAME_OUT, s.start_us + 1, "early\r\n", 7), 0);
@@ -432,7 +354,7 @@ out:
 	kt_signer_free(sg); /* no kt_signer_save_head: the test's head file stays */
 	kt_store_close(st);
 	kt_chunk_builder_free(&b);
-	verify(copy, s.id, &r, &np);
+	kt_ev_verify(&g, copy, s.id, &r, &np);
 	CHECK_EQ_INT(r.state, KT_VERIFY_UNSIGNED_TAIL);
 	CHECK(r.frames > r.frames_signed && r.frames_signed > 0);
 	if (r.problems)
@@ -457,7 +379,7 @@ static void t_redact_rules(void)
 	char rules[300];
 	FILE *f;
 
-	snprintf(rules, sizeof(rules), "%s/rules", g_dir);
+	snprintf(rules, sizeof(rules), "%s/rules", g.dir);
 	f = fopen(rules, "w");
 	if (!f)
 		return;
@@ -517,12 +439,12 @@ static void t_access_log(void)
 
 	kt_access_who_cli(who, sizeof(who));
 	CHECK(!strncmp(who, "uid ", 4));
-	CHECK_EQ_INT(kt_access_log(g_db, who, "export", 7, "--format raw"), 0);
-	CHECK_EQ_INT(kt_access_log(g_db, "web bearer token from 127.0.0.1", "replay", 7, ""), 0);
+	CHECK_EQ_INT(kt_access_log(g.db, who, "export", 7, "--format raw"), 0);
+	CHECK_EQ_INT(kt_access_log(g.db, "web bearer token from 127.0.0.1", "replay", 7, ""), 0);
 	snprintf(cmd, sizeof(cmd), "test \"$(stat -c %%a '%s/access')\" = 2770 && "
-		 "test \"$(stat -c %%a '%s/access/kt.db.access')\" = 660", g_dir, g_dir);
+		 "test \"$(stat -c %%a '%s/access/kt.db.access')\" = 660", g.dir, g.dir);
 	CHECK_EQ_INT(system(cmd), 0);
-	CHECK_EQ_INT(kt_store_open(g_db, KT_STORE_RDONLY, &st), 0);
+	CHECK_EQ_INT(kt_store_open(g.db, KT_STORE_RDONLY, &st), 0);
 	if (!st)
 		return;
 	CHECK_EQ_INT(kt_access_list(st, 7, 0, 0, count_entry, &n), 0);
@@ -537,17 +459,8 @@ int main(void)
 		return 1;
 	for (int round = 0; round < 2; round++) {
 		g_ver = round ? KT_CHAIN_BLAKE2B : KT_CHAIN_VER_NEW;
-		if (kt_fx_mkdtemp(g_dir, sizeof(g_dir), "kt-evidence"))
+		if (kt_ev_paths_init(&g, "kt-evidence"))
 			return 1;
-		snprintf(g_db, sizeof(g_db), "%s/kt.db", g_dir);
-		snprintf(g_key, sizeof(g_key), "%s/keys/node.key", g_dir);
-		snprintf(g_head, sizeof(g_head), "%s.head", g_key);
-		{
-			char d[300];
-
-			snprintf(d, sizeof(d), "%s/keys", g_dir);
-			mkdir(d, 0700);
-		}
 		RUNV(t_record);
 		RUNV(t_clean_verifies);
 		RUNV(t_tamper_table);
@@ -558,7 +471,7 @@ int main(void)
 			RUN(t_redact_rules);
 			RUN(t_access_log);
 		}
-		kt_fx_rm_dir(g_dir);
+		kt_fx_rm_dir(g.dir);
 	}
 	return kt_test_done();
 }

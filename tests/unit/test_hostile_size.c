@@ -25,7 +25,6 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdint.h>
-#include <sqlite3.h>
 
 #include "kt_test.h"
 #include "kt_fixture.h"
@@ -94,16 +93,7 @@ static void finish(struct kt_store *st, int64_t id, struct kt_chunk_builder *b, 
 
 static void sql(const char *q)
 {
-	sqlite3 *db = NULL;
-	char *e = NULL;
-
-	CHECK_EQ_INT(sqlite3_open(g_db, &db), SQLITE_OK);
-	if (sqlite3_exec(db, q, NULL, NULL, &e) != SQLITE_OK) {
-		printf("# sql: %s: %s\n", q, e ? e : "?");
-		CHECK(0);
-	}
-	sqlite3_free(e);
-	sqlite3_close(db);
+	CHECK_EQ_INT(kt_fx_sql_exec(g_db, q), 0);
 }
 
 static void t_build_store(void)

@@ -262,32 +262,19 @@ next:
 	return failures;
 }
 
-static void t_shell(void)
+/* roundtrip() of one generator's stream on an 80x24 screen, at 40 random cuts */
+static void roundtrip_gen(void (*gen)(struct kt_fx_buf *g), const char *name)
 {
 	struct kt_fx_buf g = { 0 };
 
-	gen_shell(&g);
-	CHECK_EQ_INT(roundtrip(&g, 24, 80, 40, "shell"), 0);
+	gen(&g);
+	CHECK_EQ_INT(roundtrip(&g, 24, 80, 40, name), 0);
 	free(g.p);
 }
 
-static void t_ls_color(void)
-{
-	struct kt_fx_buf g = { 0 };
-
-	gen_ls(&g);
-	CHECK_EQ_INT(roundtrip(&g, 24, 80, 40, "ls"), 0);
-	free(g.p);
-}
-
-static void t_editor(void)
-{
-	struct kt_fx_buf g = { 0 };
-
-	gen_editor(&g);
-	CHECK_EQ_INT(roundtrip(&g, 24, 80, 40, "editor"), 0);
-	free(g.p);
-}
+static void t_shell(void) { roundtrip_gen(gen_shell, "shell"); }
+static void t_ls_color(void) { roundtrip_gen(gen_ls, "ls"); }
+static void t_editor(void) { roundtrip_gen(gen_editor, "editor"); }
 
 static void t_random(void)
 {

@@ -12,7 +12,6 @@
  * the recorder's signer continues the chain after another process's prune.
  */
 #include <errno.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,10 +22,11 @@
 #include "prune.h"
 #include "kt_test.h"
 #include "kt_fixture.h"
+#include "evidence_fixture.h"
 
 #define DAY (86400 * 1000000LL)
 
-static char g_dir[128], g_key[256], g_head[300];
+static struct kt_ev_paths g; /* g.key: the node key kt_ev_verify checks against */
 
 /* A signed session: META, `n` chunks of output and a command each, END and
  * the final checkpoint (unless active). */
@@ -56,48 +56,16 @@ static int64_t record(struct kt_store *st, struct kt_signer *sg, const char *uui
 		kt_chunk_builder_reset(&b);
 		CHECK(kt_store_checkpoint(st, sg, s.id, t0 + c * 1000 + 500, false) >= 0);
 	}
-	if (end) {
-		CHECK_EQ_INT(kt_store_session_get(st, s.id, &s), 0);
-		s.state = KT_SESSION_ENDED;
-		s.end_us = t0 + n * 1000 + 900;
-		s.has_exit = true;
-		CHECK_EQ_INT(kt_rec_ev_end(&b, &s, s.end_us), 0);
-		CHECK_EQ_INT(kt_store_chunk_append(st, s.id, &b), 0);
-		CHECK_EQ_INT(kt_store_session_update(st, &s), 0);
-		CHECK_EQ_INT(kt_store_checkpoint(st, sg, s.id, s.end_us, true), 1);
-	}
+	if (end)
+		kt_ev_end_session(st, sg, &s, &b, t0 + n * 1000 + 900, 0);
 	kt_chunk_builder_free(&b);
 	return s.id;
 }
 
-struct nodep {
-	int n;
-	char first[512];
-};
-
-static void on_problem(const char *p, void *ctx)
+/* The node chain's problems on the store at `path` (g's key and head). */
+static int node_problems(const char *path, struct kt_ev_node *np)
 {
-	struct nodep *np = ctx;
-
-	if (!np->n++)
-		snprintf(np->first, sizeof(np->first), "%s", p);
-}
-
-static int node_problems(const char *path, struct nodep *np)
-{
-	struct kt_store *st = NULL;
-	uint8_t pk[KT_PK_LEN];
-	char pub[300];
-	int n = -1;
-
-	memset(np, 0, sizeof(*np));
-	snprintf(pub, sizeof(pub), "%s.pub", g_key);
-	CHECK_EQ_INT(kt_pubkey_load(pub, pk), 0);
-	CHECK_EQ_INT(kt_store_open(path, KT_STORE_RDONLY, &st), 0);
-	if (st)
-		n = kt_verify_node(st, pk, g_head, on_problem, np, NULL);
-	kt_store_close(st);
-	return n;
+	return kt_ev_verify(&g, path, 0, NULL, np);
 }
 
 static int count_cb(const struct kt_session_info *s, int64_t bytes, const char *rule, void *ctx)
@@ -119,17 +87,14 @@ static void t_age_and_hold(void)
 	struct kt_prune_stats stats;
 	struct kt_prune_record pr;
 	struct kt_signer *psg = NULL;
-	struct nodep np;
+	struct kt_ev_node np;
 	char db[300];
 	int64_t now = kt_now_us(), a, b, c, d, e;
 	int n = 0;
 
-	snprintf(db, sizeof(db), "%s/age.db", g_dir);
-	CHECK_EQ_INT(kt_store_open(db, KT_STORE_CREATE, &st), 0);
-	CHECK_EQ_INT(kt_signer_open(g_key, &sg), 0);
-	if (!st || !sg)
+	snprintf(db, sizeof(db), "%s/age.db", g.dir);
+	if (kt_ev_open_signed(db, g.key, &st, &sg))
 		goto out;
-	CHECK_EQ_INT(kt_signer_attach(sg, st), 0);
 	a = record(st, sg, "boot-a", "a", now - 30 * DAY, 3, true);
 	b = record(st, sg, "boot-b", "a", now - 29 * DAY, 3, true);
 	c = record(st, sg, "boot-c", "b", now - 28 * DAY, 3, true);
@@ -137,7 +102,7 @@ static void t_age_and_hold(void)
 	e = record(st, sg, "boot-e", "a", now - 40 * DAY, 2, false);
 	CHECK_EQ_INT(kt_signer_save_head(sg), 0);
 	/* `kubetape prune` loads the recorder's key (never creates one) */
-	CHECK_EQ_INT(kt_signer_load(g_key, &psg), 0);
+	CHECK_EQ_INT(kt_signer_load(g.key, &psg), 0);
 	r.signer = psg;
 
 	CHECK_EQ_INT(kt_store_hold(st, b, "test", "case 42"), 0);
@@ -234,14 +199,8 @@ static void t_age_and_hold(void)
 	CHECK_EQ_INT(node_problems(db, &np), 0);
 	/* a prune record altered after signing (its rule's age): broken, and
 	 * the session counts as deleted */
-	{
-		sqlite3 *h;
-
-		CHECK_EQ_INT(sqlite3_open(db, &h), SQLITE_OK);
-		CHECK_EQ_INT(sqlite3_exec(h, "UPDATE prunes SET min_age_us = 100 * 365 * 86400000000"
-					  " WHERE uuid = 'boot-a'", NULL, NULL, NULL), SQLITE_OK);
-		sqlite3_close(h);
-	}
+	CHECK_EQ_INT(kt_fx_sql_exec(db, "UPDATE prunes SET min_age_us = 100 * 365 * 86400000000"
+				    " WHERE uuid = 'boot-a'"), 0);
 	CHECK(node_problems(db, &np) >= 1);
 	CHECK(strstr(np.first, "not signed into the chain: deleted") != NULL ||
 	      strstr(np.first, "signature invalid") != NULL);
@@ -252,16 +211,10 @@ static void t_age_and_hold(void)
 		st = NULL;
 	}
 	/* a session deleted without a prune record: broken, as before */
-	{
-		sqlite3 *h;
-
-		CHECK_EQ_INT(sqlite3_open(db, &h), SQLITE_OK);
-		CHECK_EQ_INT(sqlite3_exec(h, "UPDATE prunes SET min_age_us = 0;"
-					  " DELETE FROM chunks WHERE session_id = 4;"
-					  " DELETE FROM commands WHERE session_id = 4;"
-					  " DELETE FROM sessions WHERE id = 4", NULL, NULL, NULL), SQLITE_OK);
-		sqlite3_close(h);
-	}
+	CHECK_EQ_INT(kt_fx_sql_exec(db, "UPDATE prunes SET min_age_us = 0;"
+				    " DELETE FROM chunks WHERE session_id = 4;"
+				    " DELETE FROM commands WHERE session_id = 4;"
+				    " DELETE FROM sessions WHERE id = 4"), 0);
 	CHECK(node_problems(db, &np) >= 1);
 	CHECK(strstr(np.first, "deleted") != NULL);
 out:
@@ -278,17 +231,16 @@ static void t_forged(void)
 	struct kt_signer *sg = NULL, *other = NULL;
 	struct kt_prune_rule r = { .older_than_us = DAY, .who = "test" };
 	struct kt_prune_record pr;
-	struct nodep np;
+	struct kt_ev_node np;
 	char db[300], key[300], okey[300];
 	int64_t now = kt_now_us(), a, b;
-	sqlite3 *h;
 
-	snprintf(db, sizeof(db), "%s/forged.db", g_dir);
+	snprintf(db, sizeof(db), "%s/forged.db", g.dir);
 	/* node_problems checks against this key and its head file */
-	snprintf(g_key, sizeof(g_key), "%s/forged.key", g_dir);
-	snprintf(g_head, sizeof(g_head), "%s.head", g_key);
-	snprintf(key, sizeof(key), "%s", g_key);
-	snprintf(okey, sizeof(okey), "%s/other.key", g_dir);
+	snprintf(g.key, sizeof(g.key), "%s/forged.key", g.dir);
+	snprintf(g.head, sizeof(g.head), "%s.head", g.key);
+	snprintf(key, sizeof(key), "%s", g.key);
+	snprintf(okey, sizeof(okey), "%s/other.key", g.dir);
 	CHECK_EQ_INT(kt_store_open(db, KT_STORE_CREATE, &st), 0);
 	CHECK_EQ_INT(kt_signer_open(key, &sg), 0);
 	CHECK_EQ_INT(kt_signer_open(okey, &other), 0);
@@ -316,14 +268,11 @@ static void t_forged(void)
 	st = NULL;
 
 	/* a: deleted by hand with a prune record that is not signed */
-	CHECK_EQ_INT(sqlite3_open(db, &h), SQLITE_OK);
-	CHECK_EQ_INT(sqlite3_exec(h, "INSERT INTO prunes (session_id, uuid, ts_us, rule, start_us, end_us)"
-				  " SELECT id, uuid, end_us + 31 * 86400000000, 'older-than 86400s', start_us, end_us"
-				  " FROM sessions WHERE uuid = 'forge-a';"
-				  " DELETE FROM chunks WHERE session_id = 1; DELETE FROM commands WHERE session_id = 1;"
-				  " DELETE FROM chain_heads WHERE session_id = 1; DELETE FROM sessions WHERE id = 1",
-				  NULL, NULL, NULL), SQLITE_OK);
-	sqlite3_close(h);
+	CHECK_EQ_INT(kt_fx_sql_exec(db, "INSERT INTO prunes (session_id, uuid, ts_us, rule, start_us, end_us)"
+				    " SELECT id, uuid, end_us + 31 * 86400000000, 'older-than 86400s', start_us, end_us"
+				    " FROM sessions WHERE uuid = 'forge-a';"
+				    " DELETE FROM chunks WHERE session_id = 1; DELETE FROM commands WHERE session_id = 1;"
+				    " DELETE FROM chain_heads WHERE session_id = 1; DELETE FROM sessions WHERE id = 1"), 0);
 	CHECK(node_problems(db, &np) >= 1);
 	CHECK(strstr(np.first, "forge-a") && strstr(np.first, "is not signed into the chain: deleted"));
 	CHECK_EQ_INT(kt_store_open(db, KT_STORE_RDONLY, &st), 0);
@@ -336,9 +285,7 @@ static void t_forged(void)
 	/* b: pruned with another key, after replacing meta's key (what an
 	 * editor of the store without the node key can do): broken under the
 	 * node's real public key */
-	CHECK_EQ_INT(sqlite3_open(db, &h), SQLITE_OK);
-	CHECK_EQ_INT(sqlite3_exec(h, "DELETE FROM meta WHERE key = 'node_pubkey'", NULL, NULL, NULL), SQLITE_OK);
-	sqlite3_close(h);
+	CHECK_EQ_INT(kt_fx_sql_exec(db, "DELETE FROM meta WHERE key = 'node_pubkey'"), 0);
 	CHECK_EQ_INT(kt_store_open(db, 0, &st), 0);
 	if (st) {
 		struct kt_prune_stats stats;
@@ -381,13 +328,10 @@ static void t_size(void)
 
 	char key[300];
 
-	snprintf(db, sizeof(db), "%s/size.db", g_dir);
-	snprintf(key, sizeof(key), "%s/size.key", g_dir); /* its own chain */
-	CHECK_EQ_INT(kt_store_open(db, KT_STORE_CREATE, &st), 0);
-	CHECK_EQ_INT(kt_signer_open(key, &sg), 0);
-	if (!st || !sg)
+	snprintf(db, sizeof(db), "%s/size.db", g.dir);
+	snprintf(key, sizeof(key), "%s/size.key", g.dir); /* its own chain */
+	if (kt_ev_open_signed(db, key, &st, &sg))
 		goto out;
-	CHECK_EQ_INT(kt_signer_attach(sg, st), 0);
 	r.signer = sg;
 	for (int i = 0; i < 6; i++) {
 		snprintf(uuid, sizeof(uuid), "boot-s%d", i);
@@ -414,13 +358,11 @@ out:
 int main(void)
 {
 	kt_log_init("test_prune", KT_LOG_WARN);
-	if (kt_fx_mkdtemp(g_dir, sizeof(g_dir), "prune"))
+	if (kt_ev_paths_init(&g, "prune"))
 		return 1;
-	snprintf(g_key, sizeof(g_key), "%s/node.key", g_dir);
-	snprintf(g_head, sizeof(g_head), "%s.head", g_key);
 	RUN(t_age_and_hold);
 	RUN(t_size);
 	RUN(t_forged);
-	kt_fx_rm_dir(g_dir);
+	kt_fx_rm_dir(g.dir);
 	return kt_test_done();
 }

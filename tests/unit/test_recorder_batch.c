@@ -158,11 +158,6 @@ static void t_shutdown_writes_waiting(void)
 	rec_flush_age_us = 0;
 }
 
-static void query_only(struct kt_store *st, bool on)
-{
-	sqlite3_exec(st->db, on ? "PRAGMA query_only=1" : "PRAGMA query_only=0", NULL, NULL, NULL);
-}
-
 /* The store refuses the commit of output that waited: it is read again
  * from the ring and written once. */
 static void t_fault_while_waiting(void)

@@ -275,12 +275,6 @@ static void t_command_exits_out_of_order(void)
 	k_free(k);
 }
 
-static void query_only(struct kt_store *st, bool on)
-{
-	sqlite3_exec(st->db, on ? "PRAGMA query_only = 1" : "PRAGMA query_only = 0", NULL, NULL,
-		     NULL);
-}
-
 static void t_store_refuses_writes(void)
 {
 	struct kt_store *st = store_new("rofs");

@@ -72,7 +72,7 @@ static void t_open_not_db(void)
 
 	/* an SQLite database that is someone else's */
 	new_path(path, sizeof(path));
-	raw_exec(path, "CREATE TABLE foo (x); INSERT INTO foo VALUES (1);");
+	CHECK_EQ_INT(kt_fx_sql_exec(path, "CREATE TABLE foo (x); INSERT INTO foo VALUES (1);"), 0);
 	CHECK_EQ_INT(kt_store_open(path, KT_STORE_RDONLY, &st), -EPROTO);
 	CHECK_EQ_INT(kt_store_open(path, KT_STORE_CREATE, &st), -EPROTO);
 
@@ -91,11 +91,11 @@ static void t_open_newer_version(void)
 
 	CHECK(st != NULL);
 	kt_store_close(st);
-	raw_exec(path, "UPDATE meta SET value = 99 WHERE key = 'schema_version'");
+	CHECK_EQ_INT(kt_fx_sql_exec(path, "UPDATE meta SET value = 99 WHERE key = 'schema_version'"), 0);
 	CHECK_EQ_INT(kt_store_open(path, KT_STORE_RDONLY, &st), -EPROTO);
 	CHECK_EQ_INT(kt_store_open(path, 0, &st), -EPROTO);
 	CHECK_EQ_INT(kt_store_open(path, KT_STORE_CREATE, &st), -EPROTO);
-	raw_exec(path, "DELETE FROM meta WHERE key = 'schema_version'");
+	CHECK_EQ_INT(kt_fx_sql_exec(path, "DELETE FROM meta WHERE key = 'schema_version'"), 0);
 	CHECK_EQ_INT(kt_store_open(path, KT_STORE_RDONLY, &st), -EPROTO);
 }
 
@@ -454,7 +454,6 @@ static int add_cmd(struct kt_store *st, int64_t sid, int64_t ts, uint32_t pid,
 		*id = c.id;
 	return err;
 }
-#define ARGV(s) s, sizeof(s)
 
 struct cmds {
 	struct kt_command c[16];

@@ -266,7 +266,7 @@ static void t_stream_corrupt_chunk(void)
 		 "UPDATE chunks SET data = x'28b52ffd00deadbeef' WHERE session_id = %lld AND seq = 0;"
 		 "UPDATE chunks SET codec = 0, raw_len = 4, data = x'01000a41'"
 		 " WHERE session_id = %lld AND seq = 2;", (long long)sid, (long long)sid);
-	raw_exec(path, sql);
+	CHECK_EQ_INT(kt_fx_sql_exec(path, sql), 0);
 	CHECK_EQ_INT(kt_store_open(path, KT_STORE_RDONLY, &st), 0);
 	CHECK_EQ_INT(kt_stream_open(st, sid, 0, &s), 0);
 	CHECK_EQ_INT(kt_stream_next(s, &f), -EBADMSG);
