@@ -132,7 +132,7 @@ cleanup:
 		CHECK_EQ_INT(w.ret, ECHO_CHUNK + 3);
 	}
 	if (master >= 0) {
-		pump(L, master, &got, NULL, NULL, false, false);
+		pump(L, master, &got, NULL, NULL, false);
 		close(master);
 	}
 	if (helper > 0) {
