@@ -54,7 +54,8 @@ static __always_inline struct file *kt_fd_file(unsigned long fd)
 }
 
 /*
- * If `fd` is a pty master (or, with `slave_ok`, a slave) whose slave is
+ * If `fd` is a pty master (or, with `slave_ok`, a slave, or /dev/tty naming
+ * one: sudo, ssh and getpass set their prompt's termios there) whose slave is
  * recorded, return the session id and the slave's key; *master gets the
  * master tty when fd is one.
  */
@@ -71,7 +72,8 @@ static __always_inline __u64 kt_fd_session(unsigned long fd, __u64 *key, bool sl
 		return 0;
 	rdev = BPF_CORE_READ(f, f_inode, i_rdev);
 	major = KT_DEV_MAJOR(rdev);
-	if (rdev != KT_DEV_PTMX && !(slave_ok && major >= KT_PTS_MAJOR_FIRST && major <= KT_PTS_MAJOR_LAST))
+	if (rdev != KT_DEV_PTMX &&
+	    !(slave_ok && (rdev == KT_DEV_TTY || (major >= KT_PTS_MAJOR_FIRST && major <= KT_PTS_MAJOR_LAST))))
 		return 0;
 	priv = BPF_CORE_READ(f, private_data);
 	tty = BPF_CORE_READ(priv, tty);

@@ -38,6 +38,30 @@
 #include "input.bpf.h"
 #include <bpf/bpf_tracing.h>
 
+struct kt_pty_call {
+	__u64 key;   /* kt_pty_session's key; 0: no call in flight */
+	__u64 buf;
+	__u64 sid;   /* session of the write (its loss is counted there) */
+	__u64 count; /* bytes asked for: at most this many were written */
+	__u16 type;  /* KT_EV_TTY_OUT / KT_EV_TTY_IN */
+	__u16 echo_off; /* typed, and the slave had ECHO off at entry */
+	__u16 _pad[2];
+};
+
+/*
+ * pty_write in flight on a recorded pty, by thread (entry -> return): the
+ * kprobe variant's, and the fexit variant's typed writes' ECHO at entry.  A
+ * thread's slot stays once made and is reused in place (key 0 between
+ * calls): no map update or delete per write, only lookups.  LRU: slots of
+ * threads gone are reclaimed; a slot in flight was used microseconds ago.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u64);
+	__type(value, struct kt_pty_call);
+} pty_calls SEC(".maps");
+
 /* Which recorded session a pty_write on `tty` belongs to, and its direction. */
 static __always_inline __u64 kt_pty_session(struct tty_struct *tty, __u64 *key, __u16 *type)
 {
@@ -63,12 +87,10 @@ static __always_inline __u64 kt_pty_session(struct tty_struct *tty, __u64 *key, 
 /*
  * `ret` bytes at `buf` went through a pty of session `sid` (kt_pty_session).
  * Typed bytes are withheld when the slave (key) has ECHO off now or had it
- * off at pty_write's entry (`off_at_entry`, the kprobe variant's): pty_write
+ * off at pty_write's entry (`off_at_entry`): pty_write
  * queues them for n_tty, which can take them in and let the reader turn ECHO
  * back on before pty_write returns (bpf/echo.bpf.h tells the whole race).
- * The fexit variant sees only the return: its window is pty_write's own
- * tail after the queueing, on kernels that do not preempt it (the loader
- * prefers kprobes where they do).
+ * The fexit variant gets it from its entry half (kt_tty_fentry_pty_write_in).
  */
 static __always_inline void kt_pty_emit(__u64 sid, __u64 key, __u16 type, const char *buf, long ret,
 					bool off_at_entry)
@@ -81,16 +103,28 @@ static __always_inline void kt_pty_emit(__u64 sid, __u64 key, __u16 type, const 
 		kt_emit_input(sid, (struct tty_struct *)key, KT_SRC_TTY, buf, ret, false, off_at_entry);
 }
 
+/* fexit: typed bytes take ECHO at entry from kt_tty_fentry_pty_write_in's slot */
 static __always_inline void kt_pty_written(struct tty_struct *tty, const char *buf, long ret)
 {
+	struct kt_pty_call *slot;
+	bool off = false;
 	__u16 type;
-	__u64 key, sid;
+	__u64 key, sid, id;
 
 	if (ret <= 0)
 		return;
 	sid = kt_pty_session(tty, &key, &type);
-	if (sid)
-		kt_pty_emit(sid, key, type, buf, ret, false);
+	if (!sid)
+		return;
+	if (type == KT_EV_TTY_IN) {
+		id = bpf_get_current_pid_tgid();
+		slot = bpf_map_lookup_elem(&pty_calls, &id);
+		if (slot && slot->key == key) {
+			off = slot->echo_off;
+			slot->key = 0;
+		}
+	}
+	kt_pty_emit(sid, key, type, buf, ret, off);
 }
 
 static __always_inline void kt_pty_resized(struct tty_struct *tty, struct winsize *ws)
@@ -114,6 +148,34 @@ int BPF_PROG(kt_tty_fentry_pty_write, struct tty_struct *tty, const char *buf, l
 	if (!kt_nr_ttys || !kt_recording())
 		return 0;
 	kt_pty_written(tty, buf, kt_pty_count(ret));
+	return 0;
+}
+
+/*
+ * The fexit variant's entry half, for typed bytes only: ECHO as pty_write
+ * starts, before it queues the bytes for n_tty (kt_pty_emit).  Loaded only
+ * with input capture (recorder/loader.c): without it no pty_write pays a
+ * second trampoline.  A recorder that turns --input on while adopting
+ * programs loaded without it has the fexit's own check only.
+ */
+SEC("fentry/pty_write")
+int BPF_PROG(kt_tty_fentry_pty_write_in, struct tty_struct *tty, const char *buf, long c)
+{
+	struct kt_pty_call call = {};
+	__u64 id, key, sid;
+	__u16 type;
+
+	if (!kt_nr_ttys || !kt_capture_input || !kt_recording())
+		return 0;
+	sid = kt_pty_session(tty, &key, &type);
+	if (!sid || type != KT_EV_TTY_IN)
+		return 0;
+	id = bpf_get_current_pid_tgid();
+	call.key = key;
+	call.sid = sid;
+	call.type = type;
+	call.echo_off = kt_tty_echo_off((struct tty_struct *)key);
+	bpf_map_update_elem(&pty_calls, &id, &call, BPF_ANY);
 	return 0;
 }
 
@@ -142,28 +204,6 @@ int BPF_PROG(kt_tty_fentry_tty_do_resize, struct tty_struct *tty, struct winsize
  * probe, bpf/core_fixes.bpf.h kt_kernel_preempt_mode): kprobe programs run
  * with preemption off, so no task can find them in flight and be skipped.
  */
-struct kt_pty_call {
-	__u64 key;   /* kt_pty_session's key; 0: no call in flight */
-	__u64 buf;
-	__u64 sid;   /* session of the write (its loss is counted there) */
-	__u64 count; /* bytes asked for: at most this many were written */
-	__u16 type;  /* KT_EV_TTY_OUT / KT_EV_TTY_IN */
-	__u16 echo_off; /* typed, and the slave had ECHO off at entry */
-	__u16 _pad[2];
-};
-
-/*
- * pty_write in flight on a recorded pty, by thread (entry -> return).  A
- * thread's slot stays once made and is reused in place (key 0 between
- * calls): no map update or delete per write, only lookups.  LRU: slots of
- * threads gone are reclaimed; a slot in flight was used microseconds ago.
- */
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 4096);
-	__type(key, __u64);
-	__type(value, struct kt_pty_call);
-} pty_calls SEC(".maps");
 
 SEC("kprobe/pty_write")
 int BPF_KPROBE(kt_tty_kprobe_pty_write, struct tty_struct *tty, const char *buf, long c)

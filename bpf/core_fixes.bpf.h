@@ -247,6 +247,9 @@ static __always_inline int kt_kernel_preempt_mode(void)
 
 /* KT_MKDEV: the kernel-internal dev_t encoding, bpf/events.h. */
 #define KT_DEV_PTMX KT_MKDEV(5, 2)
+/* /dev/tty: its file's tty_file_private names the opener's controlling tty
+ * (tty_open_current_tty), so an ioctl on it reaches the slave itself */
+#define KT_DEV_TTY KT_MKDEV(5, 0)
 /* UNIX98_PTY_SLAVE_MAJOR .. + UNIX98_PTY_MAJOR_COUNT - 1 */
 #define KT_PTS_MAJOR_FIRST 136
 #define KT_PTS_MAJOR_LAST 143

@@ -17,28 +17,37 @@
  *
  * How, without a hook at syscall entry (a second tracepoint on every write
  * of the node): every termios change of a session's tty goes through an
- * ioctl (TCSETS*, TCSETA*, on the slave or, forwarded to it, the master),
- * and the backend sees that ioctl's exit too.  Per session tty it keeps:
- *   - seen_off: ECHO was last seen off (at such an ioctl or a typed write);
- *   - on_head: n_tty's read_head of the slave when ECHO was seen turned back
- *     on, i.e. how many bytes n_tty had taken in before that moment.
- * A typed write of `len` bytes that finds ECHO on is withheld when
- *   - seen_off is still set: ECHO went on, but the ioctl that did it has not
+ * ioctl (TCSETS*, TCSETA*, on the slave, on /dev/tty, or on the master,
+ * which forwards it to the slave), and the backend sees that ioctl's exit
+ * too.  Per session tty it keeps one word: ECHO last seen off, and n_tty's
+ * read_head of the slave at the last ioctl that left ECHO on (how many bytes
+ * n_tty had taken in by then; taken at every such ioctl, whether or not the
+ * ECHO-off before it was seen: the hook attaches lazily, after a session's
+ * first command may have cleared ECHO).  A typed write of `len` bytes that
+ * finds ECHO on is withheld when
+ *   - ECHO was last seen off: it went on, but the ioctl that did it has not
  *     returned (the two ran concurrently);
- *   - or fewer than `len` bytes reached n_tty after on_head (read_head moved
- *     by less, counting what still waits in the flip buffers): some of this
- *     write was taken in before ECHO went on, with ECHO off.
- * The first typed write that passes the count clears on_head: a writer's
- * next write starts after it returned, so after the transition.
+ *   - or fewer than `len` bytes reached n_tty after that snapshot (read_head
+ *     moved by less, counting what still waits in the flip buffers): some
+ *     of this write was taken in before the ioctl, with ECHO off;
+ *   - or it cannot count: n_tty is taking bytes in right now (the port's
+ *     buffer lock is held), or the flip buffers do not read sanely.
+ * The first typed write that passes the count drops the snapshot: a
+ * writer's next write starts after it returned, so after the ioctl.
  *
  * Errs on the side of withholding (a count, never the bytes): n_tty keeps
- * no byte for an ISIG character, and an erase character moves read_head
- * back, so a ^C or a backspace as the first thing typed after ECHO goes
- * back on is withheld too.  Not covered: one write that spans a password's
- * end and enough later input for n_tty to take in `len` bytes after the
- * transition before the write returns (more than 2 KiB in one write, typed
- * ahead of the prompt's reader); a slave whose line discipline is not
- * n_tty (then ECHO now decides).
+ * no byte for an ISIG character, so a ^C as the first thing typed after an
+ * ECHO-on ioctl is withheld.  Not covered: a write that spans a password's
+ * end and, in the same write, enough later input for n_tty to take `len`
+ * bytes in after the ioctl before the write returns (a paste over 2 KiB);
+ * an ECHO-off never seen (before the hook attached, or a 32-bit compat
+ * ioctl, not decoded) followed by the race itself; a slave whose line
+ * discipline is not n_tty (then ECHO now decides); a full marks map (4096
+ * ttys with a mark each: then ECHO now decides, and kt_stat says nothing).
+ *
+ * One 64-bit state word changed with BPF atomics (5.12, below our floor):
+ * a reader on another CPU sees a snapshot and its flags together, on arm64
+ * too, where plain stores to two fields may be seen in either order.
  */
 #ifndef KUBETAPE_ECHO_BPF_H
 #define KUBETAPE_ECHO_BPF_H
@@ -46,25 +55,30 @@
 #include "maps.bpf.h"
 #include "core_fixes.bpf.h"
 
+#define KT_EM_OFF   1ULL /* ECHO last seen off */
+#define KT_EM_VALID 2ULL /* a snapshot no typed write has passed yet */
+#define KT_EM_SHIFT 2    /* read_head << 2 | flags: read_head wraps at 2^62 */
+
 struct kt_echo_mark {
-	__u64 sid;      /* the session it was made for: keys (tty pointers) are reused */
-	__u64 on_head;  /* slave n_tty read_head when ECHO was seen turned back on */
-	__u32 seen_off; /* ECHO last seen off */
-	__u32 on_valid; /* on_head is a transition no typed write has passed yet */
+	__u64 sid;   /* the session it was made for: keys (tty pointers) are reused */
+	__u64 state; /* read_head at the last ECHO-on ioctl << KT_EM_SHIFT | KT_EM_* */
 };
 
-/* By slave tty (the ttys map's key).  LRU: marks of ttys gone are reclaimed;
- * a mark evicted from a live session reads as "no transition seen", which is
- * what ECHO's current state then decides. */
+/* By slave tty (the ttys map's key); removed when the session's last
+ * process exits (kt_echo_forget).  A plain hash, not LRU: an LRU map can
+ * evict a live entry while nearly empty (per-CPU free lists, before 6.16's
+ * "bpf: Adjust free target to avoid global starvation of LRU map"). */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 4096);
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, KT_MAX_SESSIONS);
 	__type(key, __u64);
 	__type(value, struct kt_echo_mark);
 } echo_marks SEC(".maps");
 
-#define KT_N_TTY 0          /* N_TTY, uapi linux/tty.h */
-#define KT_TTY_BUF_WALK 8   /* flip buffers counted before giving up */
+#define KT_N_TTY 0               /* N_TTY, uapi linux/tty.h */
+#define KT_TTY_BUF_WALK 8        /* flip buffers counted before giving up */
+#define KT_TTY_PENDING_MAX (1u << 20) /* more than any port holds: not a sane read */
+#define KT_UNKNOWN (~0ULL)
 
 /*
  * TCSETS, TCSETSW, TCSETSF, TCSETA, TCSETAW, TCSETAF (0x5402-4, 0x5406-8)
@@ -89,24 +103,44 @@ static __always_inline struct n_tty_data *kt_slave_n_tty(struct tty_struct *slav
 	return BPF_CORE_READ(slave, disc_data);
 }
 
-/* Bytes in the slave port's flip buffers that n_tty has not taken in yet;
- * ~0 when the chain is longer than the walk (then: "enough"). */
+/*
+ * Bytes in the slave port's flip buffers that n_tty has not taken in yet,
+ * or KT_UNKNOWN: n_tty is taking some in now (flush_to_ldisc holds the
+ * buffer lock from its first receive_buf to its last, and a buffer's
+ * `read` moves only after receive_buf returns, so those bytes would count
+ * twice), a chain longer than the walk, a buffer freed under us (read past
+ * commit, absurd sizes), or fields this kernel does not have.
+ */
 static __always_inline __u64 kt_port_pending(struct tty_struct *slave)
 {
-	struct tty_buffer *b = BPF_CORE_READ(slave, port, buf.head);
+	struct tty_port *port = BPF_CORE_READ(slave, port);
+	struct tty_buffer *b;
 	__u64 n = 0;
 
+	if (!port || !bpf_core_field_exists(port->buf.lock.owner))
+		return KT_UNKNOWN;
+	if (BPF_CORE_READ(port, buf.lock.owner.counter))
+		return KT_UNKNOWN;
+	b = BPF_CORE_READ(port, buf.head);
+	if (!bpf_core_field_exists(b->commit) || !bpf_core_field_exists(b->read))
+		return KT_UNKNOWN;
 	for (int i = 0; i < KT_TTY_BUF_WALK; i++) {
+		__u32 commit, read;
+
 		if (!b)
 			return n;
-		n += (__u32)(BPF_CORE_READ(b, commit) - BPF_CORE_READ(b, read));
+		commit = BPF_CORE_READ(b, commit);
+		read = BPF_CORE_READ(b, read);
+		if (read > commit || commit > KT_TTY_PENDING_MAX)
+			return KT_UNKNOWN;
+		n += commit - read;
 		b = BPF_CORE_READ(b, next);
 	}
-	return b ? ~0ULL : n;
+	return b || n > KT_TTY_PENDING_MAX ? KT_UNKNOWN : n;
 }
 
-/* The session's mark, made (ECHO on, no transition) if missing or left by
- * an earlier session on a reused tty. */
+/* The session's mark, made (nothing seen) if missing or left by an
+ * earlier session on a reused tty.  NULL: the map is full. */
 static __always_inline struct kt_echo_mark *kt_echo_mark_get(__u64 sid, __u64 key)
 {
 	struct kt_echo_mark fresh = { .sid = sid }, *m;
@@ -117,35 +151,30 @@ static __always_inline struct kt_echo_mark *kt_echo_mark_get(__u64 sid, __u64 ke
 		return bpf_map_lookup_elem(&echo_marks, &key);
 	}
 	if (m->sid != sid) {
-		m->on_valid = 0;
-		m->seen_off = 0;
+		__sync_lock_test_and_set(&m->state, 0);
 		m->sid = sid;
 	}
 	return m;
 }
 
-/* A TCSETS-like ioctl on session `sid`'s tty returned: note ECHO's state. */
+/* A TCSETS-like ioctl on session `sid`'s tty returned (whatever its result:
+ * set_termios fails only before it changes anything): note ECHO's state. */
 static __always_inline void kt_echo_termios_set(__u64 sid, struct tty_struct *slave)
 {
 	struct kt_echo_mark *m = kt_echo_mark_get(sid, (__u64)slave);
 	struct n_tty_data *ld;
+	__u64 rh;
 
 	if (!m)
 		return;
 	if (kt_tty_echo_off(slave)) {
-		m->seen_off = 1;
+		__sync_fetch_and_or(&m->state, KT_EM_OFF);
 		return;
 	}
-	if (!m->seen_off)
-		return; /* on before, on now: no transition */
-	/* off -> on: the snapshot first, seen_off last, so that a write exit
-	 * in between still withholds */
 	ld = kt_slave_n_tty(slave);
-	if (ld) {
-		m->on_head = BPF_CORE_READ(ld, read_head);
-		m->on_valid = 1;
-	}
-	m->seen_off = 0;
+	rh = ld ? BPF_CORE_READ(ld, read_head) : 0;
+	/* the snapshot and "on" in one store */
+	__sync_lock_test_and_set(&m->state, ld ? (rh << KT_EM_SHIFT) | KT_EM_VALID : 0);
 }
 
 /* A typed write of `len` bytes to the master of session `sid`'s tty
@@ -154,36 +183,53 @@ static __always_inline bool kt_echo_withhold(__u64 sid, struct tty_struct *slave
 {
 	struct kt_echo_mark *m;
 	struct n_tty_data *ld;
-	__u64 pending, key;
-	__s64 taken;
+	__u64 st, rh, on, taken, pending, key = (__u64)slave;
 
 	if (kt_tty_echo_off(slave)) {
-		m = kt_echo_mark_get(sid, (__u64)slave);
+		m = kt_echo_mark_get(sid, key);
 		if (m)
-			m->seen_off = 1;
+			__sync_fetch_and_or(&m->state, KT_EM_OFF);
 		return true;
 	}
-	key = (__u64)slave;
 	m = bpf_map_lookup_elem(&echo_marks, &key);
 	if (!m || m->sid != sid)
 		return false;
-	if (m->seen_off)
+	st = *(volatile __u64 *)&m->state;
+	if (st & KT_EM_OFF)
 		return true;
-	if (!m->on_valid)
+	if (!(st & KT_EM_VALID))
 		return false;
 	ld = kt_slave_n_tty(slave);
 	if (!ld)
 		return false;
-	/* flip buffers first: bytes moving on into n_tty meanwhile are counted
-	 * twice (more, never fewer) */
+	/* read_head before the flip buffers: bytes moving on into n_tty
+	 * meanwhile are then counted once at most (the lock check catches a
+	 * receive in progress) */
+	rh = (BPF_CORE_READ(ld, read_head) << KT_EM_SHIFT) >> KT_EM_SHIFT;
 	pending = kt_port_pending(slave);
-	taken = (__s64)(BPF_CORE_READ(ld, read_head) - m->on_head);
-	if (taken < 0)
-		taken = 0;
-	if (pending != ~0ULL && pending + (__u64)taken < len)
+	if (pending == KT_UNKNOWN)
 		return true;
-	m->on_valid = 0;
+	on = st >> KT_EM_SHIFT;
+	/* read_head below the snapshot: n_tty was reset since (^C, a flush,
+	 * a new line discipline) and counts from 0 again, all of it after */
+	taken = rh >= on ? rh - on : rh;
+	if (pending + taken < len)
+		return true;
+	/* passed: drop the snapshot, unless a newer one came meanwhile */
+	__sync_val_compare_and_swap(&m->state, st, st & ~KT_EM_VALID);
 	return false;
+}
+
+/* Session `sid` lost its last process: its tty's mark goes (if still its). */
+static __always_inline void kt_echo_forget(__u64 sid, __u64 key)
+{
+	struct kt_echo_mark *m;
+
+	if (!key)
+		return;
+	m = bpf_map_lookup_elem(&echo_marks, &key);
+	if (m && m->sid == sid)
+		bpf_map_delete_elem(&echo_marks, &key);
 }
 
 #endif /* KUBETAPE_ECHO_BPF_H */

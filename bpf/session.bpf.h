@@ -13,6 +13,7 @@
 
 #include "maps.bpf.h"
 #include "core_fixes.bpf.h"
+#include "echo.bpf.h"
 #include <bpf/bpf_tracing.h>
 
 /* exec event scratch: header, then filename | argv | cwd packed */
@@ -592,8 +593,10 @@ int BPF_PROG(kt_sched_exit, struct task_struct *p)
 	s = bpf_map_lookup_elem(&sessions, &sid);
 	if (s) {
 		ev.hdr.type = s->leader.pid == tgid ? KT_EV_SESSION_END : KT_EV_EXIT;
-		if (__sync_fetch_and_add(&s->nprocs, -1) == 1)
+		if (__sync_fetch_and_add(&s->nprocs, -1) == 1) {
 			ev.hdr.flags |= KT_F_LAST_PROC;
+			kt_echo_forget(sid, s->tty.key);
+		}
 	} else {
 		ev.hdr.type = KT_EV_EXIT;
 	}

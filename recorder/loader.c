@@ -296,6 +296,8 @@ static int try_backend(struct kt_loader *l, const struct kt_loader_opts *o, cons
 		}
 	}
 	select_programs(skel, b->prefix);
+	if (!o->capture_input) /* its only job is typed bytes (capture_tty.bpf.h) */
+		bpf_program__set_autoload(skel->progs.kt_tty_fentry_pty_write_in, false);
 	if (b->only == KT_CAPTURE_SYSCALL) {
 		int pre = o->sys_exit == KT_SYS_EXIT_AUTO ? kt_loader_probe_tp() :
 			  o->sys_exit == KT_SYS_EXIT_PERF;

@@ -649,7 +649,7 @@ static void t_not_recorded(void)
 }
 
 #include "capture_loss.h" /* t_loss_counted, t_loss_flagged */
-#include "capture_echo.h" /* t_echo_race */
+#include "capture_echo.h" /* t_echo_race, t_echo_race_dev_tty */
 
 /*
  * The preemption-model probe that orders the tty variants
@@ -732,6 +732,7 @@ int main(int argc, char **argv)
 	RUN(t_not_recorded);
 	RUN(t_echo_off_withheld);
 	RUN(t_echo_race);
+	RUN(t_echo_race_dev_tty);
 	RUN(t_input_off); /* reloads without input capture */
 	RUN(t_loss_counted); /* closes L, loads its own */
 	RUN(t_loss_flagged); /* the same */

@@ -4,7 +4,7 @@
 # Issue 10, points 1-4, on a real recording (real recorder, real containerd
 # pod, `ctr task exec --tty` through a pty):
 #  - secrets typed at `read -s`, after `stty -echo` and at a sudo-style
-#    prompt (a program clearing ECHO and reading a line, as sudo does) appear
+#    prompt (a program clearing ECHO on /dev/tty and reading a line, as sudo does) appear
 #    nowhere: DB file and WAL bytes, every export format, the web API, the
 #    search index; with the default options (no input at all) and with
 #    --input (the kernel withholds echo-off input, marked in the stream);
@@ -44,7 +44,7 @@ send "stty -echo; printf 'X''> '; read -r x; stty echo; echo; echo len-\${#x}\r"
 expect "X> " 5
 send "$SECRET_B\r"
 expect "len-17" 5
-send "stty -echo; printf '[sudo] pass''word for app: '; head -n1 >/dev/null; stty echo; echo; echo sudo-done\r"
+send "stty -echo </dev/tty; printf '[sudo] pass''word for app: '; head -n1 >/dev/null; stty echo </dev/tty; echo; echo sudo-done\r"
 expect "password for app: " 5
 send "$SECRET_C\r"
 expect "sudo-done" 5
