@@ -54,10 +54,7 @@
 
 #include "maps.bpf.h"
 #include "core_fixes.bpf.h"
-
-#define KT_EM_OFF   1ULL /* ECHO last seen off */
-#define KT_EM_VALID 2ULL /* a snapshot no typed write has passed yet */
-#define KT_EM_SHIFT 2    /* read_head << 2 | flags: read_head wraps at 2^62 */
+#include "echo_rule.h"
 
 struct kt_echo_mark {
 	__u64 sid;   /* the session it was made for: keys (tty pointers) are reused */
@@ -78,7 +75,6 @@ struct {
 #define KT_N_TTY 0               /* N_TTY, uapi linux/tty.h */
 #define KT_TTY_BUF_WALK 8        /* flip buffers counted before giving up */
 #define KT_TTY_PENDING_MAX (1u << 20) /* more than any port holds: not a sane read */
-#define KT_UNKNOWN (~0ULL)
 
 /*
  * TCSETS, TCSETSW, TCSETSF, TCSETA, TCSETAW, TCSETAF (0x5402-4, 0x5406-8)
@@ -174,7 +170,7 @@ static __always_inline void kt_echo_termios_set(__u64 sid, struct tty_struct *sl
 	ld = kt_slave_n_tty(slave);
 	rh = ld ? BPF_CORE_READ(ld, read_head) : 0;
 	/* the snapshot and "on" in one store */
-	__sync_lock_test_and_set(&m->state, ld ? (rh << KT_EM_SHIFT) | KT_EM_VALID : 0);
+	__sync_lock_test_and_set(&m->state, ld ? kt_echo_on_state(rh) : 0);
 }
 
 /* A typed write of `len` bytes to the master of session `sid`'s tty
@@ -183,7 +179,7 @@ static __always_inline bool kt_echo_withhold(__u64 sid, struct tty_struct *slave
 {
 	struct kt_echo_mark *m;
 	struct n_tty_data *ld;
-	__u64 st, rh, on, taken, pending, key = (__u64)slave;
+	__u64 st, rh, pending, key = (__u64)slave;
 
 	if (kt_tty_echo_off(slave)) {
 		m = kt_echo_mark_get(sid, key);
@@ -195,29 +191,26 @@ static __always_inline bool kt_echo_withhold(__u64 sid, struct tty_struct *slave
 	if (!m || m->sid != sid)
 		return false;
 	st = *(volatile __u64 *)&m->state;
-	if (st & KT_EM_OFF)
-		return true;
-	if (!(st & KT_EM_VALID))
-		return false;
+	if ((st & KT_EM_OFF) || !(st & KT_EM_VALID)) /* no counting needed */
+		return kt_echo_rule(st, 0, 0, len) == KT_ECHO_WITHHOLD;
 	ld = kt_slave_n_tty(slave);
 	if (!ld)
 		return false;
 	/* read_head before the flip buffers: bytes moving on into n_tty
 	 * meanwhile are then counted once at most (the lock check catches a
 	 * receive in progress) */
-	rh = (BPF_CORE_READ(ld, read_head) << KT_EM_SHIFT) >> KT_EM_SHIFT;
+	rh = BPF_CORE_READ(ld, read_head);
 	pending = kt_port_pending(slave);
-	if (pending == KT_UNKNOWN)
+	switch (kt_echo_rule(st, rh, pending, len)) {
+	case KT_ECHO_WITHHOLD:
 		return true;
-	on = st >> KT_EM_SHIFT;
-	/* read_head below the snapshot: n_tty was reset since (^C, a flush,
-	 * a new line discipline) and counts from 0 again, all of it after */
-	taken = rh >= on ? rh - on : rh;
-	if (pending + taken < len)
-		return true;
-	/* passed: drop the snapshot, unless a newer one came meanwhile */
-	__sync_val_compare_and_swap(&m->state, st, st & ~KT_EM_VALID);
-	return false;
+	case KT_ECHO_PASSED:
+		/* drop the snapshot, unless a newer one came meanwhile */
+		__sync_val_compare_and_swap(&m->state, st, st & ~KT_EM_VALID);
+		return false;
+	default:
+		return false;
+	}
 }
 
 /* Session `sid` lost its last process: its tty's mark goes (if still its). */
