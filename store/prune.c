@@ -252,7 +252,12 @@ static int candidates(struct kt_store *st, const struct kt_prune_rule *r, int64_
 	*n = 0;
 	snprintf(sql, sizeof(sql), "SELECT s.id, " SESSION_BYTES("s.id") ", " PRUNABLE("s")
 		 " FROM sessions s WHERE (?3 IS NULL OR s.k8s_namespace = ?3)%s ORDER BY %s",
-		 by_age ? " AND s.state != 0 AND s.end_us < ?1" : " AND ?1 = ?1",
+		 /* by age: verify (verify_node.c) holds a pruned session's
+		  * final checkpoint, not its end time, against the rule, and
+		  * the recorder signs it a little after the end (later still
+		  * when it lags): both must be older than the cutoff */
+		 by_age ? " AND s.state != 0 AND s.end_us < ?1 AND NOT EXISTS (SELECT 1 FROM checkpoints c"
+			  " WHERE c.session_id = s.id AND c.ts_us >= ?1)" : " AND ?1 = ?1",
 		 by_age ? "s.end_us, s.id" : "s.start_us, s.id");
 	rc = sqlite3_prepare_v2(st->db, sql, -1, &q, NULL);
 	if (rc != SQLITE_OK)

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "evidence.h"
 #include "rec_evidence.h"
@@ -223,6 +224,66 @@ out:
 	kt_store_close(st);
 }
 
+/*
+ * A session that ended long ago but whose final checkpoint the recorder
+ * signed only now (it lagged, or was down and caught up): verify holds a
+ * pruned session's final checkpoint against the age rule, so the age rule
+ * must not take it yet (CI caught `older-than 1s` pruning a session whose
+ * end was 1 s old and its final checkpoint not).
+ */
+static void t_age_signed_late(void)
+{
+	struct kt_store *st = NULL;
+	struct kt_signer *sg = NULL, *psg = NULL;
+	struct kt_prune_rule r = { .older_than_us = 7 * DAY, .who = "test" };
+	struct kt_prune_stats stats;
+	struct kt_session_info s;
+	struct kt_chunk_builder b;
+	struct kt_ev_node np;
+	struct kt_ev_paths p;
+	int64_t now = kt_now_us(), id;
+
+	/* a key and node chain of its own: verify reads the whole chain */
+	if (kt_ev_paths_init(&p, "prune-late"))
+		return;
+	if (kt_ev_open_signed(p.db, p.key, &st, &sg))
+		goto out;
+	id = record(st, sg, "late-a", "a", now - 10 * DAY, 2, false);
+	/* ended 10 days ago, as the kernel said; signed now */
+	kt_chunk_builder_init(&b);
+	CHECK_EQ_INT(kt_store_session_get(st, id, &s), 0);
+	s.state = KT_SESSION_ENDED;
+	s.end_us = now - 10 * DAY + 5000;
+	s.has_exit = true;
+	CHECK_EQ_INT(kt_rec_ev_end(&b, &s, s.end_us), 0);
+	CHECK_EQ_INT(kt_store_chunk_append(st, id, &b), 0);
+	CHECK_EQ_INT(kt_store_session_update(st, &s), 0);
+	CHECK_EQ_INT(kt_store_checkpoint(st, sg, id, now, true), 1);
+	kt_chunk_builder_free(&b);
+	CHECK_EQ_INT(kt_signer_save_head(sg), 0);
+	CHECK_EQ_INT(kt_signer_load(p.key, &psg), 0);
+	r.signer = psg;
+
+	CHECK_EQ_INT(kt_store_prune(st, &r, NULL, NULL, &stats), 0);
+	CHECK_EQ_INT(stats.sessions, 0);
+	CHECK_EQ_INT(kt_fx_sql_int(p.db, "SELECT count(*) FROM sessions"), 1);
+	CHECK_EQ_INT(kt_ev_verify(&p, p.db, 0, NULL, &np), 0);
+	if (np.n) printf("# %s\n", np.first);
+	CHECK_EQ_INT(np.n, 0);
+	/* once the checkpoint is as old as the rule, it goes, verifiably */
+	usleep(2000);
+	r.older_than_us = 1000;
+	CHECK_EQ_INT(kt_store_prune(st, &r, NULL, NULL, &stats), 0);
+	CHECK_EQ_INT(stats.sessions, 1);
+	CHECK_EQ_INT(kt_ev_verify(&p, p.db, 0, NULL, &np), 0);
+	CHECK_EQ_INT(np.n, 0);
+out:
+	kt_signer_free(psg);
+	kt_signer_free(sg);
+	kt_store_close(st);
+	kt_fx_rm_dir(p.dir);
+}
+
 /* A prune record written by hand for a deleted session (unsigned), and one
  * signed with another key: both BROKEN; no key: no prune. */
 static void t_forged(void)
@@ -362,6 +423,7 @@ int main(void)
 		return 1;
 	RUN(t_age_and_hold);
 	RUN(t_size);
+	RUN(t_age_signed_late);
 	RUN(t_forged);
 	kt_fx_rm_dir(g.dir);
 	return kt_test_done();
