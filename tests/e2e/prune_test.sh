@@ -94,6 +94,11 @@ check hold "kubetape hold 2: $(cat "$KT_TMP/hold.out")" contains "$KT_TMP/hold.o
 $KT hold --list | grep -q "case 42" || fail hold "hold --list does not show it"
 
 step_start
+# the age rule counts from a session's final checkpoint too (signed at its
+# close, after the close grace, store/prune.c): let 1-3's be over 1 s old
+LAST_CP=$(sqlite3 "$DB" "SELECT max(ts_us) FROM checkpoints WHERE final = 1 AND session_id IN (1, 2, 3)")
+wait_for 10 sh -c "[ \$(( \$(date +%s%6N) - ${LAST_CP:-0} )) -gt 1200000 ]" ||
+	fatal prune_by_age "the sessions' final checkpoints ($LAST_CP) did not age 1.2 s in 10 s"
 $KT prune --older-than 1s --dry-run >"$KT_TMP/dry.out" 2>&1
 check prune_dry_run "dry run: $(cat "$KT_TMP/dry.out")" \
 	sh -c "grep -q 'would prune 2 sessions' '$KT_TMP/dry.out' && [ \$(sqlite3 '$DB' 'SELECT count(*) FROM sessions') = 4 ]"
