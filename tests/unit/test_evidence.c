@@ -530,6 +530,46 @@ static void t_access_log(void)
 	kt_store_close(st);
 }
 
+static int count_action(const struct kt_access_entry *e, void *ctx)
+{
+	if (!strcmp(e->action, "wal"))
+		(*(int *)ctx)++;
+	return 0;
+}
+
+/* The log keeps its WAL between readers (store/access.c): it must stay
+ * bounded (checkpointed and truncated every ACCESS_CKPT_FRAMES commits,
+ * whichever process commits), keep every row, and its -wal and -shm must
+ * be shareable like the log (0660). */
+static void t_access_log_wal(void)
+{
+	char wal[300], cmd[1024];
+	struct kt_store *st = NULL;
+	struct stat sb;
+	off_t max = 0;
+	int n = 0;
+
+	snprintf(wal, sizeof(wal), "%s/access/kt.db.access-wal", g_dir);
+	for (int i = 0; i < 100; i++) {
+		CHECK_EQ_INT(kt_access_log(g_db, "uid 0 (root)", "wal", 0, "x"), 0);
+		if (stat(wal, &sb) == 0 && sb.st_size > max)
+			max = sb.st_size;
+	}
+	/* 32 one-page frames (24-byte frame header) and the 32-byte WAL header,
+	 * with room for a commit of two pages */
+	CHECK(max > 0);
+	CHECK(max <= 32 + 34 * (4096 + 24));
+	snprintf(cmd, sizeof(cmd), "test \"$(stat -c %%a '%s/access/kt.db.access-wal')\" = 660 && "
+		 "test \"$(stat -c %%a '%s/access/kt.db.access-shm')\" = 660", g_dir, g_dir);
+	CHECK_EQ_INT(system(cmd), 0);
+	CHECK_EQ_INT(kt_store_open(g_db, KT_STORE_RDONLY, &st), 0);
+	if (!st)
+		return;
+	CHECK_EQ_INT(kt_access_list(st, 0, 0, 0, count_action, &n), 0);
+	CHECK_EQ_INT(n, 100);
+	kt_store_close(st);
+}
+
 int main(void)
 {
 	kt_log_init("test_evidence", KT_LOG_ERROR);
@@ -557,6 +597,7 @@ int main(void)
 		if (!round) {
 			RUN(t_redact_rules);
 			RUN(t_access_log);
+			RUN(t_access_log_wal);
 		}
 		kt_fx_rm_dir(g_dir);
 	}
