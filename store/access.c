@@ -165,10 +165,13 @@ int kt_access_log(const char *db_path, const char *who, const char *action,
 		if (rc == SQLITE_DONE)
 			rc = SQLITE_OK;
 	}
-	/* the row is committed: a checkpoint that fails (busy: another
-	 * process is reading the log) is retried by a later reader */
-	if (rc == SQLITE_OK && frames >= ACCESS_CKPT_FRAMES)
+	/* The row is committed.  A pending TRUNCATE checkpoint blocks other
+	 * writers while it waits for readers, so it does not wait: when the
+	 * log is busy it gives up at once and a later reader checkpoints. */
+	if (rc == SQLITE_OK && frames >= ACCESS_CKPT_FRAMES) {
+		sqlite3_busy_timeout(db, 0);
 		sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+	}
 	if (rc != SQLITE_OK) {
 		err = kt_sqlite_errno(rc);
 		pr_err("store %s: cannot write its access log (access/ in its directory): %s", db_path,
