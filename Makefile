@@ -71,7 +71,9 @@ endif
 # run on SQLite, --help, a recorder that does not ship) does not load it
 # and its ~20 libraries at every start (pq_load.c says why).
 PG_CFLAGS := $(shell pkg-config --cflags libpq 2>/dev/null || echo -I/usr/include/postgresql)
-LIBS_STORE := -lsqlite3 -lzstd -ljansson $(LIBS_VTERM) -lsodium $(shell pkg-config --libs libcrypto 2>/dev/null || echo -lcrypto) -lm
+# libcrypto: likewise headers only; store/crypto_load.c loads libcrypto.so.3
+# when a SHA-256 chain is first hashed (it says why).
+LIBS_STORE := -lsqlite3 -lzstd -ljansson $(LIBS_VTERM) -lsodium -ldl -lm
 LIBS_BPF := -lbpf -lelf -lz
 
 

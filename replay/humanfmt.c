@@ -98,8 +98,23 @@ char *hf_sanitize(const char *str, size_t n, char *buf, size_t len)
 	if (!len)
 		return buf;
 	while (i < n) {
-		size_t l = hf_utf8_len(s + i, n - i), tl;
+		size_t l, tl;
 		const char *src;
+
+		/* printable ASCII (most of any table) is copied a run at a time */
+		for (l = 0; i + l < n && s[i + l] >= 0x20 && s[i + l] < 0x7f; l++)
+			;
+		if (l) {
+			if (o + l >= len)
+				l = len - 1 - o;
+			memcpy(buf + o, s + i, l);
+			o += l;
+			i += l;
+			if (o + 1 >= len)
+				break;
+			continue;
+		}
+		l = hf_utf8_len(s + i, n - i);
 
 		if (l == 1 && s[i] >= 0x20 && s[i] != 0x7f) {
 			src = (const char *)s + i;

@@ -62,10 +62,18 @@ int tbl_cell(struct tbl *t, const char *text)
 
 int tbl_cellf(struct tbl *t, const char *fmt, ...)
 {
-	char *buf = NULL;
+	char small[128], *buf = NULL;
 	va_list ap;
 	int n, err;
 
+	/* most cells (ids, names) fit on the stack: no allocation */
+	va_start(ap, fmt);
+	n = vsnprintf(small, sizeof(small), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return -ENOMEM;
+	if ((size_t)n < sizeof(small))
+		return tbl_cell(t, small);
 	va_start(ap, fmt);
 	n = vasprintf(&buf, fmt, ap);
 	va_end(ap);
@@ -102,8 +110,21 @@ static size_t clip_bytes(const char *s, size_t cols)
 	return i;
 }
 
+/* n spaces (fprintf's "%*s" costs a format parse per cell) */
+static void pad(FILE *out, size_t n)
+{
+	static const char spaces[] = "                                                                ";
+
+	while (n) {
+		size_t k = n < sizeof(spaces) - 1 ? n : sizeof(spaces) - 1;
+
+		fwrite(spaces, 1, k, out);
+		n -= k;
+	}
+}
+
 static void put_cell(FILE *out, const char *s, size_t avail, enum tbl_align align,
-		     bool pad, bool alert)
+		     bool fill_right, bool alert)
 {
 	size_t w = hf_width(s), n = strlen(s), fill;
 	bool clipped = w > avail;
@@ -114,7 +135,7 @@ static void put_cell(FILE *out, const char *s, size_t avail, enum tbl_align alig
 	}
 	fill = avail > w + (clipped ? 3 : 0) ? avail - w - (clipped ? 3 : 0) : 0;
 	if (align == TBL_RIGHT)
-		fprintf(out, "%*s", (int)fill, "");
+		pad(out, fill);
 	if (alert)
 		fputs("\033[1;31m", out);
 	fwrite(s, 1, n, out);
@@ -122,8 +143,8 @@ static void put_cell(FILE *out, const char *s, size_t avail, enum tbl_align alig
 		fputs(avail >= 3 ? "..." : "", out);
 	if (alert)
 		fputs("\033[0m", out);
-	if (align == TBL_LEFT && pad)
-		fprintf(out, "%*s", (int)fill, "");
+	if (align == TBL_LEFT && fill_right)
+		pad(out, fill);
 }
 
 int tbl_print(const struct tbl *t, FILE *out, size_t width, bool color)
@@ -168,7 +189,7 @@ int tbl_print(const struct tbl *t, FILE *out, size_t width, bool color)
 			if (t->cols[c].hidden)
 				continue;
 			if (!first)
-				fprintf(out, "%*s", TBL_GAP, "");
+				pad(out, TBL_GAP);
 			first = false;
 			put_cell(out, row ? row[c].text : t->cols[c].header, w[c],
 				 t->cols[c].align, c != end, row && row[c].alert && color);

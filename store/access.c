@@ -32,8 +32,39 @@
 #include "pg/pgr.h"
 #include "pg/pgr_access.h"
 
+/*
+ * Every reader appends one row and closes, usually as the log's only
+ * connection.  SQLite's default for that is costly: create the -wal and
+ * -shm files, sync the WAL header, sync the commit, checkpoint at close
+ * (two more syncs) and unlink both files: 5 fdatasyncs, two inode creations
+ * and a discard per read on this kind of disk.  So the log keeps its WAL
+ * between readers (no checkpoint at close, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE)
+ * and a read costs the commit's sync (synchronous = FULL: the row is on
+ * disk before data is shown, as before) and the directory's (SQLite syncs
+ * it once per connection that may have created the WAL).
+ *
+ * The WAL is checkpointed and truncated once it holds ACCESS_CKPT_FRAMES
+ * frames (about one read in that many; a commit is one frame).  Truncated,
+ * not just checkpointed: the first connection of a process rebuilds the
+ * WAL index by reading every frame, and an index rebuilt that way does not
+ * know what was already copied back, so a WAL that is only checkpointed
+ * would grow and be re-read and re-copied by every later reader.
+ * Limit: access/ holds the -wal and -shm files between reads (SQLite gives
+ * them the log's owner and mode).
+ */
+#define ACCESS_CKPT_FRAMES 32
+
+static int wal_frames(void *ctx, sqlite3 *db, const char *name, int frames)
+{
+	(void)db;
+	(void)name;
+	*(int *)ctx = frames;
+	return SQLITE_OK;
+}
+
 static const char access_schema[] =
 	"PRAGMA journal_mode = WAL;"
+	"PRAGMA synchronous = FULL;"
 	"CREATE TABLE IF NOT EXISTS access_log ("
 	"  id INTEGER PRIMARY KEY,"
 	"  ts_us INTEGER NOT NULL,"
@@ -99,7 +130,7 @@ int kt_access_log(const char *db_path, const char *who, const char *action,
 {
 	sqlite3 *db = NULL;
 	sqlite3_stmt *q = NULL;
-	int rc, err = 0;
+	int frames = 0, rc, err = 0;
 
 	if (kt_pgr_is_uri(db_path)) {
 		/* the cluster store's log is on the server: a connection of
@@ -115,7 +146,11 @@ int kt_access_log(const char *db_path, const char *who, const char *action,
 	}
 	rc = open_log(db_path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, &db);
 	if (rc == SQLITE_OK)
+		rc = sqlite3_db_config(db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
+	if (rc == SQLITE_OK) {
+		sqlite3_wal_hook(db, wal_frames, &frames); /* replaces the autocheckpoint */
 		rc = sqlite3_exec(db, access_schema, NULL, NULL, NULL);
+	}
 	if (rc == SQLITE_OK)
 		rc = sqlite3_prepare_v2(db, "INSERT INTO access_log (ts_us, who, action, session_id, detail)"
 					" VALUES (?1, ?2, ?3, ?4, ?5)", -1, &q, NULL);
@@ -129,6 +164,13 @@ int kt_access_log(const char *db_path, const char *who, const char *action,
 		rc = sqlite3_step(q);
 		if (rc == SQLITE_DONE)
 			rc = SQLITE_OK;
+	}
+	/* The row is committed.  A pending TRUNCATE checkpoint blocks other
+	 * writers while it waits for readers, so it does not wait: when the
+	 * log is busy it gives up at once and a later reader checkpoints. */
+	if (rc == SQLITE_OK && frames >= ACCESS_CKPT_FRAMES) {
+		sqlite3_busy_timeout(db, 0);
+		sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
 	}
 	if (rc != SQLITE_OK) {
 		err = kt_sqlite_errno(rc);

@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sodium.h>
-#include <openssl/evp.h>
 
 #include "evidence_int.h"
 #include "log.h"
@@ -24,6 +23,7 @@ static void put_le(uint8_t *p, uint64_t v, int n)
 
 struct kt_chain {
 	int64_t ver;
+	const struct kt_evp *evp; /* version 2: libcrypto (crypto_load.c) */
 	EVP_MD *md;           /* version 2: fetched once per hasher */
 	EVP_MD_CTX *ctx;
 };
@@ -46,10 +46,16 @@ struct kt_chain *kt_chain_new(int64_t ver)
 		goto nomem;
 	c->ver = ver;
 	if (ver == KT_CHAIN_SHA256) {
+		c->evp = kt_evp();
+		if (!c->evp) {
+			free(c);
+			errno = ELIBACC;
+			return NULL;
+		}
 		/* an explicit fetch: EVP_sha256() would be looked up again at
 		 * every init (OpenSSL 3), ~100 ns per frame */
-		c->md = EVP_MD_fetch(NULL, "SHA256", NULL);
-		c->ctx = EVP_MD_CTX_new();
+		c->md = c->evp->md_fetch(NULL, "SHA256", NULL);
+		c->ctx = c->evp->ctx_new();
 		if (!c->md || !c->ctx) {
 			kt_chain_free(c);
 			goto nomem;
@@ -65,8 +71,10 @@ void kt_chain_free(struct kt_chain *c)
 {
 	if (!c)
 		return;
-	EVP_MD_CTX_free(c->ctx);
-	EVP_MD_free(c->md);
+	if (c->evp) {
+		c->evp->ctx_free(c->ctx);
+		c->evp->md_free(c->md);
+	}
 	free(c);
 }
 
@@ -79,11 +87,11 @@ static int step_sha256(struct kt_chain *c, uint8_t h[KT_HASH_LEN], const uint8_t
 	/* fails only on an OpenSSL fault (a provider error, no memory): the
 	 * caller then writes no head at all, because a wrong head would read
 	 * as tampering at verify; h is left as it was */
-	if (!EVP_DigestInit_ex2(c->ctx, c->md, NULL) ||
-	    !EVP_DigestUpdate(c->ctx, h, KT_HASH_LEN) ||
-	    !EVP_DigestUpdate(c->ctx, hdr, hlen) ||
-	    (f->len && !EVP_DigestUpdate(c->ctx, f->data, f->len)) ||
-	    !EVP_DigestFinal_ex(c->ctx, out, &n) || n != KT_HASH_LEN)
+	if (!c->evp->init(c->ctx, c->md, NULL) ||
+	    !c->evp->update(c->ctx, h, KT_HASH_LEN) ||
+	    !c->evp->update(c->ctx, hdr, hlen) ||
+	    (f->len && !c->evp->update(c->ctx, f->data, f->len)) ||
+	    !c->evp->final(c->ctx, out, &n) || n != KT_HASH_LEN)
 		return -EIO;
 	memcpy(h, out, KT_HASH_LEN);
 	return 0;
@@ -150,15 +158,19 @@ size_t kt_cp_message(const struct kt_cp *cp, uint8_t out[KT_CP_MSG_MAX])
 int kt_cp_hash(const struct kt_cp *cp, uint8_t out[KT_HASH_LEN])
 {
 	uint8_t msg[KT_CP_MSG_MAX];
+	const struct kt_evp *evp;
 	unsigned int hl = 0;
 	size_t n;
 
 	if (!kt_chain_ver_known(cp->ver))
 		return -EPROTONOSUPPORT;
 	n = kt_cp_message(cp, msg);
-	if (cp->ver == KT_CHAIN_BLAKE2B)
+	if (cp->ver == KT_CHAIN_BLAKE2B) {
 		crypto_generichash(out, KT_HASH_LEN, msg, n, NULL, 0);
-	else if (!EVP_Digest(msg, n, out, &hl, EVP_sha256(), NULL) || hl != KT_HASH_LEN)
+		return 0;
+	}
+	evp = kt_evp();
+	if (!evp || !evp->digest(msg, n, out, &hl, evp->sha256(), NULL) || hl != KT_HASH_LEN)
 		return -EIO;
 	return 0;
 }
@@ -355,8 +367,9 @@ int kt_chain_extend(struct kt_store *st, int64_t session_id, const uint8_t *fram
 	c = kt_chain_new(ver);
 	if (!c) {
 		err = -errno;
-		pr_warn("session %" PRId64 ": chain version %" PRId64 " unknown to this kubetape: not extended",
-			session_id, ver);
+		if (err == -EPROTONOSUPPORT)
+			pr_warn("session %" PRId64 ": chain version %" PRId64 " unknown to this kubetape: not extended",
+				session_id, ver);
 		return err;
 	}
 	kt_frame_decoder_init(&d, frames, len, start_us);

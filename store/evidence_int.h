@@ -27,6 +27,23 @@ size_t kt_cp_message(const struct kt_cp *cp, uint8_t out[KT_CP_MSG_MAX]);
  * checkpoint's prev holds; -EPROTONOSUPPORT for an unknown version */
 int kt_cp_hash(const struct kt_cp *cp, uint8_t out[KT_HASH_LEN]);
 
+/* OpenSSL's digest functions, from libcrypto loaded on first use
+ * (crypto_load.c says why); NULL, logged, with errno ELIBACC if it cannot
+ * be loaded.  The pointers have the types of the functions they name. */
+#include <openssl/evp.h>
+struct kt_evp {
+	__typeof__(EVP_MD_fetch) *md_fetch;
+	__typeof__(EVP_MD_free) *md_free;
+	__typeof__(EVP_MD_CTX_new) *ctx_new;
+	__typeof__(EVP_MD_CTX_free) *ctx_free;
+	__typeof__(EVP_DigestInit_ex2) *init;
+	__typeof__(EVP_DigestUpdate) *update;
+	__typeof__(EVP_DigestFinal_ex) *final;
+	__typeof__(EVP_Digest) *digest;
+	__typeof__(EVP_sha256) *sha256;
+};
+const struct kt_evp *kt_evp(void);
+
 /* verify.c: a checkpoints row in CP_COLS order (either backend), and
  * whether its signature verifies under pk (false without pk) */
 #define CP_COLS "node_seq, session_id, uuid, seq, ts_us, n_frames, head, final, prev, sig, ver"

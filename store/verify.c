@@ -458,7 +458,7 @@ static int load_ver(struct walk *w)
 	if (w->chain)
 		return 0;
 	if (errno != EPROTONOSUPPORT)
-		return -ENOMEM;
+		return errno == ELIBACC ? -ELIBACC : -ENOMEM; /* ELIBACC: logged */
 	problem(w->r, "chain version %" PRId64 " unknown to this kubetape (it knows 1 and 2): frames not checked",
 		w->ver);
 	return 0;

@@ -428,14 +428,27 @@ static int count_entry(const struct kt_access_entry *e, void *ctx)
 	return 0;
 }
 
+/* Entries kt_access_list gives for session_id (0: all) that cb counts,
+ * through a read-only store; -1 if it fails. */
+static int access_count(int64_t session_id, int (*cb)(const struct kt_access_entry *, void *))
+{
+	struct kt_store *st = NULL;
+	int n = 0;
+
+	if (kt_store_open(g.db, KT_STORE_RDONLY, &st))
+		return -1;
+	if (kt_access_list(st, session_id, 0, 0, cb, &n))
+		n = -1;
+	kt_store_close(st);
+	return n;
+}
+
 /* The access log: its own file in access/ next to the store, shared by
  * the CLI and the web (mode 0660 in a setgid 2770 directory); reading it
  * needs no write access. */
 static void t_access_log(void)
 {
-	struct kt_store *st = NULL;
 	char who[160], cmd[1024];
-	int n = 0;
 
 	kt_access_who_cli(who, sizeof(who));
 	CHECK(!strncmp(who, "uid ", 4));
@@ -444,12 +457,43 @@ static void t_access_log(void)
 	snprintf(cmd, sizeof(cmd), "test \"$(stat -c %%a '%s/access')\" = 2770 && "
 		 "test \"$(stat -c %%a '%s/access/kt.db.access')\" = 660", g.dir, g.dir);
 	CHECK_EQ_INT(system(cmd), 0);
-	CHECK_EQ_INT(kt_store_open(g.db, KT_STORE_RDONLY, &st), 0);
-	if (!st)
-		return;
-	CHECK_EQ_INT(kt_access_list(st, 7, 0, 0, count_entry, &n), 0);
-	CHECK_EQ_INT(n, 1);
-	kt_store_close(st);
+	CHECK_EQ_INT(access_count(7, count_entry), 1);
+}
+
+static int count_action(const struct kt_access_entry *e, void *ctx)
+{
+	if (!strcmp(e->action, "wal"))
+		(*(int *)ctx)++;
+	return 0;
+}
+
+/* The log keeps its WAL between readers (store/access.c): it must stay
+ * bounded (checkpointed and truncated every ACCESS_CKPT_FRAMES commits,
+ * whichever process commits), keep every row, and its -wal and -shm must
+ * be shareable like the log (0660). */
+static void t_access_log_wal(void)
+{
+	const char *sfx[] = { "-wal", "-shm" };
+	char path[300];
+	struct stat sb;
+	off_t max = 0;
+
+	snprintf(path, sizeof(path), "%s/access/kt.db.access-wal", g.dir);
+	for (int i = 0; i < 100; i++) {
+		CHECK_EQ_INT(kt_access_log(g.db, "uid 0 (root)", "wal", 0, "x"), 0);
+		if (stat(path, &sb) == 0 && sb.st_size > max)
+			max = sb.st_size;
+	}
+	/* 32 one-page frames (24-byte frame header) and the 32-byte WAL header,
+	 * with room for a commit of two pages */
+	CHECK(max > 0);
+	CHECK(max <= 32 + 34 * (4096 + 24));
+	for (int i = 0; i < 2; i++) {
+		snprintf(path, sizeof(path), "%s/access/kt.db.access%s", g.dir, sfx[i]);
+		CHECK_EQ_INT(stat(path, &sb), 0);
+		CHECK_EQ_INT(sb.st_mode & 07777, 0660);
+	}
+	CHECK_EQ_INT(access_count(0, count_action), 100);
 }
 
 int main(void)
@@ -470,6 +514,7 @@ int main(void)
 		if (!round) {
 			RUN(t_redact_rules);
 			RUN(t_access_log);
+			RUN(t_access_log_wal);
 		}
 		kt_fx_rm_dir(g.dir);
 	}
