@@ -30,8 +30,8 @@
  *   - or fewer than `len` bytes reached n_tty after that snapshot (read_head
  *     moved by less, counting what still waits in the flip buffers): some
  *     of this write was taken in before the ioctl, with ECHO off;
- *   - or it cannot count: n_tty is taking bytes in right now (the port's
- *     buffer lock is held), or the flip buffers do not read sanely.
+ *   - or it cannot count: the flip buffers do not read sanely.
+ * The buffers are counted before read_head (echo_rule.h says why).
  * The first typed write that passes the count drops the snapshot: a
  * writer's next write starts after it returned, so after the ioctl.
  *
@@ -100,12 +100,10 @@ static __always_inline struct n_tty_data *kt_slave_n_tty(struct tty_struct *slav
 }
 
 /*
- * Bytes in the slave port's flip buffers that n_tty has not taken in yet,
- * or KT_UNKNOWN: n_tty is taking some in now (flush_to_ldisc holds the
- * buffer lock from its first receive_buf to its last, and a buffer's
- * `read` moves only after receive_buf returns, so those bytes would count
- * twice), a chain longer than the walk, a buffer freed under us (read past
- * commit, absurd sizes), or fields this kernel does not have.
+ * Bytes in the slave port's flip buffers that n_tty has not taken in yet
+ * (a buffer's `read` moves after n_tty took its bytes), or KT_UNKNOWN: a
+ * chain longer than the walk, a buffer freed under us (read past commit,
+ * absurd sizes), or fields this kernel does not have.
  */
 static __always_inline __u64 kt_port_pending(struct tty_struct *slave)
 {
@@ -113,9 +111,7 @@ static __always_inline __u64 kt_port_pending(struct tty_struct *slave)
 	struct tty_buffer *b;
 	__u64 n = 0;
 
-	if (!port || !bpf_core_field_exists(port->buf.lock.owner))
-		return KT_UNKNOWN;
-	if (BPF_CORE_READ(port, buf.lock.owner.counter))
+	if (!port)
 		return KT_UNKNOWN;
 	b = BPF_CORE_READ(port, buf.head);
 	if (!bpf_core_field_exists(b->commit) || !bpf_core_field_exists(b->read))
@@ -153,6 +149,23 @@ static __always_inline struct kt_echo_mark *kt_echo_mark_get(__u64 sid, __u64 ke
 	return m;
 }
 
+/*
+ * If ECHO is off now, note it (and say so).  The mark is read (fully
+ * ordered) before ECHO, and OFF is set only if the mark has not changed
+ * since: an ioctl that turned ECHO on after our look at ECHO must win, or
+ * a stale OFF would withhold everything typed until the next one.
+ */
+static __always_inline bool kt_echo_note_off(struct kt_echo_mark *m, struct tty_struct *slave)
+{
+	__u64 st = __sync_fetch_and_or(&m->state, 0);
+
+	if (!kt_tty_echo_off(slave))
+		return false;
+	if (!(st & KT_EM_OFF))
+		__sync_val_compare_and_swap(&m->state, st, st | KT_EM_OFF);
+	return true;
+}
+
 /* A TCSETS-like ioctl on session `sid`'s tty returned (whatever its result:
  * set_termios fails only before it changes anything): note ECHO's state. */
 static __always_inline void kt_echo_termios_set(__u64 sid, struct tty_struct *slave)
@@ -163,10 +176,8 @@ static __always_inline void kt_echo_termios_set(__u64 sid, struct tty_struct *sl
 
 	if (!m)
 		return;
-	if (kt_tty_echo_off(slave)) {
-		__sync_fetch_and_or(&m->state, KT_EM_OFF);
+	if (kt_echo_note_off(m, slave))
 		return;
-	}
 	ld = kt_slave_n_tty(slave);
 	rh = ld ? BPF_CORE_READ(ld, read_head) : 0;
 	/* the snapshot and "on" in one store */
@@ -181,27 +192,21 @@ static __always_inline bool kt_echo_withhold(__u64 sid, struct tty_struct *slave
 	struct n_tty_data *ld;
 	__u64 st, rh, pending, key = (__u64)slave;
 
-	if (kt_tty_echo_off(slave)) {
-		m = kt_echo_mark_get(sid, key);
-		if (m)
-			__sync_fetch_and_or(&m->state, KT_EM_OFF);
+	m = kt_echo_mark_get(sid, key);
+	if (!m)	/* the map is full: ECHO now decides */
+		return kt_tty_echo_off(slave);
+	if (kt_echo_note_off(m, slave))
 		return true;
-	}
-	m = bpf_map_lookup_elem(&echo_marks, &key);
-	if (!m || m->sid != sid)
-		return false;
-	st = *(volatile __u64 *)&m->state;
+	st = __sync_fetch_and_or(&m->state, 0);
 	if ((st & KT_EM_OFF) || !(st & KT_EM_VALID)) /* no counting needed */
 		return kt_echo_rule(st, 0, 0, len) == KT_ECHO_WITHHOLD;
 	ld = kt_slave_n_tty(slave);
 	if (!ld)
 		return false;
-	/* read_head before the flip buffers: bytes moving on into n_tty
-	 * meanwhile are then counted once at most (the lock check catches a
-	 * receive in progress) */
-	rh = BPF_CORE_READ(ld, read_head);
+	/* the flip buffers before read_head (echo_rule.h) */
 	pending = kt_port_pending(slave);
-	switch (kt_echo_rule(st, rh, pending, len)) {
+	rh = BPF_CORE_READ(ld, read_head);
+	switch (kt_echo_rule(st, pending, rh, len)) {
 	case KT_ECHO_WITHHOLD:
 		return true;
 	case KT_ECHO_PASSED:
