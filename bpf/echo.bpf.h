@@ -38,8 +38,9 @@
  * Errs on the side of withholding (a count, never the bytes): n_tty keeps
  * no byte for an ISIG character, so a ^C as the first thing typed after an
  * ECHO-on ioctl is withheld.  Not covered: a write that spans a password's
- * end and, in the same write, enough later input for n_tty to take `len`
- * bytes in after the ioctl before the write returns (a paste over 2 KiB);
+ * end whose part after the password, counted twice (echo_rule.h), or
+ * bytes another writer typed at the same moment make up for the part
+ * before (a paste of over 4 KiB: the tty layer passes 2 KiB at a time);
  * an ECHO-off never seen (before the hook attached, or a 32-bit compat
  * ioctl, not decoded) followed by the race itself; a slave whose line
  * discipline is not n_tty (then ECHO now decides); a full marks map (4096
