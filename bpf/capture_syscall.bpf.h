@@ -202,10 +202,15 @@ static __always_inline int kt_sys_exit_common(struct pt_regs *regs, long nr, lon
 				      kt_echo_withhold(sid, (struct tty_struct *)key, ret));
 	} else if (nr == KT_NR_IOCTL) {
 		unsigned int cmd = (unsigned int)PT_REGS_PARM2_CORE_SYSCALL(regs);
-		bool termios = kt_capture_input && kt_ioctl_sets_termios(cmd);
+		bool termios = false;
 
-		if (!termios && (ret != 0 || cmd != KT_TIOCSWINSZ))
-			return 0;
+		/* every ioctl of the node passes here: register compares first,
+		 * the input-capture global only for a termios set */
+		if (cmd != KT_TIOCSWINSZ || ret != 0) {
+			if (!kt_ioctl_sets_termios(cmd) || !kt_capture_input)
+				return 0;
+			termios = true;
+		}
 		fd = PT_REGS_PARM1_CORE_SYSCALL(regs);
 		sid = kt_fd_session(fd, &key, true, &master);
 		if (!sid)

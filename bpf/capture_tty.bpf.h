@@ -161,7 +161,7 @@ int BPF_PROG(kt_tty_fentry_pty_write, struct tty_struct *tty, const char *buf, l
 SEC("fentry/pty_write")
 int BPF_PROG(kt_tty_fentry_pty_write_in, struct tty_struct *tty, const char *buf, long c)
 {
-	struct kt_pty_call call = {};
+	struct kt_pty_call call = {}, *slot;
 	__u64 id, key, sid;
 	__u16 type;
 
@@ -171,9 +171,13 @@ int BPF_PROG(kt_tty_fentry_pty_write_in, struct tty_struct *tty, const char *buf
 	if (!sid || type != KT_EV_TTY_IN)
 		return 0;
 	id = bpf_get_current_pid_tgid();
+	slot = bpf_map_lookup_elem(&pty_calls, &id);
+	if (slot) {	/* reused in place, as the kprobe variant does */
+		slot->echo_off = kt_tty_echo_off((struct tty_struct *)key);
+		slot->key = key;
+		return 0;
+	}
 	call.key = key;
-	call.sid = sid;
-	call.type = type;
 	call.echo_off = kt_tty_echo_off((struct tty_struct *)key);
 	bpf_map_update_elem(&pty_calls, &id, &call, BPF_ANY);
 	return 0;
@@ -210,13 +214,15 @@ int BPF_KPROBE(kt_tty_kprobe_pty_write, struct tty_struct *tty, const char *buf,
 {
 	struct kt_pty_call call = {}, *slot;
 	__u64 id, key, sid;
-	__u16 type;
+	__u16 type, echo_off;
 
 	if (!kt_nr_ttys || !kt_recording())
 		return 0;
 	sid = kt_pty_session(tty, &key, &type);
 	if (!sid)
 		return 0;
+	/* typed: ECHO before pty_write queues the bytes (kt_pty_emit) */
+	echo_off = type == KT_EV_TTY_IN && kt_tty_echo_off((struct tty_struct *)key);
 	id = bpf_get_current_pid_tgid();
 	slot = bpf_map_lookup_elem(&pty_calls, &id);
 	if (!slot) {
@@ -225,7 +231,7 @@ int BPF_KPROBE(kt_tty_kprobe_pty_write, struct tty_struct *tty, const char *buf,
 		call.sid = sid;
 		call.count = kt_pty_count(c);
 		call.type = type;
-		call.echo_off = type == KT_EV_TTY_IN && kt_tty_echo_off((struct tty_struct *)key);
+		call.echo_off = echo_off;
 		bpf_map_update_elem(&pty_calls, &id, &call, BPF_ANY);
 		return 0;
 	}
@@ -242,7 +248,7 @@ int BPF_KPROBE(kt_tty_kprobe_pty_write, struct tty_struct *tty, const char *buf,
 	slot->sid = sid;
 	slot->count = kt_pty_count(c);
 	slot->type = type;
-	slot->echo_off = type == KT_EV_TTY_IN && kt_tty_echo_off((struct tty_struct *)key);
+	slot->echo_off = echo_off;
 	slot->key = key;
 	return 0;
 }
