@@ -20,11 +20,10 @@
  * libssl-dev's); a program that links libcrypto anyway (web/, through
  * libwebsockets) gets the copy already loaded.
  */
-#include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
-#include <stdio.h>
 
+#include "dl_load.h"
 #include "evidence_int.h"
 #include "log.h"
 
@@ -37,37 +36,27 @@ static char load_msg[256];
 
 static void load(void)
 {
-	struct { const char *name; void **p; } syms[] = {
-		{ "EVP_MD_fetch", (void **)&evp.md_fetch },
-		{ "EVP_MD_free", (void **)&evp.md_free },
-		{ "EVP_MD_CTX_new", (void **)&evp.ctx_new },
-		{ "EVP_MD_CTX_free", (void **)&evp.ctx_free },
-		{ "EVP_DigestInit_ex2", (void **)&evp.init },
-		{ "EVP_DigestUpdate", (void **)&evp.update },
-		{ "EVP_DigestFinal_ex", (void **)&evp.final },
-		{ "EVP_Digest", (void **)&evp.digest },
-		{ "EVP_sha256", (void **)&evp.sha256 },
+	static const char *const names[] = {
+		"EVP_MD_fetch", "EVP_MD_free", "EVP_MD_CTX_new", "EVP_MD_CTX_free",
+		"EVP_DigestInit_ex2", "EVP_DigestUpdate", "EVP_DigestFinal_ex",
+		"EVP_Digest", "EVP_sha256",
 	};
-	const char *e;
-	void *h;
+	void *syms[sizeof(names) / sizeof(names[0])];
 
-	h = dlopen(KT_CRYPTO_SONAME, RTLD_LAZY | RTLD_LOCAL);
-	if (!h) {
-		e = dlerror();
-		snprintf(load_msg, sizeof(load_msg), "cannot load %s (OpenSSL 3, Debian package "
-			 "libssl3) for the SHA-256 chain: %s", KT_CRYPTO_SONAME, e ? e : "?");
+	if (kt_dl_load(KT_CRYPTO_SONAME, "OpenSSL 3, Debian package libssl3, for the "
+		       "SHA-256 chain", names, syms, sizeof(names) / sizeof(names[0]),
+		       load_msg, sizeof(load_msg)))
 		return;
-	}
-	for (size_t i = 0; i < sizeof(syms) / sizeof(syms[0]); i++) {
-		*syms[i].p = dlsym(h, syms[i].name);
-		if (!*syms[i].p) {
-			snprintf(load_msg, sizeof(load_msg), "%s has no %s: OpenSSL 3 is needed",
-				 KT_CRYPTO_SONAME, syms[i].name);
-			/* handle kept: unloading a library with constructors is not
-			 * worth the risk */
-			return;
-		}
-	}
+	/* in the order of names[] */
+	evp.md_fetch = syms[0];
+	evp.md_free = syms[1];
+	evp.ctx_new = syms[2];
+	evp.ctx_free = syms[3];
+	evp.init = syms[4];
+	evp.update = syms[5];
+	evp.final = syms[6];
+	evp.digest = syms[7];
+	evp.sha256 = syms[8];
 	loaded = true;
 }
 

@@ -24,12 +24,12 @@
  * since PostgreSQL 8.2 keeps); the headers are still libpq-dev's.
  */
 #include <assert.h>
-#include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "dl_load.h"
 #include "log.h"
 #include "pg_int.h"
 
@@ -59,30 +59,10 @@ static char load_msg[256];
 
 static void load(void)
 {
-	const char *e;
-	void *h;
-	int i;
-
-	h = dlopen(KT_PQ_SONAME, RTLD_LAZY | RTLD_LOCAL);
-	if (!h) {
-		e = dlerror();
-		snprintf(load_msg, sizeof(load_msg), "cannot load %s (PostgreSQL's client "
-			 "library, Debian package libpq5): %s", KT_PQ_SONAME, e ? e : "?");
-		load_err = -ENOENT;
-		return;
-	}
-	for (i = 0; i < KT_PQ_N; i++) {
-		syms[i] = dlsym(h, names[i]);
-		if (!syms[i]) {
-			/* an older libpq: PQpipelineStatus & co. are PostgreSQL 14's */
-			snprintf(load_msg, sizeof(load_msg), "%s has no %s: libpq 14 or newer "
-				 "is needed", KT_PQ_SONAME, names[i]);
-			load_err = -ENOSYS;
-			/* handle kept: nothing else may hold it, but unloading
-			 * libraries with constructors is not worth the risk */
-			return;
-		}
-	}
+	/* -ENOSYS: an older libpq (PQpipelineStatus & co. are PostgreSQL 14's) */
+	load_err = kt_dl_load(KT_PQ_SONAME, "PostgreSQL's client library libpq 14 or newer, "
+			      "Debian package libpq5", names, syms, KT_PQ_N,
+			      load_msg, sizeof(load_msg));
 }
 
 int kt_pq_load(void)
