@@ -23,7 +23,9 @@
 # migration interrupted (client killed while it waits, connection cut)
 # leaves step 4 and every row as they were; two migrators at once end at
 # step 6 once (one logs the migration, the other nothing) and no row
-# changes; the upgraded schema is the schema a fresh store gets; no
+# changes; a reader polling all through it either refuses step 4 with its
+# one line or lists the migrated store (never another error, a hang or a
+# partial list), and each list is in the access log; the upgraded schema is the schema a fresh store gets; no
 # duplicate commands; old sessions and checkpoints read as chain version 1;
 # sessions/search/show/cat/verify give the node's output on the server; two
 # shippers at once after the upgrade and a third one are idempotent.
@@ -144,15 +146,20 @@ for t in $TABLES; do
 	eval "COLS_$t=\$(psqlq \"SELECT string_agg(quote_ident(column_name), ',' ORDER BY ordinal_position)
 		FROM information_schema.columns WHERE table_schema = 'public' AND table_name = '$t'\")"
 done
-# snapshot [TABLE...]: "table rows md5" lines (default: every step-4 table)
+# snapshot [TABLE...]: "table rows md5" lines (default: every step-4 table);
+# the access log's rows up to ACC_MAX, its last at step 4 (readers during
+# the migration add theirs: counted by readers_during_migration_logged)
 snapshot() {
-	local t cols tabs=${*:-$TABLES}
+	local t cols w tabs=${*:-$TABLES}
 	for t in $tabs; do
 		eval "cols=\$COLS_$t"
+		w=""
+		[ "$t" = access_log ] && [ -n "${ACC_MAX:-}" ] && w="WHERE id <= $ACC_MAX"
 		echo "$t $(psqlq "SELECT count(*) || ' ' || coalesce(md5(string_agg(r, E'\n' ORDER BY r)), '-')
-			FROM (SELECT ROW($cols)::text AS r FROM $t) x")"
+			FROM (SELECT ROW($cols)::text AS r FROM $t $w) x")"
 	done
 }
+ACC_MAX=$(psqlq "SELECT coalesce(max(id), 0) FROM access_log")
 snapshot >"$KT_TMP/rows4"
 grep -q '^commands [1-9]' "$KT_TMP/rows4" && grep -q '^checkpoints [1-9]' "$KT_TMP/rows4" ||
 	fatal rows_step4 "the step-4 store is not populated: $(tr '\n' '|' <"$KT_TMP/rows4")"
@@ -261,11 +268,30 @@ ma=$MPID
 mb=$!
 migrators_waiting 1 advisory || fail migrate_concurrent "the second migrator never waited for the migration lock"
 [ "$(ver)" = 4 ] || fail migrate_concurrent "the version changed before the migrators could run: $(ver)"
+# A reader polling all the while (as a responder's script would): each run
+# refuses step 4 with its one line, or, once step 6 is committed, lists the
+# migrated store; never another error, a hang (timeout 20) or a partial
+# list.  Bounded: at most 300 runs, and 3 more after the migrators end.
+log0=$(psqlq "SELECT count(*) FROM access_log")
+(
+	i=0 after=0
+	while [ "$i" -lt 300 ] && [ "$after" -lt 3 ]; do
+		i=$((i + 1))
+		[ -e "$KT_TMP/mig.done" ] && after=$((after + 1))
+		timeout 20 "$K" --db "$R" sessions --node n1 >"$KT_TMP/poll.$i.out" 2>&1
+		echo $? >"$KT_TMP/poll.$i.rc"
+		sleep 0.05
+	done
+) &
+POLL=$!
+sleep 0.5	# a few runs while the migration holds its lock
 unblock_commands
 wait "$ma"
 rca=$?
 wait "$mb"
 rcb=$?
+touch "$KT_TMP/mig.done"
+wait "$POLL"
 logs="A: $(tr '\n' '|' <"$KT_TMP/mig-a.log") B: $(tr '\n' '|' <"$KT_TMP/mig-b.log")"
 if [ "$rca$rcb" != 00 ]; then
 	fail migrate_concurrent "the migrators exited $rca and $rcb: $logs"
@@ -277,6 +303,28 @@ elif ! grep -qx 'kt_pg_migrate: info: postgres: schema migrated from version 4 t
 else
 	pass migrate_concurrent
 fi
+# the polling reader: classify every run against the list read now
+"$K" --db "$R" sessions --node n1 >"$KT_TMP/poll.ref" 2>&1 || fail readers_during_migration "the list after the migration failed: $(cat "$KT_TMP/poll.ref")"
+nref=0 nok=0 nbad=0 bad=""
+for rcf in "$KT_TMP"/poll.*.rc; do
+	o=${rcf%.rc}.out
+	if [ "$(cat "$rcf")" = 0 ] && cmp -s "$o" "$KT_TMP/poll.ref"; then
+		nok=$((nok + 1))
+	elif [ "$(cat "$rcf")" = 1 ] && [ "$(wc -l <"$o")" -le 2 ] &&
+		grep -q "schema version 4, 6 needed: run 'kubetape ship --migrate'" "$o"; then
+		nref=$((nref + 1))
+	else
+		nbad=$((nbad + 1))
+		[ -n "$bad" ] || bad="rc $(cat "$rcf"): $(head -c 300 "$o" | tr '\n' '|')"
+	fi
+done
+echo "readers during the migration: $nref refusals of step 4, $nok lists of step 6" >&2
+check readers_during_migration "$nref refusals of step 4, $nok lists of step 6, $nbad other: $bad" \
+	test "$nbad" = 0 -a "$nref" -gt 0 -a "$nok" -gt 0
+# each list (and the reference run) left one access-log row, a refusal none
+log1=$(psqlq "SELECT count(*) FROM access_log")
+check readers_during_migration_logged "access log $log0 -> $log1 rows for $nok + 1 lists" \
+	test "$log1" = $((log0 + nok + 1))
 rows_same rows_unchanged_by_migration "by the migration"
 
 # ------------------------------------------------------------------ step 6
