@@ -21,6 +21,8 @@
  * libwebsockets) gets the copy already loaded.
  */
 #include <errno.h>
+#include <stddef.h>
+#include <string.h>
 #include <pthread.h>
 
 #include "dl_load.h"
@@ -36,27 +38,33 @@ static char load_msg[256];
 
 static void load(void)
 {
-	static const char *const names[] = {
-		"EVP_MD_fetch", "EVP_MD_free", "EVP_MD_CTX_new", "EVP_MD_CTX_free",
-		"EVP_DigestInit_ex2", "EVP_DigestUpdate", "EVP_DigestFinal_ex",
-		"EVP_Digest", "EVP_sha256",
+	/* name and field side by side: a reordered or added line cannot
+	 * bind a symbol to another field */
+	static const struct { const char *name; size_t off; } tab[] = {
+		{ "EVP_MD_fetch", offsetof(struct kt_evp, md_fetch) },
+		{ "EVP_MD_free", offsetof(struct kt_evp, md_free) },
+		{ "EVP_MD_CTX_new", offsetof(struct kt_evp, ctx_new) },
+		{ "EVP_MD_CTX_free", offsetof(struct kt_evp, ctx_free) },
+		{ "EVP_DigestInit_ex2", offsetof(struct kt_evp, init) },
+		{ "EVP_DigestUpdate", offsetof(struct kt_evp, update) },
+		{ "EVP_DigestFinal_ex", offsetof(struct kt_evp, final) },
+		{ "EVP_Digest", offsetof(struct kt_evp, digest) },
+		{ "EVP_sha256", offsetof(struct kt_evp, sha256) },
 	};
-	void *syms[sizeof(names) / sizeof(names[0])];
+	enum { N = sizeof(tab) / sizeof(tab[0]) };
+	/* every field of struct kt_evp is one function pointer of tab[] */
+	_Static_assert(sizeof(struct kt_evp) == N * sizeof(void (*)(void)),
+		       "struct kt_evp and tab[] differ");
+	const char *names[N];
+	void *syms[N];
 
-	if (kt_dl_load(KT_CRYPTO_SONAME, "OpenSSL 3, Debian package libssl3, for the "
-		       "SHA-256 chain", names, syms, sizeof(names) / sizeof(names[0]),
-		       load_msg, sizeof(load_msg)))
+	for (size_t i = 0; i < N; i++)
+		names[i] = tab[i].name;
+	if (kt_dl_load(KT_CRYPTO_SONAME, "OpenSSL 3", "libssl3", names, syms, N, load_msg,
+		       sizeof(load_msg)))
 		return;
-	/* in the order of names[] */
-	evp.md_fetch = syms[0];
-	evp.md_free = syms[1];
-	evp.ctx_new = syms[2];
-	evp.ctx_free = syms[3];
-	evp.init = syms[4];
-	evp.update = syms[5];
-	evp.final = syms[6];
-	evp.digest = syms[7];
-	evp.sha256 = syms[8];
+	for (size_t i = 0; i < N; i++)
+		memcpy((char *)&evp + tab[i].off, &syms[i], sizeof(syms[i]));
 	loaded = true;
 }
 
@@ -65,7 +73,7 @@ const struct kt_evp *kt_evp(void)
 	pthread_once(&once, load);
 	if (loaded)
 		return &evp;
-	pr_err("store: %s", load_msg);
+	pr_err("store: the SHA-256 chain: %s", load_msg);
 	errno = ELIBACC;
 	return NULL;
 }

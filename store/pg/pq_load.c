@@ -60,9 +60,8 @@ static char load_msg[256];
 static void load(void)
 {
 	/* -ENOSYS: an older libpq (PQpipelineStatus & co. are PostgreSQL 14's) */
-	load_err = kt_dl_load(KT_PQ_SONAME, "PostgreSQL's client library libpq 14 or newer, "
-			      "Debian package libpq5", names, syms, KT_PQ_N,
-			      load_msg, sizeof(load_msg));
+	load_err = kt_dl_load(KT_PQ_SONAME, "PostgreSQL's client library, libpq 14 or newer",
+			      "libpq5", names, syms, KT_PQ_N, load_msg, sizeof(load_msg));
 }
 
 int kt_pq_load(void)

@@ -17,9 +17,9 @@ static void t_missing_library(void)
 	void *syms[1] = { (void *)1 };
 	char msg[256] = "";
 
-	CHECK_EQ_INT(kt_dl_load("libkt-no-such-library.so.9", "package kt-none", names, syms, 1,
+	CHECK_EQ_INT(kt_dl_load("libkt-no-such-library.so.9", "kt 9", "kt-none", names, syms, 1,
 				msg, sizeof(msg)), -ENOENT);
-	CHECK(strstr(msg, "cannot load libkt-no-such-library.so.9 (package kt-none)"));
+	CHECK(strstr(msg, "cannot load libkt-no-such-library.so.9 (kt 9, Debian package kt-none): "));
 }
 
 static void t_missing_symbol(void)
@@ -28,8 +28,9 @@ static void t_missing_symbol(void)
 	void *syms[2] = { NULL, NULL };
 	char msg[256] = "";
 
-	CHECK_EQ_INT(kt_dl_load("libc.so.6", "glibc 99", names, syms, 2, msg, sizeof(msg)), -ENOSYS);
-	CHECK_EQ_STR(msg, "libc.so.6 has no kt_no_such_function_v9: glibc 99 is needed");
+	CHECK_EQ_INT(kt_dl_load("libc.so.6", "glibc 99", "libc6", names, syms, 2, msg, sizeof(msg)),
+		     -ENOSYS);
+	CHECK_EQ_STR(msg, "libc.so.6 has no kt_no_such_function_v9: glibc 99 is needed (Debian package libc6)");
 }
 
 static void t_loaded(void)
@@ -39,7 +40,7 @@ static void t_loaded(void)
 	char msg[64] = "untouched";
 	size_t (*len)(const char *);
 
-	CHECK_EQ_INT(kt_dl_load("libc.so.6", "glibc", names, syms, 2, msg, sizeof(msg)), 0);
+	CHECK_EQ_INT(kt_dl_load("libc.so.6", "glibc", "libc6", names, syms, 2, msg, sizeof(msg)), 0);
 	CHECK(syms[0] && syms[1]);
 	CHECK_EQ_STR(msg, "untouched");
 	len = (size_t (*)(const char *))syms[0];
