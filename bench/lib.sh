@@ -303,4 +303,8 @@ bench_pg_lib() {
 	wait_for() { local end=$(($(date +%s) + $1)); shift; until "$@"; do [ "$(date +%s)" -ge "$end" ] && return 1; sleep 0.05; done; }
 	# shellcheck source=tests/lib/pg.sh
 	. "$KT_REPO/tests/lib/pg.sh"
+	# free_port: a port computed from $$ lies in the ephemeral range and
+	# can be a client socket's at that moment (port.sh says more)
+	# shellcheck source=tests/lib/port.sh
+	. "$KT_REPO/tests/lib/port.sh"
 }

@@ -48,7 +48,7 @@ FILL=$BENCH_OUT/tests/web/kt_webfill
 
 bench_pg_lib
 pg_require
-PG_PORT=$((55000 + $$ % 1000))
+PG_PORT=$(free_port)
 PG_OPTS="-c shared_buffers=1GB -c effective_cache_size=8GB"
 PGVER=$("$PG_BIN/postgres" --version)
 KEY=$(cat "$BENCH_DIR/pg_scale_gen.sql" |
@@ -64,6 +64,12 @@ mkdir -p "$CACHE" && chmod 755 "$CACHE" || fatal cache "cannot create $CACHE"
 SET=pg-scale-$BENCH_MODE-$KEY
 PG_DIR=$CACHE/$SET
 at_exit pg_stop
+
+# pg_why: the server log's last FATAL/HINT/ERROR lines (why it did not start)
+pg_why() {
+	grep -E 'FATAL|HINT|ERROR' "$PG_DIR/server.log" 2>/dev/null | tail -n 3 >"$BENCH_TMP/pg-why.txt"
+	show "$BENCH_TMP/pg-why.txt"
+}
 
 # the schema exactly as the shipper makes it (migrating an empty store)
 migrate() {
@@ -95,7 +101,7 @@ build_set() {
 	PG_DIR=$tmp
 	pg_as "$PG_BIN/initdb" -D "$PG_DIR/data" -U postgres -A trust -E SQL_ASCII --locale=C \
 		>"$BENCH_TMP/initdb.log" 2>&1 || { show "$BENCH_TMP/initdb.log"; fatal initdb "initdb failed"; }
-	pg_restart || fatal pg_start "postgres did not start"
+	pg_restart || { pg_why; fatal pg_start "postgres did not start on 127.0.0.1:$PG_PORT"; }
 	PG_URL="postgresql://postgres@127.0.0.1:$PG_PORT/kubetape"
 	psql -q -X "postgresql://postgres@127.0.0.1:$PG_PORT/postgres" -c \
 		"CREATE DATABASE kubetape ENCODING 'SQL_ASCII' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0" >/dev/null ||
@@ -126,7 +132,7 @@ else
 	else
 		build_set
 	fi
-	pg_restart || fatal pg_start "postgres did not start on the data set $PG_DIR"
+	pg_restart || { pg_why; fatal pg_start "postgres did not start on the data set $PG_DIR (127.0.0.1:$PG_PORT)"; }
 	PG_URL="postgresql://postgres@127.0.0.1:$PG_PORT/kubetape"
 	# a set generated under an older schema gets this build's migration
 	# steps, as a server in the field would (indexes built on full tables)
@@ -237,7 +243,7 @@ hugepage_rows() {
 	if ! [ "$need" -gt 0 ] 2>/dev/null; then
 		show "$BENCH_TMP/hp.err"
 		bench_na $WL "CLI (server huge_pages=on)" "postgres -C shared_memory_size_in_huge_pages failed"
-		pg_restart || fatal pg_start "postgres did not start again"
+		pg_restart || { pg_why; fatal pg_start "postgres did not start again"; }
 		return
 	fi
 	at_exit "echo $old >/proc/sys/vm/nr_hugepages"
@@ -247,7 +253,7 @@ hugepage_rows() {
 	if [ "${got:-0}" -lt "$need" ]; then
 		bench_na $WL "CLI (server huge_pages=on)" "the kernel gave $got of $need 2 MB pages (memory fragmented?)"
 		echo "$old" >/proc/sys/vm/nr_hugepages
-		pg_restart || fatal pg_start "postgres did not start again"
+		pg_restart || { pg_why; fatal pg_start "postgres did not start again"; }
 		return
 	fi
 	PG_OPTS="$hp_opts -c huge_pages=on"
@@ -262,13 +268,12 @@ hugepage_rows() {
 		time_cli "(server huge_pages=on): search password --namespace payments" search --in commands --limit 1000 --namespace payments password
 		pg_stop
 	else
-		grep -E 'FATAL|HINT' "$PG_DIR/server.log" 2>/dev/null | tail -n 3 >"$BENCH_TMP/hp.err"
-		show "$BENCH_TMP/hp.err"
+		pg_why
 		bench_na $WL "CLI (server huge_pages=on)" "postgres did not start with huge_pages=on"
 	fi
 	PG_OPTS=$hp_opts
 	echo "$old" >/proc/sys/vm/nr_hugepages
-	pg_restart || fatal pg_start "postgres did not start again"
+	pg_restart || { pg_why; fatal pg_start "postgres did not start again"; }
 }
 
 # ------------------------------------------------------------------ the CLI
@@ -322,7 +327,7 @@ if "$KT_CLI" --db "$PG_URL" sessions --limit 1 >/dev/null 2>"$BENCH_TMP/cli.err"
 	if command -v pgbouncer >/dev/null; then
 		# not under $BENCH_TMP (0700 root): pgbouncer runs as postgres
 		PGB=$(mktemp -d /tmp/kubetape-pgb.XXXXXX) || fatal mktemp "mktemp failed"
-		PGB_PORT=$((PG_PORT + 1000))
+		PGB_PORT=$(free_port)
 		at_exit 'rm -rf "$PGB"'
 		# the server's address from PG_URL (BENCH_PG_URL: not PG_PORT)
 		hp=${PG_URL#*@}

@@ -36,7 +36,7 @@ FILL=$BENCH_OUT/tests/web/kt_webfill
 [ -x "$KT_CLI" ] && [ -x "$FILL" ] || { msg "$KT_CLI or $FILL not built"; exit 1; }
 
 bench_pg_lib
-pg_start $((56000 + $$ % 1000))
+pg_start "$(free_port)"
 
 DB=$BENCH_TMP/node.db
 "$FILL" "$DB" big "$MIB" >/dev/null || { msg "kt_webfill big failed"; exit 1; }
