@@ -259,13 +259,7 @@ hugepage_rows() {
 	PG_OPTS="$hp_opts -c huge_pages=on"
 	if pg_restart; then
 		bench_note "pg_scale: huge pages: $need 2 MB pages reserved for the server (vm.nr_hugepages $old -> $((old + need)), put back after); CLI rows \"(server huge_pages=on)\" on the same data set, server restarted (its buffers refilled by each shape's 2 warm-up runs)"
-		time_cli "(server huge_pages=on): sessions --limit 50" sessions --limit 50
-		time_cli "(server huge_pages=on): sessions --namespace payments" sessions --namespace payments --limit 50
-		time_cli "(server huge_pages=on): search rm -rf" search --in commands --limit 1000 -- rm -rf
-		time_cli "(server huge_pages=on): search password" search --in commands --limit 1000 password
-		time_cli "(server huge_pages=on): search /proc/1/environ" search --in commands --limit 1000 /proc/1/environ
-		time_cli "(server huge_pages=on): search unique token" search --in commands --limit 1000 "$TOKEN"
-		time_cli "(server huge_pages=on): search password --namespace payments" search --in commands --limit 1000 --namespace payments password
+		cli_shapes "(server huge_pages=on): " "$PG_URL"
 		pg_stop
 	else
 		pg_why
@@ -282,7 +276,7 @@ hugepage_rows() {
 export KUBETAPE_ACCESS_DIR=$BENCH_TMP/access
 mkdir -p "$KUBETAPE_ACCESS_DIR"
 if "$KT_CLI" --db "$PG_URL" sessions --limit 1 >/dev/null 2>"$BENCH_TMP/cli.err"; then
-	# time_cli FIGURE URL ARGS... (URL "" : no --db)
+	# time_cli_at FIGURE URL ARGS... (URL "" : no --db)
 	time_cli_at() {
 		local fig=$1 url=$2 v=() t i
 		shift 2
@@ -293,7 +287,22 @@ if "$KT_CLI" --db "$PG_URL" sessions --limit 1 >/dev/null 2>"$BENCH_TMP/cli.err"
 		done
 		bench_row $WL "CLI $fig" "ms" "<100" "${v[@]}"
 	}
-	time_cli() { local fig=$1; shift; time_cli_at "$fig" "$PG_URL" "$@"; }
+	# cli_shapes PREFIX URL: the CLI's sessions filters and 1,000-hit
+	# searches, one row each named PREFIX + the shape (the server as it
+	# is, through pgbouncer, on huge pages: the same list every time)
+	cli_shapes() {
+		local pre=$1 url=$2
+		time_cli_at "${pre}sessions --limit 50" "$url" sessions --limit 50
+		time_cli_at "${pre}sessions --namespace payments" "$url" sessions --namespace payments --limit 50
+		time_cli_at "${pre}sessions --pod (rare)" "$url" sessions --pod "$POD_RARE" --limit 50
+		time_cli_at "${pre}sessions --node node-07" "$url" sessions --node node-07 --limit 50
+		time_cli_at "${pre}sessions --active" "$url" sessions --active --limit 50
+		time_cli_at "${pre}search rm -rf" "$url" search --in commands --limit 1000 -- rm -rf
+		time_cli_at "${pre}search password" "$url" search --in commands --limit 1000 password
+		time_cli_at "${pre}search /proc/1/environ" "$url" search --in commands --limit 1000 /proc/1/environ
+		time_cli_at "${pre}search unique token" "$url" search --in commands --limit 1000 "$TOKEN"
+		time_cli_at "${pre}search password --namespace payments" "$url" search --in commands --limit 1000 --namespace payments password
+	}
 	# what any run pays before its store: exec, the dynamic loader
 	# (libpq and its ~20 libraries only for a postgres:// store:
 	# store/pg/pq_load.c), and what this host charges a new process per
@@ -310,16 +319,7 @@ if "$KT_CLI" --db "$PG_URL" sessions --limit 1 >/dev/null 2>"$BENCH_TMP/cli.err"
 		show "$BENCH_TMP/cc.err"
 		bench_na $WL "host: first touch of a 4 KB page" "bench/page_touch.c failed"
 	fi
-	time_cli "sessions --limit 50" sessions --limit 50
-	time_cli "sessions --namespace payments" sessions --namespace payments --limit 50
-	time_cli "sessions --pod (rare)" sessions --pod "$POD_RARE" --limit 50
-	time_cli "sessions --node node-07" sessions --node node-07 --limit 50
-	time_cli "sessions --active" sessions --active --limit 50
-	time_cli "search rm -rf" search --in commands --limit 1000 -- rm -rf
-	time_cli "search password" search --in commands --limit 1000 password
-	time_cli "search /proc/1/environ" search --in commands --limit 1000 /proc/1/environ
-	time_cli "search unique token" search --in commands --limit 1000 "$TOKEN"
-	time_cli "search password --namespace payments" search --in commands --limit 1000 --namespace payments password
+	cli_shapes "" "$PG_URL"
 	# A deployment option, not the CLI's own figure: pgbouncer (session
 	# pooling) between the CLI and the server keeps server processes,
 	# so a run's connection meets a warm backend (caches built, its
@@ -353,9 +353,7 @@ if "$KT_CLI" --db "$PG_URL" sessions --limit 1 >/dev/null 2>"$BENCH_TMP/cli.err"
 			wait_for 10 test -s "$PGB/pgb.pid"; then
 			at_exit 'kill "$(cat "$PGB/pgb.pid")" 2>/dev/null'
 			PGB_URL="postgresql://postgres@127.0.0.1:$PGB_PORT/kubetape"
-			time_cli_at "via pgbouncer: sessions --limit 50" "$PGB_URL" sessions --limit 50
-			time_cli_at "via pgbouncer: search rm -rf" "$PGB_URL" search --in commands --limit 1000 -- rm -rf
-			time_cli_at "via pgbouncer: search password" "$PGB_URL" search --in commands --limit 1000 password
+			cli_shapes "via pgbouncer: " "$PGB_URL"
 		else
 			show "$BENCH_TMP/pgb.out"
 			bench_na $WL "CLI via pgbouncer" "pgbouncer did not start"
