@@ -190,6 +190,8 @@ QUERIES=$BENCH_TMP/queries.tsv
 	q "search password (web, 51)" "$(sq "AND m.argv_text ILIKE '%password%'" 51)"
 	q "search password --namespace payments --since 7d" "$(sq "AND m.argv_text ILIKE '%password%' AND s.k8s_namespace = 'payments' AND (s.end_us = 0 OR s.end_us >= $WEEK)" 1000)"
 	q "search secret --pod (rare)" "$(sq "AND m.argv_text ILIKE '%secret%' AND s.pod = '$POD_RARE'" 1000)"
+	q "search password --namespace sandbox (rare namespace)" "$(sq "AND m.argv_text ILIKE '%password%' AND s.k8s_namespace = 'sandbox'" 1000)"
+	q "search password --node node-07" "$(sq "AND m.argv_text ILIKE '%password%' AND (s.node = 'node-07' OR s.src = 'node-07')" 1000)"
 	q "show: one session's commands" "SELECT c.seq, c.ts_us, c.argv FROM commands c WHERE c.src = 'node-25' AND c.session_id = $((NS / NN / 2)) ORDER BY seq"
 } >"$QUERIES"
 
@@ -302,6 +304,8 @@ if "$KT_CLI" --db "$PG_URL" sessions --limit 1 >/dev/null 2>"$BENCH_TMP/cli.err"
 		time_cli_at "${pre}search /proc/1/environ" "$url" search --in commands --limit 1000 /proc/1/environ
 		time_cli_at "${pre}search unique token" "$url" search --in commands --limit 1000 "$TOKEN"
 		time_cli_at "${pre}search password --namespace payments" "$url" search --in commands --limit 1000 --namespace payments password
+		time_cli_at "${pre}search password --namespace sandbox" "$url" search --in commands --limit 1000 --namespace sandbox password
+		time_cli_at "${pre}search password --node node-07" "$url" search --in commands --limit 1000 --node node-07 password
 	}
 	# what any run pays before its store: exec, the dynamic loader
 	# (libpq and its ~20 libraries only for a postgres:// store:

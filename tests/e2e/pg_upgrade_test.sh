@@ -3,9 +3,10 @@
 #
 # Upgrading a populated cluster store (FORMAT-pg.md "Migrations"): a
 # PostgreSQL store created and filled by the release that had schema step 4
-# is taken to step 6 (5: pg_schema_onekey.c, the commands' unique key
-# INCLUDEs argv_text and commands_session_text goes; 6: sessions.chain_ver
-# and checkpoints.ver, default 1) by this tree's code, against a real
+# is taken to this tree's step, $NEW (5: pg_schema_onekey.c, the commands'
+# unique key INCLUDEs argv_text and commands_session_text goes; 6:
+# sessions.chain_ver and checkpoints.ver, default 1; 7: sessions_ns_gid)
+# by this tree's code, against a real
 # PostgreSQL started here (tests/lib/pg.sh).
 #
 # The old release is this repository at KT_PG_STEP4_REV (the last commit
@@ -22,7 +23,7 @@
 # released step edited); readers refuse step 4 with one clear line; a
 # migration interrupted (client killed while it waits, connection cut)
 # leaves step 4 and every row as they were; two migrators at once end at
-# step 6 once (one logs the migration, the other nothing) and no row
+# step $NEW once (one logs the migration, the other nothing) and no row
 # changes; a reader polling all through it either refuses step 4 with its
 # one line or lists the migrated store (never another error, a hang or a
 # partial list), and each list is in the access log; the upgraded schema is the schema a fresh store gets; no
@@ -52,6 +53,9 @@ OLD=$KT_TMP/old
 PORT=$(free_port)
 export KUBETAPE_ACCESS_DIR=$KT_TMP/access
 NDB=$KT_TMP/n1/node.db
+# this tree's schema step (store/include/pg.h)
+NEW=$(sed -n 's/^#define KT_PG_SCHEMA_VERSION \([0-9][0-9]*\)$/\1/p' "$KT_REPO/store/include/pg.h")
+[ -n "$NEW" ] && [ "$NEW" -ge 7 ] || fatal schema_version "KT_PG_SCHEMA_VERSION not found in store/include/pg.h (or below 7)"
 
 # ------------------------------------------------------------------ the old release
 step_start
@@ -191,7 +195,7 @@ R=$(pg_reader kt_reader) || fatal reader_role "creating the reader role failed"
 "$K" --db "$R" sessions >"$KT_TMP/read4.out" 2>&1
 rc=$?
 check reader_refuses_step4 "a reader on step 4 (rc $rc): $(cat "$KT_TMP/read4.out")" \
-	sh -c "[ $rc != 0 ] && grep -q \"schema version 4, 6 needed: run 'kubetape ship --migrate'\" '$KT_TMP/read4.out' && [ \$(wc -l <'$KT_TMP/read4.out') -le 2 ]"
+	sh -c "[ $rc != 0 ] && grep -q \"schema version 4, $NEW needed: run 'kubetape ship --migrate'\" '$KT_TMP/read4.out' && [ \$(wc -l <'$KT_TMP/read4.out') -le 2 ]"
 
 # ------------------------------------------------------------------ interrupted migrations
 # A migration that cannot finish: a session holds a lock on commands (as a
@@ -262,7 +266,7 @@ fi
 # ------------------------------------------------------------------ two migrators at once
 # The first waits on commands holding the migration lock, the second waits
 # for that lock; then both go.  The migration happens once: one logs it,
-# the other finds step 6 under the lock and does nothing.
+# the other finds step $NEW under the lock and does nothing.
 step_start
 blocked_migrator migrate_concurrent "$KT_TMP/mig-a.log"
 ma=$MPID
@@ -271,7 +275,7 @@ mb=$!
 migrators_waiting 1 advisory || fail migrate_concurrent "the second migrator never waited for the migration lock"
 [ "$(ver)" = 4 ] || fail migrate_concurrent "the version changed before the migrators could run: $(ver)"
 # A reader polling all the while (as a responder's script would): each run
-# refuses step 4 with its one line, or, once step 6 is committed, lists the
+# refuses step 4 with its one line, or, once step $NEW is committed, lists the
 # migrated store; never another error, a hang (timeout 20) or a partial
 # list.  Bounded: at most 300 runs, and 3 more after the migrators end.
 log0=$(psqlq "SELECT count(*) FROM access_log")
@@ -301,11 +305,11 @@ wait "$POLL"
 logs="A: $(tr '\n' '|' <"$KT_TMP/mig-a.log") B: $(tr '\n' '|' <"$KT_TMP/mig-b.log")"
 if [ "$rca$rcb" != 00 ]; then
 	fail migrate_concurrent "the migrators exited $rca and $rcb: $logs"
-elif [ "$(ver)" != 6 ]; then
-	fail migrate_concurrent "schema version $(ver) after both, 6 expected"
-elif ! grep -qx 'kt_pg_migrate: info: postgres: schema migrated from version 4 to 6' "$KT_TMP/mig-a.log" ||
+elif [ "$(ver)" != "$NEW" ]; then
+	fail migrate_concurrent "schema version $(ver) after both, $NEW expected"
+elif ! grep -qx "kt_pg_migrate: info: postgres: schema migrated from version 4 to $NEW" "$KT_TMP/mig-a.log" ||
 	[ -s "$KT_TMP/mig-b.log" ]; then
-	fail migrate_concurrent "the first should log the migration from 4 to 6, the second nothing: $logs"
+	fail migrate_concurrent "the first should log the migration from 4 to $NEW, the second nothing: $logs"
 else
 	pass migrate_concurrent
 fi
@@ -317,15 +321,15 @@ for rcf in "$KT_TMP"/poll.*.rc; do
 	if [ "$(cat "$rcf")" = 0 ] && cmp -s "$o" "$KT_TMP/poll.ref"; then
 		nok=$((nok + 1))
 	elif [ "$(cat "$rcf")" = 1 ] && [ "$(wc -l <"$o")" -le 2 ] &&
-		grep -q "schema version 4, 6 needed: run 'kubetape ship --migrate'" "$o"; then
+		grep -q "schema version 4, $NEW needed: run 'kubetape ship --migrate'" "$o"; then
 		nref=$((nref + 1))
 	else
 		nbad=$((nbad + 1))
 		[ -n "$bad" ] || bad="rc $(cat "$rcf"): $(head -c 300 "$o" | tr '\n' '|')"
 	fi
 done
-echo "readers during the migration: $nref refusals of step 4, $nok lists of step 6" >&2
-check readers_during_migration "$nref refusals of step 4, $nok lists of step 6, $nbad other: $bad" \
+echo "readers during the migration: $nref refusals of step 4, $nok lists of step $NEW" >&2
+check readers_during_migration "$nref refusals of step 4, $nok lists of step $NEW, $nbad other: $bad" \
 	test "$nbad" = 0 -a "$nref" -gt 0 -a "$nok" -gt 0
 # each list (and the reference run) left one access-log row, a refusal none
 log1=$(psqlq "SELECT count(*) FROM access_log")
@@ -333,18 +337,21 @@ check readers_during_migration_logged "access log $log0 -> $log1 rows for $nok +
 	test "$log1" = $((log0 + nok + 1))
 rows_same rows_unchanged_by_migration "by the migration"
 
-# ------------------------------------------------------------------ step 6
+# ------------------------------------------------------------------ the upgraded schema
 step_start
-schema_dump kubetape >"$KT_TMP/schema6.upgraded"
-newdb fresh6 && "$MIG" "postgresql://postgres@127.0.0.1:$PORT/fresh6" >"$KT_TMP/fresh6.log" 2>&1 ||
-	fail schema_step6_as_fresh "migrating a new database: $(cat "$KT_TMP/fresh6.log")"
-schema_dump fresh6 >"$KT_TMP/schema6.fresh"
-check schema_step6_as_fresh "the upgraded schema differs from a new store's: $(diff "$KT_TMP/schema6.upgraded" "$KT_TMP/schema6.fresh" | head -n 8 | tr '\n' '|')" \
-	cmp -s "$KT_TMP/schema6.upgraded" "$KT_TMP/schema6.fresh"
+schema_dump kubetape >"$KT_TMP/schema.upgraded"
+newdb fresh && "$MIG" "postgresql://postgres@127.0.0.1:$PORT/fresh" >"$KT_TMP/fresh.log" 2>&1 ||
+	fail schema_upgraded_as_fresh "migrating a new database: $(cat "$KT_TMP/fresh.log")"
+schema_dump fresh >"$KT_TMP/schema.fresh"
+check schema_upgraded_as_fresh "the upgraded schema differs from a new store's: $(diff "$KT_TMP/schema.upgraded" "$KT_TMP/schema.fresh" | head -n 8 | tr '\n' '|')" \
+	cmp -s "$KT_TMP/schema.upgraded" "$KT_TMP/schema.fresh"
 key=$(psqlq "SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conname = 'commands_src_session_id_seq_key'")
 old_ix=$(psqlq "SELECT to_regclass('commands_session_text') IS NULL")
 check step5_one_key "commands key '$key', commands_session_text gone: $old_ix" \
 	test "$key" = "UNIQUE (src, session_id, seq) INCLUDE (argv_text)" -a "$old_ix" = t
+ix=$(psqlq "SELECT pg_get_indexdef('sessions_ns_gid'::regclass)")
+check step7_ns_gid "sessions_ns_gid: '$ix'" \
+	test "$ix" = "CREATE INDEX sessions_ns_gid ON public.sessions USING btree (k8s_namespace, gid)"
 # no_dup_commands NAME: one row per (src, session_id, seq) and per (src, id)
 no_dup_commands() {
 	local d
