@@ -290,7 +290,7 @@ log0=$(psqlq "SELECT count(*) FROM access_log")
 	done
 ) &
 POLL=$!
-at_exit 'kill "$POLL" 2>/dev/null'
+at_exit 'kill "$POLL" 2>/dev/null || true'
 # a run that met step 4 before the migration may go on (a CLI run takes
 # 20-400 ms on the hosts seen)
 refused() { grep -qx 1 "$KT_TMP"/poll.*.rc 2>/dev/null; }
