@@ -3,7 +3,8 @@
  * fastvt internals, shared by its files only:
  *   fv_feed.c   the parser (bytes to text runs, controls, sequences)
  *   fv_exec.c   what controls, ESC, CSI and SGR sequences do
- *   fv_grid.c   the cells: glyphs, erase, scroll, resize, leaving lines
+ *   fv_grid.c   the cells: glyphs, resize, leaving lines
+ *   fv_scroll.c erase and scroll
  *   fv_read.c   life cycle, text and accessors
  *   fv_keyframe.c  keyframes in kt_screen's format, restore
  *   fv_width.c  libvterm's character widths
@@ -160,9 +161,23 @@ static inline void fv_pen_changed(struct fv *s)
 {
 	s->pen_dirty = true;
 }
+void fv_fix_wide_slow(struct fv_row *r, int col, int cols);
+
+/* Called twice per text run and per erase: the common case (no wide glyph
+ * or right half at the boundary) is decided inline. */
+static inline void fv_fix_wide(struct fv_row *r, int col, int cols)
+{
+	if ((col > 0 && col <= cols && col - 1 < r->hw && r->cells[col - 1].width == 2) ||
+	    (col >= 0 && col < cols && col < r->hw && r->cells[col].width == 0))
+		fv_fix_wide_slow(r, col, cols);
+}
+
+void fv_leave_row(struct fv *s, struct fv_row *r);
 void fv_put_ascii(struct fv *s, const uint8_t *p, size_t n);
 void fv_put_glyph(struct fv *s, const uint32_t *chars, int width, int row, int col);
 void fv_text_cp(struct fv *s, uint32_t cp);
+
+/* fv_scroll.c */
 void fv_erase(struct fv *s, int r0, int r1, int c0, int c1, bool selective);
 void fv_scroll(struct fv *s, int r0, int r1, int c0, int c1, int down, int right);
 void fv_linefeed(struct fv *s);
