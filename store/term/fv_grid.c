@@ -67,6 +67,17 @@ void fv_free_rows(struct fv_row **rows, int n)
 	free(rows);
 }
 
+/* Buffer b's rows (the window) and its allocation. */
+void fv_free_buf(struct fv *s, int b)
+{
+	if (!s->mem[b])
+		return;
+	for (int i = 0; i < s->rows; i++)
+		free(s->buf[b][i]);
+	free(s->mem[b]);
+	s->mem[b] = s->buf[b] = NULL;
+}
+
 /* Cells from hw up to `upto` become real default blanks (see the top). */
 void fv_row_fill(struct fv_row *r, int upto)
 {
@@ -449,7 +460,7 @@ static int resize_buf(struct fv *s, int b, int rows, int cols, int keep_row,
 
 	*moved = 0;
 	*dropped = 0;
-	nb = calloc(rows, sizeof(*nb));
+	nb = calloc((size_t)fv_buf_cap(rows), sizeof(*nb));
 	if (!nb)
 		return -ENOMEM;
 	if (rows < s->rows) {
@@ -531,9 +542,10 @@ int fv_resize_grid(struct fv *s, int rows, int cols)
 		fv_emit(s, s->tmp, n, s->buf[0][i]->ts);
 	}
 	for (int b = 0; b < 2; b++) {
-		fv_free_rows(s->buf[b], s->rows);
-		s->buf[b] = nb[b];
+		fv_free_buf(s, b);
+		s->buf[b] = s->mem[b] = nb[b];
 	}
+	s->cap = fv_buf_cap(rows);
 	free(s->tabs);
 	s->tabs = tabs;
 	free(s->li);

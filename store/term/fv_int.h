@@ -49,7 +49,10 @@ struct fv_cursor_save {        /* libvterm's DECSC state (zeroed at start, as th
 
 struct fv {
 	int rows, cols;
-	struct fv_row **buf[2];    /* main, alternate */
+	struct fv_row **buf[2];    /* main, alternate: rows 0..rows-1, a window that
+				    * slides forward in mem[b] (fv_scroll.c) */
+	struct fv_row **mem[2];    /* their allocations, cap pointers each */
+	int cap;
 	struct fv_row **rowtmp;
 	int cur;
 	int row, col;
@@ -125,6 +128,15 @@ static inline void fv_moved(struct fv *s)
 		s->g_valid = false;
 }
 
+/* Row pointers allocated per buffer: the window of rows slides forward one
+ * pointer per line feed at the bottom of the screen and moves back to the
+ * start of the allocation when it reaches the end, once per cap - rows
+ * such line feeds (fv_scroll.c). */
+static inline int fv_buf_cap(int rows)
+{
+	return 4 * rows + 64;
+}
+
 static inline int fv_clamp(int v, int lo, int hi)
 {
 	return v < lo ? lo : v > hi ? hi : v;
@@ -186,6 +198,7 @@ int fv_resize_grid(struct fv *s, int rows, int cols);
 struct fv_row *fv_row_new(int cols);
 void fv_row_fill(struct fv_row *r, int upto);
 void fv_free_rows(struct fv_row **rows, int n);
+void fv_free_buf(struct fv *s, int b);
 void fv_emit(struct fv *s, const char *text, size_t len, int64_t ts);
 size_t fv_row_text_k(const struct fv_row *r, int cols, char *dst, bool keep);
 size_t fv_line_part(const struct fv_row *r, int cols, char *dst);
