@@ -178,14 +178,21 @@ size_t fv_row_text_k(const struct fv_row *r, int cols, char *dst, bool keep)
 	int hw = r->hw < cols ? r->hw : cols;
 	size_t o = 0;
 
-	/* a row of ASCII and blanks (most rows): a byte per cell */
-	for (int i = 0; !r->mixed && i < hw; i++) {
-		uint32_t c0 = r->cells[i].ch[0];
+	/* a row of ASCII and blanks (most rows): a byte per cell (the flag
+	 * tested once: dst may alias *r for the compiler, which then read it
+	 * again for every cell) */
+	if (!r->mixed) {
+		const struct kt_cell *c = r->cells;
+
+		for (int i = 0; i < hw; i++) {
+			uint32_t c0 = c[i].ch[0];
 
 #ifdef __SANITIZE_ADDRESS__ /* the hot loop: checked in the SAN build */
-		assert(c0 < 0x80 && !r->cells[i].ch[1] && r->cells[i].width == 1);
+			assert(c0 < 0x80 && !c[i].ch[1] && c[i].width == 1);
 #endif
-		dst[o++] = c0 ? (char)c0 : ' ';
+			dst[i] = c0 ? (char)c0 : ' ';
+		}
+		o = hw > 0 ? (size_t)hw : 0;
 	}
 	for (int i = 0; r->mixed && i < hw; i++) {
 		const struct kt_cell *c = &r->cells[i];
@@ -261,15 +268,18 @@ void fv_leave_row(struct fv *s, struct fv_row *r)
 		s->pend_ts = 0;
 		return;
 	}
-	n = fv_line_part(r, s->cols, s->tmp);
+	/* straight after what is pending (pend has room for FV_LINE_MAX and a
+	 * row: fv_new, fv_resize_grid), not through tmp and a copy */
+	assert(s->pend_len <= FV_LINE_MAX);
+	n = fv_line_part(r, s->cols, s->pend + s->pend_len);
 	ts = r->ts > s->pend_ts ? r->ts : s->pend_ts;
 	if (s->pend_len + n > FV_LINE_MAX) {
 		fv_emit(s, s->pend, s->pend_len, s->pend_ts);
+		memmove(s->pend, s->pend + s->pend_len, n);
 		s->pend_len = 0;
 		s->pend_ts = 0;
 		ts = r->ts;
 	}
-	memcpy(s->pend + s->pend_len, s->tmp, n);
 	s->pend_len += n;
 	s->pend_ts = ts;
 	if (r->wrapped && n)
