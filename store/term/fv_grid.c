@@ -5,12 +5,13 @@
  * followed by what kt_screen's callback (store/screen.c) does with it, in
  * one step and without the per-glyph callback.
  *
- * Speed: rows are pointers (a full-width scroll rotates them), and each row
- * knows its high-water column (hw): beyond it every cell is a default blank
- * whatever its bytes say (fv_row_fill makes them so before they are read or
- * written), so clearing a scrolled-in row costs nothing and reading a
- * leaving row's text touches only the written part (a `seq` line is 7 cells
- * of 80).  Printable ASCII runs are written a row piece at a time from a
+ * Speed: rows are pointers (a full-width scroll slides a window over them:
+ * fv_scroll.c), and each row knows its high-water column (hw): beyond it
+ * every cell is the row's fill blank (the default one, or the pen's when
+ * the row was cleared to its end with a coloured pen) whatever its bytes
+ * say (fv_row_fill makes them so before they are read or written), so
+ * clearing a scrolled-in row costs nothing and reading a leaving row's
+ * text touches only the written part (a `seq` line is 7 cells of 80).  Printable ASCII runs are written a row piece at a time from a
  * template cell (fv_put_ascii).
  */
 #include <assert.h>
@@ -84,6 +85,8 @@ struct fv_row *fv_row_new(int cols)
 	r->ts = 0;
 	r->wrapped = false;
 	r->mixed = false;
+	r->fill_default = true;
+	r->fill = (struct kt_cell){ .width = 1 };
 	return r;
 }
 
@@ -107,11 +110,11 @@ void fv_free_buf(struct fv *s, int b)
 	s->mem[b] = s->buf[b] = NULL;
 }
 
-/* Cells from hw up to `upto` become real default blanks (see the top). */
+/* Cells from hw up to `upto` become real fill blanks (see the top). */
 void fv_row_fill(struct fv_row *r, int upto)
 {
 	assert(r->hw >= 0);
-	static const struct kt_cell blank = { .width = 1 };
+	const struct kt_cell blank = r->fill;
 
 	for (int i = r->hw; i < upto; i++)
 		r->cells[i] = blank;
@@ -549,7 +552,12 @@ static int resize_buf(struct fv *s, int b, int rows, int cols, int keep_row,
 			return -ENOMEM;
 		}
 		if (src < s->rows - drop_bottom) {
-			int hw = old[src]->hw < ncopy ? old[src]->hw : ncopy;
+			int hw;
+
+			/* the new row's fill is the default blank (new columns are) */
+			if (!old[src]->fill_default)
+				fv_row_fill(old[src], ncopy);
+			hw = old[src]->hw < ncopy ? old[src]->hw : ncopy;
 
 			memcpy(nb[i]->cells, old[src]->cells, (size_t)hw * sizeof(struct kt_cell));
 			nb[i]->hw = hw;

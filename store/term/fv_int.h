@@ -30,10 +30,12 @@
 
 struct fv_row {
 	int64_t ts;        /* when a glyph was last written */
-	int hw;            /* cells at hw and beyond are default blanks (fv_grid.c) */
+	int hw;            /* cells at hw and beyond are `fill` (fv_grid.c) */
 	bool wrapped;      /* autowrapped: the logical line continues below */
 	bool mixed;        /* may hold a cell other than 1-wide ASCII or a blank
 			    * (else its text is one byte per cell: fv_row_text_k) */
+	bool fill_default; /* fill is the default blank */
+	struct kt_cell fill;  /* the blank the row was last cleared to its end with */
 	struct kt_cell cells[];
 };
 

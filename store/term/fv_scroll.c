@@ -10,19 +10,24 @@
 
 #include "fv_int.h"
 
-/* kt_screen's row_clear with the current pen (nothing to write when the
- * pen is the default one). */
+/* The row from column c0 to its end becomes the pen's blank: nothing is
+ * written (the cells before c0 keep their fill). */
+static void clear_to_end(struct fv *s, struct fv_row *r, int c0)
+{
+	fv_row_fill(r, c0);
+	r->hw = c0;
+	r->fill = s->blank;
+	r->fill_default = s->pen_default;
+}
+
+/* kt_screen's row_clear with the current pen: nothing is written (a line
+ * wrapping in a coloured name of `ls --color` used to write a row of 80
+ * coloured blanks, and its text then read and trimmed them). */
 static void row_clear(struct fv *s, struct fv_row *r)
 {
 	if (s->pen_dirty)
 		fv_pen_sync(s);
-	if (s->pen_default) {
-		r->hw = 0;
-	} else {
-		for (int i = 0; i < s->cols; i++)
-			r->cells[i] = s->blank;
-		r->hw = s->cols;
-	}
+	clear_to_end(s, r, 0);
 	r->wrapped = false;
 	r->mixed = false;
 	r->ts = 0;
@@ -38,7 +43,9 @@ static void erase_rect(struct fv *s, int r0, int r1, int c0, int c1, bool select
 		struct fv_row *r = s->buf[s->cur][i];
 		int end = c1;
 
-		if (s->pen_default && !selective) {
+		if (!selective && c1 == s->cols) {
+			clear_to_end(s, r, c0);
+		} else if (s->pen_default && r->fill_default && !selective) {
 			/* beyond hw the cells already are what erasing makes */
 			if (end > r->hw)
 				end = r->hw > c0 ? r->hw : c0;
