@@ -174,6 +174,26 @@ static size_t utf8_put(char *o, uint32_t cp)
 	return 4;
 }
 
+/*
+ * The text of the first n cells of a row of ASCII and blanks (not mixed:
+ * most rows), a byte per cell; unless keep, without the trailing blanks,
+ * found on the cells before anything is written.  Returns the bytes.
+ */
+static inline size_t ascii_text(const struct kt_cell *c, int n, char *dst, bool keep)
+{
+	while (!keep && n > 0 && (c[n - 1].ch[0] == 0 || c[n - 1].ch[0] == ' '))
+		n--;
+	for (int i = 0; i < n; i++) {
+		uint32_t c0 = c[i].ch[0];
+
+#ifdef __SANITIZE_ADDRESS__ /* the hot loop: checked in the SAN build */
+		assert(c0 < 0x80 && !c[i].ch[1] && c[i].width == 1);
+#endif
+		dst[i] = c0 ? (char)c0 : ' ';
+	}
+	return n > 0 ? (size_t)n : 0;
+}
+
 /* kt_screen's row_text_k: erased cells as spaces, trailing blanks trimmed
  * unless keep; dst has room for cols * KT_CELL_CHARS * 4 + 1. */
 size_t fv_row_text_k(const struct fv_row *r, int cols, char *dst, bool keep)
@@ -181,21 +201,16 @@ size_t fv_row_text_k(const struct fv_row *r, int cols, char *dst, bool keep)
 	int hw = r->hw < cols ? r->hw : cols;
 	size_t o = 0;
 
-	/* a row of ASCII and blanks (most rows): a byte per cell (the flag
-	 * tested once: dst may alias *r for the compiler, which then read it
-	 * again for every cell) */
+	/* the flag tested once: dst may alias *r for the compiler, which then
+	 * read it again for every cell */
 	if (!r->mixed) {
-		const struct kt_cell *c = r->cells;
-
-		for (int i = 0; i < hw; i++) {
-			uint32_t c0 = c[i].ch[0];
-
-#ifdef __SANITIZE_ADDRESS__ /* the hot loop: checked in the SAN build */
-			assert(c0 < 0x80 && !c[i].ch[1] && c[i].width == 1);
-#endif
-			dst[i] = c0 ? (char)c0 : ' ';
+		o = ascii_text(r->cells, hw, dst, keep);
+		if (keep) {
+			memset(dst + o, ' ', (size_t)(cols - hw));
+			o += (size_t)(cols - hw);
 		}
-		o = hw > 0 ? (size_t)hw : 0;
+		dst[o] = 0;
+		return o;
 	}
 	for (int i = 0; r->mixed && i < hw; i++) {
 		const struct kt_cell *c = &r->cells[i];
@@ -265,8 +280,14 @@ void fv_leave_row(struct fv *s, struct fv_row *r)
 	int64_t ts;
 
 	if (!s->pend_len && !r->wrapped) {
-		/* the common case, a line of its own: straight from the row */
-		n = fv_row_text_k(r, s->cols, s->tmp, false);
+		/* the common case, a line of its own: straight from the row
+		 * (of ASCII and blanks, most often: read here) */
+		if (!r->mixed) {
+			n = ascii_text(r->cells, r->hw < s->cols ? r->hw : s->cols, s->tmp, false);
+			s->tmp[n] = 0;
+		} else {
+			n = fv_row_text_k(r, s->cols, s->tmp, false);
+		}
 		fv_emit(s, s->tmp, n, r->ts > s->pend_ts ? r->ts : s->pend_ts);
 		s->pend_ts = 0;
 		return;

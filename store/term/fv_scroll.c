@@ -14,7 +14,8 @@
  * written (the cells before c0 keep their fill). */
 static void clear_to_end(struct fv *s, struct fv_row *r, int c0)
 {
-	fv_row_fill(r, c0);
+	if (r->hw < c0)
+		fv_row_fill(r, c0);
 	r->hw = c0;
 	r->fill = s->blank;
 	r->fill_default = s->pen_default;
