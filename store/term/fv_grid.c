@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * fastvt's cells: glyphs, erase, scroll, resize, lines leaving the main
- * screen.  Each operation does what libvterm 0.1.4's state layer does
- * followed by what kt_screen's callback (store/screen.c) does with it, in
- * one step and without the per-glyph callback.
+ * fastvt's cells: glyphs, resize, lines leaving the main screen (erase and
+ * scroll are in fv_scroll.c).  Each operation does what libvterm 0.1.4's
+ * state layer does followed by what kt_screen's callback (store/screen.c)
+ * does with it, in one step and without the per-glyph callback.
  *
  * Speed: rows are pointers (a full-width scroll slides a window over them:
  * fv_scroll.c), and each row knows its high-water column (hw): beyond it
@@ -11,8 +11,9 @@
  * the row was cleared to its end with a coloured pen) whatever its bytes
  * say (fv_row_fill makes them so before they are read or written), so
  * clearing a scrolled-in row costs nothing and reading a leaving row's
- * text touches only the written part (a `seq` line is 7 cells of 80).  Printable ASCII runs are written a row piece at a time from a
- * template cell (fv_put_ascii).
+ * text touches only the written part (a `seq` line is 7 cells of 80).
+ * Printable ASCII runs are written a row piece at a time from a template
+ * cell (fv_put_ascii).
  */
 #include <assert.h>
 #include <errno.h>
