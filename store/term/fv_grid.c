@@ -1,30 +1,51 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * fastvt's cells: glyphs, erase, scroll, resize, lines leaving the main
- * screen.  Each operation does what libvterm 0.1.4's state layer does
- * followed by what kt_screen's callback (store/screen.c) does with it, in
- * one step and without the per-glyph callback.
+ * fastvt's cells: glyphs, resize, lines leaving the main screen (erase and
+ * scroll are in fv_scroll.c).  Each operation does what libvterm 0.1.4's
+ * state layer does followed by what kt_screen's callback (store/screen.c)
+ * does with it, in one step and without the per-glyph callback.
  *
- * Speed: rows are pointers (a full-width scroll rotates them), and each row
- * knows its high-water column (hw): beyond it every cell is a default blank
- * whatever its bytes say (fv_row_fill makes them so before they are read or
- * written), so clearing a scrolled-in row costs nothing and reading a
- * leaving row's text touches only the written part (a `seq` line is 7 cells
- * of 80).  Printable ASCII runs are written a row piece at a time from a
- * template cell (fv_put_ascii).
+ * Speed: rows are pointers (a full-width scroll slides a window over them:
+ * fv_scroll.c), and each row knows its high-water column (hw): beyond it
+ * every cell is the row's fill blank (the default one, or the pen's when
+ * the row was cleared to its end with a coloured pen) whatever its bytes
+ * say (fv_row_fill makes them so before they are read or written), so
+ * clearing a scrolled-in row costs nothing and reading a leaving row's
+ * text touches only the written part (a `seq` line is 7 cells of 80).
+ * Printable ASCII runs are written a row piece at a time from a template
+ * cell (fv_put_ascii).
  */
 #include <assert.h>
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "fv_int.h"
 
-static const struct kt_pen default_pen;
+/*
+ * A cell is 16 bytes of code points and a 12-byte tail: the width, then
+ * the pen's 11 bytes, no padding (default_pen is all zero).  The templates
+ * and the text run's cells are handled as that tail in two integers
+ * (little-endian byte order).
+ */
+_Static_assert(offsetof(struct kt_cell, width) == 16 && offsetof(struct kt_cell, pen) == 17 &&
+		       sizeof(struct kt_pen) == 11 && sizeof(struct kt_cell) == 28,
+	       "fastvt's cell tail is 8 + 4 bytes at offset 16");
 
-static inline bool pen_is_default(const struct kt_pen *p)
+static inline uint32_t color_u32(const struct kt_color *c)
 {
-	return !memcmp(p, &default_pen, sizeof(*p));
+	return c->type | (uint32_t)c->r << 8 | (uint32_t)c->g << 16 | (uint32_t)c->b << 24;
+}
+
+static inline void cell_tail_set(struct kt_cell *c, uint64_t lo, uint32_t hi)
+{
+	memset(c->ch, 0, sizeof(c->ch));
+	memcpy((uint8_t *)c + 16, &lo, 8);
+	memcpy((uint8_t *)c + 24, &hi, 4);
 }
 
 /* The templates written glyphs and erased cells copy, after the pen
@@ -32,17 +53,27 @@ static inline bool pen_is_default(const struct kt_pen *p)
  * the pen several times between two glyphs). */
 void fv_pen_sync(struct fv *s)
 {
-	struct kt_cell c = { .width = 1, .pen = s->pen };
+	const struct kt_pen *p = &s->pen;
+	/*
+	 * Read a byte at a time and put together in registers: the SGR just
+	 * before stored the pen a byte at a time, and a wider load of those
+	 * bytes (a struct copy, or a memcmp against the default pen) waits
+	 * for the stores to reach the cache (store forwarding fails); so
+	 * did a cell built in a local (9% of ls-color).  The templates are
+	 * stored as the text run reads them back (fv_put_ascii).
+	 */
+	uint8_t attrs = p->attrs & (uint8_t)~(KT_ATTR_PROTECTED | FV_ATTR_ODD);
+	uint64_t lo = 1 | (uint64_t)attrs << 8 | (uint64_t)p->underline << 16 |
+		      (uint64_t)p->font << 24 | (uint64_t)color_u32(&p->fg) << 32;
+	uint32_t hi = color_u32(&p->bg);
 
-	/* built in a local and judged from it: reading back the fields just
-	 * stored in *s stalled on store forwarding (12% of ls-color) */
+	_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "the cell tail is little-endian");
 	s->pen_dirty = false;
-	c.pen.attrs &= (uint8_t)~(KT_ATTR_PROTECTED | FV_ATTR_ODD);
-	s->pen_default = pen_is_default(&c.pen);
-	s->blank = c;
+	s->pen_default = !(lo >> 8) && !hi;
+	cell_tail_set(&s->blank, lo, hi);
 	if (s->protected_cell)
-		c.pen.attrs |= KT_ATTR_PROTECTED;
-	s->glyph = c;
+		lo |= (uint64_t)KT_ATTR_PROTECTED << 8;
+	cell_tail_set(&s->glyph, lo, hi);
 }
 
 struct fv_row *fv_row_new(int cols)
@@ -55,6 +86,8 @@ struct fv_row *fv_row_new(int cols)
 	r->ts = 0;
 	r->wrapped = false;
 	r->mixed = false;
+	r->fill_default = true;
+	r->fill = (struct kt_cell){ .width = 1 };
 	return r;
 }
 
@@ -67,11 +100,22 @@ void fv_free_rows(struct fv_row **rows, int n)
 	free(rows);
 }
 
-/* Cells from hw up to `upto` become real default blanks (see the top). */
+/* Buffer b's rows (the window) and its allocation. */
+void fv_free_buf(struct fv *s, int b)
+{
+	if (!s->mem[b])
+		return;
+	for (int i = 0; i < s->rows; i++)
+		free(s->buf[b][i]);
+	free(s->mem[b]);
+	s->mem[b] = s->buf[b] = NULL;
+}
+
+/* Cells from hw up to `upto` become real fill blanks (see the top). */
 void fv_row_fill(struct fv_row *r, int upto)
 {
 	assert(r->hw >= 0);
-	static const struct kt_cell blank = { .width = 1 };
+	const struct kt_cell blank = r->fill;
 
 	for (int i = r->hw; i < upto; i++)
 		r->cells[i] = blank;
@@ -79,26 +123,9 @@ void fv_row_fill(struct fv_row *r, int upto)
 		r->hw = upto;
 }
 
-/* kt_screen's row_clear with the current pen (nothing to write when the
- * pen is the default one). */
-static void row_clear(struct fv *s, struct fv_row *r)
-{
-	if (s->pen_dirty)
-		fv_pen_sync(s);
-	if (s->pen_default) {
-		r->hw = 0;
-	} else {
-		for (int i = 0; i < s->cols; i++)
-			r->cells[i] = s->blank;
-		r->hw = s->cols;
-	}
-	r->wrapped = false;
-	r->mixed = false;
-	r->ts = 0;
-}
 
 /* kt_screen's fix_wide: no half wide glyphs at the col-1 | col boundary. */
-static void fix_wide_slow(struct fv_row *r, int col, int cols)
+void fv_fix_wide_slow(struct fv_row *r, int col, int cols)
 {
 	if (col > 0 && col <= cols && col - 1 < r->hw) {
 		struct kt_cell *l = &r->cells[col - 1];
@@ -118,15 +145,6 @@ static void fix_wide_slow(struct fv_row *r, int col, int cols)
 			c->pen.attrs &= ~(KT_ATTR_PROTECTED | FV_ATTR_ODD);
 		}
 	}
-}
-
-/* Called twice per text run and per erase: the common case (no wide glyph
- * or right half at the boundary) is decided inline. */
-static inline void fix_wide(struct fv_row *r, int col, int cols)
-{
-	if ((col > 0 && col <= cols && col - 1 < r->hw && r->cells[col - 1].width == 2) ||
-	    (col >= 0 && col < cols && col < r->hw && r->cells[col].width == 0))
-		fix_wide_slow(r, col, cols);
 }
 
 /* ------------------------------------------------------------- lines */
@@ -157,6 +175,26 @@ static size_t utf8_put(char *o, uint32_t cp)
 	return 4;
 }
 
+/*
+ * The text of the first n cells of a row of ASCII and blanks (not mixed:
+ * most rows), a byte per cell; unless keep, without the trailing blanks,
+ * found on the cells before anything is written.  Returns the bytes.
+ */
+static inline size_t ascii_text(const struct kt_cell *c, int n, char *dst, bool keep)
+{
+	while (!keep && n > 0 && (c[n - 1].ch[0] == 0 || c[n - 1].ch[0] == ' '))
+		n--;
+	for (int i = 0; i < n; i++) {
+		uint32_t c0 = c[i].ch[0];
+
+#ifdef __SANITIZE_ADDRESS__ /* the hot loop: checked in the SAN build */
+		assert(c0 < 0x80 && !c[i].ch[1] && c[i].width == 1);
+#endif
+		dst[i] = c0 ? (char)c0 : ' ';
+	}
+	return n > 0 ? (size_t)n : 0;
+}
+
 /* kt_screen's row_text_k: erased cells as spaces, trailing blanks trimmed
  * unless keep; dst has room for cols * KT_CELL_CHARS * 4 + 1. */
 size_t fv_row_text_k(const struct fv_row *r, int cols, char *dst, bool keep)
@@ -164,14 +202,16 @@ size_t fv_row_text_k(const struct fv_row *r, int cols, char *dst, bool keep)
 	int hw = r->hw < cols ? r->hw : cols;
 	size_t o = 0;
 
-	/* a row of ASCII and blanks (most rows): a byte per cell */
-	for (int i = 0; !r->mixed && i < hw; i++) {
-		uint32_t c0 = r->cells[i].ch[0];
-
-#ifdef __SANITIZE_ADDRESS__ /* the hot loop: checked in the SAN build */
-		assert(c0 < 0x80 && !r->cells[i].ch[1] && r->cells[i].width == 1);
-#endif
-		dst[o++] = c0 ? (char)c0 : ' ';
+	/* the flag tested once: dst may alias *r for the compiler, which then
+	 * read it again for every cell */
+	if (!r->mixed) {
+		o = ascii_text(r->cells, hw, dst, keep);
+		if (keep) {
+			memset(dst + o, ' ', (size_t)(cols - hw));
+			o += (size_t)(cols - hw);
+		}
+		dst[o] = 0;
+		return o;
 	}
 	for (int i = 0; r->mixed && i < hw; i++) {
 		const struct kt_cell *c = &r->cells[i];
@@ -235,27 +275,36 @@ void fv_emit(struct fv *s, const char *text, size_t len, int64_t ts)
 }
 
 /* kt_screen's leave_row: wrapped rows collect until the line ends. */
-static void leave_row(struct fv *s, struct fv_row *r)
+void fv_leave_row(struct fv *s, struct fv_row *r)
 {
 	size_t n;
 	int64_t ts;
 
 	if (!s->pend_len && !r->wrapped) {
-		/* the common case, a line of its own: straight from the row */
-		n = fv_row_text_k(r, s->cols, s->tmp, false);
+		/* the common case, a line of its own: straight from the row
+		 * (of ASCII and blanks, most often: read here) */
+		if (!r->mixed) {
+			n = ascii_text(r->cells, r->hw < s->cols ? r->hw : s->cols, s->tmp, false);
+			s->tmp[n] = 0;
+		} else {
+			n = fv_row_text_k(r, s->cols, s->tmp, false);
+		}
 		fv_emit(s, s->tmp, n, r->ts > s->pend_ts ? r->ts : s->pend_ts);
 		s->pend_ts = 0;
 		return;
 	}
-	n = fv_line_part(r, s->cols, s->tmp);
+	/* straight after what is pending (pend has room for FV_LINE_MAX and a
+	 * row: fv_new, fv_resize_grid), not through tmp and a copy */
+	assert(s->pend_len <= FV_LINE_MAX);
+	n = fv_line_part(r, s->cols, s->pend + s->pend_len);
 	ts = r->ts > s->pend_ts ? r->ts : s->pend_ts;
 	if (s->pend_len + n > FV_LINE_MAX) {
 		fv_emit(s, s->pend, s->pend_len, s->pend_ts);
+		memmove(s->pend, s->pend + s->pend_len, n);
 		s->pend_len = 0;
 		s->pend_ts = 0;
 		ts = r->ts;
 	}
-	memcpy(s->pend + s->pend_len, s->tmp, n);
 	s->pend_len += n;
 	s->pend_ts = ts;
 	if (r->wrapped && n)
@@ -319,8 +368,8 @@ void fv_put_glyph(struct fv *s, const uint32_t *chars, int width, int row, int c
 		memset(c[1].ch, 0, sizeof(c[1].ch));
 		c[1].width = 0;
 	}
-	fix_wide(r, col, s->cols);
-	fix_wide(r, col + w, s->cols);
+	fv_fix_wide(r, col, s->cols);
+	fv_fix_wide(r, col + w, s->cols);
 	r->ts = s->now;
 	set_g(s, row, col, width, fv_rowwidth(s, row));
 	memcpy(s->g_ch, c->ch, sizeof(s->g_ch));
@@ -413,14 +462,37 @@ void fv_put_ascii(struct fv *s, const uint8_t *p, size_t n)
 			fv_row_fill(r, col);
 		c = &r->cells[col];
 		{
-			/* a local template: s->glyph could alias the row for the
-			 * compiler, which then reloaded it for every cell */
-			const struct kt_cell g = s->glyph;
+			/* the template's tail in locals (s->glyph could alias the
+			 * row for the compiler, which then reloaded it for every
+			 * cell), read as fv_pen_sync stored it */
+			uint64_t lo;
+			uint32_t hi;
+
+			memcpy(&lo, (const uint8_t *)&s->glyph + 16, 8);
+			memcpy(&hi, (const uint8_t *)&s->glyph + 24, 4);
+#ifdef __SSE2__
+			/* two 16-byte stores a cell: the code points (the
+			 * character, three zeros), then bytes 12-27 (a zero,
+			 * the tail) over the last zero */
+			const __m128i t = _mm_set_epi32((int)hi, (int)(lo >> 32), (int)lo, 0);
 
 			for (int i = 0; i < k; i++) {
-				c[i] = g;
-				c[i].ch[0] = p[i];
+				uint8_t *d = (uint8_t *)&c[i];
+
+				_mm_storeu_si128((__m128i *)d, _mm_cvtsi32_si128(p[i]));
+				_mm_storeu_si128((__m128i *)(d + 12), t);
 			}
+#else
+			for (int i = 0; i < k; i++) {
+				uint64_t ch0 = p[i], zero = 0;
+				uint8_t *d = (uint8_t *)&c[i];
+
+				memcpy(d, &ch0, 8);
+				memcpy(d + 8, &zero, 8);
+				memcpy(d + 16, &lo, 8);
+				memcpy(d + 24, &hi, 4);
+			}
+#endif
 		}
 		p += k;
 		n -= (size_t)k;
@@ -432,8 +504,10 @@ void fv_put_ascii(struct fv *s, const uint8_t *p, size_t n)
 		}
 		if (r->hw < col + k)
 			r->hw = col + k;
-		fix_wide(r, col, s->cols);
-		fix_wide(r, col + k, s->cols);
+		if (r->mixed) { /* else no wide glyph or right half in the row */
+			fv_fix_wide(r, col, s->cols);
+			fv_fix_wide(r, col + k, s->cols);
+		}
 		r->ts = s->now;
 		set_g(s, s->row, col + k - 1, 1, rw);
 		memset(s->g_ch, 0, sizeof(s->g_ch));
@@ -452,181 +526,6 @@ void fv_put_ascii(struct fv *s, const uint8_t *p, size_t n)
 			s->col = col + k;
 		}
 	}
-}
-
-/* ------------------------------------------------------------- erase, scroll */
-
-static void erase_rect(struct fv *s, int r0, int r1, int c0, int c1, bool selective)
-{
-	bool full = c0 == 0 && c1 == s->cols;
-
-	if (s->pen_dirty)
-		fv_pen_sync(s);
-	for (int i = r0; i < r1; i++) {
-		struct fv_row *r = s->buf[s->cur][i];
-		int end = c1;
-
-		if (s->pen_default && !selective) {
-			/* beyond hw the cells already are what erasing makes */
-			if (end > r->hw)
-				end = r->hw > c0 ? r->hw : c0;
-			for (int k = c0; k < end; k++)
-				r->cells[k] = s->blank;
-			if (c1 >= r->hw && c0 < r->hw)
-				r->hw = c0;
-		} else {
-			fv_row_fill(r, c1);
-			for (int k = c0; k < end; k++) {
-				if (selective && (r->cells[k].pen.attrs & KT_ATTR_PROTECTED))
-					continue;
-				r->cells[k] = s->blank;
-			}
-		}
-		fix_wide(r, c0, s->cols);
-		fix_wide(r, c1, s->cols);
-		if (full && !selective)
-			r->wrapped = false;
-	}
-}
-
-/* kt_screen's cb_erase (rect clipped to the screen). */
-void fv_erase(struct fv *s, int r0, int r1, int c0, int c1, bool selective)
-{
-	r0 = fv_clamp(r0, 0, s->rows);
-	r1 = fv_clamp(r1, 0, s->rows);
-	c0 = fv_clamp(c0, 0, s->cols);
-	c1 = fv_clamp(c1, 0, s->cols);
-	if (r1 <= r0 || c1 <= c0)
-		return;
-	/* `clear` and friends: what was on the main screen leaves it */
-	if (s->cur == 0 && c0 == 0 && c1 == s->cols && r1 - r0 >= 2 && !selective)
-		for (int i = r0; i < r1; i++)
-			leave_row(s, s->buf[0][i]);
-	erase_rect(s, r0, r1, c0, c1, selective);
-}
-
-static void move_cells(struct fv_row *d, struct fv_row *src, int to, int from, int n)
-{
-	fv_row_fill(src, from + n);
-	fv_row_fill(d, to + n);
-	memmove(&d->cells[to], &src->cells[from], (size_t)n * sizeof(struct kt_cell));
-	d->mixed |= src->mixed;
-	if (src->ts > d->ts)
-		d->ts = src->ts;
-}
-
-/* libvterm's scroll() (its line info) and kt_screen's cb_scrollrect. */
-void fv_scroll(struct fv *s, int r0, int r1, int c0, int c1, int down, int right)
-{
-	struct fv_row **rows = s->buf[s->cur];
-	int h, w;
-
-	if (!down && !right)
-		return;
-	if (down == 1 && !right && c0 == 0 && c1 == s->cols && r0 >= 0 && r1 <= s->rows &&
-	    r1 > r0) {
-		/* a line feed at the bottom: the same as below, for one row */
-		struct fv_row *first = rows[r0];
-
-		if (s->li_any) /* else every row's line info is 0 */
-			memmove(s->li + r0, s->li + r0 + 1, (size_t)(r1 - r0 - 1));
-		if (s->cur == 0 && r0 == 0)
-			leave_row(s, first);
-		memmove(rows + r0, rows + r0 + 1, (size_t)(r1 - r0 - 1) * sizeof(*rows));
-		rows[r1 - 1] = first;
-		row_clear(s, first);
-		if (s->g_crow >= r0 && s->g_crow < r1 && --s->g_crow < r0)
-			s->g_crow = -1;
-		return;
-	}
-	h = r1 - r0;
-	w = c1 - c0;
-	down = fv_clamp(down, -(h > 0 ? h : 0), h > 0 ? h : 0);
-	right = fv_clamp(right, -(w > 0 ? w : 0), w > 0 ? w : 0);
-	if (c0 == 0 && c1 == s->cols && right == 0 && h > 0) {
-		int height = h - abs(down);
-
-		if (down > 0)
-			memmove(s->li + r0, s->li + r0 + down, (size_t)height);
-		else
-			memmove(s->li + r0 - down, s->li + r0, (size_t)height);
-	}
-	r0 = fv_clamp(r0, 0, s->rows);
-	r1 = fv_clamp(r1, 0, s->rows);
-	c0 = fv_clamp(c0, 0, s->cols);
-	c1 = fv_clamp(c1, 0, s->cols);
-	if (r1 <= r0 || c1 <= c0)
-		return;
-	h = r1 - r0;
-	w = c1 - c0;
-	down = fv_clamp(down, -h, h);
-	right = fv_clamp(right, -w, w);
-
-	if (right == 0 && c0 == 0 && c1 == s->cols) {
-		int n = down > 0 ? down : -down;
-
-		if (!n)
-			return;
-		if (down > 0 && s->cur == 0 && r0 == 0)
-			for (int i = 0; i < n; i++)
-				leave_row(s, rows[i]);
-		if (down > 0) {
-			memcpy(s->rowtmp, rows + r0, n * sizeof(*rows));
-			memmove(rows + r0, rows + r0 + n, (h - n) * sizeof(*rows));
-			memcpy(rows + r1 - n, s->rowtmp, n * sizeof(*rows));
-			for (int i = r1 - n; i < r1; i++)
-				row_clear(s, rows[i]);
-		} else {
-			memcpy(s->rowtmp, rows + r1 - n, n * sizeof(*rows));
-			memmove(rows + r0 + n, rows + r0, (h - n) * sizeof(*rows));
-			memcpy(rows + r0, s->rowtmp, n * sizeof(*rows));
-			for (int i = r0; i < r0 + n; i++)
-				row_clear(s, rows[i]);
-		}
-		if (s->g_crow >= r0 && s->g_crow < r1) {
-			s->g_crow -= down;
-			if (s->g_crow < r0 || s->g_crow >= r1)
-				s->g_crow = -1;
-		}
-		return;
-	}
-
-	/* a part of the width: move cells (ICH/DCH, scrolling inside margins) */
-	{
-		int from = c0 + (right > 0 ? right : 0), to = c0 + (right < 0 ? -right : 0);
-		int n = w - (right > 0 ? right : -right);
-
-		if (down >= 0) {
-			for (int i = r0; i < r1; i++)
-				if (i + down < r1 && (down || right))
-					move_cells(rows[i], rows[i + down], to, from, n);
-		} else {
-			for (int i = r1 - 1; i >= r0; i--)
-				if (i + down >= r0)
-					move_cells(rows[i], rows[i + down], to, from, n);
-		}
-	}
-	if (down > 0)
-		erase_rect(s, r1 - down, r1, c0, c1, false);
-	else if (down < 0)
-		erase_rect(s, r0, r0 - down, c0, c1, false);
-	if (right > 0)
-		erase_rect(s, r0, r1, c1 - right, c1, false);
-	else if (right < 0)
-		erase_rect(s, r0, r1, c0, c0 - right, false);
-	for (int i = r0; i < r1; i++) {
-		fix_wide(rows[i], c0, s->cols);
-		fix_wide(rows[i], c1, s->cols);
-	}
-}
-
-/* libvterm's linefeed. */
-void fv_linefeed(struct fv *s)
-{
-	if (s->row == fv_bottom(s) - 1)
-		fv_scroll(s, s->top, fv_bottom(s), fv_left(s), fv_right(s), 1, 0);
-	else if (s->row < s->rows - 1)
-		s->row++;
 }
 
 /* ------------------------------------------------------------- resize */
@@ -650,7 +549,7 @@ static int resize_buf(struct fv *s, int b, int rows, int cols, int keep_row,
 
 	*moved = 0;
 	*dropped = 0;
-	nb = calloc(rows, sizeof(*nb));
+	nb = calloc((size_t)fv_buf_cap(rows), sizeof(*nb));
 	if (!nb)
 		return -ENOMEM;
 	if (rows < s->rows) {
@@ -675,14 +574,19 @@ static int resize_buf(struct fv *s, int b, int rows, int cols, int keep_row,
 			return -ENOMEM;
 		}
 		if (src < s->rows - drop_bottom) {
-			int hw = old[src]->hw < ncopy ? old[src]->hw : ncopy;
+			int hw;
+
+			/* the new row's fill is the default blank (new columns are) */
+			if (!old[src]->fill_default)
+				fv_row_fill(old[src], ncopy);
+			hw = old[src]->hw < ncopy ? old[src]->hw : ncopy;
 
 			memcpy(nb[i]->cells, old[src]->cells, (size_t)hw * sizeof(struct kt_cell));
 			nb[i]->hw = hw;
 			nb[i]->ts = old[src]->ts;
 			nb[i]->wrapped = old[src]->wrapped && cols == s->cols;
 			nb[i]->mixed = old[src]->mixed;
-			fix_wide(nb[i], cols, cols);
+			fv_fix_wide(nb[i], cols, cols);
 		}
 	}
 	*nbp = nb;
@@ -725,16 +629,17 @@ int fv_resize_grid(struct fv *s, int rows, int cols)
 	memcpy(tabs, s->tabs, (size_t)((cols < s->cols ? cols : s->cols) + 7) / 8);
 	memcpy(li, s->li, (size_t)(rows < s->rows ? rows : s->rows));
 	for (int i = 0; i < moved[0]; i++)
-		leave_row(s, s->buf[0][i]);
+		fv_leave_row(s, s->buf[0][i]);
 	for (int i = s->rows - dropped[0]; i < s->rows; i++) {
 		size_t n = fv_row_text_k(s->buf[0][i], s->cols, s->tmp, false);
 
 		fv_emit(s, s->tmp, n, s->buf[0][i]->ts);
 	}
 	for (int b = 0; b < 2; b++) {
-		fv_free_rows(s->buf[b], s->rows);
-		s->buf[b] = nb[b];
+		fv_free_buf(s, b);
+		s->buf[b] = s->mem[b] = nb[b];
 	}
+	s->cap = fv_buf_cap(rows);
 	free(s->tabs);
 	s->tabs = tabs;
 	free(s->li);

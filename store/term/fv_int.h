@@ -3,7 +3,8 @@
  * fastvt internals, shared by its files only:
  *   fv_feed.c   the parser (bytes to text runs, controls, sequences)
  *   fv_exec.c   what controls, ESC, CSI and SGR sequences do
- *   fv_grid.c   the cells: glyphs, erase, scroll, resize, leaving lines
+ *   fv_grid.c   the cells: glyphs, resize, leaving lines
+ *   fv_scroll.c erase and scroll
  *   fv_read.c   life cycle, text and accessors
  *   fv_keyframe.c  keyframes in kt_screen's format, restore
  *   fv_width.c  libvterm's character widths
@@ -29,10 +30,12 @@
 
 struct fv_row {
 	int64_t ts;        /* when a glyph was last written */
-	int hw;            /* cells at hw and beyond are default blanks (fv_grid.c) */
+	int hw;            /* cells at hw and beyond are `fill` (fv_grid.c) */
 	bool wrapped;      /* autowrapped: the logical line continues below */
 	bool mixed;        /* may hold a cell other than 1-wide ASCII or a blank
 			    * (else its text is one byte per cell: fv_row_text_k) */
+	bool fill_default; /* fill is the default blank */
+	struct kt_cell fill;  /* the blank the row was last cleared to its end with */
 	struct kt_cell cells[];
 };
 
@@ -48,7 +51,10 @@ struct fv_cursor_save {        /* libvterm's DECSC state (zeroed at start, as th
 
 struct fv {
 	int rows, cols;
-	struct fv_row **buf[2];    /* main, alternate */
+	struct fv_row **buf[2];    /* main, alternate: rows 0..rows-1, a window that
+				    * slides forward in mem[b] (fv_scroll.c) */
+	struct fv_row **mem[2];    /* their allocations, cap pointers each */
+	int cap;
 	struct fv_row **rowtmp;
 	int cur;
 	int row, col;
@@ -124,6 +130,15 @@ static inline void fv_moved(struct fv *s)
 		s->g_valid = false;
 }
 
+/* Row pointers allocated per buffer: the window of rows slides forward one
+ * pointer per line feed at the bottom of the screen and moves back to the
+ * start of the allocation when it reaches the end, once per cap - rows
+ * such line feeds (fv_scroll.c). */
+static inline int fv_buf_cap(int rows)
+{
+	return 4 * rows + 64;
+}
+
 static inline int fv_clamp(int v, int lo, int hi)
 {
 	return v < lo ? lo : v > hi ? hi : v;
@@ -160,9 +175,23 @@ static inline void fv_pen_changed(struct fv *s)
 {
 	s->pen_dirty = true;
 }
+void fv_fix_wide_slow(struct fv_row *r, int col, int cols);
+
+/* Called twice per text run and per erase: the common case (no wide glyph
+ * or right half at the boundary) is decided inline. */
+static inline void fv_fix_wide(struct fv_row *r, int col, int cols)
+{
+	if ((col > 0 && col <= cols && col - 1 < r->hw && r->cells[col - 1].width == 2) ||
+	    (col >= 0 && col < cols && col < r->hw && r->cells[col].width == 0))
+		fv_fix_wide_slow(r, col, cols);
+}
+
+void fv_leave_row(struct fv *s, struct fv_row *r);
 void fv_put_ascii(struct fv *s, const uint8_t *p, size_t n);
 void fv_put_glyph(struct fv *s, const uint32_t *chars, int width, int row, int col);
 void fv_text_cp(struct fv *s, uint32_t cp);
+
+/* fv_scroll.c */
 void fv_erase(struct fv *s, int r0, int r1, int c0, int c1, bool selective);
 void fv_scroll(struct fv *s, int r0, int r1, int c0, int c1, int down, int right);
 void fv_linefeed(struct fv *s);
@@ -171,6 +200,7 @@ int fv_resize_grid(struct fv *s, int rows, int cols);
 struct fv_row *fv_row_new(int cols);
 void fv_row_fill(struct fv_row *r, int upto);
 void fv_free_rows(struct fv_row **rows, int n);
+void fv_free_buf(struct fv *s, int b);
 void fv_emit(struct fv *s, const char *text, size_t len, int64_t ts);
 size_t fv_row_text_k(const struct fv_row *r, int cols, char *dst, bool keep);
 size_t fv_line_part(const struct fv_row *r, int cols, char *dst);

@@ -14,7 +14,7 @@ void fv_free(struct fv *s)
 	if (!s)
 		return;
 	for (int b = 0; b < 2; b++)
-		fv_free_rows(s->buf[b], s->rows);
+		fv_free_buf(s, b);
 	free(s->rowtmp);
 	free(s->tmp);
 	free(s->pend);
@@ -38,6 +38,7 @@ int fv_new(int rows, int cols, struct fv **out)
 	s->cols = cols;
 	s->g_crow = -1;
 	s->run_row = -1;
+	s->cap = fv_buf_cap(rows);
 	s->rowtmp = calloc(rows, sizeof(*s->rowtmp));
 	s->tmp = malloc((size_t)cols * KT_CELL_CHARS * 6 + 1);
 	s->pend = malloc(FV_LINE_MAX + (size_t)cols * KT_CELL_CHARS * 6 + 1);
@@ -46,7 +47,7 @@ int fv_new(int rows, int cols, struct fv **out)
 	if (!s->rowtmp || !s->tmp || !s->pend || !s->tabs || !s->li)
 		goto fail;
 	for (int b = 0; b < 2; b++) {
-		s->buf[b] = calloc(rows, sizeof(*s->buf[b]));
+		s->mem[b] = s->buf[b] = calloc((size_t)fv_buf_cap(rows), sizeof(*s->buf[b]));
 		if (!s->buf[b])
 			goto fail;
 		for (int i = 0; i < rows; i++) {

@@ -510,6 +510,62 @@ static void t_random_soup_vs_libvterm(void)
 	kt_t_cur_failed |= bad;
 }
 
+/*
+ * The row window (fv_scroll.c): a line feed at the bottom of the full
+ * screen slides it along its allocation and back to the start; lines,
+ * cells, keyframes, resizes, the alternate screen and line attributes
+ * across many such turns.  Then a logical line longer than FV_LINE_MAX
+ * (it leaves in pieces) with wide glyphs in it.
+ */
+static void t_row_window_and_long_lines(void)
+{
+	struct pair p;
+	char b[160];
+
+	pair_new(&p, 24, 80);
+	for (int i = 0; i < 1000; i++) {
+		set_time(&p, i);
+		snprintf(b, sizeof(b), "%s%d line\x1b[0m\r\n", i % 7 ? "" : "\x1b[41m", i);
+		feed(&p, b);
+		if (i % 97 == 0) {
+			CHECK_EQ_STR(diff(&p), "");
+			CHECK_EQ_STR(keyframes_differ(&p), "");
+		}
+		CHECK(p.fv->buf[0] >= p.fv->mem[0] &&
+		      p.fv->buf[0] + p.fv->rows <= p.fv->mem[0] + p.fv->cap);
+	}
+	feed(&p, "\x1b#6double\r\n\x1b#3top\r\n");   /* line info rides along */
+	for (int i = 0; i < 300; i++)
+		feed(&p, "x\r\n");
+	CHECK_EQ_STR(diff(&p), "");
+	CHECK_EQ_STR(keyframes_differ(&p), "");
+	kt_screen_resize(p.ref, 10, 50);
+	fv_resize(p.fv, 10, 50);
+	for (int i = 0; i < 500; i++) {
+		snprintf(b, sizeof(b), "after %d\r\n", i);
+		feed(&p, b);
+	}
+	CHECK_EQ_STR(diff(&p), "");
+	feed(&p, "\x1b[?1049h");
+	for (int i = 0; i < 400; i++) {
+		snprintf(b, sizeof(b), "alt %d\r\n", i);
+		feed(&p, b);
+	}
+	CHECK_EQ_STR(diff(&p), "");
+	feed(&p, "\x1b[?1049l");
+	kt_screen_resize(p.ref, 30, 100);
+	fv_resize(p.fv, 30, 100);
+	feed(&p, "\r\n");
+	for (int i = 0; i < 50000; i++)
+		feed(&p, i % 101 ? "y" : "\xe6\x97\xa5");
+	feed(&p, "\r\nend\r\n");
+	for (int i = 0; i < 40; i++)
+		feed(&p, "\r\n");
+	CHECK_EQ_STR(diff(&p), "");
+	CHECK_EQ_STR(keyframes_differ(&p), "");
+	pair_free(&p);
+}
+
 int main(void)
 {
 	RUN(t_colours);
@@ -520,6 +576,7 @@ int main(void)
 	RUN(t_scroll_region);
 	RUN(t_lines_leave);
 	RUN(t_resize);
+	RUN(t_row_window_and_long_lines);
 	RUN(t_random_soup_vs_libvterm);
 	return kt_test_done();
 }
