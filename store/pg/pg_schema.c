@@ -370,19 +370,23 @@ static const char pg_v6_chain_ver[] =
 	"ALTER TABLE checkpoints ADD COLUMN ver bigint NOT NULL DEFAULT 1;";
 
 /*
- * v7: a namespace's sessions newest first, by index.  A list or a command
- * search with --namespace is newest session first (gid); through
- * sessions_gid_key every newer session of every other namespace is a heap
- * tuple fetched and dropped by the filter.  `search password --namespace
- * payments` at 1,000 hits on bench/pg_scale.sh's 100,000 sessions (payments
- * is 19 % of them) walked ~9,700 sessions (13,400 buffers) to find the
- * ~1,900 it searches; by (k8s_namespace, gid) it reads those only (1,900
- * buffers): 66 -> 57 ms median (7 runs each through a cursor, one warm
- * connection).  sessions_ns_start stays for a namespace with a time window.
- * An index only; ~4 MB there, built in well under a second.
+ * v7: a namespace's, a node's and a shipping node's sessions newest first,
+ * by index.  Lists and command searches are newest session first (gid);
+ * with --namespace or --node the walk went down sessions_gid_key through
+ * every newer session of the cluster, a heap tuple each, to find the ones
+ * the filter keeps.  bench/pg_scale.sh's 100,000 sessions, `search
+ * password` at 1,000 hits: in namespace sandbox (1.2 % of them) 167 -> 94
+ * ms (a new psql per run through a cursor, 11 runs each, alternating);
+ * payments (19 %) 113 -> 109 (it walks ~1,900 of the ~9,700 newest either
+ * way); on node-07 of 50 (~97,000 sessions walked, 54 ms of a 104 ms
+ * search) the search is two branches, node and src (pgr_command.c), each
+ * by its index: 189 -> 117 ms the same way.  sessions_ns_start stays for
+ * a namespace with a time window.  Indexes only; ~3 MB each there.
  */
-static const char pg_v7_ns_gid[] =
-	"CREATE INDEX sessions_ns_gid ON sessions (k8s_namespace, gid);";
+static const char pg_v7_filter_gid[] =
+	"CREATE INDEX sessions_ns_gid ON sessions (k8s_namespace, gid);"
+	"CREATE INDEX sessions_node_gid ON sessions (node, gid);"
+	"CREATE INDEX sessions_src_gid ON sessions (src, gid);";
 
 static const struct {
 	int from_version;
@@ -394,7 +398,7 @@ static const struct {
 	{ 3, kt_pg_step_search_walk },  /* pg_schema_search.c */
 	{ 4, kt_pg_step_one_key },  /* pg_schema_onekey.c */
 	{ 5, pg_v6_chain_ver },  /* the chain hash's version */
-	{ 6, pg_v7_ns_gid },  /* a namespace's sessions newest first */
+	{ 6, pg_v7_filter_gid },  /* filtered sessions newest first */
 };
 
 int kt_pg_err(PGconn *c, const PGresult *r, const char *what)

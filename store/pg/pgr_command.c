@@ -112,6 +112,44 @@ static int hit_row(const PGresult *r, int row, void *ctx)
 	return err ? err : x->cb(x->s, &c, x->ctx);
 }
 
+/*
+ * One branch's hits, in order, with the limit: the words on m (their $n in
+ * word_ph), the filters on s, and node_sql (" AND ..." or "").  The inner
+ * query carries the session's columns: it reads each walked session's heap
+ * tuple anyway, and an outer join on gid would look every hit's session up
+ * again (4,000 buffer reads for 1,000 hits).
+ */
+static int hits_sql(char *sql, size_t cap, const char *scols, int nlike, const int *word_ph,
+		    const int *after_ph, const struct kt_session_filter *f, const char *node_sql,
+		    int limit_ph, struct kt_pgr_params *p)
+{
+	size_t o = strlen(sql);
+	int err;
+
+	o += (size_t)snprintf(sql + o, cap - o, "SELECT %s,"
+			      " m.src AS h_src, m.session_id AS h_sid, m.seq AS h_seq FROM commands m"
+			      " JOIN sessions s ON s.src = m.src AND s.id = m.session_id WHERE true",
+			      scols);
+	for (int i = 0; i < nlike && o < cap; i++)
+		o += (size_t)snprintf(sql + o, cap - o, " AND m.argv_text ILIKE $%d", word_ph[i]);
+	if (after_ph && o < cap)
+		o += (size_t)snprintf(sql + o, cap - o, " AND (s.gid, m.seq) < ($%d, $%d)",
+				      after_ph[0], after_ph[1]);
+	if (o < cap)
+		o += (size_t)snprintf(sql + o, cap - o, "%s", node_sql);
+	if (o >= cap)
+		return -E2BIG;
+	/* the session filters on this query's sessions (alias s) */
+	err = kt_pgr_filter_sql(f, "s.", sql, cap, p);
+	if (err)
+		return err;
+	o = strlen(sql);
+	o += (size_t)snprintf(sql + o, cap - o, " ORDER BY s.gid DESC, m.seq DESC");
+	if (limit_ph && o < cap)
+		o += (size_t)snprintf(sql + o, cap - o, " LIMIT $%d", limit_ph);
+	return o >= cap ? -E2BIG : 0;
+}
+
 int kt_pgr_commands_search(struct kt_store *st, const char *query,
 			   const struct kt_session_filter *f, kt_command_hit_cb cb, void *ctx)
 {
@@ -119,7 +157,9 @@ int kt_pgr_commands_search(struct kt_store *st, const char *query,
 	struct hit_ctx x = { .pg = st->pg, .cb = cb, .ctx = ctx, .ncols = kt_session_ncols() };
 	struct kt_search_plan plan = { 0 };
 	struct kt_pgr_params p = { 0 };
-	char scols[2048], hcols[2048], *sql = NULL;
+	struct kt_session_filter rest;
+	char scols[2048], hcols[2048], node_a[64], node_b[96], *sql = NULL;
+	int word_ph[KT_PGR_MAX_PARAMS], after_ph[2] = { 0, 0 }, limit_ph = 0, node_ph;
 	size_t cap, o;
 	int err;
 
@@ -130,12 +170,12 @@ int kt_pgr_commands_search(struct kt_store *st, const char *query,
 	err = kt_search_plan_make(query, &plan);
 	if (err)
 		return err;
-	if (plan.nlike > KT_PGR_MAX_PARAMS - 12) {
-		pr_err("search: more than %d words", KT_PGR_MAX_PARAMS - 12);
+	if (plan.nlike > KT_PGR_MAX_PARAMS - 20) {
+		pr_err("search: more than %d words", KT_PGR_MAX_PARAMS - 20);
 		err = -EINVAL;
 		goto cleanup;
 	}
-	cap = 8192 + (size_t)plan.nlike * 64;
+	cap = 16384 + (size_t)plan.nlike * 128;
 	sql = malloc(cap);
 	x.s = calloc(1, sizeof(*x.s));
 	if (!sql || !x.s) {
@@ -147,30 +187,53 @@ int kt_pgr_commands_search(struct kt_store *st, const char *query,
 		err = -ENAMETOOLONG;
 		goto cleanup;
 	}
-	/* the inner query carries the session's columns: it reads each walked
-	 * session's heap tuple anyway, and an outer join on gid would look
-	 * every hit's session up again (4,000 buffer reads for 1,000 hits) */
-	o = (size_t)snprintf(sql, cap, "SELECT %s, " CMD_COLS("c.") " FROM (SELECT %s,"
-			     " m.src AS h_src, m.session_id AS h_sid, m.seq AS h_seq FROM commands m"
-			     " JOIN sessions s ON s.src = m.src AND s.id = m.session_id WHERE true",
-			     hcols, scols);
 	for (int i = 0; i < plan.nlike; i++)
-		o += (size_t)snprintf(sql + o, cap - o, " AND m.argv_text ILIKE $%d",
-				      kt_pgr_param_str(&p, plan.like[i]));
+		word_ph[i] = kt_pgr_param_str(&p, plan.like[i]);
 	if (f->after_id > 0) {
-		int a = kt_pgr_param_i64(&p, f->after_id >> KT_PGR_CMD_SEQ_BITS);
-
-		o += (size_t)snprintf(sql + o, cap - o, " AND (s.gid, m.seq) < ($%d, $%d)", a,
-				      kt_pgr_param_i64(&p, f->after_id & (KT_PGR_CMD_SEQ_MAX - 1)));
+		after_ph[0] = kt_pgr_param_i64(&p, f->after_id >> KT_PGR_CMD_SEQ_BITS);
+		after_ph[1] = kt_pgr_param_i64(&p, f->after_id & (KT_PGR_CMD_SEQ_MAX - 1));
 	}
-	/* the session filters on the inner query's sessions (alias s) */
-	err = kt_pgr_filter_sql(f, "s.", sql, cap, &p);
+	if (f->limit > 0)
+		limit_ph = kt_pgr_param_i64(&p, f->limit);
+	o = (size_t)snprintf(sql, cap, "SELECT %s, " CMD_COLS("c.") " FROM (", hcols);
+	if (!f->node) {
+		err = hits_sql(sql, cap, scols, plan.nlike, word_ph, f->after_id > 0 ? after_ph : NULL,
+			       f, "", limit_ph, &p);
+	} else {
+		/*
+		 * --node names the recorder's node or the shipping node (src):
+		 * `node = $n OR src = $n`, which no index gives in gid order,
+		 * so the walk went through every newer session of the cluster
+		 * (bench/pg_scale.sh, node-07 of 50: ~97,000 sessions, 54 ms of
+		 * a 104 ms search).  Two branches instead, each newest first
+		 * by its own index (schema step 7: (node, gid), (src, gid)),
+		 * the second without the first's sessions, merged.
+		 */
+		rest = *f;
+		rest.node = NULL;
+		node_ph = kt_pgr_param_str(&p, f->node);
+		snprintf(node_a, sizeof(node_a), " AND s.node = $%d", node_ph);
+		snprintf(node_b, sizeof(node_b), " AND s.src = $%d AND s.node IS DISTINCT FROM $%d",
+			 node_ph, node_ph);
+		o += (size_t)snprintf(sql + o, cap - o, "SELECT * FROM ((");
+		err = hits_sql(sql, cap, scols, plan.nlike, word_ph, f->after_id > 0 ? after_ph : NULL,
+			       &rest, node_a, limit_ph, &p);
+		if (!err) {
+			o = strlen(sql);
+			o += (size_t)snprintf(sql + o, cap - o, ") UNION ALL (");
+			err = hits_sql(sql, cap, scols, plan.nlike, word_ph,
+				       f->after_id > 0 ? after_ph : NULL, &rest, node_b, limit_ph, &p);
+		}
+		if (!err) {
+			o = strlen(sql);
+			o += (size_t)snprintf(sql + o, cap - o, ")) u ORDER BY gid DESC, h_seq DESC");
+			if (limit_ph)
+				o += (size_t)snprintf(sql + o, cap - o, " LIMIT $%d", limit_ph);
+		}
+	}
 	if (err)
 		goto cleanup;
 	o = strlen(sql);
-	o += (size_t)snprintf(sql + o, cap - o, " ORDER BY s.gid DESC, m.seq DESC");
-	if (f->limit > 0)
-		o += (size_t)snprintf(sql + o, cap - o, " LIMIT $%d", kt_pgr_param_i64(&p, f->limit));
 	o += (size_t)snprintf(sql + o, cap - o, ") h JOIN commands c ON c.src = h.h_src"
 			      " AND c.session_id = h.h_sid AND c.seq = h.h_seq"
 			      " ORDER BY h.gid DESC, h.h_seq DESC");

@@ -86,7 +86,7 @@ int kt_pgr_str(struct kt_pgr *pg, const PGresult *r, int row, int col, const cha
 	       char *dst, size_t size);
 
 /* Parameters of a query built piece by piece: each add returns its $n. */
-#define KT_PGR_MAX_PARAMS 24
+#define KT_PGR_MAX_PARAMS 32
 struct kt_pgr_params {
 	int n;                  /* -1 once more were added than fit */
 	const char *vals[KT_PGR_MAX_PARAMS];

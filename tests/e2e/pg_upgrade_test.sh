@@ -5,7 +5,8 @@
 # PostgreSQL store created and filled by the release that had schema step 4
 # is taken to this tree's step, $NEW (5: pg_schema_onekey.c, the commands'
 # unique key INCLUDEs argv_text and commands_session_text goes; 6:
-# sessions.chain_ver and checkpoints.ver, default 1; 7: sessions_ns_gid)
+# sessions.chain_ver and checkpoints.ver, default 1; 7: sessions by
+# namespace, node and src in gid order)
 # by this tree's code, against a real
 # PostgreSQL started here (tests/lib/pg.sh).
 #
@@ -349,9 +350,10 @@ key=$(psqlq "SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conname =
 old_ix=$(psqlq "SELECT to_regclass('commands_session_text') IS NULL")
 check step5_one_key "commands key '$key', commands_session_text gone: $old_ix" \
 	test "$key" = "UNIQUE (src, session_id, seq) INCLUDE (argv_text)" -a "$old_ix" = t
-ix=$(psqlq "SELECT pg_get_indexdef('sessions_ns_gid'::regclass)")
-check step7_ns_gid "sessions_ns_gid: '$ix'" \
-	test "$ix" = "CREATE INDEX sessions_ns_gid ON public.sessions USING btree (k8s_namespace, gid)"
+ix=$(psqlq "SELECT string_agg(pg_get_indexdef(i::regclass), '; ' ORDER BY i)
+	FROM unnest(ARRAY['sessions_ns_gid', 'sessions_node_gid', 'sessions_src_gid']) i")
+check step7_filter_gid "step 7's indexes: '$ix'" \
+	test "$ix" = "CREATE INDEX sessions_node_gid ON public.sessions USING btree (node, gid); CREATE INDEX sessions_ns_gid ON public.sessions USING btree (k8s_namespace, gid); CREATE INDEX sessions_src_gid ON public.sessions USING btree (src, gid)"
 # no_dup_commands NAME: one row per (src, session_id, seq) and per (src, id)
 no_dup_commands() {
 	local d
