@@ -39,9 +39,11 @@
  *     the cut, behind a glyph in the last column, stands alone, and a
  *     UTF-8 character cut in two comes out as U+FFFD (a kt_screen bug that
  *     also garbles non-ASCII text of keyframes over 4 KiB on restore);
- *   - an OSC title pieced together from more than one write by libvterm
- *     (a string broken by a control byte and longer than its 64-byte
- *     buffer, or split by a feed of over 4 KiB) may differ;
+ *   - the title of an OSC string inside a feed over 4 KiB may differ:
+ *     kt_screen's 4 KiB writes end the string's piece in progress there
+ *     (libvterm keeps a string only within a write and in a 64-byte buffer
+ *     across controls; fv_title.c follows that, and the hold across feeds,
+ *     but not where the 4 KiB cuts fall);
  *   - a character other than printable ASCII after SS2/SS3 naming a
  *     designated set goes through that set as libvterm's GR decoding does
  *     for its first byte only as far as tested;
