@@ -284,23 +284,6 @@ static void set_dec_mode(struct fv *s, long num, bool val)
 	}
 }
 
-/* OSC 0 and 2 set the title: kt_screen keeps 255 bytes, cut on a UTF-8
- * character boundary. */
-void fv_osc(struct fv *s)
-{
-	size_t n;
-
-	if (s->dcs || s->nstr < 2 || (s->str[0] != '0' && s->str[0] != '2') || s->str[1] != ';')
-		return;
-	n = s->nstr - 2;
-	if (n >= sizeof(s->title))
-		n = sizeof(s->title) - 1;
-	while (n && n < s->nstr - 2 && ((uint8_t)s->str[2 + n] & 0xc0) == 0x80)
-		n--;
-	memcpy(s->title, s->str + 2, n);
-	s->title_len = n;
-}
-
 void fv_reset(struct fv *s)
 {
 	s->top = 0;

@@ -193,33 +193,10 @@ static void chain_end(struct fv *s)
 	ctl_flush(s);
 }
 
-/*
- * libvterm 0.1.4 keeps a string's bytes only within one write: a control,
- * NUL or DEL inside it moves what came before into a 64-byte buffer, and
- * the end of a write drops the rest.  kt_screen writes a chain held across
- * feeds as the held part and the new part, and an ESC that ends a feed
- * with the next write; so an OSC split by a feed loses its first part.
- */
-static void string_piece(struct fv *s)
-{
-	size_t n = s->nstr;
-
-	if (n > sizeof(s->sb) - s->nsb)
-		n = sizeof(s->sb) - s->nsb;
-	memcpy(s->sb + s->nsb, s->str, n);
-	s->nsb += n;
-	s->nstr = 0;
-}
-
 static void string_done(struct fv *s)
 {
 	chain_end(s);
-	if (s->nsb) {
-		string_piece(s);
-		memcpy(s->str, s->sb, s->nsb);
-		s->nstr = s->nsb;
-	}
-	fv_osc(s);
+	fv_str_done(s);
 }
 
 /*
@@ -236,7 +213,7 @@ static bool seq_byte(struct fv *s, uint8_t c)
 	s->chain_len++;
 	if (c == 0x00 || c == 0x7f) {
 		if (s->ps == FV_STRING)
-			string_piece(s);
+			fv_str_piece(s);
 		return true;
 	}
 	if (c == 0x18 || c == 0x1a) {
@@ -254,7 +231,7 @@ static bool seq_byte(struct fv *s, uint8_t c)
 	}
 	if (c < 0x20) {
 		if (s->ps == FV_STRING)
-			string_piece(s);
+			fv_str_piece(s);
 		ctl(s, c);
 		return true;
 	}
@@ -269,9 +246,7 @@ static bool seq_byte(struct fv *s, uint8_t c)
 	case FV_ESC:
 		if (c == 'P' || c == ']') {
 			s->ps = FV_STRING;
-			s->dcs = c == 'P';
-			s->nstr = 0;
-			s->nsb = 0;
+			fv_str_start(s, c == 'P');
 		} else if (c == '[') {
 			s->ps = FV_CSI_LEADER;
 			s->nleader = 0;
@@ -338,8 +313,7 @@ static bool seq_byte(struct fv *s, uint8_t c)
 			csi_final(s, c);
 		return true; /* else an invalid CSI, dropped with its byte */
 	case FV_STRING:
-		if (s->nstr < sizeof(s->str))
-			s->str[s->nstr++] = (char)c;
+		fv_str_byte(s, c);
 		return true;
 	default:
 		return true;
@@ -442,7 +416,7 @@ int fv_feed(struct fv *s, const void *buf, size_t len)
 	s->cb_err = 0;
 	held = s->utf_need != 0;
 	if (s->ps == FV_STRING || s->ps == FV_ESC_IN_STRING)
-		s->nstr = 0; /* the string's part in the last write is lost */
+		fv_str_feed(s); /* kt_screen may write what came before apart */
 	while (p < end) {
 		uint8_t c = *p;
 
@@ -551,5 +525,7 @@ int fv_feed(struct fv *s, const void *buf, size_t len)
 		s->passthru = true; /* too long for kt_screen to hold back */
 		ctl_flush(s);
 	}
+	if (s->ps == FV_STRING || s->ps == FV_ESC_IN_STRING)
+		fv_str_feed_end(s);
 	return s->cb_err;
 }

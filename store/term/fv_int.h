@@ -8,6 +8,7 @@
  *   fv_read.c   life cycle, text and accessors
  *   fv_keyframe.c  keyframes in kt_screen's format, restore
  *   fv_width.c  libvterm's character widths
+ *   fv_title.c  OSC/DCS strings as libvterm's writes cut them, the title
  * Every rule that mirrors libvterm 0.1.4 (state.c, pen.c, parser.c) or
  * kt_screen's feed layer (store/screen.c) says so where it is.
  */
@@ -27,6 +28,9 @@
 #define FV_LI_DWL 1
 #define FV_LI_DHL_TOP 2
 #define FV_LI_DHL_BOTTOM 4
+#define FV_STRBUF 64           /* libvterm 0.1.4's strbuffer_len */
+#define FV_PIECE 260           /* a string piece's bytes that can matter: "0;",
+				* 255 of title and the one after (UTF-8 cut) */
 
 struct fv_row {
 	int64_t ts;        /* when a glyph was last written */
@@ -97,9 +101,13 @@ struct fv {
 	long args[FV_NARGS];
 	uint8_t utf_need, utf_have;  /* UTF-8 character being collected */
 	uint8_t utf_buf[6];
-	char str[264];             /* the string's bytes in this write (fv_feed.c) */
-	char sb[64];               /* libvterm's strbuffer: pieces before controls */
+	/* an OSC/DCS string as libvterm's writes cut it (fv_title.c) */
+	char str[2 * FV_PIECE];    /* the piece since the last control */
+	size_t cut;                /* where this feed's bytes begin in str */
+	char sb[FV_STRBUF];        /* libvterm's strbuffer: this feed held too */
 	size_t nsb;
+	char sby[FV_STRBUF];       /* ... this feed a write of its own */
+	size_t nsby;
 	char title[256];           /* OSC 0/2, as kt_screen keeps it */
 	size_t title_len;
 	uint8_t hold[4096];        /* the unfinished sequence chain, raw (keyframes) */
@@ -209,8 +217,15 @@ size_t fv_line_part(const struct fv_row *r, int cols, char *dst);
 void fv_control(struct fv *s, uint8_t c);
 void fv_escape(struct fv *s, uint8_t final);
 void fv_csi(struct fv *s, uint8_t final);
-void fv_osc(struct fv *s);
 void fv_reset(struct fv *s);
 void fv_tabs_default(struct fv *s, int from);
+
+/* fv_title.c */
+void fv_str_start(struct fv *s, bool dcs);
+void fv_str_byte(struct fv *s, uint8_t c);
+void fv_str_piece(struct fv *s);
+void fv_str_feed(struct fv *s);
+void fv_str_feed_end(struct fv *s);
+void fv_str_done(struct fv *s);
 
 #endif

@@ -566,6 +566,68 @@ static void t_row_window_and_long_lines(void)
 	pair_free(&p);
 }
 
+/*
+ * OSC titles as libvterm 0.1.4 pieces them (store/term/fv_title.c): a C0
+ * control inside the string moves what came before into a 64-byte buffer,
+ * the end of a write drops the piece in progress, and kt_screen writes a
+ * string held across feeds as one write up to the feed where it ends.
+ * Each case: the feeds, then the title both must keep (and the same
+ * keyframes, which carry it).
+ */
+static void osc_case(const char *const *feeds, const char *want)
+{
+	struct pair p;
+	char got[260];
+
+	pair_new(&p, 24, 80);
+	feed(&p, "\x1b]2;old\x07");
+	for (int i = 0; feeds[i]; i++)
+		feed(&p, feeds[i]);
+	snprintf(got, sizeof(got), "%.*s", (int)p.fv->title_len, p.fv->title);
+	CHECK_EQ_STR(got, want);
+	CHECK_EQ_STR(keyframes_differ(&p), "");
+	pair_free(&p);
+}
+
+static void t_osc_title_pieces(void)
+{
+	static char a40[41], b40[41], big[5001];
+	char want[64];
+
+	memset(a40, 'a', 40);
+	memset(b40, 'b', 40);
+	memset(big, 'x', 5000);
+	/* fuzz_term_diff's find: "0" ends a feed, RS controls, the title's
+	 * first part is lost at the end of the held write */
+	osc_case((const char *const[]){ "$ \x1b]0", ";\x1e\x1e\x1eroot@pod:/uu", "uuu\x07$ ", NULL },
+		 "uuu");
+	/* held over three feeds, a control in the middle one */
+	osc_case((const char *const[]){ "\x1b]0;ab", "c\x1e" "de", "f\x07", NULL }, "abcf");
+	osc_case((const char *const[]){ "\x1b]2;", "ti\x1e", "tle\x07", NULL }, "title");
+	/* no control: the last feed's part alone (no "2;": not a title) */
+	osc_case((const char *const[]){ "\x1b]2;", "ti", "tle\x07", NULL }, "old");
+	/* one write: pieces, the strbuffer's 64 bytes, a UTF-8 character cut */
+	/* held, the last piece lost at the end of the held write */
+	osc_case((const char *const[]){ "\x1b]0;", a40, "\x1e", b40, "\x07", NULL }, a40);
+	snprintf(want, sizeof(want), "%s%.22s", a40, b40);
+	{
+		char one[128];
+
+		snprintf(one, sizeof(one), "\x1b]0;%s\x1e%s\x07", a40, b40);
+		osc_case((const char *const[]){ one, NULL }, want);
+		snprintf(one, sizeof(one), "\x1b]0;\x1e%.61s\xc3\xa9\x07", big);
+		snprintf(want, sizeof(want), "%.61s\xc3", big);
+		osc_case((const char *const[]){ one, NULL }, want);
+	}
+	osc_case((const char *const[]){ "\x1b]0;a\x7f" "b\x7f" "c\x07", NULL }, "abc");
+	/* ST split from its ESC: the piece before the ESC is lost */
+	osc_case((const char *const[]){ "\x1b]0;ab\x1e" "cd\x1b", "\\", NULL }, "ab");
+	osc_case((const char *const[]){ "\x1b]0;ab\x1e" "cd\x1b\\", NULL }, "abcd");
+	/* longer than kt_screen holds back: every feed is a write */
+	osc_case((const char *const[]){ "\x1b]0;\x1e", big, "b\x1e" "c\x07", NULL }, "bc");
+	osc_case((const char *const[]){ "\x1b]0;\x1e", big, "y", "b\x1e" "c\x07", NULL }, "bc");
+}
+
 int main(void)
 {
 	RUN(t_colours);
@@ -577,6 +639,7 @@ int main(void)
 	RUN(t_lines_leave);
 	RUN(t_resize);
 	RUN(t_row_window_and_long_lines);
+	RUN(t_osc_title_pieces);
 	RUN(t_random_soup_vs_libvterm);
 	return kt_test_done();
 }
