@@ -69,14 +69,20 @@ static void erase_rect(struct fv *s, int r0, int r1, int c0, int c1, bool select
 	}
 }
 
+/* Clip a rectangle to the screen; false when nothing of it is left. */
+static bool clip_rect(const struct fv *s, int *r0, int *r1, int *c0, int *c1)
+{
+	*r0 = fv_clamp(*r0, 0, s->rows);
+	*r1 = fv_clamp(*r1, 0, s->rows);
+	*c0 = fv_clamp(*c0, 0, s->cols);
+	*c1 = fv_clamp(*c1, 0, s->cols);
+	return *r1 > *r0 && *c1 > *c0;
+}
+
 /* kt_screen's cb_erase (rect clipped to the screen). */
 void fv_erase(struct fv *s, int r0, int r1, int c0, int c1, bool selective)
 {
-	r0 = fv_clamp(r0, 0, s->rows);
-	r1 = fv_clamp(r1, 0, s->rows);
-	c0 = fv_clamp(c0, 0, s->cols);
-	c1 = fv_clamp(c1, 0, s->cols);
-	if (r1 <= r0 || c1 <= c0)
+	if (!clip_rect(s, &r0, &r1, &c0, &c1))
 		return;
 	/* `clear` and friends: what was on the main screen leaves it */
 	if (s->cur == 0 && c0 == 0 && c1 == s->cols && r1 - r0 >= 2 && !selective)
@@ -165,11 +171,7 @@ void fv_scroll(struct fv *s, int r0, int r1, int c0, int c1, int down, int right
 		else
 			memmove(s->li + r0 - down, s->li + r0, (size_t)height);
 	}
-	r0 = fv_clamp(r0, 0, s->rows);
-	r1 = fv_clamp(r1, 0, s->rows);
-	c0 = fv_clamp(c0, 0, s->cols);
-	c1 = fv_clamp(c1, 0, s->cols);
-	if (r1 <= r0 || c1 <= c0)
+	if (!clip_rect(s, &r0, &r1, &c0, &c1))
 		return;
 	h = r1 - r0;
 	w = c1 - c0;
