@@ -164,6 +164,12 @@ HCOLS=${COLS//s./h.}
 sq() {
 	printf '%s' "SELECT $HCOLS, c.seq, c.ts_us, c.end_us, c.exit_status, c.uid, c.argv, c.argv_text, c.cwd FROM (SELECT $COLS, m.src AS h_src, m.session_id AS h_sid, m.seq AS h_seq FROM commands m JOIN sessions s ON s.src = m.src AND s.id = m.session_id WHERE true $1 ORDER BY s.gid DESC, m.seq DESC LIMIT $2) h JOIN commands c ON c.src = h.h_src AND c.session_id = h.h_sid AND c.seq = h.h_seq ORDER BY h.gid DESC, h.h_seq DESC"
 }
+# --node: two branches, the recorder's node name and the shipping node's,
+# each newest first by its index (schema step 7), merged (pgr_command.c)
+sqn() {
+	local br="SELECT $COLS, m.src AS h_src, m.session_id AS h_sid, m.seq AS h_seq FROM commands m JOIN sessions s ON s.src = m.src AND s.id = m.session_id WHERE true $1"
+	printf '%s' "SELECT $HCOLS, c.seq, c.ts_us, c.end_us, c.exit_status, c.uid, c.argv, c.argv_text, c.cwd FROM (SELECT * FROM (($br AND s.node = '$2' ORDER BY s.gid DESC, m.seq DESC LIMIT $3) UNION ALL ($br AND s.src = '$2' AND s.node IS DISTINCT FROM '$2' ORDER BY s.gid DESC, m.seq DESC LIMIT $3)) u ORDER BY gid DESC, h_seq DESC LIMIT $3) h JOIN commands c ON c.src = h.h_src AND c.session_id = h.h_sid AND c.seq = h.h_seq ORDER BY h.gid DESC, h.h_seq DESC"
+}
 q() { printf '%s\t%s\n' "$1" "$2"; }
 QUERIES=$BENCH_TMP/queries.tsv
 {
@@ -191,7 +197,7 @@ QUERIES=$BENCH_TMP/queries.tsv
 	q "search password --namespace payments --since 7d" "$(sq "AND m.argv_text ILIKE '%password%' AND s.k8s_namespace = 'payments' AND (s.end_us = 0 OR s.end_us >= $WEEK)" 1000)"
 	q "search secret --pod (rare)" "$(sq "AND m.argv_text ILIKE '%secret%' AND s.pod = '$POD_RARE'" 1000)"
 	q "search password --namespace sandbox (rare namespace)" "$(sq "AND m.argv_text ILIKE '%password%' AND s.k8s_namespace = 'sandbox'" 1000)"
-	q "search password --node node-07" "$(sq "AND m.argv_text ILIKE '%password%' AND (s.node = 'node-07' OR s.src = 'node-07')" 1000)"
+	q "search password --node node-07" "$(sqn "AND m.argv_text ILIKE '%password%'" node-07 1000)"
 	q "show: one session's commands" "SELECT c.seq, c.ts_us, c.argv FROM commands c WHERE c.src = 'node-25' AND c.session_id = $((NS / NN / 2)) ORDER BY seq"
 } >"$QUERIES"
 
