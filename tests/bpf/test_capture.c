@@ -572,16 +572,33 @@ static void t_lazy_first_bytes(void)
 {
 	struct kt_fx_buf got = {0};
 	struct kt_session ks;
+	uint64_t skipped;
+	bool skips_allowed;
 
 	if (!L) {
 		CHECK(L);
 		return;
 	}
+	/* t_pty_session's rule: only fexit forced on a kernel that preempts
+	 * it may skip runs, each counted (seen in CI on 7.3.4, tty-fentry:
+	 * the "zz\r" echo, 4 bytes, missing); a shortfall with no skip
+	 * counted during this session still fails */
+	skipped = capture_misses(L);
 	lazy_session("printf 'first-bytes-%s\\n' hello; read x; echo after:$x; exit 0",
 		     "first-bytes-hello\r\n", &got);
+	skipped = capture_misses(L) - skipped;
+	skips_allowed = !strcmp(kt_loader_backend(L), "tty-fentry") &&
+			kt_loader_probe_fentry_preemptible(NULL) != 0;
+	if (!skips_allowed)
+		CHECK_EQ_INT(skipped, 0);
 	CHECK_EQ_INT(C.starts, 1);
-	CHECK_EQ_INT(C.out.len, got.len);
-	CHECK(C.out.len == got.len && memcmp(C.out.p, got.p, got.len) == 0);
+	if (skips_allowed && skipped && C.out.len < got.len) {
+		printf("# %zu byte(s) unrecorded, with %llu skipped run(s) counted\n",
+		       got.len - C.out.len, (unsigned long long)skipped);
+	} else {
+		CHECK_EQ_INT(C.out.len, got.len);
+		CHECK(C.out.len == got.len && memcmp(C.out.p, got.p, got.len) == 0);
+	}
 	CHECK(kt_loader_session_lookup(L, C.sid, &ks) == 0);
 	CHECK_EQ_INT(ks.lost_bytes, 0);
 	if (kt_t_cur_failed)
