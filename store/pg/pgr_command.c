@@ -160,6 +160,7 @@ int kt_pgr_commands_search(struct kt_store *st, const char *query,
 	struct kt_session_filter rest;
 	char scols[2048], hcols[2048], node_a[64], node_b[96], *sql = NULL;
 	int word_ph[KT_PGR_MAX_PARAMS], after_ph[2] = { 0, 0 }, limit_ph = 0, node_ph;
+	const int *after = NULL; /* after_ph when paging */
 	size_t cap, o;
 	int err;
 
@@ -190,6 +191,7 @@ int kt_pgr_commands_search(struct kt_store *st, const char *query,
 	for (int i = 0; i < plan.nlike; i++)
 		word_ph[i] = kt_pgr_param_str(&p, plan.like[i]);
 	if (f->after_id > 0) {
+		after = after_ph;
 		after_ph[0] = kt_pgr_param_i64(&p, f->after_id >> KT_PGR_CMD_SEQ_BITS);
 		after_ph[1] = kt_pgr_param_i64(&p, f->after_id & (KT_PGR_CMD_SEQ_MAX - 1));
 	}
@@ -197,7 +199,7 @@ int kt_pgr_commands_search(struct kt_store *st, const char *query,
 		limit_ph = kt_pgr_param_i64(&p, f->limit);
 	o = (size_t)snprintf(sql, cap, "SELECT %s, " CMD_COLS("c.") " FROM (", hcols);
 	if (!f->node) {
-		err = hits_sql(sql, cap, scols, plan.nlike, word_ph, f->after_id > 0 ? after_ph : NULL,
+		err = hits_sql(sql, cap, scols, plan.nlike, word_ph, after,
 			       f, "", limit_ph, &p);
 	} else {
 		/*
@@ -207,7 +209,9 @@ int kt_pgr_commands_search(struct kt_store *st, const char *query,
 		 * (bench/pg_scale.sh, node-07 of 50: ~97,000 sessions, 54 ms of
 		 * a 104 ms search).  Two branches instead, each newest first
 		 * by its own index (schema step 7: (node, gid), (src, gid)),
-		 * the second without the first's sessions, merged.
+		 * the second without the first's sessions, merged.  The rule
+		 * is kt_session_filter_sql's node/node_alt (store/session.c,
+		 * node_alt "src" in pgr_session.c): change both together.
 		 */
 		rest = *f;
 		rest.node = NULL;
@@ -216,13 +220,13 @@ int kt_pgr_commands_search(struct kt_store *st, const char *query,
 		snprintf(node_b, sizeof(node_b), " AND s.src = $%d AND s.node IS DISTINCT FROM $%d",
 			 node_ph, node_ph);
 		o += (size_t)snprintf(sql + o, cap - o, "SELECT * FROM ((");
-		err = hits_sql(sql, cap, scols, plan.nlike, word_ph, f->after_id > 0 ? after_ph : NULL,
+		err = hits_sql(sql, cap, scols, plan.nlike, word_ph, after,
 			       &rest, node_a, limit_ph, &p);
 		if (!err) {
 			o = strlen(sql);
 			o += (size_t)snprintf(sql + o, cap - o, ") UNION ALL (");
 			err = hits_sql(sql, cap, scols, plan.nlike, word_ph,
-				       f->after_id > 0 ? after_ph : NULL, &rest, node_b, limit_ph, &p);
+				       after, &rest, node_b, limit_ph, &p);
 		}
 		if (!err) {
 			o = strlen(sql);
