@@ -23,7 +23,7 @@
 #include <stdint.h>
 
 /* Version of the PostgreSQL schema (kt_meta.schema_version). */
-#define KT_PG_SCHEMA_VERSION 7
+#define KT_PG_SCHEMA_VERSION 8
 
 struct kt_ship_opts {
 	const char *db_path;    /* the node's SQLite store */

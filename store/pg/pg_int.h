@@ -28,6 +28,9 @@ int kt_pg_migrate_to(PGconn *c, bool allow, int target);
 extern const char kt_pg_step_access_log[];
 extern const char kt_pg_step_search_walk[];
 extern const char kt_pg_step_one_key[];
+extern const char kt_pg_step_cmd_bloom[];
+/* Step 8's filters of the ended sessions (pg_schema_bloom.c). */
+int kt_pg_fill_cmd_bloom(PGconn *c);
 
 #define KT_SHIP_MAX_PREPARED 32
 

@@ -391,14 +391,16 @@ static const char pg_v7_filter_gid[] =
 static const struct {
 	int from_version;
 	const char *sql;
+	int (*fill)(PGconn *c);  /* after sql, in the same transaction */
 } pg_migrations[] = {
-	{ 0, pg_v1 },
-	{ 1, kt_pg_step_access_log },  /* pg_schema_access.c */
-	{ 2, pg_v3 },  /* the read side's indexes (bench/pg_scale.sh) */
-	{ 3, kt_pg_step_search_walk },  /* pg_schema_search.c */
-	{ 4, kt_pg_step_one_key },  /* pg_schema_onekey.c */
-	{ 5, pg_v6_chain_ver },  /* the chain hash's version */
-	{ 6, pg_v7_filter_gid },  /* filtered sessions newest first */
+	{ 0, pg_v1, NULL },
+	{ 1, kt_pg_step_access_log, NULL },  /* pg_schema_access.c */
+	{ 2, pg_v3, NULL },  /* the read side's indexes (bench/pg_scale.sh) */
+	{ 3, kt_pg_step_search_walk, NULL },  /* pg_schema_search.c */
+	{ 4, kt_pg_step_one_key, NULL },  /* pg_schema_onekey.c */
+	{ 5, pg_v6_chain_ver, NULL },  /* the chain hash's version */
+	{ 6, pg_v7_filter_gid, NULL },  /* filtered sessions newest first */
+	{ 7, kt_pg_step_cmd_bloom, kt_pg_fill_cmd_bloom },  /* pg_schema_bloom.c */
 };
 
 int kt_pg_err(PGconn *c, const PGresult *r, const char *what)
@@ -532,6 +534,8 @@ int kt_pg_migrate_to(PGconn *c, bool allow, int target)
 			continue;
 		snprintf(sql, sizeof(sql), "migration step %d", pg_migrations[i].from_version + 1);
 		err = kt_pg_exec(c, pg_migrations[i].sql, sql);
+		if (!err && pg_migrations[i].fill)
+			err = pg_migrations[i].fill(c);
 	}
 	if (!err) {
 		snprintf(sql, sizeof(sql), "UPDATE kt_meta SET value = '%d' WHERE key = 'schema_version'",

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "pg_bloom.h"
 #include "pg_int.h"
 
 #define NEW_SESSIONS_PER_BATCH 256
@@ -61,6 +62,10 @@ int kt_shipper_open(const struct kt_ship_opts *o, struct kt_shipper **out)
 		err = kt_sql_err(sh->st, sqlite3_errcode(sh->db), "ship: fts5vocab");
 		goto fail;
 	}
+	/* each session row goes with its command trigrams (pg_bloom.c) */
+	err = kt_pg_bloom_sqlite(sh->db);
+	if (err)
+		goto fail;
 	*out = sh;
 	return 0;
 fail:

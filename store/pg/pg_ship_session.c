@@ -291,9 +291,16 @@ int kt_ship_session(struct kt_shipper *sh, int64_t id, bool *done)
 		return kt_sql_err(sh->st, rc, "ship: reading a session");
 	(void)have_cursor;
 
+	/*
+	 * With the filter of its commands as the node has them in this
+	 * batch's read snapshot, the ones ship_commands sends next included
+	 * (schema step 8, pg_schema_bloom.c): whole, never merged with the
+	 * server's, so an older shipper's rows cannot leave it short.
+	 */
 	err = kt_ship_copy_bound(sh,
-				 "SELECT * FROM sessions WHERE id = ?1", id, 0, 0, "sessions", "src, id",
-				 KT_COPY_UPDATE);
+				 "SELECT *, (SELECT kt_cmd_bloom(argv_text) FROM commands"
+				 " WHERE session_id = ?1) AS cmd_bloom FROM sessions WHERE id = ?1",
+				 id, 0, 0, "sessions", "src, id", KT_COPY_UPDATE);
 	if (!err)
 		err = ship_commands(sh, id, v);
 	if (!err)

@@ -45,7 +45,7 @@
 	X(PQgetResult) X(PQexitPipelineMode) X(PQexecPrepared) X(PQsendQueryParams) \
 	X(PQresultErrorField) X(PQreset) X(PQpipelineSync) X(PQparameterStatus) \
 	X(PQfformat) X(PQenterPipelineMode) X(PQpipelineStatus) X(PQsendFlushRequest) \
-	X(PQflush) X(PQsendQuery)
+	X(PQflush) X(PQsendQuery) X(PQputCopyData) X(PQputCopyEnd)
 
 #define KT_PQ_ENUM(n) I_##n,
 enum { KT_PQ_FUNCS(KT_PQ_ENUM) KT_PQ_N };
@@ -141,3 +141,5 @@ PGpipelineStatus PQpipelineStatus(const PGconn *c) { return F(PQpipelineStatus)(
 int PQsendFlushRequest(PGconn *c) { return F(PQsendFlushRequest)(c); }
 int PQflush(PGconn *c) { return F(PQflush)(c); }
 int PQsendQuery(PGconn *c, const char *q) { return F(PQsendQuery)(c, q); }
+int PQputCopyData(PGconn *c, const char *b, int n) { return F(PQputCopyData)(c, b, n); }
+int PQputCopyEnd(PGconn *c, const char *e) { return F(PQputCopyEnd)(c, e); }

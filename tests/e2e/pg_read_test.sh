@@ -100,6 +100,23 @@ for n in $NODES; do
 	eval "wait \$SHIP_$n" || { show "$KT_TMP/ship-$n.log"; ok=0; }
 done
 check ship_concurrent "a shipper failed" test "$ok" = 1
+# every ended session carries its command trigrams (schema step 8): the
+# shipper writes them with the row; NULL would only make searches walk it
+nb=$(psqlq "SELECT count(*) FILTER (WHERE cmd_bloom IS NULL) || ' of ' || count(*) FROM sessions WHERE state <> 0")
+check ship_cmd_bloom "ended sessions without command trigrams: $nb" test "${nb%% of *}" = 0 -a "${nb##* of }" -ge 9
+# and they are FORMAT-pg.md's "Command trigrams", recomputed here in SQL
+# from the server's commands: bit ((b0 | b1 << 8 | b2 << 16) * 0x9E3779B1
+# mod 2^32) >> 21 of every 3-byte window, A-Z folded, from the left
+nr=$(psqlq "SELECT count(*) FILTER (WHERE ok) || ' ' || count(*) FILTER (WHERE NOT ok) FROM (
+	SELECT s.cmd_bloom = coalesce((
+		SELECT bit_or(set_bit(repeat('0', 2048)::bit(2048), ((((get_byte(x.b, i) | (get_byte(x.b, i + 1) << 8)
+			| (get_byte(x.b, i + 2) << 16))::bigint * 2654435761) % 4294967296) >> 21)::int, 1))
+		FROM commands m, LATERAL (SELECT convert_to(lower(m.argv_text), 'SQL_ASCII') AS b) x,
+			generate_series(0, length(x.b) - 3) i
+		WHERE m.src = s.src AND m.session_id = s.id), repeat('0', 2048)::bit(2048)) AS ok
+	FROM sessions s WHERE s.state <> 0) t")
+check cmd_bloom_format "sessions whose trigrams are / are not the documented ones: $nr" \
+	test "${nr#* }" = 0 -a "${nr% *}" -ge 9
 
 # the reader: a login role in kubetape_reader (FORMAT-pg.md "Roles")
 psqlq "CREATE ROLE kt_reader LOGIN IN ROLE kubetape_reader" >/dev/null
@@ -131,6 +148,12 @@ for n in $NODES; do
 	same "search_all_$n" "search hello-$n" "search --node $n hello-$n" strip_id
 	same "search_screen_short_$n" "search --in screen --json 3000" "search --in screen --json --node $n 3000" json_noid
 	same "search_short_$n" "search --in commands --json id" "search --in commands --json --node $n id" json_noid
+	# the trigram filter: ASCII case folded, every word in one command, a
+	# word in one session of the node only
+	same "search_case_$n" "search --in commands ECHO Who-${n^^}" \
+		"search --in commands --node $n ECHO Who-${n^^}" strip_id
+	same "search_one_session_$n" "search --in commands --json nobody-$n" \
+		"search --in commands --json --node $n nobody-$n" json_noid
 	# paging newest first (kt_search_pages: after_id = the last hit's id)
 	# with page boundaries between sessions and inside one: the node's
 	# pages, hit for hit

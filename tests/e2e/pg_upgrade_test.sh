@@ -362,6 +362,14 @@ no_dup_commands() {
 	check "$1" "duplicated command keys (session/seq, id): $d" test "$d" = "0 0"
 }
 no_dup_commands no_dup_commands_migrated
+# step 8: every ended session's command trigrams filled from the server's
+# commands, an active one's left unknown (NULL: a shipper older than step 8
+# may still add commands to it)
+nb=$(psqlq "SELECT count(*) FILTER (WHERE cmd_bloom IS NULL AND state <> 0) || ' '
+	|| count(*) FILTER (WHERE cmd_bloom IS NOT NULL AND state = 0) || ' '
+	|| count(*) FILTER (WHERE cmd_bloom IS NOT NULL) FROM sessions")
+check step8_cmd_bloom "ended without, active with, all with trigrams: $nb" \
+	test "${nb% *}" = "0 0" -a "${nb##* }" -gt 0
 vers=$(psqlq "SELECT (SELECT string_agg(DISTINCT chain_ver::text, ',') FROM sessions) || ' '
 	|| (SELECT string_agg(DISTINCT ver::text, ',') FROM checkpoints)")
 check step6_old_rows_version_1 "chain versions of old sessions and checkpoints: $vers" test "$vers" = "1 1"
@@ -438,5 +446,18 @@ check ship_again_idempotent "a third ship changed rows: $(diff "$KT_TMP/rows.shi
 	cmp -s "$KT_TMP/rows.ship2" "$KT_TMP/rows.ship3"
 step_start
 reads shipped
+
+# step 8's filters, made by the migration from the server's commands, are
+# the ones a shipper makes from the node's (the node shipped to the new
+# database of schema_upgraded_as_fresh)
+step_start
+FRESH="postgresql://postgres@127.0.0.1:$PORT/fresh"
+"$K" --db "$NDB" ship --to "$FRESH" --node-name n1 --once >"$KT_TMP/ship-fresh.log" 2>&1 ||
+	fail step8_fill_is_shippers "shipping to a new database failed: $(cat "$KT_TMP/ship-fresh.log")"
+bq="SELECT src, id, cmd_bloom FROM sessions WHERE state <> 0 ORDER BY src, id"
+psql -X -A -t "$PG_URL" -c "$bq" >"$KT_TMP/bloom.migrated" 2>&1
+psql -X -A -t "$FRESH" -c "$bq" >"$KT_TMP/bloom.shipped" 2>&1
+check step8_fill_is_shippers "$(wc -l <"$KT_TMP/bloom.shipped") sessions shipped; differ: $(diff "$KT_TMP/bloom.migrated" "$KT_TMP/bloom.shipped" | cut -c1-80 | head -n 4 | tr '\n' '|')" \
+	cmp -s "$KT_TMP/bloom.migrated" "$KT_TMP/bloom.shipped"
 
 finish
