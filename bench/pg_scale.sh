@@ -161,14 +161,34 @@ COLS="s.src, s.id, s.gid, s.uuid, s.start_us, s.end_us, s.state, s.node, s.k8s_n
 # with their sessions' columns in order with the limit (words on m,
 # filters on s), then the hits' whole command rows
 HCOLS=${COLS//s./h.}
+# the session's command trigrams (schema step 8) after the session
+# filters, as pgr_command.c writes it; the mask of the words of 3 or more
+# bytes by the SQL form of FORMAT-pg.md's hash ("Command trigrams"), folded
+# to a constant when planned as the reader's parameter is
+psqlq "CREATE OR REPLACE FUNCTION kt_bench_tri_mask(q text) RETURNS bit(2048) LANGUAGE sql IMMUTABLE STRICT AS \$f\$
+	SELECT coalesce(bit_or(set_bit(repeat('0', 2048)::bit(2048), h, 1)), repeat('0', 2048)::bit(2048))
+	FROM (SELECT ((((get_byte(x.b, i) | (get_byte(x.b, i + 1) << 8) | (get_byte(x.b, i + 2) << 16))::bigint
+			* 2654435761) % 4294967296) >> 21)::int AS h
+		FROM regexp_split_to_table(lower(q), ' +') w, LATERAL (SELECT convert_to(w, 'SQL_ASCII') AS b) x,
+		generate_series(0, length(x.b) - 3) i) t \$f\$" >/dev/null || fatal schema "cannot create kt_bench_tri_mask"
+# tri WORDS: the filter's SQL, "" when no word has 3 bytes
+tri() {
+	local w long=0
+	for w in $1; do [ ${#w} -ge 3 ] && long=1; done
+	[ "$long" = 1 ] && printf '%s' " AND coalesce((s.cmd_bloom & kt_bench_tri_mask('$1')) = kt_bench_tri_mask('$1'), true)"
+}
+# sq WHERE LIMIT WORDS
 sq() {
-	printf '%s' "SELECT $HCOLS, c.seq, c.ts_us, c.end_us, c.exit_status, c.uid, c.argv, c.argv_text, c.cwd FROM (SELECT $COLS, m.src AS h_src, m.session_id AS h_sid, m.seq AS h_seq FROM commands m JOIN sessions s ON s.src = m.src AND s.id = m.session_id WHERE true $1 ORDER BY s.gid DESC, m.seq DESC LIMIT $2) h JOIN commands c ON c.src = h.h_src AND c.session_id = h.h_sid AND c.seq = h.h_seq ORDER BY h.gid DESC, h.h_seq DESC"
+	printf '%s' "SELECT $HCOLS, c.seq, c.ts_us, c.end_us, c.exit_status, c.uid, c.argv, c.argv_text, c.cwd FROM (SELECT $COLS, m.src AS h_src, m.session_id AS h_sid, m.seq AS h_seq FROM commands m JOIN sessions s ON s.src = m.src AND s.id = m.session_id WHERE true $1$(tri "$3") ORDER BY s.gid DESC, m.seq DESC LIMIT $2) h JOIN commands c ON c.src = h.h_src AND c.session_id = h.h_sid AND c.seq = h.h_seq ORDER BY h.gid DESC, h.h_seq DESC"
 }
 # --node: two branches, the recorder's node name and the shipping node's,
 # each newest first by its index (schema step 7), merged (pgr_command.c)
+# sqn WHERE NODE LIMIT WORDS
 sqn() {
 	local br="SELECT $COLS, m.src AS h_src, m.session_id AS h_sid, m.seq AS h_seq FROM commands m JOIN sessions s ON s.src = m.src AND s.id = m.session_id WHERE true $1"
-	printf '%s' "SELECT $HCOLS, c.seq, c.ts_us, c.end_us, c.exit_status, c.uid, c.argv, c.argv_text, c.cwd FROM (SELECT * FROM (($br AND s.node = '$2' ORDER BY s.gid DESC, m.seq DESC LIMIT $3) UNION ALL ($br AND s.src = '$2' AND s.node IS DISTINCT FROM '$2' ORDER BY s.gid DESC, m.seq DESC LIMIT $3)) u ORDER BY gid DESC, h_seq DESC LIMIT $3) h JOIN commands c ON c.src = h.h_src AND c.session_id = h.h_sid AND c.seq = h.h_seq ORDER BY h.gid DESC, h.h_seq DESC"
+	local t
+	t=$(tri "$4")
+	printf '%s' "SELECT $HCOLS, c.seq, c.ts_us, c.end_us, c.exit_status, c.uid, c.argv, c.argv_text, c.cwd FROM (SELECT * FROM (($br AND s.node = '$2'$t ORDER BY s.gid DESC, m.seq DESC LIMIT $3) UNION ALL ($br AND s.src = '$2' AND s.node IS DISTINCT FROM '$2'$t ORDER BY s.gid DESC, m.seq DESC LIMIT $3)) u ORDER BY gid DESC, h_seq DESC LIMIT $3) h JOIN commands c ON c.src = h.h_src AND c.session_id = h.h_sid AND c.seq = h.h_seq ORDER BY h.gid DESC, h.h_seq DESC"
 }
 q() { printf '%s\t%s\n' "$1" "$2"; }
 QUERIES=$BENCH_TMP/queries.tsv
@@ -187,17 +207,18 @@ QUERIES=$BENCH_TMP/queries.tsv
 	q "web pod substring (rare), as ILIKE (v2 index)" "SELECT $COLS FROM sessions s WHERE true AND s.pod ILIKE '%$POD_SUB%' ORDER BY start_us DESC, gid DESC LIMIT 51"
 	q "web pod substring total, as ILIKE (v2 index)" "SELECT count(*) FROM sessions s WHERE true AND s.pod ILIKE '%$POD_SUB%'"
 	q "web namespace substring PAY" "SELECT $COLS FROM sessions s WHERE true AND strpos(lower(s.k8s_namespace), lower('PAY')) > 0 ORDER BY start_us DESC, gid DESC LIMIT 51"
-	q "search rm -rf" "$(sq "AND m.argv_text ILIKE '%rm%' AND m.argv_text ILIKE '%-rf%'" 1000)"
-	q "search /proc/1/environ (0.9% of commands)" "$(sq "AND m.argv_text ILIKE '%/proc/1/environ%'" 1000)"
-	q "search a unique token" "$(sq "AND m.argv_text ILIKE '%$TOKEN%'" 1000)"
-	q "search, no match" "$(sq "AND m.argv_text ILIKE '%zqxjv-none%'" 1000)"
-	q "search ls (short, common)" "$(sq "AND m.argv_text ILIKE '%ls%'" 1000)"
-	q "search password (0.5% of commands)" "$(sq "AND m.argv_text ILIKE '%password%'" 1000)"
-	q "search password (web, 51)" "$(sq "AND m.argv_text ILIKE '%password%'" 51)"
-	q "search password --namespace payments --since 7d" "$(sq "AND m.argv_text ILIKE '%password%' AND s.k8s_namespace = 'payments' AND (s.end_us = 0 OR s.end_us >= $WEEK)" 1000)"
-	q "search secret --pod (rare)" "$(sq "AND m.argv_text ILIKE '%secret%' AND s.pod = '$POD_RARE'" 1000)"
-	q "search password --namespace sandbox (rare namespace)" "$(sq "AND m.argv_text ILIKE '%password%' AND s.k8s_namespace = 'sandbox'" 1000)"
-	q "search password --node node-07" "$(sqn "AND m.argv_text ILIKE '%password%'" node-07 1000)"
+	q "search rm -rf" "$(sq "AND m.argv_text ILIKE '%rm%' AND m.argv_text ILIKE '%-rf%'" 1000 "rm -rf")"
+	q "search /proc/1/environ (0.9% of commands)" "$(sq "AND m.argv_text ILIKE '%/proc/1/environ%'" 1000 /proc/1/environ)"
+	q "search a unique token" "$(sq "AND m.argv_text ILIKE '%$TOKEN%'" 1000 "$TOKEN")"
+	q "search, no match" "$(sq "AND m.argv_text ILIKE '%zqxjv-none%'" 1000 zqxjv-none)"
+	q "search ls (short, common)" "$(sq "AND m.argv_text ILIKE '%ls%'" 1000 ls)"
+	q "search password (0.5% of commands)" "$(sq "AND m.argv_text ILIKE '%password%'" 1000 password)"
+	q "search password (web, 51)" "$(sq "AND m.argv_text ILIKE '%password%'" 51 password)"
+	q "search password --namespace payments --since 7d" "$(sq "AND m.argv_text ILIKE '%password%' AND s.k8s_namespace = 'payments' AND (s.end_us = 0 OR s.end_us >= $WEEK)" 1000 password)"
+	q "search secret --pod (rare)" "$(sq "AND m.argv_text ILIKE '%secret%' AND s.pod = '$POD_RARE'" 1000 secret)"
+	q "search password --namespace sandbox (rare namespace)" "$(sq "AND m.argv_text ILIKE '%password%' AND s.k8s_namespace = 'sandbox'" 1000 password)"
+	q "search password --node node-07" "$(sqn "AND m.argv_text ILIKE '%password%'" node-07 1000 password)"
+	q "search password --since 7d" "$(sq "AND m.argv_text ILIKE '%password%' AND (s.end_us = 0 OR s.end_us >= $WEEK)" 1000 password)"
 	q "show: one session's commands" "SELECT c.seq, c.ts_us, c.argv FROM commands c WHERE c.src = 'node-25' AND c.session_id = $((NS / NN / 2)) ORDER BY seq"
 } >"$QUERIES"
 
@@ -312,6 +333,7 @@ if "$KT_CLI" --db "$PG_URL" sessions --limit 1 >/dev/null 2>"$BENCH_TMP/cli.err"
 		time_cli_at "${pre}search password --namespace payments" "$url" search --in commands --limit 1000 --namespace payments password
 		time_cli_at "${pre}search password --namespace sandbox" "$url" search --in commands --limit 1000 --namespace sandbox password
 		time_cli_at "${pre}search password --node node-07" "$url" search --in commands --limit 1000 --node node-07 password
+		time_cli_at "${pre}search password --since 7d" "$url" search --in commands --limit 1000 --since 7d password
 	}
 	# what any run pays before its store: exec, the dynamic loader
 	# (libpq and its ~20 libraries only for a postgres:// store:
