@@ -11,7 +11,9 @@
  * goes on adding commands to active sessions without writing the column,
  * and a filter that missed them would hide hits.  It never sets the
  * column, so what it ships stays NULL; a step-8 shipper writes the whole
- * filter, from the node's commands, with every upsert of the session row.
+ * filter, from the node's commands, with the upsert of the session row
+ * whenever the server lacks some of them or has no filter
+ * (pg_ship_session.c).
  * An ended session with no commands on the server gets the empty filter.
  *
  * The fill reads the commands in the order of their unique key (src,

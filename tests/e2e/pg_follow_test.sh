@@ -245,6 +245,11 @@ stop_recorder || fail recorder_exit "recorder exit status $?"
 wait_for 30 pg_store_diff "$DB" n1 >/dev/null
 pg_store_diff "$DB" n1 >"$KT_TMP/diff.txt"
 check shipped_equal "$(cat "$KT_TMP/diff.txt")" test ! -s "$KT_TMP/diff.txt"
+# the live session's command trigrams (schema step 8) followed its
+# commands, shipped over many batches (`seq` came last): what the
+# documented definition gives from the server's commands
+nr=$(pg_bloom_counts "s.src = 'n1' AND s.id = $LIVE_ID")
+check live_cmd_bloom "the live session's trigrams are / are not the documented ones: $nr" test "$nr" = "1 0"
 nkf=$(sqlite3 "$DB" "SELECT count(*) FROM keyframes WHERE session_id = $LIVE_ID")
 nkf_srv=$(psqlq "SELECT count(*) FROM keyframes WHERE src = 'n1' AND session_id = $LIVE_ID")
 check keyframes_shipped "node has $nkf keyframes of the live session, the server $nkf_srv" \

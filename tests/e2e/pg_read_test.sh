@@ -104,17 +104,8 @@ check ship_concurrent "a shipper failed" test "$ok" = 1
 # shipper writes them with the row; NULL would only make searches walk it
 nb=$(psqlq "SELECT count(*) FILTER (WHERE cmd_bloom IS NULL) || ' of ' || count(*) FROM sessions WHERE state <> 0")
 check ship_cmd_bloom "ended sessions without command trigrams: $nb" test "${nb%% of *}" = 0 -a "${nb##* of }" -ge 9
-# and they are FORMAT-pg.md's "Command trigrams", recomputed here in SQL
-# from the server's commands: bit ((b0 | b1 << 8 | b2 << 16) * 0x9E3779B1
-# mod 2^32) >> 21 of every 3-byte window, A-Z folded, from the left
-nr=$(psqlq "SELECT count(*) FILTER (WHERE ok) || ' ' || count(*) FILTER (WHERE NOT ok) FROM (
-	SELECT s.cmd_bloom = coalesce((
-		SELECT bit_or(set_bit(repeat('0', 2048)::bit(2048), ((((get_byte(x.b, i) | (get_byte(x.b, i + 1) << 8)
-			| (get_byte(x.b, i + 2) << 16))::bigint * 2654435761) % 4294967296) >> 21)::int, 1))
-		FROM commands m, LATERAL (SELECT convert_to(lower(m.argv_text), 'SQL_ASCII') AS b) x,
-			generate_series(0, length(x.b) - 3) i
-		WHERE m.src = s.src AND m.session_id = s.id), repeat('0', 2048)::bit(2048)) AS ok
-	FROM sessions s WHERE s.state <> 0) t")
+# and they are FORMAT-pg.md's "Command trigrams", recomputed in SQL
+nr=$(pg_bloom_counts "s.state <> 0")
 check cmd_bloom_format "sessions whose trigrams are / are not the documented ones: $nr" \
 	test "${nr#* }" = 0 -a "${nr% *}" -ge 9
 

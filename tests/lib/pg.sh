@@ -144,6 +144,22 @@ pg_store_diff() {
 	return $bad
 }
 
+# pg_bloom_counts WHERE — "OK BAD": sessions (alias s, the condition on
+# them) whose command trigrams (schema step 8) are / are not FORMAT-pg.md's
+# "Command trigrams" recomputed here in SQL from the server's commands: bit
+# ((b0 | b1 << 8 | b2 << 16) * 0x9E3779B1 mod 2^32) >> 21 of every 3-byte
+# window, A-Z folded, counted from the left; all clear for no commands
+pg_bloom_counts() {
+	psqlq "SELECT count(*) FILTER (WHERE ok) || ' ' || count(*) FILTER (WHERE ok IS NOT TRUE) FROM (
+		SELECT s.cmd_bloom = coalesce((
+			SELECT bit_or(set_bit(repeat('0', 2048)::bit(2048), ((((get_byte(x.b, i) | (get_byte(x.b, i + 1) << 8)
+				| (get_byte(x.b, i + 2) << 16))::bigint * 2654435761) % 4294967296) >> 21)::int, 1))
+			FROM commands m, LATERAL (SELECT convert_to(lower(m.argv_text), 'SQL_ASCII') AS b) x,
+				generate_series(0, length(x.b) - 3) i
+			WHERE m.src = s.src AND m.session_id = s.id), repeat('0', 2048)::bit(2048)) AS ok
+		FROM sessions s WHERE $1) t"
+}
+
 # pg_trigram_diff DB SRC — every closed screen block's trigram set on the
 # server equals the node's (its v8 trigram set, or before v8 its screen_fts
 # document: tests/helpers/kt_trigrams.c, what the shipper reads).
