@@ -315,6 +315,32 @@ static uint64_t capture_misses(struct kt_loader *ld)
 	return sum;
 }
 
+/*
+ * fexit forced (--capture tty-fentry) on a kernel that preempts it: the one
+ * case where the kernel may skip a capture run, which is its documented
+ * behaviour and which the recorder counts (kubetape show).  Everywhere
+ * else a skipped run is a write recorded nowhere, and fails.
+ */
+static bool capture_skips_allowed(void)
+{
+	return !strcmp(kt_loader_backend(L), "tty-fentry") &&
+	       kt_loader_probe_fentry_preemptible(NULL) != 0;
+}
+
+/* The session's output byte for byte what the pty master delivered (echo,
+ * \r\n and all); shorter only where skips are allowed and `skipped` runs
+ * were counted during this session: a shortfall with none still fails. */
+static void check_output_exact(const struct kt_fx_buf *got, uint64_t skipped, bool allowed)
+{
+	if (allowed && skipped && C.out.len < got->len) {
+		printf("# %zu byte(s) unrecorded, with %llu skipped run(s) counted\n",
+		       got->len - C.out.len, (unsigned long long)skipped);
+		return;
+	}
+	CHECK_EQ_INT(C.out.len, got->len);
+	CHECK(C.out.len == got->len && memcmp(C.out.p, got->p, got->len) == 0);
+}
+
 /* The whole path: detection, exec argv/cwd, byte-exact output with echo
  * and \r\n, typed input, resize, exit status, no loss. */
 static void t_pty_session(void)
@@ -331,6 +357,7 @@ static void t_pty_session(void)
 	if (!L)
 		{ CHECK(L); return; }
 	reset();
+	skipped = capture_misses(L);
 	helper = enter_ns(ns_init, script, &master, &leader, 24, 80);
 	CHECK(helper > 0 && leader > 0);
 	C.leader = leader;
@@ -339,17 +366,9 @@ static void t_pty_session(void)
 	waitpid(helper, &st, 0);
 	settle(L);
 
-	/*
-	 * A skipped capture run is a write recorded nowhere, so any skip fails
-	 * the test, named before the byte comparison.  One exception: fexit
-	 * forced (--capture tty-fentry) on a kernel that preempts it, where
-	 * skips are the kernel's documented behaviour and the recorder counts
-	 * them (kubetape show); there bytes may be missing only if a skip was
-	 * counted: a shortfall with no skip still fails.
-	 */
-	skipped = capture_misses(L);
-	skips_allowed = !strcmp(kt_loader_backend(L), "tty-fentry") &&
-			kt_loader_probe_fentry_preemptible(NULL) != 0;
+	/* skips during this session, named before the byte comparison */
+	skipped = capture_misses(L) - skipped;
+	skips_allowed = capture_skips_allowed();
 	if (skipped)
 		printf("# %llu run(s) of the %s programs skipped (recursion_misses): %zu of %zu bytes recorded%s\n",
 		       (unsigned long long)skipped, kt_loader_backend(L), C.out.len, got.len,
@@ -364,14 +383,7 @@ static void t_pty_session(void)
 	CHECK_EQ_INT(C.start.tty.rows, 24);
 	CHECK_EQ_INT(C.start.tty.cols, 80);
 	CHECK(C.start.tty.key != 0);
-	/* byte for byte what the pty master delivered: echo, \r\n and all */
-	if (skips_allowed && skipped && C.out.len < got.len) {
-		printf("# %zu byte(s) unrecorded, with %llu skipped run(s) counted\n", got.len - C.out.len,
-		       (unsigned long long)skipped);
-	} else {
-		CHECK_EQ_INT(C.out.len, got.len);
-		CHECK(C.out.len == got.len && memcmp(C.out.p, got.p, got.len) == 0);
-	}
+	check_output_exact(&got, skipped, skips_allowed);
 	CHECK(memmem(got.p, got.len, "abc\r\n", 5) != NULL);     /* kernel echo */
 	CHECK(memmem(got.p, got.len, "got:abc\r\n", 9) != NULL); /* ONLCR */
 	CHECK(memmem(got.p, got.len, "40 120", 6) != NULL);
@@ -579,26 +591,17 @@ static void t_lazy_first_bytes(void)
 		CHECK(L);
 		return;
 	}
-	/* t_pty_session's rule: only fexit forced on a kernel that preempts
-	 * it may skip runs, each counted (seen in CI on 7.3.4, tty-fentry:
-	 * the "zz\r" echo, 4 bytes, missing); a shortfall with no skip
-	 * counted during this session still fails */
+	/* t_pty_session's rule (seen in CI on 7.3.4, tty-fentry: the "zz\r"
+	 * echo, 4 bytes, missing with a skipped run counted) */
 	skipped = capture_misses(L);
 	lazy_session("printf 'first-bytes-%s\\n' hello; read x; echo after:$x; exit 0",
 		     "first-bytes-hello\r\n", &got);
 	skipped = capture_misses(L) - skipped;
-	skips_allowed = !strcmp(kt_loader_backend(L), "tty-fentry") &&
-			kt_loader_probe_fentry_preemptible(NULL) != 0;
+	skips_allowed = capture_skips_allowed();
 	if (!skips_allowed)
 		CHECK_EQ_INT(skipped, 0);
 	CHECK_EQ_INT(C.starts, 1);
-	if (skips_allowed && skipped && C.out.len < got.len) {
-		printf("# %zu byte(s) unrecorded, with %llu skipped run(s) counted\n",
-		       got.len - C.out.len, (unsigned long long)skipped);
-	} else {
-		CHECK_EQ_INT(C.out.len, got.len);
-		CHECK(C.out.len == got.len && memcmp(C.out.p, got.p, got.len) == 0);
-	}
+	check_output_exact(&got, skipped, skips_allowed);
 	CHECK(kt_loader_session_lookup(L, C.sid, &ks) == 0);
 	CHECK_EQ_INT(ks.lost_bytes, 0);
 	if (kt_t_cur_failed)
