@@ -19,10 +19,13 @@
 
 #define KT_PG_BLOOM_BITS 2048
 #define KT_PG_BLOOM_BYTES (KT_PG_BLOOM_BITS / 8)
-/* 'x', two hex digits a byte, NUL: bit_in's hex form of bit(2048) */
+/* 'x', two hex digits a byte, NUL: bit_in's hex form of the column */
 #define KT_PG_BLOOM_HEX (1 + 2 * KT_PG_BLOOM_BYTES + 1)
-/* the column's SQL type, for casts in statements */
-#define KT_PG_BLOOM_TYPE "bit(2048)"
+#define KT_PG_BLOOM_STR_(n) #n
+#define KT_PG_BLOOM_STR(n) KT_PG_BLOOM_STR_(n)
+/* the column's SQL type, for casts in statements, and its empty value */
+#define KT_PG_BLOOM_TYPE "bit(" KT_PG_BLOOM_STR(KT_PG_BLOOM_BITS) ")"
+#define KT_PG_BLOOM_EMPTY "repeat('0', " KT_PG_BLOOM_STR(KT_PG_BLOOM_BITS) ")::" KT_PG_BLOOM_TYPE
 
 /* Set the bits of every 3-byte window of s[0, len), ASCII letters folded
  * to lower case (the search's ILIKE on SQL_ASCII with collation C). */

@@ -19,7 +19,8 @@
  * The fill reads the commands in the order of their unique key (src,
  * session_id, seq) INCLUDE (argv_text): an index-only scan, no sort, one
  * session's filter in memory at a time; the filters go to a temporary
- * table by COPY after each fetch, then one UPDATE joins them in.  On
+ * table by COPY as each fetch completes them (streamed: libpq buffers),
+ * then one UPDATE joins them in.  On
  * bench/pg_scale.sh's 100,000 sessions and 10 M commands: see
  * FORMAT-pg.md for the measured time.  It runs inside the migration's
  * transaction (shippers wait on their next batch).
@@ -48,52 +49,41 @@ const char kt_pg_step_cmd_bloom[] = "ALTER TABLE sessions ADD COLUMN cmd_bloom "
 
 #define FILL_FETCH 20000
 
-_Static_assert(KT_PG_BLOOM_BITS == 2048, "the empty filter below is written out");
-
 struct fill {
 	PGconn *c;
 	char *src;              /* the session being read, NULL before the first */
 	int64_t id;
 	uint8_t bloom[KT_PG_BLOOM_BYTES];
-	char *buf;              /* COPY text lines not yet sent */
-	size_t len, cap;
 	int64_t sessions;
 };
 
-static int buf_put(struct fill *f, const char *s, size_t n)
+/* A piece of the COPY text stream (libpq buffers and sends it). */
+static int put(struct fill *f, const char *s, size_t n)
 {
-	if (f->len + n > f->cap) {
-		size_t cap = f->cap ? f->cap : 1 << 20;
-		char *b;
-
-		while (cap < f->len + n)
-			cap *= 2;
-		b = realloc(f->buf, cap);
-		if (!b)
-			return -ENOMEM;
-		f->buf = b;
-		f->cap = cap;
-	}
-	memcpy(f->buf + f->len, s, n);
-	f->len += n;
-	return 0;
+	return PQputCopyData(f->c, s, (int)n) == 1 ? 0 : kt_pg_err(f->c, NULL, "step 8: COPY data");
 }
 
 /* COPY's text format: a backslash, tab, newline or CR in src escaped. */
 static int put_field(struct fill *f, const char *s)
 {
+	const char *run = s;
 	int err = 0;
 
 	for (; *s && !err; s++) {
 		const char *e = *s == '\\' ? "\\\\" : *s == '\t' ? "\\t" :
 				*s == '\n' ? "\\n" : *s == '\r' ? "\\r" : NULL;
 
-		err = e ? buf_put(f, e, 2) : buf_put(f, s, 1);
+		if (!e)
+			continue;
+		err = put(f, run, (size_t)(s - run));
+		if (!err)
+			err = put(f, e, 2);
+		run = s + 1;
 	}
-	return err;
+	return err ? err : put(f, run, (size_t)(s - run));
 }
 
-/* The session read so far as one COPY line. */
+/* The session read so far as one COPY line (inside copy_begin/copy_end). */
 static int flush_session(struct fill *f)
 {
 	char num[32], hex[KT_PG_BLOOM_HEX];
@@ -105,38 +95,39 @@ static int flush_session(struct fill *f)
 	snprintf(num, sizeof(num), "\t%" PRId64 "\t", f->id);
 	err = put_field(f, f->src);
 	if (!err)
-		err = buf_put(f, num, strlen(num));
+		err = put(f, num, strlen(num));
 	if (!err)
-		err = buf_put(f, hex, KT_PG_BLOOM_HEX - 1);
+		err = put(f, hex, KT_PG_BLOOM_HEX - 1);
 	if (!err)
-		err = buf_put(f, "\n", 1);
+		err = put(f, "\n", 1);
 	free(f->src);
 	f->src = NULL;
 	f->sessions++;
 	return err;
 }
 
-static int copy_out(struct fill *f)
+static int copy_begin(struct fill *f)
+{
+	PGresult *r = PQexec(f->c, "COPY kt_bloom_fill FROM STDIN");
+	int err = PQresultStatus(r) == PGRES_COPY_IN ? 0 : kt_pg_err(f->c, r, "step 8: COPY");
+
+	PQclear(r);
+	return err;
+}
+
+/* End the COPY; after an error, abort it (the connection must leave the
+ * COPY state for the migration's ROLLBACK) and keep that error. */
+static int copy_end(struct fill *f, int err)
 {
 	PGresult *r;
-	int err = 0;
 
-	if (!f->len)
-		return 0;
-	r = PQexec(f->c, "COPY kt_bloom_fill FROM STDIN");
-	if (PQresultStatus(r) != PGRES_COPY_IN)
-		err = kt_pg_err(f->c, r, "step 8: COPY");
-	PQclear(r);
-	if (err)
-		return err;
-	if (PQputCopyData(f->c, f->buf, (int)f->len) != 1 || PQputCopyEnd(f->c, NULL) != 1)
-		return kt_pg_err(f->c, NULL, "step 8: COPY data");
+	if (PQputCopyEnd(f->c, err ? "step 8 failed" : NULL) != 1 && !err)
+		err = kt_pg_err(f->c, NULL, "step 8: COPY end");
 	while ((r = PQgetResult(f->c))) {
 		if (!err && PQresultStatus(r) != PGRES_COMMAND_OK)
 			err = kt_pg_err(f->c, r, "step 8: COPY");
 		PQclear(r);
 	}
-	f->len = 0;
 	return err;
 }
 
@@ -185,28 +176,28 @@ int kt_pg_fill_cmd_bloom(PGconn *c)
 		}
 		if (PQntuples(r) == 0)
 			break;
-		err = fill_rows(&f, r);
+		/* the sessions this fetch completed; the last one may go on */
+		err = copy_begin(&f);
+		if (!err)
+			err = copy_end(&f, fill_rows(&f, r));
 		PQclear(r);
 		r = NULL;
-		if (!err)
-			err = copy_out(&f);
 	}
 	PQclear(r);
 	if (!err)
-		err = flush_session(&f);
+		err = copy_begin(&f);
 	if (!err)
-		err = copy_out(&f);
+		err = copy_end(&f, flush_session(&f));
 	if (!err)
 		err = kt_pg_exec(c, "CLOSE kt_bloom;"
 				 "UPDATE sessions s SET cmd_bloom = f.b FROM kt_bloom_fill f"
 				 " WHERE s.src = f.src AND s.id = f.id AND s.state <> 0;"
 				 /* ended, and no command on the server */
-				 "UPDATE sessions SET cmd_bloom = repeat('0', 2048)::" KT_PG_BLOOM_TYPE
+				 "UPDATE sessions SET cmd_bloom = " KT_PG_BLOOM_EMPTY
 				 " WHERE cmd_bloom IS NULL AND state <> 0;"
 				 "RESET enable_sort", "step 8: writing the filters");
 	if (!err)
 		pr_info("postgres: step 8: command trigrams of %" PRId64 " sessions", f.sessions);
 	free(f.src);
-	free(f.buf);
 	return err;
 }
