@@ -162,20 +162,17 @@ COLS="s.src, s.id, s.gid, s.uuid, s.start_us, s.end_us, s.state, s.node, s.k8s_n
 # filters on s), then the hits' whole command rows
 HCOLS=${COLS//s./h.}
 # the session's command trigrams (schema step 8) after the session
-# filters, as pgr_command.c writes it; the mask of the words of 3 or more
-# bytes by the SQL form of FORMAT-pg.md's hash ("Command trigrams"), folded
-# to a constant when planned as the reader's parameter is
-psqlq "CREATE OR REPLACE FUNCTION kt_bench_tri_mask(q text) RETURNS bit(2048) LANGUAGE sql IMMUTABLE STRICT AS \$f\$
-	SELECT coalesce(bit_or(set_bit(repeat('0', 2048)::bit(2048), h, 1)), repeat('0', 2048)::bit(2048))
-	FROM (SELECT ((((get_byte(x.b, i) | (get_byte(x.b, i + 1) << 8) | (get_byte(x.b, i + 2) << 16))::bigint
-			* 2654435761) % 4294967296) >> 21)::int AS h
-		FROM regexp_split_to_table(lower(q), ' +') w, LATERAL (SELECT convert_to(w, 'SQL_ASCII') AS b) x,
-		generate_series(0, length(x.b) - 3) i) t \$f\$" >/dev/null || fatal schema "cannot create kt_bench_tri_mask"
+# filters, as pgr_command.c writes it; the mask is the OR of the words of
+# 3 or more bytes by tests/lib/pg.sh's SQL form of the documented hash,
+# folded to a constant when planned as the reader's parameter is
+pg_tri_fn || fatal schema "cannot create kt_tri_bits"
 # tri WORDS: the filter's SQL, "" when no word has 3 bytes
 tri() {
-	local w long=0
-	for w in $1; do [ ${#w} -ge 3 ] && long=1; done
-	[ "$long" = 1 ] && printf '%s' " AND coalesce((s.cmd_bloom & kt_bench_tri_mask('$1')) = kt_bench_tri_mask('$1'), true)"
+	local w m=""
+	for w in $1; do
+		[ ${#w} -ge 3 ] && m="${m:+$m | }kt_tri_bits('$w')"
+	done
+	[ -n "$m" ] && printf '%s' " AND coalesce((s.cmd_bloom & ($m)) = ($m), true)"
 }
 # sq WHERE LIMIT WORDS
 sq() {

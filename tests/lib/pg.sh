@@ -144,18 +144,27 @@ pg_store_diff() {
 	return $bad
 }
 
+# pg_tri_fn — create kt_tri_bits(t text) bit(2048) in $PG_URL's database:
+# FORMAT-pg.md's "Command trigrams" of one text, written here in SQL from
+# the definition (not from store/pg/pg_bloom.c): bit ((b0 | b1 << 8 | b2 <<
+# 16) * 0x9E3779B1 mod 2^32) >> 21 of every 3-byte window, A-Z folded,
+# counted from the left; all clear under 3 bytes.  Immutable: with a
+# constant argument the planner folds it (bench/pg_scale.sh's masks).
+pg_tri_fn() {
+	psqlq "CREATE OR REPLACE FUNCTION kt_tri_bits(t text) RETURNS bit(2048) LANGUAGE sql IMMUTABLE STRICT AS \$f\$
+		SELECT coalesce(bit_or(set_bit(repeat('0', 2048)::bit(2048), ((((get_byte(x.b, i) | (get_byte(x.b, i + 1) << 8)
+			| (get_byte(x.b, i + 2) << 16))::bigint * 2654435761) % 4294967296) >> 21)::int, 1)),
+			repeat('0', 2048)::bit(2048))
+		FROM (SELECT convert_to(lower(t), 'SQL_ASCII') AS b) x, generate_series(0, length(x.b) - 3) i \$f\$" >/dev/null
+}
+
 # pg_bloom_counts WHERE — "OK BAD": sessions (alias s, the condition on
-# them) whose command trigrams (schema step 8) are / are not FORMAT-pg.md's
-# "Command trigrams" recomputed here in SQL from the server's commands: bit
-# ((b0 | b1 << 8 | b2 << 16) * 0x9E3779B1 mod 2^32) >> 21 of every 3-byte
-# window, A-Z folded, counted from the left; all clear for no commands
+# them) whose command trigrams (schema step 8) are / are not the OR of
+# kt_tri_bits over their commands on the server (all clear for none)
 pg_bloom_counts() {
+	pg_tri_fn || return
 	psqlq "SELECT count(*) FILTER (WHERE ok) || ' ' || count(*) FILTER (WHERE ok IS NOT TRUE) FROM (
-		SELECT s.cmd_bloom = coalesce((
-			SELECT bit_or(set_bit(repeat('0', 2048)::bit(2048), ((((get_byte(x.b, i) | (get_byte(x.b, i + 1) << 8)
-				| (get_byte(x.b, i + 2) << 16))::bigint * 2654435761) % 4294967296) >> 21)::int, 1))
-			FROM commands m, LATERAL (SELECT convert_to(lower(m.argv_text), 'SQL_ASCII') AS b) x,
-				generate_series(0, length(x.b) - 3) i
+		SELECT s.cmd_bloom = coalesce((SELECT bit_or(kt_tri_bits(m.argv_text)) FROM commands m
 			WHERE m.src = s.src AND m.session_id = s.id), repeat('0', 2048)::bit(2048)) AS ok
 		FROM sessions s WHERE $1) t"
 }
